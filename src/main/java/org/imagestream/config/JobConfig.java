@@ -1,0 +1,155 @@
+package org.imagestream.config;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.imagestream.model.Domain;
+
+/**
+ * The job's configuration, parsed once from {@link JobOptions} and immutable afterwards. Unknown
+ * keys are rejected (a typo must not silently fall back to a default).
+ */
+public final class JobConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final Configuration configuration;
+    private final Properties kafkaProperties;
+
+    private JobConfig(Configuration configuration, Properties kafkaProperties) {
+        this.configuration = configuration;
+        this.kafkaProperties = kafkaProperties;
+    }
+
+    /** Parses {@code key -> value} pairs; keys are {@link JobOptions} or {@code kafka.properties.*}. */
+    public static JobConfig fromMap(Map<String, String> values) {
+        Map<String, String> options = new HashMap<>();
+        Properties kafka = new Properties();
+        List<String> known = JobOptions.ALL.stream().map(ConfigOption::key).toList();
+        for (Map.Entry<String, String> entry : values.entrySet()) {
+            String key = entry.getKey();
+            if (key.startsWith(JobOptions.KAFKA_PROPERTIES_PREFIX)) {
+                kafka.setProperty(key.substring(JobOptions.KAFKA_PROPERTIES_PREFIX.length()), entry.getValue());
+            } else if (known.contains(key)) {
+                options.put(key, entry.getValue());
+            } else {
+                throw new IllegalArgumentException(
+                        "Unknown option '" + key + "'. Run with --help to list the options;"
+                                + " Kafka client properties take the prefix "
+                                + JobOptions.KAFKA_PROPERTIES_PREFIX);
+            }
+        }
+        Configuration configuration = Configuration.fromMap(options);
+        JobConfig config = new JobConfig(configuration, kafka);
+        config.validate();
+        return config;
+    }
+
+    /** Parses {@code --key value} command-line pairs. */
+    public static JobConfig fromArgs(String[] args) {
+        Map<String, String> values = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException(
+                        "Expected '--key value' pairs, got '" + arg + "'. Run with --help to list the options.");
+            }
+            values.put(arg.substring(2), args[++i]);
+        }
+        return fromMap(values);
+    }
+
+    private void validate() {
+        if (shards() < 1 || virtualNodes() < 1) {
+            throw new IllegalArgumentException("routing.shards and routing.virtual-nodes must be >= 1");
+        }
+        String offsets = startingOffsets();
+        if (!List.of("committed", "earliest", "latest").contains(offsets)) {
+            throw new IllegalArgumentException(
+                    "kafka.starting-offsets must be committed, earliest or latest, got " + offsets);
+        }
+        if (modelDirectories().isEmpty()) {
+            throw new IllegalArgumentException(
+                    "No model configured: set at least one of model.social.dir, model.remote-sensing.dir,"
+                            + " model.medical.dir to a directory made by 'imagestream train'");
+        }
+    }
+
+    public <T> T get(ConfigOption<T> option) {
+        return configuration.get(option);
+    }
+
+    public String bootstrapServers() {
+        return get(JobOptions.KAFKA_BOOTSTRAP_SERVERS);
+    }
+
+    public List<String> topics() {
+        return get(JobOptions.KAFKA_TOPICS);
+    }
+
+    public String groupId() {
+        return get(JobOptions.KAFKA_GROUP_ID);
+    }
+
+    public String startingOffsets() {
+        return get(JobOptions.KAFKA_STARTING_OFFSETS);
+    }
+
+    public boolean bounded() {
+        return get(JobOptions.KAFKA_BOUNDED);
+    }
+
+    public String deadLetterTopic() {
+        return get(JobOptions.DEAD_LETTER_TOPIC);
+    }
+
+    public int shards() {
+        return get(JobOptions.ROUTING_SHARDS);
+    }
+
+    public int virtualNodes() {
+        return get(JobOptions.ROUTING_VIRTUAL_NODES);
+    }
+
+    public Duration checkpointInterval() {
+        return get(JobOptions.CHECKPOINT_INTERVAL);
+    }
+
+    public int parallelism() {
+        return get(JobOptions.PARALLELISM);
+    }
+
+    /** A copy of the pass-through Kafka client properties. */
+    public Properties kafkaProperties() {
+        Properties copy = new Properties();
+        copy.putAll(kafkaProperties);
+        return copy;
+    }
+
+    /** Model directory per configured domain; domains without a model are dead-lettered. */
+    public Map<Domain, String> modelDirectories() {
+        Map<Domain, String> dirs = new EnumMap<>(Domain.class);
+        configuration.getOptional(JobOptions.MODEL_SOCIAL_DIR).ifPresent(d -> dirs.put(Domain.SOCIAL, d));
+        configuration.getOptional(JobOptions.MODEL_REMOTE_SENSING_DIR).ifPresent(d -> dirs.put(Domain.REMOTE_SENSING, d));
+        configuration.getOptional(JobOptions.MODEL_MEDICAL_DIR).ifPresent(d -> dirs.put(Domain.MEDICAL, d));
+        return dirs;
+    }
+
+    /** Every option with its default and description, for {@code --help}. */
+    public static String describeOptions() {
+        StringBuilder out = new StringBuilder();
+        for (ConfigOption<?> option : JobOptions.ALL) {
+            out.append(String.format("  --%-32s default: %s%n", option.key(),
+                    option.hasDefaultValue() ? option.defaultValue() : "(none)"));
+            out.append("      ").append(option.description().toString().replaceAll("^Description\\{.*?'(.*)'.*$", "$1")).append('\n');
+        }
+        out.append("  --").append(JobOptions.KAFKA_PROPERTIES_PREFIX)
+                .append("<name> <value>   any Kafka client property, passed through untouched\n");
+        return out.toString();
+    }
+}

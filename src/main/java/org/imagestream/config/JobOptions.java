@@ -1,0 +1,149 @@
+package org.imagestream.config;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Every option of the classification job, with its default and description. Pass them to the job
+ * as {@code --key value}; {@code --help} prints this list. Kafka client properties pass through
+ * untouched with the prefix {@value #KAFKA_PROPERTIES_PREFIX}.
+ */
+public final class JobOptions {
+    /** {@code kafka.properties.security.protocol SSL} becomes the client property {@code security.protocol}. */
+    public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
+
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS =
+            ConfigOptions.key("kafka.bootstrap-servers")
+                    .stringType()
+                    .defaultValue("localhost:9092")
+                    .withDescription("Kafka bootstrap servers (host:port,...).");
+
+    public static final ConfigOption<List<String>> KAFKA_TOPICS =
+            ConfigOptions.key("kafka.topics")
+                    .stringType()
+                    .asList()
+                    .defaultValues("images-social", "images-remote-sensing", "images-medical")
+                    .withDescription("Topics to read images from (';'-separated). The domain comes from each record's 'domain' header.");
+
+    public static final ConfigOption<String> KAFKA_GROUP_ID =
+            ConfigOptions.key("kafka.group-id")
+                    .stringType()
+                    .defaultValue("imagestream")
+                    .withDescription("Consumer group id; offsets are committed on checkpoints.");
+
+    public static final ConfigOption<String> KAFKA_STARTING_OFFSETS =
+            ConfigOptions.key("kafka.starting-offsets")
+                    .stringType()
+                    .defaultValue("committed")
+                    .withDescription("Where a fresh job starts: 'committed' (group offsets, earliest if none), 'earliest' or 'latest'. A restore from a checkpoint or savepoint always uses the stored offsets.");
+
+    public static final ConfigOption<Boolean> KAFKA_BOUNDED =
+            ConfigOptions.key("kafka.bounded")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription("Stop at the offsets that are latest when the job starts (backfills, tests); the job then finishes.");
+
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC =
+            ConfigOptions.key("kafka.dead-letter-topic")
+                    .stringType()
+                    .defaultValue("images-dead-letter")
+                    .withDescription("Topic that receives every record the job cannot classify, with the reason in headers.");
+
+    public static final ConfigOption<List<String>> CASSANDRA_CONTACT_POINTS =
+            ConfigOptions.key("cassandra.contact-points")
+                    .stringType()
+                    .asList()
+                    .defaultValues("127.0.0.1:9042")
+                    .withDescription("Cassandra contact points (host:port;...).");
+
+    public static final ConfigOption<String> CASSANDRA_LOCAL_DATACENTER =
+            ConfigOptions.key("cassandra.local-datacenter")
+                    .stringType()
+                    .defaultValue("datacenter1")
+                    .withDescription("Local datacenter for the driver's load balancing.");
+
+    public static final ConfigOption<String> CASSANDRA_KEYSPACE =
+            ConfigOptions.key("cassandra.keyspace")
+                    .stringType()
+                    .defaultValue("imagestream")
+                    .withDescription("Keyspace holding results and blobs.");
+
+    public static final ConfigOption<Integer> CASSANDRA_REPLICATION_FACTOR =
+            ConfigOptions.key("cassandra.replication-factor")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("Replication factor used when the job creates the keyspace.");
+
+    public static final ConfigOption<Boolean> CASSANDRA_CREATE_SCHEMA =
+            ConfigOptions.key("cassandra.create-schema")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription("Create the keyspace and tables at job start if missing.");
+
+    public static final ConfigOption<Integer> CASSANDRA_MAX_IN_FLIGHT =
+            ConfigOptions.key("cassandra.max-in-flight-requests")
+                    .intType()
+                    .defaultValue(64)
+                    .withDescription("Per sink subtask; more requests wait (back-pressure).");
+
+    public static final ConfigOption<Integer> CASSANDRA_CHUNK_SIZE =
+            ConfigOptions.key("cassandra.blob-chunk-size")
+                    .intType()
+                    .defaultValue(256 * 1024)
+                    .withDescription("Blob chunk size in bytes (1 KiB to 1 MiB).");
+
+    public static final ConfigOption<String> MODEL_SOCIAL_DIR =
+            ConfigOptions.key("model.social.dir")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Directory of the social model (SavedModel + model.properties).");
+
+    public static final ConfigOption<String> MODEL_REMOTE_SENSING_DIR =
+            ConfigOptions.key("model.remote-sensing.dir")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Directory of the remote-sensing model.");
+
+    public static final ConfigOption<String> MODEL_MEDICAL_DIR =
+            ConfigOptions.key("model.medical.dir")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Directory of the medical model.");
+
+    public static final ConfigOption<Integer> ROUTING_SHARDS =
+            ConfigOptions.key("routing.shards")
+                    .intType()
+                    .defaultValue(64)
+                    .withDescription("Logical shards on the consistent-hash ring; the stream is keyed by shard.");
+
+    public static final ConfigOption<Integer> ROUTING_VIRTUAL_NODES =
+            ConfigOptions.key("routing.virtual-nodes")
+                    .intType()
+                    .defaultValue(128)
+                    .withDescription("Virtual nodes per shard on the ring.");
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+            ConfigOptions.key("job.checkpoint-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription("Checkpoint interval; Kafka offsets and Cassandra flushes follow it.");
+
+    public static final ConfigOption<Integer> PARALLELISM =
+            ConfigOptions.key("job.parallelism")
+                    .intType()
+                    .defaultValue(-1)
+                    .withDescription("Job parallelism; -1 uses the cluster default.");
+
+    public static final List<ConfigOption<?>> ALL =
+            List.of(
+                    KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPICS, KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS,
+                    KAFKA_BOUNDED, DEAD_LETTER_TOPIC, CASSANDRA_CONTACT_POINTS,
+                    CASSANDRA_LOCAL_DATACENTER, CASSANDRA_KEYSPACE, CASSANDRA_REPLICATION_FACTOR,
+                    CASSANDRA_CREATE_SCHEMA, CASSANDRA_MAX_IN_FLIGHT, CASSANDRA_CHUNK_SIZE,
+                    MODEL_SOCIAL_DIR, MODEL_REMOTE_SENSING_DIR, MODEL_MEDICAL_DIR, ROUTING_SHARDS,
+                    ROUTING_VIRTUAL_NODES, CHECKPOINT_INTERVAL, PARALLELISM);
+
+    private JobOptions() {}
+}

@@ -1,0 +1,41 @@
+package org.imagestream.decode;
+
+/**
+ * A record that cannot become a model input, with a machine-readable reason that ends up on the
+ * dead-letter record. Checked, so every caller has to decide where the failure goes.
+ */
+public class DecodeException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Why decoding failed; the name is the dead-letter reason code. */
+    public enum Reason {
+        /** The domain header is missing or names no known domain. */
+        UNKNOWN_DOMAIN,
+        /** The record has no bytes. */
+        EMPTY,
+        /** No decoder recognises the bytes as an image of this domain. */
+        UNSUPPORTED_FORMAT,
+        /** The format was recognised but the data is corrupt or truncated. */
+        CORRUPT,
+        /** The image is valid but does not fit the model (e.g. band count). */
+        INCOMPATIBLE,
+        /** The image exceeds a configured size limit. */
+        TOO_LARGE
+    }
+
+    private final Reason reason;
+
+    public DecodeException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public DecodeException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}

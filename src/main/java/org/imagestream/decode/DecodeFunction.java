@@ -1,0 +1,85 @@
+package org.imagestream.decode;
+
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.imagestream.model.DeadLetter;
+import org.imagestream.model.DecodedImage;
+import org.imagestream.model.Domain;
+import org.imagestream.model.ImageRecord;
+
+/**
+ * The decode stage: turns each {@link ImageRecord} into a {@link DecodedImage} for its domain's
+ * model, or sends it to the {@link #DEAD_LETTERS} side output with the reason. Never throws for bad
+ * input, so one corrupt file cannot restart the job.
+ */
+public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters") {};
+
+    static final String STAGE = "decode";
+
+    private final EnumMap<Domain, ModelInput> inputs;
+
+    private transient Counter decoded;
+    private transient Counter rejected;
+
+    public DecodeFunction(Map<Domain, ModelInput> inputs) {
+        this.inputs = new EnumMap<>(inputs);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        decoded = getRuntimeContext().getMetricGroup().counter("imagesDecoded");
+        rejected = getRuntimeContext().getMetricGroup().counter("imagesRejected");
+    }
+
+    @Override
+    public void processElement(ImageRecord record, Context context, Collector<DecodedImage> out) {
+        try {
+            out.collect(decode(record, inputs));
+            decoded.inc();
+        } catch (DecodeException e) {
+            rejected.inc();
+            context.output(
+                    DEAD_LETTERS, DeadLetter.of(record, STAGE, e.reason().name(), e.getMessage()));
+        }
+    }
+
+    /** Plain-Java core of the stage, shared with tests and benchmarks. */
+    public static DecodedImage decode(ImageRecord record, Map<Domain, ModelInput> inputs)
+            throws DecodeException {
+        Domain domain;
+        try {
+            domain = Domain.fromId(record.domain);
+        } catch (IllegalArgumentException e) {
+            throw new DecodeException(DecodeException.Reason.UNKNOWN_DOMAIN, e.getMessage());
+        }
+        ModelInput input = inputs.get(domain);
+        if (input == null) {
+            throw new DecodeException(
+                    DecodeException.Reason.UNKNOWN_DOMAIN,
+                    "no model is configured for domain " + domain.id());
+        }
+        DecodedPixels pixels = ImageDecoders.decode(domain, record.bytes, input);
+        DecodedImage image = new DecodedImage();
+        image.record = record;
+        image.record.domain = domain.id();
+        image.contentSha256 = DigestUtils.sha256Hex(record.bytes);
+        image.originalWidth = pixels.originalWidth();
+        image.originalHeight = pixels.originalHeight();
+        image.pixels = pixels.pixels();
+        image.height = input.height();
+        image.width = input.width();
+        image.channels = input.channels();
+        image.decodedAtMillis = System.currentTimeMillis();
+        return image;
+    }
+}

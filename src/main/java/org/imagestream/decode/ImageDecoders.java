@@ -1,0 +1,184 @@
+package org.imagestream.decode;
+
+import com.twelvemonkeys.imageio.plugins.tiff.TIFFImageReaderSpi;
+import ij.plugin.DICOM;
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import org.imagestream.decode.DecodeException.Reason;
+import org.imagestream.model.Domain;
+
+/**
+ * Bytes to model tensors, one decoder per domain. Every failure becomes a {@link DecodeException}
+ * with a reason; no exception of any other type escapes (a corrupt file must never fail the job).
+ *
+ * <p>Social photos go through ImageIO (JPEG, PNG, GIF, BMP); remote-sensing GeoTIFFs through
+ * TwelveMonkeys' TIFF reader (multi-band, 16-bit); medical DICOM through ImageJ's DICOM reader.
+ */
+public final class ImageDecoders {
+    /** Sentinel-2 L2A digital numbers are reflectance x 10000. */
+    static final float REFLECTANCE_SCALE = 10000f;
+
+    private static final Pattern WINDOW_CENTER = Pattern.compile("0028,1050\\s+Window Center:\\s*([-0-9.eE+]+)");
+    private static final Pattern WINDOW_WIDTH = Pattern.compile("0028,1051\\s+Window Width:\\s*([-0-9.eE+]+)");
+
+    static {
+        // ImageJ and AWT must never try to open a display inside a TaskManager.
+        System.setProperty("java.awt.headless", "true");
+        ImageIO.setUseCache(false);
+    }
+
+    private ImageDecoders() {}
+
+    public static DecodedPixels decode(Domain domain, byte[] bytes, ModelInput input)
+            throws DecodeException {
+        if (bytes == null || bytes.length == 0) {
+            throw new DecodeException(Reason.EMPTY, "record has no image bytes");
+        }
+        try {
+            return switch (domain) {
+                case SOCIAL -> decodeSocial(bytes, input);
+                case REMOTE_SENSING -> decodeRemoteSensing(bytes, input);
+                case MEDICAL -> decodeMedical(bytes, input);
+            };
+        } catch (DecodeException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    domain.id() + " image is corrupt or truncated: " + describe(e),
+                    e);
+        }
+    }
+
+    static DecodedPixels decodeSocial(byte[] bytes, ModelInput input)
+            throws IOException, DecodeException {
+        requireChannels(input, 3, "social");
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
+        if (image == null) {
+            throw new DecodeException(
+                    Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF or BMP image");
+        }
+        return new DecodedPixels(
+                Pixels.rgb(image, input.width(), input.height()),
+                image.getWidth(),
+                image.getHeight());
+    }
+
+    static DecodedPixels decodeRemoteSensing(byte[] bytes, ModelInput input)
+            throws IOException, DecodeException {
+        if (!isTiff(bytes)) {
+            throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/GeoTIFF file");
+        }
+        // The reader is created directly instead of through the ImageIO registry, which is global
+        // to the JVM and does not see plugins from Flink's user-code class loader.
+        ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
+        try (ImageInputStream stream = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(stream);
+            Raster raster = reader.readRaster(0, null);
+            int bands = raster.getNumBands();
+            if (bands != input.channels()) {
+                throw new DecodeException(
+                        Reason.INCOMPATIBLE,
+                        "GeoTIFF has " + bands + " bands but the model expects " + input.channels());
+            }
+            int width = raster.getWidth();
+            int height = raster.getHeight();
+            int[] samples = raster.getPixels(raster.getMinX(), raster.getMinY(), width, height, (int[]) null);
+            return new DecodedPixels(
+                    Pixels.bands(samples, width, height, bands, REFLECTANCE_SCALE, input.width(), input.height()),
+                    width,
+                    height);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    static DecodedPixels decodeMedical(byte[] bytes, ModelInput input) throws DecodeException {
+        requireChannels(input, 1, "medical");
+        if (!isDicomPart10(bytes)) {
+            throw new DecodeException(
+                    Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
+        }
+        DICOM dicom = new DICOM(new ByteArrayInputStream(bytes));
+        dicom.open("image.dcm");
+        if (dicom.getWidth() == 0 || dicom.getProcessor() == null) {
+            throw new DecodeException(Reason.CORRUPT, "DICOM file has no readable pixel data");
+        }
+        var processor = dicom.getProcessor();
+        int width = processor.getWidth();
+        int height = processor.getHeight();
+        double[] modality = new double[width * height];
+        double min = Double.MAX_VALUE;
+        double max = -Double.MAX_VALUE;
+        for (int i = 0; i < modality.length; i++) {
+            // The calibration function is ImageJ's modality LUT (rescale slope and intercept).
+            double value = dicom.getCalibration().getCValue(processor.get(i));
+            modality[i] = value;
+            min = Math.min(min, value);
+            max = Math.max(max, value);
+        }
+        String info = dicom.getInfoProperty();
+        double center = parse(info, WINDOW_CENTER, Double.NaN);
+        double windowWidth = parse(info, WINDOW_WIDTH, Double.NaN);
+        if (Double.isNaN(center) || Double.isNaN(windowWidth) || windowWidth < 1) {
+            // No VOI window in the file: fall back to the full range of the data.
+            center = (min + max) / 2;
+            windowWidth = Math.max(1, max - min + 1);
+        }
+        return new DecodedPixels(
+                Pixels.window(modality, width, height, center, windowWidth, input.width(), input.height()),
+                width,
+                height);
+    }
+
+    private static double parse(String info, Pattern pattern, double fallback) {
+        if (info == null) {
+            return fallback;
+        }
+        Matcher matcher = pattern.matcher(info);
+        if (!matcher.find()) {
+            return fallback;
+        }
+        try {
+            return Double.parseDouble(matcher.group(1));
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    private static void requireChannels(ModelInput input, int channels, String domain)
+            throws DecodeException {
+        if (input.channels() != channels) {
+            throw new DecodeException(
+                    Reason.INCOMPATIBLE,
+                    domain + " images have " + channels + " channels but the model expects "
+                            + input.channels());
+        }
+    }
+
+    static boolean isTiff(byte[] bytes) {
+        return bytes.length >= 4
+                && ((bytes[0] == 'I' && bytes[1] == 'I' && bytes[2] == 42 && bytes[3] == 0)
+                        || (bytes[0] == 'M' && bytes[1] == 'M' && bytes[2] == 0 && bytes[3] == 42));
+    }
+
+    static boolean isDicomPart10(byte[] bytes) {
+        return bytes.length >= 132
+                && bytes[128] == 'D'
+                && bytes[129] == 'I'
+                && bytes[130] == 'C'
+                && bytes[131] == 'M';
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+}

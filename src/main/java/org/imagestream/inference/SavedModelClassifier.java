@@ -1,0 +1,133 @@
+package org.imagestream.inference;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Plain-Java classifier around one TensorFlow SavedModel: loads it once, warms it up, runs batches
+ * and returns top-k labels. No Flink types, so it is unit-testable and reusable by benchmarks;
+ * {@code ClassifyFunction} wraps it for the job. Every {@link Tensor} and {@link Result} is closed
+ * (they hold native memory that the Java GC does not see).
+ *
+ * <p>Thread-safety: {@link #classify} may be called from several threads ({@code Session.run} is
+ * thread-safe); {@link #close} must not race with it.
+ */
+public final class SavedModelClassifier implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SavedModelClassifier.class);
+
+    private final ModelSpec spec;
+    private final SavedModelBundle bundle;
+    private final SessionFunction function;
+    private final int imageSize;
+
+    private SavedModelClassifier(ModelSpec spec, SavedModelBundle bundle, SessionFunction function) {
+        this.spec = spec;
+        this.bundle = bundle;
+        this.function = function;
+        this.imageSize = spec.height() * spec.width() * spec.channels();
+    }
+
+    /** Loads the SavedModel named by {@code spec} and runs one warm-up batch. */
+    public static SavedModelClassifier open(ModelSpec spec) {
+        SavedModelBundle bundle = SavedModelBundle.load(spec.directory(), SavedModelBundle.DEFAULT_TAG);
+        try {
+            SessionFunction function = bundle.function(spec.signatureKey());
+            if (function == null) {
+                throw new IllegalArgumentException(
+                        "SavedModel " + spec.directory() + " has no signature '" + spec.signatureKey()
+                                + "'; available: " + bundle.signatures());
+            }
+            SavedModelClassifier classifier = new SavedModelClassifier(spec, bundle, function);
+            // The first run pays graph optimisation (tens of ms); do it before real traffic.
+            classifier.classify(List.of(new float[classifier.imageSize]));
+            LOG.info("Loaded model {} from {}", spec, spec.directory());
+            return classifier;
+        } catch (RuntimeException e) {
+            bundle.close();
+            throw e;
+        }
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /** Classifies a batch of HWC float images, each of the spec's geometry. */
+    public List<Prediction> classify(List<float[]> images) {
+        int n = images.size();
+        if (n == 0) {
+            return List.of();
+        }
+        float[] batch = new float[n * imageSize];
+        for (int i = 0; i < n; i++) {
+            float[] image = images.get(i);
+            if (image.length != imageSize) {
+                throw new IllegalArgumentException(
+                        "image " + i + " has " + image.length + " values, model " + spec.name()
+                                + " expects " + imageSize);
+            }
+            System.arraycopy(image, 0, batch, i * imageSize, imageSize);
+        }
+        int classes = spec.labels().size();
+        float[] scores = new float[n * classes];
+        try (TFloat32 input =
+                        TFloat32.tensorOf(
+                                Shape.of(n, spec.height(), spec.width(), spec.channels()),
+                                DataBuffers.of(batch, true, false));
+                Result result = function.call(Map.of(spec.inputName(), input))) {
+            Tensor output =
+                    result.get(spec.outputName())
+                            .orElseThrow(() -> new IllegalStateException(
+                                    "model " + spec.name() + " returned no output '" + spec.outputName() + "'"));
+            if (output.shape().size() != (long) n * classes) {
+                throw new IllegalStateException(
+                        "model " + spec.name() + " output shape " + output.shape() + " does not match "
+                                + n + " images x " + classes + " labels");
+            }
+            ((TFloat32) output).copyTo(DataBuffers.of(scores, false, false));
+        }
+        List<Prediction> predictions = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            predictions.add(topK(scores, i * classes, classes));
+        }
+        return predictions;
+    }
+
+    private Prediction topK(float[] scores, int offset, int classes) {
+        int k = spec.topK();
+        int[] best = new int[k];
+        java.util.Arrays.fill(best, -1);
+        for (int c = 0; c < classes; c++) {
+            float score = scores[offset + c];
+            for (int slot = 0; slot < k; slot++) {
+                if (best[slot] < 0 || score > scores[offset + best[slot]]) {
+                    System.arraycopy(best, slot, best, slot + 1, k - slot - 1);
+                    best[slot] = c;
+                    break;
+                }
+            }
+        }
+        List<String> labels = new ArrayList<>(k);
+        List<Float> values = new ArrayList<>(k);
+        for (int index : best) {
+            labels.add(spec.labels().get(index));
+            values.add(scores[offset + index]);
+        }
+        return new Prediction(labels, values);
+    }
+
+    @Override
+    public void close() {
+        bundle.close();
+    }
+}

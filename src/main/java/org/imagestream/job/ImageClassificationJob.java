@@ -1,0 +1,157 @@
+package org.imagestream.job;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.imagestream.config.JobConfig;
+import org.imagestream.decode.DecodeFunction;
+import org.imagestream.decode.ModelInput;
+import org.imagestream.inference.ClassifyFunction;
+import org.imagestream.inference.ModelSpec;
+import org.imagestream.ingest.DeadLetterSerializationSchema;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.ingest.ImageRecordDeserializationSchema;
+import org.imagestream.model.Classification;
+import org.imagestream.model.DeadLetter;
+import org.imagestream.model.DecodedImage;
+import org.imagestream.model.Domain;
+import org.imagestream.model.ImageRecord;
+import org.imagestream.routing.AssignShardFunction;
+import org.imagestream.routing.ConsistentHashRing;
+import org.imagestream.routing.ShardKeySelector;
+import org.imagestream.storage.CassandraResultSink;
+import org.imagestream.storage.CassandraSchema;
+import org.imagestream.storage.CassandraSettings;
+
+/**
+ * The image classification job: Kafka images → decode → consistent-hash shard → TensorFlow
+ * classify → Cassandra results and blobs; anything that cannot be classified → dead-letter topic.
+ *
+ * <p>{@link #main} only parses options and calls {@link #build}; tests and the demo call {@code
+ * build} with their own configuration.
+ */
+public final class ImageClassificationJob {
+    private ImageClassificationJob() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            System.out.println("imagestream job options (--key value):");
+            System.out.print(JobConfig.describeOptions());
+            return;
+        }
+        JobConfig config = JobConfig.fromArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        build(env, config);
+        env.execute("imagestream");
+    }
+
+    /** Wires the whole topology into {@code env} (creating the Cassandra schema if configured). */
+    public static void build(StreamExecutionEnvironment env, JobConfig config) throws IOException {
+        Map<Domain, ModelSpec> specs = loadModelSpecs(config);
+        CassandraSettings cassandra = cassandraSettings(config);
+        if (config.get(org.imagestream.config.JobOptions.CASSANDRA_CREATE_SCHEMA)) {
+            try (CqlSession session = cassandra.openSession()) {
+                CassandraSchema.create(session, cassandra.keyspace(), cassandra.replicationFactor());
+            }
+        }
+        if (config.parallelism() > 0) {
+            env.setParallelism(config.parallelism());
+        }
+        env.enableCheckpointing(config.checkpointInterval().toMillis());
+
+        Map<Domain, ModelInput> inputs = new EnumMap<>(Domain.class);
+        specs.forEach((domain, spec) -> inputs.put(domain, new ModelInput(spec.height(), spec.width(), spec.channels())));
+        ConsistentHashRing ring = ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
+
+        DataStream<ImageRecord> records =
+                env.fromSource(kafkaSource(config), WatermarkStrategy.noWatermarks(), "Kafka images")
+                        .uid("kafka-images");
+        SingleOutputStreamOperator<DecodedImage> decoded =
+                records.process(new DecodeFunction(inputs)).name("Decode images").uid("decode-images");
+        SingleOutputStreamOperator<Classification> classified =
+                decoded.map(new AssignShardFunction(ring))
+                        .name("Assign shard")
+                        .uid("assign-shard")
+                        .keyBy(new ShardKeySelector())
+                        .process(new ClassifyFunction(specs))
+                        .name("Classify images")
+                        .uid("classify-images");
+        classified.sinkTo(new CassandraResultSink(cassandra)).name("Cassandra results").uid("cassandra-results");
+
+        DataStream<DeadLetter> deadLetters =
+                decoded.getSideOutput(DecodeFunction.DEAD_LETTERS)
+                        .union(classified.getSideOutput(ClassifyFunction.DEAD_LETTERS));
+        deadLetters.sinkTo(deadLetterSink(config)).name("Dead-letter topic").uid("dead-letter-topic");
+    }
+
+    static Map<Domain, ModelSpec> loadModelSpecs(JobConfig config) throws IOException {
+        Map<Domain, ModelSpec> specs = new EnumMap<>(Domain.class);
+        for (Map.Entry<Domain, String> entry : config.modelDirectories().entrySet()) {
+            ModelSpec spec = ModelSpec.load(Path.of(entry.getValue()));
+            if (spec.domain() != entry.getKey()) {
+                throw new IllegalArgumentException(
+                        "Model in " + entry.getValue() + " is for domain " + spec.domain().id()
+                                + " but is configured for " + entry.getKey().id());
+            }
+            specs.put(entry.getKey(), spec);
+        }
+        return specs;
+    }
+
+    static CassandraSettings cassandraSettings(JobConfig config) {
+        return CassandraSettings.builder()
+                .contactPoints(config.get(org.imagestream.config.JobOptions.CASSANDRA_CONTACT_POINTS))
+                .localDatacenter(config.get(org.imagestream.config.JobOptions.CASSANDRA_LOCAL_DATACENTER))
+                .keyspace(config.get(org.imagestream.config.JobOptions.CASSANDRA_KEYSPACE))
+                .replicationFactor(config.get(org.imagestream.config.JobOptions.CASSANDRA_REPLICATION_FACTOR))
+                .maxInFlightRequests(config.get(org.imagestream.config.JobOptions.CASSANDRA_MAX_IN_FLIGHT))
+                .chunkSize(config.get(org.imagestream.config.JobOptions.CASSANDRA_CHUNK_SIZE))
+                .build();
+    }
+
+    static KafkaSource<ImageRecord> kafkaSource(JobConfig config) {
+        OffsetsInitializer start =
+                switch (config.startingOffsets()) {
+                    case "earliest" -> OffsetsInitializer.earliest();
+                    case "latest" -> OffsetsInitializer.latest();
+                    default -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+                };
+        KafkaSourceBuilder<ImageRecord> builder =
+                KafkaSource.<ImageRecord>builder()
+                        .setBootstrapServers(config.bootstrapServers())
+                        .setTopics(config.topics())
+                        .setGroupId(config.groupId())
+                        .setStartingOffsets(start)
+                        .setDeserializer(new ImageRecordDeserializationSchema())
+                        // Large images: let one fetch carry a whole record of the maximum size.
+                        .setProperty("max.partition.fetch.bytes", Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
+                        .setProperties(config.kafkaProperties());
+        if (config.bounded()) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    static KafkaSink<DeadLetter> deadLetterSink(JobConfig config) {
+        return KafkaSink.<DeadLetter>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setKafkaProducerConfig(config.kafkaProperties())
+                .setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
+                .setRecordSerializer(new DeadLetterSerializationSchema(config.deadLetterTopic()))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .build();
+    }
+}

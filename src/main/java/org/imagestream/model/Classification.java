@@ -1,0 +1,41 @@
+package org.imagestream.model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The result of classifying one image: what the storage stage writes as a result row and blob. */
+public class Classification {
+    public String imageId;
+    public String domain;
+    public String sourceId;
+    public String contentType;
+    public String contentSha256;
+    public String shard;
+
+    public String modelName;
+    public String modelVersion;
+
+    /** Top-k labels, best first, with their scores (softmax probabilities). */
+    public List<String> labels = new ArrayList<>();
+
+    public List<Float> scores = new ArrayList<>();
+
+    public int width;
+    public int height;
+
+    public long receivedAtMillis;
+    public long classifiedAtMillis;
+
+    /** The original image bytes, stored content-addressed next to the result. */
+    public byte[] bytes;
+
+    public Classification() {}
+
+    public String topLabel() {
+        return labels.isEmpty() ? null : labels.get(0);
+    }
+
+    public float topScore() {
+        return scores.isEmpty() ? Float.NaN : scores.get(0);
+    }
+}

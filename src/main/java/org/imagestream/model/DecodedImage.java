@@ -1,0 +1,31 @@
+package org.imagestream.model;
+
+/**
+ * An image after decoding: the model-ready pixel tensor (HWC, float) plus everything the storage
+ * stage needs about the original. Produced by the decode stage, keyed by {@link #shard}.
+ */
+public class DecodedImage {
+    public ImageRecord record;
+
+    /** Lower-case hex SHA-256 of the original bytes: the blob's content address. */
+    public String contentSha256;
+
+    /** Logical shard chosen by the consistent-hash ring; the stream is keyed by it. */
+    public String shard;
+
+    /** Geometry of the original image (before resizing to the model's input). */
+    public int originalWidth;
+
+    public int originalHeight;
+
+    /** Model input, row-major height x width x channels, values already normalised. */
+    public float[] pixels;
+
+    public int width;
+    public int height;
+    public int channels;
+
+    public long decodedAtMillis;
+
+    public DecodedImage() {}
+}

@@ -1,0 +1,49 @@
+package org.imagestream.model;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One image as it arrived from Kafka: the original bytes plus the metadata carried in record
+ * headers. Nothing is validated here: a record with a missing or unknown domain still becomes an
+ * {@code ImageRecord}, so that the decode stage can dead-letter it with a reason instead of the
+ * source dropping it.
+ *
+ * <p>A Flink POJO (public fields, no-arg constructor) so it is serialized without Kryo.
+ */
+public class ImageRecord {
+    /** Stable id: {@code topic-partition-offset}, so a replay after failure rewrites the same row. */
+    public String imageId;
+
+    /** Domain as sent in the header; may be null or unknown (dead-lettered by the decoder). */
+    public String domain;
+
+    public String sourceId;
+    public String contentType;
+    public String topic;
+    public int partition;
+    public long offset;
+
+    /** Kafka record timestamp (producer or log-append time), milliseconds since the epoch. */
+    public long kafkaTimestamp;
+
+    /** Every header of the original record, so dead letters can carry them back. */
+    public Map<String, String> headers = new HashMap<>();
+
+    public byte[] bytes;
+
+    public ImageRecord() {}
+
+    @Override
+    public String toString() {
+        return "ImageRecord{"
+                + imageId
+                + ", domain="
+                + domain
+                + ", source="
+                + sourceId
+                + ", "
+                + (bytes == null ? 0 : bytes.length)
+                + " bytes}";
+    }
+}

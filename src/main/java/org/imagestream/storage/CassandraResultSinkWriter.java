@@ -1,0 +1,217 @@
+package org.imagestream.storage;
+
+import com.datastax.oss.driver.api.core.AllNodesFailedException;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverTimeoutException;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
+import com.datastax.oss.driver.api.core.servererrors.UnavailableException;
+import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
+import org.imagestream.model.Classification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes classifications with bounded, asynchronous requests. Per image: every blob chunk, then
+ * (once all chunks are stored) the blob metadata row and the result row, so a metadata row always
+ * means a complete blob and a result row always points at one.
+ *
+ * <p>Threading: all fields are touched only on the task's mailbox thread; driver callbacks hand
+ * their outcome back through the {@link MailboxExecutor}. {@code write} yields to the mailbox while
+ * the in-flight limit is reached (back-pressure), {@code flush} until nothing is in flight. The
+ * first failure that survives the retries is kept and rethrown with context on the next call.
+ */
+class CassandraResultSinkWriter implements SinkWriter<Classification> {
+    private static final Logger LOG = LoggerFactory.getLogger(CassandraResultSinkWriter.class);
+
+    private final CassandraSettings settings;
+    private final MailboxExecutor mailbox;
+    private final CqlSession session;
+    private final PreparedStatement insertChunk;
+    private final PreparedStatement insertBlob;
+    private final PreparedStatement insertResult;
+    private final Counter resultsWritten;
+    private final Counter bytesWritten;
+    private final Counter retries;
+
+    /** Images whose writes have not all completed yet. Mailbox thread only. */
+    private int inFlightImages;
+
+    /** Requests issued and not yet completed (approximate: updated from the mailbox). */
+    private int inFlightRequests;
+
+    private Throwable asyncError;
+
+    CassandraResultSinkWriter(
+            CassandraSettings settings, MailboxExecutor mailbox, SinkWriterMetricGroup metrics) {
+        this.settings = settings;
+        this.mailbox = mailbox;
+        this.session = settings.openSession();
+        String ks = settings.keyspace();
+        try {
+            this.insertChunk =
+                    session.prepare("INSERT INTO " + ks + ".blob_chunks (sha256, chunk_index, data) VALUES (?, ?, ?)");
+            this.insertBlob =
+                    session.prepare(
+                            "INSERT INTO " + ks + ".blobs (sha256, size, chunk_size, chunk_count, content_type)"
+                                    + " VALUES (?, ?, ?, ?, ?)");
+            this.insertResult =
+                    session.prepare(
+                            "INSERT INTO " + ks + ".results (image_id, domain, source_id, content_type,"
+                                    + " content_sha256, shard, model_name, model_version, top_label,"
+                                    + " top_score, labels, scores, width, height, received_at,"
+                                    + " classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        } catch (RuntimeException e) {
+            session.close();
+            throw e;
+        }
+        this.resultsWritten = metrics.counter("cassandraResultsWritten");
+        this.bytesWritten = metrics.counter("cassandraBlobBytesWritten");
+        this.retries = metrics.counter("cassandraRetries");
+        metrics.gauge("cassandraInFlightRequests", () -> inFlightRequests);
+    }
+
+    @Override
+    public void write(Classification result, Context context) throws IOException, InterruptedException {
+        checkAsyncError();
+        int chunks = chunkCount(result.bytes.length, settings.chunkSize());
+        // Back-pressure: never exceed the in-flight budget; yielding lets completions run.
+        while (inFlightRequests + chunks + 2 > settings.maxInFlightRequests() && inFlightRequests > 0) {
+            mailbox.yield();
+            checkAsyncError();
+        }
+        inFlightImages++;
+        inFlightRequests += chunks + 2;
+        List<CompletableFuture<AsyncResultSet>> chunkWrites = new ArrayList<>(chunks);
+        for (int i = 0; i < chunks; i++) {
+            int from = i * settings.chunkSize();
+            int to = Math.min(result.bytes.length, from + settings.chunkSize());
+            // Copy: the driver may serialize later, and the caller may reuse the array.
+            ByteBuffer data = ByteBuffer.wrap(Arrays.copyOfRange(result.bytes, from, to));
+            chunkWrites.add(
+                    executeWithRetry(insertChunk.bind(result.contentSha256, i, data), 0)
+                            .whenComplete((rs, error) -> mailbox.execute(() -> inFlightRequests--, "chunk written"))
+                            .toCompletableFuture());
+        }
+        BoundStatement blob =
+                insertBlob.bind(
+                        result.contentSha256, (long) result.bytes.length, settings.chunkSize(), chunks,
+                        result.contentType);
+        BoundStatement row = bindResult(result);
+        long bytes = result.bytes.length;
+        String imageId = result.imageId;
+        CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
+                .thenCompose(ignored -> executeWithRetry(blob, 0))
+                .thenCompose(ignored -> executeWithRetry(row, 0))
+                .whenComplete(
+                        (rs, error) ->
+                                mailbox.execute(
+                                        () -> {
+                                            inFlightImages--;
+                                            inFlightRequests -= 2;
+                                            if (error != null) {
+                                                if (asyncError == null) {
+                                                    asyncError = new IOException(
+                                                            "Failed to store image " + imageId + " in Cassandra keyspace "
+                                                                    + settings.keyspace(), unwrap(error));
+                                                }
+                                            } else {
+                                                resultsWritten.inc();
+                                                bytesWritten.inc(bytes);
+                                            }
+                                        },
+                                        "image stored"));
+    }
+
+    private BoundStatement bindResult(Classification r) {
+        return insertResult.bind(
+                r.imageId, r.domain, r.sourceId, r.contentType, r.contentSha256, r.shard, r.modelName,
+                r.modelVersion, r.topLabel(), r.topScore(), r.labels, r.scores, r.width, r.height,
+                Instant.ofEpochMilli(r.receivedAtMillis), Instant.ofEpochMilli(r.classifiedAtMillis));
+    }
+
+    /**
+     * Executes with exponential backoff on errors that a retry can fix (timeouts, unavailable
+     * replicas, overloaded or unreachable nodes). All writes here are idempotent upserts, so a
+     * retry after an ambiguous timeout is safe.
+     */
+    private CompletionStage<AsyncResultSet> executeWithRetry(BoundStatement statement, int attempt) {
+        return session.executeAsync(statement.setIdempotent(true))
+                .handle((rs, error) -> {
+                    if (error == null) {
+                        return CompletableFuture.completedFuture(rs);
+                    }
+                    Throwable cause = unwrap(error);
+                    if (attempt < settings.maxRetries() && isRetriable(cause)) {
+                        long backoffMillis = Math.min(5_000, 100L << attempt);
+                        LOG.warn("Retrying Cassandra write in {} ms after {}", backoffMillis, cause.toString());
+                        mailbox.execute(retries::inc, "count retry");
+                        return CompletableFuture.supplyAsync(
+                                        () -> null,
+                                        CompletableFuture.delayedExecutor(backoffMillis, TimeUnit.MILLISECONDS))
+                                .thenCompose(ignored -> executeWithRetry(statement, attempt + 1));
+                    }
+                    return CompletableFuture.<AsyncResultSet>failedFuture(cause);
+                })
+                .thenCompose(stage -> stage);
+    }
+
+    static boolean isRetriable(Throwable error) {
+        return error instanceof WriteTimeoutException
+                || error instanceof UnavailableException
+                || error instanceof OverloadedException
+                || error instanceof DriverTimeoutException
+                || error instanceof AllNodesFailedException;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        while (error instanceof CompletionException && error.getCause() != null) {
+            error = error.getCause();
+        }
+        return error;
+    }
+
+    static int chunkCount(int size, int chunkSize) {
+        return Math.max(1, (size + chunkSize - 1) / chunkSize);
+    }
+
+    @Override
+    public void flush(boolean endOfInput) throws IOException, InterruptedException {
+        while (inFlightImages > 0) {
+            mailbox.yield();
+        }
+        checkAsyncError();
+    }
+
+    private void checkAsyncError() throws IOException {
+        if (asyncError != null) {
+            Throwable error = asyncError;
+            throw error instanceof IOException io ? io : new IOException(error);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            session.close();
+        } finally {
+            checkAsyncError();
+        }
+    }
+}
