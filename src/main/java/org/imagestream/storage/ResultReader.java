@@ -1,0 +1,94 @@
+package org.imagestream.storage;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.commons.codec.digest.DigestUtils;
+
+/**
+ * Reads results and blobs back: by image id, all rows (small keyspaces: tests, the demo), and a
+ * blob reassembled from its chunks with its SHA-256 verified, so a damaged or incomplete blob is
+ * an error rather than wrong bytes.
+ */
+public final class ResultReader {
+    private final CqlSession session;
+    private final String keyspace;
+    private final PreparedStatement selectResult;
+    private final PreparedStatement selectBlob;
+    private final PreparedStatement selectChunk;
+
+    public ResultReader(CqlSession session, String keyspace) {
+        this.session = session;
+        this.keyspace = keyspace;
+        this.selectResult = session.prepare("SELECT * FROM " + keyspace + ".results WHERE image_id = ?");
+        this.selectBlob = session.prepare("SELECT size, chunk_count FROM " + keyspace + ".blobs WHERE sha256 = ?");
+        this.selectChunk = session.prepare(
+                "SELECT data FROM " + keyspace + ".blob_chunks WHERE sha256 = ? AND chunk_index = ?");
+    }
+
+    public Optional<StoredResult> find(String imageId) {
+        Row row = session.execute(selectResult.bind(imageId)).one();
+        return Optional.ofNullable(row).map(ResultReader::toResult);
+    }
+
+    /** Every result row (a full scan: for tests, the demo and small keyspaces only). */
+    public List<StoredResult> all() {
+        List<StoredResult> results = new ArrayList<>();
+        for (Row row : session.execute("SELECT * FROM " + keyspace + ".results")) {
+            results.add(toResult(row));
+        }
+        return results;
+    }
+
+    /** Reassembles a blob from its chunks and verifies its SHA-256. */
+    public byte[] readBlob(String sha256) throws IOException {
+        Row meta = session.execute(selectBlob.bind(sha256)).one();
+        if (meta == null) {
+            throw new IOException("no blob " + sha256 + " (metadata row missing)");
+        }
+        long size = meta.getLong("size");
+        int chunks = meta.getInt("chunk_count");
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) size);
+        for (int i = 0; i < chunks; i++) {
+            Row chunk = session.execute(selectChunk.bind(sha256, i)).one();
+            if (chunk == null) {
+                throw new IOException("blob " + sha256 + " is missing chunk " + i + " of " + chunks);
+            }
+            ByteBuffer data = chunk.getByteBuffer("data");
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            out.writeBytes(bytes);
+        }
+        byte[] blob = out.toByteArray();
+        if (blob.length != size || !DigestUtils.sha256Hex(blob).equals(sha256)) {
+            throw new IOException("blob " + sha256 + " failed verification (" + blob.length + " of " + size + " bytes)");
+        }
+        return blob;
+    }
+
+    private static StoredResult toResult(Row row) {
+        return new StoredResult(
+                row.getString("image_id"),
+                row.getString("domain"),
+                row.getString("source_id"),
+                row.getString("content_type"),
+                row.getString("content_sha256"),
+                row.getString("shard"),
+                row.getString("model_name"),
+                row.getString("model_version"),
+                row.getString("top_label"),
+                row.getFloat("top_score"),
+                row.getList("labels", String.class),
+                row.getList("scores", Float.class),
+                row.getInt("width"),
+                row.getInt("height"),
+                row.getInstant("received_at"),
+                row.getInstant("classified_at"));
+    }
+}

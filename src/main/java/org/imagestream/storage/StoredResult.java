@@ -1,0 +1,23 @@
+package org.imagestream.storage;
+
+import java.time.Instant;
+import java.util.List;
+
+/** A result row as read back from Cassandra. */
+public record StoredResult(
+        String imageId,
+        String domain,
+        String sourceId,
+        String contentType,
+        String contentSha256,
+        String shard,
+        String modelName,
+        String modelVersion,
+        String topLabel,
+        float topScore,
+        List<String> labels,
+        List<Float> scores,
+        int width,
+        int height,
+        Instant receivedAt,
+        Instant classifiedAt) {}

@@ -1,0 +1,171 @@
+package org.imagestream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.imagestream.config.JobConfig;
+import org.imagestream.inference.ModelSpec;
+import org.imagestream.ingest.ImageHeaders;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.model.Domain;
+import org.imagestream.samples.SampleImages;
+import org.imagestream.samples.SampleImages.Sample;
+import org.imagestream.storage.CassandraSettings;
+import org.imagestream.storage.ResultReader;
+import org.imagestream.storage.StoredResult;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The walking skeleton end to end on real servers: images of all three domains (and bad records)
+ * go to a real Kafka broker, the job runs on a MiniCluster at parallelism 2, and the test reads
+ * what actually landed in real Cassandra and on the dead-letter topic.
+ */
+@ExtendWith(LocalStackExtension.class)
+class ImageClassificationPipelineITCase {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .build());
+
+    @Test
+    void shouldStoreOneResultPerImageAndDeadLetterCorruptInput(LocalStack stack) throws Exception {
+        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        String topic = "images-" + suffix;
+        String deadLetterTopic = "dead-letters-" + suffix;
+        String keyspace = "it_" + suffix;
+        stack.createTopics(2, topic, deadLetterTopic);
+        Map<Domain, ModelSpec> models = ModelStoreAccess.seedModels();
+
+        // 20 images per domain, plus a truncated JPEG and a record with an unknown domain.
+        List<Sample> samples = SampleImages.mixed(20, 7);
+        Map<String, Sample> sentById = new HashMap<>();
+        String corruptId;
+        String unknownDomainId;
+        try (ImagePublisher publisher = ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+            for (Sample sample : samples) {
+                RecordMetadata metadata =
+                        publisher.publish(topic, sample.domain().id(), sample.fileName(), sample.contentType(), sample.bytes()).get();
+                sentById.put(idOf(metadata), sample);
+            }
+            byte[] truncated = java.util.Arrays.copyOf(samples.get(0).bytes(), 300);
+            corruptId = idOf(publisher.publish(topic, "social", "truncated.jpg", "image/jpeg", truncated).get());
+            unknownDomainId = idOf(publisher.publish(topic, "astronomy", "m31.fits", "image/fits", new byte[] {1, 2, 3}).get());
+        }
+
+        Map<String, String> options = new HashMap<>();
+        options.put("kafka.bootstrap-servers", stack.bootstrapServers());
+        options.put("kafka.topics", topic);
+        options.put("kafka.group-id", "it-" + suffix);
+        options.put("kafka.starting-offsets", "earliest");
+        options.put("kafka.bounded", "true");
+        options.put("kafka.dead-letter-topic", deadLetterTopic);
+        options.put("cassandra.contact-points", stack.cassandraContactPoint());
+        options.put("cassandra.keyspace", keyspace);
+        options.put("model.social.dir", models.get(Domain.SOCIAL).directory());
+        options.put("model.remote-sensing.dir", models.get(Domain.REMOTE_SENSING).directory());
+        options.put("model.medical.dir", models.get(Domain.MEDICAL).directory());
+        options.put("routing.shards", "8");
+        options.put("job.checkpoint-interval", "2s");
+        JobConfig config = JobConfig.fromMap(options);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        ImageClassificationJob.build(env, config);
+        env.execute("pipeline-it");
+
+        CassandraSettings cassandra =
+                CassandraSettings.builder().contactPoints(List.of(stack.cassandraContactPoint())).keyspace(keyspace).build();
+        try (CqlSession session = cassandra.openSession()) {
+            ResultReader reader = new ResultReader(session, keyspace);
+            List<StoredResult> rows = reader.all();
+            assertThat(rows).extracting(StoredResult::imageId).doesNotHaveDuplicates()
+                    .containsExactlyInAnyOrderElementsOf(sentById.keySet());
+            int correct = 0;
+            for (StoredResult row : rows) {
+                Sample sent = sentById.get(row.imageId());
+                assertThat(row.domain()).isEqualTo(sent.domain().id());
+                assertThat(row.topLabel()).isNotBlank();
+                assertThat(row.topScore()).isBetween(0f, 1f);
+                assertThat(row.modelName()).isEqualTo(models.get(sent.domain()).name());
+                assertThat(row.modelVersion()).isEqualTo(models.get(sent.domain()).version());
+                assertThat(row.shard()).startsWith("shard-");
+                assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent.bytes()));
+                assertThat(DigestUtils.sha256Hex(reader.readBlob(row.contentSha256())))
+                        .isEqualTo(DigestUtils.sha256Hex(sent.bytes()));
+                if (row.topLabel().equals(sent.label())) {
+                    correct++;
+                }
+            }
+            // The seed models are far above chance on their own kind of data.
+            assertThat(correct).isGreaterThanOrEqualTo((int) (0.8 * rows.size()));
+            assertThat(reader.find(corruptId)).isEmpty();
+            assertThat(reader.find(unknownDomainId)).isEmpty();
+        }
+
+        Map<String, String> reasons = deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 2);
+        assertThat(reasons).containsOnlyKeys(corruptId, unknownDomainId);
+        assertThat(reasons.get(corruptId)).isEqualTo("CORRUPT");
+        assertThat(reasons.get(unknownDomainId)).isEqualTo("UNKNOWN_DOMAIN");
+    }
+
+    private static String idOf(RecordMetadata metadata) {
+        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+    }
+
+    /** Reads the dead-letter topic until {@code expected} records arrived (or 30 s passed). */
+    static Map<String, String> deadLetterReasons(String bootstrap, String topic, int expected) {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID());
+        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        Map<String, String> reasons = new HashMap<>();
+        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (System.currentTimeMillis() < deadline && all.size() < expected) {
+                consumer.poll(Duration.ofMillis(500)).forEach(all::add);
+            }
+            // Give stragglers (duplicates would be a bug) a moment to show up.
+            consumer.poll(Duration.ofSeconds(1)).forEach(all::add);
+        }
+        for (ConsumerRecord<byte[], byte[]> record : all) {
+            String id = header(record, ImageHeaders.DEAD_LETTER_IMAGE_ID);
+            assertThat(reasons).as("duplicate dead letter for %s", id).doesNotContainKey(id);
+            reasons.put(id, header(record, ImageHeaders.DEAD_LETTER_REASON));
+            assertThat(header(record, ImageHeaders.DEAD_LETTER_MESSAGE)).isNotBlank();
+        }
+        return reasons;
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        var header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+}
