@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         name = "imagestream",
         mixinStandardHelpOptions = true,
         version = "imagestream 0.1.0",
-        description = "Classify images from Kafka with TensorFlow in Flink and store them in Cassandra.",
+        description =
+                "Classify images from Kafka with TensorFlow in Flink and store them in Cassandra.",
         subcommands = {DemoCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
 public final class ImagestreamCli {
     public static void main(String[] args) {

@@ -13,33 +13,56 @@ import picocli.CommandLine.Option;
 @Command(
         name = "train",
         mixinStandardHelpOptions = true,
-        description = "Train the seed CNN on generated data and export a SavedModel + model.properties.")
+        description =
+                "Train the seed CNN on generated data and export a SavedModel + model.properties.")
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--domain", description = "Domain to train (social, remote-sensing, medical); all when omitted.")
+    @Option(
+            names = "--domain",
+            description = "Domain to train (social, remote-sensing, medical); all when omitted.")
     String domain;
 
-    @Option(names = "--output", required = true, description = "Directory to export into; receives <domain>/<version>/.")
+    @Option(
+            names = "--output",
+            required = true,
+            description = "Directory to export into; receives <domain>/<version>/.")
     Path output;
 
-    @Option(names = "--version-name", defaultValue = "1", description = "Model version recorded in the spec (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--version-name",
+            defaultValue = "1",
+            description = "Model version recorded in the spec (default: ${DEFAULT-VALUE}).")
     String versionName;
 
-    @Option(names = "--train-images", defaultValue = "3000", description = "Generated training images (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--train-images",
+            defaultValue = "3000",
+            description = "Generated training images (default: ${DEFAULT-VALUE}).")
     int trainImages;
 
-    @Option(names = "--test-images", defaultValue = "600", description = "Generated held-out images (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--test-images",
+            defaultValue = "600",
+            description = "Generated held-out images (default: ${DEFAULT-VALUE}).")
     int testImages;
 
-    @Option(names = "--epochs", defaultValue = "4", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--epochs",
+            defaultValue = "4",
+            description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Random seed for data and weights (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            defaultValue = "42",
+            description = "Random seed for data and weights (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Override
     public Integer call() throws Exception {
-        List<Domain> domains = domain == null ? List.of(Domain.values()) : List.of(Domain.fromId(domain));
-        CnnTrainer.Settings settings = new CnnTrainer.Settings(trainImages, testImages, epochs, 64, 0.002f, seed);
+        List<Domain> domains =
+                domain == null ? List.of(Domain.values()) : List.of(Domain.fromId(domain));
+        CnnTrainer.Settings settings =
+                new CnnTrainer.Settings(trainImages, testImages, epochs, 64, 0.002f, seed);
         for (Domain d : domains) {
             Path target = output.resolve(d.id()).resolve(versionName);
             if (Files.exists(target)) {
@@ -47,10 +70,15 @@ final class TrainCommand implements Callable<Integer> {
                 return 2;
             }
             Files.createDirectories(target.getParent());
-            CnnTrainer.Outcome outcome = CnnTrainer.trainAndExport(d, target, versionName, settings);
-            System.out.printf("%s: held-out accuracy %.1f%% (chance %.1f%%) in %d ms -> %s%n",
-                    outcome.spec().name(), outcome.testAccuracy() * 100,
-                    100.0 / outcome.spec().labels().size(), outcome.trainMillis(), target);
+            CnnTrainer.Outcome outcome =
+                    CnnTrainer.trainAndExport(d, target, versionName, settings);
+            System.out.printf(
+                    "%s: held-out accuracy %.1f%% (chance %.1f%%) in %d ms -> %s%n",
+                    outcome.spec().name(),
+                    outcome.testAccuracy() * 100,
+                    100.0 / outcome.spec().labels().size(),
+                    outcome.trainMillis(),
+                    target);
             printConfusion(outcome);
         }
         return 0;

@@ -26,7 +26,9 @@ public final class JobConfig implements Serializable {
         this.kafkaProperties = kafkaProperties;
     }
 
-    /** Parses {@code key -> value} pairs; keys are {@link JobOptions} or {@code kafka.properties.*}. */
+    /**
+     * Parses {@code key -> value} pairs; keys are {@link JobOptions} or {@code kafka.properties.*}.
+     */
     public static JobConfig fromMap(Map<String, String> values) {
         Map<String, String> options = new HashMap<>();
         Properties kafka = new Properties();
@@ -34,12 +36,16 @@ public final class JobConfig implements Serializable {
         for (Map.Entry<String, String> entry : values.entrySet()) {
             String key = entry.getKey();
             if (key.startsWith(JobOptions.KAFKA_PROPERTIES_PREFIX)) {
-                kafka.setProperty(key.substring(JobOptions.KAFKA_PROPERTIES_PREFIX.length()), entry.getValue());
+                kafka.setProperty(
+                        key.substring(JobOptions.KAFKA_PROPERTIES_PREFIX.length()),
+                        entry.getValue());
             } else if (known.contains(key)) {
                 options.put(key, entry.getValue());
             } else {
                 throw new IllegalArgumentException(
-                        "Unknown option '" + key + "'. Run with --help to list the options;"
+                        "Unknown option '"
+                                + key
+                                + "'. Run with --help to list the options;"
                                 + " Kafka client properties take the prefix "
                                 + JobOptions.KAFKA_PROPERTIES_PREFIX);
             }
@@ -57,7 +63,9 @@ public final class JobConfig implements Serializable {
             String arg = args[i];
             if (!arg.startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException(
-                        "Expected '--key value' pairs, got '" + arg + "'. Run with --help to list the options.");
+                        "Expected '--key value' pairs, got '"
+                                + arg
+                                + "'. Run with --help to list the options.");
             }
             values.put(arg.substring(2), args[++i]);
         }
@@ -66,7 +74,8 @@ public final class JobConfig implements Serializable {
 
     private void validate() {
         if (shards() < 1 || virtualNodes() < 1) {
-            throw new IllegalArgumentException("routing.shards and routing.virtual-nodes must be >= 1");
+            throw new IllegalArgumentException(
+                    "routing.shards and routing.virtual-nodes must be >= 1");
         }
         String offsets = startingOffsets();
         if (!List.of("committed", "earliest", "latest").contains(offsets)) {
@@ -134,9 +143,15 @@ public final class JobConfig implements Serializable {
     /** Model directory per configured domain; domains without a model are dead-lettered. */
     public Map<Domain, String> modelDirectories() {
         Map<Domain, String> dirs = new EnumMap<>(Domain.class);
-        configuration.getOptional(JobOptions.MODEL_SOCIAL_DIR).ifPresent(d -> dirs.put(Domain.SOCIAL, d));
-        configuration.getOptional(JobOptions.MODEL_REMOTE_SENSING_DIR).ifPresent(d -> dirs.put(Domain.REMOTE_SENSING, d));
-        configuration.getOptional(JobOptions.MODEL_MEDICAL_DIR).ifPresent(d -> dirs.put(Domain.MEDICAL, d));
+        configuration
+                .getOptional(JobOptions.MODEL_SOCIAL_DIR)
+                .ifPresent(d -> dirs.put(Domain.SOCIAL, d));
+        configuration
+                .getOptional(JobOptions.MODEL_REMOTE_SENSING_DIR)
+                .ifPresent(d -> dirs.put(Domain.REMOTE_SENSING, d));
+        configuration
+                .getOptional(JobOptions.MODEL_MEDICAL_DIR)
+                .ifPresent(d -> dirs.put(Domain.MEDICAL, d));
         return dirs;
     }
 
@@ -144,11 +159,20 @@ public final class JobConfig implements Serializable {
     public static String describeOptions() {
         StringBuilder out = new StringBuilder();
         for (ConfigOption<?> option : JobOptions.ALL) {
-            out.append(String.format("  --%-32s default: %s%n", option.key(),
-                    option.hasDefaultValue() ? option.defaultValue() : "(none)"));
-            out.append("      ").append(option.description().toString().replaceAll("^Description\\{.*?'(.*)'.*$", "$1")).append('\n');
+            out.append(
+                    String.format(
+                            "  --%-32s default: %s%n",
+                            option.key(),
+                            option.hasDefaultValue() ? option.defaultValue() : "(none)"));
+            out.append("      ")
+                    .append(
+                            option.description()
+                                    .toString()
+                                    .replaceAll("^Description\\{.*?'(.*)'.*$", "$1"))
+                    .append('\n');
         }
-        out.append("  --").append(JobOptions.KAFKA_PROPERTIES_PREFIX)
+        out.append("  --")
+                .append(JobOptions.KAFKA_PROPERTIES_PREFIX)
                 .append("<name> <value>   any Kafka client property, passed through untouched\n");
         return out.toString();
     }

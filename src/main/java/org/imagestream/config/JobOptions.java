@@ -6,12 +6,15 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
 /**
- * Every option of the classification job, with its default and description. Pass them to the job
- * as {@code --key value}; {@code --help} prints this list. Kafka client properties pass through
+ * Every option of the classification job, with its default and description. Pass them to the job as
+ * {@code --key value}; {@code --help} prints this list. Kafka client properties pass through
  * untouched with the prefix {@value #KAFKA_PROPERTIES_PREFIX}.
  */
 public final class JobOptions {
-    /** {@code kafka.properties.security.protocol SSL} becomes the client property {@code security.protocol}. */
+    /**
+     * {@code kafka.properties.security.protocol SSL} becomes the client property {@code
+     * security.protocol}.
+     */
     public static final String KAFKA_PROPERTIES_PREFIX = "kafka.properties.";
 
     public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS =
@@ -25,7 +28,8 @@ public final class JobOptions {
                     .stringType()
                     .asList()
                     .defaultValues("images-social", "images-remote-sensing", "images-medical")
-                    .withDescription("Topics to read images from (';'-separated). The domain comes from each record's 'domain' header.");
+                    .withDescription(
+                            "Topics to read images from (';'-separated). The domain comes from each record's 'domain' header.");
 
     public static final ConfigOption<String> KAFKA_GROUP_ID =
             ConfigOptions.key("kafka.group-id")
@@ -37,19 +41,22 @@ public final class JobOptions {
             ConfigOptions.key("kafka.starting-offsets")
                     .stringType()
                     .defaultValue("committed")
-                    .withDescription("Where a fresh job starts: 'committed' (group offsets, earliest if none), 'earliest' or 'latest'. A restore from a checkpoint or savepoint always uses the stored offsets.");
+                    .withDescription(
+                            "Where a fresh job starts: 'committed' (group offsets, earliest if none), 'earliest' or 'latest'. A restore from a checkpoint or savepoint always uses the stored offsets.");
 
     public static final ConfigOption<Boolean> KAFKA_BOUNDED =
             ConfigOptions.key("kafka.bounded")
                     .booleanType()
                     .defaultValue(false)
-                    .withDescription("Stop at the offsets that are latest when the job starts (backfills, tests); the job then finishes.");
+                    .withDescription(
+                            "Stop at the offsets that are latest when the job starts (backfills, tests); the job then finishes.");
 
     public static final ConfigOption<String> DEAD_LETTER_TOPIC =
             ConfigOptions.key("kafka.dead-letter-topic")
                     .stringType()
                     .defaultValue("images-dead-letter")
-                    .withDescription("Topic that receives every record the job cannot classify, with the reason in headers.");
+                    .withDescription(
+                            "Topic that receives every record the job cannot classify, with the reason in headers.");
 
     public static final ConfigOption<List<String>> CASSANDRA_CONTACT_POINTS =
             ConfigOptions.key("cassandra.contact-points")
@@ -98,7 +105,8 @@ public final class JobOptions {
             ConfigOptions.key("model.social.dir")
                     .stringType()
                     .noDefaultValue()
-                    .withDescription("Directory of the social model (SavedModel + model.properties).");
+                    .withDescription(
+                            "Directory of the social model (SavedModel + model.properties).");
 
     public static final ConfigOption<String> MODEL_REMOTE_SENSING_DIR =
             ConfigOptions.key("model.remote-sensing.dir")
@@ -116,7 +124,8 @@ public final class JobOptions {
             ConfigOptions.key("routing.shards")
                     .intType()
                     .defaultValue(64)
-                    .withDescription("Logical shards on the consistent-hash ring; the stream is keyed by shard.");
+                    .withDescription(
+                            "Logical shards on the consistent-hash ring; the stream is keyed by shard.");
 
     public static final ConfigOption<Integer> ROUTING_VIRTUAL_NODES =
             ConfigOptions.key("routing.virtual-nodes")
@@ -128,7 +137,8 @@ public final class JobOptions {
             ConfigOptions.key("job.checkpoint-interval")
                     .durationType()
                     .defaultValue(Duration.ofSeconds(10))
-                    .withDescription("Checkpoint interval; Kafka offsets and Cassandra flushes follow it.");
+                    .withDescription(
+                            "Checkpoint interval; Kafka offsets and Cassandra flushes follow it.");
 
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("job.parallelism")
@@ -138,12 +148,26 @@ public final class JobOptions {
 
     public static final List<ConfigOption<?>> ALL =
             List.of(
-                    KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPICS, KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS,
-                    KAFKA_BOUNDED, DEAD_LETTER_TOPIC, CASSANDRA_CONTACT_POINTS,
-                    CASSANDRA_LOCAL_DATACENTER, CASSANDRA_KEYSPACE, CASSANDRA_REPLICATION_FACTOR,
-                    CASSANDRA_CREATE_SCHEMA, CASSANDRA_MAX_IN_FLIGHT, CASSANDRA_CHUNK_SIZE,
-                    MODEL_SOCIAL_DIR, MODEL_REMOTE_SENSING_DIR, MODEL_MEDICAL_DIR, ROUTING_SHARDS,
-                    ROUTING_VIRTUAL_NODES, CHECKPOINT_INTERVAL, PARALLELISM);
+                    KAFKA_BOOTSTRAP_SERVERS,
+                    KAFKA_TOPICS,
+                    KAFKA_GROUP_ID,
+                    KAFKA_STARTING_OFFSETS,
+                    KAFKA_BOUNDED,
+                    DEAD_LETTER_TOPIC,
+                    CASSANDRA_CONTACT_POINTS,
+                    CASSANDRA_LOCAL_DATACENTER,
+                    CASSANDRA_KEYSPACE,
+                    CASSANDRA_REPLICATION_FACTOR,
+                    CASSANDRA_CREATE_SCHEMA,
+                    CASSANDRA_MAX_IN_FLIGHT,
+                    CASSANDRA_CHUNK_SIZE,
+                    MODEL_SOCIAL_DIR,
+                    MODEL_REMOTE_SENSING_DIR,
+                    MODEL_MEDICAL_DIR,
+                    ROUTING_SHARDS,
+                    ROUTING_VIRTUAL_NODES,
+                    CHECKPOINT_INTERVAL,
+                    PARALLELISM);
 
     private JobOptions() {}
 }

@@ -21,8 +21,7 @@ import org.imagestream.model.ImageRecord;
 public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
     private static final long serialVersionUID = 1L;
 
-    public static final OutputTag<DeadLetter> DEAD_LETTERS =
-            new OutputTag<>("dead-letters") {};
+    public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
     static final String STAGE = "decode";
 

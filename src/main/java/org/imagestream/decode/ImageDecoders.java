@@ -25,8 +25,10 @@ public final class ImageDecoders {
     /** Sentinel-2 L2A digital numbers are reflectance x 10000. */
     static final float REFLECTANCE_SCALE = 10000f;
 
-    private static final Pattern WINDOW_CENTER = Pattern.compile("0028,1050\\s+Window Center:\\s*([-0-9.eE+]+)");
-    private static final Pattern WINDOW_WIDTH = Pattern.compile("0028,1051\\s+Window Width:\\s*([-0-9.eE+]+)");
+    private static final Pattern WINDOW_CENTER =
+            Pattern.compile("0028,1050\\s+Window Center:\\s*([-0-9.eE+]+)");
+    private static final Pattern WINDOW_WIDTH =
+            Pattern.compile("0028,1051\\s+Window Width:\\s*([-0-9.eE+]+)");
 
     static {
         // ImageJ and AWT must never try to open a display inside a TaskManager.
@@ -79,20 +81,33 @@ public final class ImageDecoders {
         // The reader is created directly instead of through the ImageIO registry, which is global
         // to the JVM and does not see plugins from Flink's user-code class loader.
         ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
-        try (ImageInputStream stream = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream stream =
+                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(stream);
             Raster raster = reader.readRaster(0, null);
             int bands = raster.getNumBands();
             if (bands != input.channels()) {
                 throw new DecodeException(
                         Reason.INCOMPATIBLE,
-                        "GeoTIFF has " + bands + " bands but the model expects " + input.channels());
+                        "GeoTIFF has "
+                                + bands
+                                + " bands but the model expects "
+                                + input.channels());
             }
             int width = raster.getWidth();
             int height = raster.getHeight();
-            int[] samples = raster.getPixels(raster.getMinX(), raster.getMinY(), width, height, (int[]) null);
+            int[] samples =
+                    raster.getPixels(
+                            raster.getMinX(), raster.getMinY(), width, height, (int[]) null);
             return new DecodedPixels(
-                    Pixels.bands(samples, width, height, bands, REFLECTANCE_SCALE, input.width(), input.height()),
+                    Pixels.bands(
+                            samples,
+                            width,
+                            height,
+                            bands,
+                            REFLECTANCE_SCALE,
+                            input.width(),
+                            input.height()),
                     width,
                     height);
         } finally {
@@ -133,7 +148,14 @@ public final class ImageDecoders {
             windowWidth = Math.max(1, max - min + 1);
         }
         return new DecodedPixels(
-                Pixels.window(modality, width, height, center, windowWidth, input.width(), input.height()),
+                Pixels.window(
+                        modality,
+                        width,
+                        height,
+                        center,
+                        windowWidth,
+                        input.width(),
+                        input.height()),
                 width,
                 height);
     }
@@ -158,7 +180,10 @@ public final class ImageDecoders {
         if (input.channels() != channels) {
             throw new DecodeException(
                     Reason.INCOMPATIBLE,
-                    domain + " images have " + channels + " channels but the model expects "
+                    domain
+                            + " images have "
+                            + channels
+                            + " channels but the model expects "
                             + input.channels());
         }
     }

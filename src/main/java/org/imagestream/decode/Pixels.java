@@ -30,7 +30,13 @@ public final class Pixels {
      * Sentinel-2 reflectance), area-resampled.
      */
     public static float[] bands(
-            int[] samples, int width, int height, int bands, float scale, int outWidth, int outHeight) {
+            int[] samples,
+            int width,
+            int height,
+            int bands,
+            float scale,
+            int outWidth,
+            int outHeight) {
         float[] values = new float[samples.length];
         for (int i = 0; i < samples.length; i++) {
             values[i] = samples[i] / scale;
@@ -43,8 +49,13 @@ public final class Pixels {
      * [center - width/2, center + width/2]} to [0,1], clamping outside, then area-resamples.
      */
     public static float[] window(
-            double[] values, int width, int height, double center, double windowWidth,
-            int outWidth, int outHeight) {
+            double[] values,
+            int width,
+            int height,
+            double center,
+            double windowWidth,
+            int outWidth,
+            int outHeight) {
         float[] out = new float[values.length];
         double lower = center - 0.5 - (windowWidth - 1) / 2;
         double span = Math.max(1e-6, windowWidth - 1);
@@ -57,8 +68,8 @@ public final class Pixels {
 
     /**
      * Area-weighted resampling: each output pixel is the mean of the source area it covers (with
-     * fractional edge weights). Exact box filtering when shrinking, nearest-like when enlarging;
-     * no aliasing from skipping source pixels.
+     * fractional edge weights). Exact box filtering when shrinking, nearest-like when enlarging; no
+     * aliasing from skipping source pixels.
      */
     public static float[] resize(
             float[] src, int width, int height, int channels, int outWidth, int outHeight) {

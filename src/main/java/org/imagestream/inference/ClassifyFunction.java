@@ -60,14 +60,19 @@ public class ClassifyFunction extends KeyedProcessFunction<String, DecodedImage,
             failed.inc();
             context.output(
                     DEAD_LETTERS,
-                    DeadLetter.of(image.record, "classify", "MODEL_ERROR", String.valueOf(e.getMessage())));
+                    DeadLetter.of(
+                            image.record,
+                            "classify",
+                            "MODEL_ERROR",
+                            String.valueOf(e.getMessage())));
             return;
         }
         out.collect(toClassification(image, classifier.spec(), prediction));
         classified.inc();
     }
 
-    static Classification toClassification(DecodedImage image, ModelSpec spec, Prediction prediction) {
+    static Classification toClassification(
+            DecodedImage image, ModelSpec spec, Prediction prediction) {
         Classification result = new Classification();
         result.imageId = image.record.imageId;
         result.domain = image.record.domain;

@@ -168,8 +168,20 @@ public final class ModelSpec implements Serializable {
 
     @Override
     public String toString() {
-        return name + ":" + version + " (" + domain.id() + ", " + height + "x" + width + "x"
-                + channels + ", labels=" + labels + ")";
+        return name
+                + ":"
+                + version
+                + " ("
+                + domain.id()
+                + ", "
+                + height
+                + "x"
+                + width
+                + "x"
+                + channels
+                + ", labels="
+                + labels
+                + ")";
     }
 
     /** Builder; {@link #build()} validates and explains what is wrong. */
@@ -271,8 +283,10 @@ public final class ModelSpec implements Serializable {
             }
             if (topK < 1 || topK > labels.size()) {
                 throw new IllegalArgumentException(
-                        "top-k must be between 1 and the number of labels (" + labels.size()
-                                + "), got " + topK);
+                        "top-k must be between 1 and the number of labels ("
+                                + labels.size()
+                                + "), got "
+                                + topK);
             }
             return new ModelSpec(this);
         }

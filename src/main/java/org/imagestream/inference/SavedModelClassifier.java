@@ -30,7 +30,8 @@ public final class SavedModelClassifier implements AutoCloseable {
     private final SessionFunction function;
     private final int imageSize;
 
-    private SavedModelClassifier(ModelSpec spec, SavedModelBundle bundle, SessionFunction function) {
+    private SavedModelClassifier(
+            ModelSpec spec, SavedModelBundle bundle, SessionFunction function) {
         this.spec = spec;
         this.bundle = bundle;
         this.function = function;
@@ -39,13 +40,18 @@ public final class SavedModelClassifier implements AutoCloseable {
 
     /** Loads the SavedModel named by {@code spec} and runs one warm-up batch. */
     public static SavedModelClassifier open(ModelSpec spec) {
-        SavedModelBundle bundle = SavedModelBundle.load(spec.directory(), SavedModelBundle.DEFAULT_TAG);
+        SavedModelBundle bundle =
+                SavedModelBundle.load(spec.directory(), SavedModelBundle.DEFAULT_TAG);
         try {
             SessionFunction function = bundle.function(spec.signatureKey());
             if (function == null) {
                 throw new IllegalArgumentException(
-                        "SavedModel " + spec.directory() + " has no signature '" + spec.signatureKey()
-                                + "'; available: " + bundle.signatures());
+                        "SavedModel "
+                                + spec.directory()
+                                + " has no signature '"
+                                + spec.signatureKey()
+                                + "'; available: "
+                                + bundle.signatures());
             }
             SavedModelClassifier classifier = new SavedModelClassifier(spec, bundle, function);
             // The first run pays graph optimisation (tens of ms); do it before real traffic.
@@ -73,8 +79,14 @@ public final class SavedModelClassifier implements AutoCloseable {
             float[] image = images.get(i);
             if (image.length != imageSize) {
                 throw new IllegalArgumentException(
-                        "image " + i + " has " + image.length + " values, model " + spec.name()
-                                + " expects " + imageSize);
+                        "image "
+                                + i
+                                + " has "
+                                + image.length
+                                + " values, model "
+                                + spec.name()
+                                + " expects "
+                                + imageSize);
             }
             System.arraycopy(image, 0, batch, i * imageSize, imageSize);
         }
@@ -87,12 +99,25 @@ public final class SavedModelClassifier implements AutoCloseable {
                 Result result = function.call(Map.of(spec.inputName(), input))) {
             Tensor output =
                     result.get(spec.outputName())
-                            .orElseThrow(() -> new IllegalStateException(
-                                    "model " + spec.name() + " returned no output '" + spec.outputName() + "'"));
+                            .orElseThrow(
+                                    () ->
+                                            new IllegalStateException(
+                                                    "model "
+                                                            + spec.name()
+                                                            + " returned no output '"
+                                                            + spec.outputName()
+                                                            + "'"));
             if (output.shape().size() != (long) n * classes) {
                 throw new IllegalStateException(
-                        "model " + spec.name() + " output shape " + output.shape() + " does not match "
-                                + n + " images x " + classes + " labels");
+                        "model "
+                                + spec.name()
+                                + " output shape "
+                                + output.shape()
+                                + " does not match "
+                                + n
+                                + " images x "
+                                + classes
+                                + " labels");
             }
             ((TFloat32) output).copyTo(DataBuffers.of(scores, false, false));
         }

@@ -11,7 +11,9 @@ public final class ImageHeaders {
     /** Caller's id of the image (file path, URL, upload id); free text. */
     public static final String SOURCE_ID = "source-id";
 
-    /** MIME type as sent, e.g. {@code image/jpeg}, {@code image/tiff}, {@code application/dicom}. */
+    /**
+     * MIME type as sent, e.g. {@code image/jpeg}, {@code image/tiff}, {@code application/dicom}.
+     */
     public static final String CONTENT_TYPE = "content-type";
 
     /** Dead-letter headers: why, where and what. */

@@ -16,7 +16,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * never duplicates a record. Used by the demo, the tests and the producer command.
  */
 public final class ImagePublisher implements AutoCloseable {
-    /** Default largest image; broker {@code message.max.bytes} must be at least this plus headers. */
+    /**
+     * Default largest image; broker {@code message.max.bytes} must be at least this plus headers.
+     */
     public static final int DEFAULT_MAX_IMAGE_BYTES = 16 * 1024 * 1024;
 
     private final KafkaProducer<byte[], byte[]> producer;
@@ -25,11 +27,14 @@ public final class ImagePublisher implements AutoCloseable {
         Properties properties = new Properties();
         properties.put(ProducerConfig.ACKS_CONFIG, "all");
         properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        properties.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DEFAULT_MAX_IMAGE_BYTES + 64 * 1024));
+        properties.put(
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                Integer.toString(DEFAULT_MAX_IMAGE_BYTES + 64 * 1024));
         properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         properties.putAll(kafkaProperties);
         this.producer =
-                new KafkaProducer<>(properties, new ByteArraySerializer(), new ByteArraySerializer());
+                new KafkaProducer<>(
+                        properties, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     public static ImagePublisher forBootstrapServers(String bootstrapServers) {

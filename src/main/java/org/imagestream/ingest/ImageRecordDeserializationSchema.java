@@ -13,7 +13,8 @@ import org.imagestream.model.ImageRecord;
  * record (it does not parse the image), so nothing is lost at the source: validation happens in the
  * decode stage, which dead-letters with a reason.
  */
-public class ImageRecordDeserializationSchema implements KafkaRecordDeserializationSchema<ImageRecord> {
+public class ImageRecordDeserializationSchema
+        implements KafkaRecordDeserializationSchema<ImageRecord> {
     private static final long serialVersionUID = 1L;
 
     @Override

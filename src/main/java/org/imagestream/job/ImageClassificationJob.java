@@ -37,8 +37,8 @@ import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
 
 /**
- * The image classification job: Kafka images → decode → consistent-hash shard → TensorFlow
- * classify → Cassandra results and blobs; anything that cannot be classified → dead-letter topic.
+ * The image classification job: Kafka images → decode → consistent-hash shard → TensorFlow classify
+ * → Cassandra results and blobs; anything that cannot be classified → dead-letter topic.
  *
  * <p>{@link #main} only parses options and calls {@link #build}; tests and the demo call {@code
  * build} with their own configuration.
@@ -64,7 +64,8 @@ public final class ImageClassificationJob {
         CassandraSettings cassandra = cassandraSettings(config);
         if (config.get(org.imagestream.config.JobOptions.CASSANDRA_CREATE_SCHEMA)) {
             try (CqlSession session = cassandra.openSession()) {
-                CassandraSchema.create(session, cassandra.keyspace(), cassandra.replicationFactor());
+                CassandraSchema.create(
+                        session, cassandra.keyspace(), cassandra.replicationFactor());
             }
         }
         if (config.parallelism() > 0) {
@@ -73,14 +74,24 @@ public final class ImageClassificationJob {
         env.enableCheckpointing(config.checkpointInterval().toMillis());
 
         Map<Domain, ModelInput> inputs = new EnumMap<>(Domain.class);
-        specs.forEach((domain, spec) -> inputs.put(domain, new ModelInput(spec.height(), spec.width(), spec.channels())));
-        ConsistentHashRing ring = ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
+        specs.forEach(
+                (domain, spec) ->
+                        inputs.put(
+                                domain,
+                                new ModelInput(spec.height(), spec.width(), spec.channels())));
+        ConsistentHashRing ring =
+                ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
 
         DataStream<ImageRecord> records =
-                env.fromSource(kafkaSource(config), WatermarkStrategy.noWatermarks(), "Kafka images")
+                env.fromSource(
+                                kafkaSource(config),
+                                WatermarkStrategy.noWatermarks(),
+                                "Kafka images")
                         .uid("kafka-images");
         SingleOutputStreamOperator<DecodedImage> decoded =
-                records.process(new DecodeFunction(inputs)).name("Decode images").uid("decode-images");
+                records.process(new DecodeFunction(inputs))
+                        .name("Decode images")
+                        .uid("decode-images");
         SingleOutputStreamOperator<Classification> classified =
                 decoded.map(new AssignShardFunction(ring))
                         .name("Assign shard")
@@ -89,12 +100,18 @@ public final class ImageClassificationJob {
                         .process(new ClassifyFunction(specs))
                         .name("Classify images")
                         .uid("classify-images");
-        classified.sinkTo(new CassandraResultSink(cassandra)).name("Cassandra results").uid("cassandra-results");
+        classified
+                .sinkTo(new CassandraResultSink(cassandra))
+                .name("Cassandra results")
+                .uid("cassandra-results");
 
         DataStream<DeadLetter> deadLetters =
                 decoded.getSideOutput(DecodeFunction.DEAD_LETTERS)
                         .union(classified.getSideOutput(ClassifyFunction.DEAD_LETTERS));
-        deadLetters.sinkTo(deadLetterSink(config)).name("Dead-letter topic").uid("dead-letter-topic");
+        deadLetters
+                .sinkTo(deadLetterSink(config))
+                .name("Dead-letter topic")
+                .uid("dead-letter-topic");
     }
 
     static Map<Domain, ModelSpec> loadModelSpecs(JobConfig config) throws IOException {
@@ -103,8 +120,12 @@ public final class ImageClassificationJob {
             ModelSpec spec = ModelSpec.load(Path.of(entry.getValue()));
             if (spec.domain() != entry.getKey()) {
                 throw new IllegalArgumentException(
-                        "Model in " + entry.getValue() + " is for domain " + spec.domain().id()
-                                + " but is configured for " + entry.getKey().id());
+                        "Model in "
+                                + entry.getValue()
+                                + " is for domain "
+                                + spec.domain().id()
+                                + " but is configured for "
+                                + entry.getKey().id());
             }
             specs.put(entry.getKey(), spec);
         }
@@ -113,11 +134,15 @@ public final class ImageClassificationJob {
 
     static CassandraSettings cassandraSettings(JobConfig config) {
         return CassandraSettings.builder()
-                .contactPoints(config.get(org.imagestream.config.JobOptions.CASSANDRA_CONTACT_POINTS))
-                .localDatacenter(config.get(org.imagestream.config.JobOptions.CASSANDRA_LOCAL_DATACENTER))
+                .contactPoints(
+                        config.get(org.imagestream.config.JobOptions.CASSANDRA_CONTACT_POINTS))
+                .localDatacenter(
+                        config.get(org.imagestream.config.JobOptions.CASSANDRA_LOCAL_DATACENTER))
                 .keyspace(config.get(org.imagestream.config.JobOptions.CASSANDRA_KEYSPACE))
-                .replicationFactor(config.get(org.imagestream.config.JobOptions.CASSANDRA_REPLICATION_FACTOR))
-                .maxInFlightRequests(config.get(org.imagestream.config.JobOptions.CASSANDRA_MAX_IN_FLIGHT))
+                .replicationFactor(
+                        config.get(org.imagestream.config.JobOptions.CASSANDRA_REPLICATION_FACTOR))
+                .maxInFlightRequests(
+                        config.get(org.imagestream.config.JobOptions.CASSANDRA_MAX_IN_FLIGHT))
                 .chunkSize(config.get(org.imagestream.config.JobOptions.CASSANDRA_CHUNK_SIZE))
                 .build();
     }
@@ -137,7 +162,10 @@ public final class ImageClassificationJob {
                         .setStartingOffsets(start)
                         .setDeserializer(new ImageRecordDeserializationSchema())
                         // Large images: let one fetch carry a whole record of the maximum size.
-                        .setProperty("max.partition.fetch.bytes", Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
+                        .setProperty(
+                                "max.partition.fetch.bytes",
+                                Integer.toString(
+                                        ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
                         .setProperties(config.kafkaProperties());
         if (config.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
@@ -149,7 +177,9 @@ public final class ImageClassificationJob {
         return KafkaSink.<DeadLetter>builder()
                 .setBootstrapServers(config.bootstrapServers())
                 .setKafkaProducerConfig(config.kafkaProperties())
-                .setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
+                .setProperty(
+                        ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                        Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
                 .setRecordSerializer(new DeadLetterSerializationSchema(config.deadLetterTopic()))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();

@@ -14,32 +14,56 @@ import java.util.stream.Stream;
  * and cannot be restarted in-process). JVM flags follow Cassandra's {@code jvm17-server.options}.
  */
 public final class CassandraServer implements AutoCloseable {
-    private static final List<String> JDK17_FLAGS = List.of(
-            "-Djdk.attach.allowAttachSelf=true",
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "--add-exports", "java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
-            "--add-exports", "java.rmi/sun.rmi.registry=ALL-UNNAMED",
-            "--add-exports", "java.rmi/sun.rmi.server=ALL-UNNAMED",
-            "--add-exports", "java.sql/java.sql=ALL-UNNAMED",
-            "--add-exports", "java.base/java.lang.ref=ALL-UNNAMED",
-            "--add-exports", "jdk.unsupported/sun.misc=ALL-UNNAMED",
-            "--add-exports", "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-            "--add-exports", "jdk.attach/sun.tools.attach=ALL-UNNAMED",
-            "--add-opens", "java.base/java.lang.module=ALL-UNNAMED",
-            "--add-opens", "java.base/jdk.internal.loader=ALL-UNNAMED",
-            "--add-opens", "java.base/jdk.internal.ref=ALL-UNNAMED",
-            "--add-opens", "java.base/jdk.internal.reflect=ALL-UNNAMED",
-            "--add-opens", "java.base/jdk.internal.math=ALL-UNNAMED",
-            "--add-opens", "java.base/jdk.internal.module=ALL-UNNAMED",
-            "--add-opens", "java.base/jdk.internal.util.jar=ALL-UNNAMED",
-            "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-opens", "java.base/java.io=ALL-UNNAMED",
-            "--add-opens", "java.base/java.lang.reflect=ALL-UNNAMED",
-            "--add-opens", "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
-            "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-            "--add-opens", "java.base/java.util=ALL-UNNAMED",
-            "-Dio.netty.tryReflectionSetAccessible=true");
+    private static final List<String> JDK17_FLAGS =
+            List.of(
+                    "-Djdk.attach.allowAttachSelf=true",
+                    "--add-exports",
+                    "java.base/jdk.internal.misc=ALL-UNNAMED",
+                    "--add-exports",
+                    "java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
+                    "--add-exports",
+                    "java.rmi/sun.rmi.registry=ALL-UNNAMED",
+                    "--add-exports",
+                    "java.rmi/sun.rmi.server=ALL-UNNAMED",
+                    "--add-exports",
+                    "java.sql/java.sql=ALL-UNNAMED",
+                    "--add-exports",
+                    "java.base/java.lang.ref=ALL-UNNAMED",
+                    "--add-exports",
+                    "jdk.unsupported/sun.misc=ALL-UNNAMED",
+                    "--add-exports",
+                    "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+                    "--add-exports",
+                    "jdk.attach/sun.tools.attach=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/java.lang.module=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/jdk.internal.loader=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/jdk.internal.ref=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/jdk.internal.reflect=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/jdk.internal.math=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/jdk.internal.module=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/jdk.internal.util.jar=ALL-UNNAMED",
+                    "--add-opens",
+                    "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/sun.nio.ch=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/java.io=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/java.lang.reflect=ALL-UNNAMED",
+                    "--add-opens",
+                    "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/java.lang=ALL-UNNAMED",
+                    "--add-opens",
+                    "java.base/java.util=ALL-UNNAMED",
+                    "-Dio.netty.tryReflectionSetAccessible=true");
 
     private final ServerProcess process;
     private final int nativePort;
@@ -49,79 +73,98 @@ public final class CassandraServer implements AutoCloseable {
         this.nativePort = nativePort;
     }
 
-    public static CassandraServer start(Path libDirectory, Path directory, int nativePort, String heap)
-            throws IOException {
+    public static CassandraServer start(
+            Path libDirectory, Path directory, int nativePort, String heap) throws IOException {
         Files.createDirectories(directory);
         int storagePort = Ports.free();
         Path data = directory.resolve("data").toAbsolutePath();
         Path yaml = directory.resolve("cassandra.yaml");
-        Files.writeString(yaml, String.join("\n",
-                "cluster_name: imagestream-local",
-                "num_tokens: 16",
-                "allocate_tokens_for_local_replication_factor: 1",
-                "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
-                "data_file_directories: [" + data.resolve("data") + "]",
-                "commitlog_directory: " + data.resolve("commitlog"),
-                "saved_caches_directory: " + data.resolve("saved_caches"),
-                "hints_directory: " + data.resolve("hints"),
-                "cdc_raw_directory: " + data.resolve("cdc_raw"),
-                "commitlog_sync: periodic",
-                "commitlog_sync_period: 10000ms",
-                "seed_provider:",
-                "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",
-                "    parameters:",
-                "      - seeds: \"127.0.0.1:" + storagePort + "\"",
-                "listen_address: 127.0.0.1",
-                "rpc_address: 127.0.0.1",
-                "storage_port: " + storagePort,
-                "native_transport_port: " + nativePort,
-                "start_native_transport: true",
-                "endpoint_snitch: SimpleSnitch",
-                "authenticator: AllowAllAuthenticator",
-                "authorizer: AllowAllAuthorizer",
-                // Several 5 MiB requests in flight from one client must not be throttled.
-                "native_transport_max_request_data_in_flight_per_ip: 128MiB",
-                "native_transport_max_request_data_in_flight: 256MiB",
-                "concurrent_reads: 4",
-                "concurrent_writes: 8",
-                "concurrent_counter_writes: 2",
-                "concurrent_compactors: 1",
-                "memtable_heap_space: 48MiB",
-                "memtable_offheap_space: 48MiB",
-                "key_cache_size: 4MiB",
-                "file_cache_size: 16MiB",
-                "disk_access_mode: standard",
-                "dynamic_snitch: false",
-                "auto_snapshot: false",
-                "snapshot_on_duplicate_row_detection: false",
-                ""));
+        Files.writeString(
+                yaml,
+                String.join(
+                        "\n",
+                        "cluster_name: imagestream-local",
+                        "num_tokens: 16",
+                        "allocate_tokens_for_local_replication_factor: 1",
+                        "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
+                        "data_file_directories: [" + data.resolve("data") + "]",
+                        "commitlog_directory: " + data.resolve("commitlog"),
+                        "saved_caches_directory: " + data.resolve("saved_caches"),
+                        "hints_directory: " + data.resolve("hints"),
+                        "cdc_raw_directory: " + data.resolve("cdc_raw"),
+                        "commitlog_sync: periodic",
+                        "commitlog_sync_period: 10000ms",
+                        "seed_provider:",
+                        "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",
+                        "    parameters:",
+                        "      - seeds: \"127.0.0.1:" + storagePort + "\"",
+                        "listen_address: 127.0.0.1",
+                        "rpc_address: 127.0.0.1",
+                        "storage_port: " + storagePort,
+                        "native_transport_port: " + nativePort,
+                        "start_native_transport: true",
+                        "endpoint_snitch: SimpleSnitch",
+                        "authenticator: AllowAllAuthenticator",
+                        "authorizer: AllowAllAuthorizer",
+                        // Several 5 MiB requests in flight from one client must not be throttled.
+                        "native_transport_max_request_data_in_flight_per_ip: 128MiB",
+                        "native_transport_max_request_data_in_flight: 256MiB",
+                        "concurrent_reads: 4",
+                        "concurrent_writes: 8",
+                        "concurrent_counter_writes: 2",
+                        "concurrent_compactors: 1",
+                        "memtable_heap_space: 48MiB",
+                        "memtable_offheap_space: 48MiB",
+                        "key_cache_size: 4MiB",
+                        "file_cache_size: 16MiB",
+                        "disk_access_mode: standard",
+                        "dynamic_snitch: false",
+                        "auto_snapshot: false",
+                        "snapshot_on_duplicate_row_detection: false",
+                        ""));
         Path logback = directory.resolve("logback.xml");
-        Files.writeString(logback, String.join("\n",
-                "<configuration>",
-                "  <appender name=\"STDOUT\" class=\"ch.qos.logback.core.ConsoleAppender\">",
-                "    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>",
-                "  </appender>",
-                "  <root level=\"INFO\"><appender-ref ref=\"STDOUT\"/></root>",
-                "</configuration>",
-                ""));
-        List<String> jvm = new ArrayList<>(List.of(
-                "-Xms" + heap, "-Xmx" + heap, "-Xss512k", "-XX:+UseSerialGC",
-                "-XX:+ExitOnOutOfMemoryError", "-XX:MaxDirectMemorySize=256m"));
+        Files.writeString(
+                logback,
+                String.join(
+                        "\n",
+                        "<configuration>",
+                        "  <appender name=\"STDOUT\" class=\"ch.qos.logback.core.ConsoleAppender\">",
+                        "    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>",
+                        "  </appender>",
+                        "  <root level=\"INFO\"><appender-ref ref=\"STDOUT\"/></root>",
+                        "</configuration>",
+                        ""));
+        List<String> jvm =
+                new ArrayList<>(
+                        List.of(
+                                "-Xms" + heap,
+                                "-Xmx" + heap,
+                                "-Xss512k",
+                                "-XX:+UseSerialGC",
+                                "-XX:+ExitOnOutOfMemoryError",
+                                "-XX:MaxDirectMemorySize=256m"));
         jvm.addAll(JDK17_FLAGS);
         jamm(libDirectory).ifPresent(agent -> jvm.add("-javaagent:" + agent));
-        jvm.addAll(List.of(
-                "-Dcassandra-foreground=yes",
-                "-Dcassandra.config=file://" + yaml.toAbsolutePath(),
-                "-Dcassandra.storagedir=" + data,
-                "-Dcassandra.logdir=" + directory.toAbsolutePath(),
-                "-Dlogback.configurationFile=" + logback.toAbsolutePath(),
-                "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-                "-Dcassandra.ring_delay_ms=0",
-                "-Dcassandra.initial_token_allocation_disabled=false",
-                "-Djava.net.preferIPv4Stack=true",
-                "-Djava.awt.headless=true"));
-        ServerProcess process = ServerProcess.start(
-                "cassandra", libDirectory, directory, jvm, "org.apache.cassandra.service.CassandraDaemon", List.of());
+        jvm.addAll(
+                List.of(
+                        "-Dcassandra-foreground=yes",
+                        "-Dcassandra.config=file://" + yaml.toAbsolutePath(),
+                        "-Dcassandra.storagedir=" + data,
+                        "-Dcassandra.logdir=" + directory.toAbsolutePath(),
+                        "-Dlogback.configurationFile=" + logback.toAbsolutePath(),
+                        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+                        "-Dcassandra.ring_delay_ms=0",
+                        "-Dcassandra.initial_token_allocation_disabled=false",
+                        "-Djava.net.preferIPv4Stack=true",
+                        "-Djava.awt.headless=true"));
+        ServerProcess process =
+                ServerProcess.start(
+                        "cassandra",
+                        libDirectory,
+                        directory,
+                        jvm,
+                        "org.apache.cassandra.service.CassandraDaemon",
+                        List.of());
         CassandraServer server = new CassandraServer(process, nativePort);
         try {
             process.awaitLogLine("Startup complete", Duration.ofSeconds(180));

@@ -70,18 +70,26 @@ public final class LocalStack implements AutoCloseable {
 
     /** Creates topics (idempotent) with the partition count given and the image size limits. */
     public void createTopics(int partitions, String... topics) throws IOException {
-        try (Admin admin = Admin.create(java.util.Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+        try (Admin admin =
+                Admin.create(
+                        java.util.Map.of(
+                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             List<NewTopic> newTopics = new ArrayList<>();
             for (String topic : topics) {
-                newTopics.add(new NewTopic(topic, partitions, (short) 1)
-                        .configs(java.util.Map.of("max.message.bytes", Integer.toString(KafkaServer.MESSAGE_MAX_BYTES))));
+                newTopics.add(
+                        new NewTopic(topic, partitions, (short) 1)
+                                .configs(
+                                        java.util.Map.of(
+                                                "max.message.bytes",
+                                                Integer.toString(KafkaServer.MESSAGE_MAX_BYTES))));
             }
             for (var entry : admin.createTopics(newTopics).values().entrySet()) {
                 try {
                     entry.getValue().get(30, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IOException("cannot create topic " + entry.getKey(), e.getCause());
+                        throw new IOException(
+                                "cannot create topic " + entry.getKey(), e.getCause());
                     }
                 }
             }
@@ -155,22 +163,35 @@ public final class LocalStack implements AutoCloseable {
             if (workDirectory == null) {
                 throw new IllegalStateException("LocalStack needs a work directory");
             }
-            Path libs = libRoot != null ? libRoot : Path.of(System.getProperty(LIB_PROPERTY, "target/localstack"));
+            Path libs =
+                    libRoot != null
+                            ? libRoot
+                            : Path.of(System.getProperty(LIB_PROPERTY, "target/localstack"));
             Files.createDirectories(workDirectory);
             int kPort = kafkaPort > 0 ? kafkaPort : Ports.free();
             int cPort = cassandraPort > 0 ? cassandraPort : Ports.free();
             long started = System.currentTimeMillis();
             java.util.concurrent.CompletableFuture<CassandraServer> cassandraFuture =
-                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return CassandraServer.start(libs.resolve("cassandra/lib"), workDirectory.resolve("cassandra"), cPort, cassandraHeap);
-                        } catch (IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    });
+                    java.util.concurrent.CompletableFuture.supplyAsync(
+                            () -> {
+                                try {
+                                    return CassandraServer.start(
+                                            libs.resolve("cassandra/lib"),
+                                            workDirectory.resolve("cassandra"),
+                                            cPort,
+                                            cassandraHeap);
+                                } catch (IOException e) {
+                                    throw new java.io.UncheckedIOException(e);
+                                }
+                            });
             KafkaServer kafka;
             try {
-                kafka = KafkaServer.start(libs.resolve("kafka/lib"), workDirectory.resolve("kafka"), kPort, kafkaHeap);
+                kafka =
+                        KafkaServer.start(
+                                libs.resolve("kafka/lib"),
+                                workDirectory.resolve("kafka"),
+                                kPort,
+                                kafkaHeap);
             } catch (IOException | RuntimeException e) {
                 cassandraFuture.thenAccept(CassandraServer::close);
                 throw e;
@@ -180,12 +201,19 @@ public final class LocalStack implements AutoCloseable {
                 cassandra = cassandraFuture.join();
             } catch (java.util.concurrent.CompletionException e) {
                 kafka.close();
-                Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+                Throwable cause =
+                        e.getCause() instanceof java.io.UncheckedIOException u
+                                ? u.getCause()
+                                : e.getCause();
                 throw cause instanceof IOException io ? io : new IOException(cause);
             }
-            LOG.info("Local stack up in {} ms: Kafka {} (pid {}), Cassandra {} (pid {})",
-                    System.currentTimeMillis() - started, kafka.bootstrapServers(), kafka.pid(),
-                    cassandra.contactPoint(), cassandra.pid());
+            LOG.info(
+                    "Local stack up in {} ms: Kafka {} (pid {}), Cassandra {} (pid {})",
+                    System.currentTimeMillis() - started,
+                    kafka.bootstrapServers(),
+                    kafka.pid(),
+                    cassandra.contactPoint(),
+                    cassandra.pid());
             return new LocalStack(workDirectory, kafka, cassandra);
         }
     }

@@ -6,13 +6,13 @@ import java.lang.reflect.Method;
 import java.util.Arrays;
 
 /**
- * Main class of every server the local stack starts: it runs the real server's main class and
- * exits the JVM when its standard input reaches end-of-file, which happens when the parent JVM
- * dies for any reason, including {@code kill -9}. This way no Kafka or Cassandra process outlives
- * the test run or the demo that started it.
+ * Main class of every server the local stack starts: it runs the real server's main class and exits
+ * the JVM when its standard input reaches end-of-file, which happens when the parent JVM dies for
+ * any reason, including {@code kill -9}. This way no Kafka or Cassandra process outlives the test
+ * run or the demo that started it.
  *
- * <p>Copied as a single class file onto the server's class path, so it must not reference any
- * other project class (no lambdas or nested classes either).
+ * <p>Copied as a single class file onto the server's class path, so it must not reference any other
+ * project class (no lambdas or nested classes either).
  */
 public final class ParentWatchdog extends Thread {
     /** After a graceful exit request, force the JVM down if shutdown hooks hang this long. */

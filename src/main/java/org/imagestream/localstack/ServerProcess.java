@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A server running as a child JVM: class path from a resolved {@code lib/} directory, output to a
- * fresh log file, started through {@link ParentWatchdog} so it dies with its parent. Readiness is
- * a line in the fresh log (never an old file) within a deadline; stop is SIGTERM, then SIGKILL.
+ * fresh log file, started through {@link ParentWatchdog} so it dies with its parent. Readiness is a
+ * line in the fresh log (never an old file) within a deadline; stop is SIGTERM, then SIGKILL.
  */
 final class ServerProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServerProcess.class);
@@ -37,11 +37,18 @@ final class ServerProcess implements AutoCloseable {
      * CAP_IPC_LOCK (via setpriv) so Cassandra's mlockall cannot pin its whole address space.
      */
     static ServerProcess start(
-            String name, Path libDirectory, Path workDirectory, List<String> jvmOptions,
-            String mainClass, List<String> args) throws IOException {
+            String name,
+            Path libDirectory,
+            Path workDirectory,
+            List<String> jvmOptions,
+            String mainClass,
+            List<String> args)
+            throws IOException {
         if (!Files.isDirectory(libDirectory)) {
             throw new IOException(
-                    "Server class path " + libDirectory + " does not exist; run 'mvn generate-resources'"
+                    "Server class path "
+                            + libDirectory
+                            + " does not exist; run 'mvn generate-resources'"
                             + " (or any later phase) once to resolve the local stack's servers");
         }
         Path watchdogDirectory = installWatchdog(workDirectory);
@@ -49,7 +56,11 @@ final class ServerProcess implements AutoCloseable {
         Files.deleteIfExists(logFile);
         List<String> command = new ArrayList<>();
         if (isRoot() && Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
-            command.addAll(List.of("/usr/bin/setpriv", "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock"));
+            command.addAll(
+                    List.of(
+                            "/usr/bin/setpriv",
+                            "--bounding-set=-ipc_lock",
+                            "--inh-caps=-ipc_lock"));
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -74,17 +85,28 @@ final class ServerProcess implements AutoCloseable {
     void awaitLogLine(String readyLine, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (Files.exists(logFile) && Files.readString(logFile, StandardCharsets.ISO_8859_1).contains(readyLine)) {
+            if (Files.exists(logFile)
+                    && Files.readString(logFile, StandardCharsets.ISO_8859_1).contains(readyLine)) {
                 return;
             }
             if (!process.isAlive()) {
-                throw new IOException(name + " exited with code " + process.exitValue()
-                        + " before it was ready; last log lines:\n" + tail(40));
+                throw new IOException(
+                        name
+                                + " exited with code "
+                                + process.exitValue()
+                                + " before it was ready; last log lines:\n"
+                                + tail(40));
             }
             sleep(100);
         }
-        throw new IOException(name + " was not ready within " + timeout.toSeconds()
-                + " s (waiting for '" + readyLine + "'); last log lines:\n" + tail(40));
+        throw new IOException(
+                name
+                        + " was not ready within "
+                        + timeout.toSeconds()
+                        + " s (waiting for '"
+                        + readyLine
+                        + "'); last log lines:\n"
+                        + tail(40));
     }
 
     String tail(int lines) {

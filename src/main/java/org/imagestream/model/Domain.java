@@ -24,8 +24,8 @@ public enum Domain {
     }
 
     /**
-     * Parses a wire name ({@code social}, {@code remote-sensing}, {@code medical}); also accepts the
-     * enum constant name in any case.
+     * Parses a wire name ({@code social}, {@code remote-sensing}, {@code medical}); also accepts
+     * the enum constant name in any case.
      *
      * @throws IllegalArgumentException naming the accepted values when {@code text} is unknown
      */

@@ -12,7 +12,9 @@ import java.util.Map;
  * <p>A Flink POJO (public fields, no-arg constructor) so it is serialized without Kryo.
  */
 public class ImageRecord {
-    /** Stable id: {@code topic-partition-offset}, so a replay after failure rewrites the same row. */
+    /**
+     * Stable id: {@code topic-partition-offset}, so a replay after failure rewrites the same row.
+     */
     public String imageId;
 
     /** Domain as sent in the header; may be null or unknown (dead-lettered by the decoder). */

@@ -24,8 +24,10 @@ public final class ConsistentHashRing implements Serializable {
 
     private final List<String> nodes;
     private final int virtualNodes;
+
     /** Ring positions, sorted as unsigned 64-bit values. */
     private final long[] points;
+
     /** {@code owners[i]} is the index into {@link #nodes} of the node at {@code points[i]}. */
     private final int[] owners;
 
@@ -34,7 +36,8 @@ public final class ConsistentHashRing implements Serializable {
             throw new IllegalArgumentException("a consistent-hash ring needs at least one node");
         }
         if (virtualNodes < 1) {
-            throw new IllegalArgumentException("virtual nodes per node must be >= 1, got " + virtualNodes);
+            throw new IllegalArgumentException(
+                    "virtual nodes per node must be >= 1, got " + virtualNodes);
         }
         if (nodes.stream().distinct().count() != nodes.size()) {
             throw new IllegalArgumentException("ring nodes must be unique, got " + nodes);
@@ -58,10 +61,12 @@ public final class ConsistentHashRing implements Serializable {
         for (int k = 0; k < size; k++) {
             order[k] = k;
         }
-        Arrays.sort(order, (a, b) -> {
-            int c = Long.compareUnsigned(hashes[a], hashes[b]);
-            return c != 0 ? c : Integer.compare(nodeIndex[a], nodeIndex[b]);
-        });
+        Arrays.sort(
+                order,
+                (a, b) -> {
+                    int c = Long.compareUnsigned(hashes[a], hashes[b]);
+                    return c != 0 ? c : Integer.compare(nodeIndex[a], nodeIndex[b]);
+                });
         this.points = new long[size];
         this.owners = new int[size];
         for (int k = 0; k < size; k++) {

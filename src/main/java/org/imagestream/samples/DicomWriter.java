@@ -18,9 +18,17 @@ public final class DicomWriter {
 
     private DicomWriter() {}
 
-    /** @param stored stored pixel values, row-major, {@code rows x columns} */
-    public static byte[] writeCt(short[] stored, int rows, int columns,
-            double windowCenter, double windowWidth, double rescaleIntercept, double rescaleSlope) {
+    /**
+     * @param stored stored pixel values, row-major, {@code rows x columns}
+     */
+    public static byte[] writeCt(
+            short[] stored,
+            int rows,
+            int columns,
+            double windowCenter,
+            double windowWidth,
+            double rescaleIntercept,
+            double rescaleSlope) {
         String instanceUid = uidFromUuid(UUID.nameUUIDFromBytes(shortsToBytes(stored)));
         ByteArrayOutputStream meta = new ByteArrayOutputStream();
         element(meta, 0x0002, 0x0001, "OB", new byte[] {0, 1});
@@ -53,11 +61,16 @@ public final class DicomWriter {
         return out.toByteArray();
     }
 
-    private static void element(ByteArrayOutputStream out, int group, int element, String vr, byte[] value) {
+    private static void element(
+            ByteArrayOutputStream out, int group, int element, String vr, byte[] value) {
         out.writeBytes(le16(group));
         out.writeBytes(le16(element));
         out.writeBytes(vr.getBytes(StandardCharsets.US_ASCII));
-        if (vr.equals("OB") || vr.equals("OW") || vr.equals("SQ") || vr.equals("UN") || vr.equals("UT")) {
+        if (vr.equals("OB")
+                || vr.equals("OW")
+                || vr.equals("SQ")
+                || vr.equals("UN")
+                || vr.equals("UT")) {
             out.writeBytes(new byte[2]);
             out.writeBytes(le32(value.length));
         } else {
@@ -108,8 +121,13 @@ public final class DicomWriter {
 
     /** A UUID-derived UID under the 2.25 root (PS3.5 B.2): no registered org root needed. */
     private static String uidFromUuid(UUID uuid) {
-        java.math.BigInteger value = new java.math.BigInteger(1, ByteBuffer.allocate(16)
-                .putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits()).array());
+        java.math.BigInteger value =
+                new java.math.BigInteger(
+                        1,
+                        ByteBuffer.allocate(16)
+                                .putLong(uuid.getMostSignificantBits())
+                                .putLong(uuid.getLeastSignificantBits())
+                                .array());
         return "2.25." + value;
     }
 }

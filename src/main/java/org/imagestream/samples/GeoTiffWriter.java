@@ -4,9 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Writes a multi-band, unsigned 16-bit, uncompressed, single-strip little-endian GeoTIFF with a
- * tie point, pixel scale and a projected EPSG code in the GeoKey directory. Just enough TIFF to
- * produce realistic Sentinel-2-like sample tiles for the demo and the tests; reading is done by
+ * Writes a multi-band, unsigned 16-bit, uncompressed, single-strip little-endian GeoTIFF with a tie
+ * point, pixel scale and a projected EPSG code in the GeoKey directory. Just enough TIFF to produce
+ * realistic Sentinel-2-like sample tiles for the demo and the tests; reading is done by
  * TwelveMonkeys in the job.
  */
 public final class GeoTiffWriter {
@@ -22,10 +22,18 @@ public final class GeoTiffWriter {
      * @param originY map y of the upper-left corner
      * @param pixelSize ground size of one pixel (metres)
      */
-    public static byte[] write(short[] samples, int width, int height, int bands,
-            double originX, double originY, double pixelSize, int epsg) {
+    public static byte[] write(
+            short[] samples,
+            int width,
+            int height,
+            int bands,
+            double originX,
+            double originY,
+            double pixelSize,
+            int epsg) {
         if (samples.length != width * height * bands) {
-            throw new IllegalArgumentException("expected " + width * height * bands + " samples, got " + samples.length);
+            throw new IllegalArgumentException(
+                    "expected " + width * height * bands + " samples, got " + samples.length);
         }
         int entries = bands > 1 ? 15 : 14;
         int ifdOffset = 8;
@@ -47,12 +55,18 @@ public final class GeoTiffWriter {
         int pixelOffset = cursor;
         int pixelBytes = samples.length * 2;
 
-        ByteBuffer out = ByteBuffer.allocate(pixelOffset + pixelBytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(pixelOffset + pixelBytes).order(ByteOrder.LITTLE_ENDIAN);
         out.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifdOffset);
         out.putShort((short) entries);
         entry(out, 256, LONG, 1, width);
         entry(out, 257, LONG, 1, height);
-        entry(out, 258, SHORT, bands, bands == 1 ? 16 : bands == 2 ? (16 | (16 << 16)) : bitsOffset);
+        entry(
+                out,
+                258,
+                SHORT,
+                bands,
+                bands == 1 ? 16 : bands == 2 ? (16 | (16 << 16)) : bitsOffset);
         entry(out, 259, SHORT, 1, 1); // no compression
         entry(out, 262, SHORT, 1, 1); // BlackIsZero
         entry(out, 273, LONG, 1, pixelOffset);
@@ -62,7 +76,12 @@ public final class GeoTiffWriter {
         entry(out, 284, SHORT, 1, 1); // chunky (pixel-interleaved)
         if (bands > 1) {
             // Bands beyond the first are "unspecified" extra samples: multispectral, not alpha.
-            entry(out, 338, SHORT, bands - 1, bands - 1 == 1 ? 0 : bands - 1 == 2 ? 0 : extraOffset);
+            entry(
+                    out,
+                    338,
+                    SHORT,
+                    bands - 1,
+                    bands - 1 == 1 ? 0 : bands - 1 == 2 ? 0 : extraOffset);
         }
         entry(out, 339, SHORT, bands, bands == 1 ? 1 : bands == 2 ? (1 | (1 << 16)) : formatOffset);
         entry(out, 33550, DOUBLE, 3, scaleOffset);
@@ -85,7 +104,12 @@ public final class GeoTiffWriter {
         out.position(scaleOffset);
         out.putDouble(pixelSize).putDouble(pixelSize).putDouble(0);
         out.position(tieOffset);
-        out.putDouble(0).putDouble(0).putDouble(0).putDouble(originX).putDouble(originY).putDouble(0);
+        out.putDouble(0)
+                .putDouble(0)
+                .putDouble(0)
+                .putDouble(originX)
+                .putDouble(originY)
+                .putDouble(0);
         out.position(geoKeysOffset);
         for (short key : geoKeys) {
             out.putShort(key);
@@ -109,5 +133,4 @@ public final class GeoTiffWriter {
     private static int align(int size) {
         return (size + 3) & ~3;
     }
-
 }

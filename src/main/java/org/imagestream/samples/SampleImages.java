@@ -16,11 +16,15 @@ import org.imagestream.model.Domain;
  */
 public final class SampleImages {
     /** One encoded sample and the class it was generated from. */
-    public record Sample(Domain domain, String label, String contentType, String fileName, byte[] bytes) {}
+    public record Sample(
+            Domain domain, String label, String contentType, String fileName, byte[] bytes) {}
 
     private SampleImages() {}
 
-    /** {@code perDomain} samples of each domain, cycling through the labels, deterministic in {@code seed}. */
+    /**
+     * {@code perDomain} samples of each domain, cycling through the labels, deterministic in {@code
+     * seed}.
+     */
     public static List<Sample> mixed(int perDomain, long seed) {
         List<Sample> samples = new ArrayList<>();
         Random random = new Random(seed);
@@ -39,9 +43,16 @@ public final class SampleImages {
                     int label = index % SyntheticScenes.SOCIAL_LABELS.size();
                     String name = SyntheticScenes.SOCIAL_LABELS.get(label);
                     boolean jpeg = index % 2 == 0;
-                    byte[] bytes = encode(SyntheticScenes.socialImage(label, 128, random), jpeg ? "jpg" : "png");
-                    return new Sample(domain, name, jpeg ? "image/jpeg" : "image/png",
-                            String.format("social-%03d-%s.%s", index, name, jpeg ? "jpg" : "png"), bytes);
+                    byte[] bytes =
+                            encode(
+                                    SyntheticScenes.socialImage(label, 128, random),
+                                    jpeg ? "jpg" : "png");
+                    return new Sample(
+                            domain,
+                            name,
+                            jpeg ? "image/jpeg" : "image/png",
+                            String.format("social-%03d-%s.%s", index, name, jpeg ? "jpg" : "png"),
+                            bytes);
                 }
             case REMOTE_SENSING:
                 {
@@ -50,10 +61,22 @@ public final class SampleImages {
                     int size = 64;
                     short[] patch = SyntheticScenes.remoteSensingPatch(label, size, random);
                     // 10 m pixels in UTM zone 33N, tiles laid out along a row.
-                    byte[] bytes = GeoTiffWriter.write(patch, size, size, SyntheticScenes.SENTINEL2_BANDS,
-                            500_000 + index * size * 10.0, 5_800_000, 10, 32633);
-                    return new Sample(domain, name, "image/tiff",
-                            String.format("remote-sensing-%03d-%s.tif", index, name), bytes);
+                    byte[] bytes =
+                            GeoTiffWriter.write(
+                                    patch,
+                                    size,
+                                    size,
+                                    SyntheticScenes.SENTINEL2_BANDS,
+                                    500_000 + index * size * 10.0,
+                                    5_800_000,
+                                    10,
+                                    32633);
+                    return new Sample(
+                            domain,
+                            name,
+                            "image/tiff",
+                            String.format("remote-sensing-%03d-%s.tif", index, name),
+                            bytes);
                 }
             case MEDICAL:
                 {
@@ -61,9 +84,21 @@ public final class SampleImages {
                     String name = SyntheticScenes.MEDICAL_LABELS.get(label);
                     int size = 128;
                     short[] slice = SyntheticScenes.medicalSlice(label, size, random);
-                    byte[] bytes = DicomWriter.writeCt(slice, size, size, 40, 400, SyntheticScenes.CT_RESCALE_INTERCEPT, 1);
-                    return new Sample(domain, name, "application/dicom",
-                            String.format("medical-%03d-%s.dcm", index, name), bytes);
+                    byte[] bytes =
+                            DicomWriter.writeCt(
+                                    slice,
+                                    size,
+                                    size,
+                                    40,
+                                    400,
+                                    SyntheticScenes.CT_RESCALE_INTERCEPT,
+                                    1);
+                    return new Sample(
+                            domain,
+                            name,
+                            "application/dicom",
+                            String.format("medical-%03d-%s.dcm", index, name),
+                            bytes);
                 }
             default:
                 throw new IllegalArgumentException("domain " + domain);

@@ -17,10 +17,11 @@ import java.util.Random;
  * <ul>
  *   <li>Social: a shape (circle, square, triangle, stripes) in a random colour, place and size on a
  *       random background.
- *   <li>Remote sensing: 13-band Sentinel-2-like reflectance patches whose spectra follow a land-cover
- *       class (water, forest, crop, urban, bare-soil, cloud), with class-specific texture.
- *   <li>Medical: 16-bit CT-like slices (Hounsfield units) of a body ellipse, with or without a small
- *       bright lesion.
+ *   <li>Remote sensing: 13-band Sentinel-2-like reflectance patches whose spectra follow a
+ *       land-cover class (water, forest, crop, urban, bare-soil, cloud), with class-specific
+ *       texture.
+ *   <li>Medical: 16-bit CT-like slices (Hounsfield units) of a body ellipse, with or without a
+ *       small bright lesion.
  * </ul>
  */
 public final class SyntheticScenes {
@@ -122,8 +123,7 @@ public final class SyntheticScenes {
                         };
                 for (int b = 0; b < bands; b++) {
                     double reflectance =
-                            spectrum[b] * brightness * texture
-                                    + 0.004 * random.nextGaussian();
+                            spectrum[b] * brightness * texture + 0.004 * random.nextGaussian();
                     int dn = (int) Math.round(Math.max(0, Math.min(1, reflectance)) * 10000);
                     out[(y * size + x) * bands + b] = (short) dn;
                 }
@@ -175,12 +175,19 @@ public final class SyntheticScenes {
 
     private static Color randomColor(Random random) {
         return Color.getHSBColor(
-                random.nextFloat(), 0.3f + 0.7f * random.nextFloat(), 0.2f + 0.8f * random.nextFloat());
+                random.nextFloat(),
+                0.3f + 0.7f * random.nextFloat(),
+                0.2f + 0.8f * random.nextFloat());
     }
 
     private static Color contrastingColor(Color background, Random random) {
-        float[] hsb = Color.RGBtoHSB(background.getRed(), background.getGreen(), background.getBlue(), null);
-        float brightness = hsb[2] > 0.55f ? 0.1f + 0.3f * random.nextFloat() : 0.7f + 0.3f * random.nextFloat();
+        float[] hsb =
+                Color.RGBtoHSB(
+                        background.getRed(), background.getGreen(), background.getBlue(), null);
+        float brightness =
+                hsb[2] > 0.55f
+                        ? 0.1f + 0.3f * random.nextFloat()
+                        : 0.7f + 0.3f * random.nextFloat();
         return Color.getHSBColor(random.nextFloat(), 0.3f + 0.7f * random.nextFloat(), brightness);
     }
 }

@@ -7,9 +7,9 @@ import org.imagestream.model.Classification;
 
 /**
  * Sink V2 that stores each {@link Classification} as a result row plus its image as a chunked,
- * content-addressed blob. Writes are idempotent (deterministic keys, plain upserts), so replays after
- * a failure rewrite the same rows; {@code flush()} waits for every in-flight write, so a completed
- * checkpoint means everything before it is durable in Cassandra.
+ * content-addressed blob. Writes are idempotent (deterministic keys, plain upserts), so replays
+ * after a failure rewrite the same rows; {@code flush()} waits for every in-flight write, so a
+ * completed checkpoint means everything before it is durable in Cassandra.
  */
 public class CassandraResultSink implements Sink<Classification> {
     private static final long serialVersionUID = 1L;

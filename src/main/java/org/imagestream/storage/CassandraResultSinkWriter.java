@@ -66,14 +66,21 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         String ks = settings.keyspace();
         try {
             this.insertChunk =
-                    session.prepare("INSERT INTO " + ks + ".blob_chunks (sha256, chunk_index, data) VALUES (?, ?, ?)");
+                    session.prepare(
+                            "INSERT INTO "
+                                    + ks
+                                    + ".blob_chunks (sha256, chunk_index, data) VALUES (?, ?, ?)");
             this.insertBlob =
                     session.prepare(
-                            "INSERT INTO " + ks + ".blobs (sha256, size, chunk_size, chunk_count, content_type)"
+                            "INSERT INTO "
+                                    + ks
+                                    + ".blobs (sha256, size, chunk_size, chunk_count, content_type)"
                                     + " VALUES (?, ?, ?, ?, ?)");
             this.insertResult =
                     session.prepare(
-                            "INSERT INTO " + ks + ".results (image_id, domain, source_id, content_type,"
+                            "INSERT INTO "
+                                    + ks
+                                    + ".results (image_id, domain, source_id, content_type,"
                                     + " content_sha256, shard, model_name, model_version, top_label,"
                                     + " top_score, labels, scores, width, height, received_at,"
                                     + " classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -88,11 +95,13 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     }
 
     @Override
-    public void write(Classification result, Context context) throws IOException, InterruptedException {
+    public void write(Classification result, Context context)
+            throws IOException, InterruptedException {
         checkAsyncError();
         int chunks = chunkCount(result.bytes.length, settings.chunkSize());
         // Back-pressure: never exceed the in-flight budget; yielding lets completions run.
-        while (inFlightRequests + chunks + 2 > settings.maxInFlightRequests() && inFlightRequests > 0) {
+        while (inFlightRequests + chunks + 2 > settings.maxInFlightRequests()
+                && inFlightRequests > 0) {
             mailbox.yield();
             checkAsyncError();
         }
@@ -106,12 +115,18 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
             ByteBuffer data = ByteBuffer.wrap(Arrays.copyOfRange(result.bytes, from, to));
             chunkWrites.add(
                     executeWithRetry(insertChunk.bind(result.contentSha256, i, data), 0)
-                            .whenComplete((rs, error) -> mailbox.execute(() -> inFlightRequests--, "chunk written"))
+                            .whenComplete(
+                                    (rs, error) ->
+                                            mailbox.execute(
+                                                    () -> inFlightRequests--, "chunk written"))
                             .toCompletableFuture());
         }
         BoundStatement blob =
                 insertBlob.bind(
-                        result.contentSha256, (long) result.bytes.length, settings.chunkSize(), chunks,
+                        result.contentSha256,
+                        (long) result.bytes.length,
+                        settings.chunkSize(),
+                        chunks,
                         result.contentType);
         BoundStatement row = bindResult(result);
         long bytes = result.bytes.length;
@@ -127,9 +142,13 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                             inFlightRequests -= 2;
                                             if (error != null) {
                                                 if (asyncError == null) {
-                                                    asyncError = new IOException(
-                                                            "Failed to store image " + imageId + " in Cassandra keyspace "
-                                                                    + settings.keyspace(), unwrap(error));
+                                                    asyncError =
+                                                            new IOException(
+                                                                    "Failed to store image "
+                                                                            + imageId
+                                                                            + " in Cassandra keyspace "
+                                                                            + settings.keyspace(),
+                                                                    unwrap(error));
                                                 }
                                             } else {
                                                 resultsWritten.inc();
@@ -141,9 +160,22 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
 
     private BoundStatement bindResult(Classification r) {
         return insertResult.bind(
-                r.imageId, r.domain, r.sourceId, r.contentType, r.contentSha256, r.shard, r.modelName,
-                r.modelVersion, r.topLabel(), r.topScore(), r.labels, r.scores, r.width, r.height,
-                Instant.ofEpochMilli(r.receivedAtMillis), Instant.ofEpochMilli(r.classifiedAtMillis));
+                r.imageId,
+                r.domain,
+                r.sourceId,
+                r.contentType,
+                r.contentSha256,
+                r.shard,
+                r.modelName,
+                r.modelVersion,
+                r.topLabel(),
+                r.topScore(),
+                r.labels,
+                r.scores,
+                r.width,
+                r.height,
+                Instant.ofEpochMilli(r.receivedAtMillis),
+                Instant.ofEpochMilli(r.classifiedAtMillis));
     }
 
     /**
@@ -151,24 +183,32 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
      * replicas, overloaded or unreachable nodes). All writes here are idempotent upserts, so a
      * retry after an ambiguous timeout is safe.
      */
-    private CompletionStage<AsyncResultSet> executeWithRetry(BoundStatement statement, int attempt) {
+    private CompletionStage<AsyncResultSet> executeWithRetry(
+            BoundStatement statement, int attempt) {
         return session.executeAsync(statement.setIdempotent(true))
-                .handle((rs, error) -> {
-                    if (error == null) {
-                        return CompletableFuture.completedFuture(rs);
-                    }
-                    Throwable cause = unwrap(error);
-                    if (attempt < settings.maxRetries() && isRetriable(cause)) {
-                        long backoffMillis = Math.min(5_000, 100L << attempt);
-                        LOG.warn("Retrying Cassandra write in {} ms after {}", backoffMillis, cause.toString());
-                        mailbox.execute(retries::inc, "count retry");
-                        return CompletableFuture.supplyAsync(
-                                        () -> null,
-                                        CompletableFuture.delayedExecutor(backoffMillis, TimeUnit.MILLISECONDS))
-                                .thenCompose(ignored -> executeWithRetry(statement, attempt + 1));
-                    }
-                    return CompletableFuture.<AsyncResultSet>failedFuture(cause);
-                })
+                .handle(
+                        (rs, error) -> {
+                            if (error == null) {
+                                return CompletableFuture.completedFuture(rs);
+                            }
+                            Throwable cause = unwrap(error);
+                            if (attempt < settings.maxRetries() && isRetriable(cause)) {
+                                long backoffMillis = Math.min(5_000, 100L << attempt);
+                                LOG.warn(
+                                        "Retrying Cassandra write in {} ms after {}",
+                                        backoffMillis,
+                                        cause.toString());
+                                mailbox.execute(retries::inc, "count retry");
+                                return CompletableFuture.supplyAsync(
+                                                () -> null,
+                                                CompletableFuture.delayedExecutor(
+                                                        backoffMillis, TimeUnit.MILLISECONDS))
+                                        .thenCompose(
+                                                ignored ->
+                                                        executeWithRetry(statement, attempt + 1));
+                            }
+                            return CompletableFuture.<AsyncResultSet>failedFuture(cause);
+                        })
                 .thenCompose(stage -> stage);
     }
 

@@ -83,7 +83,8 @@ public final class CassandraSettings implements Serializable {
             return new InetSocketAddress(hostAndPort, 9042);
         }
         return new InetSocketAddress(
-                hostAndPort.substring(0, colon), Integer.parseInt(hostAndPort.substring(colon + 1)));
+                hostAndPort.substring(0, colon),
+                Integer.parseInt(hostAndPort.substring(colon + 1)));
     }
 
     /** Builder; {@link #build()} checks every value and says how to fix it. */
@@ -139,7 +140,8 @@ public final class CassandraSettings implements Serializable {
             Objects.requireNonNull(localDatacenter, "cassandra local datacenter must be set");
             if (keyspace == null || !keyspace.matches("[a-zA-Z][a-zA-Z0-9_]{0,47}")) {
                 throw new IllegalArgumentException(
-                        "cassandra keyspace '" + keyspace
+                        "cassandra keyspace '"
+                                + keyspace
                                 + "' is not a valid unquoted CQL name (letter, then letters, digits, _)");
             }
             if (replicationFactor < 1) {

@@ -13,8 +13,8 @@ import org.apache.commons.codec.digest.DigestUtils;
 
 /**
  * Reads results and blobs back: by image id, all rows (small keyspaces: tests, the demo), and a
- * blob reassembled from its chunks with its SHA-256 verified, so a damaged or incomplete blob is
- * an error rather than wrong bytes.
+ * blob reassembled from its chunks with its SHA-256 verified, so a damaged or incomplete blob is an
+ * error rather than wrong bytes.
  */
 public final class ResultReader {
     private final CqlSession session;
@@ -26,10 +26,16 @@ public final class ResultReader {
     public ResultReader(CqlSession session, String keyspace) {
         this.session = session;
         this.keyspace = keyspace;
-        this.selectResult = session.prepare("SELECT * FROM " + keyspace + ".results WHERE image_id = ?");
-        this.selectBlob = session.prepare("SELECT size, chunk_count FROM " + keyspace + ".blobs WHERE sha256 = ?");
-        this.selectChunk = session.prepare(
-                "SELECT data FROM " + keyspace + ".blob_chunks WHERE sha256 = ? AND chunk_index = ?");
+        this.selectResult =
+                session.prepare("SELECT * FROM " + keyspace + ".results WHERE image_id = ?");
+        this.selectBlob =
+                session.prepare(
+                        "SELECT size, chunk_count FROM " + keyspace + ".blobs WHERE sha256 = ?");
+        this.selectChunk =
+                session.prepare(
+                        "SELECT data FROM "
+                                + keyspace
+                                + ".blob_chunks WHERE sha256 = ? AND chunk_index = ?");
     }
 
     public Optional<StoredResult> find(String imageId) {
@@ -58,7 +64,8 @@ public final class ResultReader {
         for (int i = 0; i < chunks; i++) {
             Row chunk = session.execute(selectChunk.bind(sha256, i)).one();
             if (chunk == null) {
-                throw new IOException("blob " + sha256 + " is missing chunk " + i + " of " + chunks);
+                throw new IOException(
+                        "blob " + sha256 + " is missing chunk " + i + " of " + chunks);
             }
             ByteBuffer data = chunk.getByteBuffer("data");
             byte[] bytes = new byte[data.remaining()];
@@ -67,7 +74,14 @@ public final class ResultReader {
         }
         byte[] blob = out.toByteArray();
         if (blob.length != size || !DigestUtils.sha256Hex(blob).equals(sha256)) {
-            throw new IOException("blob " + sha256 + " failed verification (" + blob.length + " of " + size + " bytes)");
+            throw new IOException(
+                    "blob "
+                            + sha256
+                            + " failed verification ("
+                            + blob.length
+                            + " of "
+                            + size
+                            + " bytes)");
         }
         return blob;
     }

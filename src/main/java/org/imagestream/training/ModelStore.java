@@ -36,7 +36,8 @@ public final class ModelStore {
         return specs;
     }
 
-    public static synchronized ModelSpec ensureSeedModel(Path root, Domain domain) throws IOException {
+    public static synchronized ModelSpec ensureSeedModel(Path root, Domain domain)
+            throws IOException {
         Path target = root.resolve(domain.id()).resolve(SEED_MODEL_VERSION);
         if (Files.isRegularFile(target.resolve(ModelSpec.FILE_NAME))) {
             return ModelSpec.load(target);
@@ -45,7 +46,8 @@ public final class ModelStore {
         Path staging = Files.createTempDirectory(target.getParent(), "training-");
         Path exportDir = staging.resolve("model");
         CnnTrainer.Outcome outcome =
-                CnnTrainer.trainAndExport(domain, exportDir, SEED_MODEL_VERSION, CnnTrainer.Settings.defaults());
+                CnnTrainer.trainAndExport(
+                        domain, exportDir, SEED_MODEL_VERSION, CnnTrainer.Settings.defaults());
         LOG.info(
                 "Trained {} in {} ms: held-out accuracy {} (chance {})",
                 outcome.spec().name(),
@@ -76,13 +78,15 @@ public final class ModelStore {
             return;
         }
         try (Stream<Path> walk = Files.walk(path)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            walk.sorted(Comparator.reverseOrder())
+                    .forEach(
+                            p -> {
+                                try {
+                                    Files.delete(p);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -53,7 +53,8 @@ final class TrainingData {
     private static float[] sample(Domain domain, int label, Random random) {
         switch (domain) {
             case SOCIAL:
-                return Pixels.rgb(SyntheticScenes.socialImage(label, SOURCE_SIZE, random), SIZE, SIZE);
+                return Pixels.rgb(
+                        SyntheticScenes.socialImage(label, SOURCE_SIZE, random), SIZE, SIZE);
             case REMOTE_SENSING:
                 {
                     short[] patch = SyntheticScenes.remoteSensingPatch(label, SOURCE_SIZE, random);
@@ -62,15 +63,22 @@ final class TrainingData {
                         samples[i] = Short.toUnsignedInt(patch[i]);
                     }
                     return Pixels.bands(
-                            samples, SOURCE_SIZE, SOURCE_SIZE, SyntheticScenes.SENTINEL2_BANDS,
-                            10000f, SIZE, SIZE);
+                            samples,
+                            SOURCE_SIZE,
+                            SOURCE_SIZE,
+                            SyntheticScenes.SENTINEL2_BANDS,
+                            10000f,
+                            SIZE,
+                            SIZE);
                 }
             case MEDICAL:
                 {
                     short[] slice = SyntheticScenes.medicalSlice(label, SOURCE_SIZE, random);
                     double[] hu = new double[slice.length];
                     for (int i = 0; i < slice.length; i++) {
-                        hu[i] = Short.toUnsignedInt(slice[i]) + SyntheticScenes.CT_RESCALE_INTERCEPT;
+                        hu[i] =
+                                Short.toUnsignedInt(slice[i])
+                                        + SyntheticScenes.CT_RESCALE_INTERCEPT;
                     }
                     return Pixels.window(hu, SOURCE_SIZE, SOURCE_SIZE, 40, 400, SIZE, SIZE);
                 }

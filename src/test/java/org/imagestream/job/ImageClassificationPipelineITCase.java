@@ -38,9 +38,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The walking skeleton end to end on real servers: images of all three domains (and bad records)
- * go to a real Kafka broker, the job runs on a MiniCluster at parallelism 2, and the test reads
- * what actually landed in real Cassandra and on the dead-letter topic.
+ * The walking skeleton end to end on real servers: images of all three domains (and bad records) go
+ * to a real Kafka broker, the job runs on a MiniCluster at parallelism 2, and the test reads what
+ * actually landed in real Cassandra and on the dead-letter topic.
  */
 @ExtendWith(LocalStackExtension.class)
 class ImageClassificationPipelineITCase {
@@ -66,15 +66,41 @@ class ImageClassificationPipelineITCase {
         Map<String, Sample> sentById = new HashMap<>();
         String corruptId;
         String unknownDomainId;
-        try (ImagePublisher publisher = ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+        try (ImagePublisher publisher =
+                ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
             for (Sample sample : samples) {
                 RecordMetadata metadata =
-                        publisher.publish(topic, sample.domain().id(), sample.fileName(), sample.contentType(), sample.bytes()).get();
+                        publisher
+                                .publish(
+                                        topic,
+                                        sample.domain().id(),
+                                        sample.fileName(),
+                                        sample.contentType(),
+                                        sample.bytes())
+                                .get();
                 sentById.put(idOf(metadata), sample);
             }
             byte[] truncated = java.util.Arrays.copyOf(samples.get(0).bytes(), 300);
-            corruptId = idOf(publisher.publish(topic, "social", "truncated.jpg", "image/jpeg", truncated).get());
-            unknownDomainId = idOf(publisher.publish(topic, "astronomy", "m31.fits", "image/fits", new byte[] {1, 2, 3}).get());
+            corruptId =
+                    idOf(
+                            publisher
+                                    .publish(
+                                            topic,
+                                            "social",
+                                            "truncated.jpg",
+                                            "image/jpeg",
+                                            truncated)
+                                    .get());
+            unknownDomainId =
+                    idOf(
+                            publisher
+                                    .publish(
+                                            topic,
+                                            "astronomy",
+                                            "m31.fits",
+                                            "image/fits",
+                                            new byte[] {1, 2, 3})
+                                    .get());
         }
 
         Map<String, String> options = new HashMap<>();
@@ -99,11 +125,16 @@ class ImageClassificationPipelineITCase {
         env.execute("pipeline-it");
 
         CassandraSettings cassandra =
-                CassandraSettings.builder().contactPoints(List.of(stack.cassandraContactPoint())).keyspace(keyspace).build();
+                CassandraSettings.builder()
+                        .contactPoints(List.of(stack.cassandraContactPoint()))
+                        .keyspace(keyspace)
+                        .build();
         try (CqlSession session = cassandra.openSession()) {
             ResultReader reader = new ResultReader(session, keyspace);
             List<StoredResult> rows = reader.all();
-            assertThat(rows).extracting(StoredResult::imageId).doesNotHaveDuplicates()
+            assertThat(rows)
+                    .extracting(StoredResult::imageId)
+                    .doesNotHaveDuplicates()
                     .containsExactlyInAnyOrderElementsOf(sentById.keySet());
             int correct = 0;
             for (StoredResult row : rows) {
@@ -127,7 +158,8 @@ class ImageClassificationPipelineITCase {
             assertThat(reader.find(unknownDomainId)).isEmpty();
         }
 
-        Map<String, String> reasons = deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 2);
+        Map<String, String> reasons =
+                deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 2);
         assertThat(reasons).containsOnlyKeys(corruptId, unknownDomainId);
         assertThat(reasons.get(corruptId)).isEqualTo("CORRUPT");
         assertThat(reasons.get(unknownDomainId)).isEqualTo("UNKNOWN_DOMAIN");
@@ -146,7 +178,8 @@ class ImageClassificationPipelineITCase {
         Map<String, String> reasons = new HashMap<>();
         List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                new KafkaConsumer<>(
+                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
             long deadline = System.currentTimeMillis() + 30_000;
             while (System.currentTimeMillis() < deadline && all.size() < expected) {

@@ -7,9 +7,9 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * One real Kafka + Cassandra for the whole test run: started by the first test class that needs
- * it, stored in the root context, stopped when the run ends (and by the servers' watchdogs if the
- * test JVM dies). Tests get it as a {@link LocalStack} parameter and create their own topics and
+ * One real Kafka + Cassandra for the whole test run: started by the first test class that needs it,
+ * stored in the root context, stopped when the run ends (and by the servers' watchdogs if the test
+ * JVM dies). Tests get it as a {@link LocalStack} parameter and create their own topics and
  * keyspaces.
  */
 public final class LocalStackExtension implements BeforeAllCallback, ParameterResolver {
@@ -43,12 +43,16 @@ public final class LocalStackExtension implements BeforeAllCallback, ParameterRe
         final LocalStack stack;
 
         Resource() {
-            Path work = Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), "localstack");
+            Path work =
+                    Path.of(
+                            System.getProperty("imagestream.work.dir", "target/it-work"),
+                            "localstack");
             try {
                 org.imagestream.training.ModelStoreAccess.deleteRecursively(work);
                 stack = LocalStack.builder().workDirectory(work).start();
             } catch (Exception e) {
-                throw new IllegalStateException("Cannot start the local Kafka + Cassandra stack", e);
+                throw new IllegalStateException(
+                        "Cannot start the local Kafka + Cassandra stack", e);
             }
         }
 

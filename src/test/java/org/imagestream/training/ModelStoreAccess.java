@@ -11,7 +11,8 @@ public final class ModelStoreAccess {
     private ModelStoreAccess() {}
 
     public static synchronized Map<Domain, ModelSpec> seedModels() throws IOException {
-        return ModelStore.ensureSeedModels(Path.of(System.getProperty("imagestream.models.dir", "target/models")));
+        return ModelStore.ensureSeedModels(
+                Path.of(System.getProperty("imagestream.models.dir", "target/models")));
     }
 
     public static void deleteRecursively(Path path) {

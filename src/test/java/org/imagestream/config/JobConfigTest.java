@@ -1,0 +1,62 @@
+package org.imagestream.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.imagestream.model.Domain;
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+    @Test
+    void shouldParseOptionsAndPassKafkaPropertiesThrough() {
+        JobConfig config =
+                JobConfig.fromArgs(
+                        new String[] {
+                            "--kafka.topics", "a;b", "--model.medical.dir", "/models/medical/3",
+                            "--kafka.properties.security.protocol", "SSL", "--routing.shards", "16"
+                        });
+        assertThat(config.topics()).containsExactly("a", "b");
+        assertThat(config.shards()).isEqualTo(16);
+        assertThat(config.modelDirectories())
+                .containsExactly(Map.entry(Domain.MEDICAL, "/models/medical/3"));
+        assertThat(config.kafkaProperties()).containsEntry("security.protocol", "SSL");
+        assertThat(config.groupId()).isEqualTo("imagestream");
+    }
+
+    @Test
+    void shouldRejectUnknownOptionsInsteadOfIgnoringThem() {
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromMap(
+                                        Map.of("kafka.topic", "x", "model.social.dir", "/m")))
+                .hasMessageContaining("Unknown option 'kafka.topic'");
+    }
+
+    @Test
+    void shouldRequireAtLeastOneModel() {
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of()))
+                .hasMessageContaining("No model configured");
+    }
+
+    @Test
+    void shouldRejectInvalidStartingOffsets() {
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromMap(
+                                        Map.of(
+                                                "model.social.dir",
+                                                "/m",
+                                                "kafka.starting-offsets",
+                                                "middle")))
+                .hasMessageContaining("committed, earliest or latest");
+    }
+
+    @Test
+    void shouldListEveryOptionInHelp() {
+        String help = JobConfig.describeOptions();
+        for (var option : JobOptions.ALL) {
+            assertThat(help).contains("--" + option.key());
+        }
+    }
+}

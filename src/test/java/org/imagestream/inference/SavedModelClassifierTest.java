@@ -1,0 +1,92 @@
+package org.imagestream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.imagestream.decode.DecodeException;
+import org.imagestream.decode.ImageDecoders;
+import org.imagestream.decode.ModelInput;
+import org.imagestream.model.Domain;
+import org.imagestream.samples.SampleImages;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.Test;
+
+/** Runs the real seed SavedModels (trained once per build into target/models). */
+class SavedModelClassifierTest {
+    @Test
+    void shouldClassifyFreshSamplesOfEveryDomainFarAboveChance() throws Exception {
+        Map<Domain, ModelSpec> specs = ModelStoreAccess.seedModels();
+        for (Domain domain : Domain.values()) {
+            ModelSpec spec = specs.get(domain);
+            try (SavedModelClassifier classifier = SavedModelClassifier.open(spec)) {
+                Random random = new Random(99);
+                List<float[]> images = new ArrayList<>();
+                List<String> expected = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    SampleImages.Sample sample = SampleImages.generate(domain, i, random);
+                    images.add(decode(domain, sample.bytes(), spec));
+                    expected.add(sample.label());
+                }
+                List<Prediction> predictions = classifier.classify(images);
+                int correct = 0;
+                for (int i = 0; i < predictions.size(); i++) {
+                    Prediction prediction = predictions.get(i);
+                    assertThat(prediction.labels()).hasSize(spec.topK()).doesNotHaveDuplicates();
+                    assertThat(prediction.scores())
+                            .isSortedAccordingTo((a, b) -> Float.compare(b, a));
+                    if (prediction.labels().get(0).equals(expected.get(i))) {
+                        correct++;
+                    }
+                }
+                assertThat(correct).as("%s correct of 24", domain).isGreaterThanOrEqualTo(19);
+            }
+        }
+    }
+
+    @Test
+    void shouldGiveTheSameScoresInABatchAsOneByOne() throws Exception {
+        ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
+        try (SavedModelClassifier classifier = SavedModelClassifier.open(spec)) {
+            Random random = new Random(5);
+            List<float[]> images = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                images.add(
+                        decode(
+                                Domain.SOCIAL,
+                                SampleImages.generate(Domain.SOCIAL, i, random).bytes(),
+                                spec));
+            }
+            List<Prediction> batch = classifier.classify(images);
+            for (int i = 0; i < images.size(); i++) {
+                Prediction single = classifier.classify(List.of(images.get(i))).get(0);
+                assertThat(single.labels()).isEqualTo(batch.get(i).labels());
+                for (int k = 0; k < single.scores().size(); k++) {
+                    assertThat(single.scores().get(k))
+                            .isCloseTo(batch.get(i).scores().get(k), within(1e-5f));
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldRejectImagesOfTheWrongSize() throws Exception {
+        ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.MEDICAL);
+        try (SavedModelClassifier classifier = SavedModelClassifier.open(spec)) {
+            assertThatThrownBy(() -> classifier.classify(List.of(new float[10])))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("expects 1024");
+        }
+    }
+
+    private static float[] decode(Domain domain, byte[] bytes, ModelSpec spec)
+            throws DecodeException {
+        return ImageDecoders.decode(
+                        domain, bytes, new ModelInput(spec.height(), spec.width(), spec.channels()))
+                .pixels();
+    }
+}
