@@ -82,6 +82,19 @@ public final class JobConfig implements Serializable {
             throw new IllegalArgumentException(
                     "kafka.starting-offsets must be committed, earliest or latest, got " + offsets);
         }
+        if (!List.of("content-hash", "source-id").contains(get(JobOptions.ROUTING_KEY))) {
+            throw new IllegalArgumentException(
+                    "routing.key must be content-hash or source-id, got "
+                            + get(JobOptions.ROUTING_KEY));
+        }
+        if (parallelism() > maxParallelism()) {
+            throw new IllegalArgumentException(
+                    "job.parallelism ("
+                            + parallelism()
+                            + ") must not exceed job.max-parallelism ("
+                            + maxParallelism()
+                            + ")");
+        }
         if (modelDirectories().isEmpty()) {
             throw new IllegalArgumentException(
                     "No model configured: set at least one of model.social.dir, model.remote-sensing.dir,"
@@ -127,6 +140,18 @@ public final class JobConfig implements Serializable {
 
     public Duration checkpointInterval() {
         return get(JobOptions.CHECKPOINT_INTERVAL);
+    }
+
+    public int maxParallelism() {
+        return get(JobOptions.MAX_PARALLELISM);
+    }
+
+    public boolean routeBySourceId() {
+        return get(JobOptions.ROUTING_KEY).equals("source-id");
+    }
+
+    public Duration dedupTtl() {
+        return get(JobOptions.DEDUP_TTL);
     }
 
     public int parallelism() {

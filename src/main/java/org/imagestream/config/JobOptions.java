@@ -130,8 +130,30 @@ public final class JobOptions {
     public static final ConfigOption<Integer> ROUTING_VIRTUAL_NODES =
             ConfigOptions.key("routing.virtual-nodes")
                     .intType()
+                    .defaultValue(8192)
+                    .withDescription(
+                            "Virtual nodes per shard on the ring (more: better key balance, 12 bytes each).");
+
+    public static final ConfigOption<String> ROUTING_KEY =
+            ConfigOptions.key("routing.key")
+                    .stringType()
+                    .defaultValue("content-hash")
+                    .withDescription(
+                            "What the ring hashes: 'content-hash' (SHA-256 of the bytes: identical images meet, enabling dedup) or 'source-id' (images of one source meet; falls back to the content hash when a record has no source id).");
+
+    public static final ConfigOption<Duration> DEDUP_TTL =
+            ConfigOptions.key("routing.dedup-ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "How long a classified content hash is remembered; an identical image within it reuses the earlier classification instead of running the model. 0 disables dedup.");
+
+    public static final ConfigOption<Integer> MAX_PARALLELISM =
+            ConfigOptions.key("job.max-parallelism")
+                    .intType()
                     .defaultValue(128)
-                    .withDescription("Virtual nodes per shard on the ring.");
+                    .withDescription(
+                            "Max parallelism (number of key groups); fixed for the life of the job's state.");
 
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
             ConfigOptions.key("job.checkpoint-interval")

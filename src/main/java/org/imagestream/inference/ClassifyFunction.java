@@ -1,9 +1,13 @@
 package org.imagestream.inference;
 
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -17,6 +21,11 @@ import org.imagestream.model.Domain;
  * The classify stage: runs each domain's SavedModel on decoded images keyed by shard. Models are
  * loaded once per subtask in {@link #open} and released in {@link #close}. An image whose model
  * call fails goes to {@link #DEAD_LETTERS} with reason {@code MODEL_ERROR}; the job keeps running.
+ *
+ * <p>Dedup: keyed state maps content SHA-256 to the prediction made for it (with a TTL). Because
+ * the ring routes by content hash, every copy of an image reaches the same key, so a repeat reuses
+ * the earlier prediction instead of running the model; it still gets its own result row, marked
+ * {@code deduplicated}, pointing at the same blob.
  */
 public class ClassifyFunction extends KeyedProcessFunction<String, DecodedImage, Classification> {
     private static final long serialVersionUID = 1L;
@@ -25,13 +34,20 @@ public class ClassifyFunction extends KeyedProcessFunction<String, DecodedImage,
             new OutputTag<>("classify-dead-letters") {};
 
     private final EnumMap<Domain, ModelSpec> specs;
+    private final Duration dedupTtl;
 
     private transient EnumMap<Domain, SavedModelClassifier> classifiers;
+    private transient MapState<String, CachedPrediction> recentPredictions;
     private transient Counter classified;
+    private transient Counter deduplicated;
     private transient Counter failed;
 
-    public ClassifyFunction(Map<Domain, ModelSpec> specs) {
+    /**
+     * @param dedupTtl how long predictions are remembered per content hash; zero disables dedup
+     */
+    public ClassifyFunction(Map<Domain, ModelSpec> specs, Duration dedupTtl) {
         this.specs = new EnumMap<>(specs);
+        this.dedupTtl = dedupTtl;
     }
 
     @Override
@@ -45,14 +61,38 @@ public class ClassifyFunction extends KeyedProcessFunction<String, DecodedImage,
             close();
             throw e;
         }
+        if (!dedupTtl.isZero()) {
+            MapStateDescriptor<String, CachedPrediction> descriptor =
+                    new MapStateDescriptor<>(
+                            "recent-predictions", String.class, CachedPrediction.class);
+            descriptor.enableTimeToLive(
+                    StateTtlConfig.newBuilder(dedupTtl)
+                            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                            .build());
+            recentPredictions = getRuntimeContext().getMapState(descriptor);
+        }
         classified = getRuntimeContext().getMetricGroup().counter("imagesClassified");
+        deduplicated = getRuntimeContext().getMetricGroup().counter("imagesDeduplicated");
         failed = getRuntimeContext().getMetricGroup().counter("inferenceFailures");
     }
 
     @Override
-    public void processElement(DecodedImage image, Context context, Collector<Classification> out) {
+    public void processElement(DecodedImage image, Context context, Collector<Classification> out)
+            throws Exception {
         Domain domain = Domain.fromId(image.record.domain);
         SavedModelClassifier classifier = classifiers.get(domain);
+        if (recentPredictions != null) {
+            CachedPrediction cached = recentPredictions.get(image.contentSha256);
+            if (cached != null && cached.madeBy(classifier.spec())) {
+                Classification result =
+                        toClassification(image, classifier.spec(), cached.toPrediction());
+                result.deduplicated = true;
+                out.collect(result);
+                deduplicated.inc();
+                return;
+            }
+        }
         Prediction prediction;
         try {
             prediction = classifier.classify(List.of(image.pixels)).get(0);
@@ -66,6 +106,10 @@ public class ClassifyFunction extends KeyedProcessFunction<String, DecodedImage,
                             "MODEL_ERROR",
                             String.valueOf(e.getMessage())));
             return;
+        }
+        if (recentPredictions != null) {
+            recentPredictions.put(
+                    image.contentSha256, CachedPrediction.of(classifier.spec(), prediction));
         }
         out.collect(toClassification(image, classifier.spec(), prediction));
         classified.inc();

@@ -32,6 +32,7 @@ import org.imagestream.model.ImageRecord;
 import org.imagestream.routing.AssignShardFunction;
 import org.imagestream.routing.ConsistentHashRing;
 import org.imagestream.routing.ShardKeySelector;
+import org.imagestream.routing.ShardKeys;
 import org.imagestream.storage.CassandraResultSink;
 import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
@@ -71,6 +72,8 @@ public final class ImageClassificationJob {
         if (config.parallelism() > 0) {
             env.setParallelism(config.parallelism());
         }
+        env.setMaxParallelism(config.maxParallelism());
+        int classifyParallelism = env.getParallelism() > 0 ? env.getParallelism() : 1;
         env.enableCheckpointing(config.checkpointInterval().toMillis());
 
         Map<Domain, ModelInput> inputs = new EnumMap<>(Domain.class);
@@ -81,6 +84,12 @@ public final class ImageClassificationJob {
                                 new ModelInput(spec.height(), spec.width(), spec.channels())));
         ConsistentHashRing ring =
                 ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
+        Map<String, String> shardKeys =
+                ShardKeys.assign(ring.nodes(), classifyParallelism, config.maxParallelism());
+        AssignShardFunction.RoutingKey routingKey =
+                config.routeBySourceId()
+                        ? AssignShardFunction.RoutingKey.SOURCE_ID
+                        : AssignShardFunction.RoutingKey.CONTENT_HASH;
 
         DataStream<ImageRecord> records =
                 env.fromSource(
@@ -93,11 +102,11 @@ public final class ImageClassificationJob {
                         .name("Decode images")
                         .uid("decode-images");
         SingleOutputStreamOperator<Classification> classified =
-                decoded.map(new AssignShardFunction(ring))
+                decoded.map(new AssignShardFunction(ring, shardKeys, routingKey))
                         .name("Assign shard")
                         .uid("assign-shard")
                         .keyBy(new ShardKeySelector())
-                        .process(new ClassifyFunction(specs))
+                        .process(new ClassifyFunction(specs, config.dedupTtl()))
                         .name("Classify images")
                         .uid("classify-images");
         classified

@@ -20,6 +20,12 @@ public class Classification {
 
     public List<Float> scores = new ArrayList<>();
 
+    /**
+     * True when an identical image (same SHA-256) was classified recently and its prediction was
+     * reused instead of running the model again; its blob is already stored.
+     */
+    public boolean deduplicated;
+
     public int width;
     public int height;
 

@@ -10,8 +10,14 @@ public class DecodedImage {
     /** Lower-case hex SHA-256 of the original bytes: the blob's content address. */
     public String contentSha256;
 
-    /** Logical shard chosen by the consistent-hash ring; the stream is keyed by it. */
+    /** Logical shard chosen by the consistent-hash ring. */
     public String shard;
+
+    /**
+     * Flink key of the shard: a string chosen so that the shard lands on its intended subtask (see
+     * {@code ShardKeys}); the stream is keyed by it.
+     */
+    public String routingKey;
 
     /** Geometry of the original image (before resizing to the model's input). */
     public int originalWidth;

@@ -82,8 +82,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                     + ks
                                     + ".results (image_id, domain, source_id, content_type,"
                                     + " content_sha256, shard, model_name, model_version, top_label,"
-                                    + " top_score, labels, scores, width, height, received_at,"
-                                    + " classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                    + " top_score, labels, scores, deduplicated, width, height,"
+                                    + " received_at, classified_at)"
+                                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         } catch (RuntimeException e) {
             session.close();
             throw e;
@@ -98,15 +99,19 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     public void write(Classification result, Context context)
             throws IOException, InterruptedException {
         checkAsyncError();
-        int chunks = chunkCount(result.bytes.length, settings.chunkSize());
+        // A deduplicated image's blob was stored for its first copy (same content address) by
+        // this same subtask, earlier in this or a completed checkpoint: only its row is written.
+        boolean storeBlob = !result.deduplicated;
+        int chunks = storeBlob ? chunkCount(result.bytes.length, settings.chunkSize()) : 0;
+        int tailRequests = storeBlob ? 2 : 1;
         // Back-pressure: never exceed the in-flight budget; yielding lets completions run.
-        while (inFlightRequests + chunks + 2 > settings.maxInFlightRequests()
+        while (inFlightRequests + chunks + tailRequests > settings.maxInFlightRequests()
                 && inFlightRequests > 0) {
             mailbox.yield();
             checkAsyncError();
         }
         inFlightImages++;
-        inFlightRequests += chunks + 2;
+        inFlightRequests += chunks + tailRequests;
         List<CompletableFuture<AsyncResultSet>> chunkWrites = new ArrayList<>(chunks);
         for (int i = 0; i < chunks; i++) {
             int from = i * settings.chunkSize();
@@ -129,17 +134,21 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                         chunks,
                         result.contentType);
         BoundStatement row = bindResult(result);
-        long bytes = result.bytes.length;
+        long bytes = storeBlob ? result.bytes.length : 0;
         String imageId = result.imageId;
-        CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
-                .thenCompose(ignored -> executeWithRetry(blob, 0))
+        CompletableFuture<?> blobStored =
+                storeBlob
+                        ? CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
+                                .thenCompose(ignored -> executeWithRetry(blob, 0))
+                        : CompletableFuture.completedFuture(null);
+        blobStored
                 .thenCompose(ignored -> executeWithRetry(row, 0))
                 .whenComplete(
                         (rs, error) ->
                                 mailbox.execute(
                                         () -> {
                                             inFlightImages--;
-                                            inFlightRequests -= 2;
+                                            inFlightRequests -= tailRequests;
                                             if (error != null) {
                                                 if (asyncError == null) {
                                                     asyncError =
@@ -172,6 +181,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                 r.topScore(),
                 r.labels,
                 r.scores,
+                r.deduplicated,
                 r.width,
                 r.height,
                 Instant.ofEpochMilli(r.receivedAtMillis),

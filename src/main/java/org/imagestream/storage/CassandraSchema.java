@@ -24,6 +24,7 @@ public final class CassandraSchema {
                         + "image_id text PRIMARY KEY, domain text, source_id text, content_type text,"
                         + " content_sha256 text, shard text, model_name text, model_version text,"
                         + " top_label text, top_score float, labels list<text>, scores list<float>,"
+                        + " deduplicated boolean,"
                         + " width int, height int, received_at timestamp, classified_at timestamp)",
                 "CREATE TABLE IF NOT EXISTS "
                         + keyspace

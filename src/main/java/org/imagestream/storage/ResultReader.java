@@ -100,6 +100,7 @@ public final class ResultReader {
                 row.getFloat("top_score"),
                 row.getList("labels", String.class),
                 row.getList("scores", Float.class),
+                row.getBoolean("deduplicated"),
                 row.getInt("width"),
                 row.getInt("height"),
                 row.getInstant("received_at"),

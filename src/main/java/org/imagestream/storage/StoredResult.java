@@ -17,6 +17,7 @@ public record StoredResult(
         float topScore,
         List<String> labels,
         List<Float> scores,
+        boolean deduplicated,
         int width,
         int height,
         Instant receivedAt,

@@ -49,8 +49,17 @@ class ImageClassificationPipelineITCase {
             new MiniClusterExtension(
                     new MiniClusterResourceConfiguration.Builder()
                             .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
+                            .setNumberSlotsPerTaskManager(3)
+                            .setConfiguration(noRestarts())
                             .build());
+
+    /** A failure must fail the test with its cause, not restart forever. */
+    private static org.apache.flink.configuration.Configuration noRestarts() {
+        org.apache.flink.configuration.Configuration configuration =
+                new org.apache.flink.configuration.Configuration();
+        configuration.setString("restart-strategy.type", "none");
+        return configuration;
+    }
 
     @Test
     void shouldStoreOneResultPerImageAndDeadLetterCorruptInput(LocalStack stack) throws Exception {
@@ -79,6 +88,27 @@ class ImageClassificationPipelineITCase {
                                         sample.bytes())
                                 .get();
                 sentById.put(idOf(metadata), sample);
+            }
+            // Re-posts: byte-identical copies of five images under other source ids.
+            for (int i = 0; i < 5; i++) {
+                Sample original = samples.get(i * 12);
+                Sample copy =
+                        new Sample(
+                                original.domain(),
+                                original.label(),
+                                original.contentType(),
+                                "repost-" + original.fileName(),
+                                original.bytes());
+                RecordMetadata metadata =
+                        publisher
+                                .publish(
+                                        topic,
+                                        copy.domain().id(),
+                                        copy.fileName(),
+                                        copy.contentType(),
+                                        copy.bytes())
+                                .get();
+                sentById.put(idOf(metadata), copy);
             }
             byte[] truncated = java.util.Arrays.copyOf(samples.get(0).bytes(), 300);
             corruptId =
@@ -120,7 +150,8 @@ class ImageClassificationPipelineITCase {
         JobConfig config = JobConfig.fromMap(options);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(2);
+        // 3: not a power of two and not a divisor of the max parallelism (128).
+        env.setParallelism(3);
         ImageClassificationJob.build(env, config);
         env.execute("pipeline-it");
 
@@ -152,6 +183,21 @@ class ImageClassificationPipelineITCase {
                     correct++;
                 }
             }
+            // Each distinct content was run through the model exactly once; copies reused it.
+            Map<String, List<StoredResult>> byContent = new HashMap<>();
+            rows.forEach(
+                    r ->
+                            byContent
+                                    .computeIfAbsent(r.contentSha256(), k -> new ArrayList<>())
+                                    .add(r));
+            assertThat(byContent).hasSize(60);
+            for (List<StoredResult> copies : byContent.values()) {
+                assertThat(copies.stream().filter(r -> !r.deduplicated()).count()).isEqualTo(1);
+                assertThat(copies)
+                        .extracting(StoredResult::scores)
+                        .containsOnly(copies.get(0).scores());
+            }
+            assertThat(rows.stream().filter(StoredResult::deduplicated).count()).isEqualTo(5);
             // The seed models are far above chance on their own kind of data.
             assertThat(correct).isGreaterThanOrEqualTo((int) (0.8 * rows.size()));
             assertThat(reader.find(corruptId)).isEmpty();

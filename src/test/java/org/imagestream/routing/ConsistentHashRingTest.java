@@ -128,6 +128,75 @@ class ConsistentHashRingTest {
     }
 
     @Test
+    void shouldHonourNodeWeights() {
+        ConsistentHashRing ring =
+                ConsistentHashRing.weighted(Map.of("small", 1.0, "large", 3.0), 1024);
+        int large = 0;
+        for (int i = 0; i < KEYS; i++) {
+            if (ring.nodeFor("image-" + i).equals("large")) {
+                large++;
+            }
+        }
+        assertThat(large / (double) KEYS).isBetween(0.72, 0.78);
+    }
+
+    @Test
+    void shouldReturnNewRingsOnAddAndRemoveAndLeaveTheOriginalUnchanged() {
+        ConsistentHashRing ring = ConsistentHashRing.of(List.of("a", "b"), 64);
+        ConsistentHashRing grown = ring.withNode("c", 1.0);
+        ConsistentHashRing shrunk = grown.withoutNode("a");
+        assertThat(ring.nodes()).containsExactly("a", "b");
+        assertThat(grown.nodes()).containsExactly("a", "b", "c");
+        assertThat(shrunk.nodes()).containsExactly("b", "c");
+        assertThat(ring.size()).isEqualTo(128);
+        assertThat(grown.size()).isEqualTo(192);
+        // Same nodes, same lookups, however the ring was reached.
+        ConsistentHashRing direct = ConsistentHashRing.of(List.of("b", "c"), 64);
+        for (int i = 0; i < 5000; i++) {
+            assertThat(shrunk.nodeFor("k" + i)).isEqualTo(direct.nodeFor("k" + i));
+        }
+        assertThatThrownBy(() -> ring.withoutNode("zzz")).hasMessageContaining("no node 'zzz'");
+    }
+
+    @Test
+    void shouldSerializeCompactlyAndLookUpIdenticallyAfterwards() throws Exception {
+        ConsistentHashRing ring =
+                ConsistentHashRing.ofShards(64, ConsistentHashRing.DEFAULT_VIRTUAL_NODES);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(ring);
+        }
+        // Only names, weights and the virtual-node count travel: not 500k ring points.
+        assertThat(bytes.size()).isLessThan(8 * 1024);
+        ConsistentHashRing copy;
+        try (java.io.ObjectInputStream in =
+                new java.io.ObjectInputStream(
+                        new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            copy = (ConsistentHashRing) in.readObject();
+        }
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(copy.nodeFor("x" + i)).isEqualTo(ring.nodeFor("x" + i));
+        }
+    }
+
+    @Test
+    void shouldKeepPeakOverMeanWithinFivePercentAtDefaultVirtualNodes() {
+        List<String> nodes = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            nodes.add("node-" + i);
+        }
+        ConsistentHashRing ring =
+                ConsistentHashRing.of(nodes, ConsistentHashRing.DEFAULT_VIRTUAL_NODES);
+        int[] counts = new int[64];
+        int keys = 400_000;
+        for (int i = 0; i < keys; i++) {
+            counts[ring.nodeIndexFor("sha-" + i)]++;
+        }
+        int peak = java.util.Arrays.stream(counts).max().orElseThrow();
+        assertThat(peak / (keys / 64.0)).isLessThan(1.06);
+    }
+
+    @Test
     void shouldRejectInvalidRings() {
         assertThatThrownBy(() -> ConsistentHashRing.of(List.of(), 8))
                 .hasMessageContaining("at least one node");
