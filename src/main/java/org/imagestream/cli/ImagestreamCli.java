@@ -10,7 +10,13 @@ import picocli.CommandLine.Command;
         version = "imagestream 0.1.0",
         description =
                 "Classify images from Kafka with TensorFlow in Flink and store them in Cassandra.",
-        subcommands = {DemoCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            DemoCommand.class,
+            TrainCommand.class,
+            SchemaCommand.class,
+            QueryCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class ImagestreamCli {
     public static void main(String[] args) {
         int exitCode = new CommandLine(new ImagestreamCli()).execute(args);

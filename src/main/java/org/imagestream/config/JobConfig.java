@@ -106,6 +106,11 @@ public final class JobConfig implements Serializable {
         return configuration.get(option);
     }
 
+    /** The value when set (for options without a default). */
+    public <T> java.util.Optional<T> getOptional(ConfigOption<T> option) {
+        return configuration.getOptional(option);
+    }
+
     public String bootstrapServers() {
         return get(JobOptions.KAFKA_BOOTSTRAP_SERVERS);
     }

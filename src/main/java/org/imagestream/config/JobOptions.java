@@ -83,6 +83,71 @@ public final class JobOptions {
                     .defaultValue(1)
                     .withDescription("Replication factor used when the job creates the keyspace.");
 
+    public static final ConfigOption<String> CASSANDRA_REPLICATION_STRATEGY =
+            ConfigOptions.key("cassandra.replication-strategy")
+                    .stringType()
+                    .defaultValue("SimpleStrategy")
+                    .withDescription(
+                            "SimpleStrategy or NetworkTopologyStrategy (the factor then applies to the local datacenter), used when the job creates the keyspace.");
+
+    public static final ConfigOption<String> CASSANDRA_CONSISTENCY =
+            ConfigOptions.key("cassandra.consistency")
+                    .stringType()
+                    .defaultValue("LOCAL_QUORUM")
+                    .withDescription("Consistency level of every read and write.");
+
+    public static final ConfigOption<String> CASSANDRA_DRIVER_CONFIG_FILE =
+            ConfigOptions.key("cassandra.driver-config-file")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "A Cassandra driver application.conf for any other driver setting; the cassandra.* options here take precedence.");
+
+    public static final ConfigOption<String> CASSANDRA_USERNAME =
+            ConfigOptions.key("cassandra.username")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "User for PasswordAuthenticator; the password comes from cassandra.password-file.");
+
+    public static final ConfigOption<String> CASSANDRA_PASSWORD_FILE =
+            ConfigOptions.key("cassandra.password-file")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "File holding the Cassandra password (read on each TaskManager; never logged).");
+
+    public static final ConfigOption<String> CASSANDRA_TRUSTSTORE =
+            ConfigOptions.key("cassandra.ssl.truststore")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Trust store (JKS/PKCS12) enabling client TLS to Cassandra.");
+
+    public static final ConfigOption<String> CASSANDRA_TRUSTSTORE_PASSWORD_FILE =
+            ConfigOptions.key("cassandra.ssl.truststore-password-file")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("File holding the trust store password.");
+
+    public static final ConfigOption<Duration> CASSANDRA_TTL_SOCIAL =
+            ConfigOptions.key("cassandra.ttl.social")
+                    .durationType()
+                    .defaultValue(Duration.ZERO)
+                    .withDescription("Time to live of social rows and blobs; 0 keeps them.");
+
+    public static final ConfigOption<Duration> CASSANDRA_TTL_REMOTE_SENSING =
+            ConfigOptions.key("cassandra.ttl.remote-sensing")
+                    .durationType()
+                    .defaultValue(Duration.ZERO)
+                    .withDescription(
+                            "Time to live of remote-sensing rows and blobs; 0 keeps them.");
+
+    public static final ConfigOption<Duration> CASSANDRA_TTL_MEDICAL =
+            ConfigOptions.key("cassandra.ttl.medical")
+                    .durationType()
+                    .defaultValue(Duration.ZERO)
+                    .withDescription("Time to live of medical rows and blobs; 0 keeps them.");
+
     public static final ConfigOption<Boolean> CASSANDRA_CREATE_SCHEMA =
             ConfigOptions.key("cassandra.create-schema")
                     .booleanType()

@@ -115,8 +115,18 @@ public final class ImageDecoders {
         }
     }
 
+    /** The windowed DICOM image at its own size (previews). */
+    static DecodedPixels decodeMedicalFullSize(byte[] bytes) throws DecodeException {
+        return decodeMedical(bytes, null);
+    }
+
+    /**
+     * @param input model geometry to resample to, or null for the image's own size
+     */
     static DecodedPixels decodeMedical(byte[] bytes, ModelInput input) throws DecodeException {
-        requireChannels(input, 1, "medical");
+        if (input != null) {
+            requireChannels(input, 1, "medical");
+        }
         if (!isDicomPart10(bytes)) {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
@@ -154,8 +164,8 @@ public final class ImageDecoders {
                         height,
                         center,
                         windowWidth,
-                        input.width(),
-                        input.height()),
+                        input == null ? width : input.width(),
+                        input == null ? height : input.height()),
                 width,
                 height);
     }

@@ -17,6 +17,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.imagestream.config.JobConfig;
+import org.imagestream.config.JobOptions;
 import org.imagestream.decode.DecodeFunction;
 import org.imagestream.decode.ModelInput;
 import org.imagestream.inference.ClassifyFunction;
@@ -63,10 +64,9 @@ public final class ImageClassificationJob {
     public static void build(StreamExecutionEnvironment env, JobConfig config) throws IOException {
         Map<Domain, ModelSpec> specs = loadModelSpecs(config);
         CassandraSettings cassandra = cassandraSettings(config);
-        if (config.get(org.imagestream.config.JobOptions.CASSANDRA_CREATE_SCHEMA)) {
+        if (config.get(JobOptions.CASSANDRA_CREATE_SCHEMA)) {
             try (CqlSession session = cassandra.openSession()) {
-                CassandraSchema.create(
-                        session, cassandra.keyspace(), cassandra.replicationFactor());
+                CassandraSchema.create(session, cassandra);
             }
         }
         if (config.parallelism() > 0) {
@@ -141,19 +141,42 @@ public final class ImageClassificationJob {
         return specs;
     }
 
-    static CassandraSettings cassandraSettings(JobConfig config) {
-        return CassandraSettings.builder()
-                .contactPoints(
-                        config.get(org.imagestream.config.JobOptions.CASSANDRA_CONTACT_POINTS))
-                .localDatacenter(
-                        config.get(org.imagestream.config.JobOptions.CASSANDRA_LOCAL_DATACENTER))
-                .keyspace(config.get(org.imagestream.config.JobOptions.CASSANDRA_KEYSPACE))
-                .replicationFactor(
-                        config.get(org.imagestream.config.JobOptions.CASSANDRA_REPLICATION_FACTOR))
-                .maxInFlightRequests(
-                        config.get(org.imagestream.config.JobOptions.CASSANDRA_MAX_IN_FLIGHT))
-                .chunkSize(config.get(org.imagestream.config.JobOptions.CASSANDRA_CHUNK_SIZE))
-                .build();
+    /** Cassandra settings from the job options (public: the CLI's schema and query use it). */
+    public static CassandraSettings cassandraSettings(JobConfig config) {
+        CassandraSettings.Builder builder =
+                CassandraSettings.builder()
+                        .contactPoints(config.get(JobOptions.CASSANDRA_CONTACT_POINTS))
+                        .localDatacenter(config.get(JobOptions.CASSANDRA_LOCAL_DATACENTER))
+                        .keyspace(config.get(JobOptions.CASSANDRA_KEYSPACE))
+                        .replicationStrategy(config.get(JobOptions.CASSANDRA_REPLICATION_STRATEGY))
+                        .replicationFactor(config.get(JobOptions.CASSANDRA_REPLICATION_FACTOR))
+                        .consistency(config.get(JobOptions.CASSANDRA_CONSISTENCY))
+                        .maxInFlightRequests(config.get(JobOptions.CASSANDRA_MAX_IN_FLIGHT))
+                        .chunkSize(config.get(JobOptions.CASSANDRA_CHUNK_SIZE))
+                        .ttl(Domain.SOCIAL, config.get(JobOptions.CASSANDRA_TTL_SOCIAL))
+                        .ttl(
+                                Domain.REMOTE_SENSING,
+                                config.get(JobOptions.CASSANDRA_TTL_REMOTE_SENSING))
+                        .ttl(Domain.MEDICAL, config.get(JobOptions.CASSANDRA_TTL_MEDICAL));
+        config.getOptional(JobOptions.CASSANDRA_DRIVER_CONFIG_FILE)
+                .ifPresent(builder::driverConfigFile);
+        config.getOptional(JobOptions.CASSANDRA_USERNAME)
+                .ifPresent(
+                        user ->
+                                builder.credentials(
+                                        user,
+                                        config.getOptional(JobOptions.CASSANDRA_PASSWORD_FILE)
+                                                .orElse(null)));
+        config.getOptional(JobOptions.CASSANDRA_TRUSTSTORE)
+                .ifPresent(
+                        store ->
+                                builder.truststore(
+                                        store,
+                                        config.getOptional(
+                                                        JobOptions
+                                                                .CASSANDRA_TRUSTSTORE_PASSWORD_FILE)
+                                                .orElse(null)));
+        return builder.build();
     }
 
     static KafkaSource<ImageRecord> kafkaSource(JobConfig config) {

@@ -65,11 +65,17 @@ public final class CassandraServer implements AutoCloseable {
                     "java.base/java.util=ALL-UNNAMED",
                     "-Dio.netty.tryReflectionSetAccessible=true");
 
-    private final ServerProcess process;
+    private final Path libDirectory;
+    private final Path directory;
+    private final List<String> jvmOptions;
     private final int nativePort;
+    private volatile ServerProcess process;
 
-    private CassandraServer(ServerProcess process, int nativePort) {
-        this.process = process;
+    private CassandraServer(
+            Path libDirectory, Path directory, List<String> jvmOptions, int nativePort) {
+        this.libDirectory = libDirectory;
+        this.directory = directory;
+        this.jvmOptions = List.copyOf(jvmOptions);
         this.nativePort = nativePort;
     }
 
@@ -157,22 +163,43 @@ public final class CassandraServer implements AutoCloseable {
                         "-Dcassandra.initial_token_allocation_disabled=false",
                         "-Djava.net.preferIPv4Stack=true",
                         "-Djava.awt.headless=true"));
-        ServerProcess process =
+        CassandraServer server = new CassandraServer(libDirectory, directory, jvm, nativePort);
+        server.launch();
+        return server;
+    }
+
+    private void launch() throws IOException {
+        process =
                 ServerProcess.start(
                         "cassandra",
                         libDirectory,
                         directory,
-                        jvm,
+                        jvmOptions,
                         "org.apache.cassandra.service.CassandraDaemon",
                         List.of());
-        CassandraServer server = new CassandraServer(process, nativePort);
         try {
             process.awaitLogLine("Startup complete", Duration.ofSeconds(180));
         } catch (IOException | RuntimeException e) {
-            server.close();
+            close();
             throw e;
         }
-        return server;
+    }
+
+    /**
+     * Stops the node gracefully (SIGTERM: Cassandra drains and syncs its commit log), keeping its
+     * data and ports for {@link #restart()}. For fault drills.
+     */
+    public void stop() {
+        process.stop(Duration.ofSeconds(60));
+    }
+
+    /** Starts the stopped node again on the same data and ports and waits until it serves. */
+    public void restart() throws IOException {
+        if (process.isAlive()) {
+            throw new IllegalStateException(
+                    "Cassandra is still running (pid " + process.pid() + ")");
+        }
+        launch();
     }
 
     private static java.util.Optional<String> jamm(Path lib) throws IOException {

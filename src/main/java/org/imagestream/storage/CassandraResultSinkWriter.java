@@ -3,15 +3,20 @@ package org.imagestream.storage;
 import com.datastax.oss.driver.api.core.AllNodesFailedException;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DriverTimeoutException;
+import com.datastax.oss.driver.api.core.NoNodeAvailableException;
+import com.datastax.oss.driver.api.core.connection.ClosedConnectionException;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
+import com.datastax.oss.driver.api.core.servererrors.ReadTimeoutException;
 import com.datastax.oss.driver.api.core.servererrors.UnavailableException;
 import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,20 +27,24 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.imagestream.model.Classification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes classifications with bounded, asynchronous requests. Per image: every blob chunk, then
- * (once all chunks are stored) the blob metadata row and the result row, so a metadata row always
- * means a complete blob and a result row always points at one.
+ * (once all chunks are stored) the blob metadata row, then the result row and its query-table row,
+ * so a metadata row always means a complete blob and a result row always points at one.
  *
- * <p>Threading: all fields are touched only on the task's mailbox thread; driver callbacks hand
- * their outcome back through the {@link MailboxExecutor}. {@code write} yields to the mailbox while
- * the in-flight limit is reached (back-pressure), {@code flush} until nothing is in flight. The
- * first failure that survives the retries is kept and rethrown with context on the next call.
+ * <p>Threading: all mutable fields are touched only on the task's mailbox thread; driver callbacks
+ * hand their outcome back through the {@link MailboxExecutor} and never block. {@code write} yields
+ * to the mailbox while the in-flight limit is reached (back-pressure), {@code flush} until nothing
+ * is in flight. Retriable errors are retried with exponential backoff; the first failure that
+ * survives the retries is kept and rethrown with context on the next write, flush or close, which
+ * fails the checkpoint and restarts the job from the last one (every write is idempotent).
  */
 class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private static final Logger LOG = LoggerFactory.getLogger(CassandraResultSinkWriter.class);
@@ -46,14 +55,16 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final PreparedStatement insertChunk;
     private final PreparedStatement insertBlob;
     private final PreparedStatement insertResult;
+    private final PreparedStatement insertByLabel;
     private final Counter resultsWritten;
     private final Counter bytesWritten;
     private final Counter retries;
+    private final Histogram writeLatencyMillis;
 
     /** Images whose writes have not all completed yet. Mailbox thread only. */
     private int inFlightImages;
 
-    /** Requests issued and not yet completed (approximate: updated from the mailbox). */
+    /** Requests issued and not yet completed. Mailbox thread only. */
     private int inFlightRequests;
 
     private Throwable asyncError;
@@ -69,13 +80,14 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                     session.prepare(
                             "INSERT INTO "
                                     + ks
-                                    + ".blob_chunks (sha256, chunk_index, data) VALUES (?, ?, ?)");
+                                    + ".blob_chunks (sha256, chunk_index, data) VALUES (?, ?, ?)"
+                                    + " USING TTL ?");
             this.insertBlob =
                     session.prepare(
                             "INSERT INTO "
                                     + ks
                                     + ".blobs (sha256, size, chunk_size, chunk_count, content_type)"
-                                    + " VALUES (?, ?, ?, ?, ?)");
+                                    + " VALUES (?, ?, ?, ?, ?) USING TTL ?");
             this.insertResult =
                     session.prepare(
                             "INSERT INTO "
@@ -84,7 +96,14 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                     + " content_sha256, shard, model_name, model_version, top_label,"
                                     + " top_score, labels, scores, deduplicated, width, height,"
                                     + " received_at, classified_at)"
-                                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+            this.insertByLabel =
+                    session.prepare(
+                            "INSERT INTO "
+                                    + ks
+                                    + ".results_by_label (domain, label, day, received_at, image_id,"
+                                    + " source_id, content_sha256, top_score, model_version)"
+                                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
         } catch (RuntimeException e) {
             session.close();
             throw e;
@@ -92,6 +111,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         this.resultsWritten = metrics.counter("cassandraResultsWritten");
         this.bytesWritten = metrics.counter("cassandraBlobBytesWritten");
         this.retries = metrics.counter("cassandraRetries");
+        this.writeLatencyMillis =
+                metrics.histogram(
+                        "cassandraWriteLatencyMs", new DescriptiveStatisticsHistogram(1024));
         metrics.gauge("cassandraInFlightRequests", () -> inFlightRequests);
     }
 
@@ -100,26 +122,28 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
             throws IOException, InterruptedException {
         checkAsyncError();
         // A deduplicated image's blob was stored for its first copy (same content address) by
-        // this same subtask, earlier in this or a completed checkpoint: only its row is written.
+        // this same subtask, earlier in this or a completed checkpoint: only its rows are written.
         boolean storeBlob = !result.deduplicated;
         int chunks = storeBlob ? chunkCount(result.bytes.length, settings.chunkSize()) : 0;
-        int tailRequests = storeBlob ? 2 : 1;
+        int tailRequests = storeBlob ? 3 : 2;
         // Back-pressure: never exceed the in-flight budget; yielding lets completions run.
         while (inFlightRequests + chunks + tailRequests > settings.maxInFlightRequests()
                 && inFlightRequests > 0) {
             mailbox.yield();
             checkAsyncError();
         }
+        long started = System.nanoTime();
+        int ttl = settings.ttlSeconds(result.domain);
         inFlightImages++;
         inFlightRequests += chunks + tailRequests;
         List<CompletableFuture<AsyncResultSet>> chunkWrites = new ArrayList<>(chunks);
         for (int i = 0; i < chunks; i++) {
             int from = i * settings.chunkSize();
             int to = Math.min(result.bytes.length, from + settings.chunkSize());
-            // Copy: the driver may serialize later, and the caller may reuse the array.
+            // Copy: the driver serializes later, and the caller may reuse the array.
             ByteBuffer data = ByteBuffer.wrap(Arrays.copyOfRange(result.bytes, from, to));
             chunkWrites.add(
-                    executeWithRetry(insertChunk.bind(result.contentSha256, i, data), 0)
+                    executeWithRetry(insertChunk.bind(result.contentSha256, i, data, ttl), 0)
                             .whenComplete(
                                     (rs, error) ->
                                             mailbox.execute(
@@ -132,8 +156,10 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                         (long) result.bytes.length,
                         settings.chunkSize(),
                         chunks,
-                        result.contentType);
-        BoundStatement row = bindResult(result);
+                        result.contentType,
+                        ttl);
+        BoundStatement row = bindResult(result, ttl);
+        BoundStatement byLabel = bindByLabel(result, ttl);
         long bytes = storeBlob ? result.bytes.length : 0;
         String imageId = result.imageId;
         CompletableFuture<?> blobStored =
@@ -142,9 +168,13 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                 .thenCompose(ignored -> executeWithRetry(blob, 0))
                         : CompletableFuture.completedFuture(null);
         blobStored
-                .thenCompose(ignored -> executeWithRetry(row, 0))
+                .thenCompose(
+                        ignored ->
+                                CompletableFuture.allOf(
+                                        executeWithRetry(row, 0).toCompletableFuture(),
+                                        executeWithRetry(byLabel, 0).toCompletableFuture()))
                 .whenComplete(
-                        (rs, error) ->
+                        (ignored, error) ->
                                 mailbox.execute(
                                         () -> {
                                             inFlightImages--;
@@ -156,18 +186,24 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                                                     "Failed to store image "
                                                                             + imageId
                                                                             + " in Cassandra keyspace "
-                                                                            + settings.keyspace(),
+                                                                            + settings.keyspace()
+                                                                            + " after "
+                                                                            + settings.maxRetries()
+                                                                            + " retries",
                                                                     unwrap(error));
                                                 }
                                             } else {
                                                 resultsWritten.inc();
                                                 bytesWritten.inc(bytes);
+                                                writeLatencyMillis.update(
+                                                        TimeUnit.NANOSECONDS.toMillis(
+                                                                System.nanoTime() - started));
                                             }
                                         },
                                         "image stored"));
     }
 
-    private BoundStatement bindResult(Classification r) {
+    private BoundStatement bindResult(Classification r, int ttl) {
         return insertResult.bind(
                 r.imageId,
                 r.domain,
@@ -185,13 +221,29 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                 r.width,
                 r.height,
                 Instant.ofEpochMilli(r.receivedAtMillis),
-                Instant.ofEpochMilli(r.classifiedAtMillis));
+                Instant.ofEpochMilli(r.classifiedAtMillis),
+                ttl);
+    }
+
+    private BoundStatement bindByLabel(Classification r, int ttl) {
+        Instant received = Instant.ofEpochMilli(r.receivedAtMillis);
+        return insertByLabel.bind(
+                r.domain,
+                r.topLabel(),
+                LocalDate.ofInstant(received, ZoneOffset.UTC),
+                received,
+                r.imageId,
+                r.sourceId,
+                r.contentSha256,
+                r.topScore(),
+                r.modelVersion,
+                ttl);
     }
 
     /**
      * Executes with exponential backoff on errors that a retry can fix (timeouts, unavailable
      * replicas, overloaded or unreachable nodes). All writes here are idempotent upserts, so a
-     * retry after an ambiguous timeout is safe.
+     * retry after an ambiguous timeout is safe. Runs entirely on driver and timer threads.
      */
     private CompletionStage<AsyncResultSet> executeWithRetry(
             BoundStatement statement, int attempt) {
@@ -203,7 +255,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                             }
                             Throwable cause = unwrap(error);
                             if (attempt < settings.maxRetries() && isRetriable(cause)) {
-                                long backoffMillis = Math.min(5_000, 100L << attempt);
+                                long backoffMillis = Math.min(5_000, 200L << attempt);
                                 LOG.warn(
                                         "Retrying Cassandra write in {} ms after {}",
                                         backoffMillis,
@@ -224,10 +276,13 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
 
     static boolean isRetriable(Throwable error) {
         return error instanceof WriteTimeoutException
+                || error instanceof ReadTimeoutException
                 || error instanceof UnavailableException
                 || error instanceof OverloadedException
                 || error instanceof DriverTimeoutException
-                || error instanceof AllNodesFailedException;
+                || error instanceof NoNodeAvailableException
+                || error instanceof AllNodesFailedException
+                || error instanceof ClosedConnectionException;
     }
 
     private static Throwable unwrap(Throwable error) {
@@ -258,10 +313,8 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
 
     @Override
     public void close() throws Exception {
-        try {
-            session.close();
-        } finally {
-            checkAsyncError();
-        }
+        // In-flight writes are abandoned on purpose: close() without a successful flush() means
+        // the checkpoint did not complete, so these records will be replayed.
+        session.close();
     }
 }

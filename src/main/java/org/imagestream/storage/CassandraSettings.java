@@ -2,18 +2,35 @@ package org.imagestream.storage;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.CqlSessionBuilder;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder;
+import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import org.imagestream.model.Domain;
 
 /**
- * Where and how to reach Cassandra: contact points, local datacenter, keyspace, and the writer's
+ * Where and how to reach Cassandra, and how to store there: contact points, local datacenter,
+ * keyspace and replication, consistency, credentials and TLS, per-domain TTLs, and the writer's
  * limits. Serializable so it travels with the sink to every subtask, where the session is opened.
+ *
+ * <p>Driver settings layer: the values set here override an optional driver {@code
+ * application.conf} ({@link Builder#driverConfigFile}), which overrides the driver's defaults.
+ * Secrets are read from files when the session opens, never stored in the job graph.
  */
 public final class CassandraSettings implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Cassandra recommends cells well under 1 MiB; 256 KiB keeps chunk writes cheap. */
     public static final int DEFAULT_CHUNK_SIZE = 256 * 1024;
@@ -21,19 +38,37 @@ public final class CassandraSettings implements Serializable {
     private final List<String> contactPoints;
     private final String localDatacenter;
     private final String keyspace;
+    private final String replicationStrategy;
     private final int replicationFactor;
+    private final String consistency;
+    private final String driverConfigFile;
+    private final String username;
+    private final String passwordFile;
+    private final String truststoreFile;
+    private final String truststorePasswordFile;
+    private final EnumMap<Domain, Duration> ttls;
     private final int maxInFlightRequests;
     private final int chunkSize;
     private final int maxRetries;
+    private final Duration requestTimeout;
 
     private CassandraSettings(Builder builder) {
         this.contactPoints = List.copyOf(builder.contactPoints);
         this.localDatacenter = builder.localDatacenter;
         this.keyspace = builder.keyspace;
+        this.replicationStrategy = builder.replicationStrategy;
         this.replicationFactor = builder.replicationFactor;
+        this.consistency = builder.consistency;
+        this.driverConfigFile = builder.driverConfigFile;
+        this.username = builder.username;
+        this.passwordFile = builder.passwordFile;
+        this.truststoreFile = builder.truststoreFile;
+        this.truststorePasswordFile = builder.truststorePasswordFile;
+        this.ttls = new EnumMap<>(builder.ttls);
         this.maxInFlightRequests = builder.maxInFlightRequests;
         this.chunkSize = builder.chunkSize;
         this.maxRetries = builder.maxRetries;
+        this.requestTimeout = builder.requestTimeout;
     }
 
     public static Builder builder() {
@@ -56,6 +91,28 @@ public final class CassandraSettings implements Serializable {
         return replicationFactor;
     }
 
+    /** The keyspace's replication map in CQL, e.g. {@code {'class': 'SimpleStrategy', ...}}. */
+    public String replicationCql() {
+        if (replicationStrategy.equals("NetworkTopologyStrategy")) {
+            return "{'class': 'NetworkTopologyStrategy', '"
+                    + localDatacenter
+                    + "': "
+                    + replicationFactor
+                    + "}";
+        }
+        return "{'class': 'SimpleStrategy', 'replication_factor': " + replicationFactor + "}";
+    }
+
+    /** Time to live of a domain's rows, in seconds; 0 keeps them forever. */
+    public int ttlSeconds(String domain) {
+        try {
+            Duration ttl = ttls.get(Domain.fromId(domain));
+            return ttl == null ? 0 : (int) ttl.toSeconds();
+        } catch (IllegalArgumentException e) {
+            return 0;
+        }
+    }
+
     public int maxInFlightRequests() {
         return maxInFlightRequests;
     }
@@ -70,11 +127,63 @@ public final class CassandraSettings implements Serializable {
 
     /** Opens a session (not bound to the keyspace, which may not exist yet). */
     public CqlSession openSession() {
-        CqlSessionBuilder builder = CqlSession.builder().withLocalDatacenter(localDatacenter);
+        CqlSessionBuilder builder = CqlSession.builder().withConfigLoader(configLoader());
         for (String contactPoint : contactPoints) {
             builder.addContactPoint(parse(contactPoint));
         }
         return builder.build();
+    }
+
+    DriverConfigLoader configLoader() {
+        ProgrammaticDriverConfigLoaderBuilder overrides =
+                DriverConfigLoader.programmaticBuilder()
+                        .withString(
+                                DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER,
+                                localDatacenter)
+                        .withString(DefaultDriverOption.REQUEST_CONSISTENCY, consistency)
+                        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, requestTimeout)
+                        // Schema changes from several subtasks at start must settle before use.
+                        .withDuration(
+                                DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT,
+                                Duration.ofSeconds(30));
+        if (username != null) {
+            overrides
+                    .withString(DefaultDriverOption.AUTH_PROVIDER_CLASS, "PlainTextAuthProvider")
+                    .withString(DefaultDriverOption.AUTH_PROVIDER_USER_NAME, username)
+                    .withString(
+                            DefaultDriverOption.AUTH_PROVIDER_PASSWORD,
+                            readSecret(passwordFile, "cassandra.password-file"));
+        }
+        if (truststoreFile != null) {
+            overrides
+                    .withString(
+                            DefaultDriverOption.SSL_ENGINE_FACTORY_CLASS, "DefaultSslEngineFactory")
+                    .withString(DefaultDriverOption.SSL_TRUSTSTORE_PATH, truststoreFile);
+            if (truststorePasswordFile != null) {
+                overrides.withString(
+                        DefaultDriverOption.SSL_TRUSTSTORE_PASSWORD,
+                        readSecret(
+                                truststorePasswordFile, "cassandra.ssl.truststore-password-file"));
+            }
+        }
+        DriverConfigLoader loader = overrides.build();
+        if (driverConfigFile != null) {
+            loader =
+                    DriverConfigLoader.compose(
+                            loader, DriverConfigLoader.fromPath(Path.of(driverConfigFile)));
+        }
+        return loader;
+    }
+
+    private static String readSecret(String file, String option) {
+        if (file == null) {
+            throw new IllegalArgumentException(option + " must be set when a user name is set");
+        }
+        try {
+            return Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + option + " " + file, e);
+        }
     }
 
     static InetSocketAddress parse(String hostAndPort) {
@@ -92,10 +201,19 @@ public final class CassandraSettings implements Serializable {
         private List<String> contactPoints = new ArrayList<>(List.of("127.0.0.1:9042"));
         private String localDatacenter = "datacenter1";
         private String keyspace = "imagestream";
+        private String replicationStrategy = "SimpleStrategy";
         private int replicationFactor = 1;
+        private String consistency = "LOCAL_QUORUM";
+        private String driverConfigFile;
+        private String username;
+        private String passwordFile;
+        private String truststoreFile;
+        private String truststorePasswordFile;
+        private Map<Domain, Duration> ttls = new EnumMap<>(Domain.class);
         private int maxInFlightRequests = 64;
         private int chunkSize = DEFAULT_CHUNK_SIZE;
         private int maxRetries = 5;
+        private Duration requestTimeout = Duration.ofSeconds(10);
 
         public Builder contactPoints(List<String> contactPoints) {
             this.contactPoints = new ArrayList<>(contactPoints);
@@ -112,8 +230,49 @@ public final class CassandraSettings implements Serializable {
             return this;
         }
 
+        /** {@code SimpleStrategy} or {@code NetworkTopologyStrategy} (factor in the local DC). */
+        public Builder replicationStrategy(String replicationStrategy) {
+            this.replicationStrategy = replicationStrategy;
+            return this;
+        }
+
         public Builder replicationFactor(int replicationFactor) {
             this.replicationFactor = replicationFactor;
+            return this;
+        }
+
+        /** Driver consistency level name for reads and writes, e.g. {@code LOCAL_QUORUM}. */
+        public Builder consistency(String consistency) {
+            this.consistency = consistency;
+            return this;
+        }
+
+        /** A driver {@code application.conf}; settings made on this builder take precedence. */
+        public Builder driverConfigFile(String driverConfigFile) {
+            this.driverConfigFile = driverConfigFile;
+            return this;
+        }
+
+        /** Plain-text authentication; the password is read from {@code passwordFile} at connect. */
+        public Builder credentials(String username, String passwordFile) {
+            this.username = username;
+            this.passwordFile = passwordFile;
+            return this;
+        }
+
+        /** Client TLS with this trust store (JKS or PKCS12); its password from a file. */
+        public Builder truststore(String truststoreFile, String truststorePasswordFile) {
+            this.truststoreFile = truststoreFile;
+            this.truststorePasswordFile = truststorePasswordFile;
+            return this;
+        }
+
+        public Builder ttl(Domain domain, Duration ttl) {
+            if (ttl == null || ttl.isZero()) {
+                ttls.remove(domain);
+            } else {
+                ttls.put(domain, ttl);
+            }
             return this;
         }
 
@@ -132,6 +291,11 @@ public final class CassandraSettings implements Serializable {
             return this;
         }
 
+        public Builder requestTimeout(Duration requestTimeout) {
+            this.requestTimeout = requestTimeout;
+            return this;
+        }
+
         public CassandraSettings build() {
             if (contactPoints.isEmpty()) {
                 throw new IllegalArgumentException(
@@ -144,8 +308,22 @@ public final class CassandraSettings implements Serializable {
                                 + keyspace
                                 + "' is not a valid unquoted CQL name (letter, then letters, digits, _)");
             }
+            if (!List.of("SimpleStrategy", "NetworkTopologyStrategy")
+                    .contains(replicationStrategy)) {
+                throw new IllegalArgumentException(
+                        "replication strategy must be SimpleStrategy or NetworkTopologyStrategy, got "
+                                + replicationStrategy);
+            }
             if (replicationFactor < 1) {
                 throw new IllegalArgumentException("replication factor must be >= 1");
+            }
+            try {
+                com.datastax.oss.driver.api.core.DefaultConsistencyLevel.valueOf(consistency);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        "unknown consistency level '"
+                                + consistency
+                                + "' (e.g. ONE, LOCAL_QUORUM, QUORUM)");
             }
             if (maxInFlightRequests < 1) {
                 throw new IllegalArgumentException("max in-flight requests must be >= 1");
@@ -156,6 +334,14 @@ public final class CassandraSettings implements Serializable {
             }
             if (maxRetries < 0) {
                 throw new IllegalArgumentException("max retries must be >= 0");
+            }
+            if (username != null && passwordFile == null) {
+                throw new IllegalArgumentException(
+                        "cassandra.username is set but cassandra.password-file is not");
+            }
+            if (driverConfigFile != null && !Files.isRegularFile(Path.of(driverConfigFile))) {
+                throw new IllegalArgumentException(
+                        "cassandra driver config file " + driverConfigFile + " does not exist");
             }
             return new CassandraSettings(this);
         }

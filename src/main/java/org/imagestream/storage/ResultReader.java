@@ -6,6 +6,9 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,6 +25,7 @@ public final class ResultReader {
     private final PreparedStatement selectResult;
     private final PreparedStatement selectBlob;
     private final PreparedStatement selectChunk;
+    private final PreparedStatement selectByLabel;
 
     public ResultReader(CqlSession session, String keyspace) {
         this.session = session;
@@ -31,11 +35,58 @@ public final class ResultReader {
         this.selectBlob =
                 session.prepare(
                         "SELECT size, chunk_count FROM " + keyspace + ".blobs WHERE sha256 = ?");
+        this.selectByLabel =
+                session.prepare(
+                        "SELECT received_at, image_id, source_id, content_sha256, top_score, model_version FROM "
+                                + keyspace
+                                + ".results_by_label WHERE domain = ? AND label = ? AND day = ?"
+                                + " AND received_at >= ? AND received_at < ? LIMIT ?");
         this.selectChunk =
                 session.prepare(
                         "SELECT data FROM "
                                 + keyspace
                                 + ".blob_chunks WHERE sha256 = ? AND chunk_index = ?");
+    }
+
+    /** One row of the (domain, label, day) query table. */
+    public record Listing(
+            String domain,
+            String label,
+            Instant receivedAt,
+            String imageId,
+            String sourceId,
+            String contentSha256,
+            float topScore,
+            String modelVersion) {}
+
+    /**
+     * Results whose top label is {@code label}, received in {@code [from, to)}, newest first, at
+     * most {@code limit}: reads one (domain, label, day) partition per UTC day, newest day first,
+     * and stops as soon as it has enough.
+     */
+    public List<Listing> list(String domain, String label, Instant from, Instant to, int limit) {
+        List<Listing> listings = new ArrayList<>();
+        LocalDate first = LocalDate.ofInstant(from, ZoneOffset.UTC);
+        for (LocalDate day = LocalDate.ofInstant(to.minusMillis(1), ZoneOffset.UTC);
+                !day.isBefore(first) && listings.size() < limit;
+                day = day.minusDays(1)) {
+            for (Row row :
+                    session.execute(
+                            selectByLabel.bind(
+                                    domain, label, day, from, to, limit - listings.size()))) {
+                listings.add(
+                        new Listing(
+                                domain,
+                                label,
+                                row.getInstant("received_at"),
+                                row.getString("image_id"),
+                                row.getString("source_id"),
+                                row.getString("content_sha256"),
+                                row.getFloat("top_score"),
+                                row.getString("model_version")));
+            }
+        }
+        return listings;
     }
 
     public Optional<StoredResult> find(String imageId) {

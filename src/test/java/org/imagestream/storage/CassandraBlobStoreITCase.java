@@ -1,0 +1,161 @@
+package org.imagestream.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.model.Classification;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The Cassandra sink against a real Cassandra node: byte-exact blobs, idempotent replays, dedup.
+ */
+@ExtendWith(LocalStackExtension.class)
+class CassandraBlobStoreITCase {
+    /** 1 KiB, 300 KiB, 5 MiB, 40 MiB, and the 300 KiB content again under another image id. */
+    private static final int[] SIZES = {
+        1024, 300 * 1024, 5 * 1024 * 1024, 40 * 1024 * 1024, 300 * 1024
+    };
+
+    private static final long[] SEEDS = {1, 2, 3, 4, 2};
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .setConfiguration(noRestarts())
+                            .build());
+
+    private static Configuration noRestarts() {
+        Configuration configuration = new Configuration();
+        configuration.setString("restart-strategy.type", "none");
+        return configuration;
+    }
+
+    @Test
+    void shouldStoreBlobsByteExactOnceAndRewriteTheSameRowsOnReplay(LocalStack stack)
+            throws Exception {
+        String keyspace = "blobs_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .contactPoints(List.of(stack.cassandraContactPoint()))
+                        .keyspace(keyspace)
+                        .build();
+        try (CqlSession session = settings.openSession()) {
+            CassandraSchema.create(session, settings);
+        }
+
+        writeBatch(settings);
+        long[] firstCounts = counts(settings);
+        writeBatch(settings); // a replay of the same batch after a failure
+        long[] replayCounts = counts(settings);
+
+        int expectedChunks = 0;
+        for (int i = 0; i < SIZES.length - 1; i++) {
+            expectedChunks +=
+                    CassandraResultSinkWriter.chunkCount(
+                            SIZES[i], CassandraSettings.DEFAULT_CHUNK_SIZE);
+        }
+        // results, results_by_label, blobs (identical content shares one), blob_chunks
+        assertThat(firstCounts).containsExactly(5, 5, 4, expectedChunks);
+        assertThat(replayCounts).containsExactly(firstCounts);
+
+        try (CqlSession session = settings.openSession()) {
+            ResultReader reader = new ResultReader(session, keyspace);
+            for (int i = 0; i < SIZES.length; i++) {
+                byte[] expected = bytes(i);
+                StoredResult row = reader.find("blob-it-" + i).orElseThrow();
+                assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(expected));
+                assertThat(reader.readBlob(row.contentSha256()))
+                        .as("blob %d (%d bytes)", i, SIZES[i])
+                        .isEqualTo(expected);
+            }
+            assertThat(reader.find("blob-it-1").orElseThrow().contentSha256())
+                    .isEqualTo(reader.find("blob-it-4").orElseThrow().contentSha256());
+            List<ResultReader.Listing> listed =
+                    reader.list(
+                            "social",
+                            "circle",
+                            Instant.parse("2026-11-01T00:00:00Z"),
+                            Instant.parse("2026-11-03T00:00:00Z"),
+                            10);
+            assertThat(listed)
+                    .extracting(ResultReader.Listing::imageId)
+                    .containsExactly(
+                            "blob-it-4", "blob-it-3", "blob-it-2", "blob-it-1", "blob-it-0");
+        }
+    }
+
+    private static void writeBatch(CassandraSettings settings) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        env.fromSequence(0, SIZES.length - 1)
+                .map(new ToClassification())
+                .sinkTo(new CassandraResultSink(settings));
+        env.execute("blob-store-it");
+    }
+
+    private static long[] counts(CassandraSettings settings) {
+        try (CqlSession session = settings.openSession()) {
+            String ks = settings.keyspace();
+            return new long[] {
+                session.execute("SELECT count(*) FROM " + ks + ".results").one().getLong(0),
+                session.execute("SELECT count(*) FROM " + ks + ".results_by_label")
+                        .one()
+                        .getLong(0),
+                session.execute("SELECT count(*) FROM " + ks + ".blobs").one().getLong(0),
+                session.execute("SELECT count(*) FROM " + ks + ".blob_chunks").one().getLong(0)
+            };
+        }
+    }
+
+    static byte[] bytes(int index) {
+        byte[] bytes = new byte[SIZES[index]];
+        new Random(SEEDS[index]).nextBytes(bytes);
+        return bytes;
+    }
+
+    /** Builds the classification for one index; bytes are generated on the task, not shipped. */
+    private static final class ToClassification implements MapFunction<Long, Classification> {
+        @Override
+        public Classification map(Long index) {
+            int i = index.intValue();
+            Classification c = new Classification();
+            c.imageId = "blob-it-" + i;
+            c.domain = "social";
+            c.sourceId = "source-" + i;
+            c.contentType = "application/octet-stream";
+            c.bytes = bytes(i);
+            c.contentSha256 = DigestUtils.sha256Hex(c.bytes);
+            c.shard = "shard-000";
+            c.modelName = "test-model";
+            c.modelVersion = "1";
+            c.labels = new java.util.ArrayList<>(List.of("circle", "square"));
+            c.scores = new java.util.ArrayList<>(List.of(0.9f, 0.1f));
+            c.width = 1;
+            c.height = 1;
+            c.receivedAtMillis =
+                    Instant.parse("2026-11-02T10:00:00Z")
+                            .plus(Duration.ofMinutes(i))
+                            .toEpochMilli();
+            c.classifiedAtMillis = System.currentTimeMillis();
+            return c;
+        }
+    }
+}
