@@ -119,6 +119,18 @@ public final class LocalStack implements AutoCloseable {
         kafka.close();
     }
 
+    static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(path)) {
+            for (Path p :
+                    (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
+    }
+
     /** Builder: work directory, ports (0 = free port), heaps. */
     public static final class Builder {
         private Path workDirectory;
@@ -168,6 +180,10 @@ public final class LocalStack implements AutoCloseable {
                             ? libRoot
                             : Path.of(System.getProperty(LIB_PROPERTY, "target/localstack"));
             Files.createDirectories(workDirectory);
+            // A local stack always starts empty: old data would carry another Kafka cluster id
+            // and old keyspaces.
+            deleteRecursively(workDirectory.resolve("kafka").resolve("data"));
+            deleteRecursively(workDirectory.resolve("cassandra").resolve("data"));
             int kPort = kafkaPort > 0 ? kafkaPort : Ports.free();
             int cPort = cassandraPort > 0 ? cassandraPort : Ports.free();
             long started = System.currentTimeMillis();

@@ -1,0 +1,272 @@
+package org.imagestream.benchmarks;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.model.Classification;
+import org.imagestream.storage.CassandraResultSink;
+import org.imagestream.storage.CassandraSchema;
+import org.imagestream.storage.CassandraSettings;
+
+/**
+ * Blob MB/s and result rows/s through {@link CassandraResultSink} (Flink, one subtask) versus the
+ * driver's raw {@code executeAsync} issuing the same statements with the same in-flight limit, on
+ * the same Cassandra node in the same run. Starts its own local Cassandra (and Kafka) unless {@code
+ * --contact-point host:port} is given. Run: {@code mvn -q test-compile exec:exec@storage-bench
+ * -Dbench.args="--images 2000 --size 102400"}.
+ */
+public final class StorageBenchmark {
+    private StorageBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int images = intArg(args, "--images", 2000);
+        int size = intArg(args, "--size", 100 * 1024);
+        int inFlight = intArg(args, "--in-flight", 64);
+        String contactPoint = stringArg(args, "--contact-point", null);
+        LocalStack stack = null;
+        if (contactPoint == null) {
+            stack =
+                    LocalStack.builder()
+                            .workDirectory(Path.of("target/bench-work/storage"))
+                            .start();
+            contactPoint = stack.cassandraContactPoint();
+        }
+        try {
+            System.out.printf(
+                    "images=%d size=%d bytes in-flight=%d cassandra=%s%n",
+                    images, size, inFlight, contactPoint);
+            for (int round = 1; round <= 4; round++) {
+                double raw =
+                        runRaw(
+                                settings(contactPoint, "bench_raw_" + round, inFlight),
+                                images,
+                                size);
+                double sink =
+                        runSink(
+                                settings(contactPoint, "bench_sink_" + round, inFlight),
+                                images,
+                                size);
+                System.out.printf(
+                        "round %d: raw %.0f images/s (%.1f MB/s), sink %.0f images/s (%.1f MB/s), sink/raw %.2f%n",
+                        round, raw, raw * size / 1e6, sink, sink * size / 1e6, sink / raw);
+            }
+        } finally {
+            if (stack != null) {
+                stack.close();
+            }
+        }
+    }
+
+    private static CassandraSettings settings(String contactPoint, String keyspace, int inFlight) {
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .contactPoints(List.of(contactPoint))
+                        .keyspace(keyspace)
+                        .maxInFlightRequests(inFlight)
+                        .build();
+        try (CqlSession session = settings.openSession()) {
+            CassandraSchema.create(session, settings);
+        }
+        return settings;
+    }
+
+    /** The same statements the sink issues, per image, bounded by a semaphore. */
+    private static double runRaw(CassandraSettings settings, int images, int size)
+            throws Exception {
+        String ks = settings.keyspace();
+        try (CqlSession session = settings.openSession()) {
+            PreparedStatement chunk =
+                    session.prepare(
+                            "INSERT INTO "
+                                    + ks
+                                    + ".blob_chunks (sha256, chunk_index, data) VALUES (?, ?, ?) USING TTL ?");
+            PreparedStatement blob =
+                    session.prepare(
+                            "INSERT INTO "
+                                    + ks
+                                    + ".blobs (sha256, size, chunk_size, chunk_count, content_type) VALUES (?, ?, ?, ?, ?) USING TTL ?");
+            PreparedStatement result =
+                    session.prepare(
+                            "INSERT INTO "
+                                    + ks
+                                    + ".results (image_id, domain, source_id, content_type, content_sha256, shard, model_name, model_version, top_label, top_score, labels, scores, deduplicated, width, height, received_at, classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+            PreparedStatement byLabel =
+                    session.prepare(
+                            "INSERT INTO "
+                                    + ks
+                                    + ".results_by_label (domain, label, day, received_at, image_id, source_id, content_sha256, top_score, model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+            Semaphore permits = new Semaphore(settings.maxInFlightRequests());
+            List<CompletableFuture<?>> pending = new ArrayList<>();
+            long started = System.nanoTime();
+            for (int i = 0; i < images; i++) {
+                Classification c = ImageFactory.make(i, size);
+                int chunks = (c.bytes.length + settings.chunkSize() - 1) / settings.chunkSize();
+                List<CompletableFuture<?>> chunkWrites = new ArrayList<>();
+                for (int k = 0; k < chunks; k++) {
+                    permits.acquire();
+                    ByteBuffer data =
+                            ByteBuffer.wrap(
+                                    Arrays.copyOfRange(
+                                            c.bytes,
+                                            k * settings.chunkSize(),
+                                            Math.min(
+                                                    c.bytes.length,
+                                                    (k + 1) * settings.chunkSize())));
+                    chunkWrites.add(
+                            session.executeAsync(chunk.bind(c.contentSha256, k, data, 0))
+                                    .toCompletableFuture()
+                                    .whenComplete((r, e) -> permits.release()));
+                }
+                permits.acquire(3);
+                Instant received = Instant.ofEpochMilli(c.receivedAtMillis);
+                CompletableFuture<?> done =
+                        CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
+                                .thenCompose(
+                                        x ->
+                                                session.executeAsync(
+                                                        blob.bind(
+                                                                c.contentSha256,
+                                                                (long) c.bytes.length,
+                                                                settings.chunkSize(),
+                                                                chunks,
+                                                                c.contentType,
+                                                                0)))
+                                .thenCompose(
+                                        x ->
+                                                CompletableFuture.allOf(
+                                                        session.executeAsync(
+                                                                        result.bind(
+                                                                                c.imageId,
+                                                                                c.domain,
+                                                                                c.sourceId,
+                                                                                c.contentType,
+                                                                                c.contentSha256,
+                                                                                c.shard,
+                                                                                c.modelName,
+                                                                                c.modelVersion,
+                                                                                c.topLabel(),
+                                                                                c.topScore(),
+                                                                                c.labels,
+                                                                                c.scores,
+                                                                                false,
+                                                                                c.width,
+                                                                                c.height,
+                                                                                received,
+                                                                                Instant
+                                                                                        .ofEpochMilli(
+                                                                                                c.classifiedAtMillis),
+                                                                                0))
+                                                                .toCompletableFuture(),
+                                                        session.executeAsync(
+                                                                        byLabel.bind(
+                                                                                c.domain,
+                                                                                c.topLabel(),
+                                                                                LocalDate.ofInstant(
+                                                                                        received,
+                                                                                        ZoneOffset
+                                                                                                .UTC),
+                                                                                received,
+                                                                                c.imageId,
+                                                                                c.sourceId,
+                                                                                c.contentSha256,
+                                                                                c.topScore(),
+                                                                                c.modelVersion,
+                                                                                0))
+                                                                .toCompletableFuture()))
+                                .whenComplete((r, e) -> permits.release(3));
+                pending.add(done);
+            }
+            CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).join();
+            return images / ((System.nanoTime() - started) / 1e9);
+        }
+    }
+
+    private static double runSink(CassandraSettings settings, int images, int size)
+            throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
+        // As in the job (ImageClassificationJob): chained operators hand records over without a
+        // defensive deep copy of every image.
+        env.getConfig().enableObjectReuse();
+        env.fromSequence(0, images - 1)
+                .map(new Generate(size))
+                .sinkTo(new CassandraResultSink(settings));
+        long started = System.nanoTime();
+        env.execute("storage-benchmark");
+        return images / ((System.nanoTime() - started) / 1e9);
+    }
+
+    /** Set by the first generated record; the local environment runs in this JVM. */
+    static final java.util.concurrent.atomic.AtomicLong FIRST_RECORD_NANOS =
+            new java.util.concurrent.atomic.AtomicLong();
+
+    static final java.util.concurrent.atomic.AtomicLong LAST_RECORD_NANOS =
+            new java.util.concurrent.atomic.AtomicLong();
+
+    private static final class Generate implements MapFunction<Long, Classification> {
+        private final int size;
+
+        Generate(int size) {
+            this.size = size;
+        }
+
+        @Override
+        public Classification map(Long index) {
+            long now = System.nanoTime();
+            FIRST_RECORD_NANOS.compareAndSet(0, now);
+            LAST_RECORD_NANOS.set(now);
+            return ImageFactory.make(index.intValue(), size);
+        }
+    }
+
+    /** Cheap, unique, deterministic images: the cost measured is Cassandra's, not generation. */
+    static final class ImageFactory {
+        static Classification make(int index, int size) {
+            byte[] bytes = new byte[size];
+            ByteBuffer.wrap(bytes).putInt(index).putLong(0x9E3779B97F4A7C15L * (index + 1));
+            Classification c = new Classification();
+            c.imageId = "bench-" + index;
+            c.domain = "social";
+            c.sourceId = "bench-source-" + index;
+            c.contentType = "image/jpeg";
+            c.bytes = bytes;
+            c.contentSha256 = DigestUtils.sha256Hex(bytes);
+            c.shard = "shard-000";
+            c.modelName = "bench";
+            c.modelVersion = "1";
+            c.labels = new ArrayList<>(List.of("circle", "square", "triangle"));
+            c.scores = new ArrayList<>(List.of(0.7f, 0.2f, 0.1f));
+            c.width = 640;
+            c.height = 480;
+            c.receivedAtMillis = 1_795_000_000_000L + index;
+            c.classifiedAtMillis = c.receivedAtMillis + 5;
+            return c;
+        }
+    }
+
+    private static int intArg(String[] args, String name, int fallback) {
+        String value = stringArg(args, name, null);
+        return value == null ? fallback : Integer.parseInt(value);
+    }
+
+    private static String stringArg(String[] args, String name, String fallback) {
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals(name)) {
+                return args[i + 1];
+            }
+        }
+        return fallback;
+    }
+}
