@@ -213,6 +213,19 @@ public final class JobOptions {
                     .withDescription(
                             "How long a classified content hash is remembered; an identical image within it reuses the earlier classification instead of running the model. 0 disables dedup.");
 
+    public static final ConfigOption<Integer> INFERENCE_MAX_BATCH_SIZE =
+            ConfigOptions.key("inference.max-batch-size")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription("Images per model call at most (per domain, per subtask).");
+
+    public static final ConfigOption<Duration> INFERENCE_MAX_BATCH_DELAY =
+            ConfigOptions.key("inference.max-batch-delay")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(5))
+                    .withDescription(
+                            "Longest an image waits for its batch to fill before the model runs on a partial batch.");
+
     public static final ConfigOption<Integer> MAX_PARALLELISM =
             ConfigOptions.key("job.max-parallelism")
                     .intType()

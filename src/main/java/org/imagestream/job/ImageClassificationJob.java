@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -20,7 +21,7 @@ import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
 import org.imagestream.decode.DecodeFunction;
 import org.imagestream.decode.ModelInput;
-import org.imagestream.inference.ClassifyFunction;
+import org.imagestream.inference.BatchingClassifyOperator;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.DeadLetterSerializationSchema;
 import org.imagestream.ingest.ImagePublisher;
@@ -106,7 +107,14 @@ public final class ImageClassificationJob {
                         .name("Assign shard")
                         .uid("assign-shard")
                         .keyBy(new ShardKeySelector())
-                        .process(new ClassifyFunction(specs, config.dedupTtl()))
+                        .transform(
+                                "Classify images",
+                                TypeInformation.of(Classification.class),
+                                new BatchingClassifyOperator(
+                                        specs,
+                                        config.dedupTtl(),
+                                        config.get(JobOptions.INFERENCE_MAX_BATCH_SIZE),
+                                        config.get(JobOptions.INFERENCE_MAX_BATCH_DELAY)))
                         .name("Classify images")
                         .uid("classify-images");
         classified
@@ -116,7 +124,7 @@ public final class ImageClassificationJob {
 
         DataStream<DeadLetter> deadLetters =
                 decoded.getSideOutput(DecodeFunction.DEAD_LETTERS)
-                        .union(classified.getSideOutput(ClassifyFunction.DEAD_LETTERS));
+                        .union(classified.getSideOutput(BatchingClassifyOperator.DEAD_LETTERS));
         deadLetters
                 .sinkTo(deadLetterSink(config))
                 .name("Dead-letter topic")

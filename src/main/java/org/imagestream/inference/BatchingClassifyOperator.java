@@ -1,0 +1,308 @@
+package org.imagestream.inference;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+import org.imagestream.model.Classification;
+import org.imagestream.model.DeadLetter;
+import org.imagestream.model.DecodedImage;
+import org.imagestream.model.Domain;
+
+/**
+ * The classify stage with micro-batching: images from all shards of this subtask are collected per
+ * domain until {@code maxBatchSize} are waiting or the oldest has waited {@code maxBatchDelay},
+ * then each domain's model runs once on the whole batch. Batching is the main throughput lever of
+ * TF on CPU (FACTS: ~2k img/s at batch 1, 12-17k at batch 32-128 for the small CNN).
+ *
+ * <p>Nothing is held across a checkpoint: pending images are classified and emitted in {@link
+ * #prepareSnapshotPreBarrier} (before the barrier goes downstream) and at end of input, so the
+ * buffer is never state and a restore never loses or repeats an image.
+ *
+ * <p>Dedup: keyed {@code MapState<sha256, prediction>} with a TTL. Because the stream is keyed by
+ * shard and the shard is chosen by content hash, every copy of an image reaches the same key; a
+ * copy within the TTL reuses the prediction (row marked {@code deduplicated}, model not run). A
+ * copy that arrives while its original is still in the pending batch waits for it instead.
+ *
+ * <p>Models are loaded once per subtask in {@link #open()} and closed in {@link #close()}. A failed
+ * model call dead-letters the images of that batch with reason {@code MODEL_ERROR}.
+ */
+public class BatchingClassifyOperator extends AbstractStreamOperator<Classification>
+        implements OneInputStreamOperator<DecodedImage, Classification>, BoundedOneInput {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("classify-dead-letters") {};
+
+    private final EnumMap<Domain, ModelSpec> specs;
+    private final Duration dedupTtl;
+    private final int maxBatchSize;
+    private final Duration maxBatchDelay;
+
+    private transient EnumMap<Domain, SavedModelClassifier> classifiers;
+    private transient MapState<String, CachedPrediction> recentPredictions;
+    private transient EnumMap<Domain, List<Pending>> pending;
+    private transient int pendingCount;
+    private transient boolean timerRegistered;
+    private transient Counter classified;
+    private transient Counter deduplicated;
+    private transient Counter failed;
+    private transient Histogram batchSize;
+    private transient Histogram queueWaitMillis;
+    private transient Histogram inferenceMillis;
+
+    /** One buffered image: the record, its key, and copies that arrived while it waited. */
+    private static final class Pending {
+        final DecodedImage image;
+        final Object key;
+        final long enqueuedNanos;
+        final List<DecodedImage> copies = new ArrayList<>();
+
+        Pending(DecodedImage image, Object key) {
+            this.image = image;
+            this.key = key;
+            this.enqueuedNanos = System.nanoTime();
+        }
+    }
+
+    /**
+     * @param dedupTtl how long predictions are remembered per content hash; zero disables dedup
+     * @param maxBatchSize images per model call at most
+     * @param maxBatchDelay longest an image waits for its batch to fill
+     */
+    public BatchingClassifyOperator(
+            Map<Domain, ModelSpec> specs,
+            Duration dedupTtl,
+            int maxBatchSize,
+            Duration maxBatchDelay) {
+        if (maxBatchSize < 1) {
+            throw new IllegalArgumentException("max batch size must be >= 1, got " + maxBatchSize);
+        }
+        this.specs = new EnumMap<>(specs);
+        this.dedupTtl = dedupTtl;
+        this.maxBatchSize = maxBatchSize;
+        this.maxBatchDelay = maxBatchDelay;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        classifiers = new EnumMap<>(Domain.class);
+        try {
+            for (Map.Entry<Domain, ModelSpec> entry : specs.entrySet()) {
+                classifiers.put(entry.getKey(), SavedModelClassifier.open(entry.getValue()));
+            }
+        } catch (RuntimeException e) {
+            closeClassifiers();
+            throw e;
+        }
+        if (!dedupTtl.isZero()) {
+            MapStateDescriptor<String, CachedPrediction> descriptor =
+                    new MapStateDescriptor<>(
+                            "recent-predictions", String.class, CachedPrediction.class);
+            descriptor.enableTimeToLive(
+                    StateTtlConfig.newBuilder(dedupTtl)
+                            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                            .build());
+            recentPredictions = getRuntimeContext().getMapState(descriptor);
+        }
+        pending = new EnumMap<>(Domain.class);
+        var metrics = getRuntimeContext().getMetricGroup();
+        classified = metrics.counter("imagesClassified");
+        deduplicated = metrics.counter("imagesDeduplicated");
+        failed = metrics.counter("inferenceFailures");
+        batchSize =
+                metrics.histogram("inferenceBatchSize", new DescriptiveStatisticsHistogram(1024));
+        queueWaitMillis =
+                metrics.histogram("batchQueueWaitMs", new DescriptiveStatisticsHistogram(1024));
+        inferenceMillis =
+                metrics.histogram("inferenceLatencyMs", new DescriptiveStatisticsHistogram(1024));
+    }
+
+    @Override
+    public void processElement(StreamRecord<DecodedImage> element) throws Exception {
+        DecodedImage image = element.getValue();
+        Domain domain = Domain.fromId(image.record.domain);
+        SavedModelClassifier classifier = classifiers.get(domain);
+        if (recentPredictions != null) {
+            CachedPrediction cached = recentPredictions.get(image.contentSha256);
+            if (cached != null && cached.madeBy(classifier.spec())) {
+                emit(image, classifier.spec(), cached.toPrediction(), true);
+                return;
+            }
+        }
+        List<Pending> queue = pending.computeIfAbsent(domain, d -> new ArrayList<>());
+        if (recentPredictions != null) {
+            for (Pending waiting : queue) {
+                if (waiting.image.contentSha256.equals(image.contentSha256)) {
+                    waiting.copies.add(image); // classified once, with its original
+                    return;
+                }
+            }
+        }
+        queue.add(new Pending(image, getCurrentKey()));
+        pendingCount++;
+        if (queue.size() >= maxBatchSize) {
+            flush(domain);
+        } else if (!timerRegistered) {
+            timerRegistered = true;
+            long due =
+                    getProcessingTimeService().getCurrentProcessingTime()
+                            + Math.max(1, maxBatchDelay.toMillis());
+            getProcessingTimeService()
+                    .registerTimer(
+                            due,
+                            timestamp -> {
+                                timerRegistered = false;
+                                flushAll();
+                            });
+        }
+    }
+
+    /** Classifies everything pending; called by the timer, before barriers and at the end. */
+    private void flushAll() throws Exception {
+        for (Domain domain : Domain.values()) {
+            flush(domain);
+        }
+    }
+
+    private void flush(Domain domain) throws Exception {
+        List<Pending> batch = pending.remove(domain);
+        if (batch == null || batch.isEmpty()) {
+            return;
+        }
+        pendingCount -= batch.size();
+        SavedModelClassifier classifier = classifiers.get(domain);
+        long now = System.nanoTime();
+        List<float[]> inputs = new ArrayList<>(batch.size());
+        for (Pending item : batch) {
+            inputs.add(item.image.pixels);
+            queueWaitMillis.update(TimeUnit.NANOSECONDS.toMillis(now - item.enqueuedNanos));
+        }
+        List<Prediction> predictions;
+        try {
+            predictions = classifier.classify(inputs);
+        } catch (RuntimeException e) {
+            for (Pending item : batch) {
+                deadLetter(item.image, e);
+                item.copies.forEach(copy -> deadLetter(copy, e));
+            }
+            return;
+        }
+        inferenceMillis.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
+        batchSize.update(batch.size());
+        Object currentKey = getCurrentKey();
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                Pending item = batch.get(i);
+                Prediction prediction = predictions.get(i);
+                if (recentPredictions != null) {
+                    // State belongs to the image's own key, not to the record being processed.
+                    setCurrentKey(item.key);
+                    recentPredictions.put(
+                            item.image.contentSha256,
+                            CachedPrediction.of(classifier.spec(), prediction));
+                }
+                emit(item.image, classifier.spec(), prediction, false);
+                for (DecodedImage copy : item.copies) {
+                    emit(copy, classifier.spec(), prediction, true);
+                }
+            }
+        } finally {
+            if (currentKey != null) {
+                setCurrentKey(currentKey);
+            }
+        }
+    }
+
+    private void emit(DecodedImage image, ModelSpec spec, Prediction prediction, boolean reused) {
+        Classification result = toClassification(image, spec, prediction);
+        result.deduplicated = reused;
+        output.collect(new StreamRecord<>(result));
+        if (reused) {
+            deduplicated.inc();
+        } else {
+            classified.inc();
+        }
+    }
+
+    private void deadLetter(DecodedImage image, RuntimeException error) {
+        failed.inc();
+        output.collect(
+                DEAD_LETTERS,
+                new StreamRecord<>(
+                        DeadLetter.of(
+                                image.record,
+                                "classify",
+                                "MODEL_ERROR",
+                                String.valueOf(error.getMessage()))));
+    }
+
+    static Classification toClassification(
+            DecodedImage image, ModelSpec spec, Prediction prediction) {
+        Classification result = new Classification();
+        result.imageId = image.record.imageId;
+        result.domain = image.record.domain;
+        result.sourceId = image.record.sourceId;
+        result.contentType = image.record.contentType;
+        result.contentSha256 = image.contentSha256;
+        result.shard = image.shard;
+        result.modelName = spec.name();
+        result.modelVersion = spec.version();
+        result.labels = new ArrayList<>(prediction.labels());
+        result.scores = new ArrayList<>(prediction.scores());
+        result.width = image.originalWidth;
+        result.height = image.originalHeight;
+        result.receivedAtMillis = image.record.kafkaTimestamp;
+        result.classifiedAtMillis = System.currentTimeMillis();
+        result.bytes = image.record.bytes;
+        return result;
+    }
+
+    /** Pending images are emitted before the barrier: a checkpoint never contains a buffer. */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        flushAll();
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        flushAll();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            super.close();
+        } finally {
+            closeClassifiers();
+        }
+    }
+
+    private void closeClassifiers() {
+        if (classifiers != null) {
+            classifiers.values().forEach(SavedModelClassifier::close);
+            classifiers.clear();
+        }
+    }
+
+    /** Test hook: images waiting for their batch. */
+    int pendingCount() {
+        return pendingCount;
+    }
+}

@@ -1,0 +1,194 @@
+package org.imagestream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.imagestream.decode.DecodeFunction;
+import org.imagestream.decode.ModelInput;
+import org.imagestream.model.Classification;
+import org.imagestream.model.DecodedImage;
+import org.imagestream.model.Domain;
+import org.imagestream.model.ImageRecord;
+import org.imagestream.routing.ShardKeySelector;
+import org.imagestream.samples.SampleImages;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The classify operator in Flink's keyed test harness, with the real seed models. */
+class BatchingClassifyOperatorTest {
+    private static ModelSpec social;
+    private static List<DecodedImage> images;
+
+    @BeforeAll
+    static void decodeSamples() throws Exception {
+        social = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
+        Map<Domain, ModelInput> inputs =
+                Map.of(
+                        Domain.SOCIAL,
+                        new ModelInput(social.height(), social.width(), social.channels()));
+        Random random = new Random(8);
+        images = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            images.add(
+                    decoded(
+                            SampleImages.generate(Domain.SOCIAL, i, random).bytes(),
+                            i,
+                            "shard-00" + (i % 3),
+                            inputs));
+        }
+    }
+
+    @Test
+    void shouldEmitTheSameScoresAsThePlainClassifier() throws Exception {
+        List<Classification> results =
+                run(
+                        new BatchingClassifyOperator(
+                                Map.of(Domain.SOCIAL, social),
+                                Duration.ZERO,
+                                4,
+                                Duration.ofHours(1)),
+                        images,
+                        true);
+        assertThat(results).hasSize(6);
+        try (SavedModelClassifier plain = SavedModelClassifier.open(social)) {
+            for (Classification result : results) {
+                int index = Integer.parseInt(result.imageId.substring("t-0-".length()));
+                Prediction expected = plain.classify(List.of(images.get(index).pixels)).get(0);
+                assertThat(result.labels).isEqualTo(expected.labels());
+                for (int k = 0; k < expected.scores().size(); k++) {
+                    assertThat(Math.abs(result.scores.get(k) - expected.scores().get(k)))
+                            .isLessThanOrEqualTo(1e-6f);
+                }
+                assertThat(result.modelVersion).isEqualTo(social.version());
+            }
+        }
+    }
+
+    @Test
+    void shouldRunTheModelWhenTheBatchIsFullOrBeforeTheBarrierOrOnTheTimer() throws Exception {
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                        Map.of(Domain.SOCIAL, social), Duration.ZERO, 4, Duration.ofMillis(50));
+        try (var harness = harness(operator)) {
+            harness.open();
+            harness.setProcessingTime(0);
+            for (int i = 0; i < 3; i++) {
+                harness.processElement(images.get(i), 0L);
+            }
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(operator.pendingCount()).isEqualTo(3);
+            harness.processElement(images.get(3), 0L); // batch of 4 is full
+            assertThat(harness.extractOutputValues()).hasSize(4);
+
+            harness.processElement(images.get(4), 0L);
+            harness.prepareSnapshotPreBarrier(1L); // a checkpoint never holds a buffer
+            assertThat(harness.extractOutputValues()).hasSize(5);
+            assertThat(operator.pendingCount()).isZero();
+
+            harness.processElement(images.get(5), 0L);
+            harness.setProcessingTime(49);
+            assertThat(harness.extractOutputValues()).hasSize(5);
+            harness.setProcessingTime(60); // max batch delay passed
+            assertThat(harness.extractOutputValues()).hasSize(6);
+        }
+    }
+
+    @Test
+    void shouldClassifyIdenticalContentOnceAndMarkCopiesDeduplicated() throws Exception {
+        List<DecodedImage> input = new ArrayList<>(images.subList(0, 3));
+        input.add(copyOf(images.get(1), 10)); // arrives while the original waits in the batch
+        List<Classification> results =
+                run(
+                        new BatchingClassifyOperator(
+                                Map.of(Domain.SOCIAL, social),
+                                Duration.ofMinutes(5),
+                                8,
+                                Duration.ofHours(1)),
+                        input,
+                        false);
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                        Map.of(Domain.SOCIAL, social),
+                        Duration.ofMinutes(5),
+                        2,
+                        Duration.ofHours(1));
+        List<Classification> later;
+        try (var harness = harness(operator)) {
+            harness.open();
+            harness.processElement(images.get(2), 0L);
+            harness.processElement(images.get(3), 0L); // batch of 2 runs, predictions cached
+            harness.processElement(copyOf(images.get(2), 11), 0L); // a later re-post
+            later = new ArrayList<>(harness.extractOutputValues());
+        }
+
+        assertThat(results).hasSize(4);
+        Classification original = find(results, "t-0-1");
+        Classification copy = find(results, "t-0-10");
+        assertThat(original.deduplicated).isFalse();
+        assertThat(copy.deduplicated).isTrue();
+        assertThat(copy.scores).isEqualTo(original.scores);
+        assertThat(copy.contentSha256).isEqualTo(original.contentSha256);
+
+        assertThat(later).hasSize(3);
+        Classification repost = find(later, "t-0-11");
+        assertThat(repost.deduplicated).isTrue();
+        assertThat(repost.scores).isEqualTo(find(later, "t-0-2").scores);
+    }
+
+    private static Classification find(List<Classification> results, String imageId) {
+        return results.stream().filter(r -> r.imageId.equals(imageId)).findFirst().orElseThrow();
+    }
+
+    private static List<Classification> run(
+            BatchingClassifyOperator operator, List<DecodedImage> input, boolean endInput)
+            throws Exception {
+        try (var harness = harness(operator)) {
+            harness.open();
+            for (DecodedImage image : input) {
+                harness.processElement(image, 0L);
+            }
+            if (endInput) {
+                harness.endInput();
+            } else {
+                harness.prepareSnapshotPreBarrier(1L);
+            }
+            return new ArrayList<>(harness.extractOutputValues());
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, DecodedImage, Classification>
+            harness(BatchingClassifyOperator operator) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                operator, new ShardKeySelector(), Types.STRING);
+    }
+
+    private static DecodedImage copyOf(DecodedImage original, int offset) throws Exception {
+        return decoded(
+                original.record.bytes,
+                offset,
+                original.routingKey,
+                Map.of(
+                        Domain.SOCIAL,
+                        new ModelInput(social.height(), social.width(), social.channels())));
+    }
+
+    private static DecodedImage decoded(
+            byte[] bytes, int offset, String shard, Map<Domain, ModelInput> inputs)
+            throws Exception {
+        ImageRecord record = new ImageRecord();
+        record.imageId = "t-0-" + offset;
+        record.domain = "social";
+        record.bytes = bytes;
+        DecodedImage image = DecodeFunction.decode(record, inputs);
+        image.shard = shard;
+        image.routingKey = shard;
+        return image;
+    }
+}
