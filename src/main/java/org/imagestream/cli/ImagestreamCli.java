@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             SchemaCommand.class,
             QueryCommand.class,
+            ProduceCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ImagestreamCli {

@@ -46,7 +46,20 @@ public final class ImagePublisher implements AutoCloseable {
     /** Sends one image; the future completes when the broker has acknowledged it. */
     public Future<RecordMetadata> publish(
             String topic, String domain, String sourceId, String contentType, byte[] bytes) {
+        return publish(topic, domain, sourceId, contentType, bytes, java.util.Map.of());
+    }
+
+    /** Sends one image with extra headers (free metadata, e.g. capture time). */
+    public Future<RecordMetadata> publish(
+            String topic,
+            String domain,
+            String sourceId,
+            String contentType,
+            byte[] bytes,
+            java.util.Map<String, String> extraHeaders) {
         RecordHeaders headers = new RecordHeaders();
+        extraHeaders.forEach(
+                (key, value) -> headers.add(key, value.getBytes(StandardCharsets.UTF_8)));
         if (domain != null) {
             headers.add(ImageHeaders.DOMAIN, domain.getBytes(StandardCharsets.UTF_8));
         }
