@@ -78,38 +78,39 @@ public final class ImageDecoders {
         if (!isTiff(bytes)) {
             throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/GeoTIFF file");
         }
+        Raster raster = readTiffRaster(bytes);
+        int bands = raster.getNumBands();
+        if (bands != input.channels()) {
+            throw new DecodeException(
+                    Reason.INCOMPATIBLE,
+                    "GeoTIFF has " + bands + " bands but the model expects " + input.channels());
+        }
+        int width = raster.getWidth();
+        int height = raster.getHeight();
+        int[] samples =
+                raster.getPixels(raster.getMinX(), raster.getMinY(), width, height, (int[]) null);
+        return new DecodedPixels(
+                Pixels.bands(
+                        samples,
+                        width,
+                        height,
+                        bands,
+                        REFLECTANCE_SCALE,
+                        input.width(),
+                        input.height()),
+                width,
+                height);
+    }
+
+    /** All samples of a TIFF's first image, every band (TwelveMonkeys reader). */
+    static Raster readTiffRaster(byte[] bytes) throws IOException {
         // The reader is created directly instead of through the ImageIO registry, which is global
         // to the JVM and does not see plugins from Flink's user-code class loader.
         ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
         try (ImageInputStream stream =
                 ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(stream);
-            Raster raster = reader.readRaster(0, null);
-            int bands = raster.getNumBands();
-            if (bands != input.channels()) {
-                throw new DecodeException(
-                        Reason.INCOMPATIBLE,
-                        "GeoTIFF has "
-                                + bands
-                                + " bands but the model expects "
-                                + input.channels());
-            }
-            int width = raster.getWidth();
-            int height = raster.getHeight();
-            int[] samples =
-                    raster.getPixels(
-                            raster.getMinX(), raster.getMinY(), width, height, (int[]) null);
-            return new DecodedPixels(
-                    Pixels.bands(
-                            samples,
-                            width,
-                            height,
-                            bands,
-                            REFLECTANCE_SCALE,
-                            input.width(),
-                            input.height()),
-                    width,
-                    height);
+            return reader.readRaster(0, null);
         } finally {
             reader.dispose();
         }

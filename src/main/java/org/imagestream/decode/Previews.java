@@ -1,6 +1,5 @@
 package org.imagestream.decode;
 
-import com.twelvemonkeys.imageio.plugins.tiff.TIFFImageReaderSpi;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -9,8 +8,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
 import org.imagestream.model.Domain;
 
 /**
@@ -56,38 +53,29 @@ public final class Previews {
     }
 
     private static BufferedImage trueColour(byte[] bytes) throws IOException {
-        ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
-        try (ImageInputStream stream =
-                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(stream);
-            Raster raster = reader.readRaster(0, null);
-            int bands = raster.getNumBands();
-            int[] rgbBands = bands >= 4 ? new int[] {3, 2, 1} : new int[] {0, 0, 0};
-            int w = raster.getWidth();
-            int h = raster.getHeight();
-            BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-            int[][] channels = new int[3][];
-            for (int c = 0; c < 3; c++) {
-                channels[c] =
-                        stretch(
-                                raster.getSamples(
-                                        raster.getMinX(),
-                                        raster.getMinY(),
-                                        w,
-                                        h,
-                                        rgbBands[c],
-                                        (int[]) null));
-            }
-            for (int i = 0; i < w * h; i++) {
-                out.setRGB(
-                        i % w,
-                        i / w,
-                        (channels[0][i] << 16) | (channels[1][i] << 8) | channels[2][i]);
-            }
-            return out;
-        } finally {
-            reader.dispose();
+        Raster raster = ImageDecoders.readTiffRaster(bytes);
+        int bands = raster.getNumBands();
+        int[] rgbBands = bands >= 4 ? new int[] {3, 2, 1} : new int[] {0, 0, 0};
+        int w = raster.getWidth();
+        int h = raster.getHeight();
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        int[][] channels = new int[3][];
+        for (int c = 0; c < 3; c++) {
+            channels[c] =
+                    stretch(
+                            raster.getSamples(
+                                    raster.getMinX(),
+                                    raster.getMinY(),
+                                    w,
+                                    h,
+                                    rgbBands[c],
+                                    (int[]) null));
         }
+        for (int i = 0; i < w * h; i++) {
+            out.setRGB(
+                    i % w, i / w, (channels[0][i] << 16) | (channels[1][i] << 8) | channels[2][i]);
+        }
+        return out;
     }
 
     /** 2nd-98th percentile linear stretch to 0..255. */

@@ -3,7 +3,6 @@ package org.imagestream.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -12,9 +11,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.commons.codec.digest.DigestUtils;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -28,6 +25,7 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,22 +40,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class CassandraOutageITCase {
     private static final int IMAGES = 240;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(restartsWithDelay())
-                            .build());
-
-    private static Configuration restartsWithDelay() {
-        Configuration configuration = new Configuration();
-        configuration.setString("restart-strategy.type", "fixed-delay");
-        configuration.setString("restart-strategy.fixed-delay.attempts", "1000");
-        configuration.setString("restart-strategy.fixed-delay.delay", "2 s");
-        return configuration;
-    }
+    @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withRestarts(2);
 
     @Test
     void shouldLoseNothingAndDuplicateNothingWhenCassandraIsDownFor30Seconds(LocalStack stack)
@@ -68,19 +51,8 @@ class CassandraOutageITCase {
         stack.createTopics(2, topic, "outage-dlq-" + suffix);
         Map<Domain, ModelSpec> models = ModelStoreAccess.seedModels();
 
-        Map<String, String> options = new HashMap<>();
-        options.put("kafka.bootstrap-servers", stack.bootstrapServers());
-        options.put("kafka.topics", topic);
-        options.put("kafka.group-id", "outage-" + suffix);
-        options.put("kafka.starting-offsets", "earliest");
-        options.put("kafka.dead-letter-topic", "outage-dlq-" + suffix);
-        options.put("cassandra.contact-points", stack.cassandraContactPoint());
-        options.put("cassandra.keyspace", keyspace);
-        options.put("model.social.dir", models.get(Domain.SOCIAL).directory());
-        options.put("model.remote-sensing.dir", models.get(Domain.REMOTE_SENSING).directory());
-        options.put("model.medical.dir", models.get(Domain.MEDICAL).directory());
-        options.put("routing.shards", "8");
-        options.put("job.checkpoint-interval", "2s");
+        Map<String, String> options =
+                LocalJobOptions.of(stack, topic, "outage-dlq-" + suffix, keyspace, models);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         ImageClassificationJob.build(env, JobConfig.fromMap(options));

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.commons.codec.digest.DigestUtils;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -32,6 +31,7 @@ import org.imagestream.samples.SampleImages.Sample;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -44,22 +44,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @ExtendWith(LocalStackExtension.class)
 class ImageClassificationPipelineITCase {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(3)
-                            .setConfiguration(noRestarts())
-                            .build());
-
-    /** A failure must fail the test with its cause, not restart forever. */
-    private static org.apache.flink.configuration.Configuration noRestarts() {
-        org.apache.flink.configuration.Configuration configuration =
-                new org.apache.flink.configuration.Configuration();
-        configuration.setString("restart-strategy.type", "none");
-        return configuration;
-    }
+    @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withoutRestarts(3);
 
     @Test
     void shouldStoreOneResultPerImageAndDeadLetterCorruptInput(LocalStack stack) throws Exception {
@@ -133,20 +118,9 @@ class ImageClassificationPipelineITCase {
                                     .get());
         }
 
-        Map<String, String> options = new HashMap<>();
-        options.put("kafka.bootstrap-servers", stack.bootstrapServers());
-        options.put("kafka.topics", topic);
-        options.put("kafka.group-id", "it-" + suffix);
-        options.put("kafka.starting-offsets", "earliest");
+        Map<String, String> options =
+                LocalJobOptions.of(stack, topic, deadLetterTopic, keyspace, models);
         options.put("kafka.bounded", "true");
-        options.put("kafka.dead-letter-topic", deadLetterTopic);
-        options.put("cassandra.contact-points", stack.cassandraContactPoint());
-        options.put("cassandra.keyspace", keyspace);
-        options.put("model.social.dir", models.get(Domain.SOCIAL).directory());
-        options.put("model.remote-sensing.dir", models.get(Domain.REMOTE_SENSING).directory());
-        options.put("model.medical.dir", models.get(Domain.MEDICAL).directory());
-        options.put("routing.shards", "8");
-        options.put("job.checkpoint-interval", "2s");
         JobConfig config = JobConfig.fromMap(options);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

@@ -10,13 +10,12 @@ import java.util.Random;
 import java.util.UUID;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.model.Classification;
+import org.imagestream.testing.TestFlink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,20 +32,7 @@ class CassandraBlobStoreITCase {
 
     private static final long[] SEEDS = {1, 2, 3, 4, 2};
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(noRestarts())
-                            .build());
-
-    private static Configuration noRestarts() {
-        Configuration configuration = new Configuration();
-        configuration.setString("restart-strategy.type", "none");
-        return configuration;
-    }
+    @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withoutRestarts(2);
 
     @Test
     void shouldStoreBlobsByteExactOnceAndRewriteTheSameRowsOnReplay(LocalStack stack)

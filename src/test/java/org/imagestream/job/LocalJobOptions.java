@@ -1,0 +1,34 @@
+package org.imagestream.job;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.imagestream.inference.ModelSpec;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.model.Domain;
+
+/** Job options that point the job at the test run's local stack and seed models. */
+final class LocalJobOptions {
+    private LocalJobOptions() {}
+
+    static Map<String, String> of(
+            LocalStack stack,
+            String topic,
+            String deadLetterTopic,
+            String keyspace,
+            Map<Domain, ModelSpec> models) {
+        Map<String, String> options = new HashMap<>();
+        options.put("kafka.bootstrap-servers", stack.bootstrapServers());
+        options.put("kafka.topics", topic);
+        options.put("kafka.group-id", "it-" + topic);
+        options.put("kafka.starting-offsets", "earliest");
+        options.put("kafka.dead-letter-topic", deadLetterTopic);
+        options.put("cassandra.contact-points", stack.cassandraContactPoint());
+        options.put("cassandra.keyspace", keyspace);
+        options.put("model.social.dir", models.get(Domain.SOCIAL).directory());
+        options.put("model.remote-sensing.dir", models.get(Domain.REMOTE_SENSING).directory());
+        options.put("model.medical.dir", models.get(Domain.MEDICAL).directory());
+        options.put("routing.shards", "8");
+        options.put("job.checkpoint-interval", "2s");
+        return options;
+    }
+}
