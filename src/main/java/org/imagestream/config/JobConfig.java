@@ -187,19 +187,24 @@ public final class JobConfig implements Serializable {
 
     /** Every option with its default and description, for {@code --help}. */
     public static String describeOptions() {
+        org.apache.flink.configuration.description.HtmlFormatter formatter =
+                new org.apache.flink.configuration.description.HtmlFormatter();
         StringBuilder out = new StringBuilder();
         for (ConfigOption<?> option : JobOptions.ALL) {
+            String description =
+                    formatter
+                            .format(option.description())
+                            .replace("&#39;", "'")
+                            .replace("&quot;", "\"")
+                            .replace("&lt;", "<")
+                            .replace("&gt;", ">")
+                            .replace("&amp;", "&");
             out.append(
                     String.format(
-                            "  --%-32s default: %s%n",
+                            "  --%-40s default: %s%n      %s%n",
                             option.key(),
-                            option.hasDefaultValue() ? option.defaultValue() : "(none)"));
-            out.append("      ")
-                    .append(
-                            option.description()
-                                    .toString()
-                                    .replaceAll("^Description\\{.*?'(.*)'.*$", "$1"))
-                    .append('\n');
+                            option.hasDefaultValue() ? option.defaultValue() : "(none)",
+                            description));
         }
         out.append("  --")
                 .append(JobOptions.KAFKA_PROPERTIES_PREFIX)

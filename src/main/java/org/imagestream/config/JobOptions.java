@@ -58,6 +58,13 @@ public final class JobOptions {
                     .withDescription(
                             "Topic that receives every record the job cannot classify, with the reason in headers.");
 
+    public static final ConfigOption<String> DEAD_LETTER_TRANSACTIONAL_ID_PREFIX =
+            ConfigOptions.key("kafka.dead-letter-transactional-id-prefix")
+                    .stringType()
+                    .defaultValue("imagestream-dead-letters")
+                    .withDescription(
+                            "Transactional id prefix of the exactly-once dead-letter producer; unique per job on a cluster.");
+
     public static final ConfigOption<List<String>> CASSANDRA_CONTACT_POINTS =
             ConfigOptions.key("cassandra.contact-points")
                     .stringType()
@@ -254,6 +261,7 @@ public final class JobOptions {
                     KAFKA_STARTING_OFFSETS,
                     KAFKA_BOUNDED,
                     DEAD_LETTER_TOPIC,
+                    DEAD_LETTER_TRANSACTIONAL_ID_PREFIX,
                     CASSANDRA_CONTACT_POINTS,
                     CASSANDRA_LOCAL_DATACENTER,
                     CASSANDRA_KEYSPACE,

@@ -1,10 +1,14 @@
 package org.imagestream.decode;
 
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -29,6 +33,9 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
 
     private transient Counter decoded;
     private transient Counter rejected;
+    private transient Map<String, Counter> receivedByDomain;
+    private transient Map<String, Counter> rejectedByReason;
+    private transient Histogram decodeMillis;
 
     public DecodeFunction(Map<Domain, ModelInput> inputs) {
         this.inputs = new EnumMap<>(inputs);
@@ -36,17 +43,41 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
 
     @Override
     public void open(OpenContext openContext) {
-        decoded = getRuntimeContext().getMetricGroup().counter("imagesDecoded");
-        rejected = getRuntimeContext().getMetricGroup().counter("imagesRejected");
+        MetricGroup metrics = getRuntimeContext().getMetricGroup();
+        decoded = metrics.counter("imagesDecoded");
+        rejected = metrics.counter("imagesRejected");
+        decodeMillis =
+                metrics.histogram("decodeLatencyMs", new DescriptiveStatisticsHistogram(1024));
+        receivedByDomain = new HashMap<>();
+        for (Domain domain : Domain.values()) {
+            receivedByDomain.put(
+                    domain.id(), metrics.addGroup("domain", domain.id()).counter("imagesReceived"));
+        }
+        rejectedByReason = new HashMap<>();
+        for (DecodeException.Reason reason : DecodeException.Reason.values()) {
+            rejectedByReason.put(
+                    reason.name(),
+                    metrics.addGroup("reason", reason.name()).counter("imagesDeadLettered"));
+        }
     }
 
     @Override
     public void processElement(ImageRecord record, Context context, Collector<DecodedImage> out) {
+        Counter received = record.domain == null ? null : receivedByDomain.get(record.domain);
+        if (received != null) {
+            received.inc();
+        }
+        long started = System.nanoTime();
         try {
-            out.collect(decode(record, inputs));
+            DecodedImage image = decode(record, inputs);
+            decodeMillis.update(
+                    java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
+                            System.nanoTime() - started));
+            out.collect(image);
             decoded.inc();
         } catch (DecodeException e) {
             rejected.inc();
+            rejectedByReason.get(e.reason().name()).inc();
             context.output(
                     DEAD_LETTERS, DeadLetter.of(record, STAGE, e.reason().name(), e.getMessage()));
         }

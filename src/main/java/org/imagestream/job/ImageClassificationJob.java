@@ -221,7 +221,13 @@ public final class ImageClassificationJob {
                         ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
                         Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
                 .setRecordSerializer(new DeadLetterSerializationSchema(config.deadLetterTopic()))
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                // Transactions committed on checkpoints: a dead letter replayed after a failure is
+                // not written twice (consumers read with isolation.level=read_committed).
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(
+                        config.get(JobOptions.DEAD_LETTER_TRANSACTIONAL_ID_PREFIX))
+                // Must not exceed the broker's transaction.max.timeout.ms (15 min by default).
+                .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "900000")
                 .build();
     }
 }

@@ -60,6 +60,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final Counter bytesWritten;
     private final Counter retries;
     private final Histogram writeLatencyMillis;
+    private final Histogram endToEndLatencyMillis;
 
     /** Images whose writes have not all completed yet. Mailbox thread only. */
     private int inFlightImages;
@@ -114,6 +115,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         this.writeLatencyMillis =
                 metrics.histogram(
                         "cassandraWriteLatencyMs", new DescriptiveStatisticsHistogram(1024));
+        // Kafka record timestamp to the moment the result row is stored.
+        this.endToEndLatencyMillis =
+                metrics.histogram("endToEndLatencyMs", new DescriptiveStatisticsHistogram(1024));
         metrics.gauge("cassandraInFlightRequests", () -> inFlightRequests);
     }
 
@@ -162,6 +166,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         BoundStatement byLabel = bindByLabel(result, ttl);
         long bytes = storeBlob ? result.bytes.length : 0;
         String imageId = result.imageId;
+        long receivedAt = result.receivedAtMillis;
         CompletableFuture<?> blobStored =
                 storeBlob
                         ? CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
