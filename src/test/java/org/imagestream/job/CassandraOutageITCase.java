@@ -142,7 +142,7 @@ class CassandraOutageITCase {
         }
     }
 
-    private static void waitForResults(CassandraSettings settings, int expected, long timeoutMillis)
+    static void waitForResults(CassandraSettings settings, int expected, long timeoutMillis)
             throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         long count = 0;

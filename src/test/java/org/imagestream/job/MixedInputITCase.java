@@ -1,0 +1,130 @@
+package org.imagestream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.imagestream.config.JobConfig;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.model.Domain;
+import org.imagestream.samples.GeoTiffWriter;
+import org.imagestream.samples.SampleImages;
+import org.imagestream.storage.CassandraSettings;
+import org.imagestream.storage.ResultReader;
+import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.TestFlink;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * 30% malformed input on a cluster that is not allowed to restart: every bad record must end on the
+ * dead-letter topic with the right reason, every good one in Cassandra, and the job must finish
+ * (any failure would fail it, since restarts are off).
+ */
+@ExtendWith(LocalStackExtension.class)
+class MixedInputITCase {
+    @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withoutRestarts(2);
+
+    @Test
+    void shouldDeadLetterEveryMalformedRecordWithItsReasonAndNeverRestart(LocalStack stack)
+            throws Exception {
+        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        String topic = "mixed-" + suffix;
+        String deadLetterTopic = "mixed-dlq-" + suffix;
+        String keyspace = "mixed_" + suffix;
+        stack.createTopics(2, topic, deadLetterTopic);
+
+        Random random = new Random(30);
+        Map<String, String> expectedReason = new HashMap<>();
+        Map<String, String> good = new HashMap<>();
+        try (ImagePublisher publisher =
+                ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+            for (int i = 0; i < 100; i++) {
+                Domain domain = Domain.values()[i % 3];
+                SampleImages.Sample sample = SampleImages.generate(domain, i, random);
+                String domainHeader = domain.id();
+                byte[] bytes = sample.bytes();
+                String reason = null;
+                switch (i % 10) {
+                    case 1 -> {
+                        bytes = Arrays.copyOf(bytes, Math.min(bytes.length - 1, 150 + i));
+                        reason = "CORRUPT"; // magic bytes intact, data cut short
+                    }
+                    case 4 -> {
+                        bytes = "definitely not an image".getBytes(StandardCharsets.UTF_8);
+                        reason = "UNSUPPORTED_FORMAT";
+                    }
+                    case 7 -> {
+                        if (i % 3 == 0) {
+                            domainHeader = "astronomy";
+                            reason = "UNKNOWN_DOMAIN";
+                        } else if (i % 3 == 1) {
+                            bytes =
+                                    GeoTiffWriter.write(
+                                            new short[8 * 8 * 4], 8, 8, 4, 0, 0, 10, 32633);
+                            reason = "INCOMPATIBLE";
+                        } else {
+                            bytes = new byte[0];
+                            reason = "EMPTY";
+                        }
+                    }
+                    default -> {}
+                }
+                RecordMetadata metadata =
+                        publisher
+                                .publish(
+                                        topic,
+                                        domainHeader,
+                                        sample.fileName(),
+                                        sample.contentType(),
+                                        bytes)
+                                .get();
+                String id = metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+                if (reason == null) {
+                    good.put(id, sample.fileName());
+                } else {
+                    expectedReason.put(id, reason);
+                }
+            }
+        }
+        assertThat(expectedReason).hasSize(30);
+
+        Map<String, String> options =
+                LocalJobOptions.of(
+                        stack, topic, deadLetterTopic, keyspace, ModelStoreAccess.seedModels());
+        options.put("kafka.bounded", "true");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        ImageClassificationJob.build(env, JobConfig.fromMap(options));
+        env.execute("mixed-input-it"); // throws if any task failed: restarts are disabled
+
+        Map<String, String> reasons =
+                ImageClassificationPipelineITCase.deadLetterReasons(
+                        stack.bootstrapServers(), deadLetterTopic, 30);
+        assertThat(reasons).containsExactlyInAnyOrderEntriesOf(expectedReason);
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .contactPoints(List.of(stack.cassandraContactPoint()))
+                        .keyspace(keyspace)
+                        .build();
+        try (CqlSession session = settings.openSession()) {
+            List<StoredResult> rows = new ResultReader(session, keyspace).all();
+            assertThat(rows)
+                    .extracting(StoredResult::imageId)
+                    .containsExactlyInAnyOrderElementsOf(good.keySet());
+        }
+    }
+}
