@@ -21,6 +21,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.ingest.ContentSniffer;
+import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.model.Domain;
 import picocli.CommandLine.Command;
@@ -139,6 +140,12 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
                         detected.map(ContentSniffer.Detected::contentType)
                                 .orElse("application/octet-stream");
                 String destination = topic != null ? topic : "images-" + target.id();
+                Map<String, String> recordHeaders = new LinkedHashMap<>();
+                // Capture time: the file's modification time, unless the caller set one.
+                recordHeaders.put(
+                        ImageHeaders.CAPTURE_TIME,
+                        Files.getLastModifiedTime(file).toInstant().toString());
+                recordHeaders.putAll(headers);
                 inFlight.add(
                         publisher.publish(
                                 destination,
@@ -146,7 +153,7 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
                                 file.toString(),
                                 contentType,
                                 bytes,
-                                headers));
+                                recordHeaders));
                 inFlightFiles.add(file);
                 if (inFlight.size() >= 256) {
                     sent += await(inFlight, inFlightFiles, failed);

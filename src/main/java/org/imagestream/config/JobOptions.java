@@ -233,6 +233,27 @@ public final class JobOptions {
                     .withDescription(
                             "Longest an image waits for its batch to fill before the model runs on a partial batch.");
 
+    public static final ConfigOption<Integer> DECODE_PARALLELISM =
+            ConfigOptions.key("job.parallelism.decode")
+                    .intType()
+                    .defaultValue(-1)
+                    .withDescription(
+                            "Parallelism of the Kafka source and decode stage; -1 uses job.parallelism.");
+
+    public static final ConfigOption<Integer> CLASSIFY_PARALLELISM =
+            ConfigOptions.key("job.parallelism.classify")
+                    .intType()
+                    .defaultValue(-1)
+                    .withDescription(
+                            "Parallelism of the classify stage and its Cassandra sink; -1 uses job.parallelism.");
+
+    public static final ConfigOption<Integer> MAX_IMAGE_BYTES =
+            ConfigOptions.key("limits.max-image-bytes")
+                    .intType()
+                    .defaultValue(16 * 1024 * 1024)
+                    .withDescription(
+                            "Larger records are dead-lettered as TOO_LARGE. Keep broker message.max.bytes, topic max.message.bytes, producer max.request.size and consumer max.partition.fetch.bytes above it.");
+
     public static final ConfigOption<Integer> MAX_PARALLELISM =
             ConfigOptions.key("job.max-parallelism")
                     .intType()
@@ -253,29 +274,23 @@ public final class JobOptions {
                     .defaultValue(-1)
                     .withDescription("Job parallelism; -1 uses the cluster default.");
 
-    public static final List<ConfigOption<?>> ALL =
-            List.of(
-                    KAFKA_BOOTSTRAP_SERVERS,
-                    KAFKA_TOPICS,
-                    KAFKA_GROUP_ID,
-                    KAFKA_STARTING_OFFSETS,
-                    KAFKA_BOUNDED,
-                    DEAD_LETTER_TOPIC,
-                    DEAD_LETTER_TRANSACTIONAL_ID_PREFIX,
-                    CASSANDRA_CONTACT_POINTS,
-                    CASSANDRA_LOCAL_DATACENTER,
-                    CASSANDRA_KEYSPACE,
-                    CASSANDRA_REPLICATION_FACTOR,
-                    CASSANDRA_CREATE_SCHEMA,
-                    CASSANDRA_MAX_IN_FLIGHT,
-                    CASSANDRA_CHUNK_SIZE,
-                    MODEL_SOCIAL_DIR,
-                    MODEL_REMOTE_SENSING_DIR,
-                    MODEL_MEDICAL_DIR,
-                    ROUTING_SHARDS,
-                    ROUTING_VIRTUAL_NODES,
-                    CHECKPOINT_INTERVAL,
-                    PARALLELISM);
+    /** Every option above, in declaration order (collected by reflection, so never stale). */
+    public static final List<ConfigOption<?>> ALL = collectOptions();
+
+    private static List<ConfigOption<?>> collectOptions() {
+        List<ConfigOption<?>> options = new java.util.ArrayList<>();
+        for (java.lang.reflect.Field field : JobOptions.class.getDeclaredFields()) {
+            if (field.getType() == ConfigOption.class
+                    && java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+                try {
+                    options.add((ConfigOption<?>) field.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return List.copyOf(options);
+    }
 
     private JobOptions() {}
 }

@@ -37,8 +37,14 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
     private transient Map<String, Counter> rejectedByReason;
     private transient Histogram decodeMillis;
 
-    public DecodeFunction(Map<Domain, ModelInput> inputs) {
+    private final int maxImageBytes;
+
+    /**
+     * @param maxImageBytes records larger than this are dead-lettered as {@code TOO_LARGE}
+     */
+    public DecodeFunction(Map<Domain, ModelInput> inputs, int maxImageBytes) {
         this.inputs = new EnumMap<>(inputs);
+        this.maxImageBytes = maxImageBytes;
     }
 
     @Override
@@ -69,6 +75,14 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         }
         long started = System.nanoTime();
         try {
+            if (record.bytes != null && record.bytes.length > maxImageBytes) {
+                throw new DecodeException(
+                        DecodeException.Reason.TOO_LARGE,
+                        "image has "
+                                + record.bytes.length
+                                + " bytes, the limit is "
+                                + maxImageBytes);
+            }
             DecodedImage image = decode(record, inputs);
             decodeMillis.update(
                     java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
@@ -78,8 +92,14 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         } catch (DecodeException e) {
             rejected.inc();
             rejectedByReason.get(e.reason().name()).inc();
-            context.output(
-                    DEAD_LETTERS, DeadLetter.of(record, STAGE, e.reason().name(), e.getMessage()));
+            DeadLetter deadLetter = DeadLetter.of(record, STAGE, e.reason().name(), e.getMessage());
+            if (e.reason() == DecodeException.Reason.TOO_LARGE) {
+                // Over the limit: carry a pointer (dead-letter-origin) instead of the bytes, so
+                // the dead-letter topic never needs a larger record size than the input topics.
+                deadLetter.bytes = new byte[0];
+                deadLetter.message += "; original bytes not copied, see dead-letter-origin";
+            }
+            context.output(DEAD_LETTERS, deadLetter);
         }
     }
 

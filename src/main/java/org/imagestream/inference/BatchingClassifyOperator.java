@@ -58,6 +58,10 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     private transient int pendingCount;
     private transient boolean timerRegistered;
     private transient Counter classified;
+
+    /** Per domain id: [classified, deduplicated], under metric group {@code domain=<id>}. */
+    private transient Map<String, Counter[]> domainCounters;
+
     private transient Counter deduplicated;
     private transient Counter failed;
     private transient Histogram batchSize;
@@ -123,6 +127,15 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         pending = new EnumMap<>(Domain.class);
         var metrics = getRuntimeContext().getMetricGroup();
         classified = metrics.counter("imagesClassified");
+        domainCounters = new java.util.HashMap<>();
+        for (Domain domain : Domain.values()) {
+            var group = metrics.addGroup("domain", domain.id());
+            domainCounters.put(
+                    domain.id(),
+                    new Counter[] {
+                        group.counter("imagesClassified"), group.counter("imagesDeduplicated")
+                    });
+        }
         deduplicated = metrics.counter("imagesDeduplicated");
         failed = metrics.counter("inferenceFailures");
         batchSize =
@@ -235,8 +248,10 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         output.collect(new StreamRecord<>(result));
         if (reused) {
             deduplicated.inc();
+            domainCounters.get(image.record.domain)[1].inc();
         } else {
             classified.inc();
+            domainCounters.get(image.record.domain)[0].inc();
         }
     }
 

@@ -16,6 +16,9 @@ public final class ImageHeaders {
      */
     public static final String CONTENT_TYPE = "content-type";
 
+    /** When the image was taken (ISO-8601 instant); the producer command sends the file time. */
+    public static final String CAPTURE_TIME = "capture-time";
+
     /** Dead-letter headers: why, where and what. */
     public static final String DEAD_LETTER_REASON = "dead-letter-reason";
 

@@ -74,7 +74,11 @@ public final class ImageClassificationJob {
             env.setParallelism(config.parallelism());
         }
         env.setMaxParallelism(config.maxParallelism());
-        int classifyParallelism = env.getParallelism() > 0 ? env.getParallelism() : 1;
+        // Shard keys are chosen for the classify operator's parallelism (see ShardKeys).
+        int classifyParallelism =
+                config.get(JobOptions.CLASSIFY_PARALLELISM) > 0
+                        ? config.get(JobOptions.CLASSIFY_PARALLELISM)
+                        : Math.max(1, env.getParallelism());
         env.enableCheckpointing(config.checkpointInterval().toMillis());
 
         Map<Domain, ModelInput> inputs = new EnumMap<>(Domain.class);
@@ -99,9 +103,12 @@ public final class ImageClassificationJob {
                                 "Kafka images")
                         .uid("kafka-images");
         SingleOutputStreamOperator<DecodedImage> decoded =
-                records.process(new DecodeFunction(inputs))
+                records.process(new DecodeFunction(inputs, config.get(JobOptions.MAX_IMAGE_BYTES)))
                         .name("Decode images")
                         .uid("decode-images");
+        if (config.get(JobOptions.DECODE_PARALLELISM) > 0) {
+            decoded.setParallelism(config.get(JobOptions.DECODE_PARALLELISM));
+        }
         SingleOutputStreamOperator<Classification> classified =
                 decoded.map(new AssignShardFunction(ring, shardKeys, routingKey))
                         .name("Assign shard")
@@ -116,11 +123,13 @@ public final class ImageClassificationJob {
                                         config.get(JobOptions.INFERENCE_MAX_BATCH_SIZE),
                                         config.get(JobOptions.INFERENCE_MAX_BATCH_DELAY)))
                         .name("Classify images")
-                        .uid("classify-images");
+                        .uid("classify-images")
+                        .setParallelism(classifyParallelism);
         classified
                 .sinkTo(new CassandraResultSink(cassandra))
                 .name("Cassandra results")
-                .uid("cassandra-results");
+                .uid("cassandra-results")
+                .setParallelism(classifyParallelism);
 
         DataStream<DeadLetter> deadLetters =
                 decoded.getSideOutput(DecodeFunction.DEAD_LETTERS)

@@ -80,6 +80,8 @@ class ProduceCommandITCase {
             assertThat(header(record, ImageHeaders.CONTENT_TYPE)).isEqualTo(sent.contentType());
             assertThat(header(record, ImageHeaders.SOURCE_ID)).endsWith(sent.fileName());
             assertThat(header(record, "campaign")).isEqualTo("it");
+            assertThat(java.time.Instant.parse(header(record, ImageHeaders.CAPTURE_TIME)))
+                    .isBefore(java.time.Instant.now());
         }
 
         Output glob =

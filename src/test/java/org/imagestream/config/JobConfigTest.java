@@ -53,6 +53,24 @@ class JobConfigTest {
     }
 
     @Test
+    void shouldAcceptEveryDeclaredOption() {
+        assertThat(JobOptions.ALL).hasSizeGreaterThan(30);
+        JobConfig config =
+                JobConfig.fromMap(
+                        Map.of(
+                                "model.social.dir", "/m",
+                                "routing.key", "source-id",
+                                "routing.dedup-ttl", "10 min",
+                                "inference.max-batch-size", "64",
+                                "job.max-parallelism", "256",
+                                "limits.max-image-bytes", "1000"));
+        assertThat(config.routeBySourceId()).isTrue();
+        assertThat(config.dedupTtl()).hasMinutes(10);
+        assertThat(config.get(JobOptions.INFERENCE_MAX_BATCH_SIZE)).isEqualTo(64);
+        assertThat(config.maxParallelism()).isEqualTo(256);
+    }
+
+    @Test
     void shouldListEveryOptionInHelp() {
         String help = JobConfig.describeOptions();
         for (var option : JobOptions.ALL) {

@@ -1,0 +1,92 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.imagestream.model.DeadLetter;
+import org.imagestream.model.DecodedImage;
+import org.imagestream.model.Domain;
+import org.imagestream.model.ImageRecord;
+import org.imagestream.samples.SampleImages;
+import org.junit.jupiter.api.Test;
+
+class DecodeFunctionTest {
+    private static final Map<Domain, ModelInput> INPUTS =
+            Map.of(Domain.SOCIAL, new ModelInput(32, 32, 3));
+
+    @Test
+    void shouldDecodeGoodImagesAndDeadLetterTheRestWithAReason() throws Exception {
+        byte[] jpeg = SampleImages.generate(Domain.SOCIAL, 0, new Random(1)).bytes();
+        try (var harness =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        new DecodeFunction(INPUTS, 1_000_000))) {
+            harness.processElement(record("t-0-0", "social", jpeg), 0);
+            harness.processElement(record("t-0-1", "social", new byte[] {1, 2, 3}), 0);
+            harness.processElement(record("t-0-2", null, jpeg), 0);
+            harness.processElement(record("t-0-3", "medical", jpeg), 0); // no medical model here
+
+            List<DecodedImage> decoded = harness.extractOutputValues();
+            assertThat(decoded)
+                    .singleElement()
+                    .satisfies(
+                            image -> {
+                                assertThat(image.record.imageId).isEqualTo("t-0-0");
+                                assertThat(image.pixels).hasSize(32 * 32 * 3);
+                                assertThat(image.contentSha256).hasSize(64);
+                            });
+            List<DeadLetter> deadLetters =
+                    deadLetters(harness.getSideOutput(DecodeFunction.DEAD_LETTERS));
+            assertThat(deadLetters)
+                    .extracting(d -> d.imageId + "=" + d.reason)
+                    .containsExactly(
+                            "t-0-1=UNSUPPORTED_FORMAT",
+                            "t-0-2=UNKNOWN_DOMAIN",
+                            "t-0-3=UNKNOWN_DOMAIN");
+            assertThat(deadLetters).allSatisfy(d -> assertThat(d.stage).isEqualTo("decode"));
+            assertThat(deadLetters.get(0).bytes).containsExactly(1, 2, 3); // replayable as is
+        }
+    }
+
+    @Test
+    void shouldDeadLetterOversizedRecordsWithAPointerInsteadOfTheBytes() throws Exception {
+        byte[] jpeg = SampleImages.generate(Domain.SOCIAL, 0, new Random(1)).bytes();
+        try (var harness =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        new DecodeFunction(INPUTS, jpeg.length - 1))) {
+            ImageRecord record = record("t-0-9", "social", jpeg);
+            harness.processElement(record, 0);
+            assertThat(harness.extractOutputValues()).isEmpty();
+            DeadLetter deadLetter =
+                    deadLetters(harness.getSideOutput(DecodeFunction.DEAD_LETTERS)).get(0);
+            assertThat(deadLetter.reason).isEqualTo("TOO_LARGE");
+            assertThat(deadLetter.bytes).isEmpty();
+            assertThat(deadLetter.topic + "/" + deadLetter.partition + "/" + deadLetter.offset)
+                    .isEqualTo("t/0/9");
+        }
+    }
+
+    private static List<DeadLetter> deadLetters(
+            java.util.Collection<StreamRecord<DeadLetter>> side) {
+        List<DeadLetter> out = new ArrayList<>();
+        if (side != null) {
+            side.forEach(r -> out.add(r.getValue()));
+        }
+        return out;
+    }
+
+    private static ImageRecord record(String id, String domain, byte[] bytes) {
+        ImageRecord record = new ImageRecord();
+        record.imageId = id;
+        record.domain = domain;
+        record.bytes = bytes;
+        record.topic = "t";
+        record.partition = 0;
+        record.offset = Long.parseLong(id.substring(id.lastIndexOf('-') + 1));
+        return record;
+    }
+}
