@@ -146,12 +146,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
             int to = Math.min(result.bytes.length, from + settings.chunkSize());
             // Copy: the driver serializes later, and the caller may reuse the array.
             ByteBuffer data = ByteBuffer.wrap(Arrays.copyOfRange(result.bytes, from, to));
+            // One mail per image (below), not per chunk: fewer hand-offs to the task thread.
             chunkWrites.add(
                     executeWithRetry(insertChunk.bind(result.contentSha256, i, data, ttl), 0)
-                            .whenComplete(
-                                    (rs, error) ->
-                                            mailbox.execute(
-                                                    () -> inFlightRequests--, "chunk written"))
                             .toCompletableFuture());
         }
         BoundStatement blob =
@@ -183,7 +180,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                 mailbox.execute(
                                         () -> {
                                             inFlightImages--;
-                                            inFlightRequests -= tailRequests;
+                                            inFlightRequests -= chunks + tailRequests;
                                             if (error != null) {
                                                 if (asyncError == null) {
                                                     asyncError =
