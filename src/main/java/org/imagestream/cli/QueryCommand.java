@@ -44,6 +44,18 @@ final class QueryCommand implements Callable<Integer> {
         return 2;
     }
 
+    /** The domain and top label whose results a subcommand reads. */
+    static final class LabelSelection {
+        @Option(
+                names = "--domain",
+                required = true,
+                description = "social, remote-sensing or medical.")
+        String domain;
+
+        @Option(names = "--label", required = true, description = "Top label.")
+        String label;
+    }
+
     @Command(
             name = "get",
             mixinStandardHelpOptions = true,
@@ -129,14 +141,7 @@ final class QueryCommand implements Callable<Integer> {
     static final class ListCommand implements Callable<Integer> {
         @Mixin CassandraConnectionOptions connection;
 
-        @Option(
-                names = "--domain",
-                required = true,
-                description = "social, remote-sensing or medical.")
-        String domain;
-
-        @Option(names = "--label", required = true, description = "Top label.")
-        String label;
+        @Mixin LabelSelection selection;
 
         @Option(
                 names = "--from",
@@ -160,7 +165,12 @@ final class QueryCommand implements Callable<Integer> {
             try (CqlSession session = settings.openSession()) {
                 List<Listing> rows =
                         new ResultReader(session, settings.keyspace())
-                                .list(Domain.fromId(domain).id(), label, start, end, limit);
+                                .list(
+                                        Domain.fromId(selection.domain).id(),
+                                        selection.label,
+                                        start,
+                                        end,
+                                        limit);
                 for (Listing row : rows) {
                     System.out.printf(
                             "%s  %-24s %.3f  %-30s model %s%n",
@@ -186,14 +196,7 @@ final class QueryCommand implements Callable<Integer> {
 
         @Mixin CassandraConnectionOptions connection;
 
-        @Option(
-                names = "--domain",
-                required = true,
-                description = "social, remote-sensing or medical.")
-        String domain;
-
-        @Option(names = "--label", required = true, description = "Top label.")
-        String label;
+        @Mixin LabelSelection selection;
 
         @Option(
                 names = "--latest",
@@ -213,7 +216,8 @@ final class QueryCommand implements Callable<Integer> {
         @Override
         public Integer call() throws IOException {
             CassandraSettings settings = connection.settings().build();
-            Domain d = Domain.fromId(domain);
+            Domain d = Domain.fromId(selection.domain);
+            String label = selection.label;
             Instant end = Instant.now().plusSeconds(1);
             try (CqlSession session = settings.openSession()) {
                 ResultReader reader = new ResultReader(session, settings.keyspace());
