@@ -31,6 +31,7 @@ import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.samples.SampleImages.Sample;
+import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.training.ModelStore;
@@ -104,7 +105,6 @@ final class DemoCommand implements Callable<Integer> {
 
         System.out.println("Starting Kafka and Cassandra (real servers, child processes) ...");
         Path stackDirectory = work.resolve("localstack");
-        deleteQuietly(stackDirectory);
         try (LocalStack stack = LocalStack.builder().workDirectory(stackDirectory).start()) {
             System.out.printf(
                     "  Kafka     %s%n  Cassandra %s%n",
@@ -146,13 +146,11 @@ final class DemoCommand implements Callable<Integer> {
             int results = 0;
             int deadLetters = 0;
             try (CqlSession session =
-                            CqlSession.builder()
-                                    .addContactPoint(
-                                            java.net.InetSocketAddress.createUnresolved(
-                                                    "127.0.0.1",
-                                                    port(stack.cassandraContactPoint())))
-                                    .withLocalDatacenter("datacenter1")
-                                    .build();
+                            CassandraSettings.builder()
+                                    .contactPoints(List.of(stack.cassandraContactPoint()))
+                                    .keyspace(KEYSPACE)
+                                    .build()
+                                    .openSession();
                     KafkaConsumer<byte[], byte[]> dlq =
                             deadLetterConsumer(stack.bootstrapServers())) {
                 ResultReader reader = new ResultReader(session, KEYSPACE);
@@ -302,17 +300,5 @@ final class DemoCommand implements Callable<Integer> {
 
     private static String id(RecordMetadata metadata) {
         return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
-    }
-
-    private static int port(String hostAndPort) {
-        return Integer.parseInt(hostAndPort.substring(hostAndPort.lastIndexOf(':') + 1));
-    }
-
-    private static void deleteQuietly(Path path) {
-        try (var walk = java.nio.file.Files.walk(path)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (java.io.IOException e) {
-            // Nothing there yet.
-        }
     }
 }

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.flink.util.FileUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -119,18 +120,6 @@ public final class LocalStack implements AutoCloseable {
         kafka.close();
     }
 
-    static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> walk = Files.walk(path)) {
-            for (Path p :
-                    (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
-    }
-
     /** Builder: work directory, ports (0 = free port), heaps. */
     public static final class Builder {
         private Path workDirectory;
@@ -182,8 +171,8 @@ public final class LocalStack implements AutoCloseable {
             Files.createDirectories(workDirectory);
             // A local stack always starts empty: old data would carry another Kafka cluster id
             // and old keyspaces.
-            deleteRecursively(workDirectory.resolve("kafka").resolve("data"));
-            deleteRecursively(workDirectory.resolve("cassandra").resolve("data"));
+            FileUtils.deleteDirectory(workDirectory.resolve("kafka").resolve("data").toFile());
+            FileUtils.deleteDirectory(workDirectory.resolve("cassandra").resolve("data").toFile());
             int kPort = kafkaPort > 0 ? kafkaPort : Ports.free();
             int cPort = cassandraPort > 0 ? cassandraPort : Ports.free();
             long started = System.currentTimeMillis();

@@ -62,10 +62,10 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final Histogram writeLatencyMillis;
     private final Histogram endToEndLatencyMillis;
 
-    /** Images whose writes have not all completed yet. Mailbox thread only. */
-    private int inFlightImages;
-
-    /** Requests issued and not yet completed. Mailbox thread only. */
+    /**
+     * Requests issued for images whose writes have not all completed; released together when an
+     * image completes. Zero means nothing is in flight. Mailbox thread only.
+     */
     private int inFlightRequests;
 
     private Throwable asyncError;
@@ -138,7 +138,6 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         }
         long started = System.nanoTime();
         int ttl = settings.ttlSeconds(result.domain);
-        inFlightImages++;
         inFlightRequests += chunks + tailRequests;
         List<CompletableFuture<AsyncResultSet>> chunkWrites = new ArrayList<>(chunks);
         for (int i = 0; i < chunks; i++) {
@@ -179,7 +178,6 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                         (ignored, error) ->
                                 mailbox.execute(
                                         () -> {
-                                            inFlightImages--;
                                             inFlightRequests -= chunks + tailRequests;
                                             if (error != null) {
                                                 if (asyncError == null) {
@@ -300,7 +298,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
 
     @Override
     public void flush(boolean endOfInput) throws IOException, InterruptedException {
-        while (inFlightImages > 0) {
+        while (inFlightRequests > 0) {
             mailbox.yield();
         }
         checkAsyncError();

@@ -1,14 +1,12 @@
 package org.imagestream.training;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.stream.Stream;
+import org.apache.flink.util.FileUtils;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.model.Domain;
 import org.slf4j.Logger;
@@ -68,27 +66,8 @@ public final class ModelStore {
             }
             // Another process trained the same model concurrently; keep theirs.
         } finally {
-            deleteRecursively(staging);
+            FileUtils.deleteDirectoryQuietly(staging.toFile());
         }
         return ModelSpec.load(target);
-    }
-
-    static void deleteRecursively(Path path) {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(path)) {
-            walk.sorted(Comparator.reverseOrder())
-                    .forEach(
-                            p -> {
-                                try {
-                                    Files.delete(p);
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(e);
-                                }
-                            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

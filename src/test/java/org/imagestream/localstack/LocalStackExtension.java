@@ -48,7 +48,6 @@ public final class LocalStackExtension implements BeforeAllCallback, ParameterRe
                             System.getProperty("imagestream.work.dir", "target/it-work"),
                             "localstack");
             try {
-                org.imagestream.training.ModelStoreAccess.deleteRecursively(work);
                 stack = LocalStack.builder().workDirectory(work).start();
             } catch (Exception e) {
                 throw new IllegalStateException(

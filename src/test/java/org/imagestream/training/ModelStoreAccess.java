@@ -14,8 +14,4 @@ public final class ModelStoreAccess {
         return ModelStore.ensureSeedModels(
                 Path.of(System.getProperty("imagestream.models.dir", "target/models")));
     }
-
-    public static void deleteRecursively(Path path) {
-        ModelStore.deleteRecursively(path);
-    }
 }
