@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,19 @@ final class ServerProcess implements AutoCloseable {
             String mainClass,
             List<String> args)
             throws IOException {
+        return start(name, libDirectory, workDirectory, jvmOptions, mainClass, args, Map.of());
+    }
+
+    /** As above, with extra environment variables for the child. */
+    static ServerProcess start(
+            String name,
+            Path libDirectory,
+            Path workDirectory,
+            List<String> jvmOptions,
+            String mainClass,
+            List<String> args,
+            Map<String, String> environment)
+            throws IOException {
         if (!Files.isDirectory(libDirectory)) {
             throw new IOException(
                     "Server class path "
@@ -75,6 +89,7 @@ final class ServerProcess implements AutoCloseable {
                         .directory(workDirectory.toFile())
                         .redirectErrorStream(true)
                         .redirectOutput(logFile.toFile());
+        builder.environment().putAll(environment);
         // stdin stays a pipe from us: when this JVM dies the pipe closes and the watchdog exits.
         builder.redirectInput(ProcessBuilder.Redirect.PIPE);
         Process process = builder.start();

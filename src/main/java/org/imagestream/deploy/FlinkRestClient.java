@@ -1,0 +1,224 @@
+package org.imagestream.deploy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The few calls of Flink's REST API that deploying the job needs: upload the shaded job jar, run it
+ * (optionally from a savepoint), watch its state, and stop it with a savepoint. Works against any
+ * Flink 2.x session cluster whose JobManager has the web submission endpoints enabled ({@code
+ * web.submit.enable}, the default).
+ */
+public final class FlinkRestClient {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String baseUrl;
+    private final HttpClient http;
+
+    public FlinkRestClient(String baseUrl) {
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** Uploads a job jar; returns the id the cluster gave it. */
+    public String uploadJar(Path jar) throws IOException {
+        String boundary = "imagestream-" + UUID.randomUUID();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(
+                ("--"
+                                + boundary
+                                + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
+                                + jar.getFileName()
+                                + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n")
+                        .getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(Files.readAllBytes(jar));
+        body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        JsonNode response =
+                send(
+                        HttpRequest.newBuilder(URI.create(baseUrl + "/jars/upload"))
+                                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+        String filename = response.path("filename").asText();
+        if (!"success".equals(response.path("status").asText()) || filename.isEmpty()) {
+            throw new IOException("Jar upload failed: " + response);
+        }
+        // The id is the stored file's name, without the directory.
+        return Path.of(filename).getFileName().toString();
+    }
+
+    /**
+     * Runs an uploaded jar's main class with {@code programArgs}; {@code savepointPath} (nullable)
+     * restores the job from a savepoint or retained checkpoint. Returns the job id.
+     */
+    public String runJar(String jarId, List<String> programArgs, String savepointPath)
+            throws IOException {
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("programArgsList", programArgs);
+        if (savepointPath != null) {
+            request.put("savepointPath", savepointPath);
+            request.put("allowNonRestoredState", false);
+        }
+        JsonNode response =
+                send(
+                        HttpRequest.newBuilder(URI.create(baseUrl + "/jars/" + jarId + "/run"))
+                                .header("Content-Type", "application/json")
+                                .POST(
+                                        HttpRequest.BodyPublishers.ofByteArray(
+                                                JSON.writeValueAsBytes(request))));
+        String jobId = response.path("jobid").asText();
+        if (jobId.isEmpty()) {
+            throw new IOException("Job submission failed: " + response);
+        }
+        return jobId;
+    }
+
+    /** The job's state as Flink names it: RUNNING, FINISHED, FAILED, CANCELED, ... */
+    public String jobState(String jobId) throws IOException {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId)).GET())
+                .path("state")
+                .asText();
+    }
+
+    /** Waits until the job and all its tasks run (sources are reading). */
+    public void awaitRunning(String jobId, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonNode job = null;
+        while (System.nanoTime() < deadline) {
+            job = send(HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId)).GET());
+            String state = job.path("state").asText();
+            if (state.equals("FAILED") || state.equals("CANCELED") || state.equals("FINISHED")) {
+                throw new IOException(
+                        "Job " + jobId + " ended as " + state + ": " + exceptions(jobId));
+            }
+            boolean allRunning = state.equals("RUNNING") && job.path("vertices").size() > 0;
+            for (JsonNode vertex : job.path("vertices")) {
+                allRunning &= vertex.path("status").asText().equals("RUNNING");
+            }
+            if (allRunning) {
+                return;
+            }
+            sleep(250);
+        }
+        throw new IOException("Job " + jobId + " not running within " + timeout + ": " + job);
+    }
+
+    /** The root exception of a failed or restarting job, for error messages. */
+    public String exceptions(String jobId) throws IOException {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/exceptions"))
+                        .GET())
+                .path("rootException")
+                .asText("");
+    }
+
+    /**
+     * Stops the job with a savepoint (sources stop, a final savepoint is taken, the job ends as
+     * FINISHED) and returns the savepoint's path; {@code targetDirectory} null means the cluster's
+     * {@code execution.checkpointing.savepoint-dir}.
+     */
+    public String stopWithSavepoint(String jobId, String targetDirectory, Duration timeout)
+            throws IOException {
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("drain", false);
+        if (targetDirectory != null) {
+            request.put("targetDirectory", targetDirectory);
+        }
+        JsonNode trigger =
+                send(
+                        HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/stop"))
+                                .header("Content-Type", "application/json")
+                                .POST(
+                                        HttpRequest.BodyPublishers.ofByteArray(
+                                                JSON.writeValueAsBytes(request))));
+        String requestId = trigger.path("request-id").asText();
+        if (requestId.isEmpty()) {
+            throw new IOException("Stop-with-savepoint was not accepted: " + trigger);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode status =
+                    send(
+                            HttpRequest.newBuilder(
+                                            URI.create(
+                                                    baseUrl
+                                                            + "/jobs/"
+                                                            + jobId
+                                                            + "/savepoints/"
+                                                            + requestId))
+                                    .GET());
+            if (status.path("status").path("id").asText().equals("COMPLETED")) {
+                JsonNode operation = status.path("operation");
+                if (operation.has("failure-cause")) {
+                    throw new IOException(
+                            "Stop-with-savepoint failed: "
+                                    + operation.path("failure-cause").path("stack-trace").asText());
+                }
+                return operation.path("location").asText();
+            }
+            sleep(250);
+        }
+        throw new IOException("Stop-with-savepoint did not complete within " + timeout);
+    }
+
+    /** Cancels the job (no savepoint). */
+    public void cancel(String jobId) throws IOException {
+        send(
+                HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "?mode=cancel"))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody()));
+    }
+
+    /** The merged configuration of the running job, as the web UI shows it. */
+    public JsonNode jobConfig(String jobId) throws IOException {
+        return send(
+                HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/config")).GET());
+    }
+
+    private JsonNode send(HttpRequest.Builder request) throws IOException {
+        HttpResponse<String> response;
+        try {
+            response =
+                    http.send(
+                            request.timeout(Duration.ofSeconds(60)).build(),
+                            HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted calling the Flink REST API", e);
+        }
+        if (response.statusCode() >= 300) {
+            throw new IOException(
+                    "Flink REST "
+                            + response.request().method()
+                            + " "
+                            + response.request().uri()
+                            + " answered "
+                            + response.statusCode()
+                            + ": "
+                            + response.body());
+        }
+        String body = response.body();
+        return body.isBlank() ? JSON.createObjectNode() : JSON.readTree(body);
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            TimeUnit.MILLISECONDS.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+}
