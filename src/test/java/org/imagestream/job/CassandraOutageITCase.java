@@ -25,6 +25,7 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -103,14 +104,14 @@ class CassandraOutageITCase {
                         .keyspace(keyspace)
                         .build();
         try {
-            waitForResults(settings, 20, 120_000);
+            PipelineOutcomes.waitForResults(settings, 20, 120_000);
             stack.cassandra().stop();
             Thread.sleep(30_000);
             stack.cassandra().restart();
             producer.join(120_000);
             assertThat(producerError.get()).isNull();
             assertThat(sent).hasSize(IMAGES);
-            waitForResults(settings, IMAGES, 240_000);
+            PipelineOutcomes.waitForResults(settings, IMAGES, 240_000);
         } finally {
             if (!stack.cassandra().isAlive()) {
                 stack.cassandra().restart(); // leave the shared node up for other tests
@@ -140,27 +141,5 @@ class CassandraOutageITCase {
                 }
             }
         }
-    }
-
-    static void waitForResults(CassandraSettings settings, int expected, long timeoutMillis)
-            throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        long count = 0;
-        while (System.currentTimeMillis() < deadline) {
-            try (CqlSession session = settings.openSession()) {
-                count =
-                        session.execute("SELECT count(*) FROM " + settings.keyspace() + ".results")
-                                .one()
-                                .getLong(0);
-                if (count >= expected) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                // Keyspace not created yet, or the node is restarting: try again.
-            }
-            Thread.sleep(1000);
-        }
-        throw new AssertionError(
-                "only " + count + " of " + expected + " results after " + timeoutMillis + " ms");
     }
 }

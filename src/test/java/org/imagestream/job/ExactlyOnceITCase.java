@@ -26,6 +26,7 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -113,23 +114,23 @@ class ExactlyOnceITCase {
                         .keyspace(keyspace)
                         .build();
         try {
-            CassandraOutageITCase.waitForResults(settings, 200, 120_000);
+            PipelineOutcomes.waitForResults(settings, 200, 120_000);
             // Failure 1: the sink's tasks fail while Cassandra is down.
             stack.cassandra().stop();
             Thread.sleep(10_000);
             stack.cassandra().restart();
-            CassandraOutageITCase.waitForResults(settings, 800, 180_000);
+            PipelineOutcomes.waitForResults(settings, 800, 180_000);
             // Failure 2: the TaskManager dies and a new one takes over.
             cluster.terminateTaskManager(0).get();
             cluster.startTaskManager();
             producer.join(180_000);
             assertThat(producerError.get()).isNull();
             assertThat(good.size() + bad.size()).isEqualTo(IMAGES);
-            CassandraOutageITCase.waitForResults(settings, good.size(), 300_000);
+            PipelineOutcomes.waitForResults(settings, good.size(), 300_000);
             // Dead letters become visible when their checkpoint's transaction commits: read them
             // while the job still runs. deadLetterReasons fails on a duplicate image id.
             reasons =
-                    ImageClassificationPipelineITCase.deadLetterReasons(
+                    PipelineOutcomes.deadLetterReasons(
                             stack.bootstrapServers(), deadLetterTopic, bad.size());
         } finally {
             if (!stack.cassandra().isAlive()) {

@@ -3,25 +3,17 @@ package org.imagestream.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.config.JobConfig;
 import org.imagestream.inference.ModelSpec;
-import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
@@ -31,6 +23,7 @@ import org.imagestream.samples.SampleImages.Sample;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -179,7 +172,7 @@ class ImageClassificationPipelineITCase {
         }
 
         Map<String, String> reasons =
-                deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 2);
+                PipelineOutcomes.deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 2);
         assertThat(reasons).containsOnlyKeys(corruptId, unknownDomainId);
         assertThat(reasons.get(corruptId)).isEqualTo("CORRUPT");
         assertThat(reasons.get(unknownDomainId)).isEqualTo("UNKNOWN_DOMAIN");
@@ -187,40 +180,5 @@ class ImageClassificationPipelineITCase {
 
     private static String idOf(RecordMetadata metadata) {
         return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
-    }
-
-    /** Reads the dead-letter topic until {@code expected} records arrived (or 30 s passed). */
-    static Map<String, String> deadLetterReasons(String bootstrap, String topic, int expected) {
-        Properties properties = new Properties();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID());
-        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // Dead letters are written in Kafka transactions: read only committed ones.
-        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        Map<String, String> reasons = new HashMap<>();
-        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(
-                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (System.currentTimeMillis() < deadline && all.size() < expected) {
-                consumer.poll(Duration.ofMillis(500)).forEach(all::add);
-            }
-            // Give stragglers (duplicates would be a bug) a moment to show up.
-            consumer.poll(Duration.ofSeconds(1)).forEach(all::add);
-        }
-        for (ConsumerRecord<byte[], byte[]> record : all) {
-            String id = header(record, ImageHeaders.DEAD_LETTER_IMAGE_ID);
-            assertThat(reasons).as("duplicate dead letter for %s", id).doesNotContainKey(id);
-            reasons.put(id, header(record, ImageHeaders.DEAD_LETTER_REASON));
-            assertThat(header(record, ImageHeaders.DEAD_LETTER_MESSAGE)).isNotBlank();
-        }
-        return reasons;
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-        var header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

@@ -7,10 +7,10 @@ import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
 
 /** Job options that point the job at the test run's local stack and seed models. */
-final class LocalJobOptions {
+public final class LocalJobOptions {
     private LocalJobOptions() {}
 
-    static Map<String, String> of(
+    public static Map<String, String> of(
             LocalStack stack,
             String topic,
             String deadLetterTopic,

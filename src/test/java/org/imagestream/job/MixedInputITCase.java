@@ -23,6 +23,7 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -112,8 +113,7 @@ class MixedInputITCase {
         env.execute("mixed-input-it"); // throws if any task failed: restarts are disabled
 
         Map<String, String> reasons =
-                ImageClassificationPipelineITCase.deadLetterReasons(
-                        stack.bootstrapServers(), deadLetterTopic, 30);
+                PipelineOutcomes.deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 30);
         assertThat(reasons).containsExactlyInAnyOrderEntriesOf(expectedReason);
         CassandraSettings settings =
                 CassandraSettings.builder()

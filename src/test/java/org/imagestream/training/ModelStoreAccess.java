@@ -12,6 +12,7 @@ public final class ModelStoreAccess {
 
     public static synchronized Map<Domain, ModelSpec> seedModels() throws IOException {
         return ModelStore.ensureSeedModels(
-                Path.of(System.getProperty("imagestream.models.dir", "target/models")));
+                Path.of(System.getProperty("imagestream.models.dir", "target/models"))
+                        .toAbsolutePath());
     }
 }

@@ -1,0 +1,163 @@
+package org.imagestream.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.imagestream.job.LocalJobOptions;
+import org.imagestream.localstack.FlinkClusterServer;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.localstack.PrometheusServer;
+import org.imagestream.storage.CassandraSettings;
+import org.imagestream.storage.ResultReader;
+import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PacedProducer;
+import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The shaded job jar on a real standalone Flink cluster: a JobManager and a TaskManager as their
+ * own JVMs, started from Maven artifacts with the project's {@code flink-conf/} unchanged (only
+ * ports and directories are overridden), the jar uploaded and run through the REST API, exactly as
+ * the README's "deploy on a cluster" section does it. A real Prometheus scrapes both processes.
+ */
+@ExtendWith(LocalStackExtension.class)
+class ClusterDeploymentITCase {
+    private static FlinkClusterServer cluster;
+    private static PrometheusServer prometheus;
+    private static FlinkRestClient rest;
+    private static String jarId;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        Path localStack = Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"));
+        Path work =
+                Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), "cluster");
+        cluster =
+                FlinkClusterServer.start(
+                        localStack.resolve("flink/lib"),
+                        Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")),
+                        work,
+                        1,
+                        // The reference config sizes a 2 GiB TaskManager; this machine also runs
+                        // Kafka, Cassandra and the test JVM, so the test cluster is smaller.
+                        Map.of(
+                                "taskmanager.memory.process.size", "1400m",
+                                "jobmanager.memory.process.size", "800m"));
+        prometheus =
+                PrometheusServer.start(
+                        PrometheusServer.locateBinary(localStack),
+                        work.resolve("prometheus"),
+                        cluster.metricsTargets());
+        rest = new FlinkRestClient(cluster.restUrl());
+        Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
+        assertThat(jar).as("shaded job jar (built by 'mvn package')").exists();
+        jarId = rest.uploadJar(jar);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (prometheus != null) {
+            prometheus.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void shouldContinueFromSavepointWithExactCounts(LocalStack stack) throws Exception {
+        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        String topic = "cluster-" + suffix;
+        String deadLetterTopic = "cluster-dlq-" + suffix;
+        String keyspace = "cluster_" + suffix;
+        stack.createTopics(2, topic, deadLetterTopic);
+        List<String> args = jobArgs(stack, topic, deadLetterTopic, keyspace);
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .contactPoints(List.of(stack.cassandraContactPoint()))
+                        .keyspace(keyspace)
+                        .build();
+
+        // ~20 s of images of all three domains, 1 in 10 malformed, spanning the stop and resume.
+        String savepoint;
+        String resumedJob;
+        try (PacedProducer producer =
+                PacedProducer.start(stack.bootstrapServers(), topic, 600, 30, 10, 41)) {
+            String firstJob = rest.runJar(jarId, args, null);
+            rest.awaitRunning(firstJob, Duration.ofSeconds(120));
+            PipelineOutcomes.waitForResults(settings, 100, 180_000);
+            savepoint =
+                    rest.stopWithSavepoint(
+                            firstJob, null, Duration.ofSeconds(120)); // default savepoint dir
+            assertThat(rest.jobState(firstJob)).isEqualTo("FINISHED");
+            assertThat(savepoint).isNotBlank();
+
+            resumedJob = rest.runJar(jarId, args, savepoint);
+            rest.awaitRunning(resumedJob, Duration.ofSeconds(120));
+            producer.await(120_000);
+            int good = producer.good().size();
+            int malformed = producer.malformed().size();
+            assertThat(good + malformed).isEqualTo(600);
+            PipelineOutcomes.waitForResults(settings, good, 240_000);
+            Map<String, String> reasons =
+                    PipelineOutcomes.deadLetterReasons(
+                            stack.bootstrapServers(), deadLetterTopic, malformed);
+            assertThat(reasons.keySet()).containsExactlyInAnyOrderElementsOf(producer.malformed());
+
+            try (CqlSession session = settings.openSession()) {
+                ResultReader reader = new ResultReader(session, keyspace);
+                List<StoredResult> rows = reader.all();
+                assertThat(rows)
+                        .extracting(StoredResult::imageId)
+                        .doesNotHaveDuplicates()
+                        .containsExactlyInAnyOrderElementsOf(producer.good().keySet());
+                assertThat(rows)
+                        .extracting(StoredResult::domain)
+                        .contains("social", "remote-sensing", "medical");
+                long queryRows =
+                        session.execute("SELECT count(*) FROM " + keyspace + ".results_by_label")
+                                .one()
+                                .getLong(0);
+                assertThat(queryRows).isEqualTo(good);
+                for (StoredResult row : rows.subList(0, 30)) {
+                    byte[] sent = producer.good().get(row.imageId());
+                    assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent));
+                    assertThat(reader.readBlob(row.contentSha256())).isEqualTo(sent);
+                }
+            }
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(60), e);
+        }
+        assertThat(Files.exists(Path.of(java.net.URI.create(savepoint)))).isTrue();
+        rest.cancel(resumedJob);
+    }
+
+    static List<String> jobArgs(
+            LocalStack stack, String topic, String deadLetterTopic, String keyspace)
+            throws Exception {
+        Map<String, String> options =
+                LocalJobOptions.of(
+                        stack, topic, deadLetterTopic, keyspace, ModelStoreAccess.seedModels());
+        options.put("job.parallelism", "2");
+        List<String> args = new ArrayList<>();
+        options.forEach(
+                (key, value) -> {
+                    args.add("--" + key);
+                    args.add(value);
+                });
+        return args;
+    }
+}
