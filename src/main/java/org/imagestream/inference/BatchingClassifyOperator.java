@@ -3,6 +3,7 @@ package org.imagestream.inference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +12,7 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -63,6 +65,10 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     private transient Map<String, Counter[]> domainCounters;
 
     private transient Counter deduplicated;
+
+    private transient MetricGroup labelMetrics;
+
+    private transient Map<String, Counter> topLabelCounters;
     private transient Counter failed;
     private transient Histogram batchSize;
     private transient Histogram queueWaitMillis;
@@ -127,7 +133,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         pending = new EnumMap<>(Domain.class);
         var metrics = getRuntimeContext().getMetricGroup();
         classified = metrics.counter("imagesClassified");
-        domainCounters = new java.util.HashMap<>();
+        domainCounters = new HashMap<>();
         for (Domain domain : Domain.values()) {
             var group = metrics.addGroup("domain", domain.id());
             domainCounters.put(
@@ -136,6 +142,8 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         group.counter("imagesClassified"), group.counter("imagesDeduplicated")
                     });
         }
+        labelMetrics = metrics;
+        topLabelCounters = new HashMap<>();
         deduplicated = metrics.counter("imagesDeduplicated");
         failed = metrics.counter("inferenceFailures");
         batchSize =
@@ -246,6 +254,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         Classification result = toClassification(image, spec, prediction);
         result.deduplicated = reused;
         output.collect(new StreamRecord<>(result));
+        topLabelCounter(result.domain, result.topLabel()).inc();
         if (reused) {
             deduplicated.inc();
             domainCounters.get(image.record.domain)[1].inc();
@@ -253,6 +262,20 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             classified.inc();
             domainCounters.get(image.record.domain)[0].inc();
         }
+    }
+
+    /**
+     * Results per (domain, top label), for the label-distribution dashboard. Registered on first
+     * use; bounded by the models' label lists, so the number of series stays small.
+     */
+    private Counter topLabelCounter(String domain, String label) {
+        return topLabelCounters.computeIfAbsent(
+                domain + '\n' + label,
+                key ->
+                        labelMetrics
+                                .addGroup("domain", domain)
+                                .addGroup("label", label)
+                                .counter("imagesByTopLabel"));
     }
 
     private void deadLetter(DecodedImage image, RuntimeException error) {

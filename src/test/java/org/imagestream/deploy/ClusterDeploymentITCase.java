@@ -145,6 +145,59 @@ class ClusterDeploymentITCase {
         rest.cancel(resumedJob);
     }
 
+    /**
+     * Every panel query of every provisioned Grafana dashboard, evaluated by the real Prometheus
+     * that scrapes this cluster while the job processes images of all domains (some malformed),
+     * returns at least one series: no panel shows "No data" because of a wrong metric name.
+     */
+    @Test
+    void everyDashboardQueryShouldReturnSeries(LocalStack stack) throws Exception {
+        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        String topic = "metrics-" + suffix;
+        String deadLetterTopic = "metrics-dlq-" + suffix;
+        String keyspace = "metrics_" + suffix;
+        stack.createTopics(2, topic, deadLetterTopic);
+        List<String> args = jobArgs(stack, topic, deadLetterTopic, keyspace);
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .contactPoints(List.of(stack.cassandraContactPoint()))
+                        .keyspace(keyspace)
+                        .build();
+        List<GrafanaDashboards.PanelQuery> queries =
+                GrafanaDashboards.load(
+                        Path.of(System.getProperty("imagestream.docker.dir", "docker"))
+                                .resolve("grafana/dashboards"));
+        assertThat(queries).hasSizeGreaterThan(10);
+        String job = rest.runJar(jarId, args, null);
+        try (PacedProducer producer =
+                PacedProducer.start(stack.bootstrapServers(), topic, 900, 30, 10, 43)) {
+            rest.awaitRunning(job, Duration.ofSeconds(120));
+            PipelineOutcomes.waitForResults(settings, 150, 180_000);
+            PrometheusQueries promql = new PrometheusQueries(prometheus.url());
+            Files.writeString(
+                    cluster.workDirectory().resolve("metric-names.txt"),
+                    String.join("\n", promql.metricNames()));
+            // Rates need two scrapes inside their window, and checkpoint metrics a completed
+            // checkpoint: poll until every query has data, then report the ones that never do.
+            List<String> empty = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            do {
+                empty.clear();
+                for (GrafanaDashboards.PanelQuery query : queries) {
+                    if (promql.seriesCount(query.expression()) == 0) {
+                        empty.add(query.toString());
+                    }
+                }
+                if (!empty.isEmpty()) {
+                    Thread.sleep(2000);
+                }
+            } while (!empty.isEmpty() && System.nanoTime() < deadline);
+            assertThat(empty).as("panel queries without series").isEmpty();
+        } finally {
+            rest.cancel(job);
+        }
+    }
+
     static List<String> jobArgs(
             LocalStack stack, String topic, String deadLetterTopic, String keyspace)
             throws Exception {
