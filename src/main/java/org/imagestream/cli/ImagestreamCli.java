@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
                 "Classify images from Kafka with TensorFlow in Flink and store them in Cassandra.",
         subcommands = {
             DemoCommand.class,
+            ClusterCommand.class,
+            SamplesCommand.class,
             TrainCommand.class,
             SchemaCommand.class,
             QueryCommand.class,

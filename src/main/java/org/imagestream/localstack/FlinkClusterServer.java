@@ -72,6 +72,10 @@ public final class FlinkClusterServer implements AutoCloseable {
             int taskManagerCount,
             Map<String, String> overrides)
             throws IOException {
+        // Child processes run in the work directory: every path they get must be absolute.
+        libDirectory = libDirectory.toAbsolutePath();
+        configDirectory = configDirectory.toAbsolutePath();
+        workDirectory = workDirectory.toAbsolutePath();
         Files.createDirectories(workDirectory);
         int restPort = Ports.free();
         int jobManagerMetricsPort = Ports.free();
