@@ -173,12 +173,19 @@ public final class JobOptions {
                     .defaultValue(256 * 1024)
                     .withDescription("Blob chunk size in bytes (1 KiB to 1 MiB).");
 
+    public static final ConfigOption<Duration> MODEL_POLL_INTERVAL =
+            ConfigOptions.key("model.poll-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription(
+                            "How often model roots are checked for a new version; 0 disables roll-out without restart.");
+
     public static final ConfigOption<String> MODEL_SOCIAL_DIR =
             ConfigOptions.key("model.social.dir")
                     .stringType()
                     .noDefaultValue()
                     .withDescription(
-                            "Directory of the social model (SavedModel + model.properties).");
+                            "Directory of the social model (SavedModel + model.json), or a model root of numbered versions whose highest is served and newer ones rolled out while the job runs (model.poll-interval).");
 
     public static final ConfigOption<String> MODEL_REMOTE_SENSING_DIR =
             ConfigOptions.key("model.remote-sensing.dir")

@@ -22,9 +22,6 @@ import org.imagestream.model.Domain;
  * TwelveMonkeys' TIFF reader (multi-band, 16-bit); medical DICOM through ImageJ's DICOM reader.
  */
 public final class ImageDecoders {
-    /** Sentinel-2 L2A digital numbers are reflectance x 10000. */
-    static final float REFLECTANCE_SCALE = 10000f;
-
     private static final Pattern WINDOW_CENTER =
             Pattern.compile("0028,1050\\s+Window Center:\\s*([-0-9.eE+]+)");
     private static final Pattern WINDOW_WIDTH =
@@ -44,11 +41,14 @@ public final class ImageDecoders {
             throw new DecodeException(Reason.EMPTY, "record has no image bytes");
         }
         try {
-            return switch (domain) {
-                case SOCIAL -> decodeSocial(bytes, input);
-                case REMOTE_SENSING -> decodeRemoteSensing(bytes, input);
-                case MEDICAL -> decodeMedical(bytes, input);
-            };
+            DecodedPixels pixels =
+                    switch (domain) {
+                        case SOCIAL -> decodeSocial(bytes, input);
+                        case REMOTE_SENSING -> decodeRemoteSensing(bytes, input);
+                        case MEDICAL -> decodeMedical(bytes, input);
+                    };
+            input.normalize(pixels.pixels());
+            return pixels;
         } catch (DecodeException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -80,22 +80,52 @@ public final class ImageDecoders {
         }
         Raster raster = readTiffRaster(bytes);
         int bands = raster.getNumBands();
-        if (bands != input.channels()) {
+        int[] selected = input.bands();
+        if (selected == null && bands != input.channels()) {
             throw new DecodeException(
                     Reason.INCOMPATIBLE,
                     "GeoTIFF has " + bands + " bands but the model expects " + input.channels());
         }
         int width = raster.getWidth();
         int height = raster.getHeight();
-        int[] samples =
-                raster.getPixels(raster.getMinX(), raster.getMinY(), width, height, (int[]) null);
+        int[] samples;
+        if (selected == null) {
+            samples =
+                    raster.getPixels(
+                            raster.getMinX(), raster.getMinY(), width, height, (int[]) null);
+        } else {
+            // The model's channels are the selected source bands, in the spec's order.
+            samples = new int[width * height * selected.length];
+            int[] band = new int[width * height];
+            for (int channel = 0; channel < selected.length; channel++) {
+                if (selected[channel] > bands) {
+                    throw new DecodeException(
+                            Reason.INCOMPATIBLE,
+                            "the model uses band "
+                                    + selected[channel]
+                                    + " but the GeoTIFF has "
+                                    + bands
+                                    + " bands");
+                }
+                raster.getSamples(
+                        raster.getMinX(),
+                        raster.getMinY(),
+                        width,
+                        height,
+                        selected[channel] - 1,
+                        band);
+                for (int i = 0; i < band.length; i++) {
+                    samples[i * selected.length + channel] = band[i];
+                }
+            }
+        }
         return new DecodedPixels(
                 Pixels.bands(
                         samples,
                         width,
                         height,
-                        bands,
-                        REFLECTANCE_SCALE,
+                        input.channels(),
+                        input.sampleScale(),
                         input.width(),
                         input.height()),
                 width,

@@ -1,16 +1,95 @@
 package org.imagestream.decode;
 
 import java.io.Serializable;
+import java.util.Arrays;
 
 /**
- * The tensor geometry a domain's model expects (height x width x channels). The job derives it from
- * the model spec so the decode stage never depends on the inference stage.
+ * The tensor a domain's model expects: geometry (height x width x channels), for remote sensing
+ * which source bands become the channels and the divisor that turns raw samples into reflectance,
+ * and an optional per-channel {@code (value - mean) / std} applied after the domain's own scaling
+ * to [0, 1] (RGB / 255, reflectance, windowed DICOM). The job derives it from the model spec so the
+ * decode stage never depends on the inference stage.
+ *
+ * @param bands 1-based source band numbers, or null for every band in file order
+ * @param mean per-channel mean, or null for 0
+ * @param std per-channel divisor, or null for 1
  */
-public record ModelInput(int height, int width, int channels) implements Serializable {
+public record ModelInput(
+        int height,
+        int width,
+        int channels,
+        int[] bands,
+        float sampleScale,
+        float[] mean,
+        float[] std)
+        implements Serializable {
+    /** Sentinel-2 L2A digital numbers are reflectance x 10000. */
+    public static final float SENTINEL2_REFLECTANCE_SCALE = 10000f;
+
     public ModelInput {
         if (height <= 0 || width <= 0 || channels <= 0) {
             throw new IllegalArgumentException(
                     "model input must be positive, got " + height + "x" + width + "x" + channels);
         }
+        if (bands != null && bands.length != channels) {
+            throw new IllegalArgumentException(
+                    bands.length + " bands selected for " + channels + " channels");
+        }
+        bands = bands == null ? null : bands.clone();
+        mean = mean == null ? null : mean.clone();
+        std = std == null ? null : std.clone();
+    }
+
+    /** Geometry only: every band, reflectance x 10000, no mean/std. */
+    public ModelInput(int height, int width, int channels) {
+        this(height, width, channels, null, SENTINEL2_REFLECTANCE_SCALE, null, null);
+    }
+
+    /** Applies the per-channel mean/std in place (HWC layout); a no-op when neither is set. */
+    float[] normalize(float[] values) {
+        if (mean == null && std == null) {
+            return values;
+        }
+        for (int i = 0; i < values.length; i++) {
+            int channel = i % channels;
+            float value = values[i];
+            if (mean != null) {
+                value -= mean[channel];
+            }
+            if (std != null) {
+                value /= std[channel];
+            }
+            values[i] = value;
+        }
+        return values;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof ModelInput o
+                && height == o.height
+                && width == o.width
+                && channels == o.channels
+                && Arrays.equals(bands, o.bands)
+                && sampleScale == o.sampleScale
+                && Arrays.equals(mean, o.mean)
+                && Arrays.equals(std, o.std);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(new int[] {height, width, channels, Arrays.hashCode(bands)});
+    }
+
+    @Override
+    public String toString() {
+        return height
+                + "x"
+                + width
+                + "x"
+                + channels
+                + (bands == null ? "" : " bands=" + Arrays.toString(bands))
+                + (mean == null ? "" : " mean=" + Arrays.toString(mean))
+                + (std == null ? "" : " std=" + Arrays.toString(std));
     }
 }

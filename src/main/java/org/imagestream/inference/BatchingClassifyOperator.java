@@ -1,11 +1,19 @@
 package org.imagestream.inference;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -23,6 +31,8 @@ import org.imagestream.model.Classification;
 import org.imagestream.model.DeadLetter;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The classify stage with micro-batching: images from all shards of this subtask are collected per
@@ -41,10 +51,18 @@ import org.imagestream.model.Domain;
  *
  * <p>Models are loaded once per subtask in {@link #open()} and closed in {@link #close()}. A failed
  * model call dead-letters the images of that batch with reason {@code MODEL_ERROR}.
+ *
+ * <p>Roll-out: for a domain configured with a model root ({@link ModelDirectory}), a processing
+ * time timer lists the root every {@code modelPollInterval}; a newer version is loaded and warmed
+ * on a background thread, then swapped in on the task thread after the old model's pending batch is
+ * flushed, so every batch runs on exactly one model and every result names it. A version that fails
+ * to load, or whose input differs from what the decode stage produces, is rejected (metric {@code
+ * modelLoadFailures}, an ERROR log with the cause) and the old model keeps serving.
  */
 public class BatchingClassifyOperator extends AbstractStreamOperator<Classification>
         implements OneInputStreamOperator<DecodedImage, Classification>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(BatchingClassifyOperator.class);
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("classify-dead-letters") {};
@@ -53,6 +71,24 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     private final Duration dedupTtl;
     private final int maxBatchSize;
     private final Duration maxBatchDelay;
+
+    /** Model roots watched for new versions (see {@link ModelDirectory}), by domain. */
+    private final EnumMap<Domain, String> modelRoots;
+
+    private final Duration modelPollInterval;
+
+    /** Loads new model versions off the task thread; swaps happen on it, between batches. */
+    private transient ExecutorService modelLoader;
+
+    private transient Future<SavedModelClassifier> loadingModel;
+    private transient Domain loadingDomain;
+    private transient Path loadingDirectory;
+
+    /** Versions that failed to load or validate: not retried until a newer version appears. */
+    private transient Set<Path> rejectedModels;
+
+    private transient Counter modelSwaps;
+    private transient Counter modelLoadFailures;
 
     private transient EnumMap<Domain, SavedModelClassifier> classifiers;
     private transient MapState<String, CachedPrediction> recentPredictions;
@@ -98,6 +134,21 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             Duration dedupTtl,
             int maxBatchSize,
             Duration maxBatchDelay) {
+        this(specs, dedupTtl, maxBatchSize, maxBatchDelay, Map.of(), Duration.ZERO);
+    }
+
+    /**
+     * @param modelRoots per domain, a model root to watch for newer versions; domains not listed
+     *     keep their model until the job restarts
+     * @param modelPollInterval how often the roots are listed; zero disables watching
+     */
+    public BatchingClassifyOperator(
+            Map<Domain, ModelSpec> specs,
+            Duration dedupTtl,
+            int maxBatchSize,
+            Duration maxBatchDelay,
+            Map<Domain, String> modelRoots,
+            Duration modelPollInterval) {
         if (maxBatchSize < 1) {
             throw new IllegalArgumentException("max batch size must be >= 1, got " + maxBatchSize);
         }
@@ -105,6 +156,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         this.dedupTtl = dedupTtl;
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelay = maxBatchDelay;
+        this.modelRoots =
+                modelRoots.isEmpty() ? new EnumMap<>(Domain.class) : new EnumMap<>(modelRoots);
+        this.modelPollInterval = modelPollInterval;
     }
 
     @Override
@@ -152,6 +206,127 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                 metrics.histogram("batchQueueWaitMs", new DescriptiveStatisticsHistogram(1024));
         inferenceMillis =
                 metrics.histogram("inferenceLatencyMs", new DescriptiveStatisticsHistogram(1024));
+        modelSwaps = metrics.counter("modelSwaps");
+        modelLoadFailures = metrics.counter("modelLoadFailures");
+        rejectedModels = new HashSet<>();
+        if (!modelRoots.isEmpty() && !modelPollInterval.isZero()) {
+            modelLoader =
+                    Executors.newSingleThreadExecutor(
+                            runnable -> {
+                                Thread thread = new Thread(runnable, "model-loader");
+                                thread.setDaemon(true);
+                                return thread;
+                            });
+            scheduleModelPoll();
+        }
+    }
+
+    private void scheduleModelPoll() {
+        long due =
+                getProcessingTimeService().getCurrentProcessingTime()
+                        + modelPollInterval.toMillis();
+        getProcessingTimeService()
+                .registerTimer(
+                        due,
+                        timestamp -> {
+                            pollModels();
+                            scheduleModelPoll();
+                        });
+    }
+
+    /**
+     * Runs on the task thread. Finishes a background load (swap on success, keep the old model on
+     * failure) or starts one when a watched root has a version newer than the one serving.
+     */
+    void pollModels() throws Exception {
+        if (loadingModel != null) {
+            if (!loadingModel.isDone()) {
+                return;
+            }
+            Domain domain = loadingDomain;
+            Path directory = loadingDirectory;
+            Future<SavedModelClassifier> loaded = loadingModel;
+            loadingModel = null;
+            try {
+                swap(domain, loaded.get());
+            } catch (ExecutionException e) {
+                rejectedModels.add(directory);
+                modelLoadFailures.inc();
+                LOG.error(
+                        "Model {} for {} was not rolled out; {} keeps serving",
+                        directory,
+                        domain.id(),
+                        classifiers.get(domain).spec(),
+                        e.getCause());
+            }
+            return;
+        }
+        for (Map.Entry<Domain, String> root : modelRoots.entrySet()) {
+            Domain domain = root.getKey();
+            Path latest;
+            try {
+                latest = ModelDirectory.latestVersion(Path.of(root.getValue())).orElse(null);
+            } catch (IOException e) {
+                LOG.warn("Cannot list model root {}: {}", root.getValue(), e.toString());
+                continue;
+            }
+            ModelSpec serving = classifiers.get(domain).spec();
+            if (latest == null
+                    || rejectedModels.contains(latest)
+                    || latest.toAbsolutePath().toString().equals(serving.directory())) {
+                continue;
+            }
+            LOG.info("Loading {} model {} (serving {})", domain.id(), latest, serving);
+            loadingDomain = domain;
+            loadingDirectory = latest;
+            loadingModel = modelLoader.submit(() -> loadReplacement(serving, latest));
+            return; // one load at a time
+        }
+    }
+
+    /** Loads and warms a new version; refuses one whose decoded input would differ. */
+    private static SavedModelClassifier loadReplacement(ModelSpec serving, Path directory)
+            throws IOException {
+        ModelSpec spec = ModelSpec.load(directory);
+        if (!spec.sameInputAs(serving)) {
+            throw new IllegalArgumentException(
+                    "new version expects input "
+                            + spec
+                            + " but images are decoded for "
+                            + serving
+                            + "; a change of input geometry, bands or normalisation needs a job"
+                            + " restart");
+        }
+        if (!spec.labels().equals(serving.labels())) {
+            LOG.info(
+                    "Model {} changes labels from {} to {}", spec, serving.labels(), spec.labels());
+        }
+        return SavedModelClassifier.open(spec);
+    }
+
+    /** Between batches: the old model's pending images go first, then the new one serves. */
+    private void swap(Domain domain, SavedModelClassifier replacement) throws Exception {
+        flush(domain);
+        SavedModelClassifier old = classifiers.put(domain, replacement);
+        modelSwaps.inc();
+        LOG.info("Rolled out {} model {} (was {})", domain.id(), replacement.spec(), old.spec());
+        old.close();
+    }
+
+    /** Test hook: waits for a background model load to finish (the next poll applies it). */
+    void awaitModelLoad() throws Exception {
+        if (loadingModel != null) {
+            try {
+                loadingModel.get();
+            } catch (ExecutionException expected) {
+                // applied (as a rejection) by the next poll
+            }
+        }
+    }
+
+    /** Test hook: the model now serving a domain. */
+    ModelSpec servingModel(Domain domain) {
+        return classifiers.get(domain).spec();
     }
 
     @Override
@@ -333,6 +508,16 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     }
 
     private void closeClassifiers() {
+        if (modelLoader != null) {
+            modelLoader.shutdownNow();
+            if (loadingModel != null) {
+                try {
+                    loadingModel.get().close(); // loaded but never swapped in
+                } catch (Exception ignored) {
+                    // a failed or interrupted load holds nothing to close
+                }
+            }
+        }
         if (classifiers != null) {
             classifiers.values().forEach(SavedModelClassifier::close);
             classifiers.clear();

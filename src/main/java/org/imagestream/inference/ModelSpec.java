@@ -1,27 +1,31 @@
 package org.imagestream.inference;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
-import java.util.Properties;
 import org.imagestream.model.Domain;
 
 /**
  * Describes one domain's model: where its SavedModel lives, which signature and tensors to use, the
- * input geometry and the labels. Stored as {@code model.properties} next to the SavedModel so a
- * model directory is self-describing; validated on load with messages that say what to fix.
+ * input geometry, band mapping and normalisation, and the labels. Stored as {@code model.json} next
+ * to the SavedModel so a model directory is self-describing; validated on load with messages that
+ * say what to fix. Input and output tensor names may be omitted: {@link SavedModelClassifier} then
+ * discovers them from the signature.
  */
 public final class ModelSpec implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    public static final String FILE_NAME = "model.properties";
+    public static final String FILE_NAME = "model.json";
 
     private final Domain domain;
     private final String directory;
@@ -35,6 +39,10 @@ public final class ModelSpec implements Serializable {
     private final int channels;
     private final List<String> labels;
     private final int topK;
+    private final int[] bands;
+    private final float sampleScale;
+    private final float[] mean;
+    private final float[] std;
 
     private ModelSpec(Builder builder) {
         this.domain = builder.domain;
@@ -49,6 +57,10 @@ public final class ModelSpec implements Serializable {
         this.channels = builder.channels;
         this.labels = List.copyOf(builder.labels);
         this.topK = builder.topK;
+        this.bands = builder.bands == null ? null : builder.bands.clone();
+        this.sampleScale = builder.sampleScale;
+        this.mean = builder.mean == null ? null : builder.mean.clone();
+        this.std = builder.std == null ? null : builder.std.clone();
     }
 
     public static Builder builder() {
@@ -103,7 +115,42 @@ public final class ModelSpec implements Serializable {
         return topK;
     }
 
-    /** Reads {@code model.properties} from a model directory. */
+    /**
+     * Remote sensing: the 1-based source bands that become the model's channels, in order (e.g.
+     * Sentinel-2 B4,B3,B2 = {@code [4, 3, 2]}); null means every band in file order.
+     */
+    public int[] bands() {
+        return bands == null ? null : bands.clone();
+    }
+
+    /** Remote sensing: raw samples are divided by this (10000 = Sentinel-2 L2A reflectance). */
+    public float sampleScale() {
+        return sampleScale;
+    }
+
+    /** Per-channel mean subtracted after the domain's [0, 1] scaling; null means 0. */
+    public float[] mean() {
+        return mean == null ? null : mean.clone();
+    }
+
+    /** Per-channel divisor applied after {@link #mean()}; null means 1. */
+    public float[] std() {
+        return std == null ? null : std.clone();
+    }
+
+    /** True when images decoded for {@code other} are valid input for this model too. */
+    public boolean sameInputAs(ModelSpec other) {
+        return domain == other.domain
+                && height == other.height
+                && width == other.width
+                && channels == other.channels
+                && Arrays.equals(bands, other.bands)
+                && sampleScale == other.sampleScale
+                && Arrays.equals(mean, other.mean)
+                && Arrays.equals(std, other.std);
+    }
+
+    /** Reads {@value #FILE_NAME} from a model directory. */
     public static ModelSpec load(Path modelDirectory) throws IOException {
         Path file = modelDirectory.resolve(FILE_NAME);
         if (!Files.isRegularFile(file)) {
@@ -115,55 +162,188 @@ public final class ModelSpec implements Serializable {
                             + "; train one with 'imagestream train' or point the job at a directory"
                             + " that holds a SavedModel and its spec");
         }
-        Properties properties = new Properties();
-        try (InputStream in = Files.newInputStream(file)) {
-            properties.load(in);
+        JsonNode json;
+        try {
+            json = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IOException(
+                    "Model spec " + file + " is not valid JSON: " + e.getMessage(), e);
         }
         try {
-            return builder()
-                    .domain(Domain.fromId(required(properties, "domain", file)))
-                    .directory(modelDirectory.toAbsolutePath().toString())
-                    .name(required(properties, "name", file))
-                    .version(required(properties, "version", file))
-                    .signatureKey(properties.getProperty("signature", "serving_default"))
-                    .inputName(properties.getProperty("input", "image"))
-                    .outputName(properties.getProperty("output", "probabilities"))
-                    .height(Integer.parseInt(required(properties, "height", file)))
-                    .width(Integer.parseInt(required(properties, "width", file)))
-                    .channels(Integer.parseInt(required(properties, "channels", file)))
-                    .labels(Arrays.asList(required(properties, "labels", file).split(",")))
-                    .topK(Integer.parseInt(properties.getProperty("top-k", "3")))
-                    .build();
-        } catch (IllegalArgumentException e) {
+            Iterator<String> keys = json.fieldNames();
+            while (keys.hasNext()) {
+                String key = keys.next();
+                if (!KEYS.contains(key)) {
+                    throw new IllegalArgumentException(
+                            "unknown key '" + key + "' (known: " + KEYS + ")");
+                }
+            }
+            Builder builder =
+                    builder()
+                            .domain(Domain.fromId(required(json, "domain")))
+                            .directory(modelDirectory.toAbsolutePath().toString())
+                            .name(required(json, "name"))
+                            .version(required(json, "version"))
+                            .signatureKey(json.path("signature").asText("serving_default"))
+                            .inputName(optional(json, "input"))
+                            .outputName(optional(json, "output"))
+                            .height(positiveInt(json, "height"))
+                            .width(positiveInt(json, "width"))
+                            .channels(positiveInt(json, "channels"))
+                            .topK(json.path("topK").asInt(0));
+            if (json.has("labels") == json.has("labelsFile")) {
+                throw new IllegalArgumentException("give exactly one of 'labels' or 'labelsFile'");
+            }
+            if (json.has("labels")) {
+                builder.labels(strings(json.get("labels"), "labels"));
+            } else {
+                Path labels = modelDirectory.resolve(json.get("labelsFile").asText());
+                if (!Files.isRegularFile(labels)) {
+                    throw new IllegalArgumentException("labelsFile " + labels + " does not exist");
+                }
+                builder.labels(
+                        Files.readAllLines(labels).stream().filter(l -> !l.isBlank()).toList());
+            }
+            if (json.has("bands")) {
+                builder.bands(ints(json.get("bands"), "bands"));
+            }
+            if (json.has("sampleScale")) {
+                builder.sampleScale((float) json.get("sampleScale").asDouble());
+            }
+            if (json.has("mean")) {
+                builder.mean(floats(json.get("mean"), "mean"));
+            }
+            if (json.has("std")) {
+                builder.std(floats(json.get("std"), "std"));
+            }
+            return builder.build();
+        } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("Invalid model spec " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /** Writes this spec as {@code model.properties} into {@code modelDirectory}. */
+    /** Writes this spec as {@value #FILE_NAME} into {@code modelDirectory}. */
     public void store(Path modelDirectory) throws IOException {
-        Properties properties = new Properties();
-        properties.setProperty("domain", domain.id());
-        properties.setProperty("name", name);
-        properties.setProperty("version", version);
-        properties.setProperty("signature", signatureKey);
-        properties.setProperty("input", inputName);
-        properties.setProperty("output", outputName);
-        properties.setProperty("height", Integer.toString(height));
-        properties.setProperty("width", Integer.toString(width));
-        properties.setProperty("channels", Integer.toString(channels));
-        properties.setProperty("labels", String.join(",", labels));
-        properties.setProperty("top-k", Integer.toString(topK));
-        try (OutputStream out = Files.newOutputStream(modelDirectory.resolve(FILE_NAME))) {
-            properties.store(out, "imagestream model spec");
+        ObjectNode json = JSON.createObjectNode();
+        json.put("domain", domain.id());
+        json.put("name", name);
+        json.put("version", version);
+        json.put("signature", signatureKey);
+        if (inputName != null) {
+            json.put("input", inputName);
         }
+        if (outputName != null) {
+            json.put("output", outputName);
+        }
+        json.put("height", height);
+        json.put("width", width);
+        json.put("channels", channels);
+        if (bands != null) {
+            ArrayNode array = json.putArray("bands");
+            Arrays.stream(bands).forEach(array::add);
+        }
+        if (domain == Domain.REMOTE_SENSING) {
+            json.put("sampleScale", sampleScale);
+        }
+        if (mean != null) {
+            ArrayNode array = json.putArray("mean");
+            for (float value : mean) {
+                array.add(value);
+            }
+        }
+        if (std != null) {
+            ArrayNode array = json.putArray("std");
+            for (float value : std) {
+                array.add(value);
+            }
+        }
+        ArrayNode labelArray = json.putArray("labels");
+        labels.forEach(labelArray::add);
+        json.put("topK", topK);
+        JSON.writerWithDefaultPrettyPrinter()
+                .writeValue(modelDirectory.resolve(FILE_NAME).toFile(), json);
     }
 
-    private static String required(Properties properties, String key, Path file) {
-        String value = properties.getProperty(key);
-        if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException("missing required key '" + key + "' in " + file);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final List<String> KEYS =
+            List.of(
+                    "domain",
+                    "name",
+                    "version",
+                    "signature",
+                    "input",
+                    "output",
+                    "height",
+                    "width",
+                    "channels",
+                    "bands",
+                    "sampleScale",
+                    "mean",
+                    "std",
+                    "labels",
+                    "labelsFile",
+                    "topK");
+
+    private static String required(JsonNode json, String key) {
+        JsonNode value = json.get(key);
+        if (value == null || !value.isValueNode() || value.asText().isBlank()) {
+            throw new IllegalArgumentException("missing required key '" + key + "'");
         }
-        return value.trim();
+        return value.asText().trim();
+    }
+
+    private static String optional(JsonNode json, String key) {
+        JsonNode value = json.get(key);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+
+    private static int positiveInt(JsonNode json, String key) {
+        JsonNode value = json.get(key);
+        if (value == null || !value.canConvertToInt() || value.asInt() <= 0) {
+            throw new IllegalArgumentException(
+                    "'" + key + "' must be a positive integer, got " + value);
+        }
+        return value.asInt();
+    }
+
+    private static List<String> strings(JsonNode array, String key) {
+        if (!array.isArray()) {
+            throw new IllegalArgumentException("'" + key + "' must be an array of strings");
+        }
+        List<String> values = new ArrayList<>();
+        array.forEach(v -> values.add(v.asText()));
+        return values;
+    }
+
+    private static int[] ints(JsonNode array, String key) {
+        if (!array.isArray()) {
+            throw new IllegalArgumentException("'" + key + "' must be an array of integers");
+        }
+        int[] values = new int[array.size()];
+        for (int i = 0; i < values.length; i++) {
+            if (!array.get(i).canConvertToInt()) {
+                throw new IllegalArgumentException(
+                        "'" + key + "' must be an array of integers, got " + array);
+            }
+            values[i] = array.get(i).asInt();
+        }
+        return values;
+    }
+
+    private static float[] floats(JsonNode array, String key) {
+        if (!array.isArray()) {
+            throw new IllegalArgumentException("'" + key + "' must be an array of numbers");
+        }
+        float[] values = new float[array.size()];
+        for (int i = 0; i < values.length; i++) {
+            if (!array.get(i).isNumber()) {
+                throw new IllegalArgumentException(
+                        "'" + key + "' must be an array of numbers, got " + array);
+            }
+            values[i] = (float) array.get(i).asDouble();
+        }
+        return values;
     }
 
     @Override
@@ -191,13 +371,20 @@ public final class ModelSpec implements Serializable {
         private String name;
         private String version;
         private String signatureKey = "serving_default";
-        private String inputName = "image";
-        private String outputName = "probabilities";
+        private String inputName;
+        private String outputName;
         private int height;
         private int width;
         private int channels;
         private List<String> labels = new ArrayList<>();
-        private int topK = 3;
+
+        /** 0 = up to three, but no more than there are labels. */
+        private int topK;
+
+        private int[] bands;
+        private float sampleScale = 10000f;
+        private float[] mean;
+        private float[] std;
 
         public Builder domain(Domain domain) {
             this.domain = domain;
@@ -262,6 +449,26 @@ public final class ModelSpec implements Serializable {
             return this;
         }
 
+        public Builder bands(int... bands) {
+            this.bands = bands;
+            return this;
+        }
+
+        public Builder sampleScale(float sampleScale) {
+            this.sampleScale = sampleScale;
+            return this;
+        }
+
+        public Builder mean(float... mean) {
+            this.mean = mean;
+            return this;
+        }
+
+        public Builder std(float... std) {
+            this.std = std;
+            return this;
+        }
+
         public ModelSpec build() {
             Objects.requireNonNull(domain, "domain must be set (social, remote-sensing, medical)");
             Objects.requireNonNull(directory, "directory of the SavedModel must be set");
@@ -281,12 +488,54 @@ public final class ModelSpec implements Serializable {
                 throw new IllegalArgumentException(
                         "labels must list at least two non-empty class names, got " + labels);
             }
+            if (topK == 0) {
+                topK = Math.min(3, labels.size());
+            }
             if (topK < 1 || topK > labels.size()) {
                 throw new IllegalArgumentException(
                         "top-k must be between 1 and the number of labels ("
                                 + labels.size()
                                 + "), got "
                                 + topK);
+            }
+            if (bands != null) {
+                if (domain != Domain.REMOTE_SENSING) {
+                    throw new IllegalArgumentException(
+                            "'bands' applies to remote-sensing models only");
+                }
+                if (bands.length != channels) {
+                    throw new IllegalArgumentException(
+                            "'bands' selects "
+                                    + bands.length
+                                    + " bands but 'channels' is "
+                                    + channels);
+                }
+                for (int band : bands) {
+                    if (band < 1) {
+                        throw new IllegalArgumentException(
+                                "'bands' are 1-based band numbers, got " + Arrays.toString(bands));
+                    }
+                }
+            }
+            if (!(sampleScale > 0) || Float.isInfinite(sampleScale)) {
+                throw new IllegalArgumentException(
+                        "'sampleScale' must be a positive number, got " + sampleScale);
+            }
+            if (mean != null && mean.length != channels) {
+                throw new IllegalArgumentException(
+                        "'mean' has " + mean.length + " values for " + channels + " channels");
+            }
+            if (std != null) {
+                if (std.length != channels) {
+                    throw new IllegalArgumentException(
+                            "'std' has " + std.length + " values for " + channels + " channels");
+                }
+                for (float value : std) {
+                    if (!(value > 0)) {
+                        throw new IllegalArgumentException(
+                                "'std' values must be positive, got " + Arrays.toString(std));
+                    }
+                }
             }
             return new ModelSpec(this);
         }

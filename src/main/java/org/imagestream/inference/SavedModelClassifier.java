@@ -8,9 +8,11 @@ import org.slf4j.LoggerFactory;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -28,13 +30,21 @@ public final class SavedModelClassifier implements AutoCloseable {
     private final ModelSpec spec;
     private final SavedModelBundle bundle;
     private final SessionFunction function;
+    private final String inputName;
+    private final String outputName;
     private final int imageSize;
 
     private SavedModelClassifier(
-            ModelSpec spec, SavedModelBundle bundle, SessionFunction function) {
+            ModelSpec spec,
+            SavedModelBundle bundle,
+            SessionFunction function,
+            String inputName,
+            String outputName) {
         this.spec = spec;
         this.bundle = bundle;
         this.function = function;
+        this.inputName = inputName;
+        this.outputName = outputName;
         this.imageSize = spec.height() * spec.width() * spec.channels();
     }
 
@@ -43,17 +53,26 @@ public final class SavedModelClassifier implements AutoCloseable {
         SavedModelBundle bundle =
                 SavedModelBundle.load(spec.directory(), SavedModelBundle.DEFAULT_TAG);
         try {
-            SessionFunction function = bundle.function(spec.signatureKey());
-            if (function == null) {
+            boolean hasSignature =
+                    bundle.signatures().stream()
+                            .anyMatch(sig -> sig.key().equals(spec.signatureKey()));
+            if (!hasSignature) {
                 throw new IllegalArgumentException(
                         "SavedModel "
                                 + spec.directory()
                                 + " has no signature '"
                                 + spec.signatureKey()
                                 + "'; available: "
-                                + bundle.signatures());
+                                + bundle.signatures().stream().map(Signature::key).toList());
             }
-            SavedModelClassifier classifier = new SavedModelClassifier(spec, bundle, function);
+            SessionFunction function = bundle.function(spec.signatureKey());
+            Signature signature = function.signature();
+            String input = tensorName(spec, signature.getInputs(), spec.inputName(), "input");
+            String output = tensorName(spec, signature.getOutputs(), spec.outputName(), "output");
+            checkInput(spec, signature.getInputs().get(input));
+            checkOutput(spec, signature.getOutputs().get(output));
+            SavedModelClassifier classifier =
+                    new SavedModelClassifier(spec, bundle, function, input, output);
             // The first run pays graph optimisation (tens of ms); do it before real traffic.
             classifier.classify(List.of(new float[classifier.imageSize]));
             LOG.info("Loaded model {} from {}", spec, spec.directory());
@@ -66,6 +85,110 @@ public final class SavedModelClassifier implements AutoCloseable {
 
     public ModelSpec spec() {
         return spec;
+    }
+
+    /** The signature input the images are fed to (from the spec, or discovered). */
+    public String inputName() {
+        return inputName;
+    }
+
+    /** The signature output read as class scores (from the spec, or discovered). */
+    public String outputName() {
+        return outputName;
+    }
+
+    /**
+     * The spec's tensor name if it names one the signature has; otherwise the signature's only
+     * tensor of that kind. Anything else is an error that lists what the signature offers.
+     */
+    static String tensorName(
+            ModelSpec spec,
+            Map<String, Signature.TensorDescription> tensors,
+            String declared,
+            String kind) {
+        if (declared != null) {
+            if (!tensors.containsKey(declared)) {
+                throw new IllegalArgumentException(
+                        "model "
+                                + spec.name()
+                                + ": signature '"
+                                + spec.signatureKey()
+                                + "' has no "
+                                + kind
+                                + " '"
+                                + declared
+                                + "'; it has "
+                                + tensors.keySet());
+            }
+            return declared;
+        }
+        if (tensors.size() != 1) {
+            throw new IllegalArgumentException(
+                    "model "
+                            + spec.name()
+                            + ": signature '"
+                            + spec.signatureKey()
+                            + "' has "
+                            + tensors.size()
+                            + " "
+                            + kind
+                            + "s "
+                            + tensors.keySet()
+                            + "; name the one to use with '"
+                            + kind
+                            + "' in "
+                            + ModelSpec.FILE_NAME);
+        }
+        return tensors.keySet().iterator().next();
+    }
+
+    /** The input must be float NHWC with the spec's geometry where the model fixes a size. */
+    private static void checkInput(ModelSpec spec, Signature.TensorDescription input) {
+        long[] expected = {-1, spec.height(), spec.width(), spec.channels()};
+        if (input.dataType != DataType.DT_FLOAT || input.shape.numDimensions() != 4) {
+            throw new IllegalArgumentException(
+                    "model "
+                            + spec.name()
+                            + ": input must be a float32 batch of HxWxC images, the signature has "
+                            + input.dataType
+                            + " "
+                            + input.shape);
+        }
+        for (int i = 1; i < 4; i++) {
+            long size = input.shape.size(i);
+            if (size >= 0 && size != expected[i]) {
+                throw new IllegalArgumentException(
+                        "model "
+                                + spec.name()
+                                + ": input shape "
+                                + input.shape
+                                + " does not match the spec's "
+                                + spec.height()
+                                + "x"
+                                + spec.width()
+                                + "x"
+                                + spec.channels());
+            }
+        }
+    }
+
+    /** The output must give one float score per label. */
+    private static void checkOutput(ModelSpec spec, Signature.TensorDescription output) {
+        Shape shape = output.shape;
+        long classes = shape.numDimensions() == 2 ? shape.size(1) : -2;
+        if (output.dataType != DataType.DT_FLOAT
+                || classes == -2
+                || (classes >= 0 && classes != spec.labels().size())) {
+            throw new IllegalArgumentException(
+                    "model "
+                            + spec.name()
+                            + ": output must be float32 [batch, "
+                            + spec.labels().size()
+                            + "] (one score per label), the signature has "
+                            + output.dataType
+                            + " "
+                            + shape);
+        }
     }
 
     /** Classifies a batch of HWC float images, each of the spec's geometry. */
@@ -96,16 +219,16 @@ public final class SavedModelClassifier implements AutoCloseable {
                         TFloat32.tensorOf(
                                 Shape.of(n, spec.height(), spec.width(), spec.channels()),
                                 DataBuffers.of(batch, true, false));
-                Result result = function.call(Map.of(spec.inputName(), input))) {
+                Result result = function.call(Map.of(inputName, input))) {
             Tensor output =
-                    result.get(spec.outputName())
+                    result.get(outputName)
                             .orElseThrow(
                                     () ->
                                             new IllegalStateException(
                                                     "model "
                                                             + spec.name()
                                                             + " returned no output '"
-                                                            + spec.outputName()
+                                                            + outputName
                                                             + "'"));
             if (output.shape().size() != (long) n * classes) {
                 throw new IllegalStateException(

@@ -22,6 +22,7 @@ import org.imagestream.config.JobOptions;
 import org.imagestream.decode.DecodeFunction;
 import org.imagestream.decode.ModelInput;
 import org.imagestream.inference.BatchingClassifyOperator;
+import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.DeadLetterSerializationSchema;
 import org.imagestream.ingest.ImagePublisher;
@@ -86,7 +87,14 @@ public final class ImageClassificationJob {
                 (domain, spec) ->
                         inputs.put(
                                 domain,
-                                new ModelInput(spec.height(), spec.width(), spec.channels())));
+                                new ModelInput(
+                                        spec.height(),
+                                        spec.width(),
+                                        spec.channels(),
+                                        spec.bands(),
+                                        spec.sampleScale(),
+                                        spec.mean(),
+                                        spec.std())));
         ConsistentHashRing ring =
                 ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
         Map<String, String> shardKeys =
@@ -121,7 +129,9 @@ public final class ImageClassificationJob {
                                         specs,
                                         config.dedupTtl(),
                                         config.get(JobOptions.INFERENCE_MAX_BATCH_SIZE),
-                                        config.get(JobOptions.INFERENCE_MAX_BATCH_DELAY)))
+                                        config.get(JobOptions.INFERENCE_MAX_BATCH_DELAY),
+                                        modelRoots(config),
+                                        config.get(JobOptions.MODEL_POLL_INTERVAL)))
                         .name("Classify images")
                         .uid("classify-images")
                         .setParallelism(classifyParallelism);
@@ -143,7 +153,7 @@ public final class ImageClassificationJob {
     static Map<Domain, ModelSpec> loadModelSpecs(JobConfig config) throws IOException {
         Map<Domain, ModelSpec> specs = new EnumMap<>(Domain.class);
         for (Map.Entry<Domain, String> entry : config.modelDirectories().entrySet()) {
-            ModelSpec spec = ModelSpec.load(Path.of(entry.getValue()));
+            ModelSpec spec = ModelSpec.load(ModelDirectory.current(Path.of(entry.getValue())));
             if (spec.domain() != entry.getKey()) {
                 throw new IllegalArgumentException(
                         "Model in "
@@ -156,6 +166,19 @@ public final class ImageClassificationJob {
             specs.put(entry.getKey(), spec);
         }
         return specs;
+    }
+
+    /** The configured model directories that are version roots, watched for roll-out. */
+    static Map<Domain, String> modelRoots(JobConfig config) {
+        Map<Domain, String> roots = new EnumMap<>(Domain.class);
+        config.modelDirectories()
+                .forEach(
+                        (domain, dir) -> {
+                            if (ModelDirectory.isVersionRoot(Path.of(dir))) {
+                                roots.put(domain, Path.of(dir).toAbsolutePath().toString());
+                            }
+                        });
+        return roots;
     }
 
     /** Cassandra settings from the job options (public: the CLI's schema and query use it). */

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.util.FileUtils;
 
 /**
  * A real standalone Flink session cluster: one JobManager and one or more TaskManagers, each its
@@ -76,6 +77,11 @@ public final class FlinkClusterServer implements AutoCloseable {
         libDirectory = libDirectory.toAbsolutePath();
         configDirectory = configDirectory.toAbsolutePath();
         workDirectory = workDirectory.toAbsolutePath();
+        // A cluster always starts empty, like the local stack whose Kafka offsets its
+        // checkpoints and savepoints would refer to.
+        for (String stale : List.of("checkpoints", "savepoints", "tmp", "uploads")) {
+            FileUtils.deleteDirectory(workDirectory.resolve(stale).toFile());
+        }
         Files.createDirectories(workDirectory);
         int restPort = Ports.free();
         int jobManagerMetricsPort = Ports.free();

@@ -41,6 +41,8 @@ public final class ModelStore {
             return ModelSpec.load(target);
         }
         Files.createDirectories(target.getParent());
+        // A directory without a spec is a cache from an older format or an interrupted run.
+        FileUtils.deleteDirectory(target.toFile());
         Path staging = Files.createTempDirectory(target.getParent(), "training-");
         Path exportDir = staging.resolve("model");
         CnnTrainer.Outcome outcome =

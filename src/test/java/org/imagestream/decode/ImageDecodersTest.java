@@ -45,6 +45,31 @@ class ImageDecodersTest {
     }
 
     @Test
+    void shouldSelectBandsInTheSpecsOrderAndNormalise() throws Exception {
+        short[] patch = SyntheticScenes.remoteSensingPatch(3, 16, new Random(6));
+        byte[] tiff = GeoTiffWriter.write(patch, 16, 16, 13, 500_000, 5_800_000, 10, 32633);
+        // Sentinel-2 true colour: B4, B3, B2; then (x - mean) / std per channel.
+        float[] mean = {0.1f, 0.2f, 0.3f};
+        float[] std = {0.5f, 0.25f, 2f};
+        ModelInput rgb = new ModelInput(16, 16, 3, new int[] {4, 3, 2}, 10000f, mean, std);
+        float[] pixels = ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, rgb).pixels();
+        assertThat(pixels).hasSize(16 * 16 * 3);
+        int[] source = {3, 2, 1}; // 0-based band index of each channel
+        for (int p = 0; p < 16 * 16; p++) {
+            for (int c = 0; c < 3; c++) {
+                float raw = Short.toUnsignedInt(patch[p * 13 + source[c]]) / 10000f;
+                assertThat(pixels[p * 3 + c]).isCloseTo((raw - mean[c]) / std[c], within(1e-6f));
+            }
+        }
+        ModelInput band14 = new ModelInput(16, 16, 1, new int[] {14}, 10000f, null, null);
+        assertThatThrownBy(() -> ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, band14))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.INCOMPATIBLE))
+                .hasMessageContaining("band 14 but the GeoTIFF has 13 bands");
+    }
+
+    @Test
     void shouldRejectGeoTiffWithWrongBandCount() {
         short[] patch = new short[16 * 16 * 4];
         byte[] tiff = GeoTiffWriter.write(patch, 16, 16, 4, 0, 0, 10, 32633);

@@ -2,11 +2,15 @@ package org.imagestream.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.commons.io.FileUtils;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.imagestream.decode.DecodeFunction;
@@ -20,6 +24,7 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The classify operator in Flink's keyed test harness, with the real seed models. */
 class BatchingClassifyOperatorTest {
@@ -140,6 +145,84 @@ class BatchingClassifyOperatorTest {
         Classification repost = find(later, "t-0-11");
         assertThat(repost.deduplicated).isTrue();
         assertThat(repost.scores).isEqualTo(find(later, "t-0-2").scores);
+    }
+
+    /**
+     * Roll-out from a watched model root: version 2 appears and is swapped in between batches
+     * (results name it); a broken version 3 and a version 4 with another input geometry are
+     * rejected while version 2 keeps serving every image.
+     */
+    @Test
+    void shouldSwapInANewVersionBetweenBatchesAndKeepServingWhenANewVersionIsBad(@TempDir Path root)
+            throws Exception {
+        copyModel(Path.of(social.directory()), root.resolve("1"), "1");
+        ModelSpec first = ModelSpec.load(ModelDirectory.current(root));
+        Duration poll = Duration.ofSeconds(10);
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                        Map.of(Domain.SOCIAL, first),
+                        Duration.ZERO,
+                        2,
+                        Duration.ofHours(1),
+                        Map.of(Domain.SOCIAL, root.toString()),
+                        poll);
+        try (var harness = harness(operator)) {
+            harness.open();
+            long now = 0;
+            harness.setProcessingTime(now);
+            harness.processElement(images.get(0), 0L); // pending: waits for a second image
+
+            copyModel(Path.of(social.directory()), root.resolve("2"), "2");
+            harness.setProcessingTime(now += poll.toMillis()); // starts loading version 2
+            operator.awaitModelLoad();
+            harness.setProcessingTime(now += poll.toMillis()); // swaps it in
+            assertThat(operator.servingModel(Domain.SOCIAL).version()).isEqualTo("2");
+            // The image that waited was classified by version 1 before the swap.
+            assertThat(harness.extractOutputValues())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.modelVersion).isEqualTo("1"));
+
+            Path broken = root.resolve("3");
+            copyModel(Path.of(social.directory()), broken, "3");
+            Files.write(broken.resolve("saved_model.pb"), new byte[] {1, 2, 3});
+            harness.setProcessingTime(now += poll.toMillis());
+            operator.awaitModelLoad();
+            harness.setProcessingTime(now += poll.toMillis()); // rejected
+            assertThat(operator.servingModel(Domain.SOCIAL).version()).isEqualTo("2");
+
+            Path otherGeometry = root.resolve("4");
+            copyModel(Path.of(social.directory()), otherGeometry, "4");
+            Files.writeString(
+                    otherGeometry.resolve(ModelSpec.FILE_NAME),
+                    Files.readString(otherGeometry.resolve(ModelSpec.FILE_NAME))
+                            .replace("\"height\" : " + social.height(), "\"height\" : 7"));
+            harness.setProcessingTime(now += poll.toMillis());
+            operator.awaitModelLoad();
+            harness.setProcessingTime(now += poll.toMillis()); // rejected: input differs
+            assertThat(operator.servingModel(Domain.SOCIAL).version()).isEqualTo("2");
+            harness.setProcessingTime(now += poll.toMillis()); // nothing newer to try
+            assertThat(operator.servingModel(Domain.SOCIAL).version()).isEqualTo("2");
+
+            for (int i = 1; i < images.size(); i++) {
+                harness.processElement(images.get(i), 0L);
+            }
+            harness.endInput();
+            List<Classification> results = new ArrayList<>(harness.extractOutputValues());
+            assertThat(results).hasSize(images.size());
+            assertThat(results.subList(1, results.size()))
+                    .allSatisfy(r -> assertThat(r.modelVersion).isEqualTo("2"));
+        }
+    }
+
+    /** A copy of a model directory whose spec says {@code version}. */
+    private static void copyModel(Path from, Path to, String version) throws IOException {
+        FileUtils.copyDirectory(from.toFile(), to.toFile());
+        Path spec = to.resolve(ModelSpec.FILE_NAME);
+        String json = Files.readString(spec);
+        String replaced =
+                json.replaceFirst("\"version\" : \"[^\"]*\"", "\"version\" : \"" + version + "\"");
+        assertThat(replaced).contains("\"version\" : \"" + version + "\"");
+        Files.writeString(spec, replaced);
     }
 
     private static Classification find(List<Classification> results, String imageId) {

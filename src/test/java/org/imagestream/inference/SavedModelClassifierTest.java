@@ -83,6 +83,41 @@ class SavedModelClassifierTest {
         }
     }
 
+    @Test
+    void shouldDiscoverTensorNamesFromTheSignatureAndRejectSpecsThatDisagreeWithIt()
+            throws Exception {
+        ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.MEDICAL);
+        assertThat(spec.inputName()).as("seed specs leave names to discovery").isNull();
+        try (SavedModelClassifier classifier = SavedModelClassifier.open(spec)) {
+            assertThat(classifier.inputName()).isEqualTo("image");
+            assertThat(classifier.outputName()).isEqualTo("probabilities");
+        }
+        assertThatThrownBy(() -> SavedModelClassifier.open(copy(spec).inputName("pixels").build()))
+                .hasMessageContaining("has no input 'pixels'")
+                .hasMessageContaining("[image]");
+        assertThatThrownBy(() -> SavedModelClassifier.open(copy(spec).channels(3).build()))
+                .hasMessageContaining("does not match the spec's 32x32x3");
+        assertThatThrownBy(
+                        () ->
+                                SavedModelClassifier.open(
+                                        copy(spec).labels(List.of("a", "b", "c")).build()))
+                .hasMessageContaining("one score per label");
+        assertThatThrownBy(() -> SavedModelClassifier.open(copy(spec).signatureKey("x").build()))
+                .hasMessageContaining("no signature 'x'");
+    }
+
+    private static ModelSpec.Builder copy(ModelSpec spec) {
+        return ModelSpec.builder()
+                .domain(spec.domain())
+                .directory(spec.directory())
+                .name(spec.name())
+                .version(spec.version())
+                .height(spec.height())
+                .width(spec.width())
+                .channels(spec.channels())
+                .labels(spec.labels());
+    }
+
     private static float[] decode(Domain domain, byte[] bytes, ModelSpec spec)
             throws DecodeException {
         return ImageDecoders.decode(
