@@ -2,6 +2,7 @@ package org.imagestream.cli;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.config.JobConfig;
+import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
@@ -75,6 +77,13 @@ final class DemoCommand implements Callable<Integer> {
     int parallelism;
 
     @Option(
+            names = "--social-model",
+            description =
+                    "Model directory or root for the social domain (default: <work-dir>/imported/social"
+                            + " if it exists, e.g. nsfwjs imported with import-tfjs; else the seed model).")
+    Path socialModelRoot;
+
+    @Option(
             names = "--keep-running",
             description =
                     "Keep the job and servers running after the samples are done, until Ctrl-C.")
@@ -102,6 +111,19 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("imagestream demo: work directory " + work);
         System.out.println("Training (first run only) or loading the seed models ...");
         Map<Domain, ModelSpec> models = ModelStore.ensureSeedModels(work.resolve("models"));
+        // A model imported with 'import-tfjs' (e.g. nsfwjs) replaces the social seed model.
+        String socialModel = models.get(Domain.SOCIAL).directory();
+        Path imported = socialModelRoot != null ? socialModelRoot : work.resolve("imported/social");
+        if (Files.isDirectory(imported)) {
+            ModelSpec spec = ModelSpec.load(ModelDirectory.current(imported));
+            if (spec.domain() != Domain.SOCIAL) {
+                System.err.println(
+                        imported + " holds a " + spec.domain().id() + " model, not social");
+                return 2;
+            }
+            socialModel = imported.toAbsolutePath().toString();
+            System.out.println("Social model: " + spec + " (imported, from " + imported + ")");
+        }
 
         System.out.println("Starting Kafka and Cassandra (real servers, child processes) ...");
         Path stackDirectory = work.resolve("localstack");
@@ -120,7 +142,7 @@ final class DemoCommand implements Callable<Integer> {
             options.put("kafka.dead-letter-topic", DEAD_LETTER_TOPIC);
             options.put("cassandra.contact-points", stack.cassandraContactPoint());
             options.put("cassandra.keyspace", KEYSPACE);
-            options.put("model.social.dir", models.get(Domain.SOCIAL).directory());
+            options.put("model.social.dir", socialModel);
             options.put("model.remote-sensing.dir", models.get(Domain.REMOTE_SENSING).directory());
             options.put("model.medical.dir", models.get(Domain.MEDICAL).directory());
             options.put("job.checkpoint-interval", "5s");

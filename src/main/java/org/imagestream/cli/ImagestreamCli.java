@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             ClusterCommand.class,
             SamplesCommand.class,
+            ImportTfjsCommand.class,
             TrainCommand.class,
             SchemaCommand.class,
             QueryCommand.class,

@@ -13,8 +13,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "train",
         mixinStandardHelpOptions = true,
-        description =
-                "Train the seed CNN on generated data and export a SavedModel + model.properties.")
+        description = "Train the seed CNN on generated data and export a SavedModel + model.json.")
 final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--domain",

@@ -104,7 +104,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     private transient MetricGroup labelMetrics;
 
-    private transient Map<String, Counter> topLabelCounters;
+    /** Domain id, then top label: counters looked up per result without building a key. */
+    private transient Map<String, Map<String, Counter>> topLabelCounters;
+
     private transient Counter failed;
     private transient Histogram batchSize;
     private transient Histogram queueWaitMillis;
@@ -444,13 +446,18 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
      * use; bounded by the models' label lists, so the number of series stays small.
      */
     private Counter topLabelCounter(String domain, String label) {
-        return topLabelCounters.computeIfAbsent(
-                domain + '\n' + label,
-                key ->
-                        labelMetrics
-                                .addGroup("domain", domain)
-                                .addGroup("label", label)
-                                .counter("imagesByTopLabel"));
+        Map<String, Counter> byLabel =
+                topLabelCounters.computeIfAbsent(domain, d -> new HashMap<>());
+        Counter counter = byLabel.get(label);
+        if (counter == null) {
+            counter =
+                    labelMetrics
+                            .addGroup("domain", domain)
+                            .addGroup("label", label)
+                            .counter("imagesByTopLabel");
+            byLabel.put(label, counter);
+        }
+        return counter;
     }
 
     private void deadLetter(DecodedImage image, RuntimeException error) {
