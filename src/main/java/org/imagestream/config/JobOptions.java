@@ -255,6 +255,20 @@ public final class JobOptions {
                     .withDescription(
                             "Parallelism of the classify stage and its Cassandra sink; -1 uses job.parallelism.");
 
+    public static final ConfigOption<Long> MAX_PIXELS =
+            ConfigOptions.key("limits.max-pixels")
+                    .longType()
+                    .defaultValue(64L * 1024 * 1024)
+                    .withDescription(
+                            "Images whose header declares more pixels (width x height) are dead-lettered as TOO_LARGE before decoding (decompression bombs).");
+
+    public static final ConfigOption<Integer> MAX_BANDS =
+            ConfigOptions.key("limits.max-bands")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription(
+                            "Images whose header declares more bands or channels are dead-lettered as TOO_LARGE before decoding.");
+
     public static final ConfigOption<Integer> MAX_IMAGE_BYTES =
             ConfigOptions.key("limits.max-image-bytes")
                     .intType()

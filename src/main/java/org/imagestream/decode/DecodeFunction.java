@@ -38,13 +38,23 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
     private transient Histogram decodeMillis;
 
     private final int maxImageBytes;
+    private final DecodeLimits limits;
 
     /**
      * @param maxImageBytes records larger than this are dead-lettered as {@code TOO_LARGE}
      */
     public DecodeFunction(Map<Domain, ModelInput> inputs, int maxImageBytes) {
+        this(inputs, maxImageBytes, DecodeLimits.DEFAULT);
+    }
+
+    /**
+     * @param limits declared raster sizes beyond these are dead-lettered as {@code TOO_LARGE}
+     *     before any pixel is decoded
+     */
+    public DecodeFunction(Map<Domain, ModelInput> inputs, int maxImageBytes, DecodeLimits limits) {
         this.inputs = new EnumMap<>(inputs);
         this.maxImageBytes = maxImageBytes;
+        this.limits = limits;
     }
 
     @Override
@@ -83,7 +93,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                                 + " bytes, the limit is "
                                 + maxImageBytes);
             }
-            DecodedImage image = decode(record, inputs);
+            DecodedImage image = decode(record, inputs, limits);
             decodeMillis.update(
                     java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
                             System.nanoTime() - started));
@@ -106,6 +116,12 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
     /** Plain-Java core of the stage, shared with tests and benchmarks. */
     public static DecodedImage decode(ImageRecord record, Map<Domain, ModelInput> inputs)
             throws DecodeException {
+        return decode(record, inputs, DecodeLimits.DEFAULT);
+    }
+
+    public static DecodedImage decode(
+            ImageRecord record, Map<Domain, ModelInput> inputs, DecodeLimits limits)
+            throws DecodeException {
         Domain domain;
         try {
             domain = Domain.fromId(record.domain);
@@ -118,7 +134,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                     DecodeException.Reason.UNKNOWN_DOMAIN,
                     "no model is configured for domain " + domain.id());
         }
-        DecodedPixels pixels = ImageDecoders.decode(domain, record.bytes, input);
+        DecodedPixels pixels = ImageDecoders.decode(domain, record.bytes, input, limits);
         DecodedImage image = new DecodedImage();
         image.record = record;
         image.record.domain = domain.id();

@@ -37,14 +37,20 @@ public final class ImageDecoders {
 
     public static DecodedPixels decode(Domain domain, byte[] bytes, ModelInput input)
             throws DecodeException {
+        return decode(domain, bytes, input, DecodeLimits.DEFAULT);
+    }
+
+    public static DecodedPixels decode(
+            Domain domain, byte[] bytes, ModelInput input, DecodeLimits limits)
+            throws DecodeException {
         if (bytes == null || bytes.length == 0) {
             throw new DecodeException(Reason.EMPTY, "record has no image bytes");
         }
         try {
             DecodedPixels pixels =
                     switch (domain) {
-                        case SOCIAL -> decodeSocial(bytes, input);
-                        case REMOTE_SENSING -> decodeRemoteSensing(bytes, input);
+                        case SOCIAL -> decodeSocial(bytes, input, limits);
+                        case REMOTE_SENSING -> decodeRemoteSensing(bytes, input, limits);
                         case MEDICAL -> decodeMedical(bytes, input);
                     };
             input.normalize(pixels.pixels());
@@ -59,26 +65,77 @@ public final class ImageDecoders {
         }
     }
 
-    static DecodedPixels decodeSocial(byte[] bytes, ModelInput input)
+    static DecodedPixels decodeSocial(byte[] bytes, ModelInput input, DecodeLimits limits)
             throws IOException, DecodeException {
         requireChannels(input, 3, "social");
-        BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
-        if (image == null) {
-            throw new DecodeException(
-                    Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF or BMP image");
-        }
+        BufferedImage image = readSocialImage(bytes, limits);
         return new DecodedPixels(
                 Pixels.rgb(image, input.width(), input.height()),
                 image.getWidth(),
                 image.getHeight());
     }
 
-    static DecodedPixels decodeRemoteSensing(byte[] bytes, ModelInput input)
+    /**
+     * A photo as people see it: the first frame, in sRGB, turned upright by its EXIF orientation.
+     * The declared size is checked against the limits before any pixel is decoded.
+     */
+    static BufferedImage readSocialImage(byte[] bytes, DecodeLimits limits)
+            throws IOException, DecodeException {
+        SocialFormat format = SocialFormat.sniff(bytes);
+        if (format == null) {
+            throw new DecodeException(
+                    Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, BMP or WebP image");
+        }
+        ImageReader reader = format.newReader();
+        BufferedImage image;
+        try (ImageInputStream stream =
+                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(stream, true, true);
+            limits.check(reader.getWidth(0), reader.getHeight(0), 4, format.name() + " image");
+            image = reader.read(0); // the first frame of a GIF or animated WebP
+        } finally {
+            reader.dispose();
+        }
+        int orientation = format.hasExif() ? ExifOrientation.of(bytes) : 1;
+        return ExifOrientation.apply(grayAsRecorded(image), orientation);
+    }
+
+    /**
+     * Java gives grayscale images a <em>linear</em> gray colour space, so {@code getRGB} would
+     * brighten them; PNG and JPEG gray samples are gamma-encoded like sRGB. Gray images are
+     * therefore turned into RGB from their raw samples (16-bit scaled to 8-bit), as libpng and
+     * Pillow do.
+     */
+    static BufferedImage grayAsRecorded(BufferedImage image) {
+        java.awt.color.ColorSpace space = image.getColorModel().getColorSpace();
+        if (space.getType() != java.awt.color.ColorSpace.TYPE_GRAY) {
+            return image;
+        }
+        Raster raster = image.getRaster();
+        int bits = image.getColorModel().getComponentSize(0);
+        double max = (1L << bits) - 1;
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int[] samples = raster.getSamples(0, 0, w, h, 0, (int[]) null);
+        int[] rgb = new int[w * h];
+        boolean alpha = image.getColorModel().hasAlpha();
+        int[] alphas = alpha ? raster.getSamples(0, 0, w, h, 1, (int[]) null) : null;
+        for (int i = 0; i < rgb.length; i++) {
+            int v = (int) Math.round(samples[i] * 255 / max);
+            int a = alpha ? (int) Math.round(alphas[i] * 255 / max) : 255;
+            rgb[i] = (a << 24) | (v << 16) | (v << 8) | v;
+        }
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_ARGB);
+        out.setRGB(0, 0, w, h, rgb, 0, w);
+        return out;
+    }
+
+    static DecodedPixels decodeRemoteSensing(byte[] bytes, ModelInput input, DecodeLimits limits)
             throws IOException, DecodeException {
         if (!isTiff(bytes)) {
             throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/GeoTIFF file");
         }
-        Raster raster = readTiffRaster(bytes);
+        Raster raster = readTiffRaster(bytes, limits);
         int bands = raster.getNumBands();
         int[] selected = input.bands();
         if (selected == null && bands != input.channels()) {
@@ -133,13 +190,23 @@ public final class ImageDecoders {
     }
 
     /** All samples of a TIFF's first image, every band (TwelveMonkeys reader). */
-    static Raster readTiffRaster(byte[] bytes) throws IOException {
+    static Raster readTiffRaster(byte[] bytes) throws IOException, DecodeException {
+        return readTiffRaster(bytes, DecodeLimits.DEFAULT);
+    }
+
+    static Raster readTiffRaster(byte[] bytes, DecodeLimits limits)
+            throws IOException, DecodeException {
         // The reader is created directly instead of through the ImageIO registry, which is global
         // to the JVM and does not see plugins from Flink's user-code class loader.
         ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
         try (ImageInputStream stream =
                 ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(stream);
+            limits.check(
+                    reader.getWidth(0),
+                    reader.getHeight(0),
+                    reader.getRawImageType(0).getNumBands(),
+                    "TIFF");
             return reader.readRaster(0, null);
         } finally {
             reader.dispose();

@@ -4,10 +4,8 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Arrays;
-import javax.imageio.ImageIO;
 import org.imagestream.model.Domain;
 
 /**
@@ -24,7 +22,7 @@ public final class Previews {
         try {
             full =
                     switch (domain) {
-                        case SOCIAL -> ImageIO.read(new ByteArrayInputStream(bytes));
+                        case SOCIAL -> ImageDecoders.readSocialImage(bytes, DecodeLimits.DEFAULT);
                         case REMOTE_SENSING -> trueColour(bytes);
                         case MEDICAL -> windowed(bytes);
                     };
@@ -53,7 +51,12 @@ public final class Previews {
     }
 
     private static BufferedImage trueColour(byte[] bytes) throws IOException {
-        Raster raster = ImageDecoders.readTiffRaster(bytes);
+        Raster raster;
+        try {
+            raster = ImageDecoders.readTiffRaster(bytes);
+        } catch (DecodeException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         int bands = raster.getNumBands();
         int[] rgbBands = bands >= 4 ? new int[] {3, 2, 1} : new int[] {0, 0, 0};
         int w = raster.getWidth();

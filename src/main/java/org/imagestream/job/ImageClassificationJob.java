@@ -20,6 +20,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
 import org.imagestream.decode.DecodeFunction;
+import org.imagestream.decode.DecodeLimits;
 import org.imagestream.decode.ModelInput;
 import org.imagestream.inference.BatchingClassifyOperator;
 import org.imagestream.inference.ModelDirectory;
@@ -111,7 +112,13 @@ public final class ImageClassificationJob {
                                 "Kafka images")
                         .uid("kafka-images");
         SingleOutputStreamOperator<DecodedImage> decoded =
-                records.process(new DecodeFunction(inputs, config.get(JobOptions.MAX_IMAGE_BYTES)))
+                records.process(
+                                new DecodeFunction(
+                                        inputs,
+                                        config.get(JobOptions.MAX_IMAGE_BYTES),
+                                        new DecodeLimits(
+                                                config.get(JobOptions.MAX_PIXELS),
+                                                config.get(JobOptions.MAX_BANDS))))
                         .name("Decode images")
                         .uid("decode-images");
         if (config.get(JobOptions.DECODE_PARALLELISM) > 0) {

@@ -1,0 +1,98 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Base64;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The social decoder against a reference codec on real files: every photo under {@code
+ * src/test/resources/images} was written by Pillow 9.4 (libjpeg-turbo, libpng, giflib, libwebp) and
+ * {@code golden.json} holds Pillow's own decode of it, upright by EXIF orientation, in 8-bit RGB
+ * ({@code regenerate.sh} rebuilds both). Our decode must match pixel for pixel within the tolerance
+ * given per file.
+ */
+class SocialDecoderReferenceTest {
+    private static final JsonNode GOLDEN = readGolden();
+
+    @ParameterizedTest(name = "{0} within +-{1}, mean {2}")
+    @CsvSource({
+        "rgb8.png, 0,",
+        "gray16.png, 1,",
+        "palette.png, 0,",
+        "alpha.png, 0,",
+        "first-frame.gif, 0,",
+        "rgb.bmp, 0,",
+        "lossless.webp, 0,",
+        // Lossy VP8: TwelveMonkeys upsamples chroma differently from libwebp's "fancy"
+        // upsampling, so single pixels at sharp colour edges differ by up to ~105 levels; the
+        // image as a whole must still agree closely (mean difference measured: 4.2 levels).
+        "lossy.webp, 255, 5.0",
+        "baseline.jpg, 1,",
+        "progressive.jpg, 1,",
+        "cmyk.jpg, 1,",
+        "orientation-1.jpg, 1,",
+        "orientation-2.jpg, 1,",
+        "orientation-3.jpg, 1,",
+        "orientation-4.jpg, 1,",
+        "orientation-5.jpg, 1,",
+        "orientation-6.jpg, 1,",
+        "orientation-7.jpg, 1,",
+        "orientation-8.jpg, 1,",
+    })
+    void shouldDecodeLikeTheReferenceCodec(String file, int tolerance, Double meanTolerance)
+            throws Exception {
+        byte[] bytes;
+        try (InputStream in = getClass().getResourceAsStream("/images/" + file)) {
+            assertThat(in).as(file).isNotNull();
+            bytes = in.readAllBytes();
+        }
+        BufferedImage image = ImageDecoders.readSocialImage(bytes, DecodeLimits.DEFAULT);
+        JsonNode golden = GOLDEN.get(file);
+        assertThat(image.getWidth()).isEqualTo(golden.get("width").asInt());
+        assertThat(image.getHeight()).isEqualTo(golden.get("height").asInt());
+        byte[] expected = Base64.getDecoder().decode(golden.get("rgb").asText());
+        int worst = 0;
+        int worstAt = -1;
+        long total = 0;
+        for (int y = 0; y < image.getHeight(); y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                int rgb = image.getRGB(x, y);
+                int i = (y * image.getWidth() + x) * 3;
+                int[] actual = {(rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF};
+                for (int c = 0; c < 3; c++) {
+                    int difference = Math.abs(actual[c] - (expected[i + c] & 0xFF));
+                    total += difference;
+                    if (difference > worst) {
+                        worst = difference;
+                        worstAt = i / 3;
+                    }
+                }
+            }
+        }
+        double mean = (double) total / expected.length;
+        if (meanTolerance != null) {
+            assertThat(mean)
+                    .as("mean channel difference in %s", file)
+                    .isLessThanOrEqualTo(meanTolerance);
+        }
+        assertThat(worst)
+                .as("largest channel difference from Pillow in %s (at pixel %d)", file, worstAt)
+                .isLessThanOrEqualTo(tolerance);
+    }
+
+    private static JsonNode readGolden() {
+        try (InputStream in =
+                SocialDecoderReferenceTest.class.getResourceAsStream("/images/golden.json")) {
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
