@@ -24,6 +24,8 @@ import org.imagestream.model.Domain;
 public final class ImageDecoders {
     private static final Pattern WINDOW_CENTER =
             Pattern.compile("0028,1050\\s+Window Center:\\s*([-0-9.eE+]+)");
+    private static final Pattern MONOCHROME1 =
+            Pattern.compile("0028,0004\\s+Photometric Interpretation:\\s*MONOCHROME1");
     private static final Pattern WINDOW_WIDTH =
             Pattern.compile("0028,1051\\s+Window Width:\\s*([-0-9.eE+]+)");
 
@@ -229,8 +231,13 @@ public final class ImageDecoders {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
         }
-        DICOM dicom = new DICOM(new ByteArrayInputStream(bytes));
-        dicom.open("image.dcm");
+        byte[] readable = DicomFileMeta.readable(bytes);
+        DICOM dicom = new DICOM(new ByteArrayInputStream(readable));
+        try {
+            dicom.open("image.dcm");
+        } catch (RuntimeException e) {
+            throw new DecodeException(Reason.CORRUPT, "DICOM file is corrupt: " + describe(e), e);
+        }
         if (dicom.getWidth() == 0 || dicom.getProcessor() == null) {
             throw new DecodeException(Reason.CORRUPT, "DICOM file has no readable pixel data");
         }
@@ -255,7 +262,7 @@ public final class ImageDecoders {
             center = (min + max) / 2;
             windowWidth = Math.max(1, max - min + 1);
         }
-        return new DecodedPixels(
+        float[] windowed =
                 Pixels.window(
                         modality,
                         width,
@@ -263,9 +270,15 @@ public final class ImageDecoders {
                         center,
                         windowWidth,
                         input == null ? width : input.width(),
-                        input == null ? height : input.height()),
-                width,
-                height);
+                        input == null ? height : input.height());
+        if (MONOCHROME1.matcher(info).find()) {
+            // MONOCHROME1: the minimum value is white (PS3.3 C.7.6.3.1.2); ImageJ only inverts
+            // its display LUT, so the samples are inverted here, after the VOI window.
+            for (int i = 0; i < windowed.length; i++) {
+                windowed[i] = 1f - windowed[i];
+            }
+        }
+        return new DecodedPixels(windowed, width, height);
     }
 
     private static double parse(String info, Pattern pattern, double fallback) {

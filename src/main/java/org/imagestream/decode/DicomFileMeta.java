@@ -1,0 +1,138 @@
+package org.imagestream.decode;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+import org.imagestream.decode.DecodeException.Reason;
+
+/**
+ * The DICOM Part 10 file meta group (group 0002, always explicit VR little endian, PS3.10 7.1):
+ * read before the pixel decoder runs, so a transfer syntax the decoder cannot handle is refused
+ * with a clear reason, and a deflated dataset (1.2.840.10008.1.2.1.99) is inflated into explicit VR
+ * little endian, which the decoder reads.
+ */
+final class DicomFileMeta {
+    static final String IMPLICIT_LE = "1.2.840.10008.1.2";
+    static final String EXPLICIT_LE = "1.2.840.10008.1.2.1";
+    static final String EXPLICIT_BE = "1.2.840.10008.1.2.2";
+    static final String DEFLATED_LE = "1.2.840.10008.1.2.1.99";
+
+    /** Names of the common compressed syntaxes, for the dead-letter message. */
+    private static final Map<String, String> COMPRESSED =
+            Map.ofEntries(
+                    Map.entry("1.2.840.10008.1.2.4.50", "JPEG baseline"),
+                    Map.entry("1.2.840.10008.1.2.4.51", "JPEG extended (12-bit)"),
+                    Map.entry("1.2.840.10008.1.2.4.57", "JPEG lossless"),
+                    Map.entry("1.2.840.10008.1.2.4.70", "JPEG lossless SV1"),
+                    Map.entry("1.2.840.10008.1.2.4.80", "JPEG-LS lossless"),
+                    Map.entry("1.2.840.10008.1.2.4.81", "JPEG-LS near-lossless"),
+                    Map.entry("1.2.840.10008.1.2.4.90", "JPEG 2000 lossless"),
+                    Map.entry("1.2.840.10008.1.2.4.91", "JPEG 2000"),
+                    Map.entry("1.2.840.10008.1.2.5", "RLE lossless"));
+
+    private static final int PREAMBLE_AND_PREFIX = 132;
+
+    private DicomFileMeta() {}
+
+    /**
+     * Returns bytes the pixel decoder can read: the input itself for uncompressed syntaxes, the
+     * inflated file for deflated ones; refuses everything else.
+     */
+    static byte[] readable(byte[] file) throws DecodeException {
+        ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int at = PREAMBLE_AND_PREFIX;
+        String transferSyntax = null;
+        int syntaxValueAt = -1;
+        int syntaxLength = 0;
+        while (at + 8 <= file.length && in.getShort(at) == 0x0002) {
+            int element = Short.toUnsignedInt(in.getShort(at + 2));
+            String vr = new String(file, at + 4, 2, StandardCharsets.US_ASCII);
+            long length;
+            int valueAt;
+            if (vr.equals("OB")
+                    || vr.equals("OW")
+                    || vr.equals("UN")
+                    || vr.equals("SQ")
+                    || vr.equals("UT")
+                    || vr.equals("OF")) {
+                if (at + 12 > file.length) {
+                    break;
+                }
+                length = Integer.toUnsignedLong(in.getInt(at + 8));
+                valueAt = at + 12;
+            } else {
+                length = Short.toUnsignedInt(in.getShort(at + 6));
+                valueAt = at + 8;
+            }
+            if (valueAt + length > file.length) {
+                throw new DecodeException(Reason.CORRUPT, "DICOM file meta group is truncated");
+            }
+            if (element == 0x0010) {
+                transferSyntax =
+                        new String(file, valueAt, (int) length, StandardCharsets.US_ASCII)
+                                .replace("\0", "")
+                                .trim();
+                syntaxValueAt = valueAt;
+                syntaxLength = (int) length;
+            }
+            at = valueAt + (int) length;
+        }
+        if (transferSyntax == null) {
+            throw new DecodeException(
+                    Reason.CORRUPT, "DICOM file meta group has no transfer syntax (0002,0010)");
+        }
+        return switch (transferSyntax) {
+            case IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE -> file;
+            case DEFLATED_LE -> inflate(file, at, syntaxValueAt, syntaxLength);
+            default ->
+                    throw new DecodeException(
+                            Reason.UNSUPPORTED_FORMAT,
+                            "unsupported transfer syntax "
+                                    + transferSyntax
+                                    + (COMPRESSED.containsKey(transferSyntax)
+                                            ? " (" + COMPRESSED.get(transferSyntax) + ")"
+                                            : "")
+                                    + "; supported: implicit and explicit VR little endian,"
+                                    + " explicit VR big endian, deflated");
+        };
+    }
+
+    /**
+     * The meta group unchanged except for its transfer syntax, now explicit VR little endian
+     * (padded with NULs to the same length, so no group length changes), then the inflated dataset.
+     */
+    private static byte[] inflate(byte[] file, int datasetAt, int syntaxAt, int syntaxLength)
+            throws DecodeException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(file.length * 4);
+        byte[] header = java.util.Arrays.copyOf(file, datasetAt);
+        byte[] explicit = EXPLICIT_LE.getBytes(StandardCharsets.US_ASCII);
+        java.util.Arrays.fill(header, syntaxAt, syntaxAt + syntaxLength, (byte) 0);
+        System.arraycopy(explicit, 0, header, syntaxAt, Math.min(explicit.length, syntaxLength));
+        out.writeBytes(header);
+        Inflater inflater = new Inflater(true); // raw deflate, no zlib header (PS3.5 A.5)
+        try {
+            inflater.setInput(file, datasetAt, file.length - datasetAt);
+            byte[] buffer = new byte[64 * 1024];
+            while (!inflater.finished()) {
+                int n = inflater.inflate(buffer);
+                if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+                    break; // truncated stream: keep what inflated
+                }
+                out.write(buffer, 0, n);
+                if (out.size() > DecodeLimits.DEFAULT.maxPixels() * 8) {
+                    throw new DecodeException(
+                            Reason.TOO_LARGE, "deflated DICOM dataset inflates beyond the limits");
+                }
+            }
+        } catch (DataFormatException e) {
+            throw new DecodeException(Reason.CORRUPT, "deflated DICOM dataset is corrupt", e);
+        } finally {
+            inflater.end();
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,92 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.imagestream.decode.DecodeException.Reason;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The medical decoder on real DICOM files (pydicom's test data as Debian ships it: NEMA WG04 CT and
+ * MR samples in explicit and implicit little endian and explicit big endian, a deflated file, a
+ * MONOCHROME1 variant made with DCMTK's dcmodify) against DCMTK's dcm2pnm, which applies the
+ * modality LUT and the VOI window of PS3.3 C.11.2.1.2.1 ({@code regenerate.sh} rebuilds the golden
+ * PGMs). Compressed transfer syntaxes the reader cannot decode must be refused with a clear reason.
+ */
+class DicomReferenceTest {
+    @ParameterizedTest
+    @CsvSource({
+        "CT_small, 1",
+        "MR_small, 1",
+        "MR_small_implicit, 1",
+        "MR_small_bigendian, 1",
+        "MR_small_monochrome1, 1",
+        "image_dfl, 1",
+    })
+    void shouldMatchDcmtkAfterModalityLutAndVoiWindow(String name, int tolerance) throws Exception {
+        DecodedPixels pixels = ImageDecoders.decodeMedicalFullSize(resource(name + ".dcm"));
+        Pgm golden = Pgm.read(resource(name + ".golden.pgm"));
+        assertThat(pixels.originalWidth()).isEqualTo(golden.width);
+        assertThat(pixels.originalHeight()).isEqualTo(golden.height);
+        int worst = 0;
+        for (int i = 0; i < golden.pixels.length; i++) {
+            int ours = Math.round(pixels.pixels()[i] * 255);
+            worst = Math.max(worst, Math.abs(ours - (golden.pixels[i] & 0xFF)));
+        }
+        assertThat(worst)
+                .as("largest difference from dcm2pnm in %s", name)
+                .isLessThanOrEqualTo(tolerance);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"JPEG-lossy", "MR_small_RLE"})
+    void shouldRefuseCompressedTransferSyntaxesItCannotDecode(String name) throws Exception {
+        byte[] bytes = resource(name + ".dcm");
+        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(bytes))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.UNSUPPORTED_FORMAT))
+                .hasMessageContaining("transfer syntax");
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = DicomReferenceTest.class.getResourceAsStream("/dicom/" + name)) {
+            assertThat(in).as(name).isNotNull();
+            return in.readAllBytes();
+        }
+    }
+
+    /** Binary 8-bit PGM (P5), as dcm2pnm +op writes it. */
+    private record Pgm(int width, int height, byte[] pixels) {
+        static Pgm read(byte[] bytes) {
+            int[] fields = new int[3];
+            int at = 2; // "P5"
+            for (int f = 0; f < 3; f++) {
+                while (Character.isWhitespace(bytes[at]) || bytes[at] == '#') {
+                    if (bytes[at] == '#') {
+                        while (bytes[at] != '\n') {
+                            at++;
+                        }
+                    }
+                    at++;
+                }
+                int start = at;
+                while (!Character.isWhitespace(bytes[at])) {
+                    at++;
+                }
+                fields[f] =
+                        Integer.parseInt(
+                                new String(bytes, start, at - start, StandardCharsets.US_ASCII));
+            }
+            at++; // the single whitespace after maxval
+            byte[] pixels = new byte[fields[0] * fields[1]];
+            System.arraycopy(bytes, at, pixels, 0, pixels.length);
+            return new Pgm(fields[0], fields[1], pixels);
+        }
+    }
+}
