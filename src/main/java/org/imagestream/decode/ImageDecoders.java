@@ -147,15 +147,17 @@ public final class ImageDecoders {
         }
         int width = raster.getWidth();
         int height = raster.getHeight();
-        int[] samples;
+        // Floats hold every TIFF sample format exactly: 8/16-bit unsigned, 16-bit signed
+        // (sign-extended by the raster), 32-bit float.
+        float[] samples;
         if (selected == null) {
             samples =
                     raster.getPixels(
-                            raster.getMinX(), raster.getMinY(), width, height, (int[]) null);
+                            raster.getMinX(), raster.getMinY(), width, height, (float[]) null);
         } else {
             // The model's channels are the selected source bands, in the spec's order.
-            samples = new int[width * height * selected.length];
-            int[] band = new int[width * height];
+            samples = new float[width * height * selected.length];
+            float[] band = new float[width * height];
             for (int channel = 0; channel < selected.length; channel++) {
                 if (selected[channel] > bands) {
                     throw new DecodeException(

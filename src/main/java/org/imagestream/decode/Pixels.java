@@ -45,6 +45,25 @@ public final class Pixels {
     }
 
     /**
+     * Pixel-interleaved samples of any TIFF sample format (unsigned or signed integers, float32)
+     * divided by {@code scale}, area-resampled.
+     */
+    public static float[] bands(
+            float[] samples,
+            int width,
+            int height,
+            int bands,
+            float scale,
+            int outWidth,
+            int outHeight) {
+        float[] values = new float[samples.length];
+        for (int i = 0; i < samples.length; i++) {
+            values[i] = samples[i] / scale;
+        }
+        return resize(values, width, height, bands, outWidth, outHeight);
+    }
+
+    /**
      * VOI windowing (DICOM PS3.3 C.11.2.1.2.1, linear): maps modality values (e.g. HU) in {@code
      * [center - width/2, center + width/2]} to [0,1], clamping outside, then area-resamples.
      */

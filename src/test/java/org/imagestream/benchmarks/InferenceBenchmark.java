@@ -74,39 +74,56 @@ public final class InferenceBenchmark {
             // The machine's speed drifts by +-30% over seconds (2 shared cores), so the ceiling
             // and the operator are measured interleaved: short alternating slices of each,
             // summed, so drift hits both arms equally.
-            Arm ceiling = new Arm();
+            // The ceiling is the best raw batch size measured in the same interleaving (the
+            // sequential sweep above is too noisy to pick it: at 224x224 b8..b128 are within 10%).
+            int[] ceilingBatches = {8, 32, 128};
+            Arm[] rawArms = {new Arm(), new Arm(), new Arm()};
             Arm operator32 = new Arm();
             Arm operator128 = new Arm();
             try (SavedModelClassifier classifier = SavedModelClassifier.open(spec);
                     OperatorDriver driver32 = new OperatorDriver(spec, 32);
                     OperatorDriver driver128 = new OperatorDriver(spec, 128)) {
-                List<float[]> batch = tensors(spec, 128);
+                List<float[]> pool = tensors(spec, 128);
                 double slice = 0.5;
                 int slices = (int) Math.ceil(seconds / slice);
                 for (int i = -2; i < slices; i++) { // two warm-up slices per arm
                     boolean measure = i >= 0;
-                    ceiling.add(
-                            runSlice(
-                                    () -> {
-                                        classifier.classify(batch);
-                                        return 128;
-                                    },
-                                    slice),
-                            measure);
+                    for (int arm = 0; arm < ceilingBatches.length; arm++) {
+                        int size = ceilingBatches[arm];
+                        List<float[]> batch = pool.subList(0, size);
+                        rawArms[arm].add(
+                                runSlice(
+                                        () -> {
+                                            classifier.classify(batch);
+                                            return size;
+                                        },
+                                        slice),
+                                measure);
+                    }
                     operator32.add(runSlice(driver32::push, slice), measure);
                     operator128.add(runSlice(driver128::push, slice), measure);
                 }
             }
+            int best = 0;
+            for (int arm = 1; arm < rawArms.length; arm++) {
+                if (rawArms[arm].rate() > rawArms[best].rate()) {
+                    best = arm;
+                }
+            }
+            double ceiling = rawArms[best].rate();
             System.out.printf(
-                    "  interleaved %.0f s per arm: ceiling (raw b128) %.0f img/s; operator (32, 5 ms)"
-                            + " %.0f img/s = %.3f; operator (128, 5 ms) %.0f img/s = %.3f of the"
-                            + " ceiling%n",
-                    ceiling.seconds,
-                    ceiling.rate(),
+                    "  interleaved %.0f s per arm: raw b8 %.0f, b32 %.0f, b128 %.0f img/s -> ceiling"
+                            + " b%d; operator (32, 5 ms) %.0f img/s = %.3f; operator (128, 5 ms) %.0f"
+                            + " img/s = %.3f of the ceiling%n",
+                    operator32.seconds,
+                    rawArms[0].rate(),
+                    rawArms[1].rate(),
+                    rawArms[2].rate(),
+                    ceilingBatches[best],
                     operator32.rate(),
-                    operator32.rate() / ceiling.rate(),
+                    operator32.rate() / ceiling,
                     operator128.rate(),
-                    operator128.rate() / ceiling.rate());
+                    operator128.rate() / ceiling);
         }
     }
 
@@ -148,7 +165,9 @@ public final class InferenceBenchmark {
 
         OperatorDriver(ModelSpec spec, int maxBatch) throws Exception {
             this.spec = spec;
-            this.pixels = tensors(spec, 1024);
+            // A pool of distinct tensors, at most ~64 MB of them (224x224 models are 600 KB each).
+            int tensorBytes = spec.height() * spec.width() * spec.channels() * 4;
+            this.pixels = tensors(spec, Math.max(8, Math.min(1024, (64 << 20) / tensorBytes)));
             this.harness =
                     new KeyedOneInputStreamOperatorTestHarness<>(
                             new BatchingClassifyOperator(
@@ -166,7 +185,7 @@ public final class InferenceBenchmark {
             try {
                 for (int i = 0; i < 128; i++) {
                     harness.processElement(
-                            image(spec, pixels.get((int) (sent % 1024)), sent++), 0L);
+                            image(spec, pixels.get((int) (sent % pixels.size())), sent++), 0L);
                 }
             } catch (Exception e) {
                 throw new IllegalStateException(e);

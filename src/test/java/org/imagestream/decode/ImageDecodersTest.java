@@ -69,6 +69,79 @@ class ImageDecodersTest {
                 .hasMessageContaining("band 14 but the GeoTIFF has 13 bands");
     }
 
+    /**
+     * Float32 and signed 16-bit TIFFs, written by the JDK's own TIFF writer (an encoder independent
+     * of the TwelveMonkeys reader), decode to their exact sample values.
+     */
+    @Test
+    void shouldReadFloatAndSignedSampleFormatsExactly() throws Exception {
+        int w = 8;
+        int h = 4;
+        float[] reflectance = new float[w * h * 3];
+        short[] signed = new short[w * h * 3];
+        Random random = new Random(9);
+        for (int i = 0; i < reflectance.length; i++) {
+            reflectance[i] = random.nextFloat() * 1.2f - 0.1f;
+            signed[i] = (short) (random.nextInt(65536) - 32768);
+        }
+        ModelInput asIs = new ModelInput(h, w, 3, null, 1f, null, null);
+        float[] floats =
+                ImageDecoders.decode(
+                                Domain.REMOTE_SENSING,
+                                jdkTiff(
+                                        new java.awt.image.DataBufferFloat(
+                                                reflectance, reflectance.length),
+                                        w,
+                                        h),
+                                asIs)
+                        .pixels();
+        assertThat(floats).containsExactly(reflectance);
+        float[] shorts =
+                ImageDecoders.decode(
+                                Domain.REMOTE_SENSING,
+                                jdkTiff(
+                                        new java.awt.image.DataBufferShort(signed, signed.length),
+                                        w,
+                                        h),
+                                asIs)
+                        .pixels();
+        for (int i = 0; i < signed.length; i++) {
+            assertThat(shorts[i]).isEqualTo((float) signed[i]);
+        }
+    }
+
+    private static byte[] jdkTiff(java.awt.image.DataBuffer data, int w, int h) throws Exception {
+        var sampleModel =
+                new java.awt.image.PixelInterleavedSampleModel(
+                        data.getDataType(), w, h, 3, w * 3, new int[] {0, 1, 2});
+        var raster = java.awt.image.Raster.createWritableRaster(sampleModel, data, null);
+        var colorModel =
+                new java.awt.image.ComponentColorModel(
+                        java.awt.color.ColorSpace.getInstance(
+                                java.awt.color.ColorSpace.CS_LINEAR_RGB),
+                        false,
+                        false,
+                        java.awt.Transparency.OPAQUE,
+                        data.getDataType());
+        var image = new java.awt.image.BufferedImage(colorModel, raster, false, null);
+        javax.imageio.ImageWriter writer = null;
+        for (var it = javax.imageio.ImageIO.getImageWritersByFormatName("tiff"); it.hasNext(); ) {
+            var candidate = it.next();
+            if (candidate.getClass().getName().startsWith("com.sun.imageio.")) {
+                writer = candidate;
+            }
+        }
+        assertThat(writer).as("the JDK's TIFF writer").isNotNull();
+        var out = new java.io.ByteArrayOutputStream();
+        try (var stream = javax.imageio.ImageIO.createImageOutputStream(out)) {
+            writer.setOutput(stream);
+            writer.write(image);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
     @Test
     void shouldRejectGeoTiffWithWrongBandCount() {
         short[] patch = new short[16 * 16 * 4];
