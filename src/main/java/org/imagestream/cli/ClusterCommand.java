@@ -59,6 +59,12 @@ final class ClusterCommand {
         return state;
     }
 
+    static void writeState(Path workDirectory, Properties state) throws IOException {
+        try (OutputStream out = Files.newOutputStream(workDirectory.resolve(STATE_FILE))) {
+            state.store(out, "written by 'cluster up'; read by 'cluster submit|stop'");
+        }
+    }
+
     static List<String> jobArgs(Properties state) {
         return List.of(state.getProperty("job.args").split("\n"));
     }
@@ -175,9 +181,7 @@ final class ClusterCommand {
                     rest.awaitRunning(jobId, Duration.ofSeconds(120));
                     state.setProperty("job.id", jobId);
                 }
-                try (OutputStream out = Files.newOutputStream(work.resolve(STATE_FILE))) {
-                    state.store(out, "written by 'cluster up'; read by 'cluster submit|stop'");
-                }
+                writeState(work, state);
                 System.out.printf(
                         "Flink REST + web UI  %s%nPrometheus           %s%nKafka                %s%n"
                                 + "Cassandra            %s%nMetrics endpoints    %s%n",
@@ -229,9 +233,7 @@ final class ClusterCommand {
             String jobId = rest.runJar(jarId, args, savepoint);
             rest.awaitRunning(jobId, Duration.ofSeconds(120));
             state.setProperty("job.id", jobId);
-            try (OutputStream out = Files.newOutputStream(workDirectory.resolve(STATE_FILE))) {
-                state.store(out, "written by 'cluster up'; read by 'cluster submit|stop'");
-            }
+            writeState(workDirectory, state);
             System.out.println(jobId);
             return 0;
         }

@@ -39,9 +39,9 @@ public final class Pixels {
             int outHeight) {
         float[] values = new float[samples.length];
         for (int i = 0; i < samples.length; i++) {
-            values[i] = samples[i] / scale;
+            values[i] = samples[i];
         }
-        return resize(values, width, height, bands, outWidth, outHeight);
+        return bands(values, width, height, bands, scale, outWidth, outHeight);
     }
 
     /**

@@ -73,13 +73,7 @@ public final class FlinkRestClient {
             request.put("savepointPath", savepointPath);
             request.put("allowNonRestoredState", false);
         }
-        JsonNode response =
-                send(
-                        HttpRequest.newBuilder(URI.create(baseUrl + "/jars/" + jarId + "/run"))
-                                .header("Content-Type", "application/json")
-                                .POST(
-                                        HttpRequest.BodyPublishers.ofByteArray(
-                                                JSON.writeValueAsBytes(request))));
+        JsonNode response = postJson("/jars/" + jarId + "/run", request);
         String jobId = response.path("jobid").asText();
         if (jobId.isEmpty()) {
             throw new IOException("Job submission failed: " + response);
@@ -137,13 +131,7 @@ public final class FlinkRestClient {
         if (targetDirectory != null) {
             request.put("targetDirectory", targetDirectory);
         }
-        JsonNode trigger =
-                send(
-                        HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/stop"))
-                                .header("Content-Type", "application/json")
-                                .POST(
-                                        HttpRequest.BodyPublishers.ofByteArray(
-                                                JSON.writeValueAsBytes(request))));
+        JsonNode trigger = postJson("/jobs/" + jobId + "/stop", request);
         String requestId = trigger.path("request-id").asText();
         if (requestId.isEmpty()) {
             throw new IOException("Stop-with-savepoint was not accepted: " + trigger);
@@ -185,6 +173,15 @@ public final class FlinkRestClient {
     public JsonNode jobConfig(String jobId) throws IOException {
         return send(
                 HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/config")).GET());
+    }
+
+    private JsonNode postJson(String path, Map<String, Object> body) throws IOException {
+        return send(
+                HttpRequest.newBuilder(URI.create(baseUrl + path))
+                        .header("Content-Type", "application/json")
+                        .POST(
+                                HttpRequest.BodyPublishers.ofByteArray(
+                                        JSON.writeValueAsBytes(body))));
     }
 
     private JsonNode send(HttpRequest.Builder request) throws IOException {

@@ -221,13 +221,7 @@ public final class TfjsImporter {
         for (NodeDef node : graph.getNodeList()) {
             TensorProto weight = unused.remove(node.getName());
             if (weight != null) {
-                out.addNode(
-                        node.toBuilder()
-                                .setOp("Const")
-                                .putAttr("value", AttrValue.newBuilder().setTensor(weight).build())
-                                .putAttr(
-                                        "dtype",
-                                        AttrValue.newBuilder().setType(weight.getDtype()).build()));
+                out.addNode(constNode(node.toBuilder(), weight));
                 continue;
             }
             switch (node.getOp()) {
@@ -241,19 +235,15 @@ public final class TfjsImporter {
         // Weights that have no node of their own become Const nodes.
         unused.forEach(
                 (name, tensor) ->
-                        out.addNode(
-                                NodeDef.newBuilder()
-                                        .setName(name)
-                                        .setOp("Const")
-                                        .putAttr(
-                                                "value",
-                                                AttrValue.newBuilder().setTensor(tensor).build())
-                                        .putAttr(
-                                                "dtype",
-                                                AttrValue.newBuilder()
-                                                        .setType(tensor.getDtype())
-                                                        .build())));
+                        out.addNode(constNode(NodeDef.newBuilder().setName(name), tensor)));
         return out.build();
+    }
+
+    /** A Const node holding {@code value} (TF.js leaves weight nodes without their values). */
+    private static NodeDef.Builder constNode(NodeDef.Builder node, TensorProto value) {
+        return node.setOp("Const")
+                .putAttr("value", AttrValue.newBuilder().setTensor(value).build())
+                .putAttr("dtype", AttrValue.newBuilder().setType(value.getDtype()).build());
     }
 
     /**

@@ -15,8 +15,8 @@ import org.imagestream.inference.ModelSpec;
 import org.imagestream.inference.SavedModelClassifier;
 import org.imagestream.model.Classification;
 import org.imagestream.model.DecodedImage;
-import org.imagestream.model.ImageRecord;
 import org.imagestream.routing.ShardKeySelector;
+import org.imagestream.testing.DecodedImages;
 import org.imagestream.training.ModelStore;
 
 /**
@@ -233,19 +233,6 @@ public final class InferenceBenchmark {
     }
 
     private static DecodedImage image(ModelSpec spec, float[] pixels, long index) {
-        ImageRecord record = new ImageRecord();
-        record.imageId = "bench-0-" + index;
-        record.domain = spec.domain().id();
-        record.bytes = new byte[0];
-        DecodedImage image = new DecodedImage();
-        image.record = record;
-        image.contentSha256 = Long.toHexString(index);
-        image.shard = "shard-" + (index % 8);
-        image.routingKey = image.shard;
-        image.pixels = pixels;
-        image.width = spec.width();
-        image.height = spec.height();
-        image.channels = spec.channels();
-        return image;
+        return DecodedImages.of(spec.domain(), pixels, index);
     }
 }

@@ -79,17 +79,12 @@ class ClusterDeploymentITCase {
 
     @Test
     void shouldContinueFromSavepointWithExactCounts(LocalStack stack) throws Exception {
-        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        String topic = "cluster-" + suffix;
-        String deadLetterTopic = "cluster-dlq-" + suffix;
-        String keyspace = "cluster_" + suffix;
-        stack.createTopics(2, topic, deadLetterTopic);
-        List<String> args = jobArgs(stack, topic, deadLetterTopic, keyspace);
-        CassandraSettings settings =
-                CassandraSettings.builder()
-                        .contactPoints(List.of(stack.cassandraContactPoint()))
-                        .keyspace(keyspace)
-                        .build();
+        Run run = Run.create(stack, "cluster");
+        String topic = run.topic();
+        String deadLetterTopic = run.deadLetterTopic();
+        String keyspace = run.keyspace();
+        List<String> args = run.args();
+        CassandraSettings settings = run.settings();
 
         // ~20 s of images of all three domains, 1 in 10 malformed, spanning the stop and resume.
         String savepoint;
@@ -152,17 +147,12 @@ class ClusterDeploymentITCase {
      */
     @Test
     void everyDashboardQueryShouldReturnSeries(LocalStack stack) throws Exception {
-        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        String topic = "metrics-" + suffix;
-        String deadLetterTopic = "metrics-dlq-" + suffix;
-        String keyspace = "metrics_" + suffix;
-        stack.createTopics(2, topic, deadLetterTopic);
-        List<String> args = jobArgs(stack, topic, deadLetterTopic, keyspace);
-        CassandraSettings settings =
-                CassandraSettings.builder()
-                        .contactPoints(List.of(stack.cassandraContactPoint()))
-                        .keyspace(keyspace)
-                        .build();
+        Run run = Run.create(stack, "metrics");
+        String topic = run.topic();
+        String deadLetterTopic = run.deadLetterTopic();
+        String keyspace = run.keyspace();
+        List<String> args = run.args();
+        CassandraSettings settings = run.settings();
         List<GrafanaDashboards.PanelQuery> queries =
                 GrafanaDashboards.load(
                         Path.of(System.getProperty("imagestream.docker.dir", "docker"))
@@ -195,6 +185,31 @@ class ClusterDeploymentITCase {
             assertThat(empty).as("panel queries without series").isEmpty();
         } finally {
             rest.cancel(job);
+        }
+    }
+
+    /** One test's own topics, keyspace and the job options pointing at them. */
+    private record Run(
+            String topic,
+            String deadLetterTopic,
+            String keyspace,
+            List<String> args,
+            CassandraSettings settings) {
+        static Run create(LocalStack stack, String prefix) throws Exception {
+            String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+            String topic = prefix + "-" + suffix;
+            String deadLetterTopic = prefix + "-dlq-" + suffix;
+            String keyspace = prefix + "_" + suffix;
+            stack.createTopics(2, topic, deadLetterTopic);
+            return new Run(
+                    topic,
+                    deadLetterTopic,
+                    keyspace,
+                    jobArgs(stack, topic, deadLetterTopic, keyspace),
+                    CassandraSettings.builder()
+                            .contactPoints(List.of(stack.cassandraContactPoint()))
+                            .keyspace(keyspace)
+                            .build());
         }
     }
 

@@ -2,7 +2,6 @@ package org.imagestream.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.apache.commons.io.FileUtils;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.imagestream.decode.DecodeFunction;
@@ -22,6 +20,7 @@ import org.imagestream.model.ImageRecord;
 import org.imagestream.routing.ShardKeySelector;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.training.ModelStoreAccess;
+import org.imagestream.training.ModelVersions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -155,7 +154,7 @@ class BatchingClassifyOperatorTest {
     @Test
     void shouldSwapInANewVersionBetweenBatchesAndKeepServingWhenANewVersionIsBad(@TempDir Path root)
             throws Exception {
-        copyModel(Path.of(social.directory()), root.resolve("1"), "1");
+        ModelVersions.copy(Path.of(social.directory()), root.resolve("1"), "1", false);
         ModelSpec first = ModelSpec.load(ModelDirectory.current(root));
         Duration poll = Duration.ofSeconds(10);
         BatchingClassifyOperator operator =
@@ -172,7 +171,7 @@ class BatchingClassifyOperatorTest {
             harness.setProcessingTime(now);
             harness.processElement(images.get(0), 0L); // pending: waits for a second image
 
-            copyModel(Path.of(social.directory()), root.resolve("2"), "2");
+            ModelVersions.copy(Path.of(social.directory()), root.resolve("2"), "2", false);
             harness.setProcessingTime(now += poll.toMillis()); // starts loading version 2
             operator.awaitModelLoad();
             harness.setProcessingTime(now += poll.toMillis()); // swaps it in
@@ -182,16 +181,14 @@ class BatchingClassifyOperatorTest {
                     .singleElement()
                     .satisfies(r -> assertThat(r.modelVersion).isEqualTo("1"));
 
-            Path broken = root.resolve("3");
-            copyModel(Path.of(social.directory()), broken, "3");
-            Files.write(broken.resolve("saved_model.pb"), new byte[] {1, 2, 3});
+            ModelVersions.copy(Path.of(social.directory()), root.resolve("3"), "3", true);
             harness.setProcessingTime(now += poll.toMillis());
             operator.awaitModelLoad();
             harness.setProcessingTime(now += poll.toMillis()); // rejected
             assertThat(operator.servingModel(Domain.SOCIAL).version()).isEqualTo("2");
 
             Path otherGeometry = root.resolve("4");
-            copyModel(Path.of(social.directory()), otherGeometry, "4");
+            ModelVersions.copy(Path.of(social.directory()), otherGeometry, "4", false);
             Files.writeString(
                     otherGeometry.resolve(ModelSpec.FILE_NAME),
                     Files.readString(otherGeometry.resolve(ModelSpec.FILE_NAME))
@@ -212,17 +209,6 @@ class BatchingClassifyOperatorTest {
             assertThat(results.subList(1, results.size()))
                     .allSatisfy(r -> assertThat(r.modelVersion).isEqualTo("2"));
         }
-    }
-
-    /** A copy of a model directory whose spec says {@code version}. */
-    private static void copyModel(Path from, Path to, String version) throws IOException {
-        FileUtils.copyDirectory(from.toFile(), to.toFile());
-        Path spec = to.resolve(ModelSpec.FILE_NAME);
-        String json = Files.readString(spec);
-        String replaced =
-                json.replaceFirst("\"version\" : \"[^\"]*\"", "\"version\" : \"" + version + "\"");
-        assertThat(replaced).contains("\"version\" : \"" + version + "\"");
-        Files.writeString(spec, replaced);
     }
 
     private static Classification find(List<Classification> results, String imageId) {

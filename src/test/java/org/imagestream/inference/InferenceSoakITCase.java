@@ -17,8 +17,8 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.imagestream.model.Classification;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
-import org.imagestream.model.ImageRecord;
 import org.imagestream.routing.ShardKeySelector;
+import org.imagestream.testing.DecodedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -113,17 +113,7 @@ class InferenceSoakITCase {
                     }
                 }
             }
-            ImageRecord record = new ImageRecord();
-            record.imageId = "soak-0-" + index;
-            record.domain = Domain.SOCIAL.id();
-            record.bytes = new byte[0];
-            DecodedImage image = new DecodedImage();
-            image.record = record;
-            image.contentSha256 = Long.toHexString(index);
-            image.shard = "shard-" + (index % 8);
-            image.routingKey = image.shard;
-            image.pixels = pool[(int) (index % pool.length)];
-            return image;
+            return DecodedImages.of(Domain.SOCIAL, pool[(int) (index % pool.length)], index);
         }
     }
 

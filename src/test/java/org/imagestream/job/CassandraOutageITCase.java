@@ -5,26 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
 import org.imagestream.inference.ModelSpec;
-import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.model.Domain;
-import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
@@ -61,42 +56,9 @@ class CassandraOutageITCase {
 
         // Publish at ~8 images/s for ~30 s in the background, so writes are in flight when the
         // node goes down and keep arriving while it is down.
-        Map<String, byte[]> sent = new ConcurrentHashMap<>();
-        AtomicReference<Throwable> producerError = new AtomicReference<>();
-        Thread producer =
-                new Thread(
-                        () -> {
-                            Random random = new Random(3);
-                            try (ImagePublisher publisher =
-                                    ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
-                                for (int i = 0; i < IMAGES; i++) {
-                                    Domain domain = Domain.values()[i % 3];
-                                    SampleImages.Sample sample =
-                                            SampleImages.generate(domain, i, random);
-                                    RecordMetadata metadata =
-                                            publisher
-                                                    .publish(
-                                                            topic,
-                                                            domain.id(),
-                                                            sample.fileName(),
-                                                            sample.contentType(),
-                                                            sample.bytes())
-                                                    .get();
-                                    sent.put(
-                                            metadata.topic()
-                                                    + "-"
-                                                    + metadata.partition()
-                                                    + "-"
-                                                    + metadata.offset(),
-                                            sample.bytes());
-                                    Thread.sleep(125);
-                                }
-                            } catch (Throwable e) {
-                                producerError.set(e);
-                            }
-                        },
-                        "outage-producer");
-        producer.start();
+        PacedProducer producer =
+                PacedProducer.start(stack.bootstrapServers(), topic, IMAGES, 8, 0, 3);
+        Map<String, byte[]> sent = producer.good(); // live view, complete after await()
 
         CassandraSettings settings =
                 CassandraSettings.builder()
@@ -108,8 +70,7 @@ class CassandraOutageITCase {
             stack.cassandra().stop();
             Thread.sleep(30_000);
             stack.cassandra().restart();
-            producer.join(120_000);
-            assertThat(producerError.get()).isNull();
+            producer.await(120_000);
             assertThat(sent).hasSize(IMAGES);
             PipelineOutcomes.waitForResults(settings, IMAGES, 240_000);
         } finally {

@@ -3,29 +3,22 @@ package org.imagestream.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
-import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
-import org.imagestream.model.Domain;
-import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
@@ -61,51 +54,12 @@ class ExactlyOnceITCase {
         ImageClassificationJob.build(env, JobConfig.fromMap(options));
         JobClient job = env.executeAsync("exactly-once-it");
 
-        Set<String> good = ConcurrentHashMap.newKeySet();
-        Set<String> bad = ConcurrentHashMap.newKeySet();
-        AtomicReference<Throwable> producerError = new AtomicReference<>();
-        Thread producer =
-                new Thread(
-                        () -> {
-                            Random random = new Random(2000);
-                            try (ImagePublisher publisher =
-                                    ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
-                                for (int i = 0; i < IMAGES; i++) {
-                                    Domain domain = Domain.values()[i % 3];
-                                    SampleImages.Sample sample =
-                                            SampleImages.generate(domain, i, random);
-                                    boolean malformed = i % 20 == 7;
-                                    byte[] bytes =
-                                            malformed
-                                                    ? Arrays.copyOf(sample.bytes(), 100)
-                                                    : sample.bytes();
-                                    RecordMetadata metadata =
-                                            publisher
-                                                    .publish(
-                                                            topic,
-                                                            domain.id(),
-                                                            sample.fileName(),
-                                                            sample.contentType(),
-                                                            bytes)
-                                                    .get();
-                                    String id =
-                                            metadata.topic()
-                                                    + "-"
-                                                    + metadata.partition()
-                                                    + "-"
-                                                    + metadata.offset();
-                                    (malformed ? bad : good).add(id);
-                                    if (i % 50 == 49) {
-                                        Thread.sleep(
-                                                1000); // ~50 images/s: the stream lasts about 40 s
-                                    }
-                                }
-                            } catch (Throwable e) {
-                                producerError.set(e);
-                            }
-                        },
-                        "exactly-once-producer");
-        producer.start();
+        // ~50 images/s of all three domains, 1 in 20 malformed: the stream lasts about 40 s.
+        PacedProducer producer =
+                PacedProducer.start(stack.bootstrapServers(), topic, IMAGES, 50, 20, 2000);
+        // Live views: complete once the producer has finished.
+        Set<String> good = producer.good().keySet();
+        Set<String> bad = producer.malformed();
 
         Map<String, String> reasons;
         CassandraSettings settings =
@@ -123,8 +77,7 @@ class ExactlyOnceITCase {
             // Failure 2: the TaskManager dies and a new one takes over.
             cluster.terminateTaskManager(0).get();
             cluster.startTaskManager();
-            producer.join(180_000);
-            assertThat(producerError.get()).isNull();
+            producer.await(180_000);
             assertThat(good.size() + bad.size()).isEqualTo(IMAGES);
             PipelineOutcomes.waitForResults(settings, good.size(), 300_000);
             // Dead letters become visible when their checkpoint's transaction commits: read them

@@ -3,13 +3,11 @@ package org.imagestream.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.commons.io.FileUtils;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -25,6 +23,7 @@ import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
+import org.imagestream.training.ModelVersions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,7 +49,7 @@ class ModelRolloutITCase {
         stack.createTopics(2, topic, "rollout-dlq-" + suffix);
         Map<Domain, ModelSpec> models = ModelStoreAccess.seedModels();
         Path seed = Path.of(models.get(Domain.SOCIAL).directory());
-        publishVersion(seed, modelRoot, "1", false);
+        ModelVersions.publish(seed, modelRoot, "1", false);
 
         Map<String, String> options =
                 LocalJobOptions.of(stack, topic, "rollout-dlq-" + suffix, keyspace, models);
@@ -75,9 +74,9 @@ class ModelRolloutITCase {
             // Phase B: version 2 is published mid-stream, later a broken version 3.
             PacedProducer during =
                     PacedProducer.start(stack.bootstrapServers(), topic, 300, 30, 0, 18);
-            publishVersion(seed, modelRoot, "2", false);
+            ModelVersions.publish(seed, modelRoot, "2", false);
             waitForSocialVersion(settings, "2");
-            publishVersion(seed, modelRoot, "3", true);
+            ModelVersions.publish(seed, modelRoot, "3", true);
             during.await(60_000);
 
             // Phase C: long after both subtasks rolled out 2 and rejected 3.
@@ -131,25 +130,5 @@ class ModelRolloutITCase {
             Thread.sleep(500);
         }
         throw new AssertionError("no social result scored by version " + version + " within 60 s");
-    }
-
-    /**
-     * Copies a model under a temporary name and renames it into the root (atomic publish); {@code
-     * broken} replaces its graph with garbage first.
-     */
-    private static void publishVersion(Path model, Path root, String version, boolean broken)
-            throws Exception {
-        Path staging = root.resolve(".staging-" + version);
-        FileUtils.copyDirectory(model.toFile(), staging.toFile());
-        Path spec = staging.resolve(ModelSpec.FILE_NAME);
-        String json = Files.readString(spec);
-        String replaced =
-                json.replaceFirst("\"version\" : \"[^\"]*\"", "\"version\" : \"" + version + "\"");
-        assertThat(replaced).contains("\"version\" : \"" + version + "\"");
-        Files.writeString(spec, replaced);
-        if (broken) {
-            Files.write(staging.resolve("saved_model.pb"), new byte[] {7, 7, 7});
-        }
-        Files.move(staging, root.resolve(version));
     }
 }

@@ -1,0 +1,40 @@
+package org.imagestream.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.commons.io.FileUtils;
+import org.imagestream.inference.ModelSpec;
+
+/** Test helper: new versions of a trained model, for roll-out tests. */
+public final class ModelVersions {
+    private ModelVersions() {}
+
+    /**
+     * Copies {@code model} into {@code target} with its spec naming {@code version}; {@code broken}
+     * replaces the graph with garbage (a version that must fail to load).
+     */
+    public static void copy(Path model, Path target, String version, boolean broken)
+            throws IOException {
+        FileUtils.copyDirectory(model.toFile(), target.toFile());
+        Path spec = target.resolve(ModelSpec.FILE_NAME);
+        String json = Files.readString(spec);
+        String replaced =
+                json.replaceFirst("\"version\" : \"[^\"]*\"", "\"version\" : \"" + version + "\"");
+        assertThat(replaced).contains("\"version\" : \"" + version + "\"");
+        Files.writeString(spec, replaced);
+        if (broken) {
+            Files.write(target.resolve("saved_model.pb"), new byte[] {7, 7, 7});
+        }
+    }
+
+    /** As {@link #copy}, published atomically: written next to the root, renamed into it. */
+    public static void publish(Path model, Path root, String version, boolean broken)
+            throws IOException {
+        Path staging = root.resolve(".staging-" + version);
+        copy(model, staging, version, broken);
+        Files.move(staging, root.resolve(version));
+    }
+}
