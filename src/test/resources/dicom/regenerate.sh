@@ -16,7 +16,7 @@ export DCMDICTPATH="$tools/root/usr/share/libdcmtk17/dicom.dic"
 bin="$tools/root/usr/bin"
 data="$tools/root/usr/lib/python3/dist-packages/pydicom/data/test_files"
 cd "$here"
-for f in CT_small MR_small MR_small_implicit MR_small_bigendian image_dfl JPEG-lossy MR_small_RLE rtdose; do
+for f in CT_small MR_small MR_small_implicit MR_small_bigendian image_dfl JPEG-lossy MR_small_RLE; do
   cp "$data/$f.dcm" .
 done
 cp MR_small.dcm MR_small_monochrome1.dcm

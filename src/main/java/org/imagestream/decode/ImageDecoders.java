@@ -180,13 +180,16 @@ public final class ImageDecoders {
                 }
             }
         }
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] /= input.sampleScale();
+        }
+        // Percentile stretch on the full-resolution scene, then area resampling.
         return new DecodedPixels(
-                Pixels.bands(
-                        samples,
+                Pixels.resize(
+                        input.stretchValues(samples),
                         width,
                         height,
                         input.channels(),
-                        input.sampleScale(),
                         input.width(),
                         input.height()),
                 width,
@@ -219,13 +222,23 @@ public final class ImageDecoders {
 
     /** The windowed DICOM image at its own size (previews). */
     static DecodedPixels decodeMedicalFullSize(byte[] bytes) throws DecodeException {
-        return decodeMedical(bytes, null);
+        return decodeMedical(bytes, null, DicomFrame.FIRST);
+    }
+
+    static DecodedPixels decodeMedicalFullSize(byte[] bytes, DicomFrame frame)
+            throws DecodeException {
+        return decodeMedical(bytes, null, frame);
+    }
+
+    static DecodedPixels decodeMedical(byte[] bytes, ModelInput input) throws DecodeException {
+        return decodeMedical(bytes, input, input.frame());
     }
 
     /**
      * @param input model geometry to resample to, or null for the image's own size
      */
-    static DecodedPixels decodeMedical(byte[] bytes, ModelInput input) throws DecodeException {
+    private static DecodedPixels decodeMedical(byte[] bytes, ModelInput input, DicomFrame frame)
+            throws DecodeException {
         if (input != null) {
             requireChannels(input, 1, "medical");
         }
@@ -243,7 +256,11 @@ public final class ImageDecoders {
         if (dicom.getWidth() == 0 || dicom.getProcessor() == null) {
             throw new DecodeException(Reason.CORRUPT, "DICOM file has no readable pixel data");
         }
-        var processor = dicom.getProcessor();
+        int frames = Math.max(1, dicom.getStackSize());
+        var processor =
+                frame == DicomFrame.MIDDLE && frames > 1
+                        ? dicom.getStack().getProcessor(frames / 2 + 1)
+                        : dicom.getProcessor();
         int width = processor.getWidth();
         int height = processor.getHeight();
         double[] modality = new double[width * height];

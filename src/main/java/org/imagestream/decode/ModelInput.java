@@ -21,7 +21,9 @@ public record ModelInput(
         int[] bands,
         float sampleScale,
         float[] mean,
-        float[] std)
+        float[] std,
+        DicomFrame frame,
+        float[] stretch)
         implements Serializable {
     /** Sentinel-2 L2A digital numbers are reflectance x 10000. */
     public static final float SENTINEL2_REFLECTANCE_SCALE = 10000f;
@@ -35,14 +37,60 @@ public record ModelInput(
             throw new IllegalArgumentException(
                     bands.length + " bands selected for " + channels + " channels");
         }
+        if (stretch != null
+                && (stretch.length != 2
+                        || !(stretch[0] >= 0 && stretch[0] < stretch[1] && stretch[1] <= 100))) {
+            throw new IllegalArgumentException(
+                    "stretch must be two percentiles 0 <= low < high <= 100");
+        }
+        frame = frame == null ? DicomFrame.FIRST : frame;
+        stretch = stretch == null ? null : stretch.clone();
         bands = bands == null ? null : bands.clone();
         mean = mean == null ? null : mean.clone();
         std = std == null ? null : std.clone();
     }
 
-    /** Geometry only: every band, reflectance x 10000, no mean/std. */
+    /** Geometry only: every band, reflectance x 10000, no mean/std, first frame, no stretch. */
     public ModelInput(int height, int width, int channels) {
         this(height, width, channels, null, SENTINEL2_REFLECTANCE_SCALE, null, null);
+    }
+
+    /** Without DICOM frame choice (first) or percentile stretch. */
+    public ModelInput(
+            int height,
+            int width,
+            int channels,
+            int[] bands,
+            float sampleScale,
+            float[] mean,
+            float[] std) {
+        this(height, width, channels, bands, sampleScale, mean, std, DicomFrame.FIRST, null);
+    }
+
+    /**
+     * Remote sensing: maps each channel's {@code low}..{@code high} percentile (of this image) to
+     * 0..1, clamping, after {@code sampleScale} and before mean/std. Null: no stretch.
+     */
+    float[] stretchValues(float[] values) {
+        if (stretch == null) {
+            return values;
+        }
+        int pixels = values.length / channels;
+        float[] channel = new float[pixels];
+        for (int c = 0; c < channels; c++) {
+            for (int p = 0; p < pixels; p++) {
+                channel[p] = values[p * channels + c];
+            }
+            java.util.Arrays.sort(channel);
+            float low = channel[(int) Math.round(stretch[0] / 100.0 * (pixels - 1))];
+            float high = channel[(int) Math.round(stretch[1] / 100.0 * (pixels - 1))];
+            float span = high - low;
+            for (int p = 0; p < pixels; p++) {
+                int i = p * channels + c;
+                values[i] = span > 0 ? Math.max(0f, Math.min(1f, (values[i] - low) / span)) : 0f;
+            }
+        }
+        return values;
     }
 
     /** Applies the per-channel mean/std in place (HWC layout); a no-op when neither is set. */
@@ -73,7 +121,9 @@ public record ModelInput(
                 && Arrays.equals(bands, o.bands)
                 && sampleScale == o.sampleScale
                 && Arrays.equals(mean, o.mean)
-                && Arrays.equals(std, o.std);
+                && Arrays.equals(std, o.std)
+                && frame == o.frame
+                && Arrays.equals(stretch, o.stretch);
     }
 
     @Override
@@ -90,6 +140,8 @@ public record ModelInput(
                 + channels
                 + (bands == null ? "" : " bands=" + Arrays.toString(bands))
                 + (mean == null ? "" : " mean=" + Arrays.toString(mean))
-                + (std == null ? "" : " std=" + Arrays.toString(std));
+                + (std == null ? "" : " std=" + Arrays.toString(std))
+                + (frame == DicomFrame.FIRST ? "" : " frame=" + frame)
+                + (stretch == null ? "" : " stretch=" + Arrays.toString(stretch));
     }
 }

@@ -43,6 +43,8 @@ public final class ModelSpec implements Serializable {
     private final float sampleScale;
     private final float[] mean;
     private final float[] std;
+    private final String frame;
+    private final float[] stretch;
 
     private ModelSpec(Builder builder) {
         this.domain = builder.domain;
@@ -61,6 +63,8 @@ public final class ModelSpec implements Serializable {
         this.sampleScale = builder.sampleScale;
         this.mean = builder.mean == null ? null : builder.mean.clone();
         this.std = builder.std == null ? null : builder.std.clone();
+        this.frame = builder.frame;
+        this.stretch = builder.stretch == null ? null : builder.stretch.clone();
     }
 
     public static Builder builder() {
@@ -138,6 +142,18 @@ public final class ModelSpec implements Serializable {
         return std == null ? null : std.clone();
     }
 
+    /**
+     * Medical: which frame of a multi-frame file the model sees, {@code first} or {@code middle}.
+     */
+    public String frame() {
+        return frame;
+    }
+
+    /** Remote sensing: per-channel percentiles {@code [low, high]} stretched to 0..1, or null. */
+    public float[] stretch() {
+        return stretch == null ? null : stretch.clone();
+    }
+
     /** True when images decoded for {@code other} are valid input for this model too. */
     public boolean sameInputAs(ModelSpec other) {
         return domain == other.domain
@@ -147,7 +163,9 @@ public final class ModelSpec implements Serializable {
                 && Arrays.equals(bands, other.bands)
                 && sampleScale == other.sampleScale
                 && Arrays.equals(mean, other.mean)
-                && Arrays.equals(std, other.std);
+                && Arrays.equals(std, other.std)
+                && frame.equals(other.frame)
+                && Arrays.equals(stretch, other.stretch);
     }
 
     /** Reads {@value #FILE_NAME} from a model directory. */
@@ -216,6 +234,12 @@ public final class ModelSpec implements Serializable {
             if (json.has("std")) {
                 builder.std(floats(json.get("std"), "std"));
             }
+            if (json.has("frame")) {
+                builder.frame(json.get("frame").asText());
+            }
+            if (json.has("stretch")) {
+                builder.stretch(floats(json.get("stretch"), "stretch"));
+            }
             return builder.build();
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("Invalid model spec " + file + ": " + e.getMessage(), e);
@@ -257,6 +281,15 @@ public final class ModelSpec implements Serializable {
                 array.add(value);
             }
         }
+        if (domain == Domain.MEDICAL) {
+            json.put("frame", frame);
+        }
+        if (stretch != null) {
+            ArrayNode array = json.putArray("stretch");
+            for (float value : stretch) {
+                array.add(value);
+            }
+        }
         ArrayNode labelArray = json.putArray("labels");
         labels.forEach(labelArray::add);
         json.put("topK", topK);
@@ -283,7 +316,9 @@ public final class ModelSpec implements Serializable {
                     "std",
                     "labels",
                     "labelsFile",
-                    "topK");
+                    "topK",
+                    "frame",
+                    "stretch");
 
     private static String required(JsonNode json, String key) {
         JsonNode value = json.get(key);
@@ -385,6 +420,8 @@ public final class ModelSpec implements Serializable {
         private float sampleScale = 10000f;
         private float[] mean;
         private float[] std;
+        private String frame = "first";
+        private float[] stretch;
 
         public Builder domain(Domain domain) {
             this.domain = domain;
@@ -469,6 +506,16 @@ public final class ModelSpec implements Serializable {
             return this;
         }
 
+        public Builder frame(String frame) {
+            this.frame = frame;
+            return this;
+        }
+
+        public Builder stretch(float... stretch) {
+            this.stretch = stretch;
+            return this;
+        }
+
         public ModelSpec build() {
             Objects.requireNonNull(domain, "domain must be set (social, remote-sensing, medical)");
             Objects.requireNonNull(directory, "directory of the SavedModel must be set");
@@ -520,6 +567,26 @@ public final class ModelSpec implements Serializable {
             if (!(sampleScale > 0) || Float.isInfinite(sampleScale)) {
                 throw new IllegalArgumentException(
                         "'sampleScale' must be a positive number, got " + sampleScale);
+            }
+            if (!frame.equals("first") && !frame.equals("middle")) {
+                throw new IllegalArgumentException(
+                        "'frame' must be \"first\" or \"middle\", got \"" + frame + "\"");
+            }
+            if (!frame.equals("first") && domain != Domain.MEDICAL) {
+                throw new IllegalArgumentException("'frame' applies to medical models only");
+            }
+            if (stretch != null) {
+                if (domain != Domain.REMOTE_SENSING) {
+                    throw new IllegalArgumentException(
+                            "'stretch' applies to remote-sensing models only");
+                }
+                if (stretch.length != 2
+                        || !(stretch[0] >= 0 && stretch[0] < stretch[1] && stretch[1] <= 100)) {
+                    throw new IllegalArgumentException(
+                            "'stretch' must be two percentiles [low, high] with 0 <= low < high"
+                                    + " <= 100, got "
+                                    + Arrays.toString(stretch));
+                }
             }
             if (mean != null && mean.length != channels) {
                 throw new IllegalArgumentException(

@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -21,6 +22,7 @@ import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
 import org.imagestream.decode.DecodeFunction;
 import org.imagestream.decode.DecodeLimits;
+import org.imagestream.decode.DicomFrame;
 import org.imagestream.decode.ModelInput;
 import org.imagestream.inference.BatchingClassifyOperator;
 import org.imagestream.inference.ModelDirectory;
@@ -95,7 +97,9 @@ public final class ImageClassificationJob {
                                         spec.bands(),
                                         spec.sampleScale(),
                                         spec.mean(),
-                                        spec.std())));
+                                        spec.std(),
+                                        DicomFrame.valueOf(spec.frame().toUpperCase(Locale.ROOT)),
+                                        spec.stretch())));
         ConsistentHashRing ring =
                 ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
         Map<String, String> shardKeys =

@@ -43,6 +43,62 @@ class DicomReferenceTest {
                 .isLessThanOrEqualTo(tolerance);
     }
 
+    /**
+     * Frame choice on a two-frame file made from MR_small: its pixel data doubled, the second frame
+     * all zeros, NumberOfFrames (0028,0008) inserted. FIRST must still match DCMTK's rendering of
+     * MR_small; MIDDLE (frame 2 of 2) must be the zero frame, i.e. uniform.
+     */
+    @org.junit.jupiter.api.Test
+    void shouldDecodeTheFirstOrTheMiddleFrameOfAMultiFrameFile() throws Exception {
+        byte[] twoFrames = withSecondZeroFrame(resource("MR_small.dcm"));
+        Pgm golden = Pgm.read(resource("MR_small.golden.pgm"));
+        DecodedPixels first = ImageDecoders.decodeMedicalFullSize(twoFrames, DicomFrame.FIRST);
+        for (int i = 0; i < golden.pixels.length; i++) {
+            assertThat(Math.abs(Math.round(first.pixels()[i] * 255) - (golden.pixels[i] & 0xFF)))
+                    .isLessThanOrEqualTo(1);
+        }
+        float[] middle = ImageDecoders.decodeMedicalFullSize(twoFrames, DicomFrame.MIDDLE).pixels();
+        for (float value : middle) {
+            assertThat(value).isEqualTo(middle[0]);
+        }
+        assertThat(middle).isNotEqualTo(first.pixels());
+    }
+
+    /** Explicit VR little endian only: appends a zero frame and inserts NumberOfFrames = 2. */
+    private static byte[] withSecondZeroFrame(byte[] file) {
+        java.nio.ByteBuffer in =
+                java.nio.ByteBuffer.wrap(file).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int pixelData = -1;
+        int rows = -1;
+        for (int i = 132; i + 8 < file.length; i++) {
+            int group = Short.toUnsignedInt(in.getShort(i));
+            int element = Short.toUnsignedInt(in.getShort(i + 2));
+            if (group == 0x0028 && element == 0x0010 && file[i + 4] == 'U' && file[i + 5] == 'S') {
+                rows = i;
+            }
+            if (group == 0x7FE0 && element == 0x0010 && file[i + 4] == 'O') {
+                pixelData = i;
+            }
+        }
+        assertThat(rows).isPositive();
+        assertThat(pixelData).isGreaterThan(rows);
+        int frameBytes = in.getInt(pixelData + 8);
+        byte[] numberOfFrames = {0x28, 0x00, 0x08, 0x00, 'I', 'S', 2, 0, '2', ' '};
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(file, 0, rows);
+        out.writeBytes(numberOfFrames);
+        out.write(file, rows, pixelData + 8 - rows);
+        out.writeBytes(
+                java.nio.ByteBuffer.allocate(4)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .putInt(frameBytes * 2)
+                        .array());
+        out.write(file, pixelData + 12, frameBytes);
+        out.writeBytes(new byte[frameBytes]);
+        out.write(file, pixelData + 12 + frameBytes, file.length - pixelData - 12 - frameBytes);
+        return out.toByteArray();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"JPEG-lossy", "MR_small_RLE"})
     void shouldRefuseCompressedTransferSyntaxesItCannotDecode(String name) throws Exception {

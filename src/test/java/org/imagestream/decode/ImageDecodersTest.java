@@ -143,6 +143,58 @@ class ImageDecodersTest {
     }
 
     @Test
+    void shouldStretchEachBandBetweenItsPercentiles() throws Exception {
+        short[] patch = SyntheticScenes.remoteSensingPatch(1, 16, new Random(12));
+        byte[] tiff = GeoTiffWriter.write(patch, 16, 16, 13, 500_000, 5_800_000, 10, 32633);
+        ModelInput full =
+                new ModelInput(
+                        16,
+                        16,
+                        13,
+                        null,
+                        10000f,
+                        null,
+                        null,
+                        DicomFrame.FIRST,
+                        new float[] {0, 100});
+        float[] pixels = ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, full).pixels();
+        for (int band = 0; band < 13; band++) {
+            float min = Float.MAX_VALUE;
+            float max = -Float.MAX_VALUE;
+            int rawMin = Integer.MAX_VALUE;
+            int rawMax = Integer.MIN_VALUE;
+            for (int p = 0; p < 16 * 16; p++) {
+                min = Math.min(min, pixels[p * 13 + band]);
+                max = Math.max(max, pixels[p * 13 + band]);
+                rawMin = Math.min(rawMin, Short.toUnsignedInt(patch[p * 13 + band]));
+                rawMax = Math.max(rawMax, Short.toUnsignedInt(patch[p * 13 + band]));
+            }
+            if (rawMax > rawMin) {
+                assertThat(min).as("band %d min", band).isEqualTo(0f);
+                assertThat(max).as("band %d max", band).isEqualTo(1f);
+            }
+        }
+        // 2..98 %: a few pixels at each end clamp to 0 and 1.
+        ModelInput clipped =
+                new ModelInput(
+                        16,
+                        16,
+                        13,
+                        null,
+                        10000f,
+                        null,
+                        null,
+                        DicomFrame.FIRST,
+                        new float[] {2, 98});
+        float[] stretched = ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, clipped).pixels();
+        long ones = 0;
+        for (int p = 0; p < 16 * 16; p++) {
+            ones += stretched[p * 13] == 1f ? 1 : 0;
+        }
+        assertThat(ones).isBetween(1L, 16L);
+    }
+
+    @Test
     void shouldRejectGeoTiffWithWrongBandCount() {
         short[] patch = new short[16 * 16 * 4];
         byte[] tiff = GeoTiffWriter.write(patch, 16, 16, 4, 0, 0, 10, 32633);

@@ -31,6 +31,7 @@ class ModelSpecTest {
                         .sampleScale(10000)
                         .mean(0.1f, 0.2f, 0.3f)
                         .std(0.5f, 0.5f, 0.5f)
+                        .stretch(2, 98)
                         .labels(List.of("water", "forest", "urban"))
                         .topK(2)
                         .build();
@@ -38,6 +39,8 @@ class ModelSpecTest {
         ModelSpec loaded = ModelSpec.load(dir);
         assertThat(loaded.sameInputAs(spec)).isTrue();
         assertThat(loaded.bands()).containsExactly(4, 3, 2);
+        assertThat(loaded.stretch()).containsExactly(2f, 98f);
+        assertThat(loaded.frame()).isEqualTo("first");
         assertThat(loaded.inputName()).isEqualTo("pixels");
         assertThat(loaded.outputName()).isEqualTo("scores");
         assertThat(loaded.labels()).containsExactly("water", "forest", "urban");
@@ -80,6 +83,16 @@ class ModelSpecTest {
                 "exactly one of 'labels' or 'labelsFile'");
         assertInvalid(dir, "{" + base.replace("\"name\": \"m\", ", "") + "}", "'name'");
         assertInvalid(dir, "{" + base, "not valid JSON");
+        assertInvalid(
+                dir, "{" + base + ", \"stretch\": [98, 2]}", "'stretch' must be two percentiles");
+        assertInvalid(dir, "{" + base + ", \"frame\": \"middle\"}", "'frame' applies to medical");
+        assertInvalid(
+                dir,
+                "{"
+                        + base.replace("remote-sensing", "medical")
+                                .replace("\"channels\": 3", "\"channels\": 1")
+                        + ", \"frame\": \"last\"}",
+                "'frame' must be");
     }
 
     private static void assertInvalid(Path dir, String json, String message) throws IOException {
