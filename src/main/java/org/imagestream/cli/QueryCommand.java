@@ -96,6 +96,7 @@ final class QueryCommand implements Callable<Integer> {
                         r.deduplicated(),
                         r.receivedAt(),
                         r.classifiedAt());
+                r.extras().forEach((key, value) -> System.out.printf("%-10s %s%n", key, value));
                 return 0;
             }
         }

@@ -142,6 +142,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         image.originalWidth = pixels.originalWidth();
         image.originalHeight = pixels.originalHeight();
         image.pixels = pixels.pixels();
+        image.extras = new java.util.HashMap<>(pixels.extras());
         image.height = input.height();
         image.width = input.width();
         image.channels = input.channels();

@@ -6,6 +6,8 @@ import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
@@ -24,6 +26,10 @@ import org.imagestream.model.Domain;
 public final class ImageDecoders {
     private static final Pattern WINDOW_CENTER =
             Pattern.compile("0028,1050\\s+Window Center:\\s*([-0-9.eE+]+)");
+    private static final Pattern MODALITY =
+            Pattern.compile("0008,0060\\s+Modality:\\s*([A-Z0-9 _]*)");
+    private static final Pattern BODY_PART =
+            Pattern.compile("0018,0015\\s+Body Part Examined:\\s*([A-Z0-9 _]*)");
     private static final Pattern MONOCHROME1 =
             Pattern.compile("0028,0004\\s+Photometric Interpretation:\\s*MONOCHROME1");
     private static final Pattern WINDOW_WIDTH =
@@ -193,7 +199,8 @@ public final class ImageDecoders {
                         input.width(),
                         input.height()),
                 width,
-                height);
+                height,
+                GeoTiffTags.georeferencing(bytes));
     }
 
     /** All samples of a TIFF's first image, every band (TwelveMonkeys reader). */
@@ -297,7 +304,25 @@ public final class ImageDecoders {
                 windowed[i] = 1f - windowed[i];
             }
         }
-        return new DecodedPixels(windowed, width, height);
+        return new DecodedPixels(windowed, width, height, dicomExtras(info, frames));
+    }
+
+    /**
+     * What the result keeps of a DICOM header: modality, body part and geometry. Deliberately an
+     * allow-list: no patient, study or institution tag can reach a result row this way.
+     */
+    private static Map<String, String> dicomExtras(String info, int frames) {
+        Map<String, String> extras = new LinkedHashMap<>();
+        Matcher modality = MODALITY.matcher(info);
+        if (modality.find() && !modality.group(1).isBlank()) {
+            extras.put("modality", modality.group(1).trim());
+        }
+        Matcher bodyPart = BODY_PART.matcher(info);
+        if (bodyPart.find() && !bodyPart.group(1).isBlank()) {
+            extras.put("body_part", bodyPart.group(1).trim());
+        }
+        extras.put("frames", Integer.toString(frames));
+        return extras;
     }
 
     private static double parse(String info, Pattern pattern, double fallback) {

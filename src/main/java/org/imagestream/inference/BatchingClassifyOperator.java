@@ -490,6 +490,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         result.receivedAtMillis = image.record.kafkaTimestamp;
         result.classifiedAtMillis = System.currentTimeMillis();
         result.bytes = image.record.bytes;
+        result.extras = image.extras;
         return result;
     }
 

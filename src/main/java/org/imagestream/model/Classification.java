@@ -35,6 +35,9 @@ public class Classification {
     /** The original image bytes, stored content-addressed next to the result. */
     public byte[] bytes;
 
+    /** Domain extras from decoding (GeoTIFF crs/bounds, DICOM modality/body part/frames). */
+    public java.util.Map<String, String> extras = new java.util.HashMap<>();
+
     public Classification() {}
 
     public String topLabel() {

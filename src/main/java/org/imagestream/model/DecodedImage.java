@@ -33,5 +33,8 @@ public class DecodedImage {
 
     public long decodedAtMillis;
 
+    /** Domain extras for the result row (georeferencing, modality...); never patient data. */
+    public java.util.Map<String, String> extras = new java.util.HashMap<>();
+
     public DecodedImage() {}
 }

@@ -96,8 +96,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                     + ".results (image_id, domain, source_id, content_type,"
                                     + " content_sha256, shard, model_name, model_version, top_label,"
                                     + " top_score, labels, scores, deduplicated, width, height,"
-                                    + " received_at, classified_at)"
-                                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+                                    + " received_at, classified_at, extras)"
+                                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                    + " USING TTL ?");
             this.insertByLabel =
                     session.prepare(
                             "INSERT INTO "
@@ -222,6 +223,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                 r.height,
                 Instant.ofEpochMilli(r.receivedAtMillis),
                 Instant.ofEpochMilli(r.classifiedAtMillis),
+                r.extras == null ? java.util.Map.of() : r.extras,
                 ttl);
     }
 

@@ -36,7 +36,8 @@ public final class CassandraSchema {
                         + " content_sha256 text, shard text, model_name text, model_version text,"
                         + " top_label text, top_score float, labels list<text>, scores list<float>,"
                         + " deduplicated boolean,"
-                        + " width int, height int, received_at timestamp, classified_at timestamp)",
+                        + " width int, height int, received_at timestamp, classified_at timestamp,"
+                        + " extras map<text, text>)",
                 "CREATE TABLE IF NOT EXISTS "
                         + ks
                         + ".results_by_label ("
@@ -61,6 +62,21 @@ public final class CassandraSchema {
         for (String statement : statements(settings)) {
             session.execute(
                     com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(statement)
+                            .setTimeout(Duration.ofSeconds(30)));
+        }
+        // Tables created before the extras column existed get it added (idempotent upgrade).
+        boolean hasExtras =
+                session.getMetadata()
+                        .getKeyspace(settings.keyspace())
+                        .flatMap(keyspace -> keyspace.getTable("results"))
+                        .map(table -> table.getColumn("extras").isPresent())
+                        .orElse(true);
+        if (!hasExtras) {
+            session.execute(
+                    com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(
+                                    "ALTER TABLE "
+                                            + settings.keyspace()
+                                            + ".results ADD extras map<text, text>")
                             .setTimeout(Duration.ofSeconds(30)));
         }
         session.checkSchemaAgreement();

@@ -155,6 +155,7 @@ public final class ResultReader {
                 row.getInt("width"),
                 row.getInt("height"),
                 row.getInstant("received_at"),
-                row.getInstant("classified_at"));
+                row.getInstant("classified_at"),
+                row.getMap("extras", String.class, String.class));
     }
 }

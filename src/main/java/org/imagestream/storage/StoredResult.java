@@ -2,6 +2,7 @@ package org.imagestream.storage;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /** A result row as read back from Cassandra. */
 public record StoredResult(
@@ -21,4 +22,5 @@ public record StoredResult(
         int width,
         int height,
         Instant receivedAt,
-        Instant classifiedAt) {}
+        Instant classifiedAt,
+        Map<String, String> extras) {}

@@ -39,6 +39,11 @@ class ImageDecodersTest {
         byte[] tiff = GeoTiffWriter.write(patch, 16, 16, 13, 500_000, 5_800_000, 10, 32633);
         DecodedPixels pixels = ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, BANDS_13);
         assertThat(pixels.originalWidth()).isEqualTo(16);
+        // Georeferencing from the GeoTIFF tags: 16 x 16 pixels of 10 m from (500000, 5800000).
+        assertThat(pixels.extras())
+                .containsEntry("crs", "EPSG:32633")
+                .containsEntry("bounds", "500000,5799840,500160,5800000")
+                .containsEntry("pixel_size", "10,10");
         for (int i = 0; i < patch.length; i++) {
             assertThat(pixels.pixels()[i]).isEqualTo(Short.toUnsignedInt(patch[i]) / 10000f);
         }

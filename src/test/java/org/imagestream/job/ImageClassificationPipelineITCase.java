@@ -143,6 +143,18 @@ class ImageClassificationPipelineITCase {
                 assertThat(row.modelName()).isEqualTo(models.get(sent.domain()).name());
                 assertThat(row.modelVersion()).isEqualTo(models.get(sent.domain()).version());
                 assertThat(row.shard()).startsWith("shard-");
+                // Domain extras carried from the decoder into the row.
+                switch (sent.domain()) {
+                    case REMOTE_SENSING -> {
+                        assertThat(row.extras()).containsKeys("crs", "bounds", "pixel_size");
+                        assertThat(row.extras().get("crs")).startsWith("EPSG:");
+                    }
+                    case MEDICAL ->
+                            assertThat(row.extras())
+                                    .containsEntry("modality", "CT")
+                                    .containsEntry("frames", "1");
+                    case SOCIAL -> assertThat(row.extras()).isEmpty();
+                }
                 assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent.bytes()));
                 assertThat(DigestUtils.sha256Hex(reader.readBlob(row.contentSha256())))
                         .isEqualTo(DigestUtils.sha256Hex(sent.bytes()));
