@@ -1,0 +1,81 @@
+package org.imagestream.benchmarks;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.imagestream.decode.DecodedPixels;
+import org.imagestream.decode.ImageDecoders;
+import org.imagestream.decode.ModelInput;
+import org.imagestream.model.Domain;
+import org.imagestream.samples.DicomWriter;
+import org.imagestream.samples.GeoTiffWriter;
+import org.imagestream.samples.SyntheticScenes;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Decodes per second, single thread, from encoded bytes to the model tensor (header checks,
+ * decoding, orientation, scaling, resampling): a 640x480 photo as JPEG and PNG to 224x224x3, a
+ * 13-band 16-bit 64x64 GeoTIFF to 64x64x13, a 512x512 16-bit CT slice to 128x128x1. Run: {@code mvn
+ * -q test-compile exec:exec@jmh -Djmh.args="DecoderBenchmark"}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class DecoderBenchmark {
+    @Param({"jpeg-640x480", "png-640x480", "geotiff-64x64x13", "dicom-512x512"})
+    String input;
+
+    private Domain domain;
+    private byte[] bytes;
+    private ModelInput modelInput;
+
+    @Setup
+    public void setUp() throws Exception {
+        Random random = new Random(7);
+        switch (input) {
+            case "jpeg-640x480", "png-640x480" -> {
+                BufferedImage scene = SyntheticScenes.socialImage(1, 480, random);
+                BufferedImage photo = new BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB);
+                photo.createGraphics().drawImage(scene, 0, 0, 640, 480, null);
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ImageIO.write(photo, input.startsWith("jpeg") ? "jpeg" : "png", out);
+                bytes = out.toByteArray();
+                domain = Domain.SOCIAL;
+                modelInput = new ModelInput(224, 224, 3);
+            }
+            case "geotiff-64x64x13" -> {
+                short[] patch = SyntheticScenes.remoteSensingPatch(2, 64, random);
+                bytes = GeoTiffWriter.write(patch, 64, 64, 13, 500_000, 5_800_000, 10, 32633);
+                domain = Domain.REMOTE_SENSING;
+                modelInput = new ModelInput(64, 64, 13);
+            }
+            case "dicom-512x512" -> {
+                short[] slice = SyntheticScenes.medicalSlice(1, 512, random);
+                bytes = DicomWriter.writeCt(slice, 512, 512, 40, 400, -1024, 1);
+                domain = Domain.MEDICAL;
+                modelInput = new ModelInput(128, 128, 1);
+            }
+            default -> throw new IllegalArgumentException(input);
+        }
+    }
+
+    @Benchmark
+    public DecodedPixels decode() throws Exception {
+        return ImageDecoders.decode(domain, bytes, modelInput);
+    }
+}
