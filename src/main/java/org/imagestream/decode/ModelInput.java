@@ -37,9 +37,7 @@ public record ModelInput(
             throw new IllegalArgumentException(
                     bands.length + " bands selected for " + channels + " channels");
         }
-        if (stretch != null
-                && (stretch.length != 2
-                        || !(stretch[0] >= 0 && stretch[0] < stretch[1] && stretch[1] <= 100))) {
+        if (stretch != null && !isValidStretch(stretch)) {
             throw new IllegalArgumentException(
                     "stretch must be two percentiles 0 <= low < high <= 100");
         }
@@ -48,6 +46,14 @@ public record ModelInput(
         bands = bands == null ? null : bands.clone();
         mean = mean == null ? null : mean.clone();
         std = std == null ? null : std.clone();
+    }
+
+    /** Two percentiles {@code [low, high]} with {@code 0 <= low < high <= 100}. */
+    public static boolean isValidStretch(float[] stretch) {
+        return stretch.length == 2
+                && stretch[0] >= 0
+                && stretch[0] < stretch[1]
+                && stretch[1] <= 100;
     }
 
     /** Geometry only: every band, reflectance x 10000, no mean/std, first frame, no stretch. */

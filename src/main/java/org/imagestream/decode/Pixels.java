@@ -39,25 +39,6 @@ public final class Pixels {
             int outHeight) {
         float[] values = new float[samples.length];
         for (int i = 0; i < samples.length; i++) {
-            values[i] = samples[i];
-        }
-        return bands(values, width, height, bands, scale, outWidth, outHeight);
-    }
-
-    /**
-     * Pixel-interleaved samples of any TIFF sample format (unsigned or signed integers, float32)
-     * divided by {@code scale}, area-resampled.
-     */
-    public static float[] bands(
-            float[] samples,
-            int width,
-            int height,
-            int bands,
-            float scale,
-            int outWidth,
-            int outHeight) {
-        float[] values = new float[samples.length];
-        for (int i = 0; i < samples.length; i++) {
             values[i] = samples[i] / scale;
         }
         return resize(values, width, height, bands, outWidth, outHeight);

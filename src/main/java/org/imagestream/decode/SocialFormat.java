@@ -5,7 +5,6 @@ import com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.List;
-import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.spi.IIORegistry;
 import javax.imageio.spi.ImageReaderSpi;
@@ -55,50 +54,54 @@ enum SocialFormat {
     }
 
     ImageReader newReader() throws IOException {
-        return switch (this) {
-            case JPEG -> JpegReaders.SPI.createReaderInstance();
-            case WEBP -> new WebPImageReaderSpi().createReaderInstance();
-            default -> jdkReader(name().toLowerCase());
-        };
+        ImageReaderSpi spi =
+                switch (this) {
+                    case JPEG -> Readers.JPEG;
+                    case WEBP -> Readers.WEBP;
+                    case PNG -> Readers.PNG;
+                    case GIF -> Readers.GIF;
+                    case BMP -> Readers.BMP;
+                };
+        return spi.createReaderInstance();
     }
 
     /**
-     * TwelveMonkeys' JPEG reader delegates baseline decoding to the JDK's and finds it when it is
-     * registered. Registering it with a private registry that holds only the JDK's reader gives it
-     * that delegate without changing the JVM-wide ImageIO registry.
+     * The reader providers, looked up once per JVM. TwelveMonkeys' JPEG reader delegates baseline
+     * decoding to the JDK's and finds it when it is registered: registering it with a private
+     * registry that holds only the JDK's JPEG provider gives it that delegate without changing the
+     * JVM-wide ImageIO registry.
      */
-    private static final class JpegReaders {
-        static final JPEGImageReaderSpi SPI = create();
+    private static final class Readers {
+        static final ImageReaderSpi PNG = jdk("png");
+        static final ImageReaderSpi GIF = jdk("gif");
+        static final ImageReaderSpi BMP = jdk("bmp");
+        static final ImageReaderSpi WEBP = new WebPImageReaderSpi();
+        static final ImageReaderSpi JPEG = twelveMonkeysJpeg();
 
-        private static JPEGImageReaderSpi create() {
+        private static JPEGImageReaderSpi twelveMonkeysJpeg() {
             ServiceRegistry registry =
                     new ServiceRegistry(List.<Class<?>>of(ImageReaderSpi.class).iterator());
-            IIORegistry.getDefaultInstance()
-                    .getServiceProviders(ImageReaderSpi.class, true)
-                    .forEachRemaining(
-                            spi -> {
-                                if (spi.getClass()
-                                        .getName()
-                                        .startsWith("com.sun.imageio.plugins.jpeg.")) {
-                                    registry.registerServiceProvider(spi, ImageReaderSpi.class);
-                                }
-                            });
+            registry.registerServiceProvider(jdk("jpeg"), ImageReaderSpi.class);
             JPEGImageReaderSpi spi = new JPEGImageReaderSpi();
             spi.onRegistration(registry, ImageReaderSpi.class);
             return spi;
         }
-    }
 
-    private static ImageReader jdkReader(String format) {
-        Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
-        while (readers.hasNext()) {
-            ImageReader reader = readers.next();
-            // The JDK's own reader: always present, never a plugin from another class loader.
-            if (reader.getClass().getName().startsWith("com.sun.imageio.")) {
-                return reader;
+        /** The JDK's own provider: always present, never a plugin from another class loader. */
+        private static ImageReaderSpi jdk(String format) {
+            Iterator<ImageReaderSpi> providers =
+                    IIORegistry.getDefaultInstance()
+                            .getServiceProviders(ImageReaderSpi.class, true);
+            while (providers.hasNext()) {
+                ImageReaderSpi spi = providers.next();
+                if (spi.getClass()
+                        .getName()
+                        .startsWith("com.sun.imageio.plugins." + format + ".")) {
+                    return spi;
+                }
             }
+            throw new IllegalStateException("the JDK has no " + format + " reader");
         }
-        throw new IllegalStateException("the JDK has no " + format + " reader");
     }
 
     private static boolean starts(byte[] bytes, int... prefix) {

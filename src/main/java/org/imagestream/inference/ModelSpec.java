@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import org.imagestream.decode.ModelInput;
 import org.imagestream.model.Domain;
 
 /**
@@ -580,8 +581,7 @@ public final class ModelSpec implements Serializable {
                     throw new IllegalArgumentException(
                             "'stretch' applies to remote-sensing models only");
                 }
-                if (stretch.length != 2
-                        || !(stretch[0] >= 0 && stretch[0] < stretch[1] && stretch[1] <= 100)) {
+                if (!ModelInput.isValidStretch(stretch)) {
                     throw new IllegalArgumentException(
                             "'stretch' must be two percentiles [low, high] with 0 <= low < high"
                                     + " <= 100, got "

@@ -7,16 +7,12 @@ import com.datastax.oss.driver.api.core.NoNodeAvailableException;
 import com.datastax.oss.driver.api.core.connection.ClosedConnectionException;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
-import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
 import com.datastax.oss.driver.api.core.servererrors.ReadTimeoutException;
 import com.datastax.oss.driver.api.core.servererrors.UnavailableException;
 import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -52,10 +48,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final CassandraSettings settings;
     private final MailboxExecutor mailbox;
     private final CqlSession session;
-    private final PreparedStatement insertChunk;
-    private final PreparedStatement insertBlob;
-    private final PreparedStatement insertResult;
-    private final PreparedStatement insertByLabel;
+    private final ResultStatements statements;
     private final Counter resultsWritten;
     private final Counter bytesWritten;
     private final Counter retries;
@@ -75,37 +68,8 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         this.settings = settings;
         this.mailbox = mailbox;
         this.session = settings.openSession();
-        String ks = settings.keyspace();
         try {
-            this.insertChunk =
-                    session.prepare(
-                            "INSERT INTO "
-                                    + ks
-                                    + ".blob_chunks (sha256, chunk_index, data) VALUES (?, ?, ?)"
-                                    + " USING TTL ?");
-            this.insertBlob =
-                    session.prepare(
-                            "INSERT INTO "
-                                    + ks
-                                    + ".blobs (sha256, size, chunk_size, chunk_count, content_type)"
-                                    + " VALUES (?, ?, ?, ?, ?) USING TTL ?");
-            this.insertResult =
-                    session.prepare(
-                            "INSERT INTO "
-                                    + ks
-                                    + ".results (image_id, domain, source_id, content_type,"
-                                    + " content_sha256, shard, model_name, model_version, top_label,"
-                                    + " top_score, labels, scores, deduplicated, width, height,"
-                                    + " received_at, classified_at, extras)"
-                                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                    + " USING TTL ?");
-            this.insertByLabel =
-                    session.prepare(
-                            "INSERT INTO "
-                                    + ks
-                                    + ".results_by_label (domain, label, day, received_at, image_id,"
-                                    + " source_id, content_sha256, top_score, model_version)"
-                                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+            this.statements = new ResultStatements(session, settings.keyspace());
         } catch (RuntimeException e) {
             session.close();
             throw e;
@@ -148,19 +112,19 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
             ByteBuffer data = ByteBuffer.wrap(Arrays.copyOfRange(result.bytes, from, to));
             // One mail per image (below), not per chunk: fewer hand-offs to the task thread.
             chunkWrites.add(
-                    executeWithRetry(insertChunk.bind(result.contentSha256, i, data, ttl), 0)
+                    executeWithRetry(statements.chunk(result.contentSha256, i, data, ttl), 0)
                             .toCompletableFuture());
         }
         BoundStatement blob =
-                insertBlob.bind(
+                statements.blob(
                         result.contentSha256,
-                        (long) result.bytes.length,
+                        result.bytes.length,
                         settings.chunkSize(),
                         chunks,
                         result.contentType,
                         ttl);
-        BoundStatement row = bindResult(result, ttl);
-        BoundStatement byLabel = bindByLabel(result, ttl);
+        BoundStatement row = statements.result(result, ttl);
+        BoundStatement byLabel = statements.byLabel(result, ttl);
         long bytes = storeBlob ? result.bytes.length : 0;
         String imageId = result.imageId;
         long receivedAt = result.receivedAtMillis;
@@ -202,44 +166,6 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                             }
                                         },
                                         "image stored"));
-    }
-
-    private BoundStatement bindResult(Classification r, int ttl) {
-        return insertResult.bind(
-                r.imageId,
-                r.domain,
-                r.sourceId,
-                r.contentType,
-                r.contentSha256,
-                r.shard,
-                r.modelName,
-                r.modelVersion,
-                r.topLabel(),
-                r.topScore(),
-                r.labels,
-                r.scores,
-                r.deduplicated,
-                r.width,
-                r.height,
-                Instant.ofEpochMilli(r.receivedAtMillis),
-                Instant.ofEpochMilli(r.classifiedAtMillis),
-                r.extras == null ? java.util.Map.of() : r.extras,
-                ttl);
-    }
-
-    private BoundStatement bindByLabel(Classification r, int ttl) {
-        Instant received = Instant.ofEpochMilli(r.receivedAtMillis);
-        return insertByLabel.bind(
-                r.domain,
-                r.topLabel(),
-                LocalDate.ofInstant(received, ZoneOffset.UTC),
-                received,
-                r.imageId,
-                r.sourceId,
-                r.contentSha256,
-                r.topScore(),
-                r.modelVersion,
-                ttl);
     }
 
     /**

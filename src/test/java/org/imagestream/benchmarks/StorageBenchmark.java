@@ -1,13 +1,9 @@
 package org.imagestream.benchmarks;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,13 +21,14 @@ import org.imagestream.model.Classification;
 import org.imagestream.storage.CassandraResultSink;
 import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
+import org.imagestream.storage.ResultStatements;
 
 /**
  * Blob MB/s and result rows/s through {@link CassandraResultSink} (Flink, one subtask) versus the
- * driver's raw {@code executeAsync} issuing the same statements with the same in-flight limit, on
- * the same Cassandra node in the same run. Starts its own local Cassandra (and Kafka) unless {@code
- * --contact-point host:port} is given. Run: {@code mvn -q test-compile exec:exec@storage-bench
- * -Dbench.args="--images 2000 --size 102400"}.
+ * driver's raw {@code executeAsync} issuing the same statements ({@link ResultStatements}) with the
+ * same in-flight limit, on the same Cassandra node in the same run. Starts its own local Cassandra
+ * (and Kafka) unless {@code --contact-point host:port} is given. Run: {@code mvn -q test-compile
+ * exec:exec@storage-bench -Dbench.args="--images 2000 --size 102400"}.
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {}
@@ -92,28 +89,9 @@ public final class StorageBenchmark {
     /** The same statements the sink issues, per image, bounded by a semaphore. */
     private static double runRaw(CassandraSettings settings, int images, int size)
             throws Exception {
-        String ks = settings.keyspace();
         try (CqlSession session = settings.openSession()) {
-            PreparedStatement chunk =
-                    session.prepare(
-                            "INSERT INTO "
-                                    + ks
-                                    + ".blob_chunks (sha256, chunk_index, data) VALUES (?, ?, ?) USING TTL ?");
-            PreparedStatement blob =
-                    session.prepare(
-                            "INSERT INTO "
-                                    + ks
-                                    + ".blobs (sha256, size, chunk_size, chunk_count, content_type) VALUES (?, ?, ?, ?, ?) USING TTL ?");
-            PreparedStatement result =
-                    session.prepare(
-                            "INSERT INTO "
-                                    + ks
-                                    + ".results (image_id, domain, source_id, content_type, content_sha256, shard, model_name, model_version, top_label, top_score, labels, scores, deduplicated, width, height, received_at, classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
-            PreparedStatement byLabel =
-                    session.prepare(
-                            "INSERT INTO "
-                                    + ks
-                                    + ".results_by_label (domain, label, day, received_at, image_id, source_id, content_sha256, top_score, model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+            // Exactly the statements and bindings the sink writer uses.
+            ResultStatements statements = new ResultStatements(session, settings.keyspace());
             Semaphore permits = new Semaphore(settings.maxInFlightRequests());
             List<CompletableFuture<?>> pending = new ArrayList<>();
             long started = System.nanoTime();
@@ -132,20 +110,19 @@ public final class StorageBenchmark {
                                                     c.bytes.length,
                                                     (k + 1) * settings.chunkSize())));
                     chunkWrites.add(
-                            session.executeAsync(chunk.bind(c.contentSha256, k, data, 0))
+                            session.executeAsync(statements.chunk(c.contentSha256, k, data, 0))
                                     .toCompletableFuture()
                                     .whenComplete((r, e) -> permits.release()));
                 }
                 permits.acquire(3);
-                Instant received = Instant.ofEpochMilli(c.receivedAtMillis);
                 CompletableFuture<?> done =
                         CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
                                 .thenCompose(
                                         x ->
                                                 session.executeAsync(
-                                                        blob.bind(
+                                                        statements.blob(
                                                                 c.contentSha256,
-                                                                (long) c.bytes.length,
+                                                                c.bytes.length,
                                                                 settings.chunkSize(),
                                                                 chunks,
                                                                 c.contentType,
@@ -154,43 +131,10 @@ public final class StorageBenchmark {
                                         x ->
                                                 CompletableFuture.allOf(
                                                         session.executeAsync(
-                                                                        result.bind(
-                                                                                c.imageId,
-                                                                                c.domain,
-                                                                                c.sourceId,
-                                                                                c.contentType,
-                                                                                c.contentSha256,
-                                                                                c.shard,
-                                                                                c.modelName,
-                                                                                c.modelVersion,
-                                                                                c.topLabel(),
-                                                                                c.topScore(),
-                                                                                c.labels,
-                                                                                c.scores,
-                                                                                false,
-                                                                                c.width,
-                                                                                c.height,
-                                                                                received,
-                                                                                Instant
-                                                                                        .ofEpochMilli(
-                                                                                                c.classifiedAtMillis),
-                                                                                0))
+                                                                        statements.result(c, 0))
                                                                 .toCompletableFuture(),
                                                         session.executeAsync(
-                                                                        byLabel.bind(
-                                                                                c.domain,
-                                                                                c.topLabel(),
-                                                                                LocalDate.ofInstant(
-                                                                                        received,
-                                                                                        ZoneOffset
-                                                                                                .UTC),
-                                                                                received,
-                                                                                c.imageId,
-                                                                                c.sourceId,
-                                                                                c.contentSha256,
-                                                                                c.topScore(),
-                                                                                c.modelVersion,
-                                                                                0))
+                                                                        statements.byLabel(c, 0))
                                                                 .toCompletableFuture()))
                                 .whenComplete((r, e) -> permits.release(3));
                 pending.add(done);

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.FlinkClusterServer;
@@ -21,6 +20,7 @@ import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -188,7 +188,7 @@ class ClusterDeploymentITCase {
         }
     }
 
-    /** One test's own topics, keyspace and the job options pointing at them. */
+    /** One test's own topics and keyspace, and the job options pointing at them. */
     private record Run(
             String topic,
             String deadLetterTopic,
@@ -196,20 +196,13 @@ class ClusterDeploymentITCase {
             List<String> args,
             CassandraSettings settings) {
         static Run create(LocalStack stack, String prefix) throws Exception {
-            String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-            String topic = prefix + "-" + suffix;
-            String deadLetterTopic = prefix + "-dlq-" + suffix;
-            String keyspace = prefix + "_" + suffix;
-            stack.createTopics(2, topic, deadLetterTopic);
+            TestStreams streams = TestStreams.create(stack, prefix);
             return new Run(
-                    topic,
-                    deadLetterTopic,
-                    keyspace,
-                    jobArgs(stack, topic, deadLetterTopic, keyspace),
-                    CassandraSettings.builder()
-                            .contactPoints(List.of(stack.cassandraContactPoint()))
-                            .keyspace(keyspace)
-                            .build());
+                    streams.topic(),
+                    streams.deadLetterTopic(),
+                    streams.keyspace(),
+                    jobArgs(stack, streams.topic(), streams.deadLetterTopic(), streams.keyspace()),
+                    streams.settings());
         }
     }
 

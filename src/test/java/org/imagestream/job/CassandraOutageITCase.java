@@ -6,7 +6,6 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -22,6 +21,7 @@ import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
+import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -41,14 +41,14 @@ class CassandraOutageITCase {
     @Test
     void shouldLoseNothingAndDuplicateNothingWhenCassandraIsDownFor30Seconds(LocalStack stack)
             throws Exception {
-        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        String topic = "outage-" + suffix;
-        String keyspace = "outage_" + suffix;
-        stack.createTopics(2, topic, "outage-dlq-" + suffix);
+        TestStreams streams = TestStreams.create(stack, "outage");
+        String topic = streams.topic();
+        String keyspace = streams.keyspace();
+        CassandraSettings settings = streams.settings();
         Map<Domain, ModelSpec> models = ModelStoreAccess.seedModels();
 
         Map<String, String> options =
-                LocalJobOptions.of(stack, topic, "outage-dlq-" + suffix, keyspace, models);
+                LocalJobOptions.of(stack, topic, streams.deadLetterTopic(), keyspace, models);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         ImageClassificationJob.build(env, JobConfig.fromMap(options));
@@ -60,11 +60,6 @@ class CassandraOutageITCase {
                 PacedProducer.start(stack.bootstrapServers(), topic, IMAGES, 8, 0, 3);
         Map<String, byte[]> sent = producer.good(); // live view, complete after await()
 
-        CassandraSettings settings =
-                CassandraSettings.builder()
-                        .contactPoints(List.of(stack.cassandraContactPoint()))
-                        .keyspace(keyspace)
-                        .build();
         try {
             PipelineOutcomes.waitForResults(settings, 20, 120_000);
             stack.cassandra().stop();

@@ -6,7 +6,6 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -21,6 +20,7 @@ import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
+import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,11 +40,11 @@ class ExactlyOnceITCase {
     @Test
     void shouldEndWithExactlyOneRowOrDeadLetterPerInputAfterTwoFailures(
             LocalStack stack, @InjectMiniCluster MiniCluster cluster) throws Exception {
-        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        String topic = "exactly-once-" + suffix;
-        String deadLetterTopic = "exactly-once-dlq-" + suffix;
-        String keyspace = "exactly_once_" + suffix;
-        stack.createTopics(2, topic, deadLetterTopic);
+        TestStreams streams = TestStreams.create(stack, "exactly-once");
+        String topic = streams.topic();
+        String deadLetterTopic = streams.deadLetterTopic();
+        String keyspace = streams.keyspace();
+        CassandraSettings settings = streams.settings();
 
         Map<String, String> options =
                 LocalJobOptions.of(
@@ -62,11 +62,6 @@ class ExactlyOnceITCase {
         Set<String> bad = producer.malformed();
 
         Map<String, String> reasons;
-        CassandraSettings settings =
-                CassandraSettings.builder()
-                        .contactPoints(List.of(stack.cassandraContactPoint()))
-                        .keyspace(keyspace)
-                        .build();
         try {
             PipelineOutcomes.waitForResults(settings, 200, 120_000);
             // Failure 1: the sink's tasks fail while Cassandra is down.

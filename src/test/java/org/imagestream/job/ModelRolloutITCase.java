@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -22,6 +20,7 @@ import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
+import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
 import org.imagestream.training.ModelVersions;
 import org.junit.jupiter.api.Test;
@@ -43,27 +42,22 @@ class ModelRolloutITCase {
     @Test
     void shouldRollOutANewVersionWithoutRestartAndIgnoreABrokenOne(
             LocalStack stack, @TempDir Path modelRoot) throws Exception {
-        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        String topic = "rollout-" + suffix;
-        String keyspace = "rollout_" + suffix;
-        stack.createTopics(2, topic, "rollout-dlq-" + suffix);
+        TestStreams streams = TestStreams.create(stack, "rollout");
+        String topic = streams.topic();
+        String keyspace = streams.keyspace();
+        CassandraSettings settings = streams.settings();
         Map<Domain, ModelSpec> models = ModelStoreAccess.seedModels();
         Path seed = Path.of(models.get(Domain.SOCIAL).directory());
         ModelVersions.publish(seed, modelRoot, "1", false);
 
         Map<String, String> options =
-                LocalJobOptions.of(stack, topic, "rollout-dlq-" + suffix, keyspace, models);
+                LocalJobOptions.of(stack, topic, streams.deadLetterTopic(), keyspace, models);
         options.put("model.social.dir", modelRoot.toString());
         options.put("model.poll-interval", "500ms");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         ImageClassificationJob.build(env, JobConfig.fromMap(options));
         JobClient job = env.executeAsync("model-rollout-it");
-        CassandraSettings settings =
-                CassandraSettings.builder()
-                        .contactPoints(List.of(stack.cassandraContactPoint()))
-                        .keyspace(keyspace)
-                        .build();
         try {
             // Phase A: version 1 only.
             PacedProducer before =
