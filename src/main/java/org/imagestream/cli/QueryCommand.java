@@ -70,8 +70,8 @@ final class QueryCommand implements Callable<Integer> {
         public Integer call() {
             CassandraSettings settings = connection.settings().build();
             try (CqlSession session = settings.openSession()) {
-                Optional<StoredResult> result =
-                        new ResultReader(session, settings.keyspace()).find(imageId);
+                ResultReader reader = new ResultReader(session, settings.keyspace());
+                Optional<StoredResult> result = reader.find(imageId);
                 if (result.isEmpty()) {
                     System.err.println("No result for image " + imageId);
                     return 1;
@@ -97,6 +97,11 @@ final class QueryCommand implements Callable<Integer> {
                         r.receivedAt(),
                         r.classifiedAt());
                 r.extras().forEach((key, value) -> System.out.printf("%-10s %s%n", key, value));
+                for (ResultReader.StoredPart part : reader.parts(imageId)) {
+                    System.out.printf(
+                            "part %-5d %s %s %s%n",
+                            part.part(), part.labels(), part.scores(), part.extras());
+                }
                 return 0;
             }
         }

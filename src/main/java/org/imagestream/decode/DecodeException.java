@@ -20,7 +20,9 @@ public class DecodeException extends Exception {
         /** The image is valid but does not fit the model (e.g. band count). */
         INCOMPATIBLE,
         /** The image exceeds a configured size limit. */
-        TOO_LARGE
+        TOO_LARGE,
+        /** Decoding took longer than the configured time budget. */
+        TOO_SLOW
     }
 
     private final Reason reason;

@@ -143,6 +143,8 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         image.originalHeight = pixels.originalHeight();
         image.pixels = pixels.pixels();
         image.extras = new java.util.HashMap<>(pixels.extras());
+        image.parts = pixels.parts();
+        image.partExtras = new java.util.ArrayList<>(pixels.partExtras());
         image.height = input.height();
         image.width = input.width();
         image.channels = input.channels();

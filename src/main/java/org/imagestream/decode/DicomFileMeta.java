@@ -39,10 +39,18 @@ final class DicomFileMeta {
     private DicomFileMeta() {}
 
     /**
+     * A Part 10 file the pixel decoder can read.
+     *
+     * @param datasetOffset where the dataset starts, after the file meta group
+     * @param transferSyntax of the dataset in {@code bytes} (explicit LE once inflated)
+     */
+    record Readable(byte[] bytes, int datasetOffset, String transferSyntax) {}
+
+    /**
      * Returns bytes the pixel decoder can read: the input itself for uncompressed syntaxes, the
      * inflated file for deflated ones; refuses everything else.
      */
-    static byte[] readable(byte[] file) throws DecodeException {
+    static Readable open(byte[] file, DecodeLimits limits) throws DecodeException {
         ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
         int at = PREAMBLE_AND_PREFIX;
         String transferSyntax = null;
@@ -86,8 +94,12 @@ final class DicomFileMeta {
                     Reason.CORRUPT, "DICOM file meta group has no transfer syntax (0002,0010)");
         }
         return switch (transferSyntax) {
-            case IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE -> file;
-            case DEFLATED_LE -> inflate(file, at, syntaxValueAt, syntaxLength);
+            case IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE -> new Readable(file, at, transferSyntax);
+            case DEFLATED_LE ->
+                    new Readable(
+                            inflate(file, at, syntaxValueAt, syntaxLength, limits),
+                            at,
+                            EXPLICIT_LE);
             default ->
                     throw new DecodeException(
                             Reason.UNSUPPORTED_FORMAT,
@@ -105,7 +117,8 @@ final class DicomFileMeta {
      * The meta group unchanged except for its transfer syntax, now explicit VR little endian
      * (padded with NULs to the same length, so no group length changes), then the inflated dataset.
      */
-    private static byte[] inflate(byte[] file, int datasetAt, int syntaxAt, int syntaxLength)
+    private static byte[] inflate(
+            byte[] file, int datasetAt, int syntaxAt, int syntaxLength, DecodeLimits limits)
             throws DecodeException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(file.length * 4);
         byte[] header = java.util.Arrays.copyOf(file, datasetAt);
@@ -123,7 +136,8 @@ final class DicomFileMeta {
                     break; // truncated stream: keep what inflated
                 }
                 out.write(buffer, 0, n);
-                if (out.size() > DecodeLimits.DEFAULT.maxPixels() * 8) {
+                // Generous for any image within limits.max-pixels (up to 8 bytes per pixel).
+                if (out.size() > limits.maxPixels() * 8) {
                     throw new DecodeException(
                             Reason.TOO_LARGE, "deflated DICOM dataset inflates beyond the limits");
                 }

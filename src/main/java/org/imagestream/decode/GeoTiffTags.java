@@ -22,18 +22,59 @@ final class GeoTiffTags {
 
     private GeoTiffTags() {}
 
+    /**
+     * Where a raster lies: its upper-left corner, pixel size in map units and EPSG code (-1 when
+     * the GeoKey directory names none).
+     */
+    record Georeference(int epsg, double minX, double maxY, double scaleX, double scaleY) {
+        /** {@code crs}, {@code bounds} (minX,minY,maxX,maxY) and {@code pixel_size}. */
+        Map<String, String> extras(long width, long height) {
+            Map<String, String> extras = new LinkedHashMap<>();
+            if (epsg > 0) {
+                extras.put("crs", "EPSG:" + epsg);
+            }
+            extras.put("bounds", bounds(0, 0, width, height));
+            extras.put("pixel_size", number(scaleX) + "," + number(scaleY));
+            return extras;
+        }
+
+        /** Bounds (minX,minY,maxX,maxY) of the pixel window at column x, row y. */
+        String bounds(long x, long y, long width, long height) {
+            double left = minX + x * scaleX;
+            double top = maxY - y * scaleY;
+            return String.format(
+                    Locale.ROOT,
+                    "%s,%s,%s,%s",
+                    number(left),
+                    number(top - height * scaleY),
+                    number(left + width * scaleX),
+                    number(top));
+        }
+    }
+
     /** {@code crs}, {@code bounds} (minX,minY,maxX,maxY) and {@code pixel_size}, or empty. */
     static Map<String, String> georeferencing(byte[] tiff) {
         Map<String, String> extras = new LinkedHashMap<>();
+        long[] size = new long[2];
+        Georeference georeference = read(tiff, size);
+        return georeference == null ? extras : georeference.extras(size[0], size[1]);
+    }
+
+    /**
+     * The georeference of a TIFF's first image, or null.
+     *
+     * @param size receives the image's width and height
+     */
+    static Georeference read(byte[] tiff, long[] size) {
         try {
             if (tiff.length < 8 || (tiff[0] != 'I' && tiff[0] != 'M')) {
-                return extras;
+                return null;
             }
             ByteBuffer in =
                     ByteBuffer.wrap(tiff)
                             .order(tiff[0] == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
             if (in.getShort(2) != 42) {
-                return extras; // BigTIFF or not a TIFF
+                return null; // BigTIFF or not a TIFF
             }
             int ifd = in.getInt(4);
             int entries = Short.toUnsignedInt(in.getShort(ifd));
@@ -62,30 +103,19 @@ final class GeoTiffTags {
                     || tiepoint.length < 6
                     || width <= 0
                     || height <= 0) {
-                return extras;
+                return null;
             }
-            double minX = tiepoint[3] - tiepoint[0] * scale[0];
-            double maxY = tiepoint[4] + tiepoint[1] * scale[1];
-            double maxX = minX + width * scale[0];
-            double minY = maxY - height * scale[1];
-            int epsg = epsg(geoKeys);
-            if (epsg > 0) {
-                extras.put("crs", "EPSG:" + epsg);
-            }
-            extras.put(
-                    "bounds",
-                    String.format(
-                            Locale.ROOT,
-                            "%s,%s,%s,%s",
-                            number(minX),
-                            number(minY),
-                            number(maxX),
-                            number(maxY)));
-            extras.put("pixel_size", number(scale[0]) + "," + number(scale[1]));
+            size[0] = width;
+            size[1] = height;
+            return new Georeference(
+                    epsg(geoKeys),
+                    tiepoint[3] - tiepoint[0] * scale[0],
+                    tiepoint[4] + tiepoint[1] * scale[1],
+                    scale[0],
+                    scale[1]);
         } catch (RuntimeException malformed) {
-            extras.clear();
+            return null;
         }
-        return extras;
     }
 
     private static String number(double value) {

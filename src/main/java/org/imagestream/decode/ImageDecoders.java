@@ -6,7 +6,9 @@ import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,13 +56,16 @@ public final class ImageDecoders {
         if (bytes == null || bytes.length == 0) {
             throw new DecodeException(Reason.EMPTY, "record has no image bytes");
         }
+        DecodeDeadline deadline = new DecodeDeadline(limits.timeBudgetMillis());
         try {
             DecodedPixels pixels =
                     switch (domain) {
-                        case SOCIAL -> decodeSocial(bytes, input, limits);
-                        case REMOTE_SENSING -> decodeRemoteSensing(bytes, input, limits);
-                        case MEDICAL -> decodeMedical(bytes, input);
+                        case SOCIAL -> decodeSocial(bytes, input, limits, deadline);
+                        case REMOTE_SENSING -> decodeRemoteSensing(bytes, input, limits, deadline);
+                        case MEDICAL ->
+                                decodeMedical(bytes, input, input.frame(), limits, deadline);
                     };
+            deadline.check(domain.id() + " image");
             input.normalize(pixels.pixels());
             return pixels;
         } catch (DecodeException e) {
@@ -73,10 +78,11 @@ public final class ImageDecoders {
         }
     }
 
-    static DecodedPixels decodeSocial(byte[] bytes, ModelInput input, DecodeLimits limits)
+    static DecodedPixels decodeSocial(
+            byte[] bytes, ModelInput input, DecodeLimits limits, DecodeDeadline deadline)
             throws IOException, DecodeException {
         requireChannels(input, 3, "social");
-        BufferedImage image = readSocialImage(bytes, limits);
+        BufferedImage image = readSocialImage(bytes, limits, deadline);
         return new DecodedPixels(
                 Pixels.rgb(image, input.width(), input.height()),
                 image.getWidth(),
@@ -89,6 +95,12 @@ public final class ImageDecoders {
      */
     static BufferedImage readSocialImage(byte[] bytes, DecodeLimits limits)
             throws IOException, DecodeException {
+        return readSocialImage(bytes, limits, new DecodeDeadline(limits.timeBudgetMillis()));
+    }
+
+    private static BufferedImage readSocialImage(
+            byte[] bytes, DecodeLimits limits, DecodeDeadline deadline)
+            throws IOException, DecodeException {
         SocialFormat format = SocialFormat.sniff(bytes);
         if (format == null) {
             throw new DecodeException(
@@ -100,7 +112,8 @@ public final class ImageDecoders {
                 ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(stream, true, true);
             limits.check(reader.getWidth(0), reader.getHeight(0), 4, format.name() + " image");
-            image = reader.read(0); // the first frame of a GIF or animated WebP
+            // The first frame of a GIF or animated WebP.
+            image = deadline.read(reader, format.name() + " image", () -> reader.read(0));
         } finally {
             reader.dispose();
         }
@@ -138,12 +151,13 @@ public final class ImageDecoders {
         return out;
     }
 
-    static DecodedPixels decodeRemoteSensing(byte[] bytes, ModelInput input, DecodeLimits limits)
+    static DecodedPixels decodeRemoteSensing(
+            byte[] bytes, ModelInput input, DecodeLimits limits, DecodeDeadline deadline)
             throws IOException, DecodeException {
         if (!isTiff(bytes)) {
             throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/GeoTIFF file");
         }
-        Raster raster = readTiffRaster(bytes, limits);
+        Raster raster = readTiffRaster(bytes, limits, input, deadline);
         int bands = raster.getNumBands();
         int[] selected = input.bands();
         if (selected == null && bands != input.channels()) {
@@ -189,26 +203,45 @@ public final class ImageDecoders {
         for (int i = 0; i < samples.length; i++) {
             samples[i] /= input.sampleScale();
         }
-        // Percentile stretch on the full-resolution scene, then area resampling.
-        return new DecodedPixels(
-                Pixels.resize(
-                        input.stretchValues(samples),
-                        width,
-                        height,
-                        input.channels(),
-                        input.width(),
-                        input.height()),
-                width,
-                height,
-                GeoTiffTags.georeferencing(bytes));
+        // Percentile stretch on the full-resolution scene (one stretch for all its tiles).
+        input.stretchValues(samples);
+        long[] size = new long[2];
+        GeoTiffTags.Georeference georeference = GeoTiffTags.read(bytes, size);
+        Map<String, String> extras =
+                georeference == null ? Map.of() : georeference.extras(width, height);
+        if (!SceneTiles.applies(input, width, height)) {
+            // Area resampling of the whole scene to the model input.
+            return new DecodedPixels(
+                    Pixels.resize(
+                            samples,
+                            width,
+                            height,
+                            input.channels(),
+                            input.width(),
+                            input.height()),
+                    width,
+                    height,
+                    extras);
+        }
+        deadline.check("GeoTIFF");
+        return SceneTiles.cut(samples, width, height, input, extras, georeference);
     }
 
     /** All samples of a TIFF's first image, every band (TwelveMonkeys reader). */
     static Raster readTiffRaster(byte[] bytes) throws IOException, DecodeException {
-        return readTiffRaster(bytes, DecodeLimits.DEFAULT);
+        return readTiffRaster(
+                bytes,
+                DecodeLimits.DEFAULT,
+                null,
+                new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()));
     }
 
-    static Raster readTiffRaster(byte[] bytes, DecodeLimits limits)
+    /**
+     * @param input when tiling applies, the tile count is checked against the limits from the
+     *     header too; null for no model
+     */
+    static Raster readTiffRaster(
+            byte[] bytes, DecodeLimits limits, ModelInput input, DecodeDeadline deadline)
             throws IOException, DecodeException {
         // The reader is created directly instead of through the ImageIO registry, which is global
         // to the JVM and does not see plugins from Flink's user-code class loader.
@@ -216,12 +249,13 @@ public final class ImageDecoders {
         try (ImageInputStream stream =
                 ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(stream);
-            limits.check(
-                    reader.getWidth(0),
-                    reader.getHeight(0),
-                    reader.getRawImageType(0).getNumBands(),
-                    "TIFF");
-            return reader.readRaster(0, null);
+            int width = reader.getWidth(0);
+            int height = reader.getHeight(0);
+            limits.check(width, height, reader.getRawImageType(0).getNumBands(), "TIFF");
+            if (input != null && SceneTiles.applies(input, width, height)) {
+                limits.checkParts(SceneTiles.count(input, width, height), "GeoTIFF scene");
+            }
+            return deadline.read(reader, "TIFF", () -> reader.readRaster(0, null));
         } finally {
             reader.dispose();
         }
@@ -229,22 +263,25 @@ public final class ImageDecoders {
 
     /** The windowed DICOM image at its own size (previews). */
     static DecodedPixels decodeMedicalFullSize(byte[] bytes) throws DecodeException {
-        return decodeMedical(bytes, null, DicomFrame.FIRST);
+        return decodeMedicalFullSize(bytes, DicomFrame.FIRST);
     }
 
     static DecodedPixels decodeMedicalFullSize(byte[] bytes, DicomFrame frame)
             throws DecodeException {
-        return decodeMedical(bytes, null, frame);
-    }
-
-    static DecodedPixels decodeMedical(byte[] bytes, ModelInput input) throws DecodeException {
-        return decodeMedical(bytes, input, input.frame());
+        DecodeLimits limits = DecodeLimits.DEFAULT;
+        return decodeMedical(
+                bytes, null, frame, limits, new DecodeDeadline(limits.timeBudgetMillis()));
     }
 
     /**
      * @param input model geometry to resample to, or null for the image's own size
      */
-    private static DecodedPixels decodeMedical(byte[] bytes, ModelInput input, DicomFrame frame)
+    private static DecodedPixels decodeMedical(
+            byte[] bytes,
+            ModelInput input,
+            DicomFrame frame,
+            DecodeLimits limits,
+            DecodeDeadline deadline)
             throws DecodeException {
         if (input != null) {
             requireChannels(input, 1, "medical");
@@ -253,8 +290,32 @@ public final class ImageDecoders {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
         }
-        byte[] readable = DicomFileMeta.readable(bytes);
-        DICOM dicom = new DICOM(new ByteArrayInputStream(readable));
+        DicomFileMeta.Readable readable = DicomFileMeta.open(bytes, limits);
+        // Geometry from the header before any pixel is read: frames and pixels within limits,
+        // and pixel data that is really in the file.
+        DicomHeader header =
+                DicomHeader.read(
+                        readable.bytes(), readable.datasetOffset(), readable.transferSyntax());
+        limits.checkFrames(header.columns(), header.rows(), header.frames(), "DICOM file");
+        if (header.samplesPerPixel() != 1) {
+            throw new DecodeException(
+                    Reason.INCOMPATIBLE,
+                    "DICOM image has "
+                            + header.samplesPerPixel()
+                            + " samples per pixel; medical models take one (grayscale)");
+        }
+        if (header.pixelDataLength() < header.expectedPixelBytes()) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    "DICOM pixel data has "
+                            + header.pixelDataLength()
+                            + " bytes, the header declares "
+                            + header.expectedPixelBytes());
+        }
+        if (frame == DicomFrame.ALL && header.frames() > 1) {
+            limits.checkParts(header.frames(), "DICOM file with frame: all");
+        }
+        DICOM dicom = new DICOM(new ByteArrayInputStream(readable.bytes()));
         try {
             dicom.open("image.dcm");
         } catch (RuntimeException e) {
@@ -263,11 +324,40 @@ public final class ImageDecoders {
         if (dicom.getWidth() == 0 || dicom.getProcessor() == null) {
             throw new DecodeException(Reason.CORRUPT, "DICOM file has no readable pixel data");
         }
+        deadline.check("DICOM file");
         int frames = Math.max(1, dicom.getStackSize());
+        String info = dicom.getInfoProperty();
+        Map<String, String> extras = dicomExtras(info, frames);
+        if (frame == DicomFrame.ALL && frames > 1) {
+            int size = input == null ? dicom.getWidth() * dicom.getHeight() : input.size();
+            float[] pixels = new float[frames * size];
+            List<Map<String, String>> partExtras = new ArrayList<>(frames);
+            for (int f = 1; f <= frames; f++) {
+                deadline.check("DICOM frame " + f + " of " + frames);
+                float[] windowed = window(dicom, dicom.getStack().getProcessor(f), info, input);
+                System.arraycopy(windowed, 0, pixels, (f - 1) * size, size);
+                partExtras.add(Map.of("frame", Integer.toString(f)));
+            }
+            return new DecodedPixels(
+                    pixels, dicom.getWidth(), dicom.getHeight(), extras, frames, partExtras);
+        }
         var processor =
                 frame == DicomFrame.MIDDLE && frames > 1
                         ? dicom.getStack().getProcessor(frames / 2 + 1)
                         : dicom.getProcessor();
+        return new DecodedPixels(
+                window(dicom, processor, info, input),
+                processor.getWidth(),
+                processor.getHeight(),
+                extras);
+    }
+
+    /**
+     * One frame through the modality LUT, the file's VOI window (or the frame's full range when it
+     * has none), MONOCHROME1 inversion, and resampling to the model input.
+     */
+    private static float[] window(
+            DICOM dicom, ij.process.ImageProcessor processor, String info, ModelInput input) {
         int width = processor.getWidth();
         int height = processor.getHeight();
         double[] modality = new double[width * height];
@@ -280,7 +370,6 @@ public final class ImageDecoders {
             min = Math.min(min, value);
             max = Math.max(max, value);
         }
-        String info = dicom.getInfoProperty();
         double center = parse(info, WINDOW_CENTER, Double.NaN);
         double windowWidth = parse(info, WINDOW_WIDTH, Double.NaN);
         if (Double.isNaN(center) || Double.isNaN(windowWidth) || windowWidth < 1) {
@@ -304,7 +393,7 @@ public final class ImageDecoders {
                 windowed[i] = 1f - windowed[i];
             }
         }
-        return new DecodedPixels(windowed, width, height, dicomExtras(info, frames));
+        return windowed;
     }
 
     /**

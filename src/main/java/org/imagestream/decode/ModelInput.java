@@ -23,7 +23,8 @@ public record ModelInput(
         float[] mean,
         float[] std,
         DicomFrame frame,
-        float[] stretch)
+        float[] stretch,
+        SceneTiling tiling)
         implements Serializable {
     /** Sentinel-2 L2A digital numbers are reflectance x 10000. */
     public static final float SENTINEL2_REFLECTANCE_SCALE = 10000f;
@@ -42,6 +43,7 @@ public record ModelInput(
                     "stretch must be two percentiles 0 <= low < high <= 100");
         }
         frame = frame == null ? DicomFrame.FIRST : frame;
+        tiling = tiling == null ? SceneTiling.TILE : tiling;
         stretch = stretch == null ? null : stretch.clone();
         bands = bands == null ? null : bands.clone();
         mean = mean == null ? null : mean.clone();
@@ -56,12 +58,15 @@ public record ModelInput(
                 && stretch[1] <= 100;
     }
 
-    /** Geometry only: every band, reflectance x 10000, no mean/std, first frame, no stretch. */
+    /**
+     * Geometry only: every band, reflectance x 10000, no mean/std, first frame, no stretch, scenes
+     * tiled.
+     */
     public ModelInput(int height, int width, int channels) {
         this(height, width, channels, null, SENTINEL2_REFLECTANCE_SCALE, null, null);
     }
 
-    /** Without DICOM frame choice (first) or percentile stretch. */
+    /** First DICOM frame, no percentile stretch, scenes tiled. */
     public ModelInput(
             int height,
             int width,
@@ -70,7 +75,34 @@ public record ModelInput(
             float sampleScale,
             float[] mean,
             float[] std) {
-        this(height, width, channels, bands, sampleScale, mean, std, DicomFrame.FIRST, null);
+        this(
+                height,
+                width,
+                channels,
+                bands,
+                sampleScale,
+                mean,
+                std,
+                DicomFrame.FIRST,
+                null,
+                SceneTiling.TILE);
+    }
+
+    /** The same input with another tiling. */
+    public ModelInput withTiling(SceneTiling tiling) {
+        return new ModelInput(
+                height, width, channels, bands, sampleScale, mean, std, frame, stretch, tiling);
+    }
+
+    /** The same input with another DICOM frame choice. */
+    public ModelInput withFrame(DicomFrame frame) {
+        return new ModelInput(
+                height, width, channels, bands, sampleScale, mean, std, frame, stretch, tiling);
+    }
+
+    /** Values in one model input: height x width x channels. */
+    public int size() {
+        return height * width * channels;
     }
 
     /**
@@ -129,7 +161,8 @@ public record ModelInput(
                 && Arrays.equals(mean, o.mean)
                 && Arrays.equals(std, o.std)
                 && frame == o.frame
-                && Arrays.equals(stretch, o.stretch);
+                && Arrays.equals(stretch, o.stretch)
+                && tiling == o.tiling;
     }
 
     @Override
@@ -148,6 +181,7 @@ public record ModelInput(
                 + (mean == null ? "" : " mean=" + Arrays.toString(mean))
                 + (std == null ? "" : " std=" + Arrays.toString(std))
                 + (frame == DicomFrame.FIRST ? "" : " frame=" + frame)
-                + (stretch == null ? "" : " stretch=" + Arrays.toString(stretch));
+                + (stretch == null ? "" : " stretch=" + Arrays.toString(stretch))
+                + (tiling == SceneTiling.TILE ? "" : " tiling=" + tiling);
     }
 }

@@ -31,6 +31,7 @@ import org.imagestream.model.Classification;
 import org.imagestream.model.DeadLetter;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
+import org.imagestream.model.PartResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -338,8 +339,15 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         SavedModelClassifier classifier = classifiers.get(domain);
         if (recentPredictions != null) {
             CachedPrediction cached = recentPredictions.get(image.contentSha256);
-            if (cached != null && cached.madeBy(classifier.spec())) {
-                emit(image, classifier.spec(), cached.toPrediction(), true);
+            if (cached != null
+                    && cached.madeBy(classifier.spec())
+                    && cached.partLabels.size() == (image.parts > 1 ? image.parts : 0)) {
+                emit(
+                        image,
+                        classifier.spec(),
+                        cached.toPrediction(),
+                        cached.toPartPredictions(),
+                        true);
                 return;
             }
         }
@@ -354,7 +362,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         }
         queue.add(new Pending(image, getCurrentKey()));
         pendingCount++;
-        if (queue.size() >= maxBatchSize) {
+        if (modelInputs(queue) >= maxBatchSize) {
             flush(domain);
         } else if (!timerRegistered) {
             timerRegistered = true;
@@ -369,6 +377,15 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                                 flushAll();
                             });
         }
+    }
+
+    /** Model inputs waiting: one per image, or its parts (tiles, frames). */
+    private static int modelInputs(List<Pending> queue) {
+        int inputs = 0;
+        for (Pending item : queue) {
+            inputs += item.image.parts;
+        }
+        return inputs;
     }
 
     /** Classifies everything pending; called by the timer, before barriers and at the end. */
@@ -402,22 +419,30 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             return;
         }
         inferenceMillis.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
-        batchSize.update(batch.size());
+        batchSize.update(predictions.size());
         Object currentKey = getCurrentKey();
+        ModelSpec spec = classifier.spec();
         try {
-            for (int i = 0; i < batch.size(); i++) {
-                Pending item = batch.get(i);
-                Prediction prediction = predictions.get(i);
+            int row = 0;
+            for (Pending item : batch) {
+                List<Prediction> parts = List.of();
+                Prediction prediction;
+                if (item.image.parts > 1) {
+                    parts = predictions.subList(row, row + item.image.parts);
+                    prediction = Prediction.shareOfTopLabels(parts, spec.labels());
+                } else {
+                    prediction = predictions.get(row);
+                }
+                row += item.image.parts;
                 if (recentPredictions != null) {
                     // State belongs to the image's own key, not to the record being processed.
                     setCurrentKey(item.key);
                     recentPredictions.put(
-                            item.image.contentSha256,
-                            CachedPrediction.of(classifier.spec(), prediction));
+                            item.image.contentSha256, CachedPrediction.of(spec, prediction, parts));
                 }
-                emit(item.image, classifier.spec(), prediction, false);
+                emit(item.image, spec, prediction, parts, false);
                 for (DecodedImage copy : item.copies) {
-                    emit(copy, classifier.spec(), prediction, true);
+                    emit(copy, spec, prediction, parts, true);
                 }
             }
         } finally {
@@ -427,8 +452,13 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         }
     }
 
-    private void emit(DecodedImage image, ModelSpec spec, Prediction prediction, boolean reused) {
-        Classification result = toClassification(image, spec, prediction);
+    private void emit(
+            DecodedImage image,
+            ModelSpec spec,
+            Prediction prediction,
+            List<Prediction> parts,
+            boolean reused) {
+        Classification result = toClassification(image, spec, prediction, parts);
         result.deduplicated = reused;
         output.collect(new StreamRecord<>(result));
         topLabelCounter(result.domain, result.topLabel()).inc();
@@ -473,7 +503,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     }
 
     static Classification toClassification(
-            DecodedImage image, ModelSpec spec, Prediction prediction) {
+            DecodedImage image, ModelSpec spec, Prediction prediction, List<Prediction> parts) {
         Classification result = new Classification();
         result.imageId = image.record.imageId;
         result.domain = image.record.domain;
@@ -491,6 +521,16 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         result.classifiedAtMillis = System.currentTimeMillis();
         result.bytes = image.record.bytes;
         result.extras = image.extras;
+        if (!parts.isEmpty()) {
+            result.extras = new HashMap<>(image.extras);
+            result.extras.put("parts", Integer.toString(parts.size()));
+            result.extras.put("scores", "share of parts by top label");
+            for (int i = 0; i < parts.size(); i++) {
+                Prediction part = parts.get(i);
+                result.parts.add(
+                        new PartResult(i, part.labels(), part.scores(), image.partExtras.get(i)));
+            }
+        }
         return result;
     }
 

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * What the dedup cache remembers per content hash: the prediction and the model that made it, so a
- * cached prediction is only reused for the same model version. A Flink POJO (state type).
+ * cached prediction is only reused for the same model version; for an image classified in parts,
+ * also every part's prediction. A Flink POJO (state type).
  */
 public class CachedPrediction {
     public String modelName;
@@ -13,14 +14,23 @@ public class CachedPrediction {
     public List<String> labels = new ArrayList<>();
     public List<Float> scores = new ArrayList<>();
 
+    /** Per part, its labels and scores; empty for an image classified whole. */
+    public List<List<String>> partLabels = new ArrayList<>();
+
+    public List<List<Float>> partScores = new ArrayList<>();
+
     public CachedPrediction() {}
 
-    static CachedPrediction of(ModelSpec spec, Prediction prediction) {
+    static CachedPrediction of(ModelSpec spec, Prediction prediction, List<Prediction> parts) {
         CachedPrediction cached = new CachedPrediction();
         cached.modelName = spec.name();
         cached.modelVersion = spec.version();
         cached.labels = new ArrayList<>(prediction.labels());
         cached.scores = new ArrayList<>(prediction.scores());
+        for (Prediction part : parts) {
+            cached.partLabels.add(new ArrayList<>(part.labels()));
+            cached.partScores.add(new ArrayList<>(part.scores()));
+        }
         return cached;
     }
 
@@ -30,5 +40,13 @@ public class CachedPrediction {
 
     Prediction toPrediction() {
         return new Prediction(labels, scores);
+    }
+
+    List<Prediction> toPartPredictions() {
+        List<Prediction> parts = new ArrayList<>(partLabels.size());
+        for (int i = 0; i < partLabels.size(); i++) {
+            parts.add(new Prediction(partLabels.get(i), partScores.get(i)));
+        }
+        return parts;
     }
 }

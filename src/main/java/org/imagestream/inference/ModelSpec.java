@@ -12,8 +12,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
+import org.imagestream.decode.DicomFrame;
 import org.imagestream.decode.ModelInput;
+import org.imagestream.decode.SceneTiling;
 import org.imagestream.model.Domain;
 
 /**
@@ -46,6 +49,7 @@ public final class ModelSpec implements Serializable {
     private final float[] std;
     private final String frame;
     private final float[] stretch;
+    private final String tiling;
 
     private ModelSpec(Builder builder) {
         this.domain = builder.domain;
@@ -66,6 +70,7 @@ public final class ModelSpec implements Serializable {
         this.std = builder.std == null ? null : builder.std.clone();
         this.frame = builder.frame;
         this.stretch = builder.stretch == null ? null : builder.stretch.clone();
+        this.tiling = builder.tiling;
     }
 
     public static Builder builder() {
@@ -144,7 +149,8 @@ public final class ModelSpec implements Serializable {
     }
 
     /**
-     * Medical: which frame of a multi-frame file the model sees, {@code first} or {@code middle}.
+     * Medical: which frame of a multi-frame file the model sees, {@code first} or {@code middle},
+     * or {@code all}: every frame is classified and the result aggregates them.
      */
     public String frame() {
         return frame;
@@ -153,6 +159,30 @@ public final class ModelSpec implements Serializable {
     /** Remote sensing: per-channel percentiles {@code [low, high]} stretched to 0..1, or null. */
     public float[] stretch() {
         return stretch == null ? null : stretch.clone();
+    }
+
+    /**
+     * Remote sensing: {@code tile} (default) cuts scenes larger than the input into model-sized
+     * tiles at full resolution; {@code resize} resamples the whole scene to the input, for models
+     * trained on whole downsampled scenes.
+     */
+    public String tiling() {
+        return tiling;
+    }
+
+    /** What the decode stage must produce for this model. */
+    public ModelInput modelInput() {
+        return new ModelInput(
+                height,
+                width,
+                channels,
+                bands,
+                sampleScale,
+                mean,
+                std,
+                DicomFrame.valueOf(frame.toUpperCase(Locale.ROOT)),
+                stretch,
+                SceneTiling.valueOf(tiling.toUpperCase(Locale.ROOT)));
     }
 
     /** True when images decoded for {@code other} are valid input for this model too. */
@@ -166,7 +196,8 @@ public final class ModelSpec implements Serializable {
                 && Arrays.equals(mean, other.mean)
                 && Arrays.equals(std, other.std)
                 && frame.equals(other.frame)
-                && Arrays.equals(stretch, other.stretch);
+                && Arrays.equals(stretch, other.stretch)
+                && tiling.equals(other.tiling);
     }
 
     /** Reads {@value #FILE_NAME} from a model directory. */
@@ -241,6 +272,9 @@ public final class ModelSpec implements Serializable {
             if (json.has("stretch")) {
                 builder.stretch(floats(json.get("stretch"), "stretch"));
             }
+            if (json.has("tiling")) {
+                builder.tiling(json.get("tiling").asText());
+            }
             return builder.build();
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("Invalid model spec " + file + ": " + e.getMessage(), e);
@@ -291,6 +325,9 @@ public final class ModelSpec implements Serializable {
                 array.add(value);
             }
         }
+        if (domain == Domain.REMOTE_SENSING) {
+            json.put("tiling", tiling);
+        }
         ArrayNode labelArray = json.putArray("labels");
         labels.forEach(labelArray::add);
         json.put("topK", topK);
@@ -319,7 +356,8 @@ public final class ModelSpec implements Serializable {
                     "labelsFile",
                     "topK",
                     "frame",
-                    "stretch");
+                    "stretch",
+                    "tiling");
 
     private static String required(JsonNode json, String key) {
         JsonNode value = json.get(key);
@@ -423,6 +461,7 @@ public final class ModelSpec implements Serializable {
         private float[] std;
         private String frame = "first";
         private float[] stretch;
+        private String tiling = "tile";
 
         public Builder domain(Domain domain) {
             this.domain = domain;
@@ -517,6 +556,11 @@ public final class ModelSpec implements Serializable {
             return this;
         }
 
+        public Builder tiling(String tiling) {
+            this.tiling = tiling;
+            return this;
+        }
+
         public ModelSpec build() {
             Objects.requireNonNull(domain, "domain must be set (social, remote-sensing, medical)");
             Objects.requireNonNull(directory, "directory of the SavedModel must be set");
@@ -569,9 +613,17 @@ public final class ModelSpec implements Serializable {
                 throw new IllegalArgumentException(
                         "'sampleScale' must be a positive number, got " + sampleScale);
             }
-            if (!frame.equals("first") && !frame.equals("middle")) {
+            if (!frame.equals("first") && !frame.equals("middle") && !frame.equals("all")) {
                 throw new IllegalArgumentException(
-                        "'frame' must be \"first\" or \"middle\", got \"" + frame + "\"");
+                        "'frame' must be \"first\", \"middle\" or \"all\", got \"" + frame + "\"");
+            }
+            if (!tiling.equals("tile") && !tiling.equals("resize")) {
+                throw new IllegalArgumentException(
+                        "'tiling' must be \"tile\" or \"resize\", got \"" + tiling + "\"");
+            }
+            if (!tiling.equals("tile") && domain != Domain.REMOTE_SENSING) {
+                throw new IllegalArgumentException(
+                        "'tiling' applies to remote-sensing models only");
             }
             if (!frame.equals("first") && domain != Domain.MEDICAL) {
                 throw new IllegalArgumentException("'frame' applies to medical models only");

@@ -191,16 +191,18 @@ public final class SavedModelClassifier implements AutoCloseable {
         }
     }
 
-    /** Classifies a batch of HWC float images, each of the spec's geometry. */
+    /**
+     * Classifies a batch of HWC float images, each of the spec's geometry, or several of them back
+     * to back (the parts of one image): one prediction per model input, in order.
+     */
     public List<Prediction> classify(List<float[]> images) {
-        int n = images.size();
-        if (n == 0) {
+        if (images.isEmpty()) {
             return List.of();
         }
-        float[] batch = new float[n * imageSize];
-        for (int i = 0; i < n; i++) {
+        int n = 0;
+        for (int i = 0; i < images.size(); i++) {
             float[] image = images.get(i);
-            if (image.length != imageSize) {
+            if (image.length == 0 || image.length % imageSize != 0) {
                 throw new IllegalArgumentException(
                         "image "
                                 + i
@@ -208,10 +210,16 @@ public final class SavedModelClassifier implements AutoCloseable {
                                 + image.length
                                 + " values, model "
                                 + spec.name()
-                                + " expects "
+                                + " expects a multiple of "
                                 + imageSize);
             }
-            System.arraycopy(image, 0, batch, i * imageSize, imageSize);
+            n += image.length / imageSize;
+        }
+        float[] batch = new float[n * imageSize];
+        int offset = 0;
+        for (float[] image : images) {
+            System.arraycopy(image, 0, batch, offset, image.length);
+            offset += image.length;
         }
         int classes = spec.labels().size();
         float[] scores = new float[n * classes];

@@ -4,7 +4,6 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.EnumMap;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -22,7 +21,6 @@ import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
 import org.imagestream.decode.DecodeFunction;
 import org.imagestream.decode.DecodeLimits;
-import org.imagestream.decode.DicomFrame;
 import org.imagestream.decode.ModelInput;
 import org.imagestream.inference.BatchingClassifyOperator;
 import org.imagestream.inference.ModelDirectory;
@@ -86,20 +84,7 @@ public final class ImageClassificationJob {
         env.enableCheckpointing(config.checkpointInterval().toMillis());
 
         Map<Domain, ModelInput> inputs = new EnumMap<>(Domain.class);
-        specs.forEach(
-                (domain, spec) ->
-                        inputs.put(
-                                domain,
-                                new ModelInput(
-                                        spec.height(),
-                                        spec.width(),
-                                        spec.channels(),
-                                        spec.bands(),
-                                        spec.sampleScale(),
-                                        spec.mean(),
-                                        spec.std(),
-                                        DicomFrame.valueOf(spec.frame().toUpperCase(Locale.ROOT)),
-                                        spec.stretch())));
+        specs.forEach((domain, spec) -> inputs.put(domain, spec.modelInput()));
         ConsistentHashRing ring =
                 ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
         Map<String, String> shardKeys =

@@ -15,7 +15,10 @@ public class Classification {
     public String modelName;
     public String modelVersion;
 
-    /** Top-k labels, best first, with their scores (softmax probabilities). */
+    /**
+     * Top-k labels, best first, with their scores (softmax probabilities). For an image classified
+     * in parts: every label that is the top label of some part, with its share of the parts.
+     */
     public List<String> labels = new ArrayList<>();
 
     public List<Float> scores = new ArrayList<>();
@@ -37,6 +40,9 @@ public class Classification {
 
     /** Domain extras from decoding (GeoTIFF crs/bounds, DICOM modality/body part/frames). */
     public java.util.Map<String, String> extras = new java.util.HashMap<>();
+
+    /** Per-part predictions of an image classified in parts (tiles, frames); else empty. */
+    public List<PartResult> parts = new ArrayList<>();
 
     public Classification() {}
 

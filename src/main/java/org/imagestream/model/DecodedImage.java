@@ -24,8 +24,17 @@ public class DecodedImage {
 
     public int originalHeight;
 
-    /** Model input, row-major height x width x channels, values already normalised. */
+    /**
+     * Model input, row-major height x width x channels, values already normalised; for an image
+     * classified in parts, {@link #parts} such inputs back to back.
+     */
     public float[] pixels;
+
+    /** Model inputs in {@link #pixels}: 1, or the tiles of a scene / frames of a DICOM file. */
+    public int parts = 1;
+
+    /** Per part (when {@code parts > 1}): tile window and bounds, or frame number. */
+    public java.util.List<java.util.Map<String, String>> partExtras = new java.util.ArrayList<>();
 
     public int width;
     public int height;

@@ -27,13 +27,15 @@ import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.imagestream.model.Classification;
+import org.imagestream.model.PartResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes classifications with bounded, asynchronous requests. Per image: every blob chunk, then
- * (once all chunks are stored) the blob metadata row, then the result row and its query-table row,
- * so a metadata row always means a complete blob and a result row always points at one.
+ * (once all chunks are stored) the blob metadata row, then its part rows (tiles, frames), then the
+ * result row and its query-table row, so a metadata row always means a complete blob and a result
+ * row always points at one and at all of its parts.
  *
  * <p>Threading: all mutable fields are touched only on the task's mailbox thread; driver callbacks
  * hand their outcome back through the {@link MailboxExecutor} and never block. {@code write} yields
@@ -94,7 +96,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         // this same subtask, earlier in this or a completed checkpoint: only its rows are written.
         boolean storeBlob = !result.deduplicated;
         int chunks = storeBlob ? chunkCount(result.bytes.length, settings.chunkSize()) : 0;
-        int tailRequests = storeBlob ? 3 : 2;
+        int tailRequests = (storeBlob ? 3 : 2) + result.parts.size();
         // Back-pressure: never exceed the in-flight budget; yielding lets completions run.
         while (inFlightRequests + chunks + tailRequests > settings.maxInFlightRequests()
                 && inFlightRequests > 0) {
@@ -123,6 +125,10 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                         chunks,
                         result.contentType,
                         ttl);
+        List<BoundStatement> parts = new ArrayList<>(result.parts.size());
+        for (PartResult part : result.parts) {
+            parts.add(statements.part(result, part, ttl));
+        }
         BoundStatement row = statements.result(result, ttl);
         BoundStatement byLabel = statements.byLabel(result, ttl);
         long bytes = storeBlob ? result.bytes.length : 0;
@@ -134,6 +140,15 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                 .thenCompose(ignored -> executeWithRetry(blob, 0))
                         : CompletableFuture.completedFuture(null);
         blobStored
+                .thenCompose(
+                        ignored ->
+                                CompletableFuture.allOf(
+                                        parts.stream()
+                                                .map(
+                                                        part ->
+                                                                executeWithRetry(part, 0)
+                                                                        .toCompletableFuture())
+                                                .toArray(CompletableFuture[]::new)))
                 .thenCompose(
                         ignored ->
                                 CompletableFuture.allOf(

@@ -9,6 +9,10 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@code results}: one row per image id, everything known about the image and its result.
+ *   <li>{@code result_parts}: for an image classified in parts (the tiles of a scene, the frames of
+ *       a DICOM file), one row per part in the image's partition, with the part's labels, scores
+ *       and extras (tile window and bounds, frame number). Written before the image's {@code
+ *       results} row, so a result row means all its parts are stored.
  *   <li>{@code results_by_label}: the query table for listings and dashboards, partitioned by
  *       (domain, label, UTC day of the Kafka timestamp), newest first. Its key uses only values
  *       that are the same on replay, so a replay rewrites rows instead of adding them.
@@ -38,6 +42,12 @@ public final class CassandraSchema {
                         + " deduplicated boolean,"
                         + " width int, height int, received_at timestamp, classified_at timestamp,"
                         + " extras map<text, text>)",
+                "CREATE TABLE IF NOT EXISTS "
+                        + ks
+                        + ".result_parts ("
+                        + "image_id text, part int, top_label text, top_score float,"
+                        + " labels list<text>, scores list<float>, extras map<text, text>,"
+                        + " PRIMARY KEY (image_id, part))",
                 "CREATE TABLE IF NOT EXISTS "
                         + ks
                         + ".results_by_label ("

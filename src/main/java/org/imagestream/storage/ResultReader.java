@@ -11,6 +11,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.commons.codec.digest.DigestUtils;
 
@@ -26,6 +27,7 @@ public final class ResultReader {
     private final PreparedStatement selectBlob;
     private final PreparedStatement selectChunk;
     private final PreparedStatement selectByLabel;
+    private final PreparedStatement selectParts;
 
     public ResultReader(CqlSession session, String keyspace) {
         this.session = session;
@@ -41,6 +43,11 @@ public final class ResultReader {
                                 + keyspace
                                 + ".results_by_label WHERE domain = ? AND label = ? AND day = ?"
                                 + " AND received_at >= ? AND received_at < ? LIMIT ?");
+        this.selectParts =
+                session.prepare(
+                        "SELECT part, labels, scores, extras FROM "
+                                + keyspace
+                                + ".result_parts WHERE image_id = ?");
         this.selectChunk =
                 session.prepare(
                         "SELECT data FROM "
@@ -92,6 +99,24 @@ public final class ResultReader {
     public Optional<StoredResult> find(String imageId) {
         Row row = session.execute(selectResult.bind(imageId)).one();
         return Optional.ofNullable(row).map(ResultReader::toResult);
+    }
+
+    /** One part of an image classified in parts (a tile, a frame). */
+    public record StoredPart(
+            int part, List<String> labels, List<Float> scores, Map<String, String> extras) {}
+
+    /** The parts of an image in order; empty for an image classified whole. */
+    public List<StoredPart> parts(String imageId) {
+        List<StoredPart> parts = new ArrayList<>();
+        for (Row row : session.execute(selectParts.bind(imageId))) {
+            parts.add(
+                    new StoredPart(
+                            row.getInt("part"),
+                            row.getList("labels", String.class),
+                            row.getList("scores", Float.class),
+                            row.getMap("extras", String.class, String.class)));
+        }
+        return parts;
     }
 
     /** Every result row (a full scan: for tests, the demo and small keyspaces only). */

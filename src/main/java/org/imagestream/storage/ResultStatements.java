@@ -9,17 +9,20 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Map;
 import org.imagestream.model.Classification;
+import org.imagestream.model.PartResult;
 
 /**
- * The four prepared upserts that store one classification, and how a {@link Classification} binds
- * to them: blob chunks, blob metadata, the result row and its query-table row. One definition for
- * the sink writer and for the storage benchmark's raw-driver peer, so both write the same rows.
+ * The prepared upserts that store one classification, and how a {@link Classification} binds to
+ * them: blob chunks, blob metadata, part rows, the result row and its query-table row. One
+ * definition for the sink writer and for the storage benchmark's raw-driver peer, so both write the
+ * same rows.
  */
 public final class ResultStatements {
     private final PreparedStatement insertChunk;
     private final PreparedStatement insertBlob;
     private final PreparedStatement insertResult;
     private final PreparedStatement insertByLabel;
+    private final PreparedStatement insertPart;
 
     public ResultStatements(CqlSession session, String keyspace) {
         this.insertChunk =
@@ -51,6 +54,24 @@ public final class ResultStatements {
                                 + ".results_by_label (domain, label, day, received_at, image_id,"
                                 + " source_id, content_sha256, top_score, model_version)"
                                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+        this.insertPart =
+                session.prepare(
+                        "INSERT INTO "
+                                + keyspace
+                                + ".result_parts (image_id, part, top_label, top_score, labels,"
+                                + " scores, extras) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+    }
+
+    public BoundStatement part(Classification r, PartResult part, int ttl) {
+        return insertPart.bind(
+                r.imageId,
+                part.index,
+                part.labels.isEmpty() ? null : part.labels.get(0),
+                part.scores.isEmpty() ? null : part.scores.get(0),
+                part.labels,
+                part.scores,
+                part.extras == null ? Map.of() : part.extras,
+                ttl);
     }
 
     public BoundStatement chunk(String sha256, int index, ByteBuffer data, int ttl) {

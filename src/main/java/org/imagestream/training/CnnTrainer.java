@@ -180,6 +180,8 @@ public final class CnnTrainer {
                                 .channels(channels)
                                 .labels(labels)
                                 .topK(Math.min(3, classes))
+                                // Trained on whole scenes downsampled to the input size.
+                                .tiling(domain == Domain.REMOTE_SENSING ? "resize" : "tile")
                                 .build();
                 spec.store(directory);
                 return new Outcome(spec, accuracy, confusion, trainMillis);

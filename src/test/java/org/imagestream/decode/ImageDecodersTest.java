@@ -161,7 +161,8 @@ class ImageDecodersTest {
                         null,
                         null,
                         DicomFrame.FIRST,
-                        new float[] {0, 100});
+                        new float[] {0, 100},
+                        SceneTiling.TILE);
         float[] pixels = ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, full).pixels();
         for (int band = 0; band < 13; band++) {
             float min = Float.MAX_VALUE;
@@ -190,7 +191,8 @@ class ImageDecodersTest {
                         null,
                         null,
                         DicomFrame.FIRST,
-                        new float[] {2, 98});
+                        new float[] {2, 98},
+                        SceneTiling.TILE);
         float[] stretched = ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, clipped).pixels();
         long ones = 0;
         for (int p = 0; p < 16 * 16; p++) {

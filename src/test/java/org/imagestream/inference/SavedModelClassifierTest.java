@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Random;
 import org.imagestream.decode.DecodeException;
 import org.imagestream.decode.ImageDecoders;
-import org.imagestream.decode.ModelInput;
 import org.imagestream.model.Domain;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.training.ModelStoreAccess;
@@ -79,7 +78,7 @@ class SavedModelClassifierTest {
         try (SavedModelClassifier classifier = SavedModelClassifier.open(spec)) {
             assertThatThrownBy(() -> classifier.classify(List.of(new float[10])))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("expects 1024");
+                    .hasMessageContaining("expects a multiple of 1024");
         }
     }
 
@@ -120,8 +119,6 @@ class SavedModelClassifierTest {
 
     private static float[] decode(Domain domain, byte[] bytes, ModelSpec spec)
             throws DecodeException {
-        return ImageDecoders.decode(
-                        domain, bytes, new ModelInput(spec.height(), spec.width(), spec.channels()))
-                .pixels();
+        return ImageDecoders.decode(domain, bytes, spec.modelInput()).pixels();
     }
 }

@@ -1,0 +1,222 @@
+package org.imagestream.decode;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import org.imagestream.decode.DecodeException.Reason;
+
+/**
+ * The image geometry of a DICOM dataset, read by walking its elements up to Pixel Data (7FE0,0010)
+ * without reading pixels: rows, columns, frames, samples per pixel, bits allocated, and where the
+ * pixel data lies. It lets the limits refuse a file before the pixel decoder allocates its frames,
+ * and refuses element lengths that run past the end of the file.
+ *
+ * <p>Handles explicit VR (little and big endian) and implicit VR little endian, sequences and items
+ * of defined and undefined length (PS3.5 7.1, 7.5). Nesting depth and element count are bounded, so
+ * a hostile file cannot make the walk deep or long.
+ */
+record DicomHeader(
+        int rows,
+        int columns,
+        int frames,
+        int samplesPerPixel,
+        int bitsAllocated,
+        long pixelDataOffset,
+        long pixelDataLength) {
+    private static final int PIXEL_DATA = 0x7FE00010;
+    private static final int ITEM = 0xFFFEE000;
+    private static final int ITEM_DELIMITATION = 0xFFFEE00D;
+    private static final int SEQUENCE_DELIMITATION = 0xFFFEE0DD;
+    private static final long UNDEFINED = 0xFFFFFFFFL;
+    private static final int MAX_DEPTH = 16;
+    private static final int MAX_ELEMENTS = 1_000_000;
+
+    /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
+    private static final Set<String> LONG_VRS =
+            Set.of("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV");
+
+    /** Bytes of pixel data the header promises: rows x columns x frames x samples x bits / 8. */
+    long expectedPixelBytes() {
+        return (long) rows * columns * frames * samplesPerPixel * ((bitsAllocated + 7) / 8);
+    }
+
+    /**
+     * @param file a Part 10 file whose dataset is not deflated (see {@link DicomFileMeta})
+     * @param datasetOffset where the dataset starts, after the file meta group
+     */
+    static DicomHeader read(byte[] file, int datasetOffset, String transferSyntax)
+            throws DecodeException {
+        boolean explicit = !transferSyntax.equals(DicomFileMeta.IMPLICIT_LE);
+        ByteOrder order =
+                transferSyntax.equals(DicomFileMeta.EXPLICIT_BE)
+                        ? ByteOrder.BIG_ENDIAN
+                        : ByteOrder.LITTLE_ENDIAN;
+        Walker walker = new Walker(ByteBuffer.wrap(file).order(order), explicit);
+        walker.at = datasetOffset;
+        walker.walkTopLevel();
+        if (walker.pixelDataOffset < 0) {
+            throw new DecodeException(Reason.CORRUPT, "DICOM dataset has no pixel data");
+        }
+        if (walker.rows <= 0 || walker.columns <= 0) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    "DICOM dataset declares an empty image " + walker.columns + "x" + walker.rows);
+        }
+        return new DicomHeader(
+                walker.rows,
+                walker.columns,
+                walker.frames,
+                walker.samplesPerPixel,
+                walker.bitsAllocated,
+                walker.pixelDataOffset,
+                walker.pixelDataLength);
+    }
+
+    private static final class Walker {
+        final ByteBuffer in;
+        final boolean explicit;
+        final long end;
+        long at;
+        int elements;
+        int rows = -1;
+        int columns = -1;
+        int frames = 1;
+        int samplesPerPixel = 1;
+        int bitsAllocated = 16;
+        long pixelDataOffset = -1;
+        long pixelDataLength;
+
+        Walker(ByteBuffer in, boolean explicit) {
+            this.in = in;
+            this.explicit = explicit;
+            this.end = in.capacity();
+        }
+
+        void walkTopLevel() throws DecodeException {
+            while (at + 8 <= end && pixelDataOffset < 0) {
+                element(0, true);
+            }
+        }
+
+        /** Reads one element at {@link #at} and moves past it. */
+        void element(int depth, boolean topLevel) throws DecodeException {
+            if (++elements > MAX_ELEMENTS) {
+                throw new DecodeException(Reason.CORRUPT, "DICOM dataset has too many elements");
+            }
+            int tag = tagAt(at);
+            String vr = null;
+            long length;
+            long valueAt;
+            if (explicit && (tag >>> 16) != 0xFFFE) {
+                need(8);
+                vr =
+                        new String(
+                                new byte[] {in.get((int) at + 4), in.get((int) at + 5)},
+                                StandardCharsets.US_ASCII);
+                if (LONG_VRS.contains(vr)) {
+                    need(12);
+                    length = Integer.toUnsignedLong(in.getInt((int) at + 8));
+                    valueAt = at + 12;
+                } else {
+                    length = Short.toUnsignedInt(in.getShort((int) at + 6));
+                    valueAt = at + 8;
+                }
+            } else {
+                need(8);
+                length = Integer.toUnsignedLong(in.getInt((int) at + 4));
+                valueAt = at + 8;
+            }
+            if (topLevel && tag == PIXEL_DATA) {
+                if (length == UNDEFINED) {
+                    throw new DecodeException(
+                            Reason.UNSUPPORTED_FORMAT,
+                            "DICOM pixel data is encapsulated (compressed) in an uncompressed"
+                                    + " transfer syntax");
+                }
+                if (valueAt + length > end) {
+                    throw new DecodeException(
+                            Reason.CORRUPT,
+                            "DICOM pixel data declares "
+                                    + length
+                                    + " bytes but the file ends after "
+                                    + (end - valueAt));
+                }
+                pixelDataOffset = valueAt;
+                pixelDataLength = length;
+                at = valueAt + length;
+                return;
+            }
+            if (length == UNDEFINED) {
+                // A sequence (or an item) of undefined length: walk it to its delimiter.
+                if (depth >= MAX_DEPTH) {
+                    throw new DecodeException(Reason.CORRUPT, "DICOM sequences nest too deep");
+                }
+                at = valueAt;
+                int delimiter = tag == ITEM ? ITEM_DELIMITATION : SEQUENCE_DELIMITATION;
+                while (true) {
+                    need(8);
+                    if (tagAt(at) == delimiter) {
+                        at += 8;
+                        return;
+                    }
+                    element(depth + 1, false);
+                }
+            }
+            if (valueAt + length > end) {
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        String.format(
+                                "DICOM element (%04X,%04X) declares %d bytes but the file ends"
+                                        + " after %d",
+                                tag >>> 16, tag & 0xFFFF, length, end - valueAt));
+            }
+            if (topLevel) {
+                remember(tag, vr, (int) valueAt, (int) length);
+            }
+            at = valueAt + length;
+        }
+
+        private void remember(int tag, String vr, int valueAt, int length) {
+            switch (tag) {
+                case 0x00280010 -> rows = unsignedShort(valueAt, length);
+                case 0x00280011 -> columns = unsignedShort(valueAt, length);
+                case 0x00280002 -> samplesPerPixel = unsignedShort(valueAt, length);
+                case 0x00280100 -> bitsAllocated = unsignedShort(valueAt, length);
+                case 0x00280008 -> frames = integerString(valueAt, length);
+                default -> {}
+            }
+        }
+
+        private int unsignedShort(int valueAt, int length) {
+            return length >= 2 ? Short.toUnsignedInt(in.getShort(valueAt)) : -1;
+        }
+
+        /** An IS value (Number of Frames): ASCII digits, padded with spaces or NUL. */
+        private int integerString(int valueAt, int length) {
+            byte[] text = new byte[length];
+            in.get(valueAt, text);
+            String value = new String(text, StandardCharsets.US_ASCII).replace("\0", "").trim();
+            try {
+                return value.isEmpty() ? 1 : Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                return Integer.MAX_VALUE; // unreadable: the limit refuses it
+            }
+        }
+
+        private int tagAt(long offset) throws DecodeException {
+            if (offset + 4 > end) {
+                throw new DecodeException(Reason.CORRUPT, "DICOM dataset is truncated");
+            }
+            int group = Short.toUnsignedInt(in.getShort((int) offset));
+            int element = Short.toUnsignedInt(in.getShort((int) offset + 2));
+            return (group << 16) | element;
+        }
+
+        private void need(int bytes) throws DecodeException {
+            if (at + bytes > end) {
+                throw new DecodeException(Reason.CORRUPT, "DICOM dataset is truncated");
+            }
+        }
+    }
+}
