@@ -269,6 +269,27 @@ public final class JobOptions {
                     .withDescription(
                             "Images whose header declares more bands or channels are dead-lettered as TOO_LARGE before decoding.");
 
+    public static final ConfigOption<Integer> MAX_FRAMES =
+            ConfigOptions.key("limits.max-frames")
+                    .intType()
+                    .defaultValue(1024)
+                    .withDescription(
+                            "DICOM files whose header declares more frames are dead-lettered as TOO_LARGE before their pixels are read (width x height x frames must also stay within limits.max-pixels).");
+
+    public static final ConfigOption<Integer> MAX_PARTS =
+            ConfigOptions.key("limits.max-parts")
+                    .intType()
+                    .defaultValue(64)
+                    .withDescription(
+                            "Most tiles (remote-sensing scenes larger than the model input) or frames (medical models with frame: all) one image is classified as; more is dead-lettered as TOO_LARGE. Every part travels as a model input from decode to classify, so this bounds the record size between them.");
+
+    public static final ConfigOption<Duration> DECODE_TIME_BUDGET =
+            ConfigOptions.key("limits.decode-time-budget")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "Wall-clock time one image may take to decode; the image reader is aborted and the record dead-lettered as TOO_SLOW when it runs out.");
+
     public static final ConfigOption<Integer> MAX_IMAGE_BYTES =
             ConfigOptions.key("limits.max-image-bytes")
                     .intType()

@@ -353,27 +353,32 @@ public final class ImageDecoders {
     }
 
     /**
-     * One frame through the modality LUT, the file's VOI window (or the frame's full range when it
-     * has none), MONOCHROME1 inversion, and resampling to the model input.
+     * One frame through the modality LUT, the file's VOI window (or, when it has none, a window
+     * over the full range of all its frames, as DCMTK's min-max window does, so the frames of one
+     * file share one scale), MONOCHROME1 inversion, and resampling to the model input.
      */
     private static float[] window(
             DICOM dicom, ij.process.ImageProcessor processor, String info, ModelInput input) {
         int width = processor.getWidth();
         int height = processor.getHeight();
         double[] modality = new double[width * height];
-        double min = Double.MAX_VALUE;
-        double max = -Double.MAX_VALUE;
         for (int i = 0; i < modality.length; i++) {
-            // The calibration function is ImageJ's modality LUT (rescale slope and intercept).
-            double value = dicom.getCalibration().getCValue(processor.get(i));
-            modality[i] = value;
-            min = Math.min(min, value);
-            max = Math.max(max, value);
+            modality[i] = modalityValue(dicom, processor, i);
         }
         double center = parse(info, WINDOW_CENTER, Double.NaN);
         double windowWidth = parse(info, WINDOW_WIDTH, Double.NaN);
         if (Double.isNaN(center) || Double.isNaN(windowWidth) || windowWidth < 1) {
-            // No VOI window in the file: fall back to the full range of the data.
+            double min = Double.MAX_VALUE;
+            double max = -Double.MAX_VALUE;
+            var stack = dicom.getStack();
+            for (int frame = 1; frame <= stack.getSize(); frame++) {
+                var each = stack.getProcessor(frame);
+                for (int i = 0; i < modality.length; i++) {
+                    double value = modalityValue(dicom, each, i);
+                    min = Math.min(min, value);
+                    max = Math.max(max, value);
+                }
+            }
             center = (min + max) / 2;
             windowWidth = Math.max(1, max - min + 1);
         }
@@ -394,6 +399,15 @@ public final class ImageDecoders {
             }
         }
         return windowed;
+    }
+
+    /**
+     * A stored value through ImageJ's calibration function, which is the modality LUT (rescale
+     * slope and intercept). getf, not get: for 32-bit data get returns the float's raw bits.
+     */
+    private static double modalityValue(
+            DICOM dicom, ij.process.ImageProcessor processor, int index) {
+        return dicom.getCalibration().getCValue((double) processor.getf(index));
     }
 
     /**

@@ -107,7 +107,11 @@ public final class ImageClassificationJob {
                                         config.get(JobOptions.MAX_IMAGE_BYTES),
                                         new DecodeLimits(
                                                 config.get(JobOptions.MAX_PIXELS),
-                                                config.get(JobOptions.MAX_BANDS))))
+                                                config.get(JobOptions.MAX_BANDS),
+                                                config.get(JobOptions.MAX_FRAMES),
+                                                config.get(JobOptions.MAX_PARTS),
+                                                config.get(JobOptions.DECODE_TIME_BUDGET)
+                                                        .toMillis())))
                         .name("Decode images")
                         .uid("decode-images");
         if (config.get(JobOptions.DECODE_PARALLELISM) > 0) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import org.imagestream.decode.DecodeException.Reason;
+import org.imagestream.model.Domain;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -100,6 +101,111 @@ class DicomReferenceTest {
         out.writeBytes(new byte[frameBytes]);
         out.write(file, pixelData + 12 + frameBytes, file.length - pixelData - 12 - frameBytes);
         return out.toByteArray();
+    }
+
+    /**
+     * Every frame of a real multi-frame file (RT dose: 15 frames of 32-bit samples, no VOI window)
+     * against DCMTK's per-frame rendering, in implicit VR little endian and explicit VR big endian.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"rtdose", "rtdose_expb"})
+    void shouldDecodeEveryFrameOfAMultiFrameFileLikeDcmtk(String name) throws Exception {
+        ModelInput allFrames = new ModelInput(10, 10, 1).withFrame(DicomFrame.ALL);
+        DecodedPixels pixels =
+                ImageDecoders.decode(Domain.MEDICAL, resource(name + ".dcm"), allFrames);
+        assertThat(pixels.parts()).isEqualTo(15);
+        assertThat(pixels.extras()).containsEntry("frames", "15");
+        for (int frame = 0; frame < 15; frame++) {
+            assertThat(pixels.partExtras().get(frame))
+                    .containsEntry("frame", Integer.toString(frame + 1));
+            Pgm golden = Pgm.read(resource("rtdose.golden." + frame + ".pgm"));
+            for (int i = 0; i < 100; i++) {
+                int ours = Math.round(pixels.pixels()[frame * 100 + i] * 255);
+                assertThat(Math.abs(ours - (golden.pixels[i] & 0xFF)))
+                        .as("%s frame %d pixel %d", name, frame, i)
+                        .isLessThanOrEqualTo(1);
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void shouldRefuseMoreFramesOrPartsThanTheLimitsAllow() throws Exception {
+        byte[] rtdose = resource("rtdose.dcm");
+        ModelInput first = new ModelInput(10, 10, 1);
+        DecodeLimits fourteenFrames = new DecodeLimits(1 << 20, 32, 14, 64, 10_000);
+        assertThatThrownBy(
+                        () -> ImageDecoders.decode(Domain.MEDICAL, rtdose, first, fourteenFrames))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE))
+                .hasMessageContaining("15 frames")
+                .hasMessageContaining("limits.max-frames");
+        DecodeLimits fourteenParts = new DecodeLimits(1 << 20, 32, 1024, 14, 10_000);
+        assertThat(ImageDecoders.decode(Domain.MEDICAL, rtdose, first, fourteenParts).parts())
+                .isEqualTo(1);
+        assertThatThrownBy(
+                        () ->
+                                ImageDecoders.decode(
+                                        Domain.MEDICAL,
+                                        rtdose,
+                                        first.withFrame(DicomFrame.ALL),
+                                        fourteenParts))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE))
+                .hasMessageContaining("limits.max-parts");
+        DecodeLimits fewPixels = new DecodeLimits(1499, 32, 1024, 64, 10_000);
+        assertThatThrownBy(() -> ImageDecoders.decode(Domain.MEDICAL, rtdose, first, fewPixels))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE))
+                .hasMessageContaining("limits.max-pixels");
+    }
+
+    /** The header walk against DCMTK's reading of the same files ({@code headers.txt}). */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "CT_small",
+                "MR_small",
+                "MR_small_implicit",
+                "MR_small_bigendian",
+                "MR_small_monochrome1",
+                "image_dfl",
+                "rtdose",
+                "rtdose_expb"
+            })
+    void shouldReadTheImageGeometryFromTheHeaderLikeDcmtk(String name) throws Exception {
+        String line =
+                new String(resource("headers.txt"), StandardCharsets.US_ASCII)
+                        .lines()
+                        .filter(l -> l.startsWith(name + " "))
+                        .findFirst()
+                        .orElseThrow();
+        String[] expected = line.split(" ");
+        DicomFileMeta.Readable readable =
+                DicomFileMeta.open(resource(name + ".dcm"), DecodeLimits.DEFAULT);
+        DicomHeader header =
+                DicomHeader.read(
+                        readable.bytes(), readable.datasetOffset(), readable.transferSyntax());
+        assertThat(header.rows()).isEqualTo(Integer.parseInt(expected[1]));
+        assertThat(header.columns()).isEqualTo(Integer.parseInt(expected[2]));
+        assertThat(header.frames()).isEqualTo(Integer.parseInt(expected[3]));
+        assertThat(header.bitsAllocated()).isEqualTo(Integer.parseInt(expected[4]));
+        assertThat(header.pixelDataLength()).isEqualTo(Long.parseLong(expected[5]));
+        assertThat(header.expectedPixelBytes()).isEqualTo(header.pixelDataLength());
+    }
+
+    @org.junit.jupiter.api.Test
+    void shouldRefusePixelDataThatEndsBeforeTheHeaderSays() throws Exception {
+        byte[] full = resource("MR_small.dcm");
+        byte[] cut =
+                java.util.Arrays.copyOf(full, full.length - 1000); // 138 bytes follow the pixels
+        assertThatThrownBy(() -> ImageDecoders.decode(Domain.MEDICAL, cut, new ModelInput(8, 8, 1)))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT))
+                .hasMessageContaining("pixel data declares 8192 bytes");
     }
 
     @ParameterizedTest
