@@ -32,6 +32,13 @@ record DicomHeader(
     private static final int MAX_DEPTH = 16;
     private static final int MAX_ELEMENTS = 1_000_000;
 
+    /** Every VR of PS3.5 6.2. */
+    private static final Set<String> VRS =
+            Set.of(
+                    "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "OB",
+                    "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM",
+                    "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV");
+
     /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
     private static final Set<String> LONG_VRS =
             Set.of("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV");
@@ -95,12 +102,16 @@ record DicomHeader(
 
         void walkTopLevel() throws DecodeException {
             while (at + 8 <= end && pixelDataOffset < 0) {
-                element(0, true);
+                element(0, true, end);
             }
         }
 
-        /** Reads one element at {@link #at} and moves past it. */
-        void element(int depth, boolean topLevel) throws DecodeException {
+        /**
+         * Reads one element at {@link #at}, which must end by {@code limit} (its container's end),
+         * and moves past it. Sequences are walked into, whatever their length: the pixel decoder
+         * reads nested elements too and trusts their lengths.
+         */
+        void element(int depth, boolean topLevel, long limit) throws DecodeException {
             if (++elements > MAX_ELEMENTS) {
                 throw new DecodeException(Reason.CORRUPT, "DICOM dataset has too many elements");
             }
@@ -114,6 +125,15 @@ record DicomHeader(
                         new String(
                                 new byte[] {in.get((int) at + 4), in.get((int) at + 5)},
                                 StandardCharsets.US_ASCII);
+                if (!VRS.contains(vr)) {
+                    // The pixel decoder would guess a length layout for it and may read a
+                    // gigabyte-sized "value" from a few bytes of file.
+                    throw new DecodeException(
+                            Reason.CORRUPT,
+                            String.format(
+                                    "DICOM element (%04X,%04X) has an invalid VR",
+                                    tag >>> 16, tag & 0xFFFF));
+                }
                 if (LONG_VRS.contains(vr)) {
                     need(12);
                     length = Integer.toUnsignedLong(in.getInt((int) at + 8));
@@ -147,12 +167,31 @@ record DicomHeader(
                 at = valueAt + length;
                 return;
             }
-            if (length == UNDEFINED) {
-                // A sequence (or an item) of undefined length: walk it to its delimiter.
-                if (depth >= MAX_DEPTH) {
-                    throw new DecodeException(Reason.CORRUPT, "DICOM sequences nest too deep");
+            boolean container =
+                    tag == ITEM
+                            || "SQ".equals(vr)
+                            || length == UNDEFINED
+                            || (vr == null && length >= 8 && startsWithItem(valueAt, limit));
+            if (length != UNDEFINED && valueAt + length > limit) {
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        String.format(
+                                "DICOM element (%04X,%04X) declares %d bytes but only %d remain",
+                                tag >>> 16, tag & 0xFFFF, length, limit - valueAt));
+            }
+            if (!container) {
+                if (topLevel) {
+                    remember(tag, (int) valueAt, (int) length);
                 }
-                at = valueAt;
+                at = valueAt + length;
+                return;
+            }
+            if (depth >= MAX_DEPTH) {
+                throw new DecodeException(Reason.CORRUPT, "DICOM sequences nest too deep");
+            }
+            at = valueAt;
+            if (length == UNDEFINED) {
+                // Walk to the delimiter of this sequence (or item).
                 int delimiter = tag == ITEM ? ITEM_DELIMITATION : SEQUENCE_DELIMITATION;
                 while (true) {
                     need(8);
@@ -160,24 +199,22 @@ record DicomHeader(
                         at += 8;
                         return;
                     }
-                    element(depth + 1, false);
+                    element(depth + 1, false, limit);
                 }
             }
-            if (valueAt + length > end) {
-                throw new DecodeException(
-                        Reason.CORRUPT,
-                        String.format(
-                                "DICOM element (%04X,%04X) declares %d bytes but the file ends"
-                                        + " after %d",
-                                tag >>> 16, tag & 0xFFFF, length, end - valueAt));
+            long contentEnd = valueAt + length;
+            while (at < contentEnd) {
+                element(depth + 1, false, contentEnd);
             }
-            if (topLevel) {
-                remember(tag, vr, (int) valueAt, (int) length);
-            }
-            at = valueAt + length;
+            at = contentEnd;
         }
 
-        private void remember(int tag, String vr, int valueAt, int length) {
+        /** Implicit VR has no VR: a value that starts with an item tag is a sequence. */
+        private boolean startsWithItem(long valueAt, long limit) throws DecodeException {
+            return valueAt + 8 <= limit && tagAt(valueAt) == ITEM;
+        }
+
+        private void remember(int tag, int valueAt, int length) {
             switch (tag) {
                 case 0x00280010 -> rows = unsignedShort(valueAt, length);
                 case 0x00280011 -> columns = unsignedShort(valueAt, length);

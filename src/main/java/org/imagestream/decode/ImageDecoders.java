@@ -2,8 +2,10 @@ package org.imagestream.decode;
 
 import com.twelvemonkeys.imageio.plugins.tiff.TIFFImageReaderSpi;
 import ij.plugin.DICOM;
+import java.awt.image.BandedSampleModel;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -251,14 +253,63 @@ public final class ImageDecoders {
             reader.setInput(stream);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
-            limits.check(width, height, reader.getRawImageType(0).getNumBands(), "TIFF");
+            int planarBands = PlanarTiff.planarSamples(bytes);
+            int bands = Math.max(planarBands, reader.getRawImageType(0).getNumBands());
+            limits.check(width, height, bands, "TIFF");
             if (input != null && SceneTiles.applies(input, width, height)) {
                 limits.checkParts(SceneTiles.count(input, width, height), "GeoTIFF scene");
             }
-            return deadline.read(reader, "TIFF", () -> reader.readRaster(0, null));
+            Raster raster = deadline.read(reader, "TIFF", () -> reader.readRaster(0, null));
+            if (planarBands > 1 && raster.getNumBands() == 1) {
+                return readPlanarBands(bytes, raster, planarBands, deadline);
+            }
+            return raster;
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * A band-by-band TIFF of which the reader returned only the first band: every band read through
+     * its own single-band view (see {@link PlanarTiff}).
+     */
+    private static Raster readPlanarBands(
+            byte[] bytes, Raster first, int bands, DecodeDeadline deadline)
+            throws IOException, DecodeException {
+        int width = first.getWidth();
+        int height = first.getHeight();
+        WritableRaster raster =
+                Raster.createWritableRaster(
+                        new BandedSampleModel(
+                                first.getSampleModel().getDataType(), width, height, bands),
+                        null);
+        float[] samples = new float[width * height];
+        for (int band = 0; band < bands; band++) {
+            byte[] view = PlanarTiff.bandView(bytes, band, bands);
+            if (view == null) {
+                throw new DecodeException(
+                        Reason.CORRUPT, "band-interleaved TIFF has malformed strip or tile tags");
+            }
+            ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
+            try (ImageInputStream stream =
+                    ImageIO.createImageInputStream(new ByteArrayInputStream(view))) {
+                reader.setInput(stream);
+                Raster plane =
+                        deadline.read(
+                                reader,
+                                "TIFF band " + (band + 1),
+                                () -> reader.readRaster(0, null));
+                if (plane.getWidth() != width || plane.getHeight() != height) {
+                    throw new DecodeException(
+                            Reason.CORRUPT, "band " + (band + 1) + " of the TIFF has another size");
+                }
+                plane.getSamples(plane.getMinX(), plane.getMinY(), width, height, 0, samples);
+                raster.setSamples(0, 0, width, height, band, samples);
+            } finally {
+                reader.dispose();
+            }
+        }
+        return raster;
     }
 
     /** The windowed DICOM image at its own size (previews). */

@@ -160,6 +160,28 @@ class HostileInputTest {
                         Domain.REMOTE_SENSING,
                         SampleImages.generate(Domain.REMOTE_SENSING, 0, random).bytes(),
                         new ModelInput(32, 32, 13)));
+        // Real files from the reference suites: GDAL's band-interleaved and tiled LZW GeoTIFFs,
+        // pydicom's multi-frame implicit-VR dose, big-endian MR and deflated DICOM.
+        seeds.put(
+                "planar.tif",
+                new Seed(
+                        Domain.REMOTE_SENSING,
+                        resource("/geotiff/rgbn-4band-uint16-striped-deflate-planar.tif"),
+                        new ModelInput(16, 16, 4)));
+        seeds.put(
+                "tiled-lzw.tif",
+                new Seed(
+                        Domain.REMOTE_SENSING,
+                        resource("/geotiff/s2-13band-uint16-tiled-lzw.tif"),
+                        new ModelInput(16, 16, 13)));
+        for (String dicom : List.of("rtdose.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm")) {
+            seeds.put(
+                    dicom,
+                    new Seed(
+                            Domain.MEDICAL,
+                            resource("/dicom/" + dicom),
+                            GRAY.withFrame(DicomFrame.ALL)));
+        }
         seeds.put(
                 "dicom",
                 new Seed(
@@ -277,7 +299,8 @@ class HostileInputTest {
     }
 
     private static byte[] resource(String name) throws Exception {
-        try (InputStream in = HostileInputTest.class.getResourceAsStream("/images/" + name)) {
+        String path = name.startsWith("/") ? name : "/images/" + name;
+        try (InputStream in = HostileInputTest.class.getResourceAsStream(path)) {
             return in.readAllBytes();
         }
     }

@@ -1,0 +1,171 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.imagestream.model.Domain;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The remote-sensing decoder on GeoTIFFs written by GDAL 3.6's gdal_translate in several layouts
+ * (13-band 16-bit tiled LZW with predictor, 4-band 16-bit striped Deflate band-interleaved,
+ * float32, signed 16-bit tiled Deflate, 8-bit LZW) against GDAL's own decoding of the same files
+ * and its reading of their georeferencing ({@code src/test/resources/geotiff/regenerate.sh}).
+ */
+class GeoTiffReferenceTest {
+    /** One line of layouts.txt: what gdalinfo says about a file. */
+    record Layout(
+            String name,
+            int width,
+            int height,
+            int bands,
+            String type,
+            double minX,
+            double minY,
+            double maxX,
+            double maxY,
+            int epsg) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Layout> layouts() throws IOException {
+        return new String(resource("layouts.txt"), StandardCharsets.US_ASCII)
+                .lines()
+                .map(line -> line.split(" "))
+                .map(
+                        f ->
+                                new Layout(
+                                        f[0],
+                                        Integer.parseInt(f[1]),
+                                        Integer.parseInt(f[2]),
+                                        Integer.parseInt(f[3]),
+                                        f[4],
+                                        Double.parseDouble(f[5]),
+                                        Double.parseDouble(f[6]),
+                                        Double.parseDouble(f[7]),
+                                        Double.parseDouble(f[8]),
+                                        Integer.parseInt(f[9])));
+    }
+
+    @ParameterizedTest
+    @MethodSource("layouts")
+    void shouldDecodeEverySampleOfEveryBandExactlyAsGdalDoes(Layout layout) throws Exception {
+        Raster raster = ImageDecoders.readTiffRaster(resource(layout.name + ".tif"));
+        assertThat(raster.getWidth()).isEqualTo(layout.width);
+        assertThat(raster.getHeight()).isEqualTo(layout.height);
+        assertThat(raster.getNumBands()).isEqualTo(layout.bands);
+        float[] ours =
+                raster.getPixels(
+                        raster.getMinX(),
+                        raster.getMinY(),
+                        layout.width,
+                        layout.height,
+                        (float[]) null);
+        float[] gdal = samples(resource(layout.name + ".bip"), layout.type);
+        assertThat(ours).hasSameSizeAs(gdal);
+        for (int i = 0; i < gdal.length; i++) {
+            if (ours[i] != gdal[i]) {
+                int pixel = i / layout.bands;
+                throw new AssertionError(
+                        String.format(
+                                "%s: sample (%d,%d) band %d is %s, GDAL reads %s",
+                                layout.name,
+                                pixel % layout.width,
+                                pixel / layout.width,
+                                i % layout.bands + 1,
+                                ours[i],
+                                gdal[i]));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("layouts")
+    void shouldCarryGdalsBoundsAndEpsgCodeIntoTheResult(Layout layout) throws Exception {
+        Map<String, String> extras = GeoTiffTags.georeferencing(resource(layout.name + ".tif"));
+        assertThat(extras).containsEntry("crs", "EPSG:" + layout.epsg);
+        String[] bounds = extras.get("bounds").split(",");
+        double tolerance = Math.abs(layout.maxX - layout.minX) * 1e-9;
+        assertThat(Double.parseDouble(bounds[0])).isCloseTo(layout.minX, within(tolerance));
+        assertThat(Double.parseDouble(bounds[1])).isCloseTo(layout.minY, within(tolerance));
+        assertThat(Double.parseDouble(bounds[2])).isCloseTo(layout.maxX, within(tolerance));
+        assertThat(Double.parseDouble(bounds[3])).isCloseTo(layout.maxY, within(tolerance));
+    }
+
+    /** Through the job's decode path: 16x16 tiles whose samples are GDAL's, with bounds. */
+    @ParameterizedTest
+    @MethodSource("layouts")
+    void shouldTileEveryLayoutIntoGdalsSamples(Layout layout) throws Exception {
+        ModelInput input = new ModelInput(16, 16, layout.bands, null, 1f, null, null);
+        DecodedPixels decoded =
+                ImageDecoders.decode(Domain.REMOTE_SENSING, resource(layout.name + ".tif"), input);
+        float[] gdal = samples(resource(layout.name + ".bip"), layout.type);
+        int[] xs = SceneTiles.origins(layout.width, 16);
+        int[] ys = SceneTiles.origins(layout.height, 16);
+        assertThat(decoded.parts()).isEqualTo(xs.length * ys.length);
+        int part = 0;
+        for (int y0 : ys) {
+            for (int x0 : xs) {
+                assertThat(decoded.partExtras().get(part)).containsKey("bounds");
+                for (int row = 0; row < 16; row += 3) {
+                    for (int col = 0; col < 16; col += 5) {
+                        for (int b = 0; b < layout.bands; b++) {
+                            assertThat(
+                                            decoded.pixels()[
+                                                    part * input.size()
+                                                            + (row * 16 + col) * layout.bands
+                                                            + b])
+                                    .isEqualTo(
+                                            gdal[
+                                                    ((y0 + row) * layout.width + x0 + col)
+                                                                    * layout.bands
+                                                            + b]);
+                        }
+                    }
+                }
+                part++;
+            }
+        }
+    }
+
+    private static float[] samples(byte[] raw, String type) {
+        ByteBuffer in = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+        int bytes =
+                switch (type) {
+                    case "Byte" -> 1;
+                    case "UInt16", "Int16" -> 2;
+                    case "Float32" -> 4;
+                    default -> throw new IllegalArgumentException(type);
+                };
+        float[] values = new float[raw.length / bytes];
+        for (int i = 0; i < values.length; i++) {
+            values[i] =
+                    switch (type) {
+                        case "Byte" -> Byte.toUnsignedInt(in.get(i));
+                        case "UInt16" -> Short.toUnsignedInt(in.getShort(i * 2));
+                        case "Int16" -> in.getShort(i * 2);
+                        default -> in.getFloat(i * 4);
+                    };
+        }
+        return values;
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = GeoTiffReferenceTest.class.getResourceAsStream("/geotiff/" + name)) {
+            assertThat(in).as(name).isNotNull();
+            return in.readAllBytes();
+        }
+    }
+}
