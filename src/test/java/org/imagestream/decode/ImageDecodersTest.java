@@ -253,4 +253,55 @@ class ImageDecodersTest {
                 .isInstanceOfSatisfying(
                         DecodeException.class, e -> assertThat(e.reason()).isEqualTo(reason));
     }
+
+    /**
+     * A decode that outlives its budget ends as TOO_SLOW, for the reader-based paths (a large JPEG,
+     * a large TIFF): the deadline aborts the reader instead of waiting for it.
+     */
+    @Test
+    void shouldGiveUpOnAnImageThatTakesLongerThanTheTimeBudget() throws Exception {
+        java.awt.image.BufferedImage large =
+                new java.awt.image.BufferedImage(
+                        3000, 2000, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 2000; y++) {
+            for (int x = 0; x < 3000; x++) {
+                large.setRGB(x, y, (x * 255 / 3000) << 16 | (y * 255 / 2000) << 8 | (x ^ y) & 0xFF);
+            }
+        }
+        var jpeg = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(large, "jpeg", jpeg);
+        short[] samples = new short[2000 * 2000 * 4];
+        Arrays.fill(samples, (short) 1234);
+        byte[] tiff = GeoTiffWriter.write(samples, 2000, 2000, 4, 0, 0, 10, 32633);
+        DecodeLimits fiveMillis =
+                DecodeLimits.DEFAULT.withTimeBudget(java.time.Duration.ofMillis(5));
+        for (Object[] image :
+                new Object[][] {
+                    {Domain.SOCIAL, jpeg.toByteArray(), RGB_32},
+                    {
+                        Domain.REMOTE_SENSING,
+                        tiff,
+                        new ModelInput(32, 32, 4).withTiling(SceneTiling.RESIZE)
+                    }
+                }) {
+            long started = System.nanoTime();
+            assertThatThrownBy(
+                            () ->
+                                    ImageDecoders.decode(
+                                            (Domain) image[0],
+                                            (byte[]) image[1],
+                                            (ModelInput) image[2],
+                                            fiveMillis))
+                    .isInstanceOfSatisfying(
+                            DecodeException.class,
+                            e -> assertThat(e.reason()).isEqualTo(Reason.TOO_SLOW))
+                    .hasMessageContaining("limits.decode-time-budget");
+            long aborted = System.nanoTime() - started;
+            started = System.nanoTime();
+            ImageDecoders.decode((Domain) image[0], (byte[]) image[1], (ModelInput) image[2]);
+            System.out.printf(
+                    "%s: aborted after %d ms, a full decode takes %d ms%n",
+                    image[0], aborted / 1_000_000, (System.nanoTime() - started) / 1_000_000);
+        }
+    }
 }

@@ -13,12 +13,16 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.imagestream.decode.DecodeFunction;
 import org.imagestream.decode.ModelInput;
+import org.imagestream.decode.SceneTiling;
 import org.imagestream.model.Classification;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
 import org.imagestream.model.ImageRecord;
+import org.imagestream.model.PartResult;
 import org.imagestream.routing.ShardKeySelector;
+import org.imagestream.samples.GeoTiffWriter;
 import org.imagestream.samples.SampleImages;
+import org.imagestream.samples.SyntheticScenes;
 import org.imagestream.training.ModelStoreAccess;
 import org.imagestream.training.ModelVersions;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,6 +151,77 @@ class BatchingClassifyOperatorTest {
     }
 
     /**
+     * A scene cut into tiles: every tile is one model input of the batch, its prediction is the
+     * plain classifier's for that tile, and the image's labels are the share of tiles per top
+     * label. A re-post of the same scene reuses the cached per-tile predictions.
+     */
+    @Test
+    void shouldClassifyEveryTileAndAggregateTheShareOfTopLabels() throws Exception {
+        ModelSpec remoteSensing = ModelStoreAccess.seedModels().get(Domain.REMOTE_SENSING);
+        Map<Domain, ModelInput> inputs =
+                Map.of(
+                        Domain.REMOTE_SENSING,
+                        remoteSensing.modelInput().withTiling(SceneTiling.TILE));
+        // Two 64x64 patches of different classes side by side: 4x2 tiles of 32x32.
+        Random random = new Random(21);
+        short[] left = SyntheticScenes.remoteSensingPatch(0, 64, random);
+        short[] right = SyntheticScenes.remoteSensingPatch(3, 64, random);
+        int bands = remoteSensing.channels();
+        short[] scene = new short[128 * 64 * bands];
+        for (int y = 0; y < 64; y++) {
+            System.arraycopy(left, y * 64 * bands, scene, y * 128 * bands, 64 * bands);
+            System.arraycopy(right, y * 64 * bands, scene, (y * 128 + 64) * bands, 64 * bands);
+        }
+        byte[] tiff = GeoTiffWriter.write(scene, 128, 64, bands, 500_000, 5_800_000, 10, 32633);
+        DecodedImage tiled = decoded(tiff, "remote-sensing", 30, "shard-000", inputs);
+        assertThat(tiled.parts).isEqualTo(8);
+
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                        Map.of(Domain.REMOTE_SENSING, remoteSensing),
+                        Duration.ofMinutes(5),
+                        4,
+                        Duration.ofHours(1));
+        List<Classification> results;
+        try (var harness = harness(operator)) {
+            harness.open();
+            harness.processElement(tiled, 0L); // 8 inputs: a full batch by itself
+            harness.processElement(decoded(tiff, "remote-sensing", 31, "shard-000", inputs), 0L);
+            results = new ArrayList<>(harness.extractOutputValues());
+        }
+        assertThat(results).hasSize(2);
+        Classification result = find(results, "t-0-30");
+        assertThat(result.parts).hasSize(8);
+        Map<String, Integer> topLabels = new java.util.HashMap<>();
+        try (SavedModelClassifier plain = SavedModelClassifier.open(remoteSensing)) {
+            int size = remoteSensing.modelInput().size();
+            for (int part = 0; part < 8; part++) {
+                float[] tile =
+                        java.util.Arrays.copyOfRange(tiled.pixels, part * size, (part + 1) * size);
+                Prediction expected = plain.classify(List.of(tile)).get(0);
+                PartResult actual = result.parts.get(part);
+                assertThat(actual.index).isEqualTo(part);
+                assertThat(actual.labels).isEqualTo(expected.labels());
+                assertThat(actual.extras).containsKeys("x", "y", "bounds");
+                topLabels.merge(expected.labels().get(0), 1, Integer::sum);
+            }
+        }
+        assertThat(result.labels).containsExactlyInAnyOrderElementsOf(topLabels.keySet());
+        for (int i = 0; i < result.labels.size(); i++) {
+            assertThat(result.scores.get(i)).isEqualTo(topLabels.get(result.labels.get(i)) / 8f);
+        }
+        assertThat(result.scores).isSortedAccordingTo((a, b) -> Float.compare(b, a));
+        assertThat(result.extras).containsEntry("parts", "8").containsEntry("tiles", "4x2");
+
+        Classification repost = find(results, "t-0-31");
+        assertThat(repost.deduplicated).isTrue();
+        assertThat(repost.labels).isEqualTo(result.labels);
+        for (int part = 0; part < 8; part++) {
+            assertThat(repost.parts.get(part).scores).isEqualTo(result.parts.get(part).scores);
+        }
+    }
+
+    /**
      * Roll-out from a watched model root: version 2 appears and is swapped in between batches
      * (results name it); a broken version 3 and a version 4 with another input geometry are
      * rejected while version 2 keeps serving every image.
@@ -251,9 +326,15 @@ class BatchingClassifyOperatorTest {
     private static DecodedImage decoded(
             byte[] bytes, int offset, String shard, Map<Domain, ModelInput> inputs)
             throws Exception {
+        return decoded(bytes, "social", offset, shard, inputs);
+    }
+
+    private static DecodedImage decoded(
+            byte[] bytes, String domain, int offset, String shard, Map<Domain, ModelInput> inputs)
+            throws Exception {
         ImageRecord record = new ImageRecord();
         record.imageId = "t-0-" + offset;
-        record.domain = "social";
+        record.domain = domain;
         record.bytes = bytes;
         DecodedImage image = DecodeFunction.decode(record, inputs);
         image.shard = shard;
