@@ -39,6 +39,9 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
 
     private final int maxImageBytes;
     private final DecodeLimits limits;
+    private final boolean tensorflowJpeg;
+
+    private transient TfJpegDecoder jpeg;
 
     /**
      * @param maxImageBytes records larger than this are dead-lettered as {@code TOO_LARGE}
@@ -52,13 +55,28 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
      *     before any pixel is decoded
      */
     public DecodeFunction(Map<Domain, ModelInput> inputs, int maxImageBytes, DecodeLimits limits) {
+        this(inputs, maxImageBytes, limits, false);
+    }
+
+    /**
+     * @param tensorflowJpeg decode plain YCbCr/grayscale JPEGs with TensorFlow's op (faster)
+     */
+    public DecodeFunction(
+            Map<Domain, ModelInput> inputs,
+            int maxImageBytes,
+            DecodeLimits limits,
+            boolean tensorflowJpeg) {
         this.inputs = new EnumMap<>(inputs);
         this.maxImageBytes = maxImageBytes;
         this.limits = limits;
+        this.tensorflowJpeg = tensorflowJpeg;
     }
 
     @Override
     public void open(OpenContext openContext) {
+        if (tensorflowJpeg && inputs.containsKey(Domain.SOCIAL)) {
+            jpeg = new TfJpegDecoder();
+        }
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         decoded = metrics.counter("imagesDecoded");
         rejected = metrics.counter("imagesRejected");
@@ -93,7 +111,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                                 + " bytes, the limit is "
                                 + maxImageBytes);
             }
-            DecodedImage image = decode(record, inputs, limits);
+            DecodedImage image = decode(record, inputs, limits, jpeg);
             decodeMillis.update(
                     java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
                             System.nanoTime() - started));
@@ -122,6 +140,18 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
     public static DecodedImage decode(
             ImageRecord record, Map<Domain, ModelInput> inputs, DecodeLimits limits)
             throws DecodeException {
+        return decode(record, inputs, limits, null);
+    }
+
+    /**
+     * @param jpeg TensorFlow's JPEG decoder, or null for ImageIO only
+     */
+    public static DecodedImage decode(
+            ImageRecord record,
+            Map<Domain, ModelInput> inputs,
+            DecodeLimits limits,
+            TfJpegDecoder jpeg)
+            throws DecodeException {
         Domain domain;
         try {
             domain = Domain.fromId(record.domain);
@@ -134,7 +164,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                     DecodeException.Reason.UNKNOWN_DOMAIN,
                     "no model is configured for domain " + domain.id());
         }
-        DecodedPixels pixels = ImageDecoders.decode(domain, record.bytes, input, limits);
+        DecodedPixels pixels = ImageDecoders.decode(domain, record.bytes, input, limits, jpeg);
         DecodedImage image = new DecodedImage();
         image.record = record;
         image.record.domain = domain.id();
@@ -150,5 +180,17 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         image.channels = input.channels();
         image.decodedAtMillis = System.currentTimeMillis();
         return image;
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            super.close();
+        } finally {
+            if (jpeg != null) {
+                jpeg.close();
+                jpeg = null;
+            }
+        }
     }
 }

@@ -55,6 +55,15 @@ public final class ImageDecoders {
     public static DecodedPixels decode(
             Domain domain, byte[] bytes, ModelInput input, DecodeLimits limits)
             throws DecodeException {
+        return decode(domain, bytes, input, limits, null);
+    }
+
+    /**
+     * @param jpeg TensorFlow's JPEG decoder for the JPEGs it handles, or null for ImageIO only
+     */
+    public static DecodedPixels decode(
+            Domain domain, byte[] bytes, ModelInput input, DecodeLimits limits, TfJpegDecoder jpeg)
+            throws DecodeException {
         if (bytes == null || bytes.length == 0) {
             throw new DecodeException(Reason.EMPTY, "record has no image bytes");
         }
@@ -62,7 +71,7 @@ public final class ImageDecoders {
         try {
             DecodedPixels pixels =
                     switch (domain) {
-                        case SOCIAL -> decodeSocial(bytes, input, limits, deadline);
+                        case SOCIAL -> decodeSocial(bytes, input, limits, deadline, jpeg);
                         case REMOTE_SENSING -> decodeRemoteSensing(bytes, input, limits, deadline);
                         case MEDICAL ->
                                 decodeMedical(bytes, input, input.frame(), limits, deadline);
@@ -81,10 +90,16 @@ public final class ImageDecoders {
     }
 
     static DecodedPixels decodeSocial(
-            byte[] bytes, ModelInput input, DecodeLimits limits, DecodeDeadline deadline)
+            byte[] bytes,
+            ModelInput input,
+            DecodeLimits limits,
+            DecodeDeadline deadline,
+            TfJpegDecoder jpeg)
             throws IOException, DecodeException {
         requireChannels(input, 3, "social");
-        BufferedImage image = readSocialImage(bytes, limits, deadline);
+        BufferedImage image =
+                readSocialImage(
+                        bytes, limits, deadline, jpeg, Math.max(input.width(), input.height()));
         return new DecodedPixels(
                 Pixels.rgb(image, input.width(), input.height()),
                 image.getWidth(),
@@ -97,16 +112,41 @@ public final class ImageDecoders {
      */
     static BufferedImage readSocialImage(byte[] bytes, DecodeLimits limits)
             throws IOException, DecodeException {
-        return readSocialImage(bytes, limits, new DecodeDeadline(limits.timeBudgetMillis()));
+        return readSocialImage(
+                bytes, limits, new DecodeDeadline(limits.timeBudgetMillis()), null, 0);
     }
 
-    private static BufferedImage readSocialImage(
-            byte[] bytes, DecodeLimits limits, DecodeDeadline deadline)
+    /**
+     * @param jpeg TensorFlow's JPEG decoder, or null for ImageIO only
+     * @param minSide with TensorFlow, a JPEG may be decoded scaled down (1/2, 1/4, 1/8) as long as
+     *     its shorter side stays at least this long; 0 decodes at full size
+     */
+    static BufferedImage readSocialImage(
+            byte[] bytes,
+            DecodeLimits limits,
+            DecodeDeadline deadline,
+            TfJpegDecoder jpeg,
+            int minSide)
             throws IOException, DecodeException {
         SocialFormat format = SocialFormat.sniff(bytes);
         if (format == null) {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, BMP or WebP image");
+        }
+        if (format == SocialFormat.JPEG && jpeg != null) {
+            JpegMarkers markers = JpegMarkers.scan(bytes);
+            if (TfJpegDecoder.handles(markers)) {
+                limits.check(markers.width(), markers.height(), 3, "JPEG image");
+                BufferedImage image = null;
+                try {
+                    image = jpeg.decode(bytes, markers.width(), markers.height(), minSide);
+                } catch (RuntimeException e) {
+                    // Corrupt or unusual: ImageIO below decodes it or says what is wrong.
+                }
+                if (image != null) {
+                    return ExifOrientation.apply(image, ExifOrientation.of(bytes));
+                }
+            }
         }
         ImageReader reader = format.newReader();
         BufferedImage image;

@@ -111,7 +111,8 @@ public final class ImageClassificationJob {
                                                 config.get(JobOptions.MAX_FRAMES),
                                                 config.get(JobOptions.MAX_PARTS),
                                                 config.get(JobOptions.DECODE_TIME_BUDGET)
-                                                        .toMillis())))
+                                                        .toMillis()),
+                                        config.get(JobOptions.DECODE_TENSORFLOW_JPEG)))
                         .name("Decode images")
                         .uid("decode-images");
         if (config.get(JobOptions.DECODE_PARALLELISM) > 0) {

@@ -5,9 +5,11 @@ import java.io.ByteArrayOutputStream;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
+import org.imagestream.decode.DecodeLimits;
 import org.imagestream.decode.DecodedPixels;
 import org.imagestream.decode.ImageDecoders;
 import org.imagestream.decode.ModelInput;
+import org.imagestream.decode.TfJpegDecoder;
 import org.imagestream.model.Domain;
 import org.imagestream.samples.DicomWriter;
 import org.imagestream.samples.GeoTiffWriter;
@@ -22,13 +24,15 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Decodes per second, single thread, from encoded bytes to the model tensor (header checks,
  * decoding, orientation, scaling, resampling): a 640x480 photo as JPEG and PNG to 224x224x3, a
- * 13-band 16-bit 64x64 GeoTIFF to 64x64x13, a 512x512 16-bit CT slice to 128x128x1. Run: {@code mvn
- * -q test-compile exec:exec@jmh -Djmh.args="DecoderBenchmark"}.
+ * 13-band 16-bit 64x64 GeoTIFF to 64x64x13, a 512x512 13-band scene cut into 64 tiles of 64x64x13,
+ * a 512x512 16-bit CT slice to 128x128x1; the JPEG through ImageIO and through TensorFlow's
+ * DecodeJpeg. Run: {@code mvn -q test-compile exec:exec@jmh -Djmh.args="DecoderBenchmark"}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -37,30 +41,74 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class DecoderBenchmark {
-    @Param({"jpeg-640x480", "png-640x480", "geotiff-64x64x13", "dicom-512x512"})
+    @Param({
+        "jpeg-640x480",
+        "jpeg-640x480-tensorflow",
+        "jpeg-2048x1536",
+        "jpeg-2048x1536-tensorflow",
+        "png-640x480",
+        "geotiff-64x64x13",
+        "geotiff-512x512x13-tiled",
+        "dicom-512x512"
+    })
     String input;
 
     private Domain domain;
     private byte[] bytes;
     private ModelInput modelInput;
+    private TfJpegDecoder jpeg;
 
     @Setup
     public void setUp() throws Exception {
         Random random = new Random(7);
         switch (input) {
-            case "jpeg-640x480", "png-640x480" -> {
+            case "jpeg-640x480",
+                    "jpeg-640x480-tensorflow",
+                    "png-640x480",
+                    "jpeg-2048x1536",
+                    "jpeg-2048x1536-tensorflow" -> {
+                int width = input.contains("2048") ? 2048 : 640;
+                int height = width * 3 / 4;
                 BufferedImage scene = SyntheticScenes.socialImage(1, 480, random);
-                BufferedImage photo = new BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB);
-                photo.createGraphics().drawImage(scene, 0, 0, 640, 480, null);
+                BufferedImage photo = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+                photo.createGraphics().drawImage(scene, 0, 0, width, height, null);
+                // Sensor-like noise, so the file has a photo's size (~300 KB at 2048x1536).
+                for (int y = 0; y < height; y++) {
+                    for (int x = 0; x < width; x++) {
+                        int noise = random.nextInt(9) - 4;
+                        int rgb = photo.getRGB(x, y);
+                        int r = Math.max(0, Math.min(255, ((rgb >> 16) & 0xFF) + noise));
+                        int g = Math.max(0, Math.min(255, ((rgb >> 8) & 0xFF) + noise));
+                        int b = Math.max(0, Math.min(255, (rgb & 0xFF) + noise));
+                        photo.setRGB(x, y, (r << 16) | (g << 8) | b);
+                    }
+                }
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 ImageIO.write(photo, input.startsWith("jpeg") ? "jpeg" : "png", out);
                 bytes = out.toByteArray();
                 domain = Domain.SOCIAL;
                 modelInput = new ModelInput(224, 224, 3);
+                jpeg = input.endsWith("-tensorflow") ? new TfJpegDecoder() : null;
             }
             case "geotiff-64x64x13" -> {
                 short[] patch = SyntheticScenes.remoteSensingPatch(2, 64, random);
                 bytes = GeoTiffWriter.write(patch, 64, 64, 13, 500_000, 5_800_000, 10, 32633);
+                domain = Domain.REMOTE_SENSING;
+                modelInput = new ModelInput(64, 64, 13);
+            }
+            case "geotiff-512x512x13-tiled" -> {
+                // 8x8 patches of 64x64: 64 tiles of the 64x64 model input.
+                short[] scene = new short[512 * 512 * 13];
+                for (int tile = 0; tile < 64; tile++) {
+                    short[] patch = SyntheticScenes.remoteSensingPatch(tile % 4, 64, random);
+                    int x0 = tile % 8 * 64;
+                    int y0 = tile / 8 * 64;
+                    for (int y = 0; y < 64; y++) {
+                        System.arraycopy(
+                                patch, y * 64 * 13, scene, ((y0 + y) * 512 + x0) * 13, 64 * 13);
+                    }
+                }
+                bytes = GeoTiffWriter.write(scene, 512, 512, 13, 500_000, 5_800_000, 10, 32633);
                 domain = Domain.REMOTE_SENSING;
                 modelInput = new ModelInput(64, 64, 13);
             }
@@ -74,8 +122,15 @@ public class DecoderBenchmark {
         }
     }
 
+    @TearDown
+    public void tearDown() {
+        if (jpeg != null) {
+            jpeg.close();
+        }
+    }
+
     @Benchmark
     public DecodedPixels decode() throws Exception {
-        return ImageDecoders.decode(domain, bytes, modelInput);
+        return ImageDecoders.decode(domain, bytes, modelInput, DecodeLimits.DEFAULT, jpeg);
     }
 }

@@ -29,6 +29,13 @@ import org.junit.jupiter.api.Test;
  */
 class HostileInputTest {
     private static final ModelInput RGB = new ModelInput(32, 32, 3);
+    private static final TfJpegDecoder TENSORFLOW_JPEG = new TfJpegDecoder();
+
+    @org.junit.jupiter.api.AfterAll
+    static void closeDecoder() {
+        TENSORFLOW_JPEG.close();
+    }
+
     private static final ModelInput BANDS_13 = new ModelInput(32, 32, 13);
     private static final ModelInput GRAY = new ModelInput(32, 32, 1);
 
@@ -49,7 +56,14 @@ class HostileInputTest {
                                 Duration.ofSeconds(2),
                                 () -> {
                                     try {
-                                        ImageDecoders.decode(seed.domain(), variant, seed.input());
+                                        // As the job decodes: JPEGs through TensorFlow's
+                                        // decoder first, ImageIO when it refuses them.
+                                        ImageDecoders.decode(
+                                                seed.domain(),
+                                                variant,
+                                                seed.input(),
+                                                DecodeLimits.DEFAULT,
+                                                TENSORFLOW_JPEG);
                                         return null;
                                     } catch (DecodeException e) {
                                         assertThat(e.getMessage()).as(what).isNotBlank();

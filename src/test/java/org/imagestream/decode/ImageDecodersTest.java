@@ -304,4 +304,70 @@ class ImageDecodersTest {
                     image[0], aborted / 1_000_000, (System.nanoTime() - started) / 1_000_000);
         }
     }
+
+    /**
+     * TensorFlow decodes photos much larger than the model input at 1/2, 1/4 or 1/8 scale (DCT
+     * domain) before the area resampling; the model tensor must stay close to the one from a full
+     * decode. A natural photo: scikit-image's "astronaut" is not on the test class path, so a
+     * smooth scene with sensor-like noise stands in.
+     */
+    @Test
+    void shouldGiveNearlyTheSameTensorWhenTensorFlowDecodesAScaledDownJpeg() throws Exception {
+        Random random = new Random(17);
+        try (TfJpegDecoder tensorflow = new TfJpegDecoder()) {
+            for (int width : new int[] {640, 2048}) {
+                int height = width * 3 / 4;
+                java.awt.image.BufferedImage scene = SyntheticScenes.socialImage(2, 480, random);
+                java.awt.image.BufferedImage photo =
+                        new java.awt.image.BufferedImage(
+                                width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                photo.createGraphics().drawImage(scene, 0, 0, width, height, null);
+                for (int y = 0; y < height; y++) {
+                    for (int x = 0; x < width; x++) {
+                        int noise = random.nextInt(9) - 4;
+                        int rgb = photo.getRGB(x, y);
+                        int r = Math.max(0, Math.min(255, ((rgb >> 16) & 0xFF) + noise));
+                        int g = Math.max(0, Math.min(255, ((rgb >> 8) & 0xFF) + noise));
+                        int b = Math.max(0, Math.min(255, (rgb & 0xFF) + noise));
+                        photo.setRGB(x, y, (r << 16) | (g << 8) | b);
+                    }
+                }
+                var jpeg = new java.io.ByteArrayOutputStream();
+                javax.imageio.ImageIO.write(photo, "jpeg", jpeg);
+                ModelInput input = new ModelInput(224, 224, 3);
+                float[] full =
+                        ImageDecoders.decode(
+                                        Domain.SOCIAL,
+                                        jpeg.toByteArray(),
+                                        input,
+                                        DecodeLimits.DEFAULT,
+                                        null)
+                                .pixels();
+                float[] scaled =
+                        ImageDecoders.decode(
+                                        Domain.SOCIAL,
+                                        jpeg.toByteArray(),
+                                        input,
+                                        DecodeLimits.DEFAULT,
+                                        tensorflow)
+                                .pixels();
+                double[] differences = new double[full.length];
+                double sum = 0;
+                for (int i = 0; i < full.length; i++) {
+                    differences[i] = Math.abs(full[i] - scaled[i]);
+                    sum += differences[i];
+                }
+                Arrays.sort(differences);
+                double mean = sum / full.length;
+                double p99 = differences[(int) (differences.length * 0.99)];
+                double worst = differences[differences.length - 1];
+                System.out.printf(
+                        "%dx%d JPEG -> 224x224: |diff| mean %.2f/255, p99 %.2f/255, max %.1f/255%n",
+                        width, height, mean * 255, p99 * 255, worst * 255);
+                // Edges differ most: DCT-domain scaling is not an area average.
+                assertThat(mean).as("%dx%d mean difference", width, height).isLessThan(1.0 / 255);
+                assertThat(p99).as("%dx%d 99th percentile", width, height).isLessThan(4.0 / 255);
+            }
+        }
+    }
 }

@@ -53,38 +53,83 @@ class SocialDecoderReferenceTest {
             assertThat(in).as(file).isNotNull();
             bytes = in.readAllBytes();
         }
-        BufferedImage image = ImageDecoders.readSocialImage(bytes, DecodeLimits.DEFAULT);
         JsonNode golden = GOLDEN.get(file);
-        assertThat(image.getWidth()).isEqualTo(golden.get("width").asInt());
-        assertThat(image.getHeight()).isEqualTo(golden.get("height").asInt());
-        byte[] expected = Base64.getDecoder().decode(golden.get("rgb").asText());
-        int worst = 0;
-        int worstAt = -1;
-        long total = 0;
-        for (int y = 0; y < image.getHeight(); y++) {
-            for (int x = 0; x < image.getWidth(); x++) {
-                int rgb = image.getRGB(x, y);
-                int i = (y * image.getWidth() + x) * 3;
-                int[] actual = {(rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF};
-                for (int c = 0; c < 3; c++) {
-                    int difference = Math.abs(actual[c] - (expected[i + c] & 0xFF));
-                    total += difference;
-                    if (difference > worst) {
-                        worst = difference;
-                        worstAt = i / 3;
+        // Both JPEG paths: ImageIO (TwelveMonkeys) and TensorFlow's DecodeJpeg for the files it
+        // takes (YCbCr/gray without ICC or Adobe marker; others fall back to ImageIO).
+        for (TfJpegDecoder jpeg : new TfJpegDecoder[] {null, TENSORFLOW}) {
+            BufferedImage image =
+                    ImageDecoders.readSocialImage(
+                            bytes,
+                            DecodeLimits.DEFAULT,
+                            new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),
+                            jpeg,
+                            0);
+            String decoder = jpeg == null ? "ImageIO" : "TensorFlow or fallback";
+            JpegMarkers markers = file.endsWith(".jpg") ? JpegMarkers.scan(bytes) : null;
+            if (jpeg != null && TfJpegDecoder.handles(markers)) {
+                // Straight through TensorFlow: a decode error must fail here, not fall back.
+                image =
+                        ExifOrientation.apply(
+                                jpeg.decode(bytes, markers.width(), markers.height()),
+                                ExifOrientation.of(bytes));
+                decoder = "TensorFlow";
+            }
+            assertThat(image.getWidth()).isEqualTo(golden.get("width").asInt());
+            assertThat(image.getHeight()).isEqualTo(golden.get("height").asInt());
+            byte[] expected = Base64.getDecoder().decode(golden.get("rgb").asText());
+            int worst = 0;
+            int worstAt = -1;
+            long total = 0;
+            for (int y = 0; y < image.getHeight(); y++) {
+                for (int x = 0; x < image.getWidth(); x++) {
+                    int rgb = image.getRGB(x, y);
+                    int i = (y * image.getWidth() + x) * 3;
+                    int[] actual = {(rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF};
+                    for (int c = 0; c < 3; c++) {
+                        int difference = Math.abs(actual[c] - (expected[i + c] & 0xFF));
+                        total += difference;
+                        if (difference > worst) {
+                            worst = difference;
+                            worstAt = i / 3;
+                        }
                     }
                 }
             }
+            double mean = (double) total / expected.length;
+            if (meanTolerance != null) {
+                assertThat(mean)
+                        .as("mean channel difference in %s (%s)", file, decoder)
+                        .isLessThanOrEqualTo(meanTolerance);
+            }
+            assertThat(worst)
+                    .as(
+                            "largest channel difference from Pillow in %s (%s, at pixel %d)",
+                            file, decoder, worstAt)
+                    .isLessThanOrEqualTo(tolerance);
         }
-        double mean = (double) total / expected.length;
-        if (meanTolerance != null) {
-            assertThat(mean)
-                    .as("mean channel difference in %s", file)
-                    .isLessThanOrEqualTo(meanTolerance);
+    }
+
+    /** Which JPEGs TensorFlow decodes: plain YCbCr and grayscale ones, not CMYK. */
+    @org.junit.jupiter.api.Test
+    void shouldLeaveCmykJpegsToImageIo() throws Exception {
+        assertThat(TfJpegDecoder.handles(JpegMarkers.scan(resource("baseline.jpg")))).isTrue();
+        assertThat(TfJpegDecoder.handles(JpegMarkers.scan(resource("progressive.jpg")))).isTrue();
+        assertThat(TfJpegDecoder.handles(JpegMarkers.scan(resource("orientation-6.jpg")))).isTrue();
+        assertThat(TfJpegDecoder.handles(JpegMarkers.scan(resource("cmyk.jpg")))).isFalse();
+    }
+
+    private static final TfJpegDecoder TENSORFLOW = new TfJpegDecoder();
+
+    @org.junit.jupiter.api.AfterAll
+    static void closeDecoder() {
+        TENSORFLOW.close();
+    }
+
+    private static byte[] resource(String file) throws IOException {
+        try (InputStream in =
+                SocialDecoderReferenceTest.class.getResourceAsStream("/images/" + file)) {
+            return in.readAllBytes();
         }
-        assertThat(worst)
-                .as("largest channel difference from Pillow in %s (at pixel %d)", file, worstAt)
-                .isLessThanOrEqualTo(tolerance);
     }
 
     private static JsonNode readGolden() {
