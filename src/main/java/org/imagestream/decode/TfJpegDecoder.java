@@ -76,7 +76,9 @@ public final class TfJpegDecoder implements AutoCloseable {
     BufferedImage decode(byte[] jpeg, int width, int height, int minSide) {
         int shorter = Math.min(width, height);
         int level = 0;
-        while (level + 1 < decodeAtRatio.length && shorter >> (level + 1) >= minSide) {
+        while (minSide > 0
+                && level + 1 < decodeAtRatio.length
+                && shorter >> (level + 1) >= minSide) {
             level++;
         }
         int ratio = 1 << level;

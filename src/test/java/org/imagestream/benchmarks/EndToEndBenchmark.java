@@ -1,0 +1,890 @@
+package org.imagestream.benchmarks;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.imageio.ImageIO;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordingFile;
+import org.HdrHistogram.Histogram;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.imagestream.config.JobConfig;
+import org.imagestream.decode.DecodeLimits;
+import org.imagestream.decode.DecodedPixels;
+import org.imagestream.decode.ImageDecoders;
+import org.imagestream.decode.TfJpegDecoder;
+import org.imagestream.inference.ModelDirectory;
+import org.imagestream.inference.ModelSpec;
+import org.imagestream.inference.Prediction;
+import org.imagestream.inference.SavedModelClassifier;
+import org.imagestream.ingest.ImageHeaders;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.job.ImageClassificationJob;
+import org.imagestream.job.LocalJobOptions;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.model.Classification;
+import org.imagestream.model.Domain;
+import org.imagestream.samples.DicomWriter;
+import org.imagestream.samples.SampleImages;
+import org.imagestream.samples.SyntheticScenes;
+import org.imagestream.storage.CassandraSchema;
+import org.imagestream.storage.CassandraSettings;
+import org.imagestream.storage.ResultStatements;
+import org.imagestream.training.ModelStore;
+
+/**
+ * The end-to-end benchmark of issue #9, in one run on one machine, for one social model (the model
+ * under test; the remote-sensing and medical domains use the seed models):
+ *
+ * <ol>
+ *   <li>ceiling (a): raw batched TF inference of the social model on already-preprocessed tensors,
+ *       best of batch 1/32/128;
+ *   <li>compute floor (b): decode + preprocess + batched inference of the same mix in one process,
+ *       decoding on every core while the previous chunk is classified;
+ *   <li>the job: real Kafka to Cassandra (local processes started here), the topic pre-loaded,
+ *       sustained images/s and MB/s between 10 % and 90 % of the rows written; then produce to row
+ *       latency (Kafka record timestamp to the row's Cassandra write time) at 25/50/90 % of that
+ *       rate, HdrHistogram, the first 20 % of each run dropped as warm-up;
+ *   <li>the per-record peer: one plain Kafka consumer thread, one {@code Session.run} per image,
+ *       one synchronous Cassandra insert per blob chunk, blob, result and listing row.
+ * </ol>
+ *
+ * The mix: 50 % social JPEGs of 800..1800 px (50-300 KB), 25 % 13-band 16-bit 64x64 GeoTIFFs, 25 %
+ * 512x512 16-bit CT DICOM slices, every record distinct (a unique marker per record), so the dedup
+ * cache never helps. CPU seconds and RSS of this JVM, Kafka and Cassandra are recorded per arm; the
+ * job run is profiled with JFR (top sampled methods printed).
+ *
+ * <p>Run: {@code mvn -q test-compile exec:exec@e2e-bench -Dbench.args="--model seed"} ({@code seed}
+ * = the 32x32 seed CNN, {@code inception} = {@link InceptionSizedModel}, or a model directory or
+ * root with a {@code model.json}, e.g. the imported nsfwjs MobileNetV2).
+ */
+public final class EndToEndBenchmark {
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    private EndToEndBenchmark() {}
+
+    /** One record of the mix. */
+    record Item(Domain domain, String fileName, String contentType, byte[] bytes) {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> arguments = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            arguments.put(args[i], args[i + 1]);
+        }
+        String model = arguments.getOrDefault("--model", "seed");
+        int images = Integer.parseInt(arguments.getOrDefault("--images", "2000"));
+        int peerImages =
+                Integer.parseInt(
+                        arguments.getOrDefault("--peer-images", Integer.toString(images / 2)));
+        int rateSeconds = Integer.parseInt(arguments.getOrDefault("--rate-seconds", "30"));
+        List<Integer> ratePercents =
+                Arrays.stream(arguments.getOrDefault("--rates", "25,50,90").split(","))
+                        .map(Integer::parseInt)
+                        .toList();
+        Path out = Path.of(arguments.getOrDefault("--out", "target/e2e-bench"));
+        Files.createDirectories(out);
+
+        Map<Domain, ModelSpec> specs =
+                new EnumMap<>(
+                        ModelStore.ensureSeedModels(Path.of("target/models").toAbsolutePath()));
+        switch (model) {
+            case "seed" -> {}
+            case "inception" ->
+                    specs.put(
+                            Domain.SOCIAL,
+                            InceptionSizedModel.ensure(
+                                    Path.of("target/models/inception-sized/1").toAbsolutePath()));
+            default ->
+                    specs.put(
+                            Domain.SOCIAL, ModelSpec.load(ModelDirectory.current(Path.of(model))));
+        }
+        ModelSpec social = specs.get(Domain.SOCIAL);
+        String label = social.name() + ":" + social.version();
+        StringBuilder report = new StringBuilder();
+        report.append(
+                String.format(
+                        Locale.ROOT,
+                        "%n### %s (%dx%dx%d), %s%n%n",
+                        label,
+                        social.height(),
+                        social.width(),
+                        social.channels(),
+                        Instant.now()));
+        report.append(machine()).append('\n');
+
+        System.out.println("Generating " + images + " images ...");
+        Random random = new Random(42);
+        Mix mix = new Mix(random);
+        List<Item> items = mix.items(images);
+        long totalBytes = items.stream().mapToLong(i -> i.bytes().length).sum();
+        report.append(
+                String.format(
+                        Locale.ROOT,
+                        "Mix: %d images, %.1f MB (social JPEG %d-%d KB, GeoTIFF %d KB, DICOM %d"
+                                + " KB)%n%n",
+                        images,
+                        totalBytes / 1e6,
+                        mix.smallestJpeg / 1024,
+                        mix.largestJpeg / 1024,
+                        mix.geotiffSize / 1024,
+                        mix.dicomSize / 1024));
+
+        // (a) and (b): no servers needed.
+        Map<Integer, Double> raw = rawCeiling(social, items);
+        double ceiling = raw.values().stream().mapToDouble(d -> d).max().orElseThrow();
+        double floor = computeFloor(specs, items);
+
+        LocalStack stack =
+                LocalStack.builder().workDirectory(Path.of("target/bench-work/e2e")).start();
+        try {
+            Processes processes = new Processes(stack);
+            // The job at full speed on a pre-loaded topic.
+            String suffix = Long.toString(System.currentTimeMillis(), 36);
+            String topic = "e2e-" + suffix;
+            stack.createTopics(CORES, topic, topic + "-dead");
+            Map<String, Integer> sizes = produceAll(stack, topic, items);
+            Processes.Snapshot before = processes.snapshot();
+            Path jfr = out.resolve(social.name() + "-job.jfr");
+            Throughput job;
+            try (Recording recording =
+                    new Recording(jdk.jfr.Configuration.getConfiguration("profile"))) {
+                recording.start();
+                long started = System.nanoTime();
+                runBoundedJob(stack, specs, topic, "e2e_job_" + suffix);
+                double seconds = (System.nanoTime() - started) / 1e9;
+                recording.stop();
+                recording.dump(jfr);
+                job = throughput(stack, "e2e_job_" + suffix, sizes, seconds);
+            }
+            Processes.Snapshot afterJob = processes.snapshot();
+
+            // Latency at fractions of the job's sustained rate.
+            List<String> latencyRows = new ArrayList<>();
+            for (int percent : ratePercents) {
+                double rate = job.imagesPerSecond() * percent / 100.0;
+                latencyRows.add(
+                        latency(stack, specs, mix, percent, rate, rateSeconds, suffix + percent));
+            }
+
+            // The per-record peer on the first peerImages records of the same topic.
+            Processes.Snapshot beforePeer = processes.snapshot();
+            Throughput peer = runPeer(stack, specs, topic, "e2e_peer_" + suffix, peerImages, sizes);
+            Processes.Snapshot afterPeer = processes.snapshot();
+
+            report.append("| arm | images/s | MB/s | note |\n|---|---|---|---|\n");
+            report.append(
+                    String.format(
+                            Locale.ROOT,
+                            "| (a) raw TF ceiling, social model only | %.1f | | batch 1: %.1f,"
+                                    + " 32: %.1f, 128: %.1f |%n",
+                            ceiling,
+                            raw.get(1),
+                            raw.get(32),
+                            raw.get(128)));
+            report.append(
+                    String.format(
+                            Locale.ROOT,
+                            "| (b) compute floor: decode + preprocess + batched inference, %d"
+                                    + " threads | %.1f | %.1f | the whole mix |%n",
+                            CORES,
+                            floor,
+                            floor * totalBytes / images / 1e6));
+            report.append(
+                    String.format(
+                            Locale.ROOT,
+                            "| job (Kafka -> Flink, parallelism %d -> Cassandra) | %.1f | %.1f |"
+                                    + " sustained, 10-90 %% of rows; %.1f s in all |%n",
+                            CORES,
+                            job.imagesPerSecond(),
+                            job.megabytesPerSecond(),
+                            job.wallSeconds()));
+            report.append(
+                    String.format(
+                            Locale.ROOT,
+                            "| per-record peer (1 consumer thread, Session.run per image, sync"
+                                    + " inserts) | %.1f | %.1f | %d images |%n%n",
+                            peer.imagesPerSecond(),
+                            peer.megabytesPerSecond(),
+                            peerImages));
+            report.append(
+                    String.format(
+                            Locale.ROOT,
+                            "Ratios: job / floor (b) = %.2f, job / ceiling (a) = %.2f (the"
+                                    + " ceiling is the social model alone; the mix has 50 %% social"
+                                    + " images), job / peer = %.2f%n%n",
+                            job.imagesPerSecond() / floor,
+                            job.imagesPerSecond() / ceiling,
+                            job.imagesPerSecond() / peer.imagesPerSecond()));
+            report.append(
+                    "| offered rate | achieved | p50 ms | p95 ms | p99 ms | max ms | rows |\n"
+                            + "|---|---|---|---|---|---|---|\n");
+            latencyRows.forEach(report::append);
+            report.append('\n');
+            report.append("Resources (CPU seconds per image, RSS at the end of the arm):\n\n");
+            report.append(processes.table(before, afterJob, images, "job"));
+            report.append(processes.table(beforePeer, afterPeer, peerImages, "peer"));
+            report.append('\n');
+            report.append("JFR, job run, top sampled methods (all threads):\n\n```\n");
+            report.append(topMethods(jfr, 15));
+            report.append("```\n");
+        } finally {
+            stack.close();
+        }
+        System.out.println(report);
+        Files.writeString(
+                out.resolve("report.md"),
+                report.toString(),
+                java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.APPEND);
+        System.exit(0); // Flink's and Kafka's non-daemon threads
+    }
+
+    // ---------------------------------------------------------------- the mix
+
+    /** Distinct records from a few base files of each kind, each with a unique marker. */
+    static final class Mix {
+        private final List<byte[]> jpegs = new ArrayList<>();
+        private final List<byte[]> geotiffs = new ArrayList<>();
+        private final List<byte[]> dicoms = new ArrayList<>();
+        private int serial;
+        int smallestJpeg = Integer.MAX_VALUE;
+        int largestJpeg;
+        int geotiffSize;
+        int dicomSize;
+
+        Mix(Random random) throws IOException {
+            for (int i = 0; i < 12; i++) {
+                int width = 800 + random.nextInt(1001);
+                int height = width * 3 / 4;
+                BufferedImage scene = SyntheticScenes.socialImage(i % 4, 480, random);
+                BufferedImage photo = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+                photo.createGraphics().drawImage(scene, 0, 0, width, height, null);
+                int amplitude = 2 + random.nextInt(6); // sensor noise: sets the file size
+                for (int y = 0; y < height; y++) {
+                    for (int x = 0; x < width; x++) {
+                        int rgb = photo.getRGB(x, y);
+                        int noise = random.nextInt(2 * amplitude + 1) - amplitude;
+                        int r = Math.max(0, Math.min(255, ((rgb >> 16) & 0xFF) + noise));
+                        int g = Math.max(0, Math.min(255, ((rgb >> 8) & 0xFF) + noise));
+                        int b = Math.max(0, Math.min(255, (rgb & 0xFF) + noise));
+                        photo.setRGB(x, y, (r << 16) | (g << 8) | b);
+                    }
+                }
+                ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+                ImageIO.write(photo, "jpeg", jpeg);
+                jpegs.add(jpeg.toByteArray());
+                smallestJpeg = Math.min(smallestJpeg, jpeg.size());
+                largestJpeg = Math.max(largestJpeg, jpeg.size());
+                geotiffs.add(SampleImages.generate(Domain.REMOTE_SENSING, i, random).bytes());
+                short[] slice = SyntheticScenes.medicalSlice(i % 4, 512, random);
+                dicoms.add(DicomWriter.writeCt(slice, 512, 512, 40, 400, -1024, 1));
+            }
+            geotiffSize = geotiffs.get(0).length;
+            dicomSize = dicoms.get(0).length;
+        }
+
+        List<Item> items(int count) {
+            List<Item> items = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                items.add(next());
+            }
+            return items;
+        }
+
+        /** 2 social : 1 remote sensing : 1 medical. */
+        Item next() {
+            int n = serial++;
+            byte[] marker = ("imagestream-bench " + n).getBytes(StandardCharsets.US_ASCII);
+            return switch (n % 4) {
+                case 0, 1 ->
+                        new Item(
+                                Domain.SOCIAL,
+                                "photo-" + n + ".jpg",
+                                "image/jpeg",
+                                withJpegComment(jpegs.get(n % jpegs.size()), marker));
+                case 2 ->
+                        new Item(
+                                Domain.REMOTE_SENSING,
+                                "tile-" + n + ".tif",
+                                "image/tiff",
+                                concat(geotiffs.get(n % geotiffs.size()), marker));
+                default ->
+                        new Item(
+                                Domain.MEDICAL,
+                                "slice-" + n + ".dcm",
+                                "application/dicom",
+                                withDicomPadding(dicoms.get(n % dicoms.size()), marker));
+            };
+        }
+
+        /** A COM segment right after SOI: changes the bytes, not the pixels. */
+        private static byte[] withJpegComment(byte[] jpeg, byte[] text) {
+            ByteBuffer out = ByteBuffer.allocate(jpeg.length + 4 + text.length);
+            out.put(jpeg, 0, 2).put((byte) 0xFF).put((byte) 0xFE);
+            out.putShort((short) (text.length + 2)).put(text).put(jpeg, 2, jpeg.length - 2);
+            return out.array();
+        }
+
+        /** Data Set Trailing Padding (FFFC,FFFC) OB after the pixels (explicit VR LE). */
+        private static byte[] withDicomPadding(byte[] dicom, byte[] text) {
+            int length = text.length + (text.length & 1);
+            ByteBuffer out =
+                    ByteBuffer.allocate(dicom.length + 12 + length).order(ByteOrder.LITTLE_ENDIAN);
+            out.put(dicom).putShort((short) 0xFFFC).putShort((short) 0xFFFC);
+            out.put((byte) 'O').put((byte) 'B').putShort((short) 0).putInt(length).put(text);
+            return out.array();
+        }
+
+        /** Bytes after a TIFF's last referenced byte are ignored by readers. */
+        private static byte[] concat(byte[] a, byte[] b) {
+            byte[] out = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, out, a.length, b.length);
+            return out;
+        }
+    }
+
+    // ---------------------------------------------------------------- (a) and (b)
+
+    private static Map<Integer, Double> rawCeiling(ModelSpec social, List<Item> items)
+            throws Exception {
+        List<float[]> tensors = new ArrayList<>();
+        try (TfJpegDecoder jpeg = new TfJpegDecoder()) {
+            for (Item item : items) {
+                if (item.domain() == Domain.SOCIAL && tensors.size() < 256) {
+                    tensors.add(decode(item, social, jpeg).pixels());
+                }
+            }
+        }
+        Map<Integer, Double> perBatch = new LinkedHashMap<>();
+        try (SavedModelClassifier classifier = SavedModelClassifier.open(social)) {
+            for (int batch : new int[] {1, 32, 128}) {
+                List<float[]> input = new ArrayList<>();
+                for (int i = 0; i < batch; i++) {
+                    input.add(tensors.get(i % tensors.size()));
+                }
+                classifier.classify(input); // warm-up
+                long started = System.nanoTime();
+                long done = 0;
+                while (System.nanoTime() - started < 8_000_000_000L) {
+                    classifier.classify(input);
+                    done += batch;
+                }
+                perBatch.put(batch, done / ((System.nanoTime() - started) / 1e9));
+                System.out.printf("ceiling (a) batch %d: %.1f img/s%n", batch, perBatch.get(batch));
+            }
+        }
+        return perBatch;
+    }
+
+    /**
+     * Decodes chunk k+1 on {@link #CORES} threads while chunk k is classified (per domain, one
+     * batch), over the whole mix after one warm-up chunk.
+     */
+    private static double computeFloor(Map<Domain, ModelSpec> specs, List<Item> items)
+            throws Exception {
+        int chunk = 128;
+        ExecutorService pool = Executors.newFixedThreadPool(CORES);
+        ThreadLocal<TfJpegDecoder> jpegs = ThreadLocal.withInitial(TfJpegDecoder::new);
+        Map<Domain, SavedModelClassifier> classifiers = new EnumMap<>(Domain.class);
+        try {
+            for (Map.Entry<Domain, ModelSpec> spec : specs.entrySet()) {
+                classifiers.put(spec.getKey(), SavedModelClassifier.open(spec.getValue()));
+            }
+            List<Future<DecodedPixels>> next = submit(pool, jpegs, specs, items, 0, chunk);
+            long started = 0;
+            int counted = 0;
+            for (int from = 0; from < items.size(); from += chunk) {
+                List<Future<DecodedPixels>> current = next;
+                int to = Math.min(items.size(), from + chunk);
+                next = submit(pool, jpegs, specs, items, to, to + chunk);
+                Map<Domain, List<float[]>> batches = new EnumMap<>(Domain.class);
+                for (int i = from; i < to; i++) {
+                    batches.computeIfAbsent(items.get(i).domain(), d -> new ArrayList<>())
+                            .add(current.get(i - from).get().pixels());
+                }
+                batches.forEach((domain, batch) -> classifiers.get(domain).classify(batch));
+                if (from == 0) {
+                    started = System.nanoTime(); // the first chunk warms up
+                } else {
+                    counted += to - from;
+                }
+            }
+            double floor = counted / ((System.nanoTime() - started) / 1e9);
+            System.out.printf("compute floor (b): %.1f img/s%n", floor);
+            return floor;
+        } finally {
+            pool.shutdownNow();
+            classifiers.values().forEach(SavedModelClassifier::close);
+        }
+    }
+
+    private static List<Future<DecodedPixels>> submit(
+            ExecutorService pool,
+            ThreadLocal<TfJpegDecoder> jpegs,
+            Map<Domain, ModelSpec> specs,
+            List<Item> items,
+            int from,
+            int to) {
+        List<Future<DecodedPixels>> futures = new ArrayList<>();
+        for (int i = from; i < Math.min(to, items.size()); i++) {
+            Item item = items.get(i);
+            futures.add(pool.submit(() -> decode(item, specs.get(item.domain()), jpegs.get())));
+        }
+        return futures;
+    }
+
+    private static DecodedPixels decode(Item item, ModelSpec spec, TfJpegDecoder jpeg)
+            throws Exception {
+        return ImageDecoders.decode(
+                item.domain(), item.bytes(), spec.modelInput(), DecodeLimits.DEFAULT, jpeg);
+    }
+
+    // ---------------------------------------------------------------- the job
+
+    record Throughput(double imagesPerSecond, double megabytesPerSecond, double wallSeconds) {}
+
+    private static Map<String, Integer> produceAll(LocalStack stack, String topic, List<Item> items)
+            throws Exception {
+        Map<String, Integer> sizes = new HashMap<>();
+        try (ImagePublisher publisher =
+                ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (Item item : items) {
+                sent.add(
+                        publisher.publish(
+                                topic,
+                                item.domain().id(),
+                                item.fileName(),
+                                item.contentType(),
+                                item.bytes()));
+            }
+            for (int i = 0; i < sent.size(); i++) {
+                sizes.put(idOf(sent.get(i).get()), items.get(i).bytes().length);
+            }
+        }
+        return sizes;
+    }
+
+    private static Map<String, String> jobOptions(
+            LocalStack stack, Map<Domain, ModelSpec> specs, String topic, String keyspace) {
+        Map<String, String> options =
+                LocalJobOptions.of(stack, topic, topic + "-dead", keyspace, specs);
+        options.put("job.checkpoint-interval", "5s");
+        return options;
+    }
+
+    private static StreamExecutionEnvironment environment() {
+        Configuration configuration = new Configuration();
+        configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(CORES));
+        return StreamExecutionEnvironment.createLocalEnvironment(CORES, configuration);
+    }
+
+    private static void runBoundedJob(
+            LocalStack stack, Map<Domain, ModelSpec> specs, String topic, String keyspace)
+            throws Exception {
+        Map<String, String> options = jobOptions(stack, specs, topic, keyspace);
+        options.put("kafka.bounded", "true");
+        StreamExecutionEnvironment env = environment();
+        ImageClassificationJob.build(env, JobConfig.fromMap(options));
+        env.execute("e2e-bench-job");
+    }
+
+    /** Rows of a keyspace: (write time micros, received at millis, image id). */
+    private static List<long[]> rowTimes(CqlSession session, String keyspace, List<String> ids) {
+        List<long[]> times = new ArrayList<>();
+        for (Row row :
+                session.execute(
+                        "SELECT image_id, received_at, writetime(top_label) AS written FROM "
+                                + keyspace
+                                + ".results")) {
+            times.add(
+                    new long[] {
+                        row.getLong("written"), row.getInstant("received_at").toEpochMilli()
+                    });
+            ids.add(row.getString("image_id"));
+        }
+        return times;
+    }
+
+    private static Throughput throughput(
+            LocalStack stack, String keyspace, Map<String, Integer> sizes, double wallSeconds) {
+        try (CqlSession session = settings(stack, keyspace).openSession()) {
+            List<String> ids = new ArrayList<>();
+            List<long[]> times = rowTimes(session, keyspace, ids);
+            return window(times, ids, sizes, wallSeconds);
+        }
+    }
+
+    /** Images and bytes written between the 10th and 90th percentile of the write times. */
+    private static Throughput window(
+            List<long[]> times, List<String> ids, Map<String, Integer> sizes, double wallSeconds) {
+        Integer[] order = new Integer[times.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Long.compare(times.get(a)[0], times.get(b)[0]));
+        int from = order.length / 10;
+        int to = order.length * 9 / 10;
+        double seconds = (times.get(order[to])[0] - times.get(order[from])[0]) / 1e6;
+        long bytes = 0;
+        for (int i = from; i < to; i++) {
+            bytes += sizes.getOrDefault(ids.get(order[i]), 0);
+        }
+        System.out.printf("%d rows; sustained %.1f img/s%n", times.size(), (to - from) / seconds);
+        return new Throughput((to - from) / seconds, bytes / seconds / 1e6, wallSeconds);
+    }
+
+    /** One latency run: a paced producer at {@code rate} for {@code seconds}, then the rows. */
+    private static String latency(
+            LocalStack stack,
+            Map<Domain, ModelSpec> specs,
+            Mix mix,
+            int percent,
+            double rate,
+            int seconds,
+            String suffix)
+            throws Exception {
+        String topic = "e2e-latency-" + suffix;
+        String keyspace = "e2e_latency_" + suffix;
+        stack.createTopics(CORES, topic, topic + "-dead");
+        StreamExecutionEnvironment env = environment();
+        ImageClassificationJob.build(
+                env, JobConfig.fromMap(jobOptions(stack, specs, topic, keyspace)));
+        JobClient client = env.executeAsync("e2e-bench-latency-" + percent);
+        int total = (int) Math.round(rate * seconds);
+        try (ImagePublisher publisher =
+                        ImagePublisher.forBootstrapServers(stack.bootstrapServers());
+                CqlSession session = settings(stack, keyspace).openSession()) {
+            // Let the job start and the schema appear before the clock starts.
+            Thread.sleep(8_000);
+            List<Item> items = mix.items(total);
+            long started = System.nanoTime();
+            for (int i = 0; i < total; i++) {
+                long due = started + (long) (i * 1e9 / rate);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                Item item = items.get(i);
+                publisher.publish(
+                        topic,
+                        item.domain().id(),
+                        item.fileName(),
+                        item.contentType(),
+                        item.bytes());
+            }
+            publisher.flush();
+            double producedSeconds = (System.nanoTime() - started) / 1e9;
+            long deadline = System.currentTimeMillis() + 180_000;
+            long rows = 0;
+            while (System.currentTimeMillis() < deadline) {
+                rows =
+                        session.execute("SELECT count(*) FROM " + keyspace + ".results")
+                                .one()
+                                .getLong(0);
+                if (rows >= total) {
+                    break;
+                }
+                Thread.sleep(1_000);
+            }
+            client.cancel().get(60, TimeUnit.SECONDS);
+            List<long[]> times = rowTimes(session, keyspace, new ArrayList<>());
+            times.sort((a, b) -> Long.compare(a[1], b[1]));
+            Histogram histogram = new Histogram(3_600_000L, 3);
+            for (int i = times.size() / 5; i < times.size(); i++) {
+                long millis = times.get(i)[0] / 1000 - times.get(i)[1];
+                histogram.recordValue(Math.max(0, millis));
+            }
+            String line =
+                    String.format(
+                            Locale.ROOT,
+                            "| %d %% (%.1f img/s) | %.1f img/s | %d | %d | %d | %d | %d of %d |%n",
+                            percent,
+                            rate,
+                            total / producedSeconds,
+                            histogram.getValueAtPercentile(50),
+                            histogram.getValueAtPercentile(95),
+                            histogram.getValueAtPercentile(99),
+                            histogram.getMaxValue(),
+                            rows,
+                            total);
+            System.out.print("latency " + line);
+            return line;
+        }
+    }
+
+    // ---------------------------------------------------------------- the peer
+
+    /**
+     * The common per-record pattern: poll, decode, {@code Session.run} on one image, then write
+     * synchronously (every blob chunk, the blob row, the result row, the listing row).
+     */
+    private static Throughput runPeer(
+            LocalStack stack,
+            Map<Domain, ModelSpec> specs,
+            String topic,
+            String keyspace,
+            int count,
+            Map<String, Integer> sizes)
+            throws Exception {
+        CassandraSettings settings = settings(stack, keyspace);
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "peer-" + keyspace);
+        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        properties.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50);
+        Map<Domain, SavedModelClassifier> classifiers = new EnumMap<>(Domain.class);
+        long started = System.nanoTime();
+        int done = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                        new KafkaConsumer<>(
+                                properties,
+                                new ByteArrayDeserializer(),
+                                new ByteArrayDeserializer());
+                CqlSession session = settings.openSession();
+                TfJpegDecoder jpeg = new TfJpegDecoder()) {
+            CassandraSchema.create(session, settings);
+            ResultStatements statements = new ResultStatements(session, settings.keyspace());
+            for (Map.Entry<Domain, ModelSpec> spec : specs.entrySet()) {
+                classifiers.put(spec.getKey(), SavedModelClassifier.open(spec.getValue()));
+            }
+            consumer.subscribe(List.of(topic));
+            List<long[]> times = new ArrayList<>();
+            List<String> ids = new ArrayList<>();
+            started = System.nanoTime();
+            while (done < count) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
+                    if (done >= count) {
+                        break;
+                    }
+                    Domain domain = Domain.fromId(header(record, ImageHeaders.DOMAIN));
+                    ModelSpec spec = specs.get(domain);
+                    DecodedPixels pixels =
+                            ImageDecoders.decode(
+                                    domain,
+                                    record.value(),
+                                    spec.modelInput(),
+                                    DecodeLimits.DEFAULT,
+                                    jpeg);
+                    Prediction prediction =
+                            classifiers.get(domain).classify(List.of(pixels.pixels())).get(0);
+                    Classification result = new Classification();
+                    result.imageId =
+                            record.topic() + "-" + record.partition() + "-" + record.offset();
+                    result.domain = domain.id();
+                    result.sourceId = header(record, ImageHeaders.SOURCE_ID);
+                    result.contentType = header(record, ImageHeaders.CONTENT_TYPE);
+                    result.contentSha256 =
+                            org.apache.commons.codec.digest.DigestUtils.sha256Hex(record.value());
+                    result.modelName = spec.name();
+                    result.modelVersion = spec.version();
+                    result.labels = new ArrayList<>(prediction.labels());
+                    result.scores = new ArrayList<>(prediction.scores());
+                    result.width = pixels.originalWidth();
+                    result.height = pixels.originalHeight();
+                    result.receivedAtMillis = record.timestamp();
+                    result.classifiedAtMillis = System.currentTimeMillis();
+                    result.extras = new HashMap<>(pixels.extras());
+                    byte[] bytes = record.value();
+                    int chunks =
+                            Math.max(
+                                    1,
+                                    (bytes.length + settings.chunkSize() - 1)
+                                            / settings.chunkSize());
+                    for (int i = 0; i < chunks; i++) {
+                        int from = i * settings.chunkSize();
+                        int to = Math.min(bytes.length, from + settings.chunkSize());
+                        session.execute(
+                                statements.chunk(
+                                        result.contentSha256,
+                                        i,
+                                        ByteBuffer.wrap(Arrays.copyOfRange(bytes, from, to)),
+                                        0));
+                    }
+                    session.execute(
+                            statements.blob(
+                                    result.contentSha256,
+                                    bytes.length,
+                                    settings.chunkSize(),
+                                    chunks,
+                                    result.contentType,
+                                    0));
+                    session.execute(statements.result(result, 0));
+                    session.execute(statements.byLabel(result, 0));
+                    times.add(new long[] {System.nanoTime() / 1000, record.timestamp()});
+                    ids.add(result.imageId);
+                    done++;
+                }
+            }
+            double wall = (System.nanoTime() - started) / 1e9;
+            Throughput throughput = window(times, ids, sizes, wall);
+            System.out.printf("peer: %.1f img/s%n", throughput.imagesPerSecond());
+            return throughput;
+        } finally {
+            classifiers.values().forEach(SavedModelClassifier::close);
+        }
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    // ---------------------------------------------------------------- machine, processes, JFR
+
+    private static CassandraSettings settings(LocalStack stack, String keyspace) {
+        return CassandraSettings.builder()
+                .contactPoints(List.of(stack.cassandraContactPoint()))
+                .keyspace(keyspace)
+                .build();
+    }
+
+    private static String idOf(RecordMetadata metadata) {
+        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+    }
+
+    private static String machine() throws IOException {
+        String cpu =
+                Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                        .filter(line -> line.startsWith("model name"))
+                        .findFirst()
+                        .map(line -> line.substring(line.indexOf(':') + 1).trim())
+                        .orElse("unknown CPU");
+        long memory =
+                Files.readAllLines(Path.of("/proc/meminfo")).stream()
+                        .filter(line -> line.startsWith("MemTotal"))
+                        .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
+                        .findFirst()
+                        .orElse(0L);
+        return String.format(
+                Locale.ROOT,
+                "Machine: %s, %d cores, %.1f GiB, Java %s, %s%n",
+                cpu,
+                CORES,
+                memory / 1024.0 / 1024,
+                System.getProperty("java.version"),
+                System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    }
+
+    /** CPU time and RSS of this JVM, Kafka and Cassandra, from /proc. */
+    static final class Processes {
+        private final Map<String, Long> pids = new LinkedHashMap<>();
+
+        record Snapshot(Map<String, double[]> values) {}
+
+        Processes(LocalStack stack) {
+            pids.put("benchmark JVM (Flink job, producer)", ProcessHandle.current().pid());
+            pids.put("Kafka", stack.kafka().pid());
+            pids.put("Cassandra", stack.cassandra().pid());
+        }
+
+        Snapshot snapshot() throws IOException {
+            Map<String, double[]> values = new LinkedHashMap<>();
+            for (Map.Entry<String, Long> pid : pids.entrySet()) {
+                String[] stat =
+                        Files.readString(Path.of("/proc/" + pid.getValue() + "/stat"))
+                                .replaceAll("^.*\\) ", "")
+                                .split(" ");
+                // Fields 14 and 15 (utime, stime), counted from after the command name.
+                double cpu = (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) / 100.0;
+                long rssKb =
+                        Files.readAllLines(Path.of("/proc/" + pid.getValue() + "/status")).stream()
+                                .filter(line -> line.startsWith("VmRSS"))
+                                .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
+                                .findFirst()
+                                .orElse(0L);
+                values.put(pid.getKey(), new double[] {cpu, rssKb / 1024.0});
+            }
+            return new Snapshot(values);
+        }
+
+        String table(Snapshot before, Snapshot after, int images, String arm) {
+            return before.values().keySet().stream()
+                    .map(
+                            name ->
+                                    String.format(
+                                            Locale.ROOT,
+                                            "- %s, %s: %.1f CPU s (%.1f ms/image), RSS %.0f MB%n",
+                                            arm,
+                                            name,
+                                            after.values().get(name)[0]
+                                                    - before.values().get(name)[0],
+                                            (after.values().get(name)[0]
+                                                            - before.values().get(name)[0])
+                                                    * 1000
+                                                    / images,
+                                            after.values().get(name)[1]))
+                    .collect(Collectors.joining());
+        }
+    }
+
+    /** The methods on top of the most JFR execution samples. */
+    private static String topMethods(Path jfr, int limit) throws IOException {
+        Map<String, Integer> counts = new HashMap<>();
+        int samples = 0;
+        for (RecordedEvent event : RecordingFile.readAllEvents(jfr)) {
+            if (!event.getEventType().getName().equals("jdk.ExecutionSample")
+                    || event.getStackTrace() == null
+                    || event.getStackTrace().getFrames().isEmpty()) {
+                continue;
+            }
+            RecordedFrame top = event.getStackTrace().getFrames().get(0);
+            counts.merge(
+                    top.getMethod().getType().getName() + "." + top.getMethod().getName(),
+                    1,
+                    Integer::sum);
+            samples++;
+        }
+        int total = samples;
+        return counts.entrySet().stream()
+                        .sorted((a, b) -> b.getValue() - a.getValue())
+                        .limit(limit)
+                        .map(
+                                e ->
+                                        String.format(
+                                                Locale.ROOT,
+                                                "%5.1f %%  %s%n",
+                                                100.0 * e.getValue() / Math.max(1, total),
+                                                e.getKey()))
+                        .collect(Collectors.joining())
+                + "("
+                + total
+                + " samples; native code such as TensorFlow kernels is not sampled by"
+                + " JFR)\n";
+    }
+}
