@@ -453,8 +453,9 @@ public final class ImageDecoders {
         int width = processor.getWidth();
         int height = processor.getHeight();
         double[] modality = new double[width * height];
+        float[] table = dicom.getCalibration().getCTable(); // computed once per file by ImageJ
         for (int i = 0; i < modality.length; i++) {
-            modality[i] = modalityValue(dicom, processor, i);
+            modality[i] = modalityValue(dicom, table, processor, i);
         }
         double center = parse(info, WINDOW_CENTER, Double.NaN);
         double windowWidth = parse(info, WINDOW_WIDTH, Double.NaN);
@@ -465,7 +466,7 @@ public final class ImageDecoders {
             for (int frame = 1; frame <= stack.getSize(); frame++) {
                 var each = stack.getProcessor(frame);
                 for (int i = 0; i < modality.length; i++) {
-                    double value = modalityValue(dicom, each, i);
+                    double value = modalityValue(dicom, table, each, i);
                     min = Math.min(min, value);
                     max = Math.max(max, value);
                 }
@@ -494,10 +495,18 @@ public final class ImageDecoders {
 
     /**
      * A stored value through ImageJ's calibration function, which is the modality LUT (rescale
-     * slope and intercept). getf, not get: for 32-bit data get returns the float's raw bits.
+     * slope and intercept). 8- and 16-bit data go through ImageJ's precomputed table (one lookup
+     * per pixel instead of evaluating the function); 32-bit data through the function: getf, not
+     * get, since for those get returns the float's raw bits.
      */
     private static double modalityValue(
-            DICOM dicom, ij.process.ImageProcessor processor, int index) {
+            DICOM dicom, float[] table, ij.process.ImageProcessor processor, int index) {
+        if (table != null && !(processor instanceof ij.process.FloatProcessor)) {
+            int stored = processor.get(index);
+            if (stored >= 0 && stored < table.length) {
+                return table[stored];
+            }
+        }
         return dicom.getCalibration().getCValue((double) processor.getf(index));
     }
 
