@@ -147,6 +147,69 @@ class HostileInputTest {
                 .hasMessageContaining("13 bands");
     }
 
+    /**
+     * The shapes the issue names that the corpus only reaches by chance: a TIFF declaring 65535
+     * bands, DICOM element lengths past the end of the file (in the header and in the pixel data),
+     * and zero bytes.
+     */
+    @Test
+    void shouldRefuseAbsurdBandCountsLengthsPastTheEndAndZeroBytes() throws Exception {
+        byte[] tiff =
+                org.imagestream.samples.GeoTiffWriter.write(
+                        new short[16 * 16 * 13], 16, 16, 13, 0, 0, 10, 32633);
+        byte[] manyBands = tiff.clone();
+        ByteBuffer buffer = ByteBuffer.wrap(manyBands).order(ByteOrder.LITTLE_ENDIAN);
+        int ifd = buffer.getInt(4);
+        for (int e = 0; e < Short.toUnsignedInt(buffer.getShort(ifd)); e++) {
+            int entry = ifd + 2 + e * 12;
+            if (Short.toUnsignedInt(buffer.getShort(entry)) == 277) { // SamplesPerPixel
+                buffer.putShort(entry + 8, (short) 65535);
+            }
+        }
+        assertReason(Domain.REMOTE_SENSING, manyBands, BANDS_13, Reason.TOO_LARGE, Reason.CORRUPT);
+
+        byte[] dicom = resource("/dicom/MR_small.dcm");
+        // The first dataset element after the 132-byte preamble and the meta group.
+        int datasetAt = 132;
+        ByteBuffer in = ByteBuffer.wrap(dicom).order(ByteOrder.LITTLE_ENDIAN);
+        while (in.getShort(datasetAt) == 0x0002) {
+            String vr =
+                    new String(dicom, datasetAt + 4, 2, java.nio.charset.StandardCharsets.US_ASCII);
+            datasetAt +=
+                    vr.equals("OB") || vr.equals("UN")
+                            ? 12 + in.getInt(datasetAt + 8)
+                            : 8 + Short.toUnsignedInt(in.getShort(datasetAt + 6));
+        }
+        assertThat(in.getShort(datasetAt)).as("a group 0008 element").isEqualTo((short) 0x0008);
+        byte[] lengthPastEnd = dicom.clone();
+        ByteBuffer.wrap(lengthPastEnd)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putShort(datasetAt + 6, (short) 0xFFF0);
+        assertReason(Domain.MEDICAL, lengthPastEnd, GRAY, Reason.CORRUPT);
+        byte[] pixelsPastEnd = java.util.Arrays.copyOf(dicom, dicom.length - 4000);
+        assertReason(Domain.MEDICAL, pixelsPastEnd, GRAY, Reason.CORRUPT);
+
+        for (Seed seed :
+                List.of(
+                        new Seed(Domain.SOCIAL, new byte[0], RGB),
+                        new Seed(Domain.REMOTE_SENSING, new byte[0], BANDS_13),
+                        new Seed(Domain.MEDICAL, new byte[0], GRAY))) {
+            assertReason(seed.domain(), seed.bytes(), seed.input(), Reason.EMPTY);
+            assertReason(seed.domain(), new byte[4096], seed.input(), Reason.UNSUPPORTED_FORMAT);
+        }
+    }
+
+    private static void assertReason(
+            Domain domain, byte[] bytes, ModelInput input, Reason... expected) {
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(2),
+                () ->
+                        assertThatThrownBy(() -> ImageDecoders.decode(domain, bytes, input))
+                                .isInstanceOfSatisfying(
+                                        DecodeException.class,
+                                        e -> assertThat(e.reason()).isIn((Object[]) expected)));
+    }
+
     private record Seed(Domain domain, byte[] bytes, ModelInput input) {}
 
     private static Map<String, Seed> seeds() throws Exception {
