@@ -190,4 +190,29 @@ public final class SyntheticScenes {
                         : 0.7f + 0.3f * random.nextFloat();
         return Color.getHSBColor(random.nextFloat(), 0.3f + 0.7f * random.nextFloat(), brightness);
     }
+
+    /**
+     * A photo-sized social scene: {@link #socialImage} drawn at {@code width x height} with uniform
+     * per-pixel noise of +-{@code amplitude} levels, like a sensor's, which gives its JPEG a real
+     * photo's size (about 300 KB at 2048x1536 with amplitude 4).
+     */
+    public static java.awt.image.BufferedImage noisyPhoto(
+            int label, int width, int height, int amplitude, Random random) {
+        java.awt.image.BufferedImage scene = socialImage(label, 480, random);
+        java.awt.image.BufferedImage photo =
+                new java.awt.image.BufferedImage(
+                        width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        photo.createGraphics().drawImage(scene, 0, 0, width, height, null);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int noise = random.nextInt(2 * amplitude + 1) - amplitude;
+                int rgb = photo.getRGB(x, y);
+                int r = Math.max(0, Math.min(255, ((rgb >> 16) & 0xFF) + noise));
+                int g = Math.max(0, Math.min(255, ((rgb >> 8) & 0xFF) + noise));
+                int b = Math.max(0, Math.min(255, (rgb & 0xFF) + noise));
+                photo.setRGB(x, y, (r << 16) | (g << 8) | b);
+            }
+        }
+        return photo;
+    }
 }

@@ -69,20 +69,8 @@ public class DecoderBenchmark {
                     "jpeg-2048x1536-tensorflow" -> {
                 int width = input.contains("2048") ? 2048 : 640;
                 int height = width * 3 / 4;
-                BufferedImage scene = SyntheticScenes.socialImage(1, 480, random);
-                BufferedImage photo = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-                photo.createGraphics().drawImage(scene, 0, 0, width, height, null);
                 // Sensor-like noise, so the file has a photo's size (~300 KB at 2048x1536).
-                for (int y = 0; y < height; y++) {
-                    for (int x = 0; x < width; x++) {
-                        int noise = random.nextInt(9) - 4;
-                        int rgb = photo.getRGB(x, y);
-                        int r = Math.max(0, Math.min(255, ((rgb >> 16) & 0xFF) + noise));
-                        int g = Math.max(0, Math.min(255, ((rgb >> 8) & 0xFF) + noise));
-                        int b = Math.max(0, Math.min(255, (rgb & 0xFF) + noise));
-                        photo.setRGB(x, y, (r << 16) | (g << 8) | b);
-                    }
-                }
+                BufferedImage photo = SyntheticScenes.noisyPhoto(1, width, height, 4, random);
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 ImageIO.write(photo, input.startsWith("jpeg") ? "jpeg" : "png", out);
                 bytes = out.toByteArray();

@@ -95,6 +95,9 @@ import org.imagestream.training.ModelStore;
 public final class EndToEndBenchmark {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
+    /** Options given with --job-options, applied to every job run on top of the defaults. */
+    private static final Map<String, String> JOB_OPTIONS = new LinkedHashMap<>();
+
     private EndToEndBenchmark() {}
 
     /** One record of the mix. */
@@ -116,6 +119,14 @@ public final class EndToEndBenchmark {
                         .map(Integer::parseInt)
                         .toList();
         Path out = Path.of(arguments.getOrDefault("--out", "target/e2e-bench"));
+        // Extra job options, e.g. "inference.max-batch-delay=50ms;job.parallelism.classify=1".
+        for (String option : arguments.getOrDefault("--job-options", "").split(";")) {
+            if (!option.isBlank()) {
+                String[] pair = option.split("=", 2);
+                JOB_OPTIONS.put(pair[0].trim(), pair[1].trim());
+            }
+        }
+        boolean jobOnly = Boolean.parseBoolean(arguments.getOrDefault("--job-only", "false"));
         Files.createDirectories(out);
 
         Map<Domain, ModelSpec> specs =
@@ -144,7 +155,11 @@ public final class EndToEndBenchmark {
                         social.width(),
                         social.channels(),
                         Instant.now()));
-        report.append(machine()).append('\n');
+        report.append(machine());
+        report.append(
+                JOB_OPTIONS.isEmpty()
+                        ? "Job options: defaults\n\n"
+                        : "Job options: " + JOB_OPTIONS + "\n\n");
 
         System.out.println("Generating " + images + " images ...");
         Random random = new Random(42);
@@ -194,7 +209,7 @@ public final class EndToEndBenchmark {
 
             // Latency at fractions of the job's sustained rate.
             List<String> latencyRows = new ArrayList<>();
-            for (int percent : ratePercents) {
+            for (int percent : jobOnly ? List.<Integer>of() : ratePercents) {
                 double rate = job.imagesPerSecond() * percent / 100.0;
                 latencyRows.add(
                         latency(stack, specs, mix, percent, rate, rateSeconds, suffix + percent));
@@ -202,7 +217,11 @@ public final class EndToEndBenchmark {
 
             // The per-record peer on the first peerImages records of the same topic.
             Processes.Snapshot beforePeer = processes.snapshot();
-            Throughput peer = runPeer(stack, specs, topic, "e2e_peer_" + suffix, peerImages, sizes);
+            // --job-only: no peer run (reported as 0).
+            Throughput peer =
+                    jobOnly
+                            ? new Throughput(Double.NaN, Double.NaN, 0)
+                            : runPeer(stack, specs, topic, "e2e_peer_" + suffix, peerImages, sizes);
             Processes.Snapshot afterPeer = processes.snapshot();
 
             report.append("| arm | images/s | MB/s | note |\n|---|---|---|---|\n");
@@ -290,20 +309,9 @@ public final class EndToEndBenchmark {
             for (int i = 0; i < 12; i++) {
                 int width = 800 + random.nextInt(1001);
                 int height = width * 3 / 4;
-                BufferedImage scene = SyntheticScenes.socialImage(i % 4, 480, random);
-                BufferedImage photo = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-                photo.createGraphics().drawImage(scene, 0, 0, width, height, null);
                 int amplitude = 2 + random.nextInt(6); // sensor noise: sets the file size
-                for (int y = 0; y < height; y++) {
-                    for (int x = 0; x < width; x++) {
-                        int rgb = photo.getRGB(x, y);
-                        int noise = random.nextInt(2 * amplitude + 1) - amplitude;
-                        int r = Math.max(0, Math.min(255, ((rgb >> 16) & 0xFF) + noise));
-                        int g = Math.max(0, Math.min(255, ((rgb >> 8) & 0xFF) + noise));
-                        int b = Math.max(0, Math.min(255, (rgb & 0xFF) + noise));
-                        photo.setRGB(x, y, (r << 16) | (g << 8) | b);
-                    }
-                }
+                BufferedImage photo =
+                        SyntheticScenes.noisyPhoto(i % 4, width, height, amplitude, random);
                 ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
                 ImageIO.write(photo, "jpeg", jpeg);
                 jpegs.add(jpeg.toByteArray());
@@ -504,6 +512,7 @@ public final class EndToEndBenchmark {
         Map<String, String> options =
                 LocalJobOptions.of(stack, topic, topic + "-dead", keyspace, specs);
         options.put("job.checkpoint-interval", "5s");
+        options.putAll(JOB_OPTIONS);
         return options;
     }
 

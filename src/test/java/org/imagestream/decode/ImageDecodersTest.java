@@ -317,21 +317,8 @@ class ImageDecodersTest {
         try (TfJpegDecoder tensorflow = new TfJpegDecoder()) {
             for (int width : new int[] {640, 2048}) {
                 int height = width * 3 / 4;
-                java.awt.image.BufferedImage scene = SyntheticScenes.socialImage(2, 480, random);
                 java.awt.image.BufferedImage photo =
-                        new java.awt.image.BufferedImage(
-                                width, height, java.awt.image.BufferedImage.TYPE_INT_RGB);
-                photo.createGraphics().drawImage(scene, 0, 0, width, height, null);
-                for (int y = 0; y < height; y++) {
-                    for (int x = 0; x < width; x++) {
-                        int noise = random.nextInt(9) - 4;
-                        int rgb = photo.getRGB(x, y);
-                        int r = Math.max(0, Math.min(255, ((rgb >> 16) & 0xFF) + noise));
-                        int g = Math.max(0, Math.min(255, ((rgb >> 8) & 0xFF) + noise));
-                        int b = Math.max(0, Math.min(255, (rgb & 0xFF) + noise));
-                        photo.setRGB(x, y, (r << 16) | (g << 8) | b);
-                    }
-                }
+                        SyntheticScenes.noisyPhoto(2, width, height, 4, random);
                 var jpeg = new java.io.ByteArrayOutputStream();
                 javax.imageio.ImageIO.write(photo, "jpeg", jpeg);
                 ModelInput input = new ModelInput(224, 224, 3);

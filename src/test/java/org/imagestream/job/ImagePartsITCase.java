@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -22,11 +21,11 @@ import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.model.Domain;
 import org.imagestream.samples.GeoTiffWriter;
 import org.imagestream.samples.SyntheticScenes;
-import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
+import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
 import org.imagestream.training.ModelVersions;
 import org.junit.jupiter.api.Test;
@@ -47,11 +46,8 @@ class ImagePartsITCase {
     @Test
     void shouldStoreEveryTileAndFrameAsAPartOfItsImage(LocalStack stack, @TempDir Path models)
             throws Exception {
-        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        String topic = "parts-" + suffix;
-        String deadLetterTopic = "parts-dead-" + suffix;
-        String keyspace = "parts_" + suffix;
-        stack.createTopics(2, topic, deadLetterTopic);
+        TestStreams streams = TestStreams.create(stack, "parts");
+        String topic = streams.topic();
         Map<Domain, ModelSpec> seeds = ModelStoreAccess.seedModels();
         Map<Domain, ModelSpec> specs = new HashMap<>(seeds);
         specs.put(
@@ -128,7 +124,8 @@ class ImagePartsITCase {
         }
 
         Map<String, String> options =
-                LocalJobOptions.of(stack, topic, deadLetterTopic, keyspace, specs);
+                LocalJobOptions.of(
+                        stack, topic, streams.deadLetterTopic(), streams.keyspace(), specs);
         options.put("kafka.bounded", "true");
         options.put("limits.max-parts", "32");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -136,13 +133,8 @@ class ImagePartsITCase {
         ImageClassificationJob.build(env, JobConfig.fromMap(options));
         env.execute("parts-it");
 
-        CassandraSettings cassandra =
-                CassandraSettings.builder()
-                        .contactPoints(List.of(stack.cassandraContactPoint()))
-                        .keyspace(keyspace)
-                        .build();
-        try (CqlSession session = cassandra.openSession()) {
-            ResultReader reader = new ResultReader(session, keyspace);
+        try (CqlSession session = streams.settings().openSession()) {
+            ResultReader reader = new ResultReader(session, streams.keyspace());
             assertThat(reader.all())
                     .extracting(StoredResult::imageId)
                     .containsExactlyInAnyOrder(sceneId, gdalId, rtdoseId, singleFrameId);
@@ -165,7 +157,8 @@ class ImagePartsITCase {
             assertThat(reader.parts(singleFrameId)).isEmpty();
         }
         Map<String, String> reasons =
-                PipelineOutcomes.deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 1);
+                PipelineOutcomes.deadLetterReasons(
+                        stack.bootstrapServers(), streams.deadLetterTopic(), 1);
         assertThat(reasons).containsExactly(Map.entry(tooManyId, "TOO_LARGE"));
     }
 
