@@ -297,6 +297,20 @@ public final class JobOptions {
                     .withDescription(
                             "Decode YCbCr and grayscale JPEGs without an ICC profile or Adobe marker with TensorFlow's DecodeJpeg op, scaled down in the DCT domain (1/2, 1/4, 1/8) as far as the shorter side stays at least the model input's larger side: 2.2x (640x480) to 5.6x (2048x1536) faster than ImageIO here, model tensors within 1/255 on average of a full decode. false: every JPEG at full size through TwelveMonkeys. CMYK/YCCK and ICC-tagged JPEGs always go through TwelveMonkeys, which converts them to sRGB.");
 
+    public static final ConfigOption<Boolean> MEDICAL_DEIDENTIFY =
+            ConfigOptions.key("medical.deidentify")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "De-identify DICOM files (PS3.15 Annex E basic profile subset, see DicomDeidentifier) before they are decoded, hashed, stored as blobs or dead-lettered. false stores them as received.");
+
+    public static final ConfigOption<String> MEDICAL_UID_SECRET =
+            ConfigOptions.key("medical.uid-secret")
+                    .stringType()
+                    .defaultValue("")
+                    .withDescription(
+                            "Key of the keyed hash that replaces DICOM UIDs (study, series, instance...). Keep it stable (replays must give the same bytes) and secret; Flink masks options named *secret* in its logs and web UI. Empty: a fixed key, so UIDs are pseudonymised but not protected against someone who can guess them.");
+
     public static final ConfigOption<Integer> MAX_IMAGE_BYTES =
             ConfigOptions.key("limits.max-image-bytes")
                     .intType()

@@ -41,7 +41,11 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
     private final DecodeLimits limits;
     private final boolean tensorflowJpeg;
 
+    /** Key of the DICOM UID pseudonyms, or null when DICOM files are stored as received. */
+    private byte[] uidSecret;
+
     private transient TfJpegDecoder jpeg;
+    private transient DicomDeidentifier deidentifier;
 
     /**
      * @param maxImageBytes records larger than this are dead-lettered as {@code TOO_LARGE}
@@ -72,8 +76,22 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         this.tensorflowJpeg = tensorflowJpeg;
     }
 
+    /**
+     * De-identifies every DICOM file before it is decoded, hashed and stored, so blobs and dead
+     * letters never hold the original header (see {@link DicomDeidentifier}).
+     *
+     * @param uidSecret key of the UID pseudonyms; the same key keeps a study linkable
+     */
+    public DecodeFunction deidentifyDicom(byte[] uidSecret) {
+        this.uidSecret = uidSecret.clone();
+        return this;
+    }
+
     @Override
     public void open(OpenContext openContext) {
+        if (uidSecret != null && inputs.containsKey(Domain.MEDICAL)) {
+            deidentifier = new DicomDeidentifier(uidSecret);
+        }
         if (tensorflowJpeg && inputs.containsKey(Domain.SOCIAL)) {
             jpeg = new TfJpegDecoder();
         }
@@ -102,6 +120,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
             received.inc();
         }
         long started = System.nanoTime();
+        boolean identifiable = false;
         try {
             if (record.bytes != null && record.bytes.length > maxImageBytes) {
                 throw new DecodeException(
@@ -110,6 +129,14 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                                 + record.bytes.length
                                 + " bytes, the limit is "
                                 + maxImageBytes);
+            }
+            if (deidentifier != null && Domain.MEDICAL.id().equals(record.domain)) {
+                try {
+                    record.bytes = deidentifier.deidentify(record.bytes);
+                } catch (DecodeException e) {
+                    identifiable = true;
+                    throw e;
+                }
             }
             DecodedImage image = decode(record, inputs, limits, jpeg);
             decodeMillis.update(
@@ -121,7 +148,12 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
             rejected.inc();
             rejectedByReason.get(e.reason().name()).inc();
             DeadLetter deadLetter = DeadLetter.of(record, STAGE, e.reason().name(), e.getMessage());
-            if (e.reason() == DecodeException.Reason.TOO_LARGE) {
+            if (identifiable) {
+                // A DICOM file that could not be de-identified may hold patient data: the dead
+                // letter carries the reason and a pointer, never the bytes.
+                deadLetter.bytes = new byte[0];
+                deadLetter.message += "; bytes not copied: the file could not be de-identified";
+            } else if (e.reason() == DecodeException.Reason.TOO_LARGE) {
                 // Over the limit: carry a pointer (dead-letter-origin) instead of the bytes, so
                 // the dead-letter topic never needs a larger record size than the input topics.
                 deadLetter.bytes = new byte[0];

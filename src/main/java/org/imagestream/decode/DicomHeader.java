@@ -80,10 +80,43 @@ record DicomHeader(
                 walker.pixelDataLength);
     }
 
+    /** One top-level element of a dataset, as {@link #walk} finds it. */
+    interface Visitor {
+        /**
+         * @param vr the explicit VR, or null in implicit VR
+         * @param start offset of the element's tag
+         * @param valueAt offset of its value
+         * @param end offset just after it (for sequences: after their delimiter, if any)
+         * @param sequence true for a sequence (explicit SQ, undefined length, or an implicit value
+         *     that starts with an item)
+         */
+        void element(int tag, String vr, int start, int valueAt, int end, boolean sequence)
+                throws DecodeException;
+    }
+
+    /** Calls {@code visitor} for every top-level element of the dataset, pixel data included. */
+    static void walk(byte[] file, int datasetOffset, String transferSyntax, Visitor visitor)
+            throws DecodeException {
+        Walker walker =
+                new Walker(
+                        ByteBuffer.wrap(file)
+                                .order(
+                                        transferSyntax.equals(DicomFileMeta.EXPLICIT_BE)
+                                                ? ByteOrder.BIG_ENDIAN
+                                                : ByteOrder.LITTLE_ENDIAN),
+                        !transferSyntax.equals(DicomFileMeta.IMPLICIT_LE));
+        walker.visitor = visitor;
+        walker.at = datasetOffset;
+        while (walker.at + 8 <= walker.end) {
+            walker.element(0, true, walker.end);
+        }
+    }
+
     private static final class Walker {
         final ByteBuffer in;
         final boolean explicit;
         final long end;
+        Visitor visitor;
         long at;
         int elements;
         int rows = -1;
@@ -112,6 +145,20 @@ record DicomHeader(
          * reads nested elements too and trusts their lengths.
          */
         void element(int depth, boolean topLevel, long limit) throws DecodeException {
+            long start = at;
+            elementAt(depth, topLevel, limit);
+            if (topLevel && visitor != null) {
+                visitor.element(
+                        lastTag, lastVr, (int) start, (int) lastValueAt, (int) at, lastSequence);
+            }
+        }
+
+        private int lastTag;
+        private String lastVr;
+        private long lastValueAt;
+        private boolean lastSequence;
+
+        private void elementAt(int depth, boolean topLevel, long limit) throws DecodeException {
             if (++elements > MAX_ELEMENTS) {
                 throw new DecodeException(Reason.CORRUPT, "DICOM dataset has too many elements");
             }
@@ -146,6 +193,12 @@ record DicomHeader(
                 need(8);
                 length = Integer.toUnsignedLong(in.getInt((int) at + 4));
                 valueAt = at + 8;
+            }
+            if (topLevel) {
+                lastTag = tag;
+                lastVr = vr;
+                lastValueAt = valueAt;
+                lastSequence = false;
             }
             if (topLevel && tag == PIXEL_DATA) {
                 if (length == UNDEFINED) {
@@ -188,6 +241,9 @@ record DicomHeader(
             }
             if (depth >= MAX_DEPTH) {
                 throw new DecodeException(Reason.CORRUPT, "DICOM sequences nest too deep");
+            }
+            if (topLevel) {
+                lastSequence = true;
             }
             at = valueAt;
             if (length == UNDEFINED) {

@@ -2,6 +2,7 @@ package org.imagestream.job;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -100,21 +101,23 @@ public final class ImageClassificationJob {
                                 WatermarkStrategy.noWatermarks(),
                                 "Kafka images")
                         .uid("kafka-images");
+        DecodeFunction decode =
+                new DecodeFunction(
+                        inputs,
+                        config.get(JobOptions.MAX_IMAGE_BYTES),
+                        new DecodeLimits(
+                                config.get(JobOptions.MAX_PIXELS),
+                                config.get(JobOptions.MAX_BANDS),
+                                config.get(JobOptions.MAX_FRAMES),
+                                config.get(JobOptions.MAX_PARTS),
+                                config.get(JobOptions.DECODE_TIME_BUDGET).toMillis()),
+                        config.get(JobOptions.DECODE_TENSORFLOW_JPEG));
+        if (config.get(JobOptions.MEDICAL_DEIDENTIFY)) {
+            decode.deidentifyDicom(
+                    config.get(JobOptions.MEDICAL_UID_SECRET).getBytes(StandardCharsets.UTF_8));
+        }
         SingleOutputStreamOperator<DecodedImage> decoded =
-                records.process(
-                                new DecodeFunction(
-                                        inputs,
-                                        config.get(JobOptions.MAX_IMAGE_BYTES),
-                                        new DecodeLimits(
-                                                config.get(JobOptions.MAX_PIXELS),
-                                                config.get(JobOptions.MAX_BANDS),
-                                                config.get(JobOptions.MAX_FRAMES),
-                                                config.get(JobOptions.MAX_PARTS),
-                                                config.get(JobOptions.DECODE_TIME_BUDGET)
-                                                        .toMillis()),
-                                        config.get(JobOptions.DECODE_TENSORFLOW_JPEG)))
-                        .name("Decode images")
-                        .uid("decode-images");
+                records.process(decode).name("Decode images").uid("decode-images");
         if (config.get(JobOptions.DECODE_PARALLELISM) > 0) {
             decoded.setParallelism(config.get(JobOptions.DECODE_PARALLELISM));
         }

@@ -1,0 +1,231 @@
+package org.imagestream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.ColumnDefinition;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.io.InputStream;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Appender;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.WriterAppender;
+import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.layout.PatternLayout;
+import org.imagestream.config.JobConfig;
+import org.imagestream.decode.DicomIdentifiers;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.testing.TestFlink;
+import org.imagestream.testing.TestStreams;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Real DICOM files that carry patient names, IDs, dates and UIDs go through the job; afterwards no
+ * identifying value of any of them appears anywhere the job wrote: every column of every Cassandra
+ * table (blobs included), the dead-letter topic (values and headers), and the log lines the job
+ * printed meanwhile. One file is truncated so that it cannot be de-identified: its dead letter must
+ * carry no bytes.
+ */
+@ExtendWith(LocalStackExtension.class)
+class MedicalPrivacyITCase {
+    @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withoutRestarts(2);
+
+    private static final List<String> FILES =
+            List.of(
+                    "CT_small",
+                    "MR_small",
+                    "MR_small_implicit",
+                    "MR_small_bigendian",
+                    "image_dfl",
+                    "rtdose");
+
+    @Test
+    void shouldStoreAndLogNoIdentifyingValue(LocalStack stack) throws Exception {
+        TestStreams streams = TestStreams.create(stack, "privacy");
+        Set<String> identifying = new LinkedHashSet<>();
+        List<byte[]> files = new ArrayList<>();
+        for (String name : FILES) {
+            byte[] file = resource(name + ".dcm");
+            files.add(file);
+            identifying.addAll(DicomIdentifiers.of(file));
+        }
+        assertThat(identifying).contains("CompressedSamples^CT1");
+        byte[] ct = files.get(0);
+        // Cut inside the pixel data: the header walk refuses it before de-identification.
+        byte[] truncated = java.util.Arrays.copyOf(ct, ct.length - 5000);
+
+        StringWriter logs = new StringWriter();
+        Appender capture = captureLogs(logs);
+        try {
+            try (ImagePublisher publisher =
+                    ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+                for (int i = 0; i < files.size(); i++) {
+                    publisher
+                            .publish(
+                                    streams.topic(),
+                                    "medical",
+                                    "scan-" + i + ".dcm",
+                                    "application/dicom",
+                                    files.get(i))
+                            .get();
+                }
+                publisher
+                        .publish(
+                                streams.topic(),
+                                "medical",
+                                "scan-cut.dcm",
+                                "application/dicom",
+                                truncated)
+                        .get();
+            }
+            Map<String, String> options =
+                    LocalJobOptions.of(
+                            stack,
+                            streams.topic(),
+                            streams.deadLetterTopic(),
+                            streams.keyspace(),
+                            ModelStoreAccess.seedModels());
+            options.put("kafka.bounded", "true");
+            options.put("medical.uid-secret", "privacy-it-secret");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(2);
+            ImageClassificationJob.build(env, JobConfig.fromMap(options));
+            env.execute("privacy-it");
+        } finally {
+            releaseLogs(capture);
+        }
+
+        StringBuilder stored = new StringBuilder();
+        int rows = 0;
+        try (CqlSession session = streams.settings().openSession()) {
+            for (String table :
+                    List.of(
+                            "results",
+                            "result_parts",
+                            "results_by_label",
+                            "blobs",
+                            "blob_chunks")) {
+                for (Row row :
+                        session.execute("SELECT * FROM " + streams.keyspace() + "." + table)) {
+                    rows++;
+                    for (ColumnDefinition column : row.getColumnDefinitions()) {
+                        Object value = row.getObject(column.getName());
+                        stored.append(text(value)).append('\n');
+                    }
+                }
+            }
+        }
+        assertThat(rows).as("rows in all tables").isGreaterThanOrEqualTo(FILES.size() * 4);
+
+        List<ConsumerRecord<byte[], byte[]>> deadLetters =
+                readAll(stack, streams.deadLetterTopic());
+        assertThat(deadLetters).hasSize(1);
+        assertThat(deadLetters.get(0).value()).isEmpty();
+        StringBuilder dead = new StringBuilder();
+        for (ConsumerRecord<byte[], byte[]> record : deadLetters) {
+            dead.append(new String(record.value(), StandardCharsets.ISO_8859_1));
+            for (Header header : record.headers()) {
+                dead.append(header.key())
+                        .append('=')
+                        .append(new String(header.value(), StandardCharsets.ISO_8859_1));
+            }
+        }
+
+        for (String value : identifying) {
+            assertThat(stored.toString()).as("Cassandra holds %s", value).doesNotContain(value);
+            assertThat(dead.toString())
+                    .as("the dead-letter topic holds %s", value)
+                    .doesNotContain(value);
+            assertThat(logs.toString()).as("the logs hold %s", value).doesNotContain(value);
+        }
+        // The blobs are there, each marked as de-identified.
+        assertThat(stored.toString()).contains("DICM").contains("YES");
+    }
+
+    private static String text(Object value) {
+        if (value instanceof ByteBuffer buffer) {
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.duplicate().get(bytes);
+            return new String(bytes, StandardCharsets.ISO_8859_1);
+        }
+        return String.valueOf(value);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> readAll(LocalStack stack, String topic) {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "privacy-" + UUID.randomUUID());
+        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (System.currentTimeMillis() < deadline && records.isEmpty()) {
+                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+            }
+            consumer.poll(Duration.ofSeconds(1)).forEach(records::add);
+        }
+        return records;
+    }
+
+    /** Every log line printed from now on (at the configured levels) also goes to {@code out}. */
+    private static Appender captureLogs(StringWriter out) {
+        LoggerContext context = (LoggerContext) LogManager.getContext(false);
+        Configuration configuration = context.getConfiguration();
+        Appender appender =
+                WriterAppender.createAppender(
+                        PatternLayout.newBuilder().withPattern("%c %m%n").build(),
+                        null,
+                        out,
+                        "privacy-capture",
+                        false,
+                        true);
+        appender.start();
+        configuration.addAppender(appender);
+        configuration.getRootLogger().addAppender(appender, null, null);
+        configuration.getLoggerConfig("org.imagestream").addAppender(appender, null, null);
+        context.updateLoggers();
+        return appender;
+    }
+
+    private static void releaseLogs(Appender appender) {
+        LoggerContext context = (LoggerContext) LogManager.getContext(false);
+        Configuration configuration = context.getConfiguration();
+        configuration.getRootLogger().removeAppender(appender.getName());
+        configuration.getLoggerConfig("org.imagestream").removeAppender(appender.getName());
+        context.updateLoggers();
+        appender.stop();
+    }
+
+    private static byte[] resource(String name) throws Exception {
+        try (InputStream in = MedicalPrivacyITCase.class.getResourceAsStream("/dicom/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+}
