@@ -130,7 +130,10 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                                 + " bytes, the limit is "
                                 + maxImageBytes);
             }
-            if (deidentifier != null && Domain.MEDICAL.id().equals(record.domain)) {
+            if (deidentifier != null
+                    && Domain.MEDICAL.id().equals(record.domain)
+                    && record.bytes != null
+                    && record.bytes.length > 0) {
                 try {
                     record.bytes = deidentifier.deidentify(record.bytes);
                 } catch (DecodeException e) {

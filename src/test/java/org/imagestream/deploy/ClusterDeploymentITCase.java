@@ -20,6 +20,7 @@ import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.StoredBytes;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.AfterAll;
@@ -128,7 +129,7 @@ class ClusterDeploymentITCase {
                                 .getLong(0);
                 assertThat(queryRows).isEqualTo(good);
                 for (StoredResult row : rows.subList(0, 30)) {
-                    byte[] sent = producer.good().get(row.imageId());
+                    byte[] sent = StoredBytes.of(row.domain(), producer.good().get(row.imageId()));
                     assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent));
                     assertThat(reader.readBlob(row.contentSha256())).isEqualTo(sent);
                 }

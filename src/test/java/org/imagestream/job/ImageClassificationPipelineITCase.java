@@ -24,6 +24,7 @@ import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.StoredBytes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -155,9 +156,10 @@ class ImageClassificationPipelineITCase {
                                     .containsEntry("frames", "1");
                     case SOCIAL -> assertThat(row.extras()).isEmpty();
                 }
-                assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent.bytes()));
+                byte[] stored = StoredBytes.of(sent.domain().id(), sent.bytes());
+                assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(stored));
                 assertThat(DigestUtils.sha256Hex(reader.readBlob(row.contentSha256())))
-                        .isEqualTo(DigestUtils.sha256Hex(sent.bytes()));
+                        .isEqualTo(DigestUtils.sha256Hex(stored));
                 if (row.topLabel().equals(sent.label())) {
                     correct++;
                 }

@@ -9,21 +9,15 @@ import java.io.InputStream;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.Appender;
 import org.apache.logging.log4j.core.LoggerContext;
@@ -35,6 +29,7 @@ import org.imagestream.decode.DicomIdentifiers;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
@@ -141,7 +136,8 @@ class MedicalPrivacyITCase {
         assertThat(rows).as("rows in all tables").isGreaterThanOrEqualTo(FILES.size() * 4);
 
         List<ConsumerRecord<byte[], byte[]>> deadLetters =
-                readAll(stack, streams.deadLetterTopic());
+                PipelineOutcomes.readCommitted(
+                        stack.bootstrapServers(), streams.deadLetterTopic(), 1);
         assertThat(deadLetters).hasSize(1);
         assertThat(deadLetters.get(0).value()).isEmpty();
         StringBuilder dead = new StringBuilder();
@@ -172,26 +168,6 @@ class MedicalPrivacyITCase {
             return new String(bytes, StandardCharsets.ISO_8859_1);
         }
         return String.valueOf(value);
-    }
-
-    private static List<ConsumerRecord<byte[], byte[]>> readAll(LocalStack stack, String topic) {
-        Properties properties = new Properties();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
-        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "privacy-" + UUID.randomUUID());
-        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(
-                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 20_000;
-            while (System.currentTimeMillis() < deadline && records.isEmpty()) {
-                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
-            }
-            consumer.poll(Duration.ofSeconds(1)).forEach(records::add);
-        }
-        return records;
     }
 
     /** Every log line printed from now on (at the configured levels) also goes to {@code out}. */

@@ -48,13 +48,28 @@ public final class PipelineOutcomes {
     /** Reads the dead-letter topic until {@code expected} records arrived (or 30 s passed). */
     public static Map<String, String> deadLetterReasons(
             String bootstrap, String topic, int expected) {
+        Map<String, String> reasons = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> record : readCommitted(bootstrap, topic, expected)) {
+            String id = header(record, ImageHeaders.DEAD_LETTER_IMAGE_ID);
+            assertThat(reasons).as("duplicate dead letter for %s", id).doesNotContainKey(id);
+            reasons.put(id, header(record, ImageHeaders.DEAD_LETTER_REASON));
+            assertThat(header(record, ImageHeaders.DEAD_LETTER_MESSAGE)).isNotBlank();
+        }
+        return reasons;
+    }
+
+    /**
+     * Every committed record of a topic: polls until {@code expected} arrived (or 30 s passed),
+     * then one more second for stragglers (duplicates would be a bug).
+     */
+    public static List<ConsumerRecord<byte[], byte[]>> readCommitted(
+            String bootstrap, String topic, int expected) {
         Properties properties = new Properties();
         properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         properties.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID());
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         // Dead letters are written in Kafka transactions: read only committed ones.
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        Map<String, String> reasons = new HashMap<>();
         List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(
@@ -67,13 +82,7 @@ public final class PipelineOutcomes {
             // Give stragglers (duplicates would be a bug) a moment to show up.
             consumer.poll(Duration.ofSeconds(1)).forEach(all::add);
         }
-        for (ConsumerRecord<byte[], byte[]> record : all) {
-            String id = header(record, ImageHeaders.DEAD_LETTER_IMAGE_ID);
-            assertThat(reasons).as("duplicate dead letter for %s", id).doesNotContainKey(id);
-            reasons.put(id, header(record, ImageHeaders.DEAD_LETTER_REASON));
-            assertThat(header(record, ImageHeaders.DEAD_LETTER_MESSAGE)).isNotBlank();
-        }
-        return reasons;
+        return all;
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
