@@ -1,0 +1,104 @@
+package org.imagestream.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.imagestream.localstack.FlinkClusterServer;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.storage.ResultReader;
+import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PacedProducer;
+import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.TestStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Failure drill on the real standalone cluster: the only TaskManager is killed with {@code kill -9}
+ * mid-stream (no shutdown, no deregistration, like a lost machine) and a replacement joins. The job
+ * restarts from its last checkpoint and afterwards every image has exactly one result row and every
+ * malformed one exactly one dead letter. Its own cluster, so the metrics test in {@link
+ * ClusterDeploymentITCase} keeps scraping an unharmed one.
+ */
+@ExtendWith(LocalStackExtension.class)
+class TaskManagerFailureITCase {
+    @Test
+    void shouldLoseNothingAndDuplicateNothingWhenTheTaskManagerIsKilled(LocalStack stack)
+            throws Exception {
+        Path localStack = Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"));
+        Path work =
+                Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), "tm-kill");
+        try (FlinkClusterServer cluster =
+                FlinkClusterServer.start(
+                        localStack.resolve("flink/lib"),
+                        Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")),
+                        work,
+                        1,
+                        Map.of(
+                                "taskmanager.memory.process.size", "1400m",
+                                "jobmanager.memory.process.size", "800m"))) {
+            try {
+                drill(stack, cluster);
+            } catch (AssertionError | Exception e) {
+                throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(80), e);
+            }
+        }
+    }
+
+    private static void drill(LocalStack stack, FlinkClusterServer cluster) throws Exception {
+        FlinkRestClient rest = new FlinkRestClient(cluster.restUrl());
+        Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
+        assertThat(jar).as("shaded job jar (built by 'mvn package')").exists();
+        String jarId = rest.uploadJar(jar);
+        TestStreams streams = TestStreams.create(stack, "tmkill");
+        List<String> args =
+                ClusterDeploymentITCase.jobArgs(
+                        stack, streams.topic(), streams.deadLetterTopic(), streams.keyspace());
+        String job = rest.runJar(jarId, args, null);
+        rest.awaitRunning(job, Duration.ofSeconds(120));
+        // Produced only once the job runs, ~40 s of images of all three domains (1 in 10
+        // malformed), so most of them arrive after the kill and need the restarted job.
+        try (PacedProducer producer =
+                PacedProducer.start(stack.bootstrapServers(), streams.topic(), 600, 15, 10, 43)) {
+            PipelineOutcomes.waitForResults(streams.settings(), 60, 180_000);
+            cluster.killTaskManager(0);
+            cluster.addTaskManager();
+            producer.await(120_000);
+            int good = producer.good().size();
+            int malformed = producer.malformed().size();
+            assertThat(good + malformed).isEqualTo(600);
+            PipelineOutcomes.waitForResults(streams.settings(), good, 300_000);
+            Map<String, String> reasons =
+                    PipelineOutcomes.deadLetterReasons(
+                            stack.bootstrapServers(), streams.deadLetterTopic(), malformed);
+            assertThat(reasons.keySet()).containsExactlyInAnyOrderElementsOf(producer.malformed());
+            try (CqlSession session = streams.settings().openSession()) {
+                List<StoredResult> rows = new ResultReader(session, streams.keyspace()).all();
+                assertThat(rows)
+                        .extracting(StoredResult::imageId)
+                        .doesNotHaveDuplicates()
+                        .containsExactlyInAnyOrderElementsOf(producer.good().keySet());
+                long listed =
+                        session.execute(
+                                        "SELECT count(*) FROM "
+                                                + streams.keyspace()
+                                                + ".results_by_label")
+                                .one()
+                                .getLong(0);
+                assertThat(listed).as("listing rows (replays rewrite, never add)").isEqualTo(good);
+            }
+            assertThat(rest.jobState(job)).isEqualTo("RUNNING");
+            // The drill really hit the job: it went through a restart.
+            String jobManagerLog =
+                    java.nio.file.Files.readString(
+                            cluster.workDirectory().resolve("jobmanager.log"));
+            assertThat(jobManagerLog).contains("switched from state RUNNING to RESTARTING");
+            rest.cancel(job);
+        }
+    }
+}
