@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -185,7 +184,7 @@ public final class DicomDeidentifier {
                     (Short.toUnsignedInt(in.getShort(at)) << 16)
                             | Short.toUnsignedInt(in.getShort(at + 2));
             String vr = new String(file, at + 4, 2, StandardCharsets.US_ASCII);
-            boolean longForm = Set.of("OB", "OW", "UN", "SQ", "UT", "UC", "UR", "OF").contains(vr);
+            boolean longForm = DicomHeader.LONG_VRS.contains(vr);
             int length = longForm ? in.getInt(at + 8) : Short.toUnsignedInt(in.getShort(at + 6));
             int valueAt = at + (longForm ? 12 : 8);
             int end = valueAt + length;
@@ -265,7 +264,7 @@ public final class DicomDeidentifier {
         header.putShort((short) (tag >>> 16)).putShort((short) tag);
         if (!explicit) {
             header.putInt(value.length);
-        } else if (vr == null || !LONG.containsKey(vr)) {
+        } else if (vr == null || !DicomHeader.LONG_VRS.contains(vr)) {
             header.put(vr == null ? new byte[] {'U', 'N'} : vr.getBytes(StandardCharsets.US_ASCII));
             header.putShort((short) value.length);
         } else {
@@ -275,10 +274,6 @@ public final class DicomDeidentifier {
         out.write(header.array(), 0, header.position());
         out.writeBytes(value);
     }
-
-    /** VRs with the 4-byte length form in explicit VR. */
-    private static final Map<String, Boolean> LONG =
-            Map.of("OB", true, "OW", true, "UN", true, "SQ", true, "UT", true, "OF", true);
 
     private static byte[] concat(byte[] meta, ByteArrayOutputStream dataset) {
         byte[] out = Arrays.copyOf(meta, meta.length + dataset.size());

@@ -61,12 +61,7 @@ final class DicomFileMeta {
             String vr = new String(file, at + 4, 2, StandardCharsets.US_ASCII);
             long length;
             int valueAt;
-            if (vr.equals("OB")
-                    || vr.equals("OW")
-                    || vr.equals("UN")
-                    || vr.equals("SQ")
-                    || vr.equals("UT")
-                    || vr.equals("OF")) {
+            if (DicomHeader.LONG_VRS.contains(vr)) {
                 if (at + 12 > file.length) {
                     break;
                 }

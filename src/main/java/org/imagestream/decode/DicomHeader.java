@@ -40,7 +40,7 @@ record DicomHeader(
                     "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV");
 
     /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
-    private static final Set<String> LONG_VRS =
+    static final Set<String> LONG_VRS =
             Set.of("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV");
 
     /** Bytes of pixel data the header promises: rows x columns x frames x samples x bits / 8. */

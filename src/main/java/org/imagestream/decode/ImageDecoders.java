@@ -420,12 +420,14 @@ public final class ImageDecoders {
         String info = dicom.getInfoProperty();
         Map<String, String> extras = dicomExtras(info, frames);
         if (frame == DicomFrame.ALL && frames > 1) {
+            double[] voi = voiWindow(dicom, info);
             int size = input == null ? dicom.getWidth() * dicom.getHeight() : input.size();
             float[] pixels = new float[frames * size];
             List<Map<String, String>> partExtras = new ArrayList<>(frames);
             for (int f = 1; f <= frames; f++) {
                 deadline.check("DICOM frame " + f + " of " + frames);
-                float[] windowed = window(dicom, dicom.getStack().getProcessor(f), info, input);
+                float[] windowed =
+                        window(dicom, dicom.getStack().getProcessor(f), voi, info, input);
                 System.arraycopy(windowed, 0, pixels, (f - 1) * size, size);
                 partExtras.add(Map.of("frame", Integer.toString(f)));
             }
@@ -437,43 +439,58 @@ public final class ImageDecoders {
                         ? dicom.getStack().getProcessor(frames / 2 + 1)
                         : dicom.getProcessor();
         return new DecodedPixels(
-                window(dicom, processor, info, input),
+                window(dicom, processor, voiWindow(dicom, info), info, input),
                 processor.getWidth(),
                 processor.getHeight(),
                 extras);
     }
 
     /**
-     * One frame through the modality LUT, the file's VOI window (or, when it has none, a window
-     * over the full range of all its frames, as DCMTK's min-max window does, so the frames of one
-     * file share one scale), MONOCHROME1 inversion, and resampling to the model input.
+     * The VOI window {@code [center, width]} of a file: its first window, or, when it has none, a
+     * window over the full range of all its frames, as DCMTK's min-max window does, so the frames
+     * of one file share one scale. Computed once per file.
+     */
+    private static double[] voiWindow(DICOM dicom, String info) {
+        double center = parse(info, WINDOW_CENTER, Double.NaN);
+        double windowWidth = parse(info, WINDOW_WIDTH, Double.NaN);
+        if (!Double.isNaN(center) && !Double.isNaN(windowWidth) && windowWidth >= 1) {
+            return new double[] {center, windowWidth};
+        }
+        float[] table = dicom.getCalibration().getCTable(); // computed once per file by ImageJ
+        double min = Double.MAX_VALUE;
+        double max = -Double.MAX_VALUE;
+        var stack = dicom.getStack();
+        for (int frame = 1; frame <= stack.getSize(); frame++) {
+            var each = stack.getProcessor(frame);
+            int pixels = each.getWidth() * each.getHeight();
+            for (int i = 0; i < pixels; i++) {
+                double value = modalityValue(dicom, table, each, i);
+                min = Math.min(min, value);
+                max = Math.max(max, value);
+            }
+        }
+        return new double[] {(min + max) / 2, Math.max(1, max - min + 1)};
+    }
+
+    /**
+     * One frame through the modality LUT, the file's VOI window ({@link #voiWindow}), MONOCHROME1
+     * inversion, and resampling to the model input.
      */
     private static float[] window(
-            DICOM dicom, ij.process.ImageProcessor processor, String info, ModelInput input) {
+            DICOM dicom,
+            ij.process.ImageProcessor processor,
+            double[] voi,
+            String info,
+            ModelInput input) {
         int width = processor.getWidth();
         int height = processor.getHeight();
         double[] modality = new double[width * height];
-        float[] table = dicom.getCalibration().getCTable(); // computed once per file by ImageJ
+        float[] table = dicom.getCalibration().getCTable();
         for (int i = 0; i < modality.length; i++) {
             modality[i] = modalityValue(dicom, table, processor, i);
         }
-        double center = parse(info, WINDOW_CENTER, Double.NaN);
-        double windowWidth = parse(info, WINDOW_WIDTH, Double.NaN);
-        if (Double.isNaN(center) || Double.isNaN(windowWidth) || windowWidth < 1) {
-            double min = Double.MAX_VALUE;
-            double max = -Double.MAX_VALUE;
-            var stack = dicom.getStack();
-            for (int frame = 1; frame <= stack.getSize(); frame++) {
-                var each = stack.getProcessor(frame);
-                for (int i = 0; i < modality.length; i++) {
-                    double value = modalityValue(dicom, table, each, i);
-                    min = Math.min(min, value);
-                    max = Math.max(max, value);
-                }
-            }
-            center = (min + max) / 2;
-            windowWidth = Math.max(1, max - min + 1);
-        }
+        double center = voi[0];
+        double windowWidth = voi[1];
         float[] windowed =
                 Pixels.window(
                         modality,
