@@ -43,24 +43,11 @@ class ClusterDeploymentITCase {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        Path localStack = Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"));
-        Path work =
-                Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), "cluster");
-        cluster =
-                FlinkClusterServer.start(
-                        localStack.resolve("flink/lib"),
-                        Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")),
-                        work,
-                        1,
-                        // The reference config sizes a 2 GiB TaskManager; this machine also runs
-                        // Kafka, Cassandra and the test JVM, so the test cluster is smaller.
-                        Map.of(
-                                "taskmanager.memory.process.size", "1400m",
-                                "jobmanager.memory.process.size", "800m"));
+        cluster = startCluster("cluster");
         prometheus =
                 PrometheusServer.start(
-                        PrometheusServer.locateBinary(localStack),
-                        work.resolve("prometheus"),
+                        PrometheusServer.locateBinary(localStackDirectory()),
+                        cluster.workDirectory().resolve("prometheus"),
                         cluster.metricsTargets());
         rest = new FlinkRestClient(cluster.restUrl());
         Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
@@ -205,6 +192,27 @@ class ClusterDeploymentITCase {
                     jobArgs(stack, streams.topic(), streams.deadLetterTopic(), streams.keyspace()),
                     streams.settings());
         }
+    }
+
+    static Path localStackDirectory() {
+        return Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"));
+    }
+
+    /**
+     * A JobManager and one TaskManager from the project's {@code flink-conf/}, under the test work
+     * directory's {@code name}.
+     */
+    static FlinkClusterServer startCluster(String name) throws Exception {
+        return FlinkClusterServer.start(
+                localStackDirectory().resolve("flink/lib"),
+                Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")),
+                Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), name),
+                1,
+                // The reference config sizes a 2 GiB TaskManager; this machine also runs Kafka,
+                // Cassandra and the test JVM, so the test cluster is smaller.
+                Map.of(
+                        "taskmanager.memory.process.size", "1400m",
+                        "jobmanager.memory.process.size", "800m"));
     }
 
     static List<String> jobArgs(

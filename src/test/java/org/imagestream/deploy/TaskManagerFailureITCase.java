@@ -30,18 +30,7 @@ class TaskManagerFailureITCase {
     @Test
     void shouldLoseNothingAndDuplicateNothingWhenTheTaskManagerIsKilled(LocalStack stack)
             throws Exception {
-        Path localStack = Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"));
-        Path work =
-                Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), "tm-kill");
-        try (FlinkClusterServer cluster =
-                FlinkClusterServer.start(
-                        localStack.resolve("flink/lib"),
-                        Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")),
-                        work,
-                        1,
-                        Map.of(
-                                "taskmanager.memory.process.size", "1400m",
-                                "jobmanager.memory.process.size", "800m"))) {
+        try (FlinkClusterServer cluster = ClusterDeploymentITCase.startCluster("tm-kill")) {
             try {
                 drill(stack, cluster);
             } catch (AssertionError | Exception e) {
