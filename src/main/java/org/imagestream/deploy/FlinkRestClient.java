@@ -175,6 +175,11 @@ public final class FlinkRestClient {
                 HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/config")).GET());
     }
 
+    /** Any GET endpoint of the REST API (path from the root, e.g. {@code /jobmanager/config}). */
+    public JsonNode get(String path) throws IOException {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).GET());
+    }
+
     private JsonNode postJson(String path, Map<String, Object> body) throws IOException {
         return send(
                 HttpRequest.newBuilder(URI.create(baseUrl + path))

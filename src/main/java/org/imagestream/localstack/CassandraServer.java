@@ -79,8 +79,22 @@ public final class CassandraServer implements AutoCloseable {
         this.nativePort = nativePort;
     }
 
+    /**
+     * Client-facing security: {@code PasswordAuthenticator} and {@code CassandraAuthorizer} (the
+     * default superuser {@code cassandra}/{@code cassandra} exists at start, to create roles with),
+     * and TLS required on the native port with this PKCS12 key store.
+     */
+    public record ClientSecurity(Path keystore, String keystorePassword) {}
+
     public static CassandraServer start(
             Path libDirectory, Path directory, int nativePort, String heap) throws IOException {
+        return start(libDirectory, directory, nativePort, heap, null);
+    }
+
+    /** As above; with {@code security} set, clients must authenticate and speak TLS. */
+    public static CassandraServer start(
+            Path libDirectory, Path directory, int nativePort, String heap, ClientSecurity security)
+            throws IOException {
         Files.createDirectories(directory);
         int storagePort = Ports.free();
         Path data = directory.resolve("data").toAbsolutePath();
@@ -110,8 +124,13 @@ public final class CassandraServer implements AutoCloseable {
                         "native_transport_port: " + nativePort,
                         "start_native_transport: true",
                         "endpoint_snitch: SimpleSnitch",
-                        "authenticator: AllowAllAuthenticator",
-                        "authorizer: AllowAllAuthorizer",
+                        security == null
+                                ? "authenticator: AllowAllAuthenticator"
+                                : "authenticator: PasswordAuthenticator",
+                        security == null
+                                ? "authorizer: AllowAllAuthorizer"
+                                : "authorizer: CassandraAuthorizer",
+                        "role_manager: CassandraRoleManager",
                         // Several 5 MiB requests in flight from one client must not be throttled.
                         "native_transport_max_request_data_in_flight_per_ip: 128MiB",
                         "native_transport_max_request_data_in_flight: 256MiB",
@@ -128,6 +147,21 @@ public final class CassandraServer implements AutoCloseable {
                         "auto_snapshot: false",
                         "snapshot_on_duplicate_row_detection: false",
                         ""));
+        if (security != null) {
+            Files.writeString(
+                    yaml,
+                    String.join(
+                            "\n",
+                            "client_encryption_options:",
+                            "  enabled: true",
+                            "  optional: false",
+                            "  keystore: " + security.keystore().toAbsolutePath(),
+                            "  keystore_password: \"" + security.keystorePassword() + "\"",
+                            "  store_type: PKCS12",
+                            "  require_client_auth: false",
+                            ""),
+                    java.nio.file.StandardOpenOption.APPEND);
+        }
         Path logback = directory.resolve("logback.xml");
         Files.writeString(
                 logback,
@@ -160,6 +194,8 @@ public final class CassandraServer implements AutoCloseable {
                         "-Dlogback.configurationFile=" + logback.toAbsolutePath(),
                         "-Dcassandra.skip_wait_for_gossip_to_settle=0",
                         "-Dcassandra.ring_delay_ms=0",
+                        // The default superuser is otherwise created only 10 s after start.
+                        "-Dcassandra.superuser_setup_delay_ms=0",
                         "-Dcassandra.initial_token_allocation_disabled=false",
                         "-Djava.net.preferIPv4Stack=true",
                         "-Djava.awt.headless=true"));

@@ -16,14 +16,31 @@ public final class LocalJobOptions {
             String deadLetterTopic,
             String keyspace,
             Map<Domain, ModelSpec> models) {
+        return of(
+                stack.bootstrapServers(),
+                stack.cassandraContactPoint(),
+                topic,
+                deadLetterTopic,
+                keyspace,
+                models);
+    }
+
+    /** As above, for servers other than the shared local stack's (e.g. secured ones). */
+    public static Map<String, String> of(
+            String bootstrapServers,
+            String cassandraContactPoint,
+            String topic,
+            String deadLetterTopic,
+            String keyspace,
+            Map<Domain, ModelSpec> models) {
         Map<String, String> options = new HashMap<>();
-        options.put("kafka.bootstrap-servers", stack.bootstrapServers());
+        options.put("kafka.bootstrap-servers", bootstrapServers);
         options.put("kafka.topics", topic);
         options.put("kafka.group-id", "it-" + topic);
         options.put("kafka.starting-offsets", "earliest");
         options.put("kafka.dead-letter-topic", deadLetterTopic);
         options.put("kafka.dead-letter-transactional-id-prefix", "it-" + topic);
-        options.put("cassandra.contact-points", stack.cassandraContactPoint());
+        options.put("cassandra.contact-points", cassandraContactPoint);
         options.put("cassandra.keyspace", keyspace);
         options.put("model.social.dir", models.get(Domain.SOCIAL).directory());
         options.put("model.remote-sensing.dir", models.get(Domain.REMOTE_SENSING).directory());

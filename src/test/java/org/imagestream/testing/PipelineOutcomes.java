@@ -64,7 +64,14 @@ public final class PipelineOutcomes {
      */
     public static List<ConsumerRecord<byte[], byte[]>> readCommitted(
             String bootstrap, String topic, int expected) {
+        return readCommitted(bootstrap, new Properties(), topic, expected);
+    }
+
+    /** As above, with extra client properties (TLS, SASL, ...). */
+    public static List<ConsumerRecord<byte[], byte[]>> readCommitted(
+            String bootstrap, Properties client, String topic, int expected) {
         Properties properties = new Properties();
+        properties.putAll(client);
         properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         properties.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID());
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
