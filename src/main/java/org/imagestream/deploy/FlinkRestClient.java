@@ -169,6 +169,36 @@ public final class FlinkRestClient {
                         .method("PATCH", HttpRequest.BodyPublishers.noBody()));
     }
 
+    /** Waits until the job reaches {@code state} (e.g. CANCELED after {@link #cancel}). */
+    public void awaitState(String jobId, String state, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String current = "";
+        while (System.nanoTime() < deadline) {
+            current = jobState(jobId);
+            if (current.equals(state)) {
+                return;
+            }
+            sleep(250);
+        }
+        throw new IOException(
+                "Job " + jobId + " is " + current + ", not " + state + " within " + timeout);
+    }
+
+    /**
+     * The path of the job's latest completed checkpoint (retained on cancellation by the reference
+     * configuration, so a job can be restored from it), or empty if none completed yet.
+     */
+    public java.util.Optional<String> latestCheckpoint(String jobId) throws IOException {
+        String path =
+                send(HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/checkpoints"))
+                                .GET())
+                        .path("latest")
+                        .path("completed")
+                        .path("external_path")
+                        .asText("");
+        return path.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(path);
+    }
+
     /** The merged configuration of the running job, as the web UI shows it. */
     public JsonNode jobConfig(String jobId) throws IOException {
         return send(

@@ -43,7 +43,8 @@ class ClusterDeploymentITCase {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        cluster = startCluster("cluster");
+        // Two TaskManagers (4 slots): the savepoint test resumes the job at a higher parallelism.
+        cluster = startCluster("cluster", 2);
         prometheus =
                 PrometheusServer.start(
                         PrometheusServer.locateBinary(localStackDirectory()),
@@ -65,9 +66,14 @@ class ClusterDeploymentITCase {
         }
     }
 
+    /**
+     * Stop with savepoint at parallelism 2, resume from it at parallelism 3 (a topic of 4
+     * partitions, so the resumed readers own uneven shares; keyed state and the shard keys are
+     * redistributed): every image ends as exactly one row or dead letter.
+     */
     @Test
-    void shouldContinueFromSavepointWithExactCounts(LocalStack stack) throws Exception {
-        Run run = Run.create(stack, "cluster");
+    void shouldRescaleFromSavepointWithExactCounts(LocalStack stack) throws Exception {
+        Run run = Run.create(stack, "cluster", 4);
         String topic = run.topic();
         String deadLetterTopic = run.deadLetterTopic();
         String keyspace = run.keyspace();
@@ -88,8 +94,13 @@ class ClusterDeploymentITCase {
             assertThat(rest.jobState(firstJob)).isEqualTo("FINISHED");
             assertThat(savepoint).isNotBlank();
 
-            resumedJob = rest.runJar(jarId, args, savepoint);
-            rest.awaitRunning(resumedJob, Duration.ofSeconds(120));
+            resumedJob = rest.runJar(jarId, withOption(args, "job.parallelism", "3"), savepoint);
+            rest.awaitRunning(resumedJob, Duration.ofSeconds(180));
+            for (var vertex : rest.get("/jobs/" + resumedJob).path("vertices")) {
+                assertThat(vertex.path("parallelism").asInt())
+                        .as(vertex.path("name").asText())
+                        .isEqualTo(3);
+            }
             producer.await(120_000);
             int good = producer.good().size();
             int malformed = producer.malformed().size();
@@ -184,7 +195,11 @@ class ClusterDeploymentITCase {
             List<String> args,
             CassandraSettings settings) {
         static Run create(LocalStack stack, String prefix) throws Exception {
-            TestStreams streams = TestStreams.create(stack, prefix);
+            return create(stack, prefix, 2);
+        }
+
+        static Run create(LocalStack stack, String prefix, int partitions) throws Exception {
+            TestStreams streams = TestStreams.create(stack, prefix, partitions);
             return new Run(
                     streams.topic(),
                     streams.deadLetterTopic(),
@@ -203,16 +218,34 @@ class ClusterDeploymentITCase {
      * directory's {@code name}.
      */
     static FlinkClusterServer startCluster(String name) throws Exception {
+        return startCluster(name, 1);
+    }
+
+    /** As above, with {@code taskManagers} TaskManagers of 2 slots each. */
+    static FlinkClusterServer startCluster(String name, int taskManagers) throws Exception {
         return FlinkClusterServer.start(
                 localStackDirectory().resolve("flink/lib"),
                 Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")),
                 Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), name),
-                1,
+                taskManagers,
                 // The reference config sizes a 2 GiB TaskManager; this machine also runs Kafka,
                 // Cassandra and the test JVM, so the test cluster is smaller.
                 Map.of(
                         "taskmanager.memory.process.size", "1400m",
                         "jobmanager.memory.process.size", "800m"));
+    }
+
+    /** {@code args} ({@code --key value} pairs) with {@code key} set to {@code value}. */
+    static List<String> withOption(List<String> args, String key, String value) {
+        List<String> changed = new ArrayList<>(args);
+        int index = changed.indexOf("--" + key);
+        if (index < 0) {
+            changed.add("--" + key);
+            changed.add(value);
+        } else {
+            changed.set(index + 1, value);
+        }
+        return changed;
     }
 
     static List<String> jobArgs(

@@ -1,0 +1,148 @@
+package org.imagestream.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.imagestream.localstack.FlinkClusterServer;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.storage.ResultReader;
+import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PacedProducer;
+import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.StoredBytes;
+import org.imagestream.testing.TestStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Failure drills on the real standalone cluster, one after another on one stream (a 4-partition
+ * topic read at parallelism 2, 1 image in 10 malformed): the Kafka broker is stopped for 15 s and
+ * restarted; the job is cancelled and a new one restored from its last retained checkpoint; the
+ * Cassandra node is stopped for 30 s and restarted. Afterwards every good image has exactly one
+ * result row and listing row and a byte-exact blob, every malformed one exactly one dead letter.
+ *
+ * <p>Slow (about 5 minutes): runs with {@code mvn verify -Pdrills}. The default run keeps the
+ * TaskManager kill ({@link TaskManagerFailureITCase}) and Cassandra outage (CassandraOutageITCase).
+ */
+@ExtendWith(LocalStackExtension.class)
+class ClusterFaultsDrillITCase {
+    private static final int IMAGES = 1200;
+
+    @Test
+    void shouldLoseAndDuplicateNothingThroughBrokerRestartCancelRestoreAndCassandraOutage(
+            LocalStack stack) throws Exception {
+        try (FlinkClusterServer cluster = ClusterDeploymentITCase.startCluster("faults")) {
+            try {
+                drill(stack, cluster);
+            } catch (AssertionError | Exception e) {
+                throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(80), e);
+            } finally {
+                // Leave the shared servers up for the tests that follow.
+                if (!stack.kafka().isAlive()) {
+                    stack.kafka().restart();
+                }
+                if (!stack.cassandra().isAlive()) {
+                    stack.cassandra().restart();
+                }
+            }
+        }
+    }
+
+    private static void drill(LocalStack stack, FlinkClusterServer cluster) throws Exception {
+        FlinkRestClient rest = new FlinkRestClient(cluster.restUrl());
+        Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
+        assertThat(jar).as("shaded job jar (built by 'mvn package')").exists();
+        String jarId = rest.uploadJar(jar);
+        TestStreams streams = TestStreams.create(stack, "faults", 4);
+        List<String> args =
+                ClusterDeploymentITCase.jobArgs(
+                        stack, streams.topic(), streams.deadLetterTopic(), streams.keyspace());
+        String job = rest.runJar(jarId, args, null);
+        rest.awaitRunning(job, Duration.ofSeconds(120));
+        // ~80 s of images at 15/s; the producer itself rides out the broker restart (its sends
+        // are retried until delivery.timeout.ms).
+        try (PacedProducer producer =
+                PacedProducer.start(
+                        stack.bootstrapServers(), streams.topic(), IMAGES, 15, 10, 53)) {
+            // 1. Kafka broker down for 15 s.
+            PipelineOutcomes.waitForResults(streams.settings(), 100, 180_000);
+            stack.kafka().stop();
+            Thread.sleep(15_000);
+            stack.kafka().restart();
+
+            // 2. Cancel, then a new job restored from the last retained checkpoint.
+            PipelineOutcomes.waitForResults(streams.settings(), 300, 300_000);
+            String checkpoint =
+                    rest.latestCheckpoint(job)
+                            .orElseThrow(() -> new AssertionError("no completed checkpoint"));
+            rest.cancel(job);
+            rest.awaitState(job, "CANCELED", Duration.ofSeconds(60));
+            // Cancelling does not wait for a newer one: the last completed checkpoint now is
+            // the one to restore from (retained on cancellation by flink-conf/).
+            checkpoint = rest.latestCheckpoint(job).orElse(checkpoint);
+            assertThat(Files.isDirectory(Path.of(java.net.URI.create(checkpoint))))
+                    .as("retained checkpoint " + checkpoint)
+                    .isTrue();
+            job = rest.runJar(jarId, args, checkpoint);
+            rest.awaitRunning(job, Duration.ofSeconds(120));
+            String restored =
+                    rest.get("/jobs/" + job + "/checkpoints")
+                            .path("latest")
+                            .path("restored")
+                            .path("external_path")
+                            .asText();
+            assertThat(restored).isEqualTo(checkpoint);
+
+            // 3. Cassandra down for 30 s.
+            PipelineOutcomes.waitForResults(streams.settings(), 500, 300_000);
+            stack.cassandra().stop();
+            Thread.sleep(30_000);
+            stack.cassandra().restart();
+
+            producer.await(300_000);
+            int good = producer.good().size();
+            int malformed = producer.malformed().size();
+            assertThat(good + malformed).isEqualTo(IMAGES);
+            PipelineOutcomes.waitForResults(streams.settings(), good, 400_000);
+            Map<String, String> reasons =
+                    PipelineOutcomes.deadLetterReasons(
+                            stack.bootstrapServers(), streams.deadLetterTopic(), malformed);
+            assertThat(reasons.keySet()).containsExactlyInAnyOrderElementsOf(producer.malformed());
+            try (CqlSession session = streams.settings().openSession()) {
+                ResultReader reader = new ResultReader(session, streams.keyspace());
+                List<StoredResult> rows = reader.all();
+                assertThat(rows)
+                        .extracting(StoredResult::imageId)
+                        .doesNotHaveDuplicates()
+                        .containsExactlyInAnyOrderElementsOf(producer.good().keySet());
+                long listed =
+                        session.execute(
+                                        "SELECT count(*) FROM "
+                                                + streams.keyspace()
+                                                + ".results_by_label")
+                                .one()
+                                .getLong(0);
+                assertThat(listed).as("listing rows (replays rewrite, never add)").isEqualTo(good);
+                Set<String> checked = new HashSet<>();
+                for (StoredResult row : rows) {
+                    byte[] sent = StoredBytes.of(row.domain(), producer.good().get(row.imageId()));
+                    assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent));
+                    if (checked.add(row.contentSha256())) {
+                        assertThat(reader.readBlob(row.contentSha256())).isEqualTo(sent);
+                    }
+                }
+            }
+            assertThat(rest.jobState(job)).isEqualTo("RUNNING");
+            rest.cancel(job);
+        }
+    }
+}
