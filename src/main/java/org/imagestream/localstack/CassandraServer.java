@@ -68,14 +68,20 @@ public final class CassandraServer implements AutoCloseable {
     private final Path libDirectory;
     private final Path directory;
     private final List<String> jvmOptions;
+    private final String address;
     private final int nativePort;
     private volatile ServerProcess process;
 
     private CassandraServer(
-            Path libDirectory, Path directory, List<String> jvmOptions, int nativePort) {
+            Path libDirectory,
+            Path directory,
+            List<String> jvmOptions,
+            String address,
+            int nativePort) {
         this.libDirectory = libDirectory;
         this.directory = directory;
         this.jvmOptions = List.copyOf(jvmOptions);
+        this.address = address;
         this.nativePort = nativePort;
     }
 
@@ -95,8 +101,38 @@ public final class CassandraServer implements AutoCloseable {
     public static CassandraServer start(
             Path libDirectory, Path directory, int nativePort, String heap, ClientSecurity security)
             throws IOException {
+        return start(
+                libDirectory,
+                directory,
+                new Node("127.0.0.1", nativePort, Ports.free(), "127.0.0.1", 1),
+                heap,
+                security);
+    }
+
+    /**
+     * Where one node of a (local) cluster listens: its own loopback address, the ports every node
+     * of the cluster shares, the seed's address, and the replication factor its tokens are
+     * allocated for.
+     */
+    public record Node(
+            String address, int nativePort, int storagePort, String seed, int replicationFactor) {}
+
+    /**
+     * Starts one node of a multi-node cluster on its own loopback address (127.0.0.2, ... exist on
+     * Linux without configuration). Start the seed first and the others one at a time: Cassandra
+     * refuses concurrent joins.
+     */
+    public static CassandraServer startNode(
+            Path libDirectory, Path directory, Node node, String heap) throws IOException {
+        return start(libDirectory, directory, node, heap, null);
+    }
+
+    private static CassandraServer start(
+            Path libDirectory, Path directory, Node node, String heap, ClientSecurity security)
+            throws IOException {
         Files.createDirectories(directory);
-        int storagePort = Ports.free();
+        int storagePort = node.storagePort();
+        int nativePort = node.nativePort();
         Path data = directory.resolve("data").toAbsolutePath();
         Path yaml = directory.resolve("cassandra.yaml");
         Files.writeString(
@@ -105,7 +141,7 @@ public final class CassandraServer implements AutoCloseable {
                         "\n",
                         "cluster_name: imagestream-local",
                         "num_tokens: 16",
-                        "allocate_tokens_for_local_replication_factor: 1",
+                        "allocate_tokens_for_local_replication_factor: " + node.replicationFactor(),
                         "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
                         "data_file_directories: [" + data.resolve("data") + "]",
                         "commitlog_directory: " + data.resolve("commitlog"),
@@ -117,9 +153,9 @@ public final class CassandraServer implements AutoCloseable {
                         "seed_provider:",
                         "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",
                         "    parameters:",
-                        "      - seeds: \"127.0.0.1:" + storagePort + "\"",
-                        "listen_address: 127.0.0.1",
-                        "rpc_address: 127.0.0.1",
+                        "      - seeds: \"" + node.seed() + ":" + storagePort + "\"",
+                        "listen_address: " + node.address(),
+                        "rpc_address: " + node.address(),
                         "storage_port: " + storagePort,
                         "native_transport_port: " + nativePort,
                         "start_native_transport: true",
@@ -193,13 +229,17 @@ public final class CassandraServer implements AutoCloseable {
                         "-Dcassandra.logdir=" + directory.toAbsolutePath(),
                         "-Dlogback.configurationFile=" + logback.toAbsolutePath(),
                         "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-                        "-Dcassandra.ring_delay_ms=0",
+                        // A joining node's gossip shadow round with the seed times out after the
+                        // ring delay: 0 is only right for the seed (a single node is its own).
+                        "-Dcassandra.ring_delay_ms="
+                                + (node.address().equals(node.seed()) ? 0 : 5000),
                         // The default superuser is otherwise created only 10 s after start.
                         "-Dcassandra.superuser_setup_delay_ms=0",
                         "-Dcassandra.initial_token_allocation_disabled=false",
                         "-Djava.net.preferIPv4Stack=true",
                         "-Djava.awt.headless=true"));
-        CassandraServer server = new CassandraServer(libDirectory, directory, jvm, nativePort);
+        CassandraServer server =
+                new CassandraServer(libDirectory, directory, jvm, node.address(), nativePort);
         server.launch();
         return server;
     }
@@ -229,6 +269,11 @@ public final class CassandraServer implements AutoCloseable {
         process.stop(Duration.ofSeconds(60));
     }
 
+    /** {@code kill -9}: no drain, no commit log sync, like a lost machine. For fault drills. */
+    public void kill() {
+        process.kill();
+    }
+
     /** Starts the stopped node again on the same data and ports and waits until it serves. */
     public void restart() throws IOException {
         if (process.isAlive()) {
@@ -247,7 +292,7 @@ public final class CassandraServer implements AutoCloseable {
     }
 
     public String contactPoint() {
-        return "127.0.0.1:" + nativePort;
+        return address + ":" + nativePort;
     }
 
     public long pid() {

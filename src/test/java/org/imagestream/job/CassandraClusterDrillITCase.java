@@ -1,0 +1,153 @@
+package org.imagestream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.apache.commons.io.FileUtils;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.imagestream.config.JobConfig;
+import org.imagestream.localstack.CassandraServer;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.localstack.Ports;
+import org.imagestream.storage.CassandraSettings;
+import org.imagestream.storage.ResultReader;
+import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PacedProducer;
+import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.StoredBytes;
+import org.imagestream.testing.TestFlink;
+import org.imagestream.testing.TestStreams;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Beyond one node: a 3-node Cassandra cluster on 127.0.0.1-127.0.0.3, the keyspace at replication
+ * factor 3, the job writing and the test reading at QUORUM. One node gets {@code kill -9}
+ * mid-stream and stays down. The job must keep running (no restart strategy: any failure fails the
+ * test), lose nothing and duplicate nothing, and every blob must read back byte-exact from the two
+ * survivors.
+ *
+ * <p>Slow (three Cassandra JVMs start one after another): runs with {@code mvn verify -Pdrills}.
+ */
+@ExtendWith(LocalStackExtension.class)
+class CassandraClusterDrillITCase {
+    private static final int IMAGES = 600;
+
+    @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withoutRestarts(2);
+
+    @Test
+    void shouldKeepRunningAndLoseNothingWhenOneOfThreeReplicasIsKilled(LocalStack stack)
+            throws Exception {
+        Path work =
+                Path.of(
+                                System.getProperty("imagestream.work.dir", "target/it-work"),
+                                "cassandra-cluster")
+                        .toAbsolutePath();
+        FileUtils.deleteDirectory(work.toFile());
+        Path lib =
+                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
+                        .resolve("cassandra/lib");
+        int nativePort = Ports.free();
+        int storagePort = Ports.free();
+        List<CassandraServer> nodes = new ArrayList<>();
+        try {
+            for (int i = 1; i <= 3; i++) {
+                nodes.add(
+                        CassandraServer.startNode(
+                                lib,
+                                work.resolve("node" + i),
+                                new CassandraServer.Node(
+                                        "127.0.0." + i, nativePort, storagePort, "127.0.0.1", 3),
+                                "512m"));
+            }
+            drill(stack, nodes);
+        } finally {
+            nodes.forEach(CassandraServer::close);
+        }
+    }
+
+    private static void drill(LocalStack stack, List<CassandraServer> nodes) throws Exception {
+        List<String> contactPoints = nodes.stream().map(CassandraServer::contactPoint).toList();
+        TestStreams streams = TestStreams.create(stack, "replicas");
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .contactPoints(contactPoints)
+                        .keyspace(streams.keyspace())
+                        .replicationFactor(3)
+                        .consistency("QUORUM")
+                        .build();
+        try (CqlSession session = settings.openSession()) {
+            assertThat(session.getMetadata().getNodes()).as("ring members").hasSize(3);
+        }
+        Map<String, String> options =
+                LocalJobOptions.of(
+                        stack.bootstrapServers(),
+                        String.join(";", contactPoints),
+                        streams.topic(),
+                        streams.deadLetterTopic(),
+                        streams.keyspace(),
+                        ModelStoreAccess.seedModels());
+        options.put("cassandra.replication-factor", "3");
+        options.put("cassandra.consistency", "QUORUM");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        ImageClassificationJob.build(env, JobConfig.fromMap(options));
+        JobClient job = env.executeAsync("cassandra-replicas-it");
+        try (PacedProducer producer =
+                PacedProducer.start(
+                        stack.bootstrapServers(), streams.topic(), IMAGES, 15, 10, 59)) {
+            PipelineOutcomes.waitForResults(settings, 100, 180_000);
+            nodes.get(2).kill();
+            assertThat(nodes.get(2).isAlive()).isFalse();
+            producer.await(180_000);
+            int good = producer.good().size();
+            int malformed = producer.malformed().size();
+            assertThat(good + malformed).isEqualTo(IMAGES);
+            PipelineOutcomes.waitForResults(settings, good, 300_000);
+            assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
+            Map<String, String> reasons =
+                    PipelineOutcomes.deadLetterReasons(
+                            stack.bootstrapServers(), streams.deadLetterTopic(), malformed);
+            assertThat(reasons.keySet()).containsExactlyInAnyOrderElementsOf(producer.malformed());
+            try (CqlSession session = settings.openSession()) {
+                ResultReader reader = new ResultReader(session, streams.keyspace());
+                List<StoredResult> rows = reader.all();
+                assertThat(rows)
+                        .extracting(StoredResult::imageId)
+                        .doesNotHaveDuplicates()
+                        .containsExactlyInAnyOrderElementsOf(producer.good().keySet());
+                long listed =
+                        session.execute(
+                                        "SELECT count(*) FROM "
+                                                + streams.keyspace()
+                                                + ".results_by_label")
+                                .one()
+                                .getLong(0);
+                assertThat(listed).isEqualTo(good);
+                Set<String> checked = new HashSet<>();
+                for (StoredResult row : rows) {
+                    byte[] sent = StoredBytes.of(row.domain(), producer.good().get(row.imageId()));
+                    assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent));
+                    if (checked.add(row.contentSha256())) {
+                        assertThat(reader.readBlob(row.contentSha256())).isEqualTo(sent);
+                    }
+                }
+            }
+        } finally {
+            job.cancel().get();
+        }
+    }
+}
