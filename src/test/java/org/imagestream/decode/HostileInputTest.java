@@ -4,20 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.zip.CRC32;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.model.Domain;
-import org.imagestream.samples.SampleImages;
+import org.imagestream.testing.HostileCorpus;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,7 +45,7 @@ class HostileInputTest {
         int decoded = 0;
         for (Map.Entry<String, Seed> entry : seeds.entrySet()) {
             Seed seed = entry.getValue();
-            for (byte[] variant : variants(seed.bytes(), random)) {
+            for (byte[] variant : HostileCorpus.variants(seed.bytes(), random)) {
                 inputs++;
                 String what = entry.getKey() + " variant " + inputs;
                 Reason reason =
@@ -87,34 +84,14 @@ class HostileInputTest {
 
     @Test
     void shouldRefuseDecompressionBombsFromTheirHeaders() throws Exception {
-        byte[] png = resource("rgb8.png");
-        byte[] pngBomb = pngWithSize(png, 100_000, 100_000);
-        assertTooLarge(Domain.SOCIAL, pngBomb, RGB);
-
-        byte[] jpeg = resource("baseline.jpg");
-        assertTooLarge(Domain.SOCIAL, jpegWithSize(jpeg, 60_000, 60_000), RGB);
-
-        byte[] gif = resource("first-frame.gif");
-        byte[] gifBomb = Arrays.copyOf(gif, gif.length);
-        ByteBuffer.wrap(gifBomb, 6, 4)
-                .order(ByteOrder.LITTLE_ENDIAN)
-                .putShort((short) 65_000)
-                .putShort((short) 65_000);
-        // GIF's first image descriptor holds the frame size the reader reports.
-        int descriptor = firstGifImageDescriptor(gifBomb);
-        ByteBuffer.wrap(gifBomb, descriptor + 5, 4)
-                .order(ByteOrder.LITTLE_ENDIAN)
-                .putShort((short) 65_000)
-                .putShort((short) 65_000);
-        assertTooLarge(Domain.SOCIAL, gifBomb, RGB);
-
-        // A 13-band 16-bit GeoTIFF of 40000 x 40000 declared in 1 KB: ~41 GB if decoded.
-        assertTooLarge(
-                Domain.REMOTE_SENSING,
-                org.imagestream.samples.GeoTiffWriter.write(
-                        new short[16 * 16 * 13], 16, 16, 13, 0, 0, 10, 32633),
-                BANDS_13,
-                tiff -> tiffWithSize(tiff, 40_000, 40_000));
+        // PNG 100,000^2, JPEG 60,000^2, GIF 65,000^2, 13-band GeoTIFF 40,000^2 (~41 GB decoded).
+        List<HostileCorpus.Sample> bombs = HostileCorpus.bombs();
+        assertThat(bombs).hasSize(4);
+        for (HostileCorpus.Sample bomb : bombs) {
+            assertTooLarge(
+                    bomb.domain(), bomb.bytes(), bomb.domain() == Domain.SOCIAL ? RGB : BANDS_13);
+        }
+        byte[] png = HostileCorpus.resource("rgb8.png");
 
         // The limits are configurable and checked the same way.
         assertThatThrownBy(
@@ -168,7 +145,7 @@ class HostileInputTest {
         }
         assertReason(Domain.REMOTE_SENSING, manyBands, BANDS_13, Reason.TOO_LARGE, Reason.CORRUPT);
 
-        byte[] dicom = resource("/dicom/MR_small.dcm");
+        byte[] dicom = HostileCorpus.resource("/dicom/MR_small.dcm");
         // The first dataset element after the 132-byte preamble and the meta group.
         int datasetAt = DicomFileMeta.open(dicom, DecodeLimits.DEFAULT).datasetOffset();
         ByteBuffer in = ByteBuffer.wrap(dicom).order(ByteOrder.LITTLE_ENDIAN);
@@ -210,167 +187,27 @@ class HostileInputTest {
 
     private record Seed(Domain domain, byte[] bytes, ModelInput input) {}
 
-    private static Map<String, Seed> seeds() throws Exception {
+    /** The corpus's seeds with the model input each is decoded for. */
+    private static Map<String, Seed> seeds() {
         Map<String, Seed> seeds = new LinkedHashMap<>();
-        for (String file :
-                List.of(
-                        "rgb8.png",
-                        "gray16.png",
-                        "palette.png",
-                        "alpha.png",
-                        "first-frame.gif",
-                        "rgb.bmp",
-                        "lossless.webp",
-                        "lossy.webp",
-                        "baseline.jpg",
-                        "progressive.jpg",
-                        "cmyk.jpg",
-                        "orientation-6.jpg")) {
-            seeds.put(file, new Seed(Domain.SOCIAL, resource(file), RGB));
+        for (HostileCorpus.Sample sample : HostileCorpus.seeds().values()) {
+            ModelInput input =
+                    switch (sample.name()) {
+                        case "geotiff" -> BANDS_13;
+                        case "planar.tif" -> new ModelInput(16, 16, 4);
+                        case "tiled-lzw.tif" -> new ModelInput(16, 16, 13);
+                        case "rtdose.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm" ->
+                                GRAY.withFrame(DicomFrame.ALL);
+                        case "dicom" -> GRAY;
+                        default -> RGB;
+                    };
+            seeds.put(sample.name(), new Seed(sample.domain(), sample.bytes(), input));
         }
-        Random random = new Random(4);
-        seeds.put(
-                "geotiff",
-                new Seed(
-                        Domain.REMOTE_SENSING,
-                        SampleImages.generate(Domain.REMOTE_SENSING, 0, random).bytes(),
-                        new ModelInput(32, 32, 13)));
-        // Real files from the reference suites: GDAL's band-interleaved and tiled LZW GeoTIFFs,
-        // pydicom's multi-frame implicit-VR dose, big-endian MR and deflated DICOM.
-        seeds.put(
-                "planar.tif",
-                new Seed(
-                        Domain.REMOTE_SENSING,
-                        resource("/geotiff/rgbn-4band-uint16-striped-deflate-planar.tif"),
-                        new ModelInput(16, 16, 4)));
-        seeds.put(
-                "tiled-lzw.tif",
-                new Seed(
-                        Domain.REMOTE_SENSING,
-                        resource("/geotiff/s2-13band-uint16-tiled-lzw.tif"),
-                        new ModelInput(16, 16, 13)));
-        for (String dicom : List.of("rtdose.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm")) {
-            seeds.put(
-                    dicom,
-                    new Seed(
-                            Domain.MEDICAL,
-                            resource("/dicom/" + dicom),
-                            GRAY.withFrame(DicomFrame.ALL)));
-        }
-        seeds.put(
-                "dicom",
-                new Seed(
-                        Domain.MEDICAL,
-                        SampleImages.generate(Domain.MEDICAL, 1, random).bytes(),
-                        GRAY));
         return seeds;
-    }
-
-    /** Truncations at several points and random corruptions of 1 to 64 bytes. */
-    private static List<byte[]> variants(byte[] original, Random random) {
-        List<byte[]> variants = new ArrayList<>();
-        for (double fraction : new double[] {0.0, 0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99}) {
-            int length = Math.max(1, (int) (original.length * fraction));
-            variants.add(Arrays.copyOf(original, length));
-        }
-        for (int i = 0; i < 10; i++) {
-            byte[] corrupted = original.clone();
-            int flips = 1 << random.nextInt(7);
-            for (int f = 0; f < flips; f++) {
-                // Headers are where parsers break: half the flips land in the first 64 bytes.
-                int at =
-                        random.nextBoolean()
-                                ? random.nextInt(Math.min(64, corrupted.length))
-                                : random.nextInt(corrupted.length);
-                corrupted[at] = (byte) random.nextInt(256);
-            }
-            variants.add(corrupted);
-        }
-        byte[] noise = new byte[original.length];
-        random.nextBytes(noise);
-        variants.add(noise);
-        return variants;
     }
 
     private static void assertTooLarge(Domain domain, byte[] bytes, ModelInput input) {
         assertThat(assertReason(domain, bytes, input, Reason.TOO_LARGE).getMessage())
                 .contains("limits.max-pixels");
-    }
-
-    private static void assertTooLarge(
-            Domain domain,
-            byte[] bytes,
-            ModelInput input,
-            java.util.function.UnaryOperator<byte[]> patch) {
-        assertTooLarge(domain, patch.apply(bytes), input);
-    }
-
-    /** IHDR width and height replaced (CRC recomputed so the file stays well-formed). */
-    private static byte[] pngWithSize(byte[] png, int width, int height) {
-        byte[] out = png.clone();
-        ByteBuffer.wrap(out, 16, 8).putInt(width).putInt(height);
-        CRC32 crc = new CRC32();
-        crc.update(out, 12, 17); // "IHDR" + 13 data bytes
-        ByteBuffer.wrap(out, 29, 4).putInt((int) crc.getValue());
-        return out;
-    }
-
-    /** The SOF0 frame's height and width replaced. */
-    private static byte[] jpegWithSize(byte[] jpeg, int width, int height) {
-        byte[] out = jpeg.clone();
-        for (int i = 2; i + 9 < out.length; i++) {
-            if ((out[i] & 0xFF) == 0xFF
-                    && ((out[i + 1] & 0xFF) == 0xC0 || (out[i + 1] & 0xFF) == 0xC2)) {
-                ByteBuffer.wrap(out, i + 5, 4).putShort((short) height).putShort((short) width);
-                return out;
-            }
-        }
-        throw new IllegalArgumentException("no SOF marker");
-    }
-
-    /** ImageWidth (256) and ImageLength (257) of the first IFD replaced (LONG or SHORT values). */
-    private static byte[] tiffWithSize(byte[] tiff, int width, int height) {
-        byte[] out = tiff.clone();
-        ByteOrder order = out[0] == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
-        ByteBuffer buffer = ByteBuffer.wrap(out).order(order);
-        int ifd = buffer.getInt(4);
-        int entries = Short.toUnsignedInt(buffer.getShort(ifd));
-        for (int e = 0; e < entries; e++) {
-            int entry = ifd + 2 + e * 12;
-            int tag = Short.toUnsignedInt(buffer.getShort(entry));
-            int type = Short.toUnsignedInt(buffer.getShort(entry + 2));
-            if (tag == 256 || tag == 257) {
-                int value = tag == 256 ? width : height;
-                if (type == 3) {
-                    buffer.putShort(entry + 2, (short) 4); // widen SHORT to LONG
-                }
-                buffer.putInt(entry + 8, value);
-            }
-        }
-        return out;
-    }
-
-    /** Offset of the first image descriptor: after the colour table and any extension blocks. */
-    private static int firstGifImageDescriptor(byte[] gif) {
-        int packed = gif[10] & 0xFF;
-        int at = 13 + ((packed & 0x80) != 0 ? 3 * (1 << ((packed & 7) + 1)) : 0);
-        while ((gif[at] & 0xFF) == 0x21) { // extension: label, then sub-blocks up to a 0
-            at += 2;
-            while ((gif[at] & 0xFF) != 0) {
-                at += (gif[at] & 0xFF) + 1;
-            }
-            at++;
-        }
-        if ((gif[at] & 0xFF) != 0x2C) {
-            throw new IllegalArgumentException("no image descriptor at " + at);
-        }
-        return at;
-    }
-
-    private static byte[] resource(String name) throws Exception {
-        String path = name.startsWith("/") ? name : "/images/" + name;
-        try (InputStream in = HostileInputTest.class.getResourceAsStream(path)) {
-            return in.readAllBytes();
-        }
     }
 }
