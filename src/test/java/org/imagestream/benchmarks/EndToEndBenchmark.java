@@ -64,6 +64,9 @@ import org.imagestream.samples.SyntheticScenes;
 import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultStatements;
+import org.imagestream.testing.HeapWatch;
+import org.imagestream.testing.HostileCorpus;
+import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.training.ModelStore;
 
 /**
@@ -94,6 +97,7 @@ import org.imagestream.training.ModelStore;
  */
 public final class EndToEndBenchmark {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
+    private static final int FLOOD_MAX_BYTES = 4 * 1024 * 1024;
 
     /** Options given with --job-options, applied to every job run on top of the defaults. */
     private static final Map<String, String> JOB_OPTIONS = new LinkedHashMap<>();
@@ -127,6 +131,12 @@ public final class EndToEndBenchmark {
             }
         }
         boolean jobOnly = Boolean.parseBoolean(arguments.getOrDefault("--job-only", "false"));
+        // --flood-share 0.3: one more job run where 30 % of the records are hostile.
+        double floodShare = Double.parseDouble(arguments.getOrDefault("--flood-share", "0"));
+        if (floodShare > 0) {
+            // Oversized records of the flood exceed this; no record of the clean mix comes close.
+            JOB_OPTIONS.putIfAbsent("limits.max-image-bytes", Integer.toString(FLOOD_MAX_BYTES));
+        }
         Files.createDirectories(out);
 
         Map<Domain, ModelSpec> specs =
@@ -195,6 +205,7 @@ public final class EndToEndBenchmark {
             Processes.Snapshot before = processes.snapshot();
             Path jfr = out.resolve(social.name() + "-job.jfr");
             Throughput job;
+            HeapWatch jobHeap = HeapWatch.start();
             try (Recording recording =
                     new Recording(jdk.jfr.Configuration.getConfiguration("profile"))) {
                 recording.start();
@@ -204,8 +215,14 @@ public final class EndToEndBenchmark {
                 recording.stop();
                 recording.dump(jfr);
                 job = throughput(stack, "e2e_job_" + suffix, sizes, seconds);
+            } finally {
+                jobHeap.stop();
             }
             Processes.Snapshot afterJob = processes.snapshot();
+            String flood =
+                    floodShare > 0
+                            ? flood(stack, specs, items, floodShare, suffix, job, jobHeap)
+                            : "";
 
             // Latency at fractions of the job's sustained rate.
             List<String> latencyRows = new ArrayList<>();
@@ -268,6 +285,7 @@ public final class EndToEndBenchmark {
                             job.imagesPerSecond() / floor,
                             job.imagesPerSecond() / ceiling,
                             job.imagesPerSecond() / peer.imagesPerSecond()));
+            report.append(flood);
             report.append(
                     "| offered rate | achieved | p50 ms | p95 ms | p99 ms | max ms | rows |\n"
                             + "|---|---|---|---|---|---|---|\n");
@@ -487,6 +505,13 @@ public final class EndToEndBenchmark {
 
     private static Map<String, Integer> produceAll(LocalStack stack, String topic, List<Item> items)
             throws Exception {
+        return produceAll(stack, topic, items, new HashMap<>());
+    }
+
+    /** As above; {@code byId} receives every record's item by image id. */
+    private static Map<String, Integer> produceAll(
+            LocalStack stack, String topic, List<Item> items, Map<String, Item> byId)
+            throws Exception {
         Map<String, Integer> sizes = new HashMap<>();
         try (ImagePublisher publisher =
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
@@ -501,10 +526,125 @@ public final class EndToEndBenchmark {
                                 item.bytes()));
             }
             for (int i = 0; i < sent.size(); i++) {
-                sizes.put(idOf(sent.get(i).get()), items.get(i).bytes().length);
+                String id = idOf(sent.get(i).get());
+                sizes.put(id, items.get(i).bytes().length);
+                byId.put(id, items.get(i));
             }
         }
         return sizes;
+    }
+
+    /**
+     * The flood arm: the same good records with hostile ones mixed in at random ({@code share} of
+     * all records: the decoder suite's corpus, decompression bombs, and 1 in 50 a record over
+     * {@code limits.max-image-bytes}); throughput counts the good images only, over the same 10-90
+     * % window as the clean job arm. Returns the report lines.
+     */
+    private static String flood(
+            LocalStack stack,
+            Map<Domain, ModelSpec> specs,
+            List<Item> items,
+            double share,
+            String suffix,
+            Throughput clean,
+            HeapWatch cleanHeap)
+            throws Exception {
+        Random random = new Random(7);
+        List<HostileCorpus.Sample> corpus = new ArrayList<>(HostileCorpus.variants(random));
+        corpus.addAll(HostileCorpus.bombs());
+        int hostileCount = (int) Math.round(items.size() * share / (1 - share));
+        List<Item> mixed = new ArrayList<>(items);
+        for (int i = 0; i < hostileCount; i++) {
+            if (i % 50 == 49) {
+                byte[] big = new byte[FLOOD_MAX_BYTES + 1 + random.nextInt(512 * 1024)];
+                random.nextBytes(big);
+                mixed.add(new Item(Domain.values()[i % 3], "hostile-oversized-" + i, null, big));
+            } else {
+                HostileCorpus.Sample sample = corpus.get(i % corpus.size());
+                mixed.add(
+                        new Item(
+                                sample.domain(), "hostile-" + sample.name(), null, sample.bytes()));
+            }
+        }
+        java.util.Collections.shuffle(mixed, random);
+        String topic = "e2e-flood-" + suffix;
+        String keyspace = "e2e_flood_" + suffix;
+        stack.createTopics(CORES, topic, topic + "-dead");
+        Map<String, Item> byId = new HashMap<>();
+        Map<String, Integer> sizes = produceAll(stack, topic, mixed, byId);
+        HeapWatch heap = HeapWatch.start();
+        long started = System.nanoTime();
+        try {
+            runBoundedJob(stack, specs, topic, keyspace);
+        } finally {
+            heap.stop();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        Throughput good;
+        int rows;
+        try (CqlSession session = settings(stack, keyspace).openSession()) {
+            List<String> ids = new ArrayList<>();
+            List<long[]> times = rowTimes(session, keyspace, ids);
+            rows = ids.size();
+            List<String> goodIds = new ArrayList<>();
+            List<long[]> goodTimes = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                if (!byId.get(ids.get(i)).fileName().startsWith("hostile-")) {
+                    goodIds.add(ids.get(i));
+                    goodTimes.add(times.get(i));
+                }
+            }
+            if (goodIds.size() != items.size()) {
+                throw new IllegalStateException(
+                        "flood run stored "
+                                + goodIds.size()
+                                + " of "
+                                + items.size()
+                                + " good images");
+            }
+            good = window(goodTimes, goodIds, sizes, seconds);
+        }
+        // The clean mix once more, so the comparison is between two runs in an equally warm JVM
+        // (the first job arm also pays for class loading and JIT).
+        String cleanTopic = "e2e-clean-" + suffix;
+        stack.createTopics(CORES, cleanTopic, cleanTopic + "-dead");
+        Map<String, Integer> cleanSizes = produceAll(stack, cleanTopic, items);
+        long cleanStarted = System.nanoTime();
+        runBoundedJob(stack, specs, cleanTopic, "e2e_clean_" + suffix);
+        Throughput warmClean =
+                throughput(
+                        stack,
+                        "e2e_clean_" + suffix,
+                        cleanSizes,
+                        (System.nanoTime() - cleanStarted) / 1e9);
+        int deadLetters =
+                PipelineOutcomes.readCommitted(
+                                stack.bootstrapServers(), topic + "-dead", mixed.size() - rows)
+                        .size();
+        return String.format(
+                Locale.ROOT,
+                "Hostile flood (%.0f %% of %d records hostile: %d corpus variants and bombs, %d over"
+                        + " limits.max-image-bytes; no restart strategy, the run would fail on any"
+                        + " restart): good images %.1f/s vs %.1f/s in a clean run right after it"
+                        + " = %.2f (vs the first, colder job arm's %.1f/s: %.2f); %d rows (good +"
+                        + " still-decodable variants) + %d dead letters = %d of %d records; heap"
+                        + " in use after GC at most %d MiB (clean run: %d MiB) of %d MiB.%n%n",
+                share * 100,
+                mixed.size(),
+                hostileCount - hostileCount / 50,
+                hostileCount / 50,
+                good.imagesPerSecond(),
+                warmClean.imagesPerSecond(),
+                good.imagesPerSecond() / warmClean.imagesPerSecond(),
+                clean.imagesPerSecond(),
+                good.imagesPerSecond() / clean.imagesPerSecond(),
+                rows,
+                deadLetters,
+                rows + deadLetters,
+                mixed.size(),
+                heap.maxAfterGc() >> 20,
+                cleanHeap.maxAfterGc() >> 20,
+                Runtime.getRuntime().maxMemory() >> 20);
     }
 
     private static Map<String, String> jobOptions(
@@ -519,6 +659,8 @@ public final class EndToEndBenchmark {
     private static StreamExecutionEnvironment environment() {
         Configuration configuration = new Configuration();
         configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(CORES));
+        // A measured run must not hide failures behind restarts (the flood arm needs zero).
+        configuration.setString("restart-strategy.type", "none");
         return StreamExecutionEnvironment.createLocalEnvironment(CORES, configuration);
     }
 

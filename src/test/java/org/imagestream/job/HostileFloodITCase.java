@@ -3,10 +3,6 @@ package org.imagestream.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.lang.management.MemoryUsage;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -16,7 +12,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -30,6 +25,7 @@ import org.imagestream.model.Domain;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
@@ -194,48 +190,4 @@ class HostileFloodITCase {
     }
 
     private record Input(String name, Domain domain, byte[] bytes, Kind kind) {}
-
-    /** The largest heap occupancy right after a collection, sampled every 200 ms. */
-    private static final class HeapWatch {
-        private final AtomicLong max = new AtomicLong();
-        private final Thread thread;
-
-        private HeapWatch() {
-            thread = new Thread(this::run, "heap-watch");
-            thread.setDaemon(true);
-        }
-
-        static HeapWatch start() {
-            HeapWatch watch = new HeapWatch();
-            watch.thread.start();
-            return watch;
-        }
-
-        private void run() {
-            while (!Thread.currentThread().isInterrupted()) {
-                long afterGc = 0;
-                for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-                    MemoryUsage usage = pool.getCollectionUsage();
-                    if (pool.getType() == MemoryType.HEAP && usage != null) {
-                        afterGc += usage.getUsed();
-                    }
-                }
-                max.accumulateAndGet(afterGc, Math::max);
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }
-
-        long maxAfterGc() {
-            return max.get();
-        }
-
-        void stop() throws InterruptedException {
-            thread.interrupt();
-            thread.join(1000);
-        }
-    }
 }

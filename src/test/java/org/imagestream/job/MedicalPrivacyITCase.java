@@ -29,6 +29,7 @@ import org.imagestream.decode.DicomIdentifiers;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.testing.CapturingMetricReporter;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
@@ -40,13 +41,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Real DICOM files that carry patient names, IDs, dates and UIDs go through the job; afterwards no
  * identifying value of any of them appears anywhere the job wrote: every column of every Cassandra
- * table (blobs included), the dead-letter topic (values and headers), and the log lines the job
- * printed meanwhile. One file is truncated so that it cannot be de-identified: its dead letter must
- * carry no bytes.
+ * table (blobs included), the dead-letter topic (values and headers), the log lines the job printed
+ * meanwhile, and every metric it registered (names, scope variables, values). One file is truncated
+ * so that it cannot be de-identified: its dead letter must carry no bytes.
  */
 @ExtendWith(LocalStackExtension.class)
 class MedicalPrivacyITCase {
-    @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withoutRestarts(2);
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = TestFlink.withoutRestartsCapturingMetrics(2);
 
     private static final List<String> FILES =
             List.of(
@@ -74,6 +76,7 @@ class MedicalPrivacyITCase {
 
         StringWriter logs = new StringWriter();
         Appender capture = captureLogs(logs);
+        CapturingMetricReporter.clear();
         try {
             try (ImagePublisher publisher =
                     ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
@@ -150,12 +153,16 @@ class MedicalPrivacyITCase {
             }
         }
 
+        // Every metric the job registered, with its scope variables and last value.
+        String metrics = String.join("\n", CapturingMetricReporter.captured());
+        assertThat(metrics).as("captured metrics").contains("imagesReceived", "medical");
         for (String value : identifying) {
             assertThat(stored.toString()).as("Cassandra holds %s", value).doesNotContain(value);
             assertThat(dead.toString())
                     .as("the dead-letter topic holds %s", value)
                     .doesNotContain(value);
             assertThat(logs.toString()).as("the logs hold %s", value).doesNotContain(value);
+            assertThat(metrics).as("the metrics hold %s", value).doesNotContain(value);
         }
         // The blobs are there, each marked as de-identified.
         assertThat(stored.toString()).contains("DICM").contains("YES");

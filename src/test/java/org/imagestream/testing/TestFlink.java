@@ -16,6 +16,16 @@ public final class TestFlink {
     }
 
     /**
+     * As {@link #withoutRestarts}, with every metric captured by {@link CapturingMetricReporter}.
+     */
+    public static MiniClusterExtension withoutRestartsCapturingMetrics(int slots) {
+        Configuration configuration = new Configuration();
+        configuration.setString("restart-strategy.type", "none");
+        CapturingMetricReporter.configure(configuration);
+        return cluster(slots, configuration);
+    }
+
+    /**
      * One TaskManager with {@code slots} slots that restarts failed jobs every 2 s (fault drills).
      */
     public static MiniClusterExtension withRestarts(int slots) {

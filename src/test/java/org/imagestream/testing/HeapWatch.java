@@ -1,0 +1,51 @@
+package org.imagestream.testing;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The largest heap occupancy right after a collection, sampled every 200 ms. */
+public final class HeapWatch {
+    private final AtomicLong max = new AtomicLong();
+    private final Thread thread;
+
+    private HeapWatch() {
+        thread = new Thread(this::run, "heap-watch");
+        thread.setDaemon(true);
+    }
+
+    public static HeapWatch start() {
+        HeapWatch watch = new HeapWatch();
+        watch.thread.start();
+        return watch;
+    }
+
+    private void run() {
+        while (!Thread.currentThread().isInterrupted()) {
+            long afterGc = 0;
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                MemoryUsage usage = pool.getCollectionUsage();
+                if (pool.getType() == MemoryType.HEAP && usage != null) {
+                    afterGc += usage.getUsed();
+                }
+            }
+            max.accumulateAndGet(afterGc, Math::max);
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    public long maxAfterGc() {
+        return max.get();
+    }
+
+    public void stop() throws InterruptedException {
+        thread.interrupt();
+        thread.join(1000);
+    }
+}
