@@ -2,6 +2,7 @@ package org.imagestream.decode;
 
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -12,6 +13,7 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.model.DeadLetter;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
@@ -89,7 +91,9 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
 
     @Override
     public void open(OpenContext openContext) {
-        if (uidSecret != null && inputs.containsKey(Domain.MEDICAL)) {
+        // Also without a medical model: its records are dead-lettered, and must be de-identified
+        // for that too.
+        if (uidSecret != null) {
             deidentifier = new DicomDeidentifier(uidSecret);
         }
         if (tensorflowJpeg && inputs.containsKey(Domain.SOCIAL)) {
@@ -121,6 +125,9 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         }
         long started = System.nanoTime();
         boolean identifiable = false;
+        if (deidentifier != null && Domain.MEDICAL.id().equals(record.domain)) {
+            protectMetadata(record, deidentifier);
+        }
         try {
             if (record.bytes != null && record.bytes.length > maxImageBytes) {
                 throw new DecodeException(
@@ -164,6 +171,27 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
             }
             context.output(DEAD_LETTERS, deadLetter);
         }
+    }
+
+    /**
+     * The Kafka metadata of a medical record, before anything is stored or dead-lettered: the
+     * source id becomes a keyed pseudonym (a file name may name the patient) and only the headers
+     * the job itself defines are kept (a producer's free headers may hold anything).
+     */
+    static void protectMetadata(ImageRecord record, DicomDeidentifier deidentifier) {
+        if (record.sourceId != null) {
+            record.sourceId = deidentifier.sourceIdPseudonym(record.sourceId);
+        }
+        Map<String, String> kept = new HashMap<>();
+        for (String name : List.of(ImageHeaders.DOMAIN, ImageHeaders.CONTENT_TYPE)) {
+            if (record.headers.containsKey(name)) {
+                kept.put(name, record.headers.get(name));
+            }
+        }
+        if (record.sourceId != null) {
+            kept.put(ImageHeaders.SOURCE_ID, record.sourceId);
+        }
+        record.headers = kept;
     }
 
     /** Plain-Java core of the stage, shared with tests and benchmarks. */

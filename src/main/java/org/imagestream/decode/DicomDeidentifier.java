@@ -216,11 +216,30 @@ public final class DicomDeidentifier {
 
     /** {@code 2.25.} and the first 128 bits of HMAC-SHA-256(key, uid) as a decimal number. */
     String pseudonym(String uid) {
+        return "2.25." + new BigInteger(1, Arrays.copyOf(hmac(uid), 16));
+    }
+
+    /**
+     * A producer's source id (often a path or file name, which in a PACS export may name the
+     * patient) as a keyed pseudonym: {@code medical-} and 32 hex digits of HMAC-SHA-256(key, {@code
+     * "source-id:" + id}). The same id always gives the same pseudonym, so the records of one
+     * source stay linkable for whoever holds the key.
+     */
+    public String sourceIdPseudonym(String sourceId) {
+        byte[] hash = hmac("source-id:" + sourceId);
+        StringBuilder hex = new StringBuilder("medical-");
+        for (int i = 0; i < 16; i++) {
+            hex.append(Character.forDigit((hash[i] >> 4) & 0xF, 16))
+                    .append(Character.forDigit(hash[i] & 0xF, 16));
+        }
+        return hex.toString();
+    }
+
+    private byte[] hmac(String text) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            byte[] hash = mac.doFinal(uid.getBytes(StandardCharsets.US_ASCII));
-            return "2.25." + new BigInteger(1, Arrays.copyOf(hash, 16));
+            return mac.doFinal(text.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }

@@ -133,6 +133,7 @@ public final class EndToEndBenchmark {
         boolean jobOnly = Boolean.parseBoolean(arguments.getOrDefault("--job-only", "false"));
         // --flood-share 0.3: one more job run where 30 % of the records are hostile.
         double floodShare = Double.parseDouble(arguments.getOrDefault("--flood-share", "0"));
+        int floodRounds = Integer.parseInt(arguments.getOrDefault("--flood-rounds", "2"));
         if (floodShare > 0) {
             // Oversized records of the flood exceed this; no record of the clean mix comes close.
             JOB_OPTIONS.putIfAbsent("limits.max-image-bytes", Integer.toString(FLOOD_MAX_BYTES));
@@ -205,7 +206,6 @@ public final class EndToEndBenchmark {
             Processes.Snapshot before = processes.snapshot();
             Path jfr = out.resolve(social.name() + "-job.jfr");
             Throughput job;
-            HeapWatch jobHeap = HeapWatch.start();
             try (Recording recording =
                     new Recording(jdk.jfr.Configuration.getConfiguration("profile"))) {
                 recording.start();
@@ -215,13 +215,11 @@ public final class EndToEndBenchmark {
                 recording.stop();
                 recording.dump(jfr);
                 job = throughput(stack, "e2e_job_" + suffix, sizes, seconds);
-            } finally {
-                jobHeap.stop();
             }
             Processes.Snapshot afterJob = processes.snapshot();
             String flood =
                     floodShare > 0
-                            ? flood(stack, specs, items, floodShare, suffix, job, jobHeap)
+                            ? flood(stack, specs, items, floodShare, floodRounds, suffix)
                             : "";
 
             // Latency at fractions of the job's sustained rate.
@@ -537,17 +535,18 @@ public final class EndToEndBenchmark {
     /**
      * The flood arm: the same good records with hostile ones mixed in at random ({@code share} of
      * all records: the decoder suite's corpus, decompression bombs, and 1 in 50 a record over
-     * {@code limits.max-image-bytes}); throughput counts the good images only, over the same 10-90
-     * % window as the clean job arm. Returns the report lines.
+     * {@code limits.max-image-bytes}), against the clean mix, alternating flood and clean runs
+     * {@code rounds} times after the (cold) main job arm, so both see an equally warm JVM and
+     * Cassandra. Throughput counts the good images only, over the same 10-90 % window as the clean
+     * job arm. Returns the report lines.
      */
     private static String flood(
             LocalStack stack,
             Map<Domain, ModelSpec> specs,
             List<Item> items,
             double share,
-            String suffix,
-            Throughput clean,
-            HeapWatch cleanHeap)
+            int rounds,
+            String suffix)
             throws Exception {
         Random random = new Random(7);
         List<HostileCorpus.Sample> corpus = new ArrayList<>(HostileCorpus.variants(random));
@@ -567,84 +566,113 @@ public final class EndToEndBenchmark {
             }
         }
         java.util.Collections.shuffle(mixed, random);
-        String topic = "e2e-flood-" + suffix;
-        String keyspace = "e2e_flood_" + suffix;
-        stack.createTopics(CORES, topic, topic + "-dead");
-        Map<String, Item> byId = new HashMap<>();
-        Map<String, Integer> sizes = produceAll(stack, topic, mixed, byId);
-        HeapWatch heap = HeapWatch.start();
-        long started = System.nanoTime();
-        try {
-            runBoundedJob(stack, specs, topic, keyspace);
-        } finally {
-            heap.stop();
-        }
-        double seconds = (System.nanoTime() - started) / 1e9;
-        Throughput good;
-        int rows;
-        try (CqlSession session = settings(stack, keyspace).openSession()) {
-            List<String> ids = new ArrayList<>();
-            List<long[]> times = rowTimes(session, keyspace, ids);
-            rows = ids.size();
-            List<String> goodIds = new ArrayList<>();
-            List<long[]> goodTimes = new ArrayList<>();
-            for (int i = 0; i < ids.size(); i++) {
-                if (!byId.get(ids.get(i)).fileName().startsWith("hostile-")) {
-                    goodIds.add(ids.get(i));
-                    goodTimes.add(times.get(i));
+        List<Double> floodRates = new ArrayList<>();
+        List<Double> cleanRates = new ArrayList<>();
+        long floodHeap = 0;
+        long cleanHeap = 0;
+        String accounting = "";
+        for (int round = 1; round <= rounds; round++) {
+            String floodName = "flood" + round + "-" + suffix;
+            stack.createTopics(CORES, floodName, floodName + "-dead");
+            Map<String, Item> byId = new HashMap<>();
+            Map<String, Integer> sizes = produceAll(stack, floodName, mixed, byId);
+            HeapWatch heap = HeapWatch.start();
+            long started = System.nanoTime();
+            try {
+                runBoundedJob(stack, specs, floodName, floodName.replace('-', '_'));
+            } finally {
+                heap.stop();
+            }
+            floodHeap = Math.max(floodHeap, heap.maxAfterGc());
+            double seconds = (System.nanoTime() - started) / 1e9;
+            int rows;
+            try (CqlSession session = settings(stack, floodName.replace('-', '_')).openSession()) {
+                List<String> ids = new ArrayList<>();
+                List<long[]> times = rowTimes(session, floodName.replace('-', '_'), ids);
+                rows = ids.size();
+                List<String> goodIds = new ArrayList<>();
+                List<long[]> goodTimes = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) {
+                    if (!byId.get(ids.get(i)).fileName().startsWith("hostile-")) {
+                        goodIds.add(ids.get(i));
+                        goodTimes.add(times.get(i));
+                    }
                 }
+                if (goodIds.size() != items.size()) {
+                    throw new IllegalStateException(
+                            "flood run stored "
+                                    + goodIds.size()
+                                    + " of "
+                                    + items.size()
+                                    + " good images");
+                }
+                floodRates.add(window(goodTimes, goodIds, sizes, seconds).imagesPerSecond());
             }
-            if (goodIds.size() != items.size()) {
-                throw new IllegalStateException(
-                        "flood run stored "
-                                + goodIds.size()
-                                + " of "
-                                + items.size()
-                                + " good images");
+            int deadLetters =
+                    PipelineOutcomes.readCommitted(
+                                    stack.bootstrapServers(),
+                                    floodName + "-dead",
+                                    mixed.size() - rows)
+                            .size();
+            accounting =
+                    String.format(
+                            Locale.ROOT,
+                            "%d rows (good + still-decodable variants) + %d dead letters = %d of %d"
+                                    + " records",
+                            rows,
+                            deadLetters,
+                            rows + deadLetters,
+                            mixed.size());
+
+            String cleanName = "clean" + round + "-" + suffix;
+            stack.createTopics(CORES, cleanName, cleanName + "-dead");
+            Map<String, Integer> cleanSizes = produceAll(stack, cleanName, items);
+            HeapWatch clean = HeapWatch.start();
+            long cleanStarted = System.nanoTime();
+            try {
+                runBoundedJob(stack, specs, cleanName, cleanName.replace('-', '_'));
+            } finally {
+                clean.stop();
             }
-            good = window(goodTimes, goodIds, sizes, seconds);
+            cleanHeap = Math.max(cleanHeap, clean.maxAfterGc());
+            cleanRates.add(
+                    throughput(
+                                    stack,
+                                    cleanName.replace('-', '_'),
+                                    cleanSizes,
+                                    (System.nanoTime() - cleanStarted) / 1e9)
+                            .imagesPerSecond());
         }
-        // The clean mix once more, so the comparison is between two runs in an equally warm JVM
-        // (the first job arm also pays for class loading and JIT).
-        String cleanTopic = "e2e-clean-" + suffix;
-        stack.createTopics(CORES, cleanTopic, cleanTopic + "-dead");
-        Map<String, Integer> cleanSizes = produceAll(stack, cleanTopic, items);
-        long cleanStarted = System.nanoTime();
-        runBoundedJob(stack, specs, cleanTopic, "e2e_clean_" + suffix);
-        Throughput warmClean =
-                throughput(
-                        stack,
-                        "e2e_clean_" + suffix,
-                        cleanSizes,
-                        (System.nanoTime() - cleanStarted) / 1e9);
-        int deadLetters =
-                PipelineOutcomes.readCommitted(
-                                stack.bootstrapServers(), topic + "-dead", mixed.size() - rows)
-                        .size();
+        double floodMean = floodRates.stream().mapToDouble(d -> d).average().orElseThrow();
+        double cleanMean = cleanRates.stream().mapToDouble(d -> d).average().orElseThrow();
         return String.format(
                 Locale.ROOT,
                 "Hostile flood (%.0f %% of %d records hostile: %d corpus variants and bombs, %d over"
-                        + " limits.max-image-bytes; no restart strategy, the run would fail on any"
-                        + " restart): good images %.1f/s vs %.1f/s in a clean run right after it"
-                        + " = %.2f (vs the first, colder job arm's %.1f/s: %.2f); %d rows (good +"
-                        + " still-decodable variants) + %d dead letters = %d of %d records; heap"
-                        + " in use after GC at most %d MiB (clean run: %d MiB) of %d MiB.%n%n",
+                        + " limits.max-image-bytes; no restart strategy, a restart would fail the"
+                        + " run), %d rounds alternating flood and clean runs after the job arm:"
+                        + " good images/s under the flood %s (mean %.1f), clean %s (mean %.1f):"
+                        + " flood / clean = %.2f. Last flood run: %s. Heap in use after GC at most"
+                        + " %d MiB in the flood runs, %d MiB in the clean runs (of %d MiB).%n%n",
                 share * 100,
                 mixed.size(),
                 hostileCount - hostileCount / 50,
                 hostileCount / 50,
-                good.imagesPerSecond(),
-                warmClean.imagesPerSecond(),
-                good.imagesPerSecond() / warmClean.imagesPerSecond(),
-                clean.imagesPerSecond(),
-                good.imagesPerSecond() / clean.imagesPerSecond(),
-                rows,
-                deadLetters,
-                rows + deadLetters,
-                mixed.size(),
-                heap.maxAfterGc() >> 20,
-                cleanHeap.maxAfterGc() >> 20,
+                rounds,
+                rates(floodRates),
+                floodMean,
+                rates(cleanRates),
+                cleanMean,
+                floodMean / cleanMean,
+                accounting,
+                floodHeap >> 20,
+                cleanHeap >> 20,
                 Runtime.getRuntime().maxMemory() >> 20);
+    }
+
+    private static String rates(List<Double> rates) {
+        return rates.stream()
+                .map(r -> String.format(Locale.ROOT, "%.1f", r))
+                .collect(java.util.stream.Collectors.joining(" / "));
     }
 
     private static Map<String, String> jobOptions(

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.model.DeadLetter;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
@@ -67,6 +68,54 @@ class DecodeFunctionTest {
             assertThat(deadLetter.bytes).isEmpty();
             assertThat(deadLetter.topic + "/" + deadLetter.partition + "/" + deadLetter.offset)
                     .isEqualTo("t/0/9");
+        }
+    }
+
+    /**
+     * With de-identification on, a medical record's source id (which may name the patient) becomes
+     * a keyed pseudonym, the same for the same id and key, and the producer's free headers are
+     * dropped before anything is dead-lettered; other domains keep both as sent.
+     */
+    @Test
+    void shouldPseudonymiseMedicalSourceIdsAndDropFreeHeaders() throws Exception {
+        String path = "exports/DOE^JOHN/1.2.840.1/slice-1.dcm";
+        List<DeadLetter> first = deadLetterFor("medical", path, "secret");
+        List<DeadLetter> again = deadLetterFor("medical", path, "secret");
+        List<DeadLetter> otherKey = deadLetterFor("medical", path, "other");
+        DeadLetter letter = first.get(0);
+        String pseudonym = letter.headers.get(ImageHeaders.SOURCE_ID);
+        assertThat(pseudonym).matches("medical-[0-9a-f]{32}");
+        assertThat(letter.headers)
+                .containsOnlyKeys(
+                        ImageHeaders.DOMAIN, ImageHeaders.CONTENT_TYPE, ImageHeaders.SOURCE_ID);
+        assertThat(letter.headers.toString()).doesNotContain("DOE", "JOHN", "1.2.840.1");
+        assertThat(again.get(0).headers.get(ImageHeaders.SOURCE_ID)).isEqualTo(pseudonym);
+        assertThat(otherKey.get(0).headers.get(ImageHeaders.SOURCE_ID)).isNotEqualTo(pseudonym);
+
+        DeadLetter social = deadLetterFor("social", path, "secret").get(0);
+        assertThat(social.headers)
+                .containsEntry(ImageHeaders.SOURCE_ID, path)
+                .containsEntry("patient", "DOE^JOHN");
+    }
+
+    /** One oversized record (dead-lettered before decoding) through a de-identifying stage. */
+    private static List<DeadLetter> deadLetterFor(String domain, String sourceId, String key)
+            throws Exception {
+        DecodeFunction decode =
+                new DecodeFunction(INPUTS, 10)
+                        .deidentifyDicom(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(decode)) {
+            ImageRecord record = record("t-0-1", domain, new byte[64]);
+            record.sourceId = sourceId;
+            record.headers.put(ImageHeaders.DOMAIN, domain);
+            record.headers.put(ImageHeaders.SOURCE_ID, sourceId);
+            record.headers.put(ImageHeaders.CONTENT_TYPE, "application/dicom");
+            record.headers.put("patient", "DOE^JOHN");
+            harness.processElement(record, 0);
+            List<DeadLetter> letters =
+                    deadLetters(harness.getSideOutput(DecodeFunction.DEAD_LETTERS));
+            assertThat(letters).singleElement().extracting(d -> d.reason).isEqualTo("TOO_LARGE");
+            return letters;
         }
     }
 

@@ -85,7 +85,8 @@ class MedicalPrivacyITCase {
                             .publish(
                                     streams.topic(),
                                     "medical",
-                                    "scan-" + i + ".dcm",
+                                    // As a PACS export names them: by patient and study UID.
+                                    sourceIdOf(files.get(i), i),
                                     "application/dicom",
                                     files.get(i))
                             .get();
@@ -94,9 +95,11 @@ class MedicalPrivacyITCase {
                         .publish(
                                 streams.topic(),
                                 "medical",
-                                "scan-cut.dcm",
+                                sourceIdOf(ct, 99),
                                 "application/dicom",
-                                truncated)
+                                truncated,
+                                // A producer's free header: may hold anything.
+                                Map.of("patient", String.join(",", identifying)))
                         .get();
             }
             Map<String, String> options =
@@ -166,6 +169,15 @@ class MedicalPrivacyITCase {
         }
         // The blobs are there, each marked as de-identified.
         assertThat(stored.toString()).contains("DICM").contains("YES");
+    }
+
+    /** {@code <patient name or id>/<first identifying value>/scan-<n>.dcm}. */
+    private static String sourceIdOf(byte[] file, int n) throws Exception {
+        List<String> values = new ArrayList<>(DicomIdentifiers.of(file));
+        return String.join("/", values.subList(0, Math.min(2, values.size())))
+                + "/scan-"
+                + n
+                + ".dcm";
     }
 
     private static String text(Object value) {
