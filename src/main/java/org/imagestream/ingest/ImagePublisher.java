@@ -31,6 +31,11 @@ public final class ImagePublisher implements AutoCloseable {
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
                 Integer.toString(DEFAULT_MAX_IMAGE_BYTES + 64 * 1024));
         properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // One request in flight per broker: with several, a first batch that fails retriably
+        // (e.g. NOT_LEADER_OR_FOLLOWER right after a topic is created or a leader moves) while a
+        // later one succeeds is retried into OUT_OF_ORDER_SEQUENCE_NUMBER until the delivery
+        // timeout (KAFKA-14359; seen here producing into a just-created topic).
+        properties.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         properties.putAll(kafkaProperties);
         this.producer =
                 new KafkaProducer<>(
