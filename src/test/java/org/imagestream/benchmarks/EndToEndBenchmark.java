@@ -571,77 +571,82 @@ public final class EndToEndBenchmark {
         long floodHeap = 0;
         long cleanHeap = 0;
         String accounting = "";
+        // Runs in the order F C C F (repeated): a warm-up trend across runs (JIT, Cassandra)
+        // then weighs on both arms alike.
         for (int round = 1; round <= rounds; round++) {
-            String floodName = "flood" + round + "-" + suffix;
-            stack.createTopics(CORES, floodName, floodName + "-dead");
-            Map<String, Item> byId = new HashMap<>();
-            Map<String, Integer> sizes = produceAll(stack, floodName, mixed, byId);
-            HeapWatch heap = HeapWatch.start();
-            long started = System.nanoTime();
-            try {
-                runBoundedJob(stack, specs, floodName, floodName.replace('-', '_'));
-            } finally {
-                heap.stop();
-            }
-            floodHeap = Math.max(floodHeap, heap.maxAfterGc());
-            double seconds = (System.nanoTime() - started) / 1e9;
-            int rows;
-            try (CqlSession session = settings(stack, floodName.replace('-', '_')).openSession()) {
-                List<String> ids = new ArrayList<>();
-                List<long[]> times = rowTimes(session, floodName.replace('-', '_'), ids);
-                rows = ids.size();
-                List<String> goodIds = new ArrayList<>();
-                List<long[]> goodTimes = new ArrayList<>();
-                for (int i = 0; i < ids.size(); i++) {
-                    if (!byId.get(ids.get(i)).fileName().startsWith("hostile-")) {
-                        goodIds.add(ids.get(i));
-                        goodTimes.add(times.get(i));
+            for (boolean floodRun :
+                    round % 2 == 1 ? new boolean[] {true, false} : new boolean[] {false, true}) {
+                if (floodRun) {
+                    String floodName = "flood" + round + "-" + suffix;
+                    stack.createTopics(CORES, floodName, floodName + "-dead");
+                    Map<String, Item> byId = new HashMap<>();
+                    Map<String, Integer> sizes = produceAll(stack, floodName, mixed, byId);
+                    long started = System.nanoTime();
+                    floodHeap =
+                            Math.max(
+                                    floodHeap,
+                                    runWatchingHeap(
+                                            stack, specs, floodName, floodName.replace('-', '_')));
+                    double seconds = (System.nanoTime() - started) / 1e9;
+                    int rows;
+                    try (CqlSession session =
+                            settings(stack, floodName.replace('-', '_')).openSession()) {
+                        List<String> ids = new ArrayList<>();
+                        List<long[]> times = rowTimes(session, floodName.replace('-', '_'), ids);
+                        rows = ids.size();
+                        List<String> goodIds = new ArrayList<>();
+                        List<long[]> goodTimes = new ArrayList<>();
+                        for (int i = 0; i < ids.size(); i++) {
+                            if (!byId.get(ids.get(i)).fileName().startsWith("hostile-")) {
+                                goodIds.add(ids.get(i));
+                                goodTimes.add(times.get(i));
+                            }
+                        }
+                        if (goodIds.size() != items.size()) {
+                            throw new IllegalStateException(
+                                    "flood run stored "
+                                            + goodIds.size()
+                                            + " of "
+                                            + items.size()
+                                            + " good images");
+                        }
+                        floodRates.add(
+                                window(goodTimes, goodIds, sizes, seconds).imagesPerSecond());
                     }
+                    int deadLetters =
+                            PipelineOutcomes.readCommitted(
+                                            stack.bootstrapServers(),
+                                            floodName + "-dead",
+                                            mixed.size() - rows)
+                                    .size();
+                    accounting =
+                            String.format(
+                                    Locale.ROOT,
+                                    "%d rows (good + still-decodable variants) + %d dead letters = %d of %d"
+                                            + " records",
+                                    rows,
+                                    deadLetters,
+                                    rows + deadLetters,
+                                    mixed.size());
+                } else {
+                    String cleanName = "clean" + round + "-" + suffix;
+                    stack.createTopics(CORES, cleanName, cleanName + "-dead");
+                    Map<String, Integer> cleanSizes = produceAll(stack, cleanName, items);
+                    long cleanStarted = System.nanoTime();
+                    cleanHeap =
+                            Math.max(
+                                    cleanHeap,
+                                    runWatchingHeap(
+                                            stack, specs, cleanName, cleanName.replace('-', '_')));
+                    cleanRates.add(
+                            throughput(
+                                            stack,
+                                            cleanName.replace('-', '_'),
+                                            cleanSizes,
+                                            (System.nanoTime() - cleanStarted) / 1e9)
+                                    .imagesPerSecond());
                 }
-                if (goodIds.size() != items.size()) {
-                    throw new IllegalStateException(
-                            "flood run stored "
-                                    + goodIds.size()
-                                    + " of "
-                                    + items.size()
-                                    + " good images");
-                }
-                floodRates.add(window(goodTimes, goodIds, sizes, seconds).imagesPerSecond());
             }
-            int deadLetters =
-                    PipelineOutcomes.readCommitted(
-                                    stack.bootstrapServers(),
-                                    floodName + "-dead",
-                                    mixed.size() - rows)
-                            .size();
-            accounting =
-                    String.format(
-                            Locale.ROOT,
-                            "%d rows (good + still-decodable variants) + %d dead letters = %d of %d"
-                                    + " records",
-                            rows,
-                            deadLetters,
-                            rows + deadLetters,
-                            mixed.size());
-
-            String cleanName = "clean" + round + "-" + suffix;
-            stack.createTopics(CORES, cleanName, cleanName + "-dead");
-            Map<String, Integer> cleanSizes = produceAll(stack, cleanName, items);
-            HeapWatch clean = HeapWatch.start();
-            long cleanStarted = System.nanoTime();
-            try {
-                runBoundedJob(stack, specs, cleanName, cleanName.replace('-', '_'));
-            } finally {
-                clean.stop();
-            }
-            cleanHeap = Math.max(cleanHeap, clean.maxAfterGc());
-            cleanRates.add(
-                    throughput(
-                                    stack,
-                                    cleanName.replace('-', '_'),
-                                    cleanSizes,
-                                    (System.nanoTime() - cleanStarted) / 1e9)
-                            .imagesPerSecond());
         }
         double floodMean = floodRates.stream().mapToDouble(d -> d).average().orElseThrow();
         double cleanMean = cleanRates.stream().mapToDouble(d -> d).average().orElseThrow();
@@ -649,7 +654,8 @@ public final class EndToEndBenchmark {
                 Locale.ROOT,
                 "Hostile flood (%.0f %% of %d records hostile: %d corpus variants and bombs, %d over"
                         + " limits.max-image-bytes; no restart strategy, a restart would fail the"
-                        + " run), %d rounds alternating flood and clean runs after the job arm:"
+                        + " run), %d rounds of a flood and a clean run after the job arm, in the"
+                        + " order F C C F:"
                         + " good images/s under the flood %s (mean %.1f), clean %s (mean %.1f):"
                         + " flood / clean = %.2f. Last flood run: %s. Heap in use after GC at most"
                         + " %d MiB in the flood runs, %d MiB in the clean runs (of %d MiB).%n%n",
@@ -667,6 +673,19 @@ public final class EndToEndBenchmark {
                 floodHeap >> 20,
                 cleanHeap >> 20,
                 Runtime.getRuntime().maxMemory() >> 20);
+    }
+
+    /** A bounded job run; returns the largest heap in use after GC meanwhile. */
+    private static long runWatchingHeap(
+            LocalStack stack, Map<Domain, ModelSpec> specs, String topic, String keyspace)
+            throws Exception {
+        HeapWatch heap = HeapWatch.start();
+        try {
+            runBoundedJob(stack, specs, topic, keyspace);
+        } finally {
+            heap.stop();
+        }
+        return heap.maxAfterGc();
     }
 
     private static String rates(List<Double> rates) {

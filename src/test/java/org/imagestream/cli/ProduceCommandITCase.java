@@ -2,8 +2,6 @@ package org.imagestream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +20,10 @@ import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.model.Domain;
 import org.imagestream.samples.SampleImages;
+import org.imagestream.testing.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The produce command against a real broker: folders, globs, detection, skips and failures. */
 @ExtendWith(LocalStackExtension.class)
@@ -48,8 +46,8 @@ class ProduceCommandITCase {
         Files.writeString(folder.resolve("notes.txt"), "not an image");
         Files.write(folder.resolve("huge.png"), new byte[300_000]);
 
-        Output output =
-                run(
+        CliRun output =
+                CliRun.of(
                         "produce",
                         "--bootstrap-servers",
                         stack.bootstrapServers(),
@@ -61,8 +59,8 @@ class ProduceCommandITCase {
                         "--header",
                         "campaign=it",
                         folder.toString());
-        assertThat(output.exitCode).isZero();
-        assertThat(output.text)
+        assertThat(output.exitCode()).isZero();
+        assertThat(output.text())
                 .contains("sent 3, skipped 2, failed 0 of 5 file(s)")
                 .contains("not a recognised image format")
                 .contains("larger than --max-bytes");
@@ -84,8 +82,8 @@ class ProduceCommandITCase {
                     .isBefore(java.time.Instant.now());
         }
 
-        Output glob =
-                run(
+        CliRun glob =
+                CliRun.of(
                         "produce",
                         "--bootstrap-servers",
                         stack.bootstrapServers(),
@@ -93,7 +91,7 @@ class ProduceCommandITCase {
                         topic,
                         "--no-progress",
                         folder + "/**/*.dcm");
-        assertThat(glob.text).contains("sent 1, skipped 0, failed 0 of 1 file(s)");
+        assertThat(glob.text()).contains("sent 1, skipped 0, failed 0 of 1 file(s)");
     }
 
     @Test
@@ -103,8 +101,8 @@ class ProduceCommandITCase {
         Files.write(folder.resolve(sample.fileName()), sample.bytes());
         Path properties = folder.resolve("client.properties");
         Files.writeString(properties, "max.block.ms=2000\n");
-        Output output =
-                run(
+        CliRun output =
+                CliRun.of(
                         "produce",
                         "--bootstrap-servers",
                         stack.bootstrapServers(),
@@ -114,25 +112,8 @@ class ProduceCommandITCase {
                         "no-such-topic-" + UUID.randomUUID(),
                         "--no-progress",
                         folder.resolve(sample.fileName()).toString());
-        assertThat(output.exitCode).isEqualTo(1);
-        assertThat(output.text).contains("failed 1").contains("failed 1: ");
-    }
-
-    private record Output(int exitCode, String text) {}
-
-    private static Output run(String... args) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        int exit;
-        try {
-            exit = new CommandLine(new ImagestreamCli()).execute(args);
-        } finally {
-            System.setOut(original);
-        }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        original.print(text);
-        return new Output(exit, text);
+        assertThat(output.exitCode()).isEqualTo(1);
+        assertThat(output.text()).contains("failed 1").contains("failed 1: ");
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> consume(

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +25,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.imagestream.cli.ImagestreamCli;
 import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.CassandraServer;
 import org.imagestream.localstack.FlinkClusterServer;
@@ -39,11 +35,11 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.CliRun;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestTls;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * Security drill: a Kafka broker whose only listener is SASL_SSL (SCRAM-SHA-512) and a Cassandra
@@ -372,18 +368,8 @@ class SecureConnectionsITCase {
     }
 
     private static String produce(String... args) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        int exit;
-        try {
-            exit = new CommandLine(new ImagestreamCli()).execute(args);
-        } finally {
-            System.setOut(original);
-        }
-        String text = captured.toString(StandardCharsets.UTF_8);
-        original.print(text);
-        assertThat(exit).as("produce exit code: " + text).isZero();
-        return text;
+        CliRun run = CliRun.of(args);
+        assertThat(run.exitCode()).as("produce exit code: " + run.text()).isZero();
+        return run.text();
     }
 }

@@ -7,16 +7,21 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.storage.CassandraSettings;
+import org.imagestream.storage.ResultReader;
+import org.imagestream.storage.StoredResult;
 
 /** What a pipeline run left behind: result rows in Cassandra and committed dead letters. */
 public final class PipelineOutcomes {
@@ -43,6 +48,56 @@ public final class PipelineOutcomes {
         }
         throw new AssertionError(
                 "only " + count + " of " + expected + " results after " + timeoutMillis + " ms");
+    }
+
+    /**
+     * The exactly-once outcome of a paced run, after the producer finished: waits for a row per
+     * good image, then checks that the rows are exactly the good images (no duplicate), that the
+     * listing table has one row per image (replays rewrite, never add), that the dead letters are
+     * exactly the malformed images, and, with {@code checkBlobs}, that every blob reads back as the
+     * bytes sent (de-identified for DICOM).
+     */
+    public static void assertExactOutcome(
+            CassandraSettings settings,
+            String bootstrapServers,
+            String deadLetterTopic,
+            PacedProducer producer,
+            boolean checkBlobs,
+            long timeoutMillis)
+            throws Exception {
+        Map<String, byte[]> good = producer.good();
+        waitForResults(settings, good.size(), timeoutMillis);
+        Map<String, String> reasons =
+                deadLetterReasons(bootstrapServers, deadLetterTopic, producer.malformed().size());
+        assertThat(reasons.keySet()).containsExactlyInAnyOrderElementsOf(producer.malformed());
+        try (CqlSession session = settings.openSession()) {
+            ResultReader reader = new ResultReader(session, settings.keyspace());
+            List<StoredResult> rows = reader.all();
+            assertThat(rows)
+                    .extracting(StoredResult::imageId)
+                    .doesNotHaveDuplicates()
+                    .containsExactlyInAnyOrderElementsOf(good.keySet());
+            long listed =
+                    session.execute(
+                                    "SELECT count(*) FROM "
+                                            + settings.keyspace()
+                                            + ".results_by_label")
+                            .one()
+                            .getLong(0);
+            assertThat(listed)
+                    .as("listing rows (replays rewrite, never add)")
+                    .isEqualTo(good.size());
+            if (checkBlobs) {
+                Set<String> checked = new HashSet<>();
+                for (StoredResult row : rows) {
+                    byte[] sent = StoredBytes.of(row.domain(), good.get(row.imageId()));
+                    assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent));
+                    if (checked.add(row.contentSha256())) {
+                        assertThat(reader.readBlob(row.contentSha256())).isEqualTo(sent);
+                    }
+                }
+            }
+        }
     }
 
     /** Reads the dead-letter topic until {@code expected} records arrived (or 30 s passed). */
