@@ -192,13 +192,21 @@ class SecureConnectionsITCase {
                     assertThat(deadLetters).hasSize(malformed.size());
                     try (CqlSession session = settings.openSession()) {
                         List<StoredResult> rows = new ResultReader(session, "secure").all();
+                        // Source ids are the paths given to the CLI; medical ones become keyed
+                        // pseudonyms (a file name may name the patient).
                         assertThat(rows)
                                 .extracting(StoredResult::sourceId)
-                                .as("source ids: the paths as given to the CLI")
+                                .filteredOn(id -> !id.startsWith("medical-"))
                                 .containsExactlyInAnyOrderElementsOf(
                                         good.stream()
+                                                .filter(name -> !name.endsWith(".dcm"))
                                                 .map(name -> images.resolve(name).toString())
                                                 .toList());
+                        assertThat(rows)
+                                .extracting(StoredResult::sourceId)
+                                .filteredOn(id -> id.startsWith("medical-"))
+                                .hasSize(PER_DOMAIN)
+                                .allMatch(id -> id.matches("medical-[0-9a-f]{32}"));
                     }
                 } catch (AssertionError | Exception e) {
                     throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(60), e);
