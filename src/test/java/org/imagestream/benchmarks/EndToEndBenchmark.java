@@ -131,6 +131,12 @@ public final class EndToEndBenchmark {
             }
         }
         boolean jobOnly = Boolean.parseBoolean(arguments.getOrDefault("--job-only", "false"));
+        // Unmeasured runs first (a job on other records of the mix, the peer on a few), so
+        // neither arm pays for class loading, JIT and a cold Cassandra in its measurement.
+        int warmupImages =
+                Integer.parseInt(
+                        arguments.getOrDefault(
+                                "--warmup-images", Integer.toString(Math.min(400, images))));
         // --flood-share 0.3: one more job run where 30 % of the records are hostile.
         double floodShare = Double.parseDouble(arguments.getOrDefault("--flood-share", "0"));
         int floodRounds = Integer.parseInt(arguments.getOrDefault("--flood-rounds", "2"));
@@ -171,6 +177,14 @@ public final class EndToEndBenchmark {
                 JOB_OPTIONS.isEmpty()
                         ? "Job options: defaults\n\n"
                         : "Job options: " + JOB_OPTIONS + "\n\n");
+        report.append(
+                warmupImages > 0
+                        ? "Warm-up (not measured): a job run on "
+                                + warmupImages
+                                + " other images of the mix, the peer on "
+                                + Math.min(peerImages, warmupImages / 4)
+                                + " before their measured runs.\n\n"
+                        : "No warm-up runs.\n\n");
 
         System.out.println("Generating " + images + " images ...");
         Random random = new Random(42);
@@ -203,6 +217,13 @@ public final class EndToEndBenchmark {
             String topic = "e2e-" + suffix;
             stack.createTopics(CORES, topic, topic + "-dead");
             Map<String, Integer> sizes = produceAll(stack, topic, items);
+            if (warmupImages > 0) {
+                String warmup = "e2e-warmup-" + suffix;
+                stack.createTopics(CORES, warmup, warmup + "-dead");
+                produceAll(stack, warmup, mix.items(warmupImages));
+                System.out.println("Warm-up job run on " + warmupImages + " other images ...");
+                runBoundedJob(stack, specs, warmup, "e2e_warmup_" + suffix);
+            }
             Processes.Snapshot before = processes.snapshot();
             Path jfr = out.resolve(social.name() + "-job.jfr");
             Throughput job;
@@ -231,6 +252,15 @@ public final class EndToEndBenchmark {
             }
 
             // The per-record peer on the first peerImages records of the same topic.
+            if (!jobOnly && warmupImages > 0) {
+                runPeer(
+                        stack,
+                        specs,
+                        topic,
+                        "e2e_peer_warmup_" + suffix,
+                        Math.min(peerImages, warmupImages / 4),
+                        sizes);
+            }
             Processes.Snapshot beforePeer = processes.snapshot();
             // --job-only: no peer run (reported as 0).
             Throughput peer =
