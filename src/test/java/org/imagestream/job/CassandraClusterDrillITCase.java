@@ -3,6 +3,7 @@ package org.imagestream.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.metadata.NodeState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,9 +84,22 @@ class CassandraClusterDrillITCase {
                         .replicationFactor(3)
                         .consistency("QUORUM")
                         .build();
-        try (CqlSession session = settings.openSession()) {
-            assertThat(session.getMetadata().getNodes()).as("ring members").hasSize(3);
+        // A node that has just started is gossiped to the others (and so to the driver's control
+        // connection) a moment later: wait until all three are known and up.
+        long deadline = System.currentTimeMillis() + 60_000;
+        long up = 0;
+        while (up < 3 && System.currentTimeMillis() < deadline) {
+            try (CqlSession session = settings.openSession()) {
+                up =
+                        session.getMetadata().getNodes().values().stream()
+                                .filter(node -> node.getState() == NodeState.UP)
+                                .count();
+            }
+            if (up < 3) {
+                Thread.sleep(1000);
+            }
         }
+        assertThat(up).as("ring members up").isEqualTo(3);
         Map<String, String> options =
                 LocalJobOptions.of(
                         stack.bootstrapServers(),
