@@ -302,14 +302,14 @@ public final class JobOptions {
                     .booleanType()
                     .defaultValue(true)
                     .withDescription(
-                            "De-identify DICOM files (PS3.15 Annex E basic profile subset, see DicomDeidentifier) before they are decoded, hashed, stored as blobs or dead-lettered. false stores them as received.");
+                            "De-identify DICOM files (PS3.15 Annex E basic profile subset, see DicomDeidentifier) before they are decoded, hashed, stored as blobs or dead-lettered; medical source ids become keyed pseudonyms and headers other than domain, content-type and source-id are dropped. false stores them as received.");
 
     public static final ConfigOption<String> MEDICAL_UID_SECRET =
             ConfigOptions.key("medical.uid-secret")
                     .stringType()
                     .defaultValue("")
                     .withDescription(
-                            "Key of the keyed hash that replaces DICOM UIDs (study, series, instance...). Keep it stable (replays must give the same bytes) and secret; Flink masks options named *secret* in its logs and web UI. Empty: a fixed key, so UIDs are pseudonymised but not protected against someone who can guess them.");
+                            "Key of the keyed hash that replaces DICOM UIDs (study, series, instance...) and medical source ids. Keep it stable (replays must give the same bytes) and secret; Flink masks options named *secret* in its logs and web UI. Empty: a fixed key, so UIDs are pseudonymised but not protected against someone who can guess them.");
 
     public static final ConfigOption<Integer> MAX_IMAGE_BYTES =
             ConfigOptions.key("limits.max-image-bytes")
