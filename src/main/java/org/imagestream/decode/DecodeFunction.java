@@ -125,7 +125,8 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         }
         long started = System.nanoTime();
         boolean identifiable = false;
-        if (deidentifier != null && Domain.MEDICAL.id().equals(record.domain)) {
+        boolean deidentify = deidentifier != null && Domain.MEDICAL.id().equals(record.domain);
+        if (deidentify) {
             protectMetadata(record, deidentifier);
         }
         try {
@@ -137,10 +138,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                                 + " bytes, the limit is "
                                 + maxImageBytes);
             }
-            if (deidentifier != null
-                    && Domain.MEDICAL.id().equals(record.domain)
-                    && record.bytes != null
-                    && record.bytes.length > 0) {
+            if (deidentify && record.bytes != null && record.bytes.length > 0) {
                 try {
                     record.bytes = deidentifier.deidentify(record.bytes);
                 } catch (DecodeException e) {

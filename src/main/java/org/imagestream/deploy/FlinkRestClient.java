@@ -190,8 +190,7 @@ public final class FlinkRestClient {
      */
     public java.util.Optional<String> latestCheckpoint(String jobId) throws IOException {
         String path =
-                send(HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/checkpoints"))
-                                .GET())
+                get("/jobs/" + jobId + "/checkpoints")
                         .path("latest")
                         .path("completed")
                         .path("external_path")
@@ -201,8 +200,7 @@ public final class FlinkRestClient {
 
     /** The merged configuration of the running job, as the web UI shows it. */
     public JsonNode jobConfig(String jobId) throws IOException {
-        return send(
-                HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "/config")).GET());
+        return get("/jobs/" + jobId + "/config");
     }
 
     /** Any GET endpoint of the REST API (path from the root, e.g. {@code /jobmanager/config}). */

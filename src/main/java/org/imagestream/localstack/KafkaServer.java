@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.Uuid;
 
 /**
@@ -235,22 +234,11 @@ public final class KafkaServer implements AutoCloseable {
                                                 + "]");
                             });
         }
-        Path log = directory.resolve("format.log");
-        Process format =
-                new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile())
-                        .start();
-        try {
-            if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
-                format.destroyForcibly();
-                throw new IOException("Kafka storage format failed: " + Files.readString(log));
-            }
-        } catch (InterruptedException e) {
-            format.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while formatting Kafka storage", e);
-        }
+        Commands.run(
+                command,
+                directory.resolve("format.log"),
+                Duration.ofSeconds(60),
+                "Kafka storage format");
     }
 
     public String bootstrapServers() {

@@ -99,6 +99,9 @@ public final class EndToEndBenchmark {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
     private static final int FLOOD_MAX_BYTES = 4 * 1024 * 1024;
 
+    /** File-name prefix of the flood's hostile records. */
+    private static final String HOSTILE = "hostile-";
+
     /** Options given with --job-options, applied to every job run on top of the defaults. */
     private static final Map<String, String> JOB_OPTIONS = new LinkedHashMap<>();
 
@@ -565,10 +568,10 @@ public final class EndToEndBenchmark {
     /**
      * The flood arm: the same good records with hostile ones mixed in at random ({@code share} of
      * all records: the decoder suite's corpus, decompression bombs, and 1 in 50 a record over
-     * {@code limits.max-image-bytes}), against the clean mix, alternating flood and clean runs
-     * {@code rounds} times after the (cold) main job arm, so both see an equally warm JVM and
-     * Cassandra. Throughput counts the good images only, over the same 10-90 % window as the clean
-     * job arm. Returns the report lines.
+     * {@code limits.max-image-bytes}), against the clean mix: {@code rounds} pairs of a flood and a
+     * clean run after the (cold) main job arm, in the order F C C F (repeated), so a warm-up drift
+     * across runs (JIT, Cassandra) weighs on both arms alike. Throughput counts the good images
+     * only, over the same 10-90 % window as the clean job arm. Returns the report lines.
      */
     private static String flood(
             LocalStack stack,
@@ -587,99 +590,32 @@ public final class EndToEndBenchmark {
             if (i % 50 == 49) {
                 byte[] big = new byte[FLOOD_MAX_BYTES + 1 + random.nextInt(512 * 1024)];
                 random.nextBytes(big);
-                mixed.add(new Item(Domain.values()[i % 3], "hostile-oversized-" + i, null, big));
+                mixed.add(new Item(Domain.values()[i % 3], HOSTILE + "oversized-" + i, null, big));
             } else {
                 HostileCorpus.Sample sample = corpus.get(i % corpus.size());
-                mixed.add(
-                        new Item(
-                                sample.domain(), "hostile-" + sample.name(), null, sample.bytes()));
+                mixed.add(new Item(sample.domain(), HOSTILE + sample.name(), null, sample.bytes()));
             }
         }
         java.util.Collections.shuffle(mixed, random);
-        List<Double> floodRates = new ArrayList<>();
-        List<Double> cleanRates = new ArrayList<>();
-        long floodHeap = 0;
-        long cleanHeap = 0;
-        String accounting = "";
-        // Runs in the order F C C F (repeated): a warm-up trend across runs (JIT, Cassandra)
-        // then weighs on both arms alike.
+        List<MeasuredRun> floodRuns = new ArrayList<>();
+        List<MeasuredRun> cleanRuns = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            for (boolean floodRun :
-                    round % 2 == 1 ? new boolean[] {true, false} : new boolean[] {false, true}) {
-                if (floodRun) {
-                    String floodName = "flood" + round + "-" + suffix;
-                    stack.createTopics(CORES, floodName, floodName + "-dead");
-                    Map<String, Item> byId = new HashMap<>();
-                    Map<String, Integer> sizes = produceAll(stack, floodName, mixed, byId);
-                    long started = System.nanoTime();
-                    floodHeap =
-                            Math.max(
-                                    floodHeap,
-                                    runWatchingHeap(
-                                            stack, specs, floodName, floodName.replace('-', '_')));
-                    double seconds = (System.nanoTime() - started) / 1e9;
-                    int rows;
-                    try (CqlSession session =
-                            settings(stack, floodName.replace('-', '_')).openSession()) {
-                        List<String> ids = new ArrayList<>();
-                        List<long[]> times = rowTimes(session, floodName.replace('-', '_'), ids);
-                        rows = ids.size();
-                        List<String> goodIds = new ArrayList<>();
-                        List<long[]> goodTimes = new ArrayList<>();
-                        for (int i = 0; i < ids.size(); i++) {
-                            if (!byId.get(ids.get(i)).fileName().startsWith("hostile-")) {
-                                goodIds.add(ids.get(i));
-                                goodTimes.add(times.get(i));
-                            }
-                        }
-                        if (goodIds.size() != items.size()) {
-                            throw new IllegalStateException(
-                                    "flood run stored "
-                                            + goodIds.size()
-                                            + " of "
-                                            + items.size()
-                                            + " good images");
-                        }
-                        floodRates.add(
-                                window(goodTimes, goodIds, sizes, seconds).imagesPerSecond());
-                    }
-                    int deadLetters =
-                            PipelineOutcomes.readCommitted(
-                                            stack.bootstrapServers(),
-                                            floodName + "-dead",
-                                            mixed.size() - rows)
-                                    .size();
-                    accounting =
-                            String.format(
-                                    Locale.ROOT,
-                                    "%d rows (good + still-decodable variants) + %d dead letters = %d of %d"
-                                            + " records",
-                                    rows,
-                                    deadLetters,
-                                    rows + deadLetters,
-                                    mixed.size());
-                } else {
-                    String cleanName = "clean" + round + "-" + suffix;
-                    stack.createTopics(CORES, cleanName, cleanName + "-dead");
-                    Map<String, Integer> cleanSizes = produceAll(stack, cleanName, items);
-                    long cleanStarted = System.nanoTime();
-                    cleanHeap =
-                            Math.max(
-                                    cleanHeap,
-                                    runWatchingHeap(
-                                            stack, specs, cleanName, cleanName.replace('-', '_')));
-                    cleanRates.add(
-                            throughput(
-                                            stack,
-                                            cleanName.replace('-', '_'),
-                                            cleanSizes,
-                                            (System.nanoTime() - cleanStarted) / 1e9)
-                                    .imagesPerSecond());
-                }
+            List<Boolean> order = round % 2 == 1 ? List.of(true, false) : List.of(false, true);
+            for (boolean flood : order) {
+                String name = (flood ? "flood" : "clean") + round + "-" + suffix;
+                (flood ? floodRuns : cleanRuns)
+                        .add(measuredRun(stack, specs, name, flood ? mixed : items, items.size()));
             }
         }
-        double floodMean = floodRates.stream().mapToDouble(d -> d).average().orElseThrow();
-        double cleanMean = cleanRates.stream().mapToDouble(d -> d).average().orElseThrow();
+        MeasuredRun last = floodRuns.get(floodRuns.size() - 1);
+        int deadLetters =
+                PipelineOutcomes.readCommitted(
+                                stack.bootstrapServers(),
+                                last.topic() + "-dead",
+                                mixed.size() - last.rows())
+                        .size();
+        double floodMean = mean(floodRuns);
+        double cleanMean = mean(cleanRuns);
         return String.format(
                 Locale.ROOT,
                 "Hostile flood (%.0f %% of %d records hostile: %d corpus variants and bombs, %d over"
@@ -687,22 +623,88 @@ public final class EndToEndBenchmark {
                         + " run), %d rounds of a flood and a clean run after the job arm, in the"
                         + " order F C C F:"
                         + " good images/s under the flood %s (mean %.1f), clean %s (mean %.1f):"
-                        + " flood / clean = %.2f. Last flood run: %s. Heap in use after GC at most"
-                        + " %d MiB in the flood runs, %d MiB in the clean runs (of %d MiB).%n%n",
+                        + " flood / clean = %.2f. Last flood run: %d rows (good + still-decodable"
+                        + " variants) + %d dead letters = %d of %d records. Heap in use after GC at"
+                        + " most %d MiB in the flood runs, %d MiB in the clean runs (of %d MiB).%n%n",
                 share * 100,
                 mixed.size(),
                 hostileCount - hostileCount / 50,
                 hostileCount / 50,
                 rounds,
-                rates(floodRates),
+                rates(floodRuns),
                 floodMean,
-                rates(cleanRates),
+                rates(cleanRuns),
                 cleanMean,
                 floodMean / cleanMean,
-                accounting,
-                floodHeap >> 20,
-                cleanHeap >> 20,
+                last.rows(),
+                deadLetters,
+                last.rows() + deadLetters,
+                mixed.size(),
+                maxHeap(floodRuns) >> 20,
+                maxHeap(cleanRuns) >> 20,
                 Runtime.getRuntime().maxMemory() >> 20);
+    }
+
+    /**
+     * One bounded job run on a fresh topic and keyspace: rows stored, good (non-hostile) images per
+     * second over the 10-90 % window of their write times, heap in use after GC.
+     */
+    private record MeasuredRun(String topic, double goodPerSecond, int rows, long heapAfterGc) {}
+
+    private static MeasuredRun measuredRun(
+            LocalStack stack,
+            Map<Domain, ModelSpec> specs,
+            String topic,
+            List<Item> records,
+            int goodRecords)
+            throws Exception {
+        String keyspace = topic.replace('-', '_');
+        stack.createTopics(CORES, topic, topic + "-dead");
+        Map<String, Item> byId = new HashMap<>();
+        Map<String, Integer> sizes = produceAll(stack, topic, records, byId);
+        long started = System.nanoTime();
+        long heap = runWatchingHeap(stack, specs, topic, keyspace);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        try (CqlSession session = settings(stack, keyspace).openSession()) {
+            List<String> ids = new ArrayList<>();
+            List<long[]> times = rowTimes(session, keyspace, ids);
+            List<String> goodIds = new ArrayList<>();
+            List<long[]> goodTimes = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                if (!byId.get(ids.get(i)).fileName().startsWith(HOSTILE)) {
+                    goodIds.add(ids.get(i));
+                    goodTimes.add(times.get(i));
+                }
+            }
+            if (goodIds.size() != goodRecords) {
+                throw new IllegalStateException(
+                        topic
+                                + " stored "
+                                + goodIds.size()
+                                + " of "
+                                + goodRecords
+                                + " good images");
+            }
+            return new MeasuredRun(
+                    topic,
+                    window(goodTimes, goodIds, sizes, seconds).imagesPerSecond(),
+                    ids.size(),
+                    heap);
+        }
+    }
+
+    private static double mean(List<MeasuredRun> runs) {
+        return runs.stream().mapToDouble(MeasuredRun::goodPerSecond).average().orElseThrow();
+    }
+
+    private static long maxHeap(List<MeasuredRun> runs) {
+        return runs.stream().mapToLong(MeasuredRun::heapAfterGc).max().orElseThrow();
+    }
+
+    private static String rates(List<MeasuredRun> runs) {
+        return runs.stream()
+                .map(r -> String.format(Locale.ROOT, "%.1f", r.goodPerSecond()))
+                .collect(java.util.stream.Collectors.joining(" / "));
     }
 
     /** A bounded job run; returns the largest heap in use after GC meanwhile. */
@@ -716,12 +718,6 @@ public final class EndToEndBenchmark {
             heap.stop();
         }
         return heap.maxAfterGc();
-    }
-
-    private static String rates(List<Double> rates) {
-        return rates.stream()
-                .map(r -> String.format(Locale.ROOT, "%.1f", r))
-                .collect(java.util.stream.Collectors.joining(" / "));
     }
 
     private static Map<String, String> jobOptions(

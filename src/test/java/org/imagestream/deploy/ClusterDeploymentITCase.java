@@ -51,9 +51,7 @@ class ClusterDeploymentITCase {
                         cluster.workDirectory().resolve("prometheus"),
                         cluster.metricsTargets());
         rest = new FlinkRestClient(cluster.restUrl());
-        Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
-        assertThat(jar).as("shaded job jar (built by 'mvn package')").exists();
-        jarId = rest.uploadJar(jar);
+        jarId = uploadJobJar(rest);
     }
 
     @AfterAll
@@ -233,6 +231,13 @@ class ClusterDeploymentITCase {
                 Map.of(
                         "taskmanager.memory.process.size", "1400m",
                         "jobmanager.memory.process.size", "800m"));
+    }
+
+    /** Uploads the shaded job jar the build made ({@code imagestream.job.jar}); returns its id. */
+    static String uploadJobJar(FlinkRestClient rest) throws Exception {
+        Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
+        assertThat(jar).as("shaded job jar (built by 'mvn package')").exists();
+        return rest.uploadJar(jar);
     }
 
     /** {@code args} ({@code --key value} pairs) with {@code key} set to {@code value}. */

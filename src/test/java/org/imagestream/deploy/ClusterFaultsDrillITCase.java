@@ -51,9 +51,7 @@ class ClusterFaultsDrillITCase {
 
     private static void drill(LocalStack stack, FlinkClusterServer cluster) throws Exception {
         FlinkRestClient rest = new FlinkRestClient(cluster.restUrl());
-        Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
-        assertThat(jar).as("shaded job jar (built by 'mvn package')").exists();
-        String jarId = rest.uploadJar(jar);
+        String jarId = ClusterDeploymentITCase.uploadJobJar(rest);
         TestStreams streams = TestStreams.create(stack, "faults", 4);
         List<String> args =
                 ClusterDeploymentITCase.jobArgs(

@@ -108,8 +108,10 @@ class SecureConnectionsITCase {
             Files.writeString(cassandraPasswordFile, cassandraPassword + "\n");
             Path truststorePasswordFile = secrets.resolve("truststore.password");
             Files.writeString(truststorePasswordFile, storePassword + "\n");
+            createCassandraRole(cassandra, tls, secrets, cassandraPassword);
             CassandraSettings settings =
-                    createCassandraRole(cassandra, tls, secrets, cassandraPassword)
+                    CassandraSettings.builder()
+                            .contactPoints(List.of(cassandra.contactPoint()))
                             .credentials("imagestream", cassandraPasswordFile.toString())
                             .truststore(
                                     tls.truststore().toString(), truststorePasswordFile.toString())
@@ -168,9 +170,7 @@ class SecureConnectionsITCase {
                 String job;
                 String cliOutput;
                 try {
-                    Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
-                    assertThat(jar).as("shaded job jar (built by 'mvn package')").exists();
-                    job = rest.runJar(rest.uploadJar(jar), args, null);
+                    job = rest.runJar(ClusterDeploymentITCase.uploadJobJar(rest), args, null);
                     rest.awaitRunning(job, Duration.ofSeconds(120));
                     cliOutput =
                             produce(
@@ -299,9 +299,9 @@ class SecureConnectionsITCase {
 
     /**
      * Creates the job's role (login, all permissions on all keyspaces) as the default superuser,
-     * which Cassandra creates shortly after start; returns settings to build the job's view from.
+     * which Cassandra creates shortly after start.
      */
-    private static CassandraSettings.Builder createCassandraRole(
+    private static void createCassandraRole(
             CassandraServer cassandra, TestTls tls, Path secrets, String password)
             throws Exception {
         Path superuserPassword = secrets.resolve("superuser.password");
@@ -330,7 +330,6 @@ class SecureConnectionsITCase {
                 Thread.sleep(1000); // the default superuser is not set up yet
             }
         }
-        return CassandraSettings.builder().contactPoints(List.of(cassandra.contactPoint()));
     }
 
     private static void assertAnonymousCassandraRefused(

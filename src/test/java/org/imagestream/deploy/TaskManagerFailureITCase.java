@@ -2,7 +2,6 @@ package org.imagestream.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.imagestream.localstack.FlinkClusterServer;
@@ -37,9 +36,7 @@ class TaskManagerFailureITCase {
 
     private static void drill(LocalStack stack, FlinkClusterServer cluster) throws Exception {
         FlinkRestClient rest = new FlinkRestClient(cluster.restUrl());
-        Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));
-        assertThat(jar).as("shaded job jar (built by 'mvn package')").exists();
-        String jarId = rest.uploadJar(jar);
+        String jarId = ClusterDeploymentITCase.uploadJobJar(rest);
         TestStreams streams = TestStreams.create(stack, "tmkill");
         List<String> args =
                 ClusterDeploymentITCase.jobArgs(

@@ -3,9 +3,10 @@ package org.imagestream.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.imagestream.localstack.Commands;
 
 /**
  * A self-signed server key pair for 127.0.0.1 and a trust store holding its certificate, both
@@ -84,21 +85,10 @@ public record TestTls(Path keystore, Path truststore, String password) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
         command.addAll(List.of(args));
-        Path log = directory.resolve("keytool.log");
-        Process process =
-                new ProcessBuilder(command)
-                        .redirectErrorStream(true)
-                        .redirectOutput(log.toFile())
-                        .start();
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                process.destroyForcibly();
-                throw new IOException("keytool " + args[0] + " failed: " + Files.readString(log));
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted running keytool", e);
-        }
+        Commands.run(
+                command,
+                directory.resolve("keytool.log"),
+                Duration.ofSeconds(60),
+                "keytool " + args[0]);
     }
 }
