@@ -22,17 +22,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
-import jdk.jfr.Recording;
-import jdk.jfr.consumer.RecordedEvent;
-import jdk.jfr.consumer.RecordedFrame;
-import jdk.jfr.consumer.RecordingFile;
 import org.HdrHistogram.Histogram;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -89,7 +86,7 @@ import org.imagestream.training.ModelStore;
  * The mix: 50 % social JPEGs of 800..1800 px (50-300 KB), 25 % 13-band 16-bit 64x64 GeoTIFFs, 25 %
  * 512x512 16-bit CT DICOM slices, every record distinct (a unique marker per record), so the dedup
  * cache never helps. CPU seconds and RSS of this JVM, Kafka and Cassandra are recorded per arm; the
- * job run is profiled with JFR (top sampled methods printed).
+ * job run's sustained phase is CPU-profiled ({@link CpuProfile}).
  *
  * <p>Run: {@code mvn -q test-compile exec:exec@e2e-bench -Dbench.args="--model seed"} ({@code seed}
  * = the 32x32 seed CNN, {@code inception} = {@link InceptionSizedModel}, or a model directory or
@@ -101,6 +98,13 @@ public final class EndToEndBenchmark {
 
     /** File-name prefix of the flood's hostile records. */
     private static final String HOSTILE = "hostile-";
+
+    /**
+     * Default warm-up records before the measured ones. In one 6,000-image job run the rate per
+     * tenth of the rows climbed from 43 to about 95 img/s and levelled off after about 3,000 images
+     * (JIT compilation on a machine whose two cores are also Kafka's and Cassandra's).
+     */
+    private static final int WARMUP_IMAGES = 4000;
 
     /** Options given with --job-options, applied to every job run on top of the defaults. */
     private static final Map<String, String> JOB_OPTIONS = new LinkedHashMap<>();
@@ -133,13 +137,16 @@ public final class EndToEndBenchmark {
                 JOB_OPTIONS.put(pair[0].trim(), pair[1].trim());
             }
         }
+        // --profile false: no profiles of the job run (they cost a few per cent of throughput).
+        boolean profile = Boolean.parseBoolean(arguments.getOrDefault("--profile", "true"));
         boolean jobOnly = Boolean.parseBoolean(arguments.getOrDefault("--job-only", "false"));
-        // Unmeasured runs first (a job on other records of the mix, the peer on a few), so
-        // neither arm pays for class loading, JIT and a cold Cassandra in its measurement.
+        // Unmeasured records first (other images of the mix), so neither arm pays for class
+        // loading, JIT and a cold Cassandra in its measurement.
         int warmupImages =
                 Integer.parseInt(
-                        arguments.getOrDefault(
-                                "--warmup-images", Integer.toString(Math.min(400, images))));
+                        arguments.getOrDefault("--warmup-images", Integer.toString(WARMUP_IMAGES)));
+        int latencyWarmupSeconds =
+                Integer.parseInt(arguments.getOrDefault("--latency-warmup-seconds", "30"));
         // --flood-share 0.3: one more job run where 30 % of the records are hostile.
         double floodShare = Double.parseDouble(arguments.getOrDefault("--flood-share", "0"));
         int floodRounds = Integer.parseInt(arguments.getOrDefault("--flood-rounds", "2"));
@@ -181,13 +188,15 @@ public final class EndToEndBenchmark {
                         ? "Job options: defaults\n\n"
                         : "Job options: " + JOB_OPTIONS + "\n\n");
         report.append(
-                warmupImages > 0
-                        ? "Warm-up (not measured): a job run on "
-                                + warmupImages
-                                + " other images of the mix, the peer on "
-                                + Math.min(peerImages, warmupImages / 4)
-                                + " before their measured runs.\n\n"
-                        : "No warm-up runs.\n\n");
+                "Warm-up (not measured): the job's topic starts with "
+                        + warmupImages
+                        + " other images of the mix, the peer's with "
+                        + Math.min(peerImages, warmupImages / 4)
+                        + "; latency runs pace "
+                        + latencyWarmupSeconds
+                        + " s before their measured "
+                        + rateSeconds
+                        + " s.\n\n");
 
         System.out.println("Generating " + images + " images ...");
         Random random = new Random(42);
@@ -215,32 +224,35 @@ public final class EndToEndBenchmark {
                 LocalStack.builder().workDirectory(Path.of("target/bench-work/e2e")).start();
         try {
             Processes processes = new Processes(stack);
-            // The job at full speed on a pre-loaded topic.
+            // The job at full speed on a pre-loaded topic: first the warm-up records (other
+            // images of the mix), then the measured ones. Warm-up runs inside the measured job:
+            // a separate warm-up job left the JIT compilers busy on a third of the CPU during the
+            // next job (a new MiniCluster re-links much of Flink's code), which a long-running
+            // TaskManager does not pay.
             String suffix = Long.toString(System.currentTimeMillis(), 36);
             String topic = "e2e-" + suffix;
             stack.createTopics(CORES, topic, topic + "-dead");
+            for (int produced = 0; produced < warmupImages; produced += 500) {
+                // In chunks, so the warm-up images are never all in memory at once.
+                produceAll(stack, topic, mix.items(Math.min(500, warmupImages - produced)));
+            }
             Map<String, Integer> sizes = produceAll(stack, topic, items);
-            if (warmupImages > 0) {
-                String warmup = "e2e-warmup-" + suffix;
-                stack.createTopics(CORES, warmup, warmup + "-dead");
-                produceAll(stack, warmup, mix.items(warmupImages));
-                System.out.println("Warm-up job run on " + warmupImages + " other images ...");
-                runBoundedJob(stack, specs, warmup, "e2e_warmup_" + suffix);
-            }
-            Processes.Snapshot before = processes.snapshot();
-            Path jfr = out.resolve(social.name() + "-job.jfr");
-            Throughput job;
-            try (Recording recording =
-                    new Recording(jdk.jfr.Configuration.getConfiguration("profile"))) {
-                recording.start();
-                long started = System.nanoTime();
-                runBoundedJob(stack, specs, topic, "e2e_job_" + suffix);
-                double seconds = (System.nanoTime() - started) / 1e9;
-                recording.stop();
-                recording.dump(jfr);
-                job = throughput(stack, "e2e_job_" + suffix, sizes, seconds);
-            }
-            Processes.Snapshot afterJob = processes.snapshot();
+            System.out.println(
+                    "Job run on " + warmupImages + " warm-up and " + images + " measured images");
+            long started = System.nanoTime();
+            ProfiledRun profiled =
+                    runProfiledJob(
+                            stack,
+                            specs,
+                            topic,
+                            "e2e_job_" + suffix,
+                            warmupImages,
+                            images,
+                            profile,
+                            processes,
+                            out.resolve(social.name() + "-job"));
+            double seconds = (System.nanoTime() - started) / 1e9;
+            Throughput job = throughput(stack, "e2e_job_" + suffix, sizes, seconds);
             String flood =
                     floodShare > 0
                             ? flood(stack, specs, items, floodShare, floodRounds, suffix)
@@ -251,26 +263,39 @@ public final class EndToEndBenchmark {
             for (int percent : jobOnly ? List.<Integer>of() : ratePercents) {
                 double rate = job.imagesPerSecond() * percent / 100.0;
                 latencyRows.add(
-                        latency(stack, specs, mix, percent, rate, rateSeconds, suffix + percent));
+                        latency(
+                                stack,
+                                specs,
+                                mix,
+                                percent,
+                                rate,
+                                latencyWarmupSeconds,
+                                rateSeconds,
+                                suffix + percent));
             }
 
-            // The per-record peer on the first peerImages records of the same topic.
-            if (!jobOnly && warmupImages > 0) {
-                runPeer(
-                        stack,
-                        specs,
-                        topic,
-                        "e2e_peer_warmup_" + suffix,
-                        Math.min(peerImages, warmupImages / 4),
-                        sizes);
+            // The per-record peer on the first peerImages of the same records, after its own
+            // warm-up records, in a topic of its own.
+            int peerWarmup = Math.min(peerImages, warmupImages / 4);
+            String peerTopic = "e2e-peer-" + suffix;
+            PeerRun peer = null;
+            if (!jobOnly) {
+                stack.createTopics(CORES, peerTopic);
+                produceAll(stack, peerTopic, mix.items(peerWarmup));
+                Map<String, Integer> peerSizes =
+                        produceAll(stack, peerTopic, items.subList(0, peerImages));
+                peer =
+                        runPeer(
+                                stack,
+                                specs,
+                                peerTopic,
+                                "e2e_peer_" + suffix,
+                                peerWarmup,
+                                peerSizes,
+                                processes);
             }
-            Processes.Snapshot beforePeer = processes.snapshot();
-            // --job-only: no peer run (reported as 0).
-            Throughput peer =
-                    jobOnly
-                            ? new Throughput(Double.NaN, Double.NaN, 0)
-                            : runPeer(stack, specs, topic, "e2e_peer_" + suffix, peerImages, sizes);
-            Processes.Snapshot afterPeer = processes.snapshot();
+            // --job-only: no peer run (reported as NaN).
+            double peerRate = peer == null ? Double.NaN : peer.throughput().imagesPerSecond();
 
             report.append("| arm | images/s | MB/s | note |\n|---|---|---|---|\n");
             report.append(
@@ -304,8 +329,8 @@ public final class EndToEndBenchmark {
                             Locale.ROOT,
                             "| per-record peer (1 consumer thread, Session.run per image, sync"
                                     + " inserts) | %.1f | %.1f | %d images |%n%n",
-                            peer.imagesPerSecond(),
-                            peer.megabytesPerSecond(),
+                            peerRate,
+                            peer == null ? Double.NaN : peer.throughput().megabytesPerSecond(),
                             peerImages));
             report.append(
                     String.format(
@@ -315,20 +340,32 @@ public final class EndToEndBenchmark {
                                     + " images), job / peer = %.2f%n%n",
                             job.imagesPerSecond() / floor,
                             job.imagesPerSecond() / ceiling,
-                            job.imagesPerSecond() / peer.imagesPerSecond()));
+                            job.imagesPerSecond() / peerRate));
             report.append(flood);
             report.append(
                     "| offered rate | achieved | p50 ms | p95 ms | p99 ms | max ms | rows |\n"
                             + "|---|---|---|---|---|---|---|\n");
             latencyRows.forEach(report::append);
             report.append('\n');
-            report.append("Resources (CPU seconds per image, RSS at the end of the arm):\n\n");
-            report.append(processes.table(before, afterJob, images, "job"));
-            report.append(processes.table(beforePeer, afterPeer, peerImages, "peer"));
+            report.append(
+                    "Resources while measured (the job: its rows 10-90 %; the peer: its measured"
+                            + " records), CPU per image and RSS at the end; the machine bound is"
+                            + " cores / all CPU per image, the rate this machine could reach if"
+                            + " nothing waited:\n\n");
+            report.append(
+                    processes.table(
+                            profiled.before(),
+                            profiled.after(),
+                            profiled.rows(),
+                            "job",
+                            job.imagesPerSecond()));
+            if (peer != null) {
+                report.append(
+                        processes.table(peer.before(), peer.after(), peerImages, "peer", peerRate));
+            }
             report.append('\n');
-            report.append("JFR, job run, top sampled methods (all threads):\n\n```\n");
-            report.append(topMethods(jfr, 15));
-            report.append("```\n");
+            report.append("CPU profiles while the job stored rows 10-90 %.\n\n");
+            report.append(profiled.summary());
         } finally {
             stack.close();
         }
@@ -764,16 +801,118 @@ public final class EndToEndBenchmark {
         return times;
     }
 
+    /** The job's sustained phase: CPU snapshots at its ends, the rows between, the profiles. */
+    record ProfiledRun(
+            String summary, Processes.Snapshot before, Processes.Snapshot after, long rows) {}
+
+    /**
+     * Runs the bounded job like {@link #runBoundedJob} over {@code warmup} then {@code images}
+     * records, and while the rows of the measured images from 10 % to 90 % arrive (the sustained
+     * phase, without warm-up and drain) takes CPU snapshots of every process and, with {@code
+     * profile}, CPU-profiles this JVM and Cassandra ({@link CpuProfile}).
+     */
+    private static ProfiledRun runProfiledJob(
+            LocalStack stack,
+            Map<Domain, ModelSpec> specs,
+            String topic,
+            String keyspace,
+            int warmup,
+            int images,
+            boolean profile,
+            Processes processes,
+            Path profileFiles)
+            throws Exception {
+        Map<String, String> options = jobOptions(stack, specs, topic, keyspace);
+        options.put("kafka.bounded", "true");
+        StreamExecutionEnvironment env = environment();
+        ImageClassificationJob.build(env, JobConfig.fromMap(options));
+        // The local MiniCluster shuts down as the bounded job ends, so ask the result, not the
+        // status.
+        CompletableFuture<JobExecutionResult> result =
+                env.executeAsync("e2e-bench-job").getJobExecutionResult();
+        CpuProfile job = CpuProfile.ofThisJvm();
+        CpuProfile cassandra = profile ? CpuProfile.ofProcess(stack.cassandra().pid()) : null;
+        Processes.Snapshot before = null;
+        Processes.Snapshot after = null;
+        long rowsAtStart = 0;
+        long rowsAtEnd = 0;
+        String summary = "(no profile)\n";
+        try (CqlSession session = settings(stack, keyspace).openSession()) {
+            while (!result.isDone()) {
+                long rows = resultRows(session, keyspace);
+                if (before == null && rows >= warmup + images / 10) {
+                    before = processes.snapshot();
+                    rowsAtStart = rows;
+                    if (profile) {
+                        job.start();
+                        cassandra.start();
+                    }
+                } else if (before != null && after == null && rows >= warmup + images * 9L / 10) {
+                    after = processes.snapshot();
+                    rowsAtEnd = rows;
+                    if (profile) {
+                        String name = profileFiles.getFileName().toString();
+                        summary =
+                                "This JVM:\n\n"
+                                        + job.stop(profileFiles.getParent(), name)
+                                        + "\nCassandra:\n\n"
+                                        + cassandra.stop(
+                                                profileFiles.getParent(), name + "-cassandra");
+                    }
+                }
+                // count(*) reads every row: once a second keeps it a small part of
+                // Cassandra's load.
+                Thread.sleep(1_000);
+            }
+        }
+        result.get();
+        if (after == null) {
+            throw new IllegalStateException(
+                    "The job ended before its measured window; use more --images");
+        }
+        return new ProfiledRun(summary, before, after, rowsAtEnd - rowsAtStart);
+    }
+
+    /** Result rows so far; 0 until the job has created the table. */
+    private static long resultRows(CqlSession session, String keyspace) {
+        try {
+            return session.execute("SELECT count(*) FROM " + keyspace + ".results")
+                    .one()
+                    .getLong(0);
+        } catch (RuntimeException notYet) {
+            return 0;
+        }
+    }
+
     private static Throughput throughput(
             LocalStack stack, String keyspace, Map<String, Integer> sizes, double wallSeconds) {
         try (CqlSession session = settings(stack, keyspace).openSession()) {
             List<String> ids = new ArrayList<>();
             List<long[]> times = rowTimes(session, keyspace, ids);
+            // Only the measured images, not the warm-up records before them.
+            for (int i = ids.size() - 1; i >= 0; i--) {
+                if (!sizes.containsKey(ids.get(i))) {
+                    ids.remove(i);
+                    times.remove(i);
+                }
+            }
             return window(times, ids, sizes, wallSeconds);
         }
     }
 
     /** Images and bytes written between the 10th and 90th percentile of the write times. */
+    /** Images per second within each tenth of the rows (in write order): the warm-up curve. */
+    private static String tenths(List<long[]> times, Integer[] order) {
+        List<String> rates = new ArrayList<>();
+        for (int tenth = 0; tenth < 10; tenth++) {
+            int from = order.length * tenth / 10;
+            int to = order.length * (tenth + 1) / 10 - 1;
+            double seconds = (times.get(order[to])[0] - times.get(order[from])[0]) / 1e6;
+            rates.add(String.format(Locale.ROOT, "%.0f", (to - from) / Math.max(seconds, 1e-3)));
+        }
+        return String.join(" ", rates);
+    }
+
     private static Throughput window(
             List<long[]> times, List<String> ids, Map<String, Integer> sizes, double wallSeconds) {
         Integer[] order = new Integer[times.size()];
@@ -788,7 +927,9 @@ public final class EndToEndBenchmark {
         for (int i = from; i < to; i++) {
             bytes += sizes.getOrDefault(ids.get(order[i]), 0);
         }
-        System.out.printf("%d rows; sustained %.1f img/s%n", times.size(), (to - from) / seconds);
+        System.out.printf(
+                "%d rows; sustained %.1f img/s; by tenth of the rows: %s img/s%n",
+                times.size(), (to - from) / seconds, tenths(times, order));
         return new Throughput((to - from) / seconds, bytes / seconds / 1e6, wallSeconds);
     }
 
@@ -799,6 +940,7 @@ public final class EndToEndBenchmark {
             Mix mix,
             int percent,
             double rate,
+            int warmupSeconds,
             int seconds,
             String suffix)
             throws Exception {
@@ -809,7 +951,9 @@ public final class EndToEndBenchmark {
         ImageClassificationJob.build(
                 env, JobConfig.fromMap(jobOptions(stack, specs, topic, keyspace)));
         JobClient client = env.executeAsync("e2e-bench-latency-" + percent);
-        int total = (int) Math.round(rate * seconds);
+        // Paced warm-up records first, then the measured ones at the same rate.
+        int warmup = (int) Math.round(rate * warmupSeconds);
+        int total = warmup + (int) Math.round(rate * seconds);
         try (ImagePublisher publisher =
                         ImagePublisher.forBootstrapServers(stack.bootstrapServers());
                 CqlSession session = settings(stack, keyspace).openSession()) {
@@ -849,7 +993,8 @@ public final class EndToEndBenchmark {
             List<long[]> times = rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));
             Histogram histogram = new Histogram(3_600_000L, 3);
-            for (int i = times.size() / 5; i < times.size(); i++) {
+            // In produce order: the rows of the records after the warm-up ones.
+            for (int i = Math.min(warmup, times.size()); i < times.size(); i++) {
                 long millis = times.get(i)[0] / 1000 - times.get(i)[1];
                 histogram.recordValue(Math.max(0, millis));
             }
@@ -877,14 +1022,24 @@ public final class EndToEndBenchmark {
      * The common per-record pattern: poll, decode, {@code Session.run} on one image, then write
      * synchronously (every blob chunk, the blob row, the result row, the listing row).
      */
-    private static Throughput runPeer(
+    /** The peer's measured records: throughput, CPU snapshots at their ends. */
+    record PeerRun(Throughput throughput, Processes.Snapshot before, Processes.Snapshot after) {}
+
+    /**
+     * The per-record peer over {@code warmup} records of the topic, then the measured ones (whose
+     * ids {@code sizes} holds).
+     */
+    private static PeerRun runPeer(
             LocalStack stack,
             Map<Domain, ModelSpec> specs,
             String topic,
             String keyspace,
-            int count,
-            Map<String, Integer> sizes)
+            int warmup,
+            Map<String, Integer> sizes,
+            Processes processes)
             throws Exception {
+        int count = warmup + sizes.size();
+        Processes.Snapshot before = null;
         CassandraSettings settings = settings(stack, keyspace);
         Properties properties = new Properties();
         properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
@@ -915,6 +1070,10 @@ public final class EndToEndBenchmark {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
                     if (done >= count) {
                         break;
+                    }
+                    if (done == warmup) {
+                        before = processes.snapshot();
+                        started = System.nanoTime();
                     }
                     Domain domain = Domain.fromId(header(record, ImageHeaders.DOMAIN));
                     ModelSpec spec = specs.get(domain);
@@ -970,15 +1129,17 @@ public final class EndToEndBenchmark {
                                     0));
                     session.execute(statements.result(result, 0));
                     session.execute(statements.byLabel(result, 0));
-                    times.add(new long[] {System.nanoTime() / 1000, record.timestamp()});
-                    ids.add(result.imageId);
+                    if (sizes.containsKey(result.imageId)) {
+                        times.add(new long[] {System.nanoTime() / 1000, record.timestamp()});
+                        ids.add(result.imageId);
+                    }
                     done++;
                 }
             }
             double wall = (System.nanoTime() - started) / 1e9;
             Throughput throughput = window(times, ids, sizes, wall);
             System.out.printf("peer: %.1f img/s%n", throughput.imagesPerSecond());
-            return throughput;
+            return new PeerRun(throughput, before, processes.snapshot());
         } finally {
             classifiers.values().forEach(SavedModelClassifier::close);
         }
@@ -989,7 +1150,7 @@ public final class EndToEndBenchmark {
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
-    // ---------------------------------------------------------------- machine, processes, JFR
+    // ---------------------------------------------------------------- machine, processes
 
     private static CassandraSettings settings(LocalStack stack, String keyspace) {
         return CassandraSettings.builder()
@@ -1057,58 +1218,37 @@ public final class EndToEndBenchmark {
             return new Snapshot(values);
         }
 
-        String table(Snapshot before, Snapshot after, int images, String arm) {
-            return before.values().keySet().stream()
-                    .map(
-                            name ->
-                                    String.format(
-                                            Locale.ROOT,
-                                            "- %s, %s: %.1f CPU s (%.1f ms/image), RSS %.0f MB%n",
-                                            arm,
-                                            name,
-                                            after.values().get(name)[0]
-                                                    - before.values().get(name)[0],
-                                            (after.values().get(name)[0]
-                                                            - before.values().get(name)[0])
-                                                    * 1000
-                                                    / images,
-                                            after.values().get(name)[1]))
-                    .collect(Collectors.joining());
-        }
-    }
-
-    /** The methods on top of the most JFR execution samples. */
-    private static String topMethods(Path jfr, int limit) throws IOException {
-        Map<String, Integer> counts = new HashMap<>();
-        int samples = 0;
-        for (RecordedEvent event : RecordingFile.readAllEvents(jfr)) {
-            if (!event.getEventType().getName().equals("jdk.ExecutionSample")
-                    || event.getStackTrace() == null
-                    || event.getStackTrace().getFrames().isEmpty()) {
-                continue;
+        /** CPU per image and RSS of each process, and the rate all that CPU allows. */
+        String table(Snapshot before, Snapshot after, long images, String arm, double rate) {
+            StringBuilder table = new StringBuilder();
+            double totalMillis = 0;
+            for (String name : before.values().keySet()) {
+                double seconds = after.values().get(name)[0] - before.values().get(name)[0];
+                double millis = seconds * 1000 / images;
+                totalMillis += millis;
+                table.append(
+                        String.format(
+                                Locale.ROOT,
+                                "- %s, %s: %.1f CPU s (%.1f ms/image), RSS %.0f MB%n",
+                                arm,
+                                name,
+                                seconds,
+                                millis,
+                                after.values().get(name)[1]));
             }
-            RecordedFrame top = event.getStackTrace().getFrames().get(0);
-            counts.merge(
-                    top.getMethod().getType().getName() + "." + top.getMethod().getName(),
-                    1,
-                    Integer::sum);
-            samples++;
+            double bound = CORES * 1000 / totalMillis;
+            table.append(
+                    String.format(
+                            Locale.ROOT,
+                            "- %s, all processes: %.1f ms/image; machine bound %d cores / that ="
+                                    + " %.0f img/s, achieved %.1f = %.0f %% of it%n",
+                            arm,
+                            totalMillis,
+                            CORES,
+                            bound,
+                            rate,
+                            100 * rate / bound));
+            return table.toString();
         }
-        int total = samples;
-        return counts.entrySet().stream()
-                        .sorted((a, b) -> b.getValue() - a.getValue())
-                        .limit(limit)
-                        .map(
-                                e ->
-                                        String.format(
-                                                Locale.ROOT,
-                                                "%5.1f %%  %s%n",
-                                                100.0 * e.getValue() / Math.max(1, total),
-                                                e.getKey()))
-                        .collect(Collectors.joining())
-                + "("
-                + total
-                + " samples; native code such as TensorFlow kernels is not sampled by"
-                + " JFR)\n";
     }
 }

@@ -1,0 +1,221 @@
+package org.imagestream.benchmarks;
+
+import com.sun.tools.attach.AgentInitializationException;
+import com.sun.tools.attach.AgentLoadException;
+import com.sun.tools.attach.AttachNotSupportedException;
+import com.sun.tools.attach.VirtualMachine;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordingFile;
+import one.profiler.AsyncProfiler;
+
+/**
+ * A CPU profile of one process over one phase of a benchmark: CPU time per thread from {@code
+ * /proc} (native threads such as TensorFlow's and the JIT compilers' included) plus sampled stacks.
+ * Another JVM (Cassandra, Kafka) is sampled with async-profiler, attached through the Attach API
+ * (from Maven Central, so nothing to install), which sees Java, native and kernel frames and writes
+ * a flame graph. The benchmark JVM itself is sampled with JFR instead: async-profiler's signals in
+ * the JVM that runs TensorFlow crashed it here with a corrupted native heap, in CPU and in itimer
+ * mode alike, even with native stack walking off.
+ */
+final class CpuProfile {
+    /** async-profiler's sampling: every 5 ms of CPU time, a few thousand samples per phase. */
+    static final String ASYNC_PROFILER_OPTIONS = "event=cpu,interval=5ms";
+
+    private static final Pattern COLLAPSED_LINE = Pattern.compile("(.+) (\\d+)");
+
+    private final long pid;
+
+    /** Attached JVM (async-profiler), or null for this JVM (JFR). */
+    private final VirtualMachine other;
+
+    private final Path library;
+    private Recording recording;
+    private Map<String, Long> threadTicksAtStart;
+
+    private CpuProfile(long pid, VirtualMachine other, Path library) {
+        this.pid = pid;
+        this.other = other;
+        this.library = library;
+    }
+
+    /** This JVM, sampled with JFR. */
+    static CpuProfile ofThisJvm() {
+        return new CpuProfile(ProcessHandle.current().pid(), null, null);
+    }
+
+    /**
+     * Another local JVM, sampled with async-profiler. Attaches now: that takes seconds on a busy
+     * machine, so it must happen before the phase to be profiled.
+     */
+    static CpuProfile ofProcess(long pid) throws IOException {
+        try {
+            return new CpuProfile(pid, VirtualMachine.attach(Long.toString(pid)), agentLibrary());
+        } catch (AttachNotSupportedException e) {
+            throw new IOException("Cannot attach to process " + pid, e);
+        }
+    }
+
+    void start() throws IOException {
+        threadTicksAtStart = threadTicks(pid);
+        if (other == null) {
+            try {
+                recording = new Recording(Configuration.getConfiguration("profile"));
+            } catch (java.text.ParseException e) {
+                throw new IOException(e);
+            }
+            recording.start();
+        } else {
+            agent("start,threads," + ASYNC_PROFILER_OPTIONS);
+        }
+    }
+
+    /**
+     * Stops the profile, writes the samples ({@code name.jfr}, or {@code name.collapsed} and {@code
+     * name-flame.html}) to {@code dir} and returns the summary for the report.
+     */
+    String stop(Path dir, String name) throws IOException {
+        Map<String, Long> threads = threadTicks(pid);
+        threadTicksAtStart.forEach((thread, ticks) -> threads.merge(thread, -ticks, Long::sum));
+        String threadTable = table("thread (CPU time, /proc)", threads, 12);
+        if (other == null) {
+            Path jfr = dir.resolve(name + ".jfr");
+            recording.stop();
+            recording.dump(jfr);
+            recording.close();
+            return threadTable + topFramesOfJfr(jfr, 12) + "Recording: " + jfr + "\n";
+        }
+        Path stacks = dir.resolve(name + ".collapsed").toAbsolutePath();
+        Path html = dir.resolve(name + "-flame.html").toAbsolutePath();
+        try {
+            agent("stop,collapsed,file=" + stacks);
+            agent("flamegraph,file=" + html);
+        } finally {
+            other.detach();
+        }
+        return threadTable
+                + topFramesOfCollapsed(Files.readAllLines(stacks), 12)
+                + "Flame graph: "
+                + dir.resolve(html.getFileName())
+                + " (collapsed stacks beside it)\n";
+    }
+
+    private void agent(String command) throws IOException {
+        try {
+            other.loadAgentPath(library.toString(), command);
+        } catch (AgentLoadException | AgentInitializationException e) {
+            throw new IOException("async-profiler '" + command + "' failed in " + pid, e);
+        }
+    }
+
+    /** CPU clock ticks per thread group of a process ({@code /proc/PID/task/TID/stat}). */
+    static Map<String, Long> threadTicks(long pid) throws IOException {
+        Map<String, Long> ticks = new HashMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (NoSuchFileException exited) {
+                    continue;
+                }
+                // "tid (name) state ..."; the name may hold spaces and parentheses.
+                String threadName = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                long cpu = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                ticks.merge(threadGroup(threadName), cpu, Long::sum);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return ticks;
+    }
+
+    /** Digits folded, so that pools and Flink's subtasks add up: "C2 CompilerThre" -> "C# ...". */
+    static String threadGroup(String threadName) {
+        return threadName.replaceAll("tid=\\d+", "").replaceAll("\\d+", "#").trim();
+    }
+
+    /** The top frames (self time) of async-profiler's collapsed stacks. */
+    static String topFramesOfCollapsed(List<String> collapsedLines, int limit) {
+        Map<String, Long> bySelf = new HashMap<>();
+        for (String line : collapsedLines) {
+            // "frame;frame;...;frame samples"
+            Matcher stack = COLLAPSED_LINE.matcher(line);
+            if (stack.matches()) {
+                String[] frames = stack.group(1).split(";");
+                bySelf.merge(frames[frames.length - 1], Long.parseLong(stack.group(2)), Long::sum);
+            }
+        }
+        return table("top frame, self time (async-profiler samples)", bySelf, limit);
+    }
+
+    /** The top frames of JFR's Java execution samples (native code is not sampled by JFR). */
+    static String topFramesOfJfr(Path jfr, int limit) throws IOException {
+        Map<String, Long> counts = new HashMap<>();
+        for (RecordedEvent event : RecordingFile.readAllEvents(jfr)) {
+            if (event.getEventType().getName().equals("jdk.ExecutionSample")
+                    && event.getStackTrace() != null
+                    && !event.getStackTrace().getFrames().isEmpty()) {
+                RecordedFrame top = event.getStackTrace().getFrames().get(0);
+                counts.merge(
+                        top.getMethod().getType().getName() + "." + top.getMethod().getName(),
+                        1L,
+                        Long::sum);
+            }
+        }
+        return table("top frame, Java threads only (JFR samples)", counts, limit);
+    }
+
+    private static String table(String what, Map<String, Long> counts, int limit) {
+        long total = Math.max(1, counts.values().stream().mapToLong(v -> v).sum());
+        return "| "
+                + what
+                + " | share |\n|---|---|\n"
+                + counts.entrySet().stream()
+                        .filter(e -> e.getValue() > 0)
+                        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                        .limit(limit)
+                        .map(
+                                e ->
+                                        String.format(
+                                                Locale.ROOT,
+                                                "| `%s` | %.1f %% |%n",
+                                                e.getKey().replace('|', '/'),
+                                                100.0 * e.getValue() / total))
+                        .collect(Collectors.joining())
+                + String.format(Locale.ROOT, "| (all, %d) | 100 %% |%n%n", total);
+    }
+
+    /** The agent library from the async-profiler jar, copied out for the Attach API. */
+    private static synchronized Path agentLibrary() throws IOException {
+        String platform =
+                System.getProperty("os.arch").contains("aarch64") ? "linux-arm64" : "linux-x64";
+        Path library = Path.of(System.getProperty("java.io.tmpdir"), "imagestream-asprof.so");
+        try (InputStream in =
+                AsyncProfiler.class.getResourceAsStream("/" + platform + "/libasyncProfiler.so")) {
+            if (in == null) {
+                throw new IOException("async-profiler has no library for " + platform);
+            }
+            Files.copy(in, library, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return library;
+    }
+}

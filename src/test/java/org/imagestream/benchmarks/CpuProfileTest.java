@@ -1,0 +1,59 @@
+package org.imagestream.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CpuProfileTest {
+
+    @Test
+    void foldsDigitsSoThatPoolsAndSubtasksAddUp() {
+        assertThat(CpuProfile.threadGroup("C2 CompilerThre")).isEqualTo("C# CompilerThre");
+        assertThat(CpuProfile.threadGroup("[Classify images (2/2)#0 tid=4711]"))
+                .isEqualTo(CpuProfile.threadGroup("[Classify images (1/2)#0 tid=4702]"));
+    }
+
+    @Test
+    void ranksTopFramesBySelfSamples() {
+        String table =
+                CpuProfile.topFramesOfCollapsed(
+                        List.of(
+                                "[main tid=1];a;b;LZ4_compress_fast_extState 30",
+                                "[main tid=1];a;memcpy 10",
+                                "[other tid=2];x;LZ4_compress_fast_extState 20",
+                                "not a stack line"),
+                        2);
+        assertThat(table.lines().toList())
+                .containsSubsequence(
+                        "| `LZ4_compress_fast_extState` | 83.3 % |",
+                        "| `memcpy` | 16.7 % |", "| (all, 60) | 100 % |");
+    }
+
+    @Test
+    void readsThreadCpuTimesFromProcAsTheJvmCountsThem() throws Exception {
+        Thread thread = Thread.currentThread();
+        String name = thread.getName();
+        // Linux keeps 15 characters of a thread's name; the JVM sets it for the current thread.
+        thread.setName("cpuprofile-spin");
+        try {
+            long end = System.nanoTime() + 500_000_000L;
+            long spin = 0;
+            while (System.nanoTime() < end) {
+                spin += Long.numberOfTrailingZeros(spin + System.nanoTime());
+            }
+            long jvmMillis =
+                    ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000;
+            Map<String, Long> ticks = CpuProfile.threadTicks(ProcessHandle.current().pid());
+            // Clock ticks are 10 ms here (USER_HZ 100).
+            assertThat(ticks.get("cpuprofile-spin") * 10).isCloseTo(jvmMillis, within(60L));
+            assertThat(ticks.keySet()).anyMatch(group -> group.startsWith("C# Compiler"));
+            assertThat(spin).isNotNegative();
+        } finally {
+            thread.setName(name);
+        }
+    }
+}
