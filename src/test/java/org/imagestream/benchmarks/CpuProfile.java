@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +21,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
@@ -48,6 +49,7 @@ final class CpuProfile {
 
     private final Path library;
     private Recording recording;
+    private Instant windowStart;
     private Map<String, Long> threadTicksAtStart;
 
     private CpuProfile(long pid, VirtualMachine other, Path library) {
@@ -56,18 +58,32 @@ final class CpuProfile {
         this.library = library;
     }
 
-    /** This JVM, sampled with JFR. */
+    /**
+     * This JVM, sampled with JFR. The recording starts now, well before the phase to be profiled:
+     * starting JFR in a running JVM retransforms classes, and the JIT then recompiled much of the
+     * job (compiler threads on a quarter of the CPU, the rate down from 95 to 40 img/s for tens of
+     * seconds). {@link #start} only marks where the phase's samples begin.
+     */
     static CpuProfile ofThisJvm() {
-        return new CpuProfile(ProcessHandle.current().pid(), null, null);
+        CpuProfile profile = new CpuProfile(ProcessHandle.current().pid(), null, null);
+        profile.recording = new Recording();
+        profile.recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(10));
+        profile.recording.start();
+        return profile;
     }
 
     /**
-     * Another local JVM, sampled with async-profiler. Attaches now: that takes seconds on a busy
-     * machine, so it must happen before the phase to be profiled.
+     * Another local JVM, sampled with async-profiler. Attaches and loads the agent now (one short
+     * start and stop), well before the phase to be profiled: attaching takes seconds on a busy
+     * machine, and whatever the agent's arrival costs the JIT is paid outside the phase.
      */
     static CpuProfile ofProcess(long pid) throws IOException {
         try {
-            return new CpuProfile(pid, VirtualMachine.attach(Long.toString(pid)), agentLibrary());
+            CpuProfile profile =
+                    new CpuProfile(pid, VirtualMachine.attach(Long.toString(pid)), agentLibrary());
+            profile.agent("start," + ASYNC_PROFILER_OPTIONS);
+            profile.agent("stop");
+            return profile;
         } catch (AttachNotSupportedException e) {
             throw new IOException("Cannot attach to process " + pid, e);
         }
@@ -75,14 +91,8 @@ final class CpuProfile {
 
     void start() throws IOException {
         threadTicksAtStart = threadTicks(pid);
-        if (other == null) {
-            try {
-                recording = new Recording(Configuration.getConfiguration("profile"));
-            } catch (java.text.ParseException e) {
-                throw new IOException(e);
-            }
-            recording.start();
-        } else {
+        windowStart = Instant.now();
+        if (other != null) {
             agent("start,threads," + ASYNC_PROFILER_OPTIONS);
         }
     }
@@ -100,7 +110,7 @@ final class CpuProfile {
             recording.stop();
             recording.dump(jfr);
             recording.close();
-            return threadTable + topFramesOfJfr(jfr, 12) + "Recording: " + jfr + "\n";
+            return threadTable + topFramesOfJfr(jfr, windowStart, 12) + "Recording: " + jfr + "\n";
         }
         Path stacks = dir.resolve(name + ".collapsed").toAbsolutePath();
         Path html = dir.resolve(name + "-flame.html").toAbsolutePath();
@@ -167,11 +177,15 @@ final class CpuProfile {
         return table("top frame, self time (async-profiler samples)", bySelf, limit);
     }
 
-    /** The top frames of JFR's Java execution samples (native code is not sampled by JFR). */
-    static String topFramesOfJfr(Path jfr, int limit) throws IOException {
+    /**
+     * The top frames of JFR's Java execution samples since {@code from} (native code is not sampled
+     * by JFR).
+     */
+    static String topFramesOfJfr(Path jfr, Instant from, int limit) throws IOException {
         Map<String, Long> counts = new HashMap<>();
         for (RecordedEvent event : RecordingFile.readAllEvents(jfr)) {
             if (event.getEventType().getName().equals("jdk.ExecutionSample")
+                    && !event.getStartTime().isBefore(from)
                     && event.getStackTrace() != null
                     && !event.getStackTrace().getFrames().isEmpty()) {
                 RecordedFrame top = event.getStackTrace().getFrames().get(0);

@@ -828,10 +828,11 @@ public final class EndToEndBenchmark {
         ImageClassificationJob.build(env, JobConfig.fromMap(options));
         // The local MiniCluster shuts down as the bounded job ends, so ask the result, not the
         // status.
+        // Profilers set up before the job starts, so their own start-up costs fall in the warm-up.
+        CpuProfile job = profile ? CpuProfile.ofThisJvm() : null;
+        CpuProfile cassandra = profile ? CpuProfile.ofProcess(stack.cassandra().pid()) : null;
         CompletableFuture<JobExecutionResult> result =
                 env.executeAsync("e2e-bench-job").getJobExecutionResult();
-        CpuProfile job = CpuProfile.ofThisJvm();
-        CpuProfile cassandra = profile ? CpuProfile.ofProcess(stack.cassandra().pid()) : null;
         Processes.Snapshot before = null;
         Processes.Snapshot after = null;
         long rowsAtStart = 0;
