@@ -234,6 +234,13 @@ public final class JobOptions {
                     .withDescription(
                             "Images per model call at most (per domain, per subtask). 128 reaches the seed models' batched TF ceiling on 2 cores (docs/benchmarks.md); under light load batches stay smaller because inference.max-batch-delay flushes them.");
 
+    public static final ConfigOption<Integer> INFERENCE_TENSORFLOW_THREADS =
+            ConfigOptions.key("inference.tensorflow-threads")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "Threads in each TensorFlow session's intra-op and inter-op pools; 0 keeps TensorFlow's default (one per core in each pool of every model's session, in every classify subtask).");
+
     public static final ConfigOption<Duration> INFERENCE_MAX_BATCH_DELAY =
             ConfigOptions.key("inference.max-batch-delay")
                     .durationType()

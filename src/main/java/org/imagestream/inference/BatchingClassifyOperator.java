@@ -78,6 +78,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     private final Duration modelPollInterval;
 
+    /** Threads per TensorFlow session pool; 0 = TensorFlow's default. */
+    private int tensorflowThreads;
+
     /** Loads new model versions off the task thread; swaps happen on it, between batches. */
     private transient ExecutorService modelLoader;
 
@@ -164,13 +167,27 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         this.modelPollInterval = modelPollInterval;
     }
 
+    /**
+     * Threads in each TensorFlow session's intra-op and inter-op pools ({@link
+     * SavedModelClassifier#open(ModelSpec, int)}); 0 (the default) keeps TensorFlow's.
+     */
+    public BatchingClassifyOperator withTensorflowThreads(int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("TensorFlow threads must be >= 0, got " + threads);
+        }
+        this.tensorflowThreads = threads;
+        return this;
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
         classifiers = new EnumMap<>(Domain.class);
         try {
             for (Map.Entry<Domain, ModelSpec> entry : specs.entrySet()) {
-                classifiers.put(entry.getKey(), SavedModelClassifier.open(entry.getValue()));
+                classifiers.put(
+                        entry.getKey(),
+                        SavedModelClassifier.open(entry.getValue(), tensorflowThreads));
             }
         } catch (RuntimeException e) {
             closeClassifiers();
@@ -288,7 +305,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     }
 
     /** Loads and warms a new version; refuses one whose decoded input would differ. */
-    private static SavedModelClassifier loadReplacement(ModelSpec serving, Path directory)
+    private SavedModelClassifier loadReplacement(ModelSpec serving, Path directory)
             throws IOException {
         ModelSpec spec = ModelSpec.load(directory);
         if (!spec.sameInputAs(serving)) {
@@ -304,7 +321,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             LOG.info(
                     "Model {} changes labels from {} to {}", spec, serving.labels(), spec.labels());
         }
-        return SavedModelClassifier.open(spec);
+        return SavedModelClassifier.open(spec, tensorflowThreads);
     }
 
     /** Between batches: the old model's pending images go first, then the new one serves. */

@@ -12,6 +12,7 @@ import org.tensorflow.Signature;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 
@@ -50,8 +51,25 @@ public final class SavedModelClassifier implements AutoCloseable {
 
     /** Loads the SavedModel named by {@code spec} and runs one warm-up batch. */
     public static SavedModelClassifier open(ModelSpec spec) {
-        SavedModelBundle bundle =
-                SavedModelBundle.load(spec.directory(), SavedModelBundle.DEFAULT_TAG);
+        return open(spec, 0);
+    }
+
+    /**
+     * Like {@link #open(ModelSpec)}, with {@code threads} threads in each of the session's intra-op
+     * and inter-op pools; 0 keeps TensorFlow's default (one per core in each pool, for every
+     * session: with a model per domain and one subtask per core, many more threads than cores).
+     */
+    public static SavedModelClassifier open(ModelSpec spec, int threads) {
+        SavedModelBundle.Loader loader =
+                SavedModelBundle.loader(spec.directory()).withTags(SavedModelBundle.DEFAULT_TAG);
+        if (threads > 0) {
+            loader.withConfigProto(
+                    ConfigProto.newBuilder()
+                            .setIntraOpParallelismThreads(threads)
+                            .setInterOpParallelismThreads(threads)
+                            .build());
+        }
+        SavedModelBundle bundle = loader.load();
         try {
             boolean hasSignature =
                     bundle.signatures().stream()

@@ -130,12 +130,15 @@ public final class ImageClassificationJob {
                                 "Classify images",
                                 TypeInformation.of(Classification.class),
                                 new BatchingClassifyOperator(
-                                        specs,
-                                        config.dedupTtl(),
-                                        config.get(JobOptions.INFERENCE_MAX_BATCH_SIZE),
-                                        config.get(JobOptions.INFERENCE_MAX_BATCH_DELAY),
-                                        modelRoots(config),
-                                        config.get(JobOptions.MODEL_POLL_INTERVAL)))
+                                                specs,
+                                                config.dedupTtl(),
+                                                config.get(JobOptions.INFERENCE_MAX_BATCH_SIZE),
+                                                config.get(JobOptions.INFERENCE_MAX_BATCH_DELAY),
+                                                modelRoots(config),
+                                                config.get(JobOptions.MODEL_POLL_INTERVAL))
+                                        .withTensorflowThreads(
+                                                config.get(
+                                                        JobOptions.INFERENCE_TENSORFLOW_THREADS)))
                         .name("Classify images")
                         .uid("classify-images")
                         .setParallelism(classifyParallelism);

@@ -73,6 +73,32 @@ class SavedModelClassifierTest {
     }
 
     @Test
+    void shouldScoreTheSameWithOneThreadPerTensorflowPool() throws Exception {
+        ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.REMOTE_SENSING);
+        Random random = new Random(11);
+        List<float[]> images = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            images.add(
+                    decode(
+                            Domain.REMOTE_SENSING,
+                            SampleImages.generate(Domain.REMOTE_SENSING, i, random).bytes(),
+                            spec));
+        }
+        try (SavedModelClassifier defaults = SavedModelClassifier.open(spec);
+                SavedModelClassifier oneThread = SavedModelClassifier.open(spec, 1)) {
+            List<Prediction> expected = defaults.classify(images);
+            List<Prediction> actual = oneThread.classify(images);
+            for (int i = 0; i < images.size(); i++) {
+                assertThat(actual.get(i).labels()).isEqualTo(expected.get(i).labels());
+                for (int k = 0; k < expected.get(i).scores().size(); k++) {
+                    assertThat(actual.get(i).scores().get(k))
+                            .isCloseTo(expected.get(i).scores().get(k), within(1e-5f));
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldRejectImagesOfTheWrongSize() throws Exception {
         ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.MEDICAL);
         try (SavedModelClassifier classifier = SavedModelClassifier.open(spec)) {
