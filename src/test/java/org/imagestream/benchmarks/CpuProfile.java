@@ -60,9 +60,9 @@ final class CpuProfile {
 
     /**
      * This JVM, sampled with JFR. The recording starts now, well before the phase to be profiled:
-     * starting JFR in a running JVM retransforms classes, and the JIT then recompiled much of the
-     * job (compiler threads on a quarter of the CPU, the rate down from 95 to 40 img/s for tens of
-     * seconds). {@link #start} only marks where the phase's samples begin.
+     * with JFR and the agent in Cassandra started at the phase's beginning, the job's rate fell
+     * from about 95 to 40 img/s for tens of seconds. {@link #start} only marks where the phase's
+     * samples begin.
      */
     static CpuProfile ofThisJvm() {
         CpuProfile profile = new CpuProfile(ProcessHandle.current().pid(), null, null);

@@ -75,18 +75,21 @@ import org.imagestream.training.ModelStore;
  *       best of batch 1/32/128;
  *   <li>compute floor (b): decode + preprocess + batched inference of the same mix in one process,
  *       decoding on every core while the previous chunk is classified;
- *   <li>the job: real Kafka to Cassandra (local processes started here), the topic pre-loaded,
- *       sustained images/s and MB/s between 10 % and 90 % of the rows written; then produce to row
- *       latency (Kafka record timestamp to the row's Cassandra write time) at 25/50/90 % of that
- *       rate, HdrHistogram, the first 20 % of each run dropped as warm-up;
+ *   <li>the job: real Kafka to Cassandra (local processes started here), the topic pre-loaded with
+ *       warm-up images and then the measured ones, one job run; sustained images/s and MB/s between
+ *       10 % and 90 % of the measured images' rows; then produce to row latency (Kafka record
+ *       timestamp to the row's Cassandra write time) at 25/50/90 % of that rate, HdrHistogram,
+ *       after paced warm-up records;
  *   <li>the per-record peer: one plain Kafka consumer thread, one {@code Session.run} per image,
- *       one synchronous Cassandra insert per blob chunk, blob, result and listing row.
+ *       one synchronous Cassandra insert per blob chunk, blob, result and listing row, after its
+ *       own warm-up records.
  * </ol>
  *
  * The mix: 50 % social JPEGs of 800..1800 px (50-300 KB), 25 % 13-band 16-bit 64x64 GeoTIFFs, 25 %
  * 512x512 16-bit CT DICOM slices, every record distinct (a unique marker per record), so the dedup
- * cache never helps. CPU seconds and RSS of this JVM, Kafka and Cassandra are recorded per arm; the
- * job run's sustained phase is CPU-profiled ({@link CpuProfile}).
+ * cache never helps. CPU per image of this JVM, Kafka and Cassandra is taken over each arm's
+ * measured phase, with the rate all that CPU allows on this machine's cores; the job's sustained
+ * phase is CPU-profiled ({@link CpuProfile}).
  *
  * <p>Run: {@code mvn -q test-compile exec:exec@e2e-bench -Dbench.args="--model seed"} ({@code seed}
  * = the 32x32 seed CNN, {@code inception} = {@link InceptionSizedModel}, or a model directory or

@@ -51,15 +51,7 @@ class SavedModelClassifierTest {
     void shouldGiveTheSameScoresInABatchAsOneByOne() throws Exception {
         ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
         try (SavedModelClassifier classifier = SavedModelClassifier.open(spec)) {
-            Random random = new Random(5);
-            List<float[]> images = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                images.add(
-                        decode(
-                                Domain.SOCIAL,
-                                SampleImages.generate(Domain.SOCIAL, i, random).bytes(),
-                                spec));
-            }
+            List<float[]> images = samples(Domain.SOCIAL, spec, 8, 5);
             List<Prediction> batch = classifier.classify(images);
             for (int i = 0; i < images.size(); i++) {
                 Prediction single = classifier.classify(List.of(images.get(i))).get(0);
@@ -75,15 +67,7 @@ class SavedModelClassifierTest {
     @Test
     void shouldScoreTheSameWithOneThreadPerTensorflowPool() throws Exception {
         ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.REMOTE_SENSING);
-        Random random = new Random(11);
-        List<float[]> images = new ArrayList<>();
-        for (int i = 0; i < 6; i++) {
-            images.add(
-                    decode(
-                            Domain.REMOTE_SENSING,
-                            SampleImages.generate(Domain.REMOTE_SENSING, i, random).bytes(),
-                            spec));
-        }
+        List<float[]> images = samples(Domain.REMOTE_SENSING, spec, 6, 11);
         try (SavedModelClassifier defaults = SavedModelClassifier.open(spec);
                 SavedModelClassifier oneThread = SavedModelClassifier.open(spec, 1)) {
             List<Prediction> expected = defaults.classify(images);
@@ -141,6 +125,17 @@ class SavedModelClassifierTest {
                 .width(spec.width())
                 .channels(spec.channels())
                 .labels(spec.labels());
+    }
+
+    /** {@code count} generated sample images of the domain, decoded for the model. */
+    private static List<float[]> samples(Domain domain, ModelSpec spec, int count, long seed)
+            throws DecodeException {
+        Random random = new Random(seed);
+        List<float[]> images = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            images.add(decode(domain, SampleImages.generate(domain, i, random).bytes(), spec));
+        }
+        return images;
     }
 
     private static float[] decode(Domain domain, byte[] bytes, ModelSpec spec)
