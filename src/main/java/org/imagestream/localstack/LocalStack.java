@@ -71,10 +71,19 @@ public final class LocalStack implements AutoCloseable {
 
     /** Creates topics (idempotent) with the partition count given and the image size limits. */
     public void createTopics(int partitions, String... topics) throws IOException {
+        createTopics(bootstrapServers(), partitions, topics);
+    }
+
+    /**
+     * Creates topics (idempotent, replication factor 1) on the brokers given, with the partition
+     * count given and the image size limits.
+     */
+    public static void createTopics(String bootstrapServers, int partitions, String... topics)
+            throws IOException {
         try (Admin admin =
                 Admin.create(
                         java.util.Map.of(
-                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             List<NewTopic> newTopics = new ArrayList<>();
             for (String topic : topics) {
                 newTopics.add(

@@ -114,6 +114,13 @@ public final class EndToEndBenchmark {
 
     private EndToEndBenchmark() {}
 
+    /** Kafka and Cassandra the benchmark runs against: its own local servers, or given ones. */
+    record Services(String bootstrapServers, String cassandraContactPoint, LocalStack local) {
+        void createTopics(int partitions, String... topics) throws IOException {
+            LocalStack.createTopics(bootstrapServers, partitions, topics);
+        }
+    }
+
     /** One record of the mix. */
     record Item(Domain domain, String fileName, String contentType, byte[] bytes) {}
 
@@ -223,8 +230,25 @@ public final class EndToEndBenchmark {
         double ceiling = raw.values().stream().mapToDouble(d -> d).max().orElseThrow();
         double floor = computeFloor(specs, items);
 
-        LocalStack stack =
-                LocalStack.builder().workDirectory(Path.of("target/bench-work/e2e")).start();
+        // --bootstrap-servers and --cassandra: run against Kafka and Cassandra elsewhere (e.g. on
+        // their own hosts) instead of starting local ones; their CPU is then not measured here.
+        String externalKafka = arguments.get("--bootstrap-servers");
+        String externalCassandra = arguments.get("--cassandra");
+        if ((externalKafka == null) != (externalCassandra == null)) {
+            throw new IllegalArgumentException(
+                    "give both --bootstrap-servers and --cassandra, or neither");
+        }
+        LocalStack local =
+                externalKafka == null
+                        ? LocalStack.builder()
+                                .workDirectory(Path.of("target/bench-work/e2e"))
+                                .start()
+                        : null;
+        Services stack =
+                local != null
+                        ? new Services(
+                                local.bootstrapServers(), local.cassandraContactPoint(), local)
+                        : new Services(externalKafka, externalCassandra, null);
         try {
             Processes processes = new Processes(stack);
             // The job at full speed on a pre-loaded topic: first the warm-up records (other
@@ -370,7 +394,9 @@ public final class EndToEndBenchmark {
             report.append("CPU profiles while the job stored rows 10-90 %.\n\n");
             report.append(profiled.summary());
         } finally {
-            stack.close();
+            if (local != null) {
+                local.close();
+            }
         }
         System.out.println(report);
         Files.writeString(
@@ -574,14 +600,14 @@ public final class EndToEndBenchmark {
 
     record Throughput(double imagesPerSecond, double megabytesPerSecond, double wallSeconds) {}
 
-    private static Map<String, Integer> produceAll(LocalStack stack, String topic, List<Item> items)
+    private static Map<String, Integer> produceAll(Services stack, String topic, List<Item> items)
             throws Exception {
         return produceAll(stack, topic, items, new HashMap<>());
     }
 
     /** As above; {@code byId} receives every record's item by image id. */
     private static Map<String, Integer> produceAll(
-            LocalStack stack, String topic, List<Item> items, Map<String, Item> byId)
+            Services stack, String topic, List<Item> items, Map<String, Item> byId)
             throws Exception {
         Map<String, Integer> sizes = new HashMap<>();
         try (ImagePublisher publisher =
@@ -614,7 +640,7 @@ public final class EndToEndBenchmark {
      * only, over the same 10-90 % window as the clean job arm. Returns the report lines.
      */
     private static String flood(
-            LocalStack stack,
+            Services stack,
             Map<Domain, ModelSpec> specs,
             List<Item> items,
             double share,
@@ -692,7 +718,7 @@ public final class EndToEndBenchmark {
     private record MeasuredRun(String topic, double goodPerSecond, int rows, long heapAfterGc) {}
 
     private static MeasuredRun measuredRun(
-            LocalStack stack,
+            Services stack,
             Map<Domain, ModelSpec> specs,
             String topic,
             List<Item> records,
@@ -749,7 +775,7 @@ public final class EndToEndBenchmark {
 
     /** A bounded job run; returns the largest heap in use after GC meanwhile. */
     private static long runWatchingHeap(
-            LocalStack stack, Map<Domain, ModelSpec> specs, String topic, String keyspace)
+            Services stack, Map<Domain, ModelSpec> specs, String topic, String keyspace)
             throws Exception {
         HeapWatch heap = HeapWatch.start();
         try {
@@ -761,9 +787,15 @@ public final class EndToEndBenchmark {
     }
 
     private static Map<String, String> jobOptions(
-            LocalStack stack, Map<Domain, ModelSpec> specs, String topic, String keyspace) {
+            Services stack, Map<Domain, ModelSpec> specs, String topic, String keyspace) {
         Map<String, String> options =
-                LocalJobOptions.of(stack, topic, topic + "-dead", keyspace, specs);
+                LocalJobOptions.of(
+                        stack.bootstrapServers(),
+                        stack.cassandraContactPoint(),
+                        topic,
+                        topic + "-dead",
+                        keyspace,
+                        specs);
         options.put("job.checkpoint-interval", "5s");
         options.putAll(JOB_OPTIONS);
         return options;
@@ -778,7 +810,7 @@ public final class EndToEndBenchmark {
     }
 
     private static void runBoundedJob(
-            LocalStack stack, Map<Domain, ModelSpec> specs, String topic, String keyspace)
+            Services stack, Map<Domain, ModelSpec> specs, String topic, String keyspace)
             throws Exception {
         Map<String, String> options = jobOptions(stack, specs, topic, keyspace);
         options.put("kafka.bounded", "true");
@@ -815,7 +847,7 @@ public final class EndToEndBenchmark {
      * profile}, CPU-profiles this JVM and Cassandra ({@link CpuProfile}).
      */
     private static ProfiledRun runProfiledJob(
-            LocalStack stack,
+            Services stack,
             Map<Domain, ModelSpec> specs,
             String topic,
             String keyspace,
@@ -833,7 +865,10 @@ public final class EndToEndBenchmark {
         // status.
         // Profilers set up before the job starts, so their own start-up costs fall in the warm-up.
         CpuProfile job = profile ? CpuProfile.ofThisJvm() : null;
-        CpuProfile cassandra = profile ? CpuProfile.ofProcess(stack.cassandra().pid()) : null;
+        CpuProfile cassandra =
+                profile && stack.local() != null
+                        ? CpuProfile.ofProcess(stack.local().cassandra().pid())
+                        : null;
         CompletableFuture<JobExecutionResult> result =
                 env.executeAsync("e2e-bench-job").getJobExecutionResult();
         Processes.Snapshot before = null;
@@ -849,19 +884,22 @@ public final class EndToEndBenchmark {
                     rowsAtStart = rows;
                     if (profile) {
                         job.start();
-                        cassandra.start();
+                        if (cassandra != null) {
+                            cassandra.start();
+                        }
                     }
                 } else if (before != null && after == null && rows >= warmup + images * 9L / 10) {
                     after = processes.snapshot();
                     rowsAtEnd = rows;
                     if (profile) {
                         String name = profileFiles.getFileName().toString();
-                        summary =
-                                "This JVM:\n\n"
-                                        + job.stop(profileFiles.getParent(), name)
-                                        + "\nCassandra:\n\n"
-                                        + cassandra.stop(
-                                                profileFiles.getParent(), name + "-cassandra");
+                        summary = "This JVM:\n\n" + job.stop(profileFiles.getParent(), name);
+                        if (cassandra != null) {
+                            summary +=
+                                    "\nCassandra:\n\n"
+                                            + cassandra.stop(
+                                                    profileFiles.getParent(), name + "-cassandra");
+                        }
                     }
                 }
                 // count(*) reads every row: once a second keeps it a small part of
@@ -889,7 +927,7 @@ public final class EndToEndBenchmark {
     }
 
     private static Throughput throughput(
-            LocalStack stack, String keyspace, Map<String, Integer> sizes, double wallSeconds) {
+            Services stack, String keyspace, Map<String, Integer> sizes, double wallSeconds) {
         try (CqlSession session = settings(stack, keyspace).openSession()) {
             List<String> ids = new ArrayList<>();
             List<long[]> times = rowTimes(session, keyspace, ids);
@@ -939,7 +977,7 @@ public final class EndToEndBenchmark {
 
     /** One latency run: a paced producer at {@code rate} for {@code seconds}, then the rows. */
     private static String latency(
-            LocalStack stack,
+            Services stack,
             Map<Domain, ModelSpec> specs,
             Mix mix,
             int percent,
@@ -1034,7 +1072,7 @@ public final class EndToEndBenchmark {
      * ids {@code sizes} holds).
      */
     private static PeerRun runPeer(
-            LocalStack stack,
+            Services stack,
             Map<Domain, ModelSpec> specs,
             String topic,
             String keyspace,
@@ -1156,7 +1194,7 @@ public final class EndToEndBenchmark {
 
     // ---------------------------------------------------------------- machine, processes
 
-    private static CassandraSettings settings(LocalStack stack, String keyspace) {
+    private static CassandraSettings settings(Services stack, String keyspace) {
         return CassandraSettings.builder()
                 .contactPoints(List.of(stack.cassandraContactPoint()))
                 .keyspace(keyspace)
@@ -1196,10 +1234,12 @@ public final class EndToEndBenchmark {
 
         record Snapshot(Map<String, double[]> values) {}
 
-        Processes(LocalStack stack) {
+        Processes(Services stack) {
             pids.put("benchmark JVM (Flink job, producer)", ProcessHandle.current().pid());
-            pids.put("Kafka", stack.kafka().pid());
-            pids.put("Cassandra", stack.cassandra().pid());
+            if (stack.local() != null) {
+                pids.put("Kafka", stack.local().kafka().pid());
+                pids.put("Cassandra", stack.local().cassandra().pid());
+            }
         }
 
         Snapshot snapshot() throws IOException {
@@ -1244,7 +1284,7 @@ public final class EndToEndBenchmark {
             table.append(
                     String.format(
                             Locale.ROOT,
-                            "- %s, all processes: %.1f ms/image; machine bound %d cores / that ="
+                            "- %s, all processes above: %.1f ms/image; machine bound %d cores / that ="
                                     + " %.0f img/s, achieved %.1f = %.0f %% of it%n",
                             arm,
                             totalMillis,
