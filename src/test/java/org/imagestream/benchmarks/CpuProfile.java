@@ -146,16 +146,22 @@ final class CpuProfile {
                 } catch (NoSuchFileException exited) {
                     continue;
                 }
-                // "tid (name) state ..."; the name may hold spaces and parentheses.
                 String threadName = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                long cpu = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-                ticks.merge(threadGroup(threadName), cpu, Long::sum);
+                ticks.merge(threadGroup(threadName), cpuTicks(stat), Long::sum);
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
         return ticks;
+    }
+
+    /**
+     * User plus system CPU clock ticks in a {@code /proc} {@code stat} line ("pid (name) state
+     * ..."; the name may hold spaces and parentheses): fields 14 and 15.
+     */
+    static long cpuTicks(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     /** Digits folded, so that pools and Flink's subtasks add up: "C2 CompilerThre" -> "C# ...". */

@@ -801,6 +801,23 @@ public final class EndToEndBenchmark {
         return options;
     }
 
+    /** The local environment with the job built in, bounded or not, on the given topic. */
+    private static StreamExecutionEnvironment jobEnvironment(
+            Services stack,
+            Map<Domain, ModelSpec> specs,
+            String topic,
+            String keyspace,
+            boolean bounded)
+            throws Exception {
+        Map<String, String> options = jobOptions(stack, specs, topic, keyspace);
+        if (bounded) {
+            options.put("kafka.bounded", "true");
+        }
+        StreamExecutionEnvironment env = environment();
+        ImageClassificationJob.build(env, JobConfig.fromMap(options));
+        return env;
+    }
+
     private static StreamExecutionEnvironment environment() {
         Configuration configuration = new Configuration();
         configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(CORES));
@@ -812,11 +829,7 @@ public final class EndToEndBenchmark {
     private static void runBoundedJob(
             Services stack, Map<Domain, ModelSpec> specs, String topic, String keyspace)
             throws Exception {
-        Map<String, String> options = jobOptions(stack, specs, topic, keyspace);
-        options.put("kafka.bounded", "true");
-        StreamExecutionEnvironment env = environment();
-        ImageClassificationJob.build(env, JobConfig.fromMap(options));
-        env.execute("e2e-bench-job");
+        jobEnvironment(stack, specs, topic, keyspace, true).execute("e2e-bench-job");
     }
 
     /** Rows of a keyspace: (write time micros, received at millis, image id). */
@@ -857,18 +870,15 @@ public final class EndToEndBenchmark {
             Processes processes,
             Path profileFiles)
             throws Exception {
-        Map<String, String> options = jobOptions(stack, specs, topic, keyspace);
-        options.put("kafka.bounded", "true");
-        StreamExecutionEnvironment env = environment();
-        ImageClassificationJob.build(env, JobConfig.fromMap(options));
-        // The local MiniCluster shuts down as the bounded job ends, so ask the result, not the
-        // status.
+        StreamExecutionEnvironment env = jobEnvironment(stack, specs, topic, keyspace, true);
         // Profilers set up before the job starts, so their own start-up costs fall in the warm-up.
         CpuProfile job = profile ? CpuProfile.ofThisJvm() : null;
         CpuProfile cassandra =
                 profile && stack.local() != null
                         ? CpuProfile.ofProcess(stack.local().cassandra().pid())
                         : null;
+        // The local MiniCluster shuts down as the bounded job ends, so ask the result, not the
+        // status.
         CompletableFuture<JobExecutionResult> result =
                 env.executeAsync("e2e-bench-job").getJobExecutionResult();
         Processes.Snapshot before = null;
@@ -942,7 +952,6 @@ public final class EndToEndBenchmark {
         }
     }
 
-    /** Images and bytes written between the 10th and 90th percentile of the write times. */
     /** Images per second within each tenth of the rows (in write order): the warm-up curve. */
     private static String tenths(List<long[]> times, Integer[] order) {
         List<String> rates = new ArrayList<>();
@@ -955,6 +964,7 @@ public final class EndToEndBenchmark {
         return String.join(" ", rates);
     }
 
+    /** Images and bytes written between the 10th and 90th percentile of the write times. */
     private static Throughput window(
             List<long[]> times, List<String> ids, Map<String, Integer> sizes, double wallSeconds) {
         Integer[] order = new Integer[times.size()];
@@ -989,10 +999,9 @@ public final class EndToEndBenchmark {
         String topic = "e2e-latency-" + suffix;
         String keyspace = "e2e_latency_" + suffix;
         stack.createTopics(CORES, topic, topic + "-dead");
-        StreamExecutionEnvironment env = environment();
-        ImageClassificationJob.build(
-                env, JobConfig.fromMap(jobOptions(stack, specs, topic, keyspace)));
-        JobClient client = env.executeAsync("e2e-bench-latency-" + percent);
+        JobClient client =
+                jobEnvironment(stack, specs, topic, keyspace, false)
+                        .executeAsync("e2e-bench-latency-" + percent);
         // Paced warm-up records first, then the measured ones at the same rate.
         int warmup = (int) Math.round(rate * warmupSeconds);
         int total = warmup + (int) Math.round(rate * seconds);
@@ -1022,10 +1031,7 @@ public final class EndToEndBenchmark {
             long deadline = System.currentTimeMillis() + 180_000;
             long rows = 0;
             while (System.currentTimeMillis() < deadline) {
-                rows =
-                        session.execute("SELECT count(*) FROM " + keyspace + ".results")
-                                .one()
-                                .getLong(0);
+                rows = resultRows(session, keyspace);
                 if (rows >= total) {
                     break;
                 }
@@ -1060,16 +1066,13 @@ public final class EndToEndBenchmark {
 
     // ---------------------------------------------------------------- the peer
 
-    /**
-     * The common per-record pattern: poll, decode, {@code Session.run} on one image, then write
-     * synchronously (every blob chunk, the blob row, the result row, the listing row).
-     */
     /** The peer's measured records: throughput, CPU snapshots at their ends. */
     record PeerRun(Throughput throughput, Processes.Snapshot before, Processes.Snapshot after) {}
 
     /**
-     * The per-record peer over {@code warmup} records of the topic, then the measured ones (whose
-     * ids {@code sizes} holds).
+     * The common per-record pattern: poll, decode, {@code Session.run} on one image, then write
+     * synchronously (every blob chunk, the blob row, the result row, the listing row); over {@code
+     * warmup} records of the topic, then the measured ones (whose ids {@code sizes} holds).
      */
     private static PeerRun runPeer(
             Services stack,
@@ -1245,12 +1248,11 @@ public final class EndToEndBenchmark {
         Snapshot snapshot() throws IOException {
             Map<String, double[]> values = new LinkedHashMap<>();
             for (Map.Entry<String, Long> pid : pids.entrySet()) {
-                String[] stat =
-                        Files.readString(Path.of("/proc/" + pid.getValue() + "/stat"))
-                                .replaceAll("^.*\\) ", "")
-                                .split(" ");
-                // Fields 14 and 15 (utime, stime), counted from after the command name.
-                double cpu = (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) / 100.0;
+                double cpu =
+                        CpuProfile.cpuTicks(
+                                        Files.readString(
+                                                Path.of("/proc/" + pid.getValue() + "/stat")))
+                                / 100.0;
                 long rssKb =
                         Files.readAllLines(Path.of("/proc/" + pid.getValue() + "/status")).stream()
                                 .filter(line -> line.startsWith("VmRSS"))
