@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 /**
  * Every option of the classification job, with its default and description. Pass them to the job as
@@ -295,7 +296,14 @@ public final class JobOptions {
                     .durationType()
                     .defaultValue(Duration.ofSeconds(10))
                     .withDescription(
-                            "Wall-clock time one image may take to decode; the image reader is aborted and the record dead-lettered as TOO_SLOW when it runs out.");
+                            "CPU time one image may take to decode (CPU, not wall-clock, so a replay under load reaches the same verdict); the image reader is aborted and the record dead-lettered as TOO_SLOW when it runs out.");
+
+    public static final ConfigOption<MemorySize> MAX_DECODE_MEMORY =
+            ConfigOptions.key("limits.max-decode-memory")
+                    .memoryType()
+                    .defaultValue(MemorySize.ofMebiBytes(64))
+                    .withDescription(
+                            "Heap one image's decode may use, computed from its header before anything is allocated (width x height x the bytes per pixel of every working copy the decoder makes). Over it, an image the model resamples anyway is read subsampled; otherwise it is dead-lettered as TOO_LARGE. The default fits two slots of the smallest TaskManager the project starts (cluster up, 1400m: 518 MiB heap); see README, Decoder limits.");
 
     public static final ConfigOption<Boolean> DECODE_TENSORFLOW_JPEG =
             ConfigOptions.key("decode.tensorflow-jpeg")

@@ -94,7 +94,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         // Also without a medical model: its records are dead-lettered, and must be de-identified
         // for that too.
         if (uidSecret != null) {
-            deidentifier = new DicomDeidentifier(uidSecret);
+            deidentifier = new DicomDeidentifier(uidSecret, limits);
         }
         if (tensorflowJpeg && inputs.containsKey(Domain.SOCIAL)) {
             jpeg = new TfJpegDecoder();

@@ -6,8 +6,15 @@ import java.time.Duration;
 /**
  * Limits checked from an image's header before its pixels are allocated, so a small file that
  * declares a huge raster (a decompression bomb) is refused as {@code TOO_LARGE} instead of
- * exhausting the TaskManager's heap, plus a wall-clock budget per image so a pathological file
- * cannot stall its partition ({@code TOO_SLOW}).
+ * exhausting the TaskManager's heap, plus a CPU-time budget per image so a pathological file cannot
+ * stall its partition ({@code TOO_SLOW}).
+ *
+ * <p>Pixel and band counts alone do not bound memory: a 2 MB tiled-Deflate GeoTIFF of 8192x8192
+ * 13-band uint16 samples decodes to 1.7 GB. {@link #maxDecodeMemory} therefore bounds the heap one
+ * image's decode may use, computed from the header before anything is allocated as width x height x
+ * the bytes per pixel of every working copy the decode path really makes (see {@link
+ * DecodeMemory}). Where the model resamples the image anyway, an image over that budget is read
+ * subsampled ({@link #subsampling}) instead of refused.
  *
  * @param maxPixels width x height (x frames, for DICOM) at most
  * @param maxBands samples per pixel (bands, channels) at most
@@ -15,17 +22,33 @@ import java.time.Duration;
  * @param maxParts tiles (remote sensing) or frames (medical, {@code frame: all}) one image is
  *     classified as; every part is a model input travelling with the record, so this bounds the
  *     record's size between the decode and classify stages
- * @param timeBudgetMillis wall-clock time one image may take to decode
+ * @param timeBudgetMillis CPU time one image may take to decode (CPU, not wall-clock, so a replay
+ *     under catch-up load reaches the same verdict as the first run)
+ * @param maxDecodeMemory heap bytes one image's decode may use, from its header
  */
 public record DecodeLimits(
-        long maxPixels, int maxBands, int maxFrames, int maxParts, long timeBudgetMillis)
+        long maxPixels,
+        int maxBands,
+        int maxFrames,
+        int maxParts,
+        long timeBudgetMillis,
+        long maxDecodeMemory)
         implements Serializable {
+    /** 64 MiB per image: see the default of {@code limits.max-decode-memory} for the arithmetic. */
+    public static final long DEFAULT_MAX_DECODE_MEMORY = 64L * 1024 * 1024;
+
     /**
-     * 64 megapixels (a 16-bit 13-band scene of that size is ~1.7 GB decoded), 32 bands, 1024
-     * frames, 64 parts, 10 s per image.
+     * 64 megapixels, 32 bands, 1024 frames, 64 parts, 10 s of CPU per image, 64 MiB of heap per
+     * image.
      */
     public static final DecodeLimits DEFAULT =
-            new DecodeLimits(64L * 1024 * 1024, 32, 1024, 64, Duration.ofSeconds(10).toMillis());
+            new DecodeLimits(
+                    64L * 1024 * 1024,
+                    32,
+                    1024,
+                    64,
+                    Duration.ofSeconds(10).toMillis(),
+                    DEFAULT_MAX_DECODE_MEMORY);
 
     public DecodeLimits {
         if (maxPixels <= 0 || maxBands <= 0 || maxFrames <= 0 || maxParts <= 0) {
@@ -34,6 +57,16 @@ public record DecodeLimits(
         if (timeBudgetMillis <= 0) {
             throw new IllegalArgumentException("the decode time budget must be positive");
         }
+        if (maxDecodeMemory < 1024 * 1024) {
+            throw new IllegalArgumentException(
+                    "limits.max-decode-memory must be at least 1 MiB, was " + maxDecodeMemory);
+        }
+    }
+
+    /** All limits but the decode memory, which is at its default. */
+    public DecodeLimits(
+            long maxPixels, int maxBands, int maxFrames, int maxParts, long timeBudgetMillis) {
+        this(maxPixels, maxBands, maxFrames, maxParts, timeBudgetMillis, DEFAULT_MAX_DECODE_MEMORY);
     }
 
     /** Pixel and band limits; the other limits at their defaults. */
@@ -42,7 +75,69 @@ public record DecodeLimits(
     }
 
     public DecodeLimits withTimeBudget(Duration budget) {
-        return new DecodeLimits(maxPixels, maxBands, maxFrames, maxParts, budget.toMillis());
+        return new DecodeLimits(
+                maxPixels, maxBands, maxFrames, maxParts, budget.toMillis(), maxDecodeMemory);
+    }
+
+    public DecodeLimits withMaxDecodeMemory(long bytes) {
+        return new DecodeLimits(maxPixels, maxBands, maxFrames, maxParts, timeBudgetMillis, bytes);
+    }
+
+    /**
+     * Refuses a decode whose working set, computed from the header, is over {@link
+     * #maxDecodeMemory}.
+     */
+    void checkMemory(long bytes, String what) throws DecodeException {
+        if (bytes < 0 || bytes > maxDecodeMemory) {
+            throw new DecodeException(
+                    DecodeException.Reason.TOO_LARGE,
+                    what
+                            + " needs "
+                            + (bytes < 0 ? "more than 8 EiB" : mebibytes(bytes))
+                            + " of heap to decode, above the limit of "
+                            + mebibytes(maxDecodeMemory)
+                            + " (limits.max-decode-memory)");
+        }
+    }
+
+    /**
+     * The smallest source subsampling step (1 = every pixel) at which a {@code width x height}
+     * image costing {@code bytesPerPixel} fits {@link #maxDecodeMemory}, for a model that resamples
+     * it to {@code minWidth x minHeight} anyway; refuses the image when even that step would leave
+     * it smaller than the model input.
+     */
+    int subsampling(
+            long width, long height, long bytesPerPixel, int minWidth, int minHeight, String what)
+            throws DecodeException {
+        long step = 1;
+        while (true) {
+            long needed = bytes(ceilDiv(width, step), ceilDiv(height, step), bytesPerPixel);
+            if (needed >= 0 && needed <= maxDecodeMemory) {
+                return (int) step;
+            }
+            step++;
+            if (ceilDiv(width, step) < Math.max(1, minWidth)
+                    || ceilDiv(height, step) < Math.max(1, minHeight)) {
+                checkMemory(bytes(width, height, bytesPerPixel), what);
+            }
+        }
+    }
+
+    /** {@code width x height x bytesPerPixel}, or -1 when that overflows a long. */
+    static long bytes(long width, long height, long bytesPerPixel) {
+        try {
+            return Math.multiplyExact(Math.multiplyExact(width, height), bytesPerPixel);
+        } catch (ArithmeticException e) {
+            return -1;
+        }
+    }
+
+    private static long ceilDiv(long value, long divisor) {
+        return (value + divisor - 1) / divisor;
+    }
+
+    private static String mebibytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
     }
 
     void check(long width, long height, long bands, String what) throws DecodeException {

@@ -109,13 +109,22 @@ public final class DicomDeidentifier {
     private static final int PATIENT_IDENTITY_REMOVED = 0x00120062;
 
     private final byte[] key;
+    private final DecodeLimits limits;
 
     /**
      * @param uidKey secret for the UID hash; keep it stable (a replay must produce the same bytes,
      *     the blob's content address) and out of logs
      */
     public DicomDeidentifier(byte[] uidKey) {
+        this(uidKey, DecodeLimits.DEFAULT);
+    }
+
+    /**
+     * @param limits the job's limits: a deflated dataset is inflated only within them
+     */
+    public DicomDeidentifier(byte[] uidKey, DecodeLimits limits) {
         this.key = uidKey.length == 0 ? new byte[] {0} : uidKey.clone();
+        this.limits = limits;
     }
 
     /** The de-identified file; refuses what cannot be parsed (the caller dead-letters it). */
@@ -124,7 +133,7 @@ public final class DicomDeidentifier {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
         }
-        DicomFileMeta.Readable readable = DicomFileMeta.open(part10, DecodeLimits.DEFAULT);
+        DicomFileMeta.Readable readable = DicomFileMeta.open(part10, limits);
         byte[] file = readable.bytes();
         String syntax = readable.transferSyntax();
         ByteOrder order =
@@ -171,7 +180,31 @@ public final class DicomDeidentifier {
         if (!markerWritten[0]) {
             writeMarker(dataset, order, explicit);
         }
+        if (readable.bytes() != part10) {
+            // Deflated: stored deflated again (the meta group of the original names the deflated
+            // syntax), so a record does not grow to its inflated size on its way to storage.
+            return concat(
+                    meta(part10, readable.datasetOffset(), readable.transferSyntax()),
+                    deflate(dataset));
+        }
         return concat(meta(file, readable.datasetOffset(), readable.transferSyntax()), dataset);
+    }
+
+    /** Raw deflate (no zlib wrapper, PS3.5 A.5) of a dataset. */
+    private static ByteArrayOutputStream deflate(ByteArrayOutputStream dataset) {
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(6, true);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(dataset.size() / 2 + 64);
+        try {
+            deflater.setInput(dataset.toByteArray());
+            deflater.finish();
+            byte[] buffer = new byte[64 * 1024];
+            while (!deflater.finished()) {
+                out.write(buffer, 0, deflater.deflate(buffer));
+            }
+        } finally {
+            deflater.end();
+        }
+        return out;
     }
 
     /** The file meta group with its SOP instance UID replaced and its group length recomputed. */
@@ -205,7 +238,10 @@ public final class DicomDeidentifier {
             at = end;
         }
         ByteArrayOutputStream meta = new ByteArrayOutputStream();
-        meta.write(file, 0, 132);
+        // The 128-byte preamble is free for applications and may hold anything (text, a TIFF
+        // header naming the patient): zeroed, as PS3.10 7.1 allows.
+        meta.writeBytes(new byte[128]);
+        meta.write(file, 128, 4);
         ByteBuffer groupLength = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         groupLength.putShort((short) 2).putShort((short) 0).put((byte) 'U').put((byte) 'L');
         groupLength.putShort((short) 4).putInt(elements.size());

@@ -1,9 +1,9 @@
 package org.imagestream.decode;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -111,37 +111,49 @@ final class DicomFileMeta {
     /**
      * The meta group unchanged except for its transfer syntax, now explicit VR little endian
      * (padded with NULs to the same length, so no group length changes), then the inflated dataset.
+     * Inflation stops at {@link DecodeLimits#maxDecodeMemory} (a few hundred kB of deflated zeros
+     * inflate to gigabytes), and the buffer grows at most to that limit, never by doubling past it.
      */
     private static byte[] inflate(
             byte[] file, int datasetAt, int syntaxAt, int syntaxLength, DecodeLimits limits)
             throws DecodeException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(file.length * 4);
-        byte[] header = java.util.Arrays.copyOf(file, datasetAt);
+        long limit = Math.min(limits.maxDecodeMemory(), Integer.MAX_VALUE - 16);
+        byte[] out =
+                new byte
+                        [(int)
+                                Math.max(
+                                        datasetAt,
+                                        Math.min(limit, Math.max(64 * 1024L, file.length * 4L)))];
+        System.arraycopy(file, 0, out, 0, datasetAt);
         byte[] explicit = EXPLICIT_LE.getBytes(StandardCharsets.US_ASCII);
-        java.util.Arrays.fill(header, syntaxAt, syntaxAt + syntaxLength, (byte) 0);
-        System.arraycopy(explicit, 0, header, syntaxAt, Math.min(explicit.length, syntaxLength));
-        out.writeBytes(header);
+        java.util.Arrays.fill(out, syntaxAt, syntaxAt + syntaxLength, (byte) 0);
+        System.arraycopy(explicit, 0, out, syntaxAt, Math.min(explicit.length, syntaxLength));
+        int size = datasetAt;
         Inflater inflater = new Inflater(true); // raw deflate, no zlib header (PS3.5 A.5)
         try {
             inflater.setInput(file, datasetAt, file.length - datasetAt);
-            byte[] buffer = new byte[64 * 1024];
             while (!inflater.finished()) {
-                int n = inflater.inflate(buffer);
+                if (size == out.length) {
+                    if (out.length >= limit) {
+                        throw new DecodeException(
+                                Reason.TOO_LARGE,
+                                "deflated DICOM dataset inflates beyond "
+                                        + limit
+                                        + " bytes (limits.max-decode-memory)");
+                    }
+                    out = Arrays.copyOf(out, (int) Math.min(limit, out.length * 2L));
+                }
+                int n = inflater.inflate(out, size, out.length - size);
                 if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
                     break; // truncated stream: keep what inflated
                 }
-                out.write(buffer, 0, n);
-                // Generous for any image within limits.max-pixels (up to 8 bytes per pixel).
-                if (out.size() > limits.maxPixels() * 8) {
-                    throw new DecodeException(
-                            Reason.TOO_LARGE, "deflated DICOM dataset inflates beyond the limits");
-                }
+                size += n;
             }
         } catch (DataFormatException e) {
             throw new DecodeException(Reason.CORRUPT, "deflated DICOM dataset is corrupt", e);
         } finally {
             inflater.end();
         }
-        return out.toByteArray();
+        return size == out.length ? out : Arrays.copyOf(out, size);
     }
 }

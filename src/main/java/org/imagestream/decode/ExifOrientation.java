@@ -1,36 +1,152 @@
 package org.imagestream.decode;
 
-import com.drew.imaging.ImageMetadataReader;
-import com.drew.imaging.ImageProcessingException;
+import com.drew.lang.ByteArrayReader;
 import com.drew.metadata.Metadata;
 import com.drew.metadata.MetadataException;
 import com.drew.metadata.exif.ExifIFD0Directory;
+import com.drew.metadata.exif.ExifReader;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * EXIF orientation (tag 0x0112, values 1-8): how a camera's stored pixels must be turned to be
- * upright. Read with metadata-extractor; applied before resizing, so the model sees photos the way
- * people do.
+ * upright. Applied before resizing, so the model sees photos the way people do.
+ *
+ * <p>Only the EXIF block itself is handed to metadata-extractor's EXIF reader: the JPEG APP1 {@code
+ * Exif} segment, the PNG {@code eXIf} chunk or the WebP {@code EXIF} chunk, found by walking the
+ * file's segment or chunk headers. Reading a whole file's metadata would also inflate every PNG
+ * {@code zTXt}/{@code iTXt} chunk without a bound (a 1.5 MB chunk inflates to 1.5 GB).
  */
 final class ExifOrientation {
+    private static final byte[] EXIF_PREFIX = {'E', 'x', 'i', 'f', 0, 0};
+
     private ExifOrientation() {}
 
     /** The orientation value, 1 (upright) when absent, unreadable or out of range. */
     static int of(byte[] bytes) {
         try {
-            Metadata metadata = ImageMetadataReader.readMetadata(new ByteArrayInputStream(bytes));
+            byte[] tiff = exifBlock(bytes);
+            if (tiff == null) {
+                return 1;
+            }
+            Metadata metadata = new Metadata();
+            new ExifReader().extract(new ByteArrayReader(tiff), metadata);
             ExifIFD0Directory exif = metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
             if (exif == null || !exif.containsTag(ExifIFD0Directory.TAG_ORIENTATION)) {
                 return 1;
             }
             int value = exif.getInt(ExifIFD0Directory.TAG_ORIENTATION);
             return value >= 1 && value <= 8 ? value : 1;
-        } catch (ImageProcessingException | IOException | MetadataException | RuntimeException e) {
+        } catch (MetadataException | RuntimeException e) {
             // Broken metadata must not lose an otherwise decodable photo.
             return 1;
         }
+    }
+
+    /** The TIFF-structured EXIF block of a JPEG, PNG or WebP file, or null when it has none. */
+    static byte[] exifBlock(byte[] bytes) {
+        SocialFormat format = SocialFormat.sniff(bytes);
+        if (format == null) {
+            return null;
+        }
+        int[] block =
+                switch (format) {
+                    case JPEG -> jpegExif(bytes);
+                    case PNG -> pngExif(bytes);
+                    case WEBP -> webpExif(bytes);
+                    default -> null;
+                };
+        if (block == null) {
+            return null;
+        }
+        int at = block[0];
+        int length = block[1];
+        if (length >= EXIF_PREFIX.length
+                && Arrays.equals(
+                        bytes, at, at + EXIF_PREFIX.length, EXIF_PREFIX, 0, EXIF_PREFIX.length)) {
+            at += EXIF_PREFIX.length;
+            length -= EXIF_PREFIX.length;
+        }
+        return Arrays.copyOfRange(bytes, at, at + length);
+    }
+
+    /** Offset and length of the APP1 Exif payload, from the markers before the first scan. */
+    private static int[] jpegExif(byte[] b) {
+        int at = 2;
+        while (at + 4 <= b.length) {
+            if ((b[at] & 0xFF) != 0xFF) {
+                return null;
+            }
+            int marker = b[at + 1] & 0xFF;
+            if (marker == 0xFF) {
+                at++; // fill byte
+                continue;
+            }
+            if (marker == 0xDA || marker == 0xD9) {
+                return null; // start of scan or end of image: no EXIF before the pixels
+            }
+            int length = ((b[at + 2] & 0xFF) << 8) | (b[at + 3] & 0xFF);
+            if (length < 2 || at + 2 + length > b.length) {
+                return null;
+            }
+            if (marker == 0xE1
+                    && length - 2 >= EXIF_PREFIX.length
+                    && Arrays.equals(
+                            b,
+                            at + 4,
+                            at + 4 + EXIF_PREFIX.length,
+                            EXIF_PREFIX,
+                            0,
+                            EXIF_PREFIX.length)) {
+                return new int[] {at + 4, length - 2};
+            }
+            at += 2 + length;
+        }
+        return null;
+    }
+
+    /** Offset and length of the eXIf chunk's data, walking chunk headers only. */
+    private static int[] pngExif(byte[] b) {
+        long at = 8;
+        while (at + 12 <= b.length) {
+            long length = ByteBuffer.wrap(b, (int) at, 4).getInt() & 0xFFFFFFFFL;
+            String type = new String(b, (int) at + 4, 4, StandardCharsets.ISO_8859_1);
+            long dataAt = at + 8;
+            if (dataAt + length > b.length) {
+                return null;
+            }
+            if (type.equals("eXIf")) {
+                return new int[] {(int) dataAt, (int) length};
+            }
+            if (type.equals("IEND")) {
+                return null;
+            }
+            at = dataAt + length + 4; // data, then CRC
+        }
+        return null;
+    }
+
+    /** Offset and length of the EXIF chunk's data in a RIFF WebP file. */
+    private static int[] webpExif(byte[] b) {
+        long at = 12;
+        while (at + 8 <= b.length) {
+            String fourcc = new String(b, (int) at, 4, StandardCharsets.ISO_8859_1);
+            long length =
+                    ByteBuffer.wrap(b, (int) at + 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt()
+                            & 0xFFFFFFFFL;
+            long dataAt = at + 8;
+            if (dataAt + length > b.length) {
+                return null;
+            }
+            if (fourcc.equals("EXIF")) {
+                return new int[] {(int) dataAt, (int) length};
+            }
+            at = dataAt + length + (length & 1); // chunks are padded to an even size
+        }
+        return null;
     }
 
     /**

@@ -4,6 +4,7 @@ import com.twelvemonkeys.imageio.plugins.tiff.TIFFImageReaderSpi;
 import ij.plugin.DICOM;
 import java.awt.image.BandedSampleModel;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.imagestream.decode.DecodeException.Reason;
@@ -97,13 +99,28 @@ public final class ImageDecoders {
             TfJpegDecoder jpeg)
             throws IOException, DecodeException {
         requireChannels(input, 3, "social");
-        BufferedImage image =
-                readSocialImage(
-                        bytes, limits, deadline, jpeg, Math.max(input.width(), input.height()));
+        Photo photo =
+                readPhoto(bytes, limits, deadline, jpeg, Math.max(input.width(), input.height()));
         return new DecodedPixels(
-                Pixels.rgb(image, input.width(), input.height()),
-                image.getWidth(),
-                image.getHeight());
+                Pixels.rgb(photo.image(), input.width(), input.height()),
+                photo.width(),
+                photo.height());
+    }
+
+    /**
+     * A decoded photo, upright, possibly decoded scaled down or subsampled, with the upright size
+     * its file declares.
+     */
+    private record Photo(BufferedImage image, int width, int height) {
+        static Photo of(
+                BufferedImage image, int declaredWidth, int declaredHeight, int orientation) {
+            BufferedImage upright = ExifOrientation.apply(image, orientation);
+            boolean turned = orientation >= 5; // 5-8 swap width and height
+            return new Photo(
+                    upright,
+                    turned ? declaredHeight : declaredWidth,
+                    turned ? declaredWidth : declaredHeight);
+        }
     }
 
     /**
@@ -128,6 +145,16 @@ public final class ImageDecoders {
             TfJpegDecoder jpeg,
             int minSide)
             throws IOException, DecodeException {
+        return readPhoto(bytes, limits, deadline, jpeg, minSide).image();
+    }
+
+    private static Photo readPhoto(
+            byte[] bytes,
+            DecodeLimits limits,
+            DecodeDeadline deadline,
+            TfJpegDecoder jpeg,
+            int minSide)
+            throws IOException, DecodeException {
         SocialFormat format = SocialFormat.sniff(bytes);
         if (format == null) {
             throw new DecodeException(
@@ -137,6 +164,13 @@ public final class ImageDecoders {
             JpegMarkers markers = JpegMarkers.scan(bytes);
             if (TfJpegDecoder.handles(markers)) {
                 limits.check(markers.width(), markers.height(), 3, "JPEG image");
+                // TensorFlow decodes off the heap; the heap holds the (scaled) result and the
+                // working copies.
+                limits.checkMemory(
+                        DecodeMemory.photo(3)
+                                * TfJpegDecoder.scaledPixels(
+                                        markers.width(), markers.height(), minSide),
+                        "JPEG image");
                 BufferedImage image = null;
                 try {
                     image = jpeg.decode(bytes, markers.width(), markers.height(), minSide);
@@ -144,23 +178,45 @@ public final class ImageDecoders {
                     // Corrupt or unusual: ImageIO below decodes it or says what is wrong.
                 }
                 if (image != null) {
-                    return ExifOrientation.apply(image, ExifOrientation.of(bytes));
+                    return Photo.of(
+                            image, markers.width(), markers.height(), ExifOrientation.of(bytes));
                 }
             }
         }
         ImageReader reader = format.newReader();
         BufferedImage image;
+        int width;
+        int height;
         try (ImageInputStream stream =
                 ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            // ignoreMetadata: the JDK's PNG reader then skips text chunks instead of inflating
+            // them (a zTXt chunk of a few MB can inflate to gigabytes).
             reader.setInput(stream, true, true);
-            limits.check(reader.getWidth(0), reader.getHeight(0), 4, format.name() + " image");
+            width = reader.getWidth(0);
+            height = reader.getHeight(0);
+            String what = format.name() + " image";
+            limits.check(width, height, 4, what);
+            // Over the memory budget, a photo the model shrinks anyway is read subsampled (every
+            // n-th pixel of every n-th row): the reader never holds the full-size raster.
+            int step =
+                    limits.subsampling(
+                            width,
+                            height,
+                            DecodeMemory.photo(DecodeMemory.readerBytesPerPixel(reader)),
+                            minSide,
+                            minSide,
+                            what);
+            ImageReadParam param = reader.getDefaultReadParam();
+            if (step > 1) {
+                param.setSourceSubsampling(step, step, 0, 0);
+            }
             // The first frame of a GIF or animated WebP.
-            image = deadline.read(reader, format.name() + " image", () -> reader.read(0));
+            image = deadline.read(reader, what, () -> reader.read(0, param));
         } finally {
             reader.dispose();
         }
         int orientation = format.hasExif() ? ExifOrientation.of(bytes) : 1;
-        return ExifOrientation.apply(grayAsRecorded(image), orientation);
+        return Photo.of(grayAsRecorded(image), width, height, orientation);
     }
 
     /**
@@ -199,7 +255,8 @@ public final class ImageDecoders {
         if (!isTiff(bytes)) {
             throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/GeoTIFF file");
         }
-        Raster raster = readTiffRaster(bytes, limits, input, deadline);
+        long[] declared = new long[2];
+        Raster raster = readTiffRaster(bytes, limits, input, deadline, declared);
         int bands = raster.getNumBands();
         int[] selected = input.bands();
         if (selected == null && bands != input.channels()) {
@@ -249,8 +306,12 @@ public final class ImageDecoders {
         input.stretchValues(samples);
         long[] size = new long[2];
         GeoTiffTags.Georeference georeference = GeoTiffTags.read(bytes, size);
+        // A scene over the memory budget was read subsampled: its bounds and recorded size are
+        // those of the full-resolution scene.
+        int sceneWidth = (int) declared[0];
+        int sceneHeight = (int) declared[1];
         Map<String, String> extras =
-                georeference == null ? Map.of() : georeference.extras(width, height);
+                georeference == null ? Map.of() : georeference.extras(sceneWidth, sceneHeight);
         if (!SceneTiles.applies(input, width, height)) {
             // Area resampling of the whole scene to the model input.
             return new DecodedPixels(
@@ -261,8 +322,8 @@ public final class ImageDecoders {
                             input.channels(),
                             input.width(),
                             input.height()),
-                    width,
-                    height,
+                    sceneWidth,
+                    sceneHeight,
                     extras);
         }
         deadline.check("GeoTIFF");
@@ -275,15 +336,22 @@ public final class ImageDecoders {
                 bytes,
                 DecodeLimits.DEFAULT,
                 null,
-                new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()));
+                new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),
+                new long[2]);
     }
 
     /**
      * @param input when tiling applies, the tile count is checked against the limits from the
      *     header too; null for no model
+     * @param declared receives the width and height the TIFF declares (the raster is smaller when
+     *     it was read subsampled)
      */
     static Raster readTiffRaster(
-            byte[] bytes, DecodeLimits limits, ModelInput input, DecodeDeadline deadline)
+            byte[] bytes,
+            DecodeLimits limits,
+            ModelInput input,
+            DecodeDeadline deadline,
+            long[] declared)
             throws IOException, DecodeException {
         // The reader is created directly instead of through the ImageIO registry, which is global
         // to the JVM and does not see plugins from Flink's user-code class loader.
@@ -293,15 +361,44 @@ public final class ImageDecoders {
             reader.setInput(stream);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
+            declared[0] = width;
+            declared[1] = height;
             int planarBands = PlanarTiff.planarSamples(bytes);
-            int bands = Math.max(planarBands, reader.getRawImageType(0).getNumBands());
+            var rawType = reader.getRawImageType(0);
+            int bands = Math.max(planarBands, rawType.getNumBands());
             limits.check(width, height, bands, "TIFF");
+            long perPixel =
+                    DecodeMemory.scene(
+                                    bands,
+                                    DataBuffer.getDataTypeSize(
+                                                    rawType.getSampleModel().getDataType())
+                                            / 8,
+                                    input == null ? bands : input.channels(),
+                                    planarBands > 1)
+                            + (planarBands > 1 ? divideRoundingUp(bytes.length, width, height) : 0);
+            ImageReadParam param = reader.getDefaultReadParam();
             if (input != null && SceneTiles.applies(input, width, height)) {
                 limits.checkParts(SceneTiles.count(input, width, height), "GeoTIFF scene");
+                // Tiles are cut at full resolution: no subsampling.
+                limits.checkMemory(DecodeLimits.bytes(width, height, perPixel), "TIFF");
+            } else {
+                // Resampled to the model input (or a preview) anyway: over the budget, read
+                // every n-th sample of every n-th row.
+                int step =
+                        limits.subsampling(
+                                width,
+                                height,
+                                perPixel,
+                                input == null ? 1 : input.width(),
+                                input == null ? 1 : input.height(),
+                                "TIFF");
+                if (step > 1) {
+                    param.setSourceSubsampling(step, step, 0, 0);
+                }
             }
-            Raster raster = deadline.read(reader, "TIFF", () -> reader.readRaster(0, null));
+            Raster raster = deadline.read(reader, "TIFF", () -> reader.readRaster(0, param));
             if (planarBands > 1 && raster.getNumBands() == 1) {
-                return readPlanarBands(bytes, raster, planarBands, deadline);
+                return readPlanarBands(bytes, raster, planarBands, param, deadline);
             }
             return raster;
         } finally {
@@ -314,7 +411,7 @@ public final class ImageDecoders {
      * its own single-band view (see {@link PlanarTiff}).
      */
     private static Raster readPlanarBands(
-            byte[] bytes, Raster first, int bands, DecodeDeadline deadline)
+            byte[] bytes, Raster first, int bands, ImageReadParam param, DecodeDeadline deadline)
             throws IOException, DecodeException {
         int width = first.getWidth();
         int height = first.getHeight();
@@ -338,7 +435,7 @@ public final class ImageDecoders {
                         deadline.read(
                                 reader,
                                 "TIFF band " + (band + 1),
-                                () -> reader.readRaster(0, null));
+                                () -> reader.readRaster(0, param));
                 if (plane.getWidth() != width || plane.getHeight() != height) {
                     throw new DecodeException(
                             Reason.CORRUPT, "band " + (band + 1) + " of the TIFF has another size");
@@ -406,6 +503,15 @@ public final class ImageDecoders {
         if (frame == DicomFrame.ALL && header.frames() > 1) {
             limits.checkParts(header.frames(), "DICOM file with frame: all");
         }
+        // ImageJ reads every frame; the inflated copy of a deflated file stays alive meanwhile.
+        long inflated = readable.bytes() == bytes ? 0 : readable.bytes().length;
+        long perPixel =
+                DecodeMemory.dicom(
+                        (long) header.frames() * header.samplesPerPixel(),
+                        (header.bitsAllocated() + 7) / 8,
+                        DecodeMemory.DICOM_WORKING_BYTES);
+        long needed = DecodeLimits.bytes(header.columns(), header.rows(), perPixel);
+        limits.checkMemory(needed < 0 ? -1 : needed + inflated, "DICOM file");
         DICOM dicom = new DICOM(new ByteArrayInputStream(readable.bytes()));
         try {
             dicom.open("image.dcm");
@@ -571,6 +677,12 @@ public final class ImageDecoders {
                             + " channels but the model expects "
                             + input.channels());
         }
+    }
+
+    /** Bytes per pixel that {@code bytes} add to a decode, rounded up. */
+    private static long divideRoundingUp(long bytes, long width, long height) {
+        long pixels = Math.max(1, width * height);
+        return (bytes + pixels - 1) / pixels;
     }
 
     static boolean isTiff(byte[] bytes) {

@@ -27,8 +27,11 @@ public final class TfJpegDecoder implements AutoCloseable {
     private final Session session;
     private final Placeholder<TString> input;
 
+    /** 1/1, 1/2, 1/4 and 1/8: the scales libjpeg decodes at. */
+    private static final int RATIOS = 4;
+
     /** DecodeJpeg at scale 1/1, 1/2, 1/4 and 1/8 (libjpeg's DCT scaling; a graph attribute). */
-    private final DecodeJpeg[] decodeAtRatio = new DecodeJpeg[4];
+    private final DecodeJpeg[] decodeAtRatio = new DecodeJpeg[RATIOS];
 
     public TfJpegDecoder() {
         graph = new Graph();
@@ -48,6 +51,22 @@ public final class TfJpegDecoder implements AutoCloseable {
             graph.close();
             throw e;
         }
+    }
+
+    /** log2 of the scale-down ratio {@link #decode(byte[], int, int, int)} decodes at. */
+    static int scaleLevel(int width, int height, int minSide) {
+        int shorter = Math.min(width, height);
+        int level = 0;
+        while (minSide > 0 && level + 1 < RATIOS && shorter >> (level + 1) >= minSide) {
+            level++;
+        }
+        return level;
+    }
+
+    /** Pixels of the image {@link #decode(byte[], int, int, int)} returns. */
+    static long scaledPixels(int width, int height, int minSide) {
+        int ratio = 1 << scaleLevel(width, height, minSide);
+        return (long) ((width + ratio - 1) / ratio) * ((height + ratio - 1) / ratio);
     }
 
     /** True for a JPEG this decoder renders exactly as the reference decoders do. */
@@ -74,13 +93,7 @@ public final class TfJpegDecoder implements AutoCloseable {
      * for a model input that is resampled down to that size anyway.
      */
     BufferedImage decode(byte[] jpeg, int width, int height, int minSide) {
-        int shorter = Math.min(width, height);
-        int level = 0;
-        while (minSide > 0
-                && level + 1 < decodeAtRatio.length
-                && shorter >> (level + 1) >= minSide) {
-            level++;
-        }
+        int level = scaleLevel(width, height, minSide);
         int ratio = 1 << level;
         try (TString bytes = TString.tensorOfBytes(NdArrays.scalarOfObject(jpeg));
                 Result result =

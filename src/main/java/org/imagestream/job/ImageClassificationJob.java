@@ -110,7 +110,8 @@ public final class ImageClassificationJob {
                                 config.get(JobOptions.MAX_BANDS),
                                 config.get(JobOptions.MAX_FRAMES),
                                 config.get(JobOptions.MAX_PARTS),
-                                config.get(JobOptions.DECODE_TIME_BUDGET).toMillis()),
+                                config.get(JobOptions.DECODE_TIME_BUDGET).toMillis(),
+                                config.get(JobOptions.MAX_DECODE_MEMORY).getBytes()),
                         config.get(JobOptions.DECODE_TENSORFLOW_JPEG));
         if (config.get(JobOptions.MEDICAL_DEIDENTIFY)) {
             decode.deidentifyDicom(

@@ -34,14 +34,31 @@ class DicomDeidentifierTest {
 
         List<String> identifying = DicomIdentifiers.of(original);
         assertThat(identifying).as("%s carries identifying values to remove", name).isNotEmpty();
-        String text = new String(deidentified, StandardCharsets.ISO_8859_1);
+        // A deflated file stays deflated (a record must not grow to its inflated size): its
+        // values are searched for in the stored bytes and in the dataset inflated by java.util.zip.
+        DicomFileMeta.Readable readable = DicomFileMeta.open(deidentified, DecodeLimits.DEFAULT);
+        boolean deflated = name.equals("image_dfl");
+        String text =
+                new String(deidentified, StandardCharsets.ISO_8859_1)
+                        + (deflated
+                                ? new String(
+                                        rawInflate(deidentified, readable.datasetOffset()),
+                                        StandardCharsets.ISO_8859_1)
+                                : "");
         for (String value : identifying) {
             assertThat(text).as("%s still contains %s", name, value).doesNotContain(value);
         }
         assertThat(text).contains("YES").contains(DicomDeidentifier.METHOD);
+        assertThat(new String(deidentified, 0, 128, StandardCharsets.ISO_8859_1))
+                .as("preamble of %s", name)
+                .isEqualTo("\0".repeat(128));
+        if (deflated) {
+            assertThat(new String(deidentified, StandardCharsets.ISO_8859_1))
+                    .contains("1.2.840.10008.1.2.1.99");
+            assertThat(deidentified.length).isLessThan(readable.bytes().length);
+        }
 
         // No sequence or private element is left at the top level; the file still parses.
-        DicomFileMeta.Readable readable = DicomFileMeta.open(deidentified, DecodeLimits.DEFAULT);
         DicomHeader.walk(
                 readable.bytes(),
                 readable.datasetOffset(),
@@ -62,6 +79,22 @@ class DicomDeidentifierTest {
                         new DicomDeidentifier("other".getBytes(StandardCharsets.US_ASCII))
                                 .deidentify(original))
                 .isNotEqualTo(deidentified);
+    }
+
+    private static byte[] rawInflate(byte[] file, int from) throws Exception {
+        java.util.zip.Inflater inflater = new java.util.zip.Inflater(true);
+        inflater.setInput(file, from, file.length - from);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        while (!inflater.finished()) {
+            int n = inflater.inflate(buffer);
+            if (n == 0 && inflater.needsInput()) {
+                break;
+            }
+            out.write(buffer, 0, n);
+        }
+        inflater.end();
+        return out.toByteArray();
     }
 
     private static byte[] resource(String name) throws Exception {

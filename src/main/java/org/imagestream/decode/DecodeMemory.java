@@ -1,0 +1,89 @@
+package org.imagestream.decode;
+
+import java.awt.image.DataBuffer;
+import java.awt.image.SampleModel;
+import java.io.IOException;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+
+/**
+ * Heap bytes per source pixel that each decode path really uses at its peak, counted from the
+ * copies the code makes, so {@link DecodeLimits#checkMemory} and {@link DecodeLimits#subsampling}
+ * can bound an image's decode from its header before anything is allocated. Each constant names the
+ * arrays it stands for; change it with the code it describes.
+ */
+final class DecodeMemory {
+    /**
+     * Photos after the reader: {@link ImageDecoders#grayAsRecorded} holds the samples, alphas and
+     * ARGB ints plus the RGB image (16 bytes); {@link ExifOrientation#apply} holds two int copies
+     * and the turned image (12 bytes); {@link Pixels#rgb} holds three floats and, for other
+     * layouts, an ARGB int (16 bytes). The largest of the three.
+     */
+    static final long PHOTO_WORKING_BYTES = 16;
+
+    /**
+     * Remote sensing after the reader: the float samples of the model's channels ({@code 4 x
+     * channels}), plus one float band (selected bands) and one float channel (percentile stretch).
+     */
+    static final long SCENE_FLOATS_PER_CHANNEL = 4;
+
+    static final long SCENE_EXTRA_FLOAT_PLANES = 2;
+
+    /**
+     * DICOM after ImageJ's stack: the modality values as doubles and the windowed floats of one
+     * frame at a time.
+     */
+    static final long DICOM_WORKING_BYTES = 12;
+
+    private DecodeMemory() {}
+
+    /**
+     * A photo: the reader's image twice (TwelveMonkeys converts ICC-tagged and CMYK JPEGs into a
+     * second raster; palettes and 16-bit samples are expanded) plus the working copies.
+     */
+    static long photo(long readerBytesPerPixel) {
+        return 2 * Math.max(4, readerBytesPerPixel) + PHOTO_WORKING_BYTES;
+    }
+
+    /**
+     * A scene: the reader's raster (every band) twice, since TwelveMonkeys' {@code readRaster}
+     * returns a copy of the image it decoded; band-by-band TIFFs add one float plane; plus the
+     * float channels and planes.
+     */
+    static long scene(long bands, long bytesPerSample, long channels, boolean planar) {
+        long raster = 2 * bands * bytesPerSample + (planar ? SCENE_FLOATS_PER_CHANNEL : 0);
+        return raster
+                + SCENE_FLOATS_PER_CHANNEL * channels
+                + SCENE_FLOATS_PER_CHANNEL * SCENE_EXTRA_FLOAT_PLANES;
+    }
+
+    /**
+     * DICOM per pixel of one frame: ImageJ's stack holds every frame at its stored size (twice:
+     * ImageJ converts signed and rescaled data into a second array), the windowing holds one frame.
+     */
+    static long dicom(long frames, long bytesAllocated, long bytesPerFrameWorking) {
+        return 2 * frames * Math.max(1, bytesAllocated) + bytesPerFrameWorking;
+    }
+
+    /**
+     * Bytes per pixel of the image a reader returns for image 0, from its raw type (data elements
+     * per pixel x the size of the raster's data type); 4 when the reader cannot say before
+     * decoding.
+     */
+    static long readerBytesPerPixel(ImageReader reader) throws IOException {
+        ImageTypeSpecifier type = reader.getRawImageType(0);
+        if (type == null) {
+            var types = reader.getImageTypes(0);
+            type = types != null && types.hasNext() ? types.next() : null;
+        }
+        if (type == null) {
+            return 4;
+        }
+        SampleModel model = type.getSampleModel();
+        return Math.max(
+                1L,
+                (long) model.getNumDataElements()
+                        * DataBuffer.getDataTypeSize(model.getDataType())
+                        / 8);
+    }
+}

@@ -1,0 +1,327 @@
+package org.imagestream.testing;
+
+import java.awt.color.ColorSpace;
+import java.awt.color.ICC_Profile;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import javax.imageio.ImageIO;
+
+/**
+ * Inputs that killed a TaskManager once (issue 17): small files whose decoded or inflated size is
+ * hundreds of megabytes to gigabytes. Each is written here from the format's specification (PNG,
+ * TIFF 6.0, JPEG/JFIF with EXIF and ICC segments, DICOM PS3.10 deflated), with no code of the
+ * project, so they test its decoders rather than mirror them; nothing large is kept in git.
+ */
+public final class PoisonPills {
+    private static final int MIB = 1024 * 1024;
+
+    private PoisonPills() {}
+
+    /**
+     * A 1x1 grey PNG followed, after its IDAT, by a text chunk whose zlib stream inflates to {@code
+     * inflatedBytes} zeros: {@code zTXt}, or a compressed {@code iTXt} when {@code itxt}.
+     */
+    public static byte[] pngTextBomb(long inflatedBytes, boolean itxt) throws IOException {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
+        chunk(png, "IHDR", ihdr(1, 1, 8, 0));
+        chunk(png, "IDAT", zlib(new byte[] {0, (byte) 0x80}));
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        text.writeBytes("Comment".getBytes(StandardCharsets.ISO_8859_1));
+        text.write(0);
+        if (itxt) {
+            text.write(1); // compressed
+            text.write(0); // zlib
+            text.write(0); // empty language tag
+            text.write(0); // empty translated keyword
+        } else {
+            text.write(0); // zlib
+        }
+        text.writeBytes(zlibZeros(inflatedBytes));
+        chunk(png, itxt ? "iTXt" : "zTXt", text.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    /** A {@code size x size} 16-bit grey + alpha PNG (colour type 4), all samples zero. */
+    public static byte[] png16BitGrayAlpha(int size) throws IOException {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
+        chunk(png, "IHDR", ihdr(size, size, 16, 4));
+        ByteArrayOutputStream idat = new ByteArrayOutputStream();
+        byte[] row = new byte[1 + size * 4]; // filter type 0, then 2 samples x 2 bytes
+        try (OutputStream out = new DeflaterOutputStream(idat, new Deflater(1), 64 * 1024)) {
+            for (int y = 0; y < size; y++) {
+                out.write(row);
+            }
+        }
+        chunk(png, "IDAT", idat.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    /**
+     * A {@code width x height} baseline JPEG (written by the JDK's encoder) with an APP1 EXIF
+     * segment declaring {@code orientation} and an APP2 ICC_PROFILE segment holding the JDK's sRGB
+     * profile, both inserted after the JFIF APP0 segment.
+     */
+    public static byte[] jpegWithIccAndOrientation(int width, int height, int orientation)
+            throws IOException {
+        ByteArrayOutputStream encoded = new ByteArrayOutputStream();
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        ImageIO.write(image, "jpeg", encoded);
+        image = null;
+        byte[] jpeg = encoded.toByteArray();
+        int app0Length = ((jpeg[4] & 0xFF) << 8) | (jpeg[5] & 0xFF);
+        int insertAt = 4 + app0Length;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(jpeg.length + 8192);
+        out.write(jpeg, 0, insertAt);
+        // EXIF: "Exif\0\0", a big-endian TIFF header and IFD0 with one entry, Orientation (0x0112).
+        ByteBuffer exif = ByteBuffer.allocate(6 + 8 + 2 + 12 + 4).order(ByteOrder.BIG_ENDIAN);
+        exif.put("Exif".getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) 0);
+        exif.put((byte) 'M').put((byte) 'M').putShort((short) 42).putInt(8);
+        exif.putShort((short) 1);
+        exif.putShort((short) 0x0112).putShort((short) 3).putInt(1);
+        exif.putShort((short) orientation).putShort((short) 0);
+        exif.putInt(0);
+        segment(out, 0xE1, exif.array());
+        byte[] icc = ICC_Profile.getInstance(ColorSpace.CS_sRGB).getData();
+        ByteArrayOutputStream app2 = new ByteArrayOutputStream();
+        app2.writeBytes("ICC_PROFILE".getBytes(StandardCharsets.US_ASCII));
+        app2.write(0);
+        app2.write(1); // chunk 1
+        app2.write(1); // of 1
+        app2.writeBytes(icc);
+        segment(out, 0xE2, app2.toByteArray());
+        out.write(jpeg, insertAt, jpeg.length - insertAt);
+        return out.toByteArray();
+    }
+
+    /**
+     * A {@code size x size} tiled, Deflate-compressed (Compression 8) little-endian TIFF of {@code
+     * bands} unsigned 16-bit samples per pixel, all zero. Every TileOffsets entry points at the
+     * same compressed tile, so the file stays small while the reader still inflates every tile.
+     */
+    public static byte[] tiledDeflateTiff(int size, int bands, int tile) throws IOException {
+        int across = (size + tile - 1) / tile;
+        int tiles = across * across;
+        byte[] compressedTile = zlibZeros((long) tile * tile * bands * 2);
+        short[][] shortTags = {
+            {259, 8}, // Compression: Adobe Deflate
+            {262, 1}, // Photometric: BlackIsZero
+            {277, (short) bands}, // SamplesPerPixel
+            {284, 1}, // PlanarConfiguration: chunky
+        };
+        int entries =
+                2 + shortTags.length + 2 + 2 + 3; // + width/height, tile size, offsets/counts,
+        // BitsPerSample, ExtraSamples, SampleFormat
+        int ifdAt = 8;
+        int ifdSize = 2 + entries * 12 + 4;
+        int bitsAt = ifdAt + ifdSize;
+        int extraAt = bitsAt + bands * 2;
+        int formatAt = extraAt + (bands - 1) * 2;
+        int offsetsAt = formatAt + bands * 2;
+        int countsAt = offsetsAt + tiles * 4;
+        int tileAt = countsAt + tiles * 4;
+        ByteBuffer tiff =
+                ByteBuffer.allocate(tileAt + compressedTile.length).order(ByteOrder.LITTLE_ENDIAN);
+        tiff.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifdAt);
+        tiff.putShort((short) entries);
+        ifdEntry(tiff, 256, 4, 1, size); // ImageWidth
+        ifdEntry(tiff, 257, 4, 1, size); // ImageLength
+        ifdEntry(tiff, 258, 3, bands, bitsAt); // BitsPerSample
+        for (short[] tag : shortTags) {
+            ifdEntry(tiff, tag[0], 3, 1, tag[1] & 0xFFFF);
+        }
+        ifdEntry(tiff, 322, 4, 1, tile); // TileWidth
+        ifdEntry(tiff, 323, 4, 1, tile); // TileLength
+        ifdEntry(tiff, 324, 4, tiles, offsetsAt); // TileOffsets
+        ifdEntry(tiff, 325, 4, tiles, countsAt); // TileByteCounts
+        ifdEntry(tiff, 338, 3, bands - 1, extraAt); // ExtraSamples: unspecified
+        ifdEntry(tiff, 339, 3, bands, formatAt); // SampleFormat: unsigned
+        tiff.putInt(0);
+        for (int i = 0; i < bands; i++) {
+            tiff.putShort((short) 16);
+        }
+        for (int i = 0; i < bands - 1; i++) {
+            tiff.putShort((short) 0);
+        }
+        for (int i = 0; i < bands; i++) {
+            tiff.putShort((short) 1);
+        }
+        for (int i = 0; i < tiles; i++) {
+            tiff.putInt(tileAt);
+        }
+        for (int i = 0; i < tiles; i++) {
+            tiff.putInt(compressedTile.length);
+        }
+        tiff.put(compressedTile);
+        return tiff.array();
+    }
+
+    /**
+     * A DICOM Part 10 file in the deflated transfer syntax (1.2.840.10008.1.2.1.99): a CT image of
+     * {@code rows x columns} 16-bit samples whose Pixel Data element holds {@code pixelBytes} bytes
+     * (a bomb declares a small image and carries hundreds of MB of zeros).
+     */
+    public static byte[] deflatedDicom(int rows, int columns, long pixelBytes) throws IOException {
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write(new byte[128]);
+        file.writeBytes("DICM".getBytes(StandardCharsets.US_ASCII));
+        ByteArrayOutputStream meta = new ByteArrayOutputStream();
+        element(meta, 0x0002, 0x0001, "OB", new byte[] {0, 1});
+        element(meta, 0x0002, 0x0002, "UI", uid("1.2.840.10008.5.1.4.1.1.2"));
+        element(meta, 0x0002, 0x0003, "UI", uid("1.2.3.4.5.6.7.8.9"));
+        element(meta, 0x0002, 0x0010, "UI", uid("1.2.840.10008.1.2.1.99"));
+        element(meta, 0x0002, 0x0012, "UI", uid("1.2.3.4"));
+        element(meta, 0x0002, 0x0000, "UL", le32(meta.size()));
+        // The group length comes first: write it, then the elements counted by it.
+        byte[] elements = meta.toByteArray();
+        int groupLengthSize = 12;
+        file.write(elements, elements.length - groupLengthSize, groupLengthSize);
+        file.write(elements, 0, elements.length - groupLengthSize);
+        ByteArrayOutputStream deflated = new ByteArrayOutputStream();
+        try (DeflaterOutputStream dataset =
+                new DeflaterOutputStream(deflated, new Deflater(1, true), 64 * 1024)) {
+            ByteArrayOutputStream header = new ByteArrayOutputStream();
+            element(header, 0x0008, 0x0016, "UI", uid("1.2.840.10008.5.1.4.1.1.2"));
+            element(header, 0x0008, 0x0018, "UI", uid("1.2.3.4.5.6.7.8.9"));
+            element(header, 0x0008, 0x0060, "CS", "CT".getBytes(StandardCharsets.US_ASCII));
+            element(header, 0x0028, 0x0002, "US", le16(1));
+            element(header, 0x0028, 0x0004, "CS", padded("MONOCHROME2"));
+            element(header, 0x0028, 0x0010, "US", le16(rows));
+            element(header, 0x0028, 0x0011, "US", le16(columns));
+            element(header, 0x0028, 0x0100, "US", le16(16));
+            element(header, 0x0028, 0x0101, "US", le16(12));
+            element(header, 0x0028, 0x0102, "US", le16(11));
+            element(header, 0x0028, 0x0103, "US", le16(0));
+            dataset.write(header.toByteArray());
+            ByteBuffer pixelHeader = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            pixelHeader.putShort((short) 0x7FE0).putShort((short) 0x0010);
+            pixelHeader.put((byte) 'O').put((byte) 'W').putShort((short) 0);
+            pixelHeader.putInt((int) pixelBytes);
+            dataset.write(pixelHeader.array());
+            // A ramp, so a decoded image is not all one value.
+            byte[] block = new byte[MIB];
+            for (int i = 0; i < block.length; i += 2) {
+                block[i] = (byte) ((i / 2) % 4096);
+                block[i + 1] = (byte) (((i / 2) % 4096) >> 8);
+            }
+            for (long written = 0; written < pixelBytes; written += block.length) {
+                dataset.write(block, 0, (int) Math.min(block.length, pixelBytes - written));
+            }
+        }
+        file.writeBytes(deflated.toByteArray());
+        return file.toByteArray();
+    }
+
+    /** Writes {@code bytes} to {@code dir/name} and returns the path. */
+    public static Path write(Path dir, String name, byte[] bytes) throws IOException {
+        return Files.write(dir.resolve(name), bytes);
+    }
+
+    private static byte[] zlibZeros(long count) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] zeros = new byte[MIB];
+        try (OutputStream zlib = new DeflaterOutputStream(out, new Deflater(1), 64 * 1024)) {
+            for (long written = 0; written < count; written += zeros.length) {
+                zlib.write(zeros, 0, (int) Math.min(zeros.length, count - written));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] zlib(byte[] data) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (OutputStream zlib = new DeflaterOutputStream(out)) {
+            zlib.write(data);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] ihdr(int width, int height, int bitDepth, int colourType) {
+        return ByteBuffer.allocate(13)
+                .putInt(width)
+                .putInt(height)
+                .put((byte) bitDepth)
+                .put((byte) colourType)
+                .put((byte) 0)
+                .put((byte) 0)
+                .put((byte) 0)
+                .array();
+    }
+
+    private static void chunk(ByteArrayOutputStream png, String type, byte[] data) {
+        byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
+        png.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
+        png.writeBytes(typeBytes);
+        png.writeBytes(data);
+        CRC32 crc = new CRC32();
+        crc.update(typeBytes);
+        crc.update(data);
+        png.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    private static void segment(ByteArrayOutputStream jpeg, int marker, byte[] payload) {
+        jpeg.write(0xFF);
+        jpeg.write(marker);
+        int length = payload.length + 2;
+        jpeg.write(length >> 8);
+        jpeg.write(length & 0xFF);
+        jpeg.writeBytes(payload);
+    }
+
+    private static void ifdEntry(ByteBuffer tiff, int tag, int type, int count, int value) {
+        tiff.putShort((short) tag).putShort((short) type).putInt(count);
+        if (type == 3 && count == 1) {
+            tiff.putShort((short) value).putShort((short) 0);
+        } else {
+            tiff.putInt(value);
+        }
+    }
+
+    /** An explicit VR little endian element (PS3.5 7.1.2). */
+    private static void element(
+            ByteArrayOutputStream out, int group, int element, String vr, byte[] value) {
+        boolean longForm = vr.equals("OB") || vr.equals("OW") || vr.equals("UN");
+        ByteBuffer header = ByteBuffer.allocate(longForm ? 12 : 8).order(ByteOrder.LITTLE_ENDIAN);
+        header.putShort((short) group).putShort((short) element);
+        header.put(vr.getBytes(StandardCharsets.US_ASCII));
+        if (longForm) {
+            header.putShort((short) 0).putInt(value.length);
+        } else {
+            header.putShort((short) value.length);
+        }
+        out.writeBytes(header.array());
+        out.writeBytes(value);
+    }
+
+    private static byte[] uid(String uid) {
+        return (uid.length() % 2 == 0 ? uid : uid + "\0").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] padded(String text) {
+        return (text.length() % 2 == 0 ? text : text + " ").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] le16(int value) {
+        return ByteBuffer.allocate(2)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putShort((short) value)
+                .array();
+    }
+
+    private static byte[] le32(int value) {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
+    }
+}
