@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.imagestream.config.JobOptions;
 import org.imagestream.deploy.FlinkRestClient;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.localstack.FlinkClusterServer;
@@ -150,12 +151,10 @@ final class ClusterCommand {
                                     PrometheusServer.locateBinary(libs),
                                     work.resolve("prometheus"),
                                     cluster.metricsTargets())) {
-                stack.createTopics(
-                        2,
-                        "images-social",
-                        "images-remote-sensing",
-                        "images-medical",
-                        "images-dead-letters");
+                // The topics the job reads and writes by default: one declaration, in JobOptions.
+                List<String> topics = new ArrayList<>(JobOptions.KAFKA_TOPICS.defaultValue());
+                topics.add(JobOptions.DEAD_LETTER_TOPIC.defaultValue());
+                stack.createTopics(2, topics.toArray(String[]::new));
                 List<String> args =
                         new ArrayList<>(
                                 List.of(

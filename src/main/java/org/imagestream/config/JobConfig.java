@@ -2,6 +2,7 @@ package org.imagestream.config;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -72,7 +73,60 @@ public final class JobConfig implements Serializable {
         return fromMap(values);
     }
 
+    /** Cassandra's largest TTL, 20 years ({@code Attributes.MAX_TTL}); larger ones are refused. */
+    static final long CASSANDRA_MAX_TTL_SECONDS = 20L * 365 * 24 * 60 * 60;
+
+    /**
+     * The latest expiration date Cassandra 5.0 accepts under storage_compatibility_mode CASSANDRA_4
+     * (its default): local deletion times are 32-bit seconds there ({@code Cell.MAX_DELETION_TIME -
+     * 1}).
+     */
+    static final Instant CASSANDRA_4_MAX_EXPIRATION = Instant.parse("2038-01-19T03:14:06Z");
+
+    /**
+     * A TTL Cassandra would refuse on every write (so on every replay, with no per-record way out)
+     * is refused here, when the job starts, with the fix in the message.
+     */
+    private void validateTtls(Instant now) {
+        for (ConfigOption<Duration> option :
+                List.of(
+                        JobOptions.CASSANDRA_TTL_SOCIAL,
+                        JobOptions.CASSANDRA_TTL_REMOTE_SENSING,
+                        JobOptions.CASSANDRA_TTL_MEDICAL)) {
+            Duration ttl = get(option);
+            if (ttl.isNegative()) {
+                throw new IllegalArgumentException(option.key() + " must not be negative");
+            }
+            if (ttl.getSeconds() > CASSANDRA_MAX_TTL_SECONDS) {
+                throw new IllegalArgumentException(
+                        option.key()
+                                + " is "
+                                + ttl.toDays()
+                                + " days; Cassandra refuses TTLs over 20 years ("
+                                + CASSANDRA_MAX_TTL_SECONDS
+                                + " s). Use 0 to keep rows until they are erased.");
+            }
+            if (!ttl.isZero()
+                    && !get(JobOptions.CASSANDRA_EXPIRATION_PAST_2038)
+                    && now.plus(ttl).isAfter(CASSANDRA_4_MAX_EXPIRATION)) {
+                throw new IllegalArgumentException(
+                        option.key()
+                                + " of "
+                                + ttl.toDays()
+                                + " days expires after "
+                                + CASSANDRA_4_MAX_EXPIRATION
+                                + ", which Cassandra refuses under its default"
+                                + " storage_compatibility_mode CASSANDRA_4. Use a shorter TTL, 0 to"
+                                + " keep rows, or, once every node runs storage_compatibility_mode:"
+                                + " NONE, set "
+                                + JobOptions.CASSANDRA_EXPIRATION_PAST_2038.key()
+                                + "=true.");
+            }
+        }
+    }
+
     private void validate() {
+        validateTtls(Instant.now());
         if (shards() < 1 || virtualNodes() < 1) {
             throw new IllegalArgumentException(
                     "routing.shards and routing.virtual-nodes must be >= 1");

@@ -156,6 +156,13 @@ public final class JobOptions {
                     .defaultValue(Duration.ZERO)
                     .withDescription("Time to live of medical rows and blobs; 0 keeps them.");
 
+    public static final ConfigOption<Boolean> CASSANDRA_EXPIRATION_PAST_2038 =
+            ConfigOptions.key("cassandra.expiration-past-2038")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Allow TTLs that expire after 2038-01-19T03:14:06Z. Cassandra 5.0 refuses such writes under its default storage_compatibility_mode (CASSANDRA_4); set this only when every node runs storage_compatibility_mode: NONE. TTLs are checked when the options are parsed, so a refusal never reaches a write.");
+
     public static final ConfigOption<Boolean> CASSANDRA_CREATE_SCHEMA =
             ConfigOptions.key("cassandra.create-schema")
                     .booleanType()

@@ -22,7 +22,13 @@ public class DecodeException extends Exception {
         /** The image exceeds a configured size limit. */
         TOO_LARGE,
         /** Decoding took longer than the configured time budget. */
-        TOO_SLOW
+        TOO_SLOW,
+        /**
+         * A header the job stores (source id, content type, domain) is longer than {@link
+         * org.imagestream.ingest.ImageHeaders#MAX_VALUE_CHARS}: Cassandra would refuse or a listing
+         * would bloat on every replay.
+         */
+        INVALID_HEADER
     }
 
     private final Reason reason;

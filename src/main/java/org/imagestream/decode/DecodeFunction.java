@@ -125,11 +125,12 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         }
         long started = System.nanoTime();
         boolean identifiable = false;
-        boolean deidentify = deidentifier != null && Domain.MEDICAL.id().equals(record.domain);
+        boolean deidentify = deidentifier != null && isMedical(record);
         if (deidentify) {
             protectMetadata(record, deidentifier);
         }
         try {
+            checkStoredHeaders(record);
             if (record.bytes != null && record.bytes.length > maxImageBytes) {
                 throw new DecodeException(
                         DecodeException.Reason.TOO_LARGE,
@@ -190,6 +191,46 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
             kept.put(ImageHeaders.SOURCE_ID, record.sourceId);
         }
         record.headers = kept;
+    }
+
+    /**
+     * Medical for privacy purposes, decided once: DICOM bytes (the {@code DICM} prefix at offset
+     * 128) whatever the headers or topic say, or a domain header that names medical in any spelling
+     * {@link Domain#fromId} accepts ({@code MEDICAL}, {@code " medical"}).
+     */
+    static boolean isMedical(ImageRecord record) {
+        if (record.bytes != null && ImageDecoders.isDicomPart10(record.bytes)) {
+            return true;
+        }
+        try {
+            return Domain.fromId(record.domain) == Domain.MEDICAL;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Header values that end up in Cassandra columns and keys are bounded before anything is
+     * stored: an oversized one would be refused by Cassandra on every replay.
+     */
+    static void checkStoredHeaders(ImageRecord record) throws DecodeException {
+        String[][] stored = {
+            {ImageHeaders.SOURCE_ID, record.sourceId},
+            {ImageHeaders.CONTENT_TYPE, record.contentType},
+            {ImageHeaders.DOMAIN, record.domain}
+        };
+        for (String[] header : stored) {
+            if (header[1] != null && header[1].length() > ImageHeaders.MAX_VALUE_CHARS) {
+                throw new DecodeException(
+                        DecodeException.Reason.INVALID_HEADER,
+                        "header '"
+                                + header[0]
+                                + "' has "
+                                + header[1].length()
+                                + " characters, the limit is "
+                                + ImageHeaders.MAX_VALUE_CHARS);
+            }
+        }
     }
 
     /** Plain-Java core of the stage, shared with tests and benchmarks. */

@@ -8,6 +8,12 @@ public final class ImageHeaders {
     /** {@code social}, {@code remote-sensing} or {@code medical}. */
     public static final String DOMAIN = "domain";
 
+    /**
+     * Longest value the job accepts for a header it stores ({@link #SOURCE_ID}, {@link
+     * #CONTENT_TYPE}, {@link #DOMAIN}); longer is dead-lettered as {@code INVALID_HEADER}.
+     */
+    public static final int MAX_VALUE_CHARS = 1024;
+
     /** Caller's id of the image (file path, URL, upload id); free text. */
     public static final String SOURCE_ID = "source-id";
 
@@ -26,6 +32,13 @@ public final class ImageHeaders {
     public static final String DEAD_LETTER_MESSAGE = "dead-letter-message";
     public static final String DEAD_LETTER_IMAGE_ID = "dead-letter-image-id";
     public static final String DEAD_LETTER_ORIGIN = "dead-letter-origin";
+
+    /**
+     * On a dead letter whose original bytes (or headers) were left out because the letter would not
+     * fit the producer's {@code max.request.size}: what was left out; the original is found through
+     * {@link #DEAD_LETTER_ORIGIN}.
+     */
+    public static final String DEAD_LETTER_OMITTED = "dead-letter-omitted";
 
     private ImageHeaders() {}
 }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -254,13 +255,22 @@ public final class ImageClassificationJob {
     }
 
     static KafkaSink<DeadLetter> deadLetterSink(JobConfig config) {
+        // Large enough for a letter carrying an image of the maximum size, unless the user's
+        // kafka.properties.max.request.size says otherwise: the user's value wins, and the
+        // serializer leaves out what would not fit it.
+        Properties producer = new Properties();
+        producer.setProperty(
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024));
+        producer.putAll(config.kafkaProperties());
+        int maxRequestSize =
+                Integer.parseInt(
+                        producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG).trim());
         return KafkaSink.<DeadLetter>builder()
                 .setBootstrapServers(config.bootstrapServers())
-                .setKafkaProducerConfig(config.kafkaProperties())
-                .setProperty(
-                        ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-                        Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
-                .setRecordSerializer(new DeadLetterSerializationSchema(config.deadLetterTopic()))
+                .setKafkaProducerConfig(producer)
+                .setRecordSerializer(
+                        new DeadLetterSerializationSchema(config.deadLetterTopic(), maxRequestSize))
                 // Transactions committed on checkpoints: a dead letter replayed after a failure is
                 // not written twice (consumers read with isolation.level=read_committed).
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)

@@ -34,6 +34,48 @@ class JobConfigTest {
     }
 
     @Test
+    void shouldRefuseTtlsCassandraWouldRefuseOnEveryWrite() {
+        // 15-year medical retention expires after 2038-01-19, which Cassandra 5.0 refuses under
+        // its default storage_compatibility_mode CASSANDRA_4.
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromMap(
+                                        Map.of(
+                                                "model.medical.dir", "/m",
+                                                "cassandra.ttl.medical", "5479d")))
+                .hasMessageContaining("cassandra.ttl.medical")
+                .hasMessageContaining("2038")
+                .hasMessageContaining("cassandra.expiration-past-2038");
+        assertThat(
+                        JobConfig.fromMap(
+                                        Map.of(
+                                                "model.medical.dir", "/m",
+                                                "cassandra.ttl.medical", "5479d",
+                                                "cassandra.expiration-past-2038", "true"))
+                                .get(JobOptions.CASSANDRA_TTL_MEDICAL)
+                                .toDays())
+                .isEqualTo(5479);
+        // Over Cassandra's 20-year maximum (630720000 s): refused in any mode.
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromMap(
+                                        Map.of(
+                                                "model.social.dir", "/m",
+                                                "cassandra.ttl.social", "7301d",
+                                                "cassandra.expiration-past-2038", "true")))
+                .hasMessageContaining("cassandra.ttl.social")
+                .hasMessageContaining("630720000");
+        assertThat(
+                        JobConfig.fromMap(
+                                        Map.of(
+                                                "model.social.dir", "/m",
+                                                "cassandra.ttl.social", "1825d"))
+                                .get(JobOptions.CASSANDRA_TTL_SOCIAL)
+                                .toDays())
+                .isEqualTo(1825);
+    }
+
+    @Test
     void shouldRequireAtLeastOneModel() {
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of()))
                 .hasMessageContaining("No model configured");

@@ -98,6 +98,53 @@ class DecodeFunctionTest {
                 .containsEntry("patient", "DOE^JOHN");
     }
 
+    @Test
+    void shouldTreatEverySpellingOfMedicalAndDicomBytesUnderAnyDomainAsMedical() throws Exception {
+        String path = "exports/DOE^JOHN/slice-1.dcm";
+        for (String domain : new String[] {"MEDICAL", "Medical", " medical", "medical "}) {
+            assertThat(deadLetterFor(domain, path, "secret").get(0).headers)
+                    .as("domain header '%s'", domain)
+                    .doesNotContainKey("patient")
+                    .extractingByKey(ImageHeaders.SOURCE_ID)
+                    .asString()
+                    .matches("medical-[0-9a-f]{32}");
+        }
+        byte[] dicom = new byte[200];
+        dicom[128] = 'D';
+        dicom[129] = 'I';
+        dicom[130] = 'C';
+        dicom[131] = 'M';
+        for (String domain : new String[] {"social", null, "unknown"}) {
+            ImageRecord record = record("t-0-1", domain, dicom);
+            assertThat(DecodeFunction.isMedical(record)).as("DICOM under %s", domain).isTrue();
+        }
+        assertThat(DecodeFunction.isMedical(record("t-0-1", "social", new byte[200]))).isFalse();
+    }
+
+    @Test
+    void shouldDeadLetterStoredHeadersOverTheLimit() throws Exception {
+        byte[] jpeg = SampleImages.generate(Domain.SOCIAL, 0, new Random(1)).bytes();
+        try (var harness =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        new DecodeFunction(INPUTS, 1_000_000))) {
+            ImageRecord longSource = record("t-0-0", "social", jpeg);
+            longSource.sourceId = "s".repeat(ImageHeaders.MAX_VALUE_CHARS + 1);
+            ImageRecord longType = record("t-0-1", "social", jpeg);
+            longType.contentType = "image/" + "x".repeat(70_000);
+            ImageRecord atLimit = record("t-0-2", "social", jpeg);
+            atLimit.sourceId = "s".repeat(ImageHeaders.MAX_VALUE_CHARS);
+            harness.processElement(longSource, 0);
+            harness.processElement(longType, 0);
+            harness.processElement(atLimit, 0);
+            assertThat(harness.extractOutputValues())
+                    .extracting(image -> image.record.imageId)
+                    .containsExactly("t-0-2");
+            assertThat(deadLetters(harness.getSideOutput(DecodeFunction.DEAD_LETTERS)))
+                    .extracting(d -> d.imageId + "=" + d.reason)
+                    .containsExactly("t-0-0=INVALID_HEADER", "t-0-1=INVALID_HEADER");
+        }
+    }
+
     /** One oversized record (dead-lettered before decoding) through a de-identifying stage. */
     private static List<DeadLetter> deadLetterFor(String domain, String sourceId, String key)
             throws Exception {
