@@ -51,7 +51,10 @@ import org.slf4j.LoggerFactory;
  * copy that arrives while its original is still in the pending batch waits for it instead.
  *
  * <p>Models are loaded once per subtask in {@link #open()} and closed in {@link #close()}. A failed
- * model call dead-letters the images of that batch with reason {@code MODEL_ERROR}.
+ * model call is retried, then each image of the batch is classified alone (a poison image must not
+ * take its batch with it, and a transient failure must not turn into dead letters that a replay
+ * would not produce); only an image that fails alone on every attempt is dead-lettered with reason
+ * {@code MODEL_ERROR}.
  *
  * <p>Roll-out: for a domain configured with a model root ({@link ModelDirectory}), a processing
  * time timer lists the root every {@code modelPollInterval}; a newer version is loaded and warmed
@@ -112,6 +115,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     private transient Map<String, Map<String, Counter>> topLabelCounters;
 
     private transient Counter failed;
+    private transient Counter modelErrors;
     private transient Histogram batchSize;
     private transient Histogram queueWaitMillis;
     private transient Histogram inferenceMillis;
@@ -220,6 +224,8 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         topLabelCounters = new HashMap<>();
         deduplicated = metrics.counter("imagesDeduplicated");
         failed = metrics.counter("inferenceFailures");
+        // Same metric and label as the decode stage's dead letters, so one query sums them all.
+        modelErrors = metrics.addGroup("reason", "MODEL_ERROR").counter("imagesDeadLettered");
         batchSize =
                 metrics.histogram("inferenceBatchSize", new DescriptiveStatisticsHistogram(1024));
         queueWaitMillis =
@@ -425,15 +431,30 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             inputs.add(item.image.pixels);
             queueWaitMillis.update(TimeUnit.NANOSECONDS.toMillis(now - item.enqueuedNanos));
         }
-        List<Prediction> predictions;
-        try {
-            predictions = classifier.classify(inputs);
-        } catch (RuntimeException e) {
+        RuntimeException[] failure = new RuntimeException[1];
+        List<Prediction> predictions = classify(classifier, inputs, BATCH_ATTEMPTS, failure);
+        if (predictions == null) {
+            LOG.warn(
+                    "A batch of {} {} images failed {} times ({}); classifying each alone",
+                    batch.size(),
+                    domain.id(),
+                    BATCH_ATTEMPTS,
+                    failure[0].toString());
+            List<Pending> classifiable = new ArrayList<>(batch.size());
+            predictions = new ArrayList<>();
             for (Pending item : batch) {
-                deadLetter(item.image, e);
-                item.copies.forEach(copy -> deadLetter(copy, e));
+                List<Prediction> alone =
+                        classify(classifier, List.of(item.image.pixels), IMAGE_ATTEMPTS, failure);
+                if (alone == null) {
+                    RuntimeException error = failure[0];
+                    deadLetter(item.image, error);
+                    item.copies.forEach(copy -> deadLetter(copy, error));
+                } else {
+                    classifiable.add(item);
+                    predictions.addAll(alone);
+                }
             }
-            return;
+            batch = classifiable;
         }
         inferenceMillis.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
         batchSize.update(predictions.size());
@@ -467,6 +488,31 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                 setCurrentKey(currentKey);
             }
         }
+    }
+
+    /** Attempts at a whole batch before its images are classified one by one. */
+    static final int BATCH_ATTEMPTS = 2;
+
+    /** Attempts at one image alone before it is dead-lettered as {@code MODEL_ERROR}. */
+    static final int IMAGE_ATTEMPTS = 3;
+
+    /**
+     * The model's predictions, or null after {@code attempts} failures, the last in {@code
+     * failure[0]}.
+     */
+    private static List<Prediction> classify(
+            SavedModelClassifier classifier,
+            List<float[]> inputs,
+            int attempts,
+            RuntimeException[] failure) {
+        for (int attempt = 1; attempt <= attempts; attempt++) {
+            try {
+                return classifier.classify(inputs);
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        }
+        return null;
     }
 
     private void emit(
@@ -509,6 +555,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     private void deadLetter(DecodedImage image, RuntimeException error) {
         failed.inc();
+        modelErrors.inc();
         output.collect(
                 DEAD_LETTERS,
                 new StreamRecord<>(

@@ -109,6 +109,33 @@ class BatchingClassifyOperatorTest {
     }
 
     @Test
+    void shouldDeadLetterOnlyTheImageTheModelCannotTakeAndClassifyTheRestOfItsBatch()
+            throws Exception {
+        DecodedImage poison = copyOf(images.get(1), 7);
+        poison.pixels = new float[5]; // no multiple of the model input: the model call throws
+        poison.contentSha256 = "poison";
+        List<DecodedImage> batch = List.of(images.get(0), poison, images.get(2), images.get(3));
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                        Map.of(Domain.SOCIAL, social), Duration.ZERO, 4, Duration.ofHours(1));
+        try (var harness = harness(operator)) {
+            harness.open();
+            for (DecodedImage image : batch) {
+                harness.processElement(image, 0L);
+            }
+            assertThat(harness.extractOutputValues())
+                    .extracting(result -> result.imageId)
+                    .containsExactlyInAnyOrder("t-0-0", "t-0-2", "t-0-3");
+            var deadLetters = harness.getSideOutput(BatchingClassifyOperator.DEAD_LETTERS);
+            assertThat(deadLetters).hasSize(1);
+            var letter = deadLetters.iterator().next().getValue();
+            assertThat(letter.imageId).isEqualTo("t-0-7");
+            assertThat(letter.reason).isEqualTo("MODEL_ERROR");
+            assertThat(letter.message).contains("expects a multiple of");
+        }
+    }
+
+    @Test
     void shouldClassifyIdenticalContentOnceAndMarkCopiesDeduplicated() throws Exception {
         List<DecodedImage> input = new ArrayList<>(images.subList(0, 3));
         input.add(copyOf(images.get(1), 10)); // arrives while the original waits in the batch
