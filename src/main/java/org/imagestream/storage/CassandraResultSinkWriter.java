@@ -71,6 +71,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         this.mailbox = mailbox;
         this.session = settings.openSession();
         try {
+            // An incompatible table would refuse every write of every replay: fail at start,
+            // naming the table and column, before anything is written.
+            CassandraSchema.verify(session, settings.keyspace());
             this.statements = new ResultStatements(session, settings.keyspace());
         } catch (RuntimeException e) {
             session.close();

@@ -1,8 +1,16 @@
 package org.imagestream.storage;
 
+import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.datastax.oss.driver.api.core.metadata.schema.ColumnMetadata;
+import com.datastax.oss.driver.api.core.metadata.schema.KeyspaceMetadata;
+import com.datastax.oss.driver.api.core.metadata.schema.TableMetadata;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The Cassandra schema:
@@ -21,58 +29,138 @@ import java.util.List;
  *       however large the image; the {@code blobs} row is written after all chunks.
  * </ul>
  *
- * All statements are idempotent ({@code IF NOT EXISTS}).
+ * All statements are idempotent ({@code IF NOT EXISTS}). Because {@code IF NOT EXISTS} silently
+ * keeps a table of the same name made by someone else, {@link #verify} checks every column the
+ * writer binds against the live schema before anything is written: an incompatible table would
+ * otherwise be refused by Cassandra on every write and every replay.
  */
 public final class CassandraSchema {
+    /** Every table: its columns in order with their CQL types, and its key clause. */
+    private static final List<Table> TABLES =
+            List.of(
+                    new Table(
+                            "results",
+                            columns(
+                                    "image_id", "text",
+                                    "domain", "text",
+                                    "source_id", "text",
+                                    "content_type", "text",
+                                    "content_sha256", "text",
+                                    "shard", "text",
+                                    "model_name", "text",
+                                    "model_version", "text",
+                                    "top_label", "text",
+                                    "top_score", "float",
+                                    "labels", "list<text>",
+                                    "scores", "list<float>",
+                                    "deduplicated", "boolean",
+                                    "width", "int",
+                                    "height", "int",
+                                    "received_at", "timestamp",
+                                    "classified_at", "timestamp",
+                                    "extras", "map<text, text>"),
+                            List.of("image_id"),
+                            List.of(),
+                            ""),
+                    new Table(
+                            "result_parts",
+                            columns(
+                                    "image_id", "text",
+                                    "part", "int",
+                                    "top_label", "text",
+                                    "top_score", "float",
+                                    "labels", "list<text>",
+                                    "scores", "list<float>",
+                                    "extras", "map<text, text>"),
+                            List.of("image_id"),
+                            List.of("part"),
+                            ""),
+                    new Table(
+                            "results_by_label",
+                            columns(
+                                    "domain", "text",
+                                    "label", "text",
+                                    "day", "date",
+                                    "received_at", "timestamp",
+                                    "image_id", "text",
+                                    "source_id", "text",
+                                    "content_sha256", "text",
+                                    "top_score", "float",
+                                    "model_version", "text"),
+                            List.of("domain", "label", "day"),
+                            List.of("received_at", "image_id"),
+                            " WITH CLUSTERING ORDER BY (received_at DESC, image_id ASC)"),
+                    new Table(
+                            "blobs",
+                            columns(
+                                    "sha256", "text",
+                                    "size", "bigint",
+                                    "chunk_size", "int",
+                                    "chunk_count", "int",
+                                    "content_type", "text"),
+                            List.of("sha256"),
+                            List.of(),
+                            ""),
+                    new Table(
+                            "blob_chunks",
+                            columns("sha256", "text", "chunk_index", "int", "data", "blob"),
+                            List.of("sha256", "chunk_index"),
+                            List.of(),
+                            ""));
+
     private CassandraSchema() {}
+
+    /** A table the writer needs. */
+    private record Table(
+            String name,
+            Map<String, String> columns,
+            List<String> partitionKey,
+            List<String> clusteringColumns,
+            String options) {
+        String createStatement(String keyspace) {
+            StringBuilder cql =
+                    new StringBuilder("CREATE TABLE IF NOT EXISTS ")
+                            .append(keyspace)
+                            .append('.')
+                            .append(name)
+                            .append(" (");
+            columns.forEach(
+                    (column, type) -> cql.append(column).append(' ').append(type).append(", "));
+            cql.append("PRIMARY KEY ((").append(String.join(", ", partitionKey)).append(')');
+            for (String clustering : clusteringColumns) {
+                cql.append(", ").append(clustering);
+            }
+            return cql.append("))").append(options).toString();
+        }
+    }
+
+    private static Map<String, String> columns(String... namesAndTypes) {
+        Map<String, String> columns = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndTypes.length; i += 2) {
+            columns.put(namesAndTypes[i], namesAndTypes[i + 1]);
+        }
+        return columns;
+    }
 
     public static List<String> statements(CassandraSettings settings) {
         String ks = settings.keyspace();
-        return List.of(
+        List<String> statements = new ArrayList<>();
+        statements.add(
                 "CREATE KEYSPACE IF NOT EXISTS "
                         + ks
                         + " WITH replication = "
-                        + settings.replicationCql(),
-                "CREATE TABLE IF NOT EXISTS "
-                        + ks
-                        + ".results ("
-                        + "image_id text PRIMARY KEY, domain text, source_id text, content_type text,"
-                        + " content_sha256 text, shard text, model_name text, model_version text,"
-                        + " top_label text, top_score float, labels list<text>, scores list<float>,"
-                        + " deduplicated boolean,"
-                        + " width int, height int, received_at timestamp, classified_at timestamp,"
-                        + " extras map<text, text>)",
-                "CREATE TABLE IF NOT EXISTS "
-                        + ks
-                        + ".result_parts ("
-                        + "image_id text, part int, top_label text, top_score float,"
-                        + " labels list<text>, scores list<float>, extras map<text, text>,"
-                        + " PRIMARY KEY (image_id, part))",
-                "CREATE TABLE IF NOT EXISTS "
-                        + ks
-                        + ".results_by_label ("
-                        + "domain text, label text, day date, received_at timestamp, image_id text,"
-                        + " source_id text, content_sha256 text, top_score float, model_version text,"
-                        + " PRIMARY KEY ((domain, label, day), received_at, image_id))"
-                        + " WITH CLUSTERING ORDER BY (received_at DESC, image_id ASC)",
-                "CREATE TABLE IF NOT EXISTS "
-                        + ks
-                        + ".blobs ("
-                        + "sha256 text PRIMARY KEY, size bigint, chunk_size int, chunk_count int,"
-                        + " content_type text)",
-                "CREATE TABLE IF NOT EXISTS "
-                        + ks
-                        + ".blob_chunks ("
-                        + "sha256 text, chunk_index int, data blob,"
-                        + " PRIMARY KEY ((sha256, chunk_index)))");
+                        + settings.replicationCql());
+        for (Table table : TABLES) {
+            statements.add(table.createStatement(ks));
+        }
+        return statements;
     }
 
-    /** Creates the keyspace and tables if missing and waits for schema agreement. */
+    /** Creates the keyspace and tables if missing, waits for schema agreement, then verifies. */
     public static void create(CqlSession session, CassandraSettings settings) {
         for (String statement : statements(settings)) {
             session.execute(
-                    com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(statement)
-                            .setTimeout(Duration.ofSeconds(30)));
+                    SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(30)));
         }
         // Tables created before the extras column existed get it added (idempotent upgrade).
         boolean hasExtras =
@@ -83,12 +171,100 @@ public final class CassandraSchema {
                         .orElse(true);
         if (!hasExtras) {
             session.execute(
-                    com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(
+                    SimpleStatement.newInstance(
                                     "ALTER TABLE "
                                             + settings.keyspace()
                                             + ".results ADD extras map<text, text>")
                             .setTimeout(Duration.ofSeconds(30)));
         }
         session.checkSchemaAgreement();
+        verify(session, settings.keyspace());
+    }
+
+    /**
+     * Checks that every table and column the writer uses exists with the type and key role it
+     * needs; throws {@link IllegalStateException} naming the table and column otherwise. Extra
+     * columns are allowed (a site may add its own).
+     */
+    public static void verify(CqlSession session, String keyspace) {
+        KeyspaceMetadata metadata =
+                session.getMetadata()
+                        .getKeyspace(keyspace)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalStateException(
+                                                "Cassandra keyspace "
+                                                        + keyspace
+                                                        + " does not exist: create it with"
+                                                        + " 'imagestream schema' or"
+                                                        + " cassandra.create-schema=true"));
+        List<String> problems = new ArrayList<>();
+        for (Table table : TABLES) {
+            String qualified = keyspace + "." + table.name();
+            TableMetadata live = metadata.getTable(table.name()).orElse(null);
+            if (live == null) {
+                problems.add("table " + qualified + " is missing");
+                continue;
+            }
+            table.columns()
+                    .forEach(
+                            (column, type) -> {
+                                ColumnMetadata actual =
+                                        live.getColumn(CqlIdentifier.fromInternal(column))
+                                                .orElse(null);
+                                if (actual == null) {
+                                    problems.add(
+                                            "column " + qualified + "." + column + " is missing");
+                                } else if (!normalized(actual.getType().asCql(false, true))
+                                        .equals(normalized(type))) {
+                                    problems.add(
+                                            "column "
+                                                    + qualified
+                                                    + "."
+                                                    + column
+                                                    + " is "
+                                                    + actual.getType().asCql(false, true)
+                                                    + ", the writer needs "
+                                                    + type);
+                                }
+                            });
+            List<String> partitionKey =
+                    live.getPartitionKey().stream()
+                            .map(column -> column.getName().asInternal())
+                            .toList();
+            List<String> clustering =
+                    live.getClusteringColumns().keySet().stream()
+                            .map(column -> column.getName().asInternal())
+                            .toList();
+            if (!partitionKey.equals(table.partitionKey())
+                    || !clustering.equals(table.clusteringColumns())) {
+                problems.add(
+                        "table "
+                                + qualified
+                                + " has partition key "
+                                + partitionKey
+                                + " and clustering columns "
+                                + clustering
+                                + ", the writer needs "
+                                + table.partitionKey()
+                                + " and "
+                                + table.clusteringColumns());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(
+                    "The Cassandra schema in keyspace "
+                            + keyspace
+                            + " is not the one imagestream writes: "
+                            + String.join("; ", problems)
+                            + ". Every write would be refused. Drop or rename those tables (CREATE"
+                            + " TABLE IF NOT EXISTS keeps an existing table as it is), or use another"
+                            + " keyspace (cassandra.keyspace).");
+        }
+    }
+
+    /** A CQL type as text, without the spaces the driver and people put differently. */
+    private static String normalized(String cqlType) {
+        return cqlType.replace(" ", "").toLowerCase(java.util.Locale.ROOT);
     }
 }

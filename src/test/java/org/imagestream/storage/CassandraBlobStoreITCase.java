@@ -1,6 +1,7 @@
 package org.imagestream.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.time.Duration;
@@ -33,6 +34,44 @@ class CassandraBlobStoreITCase {
     private static final long[] SEEDS = {1, 2, 3, 4, 2};
 
     @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withoutRestarts(2);
+
+    @Test
+    void shouldRefuseAnIncompatiblePreExistingTableAtStartNamingTableAndColumn(LocalStack stack) {
+        String keyspace = "clash_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .contactPoints(List.of(stack.cassandraContactPoint()))
+                        .keyspace(keyspace)
+                        .build();
+        try (CqlSession session = settings.openSession()) {
+            session.execute(
+                    "CREATE KEYSPACE "
+                            + keyspace
+                            + " WITH replication = {'class': 'SimpleStrategy',"
+                            + " 'replication_factor': 1}");
+            // Someone else's table of the same name: width as text, no extras column.
+            session.execute(
+                    "CREATE TABLE "
+                            + keyspace
+                            + ".results (image_id text PRIMARY KEY, width text, height int)");
+            session.execute(
+                    "CREATE TABLE "
+                            + keyspace
+                            + ".blob_chunks (sha256 text, chunk_index int, data text,"
+                            + " PRIMARY KEY (sha256, chunk_index))");
+            assertThatThrownBy(() -> CassandraSchema.create(session, settings))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("column " + keyspace + ".results.width is text")
+                    .hasMessageContaining(keyspace + ".results.domain is missing")
+                    .hasMessageContaining(keyspace + ".blob_chunks.data is text")
+                    .hasMessageContaining("partition key [sha256]");
+            assertThat(
+                            session.execute("SELECT count(*) FROM " + keyspace + ".results")
+                                    .one()
+                                    .getLong(0))
+                    .isZero();
+        }
+    }
 
     @Test
     void shouldStoreBlobsByteExactOnceAndRewriteTheSameRowsOnReplay(LocalStack stack)
