@@ -367,6 +367,11 @@ public final class ImageDecoders {
             var rawType = reader.getRawImageType(0);
             int bands = Math.max(planarBands, rawType.getNumBands());
             limits.check(width, height, bands, "TIFF");
+            if (input != null) {
+                // From the header: a scene the model cannot take is refused before its pixels
+                // are inflated and decoded.
+                requireBands(input, bands);
+            }
             long perPixel =
                     DecodeMemory.scene(
                                     bands,
@@ -663,6 +668,29 @@ public final class ImageDecoders {
             return Double.parseDouble(matcher.group(1));
         } catch (NumberFormatException e) {
             return fallback;
+        }
+    }
+
+    /** A scene's band count against the model's channels or selected bands. */
+    private static void requireBands(ModelInput input, int bands) throws DecodeException {
+        int[] selected = input.bands();
+        if (selected == null && bands != input.channels()) {
+            throw new DecodeException(
+                    Reason.INCOMPATIBLE,
+                    "GeoTIFF has " + bands + " bands but the model expects " + input.channels());
+        }
+        if (selected != null) {
+            for (int band : selected) {
+                if (band > bands) {
+                    throw new DecodeException(
+                            Reason.INCOMPATIBLE,
+                            "the model uses band "
+                                    + band
+                                    + " but the GeoTIFF has "
+                                    + bands
+                                    + " bands");
+                }
+            }
         }
     }
 

@@ -169,6 +169,11 @@ public final class FlinkClusterServer implements AutoCloseable {
         }
     }
 
+    /** Whether a TaskManager process is still running (not killed, crashed or exited). */
+    public boolean taskManagerAlive(int index) {
+        return taskManagers.get(index).isAlive();
+    }
+
     public String restUrl() {
         return "http://127.0.0.1:" + restPort;
     }

@@ -21,7 +21,11 @@ public final class DecodeProbe {
     private DecodeProbe() {}
 
     public static void main(String[] args) throws Exception {
-        DecodeLimits limits = DecodeLimits.DEFAULT;
+        // A larger budget than the job's default, to show what the default prevents.
+        DecodeLimits limits =
+                DecodeLimits.DEFAULT.withMaxDecodeMemory(
+                        Long.getLong(
+                                "probe.max-decode-memory", DecodeLimits.DEFAULT.maxDecodeMemory()));
         DicomDeidentifier deidentifier =
                 new DicomDeidentifier("probe".getBytes(StandardCharsets.US_ASCII), limits);
         for (int i = 0; i + 2 < args.length; i += 3) {

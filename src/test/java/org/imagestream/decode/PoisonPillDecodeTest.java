@@ -114,17 +114,7 @@ class PoisonPillDecodeTest {
                 "OK 512x512");
 
         long heap = slotHeapBytes();
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx" + heap / MIB + "m");
-        command.add("-XX:+ExitOnOutOfMemoryError");
-        command.add("-cp");
-        command.add(
-                System.getProperty(
-                        "surefire.test.class.path", System.getProperty("java.class.path")));
-        command.add(DecodeProbe.class.getName());
-        command.addAll(args);
-        Process probe = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process probe = startProbe(heap, DecodeLimits.DEFAULT.maxDecodeMemory(), args);
         String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(probe.waitFor(5, TimeUnit.MINUTES)).isTrue();
         System.out.println("decode probe at -Xmx" + heap / MIB + "m:\n" + output);
@@ -146,6 +136,43 @@ class PoisonPillDecodeTest {
         assertThat(outcomes).isEqualTo(expected);
         // Stored deflated: far smaller than the 512 KiB of pixel data it carries.
         assertThat(Long.parseLong(details.get("deflated-512.dcm"))).isLessThan(64 * 1024);
+    }
+
+    @Test
+    void shouldSeeTheTaskManagerDieWhenTheBudgetIsLargerThanTheHeap() throws Exception {
+        // The control: the same probe with a 4 GiB decode budget lets the 8192x8192 16-bit PNG be
+        // decoded at full size, and the JVM ends as a TaskManager did.
+        List<String> args =
+                List.of(
+                        PoisonPills.write(
+                                        dir,
+                                        "gray-alpha-16bit-8192.png",
+                                        PoisonPills.png16BitGrayAlpha(8192))
+                                .toString(),
+                        "social",
+                        "224x224x3");
+        Process probe = startProbe(slotHeapBytes(), 4096 * MIB, args);
+        String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(probe.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assertThat(output).contains("Terminating due to java.lang.OutOfMemoryError");
+        assertThat(probe.exitValue()).isEqualTo(3);
+    }
+
+    /** The decode probe in a JVM of {@code heap} bytes that exits on OutOfMemoryError. */
+    private static Process startProbe(long heap, long decodeBudget, List<String> args)
+            throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx" + heap / MIB + "m");
+        command.add("-XX:+ExitOnOutOfMemoryError");
+        command.add("-Dprobe.max-decode-memory=" + decodeBudget);
+        command.add("-cp");
+        command.add(
+                System.getProperty(
+                        "surefire.test.class.path", System.getProperty("java.class.path")));
+        command.add(DecodeProbe.class.getName());
+        command.addAll(args);
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 
     /**

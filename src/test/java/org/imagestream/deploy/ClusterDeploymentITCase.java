@@ -221,16 +221,24 @@ class ClusterDeploymentITCase {
 
     /** As above, with {@code taskManagers} TaskManagers of 2 slots each. */
     static FlinkClusterServer startCluster(String name, int taskManagers) throws Exception {
+        return startCluster(name, taskManagers, Map.of());
+    }
+
+    /** As above, with more configuration overrides ({@code -D} dynamic properties). */
+    static FlinkClusterServer startCluster(
+            String name, int taskManagers, Map<String, String> overrides) throws Exception {
+        // The reference config sizes a 2 GiB TaskManager; this machine also runs Kafka,
+        // Cassandra and the test JVM, so the test cluster is smaller (cluster up's size).
+        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        properties.put("taskmanager.memory.process.size", "1400m");
+        properties.put("jobmanager.memory.process.size", "800m");
+        properties.putAll(overrides);
         return FlinkClusterServer.start(
                 localStackDirectory().resolve("flink/lib"),
                 Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")),
                 Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), name),
                 taskManagers,
-                // The reference config sizes a 2 GiB TaskManager; this machine also runs Kafka,
-                // Cassandra and the test JVM, so the test cluster is smaller.
-                Map.of(
-                        "taskmanager.memory.process.size", "1400m",
-                        "jobmanager.memory.process.size", "800m"));
+                properties);
     }
 
     /** Uploads the shaded job jar the build made ({@code imagestream.job.jar}); returns its id. */
