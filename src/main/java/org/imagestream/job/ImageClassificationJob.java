@@ -42,6 +42,7 @@ import org.imagestream.routing.ShardKeys;
 import org.imagestream.storage.CassandraResultSink;
 import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
+import org.imagestream.storage.StoredImageDeadLetterFilter;
 
 /**
  * The image classification job: Kafka images → decode → consistent-hash shard → TensorFlow classify
@@ -154,6 +155,9 @@ public final class ImageClassificationJob {
                 decoded.getSideOutput(DecodeFunction.DEAD_LETTERS)
                         .union(classified.getSideOutput(BatchingClassifyOperator.DEAD_LETTERS));
         deadLetters
+                .process(new StoredImageDeadLetterFilter(cassandra))
+                .name("Drop dead letters of stored images")
+                .uid("drop-dead-letters-of-stored-images")
                 .sinkTo(deadLetterSink(config))
                 .name("Dead-letter topic")
                 .uid("dead-letter-topic");

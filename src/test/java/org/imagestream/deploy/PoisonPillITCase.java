@@ -1,6 +1,7 @@
 package org.imagestream.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.nio.file.Files;
@@ -54,6 +55,7 @@ class PoisonPillITCase {
                         "poison-pills", 1, Map.of("restart-strategy.type", "none"))) {
             try {
                 run(stack, cluster);
+                refuseAtStart(stack, cluster);
             } catch (AssertionError | Exception e) {
                 throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(80), e);
             }
@@ -206,6 +208,64 @@ class PoisonPillITCase {
         String jobManagerLog = Files.readString(cluster.logFiles().get(0));
         assertThat(jobManagerLog).doesNotContain("switched from state RUNNING to RESTARTING");
         rest.cancel(job);
+    }
+
+    /**
+     * Failures no replay can fix are refused when the job is submitted, with the fix in the
+     * message, before anything is written: a pre-existing table of another shape, and a TTL that
+     * Cassandra would refuse on every write.
+     */
+    private static void refuseAtStart(LocalStack stack, FlinkClusterServer cluster)
+            throws Exception {
+        FlinkRestClient rest = new FlinkRestClient(cluster.restUrl());
+        String jarId = ClusterDeploymentITCase.uploadJobJar(rest);
+        TestStreams streams = TestStreams.create(stack, "clash");
+        try (CqlSession session = streams.settings().openSession()) {
+            session.execute(
+                    "CREATE KEYSPACE IF NOT EXISTS "
+                            + streams.keyspace()
+                            + " WITH replication = {'class': 'SimpleStrategy',"
+                            + " 'replication_factor': 1}");
+            session.execute(
+                    "CREATE TABLE "
+                            + streams.keyspace()
+                            + ".results_by_label (domain text, label text, day text,"
+                            + " received_at timestamp, image_id text, source_id text,"
+                            + " content_sha256 text, top_score float, model_version text,"
+                            + " PRIMARY KEY ((domain, label, day), received_at, image_id))");
+        }
+        List<String> args =
+                ClusterDeploymentITCase.jobArgs(
+                        stack, streams.topic(), streams.deadLetterTopic(), streams.keyspace());
+        assertThatThrownBy(() -> rest.runJar(jarId, args, null))
+                .hasMessageContaining(streams.keyspace() + ".results_by_label.day is text")
+                .hasMessageContaining("date");
+        try (CqlSession session = streams.settings().openSession()) {
+            for (String table : List.of("results", "results_by_label", "blobs", "blob_chunks")) {
+                assertThat(
+                                session.execute(
+                                                "SELECT count(*) FROM "
+                                                        + streams.keyspace()
+                                                        + "."
+                                                        + table)
+                                        .one()
+                                        .getLong(0))
+                        .as("rows in %s", table)
+                        .isZero();
+            }
+        }
+        assertThatThrownBy(
+                        () ->
+                                rest.runJar(
+                                        jarId,
+                                        ClusterDeploymentITCase.withOption(
+                                                args, "cassandra.ttl.medical", "7301d"),
+                                        null))
+                .hasMessageContaining("cassandra.ttl.medical")
+                .hasMessageContaining("630720000");
+        assertThat(rest.get("/jobs/overview").path("jobs"))
+                .as("no job of the refused submissions runs")
+                .noneMatch(job -> job.path("state").asText().equals("RUNNING"));
     }
 
     /**
