@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -25,6 +26,9 @@ import org.apache.flink.metrics.reporter.MetricReporterFactory;
 public final class CapturingMetricReporter implements MetricReporter {
     private static final ConcurrentLinkedQueue<String> CAPTURED = new ConcurrentLinkedQueue<>();
 
+    /** Every counter registered since the last {@link #clear}, by identifier and variables. */
+    private static final Map<String, Counter> COUNTERS = new ConcurrentHashMap<>();
+
     /** Adds this reporter to a MiniCluster configuration. */
     public static void configure(org.apache.flink.configuration.Configuration configuration) {
         configuration.setString("metrics.reporter.capture.factory.class", Factory.class.getName());
@@ -33,6 +37,23 @@ public final class CapturingMetricReporter implements MetricReporter {
     /** Forgets everything captured so far (call before the job under test starts). */
     public static void clear() {
         CAPTURED.clear();
+        COUNTERS.clear();
+    }
+
+    /**
+     * The sum of the current counts of every counter named {@code name} whose identifier contains
+     * {@code part} (null for any), over all subtasks; read from the counters themselves, so it
+     * holds a finished job's final counts too.
+     */
+    public static long counterSum(String name, String part) {
+        long sum = 0;
+        for (Map.Entry<String, Counter> entry : COUNTERS.entrySet()) {
+            String identifier = entry.getKey().split("\n", 2)[0];
+            if (identifier.endsWith("." + name) && (part == null || identifier.contains(part))) {
+                sum += entry.getValue().getCount();
+            }
+        }
+        return sum;
     }
 
     /** Everything captured so far, one line per registration or removal. */
@@ -49,6 +70,11 @@ public final class CapturingMetricReporter implements MetricReporter {
     @Override
     public void notifyOfAddedMetric(Metric metric, String metricName, MetricGroup group) {
         CAPTURED.add(describe(metric, metricName, group));
+        if (metric instanceof Counter counter) {
+            COUNTERS.put(
+                    group.getMetricIdentifier(metricName) + "\n" + group.getAllVariables(),
+                    counter);
+        }
     }
 
     @Override

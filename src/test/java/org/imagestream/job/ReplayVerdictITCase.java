@@ -1,0 +1,144 @@
+package org.imagestream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Future;
+import javax.imageio.ImageIO;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.imagestream.config.JobConfig;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.storage.ResultReader;
+import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.CapturingMetricReporter;
+import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.TestFlink;
+import org.imagestream.testing.TestStreams;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A replay never turns a stored result into a dead letter. A first job classifies and stores a
+ * stream but fails before any checkpoint completes (cancelled with a 1 h checkpoint interval: its
+ * offsets and dead-letter transactions are never committed). The replay runs with a decode budget
+ * of 1 ms of CPU, so every image trips {@code TOO_SLOW}, as a replay under catch-up load with a
+ * cold JIT could. Afterwards every stored image still has exactly its row and no dead letter, an
+ * image first seen by the replay gets its {@code TOO_SLOW} dead letter, malformed records get
+ * theirs once; the replay's metrics show that the stored images did trip the budget.
+ */
+@ExtendWith(LocalStackExtension.class)
+class ReplayVerdictITCase {
+    private static final int STORED = 8;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = TestFlink.withoutRestartsCapturingMetrics(2);
+
+    @Test
+    void shouldKeepTheRowAndDropTheReplaysRunDependentDeadLetter(LocalStack stack)
+            throws Exception {
+        TestStreams streams = TestStreams.create(stack, "replay");
+        Map<String, String> options =
+                LocalJobOptions.of(
+                        stack,
+                        streams.topic(),
+                        streams.deadLetterTopic(),
+                        streams.keyspace(),
+                        ModelStoreAccess.seedModels());
+        Random random = new Random(30);
+        Set<String> stored = new HashSet<>();
+        Set<String> malformed = new HashSet<>();
+        try (ImagePublisher publisher =
+                ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+            for (int i = 0; i < STORED; i++) {
+                stored.add(publish(publisher, streams.topic(), "photo-" + i, photo(random)));
+            }
+            for (int i = 0; i < 2; i++) {
+                byte[] noise = new byte[500];
+                random.nextBytes(noise);
+                malformed.add(publish(publisher, streams.topic(), "noise-" + i, noise));
+            }
+        }
+
+        // First run: stores every image, then fails before a checkpoint completes.
+        Map<String, String> first = new java.util.HashMap<>(options);
+        first.put("job.checkpoint-interval", "1h");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        ImageClassificationJob.build(env, JobConfig.fromMap(first));
+        JobClient job = env.executeAsync("replay-verdict-first");
+        PipelineOutcomes.waitForResults(streams.settings(), STORED, 180_000);
+        job.cancel().get();
+
+        String late;
+        try (ImagePublisher publisher =
+                ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+            late = publish(publisher, streams.topic(), "late", photo(random));
+        }
+
+        // The replay: nothing committed, so it reads from the start, with a budget every image
+        // trips.
+        CapturingMetricReporter.clear();
+        Map<String, String> replay = new java.util.HashMap<>(options);
+        replay.put("limits.decode-time-budget", "1 ms");
+        replay.put("kafka.bounded", "true");
+        env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        ImageClassificationJob.build(env, JobConfig.fromMap(replay));
+        env.execute("replay-verdict-replay");
+
+        Map<String, String> reasons =
+                PipelineOutcomes.deadLetterReasons(
+                        stack.bootstrapServers(), streams.deadLetterTopic(), 3);
+        Map<String, String> expected = new java.util.HashMap<>();
+        malformed.forEach(id -> expected.put(id, "UNSUPPORTED_FORMAT"));
+        expected.put(late, "TOO_SLOW");
+        assertThat(reasons).isEqualTo(expected);
+        try (var session = streams.settings().openSession()) {
+            List<StoredResult> rows = new ResultReader(session, streams.keyspace()).all();
+            assertThat(rows)
+                    .extracting(StoredResult::imageId)
+                    .containsExactlyInAnyOrderElementsOf(stored);
+        }
+        // The failure happened: the replay decoded the stored images over budget, and the filter
+        // dropped exactly their dead letters.
+        assertThat(CapturingMetricReporter.counterSum("imagesDeadLettered", ".TOO_SLOW."))
+                .isEqualTo(STORED + 1);
+        assertThat(CapturingMetricReporter.counterSum("deadLettersSupersededByResult", null))
+                .isEqualTo(STORED);
+    }
+
+    private static String publish(
+            ImagePublisher publisher, String topic, String sourceId, byte[] bytes)
+            throws Exception {
+        Future<RecordMetadata> sent = publisher.publish(topic, "social", sourceId, null, bytes);
+        RecordMetadata metadata = sent.get();
+        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+    }
+
+    /** A 700x700 noisy PNG: tens of milliseconds of CPU to decode, far over 1 ms. */
+    private static byte[] photo(Random random) throws Exception {
+        BufferedImage image = new BufferedImage(700, 700, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 700; y++) {
+            for (int x = 0; x < 700; x++) {
+                image.setRGB(
+                        x, y, (x * 255 / 700) << 16 | (y * 255 / 700) << 8 | random.nextInt(64));
+            }
+        }
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(image, "png", png);
+        return png.toByteArray();
+    }
+}
