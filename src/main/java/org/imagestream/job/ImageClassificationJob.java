@@ -39,7 +39,7 @@ import org.imagestream.routing.AssignShardFunction;
 import org.imagestream.routing.ConsistentHashRing;
 import org.imagestream.routing.ShardKeySelector;
 import org.imagestream.routing.ShardKeys;
-import org.imagestream.storage.CassandraResultSink;
+import org.imagestream.storage.CassandraResultWriterOperator;
 import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.StoredImageDeadLetterFilter;
@@ -145,15 +145,21 @@ public final class ImageClassificationJob {
                         .name("Classify images")
                         .uid("classify-images")
                         .setParallelism(classifyParallelism);
-        classified
-                .sinkTo(new CassandraResultSink(cassandra))
-                .name("Cassandra results")
-                .uid("cassandra-results")
-                .setParallelism(classifyParallelism);
+        // Results and blobs to Cassandra; images Cassandra refuses come out as dead letters.
+        DataStream<DeadLetter> refused =
+                classified
+                        .transform(
+                                "Cassandra results",
+                                TypeInformation.of(DeadLetter.class),
+                                new CassandraResultWriterOperator(cassandra))
+                        .uid("cassandra-results")
+                        .setParallelism(classifyParallelism);
 
         DataStream<DeadLetter> deadLetters =
                 decoded.getSideOutput(DecodeFunction.DEAD_LETTERS)
-                        .union(classified.getSideOutput(BatchingClassifyOperator.DEAD_LETTERS));
+                        .union(
+                                classified.getSideOutput(BatchingClassifyOperator.DEAD_LETTERS),
+                                refused);
         deadLetters
                 .process(new StoredImageDeadLetterFilter(cassandra))
                 .name("Drop dead letters of stored images")

@@ -170,6 +170,12 @@ public final class CassandraServer implements AutoCloseable {
                         // Several 5 MiB requests in flight from one client must not be throttled.
                         "native_transport_max_request_data_in_flight_per_ip: 128MiB",
                         "native_transport_max_request_data_in_flight: 256MiB",
+                        // Cassandra refuses a larger single write (default: half of the 32 MiB
+                        // commit log segment). The job's blob chunks are 256 KiB by default and
+                        // at most 1 MiB (cassandra.blob-chunk-size), so only a job configured
+                        // above this sees Cassandra's own per-record refusal
+                        // (StorageRefusalITCase).
+                        "max_mutation_size: 768KiB",
                         "concurrent_reads: 4",
                         "concurrent_writes: 8",
                         "concurrent_counter_writes: 2",

@@ -7,6 +7,7 @@ import com.datastax.oss.driver.api.core.NoNodeAvailableException;
 import com.datastax.oss.driver.api.core.connection.ClosedConnectionException;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.servererrors.InvalidQueryException;
 import com.datastax.oss.driver.api.core.servererrors.OverloadedException;
 import com.datastax.oss.driver.api.core.servererrors.ReadTimeoutException;
 import com.datastax.oss.driver.api.core.servererrors.UnavailableException;
@@ -24,7 +25,7 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
-import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.imagestream.model.Classification;
 import org.imagestream.model.PartResult;
@@ -43,6 +44,14 @@ import org.slf4j.LoggerFactory;
  * is in flight. Retriable errors are retried with exponential backoff; the first failure that
  * survives the retries is kept and rethrown with context on the next write, flush or close, which
  * fails the checkpoint and restarts the job from the last one (every write is idempotent).
+ *
+ * <p>With a {@link Refusals} handler (the job's {@link CassandraResultWriterOperator}), a request
+ * Cassandra refuses because of this record's own values ({@link #isRefusalOfRecord}: an invalid
+ * request that is not about the schema, e.g. a mutation over the node's {@code max_mutation_size}
+ * or a guardrail on value sizes) does not fail the job, which would refuse it again on every
+ * replay: the image is handed to the handler, on the mailbox thread, to become a dead letter, and
+ * its later statements are not sent. The {@code results} row is written last, after its listing
+ * row, so a refused image never has one.
  */
 class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private static final Logger LOG = LoggerFactory.getLogger(CassandraResultSinkWriter.class);
@@ -54,6 +63,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final Counter resultsWritten;
     private final Counter bytesWritten;
     private final Counter retries;
+    private final Counter refused;
     private final Histogram writeLatencyMillis;
     private final Histogram endToEndLatencyMillis;
 
@@ -65,10 +75,28 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
 
     private Throwable asyncError;
 
+    /** Where records Cassandra refuses go, or null to fail the job on them. */
+    private final Refusals refusals;
+
+    /** Receives, on the mailbox thread, each image whose write Cassandra refused for good. */
+    @FunctionalInterface
+    interface Refusals {
+        void refused(Classification result, Throwable cause);
+    }
+
     CassandraResultSinkWriter(
-            CassandraSettings settings, MailboxExecutor mailbox, SinkWriterMetricGroup metrics) {
+            CassandraSettings settings, MailboxExecutor mailbox, MetricGroup metrics) {
+        this(settings, mailbox, metrics, null);
+    }
+
+    CassandraResultSinkWriter(
+            CassandraSettings settings,
+            MailboxExecutor mailbox,
+            MetricGroup metrics,
+            Refusals refusals) {
         this.settings = settings;
         this.mailbox = mailbox;
+        this.refusals = refusals;
         this.session = settings.openSession();
         try {
             // An incompatible table would refuse every write of every replay: fail at start,
@@ -82,6 +110,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         this.resultsWritten = metrics.counter("cassandraResultsWritten");
         this.bytesWritten = metrics.counter("cassandraBlobBytesWritten");
         this.retries = metrics.counter("cassandraRetries");
+        this.refused = metrics.counter("cassandraWritesRefused");
         this.writeLatencyMillis =
                 metrics.histogram(
                         "cassandraWriteLatencyMs", new DescriptiveStatisticsHistogram(1024));
@@ -152,17 +181,21 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                                                 executeWithRetry(part, 0)
                                                                         .toCompletableFuture())
                                                 .toArray(CompletableFuture[]::new)))
-                .thenCompose(
-                        ignored ->
-                                CompletableFuture.allOf(
-                                        executeWithRetry(row, 0).toCompletableFuture(),
-                                        executeWithRetry(byLabel, 0).toCompletableFuture()))
+                // The listing row, then the result row: the result row is the last write of an
+                // image, so a refused image never has one.
+                .thenCompose(ignored -> executeWithRetry(byLabel, 0))
+                .thenCompose(ignored -> executeWithRetry(row, 0))
                 .whenComplete(
                         (ignored, error) ->
                                 mailbox.execute(
                                         () -> {
                                             inFlightRequests -= chunks + tailRequests;
-                                            if (error != null) {
+                                            if (error != null
+                                                    && refusals != null
+                                                    && isRefusalOfRecord(unwrap(error))) {
+                                                refused.inc();
+                                                refusals.refused(result, unwrap(error));
+                                            } else if (error != null) {
                                                 if (asyncError == null) {
                                                     asyncError =
                                                             new IOException(
@@ -218,6 +251,23 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                             return CompletableFuture.<AsyncResultSet>failedFuture(cause);
                         })
                 .thenCompose(stage -> stage);
+    }
+
+    /**
+     * A refusal of this record's own values, which no retry or replay can change: an invalid
+     * request (Cassandra's guardrails, value and key size limits) that is not about the schema.
+     * Schema errors (a table or column gone since the writer checked it) and authorisation errors
+     * concern every record and fail the job instead of dead-lettering the stream.
+     */
+    static boolean isRefusalOfRecord(Throwable error) {
+        if (!(error instanceof InvalidQueryException)) {
+            return false;
+        }
+        String message = String.valueOf(error.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        return !(message.contains("unconfigured table")
+                || message.contains("undefined column")
+                || message.contains("does not exist")
+                || message.contains("unknown identifier"));
     }
 
     static boolean isRetriable(Throwable error) {
