@@ -214,6 +214,15 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                                 writeLatencyMillis.update(
                                                         TimeUnit.NANOSECONDS.toMillis(
                                                                 System.nanoTime() - started));
+                                                if (receivedAt > 0) {
+                                                    // Kafka record timestamp to stored row (the
+                                                    // producer's clock: skew shows up here).
+                                                    endToEndLatencyMillis.update(
+                                                            Math.max(
+                                                                    0,
+                                                                    System.currentTimeMillis()
+                                                                            - receivedAt));
+                                                }
                                             }
                                         },
                                         "image stored"));
