@@ -73,39 +73,12 @@ final class ExifOrientation {
         return Arrays.copyOfRange(bytes, at, at + length);
     }
 
-    /** Offset and length of the APP1 Exif payload, from the markers before the first scan. */
+    /** Offset and length of the APP1 Exif payload, from the markers before the frame header. */
     private static int[] jpegExif(byte[] b) {
-        int at = 2;
-        while (at + 4 <= b.length) {
-            if ((b[at] & 0xFF) != 0xFF) {
-                return null;
-            }
-            int marker = b[at + 1] & 0xFF;
-            if (marker == 0xFF) {
-                at++; // fill byte
-                continue;
-            }
-            if (marker == 0xDA || marker == 0xD9) {
-                return null; // start of scan or end of image: no EXIF before the pixels
-            }
-            int length = ((b[at + 2] & 0xFF) << 8) | (b[at + 3] & 0xFF);
-            if (length < 2 || at + 2 + length > b.length) {
-                return null;
-            }
-            if (marker == 0xE1
-                    && length - 2 >= EXIF_PREFIX.length
-                    && Arrays.equals(
-                            b,
-                            at + 4,
-                            at + 4 + EXIF_PREFIX.length,
-                            EXIF_PREFIX,
-                            0,
-                            EXIF_PREFIX.length)) {
-                return new int[] {at + 4, length - 2};
-            }
-            at += 2 + length;
-        }
-        return null;
+        JpegMarkers markers = JpegMarkers.scan(b);
+        return markers == null || markers.exifOffset() < 0
+                ? null
+                : new int[] {markers.exifOffset(), markers.exifLength()};
     }
 
     /** Offset and length of the eXIf chunk's data, walking chunk headers only. */

@@ -2,14 +2,28 @@ package org.imagestream.decode;
 
 /**
  * What the JPEG marker segments before the first scan say: frame size and component count (SOFn),
- * and whether an ICC profile (APP2 {@code ICC_PROFILE}) or an Adobe colour transform (APP14) is
- * present. Read without decoding, to choose the decoder and check limits.
+ * whether an ICC profile (APP2 {@code ICC_PROFILE}) or an Adobe colour transform (APP14) is
+ * present, and where the EXIF block (APP1 {@code Exif}) is. Read without decoding, to choose the
+ * decoder, check limits and read the orientation.
+ *
+ * @param exifOffset where the APP1 {@code Exif} payload starts (its {@code Exif\0\0} prefix), or -1
+ *     when there is none before the frame header
+ * @param exifLength length of that payload
  */
-record JpegMarkers(int width, int height, int components, boolean iccProfile, boolean adobe) {
+record JpegMarkers(
+        int width,
+        int height,
+        int components,
+        boolean iccProfile,
+        boolean adobe,
+        int exifOffset,
+        int exifLength) {
     /** The markers, or null when the stream ends or is malformed before a frame header. */
     static JpegMarkers scan(byte[] jpeg) {
         boolean icc = false;
         boolean adobe = false;
+        int exifOffset = -1;
+        int exifLength = 0;
         int at = 2; // after SOI
         while (at + 4 <= jpeg.length) {
             if ((jpeg[at] & 0xFF) != 0xFF) {
@@ -29,10 +43,20 @@ record JpegMarkers(int width, int height, int components, boolean iccProfile, bo
                 icc = true;
             } else if (marker == 0xEE && startsWith(jpeg, segment, "Adobe")) {
                 adobe = true;
+            } else if (marker == 0xE1 && exifOffset < 0 && startsWith(jpeg, segment, "Exif")) {
+                exifOffset = segment;
+                exifLength = length - 2;
             } else if (isStartOfFrame(marker) && length >= 8) {
                 int height = ((jpeg[segment + 1] & 0xFF) << 8) | (jpeg[segment + 2] & 0xFF);
                 int width = ((jpeg[segment + 3] & 0xFF) << 8) | (jpeg[segment + 4] & 0xFF);
-                return new JpegMarkers(width, height, jpeg[segment + 5] & 0xFF, icc, adobe);
+                return new JpegMarkers(
+                        width,
+                        height,
+                        jpeg[segment + 5] & 0xFF,
+                        icc,
+                        adobe,
+                        exifOffset,
+                        exifLength);
             } else if (marker == 0xDA) {
                 return null; // a scan before any frame header
             }
