@@ -14,10 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.Future;
 import org.apache.commons.codec.digest.DigestUtils;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
@@ -28,6 +25,7 @@ import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PoisonPills;
+import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.StoredBytes;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
@@ -127,26 +125,14 @@ class PoisonPillITCase {
         }
         Collections.shuffle(inputs, random);
 
-        Map<String, Input> byId = new HashMap<>();
-        try (ImagePublisher publisher =
-                ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
-            List<Future<RecordMetadata>> sent = new ArrayList<>();
-            for (Input input : inputs) {
-                sent.add(
-                        publisher.publish(
-                                streams.topic(),
-                                input.domain().id(),
-                                input.name(),
-                                null,
-                                input.bytes()));
-            }
-            for (int i = 0; i < sent.size(); i++) {
-                RecordMetadata metadata = sent.get(i).get();
-                byId.put(
-                        metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset(),
-                        inputs.get(i));
-            }
-        }
+        Map<String, Input> byId =
+                PublishedImages.publishAll(
+                        stack.bootstrapServers(),
+                        streams.topic(),
+                        inputs,
+                        Input::domain,
+                        Input::name,
+                        Input::bytes);
 
         long expectedRows = inputs.stream().filter(i -> "ROW".equals(i.expected())).count();
         PipelineOutcomes.waitForResults(streams.settings(), (int) expectedRows, 300_000);

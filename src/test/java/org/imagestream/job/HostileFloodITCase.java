@@ -11,14 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.Future;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
-import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.model.Domain;
@@ -28,6 +25,7 @@ import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
@@ -103,25 +101,14 @@ class HostileFloodITCase {
         HeapWatch heap = HeapWatch.start();
         Map<String, Input> byId = new HashMap<>();
         try {
-            try (ImagePublisher publisher =
-                    ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
-                List<Future<RecordMetadata>> sent = new ArrayList<>();
-                for (Input input : inputs) {
-                    sent.add(
-                            publisher.publish(
-                                    streams.topic(),
-                                    input.domain().id(),
-                                    input.name(),
-                                    null,
-                                    input.bytes()));
-                }
-                for (int i = 0; i < sent.size(); i++) {
-                    RecordMetadata metadata = sent.get(i).get();
-                    byId.put(
-                            metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset(),
-                            inputs.get(i));
-                }
-            }
+            byId.putAll(
+                    PublishedImages.publishAll(
+                            stack.bootstrapServers(),
+                            streams.topic(),
+                            inputs,
+                            Input::domain,
+                            Input::name,
+                            Input::bytes));
             long good = byId.values().stream().filter(i -> i.kind() == Kind.GOOD).count();
             // Rows: the good images and any corpus variant that still decodes.
             PipelineOutcomes.waitForResults(streams.settings(), (int) good, 300_000);

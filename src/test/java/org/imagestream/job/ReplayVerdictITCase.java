@@ -9,20 +9,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.Future;
 import javax.imageio.ImageIO;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
+import org.imagestream.model.Domain;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.CapturingMetricReporter;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
@@ -63,12 +63,20 @@ class ReplayVerdictITCase {
         try (ImagePublisher publisher =
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
             for (int i = 0; i < STORED; i++) {
-                stored.add(publish(publisher, streams.topic(), "photo-" + i, photo(random)));
+                stored.add(
+                        PublishedImages.publish(
+                                publisher,
+                                streams.topic(),
+                                Domain.SOCIAL,
+                                "photo-" + i,
+                                photo(random)));
             }
             for (int i = 0; i < 2; i++) {
                 byte[] noise = new byte[500];
                 random.nextBytes(noise);
-                malformed.add(publish(publisher, streams.topic(), "noise-" + i, noise));
+                malformed.add(
+                        PublishedImages.publish(
+                                publisher, streams.topic(), Domain.SOCIAL, "noise-" + i, noise));
             }
         }
 
@@ -85,7 +93,9 @@ class ReplayVerdictITCase {
         String late;
         try (ImagePublisher publisher =
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
-            late = publish(publisher, streams.topic(), "late", photo(random));
+            late =
+                    PublishedImages.publish(
+                            publisher, streams.topic(), Domain.SOCIAL, "late", photo(random));
         }
 
         // The replay: nothing committed, so it reads from the start, with a budget every image
@@ -118,14 +128,6 @@ class ReplayVerdictITCase {
                 .isEqualTo(STORED + 1);
         assertThat(CapturingMetricReporter.counterSum("deadLettersSupersededByResult", null))
                 .isEqualTo(STORED);
-    }
-
-    private static String publish(
-            ImagePublisher publisher, String topic, String sourceId, byte[] bytes)
-            throws Exception {
-        Future<RecordMetadata> sent = publisher.publish(topic, "social", sourceId, null, bytes);
-        RecordMetadata metadata = sent.get();
-        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
     }
 
     /** A 700x700 noisy PNG: tens of milliseconds of CPU to decode, far over 1 ms. */

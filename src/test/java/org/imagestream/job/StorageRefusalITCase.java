@@ -16,7 +16,6 @@ import javax.imageio.ImageIO;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
 import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
@@ -27,6 +26,7 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
@@ -67,12 +67,21 @@ class StorageRefusalITCase {
             for (int i = 0; i < 6; i++) {
                 SampleImages.Sample sample = SampleImages.generate(Domain.SOCIAL, i, random);
                 assertThat(sample.bytes().length).isLessThan(100 * 1024);
-                small.add(publish(publisher, streams.topic(), sample.bytes()));
+                small.add(
+                        PublishedImages.publish(
+                                publisher,
+                                streams.topic(),
+                                Domain.SOCIAL,
+                                "small",
+                                sample.bytes()));
             }
             for (int i = 0; i < 3; i++) {
                 byte[] photo = noisyPng(random);
                 assertThat(photo.length).isGreaterThan(800 * 1024);
-                large.put(publish(publisher, streams.topic(), photo), photo);
+                large.put(
+                        PublishedImages.publish(
+                                publisher, streams.topic(), Domain.SOCIAL, "large", photo),
+                        photo);
             }
         }
 
@@ -112,12 +121,6 @@ class StorageRefusalITCase {
                             .getLong(0);
             assertThat(listed).isEqualTo(small.size());
         }
-    }
-
-    private static String publish(ImagePublisher publisher, String topic, byte[] bytes)
-            throws Exception {
-        RecordMetadata metadata = publisher.publish(topic, "social", "it", null, bytes).get();
-        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
