@@ -14,14 +14,6 @@ import javax.imageio.ImageTypeSpecifier;
  */
 final class DecodeMemory {
     /**
-     * Photos after the reader: {@link ImageDecoders#grayAsRecorded} holds the samples, alphas and
-     * ARGB ints plus the RGB image (16 bytes); {@link ExifOrientation#apply} holds two int copies
-     * and the turned image (12 bytes); {@link Pixels#rgb} holds three floats and, for other
-     * layouts, an ARGB int (16 bytes). The largest of the three.
-     */
-    static final long PHOTO_WORKING_BYTES = 16;
-
-    /**
      * Remote sensing after the reader: the float samples of the model's channels ({@code 4 x
      * channels}), plus one float band (selected bands) and one float channel (percentile stretch).
      */
@@ -39,10 +31,11 @@ final class DecodeMemory {
 
     /**
      * A photo: the reader's image twice (TwelveMonkeys converts ICC-tagged and CMYK JPEGs into a
-     * second raster; palettes and 16-bit samples are expanded) plus the working copies.
+     * second raster; palettes and 16-bit samples are expanded). Orientation, grey conversion and
+     * resampling then stream its rows ({@link UprightRgbRows}): no further full-size copy.
      */
     static long photo(long readerBytesPerPixel) {
-        return 2 * Math.max(4, readerBytesPerPixel) + PHOTO_WORKING_BYTES;
+        return 2 * Math.max(4, readerBytesPerPixel);
     }
 
     /**

@@ -101,25 +101,33 @@ public final class ImageDecoders {
         requireChannels(input, 3, "social");
         Photo photo =
                 readPhoto(bytes, limits, deadline, jpeg, Math.max(input.width(), input.height()));
+        // Upright, grey as recorded and resampled in one pass over the decoded rows: no
+        // full-size copy of the image is made.
+        UprightRgbRows rows = new UprightRgbRows(photo.decoded(), photo.orientation());
         return new DecodedPixels(
-                Pixels.rgb(photo.image(), input.width(), input.height()),
+                Pixels.resize(rows, rows.width(), rows.height(), 3, input.width(), input.height()),
                 photo.width(),
                 photo.height());
     }
 
     /**
-     * A decoded photo, upright, possibly decoded scaled down or subsampled, with the upright size
-     * its file declares.
+     * A decoded photo as the reader gave it (possibly decoded scaled down or subsampled), its EXIF
+     * orientation, and the upright size its file declares.
      */
-    private record Photo(BufferedImage image, int width, int height) {
+    private record Photo(BufferedImage decoded, int orientation, int width, int height) {
         static Photo of(
-                BufferedImage image, int declaredWidth, int declaredHeight, int orientation) {
-            BufferedImage upright = ExifOrientation.apply(image, orientation);
+                BufferedImage decoded, int declaredWidth, int declaredHeight, int orientation) {
             boolean turned = orientation >= 5; // 5-8 swap width and height
             return new Photo(
-                    upright,
+                    decoded,
+                    orientation,
                     turned ? declaredHeight : declaredWidth,
                     turned ? declaredWidth : declaredHeight);
+        }
+
+        /** The photo upright, grey as recorded, as an image (previews; copies the pixels). */
+        BufferedImage upright() {
+            return ExifOrientation.apply(grayAsRecorded(decoded), orientation);
         }
     }
 
@@ -145,7 +153,7 @@ public final class ImageDecoders {
             TfJpegDecoder jpeg,
             int minSide)
             throws IOException, DecodeException {
-        return readPhoto(bytes, limits, deadline, jpeg, minSide).image();
+        return readPhoto(bytes, limits, deadline, jpeg, minSide).upright();
     }
 
     private static Photo readPhoto(
@@ -216,7 +224,7 @@ public final class ImageDecoders {
             reader.dispose();
         }
         int orientation = format.hasExif() ? ExifOrientation.of(bytes) : 1;
-        return Photo.of(grayAsRecorded(image), width, height, orientation);
+        return Photo.of(image, width, height, orientation);
     }
 
     /**

@@ -114,54 +114,90 @@ public final class Pixels {
         return resize(out, width, height, 1, outWidth, outHeight);
     }
 
+    /** Fills {@code row} with the samples of source row {@code y} (HWC, one row). */
+    @FunctionalInterface
+    public interface RowSource {
+        void read(int y, float[] row);
+    }
+
     /**
      * Area-weighted resampling: each output pixel is the mean of the source area it covers (with
      * fractional edge weights). Exact box filtering when shrinking, nearest-like when enlarging; no
-     * aliasing from skipping source pixels. The weights of a box are products of a horizontal and a
-     * vertical weight, so it runs as two one-dimensional passes.
+     * aliasing from skipping source pixels.
      */
     public static float[] resize(
             float[] src, int width, int height, int channels, int outWidth, int outHeight) {
         if (width == outWidth && height == outHeight) {
             return src;
         }
+        int rowLength = width * channels;
+        return resize(
+                (y, row) -> System.arraycopy(src, y * rowLength, row, 0, rowLength),
+                width,
+                height,
+                channels,
+                outWidth,
+                outHeight);
+    }
+
+    /**
+     * {@link #resize(float[], int, int, int, int, int)} reading the source one row at a time: the
+     * source never exists as one array, and the memory used is the output plus one source row. The
+     * weights of a box are products of a horizontal and a vertical weight: each source row is
+     * shrunk horizontally, then added to the output rows it covers, in source order, so the sums
+     * are the same as a two-pass resize's.
+     */
+    public static float[] resize(
+            RowSource source, int width, int height, int channels, int outWidth, int outHeight) {
+        int rowLength = width * channels;
+        float[] row = new float[rowLength];
+        if (width == outWidth && height == outHeight) {
+            float[] out = new float[rowLength * height];
+            for (int y = 0; y < height; y++) {
+                source.read(y, row);
+                System.arraycopy(row, 0, out, y * rowLength, rowLength);
+            }
+            return out;
+        }
         AxisWeights horizontal = new AxisWeights(width, outWidth);
         AxisWeights vertical = new AxisWeights(height, outHeight);
-        // Horizontal pass: height x outWidth x channels.
-        double[] rows = new double[height * outWidth * channels];
+        int[][] users = vertical.usersBySource(height);
+        int outRowLength = outWidth * channels;
+        double[] sums = new double[outRowLength * outHeight];
+        double[] shrunk = new double[outRowLength];
         for (int y = 0; y < height; y++) {
-            int srcRow = y * width * channels;
-            int outRow = y * outWidth * channels;
+            if (users[y].length == 0) {
+                continue; // no output row covers it
+            }
+            source.read(y, row);
+            java.util.Arrays.fill(shrunk, 0);
             for (int ox = 0; ox < outWidth; ox++) {
-                int out = outRow + ox * channels;
+                int out = ox * channels;
                 for (int k = horizontal.start[ox]; k < horizontal.start[ox + 1]; k++) {
                     double weight = horizontal.weight[k];
-                    int in = srcRow + horizontal.source[k] * channels;
+                    int in = horizontal.source[k] * channels;
                     for (int c = 0; c < channels; c++) {
-                        rows[out + c] += src[in + c] * weight;
+                        shrunk[out + c] += row[in + c] * weight;
                     }
                 }
             }
-        }
-        // Vertical pass, then normalise by the box's total weight.
-        float[] out = new float[outWidth * outHeight * channels];
-        double[] accumulator = new double[outWidth * channels];
-        int rowSize = outWidth * channels;
-        for (int oy = 0; oy < outHeight; oy++) {
-            java.util.Arrays.fill(accumulator, 0);
-            for (int k = vertical.start[oy]; k < vertical.start[oy + 1]; k++) {
+            for (int k : users[y]) {
                 double weight = vertical.weight[k];
-                int in = vertical.source[k] * rowSize;
-                for (int i = 0; i < rowSize; i++) {
-                    accumulator[i] += rows[in + i] * weight;
+                int outRow = vertical.output[k] * outRowLength;
+                for (int i = 0; i < outRowLength; i++) {
+                    sums[outRow + i] += shrunk[i] * weight;
                 }
             }
-            int outRow = oy * rowSize;
+        }
+        // Normalise by each box's total weight.
+        float[] out = new float[sums.length];
+        for (int oy = 0; oy < outHeight; oy++) {
+            int outRow = oy * outRowLength;
             for (int ox = 0; ox < outWidth; ox++) {
                 double total = horizontal.total[ox] * vertical.total[oy];
                 for (int c = 0; c < channels; c++) {
-                    int i = ox * channels + c;
-                    out[outRow + i] = (float) (accumulator[i] / total);
+                    int i = outRow + ox * channels + c;
+                    out[i] = (float) (sums[i] / total);
                 }
             }
         }
@@ -172,6 +208,7 @@ public final class Pixels {
     private static final class AxisWeights {
         final int[] start;
         final int[] source;
+        final int[] output;
         final double[] weight;
         final double[] total;
 
@@ -181,6 +218,7 @@ public final class Pixels {
             total = new double[outSize];
             int capacity = outSize * ((int) Math.ceil(scale) + 2);
             source = new int[capacity];
+            output = new int[capacity];
             weight = new double[capacity];
             int n = 0;
             for (int o = 0; o < outSize; o++) {
@@ -191,6 +229,7 @@ public final class Pixels {
                     double w = Math.min(to, s + 1) - Math.max(from, s);
                     if (w > 0) {
                         source[n] = s;
+                        output[n] = o;
                         weight[n] = w;
                         total[o] += w;
                         n++;
@@ -198,6 +237,27 @@ public final class Pixels {
                 }
             }
             start[outSize] = n;
+        }
+
+        /**
+         * For each source position, the indices {@code k} of the weights that use it, ascending (so
+         * by ascending output position).
+         */
+        int[][] usersBySource(int size) {
+            int[] counts = new int[size];
+            int n = start[start.length - 1];
+            for (int k = 0; k < n; k++) {
+                counts[source[k]]++;
+            }
+            int[][] users = new int[size][];
+            for (int s = 0; s < size; s++) {
+                users[s] = new int[counts[s]];
+                counts[s] = 0;
+            }
+            for (int k = 0; k < n; k++) {
+                users[source[k]][counts[source[k]]++] = k;
+            }
+            return users;
         }
     }
 }

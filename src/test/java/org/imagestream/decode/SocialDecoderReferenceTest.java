@@ -77,36 +77,66 @@ class SocialDecoderReferenceTest {
             assertThat(image.getWidth()).isEqualTo(golden.get("width").asInt());
             assertThat(image.getHeight()).isEqualTo(golden.get("height").asInt());
             byte[] expected = Base64.getDecoder().decode(golden.get("rgb").asText());
-            int worst = 0;
-            int worstAt = -1;
-            long total = 0;
+            int[] actual = new int[expected.length];
             for (int y = 0; y < image.getHeight(); y++) {
                 for (int x = 0; x < image.getWidth(); x++) {
                     int rgb = image.getRGB(x, y);
                     int i = (y * image.getWidth() + x) * 3;
-                    int[] actual = {(rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF};
-                    for (int c = 0; c < 3; c++) {
-                        int difference = Math.abs(actual[c] - (expected[i + c] & 0xFF));
-                        total += difference;
-                        if (difference > worst) {
-                            worst = difference;
-                            worstAt = i / 3;
-                        }
-                    }
+                    actual[i] = (rgb >> 16) & 0xFF;
+                    actual[i + 1] = (rgb >> 8) & 0xFF;
+                    actual[i + 2] = rgb & 0xFF;
                 }
             }
-            double mean = (double) total / expected.length;
-            if (meanTolerance != null) {
-                assertThat(mean)
-                        .as("mean channel difference in %s (%s)", file, decoder)
-                        .isLessThanOrEqualTo(meanTolerance);
+            assertClose(actual, expected, file + " (" + decoder + ")", tolerance, meanTolerance);
+
+            // The job's path to the model (rows streamed upright, no full-size copy) at the
+            // image's own size, so no resampling: the tensor holds the decoded samples / 255.
+            int width = golden.get("width").asInt();
+            int height = golden.get("height").asInt();
+            float[] tensor =
+                    ImageDecoders.decode(
+                                    org.imagestream.model.Domain.SOCIAL,
+                                    bytes,
+                                    new ModelInput(height, width, 3),
+                                    DecodeLimits.DEFAULT,
+                                    jpeg)
+                            .pixels();
+            int[] scaled = new int[tensor.length];
+            for (int i = 0; i < tensor.length; i++) {
+                scaled[i] = Math.round(tensor[i] * 255);
             }
-            assertThat(worst)
-                    .as(
-                            "largest channel difference from Pillow in %s (%s, at pixel %d)",
-                            file, decoder, worstAt)
-                    .isLessThanOrEqualTo(tolerance);
+            assertClose(
+                    scaled,
+                    expected,
+                    file + " as a model input (" + (jpeg == null ? "ImageIO" : "TensorFlow") + ")",
+                    tolerance,
+                    meanTolerance);
         }
+    }
+
+    private static void assertClose(
+            int[] actual, byte[] expected, String what, int tolerance, Double meanTolerance) {
+        assertThat(actual).as(what).hasSize(expected.length);
+        int worst = 0;
+        int worstAt = -1;
+        long total = 0;
+        for (int i = 0; i < expected.length; i++) {
+            int difference = Math.abs(actual[i] - (expected[i] & 0xFF));
+            total += difference;
+            if (difference > worst) {
+                worst = difference;
+                worstAt = i / 3;
+            }
+        }
+        double mean = (double) total / expected.length;
+        if (meanTolerance != null) {
+            assertThat(mean)
+                    .as("mean channel difference in %s", what)
+                    .isLessThanOrEqualTo(meanTolerance);
+        }
+        assertThat(worst)
+                .as("largest channel difference from Pillow in %s (at pixel %d)", what, worstAt)
+                .isLessThanOrEqualTo(tolerance);
     }
 
     /** Which JPEGs TensorFlow decodes: plain YCbCr and grayscale ones, not CMYK. */
