@@ -5,11 +5,14 @@
 #   - docker-compose 1.29 and its Python libraries: `docker-compose config` validates docker/
 #   - python3-skimage, only for its sample photographs (skimage/data: astronaut, chelsea, coffee,
 #     rocket, ...): real images for TfjsImportITCase. Nothing of it is run.
+#   - python3-pydicom and DCMTK (dcmtk, libdcmtk17): the independent oracle of the DICOM
+#     de-identification test (pydicom writes files with planted identifiers, dcmdump lists what is
+#     left).
 # Called by the build (generate-resources); skipped when already fetched. On a machine without apt
 # it only warns: the tests that need these tools then fail and say what is missing.
 set -euo pipefail
 mkdir -p "$1"; out="$(cd "$1" && pwd)/tools"
-stamp="$out/.fetched-v2"
+stamp="$out/.fetched-v3"
 if [[ -f "$stamp" ]]; then exit 0; fi
 if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
   echo "WARNING: apt-get/dpkg-deb not found; prometheus and docker-compose not fetched" >&2
@@ -21,7 +24,7 @@ packages=$(apt-cache depends --recurse --no-recommends --no-suggests --no-confli
   | grep -E '^(python3-|docker-compose)' | grep -vE '^python3-(distutils|lib2to3)$' | sort -u)
 rm -rf "$out"; mkdir -p "$out/debs" "$out/root"
 # apt's download sandbox user cannot write into a root-owned work tree; that only costs a warning.
-(cd "$out/debs" && apt-get download -qq prometheus python3-skimage $packages 2>&1 | grep -v "^W: Download is performed unsandboxed" || true)
+(cd "$out/debs" && apt-get download -qq prometheus python3-skimage python3-pydicom dcmtk libdcmtk17 $packages 2>&1 | grep -v "^W: Download is performed unsandboxed" || true)
 ls "$out/debs"/prometheus_*.deb >/dev/null
 for deb in "$out/debs"/*.deb; do dpkg-deb -x "$deb" "$out/root"; done
 rm -rf "$out/debs"

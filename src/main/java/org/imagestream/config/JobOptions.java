@@ -324,7 +324,14 @@ public final class JobOptions {
                     .booleanType()
                     .defaultValue(true)
                     .withDescription(
-                            "De-identify DICOM files (PS3.15 Annex E basic profile subset, see DicomDeidentifier) before they are decoded, hashed, stored as blobs or dead-lettered; medical source ids become keyed pseudonyms and headers other than domain, content-type and source-id are dropped. false stores them as received.");
+                            "De-identify DICOM files by an allow-list (only what the decoders and stored extras need is kept; see DicomDeidentifier) before they are decoded, hashed, stored as blobs or dead-lettered. A record is medical when its bytes are DICOM, whatever its headers say, or when its domain header names medical in any spelling. Medical source ids become keyed pseudonyms and headers other than domain, content-type and source-id are dropped. false stores them as received.");
+
+    public static final ConfigOption<Boolean> MEDICAL_ACCEPT_BURNED_IN_ANNOTATION =
+            ConfigOptions.key("medical.accept-burned-in-annotation")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Keep DICOM files that declare Burned In Annotation = YES (identifying text in the pixels, which de-identification cannot remove). By default they are dead-lettered as BURNED_IN_ANNOTATION without their bytes.");
 
     public static final ConfigOption<String> MEDICAL_UID_SECRET =
             ConfigOptions.key("medical.uid-secret")

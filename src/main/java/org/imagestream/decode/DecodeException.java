@@ -28,7 +28,12 @@ public class DecodeException extends Exception {
          * org.imagestream.ingest.ImageHeaders#MAX_VALUE_CHARS}: Cassandra would refuse or a listing
          * would bloat on every replay.
          */
-        INVALID_HEADER
+        INVALID_HEADER,
+        /**
+         * A DICOM file declares Burned In Annotation = YES: identifying text in the pixels, which
+         * de-identification cannot remove. Dead-lettered without its bytes.
+         */
+        BURNED_IN_ANNOTATION
     }
 
     private final Reason reason;

@@ -46,6 +46,8 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
     /** Key of the DICOM UID pseudonyms, or null when DICOM files are stored as received. */
     private byte[] uidSecret;
 
+    private boolean acceptBurnedInAnnotation;
+
     private transient TfJpegDecoder jpeg;
     private transient DicomDeidentifier deidentifier;
 
@@ -85,7 +87,16 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
      * @param uidSecret key of the UID pseudonyms; the same key keeps a study linkable
      */
     public DecodeFunction deidentifyDicom(byte[] uidSecret) {
+        return deidentifyDicom(uidSecret, false);
+    }
+
+    /**
+     * @param acceptBurnedInAnnotation keep files that declare Burned In Annotation = YES instead of
+     *     dead-lettering them
+     */
+    public DecodeFunction deidentifyDicom(byte[] uidSecret, boolean acceptBurnedInAnnotation) {
         this.uidSecret = uidSecret.clone();
+        this.acceptBurnedInAnnotation = acceptBurnedInAnnotation;
         return this;
     }
 
@@ -94,7 +105,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         // Also without a medical model: its records are dead-lettered, and must be de-identified
         // for that too.
         if (uidSecret != null) {
-            deidentifier = new DicomDeidentifier(uidSecret, limits);
+            deidentifier = new DicomDeidentifier(uidSecret, limits, acceptBurnedInAnnotation);
         }
         if (tensorflowJpeg && inputs.containsKey(Domain.SOCIAL)) {
             jpeg = new TfJpegDecoder();

@@ -8,108 +8,121 @@ import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.imagestream.decode.DecodeException.Reason;
 
 /**
- * De-identifies a DICOM Part 10 file before the job stores it, after DICOM PS3.15 Annex E's Basic
- * Application Level Confidentiality Profile, for the attributes listed below (a subset of the
- * profile's table, covering the patient, study, physician, institution and device identifiers and
- * dates in CT/MR/RT headers), plus three blanket rules: every private (odd-group) element and every
- * top-level sequence is removed, and in explicit VR every other person name (PN) and date/time (DA,
- * DT, TM) is removed.
+ * De-identifies a DICOM Part 10 file before the job stores it, by an <b>allow-list</b>: only the
+ * attributes the decoders and the stored extras need are kept, each named below with its reason;
+ * every other element is removed, whatever its tag, VR or transfer syntax (implicit VR included:
+ * the list carries each kept attribute's VR), and so are all sequences, overlays, curves, private
+ * elements and file-meta elements other than the five a Part 10 file needs. No free-text value
+ * survives: kept code strings, numbers and UIDs must consist of their VR's characters (PS3.5 6.2),
+ * or the element is dropped; person names, dates, descriptions and comments are on no list.
  *
  * <ul>
- *   <li>Z (kept, emptied; type 2): Patient's Name, Patient ID, Birth Date, Sex, Accession Number,
- *       Referring Physician's Name, Study ID, Study Date and Time.
- *   <li>U (UIDs): Study, Series, SOP Instance, Frame of Reference, Synchronization Frame of
- *       Reference and Instance Creator UIDs, and the file meta's Media Storage SOP Instance UID,
- *       are replaced by {@code 2.25.<decimal>} from a keyed hash (HMAC-SHA-256), so one study's
- *       files stay linkable and the same file always de-identifies to the same bytes.
+ *   <li>Study, Series, SOP Instance and Frame of Reference UIDs, and the file meta's Media Storage
+ *       SOP Instance UID, are replaced by {@code 2.25.<decimal>} from a keyed hash (HMAC-SHA-256),
+ *       so one study's files stay linkable and the same file always de-identifies to the same
+ *       bytes.
+ *   <li>Burned In Annotation (0028,0301) = {@code YES}: the pixels themselves show identifying
+ *       text, which no header rule removes; the file is refused ({@code BURNED_IN_ANNOTATION})
+ *       unless the site accepts such files.
  *   <li>Patient Identity Removed (0012,0062) = {@code YES} and De-identification Method (0012,0063)
- *       are added.
+ *       are added; the 128-byte preamble is zeroed.
  * </ul>
  *
- * The pixels and everything needed to display them (geometry, modality LUT, VOI window, modality,
- * body part) are kept. A deflated file comes out as explicit VR little endian.
+ * A deflated file is stored deflated again.
  */
 public final class DicomDeidentifier {
-    static final String METHOD = "imagestream: PS3.15 E basic profile subset";
+    static final String METHOD = "imagestream: allow-list, PS3.15 E basic profile";
 
-    /** Zero-length replacement (type 2 attributes). */
-    private static final Set<Integer> EMPTY =
-            Set.of(
-                    0x00100010,
-                    0x00100020,
-                    0x00100030,
-                    0x00100040,
-                    0x00080050,
-                    0x00080090,
-                    0x00200010,
-                    0x00080020,
-                    0x00080030);
+    /**
+     * The attributes kept, with the VR of each (for implicit VR files and the character check).
+     * Reasons: SOP Class (what kind of object, no identity); Modality and Body Part Examined (the
+     * stored extras); Image Pixel, Image Plane, Multi-frame, Modality LUT, VOI LUT and palette
+     * attributes (the decoders need them to render the pixels as DCMTK does); RT Dose scaling and
+     * frame offsets (dose grids); Lossy Image Compression (the result should say so); Burned In
+     * Annotation (checked, and kept when the site accepts it); the pixel data.
+     */
+    private static final Map<Integer, String> KEPT =
+            Map.ofEntries(
+                    Map.entry(0x00080016, "UI"), // SOP Class UID
+                    Map.entry(0x00080060, "CS"), // Modality
+                    Map.entry(0x00180015, "CS"), // Body Part Examined
+                    Map.entry(0x00180050, "DS"), // Slice Thickness
+                    Map.entry(0x00180088, "DS"), // Spacing Between Slices
+                    Map.entry(0x00181063, "DS"), // Frame Time
+                    Map.entry(0x00200013, "IS"), // Instance Number
+                    Map.entry(0x00200032, "DS"), // Image Position (Patient)
+                    Map.entry(0x00200037, "DS"), // Image Orientation (Patient)
+                    Map.entry(0x00201041, "DS"), // Slice Location
+                    Map.entry(0x00280002, "US"), // Samples per Pixel
+                    Map.entry(0x00280004, "CS"), // Photometric Interpretation
+                    Map.entry(0x00280006, "US"), // Planar Configuration
+                    Map.entry(0x00280008, "IS"), // Number of Frames
+                    Map.entry(0x00280009, "AT"), // Frame Increment Pointer
+                    Map.entry(0x00280010, "US"), // Rows
+                    Map.entry(0x00280011, "US"), // Columns
+                    Map.entry(0x00280030, "DS"), // Pixel Spacing
+                    Map.entry(0x00280034, "IS"), // Pixel Aspect Ratio
+                    Map.entry(0x00280100, "US"), // Bits Allocated
+                    Map.entry(0x00280101, "US"), // Bits Stored
+                    Map.entry(0x00280102, "US"), // High Bit
+                    Map.entry(0x00280103, "US"), // Pixel Representation
+                    Map.entry(0x00280106, "US"), // Smallest Image Pixel Value (US or SS)
+                    Map.entry(0x00280107, "US"), // Largest Image Pixel Value (US or SS)
+                    Map.entry(0x00280301, "CS"), // Burned In Annotation
+                    Map.entry(0x00281050, "DS"), // Window Center
+                    Map.entry(0x00281051, "DS"), // Window Width
+                    Map.entry(0x00281052, "DS"), // Rescale Intercept
+                    Map.entry(0x00281053, "DS"), // Rescale Slope
+                    Map.entry(0x00281101, "US"), // Red Palette LUT Descriptor
+                    Map.entry(0x00281102, "US"), // Green Palette LUT Descriptor
+                    Map.entry(0x00281103, "US"), // Blue Palette LUT Descriptor
+                    Map.entry(0x00281201, "OW"), // Red Palette LUT Data
+                    Map.entry(0x00281202, "OW"), // Green Palette LUT Data
+                    Map.entry(0x00281203, "OW"), // Blue Palette LUT Data
+                    Map.entry(0x00282110, "CS"), // Lossy Image Compression
+                    Map.entry(0x00282112, "DS"), // Lossy Image Compression Ratio
+                    Map.entry(0x30040002, "CS"), // Dose Units
+                    Map.entry(0x30040004, "CS"), // Dose Type
+                    Map.entry(0x3004000A, "CS"), // Dose Summation Type
+                    Map.entry(0x3004000C, "DS"), // Grid Frame Offset Vector
+                    Map.entry(0x3004000E, "DS"), // Dose Grid Scaling
+                    Map.entry(0x7FE00008, "OF"), // Float Pixel Data
+                    Map.entry(0x7FE00009, "OD"), // Double Float Pixel Data
+                    Map.entry(0x7FE00010, "OW")); // Pixel Data
 
-    /** Removed. */
-    private static final Set<Integer> REMOVE =
-            Set.of(
-                    0x00100032,
-                    0x00101000,
-                    0x00101001,
-                    0x00101010,
-                    0x00101020,
-                    0x00101030,
-                    0x00101040,
-                    0x00102154,
-                    0x00102160,
-                    0x00102180,
-                    0x001021B0,
-                    0x00104000,
-                    0x00101090,
-                    0x00080080,
-                    0x00080081,
-                    0x00081010,
-                    0x00081040,
-                    0x00081048,
-                    0x00081050,
-                    0x00081060,
-                    0x00081070,
-                    0x00081030,
-                    0x0008103E,
-                    0x00080021,
-                    0x00080022,
-                    0x00080023,
-                    0x00080031,
-                    0x00080032,
-                    0x00080033,
-                    0x0008002A,
-                    0x00080012,
-                    0x00080013,
-                    0x00181000,
-                    0x00181030,
-                    0x00204000,
-                    0x00321032,
-                    0x00400244,
-                    0x00400245,
-                    0x00400253,
-                    0x00400254,
-                    0x00080201,
-                    0x00120062,
-                    0x00120063);
+    /** Kept as keyed-hash pseudonyms: Study, Series, SOP Instance, Frame of Reference UIDs. */
+    private static final Set<Integer> UIDS = Set.of(0x0020000D, 0x0020000E, 0x00080018, 0x00200052);
 
-    /** Replaced by a keyed-hash UID. */
-    private static final Set<Integer> UIDS =
-            Set.of(0x0020000D, 0x0020000E, 0x00080018, 0x00200052, 0x00200200, 0x00080014);
+    /**
+     * The file meta elements a Part 10 file needs: version, media storage SOP class and (replaced)
+     * instance, transfer syntax, implementation class UID. Not the implementation version name, the
+     * source AE title or private information: free text.
+     */
+    private static final Set<Integer> KEPT_META =
+            Set.of(0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012);
 
-    /** Explicit VRs removed wherever they appear (unless listed above). */
-    private static final Set<String> REMOVED_VRS = Set.of("PN", "DA", "DT", "TM");
+    /** The characters each kept text VR allows (PS3.5 6.2), with space and NUL padding. */
+    private static final Map<String, java.util.regex.Pattern> TEXT_VRS =
+            Map.of(
+                    "CS", java.util.regex.Pattern.compile("[A-Z0-9 _\\\\]*"),
+                    "DS", java.util.regex.Pattern.compile("[0-9+\\-Ee. \\\\]*"),
+                    "IS", java.util.regex.Pattern.compile("[0-9+\\- \\\\]*"),
+                    "UI", java.util.regex.Pattern.compile("[0-9.\\\\]*"));
 
     private static final int MEDIA_STORAGE_SOP_INSTANCE_UID = 0x00020003;
     private static final int PATIENT_IDENTITY_REMOVED = 0x00120062;
+    private static final int BURNED_IN_ANNOTATION = 0x00280301;
 
     private final byte[] key;
     private final DecodeLimits limits;
+    private final boolean acceptBurnedInAnnotation;
 
     /**
      * @param uidKey secret for the UID hash; keep it stable (a replay must produce the same bytes,
@@ -123,8 +136,17 @@ public final class DicomDeidentifier {
      * @param limits the job's limits: a deflated dataset is inflated only within them
      */
     public DicomDeidentifier(byte[] uidKey, DecodeLimits limits) {
+        this(uidKey, limits, false);
+    }
+
+    /**
+     * @param acceptBurnedInAnnotation keep files whose pixels show identifying text (Burned In
+     *     Annotation = YES) instead of refusing them: only for sites that handle that themselves
+     */
+    public DicomDeidentifier(byte[] uidKey, DecodeLimits limits, boolean acceptBurnedInAnnotation) {
         this.key = uidKey.length == 0 ? new byte[] {0} : uidKey.clone();
         this.limits = limits;
+        this.acceptBurnedInAnnotation = acceptBurnedInAnnotation;
     }
 
     /** The de-identified file; refuses what cannot be parsed (the caller dead-letters it). */
@@ -144,6 +166,7 @@ public final class DicomDeidentifier {
 
         ByteArrayOutputStream dataset = new ByteArrayOutputStream(file.length);
         boolean[] markerWritten = {false};
+        boolean[] burnedIn = {false};
         DicomHeader.walk(
                 file,
                 readable.datasetOffset(),
@@ -154,18 +177,10 @@ public final class DicomDeidentifier {
                         writeMarker(dataset, order, explicit);
                         markerWritten[0] = true;
                     }
-                    int group = tag >>> 16;
-                    boolean remove =
-                            (group & 1) == 1
-                                    || (tag & 0xFFFF) == 0 // group lengths (retired)
-                                    || sequence
-                                    || REMOVE.contains(tag)
-                                    || (vr != null
-                                            && REMOVED_VRS.contains(vr)
-                                            && !EMPTY.contains(tag));
-                    if (EMPTY.contains(tag)) {
-                        writeElement(dataset, order, explicit, tag, vr, new byte[0]);
-                    } else if (UIDS.contains(tag)) {
+                    if (sequence) {
+                        return; // no sequence is on the allow-list
+                    }
+                    if (UIDS.contains(tag)) {
                         writeElement(
                                 dataset,
                                 order,
@@ -173,10 +188,24 @@ public final class DicomDeidentifier {
                                 tag,
                                 "UI",
                                 pseudonym(text(file, valueAt, end)));
-                    } else if (!remove) {
-                        dataset.write(file, start, end - start);
+                        return;
                     }
+                    String keptVr = KEPT.get(tag);
+                    if (keptVr == null || !validText(keptVr, file, valueAt, end)) {
+                        return;
+                    }
+                    if (tag == BURNED_IN_ANNOTATION && text(file, valueAt, end).equals("YES")) {
+                        burnedIn[0] = true;
+                    }
+                    dataset.write(file, start, end - start);
                 });
+        if (burnedIn[0] && !acceptBurnedInAnnotation) {
+            throw new DecodeException(
+                    Reason.BURNED_IN_ANNOTATION,
+                    "DICOM file declares Burned In Annotation = YES: its pixels show identifying"
+                            + " text that de-identification cannot remove"
+                            + " (medical.accept-burned-in-annotation)");
+        }
         if (!markerWritten[0]) {
             writeMarker(dataset, order, explicit);
         }
@@ -232,7 +261,7 @@ public final class DicomDeidentifier {
                         tag,
                         "UI",
                         pseudonym(text(file, valueAt, end)));
-            } else if (tag != 0x00020000) {
+            } else if (KEPT_META.contains(tag)) {
                 elements.write(file, at, end - at);
             }
             at = end;
@@ -279,6 +308,12 @@ public final class DicomDeidentifier {
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }
+    }
+
+    /** A kept text value (CS, DS, IS, UI) holds only its VR's characters; others pass. */
+    private static boolean validText(String vr, byte[] file, int from, int to) {
+        java.util.regex.Pattern allowed = TEXT_VRS.get(vr);
+        return allowed == null || allowed.matcher(text(file, from, to)).matches();
     }
 
     private static String text(byte[] file, int from, int to) {

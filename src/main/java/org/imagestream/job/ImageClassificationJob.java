@@ -117,7 +117,8 @@ public final class ImageClassificationJob {
                         config.get(JobOptions.DECODE_TENSORFLOW_JPEG));
         if (config.get(JobOptions.MEDICAL_DEIDENTIFY)) {
             decode.deidentifyDicom(
-                    config.get(JobOptions.MEDICAL_UID_SECRET).getBytes(StandardCharsets.UTF_8));
+                    config.get(JobOptions.MEDICAL_UID_SECRET).getBytes(StandardCharsets.UTF_8),
+                    config.get(JobOptions.MEDICAL_ACCEPT_BURNED_IN_ANNOTATION));
         }
         SingleOutputStreamOperator<DecodedImage> decoded =
                 records.process(decode).name("Decode images").uid("decode-images");
