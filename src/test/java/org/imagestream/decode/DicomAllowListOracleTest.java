@@ -3,20 +3,17 @@ package org.imagestream.decode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.PlantedDicom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,31 +69,14 @@ class DicomAllowListOracleTest {
                     "0028,1053",
                     "7fe0,0010");
 
-    private static final Pattern PLANTED_UID =
-            Pattern.compile("1\\.2\\.826\\.0\\.1\\.3680043\\.99\\.");
     private static final Pattern ELEMENT =
             Pattern.compile("^(\\s*)\\(([0-9a-f]{4},[0-9a-f]{4})\\)");
-
-    private static final Path TOOLS =
-            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
-                    .resolve("tools/root");
 
     @TempDir static Path dir;
 
     @BeforeAll
     static void plant() throws Exception {
-        Path script = dir.resolve("plant.py");
-        try (InputStream in =
-                DicomAllowListOracleTest.class.getResourceAsStream("/dicom-oracle/plant.py")) {
-            Files.write(script, in.readAllBytes());
-        }
-        String output =
-                run(
-                        List.of("python3", script.toString(), dir.toString()),
-                        Map.of(
-                                "PYTHONPATH",
-                                TOOLS.resolve("usr/lib/python3/dist-packages").toString()));
-        assertThat(dir.resolve("implicit.dcm")).as("pydicom wrote the files: " + output).exists();
+        PlantedDicom.write(dir);
     }
 
     @ParameterizedTest
@@ -128,8 +108,10 @@ class DicomAllowListOracleTest {
 
         String bytes = new String(deidentified, StandardCharsets.ISO_8859_1);
         for (String text : new String[] {bytes, listing}) {
-            assertThat(text).doesNotContain("PLANT").doesNotContain("19600101");
-            assertThat(PLANTED_UID.matcher(text).find()).as("a planted UID in %s", file).isFalse();
+            assertThat(text)
+                    .doesNotContain(PlantedDicom.TEXT_MARK)
+                    .doesNotContain(PlantedDicom.BIRTH_DATE);
+            assertThat(text).as("a planted UID in %s", file).doesNotContain(PlantedDicom.UID_MARK);
         }
         assertThat(new String(deidentified, 0, 128, StandardCharsets.ISO_8859_1))
                 .isEqualTo("\0".repeat(128));
@@ -156,27 +138,6 @@ class DicomAllowListOracleTest {
     }
 
     private static String dcmdump(Path file) throws Exception {
-        return run(
-                List.of(TOOLS.resolve("usr/bin/dcmdump").toString(), file.toString()),
-                Map.of(
-                        "LD_LIBRARY_PATH",
-                        TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString(),
-                        "DCMDICTPATH",
-                        TOOLS.resolve("usr/share/libdcmtk17/dicom.dic").toString()));
-    }
-
-    private static String run(List<String> command, Map<String, String> environment)
-            throws IOException, InterruptedException {
-        assertThat(Path.of(command.get(0)).isAbsolute() ? Path.of(command.get(0)) : TOOLS)
-                .as(
-                        "Debian's dcmtk and python3-pydicom, fetched by the build (localstack/tools.sh)")
-                .exists();
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().putAll(environment);
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
-        return output;
+        return PlantedDicom.dcmdump(file);
     }
 }

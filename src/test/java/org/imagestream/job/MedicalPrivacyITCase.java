@@ -9,7 +9,10 @@ import java.io.InputStream;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,19 +34,24 @@ import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.testing.CapturingMetricReporter;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.PlantedDicom;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real DICOM files that carry patient names, IDs, dates and UIDs go through the job; afterwards no
  * identifying value of any of them appears anywhere the job wrote: every column of every Cassandra
  * table (blobs included), the dead-letter topic (values and headers), the log lines the job printed
  * meanwhile, and every metric it registered (names, scope variables, values). One file is truncated
- * so that it cannot be de-identified: its dead letter must carry no bytes.
+ * so that it cannot be de-identified: its dead letter must carry no bytes. pydicom's files with a
+ * planted identifier in every attribute group ({@link PlantedDicom}) go in under the domain header
+ * spelled {@code MEDICAL}, {@code " medical"}, {@code Medical}, as {@code social} and with none:
+ * DICOM bytes are medical whatever the headers say; a burned-in file is dead-lettered bytes-free.
  */
 @ExtendWith(LocalStackExtension.class)
 class MedicalPrivacyITCase {
@@ -59,8 +67,11 @@ class MedicalPrivacyITCase {
                     "image_dfl",
                     "rtdose");
 
+    @TempDir static Path planted;
+
     @Test
     void shouldStoreAndLogNoIdentifyingValue(LocalStack stack) throws Exception {
+        PlantedDicom.write(planted);
         TestStreams streams = TestStreams.create(stack, "privacy");
         Set<String> identifying = new LinkedHashSet<>();
         List<byte[]> files = new ArrayList<>();
@@ -73,6 +84,19 @@ class MedicalPrivacyITCase {
         byte[] ct = files.get(0);
         // Cut inside the pixel data: the header walk refuses it before de-identification.
         byte[] truncated = java.util.Arrays.copyOf(ct, ct.length - 5000);
+
+        // pydicom's files with a planted identifier in every attribute group, sent as a careless
+        // or hostile producer would: the domain header spelled in other ways, a DICOM under the
+        // social domain and without a domain header, and a file with burned-in annotation.
+        Map<String, String> plantedDomains = new LinkedHashMap<>();
+        plantedDomains.put("implicit.dcm", "MEDICAL");
+        plantedDomains.put("explicit.dcm", "social");
+        plantedDomains.put("bigendian.dcm", null);
+        plantedDomains.put("deflated.dcm", " medical");
+        plantedDomains.put("burned-in.dcm", "Medical");
+        identifying.add(PlantedDicom.TEXT_MARK);
+        identifying.add(PlantedDicom.UID_MARK);
+        identifying.add(PlantedDicom.BIRTH_DATE);
 
         StringWriter logs = new StringWriter();
         Appender capture = captureLogs(logs);
@@ -89,6 +113,17 @@ class MedicalPrivacyITCase {
                                     sourceIdOf(files.get(i), i),
                                     "application/dicom",
                                     files.get(i))
+                            .get();
+                }
+                for (Map.Entry<String, String> file : plantedDomains.entrySet()) {
+                    publisher
+                            .publish(
+                                    streams.topic(),
+                                    file.getValue(),
+                                    "PLANTNAME^JOHN/" + file.getKey(),
+                                    "application/dicom",
+                                    Files.readAllBytes(planted.resolve(file.getKey())),
+                                    Map.of("patient", "PLANTNAME^JOHN"))
                             .get();
                 }
                 publisher
@@ -141,11 +176,23 @@ class MedicalPrivacyITCase {
         }
         assertThat(rows).as("rows in all tables").isGreaterThanOrEqualTo(FILES.size() * 4);
 
+        // The truncated file and the burned-in one (no bytes), the DICOM sent as social and the
+        // one without a domain (de-identified bytes).
         List<ConsumerRecord<byte[], byte[]>> deadLetters =
                 PipelineOutcomes.readCommitted(
-                        stack.bootstrapServers(), streams.deadLetterTopic(), 1);
-        assertThat(deadLetters).hasSize(1);
-        assertThat(deadLetters.get(0).value()).isEmpty();
+                        stack.bootstrapServers(), streams.deadLetterTopic(), 4);
+        Map<String, Integer> reasons = new java.util.TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> letter : deadLetters) {
+            String reason =
+                    new String(
+                            letter.headers().lastHeader("dead-letter-reason").value(),
+                            StandardCharsets.UTF_8);
+            reasons.merge(reason, letter.value().length, Integer::sum);
+        }
+        assertThat(reasons.keySet())
+                .containsExactly(
+                        "BURNED_IN_ANNOTATION", "CORRUPT", "UNKNOWN_DOMAIN", "UNSUPPORTED_FORMAT");
+        assertThat(reasons).containsEntry("BURNED_IN_ANNOTATION", 0).containsEntry("CORRUPT", 0);
         StringBuilder dead = new StringBuilder();
         for (ConsumerRecord<byte[], byte[]> record : deadLetters) {
             dead.append(new String(record.value(), StandardCharsets.ISO_8859_1));

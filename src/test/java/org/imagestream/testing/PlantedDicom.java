@@ -1,0 +1,72 @@
+package org.imagestream.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * DICOM files full of planted identifiers, written by pydicom ({@code dicom-oracle/plant.py}), and
+ * DCMTK's {@code dcmdump} to list a file's elements: both from Debian's packages, fetched by the
+ * build into {@code target/localstack/tools} ({@code localstack/tools.sh}). Every planted text
+ * contains {@link #TEXT_MARK}, every planted UID {@link #UID_MARK}; the birth date is {@link
+ * #BIRTH_DATE}.
+ */
+public final class PlantedDicom {
+    public static final String TEXT_MARK = "PLANT";
+    public static final String UID_MARK = "1.2.826.0.1.3680043.99.";
+    public static final String BIRTH_DATE = "19600101";
+
+    /** Files {@link #write} makes, by transfer syntax; plus {@code burned-in.dcm}. */
+    public static final List<String> FILES =
+            List.of("implicit.dcm", "explicit.dcm", "bigendian.dcm", "deflated.dcm");
+
+    private static final Path TOOLS =
+            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
+                    .resolve("tools/root");
+
+    private PlantedDicom() {}
+
+    /** Writes the files into {@code dir}. */
+    public static void write(Path dir) throws IOException, InterruptedException {
+        Path script = dir.resolve("plant.py");
+        try (InputStream in = PlantedDicom.class.getResourceAsStream("/dicom-oracle/plant.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        run(
+                List.of("python3", script.toString(), dir.toString()),
+                Map.of("PYTHONPATH", TOOLS.resolve("usr/lib/python3/dist-packages").toString()));
+    }
+
+    /** dcmdump's listing of a file (meta header and data set, sequences indented). */
+    public static String dcmdump(Path file) throws IOException, InterruptedException {
+        return run(
+                List.of(TOOLS.resolve("usr/bin/dcmdump").toString(), file.toString()),
+                Map.of(
+                        "LD_LIBRARY_PATH",
+                        TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString(),
+                        "DCMDICTPATH",
+                        TOOLS.resolve("usr/share/libdcmtk17/dicom.dic").toString()));
+    }
+
+    private static String run(List<String> command, Map<String, String> environment)
+            throws IOException, InterruptedException {
+        assertThat(TOOLS.resolve("usr/bin/dcmdump"))
+                .as(
+                        "Debian's dcmtk and python3-pydicom, fetched by the build (localstack/tools.sh)")
+                .exists();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
+        return output;
+    }
+}
