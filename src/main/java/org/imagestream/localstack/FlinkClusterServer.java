@@ -94,6 +94,9 @@ public final class FlinkClusterServer implements AutoCloseable {
         properties.put("rest.port", String.valueOf(restPort));
         properties.put("rest.address", "127.0.0.1");
         properties.put("rest.bind-address", "127.0.0.1");
+        // flink-conf/ disables jar upload for production; this loopback-only cluster submits the
+        // job jar over REST.
+        properties.put("web.submit.enable", "true");
         properties.put(
                 "execution.checkpointing.dir",
                 workDirectory.resolve("checkpoints").toAbsolutePath().toUri().toString());

@@ -82,6 +82,20 @@ class DockerStackITCase {
         assertThat(found).isPositive();
     }
 
+    /** Whoever reaches the REST API runs code next to the medical data. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void shouldServeTheRestApiOnTheLoopbackOnlyAndRefuseJarUploadsInProduction() {
+        Configuration flinkConf = GlobalConfiguration.loadConfiguration(FLINK_CONF.toString());
+        assertThat(flinkConf.toMap())
+                .containsEntry("rest.bind-address", "127.0.0.1")
+                .containsEntry("web.submit.enable", "false");
+        List<Object> ports = (List<Object>) services().get("jobmanager").get("ports");
+        assertThat(ports)
+                .isNotEmpty()
+                .allSatisfy(port -> assertThat(String.valueOf(port)).startsWith("127.0.0.1:"));
+    }
+
     @Test
     void shouldSubmitTheJobWithValidOptionsAgainstTopicsAndModelsTheStackCreates() {
         List<String> command = commandOf("job");
