@@ -13,6 +13,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.imagestream.config.JobOptions;
+import org.imagestream.config.MedicalSecret;
 import org.imagestream.deploy.FlinkRestClient;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.localstack.FlinkClusterServer;
@@ -165,6 +166,12 @@ final class ClusterCommand {
                     args.add("--model." + domain.id() + ".dir");
                     args.add(models.get(domain).directory().toString());
                 }
+                // A random key of this cluster, kept in its work directory (owner-only file);
+                // the job reads the file, so the key is never an argument.
+                args.add("--" + JobOptions.MEDICAL_UID_SECRET_FILE.key());
+                args.add(
+                        MedicalSecret.createIfMissing(work.resolve("medical-uid-secret"))
+                                .toString());
                 Properties state = new Properties();
                 state.setProperty("rest", cluster.restUrl());
                 state.setProperty("prometheus", prometheus.url());

@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.config.JobConfig;
+import org.imagestream.config.MedicalSecret;
 import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.ImageHeaders;
@@ -146,6 +147,10 @@ final class DemoCommand implements Callable<Integer> {
             options.put("model.remote-sensing.dir", models.get(Domain.REMOTE_SENSING).directory());
             options.put("model.medical.dir", models.get(Domain.MEDICAL).directory());
             options.put("job.checkpoint-interval", "5s");
+            // A random key of this machine's demo, kept across runs (owner-only file).
+            options.put(
+                    "medical.uid-secret-file",
+                    MedicalSecret.createIfMissing(work.resolve("medical-uid-secret")).toString());
             JobConfig config = JobConfig.fromMap(options);
 
             Configuration flink = new Configuration();

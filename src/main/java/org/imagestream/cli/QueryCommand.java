@@ -6,7 +6,6 @@ import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -131,7 +130,8 @@ final class QueryCommand implements Callable<Integer> {
                     return 1;
                 }
                 byte[] blob = reader.readBlob(result.get().contentSha256());
-                Files.write(output, blob);
+                // Owner-only: the blob may be a (de-identified) medical image.
+                OwnerOnlyFile.write(output, blob);
                 System.out.printf(
                         "Wrote %d bytes to %s (SHA-256 %s verified)%n",
                         blob.length, output, result.get().contentSha256());
@@ -280,7 +280,9 @@ final class QueryCommand implements Callable<Integer> {
                 } finally {
                     g.dispose();
                 }
-                ImageIO.write(sheet, "png", output.toFile());
+                java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+                ImageIO.write(sheet, "png", png);
+                OwnerOnlyFile.write(output, png.toByteArray());
                 System.out.printf("Wrote %d image(s) to %s%n", rows.size(), output);
                 return 0;
             }

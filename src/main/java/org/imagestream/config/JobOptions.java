@@ -333,12 +333,12 @@ public final class JobOptions {
                     .withDescription(
                             "Keep DICOM files that declare Burned In Annotation = YES (identifying text in the pixels, which de-identification cannot remove). By default they are dead-lettered as BURNED_IN_ANNOTATION without their bytes.");
 
-    public static final ConfigOption<String> MEDICAL_UID_SECRET =
-            ConfigOptions.key("medical.uid-secret")
+    public static final ConfigOption<String> MEDICAL_UID_SECRET_FILE =
+            ConfigOptions.key("medical.uid-secret-file")
                     .stringType()
-                    .defaultValue("")
+                    .noDefaultValue()
                     .withDescription(
-                            "Key of the keyed hash that replaces DICOM UIDs (study, series, instance...) and medical source ids. Keep it stable (replays must give the same bytes) and secret; Flink masks options named *secret* in its logs and web UI. Empty: a fixed key, so UIDs are pseudonymised but not protected against someone who can guess them.");
+                            "File holding the key (at least 16 bytes) of the keyed hash that replaces DICOM UIDs and medical source ids; else the environment variable IMAGESTREAM_MEDICAL_UID_SECRET. Required while medical.deidentify is on: the job refuses to start without it. Keep it stable (replays must give the same bytes), readable by the job only, and out of arguments and logs.");
 
     public static final ConfigOption<Integer> MAX_IMAGE_BYTES =
             ConfigOptions.key("limits.max-image-bytes")

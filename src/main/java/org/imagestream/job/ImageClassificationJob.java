@@ -2,7 +2,6 @@ package org.imagestream.job;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -21,6 +20,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
+import org.imagestream.config.MedicalSecret;
 import org.imagestream.decode.DecodeFunction;
 import org.imagestream.decode.DecodeLimits;
 import org.imagestream.decode.ModelInput;
@@ -117,7 +117,7 @@ public final class ImageClassificationJob {
                         config.get(JobOptions.DECODE_TENSORFLOW_JPEG));
         if (config.get(JobOptions.MEDICAL_DEIDENTIFY)) {
             decode.deidentifyDicom(
-                    config.get(JobOptions.MEDICAL_UID_SECRET).getBytes(StandardCharsets.UTF_8),
+                    MedicalSecret.load(config, System.getenv()),
                     config.get(JobOptions.MEDICAL_ACCEPT_BURNED_IN_ANNOTATION));
         }
         SingleOutputStreamOperator<DecodedImage> decoded =

@@ -5,6 +5,7 @@ import java.util.Map;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.TestSecrets;
 
 /** Job options that point the job at the test run's local stack and seed models. */
 public final class LocalJobOptions {
@@ -47,6 +48,7 @@ public final class LocalJobOptions {
         options.put("model.medical.dir", models.get(Domain.MEDICAL).directory());
         options.put("routing.shards", "8");
         options.put("job.checkpoint-interval", "2s");
+        options.put("medical.uid-secret-file", TestSecrets.medicalUidSecretFile());
         return options;
     }
 }

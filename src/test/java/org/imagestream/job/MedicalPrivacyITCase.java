@@ -145,7 +145,10 @@ class MedicalPrivacyITCase {
                             streams.keyspace(),
                             ModelStoreAccess.seedModels());
             options.put("kafka.bounded", "true");
-            options.put("medical.uid-secret", "privacy-it-secret");
+            // Its own key, from a file (a key is never a job argument).
+            Path secret = planted.resolve("medical-uid-secret");
+            Files.writeString(secret, "privacy-it-secret-key\n");
+            options.put("medical.uid-secret-file", secret.toString());
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.setParallelism(2);
             ImageClassificationJob.build(env, JobConfig.fromMap(options));
