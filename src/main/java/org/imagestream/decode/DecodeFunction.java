@@ -206,11 +206,14 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
 
     /**
      * Medical for privacy purposes, decided once: DICOM bytes (the {@code DICM} prefix at offset
-     * 128) whatever the headers or topic say, or a domain header that names medical in any spelling
-     * {@link Domain#fromId} accepts ({@code MEDICAL}, {@code " medical"}).
+     * 128, or a data set without the Part 10 preamble) whatever the headers or topic say, or a
+     * domain header that names medical in any spelling {@link Domain#fromId} accepts ({@code
+     * MEDICAL}, {@code " medical"}).
      */
     static boolean isMedical(ImageRecord record) {
-        if (record.bytes != null && ImageDecoders.isDicomPart10(record.bytes)) {
+        if (record.bytes != null
+                && (ImageDecoders.isDicomPart10(record.bytes)
+                        || DicomSniffer.looksLikeDataSet(record.bytes))) {
             return true;
         }
         try {

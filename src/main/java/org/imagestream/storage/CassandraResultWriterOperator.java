@@ -2,6 +2,7 @@ package org.imagestream.storage;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -37,6 +38,9 @@ public class CassandraResultWriterOperator extends AbstractStreamOperator<DeadLe
     @Override
     public void open() throws Exception {
         super.open();
+        // Same metric and label as the other stages' dead letters, so one query sums them all.
+        Counter refusedLetters =
+                getMetricGroup().addGroup("reason", STORAGE_REFUSED).counter("imagesDeadLettered");
         writer =
                 new CassandraResultSinkWriter(
                         settings,
@@ -44,8 +48,10 @@ public class CassandraResultWriterOperator extends AbstractStreamOperator<DeadLe
                                 .getMailboxExecutorFactory()
                                 .createExecutor(getOperatorConfig().getChainIndex()),
                         getMetricGroup(),
-                        (result, cause) ->
-                                output.collect(new StreamRecord<>(deadLetter(result, cause))));
+                        (result, cause) -> {
+                            refusedLetters.inc();
+                            output.collect(new StreamRecord<>(deadLetter(result, cause)));
+                        });
     }
 
     @Override

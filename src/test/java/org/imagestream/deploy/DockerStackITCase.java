@@ -72,7 +72,10 @@ class DockerStackITCase {
             assertThat(image).as("image of %s", service.getKey()).doesNotEndWith(":latest");
         }
         Matcher secrets =
-                Pattern.compile("(?im)^\\s*[A-Z_]*(PASSWORD|SECRET|TOKEN)[A-Z_]*\\s*:\\s*(.*)$")
+                Pattern.compile(
+                                // A key with a value on its own line (a block key such as
+                                // compose's "secrets:" holds no value).
+                                "(?im)^[ \\t]*[A-Z_]*(PASSWORD|SECRET|TOKEN)[A-Z_]*[ \\t]*:[ \\t]*(\\S.*)$")
                         .matcher(Files.readString(DOCKER.resolve("docker-compose.yml")));
         int found = 0;
         while (secrets.find()) {
