@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32;
 import org.imagestream.testing.PoisonPills;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +28,7 @@ class ExifOrientationTest {
         int iend = bomb.length - 12;
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         png.write(bomb, 0, iend);
-        chunk(png, "eXIf", tiffWithOrientation(6, ByteOrder.LITTLE_ENDIAN));
+        PoisonPills.chunk(png, "eXIf", tiffWithOrientation(6, ByteOrder.LITTLE_ENDIAN));
         png.write(bomb, iend, 12);
         assertThat(ExifOrientation.of(png.toByteArray())).isEqualTo(6);
         assertThat(ExifOrientation.of(bomb)).isEqualTo(1);
@@ -64,16 +63,5 @@ class ExifOrientationTest {
         tiff.putShort((short) 0x0112).putShort((short) 3).putInt(1);
         tiff.putShort((short) orientation).putShort((short) 0).putInt(0);
         return tiff.array();
-    }
-
-    private static void chunk(ByteArrayOutputStream png, String type, byte[] data) {
-        byte[] name = type.getBytes(StandardCharsets.US_ASCII);
-        png.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-        png.writeBytes(name);
-        png.writeBytes(data);
-        CRC32 crc = new CRC32();
-        crc.update(name);
-        crc.update(data);
-        png.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 }

@@ -94,6 +94,16 @@ class PoisonPillDecodeTest {
                 "remote-sensing",
                 "64x64x13:resize",
                 "OK 8192x8192");
+        // One 4096x4096 tile of 13 uint16 bands (436 MB decoded, more than the heap): the reader
+        // must not hold the whole tile.
+        add(
+                args,
+                expected,
+                "13band-4096-one-tile.tif",
+                PoisonPills.tiledDeflateTiff(4096, 13, 4096),
+                "remote-sensing",
+                "64x64x13:resize",
+                "OK 4096x4096");
         // A deflated DICOM of a 64x64 image whose pixel data inflates to 600 MB.
         add(
                 args,

@@ -38,11 +38,7 @@ class CassandraBlobStoreITCase {
     @Test
     void shouldRefuseAnIncompatiblePreExistingTableAtStartNamingTableAndColumn(LocalStack stack) {
         String keyspace = "clash_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        CassandraSettings settings =
-                CassandraSettings.builder()
-                        .contactPoints(List.of(stack.cassandraContactPoint()))
-                        .keyspace(keyspace)
-                        .build();
+        CassandraSettings settings = settings(stack, keyspace);
         try (CqlSession session = settings.openSession()) {
             session.execute(
                     "CREATE KEYSPACE "
@@ -77,11 +73,7 @@ class CassandraBlobStoreITCase {
     void shouldStoreBlobsByteExactOnceAndRewriteTheSameRowsOnReplay(LocalStack stack)
             throws Exception {
         String keyspace = "blobs_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-        CassandraSettings settings =
-                CassandraSettings.builder()
-                        .contactPoints(List.of(stack.cassandraContactPoint()))
-                        .keyspace(keyspace)
-                        .build();
+        CassandraSettings settings = settings(stack, keyspace);
         try (CqlSession session = settings.openSession()) {
             CassandraSchema.create(session, settings);
         }
@@ -182,5 +174,12 @@ class CassandraBlobStoreITCase {
             c.classifiedAtMillis = System.currentTimeMillis();
             return c;
         }
+    }
+
+    private static CassandraSettings settings(LocalStack stack, String keyspace) {
+        return CassandraSettings.builder()
+                .contactPoints(List.of(stack.cassandraContactPoint()))
+                .keyspace(keyspace)
+                .build();
     }
 }

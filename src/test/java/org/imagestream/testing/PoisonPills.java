@@ -145,8 +145,9 @@ public final class PoisonPills {
         }
         ifdEntry(tiff, 322, 4, 1, tile); // TileWidth
         ifdEntry(tiff, 323, 4, 1, tile); // TileLength
-        ifdEntry(tiff, 324, 4, tiles, offsetsAt); // TileOffsets
-        ifdEntry(tiff, 325, 4, tiles, countsAt); // TileByteCounts
+        // One LONG fits the entry itself (TIFF 6.0, section 2): then the value, not an offset.
+        ifdEntry(tiff, 324, 4, tiles, tiles == 1 ? tileAt : offsetsAt); // TileOffsets
+        ifdEntry(tiff, 325, 4, tiles, tiles == 1 ? compressedTile.length : countsAt); // counts
         ifdEntry(tiff, 338, 3, bands - 1, extraAt); // ExtraSamples: unspecified
         ifdEntry(tiff, 339, 3, bands, formatAt); // SampleFormat: unsigned
         tiff.putInt(0);
@@ -261,7 +262,8 @@ public final class PoisonPills {
                 .array();
     }
 
-    private static void chunk(ByteArrayOutputStream png, String type, byte[] data) {
+    /** Appends a PNG chunk: length, type, data, CRC-32 of type and data (PNG 1.2, 5.3). */
+    public static void chunk(ByteArrayOutputStream png, String type, byte[] data) {
         byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
         png.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
         png.writeBytes(typeBytes);
