@@ -17,15 +17,15 @@ final class DecodeMemory {
      * Remote sensing after the reader: the float samples of the model's channels ({@code 4 x
      * channels}), plus one float band (selected bands) and one float channel (percentile stretch).
      */
-    static final long SCENE_FLOATS_PER_CHANNEL = 4;
+    private static final long SCENE_FLOATS_PER_CHANNEL = 4;
 
-    static final long SCENE_EXTRA_FLOAT_PLANES = 2;
+    private static final long SCENE_EXTRA_FLOAT_PLANES = 2;
 
     /**
      * DICOM after ImageJ's stack: the modality values as doubles and the windowed floats of one
      * frame at a time.
      */
-    static final long DICOM_WORKING_BYTES = 12;
+    private static final long DICOM_WORKING_BYTES = 12;
 
     private DecodeMemory() {}
 
@@ -54,8 +54,8 @@ final class DecodeMemory {
      * DICOM per pixel of one frame: ImageJ's stack holds every frame at its stored size (twice:
      * ImageJ converts signed and rescaled data into a second array), the windowing holds one frame.
      */
-    static long dicom(long frames, long bytesAllocated, long bytesPerFrameWorking) {
-        return 2 * frames * Math.max(1, bytesAllocated) + bytesPerFrameWorking;
+    static long dicom(long frames, long bytesAllocated) {
+        return 2 * frames * Math.max(1, bytesAllocated) + DICOM_WORKING_BYTES;
     }
 
     /**

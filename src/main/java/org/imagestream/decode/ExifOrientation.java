@@ -27,8 +27,24 @@ final class ExifOrientation {
 
     /** The orientation value, 1 (upright) when absent, unreadable or out of range. */
     static int of(byte[] bytes) {
+        return orientation(bytes, exifSpan(bytes));
+    }
+
+    /** As {@link #of(byte[])}, for a JPEG whose markers the caller has already walked. */
+    static int of(byte[] jpeg, JpegMarkers markers) {
+        return orientation(
+                jpeg,
+                markers == null || markers.exifOffset() < 0
+                        ? null
+                        : new int[] {markers.exifOffset(), markers.exifLength()});
+    }
+
+    /**
+     * @param span offset and length of the EXIF payload in {@code bytes}, or null for none
+     */
+    private static int orientation(byte[] bytes, int[] span) {
         try {
-            byte[] tiff = exifBlock(bytes);
+            byte[] tiff = exifBlock(bytes, span);
             if (tiff == null) {
                 return 1;
             }
@@ -46,24 +62,27 @@ final class ExifOrientation {
         }
     }
 
-    /** The TIFF-structured EXIF block of a JPEG, PNG or WebP file, or null when it has none. */
-    static byte[] exifBlock(byte[] bytes) {
+    /** Offset and length of the EXIF payload of a JPEG, PNG or WebP file, or null. */
+    private static int[] exifSpan(byte[] bytes) {
         SocialFormat format = SocialFormat.sniff(bytes);
         if (format == null) {
             return null;
         }
-        int[] block =
-                switch (format) {
-                    case JPEG -> jpegExif(bytes);
-                    case PNG -> pngExif(bytes);
-                    case WEBP -> webpExif(bytes);
-                    default -> null;
-                };
-        if (block == null) {
+        return switch (format) {
+            case JPEG -> jpegExif(bytes);
+            case PNG -> pngExif(bytes);
+            case WEBP -> webpExif(bytes);
+            default -> null;
+        };
+    }
+
+    /** The TIFF-structured EXIF block at {@code span} (without an {@code Exif\0\0} prefix). */
+    private static byte[] exifBlock(byte[] bytes, int[] span) {
+        if (span == null) {
             return null;
         }
-        int at = block[0];
-        int length = block[1];
+        int at = span[0];
+        int length = span[1];
         if (length >= EXIF_PREFIX.length
                 && Arrays.equals(
                         bytes, at, at + EXIF_PREFIX.length, EXIF_PREFIX, 0, EXIF_PREFIX.length)) {

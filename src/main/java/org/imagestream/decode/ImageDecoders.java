@@ -187,7 +187,10 @@ public final class ImageDecoders {
                 }
                 if (image != null) {
                     return Photo.of(
-                            image, markers.width(), markers.height(), ExifOrientation.of(bytes));
+                            image,
+                            markers.width(),
+                            markers.height(),
+                            ExifOrientation.of(bytes, markers));
                 }
             }
         }
@@ -267,11 +270,8 @@ public final class ImageDecoders {
         Raster raster = readTiffRaster(bytes, limits, input, deadline, declared);
         int bands = raster.getNumBands();
         int[] selected = input.bands();
-        if (selected == null && bands != input.channels()) {
-            throw new DecodeException(
-                    Reason.INCOMPATIBLE,
-                    "GeoTIFF has " + bands + " bands but the model expects " + input.channels());
-        }
+        // Checked from the header already; the raster read must agree.
+        requireBands(input, bands);
         int width = raster.getWidth();
         int height = raster.getHeight();
         // Floats hold every TIFF sample format exactly: 8/16-bit unsigned, 16-bit signed
@@ -286,15 +286,6 @@ public final class ImageDecoders {
             samples = new float[width * height * selected.length];
             float[] band = new float[width * height];
             for (int channel = 0; channel < selected.length; channel++) {
-                if (selected[channel] > bands) {
-                    throw new DecodeException(
-                            Reason.INCOMPATIBLE,
-                            "the model uses band "
-                                    + selected[channel]
-                                    + " but the GeoTIFF has "
-                                    + bands
-                                    + " bands");
-                }
                 raster.getSamples(
                         raster.getMinX(),
                         raster.getMinY(),
@@ -521,8 +512,7 @@ public final class ImageDecoders {
         long perPixel =
                 DecodeMemory.dicom(
                         (long) header.frames() * header.samplesPerPixel(),
-                        (header.bitsAllocated() + 7) / 8,
-                        DecodeMemory.DICOM_WORKING_BYTES);
+                        (header.bitsAllocated() + 7) / 8);
         long needed = DecodeLimits.bytes(header.columns(), header.rows(), perPixel);
         limits.checkMemory(needed < 0 ? -1 : needed + inflated, "DICOM file");
         DICOM dicom = new DICOM(new ByteArrayInputStream(readable.bytes()));

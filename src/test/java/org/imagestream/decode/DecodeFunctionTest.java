@@ -128,11 +128,12 @@ class DecodeFunctionTest {
                 ProcessFunctionTestHarnesses.forProcessFunction(
                         new DecodeFunction(INPUTS, 1_000_000))) {
             ImageRecord longSource = record("t-0-0", "social", jpeg);
-            longSource.sourceId = "s".repeat(ImageHeaders.MAX_VALUE_CHARS + 1);
+            // The documented limit (README, Wire format): 1024 characters.
+            longSource.sourceId = "s".repeat(1025);
             ImageRecord longType = record("t-0-1", "social", jpeg);
             longType.contentType = "image/" + "x".repeat(70_000);
             ImageRecord atLimit = record("t-0-2", "social", jpeg);
-            atLimit.sourceId = "s".repeat(ImageHeaders.MAX_VALUE_CHARS);
+            atLimit.sourceId = "s".repeat(1024);
             harness.processElement(longSource, 0);
             harness.processElement(longType, 0);
             harness.processElement(atLimit, 0);

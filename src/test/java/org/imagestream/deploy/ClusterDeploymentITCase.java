@@ -241,6 +241,21 @@ class ClusterDeploymentITCase {
                 properties);
     }
 
+    /** A test body that runs against a standalone cluster. */
+    @FunctionalInterface
+    interface ClusterTest {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code body}; a failure carries the tail of the cluster's logs, where the cause is. */
+    static void withLogsOnFailure(FlinkClusterServer cluster, ClusterTest body) {
+        try {
+            body.run();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(80), e);
+        }
+    }
+
     /** Uploads the shaded job jar the build made ({@code imagestream.job.jar}); returns its id. */
     static String uploadJobJar(FlinkRestClient rest) throws Exception {
         Path jar = Path.of(System.getProperty("imagestream.job.jar", "missing"));

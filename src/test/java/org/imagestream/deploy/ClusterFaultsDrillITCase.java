@@ -34,9 +34,7 @@ class ClusterFaultsDrillITCase {
             LocalStack stack) throws Exception {
         try (FlinkClusterServer cluster = ClusterDeploymentITCase.startCluster("faults")) {
             try {
-                drill(stack, cluster);
-            } catch (AssertionError | Exception e) {
-                throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(80), e);
+                ClusterDeploymentITCase.withLogsOnFailure(cluster, () -> drill(stack, cluster));
             } finally {
                 // Leave the shared servers up for the tests that follow.
                 if (!stack.kafka().isAlive()) {

@@ -51,12 +51,12 @@ class PoisonPillITCase {
         try (FlinkClusterServer cluster =
                 ClusterDeploymentITCase.startCluster(
                         "poison-pills", 1, Map.of("restart-strategy.type", "none"))) {
-            try {
-                run(stack, cluster);
-                refuseAtStart(stack, cluster);
-            } catch (AssertionError | Exception e) {
-                throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(80), e);
-            }
+            ClusterDeploymentITCase.withLogsOnFailure(
+                    cluster,
+                    () -> {
+                        run(stack, cluster);
+                        refuseAtStart(stack, cluster);
+                    });
         }
     }
 

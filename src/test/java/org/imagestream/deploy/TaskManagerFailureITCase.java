@@ -26,11 +26,7 @@ class TaskManagerFailureITCase {
     void shouldLoseNothingAndDuplicateNothingWhenTheTaskManagerIsKilled(LocalStack stack)
             throws Exception {
         try (FlinkClusterServer cluster = ClusterDeploymentITCase.startCluster("tm-kill")) {
-            try {
-                drill(stack, cluster);
-            } catch (AssertionError | Exception e) {
-                throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(80), e);
-            }
+            ClusterDeploymentITCase.withLogsOnFailure(cluster, () -> drill(stack, cluster));
         }
     }
 
