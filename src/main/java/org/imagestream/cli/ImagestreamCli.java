@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             SchemaCommand.class,
             QueryCommand.class,
+            EraseCommand.class,
             ProduceCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -43,6 +43,27 @@ final class QueryCommand implements Callable<Integer> {
         return 2;
     }
 
+    /** An image's result and the reader of the keyspace it was found in. */
+    record Found(ResultReader reader, StoredResult result) {}
+
+    /**
+     * Looks an image id up in every keyspace the settings name that exists (one, or one per domain
+     * with {@code cassandra.keyspace-per-domain}).
+     */
+    static Optional<Found> find(CqlSession session, CassandraSettings settings, String imageId) {
+        for (String keyspace : settings.keyspaces()) {
+            if (session.getMetadata().getKeyspace(keyspace).isEmpty()) {
+                continue;
+            }
+            ResultReader reader = new ResultReader(session, keyspace);
+            Optional<StoredResult> result = reader.find(imageId);
+            if (result.isPresent()) {
+                return Optional.of(new Found(reader, result.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The domain and top label whose results a subcommand reads. */
     static final class LabelSelection {
         @Option(
@@ -69,13 +90,13 @@ final class QueryCommand implements Callable<Integer> {
         public Integer call() {
             CassandraSettings settings = connection.settings().build();
             try (CqlSession session = settings.openSession()) {
-                ResultReader reader = new ResultReader(session, settings.keyspace());
-                Optional<StoredResult> result = reader.find(imageId);
-                if (result.isEmpty()) {
+                Optional<Found> found = find(session, settings, imageId);
+                if (found.isEmpty()) {
                     System.err.println("No result for image " + imageId);
                     return 1;
                 }
-                StoredResult r = result.get();
+                ResultReader reader = found.get().reader();
+                StoredResult r = found.get().result();
                 System.out.printf(
                         "image      %s%ndomain     %s%nsource     %s%ncontent    %s (%s)%n"
                                 + "geometry   %dx%d%nmodel      %s:%s%nshard      %s%nlabels     %s%nscores     %s%n"
@@ -123,13 +144,13 @@ final class QueryCommand implements Callable<Integer> {
         public Integer call() throws IOException {
             CassandraSettings settings = connection.settings().build();
             try (CqlSession session = settings.openSession()) {
-                ResultReader reader = new ResultReader(session, settings.keyspace());
-                Optional<StoredResult> result = reader.find(imageId);
-                if (result.isEmpty()) {
+                Optional<Found> found = find(session, settings, imageId);
+                if (found.isEmpty()) {
                     System.err.println("No result for image " + imageId);
                     return 1;
                 }
-                byte[] blob = reader.readBlob(result.get().contentSha256());
+                Optional<StoredResult> result = Optional.of(found.get().result());
+                byte[] blob = found.get().reader().readBlob(result.get().contentSha256());
                 // Owner-only: the blob may be a (de-identified) medical image.
                 OwnerOnlyFile.write(output, blob);
                 System.out.printf(
@@ -170,7 +191,8 @@ final class QueryCommand implements Callable<Integer> {
             Instant start = from != null ? from : end.minus(Duration.ofDays(7));
             try (CqlSession session = settings.openSession()) {
                 List<Listing> rows =
-                        new ResultReader(session, settings.keyspace())
+                        new ResultReader(
+                                        session, settings.keyspace(Domain.fromId(selection.domain)))
                                 .list(
                                         Domain.fromId(selection.domain).id(),
                                         selection.label,
@@ -226,7 +248,7 @@ final class QueryCommand implements Callable<Integer> {
             String label = selection.label;
             Instant end = Instant.now().plusSeconds(1);
             try (CqlSession session = settings.openSession()) {
-                ResultReader reader = new ResultReader(session, settings.keyspace());
+                ResultReader reader = new ResultReader(session, settings.keyspace(d));
                 List<Listing> rows =
                         reader.list(d.id(), label, end.minus(Duration.ofDays(days)), end, latest);
                 if (rows.isEmpty()) {

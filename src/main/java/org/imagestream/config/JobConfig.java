@@ -156,6 +156,11 @@ public final class JobConfig implements Serializable {
         }
     }
 
+    /** The parsed options, read-only. */
+    public org.apache.flink.configuration.ReadableConfig options() {
+        return configuration;
+    }
+
     public <T> T get(ConfigOption<T> option) {
         return configuration.get(option);
     }

@@ -85,6 +85,13 @@ public final class JobOptions {
                     .defaultValue("imagestream")
                     .withDescription("Keyspace holding results and blobs.");
 
+    public static final ConfigOption<Boolean> CASSANDRA_KEYSPACE_PER_DOMAIN =
+            ConfigOptions.key("cassandra.keyspace-per-domain")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Put each domain's tables in its own keyspace, <cassandra.keyspace>_social, _remote_sensing and _medical, so a Cassandra role can be limited to medical or to non-medical data. The job creates and writes only the keyspaces of the domains it has models for.");
+
     public static final ConfigOption<Integer> CASSANDRA_REPLICATION_FACTOR =
             ConfigOptions.key("cassandra.replication-factor")
                     .intType()

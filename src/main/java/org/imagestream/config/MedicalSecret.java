@@ -38,14 +38,7 @@ public final class MedicalSecret {
         var file = config.getOptional(JobOptions.MEDICAL_UID_SECRET_FILE);
         if (file.isPresent()) {
             source = JobOptions.MEDICAL_UID_SECRET_FILE.key() + " " + file.get();
-            try {
-                key =
-                        Files.readString(Path.of(file.get()))
-                                .strip()
-                                .getBytes(StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("Cannot read " + source + ": " + e, e);
-            }
+            key = read(Path.of(file.get()), source);
         } else if (environment.get(ENVIRONMENT_VARIABLE) != null) {
             source = "environment variable " + ENVIRONMENT_VARIABLE;
             key = environment.get(ENVIRONMENT_VARIABLE).strip().getBytes(StandardCharsets.UTF_8);
@@ -62,6 +55,24 @@ public final class MedicalSecret {
                             + ENVIRONMENT_VARIABLE
                             + ". Keep it: the same key keeps a patient's studies linkable.");
         }
+        return checked(key, source);
+    }
+
+    /** The key in a secret file as the job reads it (for the CLI's {@code erase}). */
+    public static byte[] fromFile(Path file) {
+        String source = "secret file " + file;
+        return checked(read(file, source), source);
+    }
+
+    private static byte[] read(Path file, String source) {
+        try {
+            return Files.readString(file).strip().getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot read " + source + ": " + e, e);
+        }
+    }
+
+    private static byte[] checked(byte[] key, String source) {
         if (key.length < MINIMUM_BYTES) {
             throw new IllegalArgumentException(
                     "The medical UID secret from "

@@ -18,6 +18,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.imagestream.config.CassandraConfig;
 import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
 import org.imagestream.config.MedicalSecret;
@@ -201,42 +202,9 @@ public final class ImageClassificationJob {
         return roots;
     }
 
-    /** Cassandra settings from the job options (public: the CLI's schema and query use it). */
+    /** Cassandra settings from the job options, for the domains the job has models for. */
     public static CassandraSettings cassandraSettings(JobConfig config) {
-        CassandraSettings.Builder builder =
-                CassandraSettings.builder()
-                        .contactPoints(config.get(JobOptions.CASSANDRA_CONTACT_POINTS))
-                        .localDatacenter(config.get(JobOptions.CASSANDRA_LOCAL_DATACENTER))
-                        .keyspace(config.get(JobOptions.CASSANDRA_KEYSPACE))
-                        .replicationStrategy(config.get(JobOptions.CASSANDRA_REPLICATION_STRATEGY))
-                        .replicationFactor(config.get(JobOptions.CASSANDRA_REPLICATION_FACTOR))
-                        .consistency(config.get(JobOptions.CASSANDRA_CONSISTENCY))
-                        .maxInFlightRequests(config.get(JobOptions.CASSANDRA_MAX_IN_FLIGHT))
-                        .chunkSize(config.get(JobOptions.CASSANDRA_CHUNK_SIZE))
-                        .ttl(Domain.SOCIAL, config.get(JobOptions.CASSANDRA_TTL_SOCIAL))
-                        .ttl(
-                                Domain.REMOTE_SENSING,
-                                config.get(JobOptions.CASSANDRA_TTL_REMOTE_SENSING))
-                        .ttl(Domain.MEDICAL, config.get(JobOptions.CASSANDRA_TTL_MEDICAL));
-        config.getOptional(JobOptions.CASSANDRA_DRIVER_CONFIG_FILE)
-                .ifPresent(builder::driverConfigFile);
-        config.getOptional(JobOptions.CASSANDRA_USERNAME)
-                .ifPresent(
-                        user ->
-                                builder.credentials(
-                                        user,
-                                        config.getOptional(JobOptions.CASSANDRA_PASSWORD_FILE)
-                                                .orElse(null)));
-        config.getOptional(JobOptions.CASSANDRA_TRUSTSTORE)
-                .ifPresent(
-                        store ->
-                                builder.truststore(
-                                        store,
-                                        config.getOptional(
-                                                        JobOptions
-                                                                .CASSANDRA_TRUSTSTORE_PASSWORD_FILE)
-                                                .orElse(null)));
-        return builder.build();
+        return CassandraConfig.settings(config.options(), config.modelDirectories().keySet());
     }
 
     static KafkaSource<ImageRecord> kafkaSource(JobConfig config) {

@@ -59,7 +59,11 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final CassandraSettings settings;
     private final MailboxExecutor mailbox;
     private final CqlSession session;
-    private final ResultStatements statements;
+
+    /** The prepared statements of each keyspace written to (one, or one per domain). */
+    private final java.util.Map<String, ResultStatements> statementsByKeyspace =
+            new java.util.HashMap<>();
+
     private final Counter resultsWritten;
     private final Counter bytesWritten;
     private final Counter retries;
@@ -101,8 +105,10 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         try {
             // An incompatible table would refuse every write of every replay: fail at start,
             // naming the table and column, before anything is written.
-            CassandraSchema.verify(session, settings.keyspace());
-            this.statements = new ResultStatements(session, settings.keyspace());
+            CassandraSchema.verify(session, settings, settings.domains());
+            for (String keyspace : settings.keyspaces()) {
+                statementsByKeyspace.put(keyspace, new ResultStatements(session, keyspace));
+            }
         } catch (RuntimeException e) {
             session.close();
             throw e;
@@ -134,6 +140,13 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                 && inFlightRequests > 0) {
             mailbox.yield();
             checkAsyncError();
+        }
+        String keyspace = settings.keyspaceOf(result.domain);
+        ResultStatements statements = statementsByKeyspace.get(keyspace);
+        if (statements == null) {
+            // The job stores only the domains it has models for; anything else is a wiring bug.
+            throw new IllegalStateException(
+                    "no Cassandra keyspace configured for domain " + result.domain);
         }
         long started = System.nanoTime();
         int ttl = settings.ttlSeconds(result.domain);
@@ -202,7 +215,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                                                     "Failed to store image "
                                                                             + imageId
                                                                             + " in Cassandra keyspace "
-                                                                            + settings.keyspace()
+                                                                            + keyspace
                                                                             + " after "
                                                                             + settings.maxRetries()
                                                                             + " retries",

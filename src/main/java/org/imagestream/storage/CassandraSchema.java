@@ -8,9 +8,11 @@ import com.datastax.oss.driver.api.core.metadata.schema.KeyspaceMetadata;
 import com.datastax.oss.driver.api.core.metadata.schema.TableMetadata;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.imagestream.model.Domain;
 
 /**
  * The Cassandra schema:
@@ -142,43 +144,68 @@ public final class CassandraSchema {
         return columns;
     }
 
+    /** The CQL that creates every keyspace this configuration writes to, and its tables. */
     public static List<String> statements(CassandraSettings settings) {
-        String ks = settings.keyspace();
+        return statements(settings, settings.domains());
+    }
+
+    /** The CQL that creates the keyspaces holding these domains' tables, and their tables. */
+    public static List<String> statements(CassandraSettings settings, Collection<Domain> domains) {
         List<String> statements = new ArrayList<>();
-        statements.add(
-                "CREATE KEYSPACE IF NOT EXISTS "
-                        + ks
-                        + " WITH replication = "
-                        + settings.replicationCql());
-        for (Table table : TABLES) {
-            statements.add(table.createStatement(ks));
+        for (String ks : settings.keyspaces(domains)) {
+            statements.add(
+                    "CREATE KEYSPACE IF NOT EXISTS "
+                            + ks
+                            + " WITH replication = "
+                            + settings.replicationCql());
+            for (Table table : TABLES) {
+                statements.add(table.createStatement(ks));
+            }
         }
         return statements;
     }
 
-    /** Creates the keyspace and tables if missing, waits for schema agreement, then verifies. */
+    /** {@link #create(CqlSession, CassandraSettings, Collection)} for the settings' domains. */
     public static void create(CqlSession session, CassandraSettings settings) {
-        for (String statement : statements(settings)) {
+        create(session, settings, settings.domains());
+    }
+
+    /**
+     * Creates the keyspaces holding these domains' tables and the tables if missing, waits for
+     * schema agreement, then verifies them. Only these domains' keyspaces are touched, so a job
+     * classifying one domain needs permissions on that domain's keyspace only.
+     */
+    public static void create(
+            CqlSession session, CassandraSettings settings, Collection<Domain> domains) {
+        for (String statement : statements(settings, domains)) {
             session.execute(
                     SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(30)));
         }
-        // Tables created before the extras column existed get it added (idempotent upgrade).
-        boolean hasExtras =
-                session.getMetadata()
-                        .getKeyspace(settings.keyspace())
-                        .flatMap(keyspace -> keyspace.getTable("results"))
-                        .map(table -> table.getColumn("extras").isPresent())
-                        .orElse(true);
-        if (!hasExtras) {
-            session.execute(
-                    SimpleStatement.newInstance(
-                                    "ALTER TABLE "
-                                            + settings.keyspace()
-                                            + ".results ADD extras map<text, text>")
-                            .setTimeout(Duration.ofSeconds(30)));
+        for (String ks : settings.keyspaces(domains)) {
+            // Tables created before the extras column existed get it added (idempotent upgrade).
+            boolean hasExtras =
+                    session.getMetadata()
+                            .getKeyspace(ks)
+                            .flatMap(keyspace -> keyspace.getTable("results"))
+                            .map(table -> table.getColumn("extras").isPresent())
+                            .orElse(true);
+            if (!hasExtras) {
+                session.execute(
+                        SimpleStatement.newInstance(
+                                        "ALTER TABLE " + ks + ".results ADD extras map<text, text>")
+                                .setTimeout(Duration.ofSeconds(30)));
+            }
         }
         session.checkSchemaAgreement();
-        verify(session, settings.keyspace());
+        verify(session, settings, domains);
+    }
+
+    /** {@link #verify(CqlSession, String)} for each keyspace holding these domains' tables. */
+    public static void verify(
+            CqlSession session, CassandraSettings settings, Collection<Domain> domains) {
+        for (String ks : settings.keyspaces(domains)) {
+            verify(session, ks);
+        }
     }
 
     /**

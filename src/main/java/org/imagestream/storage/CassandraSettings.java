@@ -30,7 +30,7 @@ import org.imagestream.model.Domain;
  * Secrets are read from files when the session opens, never stored in the job graph.
  */
 public final class CassandraSettings implements Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
 
     /** Cassandra recommends cells well under 1 MiB; 256 KiB keeps chunk writes cheap. */
     public static final int DEFAULT_CHUNK_SIZE = 256 * 1024;
@@ -38,6 +38,8 @@ public final class CassandraSettings implements Serializable {
     private final List<String> contactPoints;
     private final String localDatacenter;
     private final String keyspace;
+    private final boolean keyspacePerDomain;
+    private final java.util.EnumSet<Domain> domains;
     private final String replicationStrategy;
     private final int replicationFactor;
     private final String consistency;
@@ -56,6 +58,8 @@ public final class CassandraSettings implements Serializable {
         this.contactPoints = List.copyOf(builder.contactPoints);
         this.localDatacenter = builder.localDatacenter;
         this.keyspace = builder.keyspace;
+        this.keyspacePerDomain = builder.keyspacePerDomain;
+        this.domains = java.util.EnumSet.copyOf(builder.domains);
         this.replicationStrategy = builder.replicationStrategy;
         this.replicationFactor = builder.replicationFactor;
         this.consistency = builder.consistency;
@@ -83,8 +87,44 @@ public final class CassandraSettings implements Serializable {
         return localDatacenter;
     }
 
+    /** The configured keyspace name: the keyspace, or the prefix of the per-domain keyspaces. */
     public String keyspace() {
         return keyspace;
+    }
+
+    public boolean keyspacePerDomain() {
+        return keyspacePerDomain;
+    }
+
+    /**
+     * The keyspace holding a domain's tables: the configured keyspace, or with {@code
+     * keyspacePerDomain} its own keyspace {@code <keyspace>_<domain>} (e.g. {@code
+     * imagestream_medical}), so a Cassandra role can be granted medical or non-medical data only.
+     */
+    public String keyspace(Domain domain) {
+        return keyspacePerDomain ? keyspace + "_" + domain.id().replace('-', '_') : keyspace;
+    }
+
+    /** {@link #keyspace(Domain)} of a domain id as stored in rows; unknown ids are refused. */
+    public String keyspaceOf(String domainId) {
+        return keyspace(Domain.fromId(domainId));
+    }
+
+    /** The distinct keyspaces that hold these domains' tables, in domain order. */
+    public List<String> keyspaces(java.util.Collection<Domain> domains) {
+        return domains.stream().sorted().map(this::keyspace).distinct().toList();
+    }
+
+    /**
+     * The domains whose rows this configuration stores (the job: the domains it has models for).
+     */
+    public java.util.Set<Domain> domains() {
+        return java.util.Collections.unmodifiableSet(domains);
+    }
+
+    /** Every keyspace this configuration writes to: those of {@link #domains()}. */
+    public List<String> keyspaces() {
+        return keyspaces(domains);
     }
 
     public int replicationFactor() {
@@ -201,6 +241,8 @@ public final class CassandraSettings implements Serializable {
         private List<String> contactPoints = new ArrayList<>(List.of("127.0.0.1:9042"));
         private String localDatacenter = "datacenter1";
         private String keyspace = "imagestream";
+        private boolean keyspacePerDomain;
+        private java.util.Set<Domain> domains = java.util.EnumSet.allOf(Domain.class);
         private String replicationStrategy = "SimpleStrategy";
         private int replicationFactor = 1;
         private String consistency = "LOCAL_QUORUM";
@@ -227,6 +269,19 @@ public final class CassandraSettings implements Serializable {
 
         public Builder keyspace(String keyspace) {
             this.keyspace = keyspace;
+            return this;
+        }
+
+        /** Each domain's tables in its own keyspace {@code <keyspace>_<domain>}. */
+        public Builder keyspacePerDomain(boolean keyspacePerDomain) {
+            this.keyspacePerDomain = keyspacePerDomain;
+            return this;
+        }
+
+        /** The domains whose rows are stored (default: all three). */
+        public Builder domains(java.util.Collection<Domain> domains) {
+            this.domains = java.util.EnumSet.noneOf(Domain.class);
+            this.domains.addAll(domains);
             return this;
         }
 
@@ -302,11 +357,22 @@ public final class CassandraSettings implements Serializable {
                         "cassandra contact points are empty; set at least one host:port");
             }
             Objects.requireNonNull(localDatacenter, "cassandra local datacenter must be set");
-            if (keyspace == null || !keyspace.matches("[a-zA-Z][a-zA-Z0-9_]{0,47}")) {
+            // Cassandra names are at most 48 characters; "_remote_sensing" takes 15 of them.
+            int maxLength = keyspacePerDomain ? 33 : 48;
+            if (keyspace == null
+                    || !keyspace.matches("[a-zA-Z][a-zA-Z0-9_]*")
+                    || keyspace.length() > maxLength) {
                 throw new IllegalArgumentException(
                         "cassandra keyspace '"
                                 + keyspace
-                                + "' is not a valid unquoted CQL name (letter, then letters, digits, _)");
+                                + "' is not a valid unquoted CQL name (letter, then letters, digits, _;"
+                                + " at most "
+                                + maxLength
+                                + " characters"
+                                + (keyspacePerDomain ? " with a keyspace per domain)" : ")"));
+            }
+            if (domains.isEmpty()) {
+                throw new IllegalArgumentException("cassandra settings need at least one domain");
             }
             if (!List.of("SimpleStrategy", "NetworkTopologyStrategy")
                     .contains(replicationStrategy)) {

@@ -27,7 +27,10 @@ public class StoredImageDeadLetterFilter extends ProcessFunction<DeadLetter, Dea
     private final CassandraSettings settings;
 
     private transient CqlSession session;
-    private transient PreparedStatement findResult;
+
+    /** One lookup per keyspace the job writes to: a letter's image may be in any of them. */
+    private transient java.util.List<PreparedStatement> findResult;
+
     private transient Counter superseded;
 
     public StoredImageDeadLetterFilter(CassandraSettings settings) {
@@ -37,11 +40,12 @@ public class StoredImageDeadLetterFilter extends ProcessFunction<DeadLetter, Dea
     @Override
     public void open(OpenContext openContext) {
         session = settings.openSession();
-        findResult =
-                session.prepare(
-                        "SELECT image_id FROM "
-                                + settings.keyspace()
-                                + ".results WHERE image_id = ?");
+        findResult = new java.util.ArrayList<>();
+        for (String keyspace : settings.keyspaces()) {
+            findResult.add(
+                    session.prepare(
+                            "SELECT image_id FROM " + keyspace + ".results WHERE image_id = ?"));
+        }
         superseded = getRuntimeContext().getMetricGroup().counter("deadLettersSupersededByResult");
     }
 
@@ -49,7 +53,9 @@ public class StoredImageDeadLetterFilter extends ProcessFunction<DeadLetter, Dea
     public void processElement(DeadLetter letter, Context context, Collector<DeadLetter> out) {
         if (RUN_DEPENDENT_REASONS.contains(letter.reason)
                 && letter.imageId != null
-                && session.execute(findResult.bind(letter.imageId)).one() != null) {
+                && findResult.stream()
+                        .anyMatch(
+                                find -> session.execute(find.bind(letter.imageId)).one() != null)) {
             // Rare (only these reasons read): a blocking read keeps the order and is cheap.
             superseded.inc();
             return;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -52,11 +51,12 @@ class ImagePartsITCase {
         Map<Domain, ModelSpec> specs = new HashMap<>(seeds);
         specs.put(
                 Domain.REMOTE_SENSING,
-                withSetting(
+                ModelVersions.withSetting(
                         seeds.get(Domain.REMOTE_SENSING), models.resolve("rs"), "tiling", "tile"));
         specs.put(
                 Domain.MEDICAL,
-                withSetting(seeds.get(Domain.MEDICAL), models.resolve("med"), "frame", "all"));
+                ModelVersions.withSetting(
+                        seeds.get(Domain.MEDICAL), models.resolve("med"), "frame", "all"));
 
         int bands = seeds.get(Domain.REMOTE_SENSING).channels();
         byte[] scene = scene(128, 64, bands); // 4x2 tiles of 32x32
@@ -187,19 +187,6 @@ class ImagePartsITCase {
                     .isEqualTo(counts.get(result.labels().get(i)) / (float) parts.size());
         }
         assertThat(result.topLabel()).isEqualTo(result.labels().get(0));
-    }
-
-    /** A copy of a model whose model.json has one setting changed. */
-    private static ModelSpec withSetting(ModelSpec seed, Path target, String key, String value)
-            throws Exception {
-        ModelVersions.copy(Path.of(seed.directory()), target, seed.version(), false);
-        Path json = target.resolve(ModelSpec.FILE_NAME);
-        var tree =
-                (com.fasterxml.jackson.databind.node.ObjectNode)
-                        new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
-        tree.put(key, value);
-        Files.writeString(json, tree.toPrettyString());
-        return ModelSpec.load(target);
     }
 
     private static byte[] scene(int width, int height, int bands) {

@@ -37,4 +37,17 @@ public final class ModelVersions {
         copy(model, staging, version, broken);
         Files.move(staging, root.resolve(version));
     }
+
+    /** A copy of a model in {@code target} whose model.json has one setting changed. */
+    public static ModelSpec withSetting(ModelSpec model, Path target, String key, String value)
+            throws IOException {
+        copy(Path.of(model.directory()), target, model.version(), false);
+        Path json = target.resolve(ModelSpec.FILE_NAME);
+        var tree =
+                (com.fasterxml.jackson.databind.node.ObjectNode)
+                        new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        tree.put(key, value);
+        Files.writeString(json, tree.toPrettyString());
+        return ModelSpec.load(target);
+    }
 }
