@@ -59,6 +59,7 @@ public final class CassandraConfig {
                         .replicationStrategy(config.get(JobOptions.CASSANDRA_REPLICATION_STRATEGY))
                         .replicationFactor(config.get(JobOptions.CASSANDRA_REPLICATION_FACTOR))
                         .consistency(config.get(JobOptions.CASSANDRA_CONSISTENCY))
+                        .dedupWindow(config.get(JobOptions.DEDUP_TTL))
                         .maxInFlightRequests(config.get(JobOptions.CASSANDRA_MAX_IN_FLIGHT))
                         .chunkSize(config.get(JobOptions.CASSANDRA_CHUNK_SIZE))
                         .ttl(Domain.SOCIAL, config.get(JobOptions.CASSANDRA_TTL_SOCIAL))

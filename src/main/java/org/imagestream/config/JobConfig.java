@@ -93,14 +93,17 @@ public final class JobConfig implements Serializable {
                         JobOptions.CASSANDRA_TTL_SOCIAL,
                         JobOptions.CASSANDRA_TTL_REMOTE_SENSING,
                         JobOptions.CASSANDRA_TTL_MEDICAL)) {
-            Duration ttl = get(option);
-            if (ttl.isNegative()) {
+            Duration rowTtl = get(option);
+            if (rowTtl.isNegative()) {
                 throw new IllegalArgumentException(option.key() + " must not be negative");
             }
+            // Blobs outlive their rows by the dedup window (CassandraSettings.blobTtlSeconds), so
+            // the longest TTL written is the row TTL plus routing.dedup-ttl.
+            Duration ttl = rowTtl.isZero() ? rowTtl : rowTtl.plus(dedupTtl());
             if (ttl.getSeconds() > CASSANDRA_MAX_TTL_SECONDS) {
                 throw new IllegalArgumentException(
                         option.key()
-                                + " is "
+                                + " plus routing.dedup-ttl (blobs live that long) is "
                                 + ttl.toDays()
                                 + " days; Cassandra refuses TTLs over 20 years ("
                                 + CASSANDRA_MAX_TTL_SECONDS
@@ -111,7 +114,7 @@ public final class JobConfig implements Serializable {
                     && now.plus(ttl).isAfter(CASSANDRA_4_MAX_EXPIRATION)) {
                 throw new IllegalArgumentException(
                         option.key()
-                                + " of "
+                                + " plus routing.dedup-ttl (blobs live that long) of "
                                 + ttl.toDays()
                                 + " days expires after "
                                 + CASSANDRA_4_MAX_EXPIRATION

@@ -62,9 +62,16 @@ public final class JobOptions {
     public static final ConfigOption<String> DEAD_LETTER_TRANSACTIONAL_ID_PREFIX =
             ConfigOptions.key("kafka.dead-letter-transactional-id-prefix")
                     .stringType()
-                    .defaultValue("imagestream-dead-letters")
+                    .noDefaultValue()
                     .withDescription(
-                            "Transactional id prefix of the exactly-once dead-letter producer; unique per job on a cluster.");
+                            "Transactional id prefix of the exactly-once dead-letter producer; must be unique per job on a Kafka cluster, and stay the same across restarts of one job. Default: imagestream-dl- and a hash of kafka.group-id, kafka.topics and kafka.dead-letter-topic, so two jobs reading different topics or in different groups never fence each other.");
+
+    public static final ConfigOption<Duration> DEAD_LETTER_TRANSACTION_TIMEOUT =
+            ConfigOptions.key("kafka.dead-letter-transaction-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(15))
+                    .withDescription(
+                            "transaction.timeout.ms of the dead-letter producer. Checked at start: at least (tolerable failed checkpoints + 1) x (checkpoint timeout + interval), so the broker never aborts a transaction the job will still commit, and at most the broker's transaction.max.timeout.ms.");
 
     public static final ConfigOption<List<String>> CASSANDRA_CONTACT_POINTS =
             ConfigOptions.key("cassandra.contact-points")

@@ -3,6 +3,7 @@ package org.imagestream.job;
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Properties;
@@ -79,13 +80,28 @@ public final class ImageClassificationJob {
         if (config.parallelism() > 0) {
             env.setParallelism(config.parallelism());
         }
-        env.setMaxParallelism(config.maxParallelism());
+        // flink-conf wins unless the job option is set: the cluster's pipeline.max-parallelism
+        // and execution.checkpointing.interval apply, and the job's defaults only fill gaps.
+        if (config.getOptional(JobOptions.MAX_PARALLELISM).isPresent()
+                || env.getMaxParallelism() <= 0) {
+            env.setMaxParallelism(config.maxParallelism());
+        }
         // Shard keys are chosen for the classify operator's parallelism (see ShardKeys).
         int classifyParallelism =
                 config.get(JobOptions.CLASSIFY_PARALLELISM) > 0
                         ? config.get(JobOptions.CLASSIFY_PARALLELISM)
                         : Math.max(1, env.getParallelism());
-        env.enableCheckpointing(config.checkpointInterval().toMillis());
+        if (config.getOptional(JobOptions.CHECKPOINT_INTERVAL).isPresent()
+                || !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            env.enableCheckpointing(config.checkpointInterval().toMillis());
+        }
+        DeadLetterTransactions.check(
+                config.get(JobOptions.DEAD_LETTER_TRANSACTION_TIMEOUT),
+                Duration.ofMillis(env.getCheckpointConfig().getCheckpointInterval()),
+                Duration.ofMillis(env.getCheckpointConfig().getCheckpointTimeout()),
+                env.getCheckpointConfig().getTolerableCheckpointFailureNumber(),
+                DeadLetterTransactions.brokerMaximum(
+                        config.bootstrapServers(), config.kafkaProperties()));
 
         Map<Domain, ModelInput> inputs = new EnumMap<>(Domain.class);
         specs.forEach((domain, spec) -> inputs.put(domain, spec.modelInput()));
@@ -253,10 +269,12 @@ public final class ImageClassificationJob {
                 // Transactions committed on checkpoints: a dead letter replayed after a failure is
                 // not written twice (consumers read with isolation.level=read_committed).
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(
-                        config.get(JobOptions.DEAD_LETTER_TRANSACTIONAL_ID_PREFIX))
-                // Must not exceed the broker's transaction.max.timeout.ms (15 min by default).
-                .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "900000")
+                .setTransactionalIdPrefix(DeadLetterTransactions.prefix(config))
+                // Checked at start against the checkpoint settings and the broker's maximum.
+                .setProperty(
+                        ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                        Long.toString(
+                                config.get(JobOptions.DEAD_LETTER_TRANSACTION_TIMEOUT).toMillis()))
                 .build();
     }
 }

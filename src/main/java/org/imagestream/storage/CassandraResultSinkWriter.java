@@ -150,6 +150,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         }
         long started = System.nanoTime();
         int ttl = settings.ttlSeconds(result.domain);
+        int blobTtl = settings.blobTtlSeconds(result.domain);
         inFlightRequests += chunks + tailRequests;
         List<CompletableFuture<AsyncResultSet>> chunkWrites = new ArrayList<>(chunks);
         for (int i = 0; i < chunks; i++) {
@@ -159,7 +160,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
             ByteBuffer data = ByteBuffer.wrap(Arrays.copyOfRange(result.bytes, from, to));
             // One mail per image (below), not per chunk: fewer hand-offs to the task thread.
             chunkWrites.add(
-                    executeWithRetry(statements.chunk(result.contentSha256, i, data, ttl), 0)
+                    executeWithRetry(statements.chunk(result.contentSha256, i, data, blobTtl), 0)
                             .toCompletableFuture());
         }
         BoundStatement blob =
@@ -169,7 +170,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                         settings.chunkSize(),
                         chunks,
                         result.contentType,
-                        ttl);
+                        blobTtl);
         List<BoundStatement> parts = new ArrayList<>(result.parts.size());
         for (PartResult part : result.parts) {
             parts.add(statements.part(result, part, ttl));

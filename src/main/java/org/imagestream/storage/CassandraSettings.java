@@ -49,6 +49,7 @@ public final class CassandraSettings implements Serializable {
     private final String truststoreFile;
     private final String truststorePasswordFile;
     private final EnumMap<Domain, Duration> ttls;
+    private final Duration dedupWindow;
     private final int maxInFlightRequests;
     private final int chunkSize;
     private final int maxRetries;
@@ -69,6 +70,7 @@ public final class CassandraSettings implements Serializable {
         this.truststoreFile = builder.truststoreFile;
         this.truststorePasswordFile = builder.truststorePasswordFile;
         this.ttls = new EnumMap<>(builder.ttls);
+        this.dedupWindow = builder.dedupWindow;
         this.maxInFlightRequests = builder.maxInFlightRequests;
         this.chunkSize = builder.chunkSize;
         this.maxRetries = builder.maxRetries;
@@ -151,6 +153,17 @@ public final class CassandraSettings implements Serializable {
         } catch (IllegalArgumentException e) {
             return 0;
         }
+    }
+
+    /**
+     * Time to live of a blob stored for a domain's image, in seconds; 0 keeps it forever. A blob is
+     * written with its image's first copy; a deduplicated copy arriving up to the dedup window
+     * later gets a result row with the full row TTL but no new blob write. So the blob lives the
+     * row TTL plus the window, and never expires before a row that points at it.
+     */
+    public int blobTtlSeconds(String domain) {
+        int rowTtl = ttlSeconds(domain);
+        return rowTtl == 0 ? 0 : Math.toIntExact(rowTtl + dedupWindow.toSeconds());
     }
 
     public int maxInFlightRequests() {
@@ -252,6 +265,7 @@ public final class CassandraSettings implements Serializable {
         private String truststoreFile;
         private String truststorePasswordFile;
         private Map<Domain, Duration> ttls = new EnumMap<>(Domain.class);
+        private Duration dedupWindow = Duration.ZERO;
         private int maxInFlightRequests = 64;
         private int chunkSize = DEFAULT_CHUNK_SIZE;
         private int maxRetries = 5;
@@ -328,6 +342,15 @@ public final class CassandraSettings implements Serializable {
             } else {
                 ttls.put(domain, ttl);
             }
+            return this;
+        }
+
+        /**
+         * How long after an image's first copy a copy of it can still be deduplicated (the job's
+         * {@code routing.dedup-ttl}): blob TTLs are extended by it.
+         */
+        public Builder dedupWindow(Duration dedupWindow) {
+            this.dedupWindow = dedupWindow;
             return this;
         }
 

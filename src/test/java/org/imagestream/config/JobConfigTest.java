@@ -73,6 +73,25 @@ class JobConfigTest {
                                 .get(JobOptions.CASSANDRA_TTL_SOCIAL)
                                 .toDays())
                 .isEqualTo(1825);
+        // Blobs live the row TTL plus the dedup window: 7300 d alone is allowed, 7300 d + 2 d
+        // of dedup window is over the maximum.
+        assertThat(
+                        JobConfig.fromMap(
+                                Map.of(
+                                        "model.social.dir", "/m",
+                                        "cassandra.ttl.social", "7300d",
+                                        "routing.dedup-ttl", "0 s",
+                                        "cassandra.expiration-past-2038", "true")))
+                .isNotNull();
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromMap(
+                                        Map.of(
+                                                "model.social.dir", "/m",
+                                                "cassandra.ttl.social", "7300d",
+                                                "routing.dedup-ttl", "2d",
+                                                "cassandra.expiration-past-2038", "true")))
+                .hasMessageContaining("routing.dedup-ttl");
     }
 
     @Test

@@ -40,7 +40,6 @@ public final class LocalJobOptions {
         options.put("kafka.group-id", "it-" + topic);
         options.put("kafka.starting-offsets", "earliest");
         options.put("kafka.dead-letter-topic", deadLetterTopic);
-        options.put("kafka.dead-letter-transactional-id-prefix", "it-" + topic);
         options.put("cassandra.contact-points", cassandraContactPoint);
         options.put("cassandra.keyspace", keyspace);
         options.put("model.social.dir", models.get(Domain.SOCIAL).directory());

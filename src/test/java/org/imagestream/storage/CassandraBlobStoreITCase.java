@@ -119,6 +119,71 @@ class CassandraBlobStoreITCase {
         }
     }
 
+    /**
+     * A deduplicated copy's row is written with the full row TTL up to the dedup window after the
+     * blob: the blob's TTL must be the row TTL plus that window (1 day + 1 h here), never less than
+     * any row that points at it.
+     */
+    @Test
+    void shouldKeepBlobsAtLeastAsLongAsEveryRowThatPointsAtThem(LocalStack stack) throws Exception {
+        String keyspace = "ttl_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .contactPoints(List.of(stack.cassandraContactPoint()))
+                        .keyspace(keyspace)
+                        .ttl(org.imagestream.model.Domain.SOCIAL, Duration.ofDays(1))
+                        .dedupWindow(Duration.ofHours(1))
+                        .build();
+        try (CqlSession session = settings.openSession()) {
+            CassandraSchema.create(session, settings);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        env.fromSequence(1, 1)
+                .map(new ToClassification())
+                .map(
+                        first -> {
+                            first.deduplicated = true; // a later copy: row only, no blob write
+                            first.imageId = "blob-it-copy";
+                            return first;
+                        })
+                .returns(Classification.class)
+                .union(env.fromSequence(1, 1).map(new ToClassification()))
+                .sinkTo(new CassandraResultSink(settings));
+        env.execute("blob-ttl-it");
+        try (CqlSession session = settings.openSession()) {
+            String sha = DigestUtils.sha256Hex(bytes(1));
+            int rowTtl =
+                    session.execute(
+                                    "SELECT TTL(top_label) FROM "
+                                            + keyspace
+                                            + ".results WHERE image_id = 'blob-it-copy'")
+                            .one()
+                            .getInt(0);
+            int blobTtl =
+                    session.execute(
+                                    "SELECT TTL(size) FROM "
+                                            + keyspace
+                                            + ".blobs WHERE sha256 = '"
+                                            + sha
+                                            + "'")
+                            .one()
+                            .getInt(0);
+            int chunkTtl =
+                    session.execute(
+                                    "SELECT TTL(data) FROM "
+                                            + keyspace
+                                            + ".blob_chunks WHERE sha256 = '"
+                                            + sha
+                                            + "' AND chunk_index = 0")
+                            .one()
+                            .getInt(0);
+            assertThat(rowTtl).isBetween(86_400 - 120, 86_400);
+            assertThat(blobTtl).isBetween(rowTtl + 3_600 - 120, 86_400 + 3_600);
+            assertThat(chunkTtl).isBetween(rowTtl + 3_600 - 120, 86_400 + 3_600);
+        }
+    }
+
     private static void writeBatch(CassandraSettings settings) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
