@@ -125,6 +125,57 @@ class DockerStackITCase {
                 .contains("max.message.bytes=" + kafkaEnv.get("KAFKA_MESSAGE_MAX_BYTES"));
     }
 
+    /**
+     * {@code flink run} executes the job's main() in the job container (it reads every model's
+     * model.json and the pseudonym key there), and TaskManagers load the models: each path the
+     * job's arguments name must be mounted (a volume or a secret) in both, or the job never starts.
+     */
+    @Test
+    void shouldMountEveryPathTheJobArgumentsNameWhereItIsRead() {
+        List<String> command = commandOf("job");
+        List<String> jobArgs =
+                command.subList(
+                        command.indexOf("/opt/flink/usrlib/imagestream-job.jar") + 1,
+                        command.size());
+        List<String> paths = jobArgs.stream().filter(arg -> arg.startsWith("/")).toList();
+        assertThat(paths).isNotEmpty();
+        for (String path : paths) {
+            assertThat(mountTargets("job"))
+                    .as("the job container reads %s", path)
+                    .anyMatch(target -> path.equals(target) || path.startsWith(target + "/"));
+            if (path.startsWith("/models/")) {
+                assertThat(mountTargets("taskmanager"))
+                        .as("TaskManagers load %s", path)
+                        .anyMatch(target -> path.startsWith(target + "/"));
+            }
+        }
+    }
+
+    /** Where a service's volumes and secrets appear in its container. */
+    @SuppressWarnings("unchecked")
+    private static List<String> mountTargets(String service) {
+        List<String> targets = new ArrayList<>();
+        Map<String, Object> definition = services().get(service);
+        for (Object volume : (List<Object>) definition.getOrDefault("volumes", List.of())) {
+            if (volume instanceof Map<?, ?> map) {
+                targets.add(String.valueOf(map.get("target")));
+            } else {
+                targets.add(String.valueOf(volume).split(":")[1]);
+            }
+        }
+        for (Object secret : (List<Object>) definition.getOrDefault("secrets", List.of())) {
+            String name =
+                    secret instanceof Map<?, ?> map
+                            ? String.valueOf(
+                                    map.get("target") != null
+                                            ? map.get("target")
+                                            : map.get("source"))
+                            : String.valueOf(secret);
+            targets.add(name.startsWith("/") ? name : "/run/secrets/" + name);
+        }
+        return targets;
+    }
+
     @Test
     void shouldScrapeThePortFlinkConfOpensAndServeDashboardsFromTheProvisionedDatasource()
             throws IOException {
