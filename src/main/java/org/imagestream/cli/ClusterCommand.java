@@ -123,6 +123,14 @@ final class ClusterCommand {
                 description = "Seed models, trained here on first use (default: ${DEFAULT-VALUE}).")
         Path modelsDirectory;
 
+        @Option(
+                names = "--alert-rules",
+                defaultValue = "docker/prometheus/alerts.yml",
+                description =
+                        "Alerting rules Prometheus evaluates, if the file exists (default:"
+                                + " ${DEFAULT-VALUE}).")
+        Path alertRules;
+
         @Option(names = "--no-submit", description = "Start the cluster only.")
         boolean noSubmit;
 
@@ -151,7 +159,8 @@ final class ClusterCommand {
                             PrometheusServer.start(
                                     PrometheusServer.locateBinary(libs),
                                     work.resolve("prometheus"),
-                                    cluster.metricsTargets())) {
+                                    cluster.metricsTargets(),
+                                    Files.exists(alertRules) ? List.of(alertRules) : List.of())) {
                 // The topics the job reads and writes by default: one declaration, in JobOptions.
                 List<String> topics = new ArrayList<>(JobOptions.KAFKA_TOPICS.defaultValue());
                 topics.add(JobOptions.DEAD_LETTER_TOPIC.defaultValue());

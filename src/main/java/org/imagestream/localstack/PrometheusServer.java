@@ -50,10 +50,17 @@ public final class PrometheusServer implements AutoCloseable {
 
     public static PrometheusServer start(Path binary, Path workDirectory, List<String> targets)
             throws IOException {
+        return start(binary, workDirectory, targets, List.of());
+    }
+
+    /** As above, evaluating these alerting-rule files (e.g. docker/prometheus/alerts.yml). */
+    public static PrometheusServer start(
+            Path binary, Path workDirectory, List<String> targets, List<Path> ruleFiles)
+            throws IOException {
         Files.createDirectories(workDirectory);
         int port = Ports.free();
         Path config = workDirectory.resolve("prometheus.yml");
-        Files.writeString(config, scrapeConfig(targets));
+        Files.writeString(config, scrapeConfig(targets, ruleFiles));
         Path logFile = workDirectory.resolve("prometheus.log");
         List<String> command =
                 new ArrayList<>(
@@ -80,10 +87,16 @@ public final class PrometheusServer implements AutoCloseable {
     }
 
     /** The same job layout as docker/prometheus/prometheus.yml, with this run's targets. */
-    static String scrapeConfig(List<String> targets) {
+    static String scrapeConfig(List<String> targets, List<Path> ruleFiles) {
         return "global:\n"
                 + "  scrape_interval: 2s\n"
                 + "  evaluation_interval: 2s\n"
+                + (ruleFiles.isEmpty()
+                        ? ""
+                        : "rule_files:\n"
+                                + ruleFiles.stream()
+                                        .map(f -> "  - '" + f.toAbsolutePath() + "'\n")
+                                        .collect(Collectors.joining()))
                 + "scrape_configs:\n"
                 + "  - job_name: flink\n"
                 + "    static_configs:\n"

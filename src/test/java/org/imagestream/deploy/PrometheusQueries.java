@@ -32,6 +32,48 @@ final class PrometheusQueries {
         return response.path("data").path("result").size();
     }
 
+    /** The value of each series the expression returns now (NaN and infinities as such). */
+    List<Double> values(String expression) throws IOException, InterruptedException {
+        JsonNode response =
+                get("/api/v1/query?query=" + URLEncoder.encode(expression, StandardCharsets.UTF_8));
+        if (!"success".equals(response.path("status").asText())) {
+            throw new AssertionError("Prometheus rejected '" + expression + "': " + response);
+        }
+        List<Double> values = new ArrayList<>();
+        for (JsonNode series : response.path("data").path("result")) {
+            // [timestamp, "value"]; Prometheus spells NaN and infinities as NaN, +Inf, -Inf.
+            String text = series.path("value").path(1).asText();
+            values.add(
+                    switch (text) {
+                        case "+Inf" -> Double.POSITIVE_INFINITY;
+                        case "-Inf" -> Double.NEGATIVE_INFINITY;
+                        default -> Double.parseDouble(text);
+                    });
+        }
+        return values;
+    }
+
+    /** The state of an alerting rule now: "firing", "pending", or "inactive" when not listed. */
+    String alertState(String alertName) throws IOException, InterruptedException {
+        for (JsonNode alert : get("/api/v1/alerts").path("data").path("alerts")) {
+            if (alertName.equals(alert.path("labels").path("alertname").asText())) {
+                return alert.path("state").asText();
+            }
+        }
+        return "inactive";
+    }
+
+    /** Names of the alerting rules Prometheus has loaded. */
+    List<String> alertRuleNames() throws IOException, InterruptedException {
+        List<String> names = new ArrayList<>();
+        for (JsonNode group : get("/api/v1/rules?type=alert").path("data").path("groups")) {
+            for (JsonNode rule : group.path("rules")) {
+                names.add(rule.path("name").asText());
+            }
+        }
+        return names;
+    }
+
     List<String> metricNames() throws IOException, InterruptedException {
         List<String> names = new ArrayList<>();
         get("/api/v1/label/__name__/values").path("data").forEach(n -> names.add(n.asText()));
