@@ -73,6 +73,13 @@ public final class JobOptions {
                     .withDescription(
                             "transaction.timeout.ms of the dead-letter producer. Checked at start: at least (tolerable failed checkpoints + 1) x (checkpoint timeout + interval), so the broker never aborts a transaction the job will still commit, and at most the broker's transaction.max.timeout.ms.");
 
+    public static final ConfigOption<Boolean> DEAD_LETTER_FAIL_ON_LOST_COMMIT =
+            ConfigOptions.key("kafka.dead-letter-fail-on-lost-commit")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Fail the job when a dead-letter transaction cannot be committed (the broker aborted or fenced it, so its dead letters are lost). The restored checkpoint holds the same transaction, so the job keeps failing until an operator restores an earlier retained checkpoint (its replay writes the letters again) or sets this to false to accept the loss. Either way the loss is counted in transactionsLost and numCommittablesFailure.");
+
     public static final ConfigOption<List<String>> CASSANDRA_CONTACT_POINTS =
             ConfigOptions.key("cassandra.contact-points")
                     .stringType()

@@ -29,9 +29,11 @@ import org.slf4j.LoggerFactory;
  *   <li>The broker aborts a transaction older than its {@code transaction.timeout.ms}; the dead
  *       letters in it are then gone, while the source offsets move on. A transaction opened after
  *       one checkpoint is committed when a later one completes; with {@code f} tolerated failures
- *       in a row, that is at most {@code (f + 1) x (checkpoint timeout + interval)} later. The
- *       timeout must cover that, and may not exceed the broker's {@code transaction.max.timeout.ms}
- *       (which the broker would refuse at the first transaction).
+ *       in a row, that is at most {@code (f + 1) x (checkpoint timeout + interval + min pause)}
+ *       later (a conservative bound: the next checkpoint starts at most interval, or timeout plus
+ *       min pause, after the previous one). The timeout must cover that, and may not exceed the
+ *       broker's {@code transaction.max.timeout.ms} (which the broker would refuse at the first
+ *       transaction).
  * </ul>
  */
 final class DeadLetterTransactions {
@@ -59,8 +61,14 @@ final class DeadLetterTransactions {
 
     /** The longest a dead-letter transaction can stay open before the job commits it. */
     static Duration longestOpenTransaction(
-            Duration checkpointInterval, Duration checkpointTimeout, int tolerableFailures) {
-        return checkpointTimeout.plus(checkpointInterval).multipliedBy(tolerableFailures + 1L);
+            Duration checkpointInterval,
+            Duration minPause,
+            Duration checkpointTimeout,
+            int tolerableFailures) {
+        return checkpointTimeout
+                .plus(checkpointInterval)
+                .plus(minPause)
+                .multipliedBy(tolerableFailures + 1L);
     }
 
     /**
@@ -70,17 +78,20 @@ final class DeadLetterTransactions {
     static void check(
             Duration transactionTimeout,
             Duration checkpointInterval,
+            Duration minPause,
             Duration checkpointTimeout,
             int tolerableFailures,
             Optional<Duration> brokerMaximum) {
         Duration needed =
-                longestOpenTransaction(checkpointInterval, checkpointTimeout, tolerableFailures);
+                longestOpenTransaction(
+                        checkpointInterval, minPause, checkpointTimeout, tolerableFailures);
         if (transactionTimeout.compareTo(needed) < 0) {
             throw new IllegalArgumentException(
                     String.format(
                             "%s (%d s) is shorter than a dead-letter transaction can stay open:"
                                     + " (tolerable failed checkpoints %d + 1) x (checkpoint timeout"
-                                    + " %d s + interval %d s) = %d s. The broker would abort such a"
+                                    + " %d s + interval %d s + min pause %d s) = %d s. The broker"
+                                    + " would abort such a"
                                     + " transaction and its dead letters would be lost. Lower"
                                     + " execution.checkpointing.timeout or"
                                     + " execution.checkpointing.tolerable-failed-checkpoints, or"
@@ -91,6 +102,7 @@ final class DeadLetterTransactions {
                             tolerableFailures,
                             checkpointTimeout.toSeconds(),
                             checkpointInterval.toSeconds(),
+                            minPause.toSeconds(),
                             needed.toSeconds()));
         }
         if (brokerMaximum.isPresent() && transactionTimeout.compareTo(brokerMaximum.get()) > 0) {

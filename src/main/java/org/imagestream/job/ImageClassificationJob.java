@@ -32,6 +32,7 @@ import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.DeadLetterSerializationSchema;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.ingest.ImageRecordDeserializationSchema;
+import org.imagestream.ingest.LossAwareKafkaSink;
 import org.imagestream.model.Classification;
 import org.imagestream.model.DeadLetter;
 import org.imagestream.model.DecodedImage;
@@ -98,6 +99,7 @@ public final class ImageClassificationJob {
         DeadLetterTransactions.check(
                 config.get(JobOptions.DEAD_LETTER_TRANSACTION_TIMEOUT),
                 Duration.ofMillis(env.getCheckpointConfig().getCheckpointInterval()),
+                Duration.ofMillis(env.getCheckpointConfig().getMinPauseBetweenCheckpoints()),
                 Duration.ofMillis(env.getCheckpointConfig().getCheckpointTimeout()),
                 env.getCheckpointConfig().getTolerableCheckpointFailureNumber(),
                 DeadLetterTransactions.brokerMaximum(
@@ -182,7 +184,10 @@ public final class ImageClassificationJob {
                 .process(new StoredImageDeadLetterFilter(cassandra))
                 .name("Drop dead letters of stored images")
                 .uid("drop-dead-letters-of-stored-images")
-                .sinkTo(deadLetterSink(config))
+                .sinkTo(
+                        new LossAwareKafkaSink<>(
+                                deadLetterSink(config),
+                                config.get(JobOptions.DEAD_LETTER_FAIL_ON_LOST_COMMIT)))
                 .name("Dead-letter topic")
                 .uid("dead-letter-topic");
     }

@@ -16,28 +16,30 @@ class DeadLetterTransactionsTest {
 
     @Test
     void shouldRefuseTheOldFlinkConfWhoseFailedCheckpointsOutlastTheTransaction() {
-        // 5 min timeout, 3 tolerated failures, 10 s interval: 4 x 310 s = 1240 s > 900 s.
+        // 5 min timeout, 3 tolerated failures, 10 s interval, 2 s pause: 4 x 312 s = 1248 s.
         assertThatThrownBy(
                         () ->
                                 DeadLetterTransactions.check(
                                         FIFTEEN_MINUTES,
                                         Duration.ofSeconds(10),
+                                        Duration.ofSeconds(2),
                                         Duration.ofMinutes(5),
                                         3,
                                         Optional.of(FIFTEEN_MINUTES)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("1240 s")
+                .hasMessageContaining("1248 s")
                 .hasMessageContaining("900 s");
     }
 
     @Test
     void shouldAcceptTheShippedFlinkConf() {
-        // flink-conf/config.yaml: 3 min timeout, 3 tolerated, 10 s: 4 x 190 s = 760 s <= 900 s.
+        // flink-conf/config.yaml: 3 min timeout, 3 tolerated, 10 s, 2 s: 4 x 192 s = 768 s.
         assertThatCode(
                         () ->
                                 DeadLetterTransactions.check(
                                         FIFTEEN_MINUTES,
                                         Duration.ofSeconds(10),
+                                        Duration.ofSeconds(2),
                                         Duration.ofMinutes(3),
                                         3,
                                         Optional.of(FIFTEEN_MINUTES)))
@@ -51,6 +53,7 @@ class DeadLetterTransactionsTest {
                                 DeadLetterTransactions.check(
                                         Duration.ofMinutes(20),
                                         Duration.ofSeconds(10),
+                                        Duration.ofSeconds(0),
                                         Duration.ofMinutes(1),
                                         0,
                                         Optional.of(FIFTEEN_MINUTES)))
@@ -60,6 +63,7 @@ class DeadLetterTransactionsTest {
                                 DeadLetterTransactions.check(
                                         Duration.ofMinutes(20),
                                         Duration.ofSeconds(10),
+                                        Duration.ofSeconds(0),
                                         Duration.ofMinutes(1),
                                         0,
                                         Optional.empty()))
