@@ -28,6 +28,7 @@ import org.imagestream.config.MedicalSecret;
 import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.ImageHeaders;
+import org.imagestream.ingest.ImageIds;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.job.ImageClassificationJob;
 import org.imagestream.localstack.LocalStack;
@@ -227,6 +228,8 @@ final class DemoCommand implements Callable<Integer> {
     private Map<String, Sample> publishSamples(String bootstrap) throws Exception {
         Map<String, Sample> sent = new LinkedHashMap<>();
         Random random = new Random(2026);
+        // The ids the job gives these records (topic id included), to match rows to samples.
+        ImageIds ids = new ImageIds(ImageIds.fromBroker(bootstrapProperties(bootstrap)));
         try (ImagePublisher publisher = ImagePublisher.forBootstrapServers(bootstrap)) {
             for (int i = 0; i < perDomain; i++) {
                 for (Domain domain : Domain.values()) {
@@ -240,7 +243,7 @@ final class DemoCommand implements Callable<Integer> {
                                             sample.contentType(),
                                             sample.bytes())
                                     .get();
-                    sent.put(id(metadata), sample);
+                    sent.put(id(ids, metadata), sample);
                 }
             }
             Sample truncated =
@@ -253,6 +256,7 @@ final class DemoCommand implements Callable<Integer> {
                                     SampleImages.generate(Domain.SOCIAL, 0, random).bytes(), 200));
             sent.put(
                     id(
+                            ids,
                             publisher
                                     .publish(
                                             TOPICS.get(Domain.SOCIAL),
@@ -271,6 +275,7 @@ final class DemoCommand implements Callable<Integer> {
                             "hello".getBytes(StandardCharsets.UTF_8));
             sent.put(
                     id(
+                            ids,
                             publisher
                                     .publish(
                                             TOPICS.get(Domain.MEDICAL),
@@ -320,12 +325,18 @@ final class DemoCommand implements Callable<Integer> {
         return consumer;
     }
 
+    private static java.util.Properties bootstrapProperties(String bootstrap) {
+        java.util.Properties properties = new java.util.Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return properties;
+    }
+
     private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
-    private static String id(RecordMetadata metadata) {
-        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+    private static String id(ImageIds ids, RecordMetadata metadata) {
+        return ids.of(metadata.topic(), metadata.partition(), metadata.offset());
     }
 }

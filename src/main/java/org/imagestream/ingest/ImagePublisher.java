@@ -22,8 +22,10 @@ public final class ImagePublisher implements AutoCloseable {
     public static final int DEFAULT_MAX_IMAGE_BYTES = 16 * 1024 * 1024;
 
     private final KafkaProducer<byte[], byte[]> producer;
+    private final Properties clientProperties = new Properties();
 
     public ImagePublisher(Properties kafkaProperties) {
+        clientProperties.putAll(kafkaProperties);
         Properties properties = new Properties();
         properties.put(ProducerConfig.ACKS_CONFIG, "all");
         properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -76,6 +78,13 @@ public final class ImagePublisher implements AutoCloseable {
         }
         byte[] key = sourceId == null ? null : sourceId.getBytes(StandardCharsets.UTF_8);
         return producer.send(new ProducerRecord<>(topic, null, null, key, bytes, headers));
+    }
+
+    /** The connection properties this publisher was made with (bootstrap servers, TLS, SASL). */
+    public Properties clientProperties() {
+        Properties copy = new Properties();
+        copy.putAll(clientProperties);
+        return copy;
     }
 
     public void flush() {

@@ -1,6 +1,7 @@
 package org.imagestream.ingest;
 
 import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -15,7 +16,22 @@ import org.imagestream.model.ImageRecord;
  */
 public class ImageRecordDeserializationSchema
         implements KafkaRecordDeserializationSchema<ImageRecord> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
+
+    private final ImageIds.TopicIdLookup topicIds;
+    private transient ImageIds imageIds;
+
+    /**
+     * @param topicIds where topic ids come from ({@link ImageIds#fromBroker} in the job)
+     */
+    public ImageRecordDeserializationSchema(ImageIds.TopicIdLookup topicIds) {
+        this.topicIds = topicIds;
+    }
+
+    @Override
+    public void open(DeserializationSchema.InitializationContext context) {
+        imageIds = new ImageIds(topicIds);
+    }
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ImageRecord> out) {
@@ -23,7 +39,10 @@ public class ImageRecordDeserializationSchema
         image.topic = record.topic();
         image.partition = record.partition();
         image.offset = record.offset();
-        image.imageId = record.topic() + "-" + record.partition() + "-" + record.offset();
+        if (imageIds == null) {
+            imageIds = new ImageIds(topicIds);
+        }
+        image.imageId = imageIds.of(record.topic(), record.partition(), record.offset());
         image.kafkaTimestamp = record.timestamp();
         image.bytes = record.value() == null ? new byte[0] : record.value();
         for (Header header : record.headers()) {

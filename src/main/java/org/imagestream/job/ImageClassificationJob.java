@@ -30,6 +30,7 @@ import org.imagestream.inference.BatchingClassifyOperator;
 import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.DeadLetterSerializationSchema;
+import org.imagestream.ingest.ImageIds;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.ingest.ImageRecordDeserializationSchema;
 import org.imagestream.ingest.LossAwareKafkaSink;
@@ -241,7 +242,9 @@ public final class ImageClassificationJob {
                         .setTopics(config.topics())
                         .setGroupId(config.groupId())
                         .setStartingOffsets(start)
-                        .setDeserializer(new ImageRecordDeserializationSchema())
+                        .setDeserializer(
+                                new ImageRecordDeserializationSchema(
+                                        ImageIds.fromBroker(adminProperties(config))))
                         // Large images: let one fetch carry a whole record of the maximum size.
                         .setProperty(
                                 "max.partition.fetch.bytes",
@@ -252,6 +255,14 @@ public final class ImageClassificationJob {
             builder.setBounded(OffsetsInitializer.latest());
         }
         return builder.build();
+    }
+
+    /** Kafka client properties for admin requests: the job's, with its bootstrap servers. */
+    static Properties adminProperties(JobConfig config) {
+        Properties properties = new Properties();
+        properties.putAll(config.kafkaProperties());
+        properties.setProperty("bootstrap.servers", config.bootstrapServers());
+        return properties;
     }
 
     static KafkaSink<DeadLetter> deadLetterSink(JobConfig config) {

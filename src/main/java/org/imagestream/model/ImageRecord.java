@@ -13,7 +13,8 @@ import java.util.Map;
  */
 public class ImageRecord {
     /**
-     * Stable id: {@code topic-partition-offset}, so a replay after failure rewrites the same row.
+     * Stable id: {@code topic-partition-offset@topicid} (see ingest.ImageIds), so a replay after
+     * failure rewrites the same row and a recreated topic never overwrites an older one.
      */
     public String imageId;
 

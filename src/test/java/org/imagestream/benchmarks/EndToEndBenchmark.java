@@ -64,6 +64,7 @@ import org.imagestream.storage.ResultStatements;
 import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.RecordIds;
 import org.imagestream.training.ModelStore;
 
 /**
@@ -623,7 +624,7 @@ public final class EndToEndBenchmark {
                                 item.bytes()));
             }
             for (int i = 0; i < sent.size(); i++) {
-                String id = idOf(sent.get(i).get());
+                String id = RecordIds.of(publisher.clientProperties(), sent.get(i).get());
                 sizes.put(id, items.get(i).bytes().length);
                 byId.put(id, items.get(i));
             }
@@ -1132,6 +1133,7 @@ public final class EndToEndBenchmark {
                     Prediction prediction =
                             classifiers.get(domain).classify(List.of(pixels.pixels())).get(0);
                     Classification result = new Classification();
+                    // The peer's own id (its rows are compared by count, not id).
                     result.imageId =
                             record.topic() + "-" + record.partition() + "-" + record.offset();
                     result.domain = domain.id();
@@ -1202,10 +1204,6 @@ public final class EndToEndBenchmark {
                 .contactPoints(List.of(stack.cassandraContactPoint()))
                 .keyspace(keyspace)
                 .build();
-    }
-
-    private static String idOf(RecordMetadata metadata) {
-        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
     }
 
     private static String machine() throws IOException {

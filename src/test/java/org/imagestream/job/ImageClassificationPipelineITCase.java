@@ -24,6 +24,7 @@ import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.StoredBytes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
@@ -66,7 +67,7 @@ class ImageClassificationPipelineITCase {
                                         sample.contentType(),
                                         sample.bytes())
                                 .get();
-                sentById.put(idOf(metadata), sample);
+                sentById.put(idOf(publisher, metadata), sample);
             }
             // Re-posts: byte-identical copies of five images under other source ids.
             for (int i = 0; i < 5; i++) {
@@ -87,11 +88,12 @@ class ImageClassificationPipelineITCase {
                                         copy.contentType(),
                                         copy.bytes())
                                 .get();
-                sentById.put(idOf(metadata), copy);
+                sentById.put(idOf(publisher, metadata), copy);
             }
             byte[] truncated = java.util.Arrays.copyOf(samples.get(0).bytes(), 300);
             corruptId =
                     idOf(
+                            publisher,
                             publisher
                                     .publish(
                                             topic,
@@ -102,6 +104,7 @@ class ImageClassificationPipelineITCase {
                                     .get());
             unknownDomainId =
                     idOf(
+                            publisher,
                             publisher
                                     .publish(
                                             topic,
@@ -192,7 +195,7 @@ class ImageClassificationPipelineITCase {
         assertThat(reasons.get(unknownDomainId)).isEqualTo("UNKNOWN_DOMAIN");
     }
 
-    private static String idOf(RecordMetadata metadata) {
-        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+    private static String idOf(ImagePublisher publisher, RecordMetadata metadata) {
+        return RecordIds.of(publisher.clientProperties(), metadata);
     }
 }

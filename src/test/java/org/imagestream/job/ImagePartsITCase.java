@@ -23,6 +23,7 @@ import org.imagestream.samples.SyntheticScenes;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
@@ -73,6 +74,7 @@ class ImagePartsITCase {
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
             sceneId =
                     idOf(
+                            publisher,
                             publisher
                                     .publish(
                                             topic,
@@ -83,6 +85,7 @@ class ImagePartsITCase {
                                     .get());
             gdalId =
                     idOf(
+                            publisher,
                             publisher
                                     .publish(
                                             topic,
@@ -93,6 +96,7 @@ class ImagePartsITCase {
                                     .get());
             tooManyId =
                     idOf(
+                            publisher,
                             publisher
                                     .publish(
                                             topic,
@@ -103,6 +107,7 @@ class ImagePartsITCase {
                                     .get());
             rtdoseId =
                     idOf(
+                            publisher,
                             publisher
                                     .publish(
                                             topic,
@@ -113,6 +118,7 @@ class ImagePartsITCase {
                                     .get());
             singleFrameId =
                     idOf(
+                            publisher,
                             publisher
                                     .publish(
                                             topic,
@@ -216,7 +222,7 @@ class ImagePartsITCase {
         }
     }
 
-    private static String idOf(RecordMetadata metadata) {
-        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+    private static String idOf(ImagePublisher publisher, RecordMetadata metadata) {
+        return RecordIds.of(publisher.clientProperties(), metadata);
     }
 }

@@ -24,6 +24,7 @@ import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -93,7 +94,7 @@ class MixedInputITCase {
                                         sample.contentType(),
                                         bytes)
                                 .get();
-                String id = metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+                String id = RecordIds.of(publisher.clientProperties(), metadata);
                 if (reason == null) {
                     good.put(id, sample.fileName());
                 } else {

@@ -78,7 +78,7 @@ public final class PacedProducer implements AutoCloseable {
                                         sample.contentType(),
                                         bytes)
                                 .get();
-                String id = metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
+                String id = RecordIds.of(publisher.clientProperties(), metadata);
                 if (bad) {
                     malformed.add(id);
                 } else {

@@ -12,7 +12,7 @@ import org.imagestream.model.Domain;
 
 /**
  * Publishes test inputs with the project's producer and names each by the image id the job gives it
- * ({@code <topic>-<partition>-<offset>}), so a test can match rows and dead letters to inputs.
+ * ({@link RecordIds}), so a test can match rows and dead letters to inputs.
  */
 public final class PublishedImages {
     private PublishedImages() {}
@@ -21,7 +21,9 @@ public final class PublishedImages {
     public static String publish(
             ImagePublisher publisher, String topic, Domain domain, String sourceId, byte[] bytes)
             throws Exception {
-        return imageId(publisher.publish(topic, domain.id(), sourceId, null, bytes).get());
+        return RecordIds.of(
+                publisher.clientProperties(),
+                publisher.publish(topic, domain.id(), sourceId, null, bytes).get());
     }
 
     /**
@@ -49,13 +51,11 @@ public final class PublishedImages {
                                 bytes.apply(input)));
             }
             for (int i = 0; i < sent.size(); i++) {
-                byId.put(imageId(sent.get(i).get()), inputs.get(i));
+                byId.put(
+                        RecordIds.of(publisher.clientProperties(), sent.get(i).get()),
+                        inputs.get(i));
             }
         }
         return byId;
-    }
-
-    private static String imageId(RecordMetadata metadata) {
-        return metadata.topic() + "-" + metadata.partition() + "-" + metadata.offset();
     }
 }
