@@ -83,7 +83,9 @@ final class QueryCommand implements Callable<Integer> {
     static final class Get implements Callable<Integer> {
         @Mixin CassandraConnectionOptions connection;
 
-        @Parameters(paramLabel = "IMAGE_ID", description = "topic-partition-offset@topic id, e.g. images-social-0-42@Xy3kQ9aB")
+        @Parameters(
+                paramLabel = "IMAGE_ID",
+                description = "topic-partition-offset@topic id, e.g. images-social-0-42@Xy3kQ9aB")
         String imageId;
 
         @Override
@@ -134,7 +136,9 @@ final class QueryCommand implements Callable<Integer> {
     static final class Export implements Callable<Integer> {
         @Mixin CassandraConnectionOptions connection;
 
-        @Parameters(paramLabel = "IMAGE_ID", description = "topic-partition-offset@topic id, e.g. images-social-0-42@Xy3kQ9aB")
+        @Parameters(
+                paramLabel = "IMAGE_ID",
+                description = "topic-partition-offset@topic id, e.g. images-social-0-42@Xy3kQ9aB")
         String imageId;
 
         @Option(names = "--output", required = true, description = "File to write.")

@@ -9,12 +9,15 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -22,6 +25,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -93,6 +98,16 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     /** Versions that failed to load or validate: not retried until a newer version appears. */
     private transient Set<Path> rejectedModels;
+
+    /**
+     * The model directories this subtask serves, by "domain=directory", in union operator state: on
+     * restore each domain starts at no older a version than any subtask served (see {@link
+     * ServingVersions}).
+     */
+    private transient ListState<String> servingState;
+
+    /** Per domain, the highest version number serving at the restored checkpoint. */
+    private transient EnumMap<Domain, Long> servingAtCheckpoint;
 
     private transient Counter modelSwaps;
     private transient Counter modelLoadFailures;
@@ -184,6 +199,61 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     }
 
     @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        servingState =
+                context.getOperatorStateStore()
+                        .getUnionListState(
+                                new ListStateDescriptor<>("serving-model-versions", String.class));
+        servingAtCheckpoint = new EnumMap<>(Domain.class);
+        if (context.isRestored()) {
+            for (String entry : servingState.get()) {
+                int split = entry.indexOf('=');
+                Domain domain = Domain.fromId(entry.substring(0, split));
+                ServingVersions.versionOf(entry.substring(split + 1))
+                        .ifPresent(
+                                version -> servingAtCheckpoint.merge(domain, version, Math::max));
+            }
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        servingState.clear();
+        for (Map.Entry<Domain, SavedModelClassifier> serving : classifiers.entrySet()) {
+            servingState.add(serving.getKey().id() + "=" + serving.getValue().spec().directory());
+        }
+    }
+
+    /**
+     * The model a domain starts with: for a model root, its newest usable version, never older than
+     * the one serving at the restored checkpoint while one is left ({@link ServingVersions}); a
+     * fixed model directory as configured.
+     */
+    private ModelSpec startingModel(Domain domain, ModelSpec submitted) throws IOException {
+        String root = modelRoots.get(domain);
+        if (root == null) {
+            return submitted;
+        }
+        Long floor = servingAtCheckpoint == null ? null : servingAtCheckpoint.get(domain);
+        ModelSpec spec =
+                ServingVersions.resolve(
+                        submitted,
+                        Path.of(root),
+                        floor == null ? OptionalLong.empty() : OptionalLong.of(floor));
+        if (!spec.directory().equals(submitted.directory())) {
+            LOG.info(
+                    "Starting {} with {} (submitted with {}, serving at the checkpoint: {})",
+                    domain.id(),
+                    spec,
+                    submitted,
+                    floor == null ? "none" : floor);
+        }
+        return spec;
+    }
+
+    @Override
     public void open() throws Exception {
         super.open();
         classifiers = new EnumMap<>(Domain.class);
@@ -191,7 +261,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             for (Map.Entry<Domain, ModelSpec> entry : specs.entrySet()) {
                 classifiers.put(
                         entry.getKey(),
-                        SavedModelClassifier.open(entry.getValue(), tensorflowThreads));
+                        SavedModelClassifier.open(
+                                startingModel(entry.getKey(), entry.getValue()),
+                                tensorflowThreads));
             }
         } catch (RuntimeException e) {
             closeClassifiers();

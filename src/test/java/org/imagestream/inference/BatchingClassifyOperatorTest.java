@@ -313,6 +313,64 @@ class BatchingClassifyOperatorTest {
         }
     }
 
+    /**
+     * A restart resumes the roll-out instead of the version the job was submitted with: version 2
+     * was rolled out before the checkpoint, and the submitted version 1 is pruned; the restored
+     * operator serves 2 (it used to reload 1, and could not start without it). With 2 pruned as
+     * well and a version 3 published, it falls forward to 3.
+     */
+    @Test
+    void shouldRestartOnTheRolledOutVersionAndFallForwardWhenItIsPruned(@TempDir Path root)
+            throws Exception {
+        ModelVersions.copy(Path.of(social.directory()), root.resolve("1"), "1", false);
+        ModelSpec submitted = ModelSpec.load(ModelDirectory.current(root));
+        Duration poll = Duration.ofSeconds(10);
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState checkpoint;
+        BatchingClassifyOperator first = watching(submitted, root, poll);
+        try (var harness = harness(first)) {
+            harness.open();
+            ModelVersions.copy(Path.of(social.directory()), root.resolve("2"), "2", false);
+            harness.setProcessingTime(poll.toMillis());
+            first.awaitModelLoad();
+            harness.setProcessingTime(2 * poll.toMillis());
+            assertThat(first.servingModel(Domain.SOCIAL).version()).isEqualTo("2");
+            checkpoint = harness.snapshot(1L, 0L);
+        }
+        org.apache.commons.io.FileUtils.deleteDirectory(root.resolve("1").toFile());
+
+        BatchingClassifyOperator restored = watching(submitted, root, poll);
+        try (var harness = harness(restored)) {
+            harness.initializeState(checkpoint);
+            harness.open();
+            assertThat(restored.servingModel(Domain.SOCIAL).version()).isEqualTo("2");
+            harness.processElement(images.get(0), 0L);
+            harness.endInput();
+            assertThat(harness.extractOutputValues())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.modelVersion).isEqualTo("2"));
+        }
+
+        org.apache.commons.io.FileUtils.deleteDirectory(root.resolve("2").toFile());
+        ModelVersions.copy(Path.of(social.directory()), root.resolve("3"), "3", false);
+        BatchingClassifyOperator fallForward = watching(submitted, root, poll);
+        try (var harness = harness(fallForward)) {
+            harness.initializeState(checkpoint);
+            harness.open();
+            assertThat(fallForward.servingModel(Domain.SOCIAL).version()).isEqualTo("3");
+        }
+    }
+
+    private static BatchingClassifyOperator watching(
+            ModelSpec submitted, Path root, Duration poll) {
+        return new BatchingClassifyOperator(
+                Map.of(Domain.SOCIAL, submitted),
+                Duration.ZERO,
+                2,
+                Duration.ofHours(1),
+                Map.of(Domain.SOCIAL, root.toString()),
+                poll);
+    }
+
     private static Classification find(List<Classification> results, String imageId) {
         return results.stream().filter(r -> r.imageId.equals(imageId)).findFirst().orElseThrow();
     }

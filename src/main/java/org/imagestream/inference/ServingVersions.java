@@ -1,0 +1,107 @@
+package org.imagestream.inference;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which version of a model root a classify subtask serves when it (re)starts. Not the version
+ * resolved when the job was submitted: after a roll-out that version is older than what served
+ * before a failure (replayed images would regress to it), and it may have been pruned since (the
+ * job could then never restart). Instead the newest version in the root whose spec is readable and
+ * whose input matches what the decode stage produces; a version older than the one that was serving
+ * at the restored checkpoint is only taken when nothing at or above it is left (an operator rolled
+ * back by deleting versions), with a warning.
+ */
+final class ServingVersions {
+    private static final Logger LOG = LoggerFactory.getLogger(ServingVersions.class);
+
+    private ServingVersions() {}
+
+    /**
+     * @param submitted the spec the job was built for (its input is what images are decoded to)
+     * @param root the model root
+     * @param servingAtCheckpoint the version number serving at the restored checkpoint, if any
+     */
+    static ModelSpec resolve(ModelSpec submitted, Path root, OptionalLong servingAtCheckpoint)
+            throws IOException {
+        List<Path> versions;
+        try (Stream<Path> children = Files.list(root)) {
+            versions =
+                    children.filter(ServingVersions::isVersion)
+                            .sorted(Comparator.comparingLong(ServingVersions::number).reversed())
+                            .toList();
+        }
+        for (Path version : versions) {
+            Optional<ModelSpec> spec = readable(version, submitted);
+            if (spec.isEmpty()) {
+                continue;
+            }
+            if (servingAtCheckpoint.isPresent()
+                    && number(version) < servingAtCheckpoint.getAsLong()) {
+                LOG.warn(
+                        "Model root {} has no usable version at or above {}, which was serving at"
+                                + " the restored checkpoint; serving {} (a roll-back)",
+                        root,
+                        servingAtCheckpoint.getAsLong(),
+                        version.getFileName());
+            }
+            return spec.get();
+        }
+        throw new IOException(
+                "Model root "
+                        + root
+                        + " has no version with a readable "
+                        + ModelSpec.FILE_NAME
+                        + " for input "
+                        + submitted);
+    }
+
+    /** The version number of a directory inside a model root, if it is one. */
+    static OptionalLong versionOf(String directory) {
+        Path path = Path.of(directory);
+        return isVersionName(path.getFileName().toString())
+                ? OptionalLong.of(number(path))
+                : OptionalLong.empty();
+    }
+
+    private static Optional<ModelSpec> readable(Path version, ModelSpec submitted) {
+        if (!Files.isRegularFile(version.resolve(ModelSpec.FILE_NAME))) {
+            return Optional.empty();
+        }
+        try {
+            ModelSpec spec = ModelSpec.load(version);
+            if (!spec.sameInputAs(submitted)) {
+                LOG.warn(
+                        "Skipping model {}: it expects {} but images are decoded for {}",
+                        version,
+                        spec,
+                        submitted);
+                return Optional.empty();
+            }
+            return Optional.of(spec);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Skipping model {}: {}", version, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private static boolean isVersion(Path path) {
+        return Files.isDirectory(path) && isVersionName(path.getFileName().toString());
+    }
+
+    private static boolean isVersionName(String name) {
+        return !name.isEmpty() && name.length() < 19 && name.chars().allMatch(Character::isDigit);
+    }
+
+    private static long number(Path path) {
+        return Long.parseLong(path.getFileName().toString());
+    }
+}
