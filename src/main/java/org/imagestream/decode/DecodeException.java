@@ -15,8 +15,14 @@ public class DecodeException extends Exception {
         EMPTY,
         /** No decoder recognises the bytes as an image of this domain. */
         UNSUPPORTED_FORMAT,
-        /** The format was recognised but the data is corrupt or truncated. */
+        /** The format was recognised but the data is corrupt. */
         CORRUPT,
+        /**
+         * The file's own structure says bytes are missing (no JPEG end-of-image marker, no PNG IEND
+         * chunk or GIF trailer, a WebP RIFF size or TIFF strip past the end): its pixels would be
+         * mostly fill. See {@code Truncation}.
+         */
+        TRUNCATED,
         /** The image is valid but does not fit the model (e.g. band count). */
         INCOMPATIBLE,
         /** The image exceeds a configured size limit. */

@@ -69,6 +69,20 @@ public final class ImageDecoders {
         if (bytes == null || bytes.length == 0) {
             throw new DecodeException(Reason.EMPTY, "record has no image bytes");
         }
+        if (domain != Domain.MEDICAL) {
+            // A cut-short file decodes to an image that is mostly fill: refuse it from its
+            // structure first (DICOM pixel data lengths are checked by the DICOM header walk).
+            var missing = Truncation.missing(bytes);
+            if (missing.isPresent()) {
+                throw new DecodeException(
+                        Reason.TRUNCATED,
+                        domain.id()
+                                + " image of "
+                                + bytes.length
+                                + " bytes is truncated: missing "
+                                + missing.get());
+            }
+        }
         DecodeDeadline deadline = new DecodeDeadline(limits.timeBudgetMillis());
         try {
             DecodedPixels pixels =

@@ -235,14 +235,14 @@ class ImageDecodersTest {
         assertReason(Domain.SOCIAL, new byte[0], RGB_32, Reason.EMPTY);
         assertReason(Domain.SOCIAL, "not an image".getBytes(), RGB_32, Reason.UNSUPPORTED_FORMAT);
         byte[] jpeg = SampleImages.generate(Domain.SOCIAL, 0, new Random(2)).bytes();
-        assertReason(Domain.SOCIAL, Arrays.copyOf(jpeg, 200), RGB_32, Reason.CORRUPT);
+        assertReason(Domain.SOCIAL, Arrays.copyOf(jpeg, 200), RGB_32, Reason.TRUNCATED);
         assertReason(Domain.REMOTE_SENSING, jpeg, BANDS_13, Reason.UNSUPPORTED_FORMAT);
         byte[] tiff = SampleImages.generate(Domain.REMOTE_SENSING, 0, new Random(2)).bytes();
         assertReason(
                 Domain.REMOTE_SENSING,
                 Arrays.copyOf(tiff, 300),
                 new ModelInput(32, 32, 13),
-                Reason.CORRUPT);
+                Reason.TRUNCATED);
         assertReason(Domain.MEDICAL, jpeg, GRAY_32, Reason.UNSUPPORTED_FORMAT);
         byte[] dicom = SampleImages.generate(Domain.MEDICAL, 0, new Random(2)).bytes();
         assertReason(Domain.MEDICAL, Arrays.copyOf(dicom, 400), GRAY_32, Reason.CORRUPT);

@@ -191,7 +191,7 @@ class ImageClassificationPipelineITCase {
         Map<String, String> reasons =
                 PipelineOutcomes.deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 2);
         assertThat(reasons).containsOnlyKeys(corruptId, unknownDomainId);
-        assertThat(reasons.get(corruptId)).isEqualTo("CORRUPT");
+        assertThat(reasons.get(corruptId)).isEqualTo("TRUNCATED");
         assertThat(reasons.get(unknownDomainId)).isEqualTo("UNKNOWN_DOMAIN");
     }
 
