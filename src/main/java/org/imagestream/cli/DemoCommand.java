@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.config.JobConfig;
+import org.imagestream.config.JobOptions;
 import org.imagestream.config.MedicalSecret;
 import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
@@ -100,10 +101,10 @@ final class DemoCommand implements Callable<Integer> {
 
     private static final Map<Domain, String> TOPICS =
             Map.of(
-                    Domain.SOCIAL, "images-social",
-                    Domain.REMOTE_SENSING, "images-remote-sensing",
-                    Domain.MEDICAL, "images-medical");
-    private static final String DEAD_LETTER_TOPIC = "images-dead-letter";
+                    Domain.SOCIAL, JobOptions.topicOf(Domain.SOCIAL),
+                    Domain.REMOTE_SENSING, JobOptions.topicOf(Domain.REMOTE_SENSING),
+                    Domain.MEDICAL, JobOptions.topicOf(Domain.MEDICAL));
+    private static final String DEAD_LETTER_TOPIC = JobOptions.DEAD_LETTER_TOPIC.defaultValue();
     private static final String KEYSPACE = "imagestream";
 
     @Override

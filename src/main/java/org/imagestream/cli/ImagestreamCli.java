@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             SchemaCommand.class,
             QueryCommand.class,
             EraseCommand.class,
+            DeadLettersCommand.class,
             ProduceCommand.class,
             CommandLine.HelpCommand.class
         })

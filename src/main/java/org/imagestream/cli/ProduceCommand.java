@@ -1,7 +1,6 @@
 package org.imagestream.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +17,14 @@ import java.util.stream.Stream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.imagestream.config.JobOptions;
 import org.imagestream.ingest.ContentSniffer;
 import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.model.Domain;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -44,17 +44,7 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
             description = "Files, folders or glob patterns (e.g. 'scans/**/*.dcm').")
     List<String> paths;
 
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "localhost:9092",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
-    String bootstrapServers;
-
-    @Option(
-            names = "--kafka-properties",
-            description =
-                    "Kafka client properties file (TLS, SASL, ...); overrides --bootstrap-servers when it sets it.")
-    Path kafkaProperties;
+    @Mixin KafkaConnectionOptions kafka;
 
     @Option(names = "--topic", description = "One topic for every image; default: images-<domain>.")
     String topic;
@@ -76,10 +66,10 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(
             names = "--max-bytes",
-            defaultValue = "16777216",
             description =
-                    "Skip files larger than this (default: ${DEFAULT-VALUE}, the job's limit).")
-    long maxBytes;
+                    "Skip files larger than this (default: 16777216, the job's limit"
+                            + " limits.max-image-bytes).")
+    long maxBytes = JobOptions.MAX_IMAGE_BYTES.defaultValue();
 
     @Option(names = "--no-progress", description = "No progress bar (for logs and CI).")
     boolean noProgress;
@@ -87,13 +77,7 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Path> files = expand(paths);
-        Properties properties = new Properties();
-        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        if (kafkaProperties != null) {
-            try (InputStream in = Files.newInputStream(kafkaProperties)) {
-                properties.load(in);
-            }
-        }
+        Properties properties = kafka.properties();
         Optional<Domain> forced = Optional.ofNullable(domain).map(Domain::fromId);
         int sent = 0;
         Map<String, Integer> skipped = new LinkedHashMap<>();
@@ -139,7 +123,7 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
                 String contentType =
                         detected.map(ContentSniffer.Detected::contentType)
                                 .orElse("application/octet-stream");
-                String destination = topic != null ? topic : "images-" + target.id();
+                String destination = topic != null ? topic : JobOptions.topicOf(target);
                 Map<String, String> recordHeaders = new LinkedHashMap<>();
                 // Capture time: the file's modification time, unless the caller set one.
                 recordHeaders.put(

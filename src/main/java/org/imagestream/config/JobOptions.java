@@ -5,6 +5,8 @@ import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.model.Domain;
 
 /**
  * Every option of the classification job, with its default and description. Pass them to the job as
@@ -12,6 +14,11 @@ import org.apache.flink.configuration.MemorySize;
  * untouched with the prefix {@value #KAFKA_PROPERTIES_PREFIX}.
  */
 public final class JobOptions {
+    /** The default topic of a domain's images: {@code images-<domain>}. */
+    public static String topicOf(Domain domain) {
+        return "images-" + domain.id();
+    }
+
     /**
      * {@code kafka.properties.security.protocol SSL} becomes the client property {@code
      * security.protocol}.
@@ -28,7 +35,10 @@ public final class JobOptions {
             ConfigOptions.key("kafka.topics")
                     .stringType()
                     .asList()
-                    .defaultValues("images-social", "images-remote-sensing", "images-medical")
+                    .defaultValues(
+                            topicOf(Domain.SOCIAL),
+                            topicOf(Domain.REMOTE_SENSING),
+                            topicOf(Domain.MEDICAL))
                     .withDescription(
                             "Topics to read images from (';'-separated). The domain comes from each record's 'domain' header.");
 
@@ -364,7 +374,7 @@ public final class JobOptions {
     public static final ConfigOption<Integer> MAX_IMAGE_BYTES =
             ConfigOptions.key("limits.max-image-bytes")
                     .intType()
-                    .defaultValue(16 * 1024 * 1024)
+                    .defaultValue(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES)
                     .withDescription(
                             "Larger records are dead-lettered as TOO_LARGE. Keep broker message.max.bytes, topic max.message.bytes, producer max.request.size and consumer max.partition.fetch.bytes above it.");
 

@@ -21,6 +21,13 @@ public final class ImagePublisher implements AutoCloseable {
      */
     public static final int DEFAULT_MAX_IMAGE_BYTES = 16 * 1024 * 1024;
 
+    /**
+     * Largest record at the default image limit: the image plus room for headers. Brokers' {@code
+     * message.max.bytes}, producers' {@code max.request.size} and consumers' {@code
+     * max.partition.fetch.bytes} are sized from it.
+     */
+    public static final int MAX_RECORD_BYTES = DEFAULT_MAX_IMAGE_BYTES + 64 * 1024;
+
     private final KafkaProducer<byte[], byte[]> producer;
     private final Properties clientProperties = new Properties();
 
@@ -29,9 +36,7 @@ public final class ImagePublisher implements AutoCloseable {
         Properties properties = new Properties();
         properties.put(ProducerConfig.ACKS_CONFIG, "all");
         properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        properties.put(
-                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-                Integer.toString(DEFAULT_MAX_IMAGE_BYTES + 64 * 1024));
+        properties.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_RECORD_BYTES));
         properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         // One request in flight per broker: with several, a first batch that fails retriably
         // (e.g. NOT_LEADER_OR_FOLLOWER right after a topic is created or a leader moves) while a

@@ -110,8 +110,8 @@ public final class ImageClassificationJob {
         specs.forEach((domain, spec) -> inputs.put(domain, spec.modelInput()));
         ConsistentHashRing ring =
                 ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
-        Map<String, String> shardKeys =
-                ShardKeys.assign(ring.nodes(), classifyParallelism, config.maxParallelism());
+        // The key groups actually in effect (flink-conf's pipeline.max-parallelism or the option).
+        Map<String, String> shardKeys = ShardKeys.assign(ring.nodes(), env.getMaxParallelism());
         AssignShardFunction.RoutingKey routingKey =
                 config.routeBySourceId()
                         ? AssignShardFunction.RoutingKey.SOURCE_ID
@@ -248,8 +248,7 @@ public final class ImageClassificationJob {
                         // Large images: let one fetch carry a whole record of the maximum size.
                         .setProperty(
                                 "max.partition.fetch.bytes",
-                                Integer.toString(
-                                        ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024))
+                                Integer.toString(ImagePublisher.MAX_RECORD_BYTES))
                         .setProperties(config.kafkaProperties());
         if (config.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
@@ -272,7 +271,7 @@ public final class ImageClassificationJob {
         Properties producer = new Properties();
         producer.setProperty(
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-                Integer.toString(ImagePublisher.DEFAULT_MAX_IMAGE_BYTES + 64 * 1024));
+                Integer.toString(ImagePublisher.MAX_RECORD_BYTES));
         producer.putAll(config.kafkaProperties());
         int maxRequestSize =
                 Integer.parseInt(

@@ -15,7 +15,7 @@ import org.apache.kafka.common.Uuid;
  */
 public final class KafkaServer implements AutoCloseable {
     /** Broker side of the 16 MiB image limit (plus room for headers). */
-    static final int MESSAGE_MAX_BYTES = 16 * 1024 * 1024 + 64 * 1024;
+    static final int MESSAGE_MAX_BYTES = org.imagestream.ingest.ImagePublisher.MAX_RECORD_BYTES;
 
     private final Path libDirectory;
     private final Path directory;

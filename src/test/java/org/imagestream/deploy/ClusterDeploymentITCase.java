@@ -10,16 +10,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.codec.digest.DigestUtils;
+import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.localstack.PrometheusServer;
+import org.imagestream.model.Domain;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
+import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.StoredBytes;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
@@ -92,6 +95,17 @@ class ClusterDeploymentITCase {
             assertThat(rest.jobState(firstJob)).isEqualTo("FINISHED");
             assertThat(savepoint).isNotBlank();
 
+            // A photo classified before the stop, to be sent again after the rescale.
+            StoredResult classifiedBefore;
+            try (CqlSession session = settings.openSession()) {
+                classifiedBefore =
+                        new ResultReader(session, keyspace)
+                                .all().stream()
+                                        .filter(row -> row.domain().equals("social"))
+                                        .findFirst()
+                                        .orElseThrow();
+            }
+
             resumedJob = rest.runJar(jarId, withOption(args, "job.parallelism", "3"), savepoint);
             rest.awaitRunning(resumedJob, Duration.ofSeconds(180));
             for (var vertex : rest.get("/jobs/" + resumedJob).path("vertices")) {
@@ -99,11 +113,24 @@ class ClusterDeploymentITCase {
                         .as(vertex.path("name").asText())
                         .isEqualTo(3);
             }
+            // The dedup entry survived the rescale: shard keys do not depend on the parallelism,
+            // so its key group, and the state in it, moved to whichever subtask owns it now.
+            String copy;
+            try (ImagePublisher publisher =
+                    ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+                copy =
+                        PublishedImages.publish(
+                                publisher,
+                                topic,
+                                Domain.SOCIAL,
+                                "copy-after-rescale",
+                                producer.good().get(classifiedBefore.imageId()));
+            }
             producer.await(120_000);
             int good = producer.good().size();
             int malformed = producer.malformed().size();
             assertThat(good + malformed).isEqualTo(600);
-            PipelineOutcomes.waitForResults(settings, good, 240_000);
+            PipelineOutcomes.waitForResults(settings, good + 1, 240_000);
             Map<String, String> reasons =
                     PipelineOutcomes.deadLetterReasons(
                             stack.bootstrapServers(), deadLetterTopic, malformed);
@@ -112,10 +139,15 @@ class ClusterDeploymentITCase {
             try (CqlSession session = settings.openSession()) {
                 ResultReader reader = new ResultReader(session, keyspace);
                 List<StoredResult> rows = reader.all();
+                java.util.Set<String> expected = new java.util.HashSet<>(producer.good().keySet());
+                expected.add(copy);
                 assertThat(rows)
                         .extracting(StoredResult::imageId)
                         .doesNotHaveDuplicates()
-                        .containsExactlyInAnyOrderElementsOf(producer.good().keySet());
+                        .containsExactlyInAnyOrderElementsOf(expected);
+                StoredResult copied = reader.find(copy).orElseThrow();
+                assertThat(copied.deduplicated()).as("a dedup hit after the rescale").isTrue();
+                assertThat(copied.contentSha256()).isEqualTo(classifiedBefore.contentSha256());
                 assertThat(rows)
                         .extracting(StoredResult::domain)
                         .contains("social", "remote-sensing", "medical");
@@ -123,7 +155,7 @@ class ClusterDeploymentITCase {
                         session.execute("SELECT count(*) FROM " + keyspace + ".results_by_label")
                                 .one()
                                 .getLong(0);
-                assertThat(queryRows).isEqualTo(good);
+                assertThat(queryRows).isEqualTo(good + 1);
                 for (StoredResult row : rows.subList(0, 30)) {
                     byte[] sent = StoredBytes.of(row.domain(), producer.good().get(row.imageId()));
                     assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent));

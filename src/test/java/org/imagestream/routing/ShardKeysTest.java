@@ -15,12 +15,36 @@ class ShardKeysTest {
         "64, 2, 128",
         "128, 100, 128",
         "64, 7, 128",
-        "300, 100, 128",
+        "100, 100, 128",
         "64, 64, 128"
     })
     void shouldSpreadShardsEvenlyOverSubtasks(int shardCount, int parallelism, int maxParallelism) {
         ConsistentHashRing ring = ConsistentHashRing.ofShards(shardCount, 8);
-        Map<String, String> keys = ShardKeys.assign(ring.nodes(), parallelism, maxParallelism);
+        assertWithinOneOfTheMean(
+                ring, ShardKeys.assign(ring.nodes(), maxParallelism), parallelism, maxParallelism);
+    }
+
+    /**
+     * The job's defaults (64 shards, 128 key groups): one set of keys, computed without the
+     * parallelism, spreads within one of S/P at every parallelism from 1 to 16, so a rescale keeps
+     * every key (and the dedup state under it) and the balance.
+     */
+    @Test
+    void shouldKeepEveryKeyAndTheBalanceAtEveryParallelism() {
+        ConsistentHashRing ring = ConsistentHashRing.ofShards(64, 8);
+        Map<String, String> keys = ShardKeys.assign(ring.nodes(), 128);
+        assertThat(keys.values()).doesNotHaveDuplicates().hasSize(64);
+        for (int parallelism = 1; parallelism <= 16; parallelism++) {
+            assertWithinOneOfTheMean(ring, keys, parallelism, 128);
+        }
+    }
+
+    /** Every subtask serves S/P shards within one, by Flink's own key assignment. */
+    private static void assertWithinOneOfTheMean(
+            ConsistentHashRing ring,
+            Map<String, String> keys,
+            int parallelism,
+            int maxParallelism) {
         int[] shardsPerSubtask = new int[parallelism];
         for (String shard : ring.nodes()) {
             int subtask =
@@ -28,18 +52,22 @@ class ShardKeysTest {
                             keys.get(shard), maxParallelism, parallelism);
             shardsPerSubtask[subtask]++;
         }
-        int peak = java.util.Arrays.stream(shardsPerSubtask).max().orElseThrow();
-        int low = java.util.Arrays.stream(shardsPerSubtask).min().orElseThrow();
-        assertThat(peak - low)
-                .as("shards per subtask differ by at most one")
-                .isLessThanOrEqualTo(1);
+        int shards = ring.nodes().size();
+        assertThat(java.util.Arrays.stream(shardsPerSubtask).boxed().toList())
+                .as("shards per subtask at parallelism %d", parallelism)
+                .allSatisfy(
+                        count ->
+                                assertThat((double) count)
+                                        .isBetween(
+                                                (double) shards / parallelism - 1,
+                                                (double) shards / parallelism + 1));
     }
 
     @Test
     void shouldBeDeterministic() {
         ConsistentHashRing ring = ConsistentHashRing.ofShards(16, 8);
-        assertThat(ShardKeys.assign(ring.nodes(), 3, 128))
-                .isEqualTo(ShardKeys.assign(ring.nodes(), 3, 128));
+        assertThat(ShardKeys.assign(ring.nodes(), 128))
+                .isEqualTo(ShardKeys.assign(ring.nodes(), 128));
     }
 
     @Test

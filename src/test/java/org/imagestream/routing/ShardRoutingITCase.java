@@ -35,7 +35,7 @@ class ShardRoutingITCase {
     void shouldSpreadUniformContentEvenlyOverThreeSubtasks() throws Exception {
         ConsistentHashRing ring =
                 ConsistentHashRing.ofShards(64, ConsistentHashRing.DEFAULT_VIRTUAL_NODES);
-        Map<String, String> keys = ShardKeys.assign(ring.nodes(), PARALLELISM, 128);
+        Map<String, String> keys = ShardKeys.assign(ring.nodes(), 128);
         List<DecodedImage> images = new ArrayList<>();
         java.util.Random random = new java.util.Random(11);
         int distinct = 30_000;

@@ -19,13 +19,17 @@ public final class RecordIds {
     private RecordIds() {}
 
     public static String of(Properties client, RecordMetadata metadata) {
-        return metadata.topic()
+        return of(client, metadata.topic(), metadata.partition(), metadata.offset());
+    }
+
+    public static String of(Properties client, String topic, int partition, long offset) {
+        return topic
                 + "-"
-                + metadata.partition()
+                + partition
                 + "-"
-                + metadata.offset()
+                + offset
                 + "@"
-                + topicId(client, metadata.topic()).substring(0, 8);
+                + topicId(client, topic).substring(0, 8);
     }
 
     /** The topic's current UUID (looked up again after {@link #forget}). */

@@ -1,0 +1,250 @@
+package org.imagestream.ingest;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Reads the dead-letter topic and replays selected letters to the topics they came from, after the
+ * cause was fixed, exactly once: each replay is one Kafka transaction holding the republished
+ * records and, in a replay log topic ({@code <dead-letter topic>.replayed}), the position of every
+ * letter it replayed. A letter already in the log is never replayed again, a replay cut short
+ * commits nothing, and a second replay running at the same time is fenced (one transactional id per
+ * dead-letter topic). Republished records carry their original headers plus {@value #REPLAY_OF},
+ * naming the dead letter's image id. Letters without their bytes (medical records, which are
+ * dead-lettered bytes-free, and letters over the size limit) cannot be replayed: their source must
+ * send them again.
+ */
+public final class DeadLetterReplay {
+    /** Header on a republished record: the image id of the dead letter it replays. */
+    public static final String REPLAY_OF = "dead-letter-replay-of";
+
+    private final Properties client;
+    private final String deadLetterTopic;
+
+    /**
+     * @param client Kafka client properties: bootstrap servers and any TLS/SASL settings
+     */
+    public DeadLetterReplay(Properties client, String deadLetterTopic) {
+        this.client = new Properties();
+        this.client.putAll(client);
+        this.deadLetterTopic = deadLetterTopic;
+    }
+
+    /** One dead letter as stored: where it is, why, and the original record. */
+    public record Letter(
+            int partition,
+            long offset,
+            Instant time,
+            String reason,
+            String stage,
+            String message,
+            String imageId,
+            String origin,
+            String omitted,
+            Map<String, String> originalHeaders,
+            byte[] bytes) {
+        /** {@code <partition>:<offset>} in the dead-letter topic. */
+        public String position() {
+            return partition + ":" + offset;
+        }
+
+        /**
+         * The topic the record came from ({@code dead-letter-origin} is topic/partition/offset).
+         */
+        public String originTopic() {
+            int end = origin == null ? -1 : origin.lastIndexOf('/', origin.lastIndexOf('/') - 1);
+            return end <= 0 ? null : origin.substring(0, end);
+        }
+
+        /** Why this letter cannot be replayed, or null when it can. */
+        public String notReplayable() {
+            if (bytes.length == 0) {
+                return omitted != null ? "its bytes were left out: " + omitted : "it has no bytes";
+            }
+            return originTopic() == null ? "it names no origin topic" : null;
+        }
+    }
+
+    /** Every committed letter that matches, in topic order. */
+    public List<Letter> read(Predicate<Letter> filter) {
+        return read(deadLetterTopic, filter);
+    }
+
+    /** What a replay did: letters republished, skipped as already replayed, not replayable. */
+    public record Outcome(
+            List<Letter> replayed, List<Letter> alreadyReplayed, Map<Letter, String> refused) {}
+
+    /** Replays the matching letters not replayed before, in one transaction. */
+    public Outcome replay(Predicate<Letter> filter, boolean dryRun) throws Exception {
+        String log = deadLetterTopic + ".replayed";
+        ensureLogTopic(log);
+        Properties producerProperties = new Properties();
+        producerProperties.putAll(client);
+        producerProperties.put(
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "imagestream-replay-" + deadLetterTopic);
+        producerProperties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        producerProperties.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerProperties.put(
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                Integer.toString(ImagePublisher.MAX_RECORD_BYTES));
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(
+                        producerProperties, new ByteArraySerializer(), new ByteArraySerializer())) {
+            // Fences an earlier replay still running; only then is the log complete.
+            producer.initTransactions();
+            Set<String> done = new HashSet<>();
+            for (ConsumerRecord<byte[], byte[]> entry : records(log)) {
+                done.add(new String(entry.key(), StandardCharsets.UTF_8));
+            }
+            List<Letter> replayed = new ArrayList<>();
+            List<Letter> already = new ArrayList<>();
+            Map<Letter, String> refused = new LinkedHashMap<>();
+            for (Letter letter : read(filter)) {
+                if (done.contains(letter.position())) {
+                    already.add(letter);
+                } else if (letter.notReplayable() != null) {
+                    refused.put(letter, letter.notReplayable());
+                } else {
+                    replayed.add(letter);
+                }
+            }
+            if (dryRun || replayed.isEmpty()) {
+                return new Outcome(replayed, already, refused);
+            }
+            producer.beginTransaction();
+            try {
+                for (Letter letter : replayed) {
+                    RecordHeaders headers = new RecordHeaders();
+                    letter.originalHeaders().forEach((key, value) -> headers.add(key, utf8(value)));
+                    headers.add(REPLAY_OF, utf8(letter.imageId()));
+                    String sourceId = letter.originalHeaders().get(ImageHeaders.SOURCE_ID);
+                    producer.send(
+                            new ProducerRecord<>(
+                                    letter.originTopic(),
+                                    null,
+                                    null,
+                                    sourceId == null ? null : utf8(sourceId),
+                                    letter.bytes(),
+                                    headers));
+                    producer.send(
+                            new ProducerRecord<>(
+                                    log, utf8(letter.position()), utf8(letter.imageId())));
+                }
+                producer.commitTransaction();
+            } catch (RuntimeException e) {
+                producer.abortTransaction();
+                throw e;
+            }
+            return new Outcome(replayed, already, refused);
+        }
+    }
+
+    private void ensureLogTopic(String log) throws Exception {
+        try (Admin admin = Admin.create(client)) {
+            if (!admin.listTopics().names().get(60, TimeUnit.SECONDS).contains(log)) {
+                admin.createTopics(List.of(new NewTopic(log, 1, (short) -1)))
+                        .all()
+                        .get(60, TimeUnit.SECONDS);
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+    }
+
+    private List<Letter> read(String topic, Predicate<Letter> filter) {
+        List<Letter> letters = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record : records(topic)) {
+            Letter letter = toLetter(record);
+            if (filter.test(letter)) {
+                letters.add(letter);
+            }
+        }
+        return letters;
+    }
+
+    /** Every committed record of a topic, from the start to its end when asked. */
+    private List<ConsumerRecord<byte[], byte[]>> records(String topic) {
+        Properties properties = new Properties();
+        properties.putAll(client);
+        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        properties.put(
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                Integer.toString(ImagePublisher.MAX_RECORD_BYTES));
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
+                            .map(info -> new TopicPartition(topic, info.partition()))
+                            .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(60));
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(
+                            "could not read " + topic + " to its end in 5 minutes");
+                }
+                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    private static Letter toLetter(ConsumerRecord<byte[], byte[]> record) {
+        Map<String, String> original = new LinkedHashMap<>();
+        Map<String, String> own = new LinkedHashMap<>();
+        for (Header header : record.headers()) {
+            String value =
+                    header.value() == null
+                            ? ""
+                            : new String(header.value(), StandardCharsets.UTF_8);
+            (header.key().startsWith("dead-letter-") ? own : original).put(header.key(), value);
+        }
+        return new Letter(
+                record.partition(),
+                record.offset(),
+                Instant.ofEpochMilli(record.timestamp()),
+                own.get(ImageHeaders.DEAD_LETTER_REASON),
+                own.get(ImageHeaders.DEAD_LETTER_STAGE),
+                own.get(ImageHeaders.DEAD_LETTER_MESSAGE),
+                own.get(ImageHeaders.DEAD_LETTER_IMAGE_ID),
+                own.get(ImageHeaders.DEAD_LETTER_ORIGIN),
+                own.get(ImageHeaders.DEAD_LETTER_OMITTED),
+                original,
+                record.value() == null ? new byte[0] : record.value());
+    }
+
+    private static byte[] utf8(String value) {
+        return value == null ? new byte[0] : value.getBytes(StandardCharsets.UTF_8);
+    }
+}
