@@ -80,12 +80,34 @@ public final class DeadLetterReplay {
             return end <= 0 ? null : origin.substring(0, end);
         }
 
-        /** Why this letter cannot be replayed, or null when it can. */
-        public String notReplayable() {
-            if (bytes.length == 0) {
-                return omitted != null ? "its bytes were left out: " + omitted : "it has no bytes";
-            }
-            return originTopic() == null ? "it names no origin topic" : null;
+        /** The origin's partition and offset, or null when the letter names none. */
+        TopicPartition originPartition() {
+            String topic = originTopic();
+            return topic == null
+                    ? null
+                    : new TopicPartition(
+                            topic,
+                            Integer.parseInt(
+                                    origin.substring(topic.length() + 1, origin.lastIndexOf('/'))));
+        }
+
+        long originOffset() {
+            return Long.parseLong(origin.substring(origin.lastIndexOf('/') + 1));
+        }
+
+        Letter withOriginal(byte[] originalBytes, Map<String, String> headers) {
+            return new Letter(
+                    partition,
+                    offset,
+                    time,
+                    reason,
+                    stage,
+                    message,
+                    imageId,
+                    origin,
+                    omitted,
+                    headers,
+                    originalBytes);
         }
     }
 
@@ -126,10 +148,20 @@ public final class DeadLetterReplay {
             for (Letter letter : read(filter)) {
                 if (done.contains(letter.position())) {
                     already.add(letter);
-                } else if (letter.notReplayable() != null) {
-                    refused.put(letter, letter.notReplayable());
-                } else {
+                } else if (letter.originTopic() == null) {
+                    refused.put(letter, "it names no origin record");
+                } else if (letter.bytes().length > 0) {
                     replayed.add(letter);
+                } else {
+                    Letter original = fromOrigin(letter);
+                    if (original == null) {
+                        refused.put(
+                                letter,
+                                "it has no bytes and its original record is no longer in "
+                                        + letter.origin());
+                    } else {
+                        replayed.add(original);
+                    }
                 }
             }
             if (dryRun || replayed.isEmpty()) {
@@ -160,6 +192,51 @@ public final class DeadLetterReplay {
                 throw e;
             }
             return new Outcome(replayed, already, refused);
+        }
+    }
+
+    /** The letter with the bytes and headers of its original record, or null when it is gone. */
+    private Letter fromOrigin(Letter letter) {
+        Properties properties = new Properties();
+        properties.putAll(client);
+        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        properties.put(
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                Integer.toString(ImagePublisher.MAX_RECORD_BYTES));
+        TopicPartition partition = letter.originPartition();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.assign(List.of(partition));
+            long earliest =
+                    consumer.beginningOffsets(List.of(partition), Duration.ofSeconds(60))
+                            .get(partition);
+            long end =
+                    consumer.endOffsets(List.of(partition), Duration.ofSeconds(60)).get(partition);
+            if (letter.originOffset() < earliest || letter.originOffset() >= end) {
+                return null;
+            }
+            consumer.seek(partition, letter.originOffset());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record :
+                        consumer.poll(Duration.ofMillis(500))) {
+                    if (record.offset() != letter.originOffset()) {
+                        return null; // compacted or a transaction marker: not the record
+                    }
+                    Map<String, String> headers = new LinkedHashMap<>();
+                    for (Header header : record.headers()) {
+                        headers.put(
+                                header.key(),
+                                header.value() == null
+                                        ? ""
+                                        : new String(header.value(), StandardCharsets.UTF_8));
+                    }
+                    byte[] value = record.value() == null ? new byte[0] : record.value();
+                    return value.length == 0 ? null : letter.withOriginal(value, headers);
+                }
+            }
+            return null;
         }
     }
 

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -16,6 +18,7 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
 import org.apache.flink.streaming.api.connector.sink2.SupportsPostCommitTopology;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +27,14 @@ import org.slf4j.LoggerFactory;
  * committer treats a transaction the broker has aborted or fenced (timed out, or another job with
  * the same transactional ids) as failed "for a known reason": it counts {@code
  * numCommittablesFailure} and the job runs on, its source offsets already past the records whose
- * output is gone. This sink wraps that committer: each such failure is counted in {@code
- * transactionsLost}, logged with its transactional id and, with {@code failOnLoss}, fails the job.
+ * output is gone. The same "producer fenced" failure also comes, harmlessly, from re-committing
+ * after a restore a transaction that was committed before the failure (brokers with transaction
+ * version 2 bump the epoch at every commit). So this sink wraps that committer and asks the
+ * transaction coordinator about each failed transaction ({@code describeTransactions}; ids are
+ * unique per checkpoint, so its last state is this transaction's): committed, it is ignored;
+ * aborted, it is lost: counted in {@code transactionsLost}, logged with its id and, with {@code
+ * failOnLoss}, the job fails; anything else is counted in {@code transactionsUnverified} and
+ * logged.
  *
  * <p>Failing does not bring the records back by itself: the checkpoint the job restores holds the
  * same lost transaction, so it fails again on every restart, loudly, until an operator either
@@ -38,10 +47,17 @@ public final class LossAwareKafkaSink<IN>
     private static final long serialVersionUID = 1L;
 
     private final KafkaSink<IN> delegate;
+    private final Properties client;
     private final boolean failOnLoss;
 
-    public LossAwareKafkaSink(KafkaSink<IN> delegate, boolean failOnLoss) {
+    /**
+     * @param client Kafka client properties (bootstrap servers, TLS, SASL) for asking the
+     *     transaction coordinator about failed transactions
+     */
+    public LossAwareKafkaSink(KafkaSink<IN> delegate, Properties client, boolean failOnLoss) {
         this.delegate = delegate;
+        this.client = new Properties();
+        this.client.putAll(client);
         this.failOnLoss = failOnLoss;
     }
 
@@ -72,7 +88,10 @@ public final class LossAwareKafkaSink<IN>
             throws IOException {
         return new LossAwareCommitter<>(
                 delegate.createCommitter(context),
+                KafkaCommittable::getTransactionalId,
+                new CoordinatorStates(client),
                 context.metricGroup().counter("transactionsLost"),
+                context.metricGroup().counter("transactionsUnverified"),
                 failOnLoss);
     }
 
@@ -86,17 +105,67 @@ public final class LossAwareKafkaSink<IN>
         delegate.addPostCommitTopology(committed);
     }
 
+    /** The state the transaction coordinator reports for a transactional id. */
+    @FunctionalInterface
+    interface TransactionStates {
+        /** E.g. {@code COMPLETE_COMMIT}, {@code COMPLETE_ABORT}; null when it cannot be told. */
+        String stateOf(String transactionalId);
+    }
+
+    /** Asks the broker with an admin client opened per question (failures are rare). */
+    static final class CoordinatorStates implements TransactionStates {
+        private final Properties client;
+
+        CoordinatorStates(Properties client) {
+            this.client = client;
+        }
+
+        @Override
+        public String stateOf(String transactionalId) {
+            Properties properties = new Properties();
+            properties.putAll(client);
+            try (Admin admin = Admin.create(properties)) {
+                return admin.describeTransactions(List.of(transactionalId))
+                        .description(transactionalId)
+                        .get(60, TimeUnit.SECONDS)
+                        .state()
+                        .name();
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                LossAwareCommitter.LOG.warn(
+                        "Cannot ask the coordinator about transaction {}: {}",
+                        transactionalId,
+                        e.toString());
+                return null;
+            }
+        }
+    }
+
     /** Observes how the wrapped committer settles each request. */
     static final class LossAwareCommitter<T> implements Committer<T> {
         private static final Logger LOG = LoggerFactory.getLogger(LossAwareCommitter.class);
 
         private final Committer<T> delegate;
+        private final java.util.function.Function<T, String> transactionalId;
+        private final TransactionStates states;
         private final Counter lost;
+        private final Counter unverified;
         private final boolean failOnLoss;
 
-        LossAwareCommitter(Committer<T> delegate, Counter lost, boolean failOnLoss) {
+        LossAwareCommitter(
+                Committer<T> delegate,
+                java.util.function.Function<T, String> transactionalId,
+                TransactionStates states,
+                Counter lost,
+                Counter unverified,
+                boolean failOnLoss) {
             this.delegate = delegate;
+            this.transactionalId = transactionalId;
+            this.states = states;
             this.lost = lost;
+            this.unverified = unverified;
             this.failOnLoss = failOnLoss;
         }
 
@@ -110,9 +179,29 @@ public final class LossAwareKafkaSink<IN>
             delegate.commit(new ArrayList<>(observed));
             List<String> failures = new ArrayList<>();
             for (ObservedRequest<T> request : observed) {
-                if (request.failure != null) {
+                if (request.failure == null) {
+                    continue;
+                }
+                String id = transactionalId.apply(request.getCommittable());
+                String state = states.stateOf(id);
+                if ("COMPLETE_COMMIT".equals(state) || "PREPARE_COMMIT".equals(state)) {
+                    LOG.info(
+                            "Transaction {} was already committed (re-commit after a restore: {})",
+                            id,
+                            request.failure.toString());
+                } else if ("COMPLETE_ABORT".equals(state)
+                        || "PREPARE_ABORT".equals(state)
+                        || "PREPARE_EPOCH_FENCE".equals(state)) {
                     lost.inc();
-                    failures.add(request.getCommittable() + ": " + request.failure);
+                    failures.add(id + " (" + state + "): " + request.failure);
+                } else {
+                    unverified.inc();
+                    LOG.warn(
+                            "Transaction {} failed to commit and its fate is unknown (coordinator"
+                                    + " state {}): its records may be lost: {}",
+                            id,
+                            state,
+                            request.failure.toString());
                 }
             }
             if (failures.isEmpty()) {

@@ -188,6 +188,7 @@ public final class ImageClassificationJob {
                 .sinkTo(
                         new LossAwareKafkaSink<>(
                                 deadLetterSink(config),
+                                adminProperties(config),
                                 config.get(JobOptions.DEAD_LETTER_FAIL_ON_LOST_COMMIT)))
                 .name("Dead-letter topic")
                 .uid("dead-letter-topic");

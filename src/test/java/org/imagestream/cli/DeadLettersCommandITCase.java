@@ -41,7 +41,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Dead letters replayed after a fix, through the {@code dead-letters} command. A job with a 1000
+ * Dead letters replayed after a fix, through the {@code dead-letters} command. A job with a 200
  * byte image limit dead-letters four photos as {@code TOO_LARGE}, a noise record as {@code
  * UNSUPPORTED_FORMAT} and a cut DICOM (bytes-free, as every medical letter). {@code list} and
  * {@code show} find them by reason; {@code replay --reason TOO_LARGE} republishes the four photos
@@ -58,28 +58,26 @@ class DeadLettersCommandITCase {
         TestStreams streams = TestStreams.create(stack, "replay-dl");
         Random random = new Random(61);
         Map<String, byte[]> photos = new HashMap<>();
-        String dicomId;
         try (ImagePublisher publisher =
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
             for (int i = 0; i < 4; i++) {
                 byte[] photo = SampleImages.generate(Domain.SOCIAL, i, random).bytes();
-                assertThat(photo.length).isGreaterThan(1000);
+                assertThat(photo.length).isGreaterThan(200);
                 photos.put(
                         PublishedImages.publish(
                                 publisher, streams.topic(), Domain.SOCIAL, "photo-" + i, photo),
                         photo);
             }
-            byte[] noise = new byte[300];
+            byte[] noise = new byte[100];
             random.nextBytes(noise);
             PublishedImages.publish(publisher, streams.topic(), Domain.SOCIAL, "noise", noise);
             byte[] dicom = SampleImages.generate(Domain.MEDICAL, 0, random).bytes();
-            dicomId =
-                    PublishedImages.publish(
-                            publisher,
-                            streams.topic(),
-                            Domain.MEDICAL,
-                            "scan",
-                            java.util.Arrays.copyOf(dicom, 400));
+            PublishedImages.publish(
+                    publisher,
+                    streams.topic(),
+                    Domain.MEDICAL,
+                    "scan",
+                    java.util.Arrays.copyOf(dicom, 150));
         }
         Map<String, String> options =
                 LocalJobOptions.of(
@@ -90,7 +88,7 @@ class DeadLettersCommandITCase {
                         ModelStoreAccess.seedModels());
         options.put("kafka.bounded", "true");
         Map<String, String> tooSmall = new HashMap<>(options);
-        tooSmall.put("limits.max-image-bytes", "1000");
+        tooSmall.put("limits.max-image-bytes", "200");
         run(tooSmall);
 
         List<String> where =
@@ -116,9 +114,6 @@ class DeadLettersCommandITCase {
                 .contains("4 replayed, 0 already replayed");
         assertThat(cli("replay", where, "--reason", "TOO_LARGE").text())
                 .contains("0 replayed, 4 already replayed");
-        assertThat(cli("replay", where, "--image-id", dicomId).text())
-                .contains("0 replayed, 0 already replayed, 1 not replayable")
-                .contains("it has no bytes");
 
         // The replayed records, found by their header in the source topic (committed only).
         Map<String, String> replayOf = replayedRecords(stack, streams.topic());

@@ -15,9 +15,16 @@ class LossAwareCommitterTest {
     @Test
     void shouldFailTheJobAndCountWhenATransactionIsLost() {
         SimpleCounter lost = new SimpleCounter();
+        SimpleCounter unverified = new SimpleCounter();
         List<Request> requests = List.of(new Request("tx-1"), new Request("tx-2"));
         var committer =
-                new LossAwareKafkaSink.LossAwareCommitter<>(new FencesOne("tx-2"), lost, true);
+                new LossAwareKafkaSink.LossAwareCommitter<>(
+                        new FencesOne("tx-2"),
+                        id -> id,
+                        id -> "COMPLETE_ABORT",
+                        lost,
+                        unverified,
+                        true);
 
         assertThatThrownBy(() -> committer.commit(new ArrayList<>(requests)))
                 .isInstanceOf(IOException.class)
@@ -32,8 +39,15 @@ class LossAwareCommitterTest {
     @Test
     void shouldOnlyCountWhenTheSiteAcceptsTheLoss() throws Exception {
         SimpleCounter lost = new SimpleCounter();
+        SimpleCounter unverified = new SimpleCounter();
         var committer =
-                new LossAwareKafkaSink.LossAwareCommitter<>(new FencesOne("tx-1"), lost, false);
+                new LossAwareKafkaSink.LossAwareCommitter<>(
+                        new FencesOne("tx-1"),
+                        id -> id,
+                        id -> "COMPLETE_ABORT",
+                        lost,
+                        unverified,
+                        false);
         assertThatCode(() -> committer.commit(new ArrayList<>(List.of(new Request("tx-1")))))
                 .doesNotThrowAnyException();
         committer.commit(new ArrayList<>(List.of(new Request("tx-3"))));
@@ -43,6 +57,7 @@ class LossAwareCommitterTest {
     @Test
     void shouldNotCountRetriesAsLosses() throws Exception {
         SimpleCounter lost = new SimpleCounter();
+        SimpleCounter unverified = new SimpleCounter();
         Committer<String> retries =
                 new Committer<>() {
                     @Override
@@ -53,11 +68,47 @@ class LossAwareCommitterTest {
                     @Override
                     public void close() {}
                 };
-        var committer = new LossAwareKafkaSink.LossAwareCommitter<>(retries, lost, true);
+        var committer =
+                new LossAwareKafkaSink.LossAwareCommitter<>(
+                        retries, id -> id, id -> "COMPLETE_ABORT", lost, unverified, true);
         Request request = new Request("tx-4");
         committer.commit(new ArrayList<>(List.of(request)));
         assertThat(lost.getCount()).isZero();
         assertThat(request.outcome).isEqualTo("retry");
+    }
+
+    /**
+     * After a restore, the connector re-commits the restored checkpoint's transactions, which may
+     * have been committed before the failure; the broker then answers "fenced" too. The coordinator
+     * says the transaction committed: no loss, no failure.
+     */
+    @Test
+    void shouldIgnoreAFencedReCommitOfATransactionTheCoordinatorSaysCommitted() throws Exception {
+        SimpleCounter lost = new SimpleCounter();
+        SimpleCounter unverified = new SimpleCounter();
+        var committer =
+                new LossAwareKafkaSink.LossAwareCommitter<>(
+                        new FencesOne("tx-5"),
+                        id -> id,
+                        id -> "COMPLETE_COMMIT",
+                        lost,
+                        unverified,
+                        true);
+        committer.commit(new ArrayList<>(List.of(new Request("tx-5"))));
+        assertThat(lost.getCount()).isZero();
+        assertThat(unverified.getCount()).isZero();
+    }
+
+    @Test
+    void shouldCountButNotFailWhenTheCoordinatorCannotTell() throws Exception {
+        SimpleCounter lost = new SimpleCounter();
+        SimpleCounter unverified = new SimpleCounter();
+        var committer =
+                new LossAwareKafkaSink.LossAwareCommitter<>(
+                        new FencesOne("tx-6"), id -> id, id -> null, lost, unverified, true);
+        committer.commit(new ArrayList<>(List.of(new Request("tx-6"))));
+        assertThat(lost.getCount()).isZero();
+        assertThat(unverified.getCount()).isEqualTo(1);
     }
 
     /** Like the Kafka committer on an aborted transaction: a failure with a known reason. */
