@@ -182,75 +182,69 @@ final class Truncation {
         if (ifd + countSize + entries * entrySize > b.length) {
             return Optional.of("the rest of its first IFD");
         }
-        long[] offsets = null;
-        long[] counts = null;
+        Field offsets = null;
+        Field counts = null;
         for (int i = 0; i < entries; i++) {
             int entry = (int) (ifd + countSize + (long) i * entrySize);
             int tag = uint16(b, entry, order);
             if (tag == 273 || tag == 324 || tag == 279 || tag == 325) {
-                int type = uint16(b, entry + 2, order);
-                long count = big ? int64(b, entry + 4, order) : uint32(b, entry + 4, order);
-                long[] values =
-                        values(b, entry + 4 + valueSize, type, count, valueSize, big, order);
-                if (values == null) {
+                Field field = Field.at(b, entry, big, valueSize, order);
+                if (field == null || field.start() < 0) {
+                    return Optional.empty(); // malformed, not truncated: the decoder says so
+                }
+                if (field.start() + field.count() * field.width() > b.length) {
                     return Optional.of("the strip or tile table its IFD points at");
                 }
                 if (tag == 273 || tag == 324) {
-                    offsets = values;
+                    offsets = field;
                 } else {
-                    counts = values;
+                    counts = field;
                 }
             }
         }
-        if (offsets == null || counts == null || offsets.length != counts.length) {
+        if (offsets == null || counts == null || offsets.count() != counts.count()) {
             return Optional.empty(); // malformed, not truncated: the decoder says so
         }
-        for (int i = 0; i < offsets.length; i++) {
-            if (offsets[i] + counts[i] > b.length) {
-                return Optional.of("strip or tile " + i + " of " + offsets.length);
+        // Read pairwise from the file: no array as large as the tables is allocated.
+        for (long i = 0; i < offsets.count(); i++) {
+            if (offsets.value(b, i, order) + counts.value(b, i, order) > b.length) {
+                return Optional.of("strip or tile " + i + " of " + offsets.count());
             }
         }
         return Optional.empty();
     }
 
-    /** A SHORT, LONG or LONG8 array, inline or at its offset; null when it is past the end. */
-    private static long[] values(
-            byte[] b,
-            int field,
-            int type,
-            long count,
-            int valueSize,
-            boolean big,
-            ByteOrder order) {
-        int width =
-                switch (type) {
-                    case 3 -> 2;
-                    case 4 -> 4;
-                    case 16 -> 8;
-                    default -> -1;
-                };
-        if (width < 0 || count < 0 || count > Integer.MAX_VALUE / 8) {
-            return new long[0];
-        }
-        long bytes = count * width;
-        long at =
-                bytes <= valueSize
-                        ? field
-                        : (big ? int64(b, field, order) : uint32(b, field, order));
-        if (at + bytes > b.length) {
-            return null;
-        }
-        long[] values = new long[(int) count];
-        for (int i = 0; i < count; i++) {
-            int p = (int) (at + (long) i * width);
-            values[i] =
-                    switch (width) {
-                        case 2 -> uint16(b, p, order);
-                        case 4 -> uint32(b, p, order);
-                        default -> int64(b, p, order);
+    /** A SHORT, LONG or LONG8 array of an IFD entry: where its values start, how many, how wide. */
+    private record Field(long start, long count, int width) {
+        static Field at(byte[] b, int entry, boolean big, int valueSize, ByteOrder order) {
+            int type = uint16(b, entry + 2, order);
+            long count = big ? int64(b, entry + 4, order) : uint32(b, entry + 4, order);
+            int width =
+                    switch (type) {
+                        case 3 -> 2;
+                        case 4 -> 4;
+                        case 16 -> 8;
+                        default -> -1;
                     };
+            if (width < 0 || count < 0 || count > Integer.MAX_VALUE) {
+                return null;
+            }
+            int field = entry + 4 + valueSize;
+            long start =
+                    count * width <= valueSize
+                            ? field
+                            : (big ? int64(b, field, order) : uint32(b, field, order));
+            return new Field(start, count, width);
         }
-        return values;
+
+        long value(byte[] b, long index, ByteOrder order) {
+            int at = (int) (start + index * width);
+            return switch (width) {
+                case 2 -> uint16(b, at, order);
+                case 4 -> uint32(b, at, order);
+                default -> int64(b, at, order);
+            };
+        }
     }
 
     private static int uint16(byte[] b, int at, ByteOrder order) {

@@ -20,7 +20,7 @@ class AlertRulesTest {
 
     @Test
     void shouldBeValidRules() throws Exception {
-        assertThat(promtool("check", "rules", "alerts.yml")).contains("SUCCESS: 9 rules found");
+        assertThat(promtool("check", "rules", "alerts.yml")).contains("SUCCESS: 10 rules found");
     }
 
     @Test
