@@ -109,6 +109,12 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     /** Per domain, the highest version number serving at the restored checkpoint. */
     private transient EnumMap<Domain, Long> servingAtCheckpoint;
 
+    /**
+     * When this subtask was restored (0 if it started fresh): records older than this may have been
+     * classified by the failed run, possibly by an older model.
+     */
+    private transient long restoredAtMillis;
+
     private transient Counter modelSwaps;
     private transient Counter modelLoadFailures;
 
@@ -206,6 +212,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         .getUnionListState(
                                 new ListStateDescriptor<>("serving-model-versions", String.class));
         servingAtCheckpoint = new EnumMap<>(Domain.class);
+        restoredAtMillis = context.isRestored() ? System.currentTimeMillis() : 0;
         if (context.isRestored()) {
             for (String entry : servingState.get()) {
                 int split = entry.indexOf('=');
@@ -595,6 +602,8 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             boolean reused) {
         Classification result = toClassification(image, spec, prediction, parts);
         result.deduplicated = reused;
+        result.mayBeReplay =
+                restoredAtMillis > 0 && image.record.kafkaTimestamp <= restoredAtMillis;
         output.collect(new StreamRecord<>(result));
         topLabelCounter(result.domain, result.topLabel()).inc();
         if (reused) {

@@ -35,6 +35,13 @@ public class Classification {
     public long receivedAtMillis;
     public long classifiedAtMillis;
 
+    /**
+     * True when this image may have been classified before, by the run that failed: its Kafka
+     * record is older than the restore of the classify subtask. Its stored row, if any, may name
+     * another top label (the model rolled forward), whose listing row the writer then removes.
+     */
+    public boolean mayBeReplay;
+
     /** The original image bytes, stored content-addressed next to the result. */
     public byte[] bytes;
 

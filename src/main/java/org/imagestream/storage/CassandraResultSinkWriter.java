@@ -134,7 +134,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         // this same subtask, earlier in this or a completed checkpoint: only its rows are written.
         boolean storeBlob = !result.deduplicated;
         int chunks = storeBlob ? chunkCount(result.bytes.length, settings.chunkSize()) : 0;
-        int tailRequests = (storeBlob ? 3 : 2) + result.parts.size();
+        // Blob metadata, parts, listing and result rows; a possible replay reads its stored row
+        // and may delete a stale listing row.
+        int tailRequests = (storeBlob ? 3 : 2) + result.parts.size() + (result.mayBeReplay ? 2 : 0);
         // Back-pressure: never exceed the in-flight budget; yielding lets completions run.
         while (inFlightRequests + chunks + tailRequests > settings.maxInFlightRequests()
                 && inFlightRequests > 0) {
@@ -195,6 +197,13 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                                                 executeWithRetry(part, 0)
                                                                         .toCompletableFuture())
                                                 .toArray(CompletableFuture[]::new)))
+                // A replay whose top label changed (the model rolled forward) moves the listing
+                // row: the old one is removed before the new one is written.
+                .thenCompose(
+                        ignored ->
+                                result.mayBeReplay
+                                        ? removeStaleListing(statements, result)
+                                        : CompletableFuture.completedFuture(null))
                 // The listing row, then the result row: the result row is the last write of an
                 // image, so a refused image never has one.
                 .thenCompose(ignored -> executeWithRetry(byLabel, 0))
@@ -240,6 +249,31 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                             }
                                         },
                                         "image stored"));
+    }
+
+    /**
+     * For an image the failed run may have stored: reads its row's top label (one read by key) and,
+     * when the new classification's differs, deletes the listing row under the old label.
+     */
+    private CompletionStage<?> removeStaleListing(
+            ResultStatements statements, Classification result) {
+        return executeWithRetry(statements.storedListingKey(result.imageId), 0)
+                .thenCompose(
+                        stored -> {
+                            var row = stored.one();
+                            if (row == null
+                                    || row.getString("top_label") == null
+                                    || row.getString("top_label").equals(result.topLabel())) {
+                                return CompletableFuture.completedFuture(null);
+                            }
+                            return executeWithRetry(
+                                    statements.deleteListing(
+                                            result.domain,
+                                            row.getString("top_label"),
+                                            row.getInstant("received_at"),
+                                            result.imageId),
+                                    0);
+                        });
     }
 
     /**

@@ -23,6 +23,8 @@ public final class ResultStatements {
     private final PreparedStatement insertResult;
     private final PreparedStatement insertByLabel;
     private final PreparedStatement insertPart;
+    private final PreparedStatement selectListingKey;
+    private final PreparedStatement deleteListing;
 
     public ResultStatements(CqlSession session, String keyspace) {
         this.insertChunk =
@@ -60,6 +62,33 @@ public final class ResultStatements {
                                 + keyspace
                                 + ".result_parts (image_id, part, top_label, top_score, labels,"
                                 + " scores, extras) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+        this.selectListingKey =
+                session.prepare(
+                        "SELECT top_label, received_at FROM "
+                                + keyspace
+                                + ".results WHERE image_id = ?");
+        this.deleteListing =
+                session.prepare(
+                        "DELETE FROM "
+                                + keyspace
+                                + ".results_by_label WHERE domain = ? AND label = ? AND day = ?"
+                                + " AND received_at = ? AND image_id = ?");
+    }
+
+    /** The stored top label and Kafka timestamp of an image: the key of its listing row. */
+    public BoundStatement storedListingKey(String imageId) {
+        return selectListingKey.bind(imageId);
+    }
+
+    /** Removes an image's listing row under a label it no longer has. */
+    public BoundStatement deleteListing(
+            String domain, String label, Instant receivedAt, String imageId) {
+        return deleteListing.bind(
+                domain,
+                label,
+                LocalDate.ofInstant(receivedAt, ZoneOffset.UTC),
+                receivedAt,
+                imageId);
     }
 
     public BoundStatement part(Classification r, PartResult part, int ttl) {

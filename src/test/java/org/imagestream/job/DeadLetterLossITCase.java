@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -90,8 +89,13 @@ class DeadLetterLossITCase {
                                 publisher, streams.topic(), Domain.SOCIAL, "noise-" + i, noise));
             }
         }
-        // Give the job time to read and dead-letter them (into its open transaction).
-        Thread.sleep(5_000);
+        // Wait until the job has written the three letters into its open transaction (visible
+        // uncommitted), so the savepoint pre-commits exactly that transaction.
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (read(stack, streams.deadLetterTopic(), "read_uncommitted").size() < 3) {
+            assertThat(System.currentTimeMillis()).isLessThan(deadline);
+            Thread.sleep(500);
+        }
         String savepoint =
                 first.triggerSavepoint(savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
                         .get(60, TimeUnit.SECONDS);
@@ -107,16 +111,24 @@ class DeadLetterLossITCase {
         restored.setParallelism(1);
         restored.getCheckpointConfig().setCheckpointTimeout(3_000);
         restored.getCheckpointConfig().setMinPauseBetweenCheckpoints(3_000);
-        Map<String, String> bounded = new HashMap<>(options);
-        bounded.put("kafka.bounded", "true");
-        ImageClassificationJob.build(restored, JobConfig.fromMap(bounded));
-        assertThatThrownBy(() -> restored.execute("dead-letter-loss-restored"))
-                .satisfies(
-                        failure ->
-                                assertThat(ExceptionUtils.stringifyException(failure))
-                                        .contains(
-                                                "could not be committed and their records are"
-                                                        + " lost"));
+        ImageClassificationJob.build(restored, JobConfig.fromMap(options));
+        JobClient second = restored.executeAsync("dead-letter-loss-restored");
+        try {
+            // The first commit of the restored job fails it; bounded by a timeout, so a commit
+            // that wrongly succeeds fails the test instead of running forever.
+            assertThatThrownBy(() -> second.getJobExecutionResult().get(180, TimeUnit.SECONDS))
+                    .satisfies(
+                            failure ->
+                                    assertThat(ExceptionUtils.stringifyException(failure))
+                                            .contains(
+                                                    "could not be committed and their records"
+                                                            + " are lost")
+                                            .contains("COMPLETE_ABORT"));
+        } finally {
+            if (!second.getJobStatus().get().isGloballyTerminalState()) {
+                second.cancel().get(60, TimeUnit.SECONDS);
+            }
+        }
 
         // The failure was real: the three letters were written, in a transaction the broker
         // aborted, so a read_committed consumer sees none of them.

@@ -32,12 +32,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A replay never turns a stored result into a dead letter. A first job classifies and stores a
- * stream but fails before any checkpoint completes (cancelled with a 1 h checkpoint interval: its
- * offsets and dead-letter transactions are never committed). The replay runs with a decode budget
- * of 1 ms of CPU, so every image trips {@code TOO_SLOW}, as a replay under catch-up load with a
- * cold JIT could. Afterwards every stored image still has exactly its row and no dead letter, an
- * image first seen by the replay gets its {@code TOO_SLOW} dead letter, malformed records get
- * theirs once; the replay's metrics show that the stored images did trip the budget.
+ * stream but fails before any checkpoint completes (cancelled with a 10 min checkpoint interval:
+ * its offsets and dead-letter transactions are never committed). The replay runs with a decode
+ * budget of 1 ms of CPU, so every image trips {@code TOO_SLOW}, as a replay under catch-up load
+ * with a cold JIT could. Afterwards every stored image still has exactly its row and no dead
+ * letter, an image first seen by the replay gets its {@code TOO_SLOW} dead letter, malformed
+ * records get theirs once; the replay's metrics show that the stored images did trip the budget.
  */
 @ExtendWith(LocalStackExtension.class)
 class ReplayVerdictITCase {
@@ -82,9 +82,12 @@ class ReplayVerdictITCase {
 
         // First run: stores every image, then fails before a checkpoint completes.
         Map<String, String> first = new java.util.HashMap<>(options);
-        first.put("job.checkpoint-interval", "1h");
+        // No checkpoint within the run: 10 min apart, each allowed 1 min (the start check
+        // accepts that within the 15-minute dead-letter transaction timeout).
+        first.put("job.checkpoint-interval", "10 min");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
+        env.getCheckpointConfig().setCheckpointTimeout(60_000);
         ImageClassificationJob.build(env, JobConfig.fromMap(first));
         JobClient job = env.executeAsync("replay-verdict-first");
         PipelineOutcomes.waitForResults(streams.settings(), STORED, 180_000);
