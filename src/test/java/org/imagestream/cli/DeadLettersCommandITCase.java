@@ -35,7 +35,6 @@ import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -79,13 +78,7 @@ class DeadLettersCommandITCase {
                     "scan",
                     java.util.Arrays.copyOf(dicom, 150));
         }
-        Map<String, String> options =
-                LocalJobOptions.of(
-                        stack,
-                        streams.topic(),
-                        streams.deadLetterTopic(),
-                        streams.keyspace(),
-                        ModelStoreAccess.seedModels());
+        Map<String, String> options = LocalJobOptions.of(stack, streams);
         options.put("kafka.bounded", "true");
         Map<String, String> tooSmall = new HashMap<>(options);
         tooSmall.put("limits.max-image-bytes", "200");

@@ -85,13 +85,7 @@ class EraseCommandITCase {
         }
         Instant after = Instant.now().plusSeconds(60);
 
-        Map<String, String> options =
-                LocalJobOptions.of(
-                        stack,
-                        streams.topic(),
-                        streams.deadLetterTopic(),
-                        streams.keyspace(),
-                        ModelStoreAccess.seedModels());
+        Map<String, String> options = LocalJobOptions.of(stack, streams);
         // Every frame classified: the DICOM gets part rows, which the erasure must remove too.
         options.put(
                 "model.medical.dir",

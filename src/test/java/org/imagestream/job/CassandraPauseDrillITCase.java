@@ -13,7 +13,6 @@ import org.imagestream.testing.CapturingMetricReporter;
 import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,13 +49,7 @@ class CassandraPauseDrillITCase {
     void shouldCommitEveryDeadLetterThroughAFreezeLongerThanTheTransactionTimeout(LocalStack stack)
             throws Exception {
         TestStreams streams = TestStreams.create(stack, "freeze");
-        Map<String, String> options =
-                LocalJobOptions.of(
-                        stack,
-                        streams.topic(),
-                        streams.deadLetterTopic(),
-                        streams.keyspace(),
-                        ModelStoreAccess.seedModels());
+        Map<String, String> options = LocalJobOptions.of(stack, streams);
         options.put("kafka.dead-letter-transaction-timeout", "60 s");
         options.put("job.checkpoint-interval", "2 s");
         CapturingMetricReporter.clear();

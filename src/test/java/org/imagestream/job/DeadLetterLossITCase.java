@@ -33,7 +33,6 @@ import org.imagestream.model.Domain;
 import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -58,13 +57,7 @@ class DeadLetterLossITCase {
     void shouldFailTheJobWhenADeadLetterTransactionWasAbortedBeforeItsCommit(LocalStack stack)
             throws Exception {
         TestStreams streams = TestStreams.create(stack, "dlloss");
-        Map<String, String> options =
-                LocalJobOptions.of(
-                        stack,
-                        streams.topic(),
-                        streams.deadLetterTopic(),
-                        streams.keyspace(),
-                        ModelStoreAccess.seedModels());
+        Map<String, String> options = LocalJobOptions.of(stack, streams);
         // The start check allows 10 s: (0 + 1) x (3 s timeout + 2 s interval + 3 s min pause).
         options.put("kafka.dead-letter-transaction-timeout", "10 s");
         options.put("job.checkpoint-interval", "2 s");

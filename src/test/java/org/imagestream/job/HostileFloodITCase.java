@@ -28,7 +28,6 @@ import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -86,13 +85,7 @@ class HostileFloodITCase {
         Collections.shuffle(inputs, random);
         assertThat(inputs).hasSize(GOOD + hostile);
 
-        Map<String, String> options =
-                LocalJobOptions.of(
-                        stack,
-                        streams.topic(),
-                        streams.deadLetterTopic(),
-                        streams.keyspace(),
-                        ModelStoreAccess.seedModels());
+        Map<String, String> options = LocalJobOptions.of(stack, streams);
         options.put("limits.max-image-bytes", Integer.toString(MAX_IMAGE_BYTES));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);

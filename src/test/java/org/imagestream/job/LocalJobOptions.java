@@ -6,10 +6,21 @@ import org.imagestream.inference.ModelSpec;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
 import org.imagestream.testing.TestSecrets;
+import org.imagestream.testing.TestStreams;
 
 /** Job options that point the job at the test run's local stack and seed models. */
 public final class LocalJobOptions {
     private LocalJobOptions() {}
+
+    /** Options for one test's own streams on the shared local stack, with the seed models. */
+    public static Map<String, String> of(LocalStack stack, TestStreams streams) throws Exception {
+        return of(
+                stack,
+                streams.topic(),
+                streams.deadLetterTopic(),
+                streams.keyspace(),
+                org.imagestream.training.ModelStoreAccess.seedModels());
+    }
 
     public static Map<String, String> of(
             LocalStack stack,

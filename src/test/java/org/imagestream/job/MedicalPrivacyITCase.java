@@ -37,7 +37,6 @@ import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PlantedDicom;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -154,13 +153,7 @@ class MedicalPrivacyITCase {
                                 Map.of("patient", String.join(",", identifying)))
                         .get();
             }
-            Map<String, String> options =
-                    LocalJobOptions.of(
-                            stack,
-                            streams.topic(),
-                            streams.deadLetterTopic(),
-                            streams.keyspace(),
-                            ModelStoreAccess.seedModels());
+            Map<String, String> options = LocalJobOptions.of(stack, streams);
             options.put("kafka.bounded", "true");
             // Its own key, from a file (a key is never a job argument).
             Path secret = planted.resolve("medical-uid-secret");

@@ -25,7 +25,6 @@ import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,13 +49,7 @@ class ReplayVerdictITCase {
     void shouldKeepTheRowAndDropTheReplaysRunDependentDeadLetter(LocalStack stack)
             throws Exception {
         TestStreams streams = TestStreams.create(stack, "replay");
-        Map<String, String> options =
-                LocalJobOptions.of(
-                        stack,
-                        streams.topic(),
-                        streams.deadLetterTopic(),
-                        streams.keyspace(),
-                        ModelStoreAccess.seedModels());
+        Map<String, String> options = LocalJobOptions.of(stack, streams);
         Random random = new Random(30);
         Set<String> stored = new HashSet<>();
         Set<String> malformed = new HashSet<>();

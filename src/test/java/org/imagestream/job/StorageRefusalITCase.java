@@ -29,7 +29,6 @@ import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,13 +49,7 @@ class StorageRefusalITCase {
     @Test
     void shouldDeadLetterImagesCassandraRefusesAndStoreTheRest(LocalStack stack) throws Exception {
         TestStreams streams = TestStreams.create(stack, "refused");
-        Map<String, String> options =
-                LocalJobOptions.of(
-                        stack,
-                        streams.topic(),
-                        streams.deadLetterTopic(),
-                        streams.keyspace(),
-                        ModelStoreAccess.seedModels());
+        Map<String, String> options = LocalJobOptions.of(stack, streams);
         options.put("kafka.bounded", "true");
         options.put("cassandra.blob-chunk-size", Integer.toString(1024 * 1024));
         Random random = new Random(17);

@@ -25,7 +25,6 @@ import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -45,13 +44,7 @@ class TopicRecreationITCase {
     void shouldNeverOverwriteTheRowsOfAnEarlierIncarnationOfTheTopic(LocalStack stack)
             throws Exception {
         TestStreams streams = TestStreams.create(stack, "recreate", 1);
-        Map<String, String> options =
-                LocalJobOptions.of(
-                        stack,
-                        streams.topic(),
-                        streams.deadLetterTopic(),
-                        streams.keyspace(),
-                        ModelStoreAccess.seedModels());
+        Map<String, String> options = LocalJobOptions.of(stack, streams);
         options.put("kafka.bounded", "true");
         Random random = new Random(88);
 

@@ -12,7 +12,6 @@ import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
-import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -60,14 +59,7 @@ class TwoJobsDrillITCase {
     }
 
     private static JobClient start(LocalStack stack, TestStreams streams) throws Exception {
-        Map<String, String> options =
-                new HashMap<>(
-                        LocalJobOptions.of(
-                                stack,
-                                streams.topic(),
-                                streams.deadLetterTopic(),
-                                streams.keyspace(),
-                                ModelStoreAccess.seedModels()));
+        Map<String, String> options = new HashMap<>(LocalJobOptions.of(stack, streams));
         options.remove("kafka.group-id"); // both in the default group, as configured by nobody
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
