@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * "Topic images-dead-letter not present in metadata"), the samples as rows, the stop must print an
  * existing savepoint, and no server may outlive {@code up}.
  */
-class ClusterUpCliITCase {
+class ClusterUpDrillITCase {
     private static final Path LAUNCHER = Path.of("bin/imagestream");
 
     @Test
