@@ -18,7 +18,7 @@ import java.util.Optional;
  *       marker).
  *   <li>PNG: every chunk whole, up to {@code IEND}.
  *   <li>GIF (89a): the block sequence (extensions, images with their sub-blocks) whole, up to the
- *       trailer {@code 3B}.
+ *       trailer {@code 3B} or the end of the file (some encoders omit the trailer).
  *   <li>WebP: the RIFF size and every chunk inside it within the file.
  *   <li>TIFF and BigTIFF: the first IFD and every strip or tile it points at within the file.
  * </ul>
@@ -129,7 +129,12 @@ final class Truncation {
                 return Optional.of("the rest of its image data");
             }
         }
-        return Optional.of("the trailer");
+        if (at > b.length) {
+            return Optional.of("the rest of its colour table");
+        }
+        // Every block whole but no trailer: some encoders omit it; browsers and readers accept
+        // such files, and nothing of the image is missing.
+        return Optional.empty();
     }
 
     /** The position after a sub-block sequence's terminator, or -1 when the file ends first. */

@@ -238,26 +238,43 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
      * the one serving at the restored checkpoint while one is left ({@link ServingVersions}); a
      * fixed model directory as configured.
      */
-    private ModelSpec startingModel(Domain domain, ModelSpec submitted) throws IOException {
+    private SavedModelClassifier startingModel(Domain domain, ModelSpec submitted)
+            throws IOException {
         String root = modelRoots.get(domain);
         if (root == null) {
-            return submitted;
+            return SavedModelClassifier.open(submitted, tensorflowThreads);
         }
         Long floor = servingAtCheckpoint == null ? null : servingAtCheckpoint.get(domain);
-        ModelSpec spec =
-                ServingVersions.resolve(
+        RuntimeException lastFailure = null;
+        for (ModelSpec spec :
+                ServingVersions.candidates(
                         submitted,
                         Path.of(root),
-                        floor == null ? OptionalLong.empty() : OptionalLong.of(floor));
-        if (!spec.directory().equals(submitted.directory())) {
-            LOG.info(
-                    "Starting {} with {} (submitted with {}, serving at the checkpoint: {})",
-                    domain.id(),
-                    spec,
-                    submitted,
-                    floor == null ? "none" : floor);
+                        floor == null ? OptionalLong.empty() : OptionalLong.of(floor))) {
+            try {
+                SavedModelClassifier classifier =
+                        SavedModelClassifier.open(spec, tensorflowThreads);
+                if (!spec.directory().equals(submitted.directory())) {
+                    LOG.info(
+                            "Starting {} with {} (submitted with {}, serving at the checkpoint: {})",
+                            domain.id(),
+                            spec,
+                            submitted,
+                            floor == null ? "none" : floor);
+                }
+                return classifier;
+            } catch (RuntimeException e) {
+                // A version that does not load (the hot swap rejected it while the job ran) must
+                // not stop every restart: try the next older one.
+                LOG.error(
+                        "Model {} for {} does not load; trying an older version",
+                        spec,
+                        domain.id(),
+                        e);
+                lastFailure = e;
+            }
         }
-        return spec;
+        throw lastFailure;
     }
 
     @Override
@@ -266,13 +283,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         classifiers = new EnumMap<>(Domain.class);
         try {
             for (Map.Entry<Domain, ModelSpec> entry : specs.entrySet()) {
-                classifiers.put(
-                        entry.getKey(),
-                        SavedModelClassifier.open(
-                                startingModel(entry.getKey(), entry.getValue()),
-                                tensorflowThreads));
+                classifiers.put(entry.getKey(), startingModel(entry.getKey(), entry.getValue()));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IOException e) {
             closeClassifiers();
             throw e;
         }

@@ -26,12 +26,12 @@ final class ServingVersions {
     private ServingVersions() {}
 
     /**
-     * @param submitted the spec the job was built for (its input is what images are decoded to)
-     * @param root the model root
-     * @param servingAtCheckpoint the version number serving at the restored checkpoint, if any
+     * Every usable version of the root, newest first, for the caller to try in turn: a version
+     * whose spec reads but whose SavedModel fails to load must not stop a restart (the hot swap
+     * rejected it while the job ran; a restart would otherwise fail on it every time).
      */
-    static ModelSpec resolve(ModelSpec submitted, Path root, OptionalLong servingAtCheckpoint)
-            throws IOException {
+    static List<ModelSpec> candidates(
+            ModelSpec submitted, Path root, OptionalLong servingAtCheckpoint) throws IOException {
         List<Path> versions;
         try (Stream<Path> children = Files.list(root)) {
             versions =
@@ -39,29 +39,30 @@ final class ServingVersions {
                             .sorted(Comparator.comparingLong(ServingVersions::number).reversed())
                             .toList();
         }
+        List<ModelSpec> usable = new java.util.ArrayList<>();
         for (Path version : versions) {
-            Optional<ModelSpec> spec = readable(version, submitted);
-            if (spec.isEmpty()) {
-                continue;
-            }
-            if (servingAtCheckpoint.isPresent()
-                    && number(version) < servingAtCheckpoint.getAsLong()) {
-                LOG.warn(
-                        "Model root {} has no usable version at or above {}, which was serving at"
-                                + " the restored checkpoint; serving {} (a roll-back)",
-                        root,
-                        servingAtCheckpoint.getAsLong(),
-                        version.getFileName());
-            }
-            return spec.get();
+            readable(version, submitted).ifPresent(usable::add);
         }
-        throw new IOException(
-                "Model root "
-                        + root
-                        + " has no version with a readable "
-                        + ModelSpec.FILE_NAME
-                        + " for input "
-                        + submitted);
+        if (usable.isEmpty()) {
+            throw new IOException(
+                    "Model root "
+                            + root
+                            + " has no version with a readable "
+                            + ModelSpec.FILE_NAME
+                            + " for input "
+                            + submitted);
+        }
+        if (servingAtCheckpoint.isPresent()
+                && versionOf(usable.get(0).directory()).orElse(Long.MAX_VALUE)
+                        < servingAtCheckpoint.getAsLong()) {
+            LOG.warn(
+                    "Model root {} has no usable version at or above {}, which was serving at"
+                            + " the restored checkpoint; serving {} (a roll-back)",
+                    root,
+                    servingAtCheckpoint.getAsLong(),
+                    usable.get(0).directory());
+        }
+        return usable;
     }
 
     /** The version number of a directory inside a model root, if it is one. */

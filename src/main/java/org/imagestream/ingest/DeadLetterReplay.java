@@ -130,6 +130,8 @@ public final class DeadLetterReplay {
                 ProducerConfig.TRANSACTIONAL_ID_CONFIG, "imagestream-replay-" + deadLetterTopic);
         producerProperties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         producerProperties.put(ProducerConfig.ACKS_CONFIG, "all");
+        // One transaction per replay: give a large one the broker's default maximum.
+        producerProperties.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "900000");
         producerProperties.put(
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
                 Integer.toString(ImagePublisher.MAX_RECORD_BYTES));
@@ -139,9 +141,7 @@ public final class DeadLetterReplay {
             // Fences an earlier replay still running; only then is the log complete.
             producer.initTransactions();
             Set<String> done = new HashSet<>();
-            for (ConsumerRecord<byte[], byte[]> entry : records(log)) {
-                done.add(new String(entry.key(), StandardCharsets.UTF_8));
-            }
+            forEachRecord(log, entry -> done.add(new String(entry.key(), StandardCharsets.UTF_8)));
             List<Letter> replayed = new ArrayList<>();
             List<Letter> already = new ArrayList<>();
             Map<Letter, String> refused = new LinkedHashMap<>();
@@ -216,6 +216,25 @@ public final class DeadLetterReplay {
             if (letter.originOffset() < earliest || letter.originOffset() >= end) {
                 return null;
             }
+            // The letter's image id names the topic incarnation: after the topic was deleted and
+            // recreated, another record sits at that offset.
+            String current;
+            try {
+                current = ImageIds.fromBroker(client).topicId(partition.topic());
+            } catch (Exception e) {
+                return null;
+            }
+            String expected =
+                    ImageIds.format(
+                            partition.topic(),
+                            partition.partition(),
+                            letter.originOffset(),
+                            current);
+            if (letter.imageId() != null
+                    && letter.imageId().contains("@")
+                    && !letter.imageId().equals(expected)) {
+                return null;
+            }
             consumer.seek(partition, letter.originOffset());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
@@ -255,18 +274,22 @@ public final class DeadLetterReplay {
     }
 
     private List<Letter> read(String topic, Predicate<Letter> filter) {
+        // Filtered as they are read: only the selected letters' bytes are kept in memory.
         List<Letter> letters = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> record : records(topic)) {
-            Letter letter = toLetter(record);
-            if (filter.test(letter)) {
-                letters.add(letter);
-            }
-        }
+        forEachRecord(
+                topic,
+                record -> {
+                    Letter letter = toLetter(record);
+                    if (filter.test(letter)) {
+                        letters.add(letter);
+                    }
+                });
         return letters;
     }
 
     /** Every committed record of a topic, from the start to its end when asked. */
-    private List<ConsumerRecord<byte[], byte[]>> records(String topic) {
+    private void forEachRecord(
+            String topic, java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> action) {
         Properties properties = new Properties();
         properties.putAll(client);
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -274,7 +297,6 @@ public final class DeadLetterReplay {
         properties.put(
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
                 Integer.toString(ImagePublisher.MAX_RECORD_BYTES));
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(
                         properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -291,10 +313,9 @@ public final class DeadLetterReplay {
                     throw new IllegalStateException(
                             "could not read " + topic + " to its end in 5 minutes");
                 }
-                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+                consumer.poll(Duration.ofMillis(500)).forEach(action);
             }
         }
-        return records;
     }
 
     private static Letter toLetter(ConsumerRecord<byte[], byte[]> record) {

@@ -263,6 +263,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                             var row = stored.one();
                             if (row == null
                                     || row.getString("top_label") == null
+                                    || row.getInstant("received_at") == null
                                     || row.getString("top_label").equals(result.topLabel())) {
                                 return CompletableFuture.completedFuture(null);
                             }

@@ -70,6 +70,17 @@ class TruncationTest {
         assertThat(Truncation.missing(trailing)).as(file + " + trailing bytes").isEmpty();
     }
 
+    /** Some encoders omit a GIF's trailer: every block is whole, so nothing is missing. */
+    @org.junit.jupiter.api.Test
+    void shouldAcceptAGifWithoutItsTrailer() throws IOException {
+        byte[] gif = resource("/images/first-frame.gif");
+        assertThat(gif[gif.length - 1]).isEqualTo((byte) 0x3B);
+        byte[] withoutTrailer = Arrays.copyOf(gif, gif.length - 1);
+        assertThat(Truncation.missing(withoutTrailer)).isEmpty();
+        assertThatCode(() -> ImageDecoders.decode(Domain.SOCIAL, withoutTrailer, RGB))
+                .doesNotThrowAnyException();
+    }
+
     /** The GeoTIFFs' band counts, from their README. */
     private static ModelInput input(String file) {
         if (file.contains("13band")) {

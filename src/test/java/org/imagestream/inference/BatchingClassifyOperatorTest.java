@@ -360,6 +360,23 @@ class BatchingClassifyOperatorTest {
         }
     }
 
+    /**
+     * A newest version whose spec reads but whose SavedModel does not load (the hot swap rejects
+     * such a version while the job runs) must not stop a restart: the subtask starts on the next
+     * older version that loads.
+     */
+    @Test
+    void shouldStartOnAnOlderVersionWhenTheNewestDoesNotLoad(@TempDir Path root) throws Exception {
+        ModelVersions.copy(Path.of(social.directory()), root.resolve("1"), "1", false);
+        ModelSpec submitted = ModelSpec.load(ModelDirectory.current(root));
+        ModelVersions.copy(Path.of(social.directory()), root.resolve("2"), "2", true);
+        BatchingClassifyOperator operator = watching(submitted, root, Duration.ofSeconds(10));
+        try (var harness = harness(operator)) {
+            harness.open();
+            assertThat(operator.servingModel(Domain.SOCIAL).version()).isEqualTo("1");
+        }
+    }
+
     private static BatchingClassifyOperator watching(
             ModelSpec submitted, Path root, Duration poll) {
         return new BatchingClassifyOperator(
