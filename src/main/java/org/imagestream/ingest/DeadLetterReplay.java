@@ -145,6 +145,8 @@ public final class DeadLetterReplay {
             List<Letter> replayed = new ArrayList<>();
             List<Letter> already = new ArrayList<>();
             Map<Letter, String> refused = new LinkedHashMap<>();
+            // Each origin topic's current id, asked once per replay (not once per letter).
+            Map<String, String> topicIds = new java.util.HashMap<>();
             for (Letter letter : read(filter)) {
                 if (done.contains(letter.position())) {
                     already.add(letter);
@@ -153,7 +155,7 @@ public final class DeadLetterReplay {
                 } else if (letter.bytes().length > 0) {
                     replayed.add(letter);
                 } else {
-                    Letter original = fromOrigin(letter);
+                    Letter original = fromOrigin(letter, topicIds);
                     if (original == null) {
                         refused.put(
                                 letter,
@@ -196,7 +198,7 @@ public final class DeadLetterReplay {
     }
 
     /** The letter with the bytes and headers of its original record, or null when it is gone. */
-    private Letter fromOrigin(Letter letter) {
+    private Letter fromOrigin(Letter letter, Map<String, String> topicIds) {
         Properties properties = new Properties();
         properties.putAll(client);
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -220,7 +222,11 @@ public final class DeadLetterReplay {
             // recreated, another record sits at that offset.
             String current;
             try {
-                current = ImageIds.fromBroker(client).topicId(partition.topic());
+                current = topicIds.get(partition.topic());
+                if (current == null) {
+                    current = ImageIds.fromBroker(client).topicId(partition.topic());
+                    topicIds.put(partition.topic(), current);
+                }
             } catch (Exception e) {
                 return null;
             }
@@ -241,7 +247,7 @@ public final class DeadLetterReplay {
                 for (ConsumerRecord<byte[], byte[]> record :
                         consumer.poll(Duration.ofMillis(500))) {
                     if (record.offset() != letter.originOffset()) {
-                        return null; // compacted or a transaction marker: not the record
+                        return null; // the record was compacted away: another one answered
                     }
                     Map<String, String> headers = new LinkedHashMap<>();
                     for (Header header : record.headers()) {

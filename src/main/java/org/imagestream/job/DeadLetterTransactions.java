@@ -122,10 +122,9 @@ final class DeadLetterTransactions {
      * (TLS, SASL); empty, with a warning, when the broker cannot be asked (e.g. no DescribeConfigs
      * permission): the producer then fails at its first transaction if too long.
      */
-    static Optional<Duration> brokerMaximum(String bootstrapServers, Properties kafkaProperties) {
+    static Optional<Duration> brokerMaximum(Properties clientProperties) {
         Properties admin = new Properties();
-        admin.putAll(kafkaProperties);
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        admin.putAll(clientProperties);
         admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
         admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
         try (Admin client = Admin.create(admin)) {

@@ -103,8 +103,7 @@ public final class ImageClassificationJob {
                 Duration.ofMillis(env.getCheckpointConfig().getMinPauseBetweenCheckpoints()),
                 Duration.ofMillis(env.getCheckpointConfig().getCheckpointTimeout()),
                 env.getCheckpointConfig().getTolerableCheckpointFailureNumber(),
-                DeadLetterTransactions.brokerMaximum(
-                        config.bootstrapServers(), config.kafkaProperties()));
+                DeadLetterTransactions.brokerMaximum(adminProperties(config)));
 
         Map<Domain, ModelInput> inputs = new EnumMap<>(Domain.class);
         specs.forEach((domain, spec) -> inputs.put(domain, spec.modelInput()));
