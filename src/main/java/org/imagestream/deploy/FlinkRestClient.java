@@ -136,30 +136,50 @@ public final class FlinkRestClient {
         if (requestId.isEmpty()) {
             throw new IOException("Stop-with-savepoint was not accepted: " + trigger);
         }
+        return awaitOperation(
+                        "/jobs/" + jobId + "/savepoints/" + requestId,
+                        "Stop-with-savepoint",
+                        timeout)
+                .path("location")
+                .asText();
+    }
+
+    /**
+     * Triggers a checkpoint now (the job's configured type) and waits until it completes; returns
+     * its id. Lets a drill place a failure at a known distance from the last checkpoint instead of
+     * racing the checkpoint interval.
+     */
+    public long triggerCheckpoint(String jobId, Duration timeout) throws IOException {
+        JsonNode trigger =
+                postJson("/jobs/" + jobId + "/checkpoints", Map.of("checkpointType", "CONFIGURED"));
+        String requestId = trigger.path("request-id").asText();
+        if (requestId.isEmpty()) {
+            throw new IOException("Checkpoint trigger was not accepted: " + trigger);
+        }
+        return awaitOperation("/jobs/" + jobId + "/checkpoints/" + requestId, "Checkpoint", timeout)
+                .path("checkpointId")
+                .asLong();
+    }
+
+    /** Polls an asynchronous operation's status until COMPLETED; returns its operation result. */
+    private JsonNode awaitOperation(String statusPath, String what, Duration timeout)
+            throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            JsonNode status =
-                    send(
-                            HttpRequest.newBuilder(
-                                            URI.create(
-                                                    baseUrl
-                                                            + "/jobs/"
-                                                            + jobId
-                                                            + "/savepoints/"
-                                                            + requestId))
-                                    .GET());
+            JsonNode status = get(statusPath);
             if (status.path("status").path("id").asText().equals("COMPLETED")) {
                 JsonNode operation = status.path("operation");
                 if (operation.has("failure-cause")) {
                     throw new IOException(
-                            "Stop-with-savepoint failed: "
+                            what
+                                    + " failed: "
                                     + operation.path("failure-cause").path("stack-trace").asText());
                 }
-                return operation.path("location").asText();
+                return operation;
             }
             sleep(250);
         }
-        throw new IOException("Stop-with-savepoint did not complete within " + timeout);
+        throw new IOException(what + " did not complete within " + timeout);
     }
 
     /** Cancels the job (no savepoint). */
@@ -196,6 +216,15 @@ public final class FlinkRestClient {
                         .path("external_path")
                         .asText("");
         return path.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(path);
+    }
+
+    /** The id of the job's latest completed checkpoint, or empty if none completed yet. */
+    public java.util.OptionalLong latestCheckpointId(String jobId) throws IOException {
+        JsonNode completed =
+                get("/jobs/" + jobId + "/checkpoints").path("latest").path("completed");
+        return completed.hasNonNull("id")
+                ? java.util.OptionalLong.of(completed.path("id").asLong())
+                : java.util.OptionalLong.empty();
     }
 
     /** The merged configuration of the running job, as the web UI shows it. */

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,8 +83,7 @@ class RolloutRestoreITCase {
         PipelineOutcomes.waitForResults(streams.settings(), 90, 120_000);
         first.cancel().get(60, TimeUnit.SECONDS);
 
-        ModelVersions.publish(seed, modelRoot, "2", false);
-        reverseLabels(modelRoot.resolve("2"));
+        ModelVersions.publishWithReversedLabels(seed, modelRoot, "2");
 
         Configuration restore = new Configuration();
         restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
@@ -134,20 +131,5 @@ class RolloutRestoreITCase {
         } finally {
             second.cancel().get(60, TimeUnit.SECONDS);
         }
-    }
-
-    /** The same network, its labels in reverse order: every top label name changes. */
-    private static void reverseLabels(Path version) throws Exception {
-        Path json = version.resolve(ModelSpec.FILE_NAME);
-        var tree =
-                (com.fasterxml.jackson.databind.node.ObjectNode)
-                        new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
-        List<String> labels = new ArrayList<>();
-        tree.withArray("labels").forEach(label -> labels.add(label.asText()));
-        assertThat(labels).hasSizeGreaterThan(1);
-        Collections.reverse(labels);
-        var array = tree.putArray("labels");
-        labels.forEach(array::add);
-        Files.writeString(json, tree.toPrettyString());
     }
 }

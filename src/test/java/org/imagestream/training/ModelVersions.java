@@ -38,6 +38,29 @@ public final class ModelVersions {
         Files.move(staging, root.resolve(version));
     }
 
+    /**
+     * As {@link #publish}, the label list reversed before the version appears in the root: the same
+     * network under other names, so every top label changes and a result shows which version
+     * classified it.
+     */
+    public static void publishWithReversedLabels(Path model, Path root, String version)
+            throws IOException {
+        Path staging = root.resolve(".staging-" + version);
+        copy(model, staging, version, false);
+        Path json = staging.resolve(ModelSpec.FILE_NAME);
+        var tree =
+                (com.fasterxml.jackson.databind.node.ObjectNode)
+                        new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        java.util.List<String> labels = new java.util.ArrayList<>();
+        tree.withArray("labels").forEach(label -> labels.add(label.asText()));
+        assertThat(labels).hasSizeGreaterThan(1);
+        java.util.Collections.reverse(labels);
+        var array = tree.putArray("labels");
+        labels.forEach(array::add);
+        Files.writeString(json, tree.toPrettyString());
+        Files.move(staging, root.resolve(version));
+    }
+
     /** A copy of a model in {@code target} whose model.json has one setting changed. */
     public static ModelSpec withSetting(ModelSpec model, Path target, String key, String value)
             throws IOException {
