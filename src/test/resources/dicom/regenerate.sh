@@ -43,3 +43,45 @@ for f in CT_small MR_small MR_small_implicit MR_small_bigendian MR_small_monochr
         /\(7fe0,0010\)/ { for (i = 1; i <= NF; i++) if ($i == "#") { sub(",", "", $(i + 1)); bytes = $(i + 1) } }
         END { print name, rows, cols, (frames ? frames : 1), bits, bytes }'
 done > headers.txt
+# Compressed transfer syntaxes. Written by DCMTK from the uncompressed files above (dcmcjpeg: JPEG
+# lossless SV1, lossless process 14 with selection value 3, baseline; dcmcrle: RLE), plus a
+# 2-frame 16-bit file (MR_small's pixels, then the same frame inverted, built with dcmodify) in
+# JPEG lossless with an offset table and with 1 KiB fragments and no offset table. Decoded
+# references: dcmdjpeg/dcmdrle's uncompressed files (*.dcmd.dcm); for JPEG 2000 (no DCMTK codec in
+# Debian), pydicom's files and OpenJPEG's opj_decompress of their codestreams (*.opj.pgm.gz).
+(cd "$tools" && apt-get download -qq libopenjp2-tools libopenjp2-7 >/dev/null 2>&1 \
+  && for deb in libopenjp2*.deb; do dpkg-deb -x "$deb" root; done)
+for f in MR_small_jp2klossless JPEG2000 MR_small_jpeg_ls_lossless rtdose_rle; do
+  cp "$data/$f.dcm" .
+done
+"$bin/dcmcjpeg" +e1 MR_small.dcm MR_small_jpeg_sv1.dcm
+"$bin/dcmcjpeg" +el +sv 3 CT_small.dcm CT_small_jpeg_p14.dcm
+"$bin/dcmcjpeg" +eb MR_small.dcm MR_small_jpeg_baseline.dcm
+"$bin/dcmcjpeg" +ee MR_small.dcm MR_small_jpeg_extended.dcm
+"$bin/dcmcrle" CT_small.dcm CT_small_rle.dcm
+"$bin/dcmcrle" rtdose.dcm rtdose_rle_dcmtk.dcm
+raw="$(mktemp -d)"
+"$bin/dcmdump" +W "$raw" MR_small.dcm >/dev/null
+frame="$(ls "$raw"/*7fe0,0010* 2>/dev/null || ls "$raw"/* | tail -1)"
+python3 -c "import sys; b=open(sys.argv[1],'rb').read(); open(sys.argv[2],'wb').write(b + bytes(x ^ 0xFF for x in b))" "$frame" "$raw/two.raw"
+cp MR_small.dcm "$raw/two.dcm"
+"$bin/dcmodify" -nb -i "(0028,0008)=2" -mf "(7fe0,0010)=$raw/two.raw" "$raw/two.dcm"
+"$bin/dcmcjpeg" +e1 "$raw/two.dcm" MR_two_frames_jpeg_bot.dcm
+"$bin/dcmcjpeg" +e1 -ot +fs 1 "$raw/two.dcm" MR_two_frames_jpeg_fragments.dcm
+rm -rf "$raw"
+for f in MR_small_jpeg_sv1 CT_small_jpeg_p14 MR_small_jpeg_baseline MR_two_frames_jpeg_bot; do
+  "$bin/dcmdjpeg" "$f.dcm" "$f.dcmd.dcm"
+done
+for f in CT_small_rle rtdose_rle_dcmtk rtdose_rle; do
+  "$bin/dcmdrle" "$f.dcm" "$f.dcmd.dcm"
+done
+for f in MR_small_jp2klossless JPEG2000; do
+  python3 -c "
+import sys
+b = open(sys.argv[1], 'rb').read()
+start = b.find(b'\xff\x4f\xff\x51', b.rfind(b'\xe0\x7f\x10\x00'))
+open(sys.argv[2], 'wb').write(b[start:b.rfind(b'\xff\xd9') + 2])" "$f.dcm" "$tools/$f.j2k"
+  LD_LIBRARY_PATH="$tools/root/usr/lib/x86_64-linux-gnu" "$tools/root/usr/bin/opj_decompress" \
+    -quiet -i "$tools/$f.j2k" -o "$tools/$f.pgm"
+  gzip -9 -n -c "$tools/$f.pgm" > "$f.opj.pgm.gz"
+done

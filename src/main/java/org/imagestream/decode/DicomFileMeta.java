@@ -13,7 +13,8 @@ import org.imagestream.decode.DecodeException.Reason;
  * The DICOM Part 10 file meta group (group 0002, always explicit VR little endian, PS3.10 7.1):
  * read before the pixel decoder runs, so a transfer syntax the decoder cannot handle is refused
  * with a clear reason, and a deflated dataset (1.2.840.10008.1.2.1.99) is inflated into explicit VR
- * little endian, which the decoder reads.
+ * little endian, which the decoder reads. The compressed syntaxes {@link EncapsulatedPixelData}
+ * decodes pass through as they are (their datasets are explicit VR little endian).
  */
 final class DicomFileMeta {
     static final String IMPLICIT_LE = "1.2.840.10008.1.2";
@@ -21,8 +22,12 @@ final class DicomFileMeta {
     static final String EXPLICIT_BE = "1.2.840.10008.1.2.2";
     static final String DEFLATED_LE = "1.2.840.10008.1.2.1.99";
 
-    /** Names of the common compressed syntaxes, for the dead-letter message. */
-    private static final Map<String, String> COMPRESSED =
+    /** Syntaxes whose pixel data is native (not encapsulated) once the file is readable. */
+    static final java.util.Set<String> NATIVE =
+            java.util.Set.of(IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, DEFLATED_LE);
+
+    /** Names of the common compressed syntaxes, for messages. */
+    static final Map<String, String> COMPRESSED =
             Map.ofEntries(
                     Map.entry("1.2.840.10008.1.2.4.50", "JPEG baseline"),
                     Map.entry("1.2.840.10008.1.2.4.51", "JPEG extended (12-bit)"),
@@ -43,8 +48,15 @@ final class DicomFileMeta {
      *
      * @param datasetOffset where the dataset starts, after the file meta group
      * @param transferSyntax of the dataset in {@code bytes} (explicit LE once inflated)
+     * @param syntaxValueAt where the meta group's transfer syntax value lies in {@code bytes}
+     * @param syntaxLength its length (padded to even)
      */
-    record Readable(byte[] bytes, int datasetOffset, String transferSyntax) {}
+    record Readable(
+            byte[] bytes,
+            int datasetOffset,
+            String transferSyntax,
+            int syntaxValueAt,
+            int syntaxLength) {}
 
     /**
      * Returns bytes the pixel decoder can read: the input itself for uncompressed syntaxes, the
@@ -88,24 +100,46 @@ final class DicomFileMeta {
             throw new DecodeException(
                     Reason.CORRUPT, "DICOM file meta group has no transfer syntax (0002,0010)");
         }
-        return switch (transferSyntax) {
-            case IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE -> new Readable(file, at, transferSyntax);
-            case DEFLATED_LE ->
-                    new Readable(
-                            inflate(file, at, syntaxValueAt, syntaxLength, limits),
-                            at,
-                            EXPLICIT_LE);
-            default ->
-                    throw new DecodeException(
-                            Reason.UNSUPPORTED_FORMAT,
-                            "unsupported transfer syntax "
-                                    + transferSyntax
-                                    + (COMPRESSED.containsKey(transferSyntax)
-                                            ? " (" + COMPRESSED.get(transferSyntax) + ")"
-                                            : "")
-                                    + "; supported: implicit and explicit VR little endian,"
-                                    + " explicit VR big endian, deflated");
-        };
+        if (transferSyntax.equals(DEFLATED_LE)) {
+            return new Readable(
+                    inflate(file, at, syntaxValueAt, syntaxLength, limits),
+                    at,
+                    EXPLICIT_LE,
+                    syntaxValueAt,
+                    syntaxLength);
+        }
+        if (NATIVE.contains(transferSyntax)
+                || EncapsulatedPixelData.DECODED.contains(transferSyntax)) {
+            return new Readable(file, at, transferSyntax, syntaxValueAt, syntaxLength);
+        }
+        throw new DecodeException(
+                Reason.UNSUPPORTED_FORMAT,
+                "unsupported transfer syntax "
+                        + transferSyntax
+                        + (COMPRESSED.containsKey(transferSyntax)
+                                ? " (" + COMPRESSED.get(transferSyntax) + ")"
+                                : "")
+                        + "; supported: implicit and explicit VR little endian, explicit VR big"
+                        + " endian, deflated, "
+                        + EncapsulatedPixelData.DECODED.stream()
+                                .sorted()
+                                .map(COMPRESSED::get)
+                                .collect(java.util.stream.Collectors.joining(", ")));
+    }
+
+    /**
+     * The first {@code length} bytes of a file with the transfer syntax value in its meta group set
+     * to explicit VR little endian (padded with NULs to the same length, so no group length
+     * changes), in an array of {@code capacity} bytes.
+     */
+    static byte[] explicitLittleEndianCopy(Readable readable, int length, int capacity) {
+        byte[] out = new byte[capacity];
+        System.arraycopy(readable.bytes(), 0, out, 0, length);
+        byte[] explicit = EXPLICIT_LE.getBytes(StandardCharsets.US_ASCII);
+        int at = readable.syntaxValueAt();
+        Arrays.fill(out, at, at + readable.syntaxLength(), (byte) 0);
+        System.arraycopy(explicit, 0, out, at, Math.min(explicit.length, readable.syntaxLength()));
+        return out;
     }
 
     /**

@@ -3,6 +3,8 @@ package org.imagestream.decode;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.imagestream.decode.DecodeException.Reason;
 
@@ -13,8 +15,10 @@ import org.imagestream.decode.DecodeException.Reason;
  * and refuses element lengths that run past the end of the file.
  *
  * <p>Handles explicit VR (little and big endian) and implicit VR little endian, sequences and items
- * of defined and undefined length (PS3.5 7.1, 7.5). Nesting depth and element count are bounded, so
- * a hostile file cannot make the walk deep or long.
+ * of defined and undefined length (PS3.5 7.1, 7.5), and encapsulated pixel data (PS3.5 A.4) in a
+ * compressed transfer syntax: its items are fragments of compressed bytes, listed in {@code
+ * fragments} (the first is the Basic Offset Table), and {@code pixelDataLength} is then -1. Nesting
+ * depth and element count are bounded, so a hostile file cannot make the walk deep or long.
  */
 record DicomHeader(
         int rows,
@@ -23,7 +27,9 @@ record DicomHeader(
         int samplesPerPixel,
         int bitsAllocated,
         long pixelDataOffset,
-        long pixelDataLength) {
+        long pixelDataLength,
+        List<EncapsulatedPixelData.Fragment> fragments,
+        int pixelDataEnd) {
     private static final int PIXEL_DATA = 0x7FE00010;
     private static final int ITEM = 0xFFFEE000;
     private static final int ITEM_DELIMITATION = 0xFFFEE00D;
@@ -31,6 +37,9 @@ record DicomHeader(
     private static final long UNDEFINED = 0xFFFFFFFFL;
     private static final int MAX_DEPTH = 16;
     private static final int MAX_ELEMENTS = 1_000_000;
+
+    /** Fragments of encapsulated pixel data: 128 Ki of 1 KiB fragments fill a 128 MiB file. */
+    private static final int MAX_FRAGMENTS = 1 << 17;
 
     /** Every VR of PS3.5 6.2. */
     private static final Set<String> VRS =
@@ -43,6 +52,11 @@ record DicomHeader(
     static final Set<String> LONG_VRS =
             Set.of("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV");
 
+    /** Whether the pixel data is encapsulated (compressed fragments), not native. */
+    boolean encapsulated() {
+        return !fragments.isEmpty();
+    }
+
     /** Bytes of pixel data the header promises: rows x columns x frames x samples x bits / 8. */
     long expectedPixelBytes() {
         return (long) rows * columns * frames * samplesPerPixel * ((bitsAllocated + 7) / 8);
@@ -54,12 +68,7 @@ record DicomHeader(
      */
     static DicomHeader read(byte[] file, int datasetOffset, String transferSyntax)
             throws DecodeException {
-        boolean explicit = !transferSyntax.equals(DicomFileMeta.IMPLICIT_LE);
-        ByteOrder order =
-                transferSyntax.equals(DicomFileMeta.EXPLICIT_BE)
-                        ? ByteOrder.BIG_ENDIAN
-                        : ByteOrder.LITTLE_ENDIAN;
-        Walker walker = new Walker(ByteBuffer.wrap(file).order(order), explicit);
+        Walker walker = walker(file, transferSyntax);
         walker.at = datasetOffset;
         walker.walkTopLevel();
         if (walker.pixelDataOffset < 0) {
@@ -77,7 +86,20 @@ record DicomHeader(
                 walker.samplesPerPixel,
                 walker.bitsAllocated,
                 walker.pixelDataOffset,
-                walker.pixelDataLength);
+                walker.pixelDataLength,
+                List.copyOf(walker.fragments),
+                (int) walker.at);
+    }
+
+    private static Walker walker(byte[] file, String transferSyntax) {
+        ByteOrder order =
+                transferSyntax.equals(DicomFileMeta.EXPLICIT_BE)
+                        ? ByteOrder.BIG_ENDIAN
+                        : ByteOrder.LITTLE_ENDIAN;
+        return new Walker(
+                ByteBuffer.wrap(file).order(order),
+                !transferSyntax.equals(DicomFileMeta.IMPLICIT_LE),
+                !DicomFileMeta.NATIVE.contains(transferSyntax));
     }
 
     /** One top-level element of a dataset, as {@link #walk} finds it. */
@@ -97,14 +119,7 @@ record DicomHeader(
     /** Calls {@code visitor} for every top-level element of the dataset, pixel data included. */
     static void walk(byte[] file, int datasetOffset, String transferSyntax, Visitor visitor)
             throws DecodeException {
-        Walker walker =
-                new Walker(
-                        ByteBuffer.wrap(file)
-                                .order(
-                                        transferSyntax.equals(DicomFileMeta.EXPLICIT_BE)
-                                                ? ByteOrder.BIG_ENDIAN
-                                                : ByteOrder.LITTLE_ENDIAN),
-                        !transferSyntax.equals(DicomFileMeta.IMPLICIT_LE));
+        Walker walker = walker(file, transferSyntax);
         walker.visitor = visitor;
         walker.at = datasetOffset;
         while (walker.at + 8 <= walker.end) {
@@ -115,7 +130,9 @@ record DicomHeader(
     private static final class Walker {
         final ByteBuffer in;
         final boolean explicit;
+        final boolean encapsulated;
         final long end;
+        final List<EncapsulatedPixelData.Fragment> fragments = new ArrayList<>();
         Visitor visitor;
         long at;
         int elements;
@@ -127,9 +144,10 @@ record DicomHeader(
         long pixelDataOffset = -1;
         long pixelDataLength;
 
-        Walker(ByteBuffer in, boolean explicit) {
+        Walker(ByteBuffer in, boolean explicit, boolean encapsulated) {
             this.in = in;
             this.explicit = explicit;
+            this.encapsulated = encapsulated;
             this.end = in.capacity();
         }
 
@@ -201,6 +219,13 @@ record DicomHeader(
                 lastSequence = false;
             }
             if (topLevel && tag == PIXEL_DATA) {
+                if (length == UNDEFINED && encapsulated) {
+                    pixelDataOffset = valueAt;
+                    pixelDataLength = -1;
+                    at = valueAt;
+                    readFragments();
+                    return;
+                }
                 if (length == UNDEFINED) {
                     throw new DecodeException(
                             Reason.UNSUPPORTED_FORMAT,
@@ -263,6 +288,54 @@ record DicomHeader(
                 element(depth + 1, false, contentEnd);
             }
             at = contentEnd;
+        }
+
+        /**
+         * The items of encapsulated pixel data up to its sequence delimiter: each is a fragment of
+         * compressed bytes (never parsed as elements), the first the Basic Offset Table. Counted
+         * against the element bound; a fragment must lie within the file.
+         */
+        private void readFragments() throws DecodeException {
+            while (true) {
+                if (at + 8 > end) {
+                    throw new DecodeException(
+                            Reason.TRUNCATED,
+                            "DICOM encapsulated pixel data ends before its sequence delimiter");
+                }
+                int tag = tagAt(at);
+                if (tag == SEQUENCE_DELIMITATION) {
+                    at += 8;
+                    if (fragments.isEmpty()) {
+                        throw new DecodeException(
+                                Reason.CORRUPT,
+                                "DICOM encapsulated pixel data has no Basic Offset Table item");
+                    }
+                    return;
+                }
+                if (tag != ITEM) {
+                    throw new DecodeException(
+                            Reason.CORRUPT,
+                            String.format(
+                                    "DICOM encapsulated pixel data holds (%04X,%04X), not an item",
+                                    tag >>> 16, tag & 0xFFFF));
+                }
+                if (fragments.size() >= MAX_FRAGMENTS) {
+                    throw new DecodeException(
+                            Reason.CORRUPT,
+                            "DICOM pixel data has more than " + MAX_FRAGMENTS + " fragments");
+                }
+                long length = Integer.toUnsignedLong(in.getInt((int) at + 4));
+                if (at + 8 + length > end) {
+                    throw new DecodeException(
+                            Reason.TRUNCATED,
+                            "DICOM pixel data fragment declares "
+                                    + length
+                                    + " bytes but the file ends after "
+                                    + (end - at - 8));
+                }
+                fragments.add(new EncapsulatedPixelData.Fragment((int) at + 8, (int) length));
+                at += 8 + length;
+            }
         }
 
         /** Implicit VR has no VR: a value that starts with an item tag is a sequence. */

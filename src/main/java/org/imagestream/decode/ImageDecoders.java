@@ -510,6 +510,24 @@ public final class ImageDecoders {
                             + header.samplesPerPixel()
                             + " samples per pixel; medical models take one (grayscale)");
         }
+        if (header.encapsulated()) {
+            // Compressed: every frame decoded into a native copy of the file, then read as any
+            // uncompressed one. The copy, one frame's decoding and ImageJ's stack live together.
+            limits.checkMemory(
+                    saturatedSum(
+                            DecodeLimits.bytes(
+                                    header.columns(),
+                                    header.rows(),
+                                    DecodeMemory.dicom(
+                                            (long) header.frames(),
+                                            (header.bitsAllocated() + 7) / 8)),
+                            EncapsulatedPixelData.workingBytes(header, bytes.length)),
+                    "compressed DICOM file");
+            readable = EncapsulatedPixelData.toNative(readable, header, deadline);
+            header =
+                    DicomHeader.read(
+                            readable.bytes(), readable.datasetOffset(), readable.transferSyntax());
+        }
         if (header.pixelDataLength() < header.expectedPixelBytes()) {
             throw new DecodeException(
                     Reason.CORRUPT,
@@ -729,6 +747,11 @@ public final class ImageDecoders {
         return bytes.length >= 4
                 && ((bytes[0] == 'I' && bytes[1] == 'I' && bytes[2] == 42 && bytes[3] == 0)
                         || (bytes[0] == 'M' && bytes[1] == 'M' && bytes[2] == 0 && bytes[3] == 42));
+    }
+
+    /** {@code a + b}, or -1 (over any budget) when either is -1 or the sum overflows. */
+    private static long saturatedSum(long a, long b) {
+        return a < 0 || b < 0 || a + b < 0 ? -1 : a + b;
     }
 
     static boolean isDicomPart10(byte[] bytes) {

@@ -196,7 +196,11 @@ class HostileInputTest {
                         case "geotiff" -> BANDS_13;
                         case "planar.tif" -> new ModelInput(16, 16, 4);
                         case "tiled-lzw.tif" -> new ModelInput(16, 16, 13);
-                        case "rtdose.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm" ->
+                        case "rtdose.dcm",
+                                        "MR_small_bigendian.dcm",
+                                        "image_dfl.dcm",
+                                        "MR_two_frames_jpeg_fragments.dcm",
+                                        "rtdose_rle_dcmtk.dcm" ->
                                 GRAY.withFrame(DicomFrame.ALL);
                         case "dicom" -> GRAY;
                         default -> RGB;

@@ -66,7 +66,15 @@ public final class HostileCorpus {
                         "tiled-lzw.tif",
                         Domain.REMOTE_SENSING,
                         resource("/geotiff/s2-13band-uint16-tiled-lzw.tif")));
-        for (String dicom : List.of("rtdose.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm")) {
+        for (String dicom :
+                List.of(
+                        "rtdose.dcm",
+                        "MR_small_bigendian.dcm",
+                        "image_dfl.dcm",
+                        "MR_small_jpeg_sv1.dcm",
+                        "MR_two_frames_jpeg_fragments.dcm",
+                        "rtdose_rle_dcmtk.dcm",
+                        "MR_small_jp2klossless.dcm")) {
             seeds.put(dicom, new Sample(dicom, Domain.MEDICAL, resource("/dicom/" + dicom)));
         }
         seeds.put(

@@ -1,0 +1,378 @@
+package org.imagestream.decode;
+
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.spi.IIORegistry;
+import javax.imageio.spi.ImageReaderSpi;
+import javax.imageio.stream.ImageInputStream;
+import org.imagestream.decode.DecodeException.Reason;
+
+/**
+ * Compressed DICOM pixel data (PS3.5 A.4): the fragments of the encapsulated Pixel Data element are
+ * grouped into frames (Basic Offset Table, else one fragment per frame, else frames split where a
+ * JPEG or JPEG 2000 codestream starts), each frame is decoded, and the file is rewritten as
+ * explicit VR little endian with native pixel data, as DCMTK's dcmdjpeg/dcmdrle would, so the rest
+ * of the medical decoder (modality LUT, VOI window, frames) reads it like any uncompressed file.
+ *
+ * <p>Codecs: JPEG baseline and JPEG lossless (process 14 and its selection value 1) through
+ * TwelveMonkeys (baseline delegated to the JDK's libjpeg); JPEG 2000 (lossless and lossy) through
+ * jai-imageio-jpeg2000 (JJ2000); RLE Lossless hand-written ({@link RleLossless}). Refused by name:
+ * JPEG extended 12-bit (the JDK's JPEG decoder has no 12-bit precision) and JPEG-LS (no Java codec
+ * on Maven Central). Only single-sample (grayscale) images get here: the medical decoder refuses
+ * colour before decoding any pixel.
+ */
+final class EncapsulatedPixelData {
+    static final String JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+    static final String JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57";
+    static final String JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
+    static final String JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90";
+    static final String JPEG_2000 = "1.2.840.10008.1.2.4.91";
+    static final String RLE_LOSSLESS = "1.2.840.10008.1.2.5";
+
+    /** The compressed transfer syntaxes decoded here. */
+    static final Set<String> DECODED =
+            Set.of(
+                    JPEG_BASELINE,
+                    JPEG_LOSSLESS,
+                    JPEG_LOSSLESS_SV1,
+                    JPEG_2000_LOSSLESS,
+                    JPEG_2000,
+                    RLE_LOSSLESS);
+
+    private static final Set<String> JPEG = Set.of(JPEG_BASELINE, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1);
+
+    /** The first two bytes of a frame's codestream: JPEG SOI, JPEG 2000 SOC. */
+    private static final Map<String, Integer> CODESTREAM_START =
+            Map.of(
+                    JPEG_BASELINE, 0xFFD8,
+                    JPEG_LOSSLESS, 0xFFD8,
+                    JPEG_LOSSLESS_SV1, 0xFFD8,
+                    JPEG_2000_LOSSLESS, 0xFF4F,
+                    JPEG_2000, 0xFF4F);
+
+    /** One item of encapsulated pixel data: where its bytes lie in the file. */
+    record Fragment(int offset, int length) {}
+
+    private EncapsulatedPixelData() {}
+
+    /**
+     * Bytes the rewrite holds beyond the input: the native file (header + every frame) and one
+     * decoded frame's raster twice plus one int per sample of a row-by-row copy.
+     */
+    static long workingBytes(DicomHeader header, int inputLength) {
+        long frame = (long) header.rows() * header.columns() * header.samplesPerPixel();
+        return inputLength + header.expectedPixelBytes() + frame * (2L * 4 + 4);
+    }
+
+    /**
+     * The file rewritten with native pixel data, explicit VR little endian; {@code header} is the
+     * encapsulated file's (single sample per pixel, geometry within the limits).
+     */
+    static DicomFileMeta.Readable toNative(
+            DicomFileMeta.Readable readable, DicomHeader header, DecodeDeadline deadline)
+            throws DecodeException {
+        String syntax = readable.transferSyntax();
+        byte[] file = readable.bytes();
+        int bytesPerSample = (header.bitsAllocated() + 7) / 8;
+        if (header.samplesPerPixel() != 1 || bytesPerSample < 1 || bytesPerSample > 4) {
+            throw new DecodeException(
+                    Reason.INCOMPATIBLE,
+                    "compressed DICOM with "
+                            + header.samplesPerPixel()
+                            + " samples of "
+                            + header.bitsAllocated()
+                            + " bits is not decoded");
+        }
+        List<List<Fragment>> frames = frames(file, header, syntax);
+        long nativeBytes = header.expectedPixelBytes();
+        long padded = nativeBytes + (nativeBytes & 1);
+        int elementStart = (int) header.pixelDataOffset() - 12; // tag, VR, reserved, length
+        int trailing = file.length - header.pixelDataEnd();
+        long size = elementStart + 12 + padded + trailing;
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new DecodeException(
+                    Reason.TOO_LARGE, "decompressed DICOM file would exceed 2 GiB");
+        }
+        byte[] out = DicomFileMeta.explicitLittleEndianCopy(readable, elementStart, (int) size);
+        ByteBuffer element = ByteBuffer.wrap(out, elementStart, 12).order(ByteOrder.LITTLE_ENDIAN);
+        element.putShort((short) 0x7FE0).putShort((short) 0x0010);
+        element.put((byte) 'O').put((byte) (bytesPerSample == 1 ? 'B' : 'W'));
+        element.putShort((short) 0).putInt((int) padded);
+        int pixels = header.rows() * header.columns();
+        int frameBytes = pixels * bytesPerSample;
+        for (int f = 0; f < frames.size(); f++) {
+            String what = "DICOM frame " + (f + 1) + " of " + frames.size();
+            deadline.check(what);
+            int outAt = elementStart + 12 + f * frameBytes;
+            List<Fragment> fragments = frames.get(f);
+            if (syntax.equals(RLE_LOSSLESS)) {
+                if (fragments.size() != 1) {
+                    throw new DecodeException(
+                            Reason.CORRUPT, "RLE frame " + (f + 1) + " spans several fragments");
+                }
+                Fragment only = fragments.get(0);
+                RleLossless.decodeFrame(
+                        file, only.offset(), only.length(), pixels, bytesPerSample, out, outAt);
+            } else {
+                decodeImage(
+                        file,
+                        fragments,
+                        header,
+                        syntax,
+                        bytesPerSample,
+                        out,
+                        outAt,
+                        deadline,
+                        what);
+            }
+        }
+        System.arraycopy(
+                file, header.pixelDataEnd(), out, (int) (elementStart + 12 + padded), trailing);
+        return new DicomFileMeta.Readable(
+                out,
+                readable.datasetOffset(),
+                DicomFileMeta.EXPLICIT_LE,
+                readable.syntaxValueAt(),
+                readable.syntaxLength());
+    }
+
+    /**
+     * The fragments of each frame (PS3.5 A.4): the Basic Offset Table's offsets when it has any;
+     * else every fragment for a single frame; else one fragment per frame when the counts match;
+     * else (JPEG, JPEG 2000) a new frame at each fragment that starts a codestream.
+     */
+    static List<List<Fragment>> frames(byte[] file, DicomHeader header, String syntax)
+            throws DecodeException {
+        Fragment table = header.fragments().get(0);
+        List<Fragment> data = header.fragments().subList(1, header.fragments().size());
+        int frames = header.frames();
+        if (data.isEmpty()) {
+            throw new DecodeException(Reason.CORRUPT, "DICOM pixel data has no fragments");
+        }
+        if (table.length() > 0) {
+            return byOffsetTable(file, table, data, frames);
+        }
+        if (frames == 1) {
+            return List.of(data);
+        }
+        if (data.size() == frames) {
+            List<List<Fragment>> each = new ArrayList<>();
+            data.forEach(fragment -> each.add(List.of(fragment)));
+            return each;
+        }
+        Integer start = CODESTREAM_START.get(syntax);
+        List<List<Fragment>> split = new ArrayList<>();
+        if (start != null) {
+            for (Fragment fragment : data) {
+                boolean starts =
+                        fragment.length() >= 2
+                                && ((file[fragment.offset()] & 0xFF) << 8
+                                                | (file[fragment.offset() + 1] & 0xFF))
+                                        == start;
+                if (starts || split.isEmpty()) {
+                    split.add(new ArrayList<>());
+                }
+                split.get(split.size() - 1).add(fragment);
+            }
+        }
+        if (split.size() != frames) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    "DICOM pixel data has "
+                            + data.size()
+                            + " fragments and no offset table; cannot tell its "
+                            + frames
+                            + " frames apart");
+        }
+        return split;
+    }
+
+    private static List<List<Fragment>> byOffsetTable(
+            byte[] file, Fragment table, List<Fragment> data, int frames) throws DecodeException {
+        if (table.length() != 4L * frames) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    "DICOM Basic Offset Table has "
+                            + table.length() / 4
+                            + " entries for "
+                            + frames
+                            + " frames");
+        }
+        ByteBuffer offsets =
+                ByteBuffer.wrap(file, table.offset(), table.length())
+                        .order(ByteOrder.LITTLE_ENDIAN);
+        // Offsets count from the first byte of the first fragment's item tag.
+        int base = data.get(0).offset() - 8;
+        List<List<Fragment>> result = new ArrayList<>();
+        int next = 0;
+        for (int f = 0; f < frames; f++) {
+            long offset = Integer.toUnsignedLong(offsets.getInt(table.offset() + 4 * f));
+            int end =
+                    f + 1 < frames
+                            ? (int)
+                                    Math.min(
+                                            Integer.MAX_VALUE,
+                                            Integer.toUnsignedLong(
+                                                    offsets.getInt(table.offset() + 4 * (f + 1))))
+                            : Integer.MAX_VALUE;
+            if (next >= data.size() || data.get(next).offset() - 8 - base != offset) {
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        "DICOM Basic Offset Table entry " + f + " is not a fragment's start");
+            }
+            List<Fragment> frame = new ArrayList<>();
+            while (next < data.size() && data.get(next).offset() - 8 - base < end) {
+                frame.add(data.get(next++));
+            }
+            result.add(frame);
+        }
+        return Collections.unmodifiableList(result);
+    }
+
+    /** One JPEG or JPEG 2000 frame into native samples at {@code outAt}. */
+    private static void decodeImage(
+            byte[] file,
+            List<Fragment> fragments,
+            DicomHeader header,
+            String syntax,
+            int bytesPerSample,
+            byte[] out,
+            int outAt,
+            DecodeDeadline deadline,
+            String what)
+            throws DecodeException {
+        if (!endsWithEndMarker(file, fragments)) {
+            // A cut codestream decodes "successfully" with grey fill in ImageIO's JPEG reader.
+            throw new DecodeException(
+                    Reason.TRUNCATED,
+                    what
+                            + " ("
+                            + DicomFileMeta.COMPRESSED.get(syntax)
+                            + ") is cut short: its codestream has no end marker");
+        }
+        ImageReader reader = reader(syntax);
+        try (ImageInputStream in = ImageIO.createImageInputStream(concatenated(file, fragments))) {
+            reader.setInput(in, true, true);
+            // The codestream's own size first: a frame may not decode larger than the header says.
+            int width = reader.getWidth(0);
+            int height = reader.getHeight(0);
+            if (width != header.columns() || height != header.rows()) {
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        what
+                                + " is "
+                                + width
+                                + "x"
+                                + height
+                                + ", the header declares "
+                                + header.columns()
+                                + "x"
+                                + header.rows());
+            }
+            Raster raster = deadline.read(reader, what, () -> reader.readRaster(0, null));
+            if (raster.getNumBands() != 1) {
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        what + " has " + raster.getNumBands() + " components, the header one");
+            }
+            int[] row = new int[width];
+            int at = outAt;
+            for (int y = 0; y < height; y++) {
+                raster.getSamples(raster.getMinX(), raster.getMinY() + y, width, 1, 0, row);
+                for (int value : row) {
+                    // Stored bit patterns, little endian: signed samples keep their two's
+                    // complement, as Pixel Representation 1 declares.
+                    for (int b = 0; b < bytesPerSample; b++) {
+                        out[at++] = (byte) (value >>> (8 * b));
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    what
+                            + " ("
+                            + DicomFileMeta.COMPRESSED.get(syntax)
+                            + ") does not decode: "
+                            + e.getMessage(),
+                    e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /**
+     * Whether the frame's last fragment ends with the end-of-image (JPEG) or end-of-codestream
+     * (JPEG 2000) marker, both FF D9, before at most a few NUL bytes of padding (fragments have
+     * even lengths).
+     */
+    static boolean endsWithEndMarker(byte[] file, List<Fragment> fragments) {
+        Fragment last = fragments.get(fragments.size() - 1);
+        int end = last.offset() + last.length();
+        int padding = 0;
+        while (end > last.offset() && file[end - 1] == 0 && padding < MAX_END_PADDING) {
+            end--;
+            padding++;
+        }
+        return end - last.offset() >= 2
+                && (file[end - 2] & 0xFF) == 0xFF
+                && (file[end - 1] & 0xFF) == 0xD9;
+    }
+
+    /** NULs allowed after a codestream's end marker in its last fragment. */
+    private static final int MAX_END_PADDING = 16;
+
+    private static InputStream concatenated(byte[] file, List<Fragment> fragments) {
+        if (fragments.size() == 1) {
+            Fragment only = fragments.get(0);
+            return new ByteArrayInputStream(file, only.offset(), only.length());
+        }
+        List<InputStream> parts = new ArrayList<>();
+        fragments.forEach(
+                fragment ->
+                        parts.add(
+                                new ByteArrayInputStream(
+                                        file, fragment.offset(), fragment.length())));
+        return new SequenceInputStream(Collections.enumeration(parts));
+    }
+
+    /** A new reader for one frame (readers are stateful; the providers are shared). */
+    private static ImageReader reader(String syntax) throws DecodeException {
+        try {
+            return (JPEG.contains(syntax) ? Providers.JPEG : Providers.JPEG_2000)
+                    .createReaderInstance();
+        } catch (IOException e) {
+            throw new DecodeException(Reason.CORRUPT, "no reader for " + syntax, e);
+        }
+    }
+
+    /**
+     * Providers made directly, not looked up in ImageIO's registry (global, and filled from
+     * whichever class loader first scanned it, which differs per Flink job).
+     */
+    private static final class Providers {
+        static final ImageReaderSpi JPEG = twelveMonkeysJpeg();
+        static final ImageReaderSpi JPEG_2000 =
+                new com.github.jaiimageio.jpeg2000.impl.J2KImageReaderSpi();
+
+        private static ImageReaderSpi twelveMonkeysJpeg() {
+            var spi = new com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi();
+            // TwelveMonkeys hands baseline decoding to the JDK's reader, which it finds in the
+            // registry (the JDK's own readers are always registered there).
+            spi.onRegistration(IIORegistry.getDefaultInstance(), ImageReaderSpi.class);
+            return spi;
+        }
+    }
+}

@@ -1,0 +1,302 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.imagestream.decode.DicomReferenceTest.resource;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.GZIPInputStream;
+import org.imagestream.decode.DecodeException.Reason;
+import org.imagestream.decode.DicomReferenceTest.Pgm;
+import org.imagestream.model.Domain;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Compressed DICOM against the reference decoders, on files other tools wrote ({@code
+ * src/test/resources/dicom/regenerate.sh}): DCMTK's dcmcjpeg (JPEG lossless SV1 and process 14,
+ * baseline, a 2-frame file with an offset table and one in 1 KiB fragments without), dcmcrle and
+ * pydicom's RLE and JPEG 2000 files. The stored samples must equal what DCMTK's dcmdjpeg/dcmdrle
+ * decompress them to (baseline: within the IDCT's rounding), JPEG 2000 what OpenJPEG's
+ * opj_decompress decodes; through the whole medical decoder, a lossless file renders as DCMTK's
+ * dcm2pnm renders its uncompressed original.
+ */
+class CompressedDicomReferenceTest {
+    private static final DecodeLimits LIMITS = DecodeLimits.DEFAULT;
+
+    @ParameterizedTest
+    @CsvSource({
+        "MR_small_jpeg_sv1, MR_small_jpeg_sv1.dcmd, 0",
+        "CT_small_jpeg_p14, CT_small_jpeg_p14.dcmd, 0",
+        "CT_small_rle, CT_small_rle.dcmd, 0",
+        "rtdose_rle_dcmtk, rtdose_rle_dcmtk.dcmd, 0",
+        "rtdose_rle, rtdose_rle.dcmd, 0",
+        "MR_two_frames_jpeg_bot, MR_two_frames_jpeg_bot.dcmd, 0",
+        "MR_two_frames_jpeg_fragments, MR_two_frames_jpeg_bot.dcmd, 0",
+        "MR_small_jpeg_baseline, MR_small_jpeg_baseline.dcmd, 1",
+    })
+    void shouldStoreTheSamplesDcmtkDecompresses(String name, String reference, int tolerance)
+            throws Exception {
+        int[] ours = nativeSamples(decompressed(resource(name + ".dcm")));
+        int[] dcmtk = nativeSamples(resource(reference + ".dcm"));
+        assertThat(ours).hasSameSizeAs(dcmtk);
+        assertThat(worstDifference(ours, dcmtk))
+                .as("largest difference from DCMTK in %s", name)
+                .isLessThanOrEqualTo(tolerance);
+        if (tolerance == 0) {
+            assertThat(ours).isEqualTo(dcmtk);
+        }
+    }
+
+    /**
+     * JPEG 2000 against OpenJPEG (which shifts signed samples up by 2^(precision - 1)): exact when
+     * lossless, within 1 for the lossy (irreversible 9/7 wavelet) file, where the two codecs round
+     * their floating-point inverse transforms differently.
+     */
+    @ParameterizedTest
+    @CsvSource({"MR_small_jp2klossless, 0", "JPEG2000, 1"})
+    void shouldStoreTheSamplesOpenJpegDecodes(String name, int tolerance) throws Exception {
+        byte[] file = decompressed(resource(name + ".dcm"));
+        DicomHeader header = header(file);
+        int[] ours = nativeSamples(file);
+        byte[] pgm;
+        try (GZIPInputStream in =
+                new GZIPInputStream(new ByteArrayInputStream(resource(name + ".opj.pgm.gz")))) {
+            pgm = in.readAllBytes();
+        }
+        int[] openJpeg = pgm16(pgm, header.columns() * header.rows());
+        int shift = signedPixels(file) ? 1 << 15 : 0;
+        for (int i = 0; i < openJpeg.length; i++) {
+            openJpeg[i] -= shift;
+        }
+        assertThat(ours).hasSameSizeAs(openJpeg);
+        assertThat(worstDifference(ours, openJpeg)).isLessThanOrEqualTo(tolerance);
+    }
+
+    /** Whole decoder: a lossless file renders as dcm2pnm renders its uncompressed original. */
+    @ParameterizedTest
+    @CsvSource({
+        "MR_small_RLE, MR_small",
+        "MR_small_jpeg_sv1, MR_small",
+        "MR_small_jp2klossless, MR_small",
+        "CT_small_jpeg_p14, CT_small",
+        "CT_small_rle, CT_small",
+    })
+    void shouldRenderLikeDcmtkRendersTheUncompressedOriginal(String name, String original)
+            throws Exception {
+        DecodedPixels pixels = ImageDecoders.decodeMedicalFullSize(resource(name + ".dcm"));
+        Pgm golden = Pgm.read(resource(original + ".golden.pgm"));
+        assertThat(pixels.originalWidth()).isEqualTo(golden.width());
+        assertThat(pixels.originalHeight()).isEqualTo(golden.height());
+        int worst = 0;
+        for (int i = 0; i < golden.pixels().length; i++) {
+            int ours = Math.round(pixels.pixels()[i] * 255);
+            worst = Math.max(worst, Math.abs(ours - (golden.pixels()[i] & 0xFF)));
+        }
+        assertThat(worst).as("largest difference from dcm2pnm for %s", name).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void shouldDecodeEveryFrameOfACompressedMultiFrameFile() throws Exception {
+        ModelInput allFrames = new ModelInput(64, 64, 1).withFrame(DicomFrame.ALL);
+        DecodedPixels bot =
+                ImageDecoders.decode(
+                        Domain.MEDICAL, resource("MR_two_frames_jpeg_bot.dcm"), allFrames);
+        DecodedPixels reference =
+                ImageDecoders.decode(
+                        Domain.MEDICAL, resource("MR_two_frames_jpeg_bot.dcmd.dcm"), allFrames);
+        assertThat(bot.parts()).isEqualTo(2);
+        assertThat(bot.pixels()).isEqualTo(reference.pixels());
+    }
+
+    /** De-identification walks past encapsulated pixel data and keeps it byte for byte. */
+    @Test
+    void shouldDeidentifyACompressedFileAndKeepItsPixels() throws Exception {
+        byte[] original = resource("MR_small_jpeg_sv1.dcm");
+        assertThat(new String(original, StandardCharsets.ISO_8859_1)).contains("CompressedSamples");
+        byte[] deidentified =
+                new DicomDeidentifier(new byte[] {1, 2, 3}, LIMITS, false).deidentify(original);
+        assertThat(new String(deidentified, StandardCharsets.ISO_8859_1))
+                .doesNotContain("CompressedSamples");
+        assertThat(nativeSamples(decompressed(deidentified)))
+                .isEqualTo(nativeSamples(resource("MR_small_jpeg_sv1.dcmd.dcm")));
+    }
+
+    /**
+     * A compressed file cut inside its pixel data (at 10, 50, 90 % of it, or just before its
+     * sequence delimiter) is refused as TRUNCATED; a codestream cut short inside a fragment whose
+     * item length was rewritten to match (so the DICOM structure is whole) too.
+     */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "MR_small_jpeg_sv1",
+                "CT_small_rle",
+                "MR_two_frames_jpeg_fragments",
+                "MR_small_jp2klossless",
+                "MR_small_jpeg_baseline"
+            })
+    void shouldRefuseATruncatedCompressedFileAsTruncated(String name) throws Exception {
+        byte[] whole = resource(name + ".dcm");
+        DicomHeader header = header(whole);
+        int start = (int) header.pixelDataOffset();
+        int end = header.pixelDataEnd();
+        for (int cutAt :
+                new int[] {
+                    start + (end - start) / 10,
+                    start + (end - start) / 2,
+                    start + (end - start) * 9 / 10,
+                    end - 8
+                }) {
+            byte[] cut = Arrays.copyOf(whole, cutAt);
+            assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(cut))
+                    .as("%s cut at byte %d of %d", name, cutAt, whole.length)
+                    .isInstanceOfSatisfying(
+                            DecodeException.class,
+                            e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+        }
+        // The last fragment's codestream cut by a quarter, its item length and the file ended
+        // to match: the DICOM structure is whole, the codestream is not.
+        EncapsulatedPixelData.Fragment last = header.fragments().get(header.fragments().size() - 1);
+        int kept = (last.length() * 3 / 4) & ~1;
+        byte[] inner = Arrays.copyOf(whole, last.offset() + kept + 8);
+        ByteBuffer.wrap(inner).order(ByteOrder.LITTLE_ENDIAN).putInt(last.offset() - 4, kept);
+        ByteBuffer.wrap(inner)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(last.offset() + kept, 0xE0DDFFFE)
+                .putInt(last.offset() + kept + 4, 0);
+        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(inner))
+                .as("%s with its last codestream cut inside a whole structure", name)
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+    }
+
+    @Test
+    void shouldRefuseAFrameLargerThanItsHeaderDeclares() throws Exception {
+        // Rows 64 -> 32 in the header: the codestream still says 64x64.
+        byte[] file = resource("MR_small_jpeg_sv1.dcm");
+        int rows = find(file, new byte[] {0x28, 0x00, 0x10, 0x00, 'U', 'S', 2, 0});
+        ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putShort(rows + 8, (short) 32);
+        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(file))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT))
+                .hasMessageContaining("64x64")
+                .hasMessageContaining("64x32");
+    }
+
+    @Test
+    void shouldRefuseAnOffsetTableThatDoesNotPointAtFragments() throws Exception {
+        byte[] file = resource("MR_two_frames_jpeg_bot.dcm");
+        // The offset table item: (FFFE,E000) with length 8 right after the pixel data header.
+        int table =
+                find(file, new byte[] {(byte) 0xFE, (byte) 0xFF, 0x00, (byte) 0xE0, 8, 0, 0, 0});
+        ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(table + 12, 1000);
+        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(file))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT))
+                .hasMessageContaining("Basic Offset Table");
+    }
+
+    @Test
+    void shouldRefuseAnRleFrameWhoseSegmentsDoNotMatchItsBitsAllocated() throws Exception {
+        byte[] file = resource("CT_small_rle.dcm");
+        // The RLE header's segment count at the start of the first data fragment (after the
+        // offset table item, found by walking its item tags by hand): 2 for 16-bit samples.
+        ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int pixelData = find(file, new byte[] {(byte) 0xE0, 0x7F, 0x10, 0x00, 'O'});
+        int offsetTable = pixelData + 12;
+        assertThat(in.getInt(offsetTable)).isEqualTo(0xE000FFFE);
+        int firstFragment = offsetTable + 8 + in.getInt(offsetTable + 4);
+        assertThat(in.getInt(firstFragment)).isEqualTo(0xE000FFFE);
+        assertThat(in.getInt(firstFragment + 8)).isEqualTo(2);
+        in.putInt(firstFragment + 8, 3);
+        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(file))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT))
+                .hasMessageContaining("segments");
+    }
+
+    private static byte[] decompressed(byte[] file) throws DecodeException {
+        DicomFileMeta.Readable readable = DicomFileMeta.open(file, LIMITS);
+        DicomHeader header =
+                DicomHeader.read(file, readable.datasetOffset(), readable.transferSyntax());
+        assertThat(header.encapsulated()).isTrue();
+        return EncapsulatedPixelData.toNative(readable, header, new DecodeDeadline(60_000)).bytes();
+    }
+
+    private static DicomHeader header(byte[] file) throws DecodeException {
+        DicomFileMeta.Readable readable = DicomFileMeta.open(file, LIMITS);
+        return DicomHeader.read(
+                readable.bytes(), readable.datasetOffset(), readable.transferSyntax());
+    }
+
+    /** The stored samples of a native file, unsigned 8/16/32-bit little endian by its header. */
+    private static int[] nativeSamples(byte[] file) throws DecodeException {
+        DicomHeader header = header(file);
+        assertThat(header.encapsulated()).isFalse();
+        int bytes = (header.bitsAllocated() + 7) / 8;
+        int count = (int) (header.expectedPixelBytes() / bytes);
+        ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int[] samples = new int[count];
+        for (int i = 0; i < count; i++) {
+            int at = (int) header.pixelDataOffset() + i * bytes;
+            samples[i] =
+                    switch (bytes) {
+                        case 1 -> file[at] & 0xFF;
+                        case 2 -> in.getShort(at);
+                        default -> in.getInt(at);
+                    };
+        }
+        return samples;
+    }
+
+    private static boolean signedPixels(byte[] file) {
+        int at = find(file, new byte[] {0x28, 0x00, 0x03, 0x01, 'U', 'S', 2, 0});
+        return ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getShort(at + 8) == 1;
+    }
+
+    /** A 16-bit binary PGM's samples (big endian, as PGM stores them). */
+    private static int[] pgm16(byte[] pgm, int count) throws IOException {
+        int headerEnd = pgm.length - 2 * count;
+        String header = new String(pgm, 0, headerEnd, StandardCharsets.US_ASCII);
+        assertThat(header).startsWith("P5").contains("65535");
+        ByteBuffer in = ByteBuffer.wrap(pgm).order(ByteOrder.BIG_ENDIAN);
+        int[] samples = new int[count];
+        for (int i = 0; i < count; i++) {
+            samples[i] = Short.toUnsignedInt(in.getShort(headerEnd + 2 * i));
+        }
+        return samples;
+    }
+
+    private static int worstDifference(int[] a, int[] b) {
+        int worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        }
+        return worst;
+    }
+
+    private static int find(byte[] file, byte[] pattern) {
+        outer:
+        for (int i = 132; i + pattern.length <= file.length; i++) {
+            for (int j = 0; j < pattern.length; j++) {
+                if (file[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("pattern not found");
+    }
+}
