@@ -105,6 +105,34 @@ class MixedInputITCase {
             }
         }
         assertThat(expectedReason).hasSize(30);
+        // Compressed DICOM as sites send it (files written by DCMTK and pydicom's authors, see
+        // src/test/resources/dicom): decoded, or refused by name, or cut short. Width from
+        // DCMTK's dcmdump of each file.
+        Map<String, Integer> compressedWidths = new HashMap<>();
+        try (ImagePublisher publisher =
+                ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
+            Map<String, Integer> decodable =
+                    Map.of(
+                            "MR_small_jpeg_sv1", 64,
+                            "MR_small_jpeg_baseline", 64,
+                            "CT_small_rle", 128,
+                            "rtdose_rle", 10,
+                            "MR_small_jp2klossless", 64);
+            for (Map.Entry<String, Integer> file : decodable.entrySet()) {
+                String id = publishDicom(publisher, topic, file.getKey(), dicom(file.getKey()));
+                good.put(id, file.getKey());
+                compressedWidths.put(id, file.getValue());
+            }
+            expectedReason.put(
+                    publishDicom(publisher, topic, "extended", dicom("MR_small_jpeg_extended")),
+                    "UNSUPPORTED_FORMAT");
+            byte[] whole = dicom("MR_small_jpeg_sv1");
+            // 200 bytes short: inside the pixel data (146 bytes of delimiter and padding follow
+            // it).
+            expectedReason.put(
+                    publishDicom(publisher, topic, "cut", Arrays.copyOf(whole, whole.length - 200)),
+                    "TRUNCATED");
+        }
 
         Map<String, String> options =
                 LocalJobOptions.of(
@@ -116,7 +144,8 @@ class MixedInputITCase {
         env.execute("mixed-input-it"); // throws if any task failed: restarts are disabled
 
         Map<String, String> reasons =
-                PipelineOutcomes.deadLetterReasons(stack.bootstrapServers(), deadLetterTopic, 30);
+                PipelineOutcomes.deadLetterReasons(
+                        stack.bootstrapServers(), deadLetterTopic, expectedReason.size());
         assertThat(reasons).containsExactlyInAnyOrderEntriesOf(expectedReason);
         CassandraSettings settings =
                 CassandraSettings.builder()
@@ -128,6 +157,37 @@ class MixedInputITCase {
             assertThat(rows)
                     .extracting(StoredResult::imageId)
                     .containsExactlyInAnyOrderElementsOf(good.keySet());
+            rows.stream()
+                    .filter(row -> compressedWidths.containsKey(row.imageId()))
+                    .forEach(
+                            row ->
+                                    assertThat(row.width())
+                                            .as(good.get(row.imageId()))
+                                            .isEqualTo(compressedWidths.get(row.imageId())));
+            assertThat(rows)
+                    .filteredOn(row -> compressedWidths.containsKey(row.imageId()))
+                    .hasSize(5);
         }
+    }
+
+    private static byte[] dicom(String name) throws java.io.IOException {
+        try (var in = MixedInputITCase.class.getResourceAsStream("/dicom/" + name + ".dcm")) {
+            assertThat(in).as(name).isNotNull();
+            return in.readAllBytes();
+        }
+    }
+
+    private static String publishDicom(
+            ImagePublisher publisher, String topic, String name, byte[] bytes) throws Exception {
+        RecordMetadata metadata =
+                publisher
+                        .publish(
+                                topic,
+                                Domain.MEDICAL.id(),
+                                name + ".dcm",
+                                "application/dicom",
+                                bytes)
+                        .get();
+        return RecordIds.of(publisher.clientProperties(), metadata);
     }
 }
