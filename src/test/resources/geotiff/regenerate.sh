@@ -32,6 +32,11 @@ layouts=(
   "reflectance-3band-float32-striped|Float32|3|48 40|-co INTERLEAVE=PIXEL -a_srs EPSG:3857 -a_ullr 1491000 6898000 1491480 6897600"
   "dem-1band-int16-tiled-deflate|Int16|1|40 40|-co TILED=YES -co BLOCKXSIZE=16 -co BLOCKYSIZE=16 -co COMPRESS=DEFLATE -co PREDICTOR=2 -a_srs EPSG:32618 -a_ullr 300000 4500400 300400 4500000"
   "rgb-3band-byte-striped-lzw|Byte|3|50 30|-co COMPRESS=LZW -a_srs EPSG:32633 -a_ullr 600000 5700300 600500 5700000"
+  "bigtiff-13band-uint16-tiled-lzw|UInt16|13|72 56|-co BIGTIFF=YES -co TILED=YES -co BLOCKXSIZE=32 -co BLOCKYSIZE=32 -co COMPRESS=LZW -co PREDICTOR=2 -a_srs EPSG:32633 -a_ullr 500000 5800720 500720 5800160"
+  "bigtiff-4band-uint16-striped-deflate-planar|UInt16|4|64 48|-co BIGTIFF=YES -co COMPRESS=DEFLATE -co INTERLEAVE=BAND -co BLOCKYSIZE=5 -a_srs EPSG:4326 -a_ullr 13.4 52.55 13.4064 52.5452"
+  "bigtiff-3band-float32-striped|Float32|3|48 40|-co BIGTIFF=YES -co INTERLEAVE=PIXEL -a_srs EPSG:3857 -a_ullr 1491000 6898000 1491480 6897600"
+  "cog-4band-uint16-deflate|UInt16|4|128 96|-of COG -co BLOCKSIZE=32 -co COMPRESS=DEFLATE -co OVERVIEW_RESAMPLING=AVERAGE -a_srs EPSG:32633 -a_ullr 500000 5800960 501280 5800000"
+  "cog-bigtiff-3band-byte|Byte|3|128 96|-of COG -co BIGTIFF=YES -co BLOCKSIZE=32 -co COMPRESS=LZW -a_srs EPSG:32618 -a_ullr 300000 4500960 301280 4500000"
 )
 for layout in "${layouts[@]}"; do
   IFS='|' read -r name type bands size options <<<"$layout"
@@ -40,6 +45,13 @@ for layout in "${layouts[@]}"; do
   "$bin/gdal_translate" -q $options "$work/$name.raw" "$name.tif"
   "$bin/gdal_translate" -q -of ENVI -co INTERLEAVE=BIP "$name.tif" "$work/$name.envi"
   cp "$work/$name.envi" "$name.bip"
+  # Cloud-optimised GeoTIFFs: GDAL's decoding of each overview level too (<name>.ovr<level>.bip).
+  if [[ "$name" == cog-* ]]; then
+    for level in 0 1; do
+      "$bin/gdal_translate" -q -ovr "$level" -of ENVI -co INTERLEAVE=BIP "$name.tif" "$work/$name.ovr$level.envi"
+      cp "$work/$name.ovr$level.envi" "$name.ovr$level.bip"
+    done
+  fi
   "$bin/gdalinfo" -json "$name.tif" | python3 -c '
 import json, sys
 info = json.load(sys.stdin)

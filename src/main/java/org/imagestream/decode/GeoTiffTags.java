@@ -1,21 +1,17 @@
 package org.imagestream.decode;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * GeoTIFF georeferencing of a classic TIFF's first image, read from its tags: ModelTiepointTag
+ * GeoTIFF georeferencing of a TIFF's or BigTIFF's first image, read from its tags: ModelTiepointTag
  * (33922), ModelPixelScaleTag (33550) and the EPSG code from the GeoKeyDirectoryTag (34735:
  * ProjectedCSTypeGeoKey 3072, else GeographicTypeGeoKey 2048). Gives the image's bounds in map
  * units. Anything missing or malformed yields no georeferencing, never an error: an
  * un-georeferenced TIFF is still an image.
  */
 final class GeoTiffTags {
-    private static final int IMAGE_WIDTH = 256;
-    private static final int IMAGE_LENGTH = 257;
     private static final int MODEL_PIXEL_SCALE = 33550;
     private static final int MODEL_TIEPOINT = 33922;
     private static final int GEO_KEY_DIRECTORY = 34735;
@@ -67,36 +63,15 @@ final class GeoTiffTags {
      */
     static Georeference read(byte[] tiff, long[] size) {
         try {
-            if (tiff.length < 8 || (tiff[0] != 'I' && tiff[0] != 'M')) {
+            TiffDirectory first = TiffDirectory.first(tiff);
+            if (first == null) {
                 return null;
             }
-            ByteBuffer in =
-                    ByteBuffer.wrap(tiff)
-                            .order(tiff[0] == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
-            if (in.getShort(2) != 42) {
-                return null; // BigTIFF or not a TIFF
-            }
-            int ifd = in.getInt(4);
-            int entries = Short.toUnsignedInt(in.getShort(ifd));
-            long width = -1;
-            long height = -1;
-            double[] scale = null;
-            double[] tiepoint = null;
-            int[] geoKeys = null;
-            for (int e = 0; e < entries; e++) {
-                int entry = ifd + 2 + e * 12;
-                int tag = Short.toUnsignedInt(in.getShort(entry));
-                int type = Short.toUnsignedInt(in.getShort(entry + 2));
-                int count = in.getInt(entry + 4);
-                switch (tag) {
-                    case IMAGE_WIDTH -> width = integer(in, entry, type);
-                    case IMAGE_LENGTH -> height = integer(in, entry, type);
-                    case MODEL_PIXEL_SCALE -> scale = doubles(in, in.getInt(entry + 8), count);
-                    case MODEL_TIEPOINT -> tiepoint = doubles(in, in.getInt(entry + 8), count);
-                    case GEO_KEY_DIRECTORY -> geoKeys = shorts(in, entry, count);
-                    default -> {}
-                }
-            }
+            long width = first.integer(TiffDirectory.IMAGE_WIDTH, -1);
+            long height = first.integer(TiffDirectory.IMAGE_LENGTH, -1);
+            double[] scale = first.doubles(MODEL_PIXEL_SCALE);
+            double[] tiepoint = first.doubles(MODEL_TIEPOINT);
+            int[] geoKeys = first.shorts(GEO_KEY_DIRECTORY);
             if (scale == null
                     || tiepoint == null
                     || scale.length < 2
@@ -120,29 +95,6 @@ final class GeoTiffTags {
 
     private static String number(double value) {
         return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
-    }
-
-    private static long integer(ByteBuffer in, int entry, int type) {
-        return type == 3
-                ? Short.toUnsignedInt(in.getShort(entry + 8))
-                : Integer.toUnsignedLong(in.getInt(entry + 8));
-    }
-
-    private static double[] doubles(ByteBuffer in, int offset, int count) {
-        double[] values = new double[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = in.getDouble(offset + i * 8);
-        }
-        return values;
-    }
-
-    private static int[] shorts(ByteBuffer in, int entry, int count) {
-        int offset = count <= 2 ? entry + 8 : in.getInt(entry + 8);
-        int[] values = new int[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = Short.toUnsignedInt(in.getShort(offset + i * 2));
-        }
-        return values;
     }
 
     /** ProjectedCSTypeGeoKey, else GeographicTypeGeoKey, when stored inline in the directory. */

@@ -277,8 +277,8 @@ public final class ImageDecoders {
     static DecodedPixels decodeRemoteSensing(
             byte[] bytes, ModelInput input, DecodeLimits limits, DecodeDeadline deadline)
             throws IOException, DecodeException {
-        if (!isTiff(bytes)) {
-            throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/GeoTIFF file");
+        if (!TiffDirectory.isTiff(bytes)) {
+            throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/BigTIFF/GeoTIFF file");
         }
         long[] declared = new long[2];
         Raster raster = readTiffRaster(bytes, limits, input, deadline, declared);
@@ -377,7 +377,21 @@ public final class ImageDecoders {
             declared[0] = width;
             declared[1] = height;
             int planarBands = PlanarTiff.planarSamples(bytes);
-            var rawType = reader.getRawImageType(0);
+            int image = 0;
+            if (input != null && !SceneTiles.applies(input, width, height) && planarBands <= 1) {
+                // Resampled to the model input: a cloud-optimised GeoTIFF's overview level
+                // closest to (not below) the input is read instead of the full resolution, and
+                // the limits apply to what is read.
+                int overview = TiffOverviews.closest(bytes, input.width(), input.height());
+                if (overview > 0
+                        && reader.getWidth(overview) >= input.width()
+                        && reader.getHeight(overview) >= input.height()) {
+                    image = overview;
+                    width = reader.getWidth(image);
+                    height = reader.getHeight(image);
+                }
+            }
+            var rawType = reader.getRawImageType(image);
             int bands = Math.max(planarBands, rawType.getNumBands());
             limits.check(width, height, bands, "TIFF");
             if (input != null) {
@@ -414,7 +428,8 @@ public final class ImageDecoders {
                     param.setSourceSubsampling(step, step, 0, 0);
                 }
             }
-            Raster raster = deadline.read(reader, "TIFF", () -> reader.readRaster(0, param));
+            int index = image;
+            Raster raster = deadline.read(reader, "TIFF", () -> reader.readRaster(index, param));
             if (planarBands > 1 && raster.getNumBands() == 1) {
                 return readPlanarBands(bytes, raster, planarBands, param, deadline);
             }
@@ -741,12 +756,6 @@ public final class ImageDecoders {
     private static long divideRoundingUp(long bytes, long width, long height) {
         long pixels = Math.max(1, width * height);
         return (bytes + pixels - 1) / pixels;
-    }
-
-    static boolean isTiff(byte[] bytes) {
-        return bytes.length >= 4
-                && ((bytes[0] == 'I' && bytes[1] == 'I' && bytes[2] == 42 && bytes[3] == 0)
-                        || (bytes[0] == 'M' && bytes[1] == 'M' && bytes[2] == 0 && bytes[3] == 42));
     }
 
     /** {@code a + b}, or -1 (over any budget) when either is -1 or the sum overflows. */

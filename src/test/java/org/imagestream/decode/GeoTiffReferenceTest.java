@@ -13,13 +13,16 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.imagestream.model.Domain;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The remote-sensing decoder on GeoTIFFs written by GDAL 3.6's gdal_translate in several layouts
  * (13-band 16-bit tiled LZW with predictor, 4-band 16-bit striped Deflate band-interleaved,
- * float32, signed 16-bit tiled Deflate, 8-bit LZW) against GDAL's own decoding of the same files
- * and its reading of their georeferencing ({@code src/test/resources/geotiff/regenerate.sh}).
+ * float32, signed 16-bit tiled Deflate, 8-bit LZW; BigTIFF tiled, striped and band-interleaved;
+ * cloud-optimised GeoTIFFs with overviews, classic and BigTIFF) against GDAL's own decoding of the
+ * same files and its reading of their georeferencing ({@code
+ * src/test/resources/geotiff/regenerate.sh}).
  */
 class GeoTiffReferenceTest {
     /** One line of layouts.txt: what gdalinfo says about a file. */
@@ -138,6 +141,52 @@ class GeoTiffReferenceTest {
                 part++;
             }
         }
+    }
+
+    /**
+     * A cloud-optimised GeoTIFF resampled to the model input is read from its overview level
+     * closest to (not below) the input: its samples are GDAL's decoding of that level ({@code
+     * gdal_translate -ovr}); an input larger than every overview reads full resolution. The size
+     * the result records stays the full scene's.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "cog-4band-uint16-deflate, 40, 40, ovr0, 64, 48",
+        "cog-4band-uint16-deflate, 20, 20, ovr1, 32, 24",
+        "cog-4band-uint16-deflate, 65, 40, full, 128, 96",
+        "cog-bigtiff-3band-byte, 64, 48, ovr0, 64, 48",
+        "cog-bigtiff-3band-byte, 16, 24, ovr1, 32, 24",
+    })
+    void shouldReadTheOverviewClosestToTheModelInput(
+            String name, int inputWidth, int inputHeight, String level, int width, int height)
+            throws Exception {
+        Layout layout = layouts().filter(l -> l.name.equals(name)).findFirst().orElseThrow();
+        byte[] tiff = resource(name + ".tif");
+        ModelInput resize =
+                new ModelInput(inputHeight, inputWidth, layout.bands, null, 1f, null, null)
+                        .withTiling(SceneTiling.RESIZE);
+        long[] declared = new long[2];
+        Raster raster =
+                ImageDecoders.readTiffRaster(
+                        tiff,
+                        DecodeLimits.DEFAULT,
+                        resize,
+                        new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),
+                        declared);
+        assertThat(declared).containsExactly(layout.width, layout.height);
+        assertThat(raster.getWidth()).isEqualTo(width);
+        assertThat(raster.getHeight()).isEqualTo(height);
+        float[] gdal =
+                samples(
+                        resource(name + (level.equals("full") ? "" : "." + level) + ".bip"),
+                        layout.type);
+        float[] ours =
+                raster.getPixels(raster.getMinX(), raster.getMinY(), width, height, (float[]) null);
+        assertThat(ours).isEqualTo(gdal);
+        DecodedPixels decoded = ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, resize);
+        assertThat(decoded.originalWidth()).isEqualTo(layout.width);
+        assertThat(decoded.originalHeight()).isEqualTo(layout.height);
+        assertThat(decoded.extras()).containsEntry("crs", "EPSG:" + layout.epsg);
     }
 
     private static float[] samples(byte[] raw, String type) {

@@ -196,6 +196,8 @@ class HostileInputTest {
                         case "geotiff" -> BANDS_13;
                         case "planar.tif" -> new ModelInput(16, 16, 4);
                         case "tiled-lzw.tif" -> new ModelInput(16, 16, 13);
+                        case "cog-bigtiff.tif" ->
+                                new ModelInput(16, 16, 3).withTiling(SceneTiling.RESIZE);
                         case "rtdose.dcm",
                                         "MR_small_bigendian.dcm",
                                         "image_dfl.dcm",

@@ -41,7 +41,12 @@ class TruncationTest {
                 "/geotiff/rgbn-4band-uint16-striped-deflate-planar.tif",
                 "/geotiff/reflectance-3band-float32-striped.tif",
                 "/geotiff/dem-1band-int16-tiled-deflate.tif",
-                "/geotiff/rgb-3band-byte-striped-lzw.tif");
+                "/geotiff/rgb-3band-byte-striped-lzw.tif",
+                "/geotiff/bigtiff-13band-uint16-tiled-lzw.tif",
+                "/geotiff/bigtiff-4band-uint16-striped-deflate-planar.tif",
+                "/geotiff/bigtiff-3band-float32-striped.tif",
+                "/geotiff/cog-4band-uint16-deflate.tif",
+                "/geotiff/cog-bigtiff-3band-byte.tif");
     }
 
     @ParameterizedTest

@@ -66,6 +66,12 @@ public final class HostileCorpus {
                         "tiled-lzw.tif",
                         Domain.REMOTE_SENSING,
                         resource("/geotiff/s2-13band-uint16-tiled-lzw.tif")));
+        seeds.put(
+                "cog-bigtiff.tif",
+                new Sample(
+                        "cog-bigtiff.tif",
+                        Domain.REMOTE_SENSING,
+                        resource("/geotiff/cog-bigtiff-3band-byte.tif")));
         for (String dicom :
                 List.of(
                         "rtdose.dcm",

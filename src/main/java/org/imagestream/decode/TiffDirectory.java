@@ -1,0 +1,182 @@
+package org.imagestream.decode;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One image file directory (IFD) of a classic TIFF (magic 42: 2-byte entry count, 12-byte entries,
+ * 4-byte values and offsets) or a BigTIFF (magic 43: 8-byte count, 20-byte entries, 8-byte values
+ * and offsets; TIFF 6.0 section 2 and the BigTIFF design). Read for the tags the decoder needs
+ * before or beside TwelveMonkeys' reader: georeferencing, band layout, overview levels. Parsing
+ * throws {@link RuntimeException}s (index or argument) on malformed input; callers treat that as
+ * "not usable" and never as an error of the image.
+ */
+final class TiffDirectory {
+    static final int NEW_SUBFILE_TYPE = 254;
+    static final int IMAGE_WIDTH = 256;
+    static final int IMAGE_LENGTH = 257;
+
+    static final int SHORT = 3;
+    static final int LONG = 4;
+    static final int DOUBLE = 12;
+    static final int LONG8 = 16;
+
+    /** Directories followed along the chain at most (a COG has a handful of overview levels). */
+    static final int MAX_DIRECTORIES = 64;
+
+    /** One entry: its tag, type, value count and where its values lie in the file. */
+    record Entry(int tag, int type, long count, int entryAt, int valuesAt) {}
+
+    final ByteBuffer in;
+    final boolean big;
+    final int offset;
+    final long next;
+    final Map<Integer, Entry> entries;
+
+    private TiffDirectory(ByteBuffer in, boolean big, int offset) {
+        this.in = in;
+        this.big = big;
+        this.offset = offset;
+        long count = big ? in.getLong(offset) : Short.toUnsignedInt(in.getShort(offset));
+        int countSize = big ? 8 : 2;
+        int entrySize = big ? 20 : 12;
+        if (count < 0 || offset + countSize + count * entrySize + (big ? 8 : 4) > in.capacity()) {
+            throw new IllegalArgumentException("IFD runs past the end of the file");
+        }
+        Map<Integer, Entry> read = new LinkedHashMap<>();
+        for (int e = 0; e < count; e++) {
+            int at = offset + countSize + e * entrySize;
+            int tag = Short.toUnsignedInt(in.getShort(at));
+            int type = Short.toUnsignedInt(in.getShort(at + 2));
+            long values = big ? in.getLong(at + 4) : Integer.toUnsignedLong(in.getInt(at + 4));
+            int field = at + (big ? 12 : 8);
+            long size = values * typeSize(type);
+            long valuesAt =
+                    size <= valueSize() && size >= 0
+                            ? field
+                            : (big ? in.getLong(field) : Integer.toUnsignedLong(in.getInt(field)));
+            if (values < 0 || size < 0 || valuesAt < 0 || valuesAt + size > in.capacity()) {
+                continue; // an entry whose values lie outside the file is ignored
+            }
+            read.putIfAbsent(tag, new Entry(tag, type, values, at, (int) valuesAt));
+        }
+        this.entries = read;
+        int nextAt = offset + countSize + (int) count * entrySize;
+        this.next = big ? in.getLong(nextAt) : Integer.toUnsignedLong(in.getInt(nextAt));
+    }
+
+    /** The first directory of a classic TIFF or BigTIFF, or null if the bytes are neither. */
+    static TiffDirectory first(byte[] tiff) {
+        ByteBuffer in = buffer(tiff);
+        if (in == null) {
+            return null;
+        }
+        boolean big = in.getShort(2) == 43;
+        long first = big ? in.getLong(8) : Integer.toUnsignedLong(in.getInt(4));
+        if (first <= 0 || first >= tiff.length) {
+            throw new IllegalArgumentException("first IFD offset outside the file");
+        }
+        return new TiffDirectory(in, big, (int) first);
+    }
+
+    /** The first directory and those chained after it (at most {@link #MAX_DIRECTORIES}). */
+    static List<TiffDirectory> chain(byte[] tiff) {
+        List<TiffDirectory> chain = new ArrayList<>();
+        TiffDirectory directory = first(tiff);
+        while (directory != null && chain.size() < MAX_DIRECTORIES) {
+            chain.add(directory);
+            long next = directory.next;
+            if (next <= directory.offset || next >= tiff.length) {
+                break; // end of chain, or a loop back
+            }
+            directory = new TiffDirectory(directory.in, directory.big, (int) next);
+        }
+        return chain;
+    }
+
+    /** Whether the bytes start like a classic TIFF or a BigTIFF with 8-byte offsets. */
+    static boolean isTiff(byte[] bytes) {
+        return buffer(bytes) != null;
+    }
+
+    private static ByteBuffer buffer(byte[] tiff) {
+        if (tiff.length < 8
+                || !((tiff[0] == 'I' && tiff[1] == 'I') || (tiff[0] == 'M' && tiff[1] == 'M'))) {
+            return null;
+        }
+        ByteBuffer in =
+                ByteBuffer.wrap(tiff)
+                        .order(tiff[0] == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+        int magic = in.getShort(2);
+        if (magic == 42) {
+            return in;
+        }
+        // BigTIFF: bytesize of offsets 8, then a zero constant.
+        return magic == 43 && tiff.length >= 16 && in.getShort(4) == 8 && in.getShort(6) == 0
+                ? in
+                : null;
+    }
+
+    /** Bytes of one value inline in an entry: 4 in a classic TIFF, 8 in a BigTIFF. */
+    int valueSize() {
+        return big ? 8 : 4;
+    }
+
+    /** The {@code index}-th value of a SHORT, LONG or LONG8 entry. */
+    long value(Entry entry, long index) {
+        int at = (int) (entry.valuesAt() + index * typeSize(entry.type()));
+        return switch (entry.type()) {
+            case SHORT -> Short.toUnsignedInt(in.getShort(at));
+            case LONG -> Integer.toUnsignedLong(in.getInt(at));
+            case LONG8 -> in.getLong(at);
+            default -> throw new IllegalArgumentException("not an integer type: " + entry.type());
+        };
+    }
+
+    /** The first value of an integer tag, or {@code fallback} when absent. */
+    long integer(int tag, long fallback) {
+        Entry entry = entries.get(tag);
+        return entry == null || entry.count() < 1 ? fallback : value(entry, 0);
+    }
+
+    /** A DOUBLE tag's values, or null when absent or of another type. */
+    double[] doubles(int tag) {
+        Entry entry = entries.get(tag);
+        if (entry == null || entry.type() != DOUBLE || entry.count() > 1024) {
+            return null;
+        }
+        double[] values = new double[(int) entry.count()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = in.getDouble(entry.valuesAt() + i * 8);
+        }
+        return values;
+    }
+
+    /** A SHORT tag's values, or null when absent or of another type. */
+    int[] shorts(int tag) {
+        Entry entry = entries.get(tag);
+        if (entry == null || entry.type() != SHORT || entry.count() > 65536) {
+            return null;
+        }
+        int[] values = new int[(int) entry.count()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = Short.toUnsignedInt(in.getShort(entry.valuesAt() + i * 2));
+        }
+        return values;
+    }
+
+    /** Bytes per value of a TIFF field type (TIFF 6.0 section 2, BigTIFF's 16-18). */
+    static int typeSize(int type) {
+        return switch (type) {
+            case 1, 2, 6, 7 -> 1; // BYTE, ASCII, SBYTE, UNDEFINED
+            case 3, 8 -> 2; // SHORT, SSHORT
+            case 4, 9, 11, 13 -> 4; // LONG, SLONG, FLOAT, IFD
+            case 5, 10, 12, 16, 17, 18 -> 8; // RATIONAL, SRATIONAL, DOUBLE, LONG8, SLONG8, IFD8
+            default -> 1;
+        };
+    }
+}

@@ -1,0 +1,55 @@
+package org.imagestream.decode;
+
+import java.util.List;
+
+/**
+ * Overview levels of a cloud-optimised GeoTIFF (GDAL's COG driver, or any TIFF with reduced
+ * resolution images chained after the full one): each a directory marked NewSubfileType bit 0
+ * (reduced resolution) with the first image's samples per pixel, bits and sample format. A model
+ * that resamples the whole scene to its input reads the smallest level still at least as large as
+ * the input in both dimensions, instead of decoding full resolution to throw most of it away.
+ */
+final class TiffOverviews {
+    private static final int BITS_PER_SAMPLE = 258;
+    private static final int SAMPLES_PER_PIXEL = 277;
+    private static final int SAMPLE_FORMAT = 339;
+    private static final int REDUCED_RESOLUTION = 1;
+
+    private TiffOverviews() {}
+
+    /**
+     * The index (in the directory chain, as TwelveMonkeys' reader numbers images) of the overview
+     * to read for a {@code width} x {@code height} input, or 0 for the full-resolution image.
+     */
+    static int closest(byte[] tiff, int width, int height) {
+        try {
+            List<TiffDirectory> chain = TiffDirectory.chain(tiff);
+            TiffDirectory full = chain.get(0);
+            int best = 0;
+            long bestPixels = Long.MAX_VALUE;
+            for (int i = 1; i < chain.size(); i++) {
+                TiffDirectory level = chain.get(i);
+                long w = level.integer(TiffDirectory.IMAGE_WIDTH, -1);
+                long h = level.integer(TiffDirectory.IMAGE_LENGTH, -1);
+                if ((level.integer(TiffDirectory.NEW_SUBFILE_TYPE, 0) & REDUCED_RESOLUTION) == 0
+                        || !sameSamples(full, level)
+                        || w < width
+                        || h < height
+                        || w * h >= bestPixels) {
+                    continue;
+                }
+                best = i;
+                bestPixels = w * h;
+            }
+            return best;
+        } catch (RuntimeException malformed) {
+            return 0; // the full-resolution image, read and checked as before
+        }
+    }
+
+    private static boolean sameSamples(TiffDirectory a, TiffDirectory b) {
+        return a.integer(SAMPLES_PER_PIXEL, 1) == b.integer(SAMPLES_PER_PIXEL, 1)
+                && a.integer(BITS_PER_SAMPLE, 1) == b.integer(BITS_PER_SAMPLE, 1)
+                && a.integer(SAMPLE_FORMAT, 1) == b.integer(SAMPLE_FORMAT, 1);
+    }
+}
