@@ -8,6 +8,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Base64;
+import org.imagestream.model.Domain;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -140,6 +141,33 @@ class SocialDecoderReferenceTest {
     }
 
     /** Which JPEGs TensorFlow decodes: plain YCbCr and grayscale ones, not CMYK. */
+    /**
+     * The result records the photo's own upright size (Pillow's), not the size TensorFlow decoded
+     * it at: a 4x4 model input lets TensorFlow decode these 64x32 JPEGs scaled down by 8.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(
+            strings = {"baseline.jpg", "progressive.jpg", "orientation-6.jpg", "orientation-8.jpg"})
+    void shouldRecordTheOriginalSizeOfAJpegDecodedScaledDown(String file) throws Exception {
+        byte[] bytes;
+        try (InputStream in = getClass().getResourceAsStream("/images/" + file)) {
+            bytes = in.readAllBytes();
+        }
+        assertThat(TfJpegDecoder.handles(JpegMarkers.scan(bytes))).isTrue();
+        DecodedPixels pixels =
+                ImageDecoders.decode(
+                        Domain.SOCIAL,
+                        bytes,
+                        new ModelInput(4, 4, 3),
+                        DecodeLimits.DEFAULT,
+                        TENSORFLOW);
+        JsonNode golden = GOLDEN.get(file);
+        assertThat(Math.min(golden.get("width").asInt(), golden.get("height").asInt()))
+                .isGreaterThanOrEqualTo(4 * 8);
+        assertThat(pixels.originalWidth()).isEqualTo(golden.get("width").asInt());
+        assertThat(pixels.originalHeight()).isEqualTo(golden.get("height").asInt());
+    }
+
     @org.junit.jupiter.api.Test
     void shouldLeaveCmykJpegsToImageIo() throws Exception {
         assertThat(TfJpegDecoder.handles(JpegMarkers.scan(resource("baseline.jpg")))).isTrue();
