@@ -32,6 +32,8 @@ import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
+import org.imagestream.decode.DecodeException;
+import org.imagestream.decode.ImageDecoder;
 import org.imagestream.model.Classification;
 import org.imagestream.model.DeadLetter;
 import org.imagestream.model.DecodedImage;
@@ -119,6 +121,8 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     private transient Counter modelLoadFailures;
 
     private transient EnumMap<Domain, SavedModelClassifier> classifiers;
+    private ImageDecoder decoder;
+
     private transient MapState<String, CachedPrediction> recentPredictions;
     private transient EnumMap<Domain, List<Pending>> pending;
     private transient int pendingCount;
@@ -277,6 +281,16 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         throw lastFailure;
     }
 
+    /**
+     * Decodes prepared images (no pixels yet) here, after the dedup lookup: only original bytes
+     * cross the shuffle and a deduplicated copy is never decoded. Without a decoder every input
+     * must arrive decoded.
+     */
+    public BatchingClassifyOperator withDecoder(ImageDecoder decoder) {
+        this.decoder = decoder;
+        return this;
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
@@ -316,8 +330,13 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         topLabelCounters = new HashMap<>();
         deduplicated = metrics.counter("imagesDeduplicated");
         failed = metrics.counter("inferenceFailures");
-        // Same metric and label as the decode stage's dead letters, so one query sums them all.
-        modelErrors = metrics.addGroup("reason", "MODEL_ERROR").counter("imagesDeadLettered");
+        // Same metric and label as the decode dead letters, so one query sums them all.
+        if (decoder != null) {
+            decoder.open(metrics, "MODEL_ERROR");
+            modelErrors = decoder.deadLetteredCounter("MODEL_ERROR");
+        } else {
+            modelErrors = metrics.addGroup("reason", "MODEL_ERROR").counter("imagesDeadLettered");
+        }
         batchSize =
                 metrics.histogram("inferenceBatchSize", new DescriptiveStatisticsHistogram(1024));
         queueWaitMillis =
@@ -452,11 +471,19 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         DecodedImage image = element.getValue();
         Domain domain = Domain.fromId(image.record.domain);
         SavedModelClassifier classifier = classifiers.get(domain);
+        boolean decoded = image.pixels != null;
+        // Dedup first: a copy of a known image is answered from the cache, never decoded (the
+        // cache keeps what decoding told about it: size, parts, extras).
         if (recentPredictions != null) {
             CachedPrediction cached = recentPredictions.get(image.contentSha256);
             if (cached != null
                     && cached.madeBy(classifier.spec())
-                    && cached.partLabels.size() == (image.parts > 1 ? image.parts : 0)) {
+                    && (decoded
+                            ? cached.partLabels.size() == (image.parts > 1 ? image.parts : 0)
+                            : cached.describesImage())) {
+                if (!decoded) {
+                    cached.describe(image);
+                }
                 emit(
                         image,
                         classifier.spec(),
@@ -473,6 +500,14 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                     waiting.copies.add(image); // classified once, with its original
                     return;
                 }
+            }
+        }
+        if (!decoded) {
+            try {
+                decoder.decodeInto(image);
+            } catch (DecodeException e) {
+                output.collect(DEAD_LETTERS, new StreamRecord<>(decoder.reject(image, e)));
+                return;
             }
         }
         queue.add(new Pending(image, getCurrentKey()));
@@ -568,10 +603,14 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                     // State belongs to the image's own key, not to the record being processed.
                     setCurrentKey(item.key);
                     recentPredictions.put(
-                            item.image.contentSha256, CachedPrediction.of(spec, prediction, parts));
+                            item.image.contentSha256,
+                            CachedPrediction.of(spec, prediction, parts, item.image));
                 }
                 emit(item.image, spec, prediction, parts, false);
                 for (DecodedImage copy : item.copies) {
+                    if (copy.pixels == null) {
+                        describeAs(copy, item.image);
+                    }
                     emit(copy, spec, prediction, parts, true);
                 }
             }
@@ -580,6 +619,15 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                 setCurrentKey(currentKey);
             }
         }
+    }
+
+    /** What decoding told about an image, copied to an undecoded copy of the same bytes. */
+    private static void describeAs(DecodedImage copy, DecodedImage original) {
+        copy.originalWidth = original.originalWidth;
+        copy.originalHeight = original.originalHeight;
+        copy.parts = original.parts;
+        copy.extras = original.extras;
+        copy.partExtras = original.partExtras;
     }
 
     /** Attempts at a whole batch before its images are classified one by one. */
@@ -709,6 +757,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         try {
             super.close();
         } finally {
+            if (decoder != null) {
+                decoder.close();
+            }
             closeClassifiers();
         }
     }

@@ -1,7 +1,10 @@
 package org.imagestream.inference;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.imagestream.model.DecodedImage;
 
 /**
  * What the dedup cache remembers per content hash: the prediction and the model that made it, so a
@@ -19,7 +22,43 @@ public class CachedPrediction {
 
     public List<List<Float>> partScores = new ArrayList<>();
 
+    /**
+     * What decoding told about the image, so a copy is answered without decoding it: original size,
+     * extras (georeferencing, modality...) and per part extras. {@code described} is false for
+     * entries written before the cache kept it (a copy is then decoded).
+     */
+    public boolean described;
+
+    public int originalWidth;
+    public int originalHeight;
+    public Map<String, String> extras = new HashMap<>();
+    public List<Map<String, String>> partExtras = new ArrayList<>();
+
     public CachedPrediction() {}
+
+    static CachedPrediction of(
+            ModelSpec spec, Prediction prediction, List<Prediction> parts, DecodedImage image) {
+        CachedPrediction cached = of(spec, prediction, parts);
+        cached.described = true;
+        cached.originalWidth = image.originalWidth;
+        cached.originalHeight = image.originalHeight;
+        cached.extras = new HashMap<>(image.extras);
+        cached.partExtras = new ArrayList<>(image.partExtras);
+        return cached;
+    }
+
+    boolean describesImage() {
+        return described;
+    }
+
+    /** Fills an undecoded copy with what decoding told about the cached image. */
+    void describe(DecodedImage image) {
+        image.originalWidth = originalWidth;
+        image.originalHeight = originalHeight;
+        image.parts = Math.max(1, partLabels.size());
+        image.extras = new HashMap<>(extras);
+        image.partExtras = new ArrayList<>(partExtras);
+    }
 
     static CachedPrediction of(ModelSpec spec, Prediction prediction, List<Prediction> parts) {
         CachedPrediction cached = new CachedPrediction();

@@ -23,9 +23,10 @@ import org.imagestream.config.CassandraConfig;
 import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
 import org.imagestream.config.MedicalSecret;
-import org.imagestream.decode.DecodeFunction;
 import org.imagestream.decode.DecodeLimits;
+import org.imagestream.decode.ImageDecoder;
 import org.imagestream.decode.ModelInput;
+import org.imagestream.decode.PrepareFunction;
 import org.imagestream.inference.BatchingClassifyOperator;
 import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
@@ -122,30 +123,30 @@ public final class ImageClassificationJob {
                                 WatermarkStrategy.noWatermarks(),
                                 "Kafka images")
                         .uid("kafka-images");
-        DecodeFunction decode =
-                new DecodeFunction(
-                        inputs,
-                        config.get(JobOptions.MAX_IMAGE_BYTES),
-                        new DecodeLimits(
-                                config.get(JobOptions.MAX_PIXELS),
-                                config.get(JobOptions.MAX_BANDS),
-                                config.get(JobOptions.MAX_FRAMES),
-                                config.get(JobOptions.MAX_PARTS),
-                                config.get(JobOptions.DECODE_TIME_BUDGET).toMillis(),
-                                config.get(JobOptions.MAX_DECODE_MEMORY).getBytes()),
-                        config.get(JobOptions.DECODE_TENSORFLOW_JPEG));
+        DecodeLimits limits =
+                new DecodeLimits(
+                        config.get(JobOptions.MAX_PIXELS),
+                        config.get(JobOptions.MAX_BANDS),
+                        config.get(JobOptions.MAX_FRAMES),
+                        config.get(JobOptions.MAX_PARTS),
+                        config.get(JobOptions.DECODE_TIME_BUDGET).toMillis(),
+                        config.get(JobOptions.MAX_DECODE_MEMORY).getBytes());
+        PrepareFunction prepare =
+                new PrepareFunction(inputs, config.get(JobOptions.MAX_IMAGE_BYTES), limits);
         if (config.get(JobOptions.MEDICAL_DEIDENTIFY)) {
-            decode.deidentifyDicom(
+            prepare.deidentifyDicom(
                     MedicalSecret.load(config, System.getenv()),
                     config.get(JobOptions.MEDICAL_ACCEPT_BURNED_IN_ANNOTATION));
         }
-        SingleOutputStreamOperator<DecodedImage> decoded =
-                records.process(decode).name("Decode images").uid("decode-images");
+        // Chained to the source: only original bytes and their hash cross the shuffle; the
+        // keyed classify operator decodes after its dedup lookup.
+        SingleOutputStreamOperator<DecodedImage> prepared =
+                records.process(prepare).name("Prepare images").uid("prepare-images");
         if (config.get(JobOptions.DECODE_PARALLELISM) > 0) {
-            decoded.setParallelism(config.get(JobOptions.DECODE_PARALLELISM));
+            prepared.setParallelism(config.get(JobOptions.DECODE_PARALLELISM));
         }
         SingleOutputStreamOperator<Classification> classified =
-                decoded.map(new AssignShardFunction(ring, shardKeys, routingKey))
+                prepared.map(new AssignShardFunction(ring, shardKeys, routingKey))
                         .name("Assign shard")
                         .uid("assign-shard")
                         .keyBy(new ShardKeySelector())
@@ -160,8 +161,14 @@ public final class ImageClassificationJob {
                                                 modelRoots(config),
                                                 config.get(JobOptions.MODEL_POLL_INTERVAL))
                                         .withTensorflowThreads(
-                                                config.get(
-                                                        JobOptions.INFERENCE_TENSORFLOW_THREADS)))
+                                                config.get(JobOptions.INFERENCE_TENSORFLOW_THREADS))
+                                        .withDecoder(
+                                                new ImageDecoder(
+                                                        inputs,
+                                                        limits,
+                                                        config.get(
+                                                                JobOptions
+                                                                        .DECODE_TENSORFLOW_JPEG))))
                         .name("Classify images")
                         .uid("classify-images")
                         .setParallelism(classifyParallelism);
@@ -176,7 +183,7 @@ public final class ImageClassificationJob {
                         .setParallelism(classifyParallelism);
 
         DataStream<DeadLetter> deadLetters =
-                decoded.getSideOutput(DecodeFunction.DEAD_LETTERS)
+                prepared.getSideOutput(PrepareFunction.DEAD_LETTERS)
                         .union(
                                 classified.getSideOutput(BatchingClassifyOperator.DEAD_LETTERS),
                                 refused);

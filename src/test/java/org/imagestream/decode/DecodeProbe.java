@@ -9,7 +9,7 @@ import org.imagestream.model.ImageRecord;
 
 /**
  * Runs the job's decode path (de-identification for medical records, then {@link
- * DecodeFunction#decode}) on files, in a JVM of its own, and prints one line per file: {@code
+ * ImageDecoder#decode}) on files, in a JVM of its own, and prints one line per file: {@code
  * name<TAB>OK<TAB>stored bytes} or {@code name<TAB>reason<TAB>message}. Anything but a {@link
  * DecodeException} prints {@code ERROR}; an {@code OutOfMemoryError} ends the JVM when it runs with
  * {@code -XX:+ExitOnOutOfMemoryError}, as a TaskManager does. Used by {@link PoisonPillDecodeTest}.
@@ -40,7 +40,7 @@ public final class DecodeProbe {
                 if (domain == Domain.MEDICAL) {
                     record.bytes = deidentifier.deidentify(record.bytes);
                 }
-                var image = DecodeFunction.decode(record, Map.of(domain, input), limits);
+                var image = ImageDecoder.decode(record, Map.of(domain, input), limits);
                 System.out.println(
                         name
                                 + "\tOK\t"

@@ -11,10 +11,12 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.imagestream.decode.DecodeFunction;
+import org.imagestream.decode.DecodeLimits;
+import org.imagestream.decode.ImageDecoder;
 import org.imagestream.decode.ModelInput;
 import org.imagestream.decode.SceneTiling;
 import org.imagestream.model.Classification;
+import org.imagestream.model.DeadLetter;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
 import org.imagestream.model.ImageRecord;
@@ -388,6 +390,91 @@ class BatchingClassifyOperatorTest {
                 poll);
     }
 
+    /**
+     * The job's path: images arrive prepared (bytes and hash, no pixels) and are decoded here,
+     * after the dedup lookup. A copy of a classified image is answered from the cache and a copy of
+     * a pending one rides with its original: neither is decoded (its pixels stay null), both get
+     * the original's size and labels; bytes that do not decode are a dead letter with their reason
+     * and bytes.
+     */
+    @Test
+    void shouldDecodeAfterTheDedupLookupAndNeverDecodeACopy() throws Exception {
+        Map<Domain, ModelInput> inputs =
+                Map.of(
+                        Domain.SOCIAL,
+                        new ModelInput(social.height(), social.width(), social.channels()));
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                                Map.of(Domain.SOCIAL, social),
+                                Duration.ofHours(1),
+                                4,
+                                Duration.ofHours(1))
+                        .withDecoder(new ImageDecoder(inputs, DecodeLimits.DEFAULT, false));
+        byte[] first = images.get(0).record.bytes;
+        byte[] second = images.get(1).record.bytes;
+        DecodedImage pendingCopy = prepared(second, 11, "shard-001");
+        DecodedImage cachedCopy = prepared(first, 10, "shard-000");
+        try (var harness = harness(operator)) {
+            harness.open();
+            harness.processElement(prepared(first, 0, "shard-000"), 0L);
+            harness.processElement(prepared(second, 1, "shard-001"), 0L);
+            harness.processElement(pendingCopy, 0L);
+            harness.processElement(prepared(new byte[] {1, 2, 3}, 2, "shard-002"), 0L);
+            harness.prepareSnapshotPreBarrier(1L);
+            harness.processElement(cachedCopy, 0L);
+            harness.prepareSnapshotPreBarrier(2L);
+
+            List<Classification> results = new ArrayList<>(harness.extractOutputValues());
+            assertThat(results)
+                    .extracting(r -> r.imageId)
+                    .containsExactlyInAnyOrder("t-0-0", "t-0-1", "t-0-11", "t-0-10");
+            assertThat(find(results, "t-0-10").deduplicated).isTrue();
+            assertThat(find(results, "t-0-11").deduplicated).isTrue();
+            assertThat(find(results, "t-0-10").labels).isEqualTo(find(results, "t-0-0").labels);
+            assertThat(find(results, "t-0-11").labels).isEqualTo(find(results, "t-0-1").labels);
+            assertThat(find(results, "t-0-10").width).isEqualTo(images.get(0).originalWidth);
+            assertThat(find(results, "t-0-11").height).isEqualTo(images.get(1).originalHeight);
+            assertThat(cachedCopy.pixels).isNull();
+            assertThat(pendingCopy.pixels).isNull();
+            // Decoded here, the original scores as the decoded-upstream image does.
+            try (SavedModelClassifier plain = SavedModelClassifier.open(social)) {
+                assertThat(find(results, "t-0-0").labels)
+                        .isEqualTo(plain.classify(List.of(images.get(0).pixels)).get(0).labels());
+            }
+            List<DeadLetter> letters = new ArrayList<>();
+            harness.getSideOutput(BatchingClassifyOperator.DEAD_LETTERS)
+                    .forEach(record -> letters.add(record.getValue()));
+            assertThat(letters)
+                    .singleElement()
+                    .satisfies(
+                            letter -> {
+                                assertThat(letter.imageId).isEqualTo("t-0-2");
+                                assertThat(letter.reason).isEqualTo("UNSUPPORTED_FORMAT");
+                                assertThat(letter.stage).isEqualTo("decode");
+                                assertThat(letter.bytes).containsExactly(1, 2, 3);
+                            });
+        }
+    }
+
+    /** A record as the prepare stage passes it on: bytes, domain, SHA-256, shard; no pixels. */
+    private static DecodedImage prepared(byte[] bytes, int offset, String shard) throws Exception {
+        ImageRecord record = new ImageRecord();
+        record.imageId = "t-0-" + offset;
+        record.domain = "social";
+        record.bytes = bytes;
+        record.topic = "t";
+        record.offset = offset;
+        DecodedImage image = new DecodedImage();
+        image.record = record;
+        image.contentSha256 =
+                java.util.HexFormat.of()
+                        .formatHex(
+                                java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        image.shard = shard;
+        image.routingKey = shard;
+        return image;
+    }
+
     private static Classification find(List<Classification> results, String imageId) {
         return results.stream().filter(r -> r.imageId.equals(imageId)).findFirst().orElseThrow();
     }
@@ -438,7 +525,7 @@ class BatchingClassifyOperatorTest {
         record.imageId = "t-0-" + offset;
         record.domain = domain;
         record.bytes = bytes;
-        DecodedImage image = DecodeFunction.decode(record, inputs);
+        DecodedImage image = ImageDecoder.decode(record, inputs);
         image.shard = shard;
         image.routingKey = shard;
         return image;

@@ -16,41 +16,47 @@ import org.imagestream.model.ImageRecord;
 import org.imagestream.samples.SampleImages;
 import org.junit.jupiter.api.Test;
 
-class DecodeFunctionTest {
+class PrepareFunctionTest {
     private static final Map<Domain, ModelInput> INPUTS =
             Map.of(Domain.SOCIAL, new ModelInput(32, 32, 3));
 
+    /**
+     * Nothing is decoded here: every record of a configured domain goes on with its bytes and their
+     * SHA-256 (checked with the JDK's own digest), whatever the bytes; records of a domain without
+     * a model, or of none, are dead letters.
+     */
     @Test
-    void shouldDecodeGoodImagesAndDeadLetterTheRestWithAReason() throws Exception {
+    void shouldPassOnBytesWithTheirHashAndDeadLetterUnknownDomains() throws Exception {
         byte[] jpeg = SampleImages.generate(Domain.SOCIAL, 0, new Random(1)).bytes();
         try (var harness =
                 ProcessFunctionTestHarnesses.forProcessFunction(
-                        new DecodeFunction(INPUTS, 1_000_000))) {
+                        new PrepareFunction(INPUTS, 1_000_000))) {
             harness.processElement(record("t-0-0", "social", jpeg), 0);
-            harness.processElement(record("t-0-1", "social", new byte[] {1, 2, 3}), 0);
+            harness.processElement(record("t-0-1", "Social", new byte[] {1, 2, 3}), 0);
             harness.processElement(record("t-0-2", null, jpeg), 0);
             harness.processElement(record("t-0-3", "medical", jpeg), 0); // no medical model here
 
-            List<DecodedImage> decoded = harness.extractOutputValues();
-            assertThat(decoded)
-                    .singleElement()
-                    .satisfies(
-                            image -> {
-                                assertThat(image.record.imageId).isEqualTo("t-0-0");
-                                assertThat(image.pixels).hasSize(32 * 32 * 3);
-                                assertThat(image.contentSha256).hasSize(64);
-                            });
+            List<DecodedImage> prepared = harness.extractOutputValues();
+            assertThat(prepared)
+                    .extracting(image -> image.record.imageId)
+                    .containsExactly("t-0-0", "t-0-1");
+            assertThat(prepared).allSatisfy(image -> assertThat(image.pixels).isNull());
+            assertThat(prepared.get(0).contentSha256).isEqualTo(sha256(jpeg));
+            assertThat(prepared.get(1).contentSha256).isEqualTo(sha256(new byte[] {1, 2, 3}));
+            assertThat(prepared.get(1).record.domain).isEqualTo("social");
             List<DeadLetter> deadLetters =
-                    deadLetters(harness.getSideOutput(DecodeFunction.DEAD_LETTERS));
+                    deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS));
             assertThat(deadLetters)
                     .extracting(d -> d.imageId + "=" + d.reason)
-                    .containsExactly(
-                            "t-0-1=UNSUPPORTED_FORMAT",
-                            "t-0-2=UNKNOWN_DOMAIN",
-                            "t-0-3=UNKNOWN_DOMAIN");
+                    .containsExactly("t-0-2=UNKNOWN_DOMAIN", "t-0-3=UNKNOWN_DOMAIN");
             assertThat(deadLetters).allSatisfy(d -> assertThat(d.stage).isEqualTo("decode"));
-            assertThat(deadLetters.get(0).bytes).containsExactly(1, 2, 3); // replayable as is
+            assertThat(deadLetters.get(0).bytes).isEqualTo(jpeg); // replayable as is
         }
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 
     @Test
@@ -58,12 +64,12 @@ class DecodeFunctionTest {
         byte[] jpeg = SampleImages.generate(Domain.SOCIAL, 0, new Random(1)).bytes();
         try (var harness =
                 ProcessFunctionTestHarnesses.forProcessFunction(
-                        new DecodeFunction(INPUTS, jpeg.length - 1))) {
+                        new PrepareFunction(INPUTS, jpeg.length - 1))) {
             ImageRecord record = record("t-0-9", "social", jpeg);
             harness.processElement(record, 0);
             assertThat(harness.extractOutputValues()).isEmpty();
             DeadLetter deadLetter =
-                    deadLetters(harness.getSideOutput(DecodeFunction.DEAD_LETTERS)).get(0);
+                    deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS)).get(0);
             assertThat(deadLetter.reason).isEqualTo("TOO_LARGE");
             assertThat(deadLetter.bytes).isEmpty();
             assertThat(deadLetter.topic + "/" + deadLetter.partition + "/" + deadLetter.offset)
@@ -116,9 +122,9 @@ class DecodeFunctionTest {
         dicom[131] = 'M';
         for (String domain : new String[] {"social", null, "unknown"}) {
             ImageRecord record = record("t-0-1", domain, dicom);
-            assertThat(DecodeFunction.isMedical(record)).as("DICOM under %s", domain).isTrue();
+            assertThat(PrepareFunction.isMedical(record)).as("DICOM under %s", domain).isTrue();
         }
-        assertThat(DecodeFunction.isMedical(record("t-0-1", "social", new byte[200]))).isFalse();
+        assertThat(PrepareFunction.isMedical(record("t-0-1", "social", new byte[200]))).isFalse();
     }
 
     @Test
@@ -126,7 +132,7 @@ class DecodeFunctionTest {
         byte[] jpeg = SampleImages.generate(Domain.SOCIAL, 0, new Random(1)).bytes();
         try (var harness =
                 ProcessFunctionTestHarnesses.forProcessFunction(
-                        new DecodeFunction(INPUTS, 1_000_000))) {
+                        new PrepareFunction(INPUTS, 1_000_000))) {
             ImageRecord longSource = record("t-0-0", "social", jpeg);
             // The documented limit (README, Wire format): 1024 characters.
             longSource.sourceId = "s".repeat(1025);
@@ -140,7 +146,7 @@ class DecodeFunctionTest {
             assertThat(harness.extractOutputValues())
                     .extracting(image -> image.record.imageId)
                     .containsExactly("t-0-2");
-            assertThat(deadLetters(harness.getSideOutput(DecodeFunction.DEAD_LETTERS)))
+            assertThat(deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS)))
                     .extracting(d -> d.imageId + "=" + d.reason)
                     .containsExactly("t-0-0=INVALID_HEADER", "t-0-1=INVALID_HEADER");
         }
@@ -149,8 +155,8 @@ class DecodeFunctionTest {
     /** One oversized record (dead-lettered before decoding) through a de-identifying stage. */
     private static List<DeadLetter> deadLetterFor(String domain, String sourceId, String key)
             throws Exception {
-        DecodeFunction decode =
-                new DecodeFunction(INPUTS, 10)
+        PrepareFunction decode =
+                new PrepareFunction(INPUTS, 10)
                         .deidentifyDicom(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(decode)) {
             ImageRecord record = record("t-0-1", domain, new byte[64]);
@@ -161,7 +167,7 @@ class DecodeFunctionTest {
             record.headers.put("patient", "DOE^JOHN");
             harness.processElement(record, 0);
             List<DeadLetter> letters =
-                    deadLetters(harness.getSideOutput(DecodeFunction.DEAD_LETTERS));
+                    deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS));
             assertThat(letters).singleElement().extracting(d -> d.reason).isEqualTo("TOO_LARGE");
             return letters;
         }

@@ -4,12 +4,9 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -20,73 +17,63 @@ import org.imagestream.model.Domain;
 import org.imagestream.model.ImageRecord;
 
 /**
- * The decode stage: turns each {@link ImageRecord} into a {@link DecodedImage} for its domain's
- * model, or sends it to the {@link #DEAD_LETTERS} side output with the reason. Never throws for bad
- * input, so one corrupt file cannot restart the job.
+ * The first stage, chained to the Kafka source: everything decided per record before the shuffle
+ * and before any pixel is decoded. Counts the record per domain, protects a medical record's
+ * metadata and de-identifies its bytes, bounds the stored header values and the record size,
+ * resolves the domain to a configured model, and computes the content address (SHA-256) the shard
+ * ring and the dedup cache key on. Its output carries only the original (de-identified) bytes:
+ * decoding happens after the shuffle, in the keyed classify operator ({@link ImageDecoder}), and
+ * only for images the dedup cache does not already know. Anything refused goes to the {@link
+ * #DEAD_LETTERS} side output with its reason; never throws for bad input, so one corrupt record
+ * cannot restart the job.
  */
-public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
+public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
+    /** The dead letters' stage, before or after the shuffle: decoding is one stage to readers. */
     static final String STAGE = "decode";
 
     private final EnumMap<Domain, ModelInput> inputs;
-
-    private transient Counter decoded;
-    private transient Counter rejected;
-    private transient Map<String, Counter> receivedByDomain;
-    private transient Map<String, Counter> rejectedByReason;
-    private transient Histogram decodeMillis;
-
     private final int maxImageBytes;
     private final DecodeLimits limits;
-    private final boolean tensorflowJpeg;
 
     /** Key of the DICOM UID pseudonyms, or null when DICOM files are stored as received. */
     private byte[] uidSecret;
 
     private boolean acceptBurnedInAnnotation;
 
-    private transient TfJpegDecoder jpeg;
+    private transient Map<String, Counter> receivedByDomain;
+    private transient Map<String, Counter> rejectedByReason;
+    private transient Counter rejected;
     private transient DicomDeidentifier deidentifier;
 
     /**
+     * @param inputs the configured models' inputs: records of other domains are dead-lettered
      * @param maxImageBytes records larger than this are dead-lettered as {@code TOO_LARGE}
      */
-    public DecodeFunction(Map<Domain, ModelInput> inputs, int maxImageBytes) {
+    public PrepareFunction(Map<Domain, ModelInput> inputs, int maxImageBytes) {
         this(inputs, maxImageBytes, DecodeLimits.DEFAULT);
     }
 
     /**
-     * @param limits declared raster sizes beyond these are dead-lettered as {@code TOO_LARGE}
-     *     before any pixel is decoded
+     * @param limits the de-identifier's limits (a deflated DICOM inflates at most to the decode
+     *     memory budget)
      */
-    public DecodeFunction(Map<Domain, ModelInput> inputs, int maxImageBytes, DecodeLimits limits) {
-        this(inputs, maxImageBytes, limits, false);
-    }
-
-    /**
-     * @param tensorflowJpeg decode plain YCbCr/grayscale JPEGs with TensorFlow's op (faster)
-     */
-    public DecodeFunction(
-            Map<Domain, ModelInput> inputs,
-            int maxImageBytes,
-            DecodeLimits limits,
-            boolean tensorflowJpeg) {
+    public PrepareFunction(Map<Domain, ModelInput> inputs, int maxImageBytes, DecodeLimits limits) {
         this.inputs = new EnumMap<>(inputs);
         this.maxImageBytes = maxImageBytes;
         this.limits = limits;
-        this.tensorflowJpeg = tensorflowJpeg;
     }
 
     /**
-     * De-identifies every DICOM file before it is decoded, hashed and stored, so blobs and dead
+     * De-identifies every DICOM file before it is hashed, shuffled and stored, so blobs and dead
      * letters never hold the original header (see {@link DicomDeidentifier}).
      *
      * @param uidSecret key of the UID pseudonyms; the same key keeps a study linkable
      */
-    public DecodeFunction deidentifyDicom(byte[] uidSecret) {
+    public PrepareFunction deidentifyDicom(byte[] uidSecret) {
         return deidentifyDicom(uidSecret, false);
     }
 
@@ -94,7 +81,7 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
      * @param acceptBurnedInAnnotation keep files that declare Burned In Annotation = YES instead of
      *     dead-lettering them
      */
-    public DecodeFunction deidentifyDicom(byte[] uidSecret, boolean acceptBurnedInAnnotation) {
+    public PrepareFunction deidentifyDicom(byte[] uidSecret, boolean acceptBurnedInAnnotation) {
         this.uidSecret = uidSecret.clone();
         this.acceptBurnedInAnnotation = acceptBurnedInAnnotation;
         return this;
@@ -107,14 +94,8 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         if (uidSecret != null) {
             deidentifier = new DicomDeidentifier(uidSecret, limits, acceptBurnedInAnnotation);
         }
-        if (tensorflowJpeg && inputs.containsKey(Domain.SOCIAL)) {
-            jpeg = new TfJpegDecoder();
-        }
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
-        decoded = metrics.counter("imagesDecoded");
         rejected = metrics.counter("imagesRejected");
-        decodeMillis =
-                metrics.histogram("decodeLatencyMs", new DescriptiveStatisticsHistogram(1024));
         receivedByDomain = new HashMap<>();
         for (Domain domain : Domain.values()) {
             receivedByDomain.put(
@@ -134,7 +115,6 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
         if (received != null) {
             received.inc();
         }
-        long started = System.nanoTime();
         boolean identifiable = false;
         boolean deidentify = deidentifier != null && isMedical(record);
         if (deidentify) {
@@ -158,29 +138,55 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                     throw e;
                 }
             }
-            DecodedImage image = decode(record, inputs, limits, jpeg);
-            decodeMillis.update(
-                    java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
-                            System.nanoTime() - started));
-            out.collect(image);
-            decoded.inc();
+            out.collect(prepare(record, inputs));
         } catch (DecodeException e) {
             rejected.inc();
             rejectedByReason.get(e.reason().name()).inc();
-            DeadLetter deadLetter = DeadLetter.of(record, STAGE, e.reason().name(), e.getMessage());
-            if (identifiable) {
-                // A DICOM file that could not be de-identified may hold patient data: the dead
-                // letter carries the reason and a pointer, never the bytes.
-                deadLetter.bytes = new byte[0];
-                deadLetter.message += "; bytes not copied: the file could not be de-identified";
-            } else if (e.reason() == DecodeException.Reason.TOO_LARGE) {
-                // Over the limit: carry a pointer (dead-letter-origin) instead of the bytes, so
-                // the dead-letter topic never needs a larger record size than the input topics.
-                deadLetter.bytes = new byte[0];
-                deadLetter.message += "; original bytes not copied, see dead-letter-origin";
-            }
-            context.output(DEAD_LETTERS, deadLetter);
+            context.output(DEAD_LETTERS, deadLetter(record, e, identifiable));
         }
+    }
+
+    /**
+     * A record with its domain resolved to a configured model and its content address set, nothing
+     * decoded.
+     */
+    static DecodedImage prepare(ImageRecord record, Map<Domain, ModelInput> inputs)
+            throws DecodeException {
+        Domain domain;
+        try {
+            domain = Domain.fromId(record.domain);
+        } catch (IllegalArgumentException e) {
+            throw new DecodeException(DecodeException.Reason.UNKNOWN_DOMAIN, e.getMessage());
+        }
+        if (!inputs.containsKey(domain)) {
+            throw new DecodeException(
+                    DecodeException.Reason.UNKNOWN_DOMAIN,
+                    "no model is configured for domain " + domain.id());
+        }
+        DecodedImage image = new DecodedImage();
+        image.record = record;
+        image.record.domain = domain.id();
+        image.contentSha256 =
+                ImageDecoder.contentAddress(record.bytes == null ? new byte[0] : record.bytes);
+        return image;
+    }
+
+    /**
+     * The dead letter of a refused record: with its bytes, so it can be replayed as is, except for
+     * a DICOM file that could not be de-identified ({@code identifiable}: it may hold patient data)
+     * and a record over a size limit (a pointer, {@code dead-letter-origin}, instead, so the
+     * dead-letter topic never needs a larger record size than the input topics).
+     */
+    static DeadLetter deadLetter(ImageRecord record, DecodeException e, boolean identifiable) {
+        DeadLetter deadLetter = DeadLetter.of(record, STAGE, e.reason().name(), e.getMessage());
+        if (identifiable) {
+            deadLetter.bytes = new byte[0];
+            deadLetter.message += "; bytes not copied: the file could not be de-identified";
+        } else if (e.reason() == DecodeException.Reason.TOO_LARGE) {
+            deadLetter.bytes = new byte[0];
+            deadLetter.message += "; original bytes not copied, see dead-letter-origin";
+        }
+        return deadLetter;
     }
 
     /**
@@ -243,69 +249,6 @@ public class DecodeFunction extends ProcessFunction<ImageRecord, DecodedImage> {
                                 + header[1].length()
                                 + " characters, the limit is "
                                 + ImageHeaders.MAX_VALUE_CHARS);
-            }
-        }
-    }
-
-    /** Plain-Java core of the stage, shared with tests and benchmarks. */
-    public static DecodedImage decode(ImageRecord record, Map<Domain, ModelInput> inputs)
-            throws DecodeException {
-        return decode(record, inputs, DecodeLimits.DEFAULT);
-    }
-
-    public static DecodedImage decode(
-            ImageRecord record, Map<Domain, ModelInput> inputs, DecodeLimits limits)
-            throws DecodeException {
-        return decode(record, inputs, limits, null);
-    }
-
-    /**
-     * @param jpeg TensorFlow's JPEG decoder, or null for ImageIO only
-     */
-    public static DecodedImage decode(
-            ImageRecord record,
-            Map<Domain, ModelInput> inputs,
-            DecodeLimits limits,
-            TfJpegDecoder jpeg)
-            throws DecodeException {
-        Domain domain;
-        try {
-            domain = Domain.fromId(record.domain);
-        } catch (IllegalArgumentException e) {
-            throw new DecodeException(DecodeException.Reason.UNKNOWN_DOMAIN, e.getMessage());
-        }
-        ModelInput input = inputs.get(domain);
-        if (input == null) {
-            throw new DecodeException(
-                    DecodeException.Reason.UNKNOWN_DOMAIN,
-                    "no model is configured for domain " + domain.id());
-        }
-        DecodedPixels pixels = ImageDecoders.decode(domain, record.bytes, input, limits, jpeg);
-        DecodedImage image = new DecodedImage();
-        image.record = record;
-        image.record.domain = domain.id();
-        image.contentSha256 = DigestUtils.sha256Hex(record.bytes);
-        image.originalWidth = pixels.originalWidth();
-        image.originalHeight = pixels.originalHeight();
-        image.pixels = pixels.pixels();
-        image.extras = new java.util.HashMap<>(pixels.extras());
-        image.parts = pixels.parts();
-        image.partExtras = new java.util.ArrayList<>(pixels.partExtras());
-        image.height = input.height();
-        image.width = input.width();
-        image.channels = input.channels();
-        image.decodedAtMillis = System.currentTimeMillis();
-        return image;
-    }
-
-    @Override
-    public void close() throws Exception {
-        try {
-            super.close();
-        } finally {
-            if (jpeg != null) {
-                jpeg.close();
-                jpeg = null;
             }
         }
     }
