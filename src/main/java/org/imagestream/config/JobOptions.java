@@ -276,9 +276,9 @@ public final class JobOptions {
     public static final ConfigOption<Integer> INFERENCE_TENSORFLOW_THREADS =
             ConfigOptions.key("inference.tensorflow-threads")
                     .intType()
-                    .defaultValue(0)
+                    .defaultValue(-1)
                     .withDescription(
-                            "Threads in each TensorFlow session's intra-op and inter-op pools; 0 keeps TensorFlow's default (one per core in each pool of every model's session, in every classify subtask).");
+                            "Threads in each TensorFlow session's intra-op and inter-op pools. -1 (default): the slot's share of the TaskManager's cores, max(1, cores / taskmanager.numberOfTaskSlots), so the sessions of all slots together do not oversubscribe the machine (measured: 1 thread instead of TensorFlow's default gave MobileNetV2 -18 % CPU per image on 2 cores, docs/benchmarks.md); 0 keeps TensorFlow's default (one per core in each pool of every model's session, in every classify subtask); n > 0: n threads.");
 
     public static final ConfigOption<Duration> INFERENCE_MAX_BATCH_DELAY =
             ConfigOptions.key("inference.max-batch-delay")

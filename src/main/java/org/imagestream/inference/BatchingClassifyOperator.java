@@ -21,6 +21,7 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -198,11 +199,12 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     /**
      * Threads in each TensorFlow session's intra-op and inter-op pools ({@link
-     * SavedModelClassifier#open(ModelSpec, int)}); 0 (the default) keeps TensorFlow's.
+     * SavedModelClassifier#open(ModelSpec, int)}): -1 the slot's share of the TaskManager's cores
+     * (see {@link #slotShareOfCores}), 0 (the default here) TensorFlow's own, n > 0 that many.
      */
     public BatchingClassifyOperator withTensorflowThreads(int threads) {
-        if (threads < 0) {
-            throw new IllegalArgumentException("TensorFlow threads must be >= 0, got " + threads);
+        if (threads < -1) {
+            throw new IllegalArgumentException("TensorFlow threads must be >= -1, got " + threads);
         }
         this.tensorflowThreads = threads;
         return this;
@@ -291,9 +293,28 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         return this;
     }
 
+    /**
+     * max(1, cores / slots): each slot's sessions get their share of the TaskManager's cores, so
+     * the TensorFlow pools of all slots together do not outnumber the cores.
+     */
+    static int slotShareOfCores(int cores, int slots) {
+        return Math.max(1, cores / Math.max(1, slots));
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
+        if (tensorflowThreads < 0) {
+            tensorflowThreads =
+                    slotShareOfCores(
+                            Runtime.getRuntime().availableProcessors(),
+                            getContainingTask()
+                                    .getEnvironment()
+                                    .getTaskManagerInfo()
+                                    .getConfiguration()
+                                    .get(TaskManagerOptions.NUM_TASK_SLOTS));
+            LOG.info("TensorFlow pools of {} threads (the slot's share)", tensorflowThreads);
+        }
         classifiers = new EnumMap<>(Domain.class);
         try {
             for (Map.Entry<Domain, ModelSpec> entry : specs.entrySet()) {

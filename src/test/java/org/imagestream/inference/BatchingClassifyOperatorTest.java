@@ -456,6 +456,14 @@ class BatchingClassifyOperatorTest {
         }
     }
 
+    @Test
+    void shouldGiveEachSlotItsShareOfTheCoresForTensorFlow() {
+        assertThat(BatchingClassifyOperator.slotShareOfCores(2, 2)).isEqualTo(1);
+        assertThat(BatchingClassifyOperator.slotShareOfCores(16, 4)).isEqualTo(4);
+        assertThat(BatchingClassifyOperator.slotShareOfCores(2, 8)).isEqualTo(1);
+        assertThat(BatchingClassifyOperator.slotShareOfCores(6, 0)).isEqualTo(6);
+    }
+
     /** A record as the prepare stage passes it on: bytes, domain, SHA-256, shard; no pixels. */
     private static DecodedImage prepared(byte[] bytes, int offset, String shard) throws Exception {
         ImageRecord record = new ImageRecord();
