@@ -229,7 +229,8 @@ public final class EndToEndBenchmark {
         // (a) and (b): no servers needed.
         Map<Integer, Double> raw = rawCeiling(social, items);
         double ceiling = raw.values().stream().mapToDouble(d -> d).max().orElseThrow();
-        double floor = computeFloor(specs, items);
+        double[] floorCpuMillis = new double[1];
+        double floor = computeFloor(specs, items, floorCpuMillis);
 
         // --bootstrap-servers and --cassandra: run against Kafka and Cassandra elsewhere (e.g. on
         // their own hosts) instead of starting local ones; their CPU is then not measured here.
@@ -390,6 +391,30 @@ public final class EndToEndBenchmark {
             if (peer != null) {
                 report.append(
                         processes.table(peer.before(), peer.after(), peerImages, "peer", peerRate));
+                // Sum of parts: what the machine allows if each part costs what it costs alone:
+                // decode + inference as in the floor, storing and consuming as in the peer
+                // (Cassandra's and Kafka's CPU for the same statements and records; the driver's
+                // client-side CPU is left out, so the bound is, if anything, too high).
+                double cassandra =
+                        processes.millisPerImage(
+                                peer.before(), peer.after(), peerImages, "Cassandra");
+                double kafka =
+                        processes.millisPerImage(peer.before(), peer.after(), peerImages, "Kafka");
+                double parts = floorCpuMillis[0] + cassandra + kafka;
+                double bound = CORES * 1000 / parts;
+                report.append(
+                        String.format(
+                                Locale.ROOT,
+                                "- sum-of-parts bound: %d cores / (floor %.1f + Cassandra %.1f +"
+                                        + " Kafka %.1f ms/image = %.1f) = %.0f img/s; job / bound"
+                                        + " = %.2f%n",
+                                CORES,
+                                floorCpuMillis[0],
+                                cassandra,
+                                kafka,
+                                parts,
+                                bound,
+                                job.imagesPerSecond() / bound));
             }
             report.append('\n');
             report.append("CPU profiles while the job stored rows 10-90 %.\n\n");
@@ -538,7 +563,8 @@ public final class EndToEndBenchmark {
      * Decodes chunk k+1 on {@link #CORES} threads while chunk k is classified (per domain, one
      * batch), over the whole mix after one warm-up chunk.
      */
-    private static double computeFloor(Map<Domain, ModelSpec> specs, List<Item> items)
+    private static double computeFloor(
+            Map<Domain, ModelSpec> specs, List<Item> items, double[] cpuMillisPerImage)
             throws Exception {
         int chunk = 128;
         ExecutorService pool = Executors.newFixedThreadPool(CORES);
@@ -550,6 +576,7 @@ public final class EndToEndBenchmark {
             }
             List<Future<DecodedPixels>> next = submit(pool, jpegs, specs, items, 0, chunk);
             long started = 0;
+            double cpuStart = 0;
             int counted = 0;
             for (int from = 0; from < items.size(); from += chunk) {
                 List<Future<DecodedPixels>> current = next;
@@ -563,12 +590,16 @@ public final class EndToEndBenchmark {
                 batches.forEach((domain, batch) -> classifiers.get(domain).classify(batch));
                 if (from == 0) {
                     started = System.nanoTime(); // the first chunk warms up
+                    cpuStart = ownCpuSeconds();
                 } else {
                     counted += to - from;
                 }
             }
             double floor = counted / ((System.nanoTime() - started) / 1e9);
-            System.out.printf("compute floor (b): %.1f img/s%n", floor);
+            cpuMillisPerImage[0] = (ownCpuSeconds() - cpuStart) * 1000 / counted;
+            System.out.printf(
+                    "compute floor (b): %.1f img/s, %.1f ms CPU/image%n",
+                    floor, cpuMillisPerImage[0]);
             return floor;
         } finally {
             pool.shutdownNow();
@@ -1109,6 +1140,15 @@ public final class EndToEndBenchmark {
                 classifiers.put(spec.getKey(), SavedModelClassifier.open(spec.getValue()));
             }
             consumer.subscribe(List.of(topic));
+            Map<String, String> measuredIds = new HashMap<>();
+            sizes.keySet()
+                    .forEach(
+                            id ->
+                                    measuredIds.put(
+                                            id.contains("@")
+                                                    ? id.substring(0, id.indexOf('@'))
+                                                    : id,
+                                            id));
             List<long[]> times = new ArrayList<>();
             List<String> ids = new ArrayList<>();
             started = System.nanoTime();
@@ -1176,9 +1216,11 @@ public final class EndToEndBenchmark {
                                     0));
                     session.execute(statements.result(result, 0));
                     session.execute(statements.byLabel(result, 0));
-                    if (sizes.containsKey(result.imageId)) {
+                    // The measured images' ids carry the topic id ("@..."), the peer's do not.
+                    String measured = measuredIds.get(result.imageId);
+                    if (measured != null) {
                         times.add(new long[] {System.nanoTime() / 1000, record.timestamp()});
-                        ids.add(result.imageId);
+                        ids.add(measured);
                     }
                     done++;
                 }
@@ -1229,6 +1271,11 @@ public final class EndToEndBenchmark {
                 System.getProperty("os.name") + " " + System.getProperty("os.version"));
     }
 
+    /** CPU time of this JVM (every thread, native ones included), from /proc. */
+    private static double ownCpuSeconds() throws IOException {
+        return CpuProfile.cpuTicks(Files.readString(Path.of("/proc/self/stat"))) / 100.0;
+    }
+
     /** CPU time and RSS of this JVM, Kafka and Cassandra, from /proc. */
     static final class Processes {
         private final Map<String, Long> pids = new LinkedHashMap<>();
@@ -1260,6 +1307,13 @@ public final class EndToEndBenchmark {
                 values.put(pid.getKey(), new double[] {cpu, rssKb / 1024.0});
             }
             return new Snapshot(values);
+        }
+
+        /** CPU milliseconds per image of one process between two snapshots. */
+        double millisPerImage(Snapshot before, Snapshot after, long images, String name) {
+            double[] from = before.values().get(name);
+            double[] to = after.values().get(name);
+            return from == null || to == null ? Double.NaN : (to[0] - from[0]) * 1000 / images;
         }
 
         /** CPU per image and RSS of each process, and the rate all that CPU allows. */
