@@ -1,20 +1,11 @@
 package org.imagestream.inference;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -92,16 +83,6 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     /** Threads per TensorFlow session pool; 0 = TensorFlow's default. */
     private int tensorflowThreads;
 
-    /** Loads new model versions off the task thread; swaps happen on it, between batches. */
-    private transient ExecutorService modelLoader;
-
-    private transient Future<SavedModelClassifier> loadingModel;
-    private transient Domain loadingDomain;
-    private transient Path loadingDirectory;
-
-    /** Versions that failed to load or validate: not retried until a newer version appears. */
-    private transient Set<Path> rejectedModels;
-
     /**
      * The model directories this subtask serves, by "domain=directory", in union operator state: on
      * restore each domain starts at no older a version than any subtask served (see {@link
@@ -118,10 +99,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
      */
     private transient long restoredAtMillis;
 
-    private transient Counter modelSwaps;
-    private transient Counter modelLoadFailures;
+    /** The model serving each domain, and its hot roll-outs. */
+    private transient ModelRollout models;
 
-    private transient EnumMap<Domain, SavedModelClassifier> classifiers;
     private ImageDecoder decoder;
 
     private transient MapState<String, CachedPrediction> recentPredictions;
@@ -234,53 +214,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         servingState.clear();
-        for (Map.Entry<Domain, SavedModelClassifier> serving : classifiers.entrySet()) {
+        for (Map.Entry<Domain, SavedModelClassifier> serving : models.serving().entrySet()) {
             servingState.add(serving.getKey().id() + "=" + serving.getValue().spec().directory());
         }
-    }
-
-    /**
-     * The model a domain starts with: for a model root, its newest usable version, never older than
-     * the one serving at the restored checkpoint while one is left ({@link ServingVersions}); a
-     * fixed model directory as configured.
-     */
-    private SavedModelClassifier startingModel(Domain domain, ModelSpec submitted)
-            throws IOException {
-        String root = modelRoots.get(domain);
-        if (root == null) {
-            return SavedModelClassifier.open(submitted, tensorflowThreads);
-        }
-        Long floor = servingAtCheckpoint == null ? null : servingAtCheckpoint.get(domain);
-        RuntimeException lastFailure = null;
-        for (ModelSpec spec :
-                ServingVersions.candidates(
-                        submitted,
-                        Path.of(root),
-                        floor == null ? OptionalLong.empty() : OptionalLong.of(floor))) {
-            try {
-                SavedModelClassifier classifier =
-                        SavedModelClassifier.open(spec, tensorflowThreads);
-                if (!spec.directory().equals(submitted.directory())) {
-                    LOG.info(
-                            "Starting {} with {} (submitted with {}, serving at the checkpoint: {})",
-                            domain.id(),
-                            spec,
-                            submitted,
-                            floor == null ? "none" : floor);
-                }
-                return classifier;
-            } catch (RuntimeException e) {
-                // A version that does not load (the hot swap rejected it while the job ran) must
-                // not stop every restart: try the next older one.
-                LOG.error(
-                        "Model {} for {} does not load; trying an older version",
-                        spec,
-                        domain.id(),
-                        e);
-                lastFailure = e;
-            }
-        }
-        throw lastFailure;
     }
 
     /**
@@ -315,15 +251,16 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                                     .get(TaskManagerOptions.NUM_TASK_SLOTS));
             LOG.info("TensorFlow pools of {} threads (the slot's share)", tensorflowThreads);
         }
-        classifiers = new EnumMap<>(Domain.class);
-        try {
-            for (Map.Entry<Domain, ModelSpec> entry : specs.entrySet()) {
-                classifiers.put(entry.getKey(), startingModel(entry.getKey(), entry.getValue()));
-            }
-        } catch (RuntimeException | IOException e) {
-            closeClassifiers();
-            throw e;
-        }
+        var metrics = getRuntimeContext().getMetricGroup();
+        models =
+                new ModelRollout(
+                        specs,
+                        modelRoots,
+                        servingAtCheckpoint == null ? Map.of() : servingAtCheckpoint,
+                        tensorflowThreads,
+                        !modelPollInterval.isZero(),
+                        metrics.counter("modelSwaps"),
+                        metrics.counter("modelLoadFailures"));
         if (!dedupTtl.isZero()) {
             MapStateDescriptor<String, CachedPrediction> descriptor =
                     new MapStateDescriptor<>(
@@ -336,7 +273,6 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             recentPredictions = getRuntimeContext().getMapState(descriptor);
         }
         pending = new EnumMap<>(Domain.class);
-        var metrics = getRuntimeContext().getMetricGroup();
         classified = metrics.counter("imagesClassified");
         domainCounters = new HashMap<>();
         for (Domain domain : Domain.values()) {
@@ -364,17 +300,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                 metrics.histogram("batchQueueWaitMs", new DescriptiveStatisticsHistogram(1024));
         inferenceMillis =
                 metrics.histogram("inferenceLatencyMs", new DescriptiveStatisticsHistogram(1024));
-        modelSwaps = metrics.counter("modelSwaps");
-        modelLoadFailures = metrics.counter("modelLoadFailures");
-        rejectedModels = new HashSet<>();
-        if (!modelRoots.isEmpty() && !modelPollInterval.isZero()) {
-            modelLoader =
-                    Executors.newSingleThreadExecutor(
-                            runnable -> {
-                                Thread thread = new Thread(runnable, "model-loader");
-                                thread.setDaemon(true);
-                                return thread;
-                            });
+        if (models.watching()) {
             scheduleModelPoll();
         }
     }
@@ -392,106 +318,26 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         });
     }
 
-    /**
-     * Runs on the task thread. Finishes a background load (swap on success, keep the old model on
-     * failure) or starts one when a watched root has a version newer than the one serving.
-     */
+    /** Runs on the task thread: finishes or starts a roll-out ({@link ModelRollout#poll}). */
     void pollModels() throws Exception {
-        if (loadingModel != null) {
-            if (!loadingModel.isDone()) {
-                return;
-            }
-            Domain domain = loadingDomain;
-            Path directory = loadingDirectory;
-            Future<SavedModelClassifier> loaded = loadingModel;
-            loadingModel = null;
-            try {
-                swap(domain, loaded.get());
-            } catch (ExecutionException e) {
-                rejectedModels.add(directory);
-                modelLoadFailures.inc();
-                LOG.error(
-                        "Model {} for {} was not rolled out; {} keeps serving",
-                        directory,
-                        domain.id(),
-                        classifiers.get(domain).spec(),
-                        e.getCause());
-            }
-            return;
-        }
-        for (Map.Entry<Domain, String> root : modelRoots.entrySet()) {
-            Domain domain = root.getKey();
-            Path latest;
-            try {
-                latest = ModelDirectory.latestVersion(Path.of(root.getValue())).orElse(null);
-            } catch (IOException e) {
-                LOG.warn("Cannot list model root {}: {}", root.getValue(), e.toString());
-                continue;
-            }
-            ModelSpec serving = classifiers.get(domain).spec();
-            if (latest == null
-                    || rejectedModels.contains(latest)
-                    || latest.toAbsolutePath().toString().equals(serving.directory())) {
-                continue;
-            }
-            LOG.info("Loading {} model {} (serving {})", domain.id(), latest, serving);
-            loadingDomain = domain;
-            loadingDirectory = latest;
-            loadingModel = modelLoader.submit(() -> loadReplacement(serving, latest));
-            return; // one load at a time
-        }
-    }
-
-    /** Loads and warms a new version; refuses one whose decoded input would differ. */
-    private SavedModelClassifier loadReplacement(ModelSpec serving, Path directory)
-            throws IOException {
-        ModelSpec spec = ModelSpec.load(directory);
-        if (!spec.sameInputAs(serving)) {
-            throw new IllegalArgumentException(
-                    "new version expects input "
-                            + spec
-                            + " but images are decoded for "
-                            + serving
-                            + "; a change of input geometry, bands or normalisation needs a job"
-                            + " restart");
-        }
-        if (!spec.labels().equals(serving.labels())) {
-            LOG.info(
-                    "Model {} changes labels from {} to {}", spec, serving.labels(), spec.labels());
-        }
-        return SavedModelClassifier.open(spec, tensorflowThreads);
-    }
-
-    /** Between batches: the old model's pending images go first, then the new one serves. */
-    private void swap(Domain domain, SavedModelClassifier replacement) throws Exception {
-        flush(domain);
-        SavedModelClassifier old = classifiers.put(domain, replacement);
-        modelSwaps.inc();
-        LOG.info("Rolled out {} model {} (was {})", domain.id(), replacement.spec(), old.spec());
-        old.close();
+        models.poll(this::flush);
     }
 
     /** Test hook: waits for a background model load to finish (the next poll applies it). */
     void awaitModelLoad() throws Exception {
-        if (loadingModel != null) {
-            try {
-                loadingModel.get();
-            } catch (ExecutionException expected) {
-                // applied (as a rejection) by the next poll
-            }
-        }
+        models.awaitLoad();
     }
 
     /** Test hook: the model now serving a domain. */
     ModelSpec servingModel(Domain domain) {
-        return classifiers.get(domain).spec();
+        return models.classifier(domain).spec();
     }
 
     @Override
     public void processElement(StreamRecord<DecodedImage> element) throws Exception {
         DecodedImage image = element.getValue();
         Domain domain = Domain.fromId(image.record.domain);
-        SavedModelClassifier classifier = classifiers.get(domain);
+        SavedModelClassifier classifier = models.classifier(domain);
         boolean decoded = image.pixels != null;
         // Dedup first: a copy of a known image is answered from the cache, never decoded (the
         // cache keeps what decoding told about it: size, parts, extras).
@@ -572,7 +418,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             return;
         }
         pendingCount -= batch.size();
-        SavedModelClassifier classifier = classifiers.get(domain);
+        SavedModelClassifier classifier = models.classifier(domain);
         long now = System.nanoTime();
         List<float[]> inputs = new ArrayList<>(batch.size());
         for (Pending item : batch) {
@@ -781,24 +627,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             if (decoder != null) {
                 decoder.close();
             }
-            closeClassifiers();
-        }
-    }
-
-    private void closeClassifiers() {
-        if (modelLoader != null) {
-            modelLoader.shutdownNow();
-            if (loadingModel != null) {
-                try {
-                    loadingModel.get().close(); // loaded but never swapped in
-                } catch (Exception ignored) {
-                    // a failed or interrupted load holds nothing to close
-                }
+            if (models != null) {
+                models.close();
             }
-        }
-        if (classifiers != null) {
-            classifiers.values().forEach(SavedModelClassifier::close);
-            classifiers.clear();
         }
     }
 
