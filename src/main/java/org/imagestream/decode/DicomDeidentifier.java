@@ -151,7 +151,7 @@ public final class DicomDeidentifier {
 
     /** The de-identified file; refuses what cannot be parsed (the caller dead-letters it). */
     public byte[] deidentify(byte[] part10) throws DecodeException {
-        if (!ImageDecoders.isDicomPart10(part10)) {
+        if (!DicomDecoder.isDicomPart10(part10)) {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
         }

@@ -218,7 +218,7 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
      */
     static boolean isMedical(ImageRecord record) {
         if (record.bytes != null
-                && (ImageDecoders.isDicomPart10(record.bytes)
+                && (DicomDecoder.isDicomPart10(record.bytes)
                         || DicomSniffer.looksLikeDataSet(record.bytes))) {
             return true;
         }

@@ -53,7 +53,7 @@ public final class Previews {
     private static BufferedImage trueColour(byte[] bytes) throws IOException {
         Raster raster;
         try {
-            raster = ImageDecoders.readTiffRaster(bytes);
+            raster = SceneDecoder.readTiffRaster(bytes);
         } catch (DecodeException e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -97,7 +97,7 @@ public final class Previews {
     }
 
     private static BufferedImage windowed(byte[] bytes) throws DecodeException {
-        DecodedPixels pixels = ImageDecoders.decodeMedicalFullSize(bytes);
+        DecodedPixels pixels = DicomDecoder.decodeMedicalFullSize(bytes);
         int w = pixels.originalWidth();
         int h = pixels.originalHeight();
         BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);

@@ -91,7 +91,7 @@ class CompressedDicomReferenceTest {
     })
     void shouldRenderLikeDcmtkRendersTheUncompressedOriginal(String name, String original)
             throws Exception {
-        DecodedPixels pixels = ImageDecoders.decodeMedicalFullSize(resource(name + ".dcm"));
+        DecodedPixels pixels = DicomDecoder.decodeMedicalFullSize(resource(name + ".dcm"));
         Pgm golden = Pgm.read(resource(original + ".golden.pgm"));
         assertThat(pixels.originalWidth()).isEqualTo(golden.width());
         assertThat(pixels.originalHeight()).isEqualTo(golden.height());
@@ -156,7 +156,7 @@ class CompressedDicomReferenceTest {
                     end - 8
                 }) {
             byte[] cut = Arrays.copyOf(whole, cutAt);
-            assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(cut))
+            assertThatThrownBy(() -> DicomDecoder.decodeMedicalFullSize(cut))
                     .as("%s cut at byte %d of %d", name, cutAt, whole.length)
                     .isInstanceOfSatisfying(
                             DecodeException.class,
@@ -172,7 +172,7 @@ class CompressedDicomReferenceTest {
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .putInt(last.offset() + kept, 0xE0DDFFFE)
                 .putInt(last.offset() + kept + 4, 0);
-        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(inner))
+        assertThatThrownBy(() -> DicomDecoder.decodeMedicalFullSize(inner))
                 .as("%s with its last codestream cut inside a whole structure", name)
                 .isInstanceOfSatisfying(
                         DecodeException.class,
@@ -185,7 +185,7 @@ class CompressedDicomReferenceTest {
         byte[] file = resource("MR_small_jpeg_sv1.dcm");
         int rows = find(file, new byte[] {0x28, 0x00, 0x10, 0x00, 'U', 'S', 2, 0});
         ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putShort(rows + 8, (short) 32);
-        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(file))
+        assertThatThrownBy(() -> DicomDecoder.decodeMedicalFullSize(file))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT))
@@ -200,7 +200,7 @@ class CompressedDicomReferenceTest {
         int table =
                 find(file, new byte[] {(byte) 0xFE, (byte) 0xFF, 0x00, (byte) 0xE0, 8, 0, 0, 0});
         ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(table + 12, 1000);
-        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(file))
+        assertThatThrownBy(() -> DicomDecoder.decodeMedicalFullSize(file))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT))
@@ -220,7 +220,7 @@ class CompressedDicomReferenceTest {
         assertThat(in.getInt(firstFragment)).isEqualTo(0xE000FFFE);
         assertThat(in.getInt(firstFragment + 8)).isEqualTo(2);
         in.putInt(firstFragment + 8, 3);
-        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(file))
+        assertThatThrownBy(() -> DicomDecoder.decodeMedicalFullSize(file))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT))

@@ -31,7 +31,7 @@ class DicomReferenceTest {
         "image_dfl, 1",
     })
     void shouldMatchDcmtkAfterModalityLutAndVoiWindow(String name, int tolerance) throws Exception {
-        DecodedPixels pixels = ImageDecoders.decodeMedicalFullSize(resource(name + ".dcm"));
+        DecodedPixels pixels = DicomDecoder.decodeMedicalFullSize(resource(name + ".dcm"));
         Pgm golden = Pgm.read(resource(name + ".golden.pgm"));
         // Only allow-listed header values travel on; the files' patient names must not.
         assertThat(pixels.extras()).containsKey("modality").containsEntry("frames", "1");
@@ -57,12 +57,12 @@ class DicomReferenceTest {
     void shouldDecodeTheFirstOrTheMiddleFrameOfAMultiFrameFile() throws Exception {
         byte[] twoFrames = withSecondZeroFrame(resource("MR_small.dcm"));
         Pgm golden = Pgm.read(resource("MR_small.golden.pgm"));
-        DecodedPixels first = ImageDecoders.decodeMedicalFullSize(twoFrames, DicomFrame.FIRST);
+        DecodedPixels first = DicomDecoder.decodeMedicalFullSize(twoFrames, DicomFrame.FIRST);
         for (int i = 0; i < golden.pixels.length; i++) {
             assertThat(Math.abs(Math.round(first.pixels()[i] * 255) - (golden.pixels[i] & 0xFF)))
                     .isLessThanOrEqualTo(1);
         }
-        float[] middle = ImageDecoders.decodeMedicalFullSize(twoFrames, DicomFrame.MIDDLE).pixels();
+        float[] middle = DicomDecoder.decodeMedicalFullSize(twoFrames, DicomFrame.MIDDLE).pixels();
         for (float value : middle) {
             assertThat(value).isEqualTo(middle[0]);
         }
@@ -218,7 +218,7 @@ class DicomReferenceTest {
     void shouldRefuseCompressedTransferSyntaxesItCannotDecodeByName(String name, String syntax)
             throws Exception {
         byte[] bytes = resource(name + ".dcm");
-        assertThatThrownBy(() -> ImageDecoders.decodeMedicalFullSize(bytes))
+        assertThatThrownBy(() -> DicomDecoder.decodeMedicalFullSize(bytes))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.UNSUPPORTED_FORMAT))

@@ -65,7 +65,7 @@ class GeoTiffReferenceTest {
     @ParameterizedTest
     @MethodSource("layouts")
     void shouldDecodeEverySampleOfEveryBandExactlyAsGdalDoes(Layout layout) throws Exception {
-        Raster raster = ImageDecoders.readTiffRaster(resource(layout.name + ".tif"));
+        Raster raster = SceneDecoder.readTiffRaster(resource(layout.name + ".tif"));
         assertThat(raster.getWidth()).isEqualTo(layout.width);
         assertThat(raster.getHeight()).isEqualTo(layout.height);
         assertThat(raster.getNumBands()).isEqualTo(layout.bands);
@@ -167,7 +167,7 @@ class GeoTiffReferenceTest {
                         .withTiling(SceneTiling.RESIZE);
         long[] declared = new long[2];
         Raster raster =
-                ImageDecoders.readTiffRaster(
+                SceneDecoder.readTiffRaster(
                         tiff,
                         DecodeLimits.DEFAULT,
                         resize,
