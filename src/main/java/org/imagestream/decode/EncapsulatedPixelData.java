@@ -281,6 +281,14 @@ final class EncapsulatedPixelData {
                                 + "x"
                                 + header.rows());
             }
+            // ... and its component count: a codestream may declare thousands of components of
+            // the header's size, each decoded into a plane of its own.
+            var raw = reader.getRawImageType(0);
+            if (raw != null && raw.getNumBands() != 1) {
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        what + " declares " + raw.getNumBands() + " components, the header one");
+            }
             Raster raster = deadline.read(reader, what, () -> reader.readRaster(0, null));
             if (raster.getNumBands() != 1) {
                 throw new DecodeException(
