@@ -112,6 +112,44 @@ public final class CassandraSchema {
 
     private CassandraSchema() {}
 
+    /**
+     * Table options beyond the columns and keys, chosen by measurement (StorageBenchmark {@code
+     * --table-options}, docs/benchmarks.md). The other variants stay for that comparison.
+     */
+    public enum TableOptions {
+        /** Cassandra 5.0's defaults: LZ4 in 16 KiB chunks, size-tiered compaction. */
+        CASSANDRA_DEFAULTS(""),
+        /**
+         * Blob chunks stored without compression: most images are already compressed (JPEG, PNG,
+         * WebP, compressed DICOM and TIFF), so LZ4 costs CPU at every flush and compaction for
+         * little space.
+         */
+        BLOB_CHUNKS_UNCOMPRESSED("compression = {'enabled': 'false'}"),
+        /** As above, and every table compacted by Cassandra 5's unified compaction strategy. */
+        BLOB_CHUNKS_UNCOMPRESSED_UCS("compression = {'enabled': 'false'}");
+
+        private final String blobChunks;
+
+        TableOptions(String blobChunks) {
+            this.blobChunks = blobChunks;
+        }
+
+        /** Options for {@code table}, joined with AND; empty for Cassandra's defaults. */
+        String of(String table) {
+            List<String> options = new ArrayList<>();
+            if (table.equals("blob_chunks") && !blobChunks.isEmpty()) {
+                options.add(blobChunks);
+            }
+            if (this == BLOB_CHUNKS_UNCOMPRESSED_UCS) {
+                options.add("compaction = {'class': 'UnifiedCompactionStrategy'}");
+            }
+            return String.join(" AND ", options);
+        }
+    }
+
+    /** The options every table is created with (see {@link TableOptions}). */
+    public static final TableOptions CHOSEN_OPTIONS = TableOptions.CASSANDRA_DEFAULTS;
+
     /** A table the writer needs. */
     private record Table(
             String name,
@@ -119,7 +157,7 @@ public final class CassandraSchema {
             List<String> partitionKey,
             List<String> clusteringColumns,
             String options) {
-        String createStatement(String keyspace) {
+        String createStatement(String keyspace, TableOptions tableOptions) {
             StringBuilder cql =
                     new StringBuilder("CREATE TABLE IF NOT EXISTS ")
                             .append(keyspace)
@@ -132,7 +170,12 @@ public final class CassandraSchema {
             for (String clustering : clusteringColumns) {
                 cql.append(", ").append(clustering);
             }
-            return cql.append("))").append(options).toString();
+            cql.append("))").append(options);
+            String extra = tableOptions.of(name);
+            if (!extra.isEmpty()) {
+                cql.append(options.isEmpty() ? " WITH " : " AND ").append(extra);
+            }
+            return cql.toString();
         }
     }
 
@@ -151,6 +194,12 @@ public final class CassandraSchema {
 
     /** The CQL that creates the keyspaces holding these domains' tables, and their tables. */
     public static List<String> statements(CassandraSettings settings, Collection<Domain> domains) {
+        return statements(settings, domains, CHOSEN_OPTIONS);
+    }
+
+    /** As above, with the tables' options given (for the benchmark that chooses them). */
+    public static List<String> statements(
+            CassandraSettings settings, Collection<Domain> domains, TableOptions options) {
         List<String> statements = new ArrayList<>();
         for (String ks : settings.keyspaces(domains)) {
             statements.add(
@@ -159,7 +208,7 @@ public final class CassandraSchema {
                             + " WITH replication = "
                             + settings.replicationCql());
             for (Table table : TABLES) {
-                statements.add(table.createStatement(ks));
+                statements.add(table.createStatement(ks, options));
             }
         }
         return statements;
@@ -177,7 +226,16 @@ public final class CassandraSchema {
      */
     public static void create(
             CqlSession session, CassandraSettings settings, Collection<Domain> domains) {
-        for (String statement : statements(settings, domains)) {
+        create(session, settings, domains, CHOSEN_OPTIONS);
+    }
+
+    /** As above, with the tables' options given (for the benchmark that chooses them). */
+    public static void create(
+            CqlSession session,
+            CassandraSettings settings,
+            Collection<Domain> domains,
+            TableOptions options) {
+        for (String statement : statements(settings, domains, options)) {
             session.execute(
                     SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(30)));
         }

@@ -3,10 +3,12 @@ package org.imagestream.benchmarks;
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,6 +50,15 @@ public final class StorageBenchmark {
             contactPoint = stack.cassandraContactPoint();
         }
         try {
+            if (Boolean.parseBoolean(stringArg(args, "--table-options", "false"))) {
+                if (stack == null) {
+                    throw new IllegalArgumentException(
+                            "--table-options measures the local node's CPU: no --contact-point");
+                }
+                compareTableOptions(
+                        contactPoint, stack.cassandra().pid(), images, inFlight, rounds);
+                return;
+            }
             System.out.printf(
                     "images=%d size=%d bytes in-flight=%d cassandra=%s%n",
                     images, size, inFlight, contactPoint);
@@ -73,6 +84,70 @@ public final class StorageBenchmark {
         }
     }
 
+    /**
+     * Cassandra's CPU per stored MB under each {@link CassandraSchema.TableOptions} variant, on the
+     * end-to-end benchmark's mix (photos, 13-band GeoTIFFs, uncompressed CT DICOM slices),
+     * interleaved round by round, each run on a fresh keyspace: the raw writer issues the job's
+     * statements; the node's CPU (/proc) is taken from before the first write until 15 s after the
+     * last acknowledgement, so the flushes and compactions the run caused are inside.
+     */
+    private static void compareTableOptions(
+            String contactPoint, long cassandraPid, int images, int inFlight, int rounds)
+            throws Exception {
+        List<Classification> mix = new ArrayList<>();
+        long totalBytes = 0;
+        int index = 0;
+        for (EndToEndBenchmark.Item item :
+                new EndToEndBenchmark.Mix(new java.util.Random(42)).items(images)) {
+            Classification c = ImageFactory.make(index++, 1);
+            c.domain = item.domain().id();
+            c.contentType = item.contentType();
+            c.bytes = item.bytes();
+            c.contentSha256 = DigestUtils.sha256Hex(item.bytes());
+            mix.add(c);
+            totalBytes += item.bytes().length;
+        }
+        double megabytes = totalBytes / 1e6;
+        System.out.printf(
+                "table options on the mix: %d images, %.1f MB, in-flight %d%n",
+                images, megabytes, inFlight);
+        System.out.println(
+                "| round | options | images/s | MB/s | Cassandra CPU s | CPU s per stored MB |");
+        System.out.println("|---|---|---|---|---|---|");
+        for (int round = 1; round <= rounds; round++) {
+            for (CassandraSchema.TableOptions options : CassandraSchema.TableOptions.values()) {
+                String keyspace = "bench_opts_" + round + "_" + options.ordinal();
+                CassandraSettings settings =
+                        CassandraSettings.builder()
+                                .contactPoints(List.of(contactPoint))
+                                .keyspace(keyspace)
+                                .maxInFlightRequests(inFlight)
+                                .build();
+                try (CqlSession session = settings.openSession()) {
+                    CassandraSchema.create(session, settings, settings.domains(), options);
+                }
+                Thread.sleep(5000); // the schema change's own work settles first
+                double cpuBefore = cpuSeconds(cassandraPid);
+                double rate = runRaw(settings, mix);
+                Thread.sleep(15_000);
+                double cpu = cpuSeconds(cassandraPid) - cpuBefore;
+                System.out.printf(
+                        Locale.ROOT,
+                        "| %d | %s | %.0f | %.1f | %.1f | %.3f |%n",
+                        round,
+                        options,
+                        rate,
+                        rate * megabytes / images,
+                        cpu,
+                        cpu / megabytes);
+            }
+        }
+    }
+
+    private static double cpuSeconds(long pid) throws IOException {
+        return CpuProfile.cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat"))) / 100.0;
+    }
+
     private static CassandraSettings settings(String contactPoint, String keyspace, int inFlight) {
         CassandraSettings settings =
                 CassandraSettings.builder()
@@ -89,14 +164,22 @@ public final class StorageBenchmark {
     /** The same statements the sink issues, per image, bounded by a semaphore. */
     private static double runRaw(CassandraSettings settings, int images, int size)
             throws Exception {
+        List<Classification> generated = new ArrayList<>(images);
+        for (int i = 0; i < images; i++) {
+            generated.add(ImageFactory.make(i, size));
+        }
+        return runRaw(settings, generated);
+    }
+
+    private static double runRaw(CassandraSettings settings, List<Classification> images)
+            throws Exception {
         try (CqlSession session = settings.openSession()) {
             // Exactly the statements and bindings the sink writer uses.
             ResultStatements statements = new ResultStatements(session, settings.keyspace());
             Semaphore permits = new Semaphore(settings.maxInFlightRequests());
             List<CompletableFuture<?>> pending = new ArrayList<>();
             long started = System.nanoTime();
-            for (int i = 0; i < images; i++) {
-                Classification c = ImageFactory.make(i, size);
+            for (Classification c : images) {
                 int chunks = (c.bytes.length + settings.chunkSize() - 1) / settings.chunkSize();
                 List<CompletableFuture<?>> chunkWrites = new ArrayList<>();
                 for (int k = 0; k < chunks; k++) {
@@ -140,7 +223,7 @@ public final class StorageBenchmark {
                 pending.add(done);
             }
             CompletableFuture.allOf(pending.toArray(new CompletableFuture[0])).join();
-            return images / ((System.nanoTime() - started) / 1e9);
+            return images.size() / ((System.nanoTime() - started) / 1e9);
         }
     }
 
