@@ -148,7 +148,7 @@ public final class CassandraSchema {
     }
 
     /** The options every table is created with (see {@link TableOptions}). */
-    public static final TableOptions CHOSEN_OPTIONS = TableOptions.CASSANDRA_DEFAULTS;
+    public static final TableOptions CHOSEN_OPTIONS = TableOptions.BLOB_CHUNKS_UNCOMPRESSED;
 
     /** A table the writer needs. */
     private record Table(

@@ -99,7 +99,7 @@ public final class StorageBenchmark {
         int index = 0;
         for (EndToEndBenchmark.Item item :
                 new EndToEndBenchmark.Mix(new java.util.Random(42)).items(images)) {
-            Classification c = ImageFactory.make(index++, 1);
+            Classification c = ImageFactory.make(index++, 16);
             c.domain = item.domain().id();
             c.contentType = item.contentType();
             c.bytes = item.bytes();

@@ -7,6 +7,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import org.apache.commons.codec.digest.DigestUtils;
@@ -124,6 +125,33 @@ class CassandraBlobStoreITCase {
      * blob: the blob's TTL must be the row TTL plus that window (1 day + 1 h here), never less than
      * any row that points at it.
      */
+    /**
+     * The measured table options (docs/benchmarks.md): blob chunks, mostly already-compressed image
+     * bytes, are stored without compression; the row tables keep Cassandra's LZ4. Read back from
+     * the node's own schema tables.
+     */
+    @Test
+    void shouldStoreBlobChunksUncompressedAndRowsWithLz4(LocalStack stack) {
+        String keyspace = "opts_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        CassandraSettings settings = settings(stack, keyspace);
+        try (CqlSession session = settings.openSession()) {
+            CassandraSchema.create(session, settings);
+            java.util.function.Function<String, Map<String, String>> compression =
+                    table ->
+                            session.execute(
+                                            "SELECT compression FROM system_schema.tables WHERE"
+                                                    + " keyspace_name = ? AND table_name = ?",
+                                            keyspace,
+                                            table)
+                                    .one()
+                                    .getMap("compression", String.class, String.class);
+            assertThat(compression.apply("blob_chunks")).containsEntry("enabled", "false");
+            for (String table : List.of("results", "results_by_label", "blobs", "result_parts")) {
+                assertThat(compression.apply(table).get("class")).as(table).contains("LZ4");
+            }
+        }
+    }
+
     @Test
     void shouldKeepBlobsAtLeastAsLongAsEveryRowThatPointsAtThem(LocalStack stack) throws Exception {
         String keyspace = "ttl_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
