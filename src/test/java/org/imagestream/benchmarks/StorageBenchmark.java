@@ -116,16 +116,12 @@ public final class StorageBenchmark {
         System.out.println("|---|---|---|---|---|---|");
         for (int round = 1; round <= rounds; round++) {
             for (CassandraSchema.TableOptions options : CassandraSchema.TableOptions.values()) {
-                String keyspace = "bench_opts_" + round + "_" + options.ordinal();
                 CassandraSettings settings =
-                        CassandraSettings.builder()
-                                .contactPoints(List.of(contactPoint))
-                                .keyspace(keyspace)
-                                .maxInFlightRequests(inFlight)
-                                .build();
-                try (CqlSession session = settings.openSession()) {
-                    CassandraSchema.create(session, settings, settings.domains(), options);
-                }
+                        settings(
+                                contactPoint,
+                                "bench_opts_" + round + "_" + options.ordinal(),
+                                inFlight,
+                                options);
                 Thread.sleep(5000); // the schema change's own work settles first
                 double cpuBefore = cpuSeconds(cassandraPid);
                 double rate = runRaw(settings, mix);
@@ -149,6 +145,15 @@ public final class StorageBenchmark {
     }
 
     private static CassandraSettings settings(String contactPoint, String keyspace, int inFlight) {
+        return settings(contactPoint, keyspace, inFlight, CassandraSchema.CHOSEN_OPTIONS);
+    }
+
+    /** A fresh keyspace with the tables created under {@code options}. */
+    private static CassandraSettings settings(
+            String contactPoint,
+            String keyspace,
+            int inFlight,
+            CassandraSchema.TableOptions options) {
         CassandraSettings settings =
                 CassandraSettings.builder()
                         .contactPoints(List.of(contactPoint))
@@ -156,7 +161,7 @@ public final class StorageBenchmark {
                         .maxInFlightRequests(inFlight)
                         .build();
         try (CqlSession session = settings.openSession()) {
-            CassandraSchema.create(session, settings);
+            CassandraSchema.create(session, settings, settings.domains(), options);
         }
         return settings;
     }

@@ -3,7 +3,6 @@ package org.imagestream.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -139,20 +138,10 @@ class RolloutFailoverDrillITCase {
         // One listing row per result, under the stored top label.
         Thread.sleep(3000); // the listing writes of the last rewritten rows
         assertThat(after).hasSize(2 * BATCH);
+        Map<String, String> topLabels = new HashMap<>();
+        after.forEach((id, row) -> topLabels.put(id, row.topLabel()));
         try (CqlSession session = streams.settings().openSession()) {
-            Map<String, List<String>> listed = new HashMap<>();
-            for (Row row :
-                    session.execute(
-                            "SELECT image_id, label FROM "
-                                    + streams.keyspace()
-                                    + ".results_by_label")) {
-                listed.computeIfAbsent(row.getString("image_id"), id -> new ArrayList<>())
-                        .add(row.getString("label"));
-            }
-            assertThat(listed.keySet()).containsExactlyInAnyOrderElementsOf(after.keySet());
-            listed.forEach(
-                    (id, labels) ->
-                            assertThat(labels).as(id).containsExactly(after.get(id).topLabel()));
+            PipelineOutcomes.assertOneListingRowPerResult(session, streams.keyspace(), topLabels);
         }
         rest.cancel(job);
     }

@@ -3,7 +3,6 @@ package org.imagestream.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -116,18 +115,7 @@ class RolloutRestoreITCase {
             Map<String, String> topLabels = new HashMap<>();
             reader.all().forEach(row -> topLabels.put(row.imageId(), row.topLabel()));
             assertThat(topLabels).hasSize(90);
-            Map<String, List<String>> listed = new HashMap<>();
-            for (Row row :
-                    session.execute(
-                            "SELECT image_id, label FROM "
-                                    + streams.keyspace()
-                                    + ".results_by_label")) {
-                listed.computeIfAbsent(row.getString("image_id"), id -> new ArrayList<>())
-                        .add(row.getString("label"));
-            }
-            assertThat(listed.keySet()).containsExactlyInAnyOrderElementsOf(topLabels.keySet());
-            listed.forEach(
-                    (id, labels) -> assertThat(labels).as(id).containsExactly(topLabels.get(id)));
+            PipelineOutcomes.assertOneListingRowPerResult(session, streams.keyspace(), topLabels);
         } finally {
             second.cancel().get(60, TimeUnit.SECONDS);
         }

@@ -151,4 +151,21 @@ public final class PipelineOutcomes {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
+
+    /**
+     * The listing table holds exactly one row per image of {@code topLabels} (image id -> the top
+     * label of its stored result), under that label: a replay that changed a label moved the row.
+     */
+    public static void assertOneListingRowPerResult(
+            CqlSession session, String keyspace, Map<String, String> topLabels) {
+        Map<String, List<String>> listed = new HashMap<>();
+        for (com.datastax.oss.driver.api.core.cql.Row row :
+                session.execute("SELECT image_id, label FROM " + keyspace + ".results_by_label")) {
+            listed.computeIfAbsent(row.getString("image_id"), id -> new ArrayList<>())
+                    .add(row.getString("label"));
+        }
+        assertThat(listed.keySet()).containsExactlyInAnyOrderElementsOf(topLabels.keySet());
+        listed.forEach(
+                (id, labels) -> assertThat(labels).as(id).containsExactly(topLabels.get(id)));
+    }
 }
