@@ -292,7 +292,7 @@ public final class JobOptions {
                     .intType()
                     .defaultValue(-1)
                     .withDescription(
-                            "Parallelism of the Kafka source and decode stage; -1 uses job.parallelism.");
+                            "Parallelism of the Kafka source and the prepare stage chained to it (limits, DICOM de-identification, SHA-256); -1 uses job.parallelism. Decoding runs after the shuffle, in the classify subtasks (job.parallelism.classify).");
 
     public static final ConfigOption<Integer> CLASSIFY_PARALLELISM =
             ConfigOptions.key("job.parallelism.classify")

@@ -218,12 +218,19 @@ record DicomHeader(
                 lastValueAt = valueAt;
                 lastSequence = false;
             }
+            if (!topLevel && tag == PIXEL_DATA && length == UNDEFINED && encapsulated) {
+                // Encapsulated pixel data nested in a sequence (an Icon Image Sequence of a
+                // compressed file): fragments of compressed bytes, never parsed as elements.
+                at = valueAt;
+                readFragments(false);
+                return;
+            }
             if (topLevel && tag == PIXEL_DATA) {
                 if (length == UNDEFINED && encapsulated) {
                     pixelDataOffset = valueAt;
                     pixelDataLength = -1;
                     at = valueAt;
-                    readFragments();
+                    readFragments(true);
                     return;
                 }
                 if (length == UNDEFINED) {
@@ -292,10 +299,12 @@ record DicomHeader(
 
         /**
          * The items of encapsulated pixel data up to its sequence delimiter: each is a fragment of
-         * compressed bytes (never parsed as elements), the first the Basic Offset Table. Counted
-         * against the element bound; a fragment must lie within the file.
+         * compressed bytes (never parsed as elements), the first the Basic Offset Table; with
+         * {@code record}, listed in {@link #fragments} (at most {@link #MAX_FRAGMENTS}). A fragment
+         * must lie within the file.
          */
-        private void readFragments() throws DecodeException {
+        private void readFragments(boolean record) throws DecodeException {
+            int items = 0;
             while (true) {
                 if (at + 8 > end) {
                     throw new DecodeException(
@@ -305,7 +314,7 @@ record DicomHeader(
                 int tag = tagAt(at);
                 if (tag == SEQUENCE_DELIMITATION) {
                     at += 8;
-                    if (fragments.isEmpty()) {
+                    if (items == 0) {
                         throw new DecodeException(
                                 Reason.CORRUPT,
                                 "DICOM encapsulated pixel data has no Basic Offset Table item");
@@ -319,7 +328,7 @@ record DicomHeader(
                                     "DICOM encapsulated pixel data holds (%04X,%04X), not an item",
                                     tag >>> 16, tag & 0xFFFF));
                 }
-                if (fragments.size() >= MAX_FRAGMENTS) {
+                if (++items > MAX_FRAGMENTS) {
                     throw new DecodeException(
                             Reason.CORRUPT,
                             "DICOM pixel data has more than " + MAX_FRAGMENTS + " fragments");
@@ -333,7 +342,9 @@ record DicomHeader(
                                     + " bytes but the file ends after "
                                     + (end - at - 8));
                 }
-                fragments.add(new EncapsulatedPixelData.Fragment((int) at + 8, (int) length));
+                if (record) {
+                    fragments.add(new EncapsulatedPixelData.Fragment((int) at + 8, (int) length));
+                }
                 at += 8 + length;
             }
         }

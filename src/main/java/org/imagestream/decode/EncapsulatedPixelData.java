@@ -227,7 +227,9 @@ final class EncapsulatedPixelData {
                                             Integer.toUnsignedLong(
                                                     offsets.getInt(table.offset() + 4 * (f + 1))))
                             : Integer.MAX_VALUE;
-            if (next >= data.size() || data.get(next).offset() - 8 - base != offset) {
+            if (next >= data.size()
+                    || data.get(next).offset() - 8 - base != offset
+                    || (f + 1 < frames && end <= offset)) {
                 throw new DecodeException(
                         Reason.CORRUPT,
                         "DICOM Basic Offset Table entry " + f + " is not a fragment's start");
@@ -290,6 +292,16 @@ final class EncapsulatedPixelData {
                         what + " declares " + raw.getNumBands() + " components, the header one");
             }
             Raster raster = deadline.read(reader, what, () -> reader.readRaster(0, null));
+            if (raster.getSampleModel().getSampleSize(0) > 8 * bytesPerSample) {
+                // Written as stored bit patterns of Bits Allocated: wider samples would be cut.
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        what
+                                + " has "
+                                + raster.getSampleModel().getSampleSize(0)
+                                + "-bit samples, the header allocates "
+                                + 8 * bytesPerSample);
+            }
             if (raster.getNumBands() != 1) {
                 throw new DecodeException(
                         Reason.CORRUPT,
@@ -327,6 +339,9 @@ final class EncapsulatedPixelData {
      * even lengths).
      */
     static boolean endsWithEndMarker(byte[] file, List<Fragment> fragments) {
+        if (fragments.isEmpty()) {
+            return false;
+        }
         Fragment last = fragments.get(fragments.size() - 1);
         int end = last.offset() + last.length();
         int padding = 0;

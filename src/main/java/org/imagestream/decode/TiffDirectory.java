@@ -44,7 +44,10 @@ final class TiffDirectory {
         long count = big ? in.getLong(offset) : Short.toUnsignedInt(in.getShort(offset));
         int countSize = big ? 8 : 2;
         int entrySize = big ? 20 : 12;
-        if (count < 0 || offset + countSize + count * entrySize + (big ? 8 : 4) > in.capacity()) {
+        // Bounded before multiplying: a BigTIFF count near 2^64 must not wrap into range.
+        if (count < 0
+                || count > in.capacity() / entrySize
+                || offset + countSize + count * entrySize + (big ? 8 : 4) > in.capacity()) {
             throw new IllegalArgumentException("IFD runs past the end of the file");
         }
         Map<Integer, Entry> read = new LinkedHashMap<>();
@@ -54,6 +57,9 @@ final class TiffDirectory {
             int type = Short.toUnsignedInt(in.getShort(at + 2));
             long values = big ? in.getLong(at + 4) : Integer.toUnsignedLong(in.getInt(at + 4));
             int field = at + (big ? 12 : 8);
+            if (values < 0 || values > in.capacity() / typeSize(type)) {
+                continue; // more values than the file has bytes: ignored like one outside it
+            }
             long size = values * typeSize(type);
             long valuesAt =
                     size <= valueSize() && size >= 0

@@ -347,7 +347,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                     && cached.madeBy(classifier.spec())
                     && (decoded
                             ? cached.partLabels.size() == (image.parts > 1 ? image.parts : 0)
-                            : cached.describesImage())) {
+                            : cached.describesImage(classifier.spec()))) {
                 if (!decoded) {
                     cached.describe(image);
                 }

@@ -29,6 +29,9 @@ public class CachedPrediction {
      */
     public boolean described;
 
+    /** The model input the image was decoded for (a fingerprint of its decode settings). */
+    public String decodedFor;
+
     public int originalWidth;
     public int originalHeight;
     public Map<String, String> extras = new HashMap<>();
@@ -40,6 +43,7 @@ public class CachedPrediction {
             ModelSpec spec, Prediction prediction, List<Prediction> parts, DecodedImage image) {
         CachedPrediction cached = of(spec, prediction, parts);
         cached.described = true;
+        cached.decodedFor = decodeFingerprint(spec);
         cached.originalWidth = image.originalWidth;
         cached.originalHeight = image.originalHeight;
         cached.extras = new HashMap<>(image.extras);
@@ -47,8 +51,16 @@ public class CachedPrediction {
         return cached;
     }
 
-    boolean describesImage() {
-        return described;
+    /**
+     * Whether this entry describes the image as {@code spec} decodes it now: a restart with other
+     * decode settings (frame choice, tiling, bands) under the same model version must decode again.
+     */
+    boolean describesImage(ModelSpec spec) {
+        return described && decodeFingerprint(spec).equals(decodedFor);
+    }
+
+    static String decodeFingerprint(ModelSpec spec) {
+        return spec.modelInput() + " scale=" + spec.modelInput().sampleScale();
     }
 
     /** Fills an undecoded copy with what decoding told about the cached image. */

@@ -193,13 +193,15 @@ class CompressedDicomReferenceTest {
                 .hasMessageContaining("64x32");
     }
 
-    @Test
-    void shouldRefuseAnOffsetTableThatDoesNotPointAtFragments() throws Exception {
+    /** Offset table entries off a fragment's start (1000) or not increasing (0 after 0). */
+    @ParameterizedTest
+    @ValueSource(ints = {1000, 0})
+    void shouldRefuseAnOffsetTableThatDoesNotPointAtFragments(int secondOffset) throws Exception {
         byte[] file = resource("MR_two_frames_jpeg_bot.dcm");
         // The offset table item: (FFFE,E000) with length 8 right after the pixel data header.
         int table =
                 find(file, new byte[] {(byte) 0xFE, (byte) 0xFF, 0x00, (byte) 0xE0, 8, 0, 0, 0});
-        ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(table + 12, 1000);
+        ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(table + 12, secondOffset);
         assertThatThrownBy(() -> DicomDecoder.decodeMedicalFullSize(file))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
