@@ -464,6 +464,33 @@ class BatchingClassifyOperatorTest {
         assertThat(BatchingClassifyOperator.slotShareOfCores(6, 0)).isEqualTo(6);
     }
 
+    /**
+     * A cache entry answers an undecoded copy only for the decode settings it was made under: the
+     * same model version with another frame choice must decode again (its parts would differ).
+     */
+    @Test
+    void shouldNotAnswerACopyFromAnEntryDecodedForOtherSettings(@TempDir Path dir)
+            throws Exception {
+        ModelSpec medical = ModelStoreAccess.seedModels().get(Domain.MEDICAL);
+        ModelSpec allFrames =
+                ModelVersions.withSetting(medical, dir.resolve("all"), "frame", "all");
+        assertThat(allFrames.version()).isEqualTo(medical.version());
+        DecodedImage image = new DecodedImage();
+        image.originalWidth = 128;
+        image.originalHeight = 128;
+        CachedPrediction cached =
+                CachedPrediction.of(
+                        medical,
+                        new Prediction(List.of("normal", "lesion"), List.of(0.9f, 0.1f)),
+                        List.of(),
+                        image);
+        assertThat(cached.madeBy(allFrames)).isTrue();
+        assertThat(cached.describesImage(medical)).isTrue();
+        assertThat(cached.describesImage(allFrames)).isFalse();
+        CachedPrediction old = CachedPrediction.of(medical, cached.toPrediction(), List.of());
+        assertThat(old.describesImage(medical)).as("an entry from before").isFalse();
+    }
+
     /** A record as the prepare stage passes it on: bytes, domain, SHA-256, shard; no pixels. */
     private static DecodedImage prepared(byte[] bytes, int offset, String shard) throws Exception {
         ImageRecord record = new ImageRecord();
