@@ -133,12 +133,21 @@ final class DicomFileMeta {
      * changes), in an array of {@code capacity} bytes.
      */
     static byte[] explicitLittleEndianCopy(Readable readable, int length, int capacity) {
+        return explicitLittleEndianCopy(
+                readable.bytes(),
+                readable.syntaxValueAt(),
+                readable.syntaxLength(),
+                length,
+                capacity);
+    }
+
+    private static byte[] explicitLittleEndianCopy(
+            byte[] file, int syntaxAt, int syntaxLength, int length, int capacity) {
         byte[] out = new byte[capacity];
-        System.arraycopy(readable.bytes(), 0, out, 0, length);
+        System.arraycopy(file, 0, out, 0, length);
         byte[] explicit = EXPLICIT_LE.getBytes(StandardCharsets.US_ASCII);
-        int at = readable.syntaxValueAt();
-        Arrays.fill(out, at, at + readable.syntaxLength(), (byte) 0);
-        System.arraycopy(explicit, 0, out, at, Math.min(explicit.length, readable.syntaxLength()));
+        Arrays.fill(out, syntaxAt, syntaxAt + syntaxLength, (byte) 0);
+        System.arraycopy(explicit, 0, out, syntaxAt, Math.min(explicit.length, syntaxLength));
         return out;
     }
 
@@ -153,15 +162,15 @@ final class DicomFileMeta {
             throws DecodeException {
         long limit = Math.min(limits.maxDecodeMemory(), Integer.MAX_VALUE - 16);
         byte[] out =
-                new byte
-                        [(int)
+                explicitLittleEndianCopy(
+                        file,
+                        syntaxAt,
+                        syntaxLength,
+                        datasetAt,
+                        (int)
                                 Math.max(
                                         datasetAt,
-                                        Math.min(limit, Math.max(64 * 1024L, file.length * 4L)))];
-        System.arraycopy(file, 0, out, 0, datasetAt);
-        byte[] explicit = EXPLICIT_LE.getBytes(StandardCharsets.US_ASCII);
-        java.util.Arrays.fill(out, syntaxAt, syntaxAt + syntaxLength, (byte) 0);
-        System.arraycopy(explicit, 0, out, syntaxAt, Math.min(explicit.length, syntaxLength));
+                                        Math.min(limit, Math.max(64 * 1024L, file.length * 4L))));
         int size = datasetAt;
         Inflater inflater = new Inflater(true); // raw deflate, no zlib header (PS3.5 A.5)
         try {
