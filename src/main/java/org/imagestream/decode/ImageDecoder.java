@@ -6,7 +6,6 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
@@ -152,10 +151,5 @@ public final class ImageDecoder implements Serializable {
         DecodedImage image = PrepareFunction.prepare(record, inputs);
         decode(image, inputs, limits, jpeg);
         return image;
-    }
-
-    /** Lower-case hex SHA-256 of an image's bytes: its blob's content address. */
-    static String contentAddress(byte[] bytes) {
-        return DigestUtils.sha256Hex(bytes);
     }
 }

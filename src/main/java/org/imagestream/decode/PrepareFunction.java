@@ -4,6 +4,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -166,8 +167,9 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
         DecodedImage image = new DecodedImage();
         image.record = record;
         image.record.domain = domain.id();
+        // Lower-case hex SHA-256: the blob's content address, the ring's and the dedup key.
         image.contentSha256 =
-                ImageDecoder.contentAddress(record.bytes == null ? new byte[0] : record.bytes);
+                DigestUtils.sha256Hex(record.bytes == null ? new byte[0] : record.bytes);
         return image;
     }
 

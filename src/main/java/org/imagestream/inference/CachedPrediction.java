@@ -43,7 +43,7 @@ public class CachedPrediction {
             ModelSpec spec, Prediction prediction, List<Prediction> parts, DecodedImage image) {
         CachedPrediction cached = of(spec, prediction, parts);
         cached.described = true;
-        cached.decodedFor = decodeFingerprint(spec);
+        cached.decodedFor = spec.inputFingerprint();
         cached.originalWidth = image.originalWidth;
         cached.originalHeight = image.originalHeight;
         cached.extras = new HashMap<>(image.extras);
@@ -56,11 +56,7 @@ public class CachedPrediction {
      * decode settings (frame choice, tiling, bands) under the same model version must decode again.
      */
     boolean describesImage(ModelSpec spec) {
-        return described && decodeFingerprint(spec).equals(decodedFor);
-    }
-
-    static String decodeFingerprint(ModelSpec spec) {
-        return spec.modelInput() + " scale=" + spec.modelInput().sampleScale();
+        return described && spec.inputFingerprint().equals(decodedFor);
     }
 
     /** Fills an undecoded copy with what decoding told about the cached image. */

@@ -185,6 +185,20 @@ public final class ModelSpec implements Serializable {
                 SceneTiling.valueOf(tiling.toUpperCase(Locale.ROOT)));
     }
 
+    /**
+     * The decode settings as one string (the model input with its sample scale), computed once: the
+     * dedup cache keeps it per entry and compares it for every copy it answers.
+     */
+    public String inputFingerprint() {
+        if (inputFingerprint == null) {
+            ModelInput input = modelInput();
+            inputFingerprint = input + " scale=" + input.sampleScale();
+        }
+        return inputFingerprint;
+    }
+
+    private transient String inputFingerprint;
+
     /** True when images decoded for {@code other} are valid input for this model too. */
     public boolean sameInputAs(ModelSpec other) {
         return domain == other.domain
