@@ -164,6 +164,11 @@ final class CpuProfile {
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
+    /** User plus system CPU seconds a process has used so far, from /proc (100 ticks a second). */
+    static double cpuSeconds(long pid) throws IOException {
+        return cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat"))) / 100.0;
+    }
+
     /** Digits folded, so that pools and Flink's subtasks add up: "C2 CompilerThre" -> "C# ...". */
     static String threadGroup(String threadName) {
         return threadName.replaceAll("tid=\\d+", "").replaceAll("\\d+", "#").trim();

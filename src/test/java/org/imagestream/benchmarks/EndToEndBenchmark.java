@@ -590,13 +590,16 @@ public final class EndToEndBenchmark {
                 batches.forEach((domain, batch) -> classifiers.get(domain).classify(batch));
                 if (from == 0) {
                     started = System.nanoTime(); // the first chunk warms up
-                    cpuStart = ownCpuSeconds();
+                    cpuStart = CpuProfile.cpuSeconds(ProcessHandle.current().pid());
                 } else {
                     counted += to - from;
                 }
             }
             double floor = counted / ((System.nanoTime() - started) / 1e9);
-            cpuMillisPerImage[0] = (ownCpuSeconds() - cpuStart) * 1000 / counted;
+            cpuMillisPerImage[0] =
+                    (CpuProfile.cpuSeconds(ProcessHandle.current().pid()) - cpuStart)
+                            * 1000
+                            / counted;
             System.out.printf(
                     "compute floor (b): %.1f img/s, %.1f ms CPU/image%n",
                     floor, cpuMillisPerImage[0]);
@@ -1271,11 +1274,6 @@ public final class EndToEndBenchmark {
                 System.getProperty("os.name") + " " + System.getProperty("os.version"));
     }
 
-    /** CPU time of this JVM (every thread, native ones included), from /proc. */
-    private static double ownCpuSeconds() throws IOException {
-        return CpuProfile.cpuTicks(Files.readString(Path.of("/proc/self/stat"))) / 100.0;
-    }
-
     /** CPU time and RSS of this JVM, Kafka and Cassandra, from /proc. */
     static final class Processes {
         private final Map<String, Long> pids = new LinkedHashMap<>();
@@ -1293,11 +1291,7 @@ public final class EndToEndBenchmark {
         Snapshot snapshot() throws IOException {
             Map<String, double[]> values = new LinkedHashMap<>();
             for (Map.Entry<String, Long> pid : pids.entrySet()) {
-                double cpu =
-                        CpuProfile.cpuTicks(
-                                        Files.readString(
-                                                Path.of("/proc/" + pid.getValue() + "/stat")))
-                                / 100.0;
+                double cpu = CpuProfile.cpuSeconds(pid.getValue());
                 long rssKb =
                         Files.readAllLines(Path.of("/proc/" + pid.getValue() + "/status")).stream()
                                 .filter(line -> line.startsWith("VmRSS"))

@@ -3,7 +3,6 @@ package org.imagestream.benchmarks;
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,11 +98,9 @@ public final class StorageBenchmark {
         int index = 0;
         for (EndToEndBenchmark.Item item :
                 new EndToEndBenchmark.Mix(new java.util.Random(42)).items(images)) {
-            Classification c = ImageFactory.make(index++, 16);
+            Classification c = ImageFactory.of(index++, item.bytes());
             c.domain = item.domain().id();
             c.contentType = item.contentType();
-            c.bytes = item.bytes();
-            c.contentSha256 = DigestUtils.sha256Hex(item.bytes());
             mix.add(c);
             totalBytes += item.bytes().length;
         }
@@ -123,10 +120,10 @@ public final class StorageBenchmark {
                                 inFlight,
                                 options);
                 Thread.sleep(5000); // the schema change's own work settles first
-                double cpuBefore = cpuSeconds(cassandraPid);
+                double cpuBefore = CpuProfile.cpuSeconds(cassandraPid);
                 double rate = runRaw(settings, mix);
                 Thread.sleep(15_000);
-                double cpu = cpuSeconds(cassandraPid) - cpuBefore;
+                double cpu = CpuProfile.cpuSeconds(cassandraPid) - cpuBefore;
                 System.out.printf(
                         Locale.ROOT,
                         "| %d | %s | %.0f | %.1f | %.1f | %.3f |%n",
@@ -138,10 +135,6 @@ public final class StorageBenchmark {
                         cpu / megabytes);
             }
         }
-    }
-
-    private static double cpuSeconds(long pid) throws IOException {
-        return CpuProfile.cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat"))) / 100.0;
     }
 
     private static CassandraSettings settings(String contactPoint, String keyspace, int inFlight) {
@@ -311,6 +304,11 @@ public final class StorageBenchmark {
         static Classification make(int index, int size) {
             byte[] bytes = new byte[size];
             ByteBuffer.wrap(bytes).putInt(index).putLong(0x9E3779B97F4A7C15L * (index + 1));
+            return of(index, bytes);
+        }
+
+        /** A social result of {@code bytes}, with every other field filled as the job fills it. */
+        static Classification of(int index, byte[] bytes) {
             Classification c = new Classification();
             c.imageId = "bench-" + index;
             c.domain = "social";
