@@ -3,6 +3,7 @@ package org.imagestream.decode;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -69,8 +70,7 @@ final class PlanarTiff {
                 int at = e * entrySize;
                 int type = entry.type();
                 long count = entry.count();
-                value.clear();
-                value.put(new byte[valueSize]).clear();
+                Arrays.fill(value.array(), (byte) 0);
                 switch (entry.tag()) {
                     case SAMPLES_PER_PIXEL, PLANAR_CONFIGURATION -> {
                         type = TiffDirectory.SHORT;
@@ -102,7 +102,7 @@ final class PlanarTiff {
                             }
                         }
                         if (perBand == 1) {
-                            value.put(values.array());
+                            value.put(0, values.array());
                         } else {
                             long pointer = arraysAt + arrays.size();
                             if (big) {
