@@ -14,10 +14,6 @@ final class TiffOverviews {
     private static final int SAMPLES_PER_PIXEL = 277;
     private static final int SAMPLE_FORMAT = 339;
     private static final int PLANAR_CONFIGURATION = 284;
-    private static final int STRIP_OFFSETS = 273;
-    private static final int STRIP_BYTE_COUNTS = 279;
-    private static final int TILE_OFFSETS = 324;
-    private static final int TILE_BYTE_COUNTS = 325;
     private static final int REDUCED_RESOLUTION = 1;
 
     private TiffOverviews() {}
@@ -39,10 +35,13 @@ final class TiffOverviews {
                 // Exactly "reduced resolution": not a transparency mask (bit 2) or a page.
                 if (level.integer(TiffDirectory.NEW_SUBFILE_TYPE, 0) != REDUCED_RESOLUTION
                         || !sameSamples(full, level)
-                        || !whole(level, tiff.length)
                         || w < width
                         || h < height
-                        || w * h >= bestPixels) {
+                        || w * h >= bestPixels
+                        // The truncation check covers the first image only; an overview
+                        // stored after it (gdaladdo's layout) may be cut off while the full
+                        // image is whole, which is then read instead.
+                        || !Truncation.tiffImageWhole(tiff, level.offset)) {
                     continue;
                 }
                 best = i;
@@ -52,36 +51,6 @@ final class TiffOverviews {
         } catch (RuntimeException malformed) {
             return 0; // the full-resolution image, read and checked as before
         }
-    }
-
-    /**
-     * Whether every strip or tile of a level lies within the file: the truncation check covers the
-     * first image only, and an overview stored after it (gdaladdo's layout) may be cut off while
-     * the full image is whole (the full image is then read).
-     */
-    private static boolean whole(TiffDirectory level, long fileLength) {
-        for (int[] pair :
-                new int[][] {
-                    {STRIP_OFFSETS, STRIP_BYTE_COUNTS}, {TILE_OFFSETS, TILE_BYTE_COUNTS}
-                }) {
-            TiffDirectory.Entry offsets = level.entries.get(pair[0]);
-            TiffDirectory.Entry counts = level.entries.get(pair[1]);
-            if (offsets == null && counts == null) {
-                continue;
-            }
-            if (offsets == null || counts == null || offsets.count() != counts.count()) {
-                return false;
-            }
-            for (long i = 0; i < offsets.count(); i++) {
-                long offset = level.value(offsets, i);
-                long count = level.value(counts, i);
-                if (offset < 0 || count < 0 || offset + count > fileLength) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     private static boolean sameSamples(TiffDirectory a, TiffDirectory b) {

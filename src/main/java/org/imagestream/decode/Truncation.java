@@ -180,15 +180,45 @@ final class Truncation {
             return Optional.empty();
         }
         long ifd = big ? int64(b, 8, order) : uint32(b, 4, order);
+        ImageCheck check = tiffImage(b, ifd, big, order);
+        // Malformed, not truncated: the decoder says what is wrong.
+        return check.malformed() ? Optional.empty() : Optional.ofNullable(check.missing());
+    }
+
+    /**
+     * Whether the TIFF image whose IFD is at {@code ifd} (an overview, say) has every strip or tile
+     * within the file; false when cut short or malformed.
+     */
+    static boolean tiffImageWhole(byte[] b, long ifd) {
+        try {
+            ByteOrder order = b[0] == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+            ImageCheck check = tiffImage(b, ifd, uint16(b, 2, order) == 43, order);
+            return !check.malformed() && check.missing() == null;
+        } catch (IndexOutOfBoundsException e) {
+            return false;
+        }
+    }
+
+    /** One TIFF image's strip or tile tables against the file: whole, cut short, or malformed. */
+    private record ImageCheck(boolean malformed, String missing) {
+        static final ImageCheck WHOLE = new ImageCheck(false, null);
+        static final ImageCheck MALFORMED = new ImageCheck(true, null);
+
+        static ImageCheck cut(String missing) {
+            return new ImageCheck(false, missing);
+        }
+    }
+
+    private static ImageCheck tiffImage(byte[] b, long ifd, boolean big, ByteOrder order) {
         int countSize = big ? 8 : 2;
         int entrySize = big ? 20 : 12;
         int valueSize = big ? 8 : 4;
         if (ifd + countSize > b.length) {
-            return Optional.of("its first IFD");
+            return ImageCheck.cut("its first IFD");
         }
         long entries = big ? int64(b, (int) ifd, order) : uint16(b, (int) ifd, order);
         if (ifd + countSize + entries * entrySize > b.length) {
-            return Optional.of("the rest of its first IFD");
+            return ImageCheck.cut("the rest of its first IFD");
         }
         Field offsets = null;
         Field counts = null;
@@ -198,10 +228,10 @@ final class Truncation {
             if (tag == 273 || tag == 324 || tag == 279 || tag == 325) {
                 Field field = Field.at(b, entry, big, valueSize, order);
                 if (field == null || field.start() < 0) {
-                    return Optional.empty(); // malformed, not truncated: the decoder says so
+                    return ImageCheck.MALFORMED;
                 }
                 if (field.start() + field.count() * field.width() > b.length) {
-                    return Optional.of("the strip or tile table its IFD points at");
+                    return ImageCheck.cut("the strip or tile table its IFD points at");
                 }
                 if (tag == 273 || tag == 324) {
                     offsets = field;
@@ -211,15 +241,20 @@ final class Truncation {
             }
         }
         if (offsets == null || counts == null || offsets.count() != counts.count()) {
-            return Optional.empty(); // malformed, not truncated: the decoder says so
+            return ImageCheck.MALFORMED;
         }
         // Read pairwise from the file: no array as large as the tables is allocated.
         for (long i = 0; i < offsets.count(); i++) {
-            if (offsets.value(b, i, order) + counts.value(b, i, order) > b.length) {
-                return Optional.of("strip or tile " + i + " of " + offsets.count());
+            long offset = offsets.value(b, i, order);
+            long count = counts.value(b, i, order);
+            if (offset < 0 || count < 0) {
+                return ImageCheck.MALFORMED; // a LONG8 past 2^63
+            }
+            if (offset + count > b.length) {
+                return ImageCheck.cut("strip or tile " + i + " of " + offsets.count());
             }
         }
-        return Optional.empty();
+        return ImageCheck.WHOLE;
     }
 
     /** A SHORT, LONG or LONG8 array of an IFD entry: where its values start, how many, how wide. */

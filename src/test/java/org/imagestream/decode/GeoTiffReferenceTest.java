@@ -189,6 +189,43 @@ class GeoTiffReferenceTest {
         assertThat(decoded.extras()).containsEntry("crs", "EPSG:" + layout.epsg);
     }
 
+    /**
+     * An overview whose tiles run past the end of the file (as when a file with overviews stored
+     * after the full image is cut inside them) is not read: the whole full-resolution image is,
+     * with GDAL's samples.
+     */
+    @org.junit.jupiter.api.Test
+    void shouldReadTheFullImageWhenTheClosestOverviewIsCutOff() throws Exception {
+        String name = "cog-4band-uint16-deflate";
+        Layout layout = layouts().filter(l -> l.name.equals(name)).findFirst().orElseThrow();
+        byte[] tiff = resource(name + ".tif");
+        // The first tile offset of the first overview (IFD 1, tag 324), moved past the end.
+        TiffDirectory overview = TiffDirectory.chain(tiff).get(1);
+        TiffDirectory.Entry tileOffsets = overview.entries.get(324);
+        ByteBuffer.wrap(tiff)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(tileOffsets.valuesAt(), tiff.length);
+        ModelInput resize =
+                new ModelInput(40, 40, layout.bands, null, 1f, null, null)
+                        .withTiling(SceneTiling.RESIZE);
+        Raster raster =
+                SceneDecoder.readTiffRaster(
+                        tiff,
+                        DecodeLimits.DEFAULT,
+                        resize,
+                        new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),
+                        new long[2]);
+        assertThat(raster.getWidth()).isEqualTo(layout.width);
+        assertThat(
+                        raster.getPixels(
+                                raster.getMinX(),
+                                raster.getMinY(),
+                                layout.width,
+                                layout.height,
+                                (float[]) null))
+                .isEqualTo(samples(resource(name + ".bip"), layout.type));
+    }
+
     private static float[] samples(byte[] raw, String type) {
         ByteBuffer in = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         int bytes =
