@@ -23,6 +23,7 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.TestFlink;
@@ -170,11 +171,8 @@ class MixedInputITCase {
         }
     }
 
-    private static byte[] dicom(String name) throws java.io.IOException {
-        try (var in = MixedInputITCase.class.getResourceAsStream("/dicom/" + name + ".dcm")) {
-            assertThat(in).as(name).isNotNull();
-            return in.readAllBytes();
-        }
+    private static byte[] dicom(String name) {
+        return HostileCorpus.resource("/dicom/" + name + ".dcm");
     }
 
     private static String publishDicom(
