@@ -1,16 +1,11 @@
 package org.imagestream.inference;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -226,212 +221,17 @@ public final class ModelSpec implements Serializable {
                             + "; train one with 'imagestream train' or point the job at a directory"
                             + " that holds a SavedModel and its spec");
         }
-        JsonNode json;
+        ModelSpecFile json = ModelSpecFile.read(file);
         try {
-            json = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(
-                    "Model spec " + file + " is not valid JSON: " + e.getMessage(), e);
-        }
-        try {
-            Iterator<String> keys = json.fieldNames();
-            while (keys.hasNext()) {
-                String key = keys.next();
-                if (!KEYS.contains(key)) {
-                    throw new IllegalArgumentException(
-                            "unknown key '" + key + "' (known: " + KEYS + ")");
-                }
-            }
-            Builder builder =
-                    builder()
-                            .domain(Domain.fromId(required(json, "domain")))
-                            .directory(modelDirectory.toAbsolutePath().toString())
-                            .name(required(json, "name"))
-                            .version(required(json, "version"))
-                            .signatureKey(json.path("signature").asText("serving_default"))
-                            .inputName(optional(json, "input"))
-                            .outputName(optional(json, "output"))
-                            .height(positiveInt(json, "height"))
-                            .width(positiveInt(json, "width"))
-                            .channels(positiveInt(json, "channels"))
-                            .topK(json.path("topK").asInt(0));
-            if (json.has("labels") == json.has("labelsFile")) {
-                throw new IllegalArgumentException("give exactly one of 'labels' or 'labelsFile'");
-            }
-            if (json.has("labels")) {
-                builder.labels(strings(json.get("labels"), "labels"));
-            } else {
-                Path labels = modelDirectory.resolve(json.get("labelsFile").asText());
-                if (!Files.isRegularFile(labels)) {
-                    throw new IllegalArgumentException("labelsFile " + labels + " does not exist");
-                }
-                builder.labels(
-                        Files.readAllLines(labels).stream().filter(l -> !l.isBlank()).toList());
-            }
-            if (json.has("bands")) {
-                builder.bands(ints(json.get("bands"), "bands"));
-            }
-            if (json.has("sampleScale")) {
-                builder.sampleScale((float) json.get("sampleScale").asDouble());
-            }
-            if (json.has("mean")) {
-                builder.mean(floats(json.get("mean"), "mean"));
-            }
-            if (json.has("std")) {
-                builder.std(floats(json.get("std"), "std"));
-            }
-            if (json.has("frame")) {
-                builder.frame(json.get("frame").asText());
-            }
-            if (json.has("stretch")) {
-                builder.stretch(floats(json.get("stretch"), "stretch"));
-            }
-            if (json.has("tiling")) {
-                builder.tiling(json.get("tiling").asText());
-            }
-            return builder.build();
-        } catch (IllegalArgumentException | NullPointerException e) {
+            return json.toBuilder(modelDirectory).build();
+        } catch (IllegalArgumentException e) {
             throw new IOException("Invalid model spec " + file + ": " + e.getMessage(), e);
         }
     }
 
     /** Writes this spec as {@value #FILE_NAME} into {@code modelDirectory}. */
     public void store(Path modelDirectory) throws IOException {
-        ObjectNode json = JSON.createObjectNode();
-        json.put("domain", domain.id());
-        json.put("name", name);
-        json.put("version", version);
-        json.put("signature", signatureKey);
-        if (inputName != null) {
-            json.put("input", inputName);
-        }
-        if (outputName != null) {
-            json.put("output", outputName);
-        }
-        json.put("height", height);
-        json.put("width", width);
-        json.put("channels", channels);
-        if (bands != null) {
-            ArrayNode array = json.putArray("bands");
-            Arrays.stream(bands).forEach(array::add);
-        }
-        if (domain == Domain.REMOTE_SENSING) {
-            json.put("sampleScale", sampleScale);
-        }
-        if (mean != null) {
-            ArrayNode array = json.putArray("mean");
-            for (float value : mean) {
-                array.add(value);
-            }
-        }
-        if (std != null) {
-            ArrayNode array = json.putArray("std");
-            for (float value : std) {
-                array.add(value);
-            }
-        }
-        if (domain == Domain.MEDICAL) {
-            json.put("frame", frame);
-        }
-        if (stretch != null) {
-            ArrayNode array = json.putArray("stretch");
-            for (float value : stretch) {
-                array.add(value);
-            }
-        }
-        if (domain == Domain.REMOTE_SENSING) {
-            json.put("tiling", tiling);
-        }
-        ArrayNode labelArray = json.putArray("labels");
-        labels.forEach(labelArray::add);
-        json.put("topK", topK);
-        JSON.writerWithDefaultPrettyPrinter()
-                .writeValue(modelDirectory.resolve(FILE_NAME).toFile(), json);
-    }
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    private static final List<String> KEYS =
-            List.of(
-                    "domain",
-                    "name",
-                    "version",
-                    "signature",
-                    "input",
-                    "output",
-                    "height",
-                    "width",
-                    "channels",
-                    "bands",
-                    "sampleScale",
-                    "mean",
-                    "std",
-                    "labels",
-                    "labelsFile",
-                    "topK",
-                    "frame",
-                    "stretch",
-                    "tiling");
-
-    private static String required(JsonNode json, String key) {
-        JsonNode value = json.get(key);
-        if (value == null || !value.isValueNode() || value.asText().isBlank()) {
-            throw new IllegalArgumentException("missing required key '" + key + "'");
-        }
-        return value.asText().trim();
-    }
-
-    private static String optional(JsonNode json, String key) {
-        JsonNode value = json.get(key);
-        return value == null || value.isNull() ? null : value.asText();
-    }
-
-    private static int positiveInt(JsonNode json, String key) {
-        JsonNode value = json.get(key);
-        if (value == null || !value.canConvertToInt() || value.asInt() <= 0) {
-            throw new IllegalArgumentException(
-                    "'" + key + "' must be a positive integer, got " + value);
-        }
-        return value.asInt();
-    }
-
-    private static List<String> strings(JsonNode array, String key) {
-        if (!array.isArray()) {
-            throw new IllegalArgumentException("'" + key + "' must be an array of strings");
-        }
-        List<String> values = new ArrayList<>();
-        array.forEach(v -> values.add(v.asText()));
-        return values;
-    }
-
-    private static int[] ints(JsonNode array, String key) {
-        if (!array.isArray()) {
-            throw new IllegalArgumentException("'" + key + "' must be an array of integers");
-        }
-        int[] values = new int[array.size()];
-        for (int i = 0; i < values.length; i++) {
-            if (!array.get(i).canConvertToInt()) {
-                throw new IllegalArgumentException(
-                        "'" + key + "' must be an array of integers, got " + array);
-            }
-            values[i] = array.get(i).asInt();
-        }
-        return values;
-    }
-
-    private static float[] floats(JsonNode array, String key) {
-        if (!array.isArray()) {
-            throw new IllegalArgumentException("'" + key + "' must be an array of numbers");
-        }
-        float[] values = new float[array.size()];
-        for (int i = 0; i < values.length; i++) {
-            if (!array.get(i).isNumber()) {
-                throw new IllegalArgumentException(
-                        "'" + key + "' must be an array of numbers, got " + array);
-            }
-            values[i] = (float) array.get(i).asDouble();
-        }
-        return values;
+        ModelSpecFile.of(this).write(modelDirectory.resolve(FILE_NAME));
     }
 
     @Override

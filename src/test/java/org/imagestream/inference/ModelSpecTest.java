@@ -83,6 +83,19 @@ class ModelSpecTest {
                 "exactly one of 'labels' or 'labelsFile'");
         assertInvalid(dir, "{" + base.replace("\"name\": \"m\", ", "") + "}", "'name'");
         assertInvalid(dir, "{" + base, "not valid JSON");
+        // Strict types: no string or fraction where an integer belongs.
+        assertInvalid(
+                dir,
+                "{" + base.replace("\"height\": 64", "\"height\": \"64\"") + "}",
+                "'height' has the wrong JSON type");
+        assertInvalid(
+                dir,
+                "{" + base.replace("\"height\": 64", "\"height\": 64.5") + "}",
+                "'height' has the wrong JSON type");
+        assertInvalid(
+                dir,
+                "{" + base + ", \"mean\": [\"a\", 1, 2]}",
+                "'mean' has the wrong JSON type");
         assertInvalid(
                 dir, "{" + base + ", \"stretch\": [98, 2]}", "'stretch' must be two percentiles");
         assertInvalid(dir, "{" + base + ", \"frame\": \"middle\"}", "'frame' applies to medical");
