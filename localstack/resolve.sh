@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Resolves one local-stack server (kafka | cassandra | flink) from Maven Central into <out>/<server>/lib.
+# Resolves one local-stack server (kafka | cassandra | flink | s3proxy) from Maven Central into <out>/<server>/lib.
 # Called by the build (exec-maven-plugin, generate-resources); skipped when already resolved.
 set -euo pipefail
 server="$1"; mkdir -p "$2"; out="$(cd "$2" && pwd)"

@@ -37,6 +37,9 @@ import picocli.CommandLine.Option;
 final class EraseCommand implements Callable<Integer> {
     @Mixin CassandraConnectionOptions connection;
 
+    /** Offloaded blobs are deleted from the object store (storage.offload-uri). */
+    @Mixin FileSystemOptions fileSystems;
+
     @Option(names = "--image-id", description = "An image id (repeatable).")
     List<String> imageIds = new ArrayList<>();
 
@@ -68,6 +71,7 @@ final class EraseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        fileSystems.initialize();
         Set<String> sources = new HashSet<>(sourceIds);
         if (secretFile != null) {
             DicomDeidentifier pseudonyms =

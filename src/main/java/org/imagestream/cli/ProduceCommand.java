@@ -1,6 +1,8 @@
 package org.imagestream.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +19,10 @@ import java.util.stream.Stream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.apache.commons.codec.digest.DigestUtils;
+import org.apache.flink.core.fs.FileSystem;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.imagestream.config.DirectoryUris;
 import org.imagestream.config.JobOptions;
 import org.imagestream.ingest.ContentSniffer;
 import org.imagestream.ingest.ImageHeaders;
@@ -74,9 +79,29 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar (for logs and CI).")
     boolean noProgress;
 
+    @Option(
+            names = "--by-reference",
+            paramLabel = "URI",
+            description =
+                    "Upload each file to this object-store directory (s3://bucket/incoming/,"
+                            + " hdfs://..., file:///...) under its SHA-256 and publish a reference"
+                            + " (empty value, content-location header) instead of its bytes: for"
+                            + " files larger than a Kafka record. The job reads references under"
+                            + " its ingest.reference-prefixes. --max-bytes does not apply.")
+    String byReference;
+
+    @Mixin FileSystemOptions fileSystems;
+
+    /** Leading bytes read to detect a file's format when it is sent by reference. */
+    private static final int SNIFFED_BYTES = 64 * 1024;
+
     @Override
     public Integer call() throws Exception {
         List<Path> files = expand(paths);
+        if (byReference != null) {
+            byReference = DirectoryUris.require(byReference, "--by-reference");
+            fileSystems.initialize();
+        }
         Properties properties = kafka.properties();
         Optional<Domain> forced = Optional.ofNullable(domain).map(Domain::fromId);
         int sent = 0;
@@ -109,11 +134,11 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
                     }
                 }
                 long size = Files.size(file);
-                if (size > maxBytes) {
+                if (byReference == null && size > maxBytes) {
                     skipped.merge("larger than --max-bytes", 1, Integer::sum);
                     continue;
                 }
-                byte[] bytes = Files.readAllBytes(file);
+                byte[] bytes = byReference == null ? Files.readAllBytes(file) : leadingBytes(file);
                 Optional<ContentSniffer.Detected> detected = ContentSniffer.detect(bytes);
                 if (detected.isEmpty() && forced.isEmpty()) {
                     skipped.merge("not a recognised image format", 1, Integer::sum);
@@ -130,6 +155,10 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
                         ImageHeaders.CAPTURE_TIME,
                         Files.getLastModifiedTime(file).toInstant().toString());
                 recordHeaders.putAll(headers);
+                if (byReference != null) {
+                    recordHeaders.put(ImageHeaders.CONTENT_LOCATION, upload(file, byReference));
+                    bytes = new byte[0];
+                }
                 inFlight.add(
                         publisher.publish(
                                 destination,
@@ -157,6 +186,37 @@ final class ProduceCommand implements java.util.concurrent.Callable<Integer> {
         skipped.forEach((reason, count) -> System.out.printf("  skipped %d: %s%n", count, reason));
         failed.forEach((reason, count) -> System.out.printf("  failed %d: %s%n", count, reason));
         return failed.isEmpty() ? 0 : 1;
+    }
+
+    /** The first bytes of a file, enough to detect its format. */
+    private static byte[] leadingBytes(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes(SNIFFED_BYTES);
+        }
+    }
+
+    /**
+     * Streams the file to {@code <directory><sha256>} unless an object of its size is there already
+     * (content-addressed, so re-running the command uploads nothing twice); returns the object's
+     * URI.
+     */
+    static String upload(Path file, String directory) throws IOException {
+        String sha256;
+        try (InputStream in = Files.newInputStream(file)) {
+            sha256 = DigestUtils.sha256Hex(in);
+        }
+        String location = directory + sha256;
+        org.apache.flink.core.fs.Path target = new org.apache.flink.core.fs.Path(location);
+        FileSystem fileSystem = target.getFileSystem();
+        long size = Files.size(file);
+        if (fileSystem.exists(target) && fileSystem.getFileStatus(target).getLen() == size) {
+            return location;
+        }
+        try (InputStream in = Files.newInputStream(file);
+                OutputStream out = fileSystem.create(target, FileSystem.WriteMode.OVERWRITE)) {
+            in.transferTo(out);
+        }
+        return location;
     }
 
     private static int await(

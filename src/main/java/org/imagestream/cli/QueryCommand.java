@@ -136,6 +136,9 @@ final class QueryCommand implements Callable<Integer> {
     static final class Export implements Callable<Integer> {
         @Mixin CassandraConnectionOptions connection;
 
+        /** Offloaded blobs are read from the object store (storage.offload-uri). */
+        @Mixin FileSystemOptions fileSystems;
+
         @Parameters(
                 paramLabel = "IMAGE_ID",
                 description = "topic-partition-offset@topic id, e.g. images-social-0-42@Xy3kQ9aB")
@@ -146,6 +149,7 @@ final class QueryCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
+            fileSystems.initialize();
             CassandraSettings settings = connection.settings().build();
             try (CqlSession session = settings.openSession()) {
                 Optional<Found> found = find(session, settings, imageId);

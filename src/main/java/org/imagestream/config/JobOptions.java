@@ -378,6 +378,35 @@ public final class JobOptions {
                     .withDescription(
                             "Larger records are dead-lettered as TOO_LARGE. Keep broker message.max.bytes, topic max.message.bytes, producer max.request.size and consumer max.partition.fetch.bytes above it.");
 
+    public static final ConfigOption<List<String>> REFERENCE_PREFIXES =
+            ConfigOptions.key("ingest.reference-prefixes")
+                    .stringType()
+                    .asList()
+                    .defaultValues()
+                    .withDescription(
+                            "Images by reference (claim check): a record with an empty value and a content-location header is read from that URI through Flink's file systems when the URI lies under one of these directory URIs (each absolute and ending with '/', e.g. s3://scenes/incoming/;file:///data/images/). Empty (default): references are dead-lettered as REFERENCE_REFUSED. s3:// and hdfs:// need Flink's file system plugin on the cluster; file:// needs the same path on every TaskManager. Referenced objects must not change: a replay reads them again.");
+
+    public static final ConfigOption<MemorySize> MAX_REFERENCE_BYTES =
+            ConfigOptions.key("ingest.max-reference-bytes")
+                    .memoryType()
+                    .defaultValue(MemorySize.ofMebiBytes(1024))
+                    .withDescription(
+                            "Largest object an image by reference may have (at most 2 GiB), checked before it is read (larger: TOO_LARGE). Objects up to limits.max-image-bytes are read into the heap like a record's value. Larger ones are accepted only as remote-sensing TIFF scenes and only with storage.offload-uri set: hashed as a stream, copied to io.tmp.dirs and decoded from the memory-mapped copy (subsampled or from an overview, within limits.max-decode-memory), their blob copied to the offload store, so they never enter the heap; anything else over limits.max-image-bytes is TOO_LARGE.");
+
+    public static final ConfigOption<String> OFFLOAD_URI =
+            ConfigOptions.key("storage.offload-uri")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Directory URI of an object store (s3://bucket/blobs/, hdfs://..., file:///...) for blobs of storage.offload-min-bytes or more: written there once under their SHA-256 (<uri>/<first two hex digits>/<sha256>) through Flink's file systems, with the location in Cassandra's blobs row instead of chunks. Unset (default): every blob is chunked into Cassandra. Offloaded objects do not expire with the Cassandra TTLs: give the prefix a lifecycle rule.");
+
+    public static final ConfigOption<MemorySize> OFFLOAD_MIN_BYTES =
+            ConfigOptions.key("storage.offload-min-bytes")
+                    .memoryType()
+                    .defaultValue(MemorySize.ofMebiBytes(8))
+                    .withDescription(
+                            "Blobs of this size or more go to storage.offload-uri when it is set.");
+
     public static final ConfigOption<Integer> MAX_PARALLELISM =
             ConfigOptions.key("job.max-parallelism")
                     .intType()

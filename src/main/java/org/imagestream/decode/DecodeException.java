@@ -39,7 +39,15 @@ public class DecodeException extends Exception {
          * A DICOM file declares Burned In Annotation = YES: identifying text in the pixels, which
          * de-identification cannot remove. Dead-lettered without its bytes.
          */
-        BURNED_IN_ANNOTATION
+        BURNED_IN_ANNOTATION,
+        /**
+         * An image by reference ({@code content-location}) that the job may not read: images by
+         * reference are off, or the URI is malformed, climbs out with dot segments, or is not under
+         * {@code ingest.reference-prefixes}.
+         */
+        REFERENCE_REFUSED,
+        /** An image by reference whose object is missing, a directory, or not readable. */
+        REFERENCE_UNREADABLE
     }
 
     private final Reason reason;

@@ -62,6 +62,11 @@ final class GeoTiffTags {
      * @param size receives the image's width and height
      */
     static Georeference read(byte[] tiff, long[] size) {
+        return read(java.nio.ByteBuffer.wrap(tiff), size);
+    }
+
+    /** As above, on a whole file as a buffer. */
+    static Georeference read(java.nio.ByteBuffer tiff, long[] size) {
         try {
             TiffDirectory first = TiffDirectory.first(tiff);
             if (first == null) {

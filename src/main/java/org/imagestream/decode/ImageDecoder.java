@@ -31,6 +31,10 @@ public final class ImageDecoder implements Serializable {
     private final boolean tensorflowJpeg;
 
     private transient TfJpegDecoder jpeg;
+
+    /** Where streamed scenes are copied to be decoded (the TaskManager's temporary directory). */
+    private transient java.nio.file.Path spoolDirectory;
+
     private transient Counter decoded;
     private transient Counter rejected;
     private transient Histogram decodeMillis;
@@ -54,6 +58,15 @@ public final class ImageDecoder implements Serializable {
      * registered here so each reason's counter exists once.
      */
     public void open(MetricGroup metrics, String... extraReasons) {
+        open(metrics, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), extraReasons);
+    }
+
+    /**
+     * @param spoolDirectory where scenes streamed from an object store are copied while decoded
+     */
+    public void open(
+            MetricGroup metrics, java.nio.file.Path spoolDirectory, String... extraReasons) {
+        this.spoolDirectory = spoolDirectory;
         if (tensorflowJpeg && inputs.containsKey(Domain.SOCIAL)) {
             jpeg = new TfJpegDecoder();
         }
@@ -81,7 +94,7 @@ public final class ImageDecoder implements Serializable {
     /** Fills the pixels, geometry, parts and extras of a prepared image. */
     public void decodeInto(DecodedImage image) throws DecodeException {
         long started = System.nanoTime();
-        decode(image, inputs, limits, jpeg);
+        decode(image, inputs, limits, jpeg, spoolDirectory);
         decodeMillis.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         decoded.inc();
     }
@@ -109,12 +122,31 @@ public final class ImageDecoder implements Serializable {
             DecodedImage image,
             Map<Domain, ModelInput> inputs,
             DecodeLimits limits,
-            TfJpegDecoder jpeg)
+            TfJpegDecoder jpeg,
+            java.nio.file.Path spoolDirectory)
             throws DecodeException {
         Domain domain = Domain.fromId(image.record.domain);
         ModelInput input = inputs.get(domain);
-        DecodedPixels pixels =
-                ImageDecoders.decode(domain, image.record.bytes, input, limits, jpeg);
+        DecodedPixels pixels;
+        if (image.record.streamedLocation != null) {
+            try {
+                pixels =
+                        StreamedScene.decode(
+                                image.record.streamedLocation,
+                                image.record.streamedSize,
+                                image.contentSha256,
+                                input,
+                                limits,
+                                spoolDirectory);
+            } catch (java.io.IOException e) {
+                // The object store or the local disk failed: not this record's fault, so the
+                // task fails and the replay tries again.
+                throw new java.io.UncheckedIOException(
+                        "cannot copy the streamed scene of " + image.record.imageId, e);
+            }
+        } else {
+            pixels = ImageDecoders.decode(domain, image.record.bytes, input, limits, jpeg);
+        }
         image.originalWidth = pixels.originalWidth();
         image.originalHeight = pixels.originalHeight();
         image.pixels = pixels.pixels();
@@ -149,7 +181,12 @@ public final class ImageDecoder implements Serializable {
             TfJpegDecoder jpeg)
             throws DecodeException {
         DecodedImage image = PrepareFunction.prepare(record, inputs);
-        decode(image, inputs, limits, jpeg);
+        decode(
+                image,
+                inputs,
+                limits,
+                jpeg,
+                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")));
         return image;
     }
 }

@@ -31,6 +31,10 @@ final class PlanarTiff {
 
     /** Samples per pixel of a planar TIFF's or BigTIFF's first image, or 0 if it is not one. */
     static int planarSamples(byte[] tiff) {
+        return planarSamples(java.nio.ByteBuffer.wrap(tiff));
+    }
+
+    static int planarSamples(java.nio.ByteBuffer tiff) {
         try {
             TiffDirectory first = TiffDirectory.first(tiff);
             if (first == null) {

@@ -1,5 +1,6 @@
 package org.imagestream.decode;
 
+import java.io.IOException;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -45,10 +46,17 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
 
     private boolean acceptBurnedInAnnotation;
 
+    /** Reads images by reference, or null when they are refused. */
+    private ReferenceReader references;
+
+    private boolean streamScenes;
+
     private transient Map<String, Counter> receivedByDomain;
     private transient Map<String, Counter> rejectedByReason;
     private transient Counter rejected;
     private transient DicomDeidentifier deidentifier;
+    private transient Counter referencedBytes;
+    private transient Counter scenesStreamed;
 
     /**
      * @param inputs the configured models' inputs: records of other domains are dead-lettered
@@ -88,8 +96,36 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
         return this;
     }
 
+    /**
+     * Reads records with an empty value and a {@code content-location} header from that URI (see
+     * {@link ReferenceReader}); without this they are dead-lettered as {@code REFERENCE_REFUSED}.
+     *
+     * @param allowedPrefixes absolute directory URIs (ending with {@code /}) references may name
+     * @param maxBytes largest object read
+     */
+    public PrepareFunction readReferences(List<String> allowedPrefixes, long maxBytes) {
+        return readReferences(allowedPrefixes, maxBytes, false);
+    }
+
+    /**
+     * @param streamScenes whether TIFF scenes over the record size limit are streamed (hashed here,
+     *     decoded from a local copy, their blobs copied to the offload store, which must be set);
+     *     otherwise references are read into the heap up to the record size limit
+     */
+    public PrepareFunction readReferences(
+            List<String> allowedPrefixes, long maxBytes, boolean streamScenes) {
+        this.references =
+                allowedPrefixes.isEmpty() ? null : new ReferenceReader(allowedPrefixes, maxBytes);
+        this.streamScenes = streamScenes;
+        return this;
+    }
+
     @Override
-    public void open(OpenContext openContext) {
+    public void open(OpenContext openContext) throws IOException {
+        if (references != null) {
+            // A prefix whose scheme has no file system plugin fails the start, not every record.
+            references.checkAvailable();
+        }
         // Also without a medical model: its records are dead-lettered, and must be de-identified
         // for that too.
         if (uidSecret != null) {
@@ -97,6 +133,8 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
         }
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         rejected = metrics.counter("imagesRejected");
+        referencedBytes = metrics.counter("referencedBytesRead");
+        scenesStreamed = metrics.counter("scenesStreamed");
         receivedByDomain = new HashMap<>();
         for (Domain domain : Domain.values()) {
             receivedByDomain.put(
@@ -111,10 +149,35 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
     }
 
     @Override
-    public void processElement(ImageRecord record, Context context, Collector<DecodedImage> out) {
+    public void processElement(ImageRecord record, Context context, Collector<DecodedImage> out)
+            throws IOException {
         Counter received = record.domain == null ? null : receivedByDomain.get(record.domain);
         if (received != null) {
             received.inc();
+        }
+        // An image by reference is read first: whether it is medical depends on its bytes. Read
+        // before its headers are protected, which drops content-location for medical records.
+        DecodeException refused = null;
+        String streamedSha256 = null;
+        String location = ReferenceReader.locationOf(record);
+        if (location != null) {
+            record.byReference = true;
+            try {
+                if (references == null) {
+                    throw new DecodeException(
+                            DecodeException.Reason.REFERENCE_REFUSED,
+                            "images by reference are off (ingest.reference-prefixes is empty)");
+                }
+                ReferenceReader.Resolved resolved =
+                        references.resolve(location, maxImageBytes, streamScenes);
+                record.bytes = resolved.bytes();
+                record.streamedLocation = resolved.streamedLocation();
+                record.streamedSize = resolved.streamedLocation() == null ? 0 : resolved.size();
+                streamedSha256 = resolved.sha256();
+                referencedBytes.inc(resolved.size());
+            } catch (DecodeException e) {
+                refused = e;
+            }
         }
         boolean identifiable = false;
         boolean deidentify = deidentifier != null && isMedical(record);
@@ -122,8 +185,14 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
             protectMetadata(record, deidentifier);
         }
         try {
+            if (refused != null) {
+                throw refused;
+            }
             checkStoredHeaders(record);
-            if (record.bytes != null && record.bytes.length > maxImageBytes) {
+            // A reference's size was bounded by ingest.max-reference-bytes as it was read.
+            if (!record.byReference
+                    && record.bytes != null
+                    && record.bytes.length > maxImageBytes) {
                 throw new DecodeException(
                         DecodeException.Reason.TOO_LARGE,
                         "image has "
@@ -139,7 +208,28 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
                     throw e;
                 }
             }
-            out.collect(prepare(record, inputs));
+            if (record.streamedLocation != null && deidentify) {
+                // De-identification rewrites bytes in the heap: medical records never stream.
+                throw new DecodeException(
+                        DecodeException.Reason.TOO_LARGE,
+                        "medical record over limits.max-image-bytes ("
+                                + maxImageBytes
+                                + " bytes): de-identified in the heap only");
+            }
+            DecodedImage prepared = prepare(record, inputs, streamedSha256);
+            if (record.streamedLocation != null
+                    && !Domain.REMOTE_SENSING.id().equals(record.domain)) {
+                throw new DecodeException(
+                        DecodeException.Reason.TOO_LARGE,
+                        record.domain
+                                + " record over limits.max-image-bytes ("
+                                + maxImageBytes
+                                + " bytes): only remote-sensing scenes are streamed");
+            }
+            if (record.streamedLocation != null) {
+                scenesStreamed.inc();
+            }
+            out.collect(prepared);
         } catch (DecodeException e) {
             rejected.inc();
             rejectedByReason.get(e.reason().name()).inc();
@@ -152,6 +242,16 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
      * decoded.
      */
     static DecodedImage prepare(ImageRecord record, Map<Domain, ModelInput> inputs)
+            throws DecodeException {
+        return prepare(record, inputs, null);
+    }
+
+    /**
+     * @param streamedSha256 the hash of a streamed scene (computed as it was read), or null to hash
+     *     the record's bytes
+     */
+    static DecodedImage prepare(
+            ImageRecord record, Map<Domain, ModelInput> inputs, String streamedSha256)
             throws DecodeException {
         Domain domain;
         try {
@@ -169,7 +269,9 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
         image.record.domain = domain.id();
         // Lower-case hex SHA-256: the blob's content address, the ring's and the dedup key.
         image.contentSha256 =
-                DigestUtils.sha256Hex(record.bytes == null ? new byte[0] : record.bytes);
+                streamedSha256 != null
+                        ? streamedSha256
+                        : DigestUtils.sha256Hex(record.bytes == null ? new byte[0] : record.bytes);
         return image;
     }
 

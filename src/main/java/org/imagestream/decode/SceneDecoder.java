@@ -7,10 +7,13 @@ import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.stream.FileImageInputStream;
 import javax.imageio.stream.ImageInputStream;
 import org.imagestream.decode.DecodeException.Reason;
 
@@ -28,14 +31,44 @@ final class SceneDecoder {
 
     private SceneDecoder() {}
 
+    /**
+     * A TIFF file as the decoder reads it: the whole file as a buffer for its tags (a byte array's,
+     * or a memory-mapped local copy of a scene streamed from an object store, which never enters
+     * the heap) and as an ImageIO stream for its pixels.
+     *
+     * @param bytes the file in the heap, or null when it is only mapped
+     * @param file the local copy when {@code bytes} is null
+     */
+    record Source(ByteBuffer whole, byte[] bytes, Path file) {
+        static Source of(byte[] bytes) {
+            return new Source(ByteBuffer.wrap(bytes), bytes, null);
+        }
+
+        long length() {
+            return whole.capacity();
+        }
+
+        ImageInputStream open() throws IOException {
+            return bytes != null
+                    ? ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))
+                    : new FileImageInputStream(file.toFile());
+        }
+    }
+
     static DecodedPixels decode(
             byte[] bytes, ModelInput input, DecodeLimits limits, DecodeDeadline deadline)
             throws IOException, DecodeException {
-        if (!TiffDirectory.isTiff(bytes)) {
+        return decode(Source.of(bytes), input, limits, deadline);
+    }
+
+    static DecodedPixels decode(
+            Source source, ModelInput input, DecodeLimits limits, DecodeDeadline deadline)
+            throws IOException, DecodeException {
+        if (!TiffDirectory.isTiff(source.whole())) {
             throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/BigTIFF/GeoTIFF file");
         }
         long[] declared = new long[2];
-        Raster raster = readTiffRaster(bytes, limits, input, deadline, declared);
+        Raster raster = readTiffRaster(source, limits, input, deadline, declared);
         int bands = raster.getNumBands();
         int[] selected = input.bands();
         // Checked from the header already; the raster read must agree.
@@ -72,7 +105,7 @@ final class SceneDecoder {
         // Percentile stretch on the full-resolution scene (one stretch for all its tiles).
         input.stretchValues(samples);
         long[] size = new long[2];
-        GeoTiffTags.Georeference georeference = GeoTiffTags.read(bytes, size);
+        GeoTiffTags.Georeference georeference = GeoTiffTags.read(source.whole(), size);
         // A scene over the memory budget was read subsampled: its bounds and recorded size are
         // those of the full-resolution scene.
         int sceneWidth = (int) declared[0];
@@ -100,7 +133,7 @@ final class SceneDecoder {
     /** All samples of a TIFF's first image, every band (TwelveMonkeys reader). */
     static Raster readTiffRaster(byte[] bytes) throws IOException, DecodeException {
         return readTiffRaster(
-                bytes,
+                Source.of(bytes),
                 DecodeLimits.DEFAULT,
                 null,
                 new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),
@@ -114,7 +147,7 @@ final class SceneDecoder {
      *     it was read subsampled)
      */
     static Raster readTiffRaster(
-            byte[] bytes,
+            Source source,
             DecodeLimits limits,
             ModelInput input,
             DecodeDeadline deadline,
@@ -123,20 +156,28 @@ final class SceneDecoder {
         // The reader is created directly instead of through the ImageIO registry, which is global
         // to the JVM and does not see plugins from Flink's user-code class loader.
         ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
-        try (ImageInputStream stream =
-                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream stream = source.open()) {
             reader.setInput(stream);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
             declared[0] = width;
             declared[1] = height;
-            int planarBands = PlanarTiff.planarSamples(bytes);
+            int planarBands = PlanarTiff.planarSamples(source.whole());
+            if (planarBands > 1 && source.bytes() == null) {
+                // Band views are rewritten copies of the file: in the heap only.
+                throw new DecodeException(
+                        Reason.TOO_LARGE,
+                        "band-interleaved TIFF scenes are decoded in the heap only, up to"
+                                + " limits.max-image-bytes; this one has "
+                                + source.length()
+                                + " bytes");
+            }
             int image = 0;
             if (input != null && !SceneTiles.applies(input, width, height) && planarBands <= 1) {
                 // Resampled to the model input: a cloud-optimised GeoTIFF's overview level
                 // closest to (not below) the input is read instead of the full resolution, and
                 // the limits apply to what is read.
-                int overview = TiffOverviews.closest(bytes, input.width(), input.height());
+                int overview = TiffOverviews.closest(source.whole(), input.width(), input.height());
                 if (overview > 0
                         && reader.getWidth(overview) >= input.width()
                         && reader.getHeight(overview) >= input.height()) {
@@ -161,7 +202,9 @@ final class SceneDecoder {
                                             / 8,
                                     input == null ? bands : input.channels(),
                                     planarBands > 1)
-                            + (planarBands > 1 ? divideRoundingUp(bytes.length, width, height) : 0);
+                            + (planarBands > 1
+                                    ? divideRoundingUp(source.length(), width, height)
+                                    : 0);
             ImageReadParam param = reader.getDefaultReadParam();
             if (input != null && SceneTiles.applies(input, width, height)) {
                 limits.checkParts(SceneTiles.count(input, width, height), "GeoTIFF scene");
@@ -185,7 +228,7 @@ final class SceneDecoder {
             int index = image;
             Raster raster = deadline.read(reader, "TIFF", () -> reader.readRaster(index, param));
             if (planarBands > 1 && raster.getNumBands() == 1) {
-                return readPlanarBands(bytes, raster, planarBands, param, deadline);
+                return readPlanarBands(source.bytes(), raster, planarBands, param, deadline);
             }
             return raster;
         } finally {

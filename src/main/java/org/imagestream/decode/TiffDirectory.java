@@ -77,13 +77,21 @@ final class TiffDirectory {
 
     /** The first directory of a classic TIFF or BigTIFF, or null if the bytes are neither. */
     static TiffDirectory first(byte[] tiff) {
+        return first(ByteBuffer.wrap(tiff));
+    }
+
+    /**
+     * As above, on a whole file as a buffer (a byte array's, or a memory-mapped file's: a scene
+     * streamed from an object store, never copied into the heap).
+     */
+    static TiffDirectory first(ByteBuffer tiff) {
         ByteBuffer in = buffer(tiff);
         if (in == null) {
             return null;
         }
         boolean big = in.getShort(2) == 43;
         long first = big ? in.getLong(8) : Integer.toUnsignedLong(in.getInt(4));
-        if (first <= 0 || first >= tiff.length) {
+        if (first <= 0 || first >= in.capacity()) {
             throw new IllegalArgumentException("first IFD offset outside the file");
         }
         return new TiffDirectory(in, big, (int) first);
@@ -91,12 +99,16 @@ final class TiffDirectory {
 
     /** The first directory and those chained after it (at most {@link #MAX_DIRECTORIES}). */
     static List<TiffDirectory> chain(byte[] tiff) {
+        return chain(ByteBuffer.wrap(tiff));
+    }
+
+    static List<TiffDirectory> chain(ByteBuffer tiff) {
         List<TiffDirectory> chain = new ArrayList<>();
         TiffDirectory directory = first(tiff);
         while (directory != null && chain.size() < MAX_DIRECTORIES) {
             chain.add(directory);
             long next = directory.next;
-            if (next <= directory.offset || next >= tiff.length) {
+            if (next <= directory.offset || next >= tiff.capacity()) {
                 break; // end of chain, or a loop back
             }
             directory = new TiffDirectory(directory.in, directory.big, (int) next);
@@ -106,23 +118,31 @@ final class TiffDirectory {
 
     /** Whether the bytes start like a classic TIFF or a BigTIFF with 8-byte offsets. */
     static boolean isTiff(byte[] bytes) {
+        return isTiff(ByteBuffer.wrap(bytes));
+    }
+
+    static boolean isTiff(ByteBuffer bytes) {
         return buffer(bytes) != null;
     }
 
-    private static ByteBuffer buffer(byte[] tiff) {
-        if (tiff.length < 8
-                || !((tiff[0] == 'I' && tiff[1] == 'I') || (tiff[0] == 'M' && tiff[1] == 'M'))) {
+    /** The whole file in its byte order, or null when it does not start like a TIFF/BigTIFF. */
+    private static ByteBuffer buffer(ByteBuffer tiff) {
+        if (tiff.capacity() < 8) {
+            return null;
+        }
+        byte first = tiff.get(0);
+        if (!((first == 'I' && tiff.get(1) == 'I') || (first == 'M' && tiff.get(1) == 'M'))) {
             return null;
         }
         ByteBuffer in =
-                ByteBuffer.wrap(tiff)
-                        .order(tiff[0] == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+                tiff.duplicate()
+                        .order(first == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
         int magic = in.getShort(2);
         if (magic == 42) {
             return in;
         }
         // BigTIFF: bytesize of offsets 8, then a zero constant.
-        return magic == 43 && tiff.length >= 16 && in.getShort(4) == 8 && in.getShort(6) == 0
+        return magic == 43 && in.capacity() >= 16 && in.getShort(4) == 8 && in.getShort(6) == 0
                 ? in
                 : null;
     }

@@ -23,6 +23,13 @@ final class TiffOverviews {
      * to read for a {@code width} x {@code height} input, or 0 for the full-resolution image.
      */
     static int closest(byte[] tiff, int width, int height) {
+        return closest(java.nio.ByteBuffer.wrap(tiff), width, height);
+    }
+
+    /**
+     * As above, on a whole file as a buffer (see {@link TiffDirectory#first(java.nio.ByteBuffer)}).
+     */
+    static int closest(java.nio.ByteBuffer tiff, int width, int height) {
         try {
             List<TiffDirectory> chain = TiffDirectory.chain(tiff);
             TiffDirectory full = chain.get(0);

@@ -173,26 +173,44 @@ final class Truncation {
     }
 
     private static Optional<String> tiff(byte[] b) {
-        ByteOrder order = b[0] == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
-        int magic = uint16(b, 2, order);
-        boolean big = magic == 43;
-        if (magic != 42 && !big) {
-            return Optional.empty();
+        return tiff(ByteBuffer.wrap(b));
+    }
+
+    /**
+     * The TIFF check on a whole file as a buffer (a byte array's, or a memory-mapped file's: a
+     * scene streamed from an object store): what is missing, or empty.
+     */
+    static Optional<String> tiff(ByteBuffer file) {
+        try {
+            ByteBuffer b = ordered(file);
+            int magic = Short.toUnsignedInt(b.getShort(2));
+            boolean big = magic == 43;
+            if (magic != 42 && !big) {
+                return Optional.empty();
+            }
+            long ifd = big ? b.getLong(8) : Integer.toUnsignedLong(b.getInt(4));
+            ImageCheck check = tiffImage(b, ifd, big);
+            // Malformed, not truncated: the decoder says what is wrong.
+            return check.malformed() ? Optional.empty() : Optional.ofNullable(check.missing());
+        } catch (IndexOutOfBoundsException e) {
+            return Optional.of("its structure runs past the end of the file");
         }
-        long ifd = big ? int64(b, 8, order) : uint32(b, 4, order);
-        ImageCheck check = tiffImage(b, ifd, big, order);
-        // Malformed, not truncated: the decoder says what is wrong.
-        return check.malformed() ? Optional.empty() : Optional.ofNullable(check.missing());
+    }
+
+    /** The buffer in the file's byte order ({@code II} little-endian, {@code MM} big-endian). */
+    private static ByteBuffer ordered(ByteBuffer file) {
+        return file.duplicate()
+                .order(file.get(0) == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
     }
 
     /**
      * Whether the TIFF image whose IFD is at {@code ifd} (an overview, say) has every strip or tile
      * within the file; false when cut short or malformed.
      */
-    static boolean tiffImageWhole(byte[] b, long ifd) {
+    static boolean tiffImageWhole(ByteBuffer file, long ifd) {
         try {
-            ByteOrder order = b[0] == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
-            ImageCheck check = tiffImage(b, ifd, uint16(b, 2, order) == 43, order);
+            ByteBuffer b = ordered(file);
+            ImageCheck check = tiffImage(b, ifd, Short.toUnsignedInt(b.getShort(2)) == 43);
             return !check.malformed() && check.missing() == null;
         } catch (IndexOutOfBoundsException e) {
             return false;
@@ -209,28 +227,29 @@ final class Truncation {
         }
     }
 
-    private static ImageCheck tiffImage(byte[] b, long ifd, boolean big, ByteOrder order) {
+    private static ImageCheck tiffImage(ByteBuffer b, long ifd, boolean big) {
+        long length = b.capacity();
         int countSize = big ? 8 : 2;
         int entrySize = big ? 20 : 12;
         int valueSize = big ? 8 : 4;
-        if (ifd + countSize > b.length) {
+        if (ifd < 0 || ifd + countSize > length) {
             return ImageCheck.cut("its first IFD");
         }
-        long entries = big ? int64(b, (int) ifd, order) : uint16(b, (int) ifd, order);
-        if (ifd + countSize + entries * entrySize > b.length) {
+        long entries = big ? b.getLong((int) ifd) : Short.toUnsignedInt(b.getShort((int) ifd));
+        if (entries < 0 || ifd + countSize + entries * entrySize > length) {
             return ImageCheck.cut("the rest of its first IFD");
         }
         Field offsets = null;
         Field counts = null;
         for (int i = 0; i < entries; i++) {
             int entry = (int) (ifd + countSize + (long) i * entrySize);
-            int tag = uint16(b, entry, order);
+            int tag = Short.toUnsignedInt(b.getShort(entry));
             if (tag == 273 || tag == 324 || tag == 279 || tag == 325) {
-                Field field = Field.at(b, entry, big, valueSize, order);
+                Field field = Field.at(b, entry, big, valueSize);
                 if (field == null || field.start() < 0) {
                     return ImageCheck.MALFORMED;
                 }
-                if (field.start() + field.count() * field.width() > b.length) {
+                if (field.start() + field.count() * field.width() > length) {
                     return ImageCheck.cut("the strip or tile table its IFD points at");
                 }
                 if (tag == 273 || tag == 324) {
@@ -245,12 +264,12 @@ final class Truncation {
         }
         // Read pairwise from the file: no array as large as the tables is allocated.
         for (long i = 0; i < offsets.count(); i++) {
-            long offset = offsets.value(b, i, order);
-            long count = counts.value(b, i, order);
+            long offset = offsets.value(b, i);
+            long count = counts.value(b, i);
             if (offset < 0 || count < 0) {
                 return ImageCheck.MALFORMED; // a LONG8 past 2^63
             }
-            if (offset + count > b.length) {
+            if (offset + count > length) {
                 return ImageCheck.cut("strip or tile " + i + " of " + offsets.count());
             }
         }
@@ -259,9 +278,9 @@ final class Truncation {
 
     /** A SHORT, LONG or LONG8 array of an IFD entry: where its values start, how many, how wide. */
     private record Field(long start, long count, int width) {
-        static Field at(byte[] b, int entry, boolean big, int valueSize, ByteOrder order) {
-            int type = uint16(b, entry + 2, order);
-            long count = big ? int64(b, entry + 4, order) : uint32(b, entry + 4, order);
+        static Field at(ByteBuffer b, int entry, boolean big, int valueSize) {
+            int type = Short.toUnsignedInt(b.getShort(entry + 2));
+            long count = big ? b.getLong(entry + 4) : Integer.toUnsignedLong(b.getInt(entry + 4));
             int width =
                     switch (type) {
                         case 3 -> 2;
@@ -276,30 +295,22 @@ final class Truncation {
             long start =
                     count * width <= valueSize
                             ? field
-                            : (big ? int64(b, field, order) : uint32(b, field, order));
+                            : (big ? b.getLong(field) : Integer.toUnsignedLong(b.getInt(field)));
             return new Field(start, count, width);
         }
 
-        long value(byte[] b, long index, ByteOrder order) {
+        long value(ByteBuffer b, long index) {
             int at = (int) (start + index * width);
             return switch (width) {
-                case 2 -> uint16(b, at, order);
-                case 4 -> uint32(b, at, order);
-                default -> int64(b, at, order);
+                case 2 -> Short.toUnsignedInt(b.getShort(at));
+                case 4 -> Integer.toUnsignedLong(b.getInt(at));
+                default -> b.getLong(at);
             };
         }
     }
 
-    private static int uint16(byte[] b, int at, ByteOrder order) {
-        return ByteBuffer.wrap(b, at, 2).order(order).getShort() & 0xFFFF;
-    }
-
     private static long uint32(byte[] b, int at, ByteOrder order) {
         return ByteBuffer.wrap(b, at, 4).order(order).getInt() & 0xFFFFFFFFL;
-    }
-
-    private static long int64(byte[] b, int at, ByteOrder order) {
-        return ByteBuffer.wrap(b, at, 8).order(order).getLong();
     }
 
     private static boolean ascii(byte[] b, int at, String text) {

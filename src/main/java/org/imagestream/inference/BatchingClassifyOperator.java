@@ -289,7 +289,14 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         failed = metrics.counter("inferenceFailures");
         // Same metric and label as the decode dead letters, so one query sums them all.
         if (decoder != null) {
-            decoder.open(metrics, "MODEL_ERROR");
+            // Streamed scenes are copied to the TaskManager's io.tmp.dirs while decoded.
+            String[] tmp =
+                    getContainingTask().getEnvironment().getTaskManagerInfo().getTmpDirectories();
+            decoder.open(
+                    metrics,
+                    java.nio.file.Path.of(
+                            tmp.length > 0 ? tmp[0] : System.getProperty("java.io.tmpdir")),
+                    "MODEL_ERROR");
             modelErrors = decoder.deadLetteredCounter("MODEL_ERROR");
         } else {
             modelErrors = metrics.addGroup("reason", "MODEL_ERROR").counter("imagesDeadLettered");
@@ -593,6 +600,8 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         result.receivedAtMillis = image.record.kafkaTimestamp;
         result.classifiedAtMillis = System.currentTimeMillis();
         result.bytes = image.record.bytes;
+        result.streamedLocation = image.record.streamedLocation;
+        result.streamedSize = image.record.streamedSize;
         result.extras = image.extras;
         if (!parts.isEmpty()) {
             result.extras = new HashMap<>(image.extras);

@@ -22,6 +22,13 @@ public final class ImageHeaders {
      */
     public static final String CONTENT_TYPE = "content-type";
 
+    /**
+     * Image by reference (claim check): on a record with an empty value, the URI of the image in an
+     * object store ({@code s3://}, {@code hdfs://}, {@code file://}), read by the job through
+     * Flink's file systems when it is under {@code ingest.reference-prefixes}.
+     */
+    public static final String CONTENT_LOCATION = "content-location";
+
     /** When the image was taken (ISO-8601 instant); the producer command sends the file time. */
     public static final String CAPTURE_TIME = "capture-time";
 

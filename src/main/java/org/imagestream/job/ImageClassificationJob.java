@@ -44,6 +44,7 @@ import org.imagestream.routing.AssignShardFunction;
 import org.imagestream.routing.ConsistentHashRing;
 import org.imagestream.routing.ShardKeySelector;
 import org.imagestream.routing.ShardKeys;
+import org.imagestream.storage.BlobOffload;
 import org.imagestream.storage.CassandraResultWriterOperator;
 import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
@@ -132,7 +133,12 @@ public final class ImageClassificationJob {
                         config.get(JobOptions.DECODE_TIME_BUDGET).toMillis(),
                         config.get(JobOptions.MAX_DECODE_MEMORY).getBytes());
         PrepareFunction prepare =
-                new PrepareFunction(inputs, config.get(JobOptions.MAX_IMAGE_BYTES), limits);
+                new PrepareFunction(inputs, config.get(JobOptions.MAX_IMAGE_BYTES), limits)
+                        .readReferences(
+                                config.get(JobOptions.REFERENCE_PREFIXES),
+                                config.get(JobOptions.MAX_REFERENCE_BYTES).getBytes(),
+                                // Streamed scenes' blobs are copied to the offload store.
+                                config.getOptional(JobOptions.OFFLOAD_URI).isPresent());
         if (config.get(JobOptions.MEDICAL_DEIDENTIFY)) {
             prepare.deidentifyDicom(
                     MedicalSecret.load(config, System.getenv()),
@@ -178,7 +184,8 @@ public final class ImageClassificationJob {
                         .transform(
                                 "Cassandra results",
                                 TypeInformation.of(DeadLetter.class),
-                                new CassandraResultWriterOperator(cassandra))
+                                new CassandraResultWriterOperator(cassandra)
+                                        .offloadBlobs(blobOffload(config)))
                         .uid("cassandra-results")
                         .setParallelism(classifyParallelism);
 
@@ -232,6 +239,16 @@ public final class ImageClassificationJob {
     }
 
     /** Cassandra settings from the job options, for the domains the job has models for. */
+    /** Where large blobs go (storage.offload-uri), or null to chunk every blob into Cassandra. */
+    static BlobOffload blobOffload(JobConfig config) {
+        return config.getOptional(JobOptions.OFFLOAD_URI)
+                .map(
+                        uri ->
+                                new BlobOffload(
+                                        uri, config.get(JobOptions.OFFLOAD_MIN_BYTES).getBytes()))
+                .orElse(null);
+    }
+
     public static CassandraSettings cassandraSettings(JobConfig config) {
         return CassandraConfig.settings(config.options(), config.modelDirectories().keySet());
     }

@@ -45,6 +45,14 @@ public class Classification {
     /** The original image bytes, stored content-addressed next to the result. */
     public byte[] bytes;
 
+    /**
+     * A streamed scene's URI and size ({@link ImageRecord#streamedLocation}): its blob is copied
+     * from there to the offload store, and {@link #bytes} is empty. Null otherwise.
+     */
+    public String streamedLocation;
+
+    public long streamedSize;
+
     /** Domain extras from decoding (GeoTIFF crs/bounds, DICOM modality/body part/frames). */
     public java.util.Map<String, String> extras = new java.util.HashMap<>();
 

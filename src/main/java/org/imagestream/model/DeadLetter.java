@@ -37,6 +37,11 @@ public class DeadLetter {
         deadLetter.offset = record.offset;
         deadLetter.headers = new HashMap<>(record.headers);
         deadLetter.bytes = record.bytes;
+        if (record.byReference) {
+            // The letter stays as small as the record was; the object is read again on replay.
+            deadLetter.bytes = new byte[0];
+            deadLetter.message += "; bytes not copied: the image came by reference";
+        }
         return deadLetter;
     }
 }

@@ -35,6 +35,22 @@ public class ImageRecord {
 
     public byte[] bytes;
 
+    /**
+     * The bytes were read from the record's {@code content-location} (an image by reference): its
+     * dead letters carry the reference, not the bytes, and a replay reads them again.
+     */
+    public boolean byReference;
+
+    /**
+     * A scene by reference too large for the heap (over {@code limits.max-image-bytes}): its URI,
+     * and {@link #bytes} stays empty; decoded from a local copy and stored by copying the object.
+     * Null for every other record.
+     */
+    public String streamedLocation;
+
+    /** The streamed object's size when it was hashed. */
+    public long streamedSize;
+
     public ImageRecord() {}
 
     @Override

@@ -88,17 +88,24 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         void refused(Classification result, Throwable cause);
     }
 
+    /** Where large blobs go instead of chunks, or null to chunk every blob. */
+    private final BlobOffload offload;
+
+    private final Counter blobsOffloaded;
+
     CassandraResultSinkWriter(
             CassandraSettings settings, MailboxExecutor mailbox, MetricGroup metrics) {
-        this(settings, mailbox, metrics, null);
+        this(settings, null, mailbox, metrics, null);
     }
 
     CassandraResultSinkWriter(
             CassandraSettings settings,
+            BlobOffload offload,
             MailboxExecutor mailbox,
             MetricGroup metrics,
             Refusals refusals) {
         this.settings = settings;
+        this.offload = offload;
         this.mailbox = mailbox;
         this.refusals = refusals;
         this.session = settings.openSession();
@@ -115,6 +122,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         }
         this.resultsWritten = metrics.counter("cassandraResultsWritten");
         this.bytesWritten = metrics.counter("cassandraBlobBytesWritten");
+        this.blobsOffloaded = metrics.counter("blobsOffloaded");
         this.retries = metrics.counter("cassandraRetries");
         this.refused = metrics.counter("cassandraWritesRefused");
         this.writeLatencyMillis =
@@ -133,7 +141,29 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         // A deduplicated image's blob was stored for its first copy (same content address) by
         // this same subtask, earlier in this or a completed checkpoint: only its rows are written.
         boolean storeBlob = !result.deduplicated;
-        int chunks = storeBlob ? chunkCount(result.bytes.length, settings.chunkSize()) : 0;
+        // A large blob goes to the object store first (blocking, idempotent): its metadata row,
+        // written below once the object is complete, holds the location instead of chunks.
+        String location = null;
+        long blobSize = result.streamedLocation != null ? result.streamedSize : result.bytes.length;
+        if (storeBlob && result.streamedLocation != null) {
+            // A streamed scene (only with an offload store, see PrepareFunction): copied from
+            // its reference, never through the heap.
+            if (offload == null) {
+                throw new IllegalStateException(
+                        "streamed scene " + result.imageId + " without storage.offload-uri");
+            }
+            location =
+                    offload.storeFrom(
+                            result.contentSha256, result.streamedLocation, result.streamedSize);
+            blobsOffloaded.inc();
+        } else if (storeBlob && offload != null && offload.applies(result.bytes.length)) {
+            location = offload.store(result.contentSha256, result.bytes);
+            blobsOffloaded.inc();
+        }
+        int chunks =
+                storeBlob && location == null
+                        ? chunkCount(result.bytes.length, settings.chunkSize())
+                        : 0;
         // Blob metadata, parts, listing and result rows; a possible replay reads its stored row
         // and may delete a stale listing row.
         int tailRequests = (storeBlob ? 3 : 2) + result.parts.size() + (result.mayBeReplay ? 2 : 0);
@@ -168,10 +198,11 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         BoundStatement blob =
                 statements.blob(
                         result.contentSha256,
-                        result.bytes.length,
+                        blobSize,
                         settings.chunkSize(),
                         chunks,
                         result.contentType,
+                        location,
                         blobTtl);
         List<BoundStatement> parts = new ArrayList<>(result.parts.size());
         for (PartResult part : result.parts) {
@@ -179,7 +210,8 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         }
         BoundStatement row = statements.result(result, ttl);
         BoundStatement byLabel = statements.byLabel(result, ttl);
-        long bytes = storeBlob ? result.bytes.length : 0;
+        // Bytes written to Cassandra: an offloaded blob's went to the object store.
+        long bytes = storeBlob && location == null ? result.bytes.length : 0;
         String imageId = result.imageId;
         long receivedAt = result.receivedAtMillis;
         CompletableFuture<?> blobStored =

@@ -29,10 +29,20 @@ public class CassandraResultWriterOperator extends AbstractStreamOperator<DeadLe
 
     private final CassandraSettings settings;
 
+    private BlobOffload offload;
+
     private transient CassandraResultSinkWriter writer;
 
     public CassandraResultWriterOperator(CassandraSettings settings) {
         this.settings = settings;
+    }
+
+    /**
+     * Stores blobs of the offload's size and larger in its object store (see {@link BlobOffload}).
+     */
+    public CassandraResultWriterOperator offloadBlobs(BlobOffload offload) {
+        this.offload = offload;
+        return this;
     }
 
     @Override
@@ -41,9 +51,13 @@ public class CassandraResultWriterOperator extends AbstractStreamOperator<DeadLe
         // Same metric and label as the other stages' dead letters, so one query sums them all.
         Counter refusedLetters =
                 getMetricGroup().addGroup("reason", STORAGE_REFUSED).counter("imagesDeadLettered");
+        if (offload != null) {
+            offload.checkAvailable();
+        }
         writer =
                 new CassandraResultSinkWriter(
                         settings,
+                        offload,
                         getContainingTask()
                                 .getMailboxExecutorFactory()
                                 .createExecutor(getOperatorConfig().getChainIndex()),

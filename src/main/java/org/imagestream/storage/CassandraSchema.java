@@ -99,7 +99,8 @@ public final class CassandraSchema {
                                     "size", "bigint",
                                     "chunk_size", "int",
                                     "chunk_count", "int",
-                                    "content_type", "text"),
+                                    "content_type", "text",
+                                    "location", "text"),
                             List.of("sha256"),
                             List.of(),
                             ""),
@@ -109,6 +110,12 @@ public final class CassandraSchema {
                             List.of("sha256", "chunk_index"),
                             List.of(),
                             ""));
+
+    /** Columns added after the first release: table, column, type (see {@link #create}). */
+    private static final List<String[]> ADDED_COLUMNS =
+            List.of(
+                    new String[] {"results", "extras", "map<text, text>"},
+                    new String[] {"blobs", "location", "text"});
 
     private CassandraSchema() {}
 
@@ -240,18 +247,29 @@ public final class CassandraSchema {
                     SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(30)));
         }
         for (String ks : settings.keyspaces(domains)) {
-            // Tables created before the extras column existed get it added (idempotent upgrade).
-            boolean hasExtras =
-                    session.getMetadata()
-                            .getKeyspace(ks)
-                            .flatMap(keyspace -> keyspace.getTable("results"))
-                            .map(table -> table.getColumn("extras").isPresent())
-                            .orElse(true);
-            if (!hasExtras) {
-                session.execute(
-                        SimpleStatement.newInstance(
-                                        "ALTER TABLE " + ks + ".results ADD extras map<text, text>")
-                                .setTimeout(Duration.ofSeconds(30)));
+            // Tables created before a column existed get it added (idempotent upgrade).
+            for (String[] added : ADDED_COLUMNS) {
+                String table = added[0];
+                String column = added[1];
+                boolean present =
+                        session.getMetadata()
+                                .getKeyspace(ks)
+                                .flatMap(keyspace -> keyspace.getTable(table))
+                                .map(live -> live.getColumn(column).isPresent())
+                                .orElse(true);
+                if (!present) {
+                    session.execute(
+                            SimpleStatement.newInstance(
+                                            "ALTER TABLE "
+                                                    + ks
+                                                    + "."
+                                                    + table
+                                                    + " ADD "
+                                                    + column
+                                                    + " "
+                                                    + added[2])
+                                    .setTimeout(Duration.ofSeconds(30)));
+                }
             }
         }
         session.checkSchemaAgreement();

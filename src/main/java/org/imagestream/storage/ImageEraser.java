@@ -167,7 +167,10 @@ public final class ImageEraser {
         PreparedStatement deleteResult =
                 session.prepare("DELETE FROM " + keyspace + ".results WHERE image_id = ?");
         PreparedStatement selectBlob =
-                session.prepare("SELECT chunk_count FROM " + keyspace + ".blobs WHERE sha256 = ?");
+                session.prepare(
+                        "SELECT chunk_count, location FROM "
+                                + keyspace
+                                + ".blobs WHERE sha256 = ?");
         PreparedStatement selectChunk =
                 session.prepare(
                         "SELECT chunk_index FROM "
@@ -194,7 +197,15 @@ public final class ImageEraser {
         }
         for (String sha256 : blobs) {
             Row meta = session.execute(selectBlob.bind(sha256)).one();
-            if (meta != null) {
+            if (meta != null && meta.getString("location") != null) {
+                // Offloaded: the object goes before the row that points at it.
+                try {
+                    BlobOffload.delete(meta.getString("location"));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(
+                            "cannot delete offloaded blob " + sha256, e);
+                }
+            } else if (meta != null) {
                 for (int i = 0; i < meta.getInt("chunk_count"); i++) {
                     session.execute(deleteChunk.bind(sha256, i));
                 }

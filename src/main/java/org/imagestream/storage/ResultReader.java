@@ -36,7 +36,9 @@ public final class ResultReader {
                 session.prepare("SELECT * FROM " + keyspace + ".results WHERE image_id = ?");
         this.selectBlob =
                 session.prepare(
-                        "SELECT size, chunk_count FROM " + keyspace + ".blobs WHERE sha256 = ?");
+                        "SELECT size, chunk_count, location FROM "
+                                + keyspace
+                                + ".blobs WHERE sha256 = ?");
         this.selectByLabel =
                 session.prepare(
                         "SELECT received_at, image_id, source_id, content_sha256, top_score, model_version FROM "
@@ -128,13 +130,20 @@ public final class ResultReader {
         return results;
     }
 
-    /** Reassembles a blob from its chunks and verifies its SHA-256. */
+    /**
+     * Reassembles a blob from its chunks, or reads it from the object store it was offloaded to
+     * ({@link BlobOffload}, through Flink's file systems), and verifies its size and SHA-256.
+     */
     public byte[] readBlob(String sha256) throws IOException {
         Row meta = session.execute(selectBlob.bind(sha256)).one();
         if (meta == null) {
             throw new IOException("no blob " + sha256 + " (metadata row missing)");
         }
         long size = meta.getLong("size");
+        String location = meta.getString("location");
+        if (location != null) {
+            return BlobOffload.read(location, size, sha256);
+        }
         int chunks = meta.getInt("chunk_count");
         ByteArrayOutputStream out = new ByteArrayOutputStream((int) size);
         for (int i = 0; i < chunks; i++) {

@@ -37,8 +37,8 @@ public final class ResultStatements {
                 session.prepare(
                         "INSERT INTO "
                                 + keyspace
-                                + ".blobs (sha256, size, chunk_size, chunk_count, content_type)"
-                                + " VALUES (?, ?, ?, ?, ?) USING TTL ?");
+                                + ".blobs (sha256, size, chunk_size, chunk_count, content_type,"
+                                + " location) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?");
         this.insertResult =
                 session.prepare(
                         "INSERT INTO "
@@ -107,9 +107,19 @@ public final class ResultStatements {
         return insertChunk.bind(sha256, index, data, ttl);
     }
 
+    /**
+     * @param location where an offloaded blob lives ({@link BlobOffload}, no chunks), or null for a
+     *     blob in {@code blob_chunks}
+     */
     public BoundStatement blob(
-            String sha256, long size, int chunkSize, int chunkCount, String contentType, int ttl) {
-        return insertBlob.bind(sha256, size, chunkSize, chunkCount, contentType, ttl);
+            String sha256,
+            long size,
+            int chunkSize,
+            int chunkCount,
+            String contentType,
+            String location,
+            int ttl) {
+        return insertBlob.bind(sha256, size, chunkSize, chunkCount, contentType, location, ttl);
     }
 
     public BoundStatement result(Classification r, int ttl) {

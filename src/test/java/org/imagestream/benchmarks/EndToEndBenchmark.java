@@ -1216,6 +1216,7 @@ public final class EndToEndBenchmark {
                                     settings.chunkSize(),
                                     chunks,
                                     result.contentType,
+                                    null,
                                     0));
                     session.execute(statements.result(result, 0));
                     session.execute(statements.byLabel(result, 0));

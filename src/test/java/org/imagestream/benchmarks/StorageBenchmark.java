@@ -207,6 +207,7 @@ public final class StorageBenchmark {
                                                                 settings.chunkSize(),
                                                                 chunks,
                                                                 c.contentType,
+                                                                null,
                                                                 0)))
                                 .thenCompose(
                                         x ->

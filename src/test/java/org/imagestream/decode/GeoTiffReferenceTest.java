@@ -168,7 +168,7 @@ class GeoTiffReferenceTest {
         long[] declared = new long[2];
         Raster raster =
                 SceneDecoder.readTiffRaster(
-                        tiff,
+                        SceneDecoder.Source.of(tiff),
                         DecodeLimits.DEFAULT,
                         resize,
                         new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),
@@ -183,6 +183,37 @@ class GeoTiffReferenceTest {
         float[] ours =
                 raster.getPixels(raster.getMinX(), raster.getMinY(), width, height, (float[]) null);
         assertThat(ours).isEqualTo(gdal);
+        // The same file as a streamed scene reads it: a memory-mapped local copy, pixels through
+        // a file stream, never the bytes in the heap.
+        java.nio.file.Path copy = java.nio.file.Files.createTempFile("streamed-", ".tif");
+        try {
+            java.nio.file.Files.write(copy, tiff);
+            try (var channel = java.nio.channels.FileChannel.open(copy)) {
+                var mapped =
+                        channel.map(
+                                java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, tiff.length);
+                long[] streamedDeclared = new long[2];
+                Raster streamed =
+                        SceneDecoder.readTiffRaster(
+                                new SceneDecoder.Source(mapped, null, copy),
+                                DecodeLimits.DEFAULT,
+                                resize,
+                                new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),
+                                streamedDeclared);
+                assertThat(streamedDeclared).containsExactly(layout.width, layout.height);
+                assertThat(
+                                streamed.getPixels(
+                                        streamed.getMinX(),
+                                        streamed.getMinY(),
+                                        width,
+                                        height,
+                                        (float[]) null))
+                        .isEqualTo(gdal);
+                assertThat(Truncation.tiff(mapped)).isEmpty();
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(copy);
+        }
         DecodedPixels decoded = ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, resize);
         assertThat(decoded.originalWidth()).isEqualTo(layout.width);
         assertThat(decoded.originalHeight()).isEqualTo(layout.height);
@@ -210,7 +241,7 @@ class GeoTiffReferenceTest {
                         .withTiling(SceneTiling.RESIZE);
         Raster raster =
                 SceneDecoder.readTiffRaster(
-                        tiff,
+                        SceneDecoder.Source.of(tiff),
                         DecodeLimits.DEFAULT,
                         resize,
                         new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),

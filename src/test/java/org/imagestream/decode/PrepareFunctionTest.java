@@ -152,6 +152,96 @@ class PrepareFunctionTest {
         }
     }
 
+    /**
+     * Images by reference: read from an allowed file:// directory before anything else, so a DICOM
+     * file is found medical by its bytes whatever its domain header says, de-identified, and its
+     * content-location (which may name the patient) dropped with the other free headers; a
+     * reference that cannot be read is a dead letter that keeps the reference, not bytes.
+     */
+    @Test
+    void shouldReadReferencesFirstAndProtectAMedicalOneLikeAnyDicomFile(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path root) throws Exception {
+        java.nio.file.Path allowed = java.nio.file.Files.createDirectories(root.resolve("in"));
+        byte[] dicom;
+        try (var in = getClass().getResourceAsStream("/dicom/CT_small.dcm")) {
+            dicom = in.readAllBytes();
+        }
+        // The patient's name as DCMTK's dcmdump shows it in this pydicom test file.
+        byte[] patient =
+                "CompressedSamples^CT1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(indexOf(dicom, patient)).isNotNegative();
+        java.nio.file.Path file =
+                java.nio.file.Files.write(allowed.resolve("CompressedSamples_CT1.dcm"), dicom);
+        PrepareFunction prepare =
+                new PrepareFunction(INPUTS, 1_000_000)
+                        .deidentifyDicom("secret".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        .readReferences(List.of(allowed.toUri().toString()), 1 << 20);
+        try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(prepare)) {
+            ImageRecord medical = reference("t-0-1", "social", file.toUri().toString());
+            harness.processElement(medical, 0);
+            ImageRecord missing =
+                    reference("t-0-2", "social", allowed.resolve("gone.jpg").toUri().toString());
+            harness.processElement(missing, 0);
+            ImageRecord outside =
+                    reference("t-0-3", "social", root.resolve("x.jpg").toUri().toString());
+            harness.processElement(outside, 0);
+
+            DecodedImage prepared = harness.extractOutputValues().get(0);
+            assertThat(prepared.record.byReference).isTrue();
+            assertThat(prepared.record.bytes).isNotEmpty();
+            assertThat(indexOf(prepared.record.bytes, patient)).isNegative();
+            assertThat(prepared.record.headers)
+                    .doesNotContainKey(ImageHeaders.CONTENT_LOCATION)
+                    .doesNotContainKey("patient");
+            assertThat(prepared.record.sourceId).matches("medical-[0-9a-f]{32}");
+            assertThat(prepared.contentSha256).isEqualTo(sha256(prepared.record.bytes));
+
+            List<DeadLetter> letters =
+                    deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS));
+            assertThat(letters)
+                    .extracting(d -> d.imageId + "=" + d.reason)
+                    .containsExactly("t-0-2=REFERENCE_UNREADABLE", "t-0-3=REFERENCE_REFUSED");
+            assertThat(letters).allSatisfy(d -> assertThat(d.bytes).isEmpty());
+            assertThat(letters.get(0).headers)
+                    .containsEntry(
+                            ImageHeaders.CONTENT_LOCATION,
+                            allowed.resolve("gone.jpg").toUri().toString());
+        }
+        // Without allowed prefixes every reference is refused.
+        try (var harness =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        new PrepareFunction(INPUTS, 1_000_000))) {
+            harness.processElement(reference("t-0-4", "social", file.toUri().toString()), 0);
+            assertThat(deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS)))
+                    .singleElement()
+                    .extracting(d -> d.reason)
+                    .isEqualTo("REFERENCE_REFUSED");
+        }
+    }
+
+    private static ImageRecord reference(String id, String domain, String location) {
+        ImageRecord record = record(id, domain, new byte[0]);
+        record.sourceId = "exports/DOE^JOHN/" + id;
+        record.headers.put(ImageHeaders.SOURCE_ID, record.sourceId);
+        record.headers.put(ImageHeaders.DOMAIN, domain);
+        record.headers.put(ImageHeaders.CONTENT_LOCATION, location);
+        record.headers.put("patient", "DOE^JOHN");
+        return record;
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     /** One oversized record (dead-lettered before decoding) through a de-identifying stage. */
     private static List<DeadLetter> deadLetterFor(String domain, String sourceId, String key)
             throws Exception {

@@ -93,9 +93,7 @@ class ModelSpecTest {
                 "{" + base.replace("\"height\": 64", "\"height\": 64.5") + "}",
                 "'height' has the wrong JSON type");
         assertInvalid(
-                dir,
-                "{" + base + ", \"mean\": [\"a\", 1, 2]}",
-                "'mean' has the wrong JSON type");
+                dir, "{" + base + ", \"mean\": [\"a\", 1, 2]}", "'mean' has the wrong JSON type");
         assertInvalid(
                 dir, "{" + base + ", \"stretch\": [98, 2]}", "'stretch' must be two percentiles");
         assertInvalid(dir, "{" + base + ", \"frame\": \"middle\"}", "'frame' applies to medical");

@@ -1,0 +1,107 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.imagestream.decode.DecodeException.Reason;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Images by reference through Flink's local file system (file://), the hostile cases first. */
+class ReferenceReaderTest {
+    @TempDir Path root;
+
+    private ReferenceReader readerOf(Path allowed, long maxBytes) {
+        return new ReferenceReader(List.of(allowed.toUri().toString()), maxBytes);
+    }
+
+    @Test
+    void readsTheObjectUnderAnAllowedPrefixByteForByte() throws Exception {
+        Path allowed = Files.createDirectories(root.resolve("images"));
+        byte[] written = new byte[300_000];
+        new Random(1).nextBytes(written);
+        Path file = Files.write(allowed.resolve("scene.tif"), written);
+        assertThat(readerOf(allowed, 1 << 20).read(file.toUri().toString())).isEqualTo(written);
+    }
+
+    @Test
+    void refusesEverythingWhenNoPrefixIsAllowed() throws Exception {
+        Path file = Files.write(root.resolve("a.jpg"), new byte[] {1});
+        assertThatThrownBy(() -> new ReferenceReader(List.of(), 100).read(file.toUri().toString()))
+                .isInstanceOf(DecodeException.class)
+                .extracting(e -> ((DecodeException) e).reason())
+                .isEqualTo(Reason.REFERENCE_REFUSED);
+    }
+
+    @Test
+    void refusesFilesOutsideThePrefixAndDotSegmentsThatClimbOutOfIt() throws Exception {
+        Path allowed = Files.createDirectories(root.resolve("images"));
+        Path secret = Files.writeString(root.resolve("secret.key"), "do not read");
+        ReferenceReader reader = readerOf(allowed, 1 << 20);
+        String base = allowed.toUri().toString();
+        for (String location :
+                List.of(
+                        secret.toUri().toString(),
+                        base + "../secret.key",
+                        base + "%2e%2e/secret.key",
+                        base + "./../secret.key",
+                        base,
+                        base + "a.jpg?x=1",
+                        "file:/" + secret.toAbsolutePath(),
+                        "not a uri at all",
+                        "relative/path.jpg")) {
+            assertThatThrownBy(() -> reader.read(location))
+                    .as(location)
+                    .isInstanceOf(DecodeException.class)
+                    .extracting(e -> ((DecodeException) e).reason())
+                    .isEqualTo(Reason.REFERENCE_REFUSED);
+        }
+    }
+
+    @Test
+    void aMissingObjectOrADirectoryIsUnreadableAndTheMessageDoesNotNameIt() throws Exception {
+        Path allowed = Files.createDirectories(root.resolve("images"));
+        Files.createDirectories(allowed.resolve("Smith_John"));
+        ReferenceReader reader = readerOf(allowed, 1 << 20);
+        for (String name : List.of("Smith_John_CT.dcm", "Smith_John")) {
+            assertThatThrownBy(() -> reader.read(allowed.resolve(name).toUri().toString()))
+                    .isInstanceOf(DecodeException.class)
+                    .satisfies(
+                            e -> {
+                                assertThat(((DecodeException) e).reason())
+                                        .isEqualTo(Reason.REFERENCE_UNREADABLE);
+                                assertThat(e.getMessage()).doesNotContain("Smith");
+                            });
+        }
+    }
+
+    @Test
+    void anObjectOverTheLimitIsRefusedBeforeItIsRead() throws Exception {
+        Path allowed = Files.createDirectories(root.resolve("images"));
+        Path file = Files.write(allowed.resolve("big.tif"), new byte[1001]);
+        assertThatThrownBy(() -> readerOf(allowed, 1000).read(file.toUri().toString()))
+                .isInstanceOf(DecodeException.class)
+                .extracting(e -> ((DecodeException) e).reason())
+                .isEqualTo(Reason.TOO_LARGE);
+        assertThat(readerOf(allowed, 1001).read(file.toUri().toString())).hasSize(1001);
+    }
+
+    @Test
+    void aPrefixMustBeADirectoryUriAndItsSchemeMustHaveAFileSystem() {
+        assertThatThrownBy(() -> new ReferenceReader(List.of("file:///data/images"), 10))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ending with '/'");
+        assertThatThrownBy(() -> new ReferenceReader(List.of("/data/images/"), 10))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(
+                        () ->
+                                new ReferenceReader(List.of("nosuchscheme://bucket/x/"), 10)
+                                        .checkAvailable())
+                .isInstanceOf(IOException.class);
+    }
+}
