@@ -1,6 +1,9 @@
 package org.imagestream.decode;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -33,7 +36,7 @@ public final class ImageDecoder implements Serializable {
     private transient TfJpegDecoder jpeg;
 
     /** Where streamed scenes are copied to be decoded (the TaskManager's temporary directory). */
-    private transient java.nio.file.Path spoolDirectory;
+    private transient Path spoolDirectory;
 
     private transient Counter decoded;
     private transient Counter rejected;
@@ -58,14 +61,13 @@ public final class ImageDecoder implements Serializable {
      * registered here so each reason's counter exists once.
      */
     public void open(MetricGroup metrics, String... extraReasons) {
-        open(metrics, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), extraReasons);
+        open(metrics, Path.of(System.getProperty("java.io.tmpdir")), extraReasons);
     }
 
     /**
      * @param spoolDirectory where scenes streamed from an object store are copied while decoded
      */
-    public void open(
-            MetricGroup metrics, java.nio.file.Path spoolDirectory, String... extraReasons) {
+    public void open(MetricGroup metrics, Path spoolDirectory, String... extraReasons) {
         this.spoolDirectory = spoolDirectory;
         if (tensorflowJpeg && inputs.containsKey(Domain.SOCIAL)) {
             jpeg = new TfJpegDecoder();
@@ -123,7 +125,7 @@ public final class ImageDecoder implements Serializable {
             Map<Domain, ModelInput> inputs,
             DecodeLimits limits,
             TfJpegDecoder jpeg,
-            java.nio.file.Path spoolDirectory)
+            Path spoolDirectory)
             throws DecodeException {
         Domain domain = Domain.fromId(image.record.domain);
         ModelInput input = inputs.get(domain);
@@ -138,10 +140,10 @@ public final class ImageDecoder implements Serializable {
                                 input,
                                 limits,
                                 spoolDirectory);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // The object store or the local disk failed: not this record's fault, so the
                 // task fails and the replay tries again.
-                throw new java.io.UncheckedIOException(
+                throw new UncheckedIOException(
                         "cannot copy the streamed scene of " + image.record.imageId, e);
             }
         } else {
@@ -181,12 +183,7 @@ public final class ImageDecoder implements Serializable {
             TfJpegDecoder jpeg)
             throws DecodeException {
         DecodedImage image = PrepareFunction.prepare(record, inputs);
-        decode(
-                image,
-                inputs,
-                limits,
-                jpeg,
-                java.nio.file.Path.of(System.getProperty("java.io.tmpdir")));
+        decode(image, inputs, limits, jpeg, Path.of(System.getProperty("java.io.tmpdir")));
         return image;
     }
 }

@@ -177,10 +177,22 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
                 referencedBytes.inc(resolved.size());
             } catch (DecodeException e) {
                 refused = e;
+            } catch (IOException e) {
+                // Not this record's fault (the store is down): the task fails and the replay
+                // reads again. The URI stays out of the message and logs: it may name a patient.
+                throw new IOException(
+                        "I/O error ("
+                                + e.getClass().getName()
+                                + ") reading the content-location of image "
+                                + record.imageId);
             }
         }
         boolean identifiable = false;
-        boolean deidentify = deidentifier != null && isMedical(record);
+        // Fail closed: a reference whose bytes were never read may be a DICOM file whatever its
+        // headers say, so its metadata is protected as a medical record's.
+        boolean deidentify =
+                deidentifier != null
+                        && (isMedical(record) || (refused != null && record.byReference));
         if (deidentify) {
             protectMetadata(record, deidentifier);
         }

@@ -162,6 +162,10 @@ final class ReferenceReader implements Serializable {
         } catch (FileNotFoundException e) {
             throw new DecodeException(
                     Reason.REFERENCE_UNREADABLE, "no object at the content-location");
+        } catch (AccessDeniedException e) {
+            // Listing allowed, reading not (an object store's read policy or key): for good.
+            throw new DecodeException(
+                    Reason.REFERENCE_UNREADABLE, "reading the content-location is denied");
         }
     }
 

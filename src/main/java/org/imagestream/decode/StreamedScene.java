@@ -4,8 +4,12 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.reflect.Field;
+import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -40,6 +44,14 @@ final class StreamedScene {
             DecodeLimits limits,
             Path spoolDirectory)
             throws DecodeException, IOException {
+        if (Files.getFileStore(spoolDirectory).getTotalSpace() < size) {
+            // No replay can fit it on this disk; less free space than that is transient.
+            throw new DecodeException(
+                    Reason.TOO_LARGE,
+                    "scene of "
+                            + size
+                            + " bytes is larger than the TaskManager's io.tmp.dirs disk");
+        }
         Path copy = Files.createTempFile(spoolDirectory, "imagestream-scene-", ".tif");
         try {
             String copied = spool(location, copy);
@@ -48,8 +60,11 @@ final class StreamedScene {
                         Reason.REFERENCE_UNREADABLE,
                         "the referenced object changed after it was hashed");
             }
+            MappedByteBuffer whole;
             try (FileChannel channel = FileChannel.open(copy, StandardOpenOption.READ)) {
-                MappedByteBuffer whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+                whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+            }
+            try {
                 var missing = Truncation.tiff(whole);
                 if (missing.isPresent()) {
                     throw new DecodeException(
@@ -79,15 +94,32 @@ final class StreamedScene {
                             "remote-sensing image is corrupt or truncated: " + e,
                             e);
                 }
+            } finally {
+                // Unmapped now, not at some later collection: the deleted copy's disk space is
+                // freed at once, so a run of large scenes cannot fill io.tmp.dirs.
+                unmap(whole);
             }
         } finally {
             Files.deleteIfExists(copy);
         }
     }
 
+    private static void unmap(MappedByteBuffer buffer) {
+        try {
+            Field field = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+            field.setAccessible(true);
+            Object unsafe = field.get(null);
+            unsafe.getClass().getMethod("invokeCleaner", ByteBuffer.class).invoke(unsafe, buffer);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // Left to the garbage collector, as without this call.
+        }
+    }
+
     /** Copies the object to {@code target}; returns its SHA-256. A missing object is a verdict. */
     private static String spool(String location, Path target) throws DecodeException, IOException {
-        org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(location);
+        // From the URI (decoded once), as the prepare stage opened it.
+        org.apache.flink.core.fs.Path path =
+                new org.apache.flink.core.fs.Path(URI.create(location));
         MessageDigest digest = DigestUtils.getSha256Digest();
         try (InputStream in = new DigestInputStream(path.getFileSystem().open(path), digest);
                 OutputStream out = Files.newOutputStream(target)) {
@@ -95,6 +127,9 @@ final class StreamedScene {
         } catch (FileNotFoundException e) {
             throw new DecodeException(
                     Reason.REFERENCE_UNREADABLE, "no object at the content-location");
+        } catch (AccessDeniedException e) {
+            throw new DecodeException(
+                    Reason.REFERENCE_UNREADABLE, "reading the content-location is denied");
         }
         return HexFormat.of().formatHex(digest.digest());
     }

@@ -258,7 +258,12 @@ public final class DeadLetterReplay {
                                         : new String(header.value(), StandardCharsets.UTF_8));
                     }
                     byte[] value = record.value() == null ? new byte[0] : record.value();
-                    return value.length == 0 ? null : letter.withOriginal(value, headers);
+                    // An image by reference has no value: its content-location is the image.
+                    boolean reference =
+                            value.length == 0 && headers.containsKey(ImageHeaders.CONTENT_LOCATION);
+                    return value.length == 0 && !reference
+                            ? null
+                            : letter.withOriginal(value, headers);
                 }
             }
             return null;

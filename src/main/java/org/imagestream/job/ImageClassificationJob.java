@@ -238,7 +238,6 @@ public final class ImageClassificationJob {
         return roots;
     }
 
-    /** Cassandra settings from the job options, for the domains the job has models for. */
     /** Where large blobs go (storage.offload-uri), or null to chunk every blob into Cassandra. */
     static BlobOffload blobOffload(JobConfig config) {
         return config.getOptional(JobOptions.OFFLOAD_URI)
@@ -249,6 +248,7 @@ public final class ImageClassificationJob {
                 .orElse(null);
     }
 
+    /** Cassandra settings from the job options, for the domains the job has models for. */
     public static CassandraSettings cassandraSettings(JobConfig config) {
         return CassandraConfig.settings(config.options(), config.modelDirectories().keySet());
     }

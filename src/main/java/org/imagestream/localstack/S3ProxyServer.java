@@ -18,15 +18,29 @@ import java.util.Map;
  * endpoint.
  */
 public final class S3ProxyServer implements AutoCloseable {
-    private final ServerProcess process;
+    private final Path libDirectory;
+    private final Path directory;
+    private final List<String> jvmOptions;
+    private final List<String> arguments;
+    private volatile ServerProcess process;
     private final int port;
     private final String bucket;
     private final String accessKey;
     private final String secretKey;
 
     private S3ProxyServer(
-            ServerProcess process, int port, String bucket, String accessKey, String secretKey) {
-        this.process = process;
+            Path libDirectory,
+            Path directory,
+            List<String> jvmOptions,
+            List<String> arguments,
+            int port,
+            String bucket,
+            String accessKey,
+            String secretKey) {
+        this.libDirectory = libDirectory;
+        this.directory = directory;
+        this.jvmOptions = jvmOptions;
+        this.arguments = arguments;
         this.port = port;
         this.bucket = bucket;
         this.accessKey = accessKey;
@@ -72,26 +86,54 @@ public final class S3ProxyServer implements AutoCloseable {
                         + " class=\"ch.qos.logback.core.ConsoleAppender\"><encoder><pattern>%d{HH:mm:ss.SSS}"
                         + " %-5level %logger{36} - %msg%n</pattern></encoder></appender><root"
                         + " level=\"INFO\"><appender-ref ref=\"OUT\"/></root></configuration>\n");
-        ServerProcess process =
+        List<String> jvm =
+                List.of(
+                        "-Xmx128m",
+                        "-XX:+UseSerialGC",
+                        "-XX:+ExitOnOutOfMemoryError",
+                        "-Dlogback.configurationFile=" + logback.toAbsolutePath());
+        S3ProxyServer server =
+                new S3ProxyServer(
+                        libDirectory,
+                        directory,
+                        jvm,
+                        List.of("--properties", properties.toAbsolutePath().toString()),
+                        port,
+                        bucket,
+                        accessKey,
+                        secretKey);
+        server.launch();
+        return server;
+    }
+
+    private void launch() throws IOException {
+        process =
                 ServerProcess.start(
                         "s3proxy",
                         libDirectory,
                         directory,
-                        List.of(
-                                "-Xmx128m",
-                                "-XX:+UseSerialGC",
-                                "-XX:+ExitOnOutOfMemoryError",
-                                "-Dlogback.configurationFile=" + logback.toAbsolutePath()),
+                        jvmOptions,
                         "org.gaul.s3proxy.Main",
-                        List.of("--properties", properties.toAbsolutePath().toString()));
-        S3ProxyServer server = new S3ProxyServer(process, port, bucket, accessKey, secretKey);
+                        arguments);
         try {
             process.awaitLogLine("Started Server", Duration.ofSeconds(60));
         } catch (IOException | RuntimeException e) {
-            server.close();
+            close();
             throw e;
         }
-        return server;
+    }
+
+    /** Stops the server, keeping its objects and port for {@link #restart()} (outage drills). */
+    public void stop() {
+        process.stop(Duration.ofSeconds(10));
+    }
+
+    /** Starts the stopped server again on the same objects and port. */
+    public void restart() throws IOException {
+        if (process.isAlive()) {
+            throw new IllegalStateException("S3Proxy is still running (pid " + process.pid() + ")");
+        }
+        launch();
     }
 
     public String endpoint() {

@@ -2,7 +2,12 @@ package org.imagestream.storage;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Serializable;
+import java.net.URI;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FSDataOutputStream;
@@ -105,24 +110,20 @@ public final class BlobOffload implements Serializable {
         } catch (FileNotFoundException notYetStored) {
             // copied below
         }
-        Path from = new Path(source);
-        java.security.MessageDigest digest = DigestUtils.getSha256Digest();
+        Path from = new Path(URI.create(source));
+        MessageDigest digest = DigestUtils.getSha256Digest();
         long copied;
-        try (java.io.InputStream in =
-                        new java.security.DigestInputStream(
-                                from.getFileSystem().open(from), digest);
+        try (InputStream in = new DigestInputStream(from.getFileSystem().open(from), digest);
                 FSDataOutputStream out = fileSystem.create(path, FileSystem.WriteMode.OVERWRITE)) {
             copied = in.transferTo(out);
         }
-        String hash = java.util.HexFormat.of().formatHex(digest.digest());
+        String hash = HexFormat.of().formatHex(digest.digest());
         if (copied != size || !hash.equals(sha256)) {
             fileSystem.delete(path, false);
             throw new IOException(
-                    "the referenced object "
-                            + source
-                            + " changed after it was classified as "
+                    "the referenced object changed after it was classified as "
                             + sha256
-                            + "; not stored");
+                            + "; not stored (the replay hashes it again)");
         }
         return location;
     }

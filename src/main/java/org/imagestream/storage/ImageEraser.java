@@ -4,6 +4,8 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -201,16 +203,17 @@ public final class ImageEraser {
                 // Offloaded: the object goes before the row that points at it.
                 try {
                     BlobOffload.delete(meta.getString("location"));
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(
-                            "cannot delete offloaded blob " + sha256, e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot delete offloaded blob " + sha256, e);
                 }
-            } else if (meta != null) {
+            }
+            if (meta != null && meta.getString("location") == null) {
                 for (int i = 0; i < meta.getInt("chunk_count"); i++) {
                     session.execute(deleteChunk.bind(sha256, i));
                 }
             } else {
-                // No metadata row: the blob's write was cut short; its chunks are contiguous.
+                // No metadata row (the blob's write was cut short), or an offloaded blob that
+                // may have been chunked by an earlier run: chunks are contiguous from 0.
                 for (int i = 0;
                         i < MAX_PROBED_CHUNKS
                                 && session.execute(selectChunk.bind(sha256, i)).one() != null;

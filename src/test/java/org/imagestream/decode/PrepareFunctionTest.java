@@ -201,21 +201,31 @@ class PrepareFunctionTest {
             assertThat(letters)
                     .extracting(d -> d.imageId + "=" + d.reason)
                     .containsExactly("t-0-2=REFERENCE_UNREADABLE", "t-0-3=REFERENCE_REFUSED");
-            assertThat(letters).allSatisfy(d -> assertThat(d.bytes).isEmpty());
-            assertThat(letters.get(0).headers)
-                    .containsEntry(
-                            ImageHeaders.CONTENT_LOCATION,
-                            allowed.resolve("gone.jpg").toUri().toString());
+            // Never read, so perhaps DICOM: protected like a medical record (fail closed); the
+            // letters point at their original records for replay.
+            assertThat(letters)
+                    .allSatisfy(
+                            d -> {
+                                assertThat(d.bytes).isEmpty();
+                                assertThat(d.headers)
+                                        .doesNotContainKey(ImageHeaders.CONTENT_LOCATION)
+                                        .doesNotContainKey("patient");
+                                assertThat(d.headers.get(ImageHeaders.SOURCE_ID))
+                                        .matches("medical-[0-9a-f]{32}");
+                            });
         }
         // Without allowed prefixes every reference is refused.
         try (var harness =
                 ProcessFunctionTestHarnesses.forProcessFunction(
                         new PrepareFunction(INPUTS, 1_000_000))) {
             harness.processElement(reference("t-0-4", "social", file.toUri().toString()), 0);
-            assertThat(deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS)))
-                    .singleElement()
-                    .extracting(d -> d.reason)
-                    .isEqualTo("REFERENCE_REFUSED");
+            DeadLetter refused =
+                    deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS)).get(0);
+            assertThat(refused.reason).isEqualTo("REFERENCE_REFUSED");
+            // Without de-identification the letter keeps the reference, not bytes.
+            assertThat(refused.bytes).isEmpty();
+            assertThat(refused.headers)
+                    .containsEntry(ImageHeaders.CONTENT_LOCATION, file.toUri().toString());
         }
     }
 

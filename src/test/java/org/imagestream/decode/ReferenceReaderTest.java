@@ -104,4 +104,53 @@ class ReferenceReaderTest {
                                         .checkAvailable())
                 .isInstanceOf(IOException.class);
     }
+
+    @Test
+    void streamsATiffSceneOverTheHeapLimitAndRefusesOtherLargeFiles() throws Exception {
+        Path allowed = Files.createDirectories(root.resolve("images"));
+        byte[] scene =
+                org.imagestream.samples.GeoTiffWriter.write(
+                        new short[40 * 30 * 4], 40, 30, 4, 0, 0, 10, 32633);
+        Path tiff = Files.write(allowed.resolve("scene.tif"), scene);
+        ReferenceReader reader = readerOf(allowed, 1 << 20);
+        ReferenceReader.Resolved streamed = reader.resolve(tiff.toUri().toString(), 100, true);
+        assertThat(streamed.bytes()).isEmpty();
+        assertThat(streamed.size()).isEqualTo(scene.length);
+        assertThat(streamed.sha256())
+                .isEqualTo(
+                        java.util.HexFormat.of()
+                                .formatHex(
+                                        java.security.MessageDigest.getInstance("SHA-256")
+                                                .digest(scene)));
+        assertThat(java.net.URI.create(streamed.streamedLocation())).isEqualTo(tiff.toUri());
+        // Without streaming (no offload store) the heap limit is the limit.
+        assertThatThrownBy(() -> reader.resolve(tiff.toUri().toString(), 100, false))
+                .extracting(e -> ((DecodeException) e).reason())
+                .isEqualTo(Reason.TOO_LARGE);
+        // Only TIFF scenes stream: a DICOM file or a JPEG over the heap limit is TOO_LARGE.
+        byte[] dicom;
+        try (var in = getClass().getResourceAsStream("/dicom/CT_small.dcm")) {
+            dicom = in.readAllBytes();
+        }
+        for (byte[] other :
+                List.of(dicom, new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2, 3})) {
+            Path file = Files.write(allowed.resolve("other-" + other.length), other);
+            assertThatThrownBy(() -> reader.resolve(file.toUri().toString(), 5, true))
+                    .extracting(e -> ((DecodeException) e).reason())
+                    .isEqualTo(Reason.TOO_LARGE);
+        }
+    }
+
+    @Test
+    void prefixesMatchWholeDirectoriesAndSchemesInAnyCase() throws Exception {
+        Path allowed = Files.createDirectories(root.resolve("images"));
+        Path sibling = Files.createDirectories(root.resolve("images2"));
+        Files.write(sibling.resolve("a.jpg"), new byte[] {1});
+        Path inside = Files.write(allowed.resolve("b.jpg"), new byte[] {2});
+        ReferenceReader reader = readerOf(allowed, 1 << 20);
+        assertThatThrownBy(() -> reader.read(sibling.resolve("a.jpg").toUri().toString()))
+                .extracting(e -> ((DecodeException) e).reason())
+                .isEqualTo(Reason.REFERENCE_REFUSED);
+        assertThat(reader.read("FILE" + inside.toUri().toString().substring(4))).containsExactly(2);
+    }
 }

@@ -241,6 +241,20 @@ class ObjectStoreITCase {
                 assertThat(export.exitCode()).isZero();
                 assertThat(Files.mismatch(exported, scene)).isEqualTo(-1L);
             }
+            // A reference's letter has no bytes: replay republishes its original record (the
+            // reference) from the input topic.
+            CliRun replay =
+                    CliRun.of(
+                            "dead-letters",
+                            "replay",
+                            "--bootstrap-servers",
+                            stack.bootstrapServers(),
+                            "--topic",
+                            deadLetterTopic,
+                            "--reason",
+                            "REFERENCE_UNREADABLE");
+            assertThat(replay.exitCode()).isZero();
+            assertThat(replay.text()).contains("1 replayed, 0 already replayed");
             return heapGrowth;
         }
     }

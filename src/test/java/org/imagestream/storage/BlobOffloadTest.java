@@ -74,4 +74,25 @@ class BlobOffloadTest {
         assertThatThrownBy(() -> offload.locationOf("../../etc/passwd"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void copiesAReferencedObjectAndDeletesACopyWhoseHashDoesNotMatch() throws Exception {
+        BlobOffload offload = new BlobOffload(root.resolve("blobs").toUri() + "/", 1);
+        byte[] scene = new byte[70_000];
+        new Random(9).nextBytes(scene);
+        Path source = Files.write(root.resolve("scene.tif"), scene);
+        String sha = sha256(scene);
+        String location = offload.storeFrom(sha, source.toUri().toString(), scene.length);
+        assertThat(BlobOffload.read(location, scene.length, sha)).isEqualTo(scene);
+        // The object changed after it was classified: nothing is left under the old hash.
+        byte[] changed = scene.clone();
+        changed[0] ^= 1;
+        Files.write(source, changed);
+        String otherSha = sha256(new byte[] {1});
+        assertThatThrownBy(
+                        () -> offload.storeFrom(otherSha, source.toUri().toString(), scene.length))
+                .isInstanceOf(IOException.class);
+        assertThat(root.resolve("blobs").resolve(otherSha.substring(0, 2)).resolve(otherSha))
+                .doesNotExist();
+    }
 }

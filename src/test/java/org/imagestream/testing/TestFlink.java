@@ -36,6 +36,16 @@ public final class TestFlink {
         return cluster(slots, configuration);
     }
 
+    /** As {@link #withRestarts}, with every metric captured by {@link CapturingMetricReporter}. */
+    public static MiniClusterExtension withRestartsCapturingMetrics(int slots) {
+        Configuration configuration = new Configuration();
+        configuration.setString("restart-strategy.type", "fixed-delay");
+        configuration.setString("restart-strategy.fixed-delay.attempts", "1000");
+        configuration.setString("restart-strategy.fixed-delay.delay", "2 s");
+        CapturingMetricReporter.configure(configuration);
+        return cluster(slots, configuration);
+    }
+
     private static MiniClusterExtension cluster(int slots, Configuration configuration) {
         return new MiniClusterExtension(
                 new MiniClusterResourceConfiguration.Builder()
