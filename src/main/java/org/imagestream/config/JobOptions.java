@@ -285,7 +285,14 @@ public final class JobOptions {
                     .durationType()
                     .defaultValue(Duration.ofMillis(5))
                     .withDescription(
-                            "Longest an image waits for its batch to fill before the model runs on a partial batch.");
+                            "The batch is flushed when no image has arrived for this long (a pause in the input); see inference.max-batch-wait for the bound under backlog.");
+
+    public static final ConfigOption<Duration> INFERENCE_MAX_BATCH_WAIT =
+            ConfigOptions.key("inference.max-batch-wait")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(100))
+                    .withDescription(
+                            "While images keep arriving (a backlog), a batch grows until inference.max-batch-size or until its oldest image has waited this long; it is flushed earlier when no image arrives for inference.max-batch-delay. At least inference.max-batch-delay.");
 
     public static final ConfigOption<Integer> DECODE_PARALLELISM =
             ConfigOptions.key("job.parallelism.decode")

@@ -111,12 +111,8 @@ final class ReferenceReader implements Serializable {
         FileStatus status;
         try {
             status = fileSystem.getFileStatus(path);
-        } catch (FileNotFoundException e) {
-            throw new DecodeException(
-                    Reason.REFERENCE_UNREADABLE, "no object at the content-location");
-        } catch (AccessDeniedException e) {
-            throw new DecodeException(
-                    Reason.REFERENCE_UNREADABLE, "access to the content-location is denied");
+        } catch (FileNotFoundException | AccessDeniedException e) {
+            throw unreadable(e);
         }
         if (status.isDir()) {
             throw new DecodeException(
@@ -159,14 +155,22 @@ final class ReferenceReader implements Serializable {
             }
             return new Resolved(
                     new byte[0], uri.toString(), size, HexFormat.of().formatHex(digest.digest()));
-        } catch (FileNotFoundException e) {
-            throw new DecodeException(
-                    Reason.REFERENCE_UNREADABLE, "no object at the content-location");
-        } catch (AccessDeniedException e) {
-            // Listing allowed, reading not (an object store's read policy or key): for good.
-            throw new DecodeException(
-                    Reason.REFERENCE_UNREADABLE, "reading the content-location is denied");
+        } catch (FileNotFoundException | AccessDeniedException e) {
+            // Gone since its status, or listing allowed and reading not (a read policy or key).
+            throw unreadable(e);
         }
+    }
+
+    /**
+     * The verdict on a reference whose object is missing or may not be read: for good, so a dead
+     * letter, never a restart loop.
+     */
+    static DecodeException unreadable(IOException e) {
+        return new DecodeException(
+                Reason.REFERENCE_UNREADABLE,
+                e instanceof AccessDeniedException
+                        ? "reading the content-location is denied"
+                        : "no object at the content-location");
     }
 
     private DecodeException tooLarge(long size, long limit, boolean streaming) {

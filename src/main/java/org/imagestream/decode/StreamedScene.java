@@ -124,12 +124,8 @@ final class StreamedScene {
         try (InputStream in = new DigestInputStream(path.getFileSystem().open(path), digest);
                 OutputStream out = Files.newOutputStream(target)) {
             in.transferTo(out);
-        } catch (FileNotFoundException e) {
-            throw new DecodeException(
-                    Reason.REFERENCE_UNREADABLE, "no object at the content-location");
-        } catch (AccessDeniedException e) {
-            throw new DecodeException(
-                    Reason.REFERENCE_UNREADABLE, "reading the content-location is denied");
+        } catch (FileNotFoundException | AccessDeniedException e) {
+            throw ReferenceReader.unreadable(e);
         }
         return HexFormat.of().formatHex(digest.digest());
     }

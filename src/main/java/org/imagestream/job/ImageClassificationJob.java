@@ -168,6 +168,8 @@ public final class ImageClassificationJob {
                                                 config.get(JobOptions.MODEL_POLL_INTERVAL))
                                         .withTensorflowThreads(
                                                 config.get(JobOptions.INFERENCE_TENSORFLOW_THREADS))
+                                        .withMaxBatchWait(
+                                                config.get(JobOptions.INFERENCE_MAX_BATCH_WAIT))
                                         .withDecoder(
                                                 new ImageDecoder(
                                                         inputs,

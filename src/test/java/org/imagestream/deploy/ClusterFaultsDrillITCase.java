@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * result row and listing row and a byte-exact blob, every malformed one exactly one dead letter.
  *
  * <p>Slow (about 5 minutes): runs with {@code mvn verify -Pdrills}. The default run keeps the
- * TaskManager kill ({@link TaskManagerFailureITCase}) and Cassandra outage (CassandraOutageITCase).
+ * TaskManager kill ({@link TaskManagerFailureITCase}) and Cassandra outage
+ * (CassandraOutageDrillITCase).
  */
 @ExtendWith(LocalStackExtension.class)
 class ClusterFaultsDrillITCase {

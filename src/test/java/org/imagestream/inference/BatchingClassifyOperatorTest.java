@@ -110,6 +110,47 @@ class BatchingClassifyOperatorTest {
         }
     }
 
+    /**
+     * Under backlog (an image taken in within the delay of the timer) the batch keeps growing, up
+     * to the wait bound; a pause in the input as long as the delay flushes it.
+     */
+    @Test
+    void shouldGrowTheBatchWhileImagesKeepArrivingAndFlushOnAPauseOrTheWaitBound()
+            throws Exception {
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                                Map.of(Domain.SOCIAL, social),
+                                Duration.ZERO,
+                                32,
+                                Duration.ofMillis(10))
+                        .withMaxBatchWait(Duration.ofMillis(100));
+        try (var harness = harness(operator)) {
+            harness.open();
+            long now = 0;
+            harness.setProcessingTime(now);
+            // One image every 8 ms (as if each took 8 ms to decode): never a 10 ms pause.
+            for (int i = 0; i < 6; i++) {
+                harness.processElement(images.get(i), 0L);
+                harness.setProcessingTime(now += 8);
+            }
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(operator.pendingCount()).isEqualTo(6);
+            harness.setProcessingTime(now += 10); // the pause: one batch of six
+            assertThat(harness.extractOutputValues()).hasSize(6);
+
+            // Arrivals that never pause are flushed when the oldest has waited 100 ms.
+            long first = now;
+            int sent = 0;
+            while (now - first < 100) {
+                harness.processElement(copyOf(images.get(sent % 6), 100 + sent), 0L);
+                sent++;
+                harness.setProcessingTime(now += 5);
+            }
+            assertThat(harness.extractOutputValues()).hasSize(6 + sent);
+            assertThat(operator.pendingCount()).isZero();
+        }
+    }
+
     @Test
     void shouldDeadLetterOnlyTheImageTheModelCannotTakeAndClassifyTheRestOfItsBatch()
             throws Exception {

@@ -11,14 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import java.util.stream.Collectors;
-import org.apache.flink.configuration.GlobalConfiguration;
-import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
-import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
@@ -33,8 +28,8 @@ import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.CapturingMetricReporter;
 import org.imagestream.testing.CliRun;
 import org.imagestream.testing.HeapWatch;
+import org.imagestream.testing.ObjectStoreRuns;
 import org.imagestream.testing.PipelineOutcomes;
-import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -80,19 +75,8 @@ class ObjectStoreITCase {
         String deadLetterTopic = "refs-dlq-" + suffix;
         String keyspace = "refs_" + suffix;
         stack.createTopics(2, topic, deadLetterTopic);
-        Path lib = Path.of(System.getProperty(LocalStack.LIB_PROPERTY), "s3proxy", "lib");
-        try (S3ProxyServer s3 = S3ProxyServer.start(lib, temp.resolve("s3proxy"), BUCKET)) {
-            // The Flink configuration a deployment would carry for its object store.
-            Path flinkConf = Files.createDirectories(temp.resolve("flink-conf"));
-            Files.writeString(
-                    flinkConf.resolve("config.yaml"),
-                    s3.flinkOptions().entrySet().stream()
-                            .map(e -> e.getKey() + ": " + e.getValue() + "\n")
-                            .collect(Collectors.joining()));
-            // A TaskManager initialises its file systems from that configuration at start
-            // (TaskManagerRunner); the MiniCluster in this JVM does not, so the test does.
-            FileSystem.initialize(
-                    GlobalConfiguration.loadConfiguration(flinkConf.toString()), null);
+        try (S3ProxyServer s3 = ObjectStoreRuns.startS3(temp.resolve("s3proxy"), BUCKET)) {
+            Path flinkConf = ObjectStoreRuns.flinkConf(s3, temp.resolve("flink-conf"));
 
             Path scene = temp.resolve("scene-water.tif");
             Files.write(scene, largeScene(width, height));
@@ -102,17 +86,11 @@ class ObjectStoreITCase {
 
             String incoming = s3.bucketUri() + "incoming/";
             CliRun produced =
-                    CliRun.of(
-                            "produce",
-                            "--bootstrap-servers",
+                    ObjectStoreRuns.produceByReference(
                             stack.bootstrapServers(),
-                            "--topic",
                             topic,
-                            "--by-reference",
                             incoming,
-                            "--flink-conf-dir",
-                            flinkConf.toString(),
-                            "--no-progress",
+                            flinkConf,
                             scene.toString(),
                             photo.toString());
             assertThat(produced.exitCode()).isZero();
@@ -122,15 +100,19 @@ class ObjectStoreITCase {
             try (ImagePublisher publisher =
                     ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
                 expectedReason.put(
-                        reference(publisher, topic, incoming + "gone.jpg"), "REFERENCE_UNREADABLE");
+                        ObjectStoreRuns.publishReference(publisher, topic, incoming + "gone.jpg"),
+                        "REFERENCE_UNREADABLE");
                 expectedReason.put(
-                        reference(publisher, topic, s3.bucketUri() + "private/x.jpg"),
+                        ObjectStoreRuns.publishReference(
+                                publisher, topic, s3.bucketUri() + "private/x.jpg"),
                         "REFERENCE_REFUSED");
                 expectedReason.put(
-                        reference(publisher, topic, incoming + "../private/x.jpg"),
+                        ObjectStoreRuns.publishReference(
+                                publisher, topic, incoming + "../private/x.jpg"),
                         "REFERENCE_REFUSED");
                 expectedReason.put(
-                        reference(publisher, topic, "file:///etc/passwd"), "REFERENCE_REFUSED");
+                        ObjectStoreRuns.publishReference(publisher, topic, "file:///etc/passwd"),
+                        "REFERENCE_REFUSED");
             }
 
             Map<String, String> options =
@@ -276,21 +258,6 @@ class ObjectStoreITCase {
             }
         }
         return GeoTiffWriter.write(samples, width, height, bands, 500_000, 5_800_000, 10, 32633);
-    }
-
-    private static String reference(ImagePublisher publisher, String topic, String location)
-            throws Exception {
-        RecordMetadata metadata =
-                publisher
-                        .publish(
-                                topic,
-                                Domain.SOCIAL.id(),
-                                "ref.jpg",
-                                "image/jpeg",
-                                new byte[0],
-                                Map.of(ImageHeaders.CONTENT_LOCATION, location))
-                        .get();
-        return RecordIds.of(publisher.clientProperties(), metadata);
     }
 
     /** The JDK's SHA-256 of a file, read as a stream (the scene may not fit the test's heap). */

@@ -13,14 +13,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
-import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
@@ -32,8 +28,8 @@ import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.CapturingMetricReporter;
 import org.imagestream.testing.CliRun;
+import org.imagestream.testing.ObjectStoreRuns;
 import org.imagestream.testing.PipelineOutcomes;
-import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -61,17 +57,8 @@ class ObjectStoreOutageDrillITCase {
         String deadLetterTopic = "s3-outage-dlq-" + suffix;
         String keyspace = "s3_outage_" + suffix;
         stack.createTopics(2, topic, deadLetterTopic);
-        Path lib = Path.of(System.getProperty(LocalStack.LIB_PROPERTY), "s3proxy", "lib");
-        try (S3ProxyServer s3 = S3ProxyServer.start(lib, temp.resolve("s3proxy"), "outage")) {
-            Path flinkConf = Files.createDirectories(temp.resolve("flink-conf"));
-            Files.writeString(
-                    flinkConf.resolve("config.yaml"),
-                    s3.flinkOptions().entrySet().stream()
-                            .map(e -> e.getKey() + ": " + e.getValue() + "\n")
-                            .collect(Collectors.joining()));
-            // As a TaskManager initialises its file systems from its configuration.
-            FileSystem.initialize(
-                    GlobalConfiguration.loadConfiguration(flinkConf.toString()), null);
+        try (S3ProxyServer s3 = ObjectStoreRuns.startS3(temp.resolve("s3proxy"), "outage")) {
+            Path flinkConf = ObjectStoreRuns.flinkConf(s3, temp.resolve("flink-conf"));
             String incoming = s3.bucketUri() + "incoming/";
             Path photos = Files.createDirectories(temp.resolve("photos"));
             Random random = new Random(21);
@@ -81,37 +68,19 @@ class ObjectStoreOutageDrillITCase {
                         SampleImages.generate(Domain.SOCIAL, i, random).bytes());
             }
             CliRun produced =
-                    CliRun.of(
-                            "produce",
-                            "--bootstrap-servers",
+                    ObjectStoreRuns.produceByReference(
                             stack.bootstrapServers(),
-                            "--topic",
                             topic,
-                            "--by-reference",
                             incoming,
-                            "--flink-conf-dir",
-                            flinkConf.toString(),
+                            flinkConf,
                             "--domain",
                             "social",
-                            "--no-progress",
                             photos.toString());
             assertThat(produced.text()).contains("sent 6, skipped 0, failed 0");
             String missing;
             try (ImagePublisher publisher =
                     ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
-                RecordMetadata metadata =
-                        publisher
-                                .publish(
-                                        topic,
-                                        "social",
-                                        "gone.jpg",
-                                        "image/jpeg",
-                                        new byte[0],
-                                        Map.of(
-                                                ImageHeaders.CONTENT_LOCATION,
-                                                incoming + "gone.jpg"))
-                                .get();
-                missing = RecordIds.of(publisher.clientProperties(), metadata);
+                missing = ObjectStoreRuns.publishReference(publisher, topic, incoming + "gone.jpg");
             }
 
             s3.stop();

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * result row and query row, and every blob reads back byte-exact.
  */
 @ExtendWith(LocalStackExtension.class)
-class CassandraOutageITCase {
+class CassandraOutageDrillITCase {
     private static final int IMAGES = 240;
 
     @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withRestarts(2);
