@@ -95,8 +95,17 @@ public final class ImageDecoder implements Serializable {
 
     /** Fills the pixels, geometry, parts and extras of a prepared image. */
     public void decodeInto(DecodedImage image) throws DecodeException {
+        decodeInto(image, null);
+    }
+
+    /**
+     * Like {@link #decodeInto(DecodedImage)}, but a tiled scene's tiles go to {@code sink} as they
+     * are read, and the image is left without pixels ({@code pixels} null, {@code parts} set): its
+     * tiles were classified already. Other images are filled as usual.
+     */
+    public void decodeInto(DecodedImage image, PartSink sink) throws DecodeException {
         long started = System.nanoTime();
-        decode(image, inputs, limits, jpeg, spoolDirectory);
+        decode(image, inputs, limits, jpeg, spoolDirectory, sink);
         decodeMillis.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         decoded.inc();
     }
@@ -125,7 +134,8 @@ public final class ImageDecoder implements Serializable {
             Map<Domain, ModelInput> inputs,
             DecodeLimits limits,
             TfJpegDecoder jpeg,
-            Path spoolDirectory)
+            Path spoolDirectory,
+            PartSink sink)
             throws DecodeException {
         Domain domain = Domain.fromId(image.record.domain);
         ModelInput input = inputs.get(domain);
@@ -139,7 +149,8 @@ public final class ImageDecoder implements Serializable {
                                 image.contentSha256,
                                 input,
                                 limits,
-                                spoolDirectory);
+                                spoolDirectory,
+                                sink);
             } catch (IOException e) {
                 // The object store or the local disk failed: not this record's fault, so the
                 // task fails and the replay tries again.
@@ -147,7 +158,7 @@ public final class ImageDecoder implements Serializable {
                         "cannot copy the streamed scene of " + image.record.imageId, e);
             }
         } else {
-            pixels = ImageDecoders.decode(domain, image.record.bytes, input, limits, jpeg);
+            pixels = ImageDecoders.decode(domain, image.record.bytes, input, limits, jpeg, sink);
         }
         image.originalWidth = pixels.originalWidth();
         image.originalHeight = pixels.originalHeight();
@@ -183,7 +194,7 @@ public final class ImageDecoder implements Serializable {
             TfJpegDecoder jpeg)
             throws DecodeException {
         DecodedImage image = PrepareFunction.prepare(record, inputs);
-        decode(image, inputs, limits, jpeg, Path.of(System.getProperty("java.io.tmpdir")));
+        decode(image, inputs, limits, jpeg, Path.of(System.getProperty("java.io.tmpdir")), null);
         return image;
     }
 }

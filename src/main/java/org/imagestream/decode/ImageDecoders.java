@@ -47,6 +47,21 @@ public final class ImageDecoders {
     public static DecodedPixels decode(
             Domain domain, byte[] bytes, ModelInput input, DecodeLimits limits, TfJpegDecoder jpeg)
             throws DecodeException {
+        return decode(domain, bytes, input, limits, jpeg, null);
+    }
+
+    /**
+     * @param sink takes a tiled scene's tiles as they are read ({@link SceneTileStream}), or null
+     *     for every part in the result
+     */
+    public static DecodedPixels decode(
+            Domain domain,
+            byte[] bytes,
+            ModelInput input,
+            DecodeLimits limits,
+            TfJpegDecoder jpeg,
+            PartSink sink)
+            throws DecodeException {
         if (bytes == null || bytes.length == 0) {
             throw new DecodeException(Reason.EMPTY, "record has no image bytes");
         }
@@ -69,12 +84,20 @@ public final class ImageDecoders {
             DecodedPixels pixels =
                     switch (domain) {
                         case SOCIAL -> decodeSocial(bytes, input, limits, deadline, jpeg);
-                        case REMOTE_SENSING -> SceneDecoder.decode(bytes, input, limits, deadline);
+                        case REMOTE_SENSING ->
+                                SceneDecoder.decode(
+                                        SceneDecoder.Source.of(bytes),
+                                        input,
+                                        limits,
+                                        deadline,
+                                        sink);
                         case MEDICAL ->
                                 DicomDecoder.decode(bytes, input, input.frame(), limits, deadline);
                     };
             deadline.check(domain.id() + " image");
-            input.normalize(pixels.pixels());
+            if (pixels.pixels() != null) {
+                input.normalize(pixels.pixels());
+            }
             return pixels;
         } catch (DecodeException e) {
             throw e;

@@ -115,18 +115,28 @@ public record ModelInput(
         }
         int pixels = values.length / channels;
         float[] channel = new float[pixels];
+        float[] low = new float[channels];
+        float[] high = new float[channels];
         for (int c = 0; c < channels; c++) {
             for (int p = 0; p < pixels; p++) {
                 channel[p] = values[p * channels + c];
             }
             java.util.Arrays.sort(channel);
-            float low = channel[(int) Math.round(stretch[0] / 100.0 * (pixels - 1))];
-            float high = channel[(int) Math.round(stretch[1] / 100.0 * (pixels - 1))];
-            float span = high - low;
-            for (int p = 0; p < pixels; p++) {
-                int i = p * channels + c;
-                values[i] = span > 0 ? Math.max(0f, Math.min(1f, (values[i] - low) / span)) : 0f;
-            }
+            low[c] = channel[(int) Math.round(stretch[0] / 100.0 * (pixels - 1))];
+            high[c] = channel[(int) Math.round(stretch[1] / 100.0 * (pixels - 1))];
+        }
+        return stretchValues(values, low, high);
+    }
+
+    /**
+     * Maps each channel's {@code low[c]}..{@code high[c]} to 0..1, clamping (the scene's
+     * percentiles, computed by the caller: a tile is stretched as its whole scene).
+     */
+    float[] stretchValues(float[] values, float[] low, float[] high) {
+        for (int i = 0; i < values.length; i++) {
+            int c = i % channels;
+            float span = high[c] - low[c];
+            values[i] = span > 0 ? Math.max(0f, Math.min(1f, (values[i] - low[c]) / span)) : 0f;
         }
         return values;
     }

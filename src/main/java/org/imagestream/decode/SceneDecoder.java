@@ -22,7 +22,8 @@ import org.imagestream.decode.DecodeException.Reason;
  * TwelveMonkeys' TIFF reader (every band, 8/16-bit and float samples): limits from the header,
  * band-interleaved files band by band ({@link PlanarTiff}), the overview closest to the input of a
  * cloud-optimised GeoTIFF when the scene is resampled ({@link TiffOverviews}), georeferencing
- * ({@link GeoTiffTags}), then tiles at full resolution ({@link SceneTiles}) or one resampled input.
+ * ({@link GeoTiffTags}), then tiles at full resolution ({@link SceneTiles}, or region by region
+ * through {@link SceneTileStream} when a sink takes them) or one resampled input.
  */
 final class SceneDecoder {
     static {
@@ -64,44 +65,37 @@ final class SceneDecoder {
     static DecodedPixels decode(
             Source source, ModelInput input, DecodeLimits limits, DecodeDeadline deadline)
             throws IOException, DecodeException {
+        return decode(source, input, limits, deadline, null);
+    }
+
+    /**
+     * @param sink when given, a tiled scene's tiles are read region by region and handed to it a
+     *     group at a time ({@link SceneTileStream}): the result then has no pixels
+     */
+    static DecodedPixels decode(
+            Source source,
+            ModelInput input,
+            DecodeLimits limits,
+            DecodeDeadline deadline,
+            PartSink sink)
+            throws IOException, DecodeException {
         if (!TiffDirectory.isTiff(source.whole())) {
             throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/BigTIFF/GeoTIFF file");
+        }
+        if (sink != null) {
+            DecodedPixels streamed = SceneTileStream.read(source, input, limits, deadline, sink);
+            if (streamed != null) {
+                return streamed;
+            }
         }
         long[] declared = new long[2];
         Raster raster = readTiffRaster(source, limits, input, deadline, declared);
         int bands = raster.getNumBands();
-        int[] selected = input.bands();
         // Checked from the header already; the raster read must agree.
         requireBands(input, bands);
         int width = raster.getWidth();
         int height = raster.getHeight();
-        // Floats hold every TIFF sample format exactly: 8/16-bit unsigned, 16-bit signed
-        // (sign-extended by the raster), 32-bit float.
-        float[] samples;
-        if (selected == null) {
-            samples =
-                    raster.getPixels(
-                            raster.getMinX(), raster.getMinY(), width, height, (float[]) null);
-        } else {
-            // The model's channels are the selected source bands, in the spec's order.
-            samples = new float[width * height * selected.length];
-            float[] band = new float[width * height];
-            for (int channel = 0; channel < selected.length; channel++) {
-                raster.getSamples(
-                        raster.getMinX(),
-                        raster.getMinY(),
-                        width,
-                        height,
-                        selected[channel] - 1,
-                        band);
-                for (int i = 0; i < band.length; i++) {
-                    samples[i * selected.length + channel] = band[i];
-                }
-            }
-        }
-        for (int i = 0; i < samples.length; i++) {
-            samples[i] /= input.sampleScale();
-        }
+        float[] samples = modelSamples(raster, input);
         // Percentile stretch on the full-resolution scene (one stretch for all its tiles).
         input.stretchValues(samples);
         long[] size = new long[2];
@@ -128,6 +122,43 @@ final class SceneDecoder {
         }
         deadline.check("GeoTIFF");
         return SceneTiles.cut(samples, width, height, input, extras, georeference);
+    }
+
+    /**
+     * A raster's samples as the model's channels, row-major HWC, divided by the sample scale: every
+     * band in file order, or the selected source bands in the spec's order. Floats hold every TIFF
+     * sample format exactly (8/16-bit unsigned, 16-bit signed sign-extended by the raster, 32-bit
+     * float).
+     */
+    static float[] modelSamples(Raster raster, ModelInput input) {
+        int width = raster.getWidth();
+        int height = raster.getHeight();
+        int[] selected = input.bands();
+        float[] samples;
+        if (selected == null) {
+            samples =
+                    raster.getPixels(
+                            raster.getMinX(), raster.getMinY(), width, height, (float[]) null);
+        } else {
+            samples = new float[width * height * selected.length];
+            float[] band = new float[width * height];
+            for (int channel = 0; channel < selected.length; channel++) {
+                raster.getSamples(
+                        raster.getMinX(),
+                        raster.getMinY(),
+                        width,
+                        height,
+                        selected[channel] - 1,
+                        band);
+                for (int i = 0; i < band.length; i++) {
+                    samples[i * selected.length + channel] = band[i];
+                }
+            }
+        }
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] /= input.sampleScale();
+        }
+        return samples;
     }
 
     /** All samples of a TIFF's first image, every band (TwelveMonkeys reader). */
@@ -280,7 +311,7 @@ final class SceneDecoder {
     }
 
     /** A scene's band count against the model's channels or selected bands. */
-    private static void requireBands(ModelInput input, int bands) throws DecodeException {
+    static void requireBands(ModelInput input, int bands) throws DecodeException {
         int[] selected = input.bands();
         if (selected == null && bands != input.channels()) {
             throw new DecodeException(

@@ -53,7 +53,6 @@ final class SceneTiles {
         int[] ys = origins(height, tileHeight);
         int parts = xs.length * ys.length;
         float[] tiles = new float[parts * input.size()];
-        List<Map<String, String>> partExtras = new ArrayList<>(parts);
         int rowValues = tileWidth * channels;
         int part = 0;
         for (int y : ys) {
@@ -67,6 +66,33 @@ final class SceneTiles {
                             offset + row * rowValues,
                             rowValues);
                 }
+                part++;
+            }
+        }
+        return new DecodedPixels(
+                tiles,
+                width,
+                height,
+                sceneExtras(sceneExtras, xs, ys),
+                parts,
+                partExtras(xs, ys, input, georeference));
+    }
+
+    /** The scene's extras plus its tile grid ({@code tiles}: columns x rows). */
+    static Map<String, String> sceneExtras(Map<String, String> sceneExtras, int[] xs, int[] ys) {
+        Map<String, String> extras = new LinkedHashMap<>(sceneExtras);
+        extras.put("tiles", xs.length + "x" + ys.length);
+        return extras;
+    }
+
+    /** Each tile's window, and its map bounds when the scene is georeferenced, in part order. */
+    static List<Map<String, String>> partExtras(
+            int[] xs, int[] ys, ModelInput input, GeoTiffTags.Georeference georeference) {
+        int tileWidth = input.width();
+        int tileHeight = input.height();
+        List<Map<String, String>> partExtras = new ArrayList<>(xs.length * ys.length);
+        for (int y : ys) {
+            for (int x : xs) {
                 Map<String, String> extras = new LinkedHashMap<>();
                 extras.put("x", Integer.toString(x));
                 extras.put("y", Integer.toString(y));
@@ -76,12 +102,9 @@ final class SceneTiles {
                     extras.put("bounds", georeference.bounds(x, y, tileWidth, tileHeight));
                 }
                 partExtras.add(extras);
-                part++;
             }
         }
-        Map<String, String> extras = new LinkedHashMap<>(sceneExtras);
-        extras.put("tiles", xs.length + "x" + ys.length);
-        return new DecodedPixels(tiles, width, height, extras, parts, partExtras);
+        return partExtras;
     }
 
     private static long ceilDiv(long value, long divisor) {

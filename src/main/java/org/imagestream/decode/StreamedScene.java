@@ -35,6 +35,8 @@ final class StreamedScene {
      * @param size the object's size when it was hashed
      * @param sha256 the object's hash when it was hashed
      * @param spoolDirectory where the local copy is written
+     * @param sink takes a tiled scene's tiles as they are read (see {@link SceneTileStream}), or
+     *     null for all tiles in the result
      */
     static DecodedPixels decode(
             String location,
@@ -42,7 +44,8 @@ final class StreamedScene {
             String sha256,
             ModelInput input,
             DecodeLimits limits,
-            Path spoolDirectory)
+            Path spoolDirectory,
+            PartSink sink)
             throws DecodeException, IOException {
         if (Files.getFileStore(spoolDirectory).getTotalSpace() < size) {
             // No replay can fit it on this disk; less free space than that is transient.
@@ -82,9 +85,12 @@ final class StreamedScene {
                                     new SceneDecoder.Source(whole, null, copy),
                                     input,
                                     limits,
-                                    deadline);
+                                    deadline,
+                                    sink);
                     deadline.check("remote-sensing image");
-                    input.normalize(pixels.pixels());
+                    if (pixels.pixels() != null) {
+                        input.normalize(pixels.pixels());
+                    }
                     return pixels;
                 } catch (DecodeException e) {
                     throw e;

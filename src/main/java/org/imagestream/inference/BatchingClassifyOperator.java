@@ -14,9 +14,6 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Histogram;
-import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -122,23 +119,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     private transient long oldestPendingMillis;
 
     private Duration maxBatchWait = Duration.ofMillis(100);
-    private transient Counter classified;
-
-    /** Per domain id: [classified, deduplicated], under metric group {@code domain=<id>}. */
-    private transient Map<String, Counter[]> domainCounters;
-
-    private transient Counter deduplicated;
-
-    private transient MetricGroup labelMetrics;
-
-    /** Domain id, then top label: counters looked up per result without building a key. */
-    private transient Map<String, Map<String, Counter>> topLabelCounters;
-
-    private transient Counter failed;
-    private transient Counter modelErrors;
-    private transient Histogram batchSize;
-    private transient Histogram queueWaitMillis;
-    private transient Histogram inferenceMillis;
+    private transient ClassifyMetrics metrics;
 
     /** One buffered image: the record, its key, and copies that arrived while it waited. */
     private static final class Pending {
@@ -299,21 +280,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             recentPredictions = getRuntimeContext().getMapState(descriptor);
         }
         pending = new EnumMap<>(Domain.class);
-        classified = metrics.counter("imagesClassified");
-        domainCounters = new HashMap<>();
-        for (Domain domain : Domain.values()) {
-            var group = metrics.addGroup("domain", domain.id());
-            domainCounters.put(
-                    domain.id(),
-                    new Counter[] {
-                        group.counter("imagesClassified"), group.counter("imagesDeduplicated")
-                    });
-        }
-        labelMetrics = metrics;
-        topLabelCounters = new HashMap<>();
-        deduplicated = metrics.counter("imagesDeduplicated");
-        failed = metrics.counter("inferenceFailures");
-        // Same metric and label as the decode dead letters, so one query sums them all.
+        Counter modelErrors;
         if (decoder != null) {
             // Streamed scenes are copied to the TaskManager's io.tmp.dirs while decoded.
             String[] tmp =
@@ -323,16 +290,12 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                     java.nio.file.Path.of(
                             tmp.length > 0 ? tmp[0] : System.getProperty("java.io.tmpdir")),
                     "MODEL_ERROR");
+            // Same metric and label as the decode dead letters, so one query sums them all.
             modelErrors = decoder.deadLetteredCounter("MODEL_ERROR");
         } else {
             modelErrors = metrics.addGroup("reason", "MODEL_ERROR").counter("imagesDeadLettered");
         }
-        batchSize =
-                metrics.histogram("inferenceBatchSize", new DescriptiveStatisticsHistogram(1024));
-        queueWaitMillis =
-                metrics.histogram("batchQueueWaitMs", new DescriptiveStatisticsHistogram(1024));
-        inferenceMillis =
-                metrics.histogram("inferenceLatencyMs", new DescriptiveStatisticsHistogram(1024));
+        this.metrics = new ClassifyMetrics(metrics, modelErrors);
         if (models.watching()) {
             scheduleModelPoll();
         }
@@ -404,10 +367,26 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             }
         }
         if (!decoded) {
+            // A tiled scene is classified group by group as its tiles are read (never held
+            // whole); any other image is decoded into its pixels and waits for its batch.
+            PartsAsRead parts = new PartsAsRead(classifier, maxBatchSize, metrics);
             try {
-                decoder.decodeInto(image);
+                decoder.decodeInto(image, parts);
             } catch (DecodeException e) {
                 output.collect(DEAD_LETTERS, new StreamRecord<>(decoder.reject(image, e)));
+                return;
+            }
+            if (image.pixels == null) {
+                if (parts.failure() != null) {
+                    LOG.warn(
+                            "The model failed {} times on tiles of a {} scene ({})",
+                            IMAGE_ATTEMPTS,
+                            domain.id(),
+                            parts.failure().toString());
+                    deadLetter(image, parts.failure());
+                } else {
+                    complete(image, List.of(), classifier.spec(), parts.predictions());
+                }
                 return;
             }
         }
@@ -476,7 +455,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         List<float[]> inputs = new ArrayList<>(batch.size());
         for (Pending item : batch) {
             inputs.add(item.image.pixels);
-            queueWaitMillis.update(TimeUnit.NANOSECONDS.toMillis(now - item.enqueuedNanos));
+            metrics.queueWait(TimeUnit.NANOSECONDS.toMillis(now - item.enqueuedNanos));
         }
         RuntimeException[] failure = new RuntimeException[1];
         List<Prediction> predictions = classify(classifier, inputs, BATCH_ATTEMPTS, failure);
@@ -503,41 +482,59 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             }
             batch = classifiable;
         }
-        inferenceMillis.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
-        batchSize.update(predictions.size());
+        metrics.modelCall(
+                predictions.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
         Object currentKey = getCurrentKey();
         ModelSpec spec = classifier.spec();
         try {
             int row = 0;
             for (Pending item : batch) {
-                List<Prediction> parts = List.of();
-                Prediction prediction;
-                if (item.image.parts > 1) {
-                    parts = predictions.subList(row, row + item.image.parts);
-                    prediction = Prediction.shareOfTopLabels(parts, spec.labels());
-                } else {
-                    prediction = predictions.get(row);
-                }
-                row += item.image.parts;
-                if (recentPredictions != null) {
-                    // State belongs to the image's own key, not to the record being processed.
-                    setCurrentKey(item.key);
-                    recentPredictions.put(
-                            item.image.contentSha256,
-                            CachedPrediction.of(spec, prediction, parts, item.image));
-                }
-                emit(item.image, spec, prediction, parts, false);
-                for (DecodedImage copy : item.copies) {
-                    if (copy.pixels == null) {
-                        describeAs(copy, item.image);
-                    }
-                    emit(copy, spec, prediction, parts, true);
-                }
+                int parts = item.image.parts;
+                // State belongs to the image's own key, not to the record being processed.
+                setCurrentKey(item.key);
+                complete(item.image, item.copies, spec, predictions.subList(row, row + parts));
+                row += parts;
             }
         } finally {
             if (currentKey != null) {
                 setCurrentKey(currentKey);
             }
+        }
+    }
+
+    /**
+     * Emits a classified image's result and its waiting copies', and remembers the prediction under
+     * the current key (the image's).
+     *
+     * @param predictions one per model input: one, or one per part
+     */
+    private void complete(
+            DecodedImage image,
+            List<DecodedImage> copies,
+            ModelSpec spec,
+            List<Prediction> predictions) {
+        List<Prediction> parts = List.of();
+        Prediction prediction;
+        if (image.parts > 1) {
+            parts = predictions;
+            prediction = Prediction.shareOfTopLabels(parts, spec.labels());
+        } else {
+            prediction = predictions.get(0);
+        }
+        if (recentPredictions != null) {
+            try {
+                recentPredictions.put(
+                        image.contentSha256, CachedPrediction.of(spec, prediction, parts, image));
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot remember a prediction", e);
+            }
+        }
+        emit(image, spec, prediction, parts, false);
+        for (DecodedImage copy : copies) {
+            if (copy.pixels == null) {
+                describeAs(copy, image);
+            }
+            emit(copy, spec, prediction, parts, true);
         }
     }
 
@@ -560,7 +557,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
      * The model's predictions, or null after {@code attempts} failures, the last in {@code
      * failure[0]}.
      */
-    private static List<Prediction> classify(
+    static List<Prediction> classify(
             SavedModelClassifier classifier,
             List<float[]> inputs,
             int attempts,
@@ -586,38 +583,11 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         result.mayBeReplay =
                 restoredAtMillis > 0 && image.record.kafkaTimestamp <= restoredAtMillis;
         output.collect(new StreamRecord<>(result));
-        topLabelCounter(result.domain, result.topLabel()).inc();
-        if (reused) {
-            deduplicated.inc();
-            domainCounters.get(image.record.domain)[1].inc();
-        } else {
-            classified.inc();
-            domainCounters.get(image.record.domain)[0].inc();
-        }
-    }
-
-    /**
-     * Results per (domain, top label), for the label-distribution dashboard. Registered on first
-     * use; bounded by the models' label lists, so the number of series stays small.
-     */
-    private Counter topLabelCounter(String domain, String label) {
-        Map<String, Counter> byLabel =
-                topLabelCounters.computeIfAbsent(domain, d -> new HashMap<>());
-        Counter counter = byLabel.get(label);
-        if (counter == null) {
-            counter =
-                    labelMetrics
-                            .addGroup("domain", domain)
-                            .addGroup("label", label)
-                            .counter("imagesByTopLabel");
-            byLabel.put(label, counter);
-        }
-        return counter;
+        metrics.resultEmitted(result.domain, result.topLabel(), reused);
     }
 
     private void deadLetter(DecodedImage image, RuntimeException error) {
-        failed.inc();
-        modelErrors.inc();
+        metrics.modelError();
         output.collect(
                 DEAD_LETTERS,
                 new StreamRecord<>(

@@ -9,6 +9,8 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.imagestream.model.Domain;
@@ -135,6 +137,79 @@ class GeoTiffReferenceTest {
                                                     ((y0 + row) * layout.width + x0 + col)
                                                                     * layout.bands
                                                             + b]);
+                        }
+                    }
+                }
+                part++;
+            }
+        }
+    }
+
+    /**
+     * Through the classify operator's path: every tile read as its own region of the file and
+     * handed over in groups (of at most 5 here) equals GDAL's samples; band-interleaved files keep
+     * the in-memory path and hand nothing over.
+     */
+    @ParameterizedTest
+    @MethodSource("layouts")
+    void shouldReadEveryTileAsItsOwnRegionIntoGdalsSamples(Layout layout) throws Exception {
+        ModelInput input = new ModelInput(16, 16, layout.bands, null, 1f, null, null);
+        List<float[]> tiles = new ArrayList<>();
+        List<Integer> groups = new ArrayList<>();
+        PartSink sink =
+                new PartSink() {
+                    @Override
+                    public int maxInputs() {
+                        return 5;
+                    }
+
+                    @Override
+                    public boolean accept(List<float[]> inputs) {
+                        groups.add(inputs.size());
+                        tiles.addAll(inputs);
+                        return true;
+                    }
+                };
+        byte[] tiff = resource(layout.name + ".tif");
+        DecodedPixels decoded =
+                ImageDecoders.decode(
+                        Domain.REMOTE_SENSING, tiff, input, DecodeLimits.DEFAULT, null, sink);
+        int[] xs = SceneTiles.origins(layout.width, 16);
+        int[] ys = SceneTiles.origins(layout.height, 16);
+        assertThat(decoded.parts()).isEqualTo(xs.length * ys.length);
+        if (layout.name.contains("planar")) {
+            assertThat(tiles).isEmpty();
+            assertThat(decoded.pixels()).hasSize(decoded.parts() * input.size());
+            return;
+        }
+        assertThat(decoded.pixels()).isNull();
+        assertThat(tiles).hasSize(decoded.parts());
+        assertThat(groups).allMatch(size -> size <= 5);
+        assertThat(decoded.partExtras())
+                .isEqualTo(ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, input).partExtras());
+        float[] gdal = samples(resource(layout.name + ".bip"), layout.type);
+        int part = 0;
+        for (int y0 : ys) {
+            for (int x0 : xs) {
+                float[] tile = tiles.get(part);
+                for (int row = 0; row < 16; row++) {
+                    for (int col = 0; col < 16; col++) {
+                        for (int b = 0; b < layout.bands; b++) {
+                            float expected =
+                                    gdal[((y0 + row) * layout.width + x0 + col) * layout.bands + b];
+                            if (tile[(row * 16 + col) * layout.bands + b] != expected) {
+                                throw new AssertionError(
+                                        String.format(
+                                                "%s tile %d: sample (%d,%d) band %d is %s, GDAL"
+                                                        + " reads %s",
+                                                layout.name,
+                                                part,
+                                                x0 + col,
+                                                y0 + row,
+                                                b,
+                                                tile[(row * 16 + col) * layout.bands + b],
+                                                expected));
+                            }
                         }
                     }
                 }

@@ -122,4 +122,112 @@ class SceneTilesTest {
                 .hasMessageContaining("12 parts")
                 .hasMessageContaining("limits.max-parts");
     }
+
+    /**
+     * Tiles read one by one are stretched with the whole scene's percentiles (selected bands,
+     * sample scale, mean and std too): the same floats as the scene decoded and stretched whole.
+     */
+    @Test
+    void shouldStretchTilesReadOneByOneAsTheWholeSceneIsStretched() throws Exception {
+        ModelInput input =
+                new ModelInput(
+                        32,
+                        32,
+                        3,
+                        new int[] {4, 3, 2},
+                        10_000f,
+                        new float[] {0.4f, 0.5f, 0.6f},
+                        new float[] {0.2f, 0.25f, 0.3f},
+                        DicomFrame.FIRST,
+                        new float[] {2f, 98f},
+                        SceneTiling.TILE);
+        DecodedPixels whole = ImageDecoders.decode(Domain.REMOTE_SENSING, scene(), input);
+        java.util.List<float[]> tiles = new java.util.ArrayList<>();
+        DecodedPixels streamed =
+                ImageDecoders.decode(
+                        Domain.REMOTE_SENSING,
+                        scene(),
+                        input,
+                        DecodeLimits.DEFAULT,
+                        null,
+                        new PartSink() {
+                            @Override
+                            public int maxInputs() {
+                                return 4;
+                            }
+
+                            @Override
+                            public boolean accept(java.util.List<float[]> inputs) {
+                                tiles.addAll(inputs);
+                                return true;
+                            }
+                        });
+        assertThat(streamed.pixels()).isNull();
+        assertThat(tiles).hasSize(whole.parts());
+        float[] joined = new float[whole.parts() * input.size()];
+        for (int part = 0; part < tiles.size(); part++) {
+            System.arraycopy(tiles.get(part), 0, joined, part * input.size(), input.size());
+        }
+        assertThat(joined).isEqualTo(whole.pixels());
+        assertThat(streamed.extras()).isEqualTo(whole.extras());
+    }
+
+    /**
+     * A scene whose whole decode needs three times the budget is refused by the in-memory path but
+     * tiled row by row when a sink takes its tiles, with the same tiles the in-memory path cuts
+     * under a budget large enough for it.
+     */
+    @Test
+    void shouldTileASceneLargerThanTheDecodeBudgetRowByRow() throws Exception {
+        int width = 480;
+        int height = 120;
+        short[] samples = new short[width * height * BANDS];
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = (short) ((i * 7919) % 50_000);
+        }
+        byte[] tiff =
+                GeoTiffWriter.write(
+                        samples, width, height, BANDS, ORIGIN_X, ORIGIN_Y, PIXEL, 32633);
+        ModelInput input = new ModelInput(32, 32, BANDS, null, 1f, null, null);
+        DecodeLimits small = DecodeLimits.DEFAULT.withMaxDecodeMemory(2L << 20);
+        assertThatThrownBy(() -> ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, input, small))
+                .extracting(e -> ((DecodeException) e).reason())
+                .isEqualTo(Reason.TOO_LARGE);
+        java.util.List<float[]> tiles = new java.util.ArrayList<>();
+        DecodedPixels streamed =
+                ImageDecoders.decode(
+                        Domain.REMOTE_SENSING,
+                        tiff,
+                        input,
+                        small,
+                        null,
+                        new PartSink() {
+                            @Override
+                            public int maxInputs() {
+                                return 16;
+                            }
+
+                            @Override
+                            public boolean accept(java.util.List<float[]> inputs) {
+                                tiles.addAll(inputs);
+                                return true;
+                            }
+                        });
+        DecodedPixels whole =
+                ImageDecoders.decode(
+                        Domain.REMOTE_SENSING,
+                        tiff,
+                        input,
+                        DecodeLimits.DEFAULT.withMaxDecodeMemory(256L << 20));
+        assertThat(streamed.parts()).isEqualTo(whole.parts()).isEqualTo(15 * 4);
+        assertThat(tiles).hasSize(whole.parts());
+        for (int part = 0; part < tiles.size(); part++) {
+            assertThat(tiles.get(part))
+                    .isEqualTo(
+                            java.util.Arrays.copyOfRange(
+                                    whole.pixels(),
+                                    part * input.size(),
+                                    (part + 1) * input.size()));
+        }
+    }
 }

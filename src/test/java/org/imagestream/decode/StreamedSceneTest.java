@@ -42,13 +42,56 @@ class StreamedSceneTest {
                         sha256(scene),
                         INPUT,
                         DecodeLimits.DEFAULT,
-                        spool);
+                        spool,
+                        null);
         // The size the file was written with, and the in-heap path's model input.
         assertThat(streamed.originalWidth()).isEqualTo(96);
         assertThat(streamed.originalHeight()).isEqualTo(64);
         DecodedPixels inHeap = ImageDecoders.decode(Domain.REMOTE_SENSING, scene, INPUT);
         assertThat(streamed.pixels()).isEqualTo(inHeap.pixels());
         assertThat(streamed.extras()).isEqualTo(inHeap.extras());
+        try (var left = Files.list(spool)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    /** A tiled scene's tiles handed over as they are read from the copy: the heap path's tiles. */
+    @Test
+    void handsOverTheTilesOfTheCopyAsTheHeapPathCutsThem() throws Exception {
+        byte[] scene = scene();
+        Path object = Files.write(root.resolve("scene.tif"), scene);
+        Path spool = Files.createDirectories(root.resolve("spool"));
+        ModelInput tiled = INPUT.withTiling(SceneTiling.TILE);
+        java.util.List<float[]> tiles = new java.util.ArrayList<>();
+        DecodedPixels streamed =
+                StreamedScene.decode(
+                        object.toUri().toString(),
+                        scene.length,
+                        sha256(scene),
+                        tiled,
+                        DecodeLimits.DEFAULT,
+                        spool,
+                        new PartSink() {
+                            @Override
+                            public int maxInputs() {
+                                return 7;
+                            }
+
+                            @Override
+                            public boolean accept(java.util.List<float[]> inputs) {
+                                tiles.addAll(inputs);
+                                return true;
+                            }
+                        });
+        DecodedPixels inHeap = ImageDecoders.decode(Domain.REMOTE_SENSING, scene, tiled);
+        assertThat(streamed.pixels()).isNull();
+        assertThat(streamed.parts()).isEqualTo(inHeap.parts()).isEqualTo(24); // 6 x 4 tiles
+        float[] joined = new float[inHeap.pixels().length];
+        for (int part = 0; part < tiles.size(); part++) {
+            System.arraycopy(tiles.get(part), 0, joined, part * tiled.size(), tiled.size());
+        }
+        assertThat(joined).isEqualTo(inHeap.pixels());
+        assertThat(streamed.partExtras()).isEqualTo(inHeap.partExtras());
         try (var left = Files.list(spool)) {
             assertThat(left).isEmpty();
         }
@@ -68,7 +111,8 @@ class StreamedSceneTest {
                                         sha256(other),
                                         INPUT,
                                         DecodeLimits.DEFAULT,
-                                        root))
+                                        root,
+                                        null))
                 .extracting(e -> ((DecodeException) e).reason())
                 .isEqualTo(Reason.REFERENCE_UNREADABLE);
         byte[] cut = java.util.Arrays.copyOf(scene, scene.length / 2);
@@ -81,7 +125,8 @@ class StreamedSceneTest {
                                         sha256(cut),
                                         INPUT,
                                         DecodeLimits.DEFAULT,
-                                        root))
+                                        root,
+                                        null))
                 .extracting(e -> ((DecodeException) e).reason())
                 .isEqualTo(Reason.TRUNCATED);
     }

@@ -292,6 +292,73 @@ class BatchingClassifyOperatorTest {
     }
 
     /**
+     * With the decoder in the operator, a tiled scene is classified group by group while its tiles
+     * are read (groups of the batch size, 3 here: 3 + 3 + 2): its result is there at once, without
+     * a batch flush, and each tile's labels are the plain classifier's on the same tile decoded
+     * whole. A re-post is a dedup hit and never decoded.
+     */
+    @Test
+    void shouldClassifyAScenesTilesAsTheyAreReadWithoutBufferingTheScene() throws Exception {
+        ModelSpec remoteSensing = ModelStoreAccess.seedModels().get(Domain.REMOTE_SENSING);
+        Map<Domain, ModelInput> inputs =
+                Map.of(
+                        Domain.REMOTE_SENSING,
+                        remoteSensing.modelInput().withTiling(SceneTiling.TILE));
+        Random random = new Random(21);
+        short[] left = SyntheticScenes.remoteSensingPatch(0, 64, random);
+        short[] right = SyntheticScenes.remoteSensingPatch(3, 64, random);
+        int bands = remoteSensing.channels();
+        short[] scene = new short[128 * 64 * bands];
+        for (int y = 0; y < 64; y++) {
+            System.arraycopy(left, y * 64 * bands, scene, y * 128 * bands, 64 * bands);
+            System.arraycopy(right, y * 64 * bands, scene, (y * 128 + 64) * bands, 64 * bands);
+        }
+        byte[] tiff = GeoTiffWriter.write(scene, 128, 64, bands, 500_000, 5_800_000, 10, 32633);
+        DecodedImage whole = decoded(tiff, "remote-sensing", 30, "shard-000", inputs);
+
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                                Map.of(Domain.REMOTE_SENSING, remoteSensing),
+                                Duration.ofMinutes(5),
+                                3,
+                                Duration.ofHours(1))
+                        .withDecoder(new ImageDecoder(inputs, DecodeLimits.DEFAULT, false));
+        DecodedImage scenePrepared = prepared(tiff, 40, "shard-000");
+        scenePrepared.record.domain = "remote-sensing";
+        DecodedImage repost = prepared(tiff, 41, "shard-000");
+        repost.record.domain = "remote-sensing";
+        List<Classification> results;
+        try (var harness = harness(operator)) {
+            harness.open();
+            harness.processElement(scenePrepared, 0L);
+            assertThat(operator.pendingCount()).isZero();
+            assertThat(harness.extractOutputValues()).hasSize(1);
+            harness.processElement(repost, 0L);
+            results = new ArrayList<>(harness.extractOutputValues());
+        }
+        assertThat(scenePrepared.pixels).isNull();
+        assertThat(repost.pixels).isNull();
+        Classification result = find(results, "t-0-40");
+        assertThat(result.parts).hasSize(8);
+        assertThat(result.width).isEqualTo(128);
+        assertThat(result.extras).containsEntry("parts", "8").containsEntry("tiles", "4x2");
+        try (SavedModelClassifier plain = SavedModelClassifier.open(remoteSensing)) {
+            int size = remoteSensing.modelInput().size();
+            for (int part = 0; part < 8; part++) {
+                float[] tile =
+                        java.util.Arrays.copyOfRange(whole.pixels, part * size, (part + 1) * size);
+                Prediction expected = plain.classify(List.of(tile)).get(0);
+                assertThat(result.parts.get(part).labels).isEqualTo(expected.labels());
+                assertThat(result.parts.get(part).extras).isEqualTo(whole.partExtras.get(part));
+            }
+        }
+        Classification copy = find(results, "t-0-41");
+        assertThat(copy.deduplicated).isTrue();
+        assertThat(copy.labels).isEqualTo(result.labels);
+        assertThat(copy.parts).hasSize(8);
+    }
+
+    /**
      * Roll-out from a watched model root: version 2 appears and is swapped in between batches
      * (results name it); a broken version 3 and a version 4 with another input geometry are
      * rejected while version 2 keeps serving every image.
