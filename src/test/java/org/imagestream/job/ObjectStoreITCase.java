@@ -14,14 +14,13 @@ import java.util.UUID;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.imagestream.config.JobConfig;
+import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.localstack.S3ProxyServer;
 import org.imagestream.model.Domain;
-import org.imagestream.samples.GeoTiffWriter;
 import org.imagestream.samples.SampleImages;
-import org.imagestream.samples.SyntheticScenes;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
@@ -31,6 +30,7 @@ import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.ObjectStoreRuns;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.TestFlink;
+import org.imagestream.training.BandMeanModel;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,9 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
  * file system: {@code produce --by-reference} uploads a 13-band scene larger than Kafka's 16 MiB
  * record limit and a photo and publishes references; the job reads them, classifies them, offloads
  * the scene's blob to the bucket under its SHA-256 (Cassandra keeps the location, no chunks) and
- * chunks the photo into Cassandra; {@code query export} follows the location and gets the scene
- * back byte for byte. A missing object and references outside the allowed prefix are dead letters
- * with their reasons.
+ * chunks the photo into Cassandra; the scene is tiled as it is read (every tile's label checked
+ * against one worked out by hand, see {@link SplitScene}); {@code query export} follows the
+ * location and gets the scene back byte for byte. A missing object and references outside the
+ * allowed prefix are dead letters with their reasons.
  */
 @ExtendWith(LocalStackExtension.class)
 class ObjectStoreITCase {
@@ -57,18 +58,21 @@ class ObjectStoreITCase {
     @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
     void shouldClassifyImagesByReferenceAndOffloadLargeBlobs(LocalStack stack, @TempDir Path temp)
             throws Exception {
-        // 900 x 800 x 13 bands x 2 bytes: 18.7 MB, over the 16 MiB record limit, so streamed
-        // (LargeSceneDrillITCase runs 200 MB).
-        long heapGrowth = run(stack, temp, 900, 800);
+        // 900 x 800 x 13 bands x 2 bytes: 18.7 MB, over the 16 MiB record limit, so streamed,
+        // and tiled in 128 x 128 tiles as it is read (LargeSceneDrillITCase runs 200 MB).
+        long heapGrowth = run(stack, temp, new SplitScene(900, 800, 640), 128);
         System.out.printf("Object store: heap grew by %d MiB over the run%n", heapGrowth >> 20);
     }
 
     /**
-     * Runs the whole scenario with a {@code width} x {@code height} 13-band scene; returns how much
+     * Runs the whole scenario with a 13-band scene and a remote-sensing model ({@link
+     * BandMeanModel}) of {@code tileSize} x {@code tileSize} inputs that tiles it; returns how much
      * the largest heap occupancy after a collection grew while the job ran, over what it was before
      * (the scene's own arrays freed).
      */
-    static long run(LocalStack stack, Path temp, int width, int height) throws Exception {
+    static long run(LocalStack stack, Path temp, SplitScene split, int tileSize) throws Exception {
+        int width = split.width();
+        int height = split.height();
         CapturingMetricReporter.clear();
         String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
         String topic = "refs-" + suffix;
@@ -79,7 +83,7 @@ class ObjectStoreITCase {
             Path flinkConf = ObjectStoreRuns.flinkConf(s3, temp.resolve("flink-conf"));
 
             Path scene = temp.resolve("scene-water.tif");
-            Files.write(scene, largeScene(width, height));
+            Files.write(scene, split.tiff());
             assertThat(Files.size(scene)).isGreaterThan(16L << 20);
             Path photo = temp.resolve("photo.jpg");
             Files.write(photo, SampleImages.generate(Domain.SOCIAL, 0, new Random(3)).bytes());
@@ -115,9 +119,10 @@ class ObjectStoreITCase {
                         "REFERENCE_REFUSED");
             }
 
+            Map<Domain, ModelSpec> specs = new HashMap<>(ModelStoreAccess.seedModels());
+            specs.put(Domain.REMOTE_SENSING, split.model(temp.resolve("band-mean"), tileSize));
             Map<String, String> options =
-                    LocalJobOptions.of(
-                            stack, topic, deadLetterTopic, keyspace, ModelStoreAccess.seedModels());
+                    LocalJobOptions.of(stack, topic, deadLetterTopic, keyspace, specs);
             options.put("kafka.bounded", "true");
             options.put("ingest.reference-prefixes", incoming);
             options.put("storage.offload-uri", s3.bucketUri() + "blobs/");
@@ -164,6 +169,11 @@ class ObjectStoreITCase {
                 assertThat(sceneRow.height()).isEqualTo(height);
                 String sha = sceneRow.contentSha256();
                 assertThat(sha).isEqualTo(sha256(scene));
+                // Tiled at full resolution: every tile's window and label as worked out by hand.
+                split.assertTiles(
+                        sceneRow,
+                        new ResultReader(session, keyspace).parts(sceneRow.imageId()),
+                        tileSize);
 
                 // The scene's blob: in the bucket under its hash, pointed to, not chunked.
                 Row blob =
@@ -239,25 +249,6 @@ class ObjectStoreITCase {
             assertThat(replay.text()).contains("1 replayed, 0 already replayed");
             return heapGrowth;
         }
-    }
-
-    /** A 13-band 16-bit scene: one synthetic water patch repeated over the whole area. */
-    private static byte[] largeScene(int width, int height) {
-        int size = 64;
-        int bands = SyntheticScenes.SENTINEL2_BANDS;
-        short[] patch = SyntheticScenes.remoteSensingPatch(0, size, new Random(5));
-        short[] samples = new short[width * height * bands];
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                System.arraycopy(
-                        patch,
-                        ((y % size) * size + (x % size)) * bands,
-                        samples,
-                        (y * width + x) * bands,
-                        bands);
-            }
-        }
-        return GeoTiffWriter.write(samples, width, height, bands, 500_000, 5_800_000, 10, 32633);
     }
 
     /** The JDK's SHA-256 of a file, read as a stream (the scene may not fit the test's heap). */
