@@ -105,8 +105,29 @@ public final class ImageDecoder implements Serializable {
      */
     public void decodeInto(DecodedImage image, PartSink sink) throws DecodeException {
         long started = System.nanoTime();
-        decode(image, inputs, limits, jpeg, spoolDirectory, sink);
-        decodeMillis.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        // decodeLatencyMs is the decode's own time: the model calls on handed-over tiles are not.
+        long[] inSink = new long[1];
+        PartSink timed =
+                sink == null
+                        ? null
+                        : new PartSink() {
+                            @Override
+                            public int maxInputs() {
+                                return sink.maxInputs();
+                            }
+
+                            @Override
+                            public boolean accept(java.util.List<float[]> parts) {
+                                long handedOver = System.nanoTime();
+                                try {
+                                    return sink.accept(parts);
+                                } finally {
+                                    inSink[0] += System.nanoTime() - handedOver;
+                                }
+                            }
+                        };
+        decode(image, inputs, limits, jpeg, spoolDirectory, timed);
+        decodeMillis.update(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started - inSink[0]));
         decoded.inc();
     }
 

@@ -3,15 +3,11 @@ package org.imagestream.inference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
@@ -27,21 +23,18 @@ import org.imagestream.model.Classification;
 import org.imagestream.model.DeadLetter;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
-import org.imagestream.model.PartResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The classify stage with micro-batching: images from all shards of this subtask are collected per
- * domain until {@code maxBatchSize} are waiting or no image has arrived for {@code maxBatchDelay},
- * then each domain's model runs once on the whole batch. Batching is the main throughput lever of
- * TF on CPU (FACTS: ~2k img/s at batch 1, 12-17k at batch 32-128 for the small CNN).
- *
- * <p>Batches grow with the backlog: an image is decoded here, which can take longer than the delay,
- * so a delay counted from the oldest image's arrival would flush batches of one exactly when input
- * is queued. Instead the batch is flushed once the input pauses for {@code maxBatchDelay} after the
- * last image was taken in, or when its oldest image has waited {@code maxBatchWait} (the latency
- * bound under backlog), whichever comes first. A lone image waits {@code maxBatchDelay}, as before.
+ * The classify stage: one keyed operator that looks up dedup first, then decodes, batches and
+ * classifies. Images from all shards of this subtask are collected per domain into micro-batches
+ * ({@link MicroBatches}: full at {@code maxBatchSize}, or flushed on a pause in input or when the
+ * oldest has waited {@code maxBatchWait}) and each domain's model runs once per batch; batching is
+ * the main throughput lever of TF on CPU (FACTS: ~2k img/s at batch 1, 12-17k at batch 32-128 for
+ * the small CNN). A tiled scene is classified group by group while its tiles are read ({@link
+ * PartsAsRead}), never buffered. A failing model is retried and then asked image by image ({@link
+ * ModelCalls}); only an image that fails alone is dead-lettered as {@code MODEL_ERROR}.
  *
  * <p>Nothing is held across a checkpoint: pending images are classified and emitted in {@link
  * #prepareSnapshotPreBarrier} (before the barrier goes downstream) and at end of input, so the
@@ -49,21 +42,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Dedup: keyed {@code MapState<sha256, prediction>} with a TTL. Because the stream is keyed by
  * shard and the shard is chosen by content hash, every copy of an image reaches the same key; a
- * copy within the TTL reuses the prediction (row marked {@code deduplicated}, model not run). A
- * copy that arrives while its original is still in the pending batch waits for it instead.
+ * copy within the TTL reuses the prediction (row marked {@code deduplicated}, neither decoded nor
+ * classified). A copy that arrives while its original is still in the pending batch waits for it.
  *
- * <p>Models are loaded once per subtask in {@link #open()} and closed in {@link #close()}. A failed
- * model call is retried, then each image of the batch is classified alone (a poison image must not
- * take its batch with it, and a transient failure must not turn into dead letters that a replay
- * would not produce); only an image that fails alone on every attempt is dead-lettered with reason
- * {@code MODEL_ERROR}.
- *
- * <p>Roll-out: for a domain configured with a model root ({@link ModelDirectory}), a processing
- * time timer lists the root every {@code modelPollInterval}; a newer version is loaded and warmed
- * on a background thread, then swapped in on the task thread after the old model's pending batch is
- * flushed, so every batch runs on exactly one model and every result names it. A version that fails
- * to load, or whose input differs from what the decode stage produces, is rejected (metric {@code
- * modelLoadFailures}, an ERROR log with the cause) and the old model keeps serving.
+ * <p>Models are loaded once per subtask in {@link #open()} and closed in {@link #close()}. Roll-out
+ * ({@link ModelRollout}): for a domain configured with a model root ({@link ModelDirectory}), a
+ * processing-time timer lists the root every {@code modelPollInterval}; a newer version is loaded
+ * and warmed on a background thread, then swapped in on the task thread after the old model's
+ * pending batch is flushed, so every batch runs on exactly one model and every result names it. The
+ * versions serving at a checkpoint are operator state ({@link ServingVersions}).
  */
 public class BatchingClassifyOperator extends AbstractStreamOperator<Classification>
         implements OneInputStreamOperator<DecodedImage, Classification>, BoundedOneInput {
@@ -107,33 +94,11 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     private ImageDecoder decoder;
 
-    private transient MapState<String, CachedPrediction> recentPredictions;
-    private transient EnumMap<Domain, List<Pending>> pending;
-    private transient int pendingCount;
+    private transient DedupCache recentPredictions;
+    private transient MicroBatches batches;
     private transient boolean timerRegistered;
-
-    /** When the last image was taken into a batch (processing time, after its decode). */
-    private transient long lastInputMillis;
-
-    /** When the oldest pending image arrived (processing time). */
-    private transient long oldestPendingMillis;
-
     private Duration maxBatchWait = Duration.ofMillis(100);
     private transient ClassifyMetrics metrics;
-
-    /** One buffered image: the record, its key, and copies that arrived while it waited. */
-    private static final class Pending {
-        final DecodedImage image;
-        final Object key;
-        final long enqueuedNanos;
-        final List<DecodedImage> copies = new ArrayList<>();
-
-        Pending(DecodedImage image, Object key) {
-            this.image = image;
-            this.key = key;
-            this.enqueuedNanos = System.nanoTime();
-        }
-    }
 
     /**
      * @param dedupTtl how long predictions are remembered per content hash; zero disables dedup
@@ -204,26 +169,17 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                 context.getOperatorStateStore()
                         .getUnionListState(
                                 new ListStateDescriptor<>("serving-model-versions", String.class));
-        servingAtCheckpoint = new EnumMap<>(Domain.class);
         restoredAtMillis = context.isRestored() ? System.currentTimeMillis() : 0;
-        if (context.isRestored()) {
-            for (String entry : servingState.get()) {
-                int split = entry.indexOf('=');
-                Domain domain = Domain.fromId(entry.substring(0, split));
-                ServingVersions.versionOf(entry.substring(split + 1))
-                        .ifPresent(
-                                version -> servingAtCheckpoint.merge(domain, version, Math::max));
-            }
-        }
+        servingAtCheckpoint =
+                context.isRestored()
+                        ? ServingVersions.restore(servingState.get())
+                        : new EnumMap<>(Domain.class);
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        servingState.clear();
-        for (Map.Entry<Domain, SavedModelClassifier> serving : models.serving().entrySet()) {
-            servingState.add(serving.getKey().id() + "=" + serving.getValue().spec().directory());
-        }
+        servingState.update(ServingVersions.entries(models.serving()));
     }
 
     /**
@@ -268,18 +224,8 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         !modelPollInterval.isZero(),
                         metrics.counter("modelSwaps"),
                         metrics.counter("modelLoadFailures"));
-        if (!dedupTtl.isZero()) {
-            MapStateDescriptor<String, CachedPrediction> descriptor =
-                    new MapStateDescriptor<>(
-                            "recent-predictions", String.class, CachedPrediction.class);
-            descriptor.enableTimeToLive(
-                    StateTtlConfig.newBuilder(dedupTtl)
-                            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                            .build());
-            recentPredictions = getRuntimeContext().getMapState(descriptor);
-        }
-        pending = new EnumMap<>(Domain.class);
+        recentPredictions = DedupCache.open(getRuntimeContext(), dedupTtl);
+        batches = new MicroBatches(maxBatchSize, maxBatchDelay.toMillis(), maxBatchWait.toMillis());
         Counter modelErrors;
         if (decoder != null) {
             // Streamed scenes are copied to the TaskManager's io.tmp.dirs while decoded.
@@ -335,17 +281,12 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         DecodedImage image = element.getValue();
         Domain domain = Domain.fromId(image.record.domain);
         SavedModelClassifier classifier = models.classifier(domain);
-        boolean decoded = image.pixels != null;
         // Dedup first: a copy of a known image is answered from the cache, never decoded (the
         // cache keeps what decoding told about it: size, parts, extras).
         if (recentPredictions != null) {
-            CachedPrediction cached = recentPredictions.get(image.contentSha256);
-            if (cached != null
-                    && cached.madeBy(classifier.spec())
-                    && (decoded
-                            ? cached.partLabels.size() == (image.parts > 1 ? image.parts : 0)
-                            : cached.describesImage(classifier.spec()))) {
-                if (!decoded) {
+            CachedPrediction cached = recentPredictions.lookup(image, classifier.spec());
+            if (cached != null) {
+                if (image.pixels == null) {
                     cached.describe(image);
                 }
                 emit(
@@ -356,17 +297,11 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         true);
                 return;
             }
-        }
-        List<Pending> queue = pending.computeIfAbsent(domain, d -> new ArrayList<>());
-        if (recentPredictions != null) {
-            for (Pending waiting : queue) {
-                if (waiting.image.contentSha256.equals(image.contentSha256)) {
-                    waiting.copies.add(image); // classified once, with its original
-                    return;
-                }
+            if (batches.joinWaitingOriginal(domain, image)) {
+                return;
             }
         }
-        if (!decoded) {
+        if (image.pixels == null) {
             // A tiled scene is classified group by group as its tiles are read (never held
             // whole); any other image is decoded into its pixels and waits for its batch.
             PartsAsRead parts = new PartsAsRead(classifier, maxBatchSize, metrics);
@@ -380,7 +315,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                 if (parts.failure() != null) {
                     LOG.warn(
                             "The model failed {} times on tiles of a {} scene ({})",
-                            IMAGE_ATTEMPTS,
+                            ModelCalls.IMAGE_ATTEMPTS,
                             domain.id(),
                             parts.failure().toString());
                     deadLetter(image, parts.failure());
@@ -391,16 +326,10 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             }
         }
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        if (pendingCount == 0) {
-            oldestPendingMillis = arrivedMillis;
-        }
-        queue.add(new Pending(image, getCurrentKey()));
-        pendingCount++;
-        lastInputMillis = now;
-        if (modelInputs(queue) >= maxBatchSize) {
+        if (batches.add(domain, image, getCurrentKey(), arrivedMillis, now)) {
             flush(domain);
         } else if (!timerRegistered) {
-            armBatchTimer(now + Math.max(1, maxBatchDelay.toMillis()));
+            armBatchTimer(batches.firstCheck(now));
         }
     }
 
@@ -409,32 +338,15 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         getProcessingTimeService().registerTimer(due, this::onBatchTimer);
     }
 
-    /**
-     * Flushes unless input is still arriving back to back (an image was taken in within the delay)
-     * and the oldest image can still wait: then the batch grows and the timer moves on.
-     */
+    /** Flushes, or looks again later while the batches may still grow ({@link MicroBatches}). */
     private void onBatchTimer(long timestamp) throws Exception {
         timerRegistered = false;
-        if (pendingCount == 0) {
-            return;
-        }
-        long now = getProcessingTimeService().getCurrentProcessingTime();
-        long delay = Math.max(1, maxBatchDelay.toMillis());
-        long latest = oldestPendingMillis + Math.max(delay, maxBatchWait.toMillis());
-        if (now - lastInputMillis < delay && now < latest) {
-            armBatchTimer(Math.min(lastInputMillis + delay, latest));
-        } else {
+        long next = batches.nextCheck(getProcessingTimeService().getCurrentProcessingTime());
+        if (next > 0) {
+            armBatchTimer(next);
+        } else if (next == 0) {
             flushAll();
         }
-    }
-
-    /** Model inputs waiting: one per image, or its parts (tiles, frames). */
-    private static int modelInputs(List<Pending> queue) {
-        int inputs = 0;
-        for (Pending item : queue) {
-            inputs += item.image.parts;
-        }
-        return inputs;
     }
 
     /** Classifies everything pending; called by the timer, before barriers and at the end. */
@@ -445,55 +357,41 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     }
 
     private void flush(Domain domain) throws Exception {
-        List<Pending> batch = pending.remove(domain);
-        if (batch == null || batch.isEmpty()) {
+        List<MicroBatches.Pending> batch = batches.take(domain);
+        if (batch.isEmpty()) {
             return;
         }
-        pendingCount -= batch.size();
         SavedModelClassifier classifier = models.classifier(domain);
         long now = System.nanoTime();
         List<float[]> inputs = new ArrayList<>(batch.size());
-        for (Pending item : batch) {
+        int[] parts = new int[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            MicroBatches.Pending item = batch.get(i);
             inputs.add(item.image.pixels);
+            parts[i] = item.image.parts;
             metrics.queueWait(TimeUnit.NANOSECONDS.toMillis(now - item.enqueuedNanos));
         }
-        RuntimeException[] failure = new RuntimeException[1];
-        List<Prediction> predictions = classify(classifier, inputs, BATCH_ATTEMPTS, failure);
-        if (predictions == null) {
-            LOG.warn(
-                    "A batch of {} {} images failed {} times ({}); classifying each alone",
-                    batch.size(),
-                    domain.id(),
-                    BATCH_ATTEMPTS,
-                    failure[0].toString());
-            List<Pending> classifiable = new ArrayList<>(batch.size());
-            predictions = new ArrayList<>();
-            for (Pending item : batch) {
-                List<Prediction> alone =
-                        classify(classifier, List.of(item.image.pixels), IMAGE_ATTEMPTS, failure);
-                if (alone == null) {
-                    RuntimeException error = failure[0];
-                    deadLetter(item.image, error);
-                    item.copies.forEach(copy -> deadLetter(copy, error));
-                } else {
-                    classifiable.add(item);
-                    predictions.addAll(alone);
-                }
-            }
-            batch = classifiable;
+        List<ModelCalls.Outcome> outcomes =
+                ModelCalls.classifyBatch(classifier, inputs, parts, domain.id() + " images");
+        int classified = 0;
+        for (ModelCalls.Outcome outcome : outcomes) {
+            classified += outcome.predictions() == null ? 0 : outcome.predictions().size();
         }
-        metrics.modelCall(
-                predictions.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
+        metrics.modelCall(classified, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
         Object currentKey = getCurrentKey();
         ModelSpec spec = classifier.spec();
         try {
-            int row = 0;
-            for (Pending item : batch) {
-                int parts = item.image.parts;
+            for (int i = 0; i < batch.size(); i++) {
+                MicroBatches.Pending item = batch.get(i);
+                ModelCalls.Outcome outcome = outcomes.get(i);
+                if (outcome.error() != null) {
+                    deadLetter(item.image, outcome.error());
+                    item.copies.forEach(copy -> deadLetter(copy, outcome.error()));
+                    continue;
+                }
                 // State belongs to the image's own key, not to the record being processed.
                 setCurrentKey(item.key);
-                complete(item.image, item.copies, spec, predictions.subList(row, row + parts));
-                row += parts;
+                complete(item.image, item.copies, spec, outcome.predictions());
             }
         } finally {
             if (currentKey != null) {
@@ -522,12 +420,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             prediction = predictions.get(0);
         }
         if (recentPredictions != null) {
-            try {
-                recentPredictions.put(
-                        image.contentSha256, CachedPrediction.of(spec, prediction, parts, image));
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot remember a prediction", e);
-            }
+            recentPredictions.remember(image, spec, prediction, parts);
         }
         emit(image, spec, prediction, parts, false);
         for (DecodedImage copy : copies) {
@@ -547,38 +440,13 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         copy.partExtras = original.partExtras;
     }
 
-    /** Attempts at a whole batch before its images are classified one by one. */
-    static final int BATCH_ATTEMPTS = 2;
-
-    /** Attempts at one image alone before it is dead-lettered as {@code MODEL_ERROR}. */
-    static final int IMAGE_ATTEMPTS = 3;
-
-    /**
-     * The model's predictions, or null after {@code attempts} failures, the last in {@code
-     * failure[0]}.
-     */
-    static List<Prediction> classify(
-            SavedModelClassifier classifier,
-            List<float[]> inputs,
-            int attempts,
-            RuntimeException[] failure) {
-        for (int attempt = 1; attempt <= attempts; attempt++) {
-            try {
-                return classifier.classify(inputs);
-            } catch (RuntimeException e) {
-                failure[0] = e;
-            }
-        }
-        return null;
-    }
-
     private void emit(
             DecodedImage image,
             ModelSpec spec,
             Prediction prediction,
             List<Prediction> parts,
             boolean reused) {
-        Classification result = toClassification(image, spec, prediction, parts);
+        Classification result = ResultRows.of(image, spec, prediction, parts);
         result.deduplicated = reused;
         result.mayBeReplay =
                 restoredAtMillis > 0 && image.record.kafkaTimestamp <= restoredAtMillis;
@@ -596,40 +464,6 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                                 "classify",
                                 "MODEL_ERROR",
                                 String.valueOf(error.getMessage()))));
-    }
-
-    static Classification toClassification(
-            DecodedImage image, ModelSpec spec, Prediction prediction, List<Prediction> parts) {
-        Classification result = new Classification();
-        result.imageId = image.record.imageId;
-        result.domain = image.record.domain;
-        result.sourceId = image.record.sourceId;
-        result.contentType = image.record.contentType;
-        result.contentSha256 = image.contentSha256;
-        result.shard = image.shard;
-        result.modelName = spec.name();
-        result.modelVersion = spec.version();
-        result.labels = new ArrayList<>(prediction.labels());
-        result.scores = new ArrayList<>(prediction.scores());
-        result.width = image.originalWidth;
-        result.height = image.originalHeight;
-        result.receivedAtMillis = image.record.kafkaTimestamp;
-        result.classifiedAtMillis = System.currentTimeMillis();
-        result.bytes = image.record.bytes;
-        result.streamedLocation = image.record.streamedLocation;
-        result.streamedSize = image.record.streamedSize;
-        result.extras = image.extras;
-        if (!parts.isEmpty()) {
-            result.extras = new HashMap<>(image.extras);
-            result.extras.put("parts", Integer.toString(parts.size()));
-            result.extras.put("scores", "share of parts by top label");
-            for (int i = 0; i < parts.size(); i++) {
-                Prediction part = parts.get(i);
-                result.parts.add(
-                        new PartResult(i, part.labels(), part.scores(), image.partExtras.get(i)));
-            }
-        }
-        return result;
     }
 
     /** Pending images are emitted before the barrier: a checkpoint never contains a buffer. */
@@ -660,6 +494,6 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     /** Test hook: images waiting for their batch. */
     int pendingCount() {
-        return pendingCount;
+        return batches.pendingCount();
     }
 }

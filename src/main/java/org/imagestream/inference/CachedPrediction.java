@@ -52,6 +52,20 @@ public class CachedPrediction {
     }
 
     /**
+     * Whether this entry answers for {@code image} under the model now serving: made by that model
+     * version and, for an image not decoded yet, describing it as {@code spec} decodes it now (an
+     * image decoded upstream must have as many parts as the entry).
+     */
+    boolean answers(DecodedImage image, ModelSpec spec) {
+        if (!madeBy(spec)) {
+            return false;
+        }
+        return image.pixels != null
+                ? partLabels.size() == (image.parts > 1 ? image.parts : 0)
+                : describesImage(spec);
+    }
+
+    /**
      * Whether this entry describes the image as {@code spec} decodes it now: a restart with other
      * decode settings (frame choice, tiling, bands) under the same model version must decode again.
      */

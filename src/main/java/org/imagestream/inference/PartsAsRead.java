@@ -34,8 +34,7 @@ final class PartsAsRead implements PartSink {
         long started = System.nanoTime();
         RuntimeException[] failed = new RuntimeException[1];
         List<Prediction> group =
-                BatchingClassifyOperator.classify(
-                        classifier, inputs, BatchingClassifyOperator.IMAGE_ATTEMPTS, failed);
+                ModelCalls.classify(classifier, inputs, ModelCalls.IMAGE_ATTEMPTS, failed);
         if (group == null) {
             failure = failed[0];
             return false;

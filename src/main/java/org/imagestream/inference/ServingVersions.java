@@ -3,11 +3,15 @@ package org.imagestream.inference;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
+import org.imagestream.model.Domain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +28,33 @@ final class ServingVersions {
     private static final Logger LOG = LoggerFactory.getLogger(ServingVersions.class);
 
     private ServingVersions() {}
+
+    /**
+     * The classify operator's union state entries for the models serving now, one {@code
+     * domain=directory} each.
+     */
+    static List<String> entries(Map<Domain, SavedModelClassifier> serving) {
+        List<String> entries = new ArrayList<>();
+        for (Map.Entry<Domain, SavedModelClassifier> model : serving.entrySet()) {
+            entries.add(model.getKey().id() + "=" + model.getValue().spec().directory());
+        }
+        return entries;
+    }
+
+    /**
+     * Per domain, the highest version any subtask served at the restored checkpoint (union state:
+     * every subtask sees every entry).
+     */
+    static EnumMap<Domain, Long> restore(Iterable<String> entries) {
+        EnumMap<Domain, Long> serving = new EnumMap<>(Domain.class);
+        for (String entry : entries) {
+            int split = entry.indexOf('=');
+            Domain domain = Domain.fromId(entry.substring(0, split));
+            versionOf(entry.substring(split + 1))
+                    .ifPresent(version -> serving.merge(domain, version, Math::max));
+        }
+        return serving;
+    }
 
     /**
      * Every usable version of the root, newest first, for the caller to try in turn: a version
