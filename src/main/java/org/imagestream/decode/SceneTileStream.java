@@ -128,13 +128,14 @@ final class SceneTileStream {
                 if (stretch != null) {
                     input.stretchValues(samples, stretch[0], stretch[1]);
                 }
-                for (int i = nextToHand; i < ys.length && ys[i] < top + rows; i++) {
-                    if (open[i] == null) {
-                        open[i] = new float[xs.length][input.size()];
-                    }
-                    int from = Math.max(top, ys[i]);
-                    int to = Math.min(top + rows, ys[i] + tileHeight);
-                    for (int line = from; line < to; line++) {
+                // Line by line, each into the (at most two) rows of tiles covering it; a row of
+                // tiles is handed over as soon as its last line is in, so no more than two are
+                // ever open, however many lines one read brings.
+                for (int line = top; line < top + rows; line++) {
+                    for (int i = nextToHand; i < ys.length && ys[i] <= line; i++) {
+                        if (open[i] == null) {
+                            open[i] = new float[xs.length][input.size()];
+                        }
                         for (int j = 0; j < xs.length; j++) {
                             System.arraycopy(
                                     samples,
@@ -144,14 +145,13 @@ final class SceneTileStream {
                                     tileRowValues);
                         }
                     }
-                }
-                // Rows of tiles complete in order: hand them over and let them go.
-                while (nextToHand < ys.length && ys[nextToHand] + tileHeight <= top + rows) {
-                    float[][] tiles = open[nextToHand];
-                    open[nextToHand] = null;
-                    nextToHand++;
-                    if (!handOver(sink, tiles, input, deadline)) {
-                        return result;
+                    while (nextToHand < ys.length && ys[nextToHand] + tileHeight - 1 == line) {
+                        float[][] tiles = open[nextToHand];
+                        open[nextToHand] = null;
+                        nextToHand++;
+                        if (!handOver(sink, tiles, input, deadline)) {
+                            return result;
+                        }
                     }
                 }
             }
