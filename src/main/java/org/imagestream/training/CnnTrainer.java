@@ -11,10 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
-import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
-import org.tensorflow.SessionFunction;
-import org.tensorflow.Signature;
 import org.tensorflow.framework.optimizers.Adam;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -157,18 +154,7 @@ public final class CnnTrainer {
                 }
                 double accuracy = (double) correct / test.count();
 
-                Signature signature =
-                        Signature.builder()
-                                .key("serving_default")
-                                .methodName("tensorflow/serving/predict")
-                                .input("image", images)
-                                .output("probabilities", probabilities)
-                                .build();
-                SavedModelBundle.exporter(directory.toString())
-                        .withTags(SavedModelBundle.DEFAULT_TAG)
-                        .withSession(session)
-                        .withFunction(SessionFunction.create(signature, session))
-                        .export();
+                SavedModels.export(directory, session, images, probabilities);
                 ModelSpec spec =
                         ModelSpec.builder()
                                 .domain(domain)

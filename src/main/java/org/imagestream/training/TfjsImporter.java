@@ -20,10 +20,7 @@ import org.imagestream.inference.ModelSpec;
 import org.imagestream.model.Domain;
 import org.tensorflow.Graph;
 import org.tensorflow.Operation;
-import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
-import org.tensorflow.SessionFunction;
-import org.tensorflow.Signature;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
@@ -79,18 +76,7 @@ public final class TfjsImporter {
             Operation input = operation(g, inputName);
             Operation out = operation(g, outputName);
             try (Session session = new Session(g)) {
-                Signature signature =
-                        Signature.builder()
-                                .key(Signature.DEFAULT_KEY)
-                                .methodName("tensorflow/serving/predict")
-                                .input("image", input.output(0))
-                                .output("probabilities", out.output(0))
-                                .build();
-                SavedModelBundle.exporter(output.toString())
-                        .withTags(SavedModelBundle.DEFAULT_TAG)
-                        .withSession(session)
-                        .withFunction(SessionFunction.create(signature, session))
-                        .export();
+                SavedModels.export(output, session, input.output(0), out.output(0));
             }
         }
         ModelSpec spec =

@@ -8,12 +8,10 @@ import java.util.List;
 import java.util.Random;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.model.Domain;
+import org.imagestream.training.SavedModels;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
-import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
-import org.tensorflow.SessionFunction;
-import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
@@ -66,18 +64,7 @@ public final class InceptionSizedModel {
             Operand<TFloat32> probabilities = tf.withName("probabilities").nn.softmax(logits);
             macs = layers.macs + 256L * CLASSES;
             try (Session session = new Session(graph)) {
-                Signature signature =
-                        Signature.builder()
-                                .key(Signature.DEFAULT_KEY)
-                                .methodName("tensorflow/serving/predict")
-                                .input("image", image)
-                                .output("probabilities", probabilities)
-                                .build();
-                SavedModelBundle.exporter(model.toString())
-                        .withTags(SavedModelBundle.DEFAULT_TAG)
-                        .withSession(session)
-                        .withFunction(SessionFunction.create(signature, session))
-                        .export();
+                SavedModels.export(model, session, image, probabilities);
             }
         }
         List<String> labels = new ArrayList<>();

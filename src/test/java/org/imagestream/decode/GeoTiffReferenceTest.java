@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -154,22 +153,8 @@ class GeoTiffReferenceTest {
     @MethodSource("layouts")
     void shouldReadEveryTileAsItsOwnRegionIntoGdalsSamples(Layout layout) throws Exception {
         ModelInput input = new ModelInput(16, 16, layout.bands, null, 1f, null, null);
-        List<float[]> tiles = new ArrayList<>();
-        List<Integer> groups = new ArrayList<>();
-        PartSink sink =
-                new PartSink() {
-                    @Override
-                    public int maxInputs() {
-                        return 5;
-                    }
-
-                    @Override
-                    public boolean accept(List<float[]> inputs) {
-                        groups.add(inputs.size());
-                        tiles.addAll(inputs);
-                        return true;
-                    }
-                };
+        CollectingPartSink sink = new CollectingPartSink(5);
+        List<float[]> tiles = sink.inputs;
         byte[] tiff = resource(layout.name + ".tif");
         DecodedPixels decoded =
                 ImageDecoders.decode(
@@ -184,7 +169,7 @@ class GeoTiffReferenceTest {
         }
         assertThat(decoded.pixels()).isNull();
         assertThat(tiles).hasSize(decoded.parts());
-        assertThat(groups).allMatch(size -> size <= 5);
+        assertThat(sink.groups).allMatch(size -> size <= 5);
         assertThat(decoded.partExtras())
                 .isEqualTo(ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, input).partExtras());
         float[] gdal = samples(resource(layout.name + ".bip"), layout.type);

@@ -142,33 +142,13 @@ class SceneTilesTest {
                         new float[] {2f, 98f},
                         SceneTiling.TILE);
         DecodedPixels whole = ImageDecoders.decode(Domain.REMOTE_SENSING, scene(), input);
-        java.util.List<float[]> tiles = new java.util.ArrayList<>();
+        CollectingPartSink sink = new CollectingPartSink(4);
         DecodedPixels streamed =
                 ImageDecoders.decode(
-                        Domain.REMOTE_SENSING,
-                        scene(),
-                        input,
-                        DecodeLimits.DEFAULT,
-                        null,
-                        new PartSink() {
-                            @Override
-                            public int maxInputs() {
-                                return 4;
-                            }
-
-                            @Override
-                            public boolean accept(java.util.List<float[]> inputs) {
-                                tiles.addAll(inputs);
-                                return true;
-                            }
-                        });
+                        Domain.REMOTE_SENSING, scene(), input, DecodeLimits.DEFAULT, null, sink);
         assertThat(streamed.pixels()).isNull();
-        assertThat(tiles).hasSize(whole.parts());
-        float[] joined = new float[whole.parts() * input.size()];
-        for (int part = 0; part < tiles.size(); part++) {
-            System.arraycopy(tiles.get(part), 0, joined, part * input.size(), input.size());
-        }
-        assertThat(joined).isEqualTo(whole.pixels());
+        assertThat(sink.inputs).hasSize(whole.parts());
+        assertThat(sink.joined()).isEqualTo(whole.pixels());
         assertThat(streamed.extras()).isEqualTo(whole.extras());
     }
 
@@ -193,26 +173,9 @@ class SceneTilesTest {
         assertThatThrownBy(() -> ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, input, small))
                 .extracting(e -> ((DecodeException) e).reason())
                 .isEqualTo(Reason.TOO_LARGE);
-        java.util.List<float[]> tiles = new java.util.ArrayList<>();
+        CollectingPartSink sink = new CollectingPartSink(16);
         DecodedPixels streamed =
-                ImageDecoders.decode(
-                        Domain.REMOTE_SENSING,
-                        tiff,
-                        input,
-                        small,
-                        null,
-                        new PartSink() {
-                            @Override
-                            public int maxInputs() {
-                                return 16;
-                            }
-
-                            @Override
-                            public boolean accept(java.util.List<float[]> inputs) {
-                                tiles.addAll(inputs);
-                                return true;
-                            }
-                        });
+                ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, input, small, null, sink);
         DecodedPixels whole =
                 ImageDecoders.decode(
                         Domain.REMOTE_SENSING,
@@ -220,14 +183,7 @@ class SceneTilesTest {
                         input,
                         DecodeLimits.DEFAULT.withMaxDecodeMemory(256L << 20));
         assertThat(streamed.parts()).isEqualTo(whole.parts()).isEqualTo(15 * 4);
-        assertThat(tiles).hasSize(whole.parts());
-        for (int part = 0; part < tiles.size(); part++) {
-            assertThat(tiles.get(part))
-                    .isEqualTo(
-                            java.util.Arrays.copyOfRange(
-                                    whole.pixels(),
-                                    part * input.size(),
-                                    (part + 1) * input.size()));
-        }
+        assertThat(sink.inputs).hasSize(whole.parts());
+        assertThat(sink.joined()).isEqualTo(whole.pixels());
     }
 }

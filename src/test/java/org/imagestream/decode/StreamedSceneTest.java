@@ -62,7 +62,7 @@ class StreamedSceneTest {
         Path object = Files.write(root.resolve("scene.tif"), scene);
         Path spool = Files.createDirectories(root.resolve("spool"));
         ModelInput tiled = INPUT.withTiling(SceneTiling.TILE);
-        java.util.List<float[]> tiles = new java.util.ArrayList<>();
+        CollectingPartSink sink = new CollectingPartSink(7);
         DecodedPixels streamed =
                 StreamedScene.decode(
                         object.toUri().toString(),
@@ -71,26 +71,11 @@ class StreamedSceneTest {
                         tiled,
                         DecodeLimits.DEFAULT,
                         spool,
-                        new PartSink() {
-                            @Override
-                            public int maxInputs() {
-                                return 7;
-                            }
-
-                            @Override
-                            public boolean accept(java.util.List<float[]> inputs) {
-                                tiles.addAll(inputs);
-                                return true;
-                            }
-                        });
+                        sink);
         DecodedPixels inHeap = ImageDecoders.decode(Domain.REMOTE_SENSING, scene, tiled);
         assertThat(streamed.pixels()).isNull();
         assertThat(streamed.parts()).isEqualTo(inHeap.parts()).isEqualTo(24); // 6 x 4 tiles
-        float[] joined = new float[inHeap.pixels().length];
-        for (int part = 0; part < tiles.size(); part++) {
-            System.arraycopy(tiles.get(part), 0, joined, part * tiled.size(), tiled.size());
-        }
-        assertThat(joined).isEqualTo(inHeap.pixels());
+        assertThat(sink.joined()).isEqualTo(inHeap.pixels());
         assertThat(streamed.partExtras()).isEqualTo(inHeap.partExtras());
         try (var left = Files.list(spool)) {
             assertThat(left).isEmpty();

@@ -232,17 +232,7 @@ class BatchingClassifyOperatorTest {
                 Map.of(
                         Domain.REMOTE_SENSING,
                         remoteSensing.modelInput().withTiling(SceneTiling.TILE));
-        // Two 64x64 patches of different classes side by side: 4x2 tiles of 32x32.
-        Random random = new Random(21);
-        short[] left = SyntheticScenes.remoteSensingPatch(0, 64, random);
-        short[] right = SyntheticScenes.remoteSensingPatch(3, 64, random);
-        int bands = remoteSensing.channels();
-        short[] scene = new short[128 * 64 * bands];
-        for (int y = 0; y < 64; y++) {
-            System.arraycopy(left, y * 64 * bands, scene, y * 128 * bands, 64 * bands);
-            System.arraycopy(right, y * 64 * bands, scene, (y * 128 + 64) * bands, 64 * bands);
-        }
-        byte[] tiff = GeoTiffWriter.write(scene, 128, 64, bands, 500_000, 5_800_000, 10, 32633);
+        byte[] tiff = twoClassScene(remoteSensing.channels());
         DecodedImage tiled = decoded(tiff, "remote-sensing", 30, "shard-000", inputs);
         assertThat(tiled.parts).isEqualTo(8);
 
@@ -304,16 +294,7 @@ class BatchingClassifyOperatorTest {
                 Map.of(
                         Domain.REMOTE_SENSING,
                         remoteSensing.modelInput().withTiling(SceneTiling.TILE));
-        Random random = new Random(21);
-        short[] left = SyntheticScenes.remoteSensingPatch(0, 64, random);
-        short[] right = SyntheticScenes.remoteSensingPatch(3, 64, random);
-        int bands = remoteSensing.channels();
-        short[] scene = new short[128 * 64 * bands];
-        for (int y = 0; y < 64; y++) {
-            System.arraycopy(left, y * 64 * bands, scene, y * 128 * bands, 64 * bands);
-            System.arraycopy(right, y * 64 * bands, scene, (y * 128 + 64) * bands, 64 * bands);
-        }
-        byte[] tiff = GeoTiffWriter.write(scene, 128, 64, bands, 500_000, 5_800_000, 10, 32633);
+        byte[] tiff = twoClassScene(remoteSensing.channels());
         DecodedImage whole = decoded(tiff, "remote-sensing", 30, "shard-000", inputs);
 
         BatchingClassifyOperator operator =
@@ -637,6 +618,19 @@ class BatchingClassifyOperatorTest {
             }
             return new ArrayList<>(harness.extractOutputValues());
         }
+    }
+
+    /** Two 64x64 patches of different classes side by side: 4x2 tiles of 32x32. */
+    private static byte[] twoClassScene(int bands) {
+        Random random = new Random(21);
+        short[] left = SyntheticScenes.remoteSensingPatch(0, 64, random);
+        short[] right = SyntheticScenes.remoteSensingPatch(3, 64, random);
+        short[] scene = new short[128 * 64 * bands];
+        for (int y = 0; y < 64; y++) {
+            System.arraycopy(left, y * 64 * bands, scene, y * 128 * bands, 64 * bands);
+            System.arraycopy(right, y * 64 * bands, scene, (y * 128 + 64) * bands, 64 * bands);
+        }
+        return GeoTiffWriter.write(scene, 128, 64, bands, 500_000, 5_800_000, 10, 32633);
     }
 
     private static KeyedOneInputStreamOperatorTestHarness<String, DecodedImage, Classification>

@@ -7,10 +7,7 @@ import org.imagestream.inference.ModelSpec;
 import org.imagestream.model.Domain;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
-import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
-import org.tensorflow.SessionFunction;
-import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
@@ -60,18 +57,7 @@ public final class BandMeanModel {
                             tf.constant(new float[] {scale * threshold, -scale * threshold}));
             Operand<TFloat32> probabilities = tf.withName("probabilities").nn.softmax(logits);
             try (Session session = new Session(graph)) {
-                Signature signature =
-                        Signature.builder()
-                                .key(Signature.DEFAULT_KEY)
-                                .methodName("tensorflow/serving/predict")
-                                .input("image", image)
-                                .output("probabilities", probabilities)
-                                .build();
-                SavedModelBundle.exporter(directory.toString())
-                        .withTags(SavedModelBundle.DEFAULT_TAG)
-                        .withSession(session)
-                        .withFunction(SessionFunction.create(signature, session))
-                        .export();
+                SavedModels.export(directory, session, image, probabilities);
             }
         }
         ModelSpec spec =
