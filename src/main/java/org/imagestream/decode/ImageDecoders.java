@@ -99,7 +99,7 @@ public final class ImageDecoders {
                 input.normalize(pixels.pixels());
             }
             return pixels;
-        } catch (DecodeException e) {
+        } catch (DecodeException | PartSink.Failure e) {
             throw e;
         } catch (IOException | RuntimeException e) {
             throw new DecodeException(

@@ -18,4 +18,16 @@ public interface PartSink {
      * @return false to stop reading: the image failed (the sink knows why)
      */
     boolean accept(List<float[]> inputs);
+
+    /**
+     * What a sink threw, carried through the decoder untouched: a fault of the classify stage, not
+     * of the image, so never a CORRUPT dead letter (the task fails and the record is replayed).
+     */
+    final class Failure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public Failure(RuntimeException cause) {
+            super("the part sink failed: " + cause, cause);
+        }
+    }
 }

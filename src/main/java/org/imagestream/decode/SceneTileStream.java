@@ -14,16 +14,19 @@ import javax.imageio.stream.ImageInputStream;
 import org.imagestream.decode.DecodeException.Reason;
 
 /**
- * A scene cut into tiles without ever holding it whole: the file is read in bands of whole rows
- * (aligned to its strips or tiles, as many rows as fit the budget), each band's rows are copied
- * into the tiles that cover them, and every completed row of tiles is normalised and handed to a
- * {@link PartSink} in groups, then dropped. At most two rows of tiles (the last overlaps the one
- * before) and one band of rows are live, both checked against {@code limits.max-decode-memory} from
- * the header; {@code limits.max-parts} still bounds the tiles (one result part each). A 200 MB
- * Sentinel-2 scene is classified with tens of MB of heap.
+ * A scene cut into tiles without ever holding it whole: the file is read in bands of whole rows (at
+ * most a tile's height, starting at multiples of the file's own strips or tiles), each line is
+ * copied into the (at most two) rows of tiles covering it, and every completed row of tiles is
+ * normalised and handed to a {@link PartSink} in groups, then dropped. Two rows of tiles, the
+ * model's copy of one group and one band of rows are live, checked against {@code
+ * limits.max-decode-memory} from the header; {@code limits.max-parts} still bounds the tiles (one
+ * result part each). A 200 MB Sentinel-2-like scene is classified with 60-86 MiB of heap growth
+ * (LargeSceneDrillITCase).
  *
  * <p>Rows span the whole width because TwelveMonkeys (3.12) fails on source regions narrower than a
- * tiled file (found by the GDAL reference test), and so that no strip or tile is decoded twice.
+ * tiled file (found by the GDAL reference test). A file whose strips or tiles are taller than the
+ * budget allows is read in smaller bands that decode each block again, at most {@link
+ * #MAX_DECODES_PER_BLOCK} times; beyond that it is refused.
  *
  * <p>A model with a percentile stretch needs the scene's percentiles before its first tile: two
  * more passes over the rows select them exactly ({@link ChannelPercentiles}), so every tile is
@@ -70,26 +73,57 @@ final class SceneTileStream {
                             DataBuffer.getDataTypeSize(rawType.getSampleModel().getDataType()) / 8,
                             input.channels(),
                             false);
-            // Two rows of tiles at most are open at once (the last row overlaps the one before).
-            long openTiles = 2L * xs.length * 4L * input.size();
+            // Two rows of tiles at most are open at once (the last row overlaps the one before),
+            // plus the copy of one group the model call makes.
+            long inputBytes = 4L * input.size();
+            long openTiles =
+                    2L * xs.length * inputBytes
+                            + Math.min(Math.max(1, sink.maxInputs()), xs.length) * inputBytes;
+            long valuesPerRow = (long) width * Math.max(bands, input.channels());
+            long available = limits.maxDecodeMemory() - openTiles;
+            long rowBytes = DecodeLimits.bytes(width, 1, perPixel);
+            limits.checkMemory(
+                    rowBytes < 0 ? -1 : openTiles + rowBytes, "a row of tiles of the TIFF");
+            // Reads start at multiples of the rows the file stores together, so no strip or
+            // tile is decoded twice. A block taller than the budget allows is read in smaller
+            // bands, each decoding the blocks it overlaps again: up to MAX_DECODES_PER_BLOCK
+            // times, beyond that (a whole compressed scene in one strip) the scene is refused.
             int grid = blockHeight(reader, source, height);
-            if (openTiles + DecodeLimits.bytes(width, grid, perPixel) > limits.maxDecodeMemory()
-                    || DecodeLimits.bytes(width, grid, perPixel) < 0) {
-                // A strip or tile taller than the budget allows (a whole scene in one strip):
-                // read fewer rows anyway; a compressed block is then decoded once per read,
-                // which the decode budget bounds.
-                grid = 1;
-            }
             long block = DecodeLimits.bytes(width, grid, perPixel);
-            limits.checkMemory(openTiles + block, "a row of tiles of the TIFF");
-            int rowsPerRead =
-                    rowsPerRead(limits.maxDecodeMemory() - openTiles, block, grid, height);
+            int rowsPerRead;
+            if (block >= 0 && block <= available) {
+                rowsPerRead =
+                        rowsPerRead(available, block, grid, height, input.height(), valuesPerRow);
+            } else {
+                rowsPerRead = rowsPerRead(available, rowBytes, 1, height, height, valuesPerRow);
+                long decodes = (grid + rowsPerRead - 1) / rowsPerRead;
+                if (decodes > MAX_DECODES_PER_BLOCK) {
+                    throw new DecodeException(
+                            Reason.TOO_LARGE,
+                            "the TIFF stores "
+                                    + grid
+                                    + " rows together; read in bands of "
+                                    + rowsPerRead
+                                    + " rows within limits.max-decode-memory, each would be"
+                                    + " decoded "
+                                    + decodes
+                                    + " times");
+                }
+            }
 
             float[][] stretch =
                     input.stretch() == null
                             ? null
                             : percentiles(
-                                    reader, width, height, block, grid, input, limits, deadline);
+                                    reader,
+                                    width,
+                                    height,
+                                    bands,
+                                    rowsPerRead,
+                                    rowsPerRead * rowBytes,
+                                    input,
+                                    limits,
+                                    deadline);
 
             GeoTiffTags.Georeference georeference = GeoTiffTags.read(source.whole(), new long[2]);
             Map<String, String> extras =
@@ -113,18 +147,8 @@ final class SceneTileStream {
             ImageReadParam param = reader.getDefaultReadParam();
             for (int top = 0; top < height; top += rowsPerRead) {
                 int rows = Math.min(rowsPerRead, height - top);
-                // Whole rows of the scene: TwelveMonkeys (3.12) fails on regions narrower than a
-                // tiled file, and a file's strips and tiles are decoded once per read this way.
-                param.setSourceRegion(new Rectangle(0, top, width, rows));
-                Raster strip =
-                        deadline.read(reader, "TIFF rows", () -> reader.readRaster(0, param));
-                if (strip.getWidth() != width
-                        || strip.getHeight() != rows
-                        || strip.getNumBands() != bands) {
-                    throw new DecodeException(
-                            Reason.CORRUPT, "rows of the TIFF decoded to another size");
-                }
-                float[] samples = SceneDecoder.modelSamples(strip, input);
+                float[] samples = null; // the last band's, free while the next is read
+                samples = readRows(reader, param, top, width, rows, bands, input, deadline);
                 if (stretch != null) {
                     input.stretchValues(samples, stretch[0], stretch[1]);
                 }
@@ -161,6 +185,33 @@ final class SceneTileStream {
         }
     }
 
+    /**
+     * Rows {@code top} to {@code top + rows} of the whole width as the model's channels. Whole
+     * rows: TwelveMonkeys (3.12) fails on source regions narrower than a tiled file.
+     */
+    private static float[] readRows(
+            ImageReader reader,
+            ImageReadParam param,
+            int top,
+            int width,
+            int rows,
+            int bands,
+            ModelInput input,
+            DecodeDeadline deadline)
+            throws IOException, DecodeException {
+        param.setSourceRegion(new Rectangle(0, top, width, rows));
+        Raster strip = deadline.read(reader, "TIFF rows", () -> reader.readRaster(0, param));
+        if (strip.getWidth() != width
+                || strip.getHeight() != rows
+                || strip.getNumBands() != bands) {
+            throw new DecodeException(Reason.CORRUPT, "rows of the TIFF decoded to another size");
+        }
+        return SceneDecoder.modelSamples(strip, input);
+    }
+
+    /** How often a band-by-band read may decode one strip or tile before a scene is refused. */
+    static final int MAX_DECODES_PER_BLOCK = 16;
+
     private static final int COMPRESSION = 259;
     private static final int ROWS_PER_STRIP = 278;
 
@@ -182,9 +233,26 @@ final class SceneTileStream {
         return (int) Math.max(1, Math.min(height, rows));
     }
 
-    /** The most whole blocks of rows that fit {@code available} bytes, at least one block. */
-    private static int rowsPerRead(long available, long blockBytes, int grid, int height) {
+    /**
+     * Rows per read: whole blocks of {@code grid} rows, as many as fit {@code available} bytes but
+     * no more than a tile's height (more buys nothing), at least one block; and few enough that a
+     * band's samples fit one Java array.
+     */
+    private static int rowsPerRead(
+            long available,
+            long blockBytes,
+            int grid,
+            int height,
+            int tileHeight,
+            long valuesPerRow)
+            throws DecodeException {
         long blocks = Math.max(1, available / Math.max(1, blockBytes));
+        blocks = Math.min(blocks, Math.max(1, tileHeight / grid));
+        blocks = Math.min(blocks, (Integer.MAX_VALUE - 8) / Math.max(1, valuesPerRow * grid));
+        if (blocks < 1) {
+            throw new DecodeException(
+                    Reason.TOO_LARGE, "a block of rows of the TIFF is larger than a Java array");
+        }
         return (int) Math.min(height, blocks * grid);
     }
 
@@ -202,11 +270,19 @@ final class SceneTileStream {
                 inputs.add(input.normalize(tiles[j]));
             }
             boolean[] more = new boolean[1];
-            deadline.excluding(() -> more[0] = sink.accept(inputs));
-            deadline.check("GeoTIFF tiles");
+            deadline.excluding(
+                    () -> {
+                        try {
+                            more[0] = sink.accept(inputs);
+                        } catch (RuntimeException e) {
+                            // Not this record's fault: never a CORRUPT verdict.
+                            throw new PartSink.Failure(e);
+                        }
+                    });
             if (!more[0]) {
-                return false;
+                return false; // the sink's verdict (the model failed), not the budget's
             }
+            deadline.check("GeoTIFF tiles");
         }
         return true;
     }
@@ -219,26 +295,32 @@ final class SceneTileStream {
             ImageReader reader,
             int width,
             int height,
-            long blockBytes,
-            int grid,
+            int bands,
+            int rowsPerRead,
+            long bandBytes,
             ModelInput input,
             DecodeLimits limits,
             DecodeDeadline deadline)
             throws IOException, DecodeException {
         long counters = ChannelPercentiles.bytes(input.channels(), 2);
-        limits.checkMemory(counters + blockBytes, "the percentile stretch of the TIFF");
-        int rowsPerRead =
-                rowsPerRead(limits.maxDecodeMemory() - counters, blockBytes, grid, height);
+        limits.checkMemory(counters + bandBytes, "the percentile stretch of the TIFF");
         ChannelPercentiles selection =
                 new ChannelPercentiles(input.channels(), (long) width * height, input.stretch());
         ImageReadParam param = reader.getDefaultReadParam();
         do {
             for (int y = 0; y < height; y += rowsPerRead) {
-                param.setSourceRegion(
-                        new Rectangle(0, y, width, Math.min(rowsPerRead, height - y)));
-                Raster strip =
-                        deadline.read(reader, "TIFF strip", () -> reader.readRaster(0, param));
-                selection.count(SceneDecoder.modelSamples(strip, input));
+                float[] samples = null; // the last band's, free while the next is read
+                samples =
+                        readRows(
+                                reader,
+                                param,
+                                y,
+                                width,
+                                Math.min(rowsPerRead, height - y),
+                                bands,
+                                input,
+                                deadline);
+                selection.count(samples);
             }
         } while (selection.endPass());
         float[][] stretch = new float[2][input.channels()];

@@ -92,7 +92,7 @@ final class StreamedScene {
                         input.normalize(pixels.pixels());
                     }
                     return pixels;
-                } catch (DecodeException e) {
+                } catch (DecodeException | PartSink.Failure e) {
                     throw e;
                 } catch (IOException | RuntimeException e) {
                     throw new DecodeException(

@@ -116,8 +116,8 @@ class GeoTiffReferenceTest {
         DecodedPixels decoded =
                 ImageDecoders.decode(Domain.REMOTE_SENSING, resource(layout.name + ".tif"), input);
         float[] gdal = samples(resource(layout.name + ".bip"), layout.type);
-        int[] xs = SceneTiles.origins(layout.width, 16);
-        int[] ys = SceneTiles.origins(layout.height, 16);
+        int[] xs = origins(layout.width, 16);
+        int[] ys = origins(layout.height, 16);
         assertThat(decoded.parts()).isEqualTo(xs.length * ys.length);
         int part = 0;
         for (int y0 : ys) {
@@ -145,9 +145,10 @@ class GeoTiffReferenceTest {
     }
 
     /**
-     * Through the classify operator's path: every tile read as its own region of the file and
-     * handed over in groups (of at most 5 here) equals GDAL's samples; band-interleaved files keep
-     * the in-memory path and hand nothing over.
+     * Through the classify operator's path: the file read in bands of whole rows (several per file:
+     * a band is at most a tile's height or one of the file's own blocks), every tile handed over in
+     * groups (of at most 5 here) equals GDAL's samples at the window where a tile must be, with
+     * GDAL's map bounds; band-interleaved files keep the in-memory path and hand nothing over.
      */
     @ParameterizedTest
     @MethodSource("layouts")
@@ -159,8 +160,8 @@ class GeoTiffReferenceTest {
         DecodedPixels decoded =
                 ImageDecoders.decode(
                         Domain.REMOTE_SENSING, tiff, input, DecodeLimits.DEFAULT, null, sink);
-        int[] xs = SceneTiles.origins(layout.width, 16);
-        int[] ys = SceneTiles.origins(layout.height, 16);
+        int[] xs = origins(layout.width, 16);
+        int[] ys = origins(layout.height, 16);
         assertThat(decoded.parts()).isEqualTo(xs.length * ys.length);
         if (layout.name.contains("planar")) {
             assertThat(tiles).isEmpty();
@@ -170,13 +171,28 @@ class GeoTiffReferenceTest {
         assertThat(decoded.pixels()).isNull();
         assertThat(tiles).hasSize(decoded.parts());
         assertThat(sink.groups).allMatch(size -> size <= 5);
-        assertThat(decoded.partExtras())
-                .isEqualTo(ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, input).partExtras());
+        double pixelX = (layout.maxX - layout.minX) / layout.width;
+        double pixelY = (layout.maxY - layout.minY) / layout.height;
+        double tolerance = Math.abs(layout.maxX - layout.minX) * 1e-9;
         float[] gdal = samples(resource(layout.name + ".bip"), layout.type);
         int part = 0;
         for (int y0 : ys) {
             for (int x0 : xs) {
                 float[] tile = tiles.get(part);
+                // The tile's window and its map bounds from GDAL's corner coordinates.
+                Map<String, String> extras = decoded.partExtras().get(part);
+                assertThat(extras)
+                        .containsEntry("x", Integer.toString(x0))
+                        .containsEntry("y", Integer.toString(y0));
+                String[] bounds = extras.get("bounds").split(",");
+                assertThat(Double.parseDouble(bounds[0]))
+                        .isCloseTo(layout.minX + x0 * pixelX, within(tolerance));
+                assertThat(Double.parseDouble(bounds[3]))
+                        .isCloseTo(layout.maxY - y0 * pixelY, within(tolerance));
+                assertThat(Double.parseDouble(bounds[2]))
+                        .isCloseTo(layout.minX + (x0 + 16) * pixelX, within(tolerance));
+                assertThat(Double.parseDouble(bounds[1]))
+                        .isCloseTo(layout.maxY - (y0 + 16) * pixelY, within(tolerance));
                 for (int row = 0; row < 16; row++) {
                     for (int col = 0; col < 16; col++) {
                         for (int b = 0; b < layout.bands; b++) {
@@ -344,5 +360,14 @@ class GeoTiffReferenceTest {
             assertThat(in).as(name).isNotNull();
             return in.readAllBytes();
         }
+    }
+
+    /** Tile origins along an axis: every {@code tile} pixels, the last moved inward to the edge. */
+    private static int[] origins(int size, int tile) {
+        int[] origins = new int[(size + tile - 1) / tile];
+        for (int i = 0; i < origins.length; i++) {
+            origins[i] = Math.min(i * tile, size - tile);
+        }
+        return origins;
     }
 }

@@ -153,9 +153,9 @@ class SceneTilesTest {
     }
 
     /**
-     * A scene whose whole decode needs three times the budget is refused by the in-memory path but
-     * tiled row by row when a sink takes its tiles, with the same tiles the in-memory path cuts
-     * under a budget large enough for it.
+     * A scene whose whole decode needs twice the budget is refused by the in-memory path but tiled
+     * row by row when a sink takes its tiles, with the same tiles the in-memory path cuts under a
+     * budget large enough for it.
      */
     @Test
     void shouldTileASceneLargerThanTheDecodeBudgetRowByRow() throws Exception {
@@ -169,7 +169,7 @@ class SceneTilesTest {
                 GeoTiffWriter.write(
                         samples, width, height, BANDS, ORIGIN_X, ORIGIN_Y, PIXEL, 32633);
         ModelInput input = new ModelInput(32, 32, BANDS, null, 1f, null, null);
-        DecodeLimits small = DecodeLimits.DEFAULT.withMaxDecodeMemory(2L << 20);
+        DecodeLimits small = DecodeLimits.DEFAULT.withMaxDecodeMemory(3L << 20);
         assertThatThrownBy(() -> ImageDecoders.decode(Domain.REMOTE_SENSING, tiff, input, small))
                 .extracting(e -> ((DecodeException) e).reason())
                 .isEqualTo(Reason.TOO_LARGE);
@@ -185,5 +185,63 @@ class SceneTilesTest {
         assertThat(streamed.parts()).isEqualTo(whole.parts()).isEqualTo(15 * 4);
         assertThat(sink.inputs).hasSize(whole.parts());
         assertThat(sink.joined()).isEqualTo(whole.pixels());
+    }
+
+    /**
+     * A sink that stops (the model failed) ends the read after that group; one that throws is not
+     * the image's fault: its exception comes out as a {@link PartSink.Failure}, never a CORRUPT
+     * verdict.
+     */
+    @Test
+    void shouldStopWhenTheSinkSaysSoAndPassOnWhatItThrows() throws Exception {
+        ModelInput input = new ModelInput(32, 32, BANDS, null, 1f, null, null);
+        java.util.List<Integer> groups = new java.util.ArrayList<>();
+        PartSink stopping =
+                new PartSink() {
+                    @Override
+                    public int maxInputs() {
+                        return 2;
+                    }
+
+                    @Override
+                    public boolean accept(java.util.List<float[]> inputs) {
+                        groups.add(inputs.size());
+                        return false;
+                    }
+                };
+        DecodedPixels stopped =
+                ImageDecoders.decode(
+                        Domain.REMOTE_SENSING,
+                        scene(),
+                        input,
+                        DecodeLimits.DEFAULT,
+                        null,
+                        stopping);
+        assertThat(groups).containsExactly(2);
+        assertThat(stopped.parts()).isEqualTo(12);
+
+        PartSink throwing =
+                new PartSink() {
+                    @Override
+                    public int maxInputs() {
+                        return 2;
+                    }
+
+                    @Override
+                    public boolean accept(java.util.List<float[]> inputs) {
+                        throw new IllegalStateException("metrics are broken");
+                    }
+                };
+        assertThatThrownBy(
+                        () ->
+                                ImageDecoders.decode(
+                                        Domain.REMOTE_SENSING,
+                                        scene(),
+                                        input,
+                                        DecodeLimits.DEFAULT,
+                                        null,
+                                        throwing))
+                .isInstanceOf(PartSink.Failure.class)
+                .hasRootCauseMessage("metrics are broken");
     }
 }

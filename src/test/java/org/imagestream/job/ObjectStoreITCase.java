@@ -60,7 +60,9 @@ class ObjectStoreITCase {
             throws Exception {
         // 900 x 800 x 13 bands x 2 bytes: 18.7 MB, over the 16 MiB record limit, so streamed,
         // and tiled in 128 x 128 tiles as it is read (LargeSceneDrillITCase runs 200 MB).
-        long heapGrowth = run(stack, temp, new SplitScene(900, 800, 640), 128);
+        // The decode budget is below what the scene needs decoded whole (52 MB): only the
+        // band-by-band tiling can classify it, so the stored tiles prove that path ran.
+        long heapGrowth = run(stack, temp, new SplitScene(900, 800, 640, 384), 128, "32m");
         System.out.printf("Object store: heap grew by %d MiB over the run%n", heapGrowth >> 20);
     }
 
@@ -69,8 +71,12 @@ class ObjectStoreITCase {
      * BandMeanModel}) of {@code tileSize} x {@code tileSize} inputs that tiles it; returns how much
      * the largest heap occupancy after a collection grew while the job ran, over what it was before
      * (the scene's own arrays freed).
+     *
+     * @param decodeMemory {@code limits.max-decode-memory}
      */
-    static long run(LocalStack stack, Path temp, SplitScene split, int tileSize) throws Exception {
+    static long run(
+            LocalStack stack, Path temp, SplitScene split, int tileSize, String decodeMemory)
+            throws Exception {
         int width = split.width();
         int height = split.height();
         CapturingMetricReporter.clear();
@@ -127,6 +133,7 @@ class ObjectStoreITCase {
             options.put("ingest.reference-prefixes", incoming);
             options.put("storage.offload-uri", s3.bucketUri() + "blobs/");
             options.put("storage.offload-min-bytes", "8m");
+            options.put("limits.max-decode-memory", decodeMemory);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.setParallelism(2);
             ImageClassificationJob.build(env, JobConfig.fromMap(options));

@@ -14,11 +14,13 @@ import org.imagestream.storage.StoredResult;
 import org.imagestream.training.BandMeanModel;
 
 /**
- * A 13-band 16-bit scene whose columns left of {@code split} repeat a synthetic water patch and the
- * rest an urban one (64 x 64 each), and the label a {@link BandMeanModel} gives each tile, worked
- * out here by hand: a tile's channel means are the patches' means weighted by the share of its
- * columns on each side (exact when both shares are whole periods of 64, which {@link #assertTiles}
- * checks), and the model's boundary lies halfway between the two patches' means.
+ * A 13-band 16-bit scene in four quadrants, split at column {@code splitX} and row {@code splitY}:
+ * top left and bottom right repeat a synthetic water patch, the other two an urban one (64 x 64
+ * each); and the label a {@link BandMeanModel} gives each tile, worked out here by hand: a tile's
+ * channel means are the patches' means weighted by the share of its pixels in water quadrants
+ * (exact when every part of the tile on either side of a split is whole periods of 64, which {@link
+ * #assertTiles} checks), and the model's boundary lies halfway between the two patches' means. A
+ * tile cut from the wrong rows or columns gets the other label.
  */
 final class SplitScene {
     private static final int PERIOD = 64;
@@ -27,14 +29,16 @@ final class SplitScene {
 
     private final int width;
     private final int height;
-    private final int split;
+    private final int splitX;
+    private final int splitY;
     private final short[] water;
     private final short[] urban;
 
-    SplitScene(int width, int height, int split) {
+    SplitScene(int width, int height, int splitX, int splitY) {
         this.width = width;
         this.height = height;
-        this.split = split;
+        this.splitX = splitX;
+        this.splitY = splitY;
         water = SyntheticScenes.remoteSensingPatch(0, PERIOD, new Random(5));
         urban = SyntheticScenes.remoteSensingPatch(3, PERIOD, new Random(6));
     }
@@ -53,7 +57,7 @@ final class SplitScene {
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) {
                 System.arraycopy(
-                        x < split ? water : urban,
+                        (x < splitX) == (y < splitY) ? water : urban,
                         ((y % PERIOD) * PERIOD + (x % PERIOD)) * bands,
                         samples,
                         (y * width + x) * bands,
@@ -117,14 +121,21 @@ final class SplitScene {
         return origins;
     }
 
-    /** What the model answers for a tile starting at column {@code x}. */
-    private String expectedLabel(int x, int tile) {
-        int left = Math.max(0, Math.min(split, x + tile) - x);
-        int right = tile - left;
-        assertThat(left % PERIOD).as("whole periods on the left of tile %d", x).isZero();
-        assertThat(right % PERIOD).as("whole periods on the right of tile %d", x).isZero();
-        assertThat(2 * left).as("tile %d has a majority side", x).isNotEqualTo(tile);
-        double share = (double) left / tile;
+    /** Of a tile along one axis: its share before the split, checked to be whole periods. */
+    private static double shareBefore(int origin, int tile, int split, String axis) {
+        int before = Math.max(0, Math.min(split, origin + tile) - origin);
+        int after = tile - before;
+        assertThat(before % PERIOD).as("whole periods before the %s split", axis).isZero();
+        assertThat(after % PERIOD).as("whole periods after the %s split", axis).isZero();
+        return (double) before / tile;
+    }
+
+    /** What the model answers for a tile at ({@code x}, {@code y}). */
+    private String expectedLabel(int x, int y, int tile) {
+        double left = shareBefore(x, tile, splitX, "column");
+        double top = shareBefore(y, tile, splitY, "row");
+        double share = left * top + (1 - left) * (1 - top); // in water quadrants
+        assertThat(2 * share).as("tile (%d,%d) has a majority", x, y).isNotEqualTo(1.0);
         double[] water = means(this.water);
         double[] urban = means(this.urban);
         double[] weights = weights();
@@ -152,7 +163,7 @@ final class SplitScene {
                         .containsEntry("y", Integer.toString(y))
                         .containsEntry("width", Integer.toString(tile))
                         .containsKey("bounds");
-                String expected = expectedLabel(x, tile);
+                String expected = expectedLabel(x, y, tile);
                 assertThat(stored.labels().get(0))
                         .as("label of tile (%d,%d)", x, y)
                         .isEqualTo(expected);
