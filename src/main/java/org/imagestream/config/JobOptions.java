@@ -428,6 +428,13 @@ public final class JobOptions {
                     .withDescription(
                             "Checkpoint interval; Kafka offsets and Cassandra flushes follow it.");
 
+    public static final ConfigOption<Boolean> OBJECT_REUSE =
+            ConfigOptions.key("job.object-reuse")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Hand records between chained operators without copying them (Flink's pipeline.object-reuse; by default Flink copies every record, image bytes included, at every chained operator). Safe here: no operator of the job keeps or changes a record after emitting it, and records that cross the network are always new objects. false: copy, as Flink does by default.");
+
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("job.parallelism")
                     .intType()

@@ -95,6 +95,11 @@ public final class ImageClassificationJob {
                 config.get(JobOptions.CLASSIFY_PARALLELISM) > 0
                         ? config.get(JobOptions.CLASSIFY_PARALLELISM)
                         : Math.max(1, env.getParallelism());
+        if (config.get(JobOptions.OBJECT_REUSE)) {
+            env.getConfig().enableObjectReuse();
+        } else {
+            env.getConfig().disableObjectReuse();
+        }
         if (config.getOptional(JobOptions.CHECKPOINT_INTERVAL).isPresent()
                 || !env.getCheckpointConfig().isCheckpointingEnabled()) {
             env.enableCheckpointing(config.checkpointInterval().toMillis());
