@@ -82,7 +82,9 @@ final class SceneDecoder {
         if (!TiffDirectory.isTiff(source.whole())) {
             throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/BigTIFF/GeoTIFF file");
         }
-        if (sink != null) {
+        // Only a model that tiles can have its tiles streamed: a resampling model's scene is not
+        // opened twice.
+        if (sink != null && input.tiling() == SceneTiling.TILE) {
             DecodedPixels streamed = SceneTileStream.read(source, input, limits, deadline, sink);
             if (streamed != null) {
                 return streamed;
