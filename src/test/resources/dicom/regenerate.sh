@@ -22,7 +22,24 @@ for f in CT_small MR_small MR_small_implicit MR_small_bigendian image_dfl JPEG-l
 done
 cp MR_small.dcm MR_small_monochrome1.dcm
 "$bin/dcmodify" -nb -m "(0028,0004)=MONOCHROME1" MR_small_monochrome1.dcm
-for f in CT_small MR_small MR_small_implicit MR_small_bigendian MR_small_monochrome1 image_dfl; do
+# 12 of 16 bits stored, signed, with other bits set above them (as overlay planes once were):
+# CT_small's samples (128..2191) less 1100, so some are negative, in 12-bit two's complement, the
+# top 4 bits a pattern, then Bits Stored 12 and High Bit 11 set with dcmodify. DCMTK masks the top
+# bits away and sign-extends bit 11.
+python3 - <<'PY'
+import struct
+d = bytearray(open("CT_small.dcm", "rb").read())
+at = d.rfind(b"\xe0\x7f\x10\x00OW")
+length = struct.unpack("<I", d[at + 8:at + 12])[0]
+start, n = at + 12, length // 2
+samples = struct.unpack("<%dh" % n, d[start:start + length])
+bits = [((v - 1100) & 0x0FFF) | (((i * 7) & 0xF) << 12) for i, v in enumerate(samples)]
+d[start:start + length] = struct.pack("<%dH" % n, *bits)
+open("CT_small_12bit.dcm", "wb").write(d)
+PY
+"$bin/dcmodify" -nb -m "(0028,0101)=12" -m "(0028,0102)=11" CT_small_12bit.dcm
+for f in CT_small MR_small MR_small_implicit MR_small_bigendian MR_small_monochrome1 image_dfl \
+    CT_small_12bit; do
   window="+Wm"
   if "$bin/dcmdump" +P 0028,1050 "$f.dcm" | grep -q 0028,1050; then window="+Wi 1"; fi
   "$bin/dcm2pnm" $window +op "$f.dcm" "$f.golden.pgm"
@@ -33,15 +50,18 @@ mv windows.txt.new windows.txt
 # spans all frames; one 8-bit PGM per frame (rtdose.golden.<frame>.pgm, frames from 0).
 rm -f rtdose.golden.*.pgm
 "$bin/dcm2pnm" +Wm +Fa +op rtdose.dcm rtdose.golden
-# Header geometry as DCMTK reads it, for DicomHeaderTest: name rows columns frames bits pixel-bytes.
+# Header values as DCMTK reads them, for DicomReferenceTest: name rows columns frames bits
+# pixel-bytes modality.
 for f in CT_small MR_small MR_small_implicit MR_small_bigendian MR_small_monochrome1 image_dfl \
-    rtdose rtdose_expb; do
-  "$bin/dcmdump" +P 0028,0010 +P 0028,0011 +P 0028,0008 +P 0028,0100 +P 7fe0,0010 "$f.dcm" \
+    CT_small_12bit rtdose rtdose_expb; do
+  "$bin/dcmdump" +P 0028,0010 +P 0028,0011 +P 0028,0008 +P 0028,0100 +P 7fe0,0010 +P 0008,0060 \
+    "$f.dcm" \
     | awk -v name="$f" '
         /\(0028,0010\)/ { rows = $3 } /\(0028,0011\)/ { cols = $3 } /\(0028,0100\)/ { bits = $3 }
         /\(0028,0008\)/ { gsub(/[][]/, "", $3); frames = $3 }
+        /\(0008,0060\)/ { gsub(/[][]/, "", $3); modality = $3 }
         /\(7fe0,0010\)/ { for (i = 1; i <= NF; i++) if ($i == "#") { sub(",", "", $(i + 1)); bytes = $(i + 1) } }
-        END { print name, rows, cols, (frames ? frames : 1), bits, bytes }'
+        END { print name, rows, cols, (frames ? frames : 1), bits, bytes, modality }'
 done > headers.txt
 # Compressed transfer syntaxes. Written by DCMTK from the uncompressed files above (dcmcjpeg: JPEG
 # lossless SV1, lossless process 14 with selection value 3, baseline; dcmcrle: RLE), plus a

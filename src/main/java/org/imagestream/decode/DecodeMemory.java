@@ -21,12 +21,6 @@ final class DecodeMemory {
 
     private static final long SCENE_EXTRA_FLOAT_PLANES = 2;
 
-    /**
-     * DICOM after ImageJ's stack: the modality values as doubles and the windowed floats of one
-     * frame at a time.
-     */
-    private static final long DICOM_WORKING_BYTES = 12;
-
     private DecodeMemory() {}
 
     /**
@@ -51,11 +45,11 @@ final class DecodeMemory {
     }
 
     /**
-     * DICOM per pixel of one frame: ImageJ's stack holds every frame at its stored size (twice:
-     * ImageJ converts signed and rescaled data into a second array), the windowing holds one frame.
+     * DICOM per pixel of one frame: its modality values as doubles and its windowed floats. The
+     * frames themselves are read in place from the file's bytes.
      */
-    static long dicom(long frames, long bytesAllocated) {
-        return 2 * frames * Math.max(1, bytesAllocated) + DICOM_WORKING_BYTES;
+    static long dicom() {
+        return Double.BYTES + Float.BYTES;
     }
 
     /**

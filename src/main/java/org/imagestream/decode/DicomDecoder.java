@@ -1,34 +1,21 @@
 package org.imagestream.decode;
 
-import ij.plugin.DICOM;
-import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.imagestream.decode.DecodeException.Reason;
 
 /**
  * The medical decoder: a DICOM Part 10 file to its model input. The file meta group is read first
  * ({@link DicomFileMeta}: refuses what cannot be decoded, inflates a deflated dataset), the header
  * walked for its geometry before any pixel ({@link DicomHeader}: limits), compressed pixel data
- * decoded into a native copy ({@link EncapsulatedPixelData}), then ImageJ's DICOM reader gives the
- * frames, to which the modality LUT and the VOI window of PS3.3 C.11.2.1.2.1 are applied.
+ * decoded into a native copy ({@link EncapsulatedPixelData}), then the frames are read in place
+ * ({@link NativeDicomFrames}) and the modality LUT and the VOI window of PS3.3 C.11.2.1.2.1
+ * applied. The header walk is the only parse of the dataset, and every reader's state belongs to
+ * one call, so the slots of a TaskManager decode at once without sharing anything.
  */
 final class DicomDecoder {
-    private static final Pattern WINDOW_CENTER =
-            Pattern.compile("0028,1050\\s+Window Center:\\s*([-0-9.eE+]+)");
-    private static final Pattern MODALITY =
-            Pattern.compile("0008,0060\\s+Modality:\\s*([A-Z0-9 _]*)");
-    private static final Pattern BODY_PART =
-            Pattern.compile("0018,0015\\s+Body Part Examined:\\s*([A-Z0-9 _]*)");
-    private static final Pattern MONOCHROME1 =
-            Pattern.compile("0028,0004\\s+Photometric Interpretation:\\s*MONOCHROME1");
-    private static final Pattern WINDOW_WIDTH =
-            Pattern.compile("0028,1051\\s+Window Width:\\s*([-0-9.eE+]+)");
-
     static {
         ImageDecoders.initialize(); // headless AWT, no ImageIO disk cache, before any reader
     }
@@ -79,21 +66,16 @@ final class DicomDecoder {
         }
         if (header.encapsulated()) {
             // Compressed: every frame decoded into a native copy of the file, then read as any
-            // uncompressed one. The copy, one frame's decoding and ImageJ's stack live together.
+            // uncompressed one. The copy, one frame's decoding and one frame's windowing live
+            // together.
             limits.checkMemory(
                     saturatedSum(
                             DecodeLimits.bytes(
-                                    header.columns(),
-                                    header.rows(),
-                                    DecodeMemory.dicom(
-                                            (long) header.frames(),
-                                            (header.bitsAllocated() + 7) / 8)),
+                                    header.columns(), header.rows(), DecodeMemory.dicom()),
                             EncapsulatedPixelData.workingBytes(header, bytes.length)),
                     "compressed DICOM file");
             readable = EncapsulatedPixelData.toNative(readable, header, deadline);
-            header =
-                    DicomHeader.read(
-                            readable.bytes(), readable.datasetOffset(), readable.transferSyntax());
+            header = header.asNative();
         }
         if (header.pixelDataLength() < header.expectedPixelBytes()) {
             throw new DecodeException(
@@ -106,51 +88,35 @@ final class DicomDecoder {
         if (frame == DicomFrame.ALL && header.frames() > 1) {
             limits.checkParts(header.frames(), "DICOM file with frame: all");
         }
-        // ImageJ reads every frame; the inflated copy of a deflated file stays alive meanwhile.
+        // One frame's modality values and windowed samples at a time; the frames are read in
+        // place from the file, or from its inflated copy, which stays alive meanwhile.
         long inflated = readable.bytes() == bytes ? 0 : readable.bytes().length;
-        long perPixel =
-                DecodeMemory.dicom(
-                        (long) header.frames() * header.samplesPerPixel(),
-                        (header.bitsAllocated() + 7) / 8);
-        long needed = DecodeLimits.bytes(header.columns(), header.rows(), perPixel);
+        long needed = DecodeLimits.bytes(header.columns(), header.rows(), DecodeMemory.dicom());
         limits.checkMemory(needed < 0 ? -1 : needed + inflated, "DICOM file");
-        DICOM dicom = new DICOM(new ByteArrayInputStream(readable.bytes()));
-        try {
-            dicom.open("image.dcm");
-        } catch (RuntimeException e) {
-            throw new DecodeException(
-                    Reason.CORRUPT, "DICOM file is corrupt: " + ImageDecoders.describe(e), e);
-        }
-        if (dicom.getWidth() == 0 || dicom.getProcessor() == null) {
-            throw new DecodeException(Reason.CORRUPT, "DICOM file has no readable pixel data");
-        }
-        deadline.check("DICOM file");
-        int frames = Math.max(1, dicom.getStackSize());
-        String info = dicom.getInfoProperty();
-        Map<String, String> extras = dicomExtras(info, frames);
-        if (frame == DicomFrame.ALL && frames > 1) {
-            double[] voi = voiWindow(dicom, info);
-            int size = input == null ? dicom.getWidth() * dicom.getHeight() : input.size();
-            float[] pixels = new float[frames * size];
-            List<Map<String, String>> partExtras = new ArrayList<>(frames);
-            for (int f = 1; f <= frames; f++) {
-                deadline.check("DICOM frame " + f + " of " + frames);
-                float[] windowed =
-                        window(dicom, dicom.getStack().getProcessor(f), voi, info, input);
-                System.arraycopy(windowed, 0, pixels, (f - 1) * size, size);
-                partExtras.add(Map.of("frame", Integer.toString(f)));
+        NativeDicomFrames frames = new NativeDicomFrames(readable.bytes(), header);
+        DicomRendering rendering = header.rendering();
+        Map<String, String> extras = dicomExtras(rendering, frames.frames());
+        double[] voi = voiWindow(rendering, frames, deadline);
+        int width = header.columns();
+        int height = header.rows();
+        if (frame == DicomFrame.ALL && frames.frames() > 1) {
+            int size = input == null ? width * height : input.size();
+            float[] pixels = new float[frames.frames() * size];
+            List<Map<String, String>> partExtras = new ArrayList<>(frames.frames());
+            for (int f = 0; f < frames.frames(); f++) {
+                deadline.check("DICOM frame " + (f + 1) + " of " + frames.frames());
+                float[] windowed = window(frames, f, width, height, voi, rendering, input);
+                System.arraycopy(windowed, 0, pixels, f * size, size);
+                partExtras.add(Map.of("frame", Integer.toString(f + 1)));
             }
-            return new DecodedPixels(
-                    pixels, dicom.getWidth(), dicom.getHeight(), extras, frames, partExtras);
+            return new DecodedPixels(pixels, width, height, extras, frames.frames(), partExtras);
         }
-        var processor =
-                frame == DicomFrame.MIDDLE && frames > 1
-                        ? dicom.getStack().getProcessor(frames / 2 + 1)
-                        : dicom.getProcessor();
+        int chosen = frame == DicomFrame.MIDDLE ? frames.frames() / 2 : 0;
+        deadline.check("DICOM file");
         return new DecodedPixels(
-                window(dicom, processor, voiWindow(dicom, info), info, input),
-                processor.getWidth(),
-                processor.getHeight(),
+                window(frames, chosen, width, height, voi, rendering, input),
+                width,
+                height,
                 extras);
     }
 
@@ -159,26 +125,16 @@ final class DicomDecoder {
      * window over the full range of all its frames, as DCMTK's min-max window does, so the frames
      * of one file share one scale. Computed once per file.
      */
-    private static double[] voiWindow(DICOM dicom, String info) {
-        double center = parse(info, WINDOW_CENTER, Double.NaN);
-        double windowWidth = parse(info, WINDOW_WIDTH, Double.NaN);
-        if (!Double.isNaN(center) && !Double.isNaN(windowWidth) && windowWidth >= 1) {
+    private static double[] voiWindow(
+            DicomRendering rendering, NativeDicomFrames frames, DecodeDeadline deadline)
+            throws DecodeException {
+        double center = rendering.windowCenter();
+        double windowWidth = rendering.windowWidth();
+        if (Double.isFinite(center) && Double.isFinite(windowWidth) && windowWidth >= 1) {
             return new double[] {center, windowWidth};
         }
-        float[] table = dicom.getCalibration().getCTable(); // computed once per file by ImageJ
-        double min = Double.MAX_VALUE;
-        double max = -Double.MAX_VALUE;
-        var stack = dicom.getStack();
-        for (int frame = 1; frame <= stack.getSize(); frame++) {
-            var each = stack.getProcessor(frame);
-            int pixels = each.getWidth() * each.getHeight();
-            for (int i = 0; i < pixels; i++) {
-                double value = modalityValue(dicom, table, each, i);
-                min = Math.min(min, value);
-                max = Math.max(max, value);
-            }
-        }
-        return new double[] {(min + max) / 2, Math.max(1, max - min + 1)};
+        double[] range = frames.range(deadline);
+        return new double[] {(range[0] + range[1]) / 2, Math.max(1, range[1] - range[0] + 1)};
     }
 
     /**
@@ -186,32 +142,27 @@ final class DicomDecoder {
      * inversion, and resampling to the model input.
      */
     private static float[] window(
-            DICOM dicom,
-            ij.process.ImageProcessor processor,
+            NativeDicomFrames frames,
+            int frame,
+            int width,
+            int height,
             double[] voi,
-            String info,
+            DicomRendering rendering,
             ModelInput input) {
-        int width = processor.getWidth();
-        int height = processor.getHeight();
         double[] modality = new double[width * height];
-        float[] table = dicom.getCalibration().getCTable();
-        for (int i = 0; i < modality.length; i++) {
-            modality[i] = modalityValue(dicom, table, processor, i);
-        }
-        double center = voi[0];
-        double windowWidth = voi[1];
+        frames.modalityValues(frame, modality);
         float[] windowed =
                 Pixels.window(
                         modality,
                         width,
                         height,
-                        center,
-                        windowWidth,
+                        voi[0],
+                        voi[1],
                         input == null ? width : input.width(),
                         input == null ? height : input.height());
-        if (MONOCHROME1.matcher(info).find()) {
-            // MONOCHROME1: the minimum value is white (PS3.3 C.7.6.3.1.2); ImageJ only inverts
-            // its display LUT, so the samples are inverted here, after the VOI window.
+        if (rendering.monochrome1()) {
+            // MONOCHROME1: the minimum value is white (PS3.3 C.7.6.3.1.2), inverted after the
+            // VOI window as DCMTK does.
             for (int i = 0; i < windowed.length; i++) {
                 windowed[i] = 1f - windowed[i];
             }
@@ -220,53 +171,20 @@ final class DicomDecoder {
     }
 
     /**
-     * A stored value through ImageJ's calibration function, which is the modality LUT (rescale
-     * slope and intercept). 8- and 16-bit data go through ImageJ's precomputed table (one lookup
-     * per pixel instead of evaluating the function); 32-bit data through the function: getf, not
-     * get, since for those get returns the float's raw bits.
-     */
-    private static double modalityValue(
-            DICOM dicom, float[] table, ij.process.ImageProcessor processor, int index) {
-        if (table != null && !(processor instanceof ij.process.FloatProcessor)) {
-            int stored = processor.get(index);
-            if (stored >= 0 && stored < table.length) {
-                return table[stored];
-            }
-        }
-        return dicom.getCalibration().getCValue((double) processor.getf(index));
-    }
-
-    /**
      * What the result keeps of a DICOM header: modality, body part and geometry. Deliberately an
-     * allow-list: no patient, study or institution tag can reach a result row this way.
+     * allow-list of coded values: no patient, study or institution tag can reach a result row this
+     * way.
      */
-    private static Map<String, String> dicomExtras(String info, int frames) {
+    private static Map<String, String> dicomExtras(DicomRendering rendering, int frames) {
         Map<String, String> extras = new LinkedHashMap<>();
-        Matcher modality = MODALITY.matcher(info);
-        if (modality.find() && !modality.group(1).isBlank()) {
-            extras.put("modality", modality.group(1).trim());
+        if (rendering.modality() != null) {
+            extras.put("modality", rendering.modality());
         }
-        Matcher bodyPart = BODY_PART.matcher(info);
-        if (bodyPart.find() && !bodyPart.group(1).isBlank()) {
-            extras.put("body_part", bodyPart.group(1).trim());
+        if (rendering.bodyPart() != null) {
+            extras.put("body_part", rendering.bodyPart());
         }
         extras.put("frames", Integer.toString(frames));
         return extras;
-    }
-
-    private static double parse(String info, Pattern pattern, double fallback) {
-        if (info == null) {
-            return fallback;
-        }
-        Matcher matcher = pattern.matcher(info);
-        if (!matcher.find()) {
-            return fallback;
-        }
-        try {
-            return Double.parseDouble(matcher.group(1));
-        } catch (NumberFormatException e) {
-            return fallback;
-        }
     }
 
     /** {@code a + b}, or -1 (over any budget) when either is -1 or the sum overflows. */

@@ -10,9 +10,10 @@ import org.imagestream.decode.DecodeException.Reason;
 
 /**
  * The image geometry of a DICOM dataset, read by walking its elements up to Pixel Data (7FE0,0010)
- * without reading pixels: rows, columns, frames, samples per pixel, bits allocated, and where the
- * pixel data lies. It lets the limits refuse a file before the pixel decoder allocates its frames,
- * and refuses element lengths that run past the end of the file.
+ * without reading pixels: rows, columns, frames, samples per pixel, bits allocated, where the pixel
+ * data lies and in which byte order, and the values that render it ({@link DicomRendering}). It
+ * lets the limits refuse a file before the pixel decoder allocates its frames, and refuses element
+ * lengths that run past the end of the file.
  *
  * <p>Handles explicit VR (little and big endian) and implicit VR little endian, sequences and items
  * of defined and undefined length (PS3.5 7.1, 7.5), and encapsulated pixel data (PS3.5 A.4) in a
@@ -29,7 +30,9 @@ record DicomHeader(
         long pixelDataOffset,
         long pixelDataLength,
         List<EncapsulatedPixelData.Fragment> fragments,
-        int pixelDataEnd) {
+        int pixelDataEnd,
+        ByteOrder order,
+        DicomRendering rendering) {
     private static final int PIXEL_DATA = 0x7FE00010;
     private static final int ITEM = 0xFFFEE000;
     private static final int ITEM_DELIMITATION = 0xFFFEE00D;
@@ -63,6 +66,28 @@ record DicomHeader(
     }
 
     /**
+     * This header for the copy {@link EncapsulatedPixelData#toNative} makes of its file: the same
+     * elements before the pixel data, whose element header is as long (explicit VR, 12 bytes), so
+     * its value starts at the same offset, holding every frame natively (padded to even length) in
+     * little endian. Saves walking the copy again.
+     */
+    DicomHeader asNative() {
+        long length = expectedPixelBytes() + (expectedPixelBytes() & 1);
+        return new DicomHeader(
+                rows,
+                columns,
+                frames,
+                samplesPerPixel,
+                bitsAllocated,
+                pixelDataOffset,
+                length,
+                List.of(),
+                (int) (pixelDataOffset + length),
+                ByteOrder.LITTLE_ENDIAN,
+                rendering);
+    }
+
+    /**
      * @param file a Part 10 file whose dataset is not deflated (see {@link DicomFileMeta})
      * @param datasetOffset where the dataset starts, after the file meta group
      */
@@ -88,7 +113,9 @@ record DicomHeader(
                 walker.pixelDataOffset,
                 walker.pixelDataLength,
                 List.copyOf(walker.fragments),
-                (int) walker.at);
+                (int) walker.at,
+                walker.in.order(),
+                walker.rendering.build(walker.bitsAllocated));
     }
 
     private static Walker walker(byte[] file, String transferSyntax) {
@@ -133,6 +160,7 @@ record DicomHeader(
         final boolean encapsulated;
         final long end;
         final List<EncapsulatedPixelData.Fragment> fragments = new ArrayList<>();
+        final DicomRendering.Reader rendering = new DicomRendering.Reader();
         Visitor visitor;
         long at;
         int elements;
@@ -361,7 +389,7 @@ record DicomHeader(
                 case 0x00280002 -> samplesPerPixel = unsignedShort(valueAt, length);
                 case 0x00280100 -> bitsAllocated = unsignedShort(valueAt, length);
                 case 0x00280008 -> frames = integerString(valueAt, length);
-                default -> {}
+                default -> rendering.accept(tag, in, valueAt, length);
             }
         }
 

@@ -20,7 +20,7 @@ import org.imagestream.model.Domain;
  */
 public final class ImageDecoders {
     static {
-        // ImageJ and AWT must never try to open a display inside a TaskManager.
+        // AWT must never try to open a display inside a TaskManager.
         System.setProperty("java.awt.headless", "true");
         ImageIO.setUseCache(false);
     }

@@ -9,8 +9,7 @@ import java.util.UUID;
 /**
  * Writes a minimal DICOM Part 10 CT image (explicit VR little endian, 16-bit allocated, 12 bits
  * stored, MONOCHROME2) with rescale slope/intercept and a VOI window. It carries no patient
- * identifiers. Used to make sample files for the demo and the tests; the job reads DICOM with
- * ImageJ.
+ * identifiers. Used to make sample files for the demo and the tests.
  */
 public final class DicomWriter {
     private static final String CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2";

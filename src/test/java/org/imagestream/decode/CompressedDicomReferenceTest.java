@@ -234,7 +234,14 @@ class CompressedDicomReferenceTest {
         DicomHeader header =
                 DicomHeader.read(file, readable.datasetOffset(), readable.transferSyntax());
         assertThat(header.encapsulated()).isTrue();
-        return EncapsulatedPixelData.toNative(readable, header, new DecodeDeadline(60_000)).bytes();
+        DicomFileMeta.Readable copy =
+                EncapsulatedPixelData.toNative(readable, header, new DecodeDeadline(60_000));
+        // The decoder does not walk the copy again: the header it derives must be the copy's.
+        assertThat(header.asNative())
+                .isEqualTo(
+                        DicomHeader.read(
+                                copy.bytes(), copy.datasetOffset(), copy.transferSyntax()));
+        return copy.bytes();
     }
 
     private static DicomHeader header(byte[] file) throws DecodeException {

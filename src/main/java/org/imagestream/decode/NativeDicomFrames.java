@@ -1,0 +1,93 @@
+package org.imagestream.decode;
+
+import java.nio.ByteBuffer;
+import org.imagestream.decode.DecodeException.Reason;
+
+/**
+ * The frames of native (uncompressed) DICOM pixel data as modality values: each stored sample taken
+ * from its bits (Bits Stored, High Bit, Pixel Representation; PS3.5 8.1.1 and PS3.3 C.7.6.3.1) and
+ * put through the rescale (the modality LUT, PS3.3 C.11.1). One grayscale sample per pixel, 8, 16
+ * or 32 bits allocated; the frames are read in place from the file's bytes.
+ */
+final class NativeDicomFrames {
+    private final ByteBuffer pixels;
+    private final int bytesPerSample;
+    private final int frameSamples;
+    private final int frames;
+    private final int shift;
+    private final long mask;
+    private final long signBit;
+    private final double slope;
+    private final double intercept;
+
+    /**
+     * @param file the native file {@code header} was read from, its pixel data at least as long as
+     *     the header promises
+     */
+    NativeDicomFrames(byte[] file, DicomHeader header) throws DecodeException {
+        int bits = header.bitsAllocated();
+        if (bits != 8 && bits != 16 && bits != 32) {
+            throw new DecodeException(
+                    Reason.UNSUPPORTED_FORMAT,
+                    "DICOM pixel data with " + bits + " bits allocated is not decoded");
+        }
+        DicomRendering rendering = header.rendering();
+        this.pixels =
+                ByteBuffer.wrap(file)
+                        .position((int) header.pixelDataOffset())
+                        .slice()
+                        .order(header.order());
+        this.bytesPerSample = bits / 8;
+        this.frameSamples = header.rows() * header.columns();
+        this.frames = header.frames();
+        this.shift = rendering.highBit() + 1 - rendering.bitsStored();
+        this.mask = (1L << rendering.bitsStored()) - 1;
+        this.signBit = rendering.signed() ? 1L << (rendering.bitsStored() - 1) : 0;
+        this.slope = rendering.rescaleSlope();
+        this.intercept = rendering.rescaleIntercept();
+    }
+
+    int frames() {
+        return frames;
+    }
+
+    /** Frame {@code frame} (from 0) as modality values, row by row, into {@code out}. */
+    void modalityValues(int frame, double[] out) {
+        int base = frame * frameSamples;
+        for (int i = 0; i < frameSamples; i++) {
+            out[i] = slope * sample(base + i) + intercept;
+        }
+    }
+
+    /** The smallest and largest modality value over every frame: {@code [min, max]}. */
+    double[] range(DecodeDeadline deadline) throws DecodeException {
+        long low = Long.MAX_VALUE;
+        long high = Long.MIN_VALUE;
+        for (int f = 0; f < frames; f++) {
+            deadline.check("DICOM frame " + (f + 1) + " of " + frames);
+            int base = f * frameSamples;
+            for (int i = 0; i < frameSamples; i++) {
+                long value = sample(base + i);
+                low = Math.min(low, value);
+                high = Math.max(high, value);
+            }
+        }
+        // The rescale is linear, so the extreme values are the rescaled extreme samples; a
+        // negative slope swaps them.
+        double a = slope * low + intercept;
+        double b = slope * high + intercept;
+        return new double[] {Math.min(a, b), Math.max(a, b)};
+    }
+
+    /** Sample {@code index} (frames one after the other) as the integer it stores. */
+    private long sample(int index) {
+        long raw =
+                switch (bytesPerSample) {
+                    case 1 -> Byte.toUnsignedLong(pixels.get(index));
+                    case 2 -> Short.toUnsignedLong(pixels.getShort(index * 2));
+                    default -> Integer.toUnsignedLong(pixels.getInt(index * 4));
+                };
+        long value = (raw >>> shift) & mask;
+        return (value & signBit) != 0 ? value - (signBit << 1) : value;
+    }
+}
