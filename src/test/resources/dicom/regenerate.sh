@@ -38,6 +38,22 @@ d[start:start + length] = struct.pack("<%dH" % n, *bits)
 open("CT_small_12bit.dcm", "wb").write(d)
 PY
 "$bin/dcmodify" -nb -m "(0028,0101)=12" -m "(0028,0102)=11" CT_small_12bit.dcm
+# Header variants of MR_small (dcmodify) and a big endian 8-bit file whose pixel data is OW
+# (dcmconv through implicit VR, which makes DCMTK write OW). DCMTK's reading is the oracle:
+# slope 0 -> "ignoring modality transformation", Number of Frames 0 -> "assuming 1" (both render
+# as MR_small.golden.pgm), OW big endian renders as image_dfl.golden.pgm; the rest must be refused.
+cp MR_small.dcm MR_small_slope0.dcm
+"$bin/dcmodify" -nb -i "(0028,1053)=0" -i "(0028,1052)=100" MR_small_slope0.dcm
+cp MR_small.dcm MR_small_frames0.dcm
+"$bin/dcmodify" -nb -i "(0028,0008)=0" MR_small_frames0.dcm
+cp MR_small.dcm MR_small_slope_huge.dcm
+"$bin/dcmodify" -nb -i "(0028,1053)=1E308" -i "(0028,1052)=0" MR_small_slope_huge.dcm
+cp MR_small.dcm MR_small_bits17.dcm
+"$bin/dcmodify" -nb -m "(0028,0101)=17" MR_small_bits17.dcm
+cp MR_small.dcm MR_small_palette.dcm
+"$bin/dcmodify" -nb -m "(0028,0004)=PALETTE COLOR" MR_small_palette.dcm
+"$bin/dcmconv" +ti image_dfl.dcm "$tools/implicit.dcm"
+"$bin/dcmconv" +tb "$tools/implicit.dcm" image_be_ow.dcm
 for f in CT_small MR_small MR_small_implicit MR_small_bigendian MR_small_monochrome1 image_dfl \
     CT_small_12bit; do
   window="+Wm"

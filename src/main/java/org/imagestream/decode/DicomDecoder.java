@@ -64,6 +64,14 @@ final class DicomDecoder {
                             + header.samplesPerPixel()
                             + " samples per pixel; medical models take one (grayscale)");
         }
+        if (!header.rendering().monochrome()) {
+            // The value itself is not quoted: a dead letter's message carries no header text.
+            throw new DecodeException(
+                    Reason.INCOMPATIBLE,
+                    "DICOM image is not MONOCHROME1 or MONOCHROME2 (a palette or colour image);"
+                            + " medical models take grayscale");
+        }
+        NativeDicomFrames.requireSupportedBits(header.bitsAllocated());
         if (header.encapsulated()) {
             // Compressed: every frame decoded into a native copy of the file, then read as any
             // uncompressed one. The copy, one frame's decoding and one frame's windowing live
@@ -77,22 +85,19 @@ final class DicomDecoder {
             readable = EncapsulatedPixelData.toNative(readable, header, deadline);
             header = header.asNative();
         }
-        if (header.pixelDataLength() < header.expectedPixelBytes()) {
-            throw new DecodeException(
-                    Reason.CORRUPT,
-                    "DICOM pixel data has "
-                            + header.pixelDataLength()
-                            + " bytes, the header declares "
-                            + header.expectedPixelBytes());
-        }
         if (frame == DicomFrame.ALL && header.frames() > 1) {
             limits.checkParts(header.frames(), "DICOM file with frame: all");
         }
-        // One frame's modality values and windowed samples at a time; the frames are read in
-        // place from the file, or from its inflated copy, which stays alive meanwhile.
+        // One frame's modality values and windowed samples at a time, and the model-sized
+        // output (of every frame with frame: all); the frames are read in place from the file,
+        // or from its inflated copy, which stays alive meanwhile.
         long inflated = readable.bytes() == bytes ? 0 : readable.bytes().length;
+        long outputPixels = input == null ? (long) header.columns() * header.rows() : input.size();
+        long outputs = frame == DicomFrame.ALL && header.frames() > 1 ? header.frames() + 1L : 1;
         long needed = DecodeLimits.bytes(header.columns(), header.rows(), DecodeMemory.dicom());
-        limits.checkMemory(needed < 0 ? -1 : needed + inflated, "DICOM file");
+        limits.checkMemory(
+                needed < 0 ? -1 : needed + inflated + outputs * outputPixels * Float.BYTES,
+                "DICOM file");
         NativeDicomFrames frames = new NativeDicomFrames(readable.bytes(), header);
         DicomRendering rendering = header.rendering();
         Map<String, String> extras = dicomExtras(rendering, frames.frames());

@@ -44,8 +44,9 @@ public final class DicomDeidentifier {
      * The attributes kept, with the VR of each (for implicit VR files and the character check).
      * Reasons: SOP Class (what kind of object, no identity); Modality and Body Part Examined (the
      * stored extras); Image Pixel, Image Plane, Multi-frame, Modality LUT, VOI LUT and palette
-     * attributes (the decoders need them to render the pixels as DCMTK does); RT Dose scaling and
-     * frame offsets (dose grids); Lossy Image Compression (the result should say so); Burned In
+     * attributes (what a renderer needs to show the pixels as DCMTK does; the decoder uses the
+     * pixel layout, the rescale and the first window, and refuses palette images); RT Dose scaling
+     * and frame offsets (dose grids); Lossy Image Compression (the result should say so); Burned In
      * Annotation (checked, and kept when the site accepts it); the pixel data.
      */
     private static final Map<Integer, String> KEPT =

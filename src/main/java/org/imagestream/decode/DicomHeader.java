@@ -11,9 +11,9 @@ import org.imagestream.decode.DecodeException.Reason;
 /**
  * The image geometry of a DICOM dataset, read by walking its elements up to Pixel Data (7FE0,0010)
  * without reading pixels: rows, columns, frames, samples per pixel, bits allocated, where the pixel
- * data lies and in which byte order, and the values that render it ({@link DicomRendering}). It
- * lets the limits refuse a file before the pixel decoder allocates its frames, and refuses element
- * lengths that run past the end of the file.
+ * data lies, in which byte order and VR, and the values that render it ({@link DicomRendering}). It
+ * is the only parse of the dataset the decoder makes; it lets the limits refuse a file before any
+ * pixel is read, and refuses element lengths that run past the end of the file.
  *
  * <p>Handles explicit VR (little and big endian) and implicit VR little endian, sequences and items
  * of defined and undefined length (PS3.5 7.1, 7.5), and encapsulated pixel data (PS3.5 A.4) in a
@@ -32,6 +32,7 @@ record DicomHeader(
         List<EncapsulatedPixelData.Fragment> fragments,
         int pixelDataEnd,
         ByteOrder order,
+        String pixelDataVr,
         DicomRendering rendering) {
     private static final int PIXEL_DATA = 0x7FE00010;
     private static final int ITEM = 0xFFFEE000;
@@ -84,6 +85,7 @@ record DicomHeader(
                 List.of(),
                 (int) (pixelDataOffset + length),
                 ByteOrder.LITTLE_ENDIAN,
+                bitsAllocated > 8 ? "OW" : "OB",
                 rendering);
     }
 
@@ -97,6 +99,11 @@ record DicomHeader(
         walker.at = datasetOffset;
         walker.walkTopLevel();
         if (walker.pixelDataOffset < 0) {
+            if (walker.floatPixelData) {
+                throw new DecodeException(
+                        Reason.UNSUPPORTED_FORMAT,
+                        "DICOM float or double float pixel data (7FE0,0008/0009) is not decoded");
+            }
             throw new DecodeException(Reason.CORRUPT, "DICOM dataset has no pixel data");
         }
         if (walker.rows <= 0 || walker.columns <= 0) {
@@ -115,6 +122,7 @@ record DicomHeader(
                 List.copyOf(walker.fragments),
                 (int) walker.at,
                 walker.in.order(),
+                walker.pixelDataVr,
                 walker.rendering.build(walker.bitsAllocated));
     }
 
@@ -171,6 +179,8 @@ record DicomHeader(
         int bitsAllocated = 16;
         long pixelDataOffset = -1;
         long pixelDataLength;
+        String pixelDataVr;
+        boolean floatPixelData;
 
         Walker(ByteBuffer in, boolean explicit, boolean encapsulated) {
             this.in = in;
@@ -187,8 +197,8 @@ record DicomHeader(
 
         /**
          * Reads one element at {@link #at}, which must end by {@code limit} (its container's end),
-         * and moves past it. Sequences are walked into, whatever their length: the pixel decoder
-         * reads nested elements too and trusts their lengths.
+         * and moves past it. Sequences are walked into, whatever their length, so a nested length
+         * that runs past its container is refused too.
          */
         void element(int depth, boolean topLevel, long limit) throws DecodeException {
             long start = at;
@@ -219,8 +229,8 @@ record DicomHeader(
                                 new byte[] {in.get((int) at + 4), in.get((int) at + 5)},
                                 StandardCharsets.US_ASCII);
                 if (!VRS.contains(vr)) {
-                    // The pixel decoder would guess a length layout for it and may read a
-                    // gigabyte-sized "value" from a few bytes of file.
+                    // Its length layout would be a guess, and a wrong guess reads a gigabyte-sized
+                    // "value" from a few bytes of file (it did in ImageJ, the reader before).
                     throw new DecodeException(
                             Reason.CORRUPT,
                             String.format(
@@ -267,6 +277,12 @@ record DicomHeader(
                             "DICOM pixel data is encapsulated (compressed) in an uncompressed"
                                     + " transfer syntax");
                 }
+                if (encapsulated) {
+                    // Compressed bytes read as samples would be classified as an image.
+                    throw new DecodeException(
+                            Reason.CORRUPT,
+                            "DICOM pixel data of a compressed transfer syntax is not encapsulated");
+                }
                 if (valueAt + length > end) {
                     throw new DecodeException(
                             Reason.CORRUPT,
@@ -277,6 +293,7 @@ record DicomHeader(
                 }
                 pixelDataOffset = valueAt;
                 pixelDataLength = length;
+                pixelDataVr = vr == null ? "OW" : vr; // implicit VR: OW (PS3.5 A.1)
                 at = valueAt + length;
                 return;
             }
@@ -389,6 +406,7 @@ record DicomHeader(
                 case 0x00280002 -> samplesPerPixel = unsignedShort(valueAt, length);
                 case 0x00280100 -> bitsAllocated = unsignedShort(valueAt, length);
                 case 0x00280008 -> frames = integerString(valueAt, length);
+                case 0x7FE00008, 0x7FE00009 -> floatPixelData = true;
                 default -> rendering.accept(tag, in, valueAt, length);
             }
         }
@@ -397,15 +415,23 @@ record DicomHeader(
             return length >= 2 ? Short.toUnsignedInt(in.getShort(valueAt)) : -1;
         }
 
-        /** An IS value (Number of Frames): ASCII digits, padded with spaces or NUL. */
+        /**
+         * An IS value (Number of Frames): ASCII digits, padded with spaces or NUL; at most 12
+         * characters (PS3.5 6.2), so a longer value is unreadable. Unreadable values give
+         * Integer.MAX_VALUE, which the frame limit refuses; values below 1 count as 1, as DCMTK
+         * reads them.
+         */
         private int integerString(int valueAt, int length) {
+            if (length > 64) {
+                return Integer.MAX_VALUE;
+            }
             byte[] text = new byte[length];
             in.get(valueAt, text);
             String value = new String(text, StandardCharsets.US_ASCII).replace("\0", "").trim();
             try {
-                return value.isEmpty() ? 1 : Integer.parseInt(value);
+                return value.isEmpty() ? 1 : Math.max(1, Integer.parseInt(value));
             } catch (NumberFormatException e) {
-                return Integer.MAX_VALUE; // unreadable: the limit refuses it
+                return Integer.MAX_VALUE;
             }
         }
 

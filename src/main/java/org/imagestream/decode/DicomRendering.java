@@ -3,6 +3,7 @@ package org.imagestream.decode;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
+import org.imagestream.decode.DecodeException.Reason;
 
 /**
  * The top-level header values that turn a DICOM frame's stored values into a picture (the Image
@@ -14,6 +15,7 @@ import java.util.regex.Pattern;
  * @param bitsStored significant bits of each sample, 1..bitsAllocated
  * @param highBit the most significant of them, bitsStored - 1 .. bitsAllocated - 1
  * @param signed two's complement samples (Pixel Representation 1)
+ * @param monochrome MONOCHROME1 or MONOCHROME2 (or none given), not colour or a palette
  * @param monochrome1 the minimum value is white (PS3.3 C.7.6.3.1.2)
  * @param windowCenter the first Window Center, NaN when the file has none
  * @param windowWidth the first Window Width, NaN when the file has none
@@ -24,6 +26,7 @@ record DicomRendering(
         int bitsStored,
         int highBit,
         boolean signed,
+        boolean monochrome,
         boolean monochrome1,
         double rescaleSlope,
         double rescaleIntercept,
@@ -34,7 +37,9 @@ record DicomRendering(
 
     /**
      * A Code String as PS3.5 6.2 allows it: upper case, digits, space, underscore, 16 at most. A
-     * value outside that is not kept: the allow-list keeps coded values, never free text.
+     * value outside that is not kept. This is a character rule, the one the de-identifier applies
+     * to the code strings it keeps: it excludes lower case, punctuation and long text, not every
+     * name a hostile file could spell in capitals.
      */
     private static final Pattern CODE_STRING = Pattern.compile("[A-Z0-9 _]{1,16}");
 
@@ -69,20 +74,49 @@ record DicomRendering(
         }
 
         /**
-         * Out-of-range bit layouts fall back to every allocated bit being significant, as ImageJ
-         * did before this reader and most viewers do; an unreadable rescale is the identity.
+         * The values, checked as DCMTK checks them: a bit layout that does not fit the allocated
+         * bits is CORRUPT (a missing Bits Stored or High Bit means all allocated bits); a missing
+         * photometric interpretation counts as MONOCHROME2; the rescale applies only when slope and
+         * intercept are both present and the slope is not 0, and must keep every possible sample
+         * finite.
          */
-        DicomRendering build(int bitsAllocated) {
-            int stored =
-                    bitsStored >= 1 && bitsStored <= bitsAllocated ? bitsStored : bitsAllocated;
-            int high = highBit >= stored - 1 && highBit < bitsAllocated ? highBit : stored - 1;
+        DicomRendering build(int bitsAllocated) throws DecodeException {
+            int stored = bitsStored < 0 ? bitsAllocated : bitsStored;
+            int high = highBit < 0 ? stored - 1 : highBit;
+            if (stored < 1
+                    || stored > bitsAllocated
+                    || high >= bitsAllocated
+                    || high < stored - 1) {
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        "DICOM bit layout does not fit: "
+                                + bitsAllocated
+                                + " bits allocated, "
+                                + stored
+                                + " stored, high bit "
+                                + high);
+            }
+            boolean rescaled =
+                    Double.isFinite(rescaleSlope)
+                            && Double.isFinite(rescaleIntercept)
+                            && rescaleSlope != 0;
+            double slope = rescaled ? rescaleSlope : 1;
+            double intercept = rescaled ? rescaleIntercept : 0;
+            // Samples are at most 32 bits: every rescaled value lies within this bound.
+            if (!Double.isFinite(Math.abs(slope) * 0x1p32 + Math.abs(intercept))) {
+                throw new DecodeException(
+                        Reason.CORRUPT, "DICOM rescale slope or intercept is out of range");
+            }
             return new DicomRendering(
                     stored,
                     high,
                     pixelRepresentation == 1,
+                    photometric.isEmpty()
+                            || photometric.equals("MONOCHROME1")
+                            || photometric.equals("MONOCHROME2"),
                     photometric.equals("MONOCHROME1"),
-                    Double.isFinite(rescaleSlope) ? rescaleSlope : 1,
-                    Double.isFinite(rescaleIntercept) ? rescaleIntercept : 0,
+                    slope,
+                    intercept,
                     windowCenter,
                     windowWidth,
                     modality,

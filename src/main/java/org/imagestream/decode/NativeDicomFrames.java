@@ -1,6 +1,7 @@
 package org.imagestream.decode;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.imagestream.decode.DecodeException.Reason;
 
 /**
@@ -11,6 +12,7 @@ import org.imagestream.decode.DecodeException.Reason;
  */
 final class NativeDicomFrames {
     private final ByteBuffer pixels;
+    private final int swapPairs;
     private final int bytesPerSample;
     private final int frameSamples;
     private final int frames;
@@ -26,17 +28,32 @@ final class NativeDicomFrames {
      */
     NativeDicomFrames(byte[] file, DicomHeader header) throws DecodeException {
         int bits = header.bitsAllocated();
-        if (bits != 8 && bits != 16 && bits != 32) {
+        requireSupportedBits(bits);
+        if (header.pixelDataLength() < header.expectedPixelBytes()) {
             throw new DecodeException(
-                    Reason.UNSUPPORTED_FORMAT,
-                    "DICOM pixel data with " + bits + " bits allocated is not decoded");
+                    Reason.CORRUPT,
+                    "DICOM pixel data has "
+                            + header.pixelDataLength()
+                            + " bytes, the header declares "
+                            + header.expectedPixelBytes());
         }
         DicomRendering rendering = header.rendering();
+        // Only the pixel data's own bytes: a sample index past them fails here, not in the file.
         this.pixels =
-                ByteBuffer.wrap(file)
-                        .position((int) header.pixelDataOffset())
+                ByteBuffer.wrap(
+                                file,
+                                (int) header.pixelDataOffset(),
+                                (int) header.pixelDataLength())
                         .slice()
                         .order(header.order());
+        // Explicit VR big endian stores OW as 16-bit words: 8-bit samples in OW come in byte-
+        // swapped pairs (PS3.5 Annex D), which pydicom and DCMTK swap back.
+        this.swapPairs =
+                bits == 8
+                                && header.order() == ByteOrder.BIG_ENDIAN
+                                && "OW".equals(header.pixelDataVr())
+                        ? 1
+                        : 0;
         this.bytesPerSample = bits / 8;
         this.frameSamples = header.rows() * header.columns();
         this.frames = header.frames();
@@ -45,6 +62,15 @@ final class NativeDicomFrames {
         this.signBit = rendering.signed() ? 1L << (rendering.bitsStored() - 1) : 0;
         this.slope = rendering.rescaleSlope();
         this.intercept = rendering.rescaleIntercept();
+    }
+
+    /** Refuses what this reader does not decode, before a compressed file is decompressed. */
+    static void requireSupportedBits(int bitsAllocated) throws DecodeException {
+        if (bitsAllocated != 8 && bitsAllocated != 16 && bitsAllocated != 32) {
+            throw new DecodeException(
+                    Reason.UNSUPPORTED_FORMAT,
+                    "DICOM pixel data with " + bitsAllocated + " bits allocated is not decoded");
+        }
     }
 
     int frames() {
@@ -83,7 +109,7 @@ final class NativeDicomFrames {
     private long sample(int index) {
         long raw =
                 switch (bytesPerSample) {
-                    case 1 -> Byte.toUnsignedLong(pixels.get(index));
+                    case 1 -> Byte.toUnsignedLong(pixels.get(index ^ swapPairs));
                     case 2 -> Short.toUnsignedLong(pixels.getShort(index * 2));
                     default -> Integer.toUnsignedLong(pixels.getInt(index * 4));
                 };
