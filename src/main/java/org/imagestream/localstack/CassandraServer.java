@@ -180,6 +180,16 @@ public final class CassandraServer implements AutoCloseable {
                         "concurrent_writes: 8",
                         "concurrent_counter_writes: 2",
                         "concurrent_compactors: 1",
+                        // The memtable configurations of the stock 5.0 cassandra.yaml, so a table
+                        // may choose one (`memtable = 'trie'`) as on a stock node.
+                        "memtable:",
+                        "  configurations:",
+                        "    skiplist:",
+                        "      class_name: SkipListMemtable",
+                        "    trie:",
+                        "      class_name: TrieMemtable",
+                        "    default:",
+                        "      inherits: skiplist",
                         "memtable_heap_space: 48MiB",
                         "memtable_offheap_space: 48MiB",
                         "key_cache_size: 4MiB",

@@ -125,20 +125,38 @@ public final class CassandraSchema {
      */
     public enum TableOptions {
         /** Cassandra 5.0's defaults: LZ4 in 16 KiB chunks, size-tiered compaction. */
-        CASSANDRA_DEFAULTS(""),
+        CASSANDRA_DEFAULTS("", ""),
         /**
          * Blob chunks stored without compression: most images are already compressed (JPEG, PNG,
          * WebP, compressed DICOM and TIFF), so LZ4 costs CPU at every flush and compaction for
          * little space.
          */
-        BLOB_CHUNKS_UNCOMPRESSED("compression = {'enabled': 'false'}"),
+        BLOB_CHUNKS_UNCOMPRESSED("compression = {'enabled': 'false'}", ""),
         /** As above, and every table compacted by Cassandra 5's unified compaction strategy. */
-        BLOB_CHUNKS_UNCOMPRESSED_UCS("compression = {'enabled': 'false'}");
+        BLOB_CHUNKS_UNCOMPRESSED_UCS(
+                "compression = {'enabled': 'false'}",
+                "compaction = {'class': 'UnifiedCompactionStrategy'}"),
+        /**
+         * Blob chunks uncompressed and compacted by UCS with a higher fan-out (T8: eight sstables
+         * of a size merged at once, where size-tiered merges four), so a blob is rewritten fewer
+         * times before it settles.
+         */
+        BLOB_CHUNKS_UNCOMPRESSED_UCS_T8(
+                "compression = {'enabled': 'false'} AND compaction = {'class':"
+                        + " 'UnifiedCompactionStrategy', 'scaling_parameters': 'T8'}",
+                ""),
+        /**
+         * Blob chunks uncompressed, every table in Cassandra 5's trie memtable (the {@code trie}
+         * configuration of the stock cassandra.yaml).
+         */
+        BLOB_CHUNKS_UNCOMPRESSED_TRIE("compression = {'enabled': 'false'}", "memtable = 'trie'");
 
         private final String blobChunks;
+        private final String everyTable;
 
-        TableOptions(String blobChunks) {
+        TableOptions(String blobChunks, String everyTable) {
             this.blobChunks = blobChunks;
+            this.everyTable = everyTable;
         }
 
         /** Options for {@code table}, joined with AND; empty for Cassandra's defaults. */
@@ -147,8 +165,8 @@ public final class CassandraSchema {
             if (table.equals("blob_chunks") && !blobChunks.isEmpty()) {
                 options.add(blobChunks);
             }
-            if (this == BLOB_CHUNKS_UNCOMPRESSED_UCS) {
-                options.add("compaction = {'class': 'UnifiedCompactionStrategy'}");
+            if (!everyTable.isEmpty()) {
+                options.add(everyTable);
             }
             return String.join(" AND ", options);
         }

@@ -29,7 +29,9 @@ import org.imagestream.storage.ResultStatements;
  * driver's raw {@code executeAsync} issuing the same statements ({@link ResultStatements}) with the
  * same in-flight limit, on the same Cassandra node in the same run. Starts its own local Cassandra
  * (and Kafka) unless {@code --contact-point host:port} is given. Run: {@code mvn -q test-compile
- * exec:exec@storage-bench -Dbench.args="--images 2000 --size 102400"}.
+ * exec:exec@storage-bench -Dbench.args="--images 2000 --size 102400"}; {@code --table-options true
+ * [--variants A,B]} compares table options instead (all {@link CassandraSchema.TableOptions} by
+ * default).
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {}
@@ -54,8 +56,15 @@ public final class StorageBenchmark {
                     throw new IllegalArgumentException(
                             "--table-options measures the local node's CPU: no --contact-point");
                 }
+                String variants = stringArg(args, "--variants", null);
+                List<CassandraSchema.TableOptions> compared =
+                        variants == null
+                                ? List.of(CassandraSchema.TableOptions.values())
+                                : Arrays.stream(variants.split(","))
+                                        .map(CassandraSchema.TableOptions::valueOf)
+                                        .toList();
                 compareTableOptions(
-                        contactPoint, stack.cassandra().pid(), images, inFlight, rounds);
+                        contactPoint, stack.cassandra().pid(), images, inFlight, rounds, compared);
                 return;
             }
             System.out.printf(
@@ -91,7 +100,12 @@ public final class StorageBenchmark {
      * last acknowledgement, so the flushes and compactions the run caused are inside.
      */
     private static void compareTableOptions(
-            String contactPoint, long cassandraPid, int images, int inFlight, int rounds)
+            String contactPoint,
+            long cassandraPid,
+            int images,
+            int inFlight,
+            int rounds,
+            List<CassandraSchema.TableOptions> variants)
             throws Exception {
         List<Classification> mix = new ArrayList<>();
         long totalBytes = 0;
@@ -112,7 +126,11 @@ public final class StorageBenchmark {
                 "| round | options | images/s | MB/s | Cassandra CPU s | CPU s per stored MB |");
         System.out.println("|---|---|---|---|---|---|");
         for (int round = 1; round <= rounds; round++) {
-            for (CassandraSchema.TableOptions options : CassandraSchema.TableOptions.values()) {
+            // Each round starts with the next variant, so none is always first after the
+            // previous round's compactions (the node also keeps warming up over the rounds).
+            for (int v = 0; v < variants.size(); v++) {
+                CassandraSchema.TableOptions options =
+                        variants.get((v + round - 1) % variants.size());
                 CassandraSettings settings =
                         settings(
                                 contactPoint,
