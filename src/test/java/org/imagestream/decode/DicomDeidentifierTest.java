@@ -26,7 +26,12 @@ class DicomDeidentifierTest {
                 "MR_small_bigendian",
                 "image_dfl",
                 "rtdose",
-                "rtdose_expb"
+                "rtdose_expb",
+                "MR_small_monochrome1",
+                "CT_small_12bit",
+                "MR_small_slope0",
+                "MR_small_frames0",
+                "image_be_ow"
             })
     void shouldRemoveEveryIdentifyingValueAndKeepThePixels(String name) throws Exception {
         byte[] original = resource(name + ".dcm");
