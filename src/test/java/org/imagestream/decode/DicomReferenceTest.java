@@ -16,10 +16,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.model.Domain;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -32,17 +34,25 @@ import org.junit.jupiter.params.provider.ValueSource;
  * decodes: {@link CompressedDicomReferenceTest}).
  */
 class DicomReferenceTest {
-    @ParameterizedTest
-    @ValueSource(
-            strings = {
+    /** The uncompressed single-frame files, each with dcm2pnm's rendering (regenerate.sh). */
+    static Stream<String> singleFrameFiles() {
+        return Stream.of(
                 "CT_small",
                 "MR_small",
                 "MR_small_implicit",
                 "MR_small_bigendian",
                 "MR_small_monochrome1",
                 "image_dfl",
-                "CT_small_12bit"
-            })
+                "CT_small_12bit");
+    }
+
+    /** Every uncompressed file whose header dcmdump read into {@code headers.txt}. */
+    static Stream<String> headerFiles() {
+        return Stream.concat(singleFrameFiles(), Stream.of("rtdose", "rtdose_expb"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("singleFrameFiles")
     void shouldMatchDcmtkAfterModalityLutAndVoiWindow(String name) throws Exception {
         assertMatchesDcmtk(name, DicomDecoder.decodeMedicalFullSize(resource(name + ".dcm")));
     }
@@ -56,15 +66,7 @@ class DicomReferenceTest {
      */
     @org.junit.jupiter.api.Test
     void shouldMatchDcmtkWhenManyThreadsDecodeAtOnce() throws Exception {
-        List<String> names =
-                List.of(
-                        "CT_small",
-                        "MR_small",
-                        "MR_small_implicit",
-                        "MR_small_bigendian",
-                        "MR_small_monochrome1",
-                        "image_dfl",
-                        "CT_small_12bit");
+        List<String> names = singleFrameFiles().toList();
         Map<String, byte[]> files = new HashMap<>();
         for (String name : names) {
             files.put(name, resource(name + ".dcm"));
@@ -323,18 +325,7 @@ class DicomReferenceTest {
 
     /** The header walk against DCMTK's reading of the same files ({@code headers.txt}). */
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "CT_small",
-                "MR_small",
-                "MR_small_implicit",
-                "MR_small_bigendian",
-                "MR_small_monochrome1",
-                "image_dfl",
-                "CT_small_12bit",
-                "rtdose",
-                "rtdose_expb"
-            })
+    @MethodSource("headerFiles")
     void shouldReadTheImageGeometryFromTheHeaderLikeDcmtk(String name) throws Exception {
         String[] expected = dcmtkHeader(name);
         DicomFileMeta.Readable readable =
