@@ -54,6 +54,21 @@ cp MR_small.dcm MR_small_palette.dcm
 "$bin/dcmodify" -nb -m "(0028,0004)=PALETTE COLOR" MR_small_palette.dcm
 "$bin/dcmconv" +ti image_dfl.dcm "$tools/implicit.dcm"
 "$bin/dcmconv" +tb "$tools/implicit.dcm" image_be_ow.dcm
+# DCMTK's own verdicts on the variants, checked once the goldens below exist: the first three
+# render as their source's golden, bits17 is refused.
+check_variants() {
+  for pair in MR_small_slope0:MR_small MR_small_frames0:MR_small image_be_ow:image_dfl; do
+    variant="${pair%%:*}" source="${pair##*:}"
+    window="+Wm"
+    if "$bin/dcmdump" +P 0028,1050 "$variant.dcm" | grep -q 0028,1050; then window="+Wi 1"; fi
+    "$bin/dcm2pnm" $window +op "$variant.dcm" "$tools/$variant.pgm"
+    cmp "$tools/$variant.pgm" "$source.golden.pgm"
+  done
+  if "$bin/dcm2pnm" +Wi 1 +op MR_small_bits17.dcm "$tools/bits17.pgm" 2>/dev/null; then
+    echo "dcm2pnm rendered MR_small_bits17.dcm" >&2
+    exit 1
+  fi
+}
 for f in CT_small MR_small MR_small_implicit MR_small_bigendian MR_small_monochrome1 image_dfl \
     CT_small_12bit; do
   window="+Wm"
@@ -62,6 +77,7 @@ for f in CT_small MR_small MR_small_implicit MR_small_bigendian MR_small_monochr
   echo "$f: $window" >> windows.txt.new
 done
 mv windows.txt.new windows.txt
+check_variants
 # Multi-frame: RT dose, 15 frames of 10x10 32-bit unsigned, no VOI window. DCMTK's min-max window
 # spans all frames; one 8-bit PGM per frame (rtdose.golden.<frame>.pgm, frames from 0).
 rm -f rtdose.golden.*.pgm

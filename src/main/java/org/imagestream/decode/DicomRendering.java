@@ -62,7 +62,7 @@ record DicomRendering(
                 case 0x00280101 -> bitsStored = unsignedShort(in, valueAt, length);
                 case 0x00280102 -> highBit = unsignedShort(in, valueAt, length);
                 case 0x00280103 -> pixelRepresentation = unsignedShort(in, valueAt, length);
-                case 0x00280004 -> photometric = text(in, valueAt, length);
+                case 0x00280004 -> photometric = term(text(in, valueAt, length));
                 case 0x00281052 -> rescaleIntercept = firstDecimal(in, valueAt, length);
                 case 0x00281053 -> rescaleSlope = firstDecimal(in, valueAt, length);
                 case 0x00281050 -> windowCenter = firstDecimal(in, valueAt, length);
@@ -132,6 +132,14 @@ record DicomRendering(
             byte[] value = new byte[Math.min(length, 1024)];
             in.get(valueAt, value);
             return new String(value, StandardCharsets.US_ASCII).replace('\0', ' ').trim();
+        }
+
+        /**
+         * A defined term as readers compare it: upper case, spaces dropped ("MONOCHROME 2" and
+         * "monochrome2" are MONOCHROME2, as ImageJ read them before this reader).
+         */
+        private static String term(String value) {
+            return value.replace(" ", "").toUpperCase(java.util.Locale.ROOT);
         }
 
         /** The first value of a Decimal String (values are separated by backslashes), or NaN. */

@@ -54,6 +54,12 @@ final class NativeDicomFrames {
                                 && "OW".equals(header.pixelDataVr())
                         ? 1
                         : 0;
+        long expected = header.expectedPixelBytes();
+        if (swapPairs == 1 && header.pixelDataLength() < expected + (expected & 1)) {
+            // The last sample of an odd count sits in the second byte of a word.
+            throw new DecodeException(
+                    Reason.CORRUPT, "DICOM OW pixel data has an odd length in big endian");
+        }
         this.bytesPerSample = bits / 8;
         this.frameSamples = header.rows() * header.columns();
         this.frames = header.frames();
