@@ -85,16 +85,19 @@ final class DicomDecoder {
             readable = EncapsulatedPixelData.toNative(readable, header, deadline);
             header = header.asNative();
         }
-        if (frame == DicomFrame.ALL && header.frames() > 1) {
+        boolean everyFrame = frame == DicomFrame.ALL && header.frames() > 1;
+        if (everyFrame) {
             limits.checkParts(header.frames(), "DICOM file with frame: all");
         }
         // One frame's modality values and windowed samples at a time, and the model-sized
         // output (of every frame with frame: all); the frames are read in place from the file,
         // or from its inflated copy, which stays alive meanwhile.
         long inflated = readable.bytes() == bytes ? 0 : readable.bytes().length;
-        long outputPixels = input == null ? (long) header.columns() * header.rows() : input.size();
-        long outputs = frame == DicomFrame.ALL && header.frames() > 1 ? header.frames() + 1L : 1;
-        long needed = DecodeLimits.bytes(header.columns(), header.rows(), DecodeMemory.dicom());
+        int width = header.columns();
+        int height = header.rows();
+        long outputPixels = input == null ? (long) width * height : input.size();
+        long outputs = everyFrame ? header.frames() + 1L : 1;
+        long needed = DecodeLimits.bytes(width, height, DecodeMemory.dicom());
         limits.checkMemory(
                 needed < 0 ? -1 : needed + inflated + outputs * outputPixels * Float.BYTES,
                 "DICOM file");
@@ -102,10 +105,8 @@ final class DicomDecoder {
         DicomRendering rendering = header.rendering();
         Map<String, String> extras = dicomExtras(rendering, frames.frames());
         double[] voi = voiWindow(rendering, frames, deadline);
-        int width = header.columns();
-        int height = header.rows();
-        if (frame == DicomFrame.ALL && frames.frames() > 1) {
-            int size = input == null ? width * height : input.size();
+        if (everyFrame) {
+            int size = (int) outputPixels;
             float[] pixels = new float[frames.frames() * size];
             List<Map<String, String>> partExtras = new ArrayList<>(frames.frames());
             for (int f = 0; f < frames.frames(); f++) {

@@ -412,7 +412,7 @@ record DicomHeader(
         }
 
         private int unsignedShort(int valueAt, int length) {
-            return length >= 2 ? Short.toUnsignedInt(in.getShort(valueAt)) : -1;
+            return DicomRendering.Reader.unsignedShort(in, valueAt, length);
         }
 
         /**

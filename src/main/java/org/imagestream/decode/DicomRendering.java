@@ -123,7 +123,8 @@ record DicomRendering(
                     bodyPart);
         }
 
-        private static int unsignedShort(ByteBuffer in, int valueAt, int length) {
+        /** A US value, or -1 when the element is too short to hold one. */
+        static int unsignedShort(ByteBuffer in, int valueAt, int length) {
             return length >= 2 ? Short.toUnsignedInt(in.getShort(valueAt)) : -1;
         }
 

@@ -29,13 +29,14 @@ final class NativeDicomFrames {
     NativeDicomFrames(byte[] file, DicomHeader header) throws DecodeException {
         int bits = header.bitsAllocated();
         requireSupportedBits(bits);
-        if (header.pixelDataLength() < header.expectedPixelBytes()) {
+        long expected = header.expectedPixelBytes();
+        if (header.pixelDataLength() < expected) {
             throw new DecodeException(
                     Reason.CORRUPT,
                     "DICOM pixel data has "
                             + header.pixelDataLength()
                             + " bytes, the header declares "
-                            + header.expectedPixelBytes());
+                            + expected);
         }
         DicomRendering rendering = header.rendering();
         // Only the pixel data's own bytes: a sample index past them fails here, not in the file.
@@ -54,7 +55,6 @@ final class NativeDicomFrames {
                                 && "OW".equals(header.pixelDataVr())
                         ? 1
                         : 0;
-        long expected = header.expectedPixelBytes();
         if (swapPairs == 1 && header.pixelDataLength() < expected + (expected & 1)) {
             // The last sample of an odd count sits in the second byte of a word.
             throw new DecodeException(

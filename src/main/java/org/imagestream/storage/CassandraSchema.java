@@ -119,6 +119,9 @@ public final class CassandraSchema {
 
     private CassandraSchema() {}
 
+    /** Table option: SSTable chunks written without compression. */
+    private static final String UNCOMPRESSED = "compression = {'enabled': 'false'}";
+
     /**
      * Table options beyond the columns and keys, chosen by measurement (StorageBenchmark {@code
      * --table-options}, docs/benchmarks.md). The other variants stay for that comparison.
@@ -131,25 +134,25 @@ public final class CassandraSchema {
          * WebP, compressed DICOM and TIFF), so LZ4 costs CPU at every flush and compaction for
          * little space.
          */
-        BLOB_CHUNKS_UNCOMPRESSED("compression = {'enabled': 'false'}", ""),
+        BLOB_CHUNKS_UNCOMPRESSED(UNCOMPRESSED, ""),
         /** As above, and every table compacted by Cassandra 5's unified compaction strategy. */
         BLOB_CHUNKS_UNCOMPRESSED_UCS(
-                "compression = {'enabled': 'false'}",
-                "compaction = {'class': 'UnifiedCompactionStrategy'}"),
+                UNCOMPRESSED, "compaction = {'class': 'UnifiedCompactionStrategy'}"),
         /**
          * Blob chunks uncompressed and compacted by UCS with a higher fan-out (T8: eight sstables
          * of a size merged at once, where size-tiered merges four), so a blob is rewritten fewer
          * times before it settles.
          */
         BLOB_CHUNKS_UNCOMPRESSED_UCS_T8(
-                "compression = {'enabled': 'false'} AND compaction = {'class':"
-                        + " 'UnifiedCompactionStrategy', 'scaling_parameters': 'T8'}",
+                UNCOMPRESSED
+                        + " AND compaction = {'class': 'UnifiedCompactionStrategy',"
+                        + " 'scaling_parameters': 'T8'}",
                 ""),
         /**
          * Blob chunks uncompressed, every table in Cassandra 5's trie memtable (the {@code trie}
          * configuration of the stock cassandra.yaml).
          */
-        BLOB_CHUNKS_UNCOMPRESSED_TRIE("compression = {'enabled': 'false'}", "memtable = 'trie'");
+        BLOB_CHUNKS_UNCOMPRESSED_TRIE(UNCOMPRESSED, "memtable = 'trie'");
 
         private final String blobChunks;
         private final String everyTable;

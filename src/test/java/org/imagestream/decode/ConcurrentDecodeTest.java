@@ -7,15 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -89,36 +83,15 @@ class ConcurrentDecodeTest {
         }
         assertThat(alone).filteredOn(o -> o.reason() == null).hasSizeGreaterThan(40);
 
-        int threads = 4;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            List<Future<?>> runs = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                List<Integer> order = new ArrayList<>();
-                for (int i = 0; i < inputs.size(); i++) {
-                    order.add(i);
-                }
-                Random random = new Random(t);
-                runs.add(
-                        pool.submit(
-                                () -> {
-                                    for (int round = 0; round < 25; round++) {
-                                        Collections.shuffle(order, random);
-                                        for (int i : order) {
-                                            assertThat(Outcome.of(inputs.get(i)))
-                                                    .as(inputs.get(i).name())
-                                                    .isEqualTo(alone.get(i));
-                                        }
-                                    }
-                                    return null;
-                                }));
-            }
-            for (Future<?> run : runs) {
-                run.get(5, TimeUnit.MINUTES);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        ManyThreads.check(
+                4,
+                25,
+                inputs.size(),
+                5,
+                i ->
+                        assertThat(Outcome.of(inputs.get(i)))
+                                .as(inputs.get(i).name())
+                                .isEqualTo(alone.get(i)));
     }
 
     private static Input input(Path file, Domain domain, ModelInput model) throws Exception {

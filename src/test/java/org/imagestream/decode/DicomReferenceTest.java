@@ -7,15 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.model.Domain;
@@ -68,37 +60,18 @@ class DicomReferenceTest {
     @org.junit.jupiter.api.Test
     void shouldMatchDcmtkWhenManyThreadsDecodeAtOnce() throws Exception {
         List<String> names = singleFrameFiles().toList();
-        Map<String, byte[]> files = new HashMap<>();
+        List<byte[]> files = new ArrayList<>();
         for (String name : names) {
-            files.put(name, resource(name + ".dcm"));
+            files.add(resource(name + ".dcm"));
         }
-        int threads = 4;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            List<Future<?>> runs = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                List<String> order = new ArrayList<>(names);
-                Collections.shuffle(order, new Random(t));
-                runs.add(
-                        pool.submit(
-                                () -> {
-                                    for (int round = 0; round < 200; round++) {
-                                        for (String name : order) {
-                                            assertMatchesDcmtk(
-                                                    name,
-                                                    DicomDecoder.decodeMedicalFullSize(
-                                                            files.get(name)));
-                                        }
-                                    }
-                                    return null;
-                                }));
-            }
-            for (Future<?> run : runs) {
-                run.get(2, TimeUnit.MINUTES);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        ManyThreads.check(
+                4,
+                200,
+                names.size(),
+                2,
+                i ->
+                        assertMatchesDcmtk(
+                                names.get(i), DicomDecoder.decodeMedicalFullSize(files.get(i))));
     }
 
     /**
