@@ -435,6 +435,13 @@ public final class JobOptions {
                     .withDescription(
                             "Hand records between chained operators without copying them (Flink's pipeline.object-reuse; by default Flink copies every record, image bytes included, at every chained operator). Safe here: no operator of the job keeps or changes a record after emitting it, and records that cross the network are always new objects. false: copy, as Flink does by default.");
 
+    public static final ConfigOption<Duration> BUFFER_TIMEOUT =
+            ConfigOptions.key("job.buffer-timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(10))
+                    .withDescription(
+                            "Longest a partly filled network buffer waits before it is sent to the next task (Flink's execution.buffer-timeout.interval, whose default of 100 ms is added to every image's latency across the shuffle when records do not fill buffers). Applied unless flink-conf sets execution.buffer-timeout.interval and this option is not given. 0 sends after every record.");
+
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("job.parallelism")
                     .intType()

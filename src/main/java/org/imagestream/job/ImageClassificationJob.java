@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -81,29 +82,12 @@ public final class ImageClassificationJob {
                 CassandraSchema.create(session, cassandra);
             }
         }
-        if (config.parallelism() > 0) {
-            env.setParallelism(config.parallelism());
-        }
-        // flink-conf wins unless the job option is set: the cluster's pipeline.max-parallelism
-        // and execution.checkpointing.interval apply, and the job's defaults only fill gaps.
-        if (config.getOptional(JobOptions.MAX_PARALLELISM).isPresent()
-                || env.getMaxParallelism() <= 0) {
-            env.setMaxParallelism(config.maxParallelism());
-        }
+        configureEnvironment(env, config);
         // Shard keys are chosen for the classify operator's parallelism (see ShardKeys).
         int classifyParallelism =
                 config.get(JobOptions.CLASSIFY_PARALLELISM) > 0
                         ? config.get(JobOptions.CLASSIFY_PARALLELISM)
                         : Math.max(1, env.getParallelism());
-        if (config.get(JobOptions.OBJECT_REUSE)) {
-            env.getConfig().enableObjectReuse();
-        } else {
-            env.getConfig().disableObjectReuse();
-        }
-        if (config.getOptional(JobOptions.CHECKPOINT_INTERVAL).isPresent()
-                || !env.getCheckpointConfig().isCheckpointingEnabled()) {
-            env.enableCheckpointing(config.checkpointInterval().toMillis());
-        }
         DeadLetterTransactions.check(
                 config.get(JobOptions.DEAD_LETTER_TRANSACTION_TIMEOUT),
                 Duration.ofMillis(env.getCheckpointConfig().getCheckpointInterval()),
@@ -212,6 +196,35 @@ public final class ImageClassificationJob {
                                 config.get(JobOptions.DEAD_LETTER_FAIL_ON_LOST_COMMIT)))
                 .name("Dead-letter topic")
                 .uid("dead-letter-topic");
+    }
+
+    /**
+     * The execution settings the job chooses: parallelism, key groups, buffer timeout, object reuse
+     * and checkpointing. flink-conf wins unless the job option is set: the cluster's
+     * pipeline.max-parallelism, execution.buffer-timeout.interval and
+     * execution.checkpointing.interval apply, and the job's defaults only fill gaps.
+     */
+    static void configureEnvironment(StreamExecutionEnvironment env, JobConfig config) {
+        if (config.parallelism() > 0) {
+            env.setParallelism(config.parallelism());
+        }
+        if (config.getOptional(JobOptions.MAX_PARALLELISM).isPresent()
+                || env.getMaxParallelism() <= 0) {
+            env.setMaxParallelism(config.maxParallelism());
+        }
+        if (config.getOptional(JobOptions.BUFFER_TIMEOUT).isPresent()
+                || env.getConfiguration().getOptional(ExecutionOptions.BUFFER_TIMEOUT).isEmpty()) {
+            env.setBufferTimeout(config.get(JobOptions.BUFFER_TIMEOUT).toMillis());
+        }
+        if (config.get(JobOptions.OBJECT_REUSE)) {
+            env.getConfig().enableObjectReuse();
+        } else {
+            env.getConfig().disableObjectReuse();
+        }
+        if (config.getOptional(JobOptions.CHECKPOINT_INTERVAL).isPresent()
+                || !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            env.enableCheckpointing(config.checkpointInterval().toMillis());
+        }
     }
 
     static Map<Domain, ModelSpec> loadModelSpecs(JobConfig config) throws IOException {
