@@ -34,7 +34,7 @@ final class ExifOrientation {
     static int of(byte[] jpeg, JpegMarkers markers) {
         return orientation(
                 jpeg,
-                markers == null || markers.exifOffset() < 0
+                markers == null || !markers.hasFrame() || markers.exifOffset() < 0
                         ? null
                         : new int[] {markers.exifOffset(), markers.exifLength()});
     }
@@ -95,7 +95,7 @@ final class ExifOrientation {
     /** Offset and length of the APP1 Exif payload, from the markers before the frame header. */
     private static int[] jpegExif(byte[] b) {
         JpegMarkers markers = JpegMarkers.scan(b);
-        return markers == null || markers.exifOffset() < 0
+        return !markers.hasFrame() || markers.exifOffset() < 0
                 ? null
                 : new int[] {markers.exifOffset(), markers.exifLength()};
     }

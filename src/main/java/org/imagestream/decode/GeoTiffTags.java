@@ -62,13 +62,16 @@ final class GeoTiffTags {
      * @param size receives the image's width and height
      */
     static Georeference read(byte[] tiff, long[] size) {
-        return read(java.nio.ByteBuffer.wrap(tiff), size);
+        try {
+            return read(TiffDirectory.first(tiff), size);
+        } catch (RuntimeException malformed) {
+            return null;
+        }
     }
 
-    /** As above, on a whole file as a buffer. */
-    static Georeference read(java.nio.ByteBuffer tiff, long[] size) {
+    /** As above, from the file's first directory (null when it has none to read). */
+    static Georeference read(TiffDirectory first, long[] size) {
         try {
-            TiffDirectory first = TiffDirectory.first(tiff);
             if (first == null) {
                 return null;
             }

@@ -65,10 +65,21 @@ public final class ImageDecoders {
         if (bytes == null || bytes.length == 0) {
             throw new DecodeException(Reason.EMPTY, "record has no image bytes");
         }
+        // A JPEG's marker segments and a TIFF's directories are read once, here: the truncation
+        // check and every reader of their values below take this reading.
+        JpegMarkers markers =
+                domain != Domain.MEDICAL && Truncation.isJpeg(bytes)
+                        ? JpegMarkers.scan(bytes)
+                        : null;
+        SceneDecoder.Source scene =
+                domain == Domain.REMOTE_SENSING ? SceneDecoder.Source.of(bytes) : null;
         if (domain != Domain.MEDICAL) {
             // A cut-short file decodes to an image that is mostly fill: refuse it from its
             // structure first (DICOM pixel data lengths are checked by the DICOM header walk).
-            var missing = Truncation.missing(bytes);
+            var missing =
+                    scene != null && scene.tiff() != null
+                            ? Truncation.tiff(scene.tiff())
+                            : Truncation.missing(bytes, markers);
             if (missing.isPresent()) {
                 throw new DecodeException(
                         Reason.TRUNCATED,
@@ -83,14 +94,9 @@ public final class ImageDecoders {
         try {
             DecodedPixels pixels =
                     switch (domain) {
-                        case SOCIAL -> decodeSocial(bytes, input, limits, deadline, jpeg);
+                        case SOCIAL -> decodeSocial(bytes, markers, input, limits, deadline, jpeg);
                         case REMOTE_SENSING ->
-                                SceneDecoder.decode(
-                                        SceneDecoder.Source.of(bytes),
-                                        input,
-                                        limits,
-                                        deadline,
-                                        sink);
+                                SceneDecoder.decode(scene, input, limits, deadline, sink);
                         case MEDICAL ->
                                 DicomDecoder.decode(bytes, input, input.frame(), limits, deadline);
                     };
@@ -109,8 +115,12 @@ public final class ImageDecoders {
         }
     }
 
+    /**
+     * @param markers the walk of a JPEG's marker segments, or null for another format
+     */
     static DecodedPixels decodeSocial(
             byte[] bytes,
+            JpegMarkers markers,
             ModelInput input,
             DecodeLimits limits,
             DecodeDeadline deadline,
@@ -118,7 +128,13 @@ public final class ImageDecoders {
             throws IOException, DecodeException {
         requireChannels(input, 3, "social");
         Photo photo =
-                readPhoto(bytes, limits, deadline, jpeg, Math.max(input.width(), input.height()));
+                readPhoto(
+                        bytes,
+                        markers,
+                        limits,
+                        deadline,
+                        jpeg,
+                        Math.max(input.width(), input.height()));
         // Upright, grey as recorded and resampled in one pass over the decoded rows: no
         // full-size copy of the image is made.
         UprightRgbRows rows = new UprightRgbRows(photo.decoded(), photo.orientation());
@@ -171,11 +187,16 @@ public final class ImageDecoders {
             TfJpegDecoder jpeg,
             int minSide)
             throws IOException, DecodeException {
-        return readPhoto(bytes, limits, deadline, jpeg, minSide).upright();
+        JpegMarkers markers = Truncation.isJpeg(bytes) ? JpegMarkers.scan(bytes) : null;
+        return readPhoto(bytes, markers, limits, deadline, jpeg, minSide).upright();
     }
 
+    /**
+     * @param markers the walk of a JPEG's marker segments, or null for another format
+     */
     private static Photo readPhoto(
             byte[] bytes,
+            JpegMarkers markers,
             DecodeLimits limits,
             DecodeDeadline deadline,
             TfJpegDecoder jpeg,
@@ -187,7 +208,6 @@ public final class ImageDecoders {
                     Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, BMP or WebP image");
         }
         if (format == SocialFormat.JPEG && jpeg != null) {
-            JpegMarkers markers = JpegMarkers.scan(bytes);
             if (TfJpegDecoder.handles(markers)) {
                 limits.check(markers.width(), markers.height(), 3, "JPEG image");
                 // TensorFlow decodes off the heap; the heap holds the (scaled) result and the
@@ -244,7 +264,10 @@ public final class ImageDecoders {
         } finally {
             reader.dispose();
         }
-        int orientation = format.hasExif() ? ExifOrientation.of(bytes) : 1;
+        int orientation =
+                format == SocialFormat.JPEG && markers != null
+                        ? ExifOrientation.of(bytes, markers)
+                        : format.hasExif() ? ExifOrientation.of(bytes) : 1;
         return Photo.of(image, width, height, orientation);
     }
 

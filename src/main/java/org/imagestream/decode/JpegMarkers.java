@@ -1,14 +1,22 @@
 package org.imagestream.decode;
 
 /**
- * What the JPEG marker segments before the first scan say: frame size and component count (SOFn),
- * whether an ICC profile (APP2 {@code ICC_PROFILE}) or an Adobe colour transform (APP14) is
- * present, and where the EXIF block (APP1 {@code Exif}) is. Read without decoding, to choose the
- * decoder, check limits and read the orientation.
+ * The one walk of a JPEG's marker segments, from SOI to the first scan (SOS): frame size and
+ * component count (the first SOFn), whether an ICC profile (APP2 {@code ICC_PROFILE}) or an Adobe
+ * colour transform (APP14) comes before the frame header, where the EXIF block (APP1 {@code Exif})
+ * is, where the first scan's entropy-coded data starts and how the walk ended. Read without
+ * decoding; the truncation check, the choice of decoder, the limits and the orientation all take
+ * this result instead of walking the segments again.
  *
+ * @param width the frame's width, or -1 when no frame header was reached
+ * @param height the frame's height, or -1
+ * @param components the frame's component count, or -1
  * @param exifOffset where the APP1 {@code Exif} payload starts (its {@code Exif\0\0} prefix), or -1
  *     when there is none before the frame header
  * @param exifLength length of that payload
+ * @param scanDataAt where the first scan's entropy-coded data starts (just after its SOS segment),
+ *     or -1 when the walk did not reach a scan
+ * @param end how the walk ended
  */
 record JpegMarkers(
         int width,
@@ -17,52 +25,86 @@ record JpegMarkers(
         boolean iccProfile,
         boolean adobe,
         int exifOffset,
-        int exifLength) {
-    /** The markers, or null when the stream ends or is malformed before a frame header. */
+        int exifLength,
+        int scanDataAt,
+        End end) {
+
+    /** How the walk from SOI ended. */
+    enum End {
+        /** At the first scan's SOS segment, whole. */
+        SCAN,
+        /** At an EOI marker before any scan. */
+        END_OF_IMAGE,
+        /** The file ends before the first scan, or inside a segment. */
+        CUT,
+        /** Bytes where a marker must be, or a segment length below 2: not a truncation. */
+        MALFORMED
+    }
+
+    /** Whether a frame header (SOFn) came before the walk ended. */
+    boolean hasFrame() {
+        return components >= 0;
+    }
+
+    /** The segments of a file that starts with SOI ({@code FF D8}). */
     static JpegMarkers scan(byte[] jpeg) {
         boolean icc = false;
         boolean adobe = false;
         int exifOffset = -1;
         int exifLength = 0;
+        int width = -1;
+        int height = -1;
+        int components = -1;
         int at = 2; // after SOI
+        End end = End.CUT;
+        int scanDataAt = -1;
         while (at + 4 <= jpeg.length) {
             if ((jpeg[at] & 0xFF) != 0xFF) {
-                return null;
+                end = End.MALFORMED;
+                break;
             }
             int marker = jpeg[at + 1] & 0xFF;
             if (marker == 0xFF) {
                 at++; // fill byte
                 continue;
             }
+            if (marker == 0xD9) {
+                end = End.END_OF_IMAGE;
+                break;
+            }
             int length = ((jpeg[at + 2] & 0xFF) << 8) | (jpeg[at + 3] & 0xFF);
-            if (length < 2 || at + 2 + length > jpeg.length) {
-                return null;
+            if (length < 2) {
+                end = End.MALFORMED;
+                break;
+            }
+            if (at + 2 + length > jpeg.length) {
+                break; // cut inside the segment
             }
             int segment = at + 4;
-            if (marker == 0xE2 && startsWith(jpeg, segment, "ICC_PROFILE")) {
+            boolean beforeFrame = components < 0;
+            if (marker == 0xDA) {
+                scanDataAt = at + 2 + length;
+                end = End.SCAN;
+                break;
+            } else if (beforeFrame && marker == 0xE2 && startsWith(jpeg, segment, "ICC_PROFILE")) {
                 icc = true;
-            } else if (marker == 0xEE && startsWith(jpeg, segment, "Adobe")) {
+            } else if (beforeFrame && marker == 0xEE && startsWith(jpeg, segment, "Adobe")) {
                 adobe = true;
-            } else if (marker == 0xE1 && exifOffset < 0 && startsWith(jpeg, segment, "Exif")) {
+            } else if (beforeFrame
+                    && marker == 0xE1
+                    && exifOffset < 0
+                    && startsWith(jpeg, segment, "Exif")) {
                 exifOffset = segment;
                 exifLength = length - 2;
-            } else if (isStartOfFrame(marker) && length >= 8) {
-                int height = ((jpeg[segment + 1] & 0xFF) << 8) | (jpeg[segment + 2] & 0xFF);
-                int width = ((jpeg[segment + 3] & 0xFF) << 8) | (jpeg[segment + 4] & 0xFF);
-                return new JpegMarkers(
-                        width,
-                        height,
-                        jpeg[segment + 5] & 0xFF,
-                        icc,
-                        adobe,
-                        exifOffset,
-                        exifLength);
-            } else if (marker == 0xDA) {
-                return null; // a scan before any frame header
+            } else if (beforeFrame && isStartOfFrame(marker) && length >= 8) {
+                height = ((jpeg[segment + 1] & 0xFF) << 8) | (jpeg[segment + 2] & 0xFF);
+                width = ((jpeg[segment + 3] & 0xFF) << 8) | (jpeg[segment + 4] & 0xFF);
+                components = jpeg[segment + 5] & 0xFF;
             }
             at += 2 + length;
         }
-        return null;
+        return new JpegMarkers(
+                width, height, components, icc, adobe, exifOffset, exifLength, scanDataAt, end);
     }
 
     /** SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC). */

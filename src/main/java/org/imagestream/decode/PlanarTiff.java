@@ -29,14 +29,13 @@ final class PlanarTiff {
 
     private PlanarTiff() {}
 
-    /** Samples per pixel of a planar TIFF's or BigTIFF's first image, or 0 if it is not one. */
-    static int planarSamples(byte[] tiff) {
-        return planarSamples(java.nio.ByteBuffer.wrap(tiff));
-    }
-
-    static int planarSamples(java.nio.ByteBuffer tiff) {
+    /**
+     * Samples per pixel of a planar TIFF's or BigTIFF's first image, or 0 if it is not one.
+     *
+     * @param first the file's first directory (null when it has none to read)
+     */
+    static int planarSamples(TiffDirectory first) {
         try {
-            TiffDirectory first = TiffDirectory.first(tiff);
             if (first == null) {
                 return 0;
             }
@@ -48,10 +47,13 @@ final class PlanarTiff {
         }
     }
 
-    /** Band {@code band} (0-based) of a planar TIFF as a one-sample TIFF, or null. */
-    static byte[] bandView(byte[] tiff, int band, int samples) {
+    /**
+     * Band {@code band} (0-based) of a planar TIFF as a one-sample TIFF, or null.
+     *
+     * @param ifd the file's first directory, as read before (null when it has none to read)
+     */
+    static byte[] bandView(byte[] tiff, TiffDirectory ifd, int band, int samples) {
         try {
-            TiffDirectory ifd = TiffDirectory.first(tiff);
             boolean big = ifd.big;
             int valueSize = ifd.valueSize();
             int countSize = big ? 8 : 2;

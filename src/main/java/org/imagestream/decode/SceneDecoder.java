@@ -39,10 +39,23 @@ final class SceneDecoder {
      *
      * @param bytes the file in the heap, or null when it is only mapped
      * @param file the local copy when {@code bytes} is null
+     * @param tiff its directories, read once when the source is made: every reader of tags below
+     *     takes them from here; null when the bytes are not a TIFF
      */
-    record Source(ByteBuffer whole, byte[] bytes, Path file) {
+    record Source(ByteBuffer whole, byte[] bytes, Path file, TiffDirectory.Chain tiff) {
         static Source of(byte[] bytes) {
-            return new Source(ByteBuffer.wrap(bytes), bytes, null);
+            ByteBuffer whole = ByteBuffer.wrap(bytes);
+            return new Source(whole, bytes, null, TiffDirectory.read(whole));
+        }
+
+        /** A memory-mapped local copy of a file. */
+        static Source mapped(ByteBuffer whole, Path file) {
+            return new Source(whole, null, file, TiffDirectory.read(whole));
+        }
+
+        /** The first directory, or null when there is none to read. */
+        TiffDirectory first() {
+            return tiff == null ? null : tiff.first();
         }
 
         long length() {
@@ -79,7 +92,7 @@ final class SceneDecoder {
             DecodeDeadline deadline,
             PartSink sink)
             throws IOException, DecodeException {
-        if (!TiffDirectory.isTiff(source.whole())) {
+        if (source.tiff() == null) {
             throw new DecodeException(Reason.UNSUPPORTED_FORMAT, "not a TIFF/BigTIFF/GeoTIFF file");
         }
         // Only a model that tiles can have its tiles streamed: a resampling model's scene is not
@@ -101,7 +114,7 @@ final class SceneDecoder {
         // Percentile stretch on the full-resolution scene (one stretch for all its tiles).
         input.stretchValues(samples);
         long[] size = new long[2];
-        GeoTiffTags.Georeference georeference = GeoTiffTags.read(source.whole(), size);
+        GeoTiffTags.Georeference georeference = GeoTiffTags.read(source.first(), size);
         // A scene over the memory budget was read subsampled: its bounds and recorded size are
         // those of the full-resolution scene.
         int sceneWidth = (int) declared[0];
@@ -195,7 +208,7 @@ final class SceneDecoder {
             int height = reader.getHeight(0);
             declared[0] = width;
             declared[1] = height;
-            int planarBands = PlanarTiff.planarSamples(source.whole());
+            int planarBands = PlanarTiff.planarSamples(source.first());
             if (planarBands > 1 && source.bytes() == null) {
                 // Band views are rewritten copies of the file: in the heap only.
                 throw new DecodeException(
@@ -210,7 +223,7 @@ final class SceneDecoder {
                 // Resampled to the model input: a cloud-optimised GeoTIFF's overview level
                 // closest to (not below) the input is read instead of the full resolution, and
                 // the limits apply to what is read.
-                int overview = TiffOverviews.closest(source.whole(), input.width(), input.height());
+                int overview = TiffOverviews.closest(source.tiff(), input.width(), input.height());
                 if (overview > 0
                         && reader.getWidth(overview) >= input.width()
                         && reader.getHeight(overview) >= input.height()) {
@@ -261,7 +274,8 @@ final class SceneDecoder {
             int index = image;
             Raster raster = deadline.read(reader, "TIFF", () -> reader.readRaster(index, param));
             if (planarBands > 1 && raster.getNumBands() == 1) {
-                return readPlanarBands(source.bytes(), raster, planarBands, param, deadline);
+                return readPlanarBands(
+                        source.bytes(), source.first(), raster, planarBands, param, deadline);
             }
             return raster;
         } finally {
@@ -274,7 +288,12 @@ final class SceneDecoder {
      * its own single-band view (see {@link PlanarTiff}).
      */
     private static Raster readPlanarBands(
-            byte[] bytes, Raster first, int bands, ImageReadParam param, DecodeDeadline deadline)
+            byte[] bytes,
+            TiffDirectory directory,
+            Raster first,
+            int bands,
+            ImageReadParam param,
+            DecodeDeadline deadline)
             throws IOException, DecodeException {
         int width = first.getWidth();
         int height = first.getHeight();
@@ -285,7 +304,7 @@ final class SceneDecoder {
                         null);
         float[] samples = new float[width * height];
         for (int band = 0; band < bands; band++) {
-            byte[] view = PlanarTiff.bandView(bytes, band, bands);
+            byte[] view = PlanarTiff.bandView(bytes, directory, band, bands);
             if (view == null) {
                 throw new DecodeException(
                         Reason.CORRUPT, "band-interleaved TIFF has malformed strip or tile tags");

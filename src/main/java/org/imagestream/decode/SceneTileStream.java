@@ -57,7 +57,7 @@ final class SceneTileStream {
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
             if (!SceneTiles.applies(input, width, height)
-                    || PlanarTiff.planarSamples(source.whole()) > 1) {
+                    || PlanarTiff.planarSamples(source.first()) > 1) {
                 return null;
             }
             var rawType = reader.getRawImageType(0);
@@ -125,7 +125,7 @@ final class SceneTileStream {
                                     limits,
                                     deadline);
 
-            GeoTiffTags.Georeference georeference = GeoTiffTags.read(source.whole(), new long[2]);
+            GeoTiffTags.Georeference georeference = GeoTiffTags.read(source.first(), new long[2]);
             Map<String, String> extras =
                     SceneTiles.sceneExtras(
                             georeference == null ? Map.of() : georeference.extras(width, height),
@@ -226,7 +226,7 @@ final class SceneTileStream {
         if (reader.isImageTiled(0)) {
             rows = reader.getTileHeight(0);
         } else {
-            TiffDirectory first = TiffDirectory.first(source.whole());
+            TiffDirectory first = source.first();
             boolean compressed = first != null && first.integer(COMPRESSION, 1) != 1;
             rows = compressed ? first.integer(ROWS_PER_STRIP, height) : 1;
         }

@@ -68,7 +68,8 @@ final class StreamedScene {
                 whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
             }
             try {
-                var missing = Truncation.tiff(whole);
+                SceneDecoder.Source source = SceneDecoder.Source.mapped(whole, copy);
+                var missing = Truncation.tiff(source.tiff());
                 if (missing.isPresent()) {
                     throw new DecodeException(
                             Reason.TRUNCATED,
@@ -81,12 +82,7 @@ final class StreamedScene {
                 DecodeDeadline deadline = new DecodeDeadline(limits.timeBudgetMillis());
                 try {
                     DecodedPixels pixels =
-                            SceneDecoder.decode(
-                                    new SceneDecoder.Source(whole, null, copy),
-                                    input,
-                                    limits,
-                                    deadline,
-                                    sink);
+                            SceneDecoder.decode(source, input, limits, deadline, sink);
                     deadline.check("remote-sensing image");
                     if (pixels.pixels() != null) {
                         input.normalize(pixels.pixels());

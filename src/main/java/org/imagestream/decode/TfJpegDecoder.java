@@ -72,6 +72,7 @@ public final class TfJpegDecoder implements AutoCloseable {
     /** True for a JPEG this decoder renders exactly as the reference decoders do. */
     static boolean handles(JpegMarkers markers) {
         return markers != null
+                && markers.hasFrame()
                 && (markers.components() == 3 || markers.components() == 1)
                 && !markers.iccProfile()
                 && !markers.adobe();

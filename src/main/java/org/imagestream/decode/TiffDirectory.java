@@ -3,9 +3,11 @@ package org.imagestream.decode;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One image file directory (IFD) of a classic TIFF (magic 42: 2-byte entry count, 12-byte entries,
@@ -31,11 +33,44 @@ final class TiffDirectory {
     /** One entry: its tag, type, value count and where its values lie in the file. */
     record Entry(int tag, int type, long count, int entryAt, int valuesAt) {}
 
+    /**
+     * A TIFF's directories, read once per decode: the truncation check, the band layout, the
+     * overview choice, the georeference and the tile reader's block height all take them from here.
+     *
+     * @param directories the first directory and those chained after it (at most {@link
+     *     #MAX_DIRECTORIES}); empty when the first cannot be read
+     * @param complete false when a directory along the chain is malformed or cut short (the chain
+     *     then ends before it)
+     * @param firstMissing what is missing of the file when its first directory runs past its end
+     *     (the file is truncated), else null
+     */
+    record Chain(List<TiffDirectory> directories, boolean complete, String firstMissing) {
+        /** The first directory, or null when it cannot be read. */
+        TiffDirectory first() {
+            return directories.isEmpty() ? null : directories.get(0);
+        }
+    }
+
+    /** A directory that runs past the end of the file: cut short, not malformed. */
+    static final class PastTheEnd extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        PastTheEnd(String missing) {
+            super(missing);
+        }
+    }
+
     final ByteBuffer in;
     final boolean big;
     final int offset;
     final long next;
     final Map<Integer, Entry> entries;
+
+    /**
+     * Tags whose values lie (partly) past the end of the file: left out of {@link #entries}, and
+     * evidence of a truncated file.
+     */
+    final Set<Integer> pastTheEnd;
 
     private TiffDirectory(ByteBuffer in, boolean big, int offset) {
         this.in = in;
@@ -48,9 +83,10 @@ final class TiffDirectory {
         if (count < 0
                 || count > in.capacity() / entrySize
                 || offset + countSize + count * entrySize + (big ? 8 : 4) > in.capacity()) {
-            throw new IllegalArgumentException("IFD runs past the end of the file");
+            throw new PastTheEnd("the rest of the IFD at offset " + offset);
         }
         Map<Integer, Entry> read = new LinkedHashMap<>();
+        Set<Integer> outside = new HashSet<>();
         for (int e = 0; e < count; e++) {
             int at = offset + countSize + e * entrySize;
             int tag = Short.toUnsignedInt(in.getShort(at));
@@ -58,19 +94,26 @@ final class TiffDirectory {
             long values = big ? in.getLong(at + 4) : Integer.toUnsignedLong(in.getInt(at + 4));
             int field = at + (big ? 12 : 8);
             if (values < 0 || values > in.capacity() / typeSize(type)) {
-                continue; // more values than the file has bytes: ignored like one outside it
+                // More values than the file has bytes: ignored like one outside it.
+                outside.add(tag);
+                continue;
             }
             long size = values * typeSize(type);
             long valuesAt =
                     size <= valueSize() && size >= 0
                             ? field
                             : (big ? in.getLong(field) : Integer.toUnsignedLong(in.getInt(field)));
-            if (values < 0 || size < 0 || valuesAt < 0 || valuesAt + size > in.capacity()) {
-                continue; // an entry whose values lie outside the file is ignored
+            if (values < 0 || size < 0 || valuesAt < 0) {
+                continue; // malformed: ignored
+            }
+            if (valuesAt + size > in.capacity()) {
+                outside.add(tag); // an entry whose values lie outside the file is ignored
+                continue;
             }
             read.putIfAbsent(tag, new Entry(tag, type, values, at, (int) valuesAt));
         }
         this.entries = read;
+        this.pastTheEnd = outside;
         int nextAt = offset + countSize + (int) count * entrySize;
         this.next = big ? in.getLong(nextAt) : Integer.toUnsignedLong(in.getInt(nextAt));
     }
@@ -91,29 +134,51 @@ final class TiffDirectory {
         }
         boolean big = in.getShort(2) == 43;
         long first = big ? in.getLong(8) : Integer.toUnsignedLong(in.getInt(4));
-        if (first <= 0 || first >= in.capacity()) {
+        if (first <= 0) {
             throw new IllegalArgumentException("first IFD offset outside the file");
+        }
+        if (first + (big ? 8 : 2) > in.capacity()) {
+            throw new PastTheEnd("its first IFD");
         }
         return new TiffDirectory(in, big, (int) first);
     }
 
-    /** The first directory and those chained after it (at most {@link #MAX_DIRECTORIES}). */
-    static List<TiffDirectory> chain(byte[] tiff) {
-        return chain(ByteBuffer.wrap(tiff));
+    /**
+     * The directories of a classic TIFF or BigTIFF, read once (see {@link Chain}), or null if the
+     * bytes are neither.
+     */
+    static Chain read(ByteBuffer tiff) {
+        TiffDirectory first;
+        try {
+            first = first(tiff);
+        } catch (PastTheEnd e) {
+            return new Chain(List.of(), false, e.getMessage());
+        } catch (RuntimeException malformed) {
+            return new Chain(List.of(), false, null);
+        }
+        if (first == null) {
+            return null;
+        }
+        List<TiffDirectory> chain = new ArrayList<>();
+        chain.add(first);
+        try {
+            chainAfter(first, chain, tiff.capacity());
+        } catch (RuntimeException malformed) {
+            return new Chain(List.copyOf(chain), false, null);
+        }
+        return new Chain(List.copyOf(chain), true, null);
     }
 
-    static List<TiffDirectory> chain(ByteBuffer tiff) {
-        List<TiffDirectory> chain = new ArrayList<>();
-        TiffDirectory directory = first(tiff);
-        while (directory != null && chain.size() < MAX_DIRECTORIES) {
-            chain.add(directory);
+    /** Adds the directories chained after the last of {@code chain}; throws when one is bad. */
+    private static void chainAfter(TiffDirectory directory, List<TiffDirectory> chain, long end) {
+        while (chain.size() < MAX_DIRECTORIES) {
             long next = directory.next;
-            if (next <= directory.offset || next >= tiff.capacity()) {
-                break; // end of chain, or a loop back
+            if (next <= directory.offset || next >= end) {
+                return; // end of chain, or a loop back
             }
             directory = new TiffDirectory(directory.in, directory.big, (int) next);
+            chain.add(directory);
         }
-        return chain;
     }
 
     /** Whether the bytes start like a classic TIFF or a BigTIFF with 8-byte offsets. */

@@ -23,15 +23,16 @@ final class TiffOverviews {
      * to read for a {@code width} x {@code height} input, or 0 for the full-resolution image.
      */
     static int closest(byte[] tiff, int width, int height) {
-        return closest(java.nio.ByteBuffer.wrap(tiff), width, height);
+        return closest(TiffDirectory.read(java.nio.ByteBuffer.wrap(tiff)), width, height);
     }
 
-    /**
-     * As above, on a whole file as a buffer (see {@link TiffDirectory#first(java.nio.ByteBuffer)}).
-     */
-    static int closest(java.nio.ByteBuffer tiff, int width, int height) {
+    /** As above, from the file's directories as read before. */
+    static int closest(TiffDirectory.Chain tiff, int width, int height) {
+        if (tiff == null || !tiff.complete()) {
+            return 0; // the full-resolution image, read and checked as before
+        }
         try {
-            List<TiffDirectory> chain = TiffDirectory.chain(tiff);
+            List<TiffDirectory> chain = tiff.directories();
             TiffDirectory full = chain.get(0);
             int best = 0;
             long bestPixels = Long.MAX_VALUE;
@@ -48,7 +49,7 @@ final class TiffOverviews {
                         // The truncation check covers the first image only; an overview
                         // stored after it (gdaladdo's layout) may be cut off while the full
                         // image is whole, which is then read instead.
-                        || !Truncation.tiffImageWhole(tiff, level.offset)) {
+                        || !Truncation.tiffImageWhole(level)) {
                     continue;
                 }
                 best = i;

@@ -28,9 +28,21 @@ final class Truncation {
 
     /** What is missing, if the file is cut short; empty when complete or not one of the formats. */
     static Optional<String> missing(byte[] bytes) {
+        return missing(bytes, null);
+    }
+
+    /**
+     * As {@link #missing(byte[])}, for a file whose JPEG marker segments the caller has walked.
+     *
+     * @param jpeg the walk of the file's marker segments, or null to walk them here if it is a JPEG
+     */
+    static Optional<String> missing(byte[] bytes, JpegMarkers jpeg) {
         try {
-            if (starts(bytes, 0xFF, 0xD8)) {
-                return jpeg(bytes);
+            if (jpeg != null) {
+                return jpeg(bytes, jpeg);
+            }
+            if (isJpeg(bytes)) {
+                return jpeg(bytes, JpegMarkers.scan(bytes));
             }
             if (starts(bytes, 0x89, 'P', 'N', 'G')) {
                 return png(bytes);
@@ -52,35 +64,24 @@ final class Truncation {
         }
     }
 
-    private static Optional<String> jpeg(byte[] b) {
-        int at = 2;
-        while (at + 4 <= b.length) {
-            if ((b[at] & 0xFF) != 0xFF) {
-                return Optional.empty(); // malformed, not truncated: the decoder says so
-            }
-            int marker = b[at + 1] & 0xFF;
-            if (marker == 0xFF) {
-                at++;
-                continue;
-            }
-            if (marker == 0xD9) {
-                return Optional.of("an end-of-image marker before any scan");
-            }
-            int length = ((b[at + 2] & 0xFF) << 8) | (b[at + 3] & 0xFF);
-            if (marker == 0xDA) {
+    /** The JPEG check on the walk of its marker segments ({@link JpegMarkers#scan}). */
+    static Optional<String> jpeg(byte[] b, JpegMarkers markers) {
+        return switch (markers.end()) {
+            case MALFORMED -> Optional.empty(); // malformed, not truncated: the decoder says so
+            case END_OF_IMAGE -> Optional.of("an end-of-image marker before any scan");
+            case CUT -> Optional.of("its first scan (the headers end with the file)");
+            case SCAN -> {
                 // From the end: a whole file's EOI is in its last bytes (before any trailing
                 // bytes), so the scan data is not walked byte by byte (it was 3 % of the job's
                 // Java samples).
-                for (int i = b.length - 2; i >= at + 2 + length; i--) {
+                for (int i = b.length - 2; i >= markers.scanDataAt(); i--) {
                     if ((b[i] & 0xFF) == 0xFF && (b[i + 1] & 0xFF) == 0xD9) {
-                        return Optional.empty();
+                        yield Optional.empty();
                     }
                 }
-                return Optional.of("the end-of-image marker after its scans");
+                yield Optional.of("the end-of-image marker after its scans");
             }
-            at += 2 + length;
-        }
-        return Optional.of("its first scan (the headers end with the file)");
+        };
     }
 
     private static Optional<String> png(byte[] b) {
@@ -107,6 +108,7 @@ final class Truncation {
     }
 
     private static Optional<String> gif(byte[] b) {
+        boolean image = false;
         int at = 13;
         int flags = b[10] & 0xFF;
         if ((flags & 0x80) != 0) {
@@ -119,6 +121,7 @@ final class Truncation {
             } else if (block == 0x21) {
                 at = skipSubBlocks(b, at + 2);
             } else if (block == 0x2C) {
+                image = true;
                 int imageFlags = b[at + 9] & 0xFF;
                 at += 10;
                 if ((imageFlags & 0x80) != 0) {
@@ -134,6 +137,10 @@ final class Truncation {
         }
         if (at > b.length) {
             return Optional.of("the rest of its colour table");
+        }
+        if (!image) {
+            // Cut between whole blocks before the first image: no trailer and no image.
+            return Optional.of("its first image");
         }
         // Every block whole but no trailer: some encoders omit it; browsers and readers accept
         // such files, and nothing of the image is missing.
@@ -173,44 +180,39 @@ final class Truncation {
     }
 
     private static Optional<String> tiff(byte[] b) {
-        return tiff(ByteBuffer.wrap(b));
+        return tiff(TiffDirectory.read(ByteBuffer.wrap(b)));
     }
 
     /**
-     * The TIFF check on a whole file as a buffer (a byte array's, or a memory-mapped file's: a
-     * scene streamed from an object store): what is missing, or empty.
+     * The TIFF check on a file's directories, read once ({@link TiffDirectory#read}: a byte
+     * array's, or a memory-mapped file's, a scene streamed from an object store): what is missing,
+     * or empty.
      */
-    static Optional<String> tiff(ByteBuffer file) {
+    static Optional<String> tiff(TiffDirectory.Chain tiff) {
+        if (tiff == null) {
+            return Optional.empty();
+        }
+        if (tiff.firstMissing() != null) {
+            return Optional.of(tiff.firstMissing());
+        }
+        if (tiff.first() == null) {
+            return Optional.empty(); // malformed, not truncated: the decoder says what is wrong
+        }
         try {
-            ByteBuffer b = ordered(file);
-            int magic = Short.toUnsignedInt(b.getShort(2));
-            boolean big = magic == 43;
-            if (magic != 42 && !big) {
-                return Optional.empty();
-            }
-            long ifd = big ? b.getLong(8) : Integer.toUnsignedLong(b.getInt(4));
-            ImageCheck check = tiffImage(b, ifd, big);
-            // Malformed, not truncated: the decoder says what is wrong.
+            ImageCheck check = tiffImage(tiff.first());
             return check.malformed() ? Optional.empty() : Optional.ofNullable(check.missing());
         } catch (IndexOutOfBoundsException e) {
             return Optional.of("its structure runs past the end of the file");
         }
     }
 
-    /** The buffer in the file's byte order ({@code II} little-endian, {@code MM} big-endian). */
-    private static ByteBuffer ordered(ByteBuffer file) {
-        return file.duplicate()
-                .order(file.get(0) == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
-    }
-
     /**
-     * Whether the TIFF image whose IFD is at {@code ifd} (an overview, say) has every strip or tile
-     * within the file; false when cut short or malformed.
+     * Whether a TIFF image (an overview, say) has every strip or tile within the file; false when
+     * cut short or malformed.
      */
-    static boolean tiffImageWhole(ByteBuffer file, long ifd) {
+    static boolean tiffImageWhole(TiffDirectory image) {
         try {
-            ByteBuffer b = ordered(file);
-            ImageCheck check = tiffImage(b, ifd, Short.toUnsignedInt(b.getShort(2)) == 43);
+            ImageCheck check = tiffImage(image);
             return !check.malformed() && check.missing() == null;
         } catch (IndexOutOfBoundsException e) {
             return false;
@@ -227,45 +229,32 @@ final class Truncation {
         }
     }
 
-    private static ImageCheck tiffImage(ByteBuffer b, long ifd, boolean big) {
-        long length = b.capacity();
-        int countSize = big ? 8 : 2;
-        int entrySize = big ? 20 : 12;
-        int valueSize = big ? 8 : 4;
-        if (ifd < 0 || ifd + countSize > length) {
-            return ImageCheck.cut("its first IFD");
-        }
-        long entries = big ? b.getLong((int) ifd) : Short.toUnsignedInt(b.getShort((int) ifd));
-        if (entries < 0 || ifd + countSize + entries * entrySize > length) {
-            return ImageCheck.cut("the rest of its first IFD");
-        }
-        Field offsets = null;
-        Field counts = null;
-        for (int i = 0; i < entries; i++) {
-            int entry = (int) (ifd + countSize + (long) i * entrySize);
-            int tag = Short.toUnsignedInt(b.getShort(entry));
-            if (tag == 273 || tag == 324 || tag == 279 || tag == 325) {
-                Field field = Field.at(b, entry, big, valueSize);
-                if (field == null || field.start() < 0) {
-                    return ImageCheck.MALFORMED;
-                }
-                if (field.start() + field.count() * field.width() > length) {
-                    return ImageCheck.cut("the strip or tile table its IFD points at");
-                }
-                if (tag == 273 || tag == 324) {
-                    offsets = field;
-                } else {
-                    counts = field;
-                }
+    private static final int STRIP_OFFSETS = 273;
+    private static final int STRIP_BYTE_COUNTS = 279;
+    private static final int TILE_OFFSETS = 324;
+    private static final int TILE_BYTE_COUNTS = 325;
+
+    private static ImageCheck tiffImage(TiffDirectory image) {
+        for (int tag :
+                new int[] {STRIP_OFFSETS, TILE_OFFSETS, STRIP_BYTE_COUNTS, TILE_BYTE_COUNTS}) {
+            if (image.pastTheEnd.contains(tag)) {
+                return ImageCheck.cut("the strip or tile table its IFD points at");
             }
         }
-        if (offsets == null || counts == null || offsets.count() != counts.count()) {
+        TiffDirectory.Entry offsets = table(image, STRIP_OFFSETS, TILE_OFFSETS);
+        TiffDirectory.Entry counts = table(image, STRIP_BYTE_COUNTS, TILE_BYTE_COUNTS);
+        if (offsets == null
+                || counts == null
+                || offsets.count() != counts.count()
+                || !isInteger(offsets)
+                || !isInteger(counts)) {
             return ImageCheck.MALFORMED;
         }
+        long length = image.in.capacity();
         // Read pairwise from the file: no array as large as the tables is allocated.
         for (long i = 0; i < offsets.count(); i++) {
-            long offset = offsets.value(b, i);
-            long count = counts.value(b, i);
+            long offset = image.value(offsets, i);
+            long count = image.value(counts, i);
             if (offset < 0 || count < 0) {
                 return ImageCheck.MALFORMED; // a LONG8 past 2^63
             }
@@ -276,37 +265,17 @@ final class Truncation {
         return ImageCheck.WHOLE;
     }
 
-    /** A SHORT, LONG or LONG8 array of an IFD entry: where its values start, how many, how wide. */
-    private record Field(long start, long count, int width) {
-        static Field at(ByteBuffer b, int entry, boolean big, int valueSize) {
-            int type = Short.toUnsignedInt(b.getShort(entry + 2));
-            long count = big ? b.getLong(entry + 4) : Integer.toUnsignedLong(b.getInt(entry + 4));
-            int width =
-                    switch (type) {
-                        case 3 -> 2;
-                        case 4 -> 4;
-                        case 16 -> 8;
-                        default -> -1;
-                    };
-            if (width < 0 || count < 0 || count > Integer.MAX_VALUE) {
-                return null;
-            }
-            int field = entry + 4 + valueSize;
-            long start =
-                    count * width <= valueSize
-                            ? field
-                            : (big ? b.getLong(field) : Integer.toUnsignedLong(b.getInt(field)));
-            return new Field(start, count, width);
-        }
+    /** The strip table, else the tile table, or null. */
+    private static TiffDirectory.Entry table(TiffDirectory image, int strips, int tiles) {
+        TiffDirectory.Entry entry = image.entries.get(strips);
+        return entry != null ? entry : image.entries.get(tiles);
+    }
 
-        long value(ByteBuffer b, long index) {
-            int at = (int) (start + index * width);
-            return switch (width) {
-                case 2 -> Short.toUnsignedInt(b.getShort(at));
-                case 4 -> Integer.toUnsignedLong(b.getInt(at));
-                default -> b.getLong(at);
-            };
-        }
+    /** SHORT, LONG or LONG8: the types strip and tile tables may have. */
+    private static boolean isInteger(TiffDirectory.Entry entry) {
+        return entry.type() == TiffDirectory.SHORT
+                || entry.type() == TiffDirectory.LONG
+                || entry.type() == TiffDirectory.LONG8;
     }
 
     private static long uint32(byte[] b, int at, ByteOrder order) {
@@ -323,6 +292,11 @@ final class Truncation {
             }
         }
         return true;
+    }
+
+    /** Whether the file starts with a JPEG SOI marker. */
+    static boolean isJpeg(byte[] bytes) {
+        return starts(bytes, 0xFF, 0xD8);
     }
 
     private static boolean starts(byte[] b, int... prefix) {

@@ -289,7 +289,9 @@ public final class EndToEndBenchmark {
 
             // Latency at fractions of the job's sustained rate.
             List<String> latencyRows = new ArrayList<>();
-            for (int percent : jobOnly ? List.<Integer>of() : ratePercents) {
+            // --job-only skips them unless --rates is given too.
+            boolean measureLatency = !jobOnly || arguments.containsKey("--rates");
+            for (int percent : measureLatency ? ratePercents : List.<Integer>of()) {
                 double rate = job.imagesPerSecond() * percent / 100.0;
                 latencyRows.add(
                         latency(

@@ -271,7 +271,7 @@ class GeoTiffReferenceTest {
                 long[] streamedDeclared = new long[2];
                 Raster streamed =
                         SceneDecoder.readTiffRaster(
-                                new SceneDecoder.Source(mapped, null, copy),
+                                SceneDecoder.Source.mapped(mapped, copy),
                                 DecodeLimits.DEFAULT,
                                 resize,
                                 new DecodeDeadline(DecodeLimits.DEFAULT.timeBudgetMillis()),
@@ -285,7 +285,7 @@ class GeoTiffReferenceTest {
                                         height,
                                         (float[]) null))
                         .isEqualTo(gdal);
-                assertThat(Truncation.tiff(mapped)).isEmpty();
+                assertThat(Truncation.tiff(TiffDirectory.read(mapped))).isEmpty();
             }
         } finally {
             java.nio.file.Files.deleteIfExists(copy);
@@ -307,7 +307,8 @@ class GeoTiffReferenceTest {
         Layout layout = layouts().filter(l -> l.name.equals(name)).findFirst().orElseThrow();
         byte[] tiff = resource(name + ".tif");
         // The first tile offset of the first overview (IFD 1, tag 324), moved past the end.
-        TiffDirectory overview = TiffDirectory.chain(tiff).get(1);
+        TiffDirectory overview =
+                TiffDirectory.read(java.nio.ByteBuffer.wrap(tiff)).directories().get(1);
         TiffDirectory.Entry tileOffsets = overview.entries.get(324);
         ByteBuffer.wrap(tiff)
                 .order(ByteOrder.LITTLE_ENDIAN)

@@ -75,6 +75,30 @@ class TruncationTest {
         assertThat(Truncation.missing(trailing)).as(file + " + trailing bytes").isEmpty();
     }
 
+    /**
+     * Cut inside the structure the truncation check reads (a JPEG's marker segments up to its first
+     * scan, a TIFF's first directory and the tables it points at; both in the first kilobyte of
+     * these files): every cut is refused as {@code TRUNCATED}, never as malformed and never
+     * decoded.
+     */
+    @ParameterizedTest
+    @MethodSource("files")
+    void shouldRefuseEveryCutInsideTheHeaders(String file) throws IOException {
+        byte[] whole = resource(file);
+        Domain domain = file.endsWith(".tif") ? Domain.REMOTE_SENSING : Domain.SOCIAL;
+        ModelInput input = input(file);
+        for (int length = 16; length < Math.min(whole.length, 1024); length += 5) {
+            byte[] cut = Arrays.copyOf(whole, length);
+            DecodeException refused =
+                    catchThrowableOfType(
+                            DecodeException.class, () -> ImageDecoders.decode(domain, cut, input));
+            assertThat(refused).as("%s cut at byte %d", file, length).isNotNull();
+            assertThat(refused.reason())
+                    .as("%s cut at byte %d: %s", file, length, refused.getMessage())
+                    .isEqualTo(Reason.TRUNCATED);
+        }
+    }
+
     /** Some encoders omit a GIF's trailer: every block is whole, so nothing is missing. */
     @org.junit.jupiter.api.Test
     void shouldAcceptAGifWithoutItsTrailer() throws IOException {
