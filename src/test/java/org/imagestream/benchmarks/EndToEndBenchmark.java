@@ -292,7 +292,13 @@ public final class EndToEndBenchmark {
             // --job-only skips them unless --rates is given too.
             boolean measureLatency = !jobOnly || arguments.containsKey("--rates");
             for (int percent : measureLatency ? ratePercents : List.<Integer>of()) {
-                double rate = job.imagesPerSecond() * percent / 100.0;
+                // --base-rate R: shares of R instead of this run's sustained rate, so runs that
+                // compare job options offer the same rates.
+                double base =
+                        arguments.containsKey("--base-rate")
+                                ? Double.parseDouble(arguments.get("--base-rate"))
+                                : job.imagesPerSecond();
+                double rate = base * percent / 100.0;
                 latencyRows.add(
                         latency(
                                 stack,

@@ -17,9 +17,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Files written by reference tools (Pillow 9.4 on libjpeg-turbo, libpng, giflib and libwebp; GDAL
  * 3.6.2 for the GeoTIFFs, see the resource folders' regenerate scripts), cut at 10, 50 and 90 % of
- * their bytes: each is refused as {@code TRUNCATED} before any decoder runs, while the whole file,
- * and the whole file followed by 100 bytes of trailing garbage (common in real uploads), still
- * decode.
+ * their bytes and every few bytes of their headers: each is refused as {@code TRUNCATED} before any
+ * decoder runs, while the whole file, and the whole file followed by 100 bytes of trailing garbage
+ * (common in real uploads), still decode.
  */
 class TruncationTest {
     private static final ModelInput RGB = new ModelInput(32, 32, 3);
@@ -57,13 +57,16 @@ class TruncationTest {
         ModelInput input = input(file);
         for (double share : new double[] {0.1, 0.5, 0.9}) {
             byte[] cut = Arrays.copyOf(whole, (int) (whole.length * share));
-            DecodeException refused =
-                    catchThrowableOfType(
-                            DecodeException.class, () -> ImageDecoders.decode(domain, cut, input));
-            assertThat(refused).as("%s cut at %.0f %%", file, share * 100).isNotNull();
-            assertThat(refused.reason())
-                    .as("%s cut at %.0f %%: %s", file, share * 100, refused.getMessage())
-                    .isEqualTo(Reason.TRUNCATED);
+            assertRefusedAsTruncated(
+                    domain, cut, input, String.format("%s cut at %.0f %%", file, share * 100));
+        }
+        // Cut inside the structure the truncation check reads (a JPEG's marker segments up to its
+        // first scan, a TIFF's first directory and the tables it points at; all in the first
+        // kilobyte of these files), from just after the longest signature (a BigTIFF's 16 bytes;
+        // a shorter file is not recognised at all): refused as TRUNCATED, never as malformed.
+        for (int length = 16; length < Math.min(whole.length, 1024); length += 5) {
+            assertRefusedAsTruncated(
+                    domain, Arrays.copyOf(whole, length), input, file + " cut at byte " + length);
         }
         assertThatCode(() -> ImageDecoders.decode(domain, whole, input))
                 .as(file)
@@ -75,28 +78,15 @@ class TruncationTest {
         assertThat(Truncation.missing(trailing)).as(file + " + trailing bytes").isEmpty();
     }
 
-    /**
-     * Cut inside the structure the truncation check reads (a JPEG's marker segments up to its first
-     * scan, a TIFF's first directory and the tables it points at; both in the first kilobyte of
-     * these files): every cut is refused as {@code TRUNCATED}, never as malformed and never
-     * decoded.
-     */
-    @ParameterizedTest
-    @MethodSource("files")
-    void shouldRefuseEveryCutInsideTheHeaders(String file) throws IOException {
-        byte[] whole = resource(file);
-        Domain domain = file.endsWith(".tif") ? Domain.REMOTE_SENSING : Domain.SOCIAL;
-        ModelInput input = input(file);
-        for (int length = 16; length < Math.min(whole.length, 1024); length += 5) {
-            byte[] cut = Arrays.copyOf(whole, length);
-            DecodeException refused =
-                    catchThrowableOfType(
-                            DecodeException.class, () -> ImageDecoders.decode(domain, cut, input));
-            assertThat(refused).as("%s cut at byte %d", file, length).isNotNull();
-            assertThat(refused.reason())
-                    .as("%s cut at byte %d: %s", file, length, refused.getMessage())
-                    .isEqualTo(Reason.TRUNCATED);
-        }
+    private static void assertRefusedAsTruncated(
+            Domain domain, byte[] cut, ModelInput input, String what) {
+        DecodeException refused =
+                catchThrowableOfType(
+                        DecodeException.class, () -> ImageDecoders.decode(domain, cut, input));
+        assertThat(refused).as(what).isNotNull();
+        assertThat(refused.reason())
+                .as("%s: %s", what, refused.getMessage())
+                .isEqualTo(Reason.TRUNCATED);
     }
 
     /** Some encoders omit a GIF's trailer: every block is whole, so nothing is missing. */
