@@ -30,24 +30,72 @@ final class TiffDirectory {
     /** Directories followed along the chain at most (a COG has a handful of overview levels). */
     static final int MAX_DIRECTORIES = 64;
 
+    /**
+     * Entries of one directory at most (a GeoTIFF has a few dozen; a BigTIFF's 8-byte count could
+     * otherwise make a directory of millions): a larger one is not read.
+     */
+    static final int MAX_ENTRIES = 4096;
+
     /** One entry: its tag, type, value count and where its values lie in the file. */
     record Entry(int tag, int type, long count, int entryAt, int valuesAt) {}
 
     /**
-     * A TIFF's directories, read once per decode: the truncation check, the band layout, the
-     * overview choice, the georeference and the tile reader's block height all take them from here.
-     *
-     * @param directories the first directory and those chained after it (at most {@link
-     *     #MAX_DIRECTORIES}); empty when the first cannot be read
-     * @param complete false when a directory along the chain is malformed or cut short (the chain
-     *     then ends before it)
-     * @param firstMissing what is missing of the file when its first directory runs past its end
-     *     (the file is truncated), else null
+     * A TIFF's directories, each read once per decode: the truncation check, the band layout, the
+     * georeference and the tile reader's block height take the first from here, the overview choice
+     * the rest, which are read only when it asks (a scene that is tiled never needs them).
      */
-    record Chain(List<TiffDirectory> directories, boolean complete, String firstMissing) {
+    static final class Chain {
+        private final TiffDirectory first;
+        private final String firstMissing;
+        private List<TiffDirectory> directories;
+        private boolean complete;
+
+        private Chain(TiffDirectory first, String firstMissing) {
+            this.first = first;
+            this.firstMissing = firstMissing;
+        }
+
         /** The first directory, or null when it cannot be read. */
         TiffDirectory first() {
-            return directories.isEmpty() ? null : directories.get(0);
+            return first;
+        }
+
+        /**
+         * What is missing of the file when its first directory runs past its end (the file is
+         * truncated), else null.
+         */
+        String firstMissing() {
+            return firstMissing;
+        }
+
+        /**
+         * The first directory and those chained after it (at most {@link #MAX_DIRECTORIES}), read
+         * on the first call; empty when the first cannot be read.
+         */
+        List<TiffDirectory> directories() {
+            if (directories == null) {
+                List<TiffDirectory> chain = new ArrayList<>();
+                complete = first != null;
+                if (first != null) {
+                    chain.add(first);
+                    try {
+                        chainAfter(first, chain, first.in.capacity());
+                    } catch (RuntimeException malformed) {
+                        complete = false;
+                    }
+                }
+                directories = List.copyOf(chain);
+            }
+            return directories;
+        }
+
+        /**
+         * False when the first directory or one along the chain is malformed or cut short (the
+         * chain then ends before it).
+         */
+        boolean complete() {
+            directories();
+            return complete;
         }
     }
 
@@ -84,6 +132,9 @@ final class TiffDirectory {
                 || count > in.capacity() / entrySize
                 || offset + countSize + count * entrySize + (big ? 8 : 4) > in.capacity()) {
             throw new PastTheEnd("the rest of the IFD at offset " + offset);
+        }
+        if (count > MAX_ENTRIES) {
+            throw new IllegalArgumentException("IFD of " + count + " entries");
         }
         Map<Integer, Entry> read = new LinkedHashMap<>();
         Set<Integer> outside = new HashSet<>();
@@ -148,25 +199,16 @@ final class TiffDirectory {
      * bytes are neither.
      */
     static Chain read(ByteBuffer tiff) {
-        TiffDirectory first;
-        try {
-            first = first(tiff);
-        } catch (PastTheEnd e) {
-            return new Chain(List.of(), false, e.getMessage());
-        } catch (RuntimeException malformed) {
-            return new Chain(List.of(), false, null);
-        }
-        if (first == null) {
+        if (!isTiff(tiff)) {
             return null;
         }
-        List<TiffDirectory> chain = new ArrayList<>();
-        chain.add(first);
         try {
-            chainAfter(first, chain, tiff.capacity());
+            return new Chain(first(tiff), null);
+        } catch (PastTheEnd e) {
+            return new Chain(null, e.getMessage());
         } catch (RuntimeException malformed) {
-            return new Chain(List.copyOf(chain), false, null);
+            return new Chain(null, null);
         }
-        return new Chain(List.copyOf(chain), true, null);
     }
 
     /** Adds the directories chained after the last of {@code chain}; throws when one is bad. */

@@ -180,6 +180,13 @@ final class Truncation {
     }
 
     private static Optional<String> tiff(byte[] b) {
+        // Cut inside the header itself (8 bytes, a BigTIFF's 16): too short to be recognised.
+        boolean little = b[0] == 'I';
+        int magic =
+                little ? (b[2] & 0xFF) | (b[3] & 0xFF) << 8 : (b[2] & 0xFF) << 8 | (b[3] & 0xFF);
+        if ((magic == 42 && b.length < 8) || (magic == 43 && b.length < 16)) {
+            return Optional.of("the rest of its header");
+        }
         return tiff(TiffDirectory.read(ByteBuffer.wrap(b)));
     }
 
@@ -241,8 +248,26 @@ final class Truncation {
                 return ImageCheck.cut("the strip or tile table its IFD points at");
             }
         }
-        TiffDirectory.Entry offsets = table(image, STRIP_OFFSETS, TILE_OFFSETS);
-        TiffDirectory.Entry counts = table(image, STRIP_BYTE_COUNTS, TILE_BYTE_COUNTS);
+        // Strips and tiles both, when a file carries both tables: a reader may use either.
+        ImageCheck strips =
+                blocks(
+                        image,
+                        image.entries.get(STRIP_OFFSETS),
+                        image.entries.get(STRIP_BYTE_COUNTS));
+        ImageCheck tiles =
+                blocks(image, image.entries.get(TILE_OFFSETS), image.entries.get(TILE_BYTE_COUNTS));
+        if (strips.missing() != null) {
+            return strips;
+        }
+        if (tiles.missing() != null) {
+            return tiles;
+        }
+        return strips.malformed() && tiles.malformed() ? ImageCheck.MALFORMED : ImageCheck.WHOLE;
+    }
+
+    /** One table of strips or tiles (offsets and byte counts) against the file. */
+    private static ImageCheck blocks(
+            TiffDirectory image, TiffDirectory.Entry offsets, TiffDirectory.Entry counts) {
         if (offsets == null
                 || counts == null
                 || offsets.count() != counts.count()
@@ -263,12 +288,6 @@ final class Truncation {
             }
         }
         return ImageCheck.WHOLE;
-    }
-
-    /** The strip table, else the tile table, or null. */
-    private static TiffDirectory.Entry table(TiffDirectory image, int strips, int tiles) {
-        TiffDirectory.Entry entry = image.entries.get(strips);
-        return entry != null ? entry : image.entries.get(tiles);
     }
 
     /** SHORT, LONG or LONG8: the types strip and tile tables may have. */

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -201,8 +202,8 @@ public final class ImageClassificationJob {
     /**
      * The execution settings the job chooses: parallelism, key groups, buffer timeout, object reuse
      * and checkpointing. flink-conf wins unless the job option is set: the cluster's
-     * pipeline.max-parallelism, execution.buffer-timeout.interval and
-     * execution.checkpointing.interval apply, and the job's defaults only fill gaps.
+     * pipeline.max-parallelism, execution.buffer-timeout.* and execution.checkpointing.interval
+     * apply, and the job's defaults only fill gaps.
      */
     static void configureEnvironment(StreamExecutionEnvironment env, JobConfig config) {
         if (config.parallelism() > 0) {
@@ -213,8 +214,15 @@ public final class ImageClassificationJob {
             env.setMaxParallelism(config.maxParallelism());
         }
         if (config.getOptional(JobOptions.BUFFER_TIMEOUT).isPresent()
-                || env.getConfiguration().getOptional(ExecutionOptions.BUFFER_TIMEOUT).isEmpty()) {
-            env.setBufferTimeout(config.get(JobOptions.BUFFER_TIMEOUT).toMillis());
+                || (env.getConfiguration().getOptional(ExecutionOptions.BUFFER_TIMEOUT).isEmpty()
+                        && env.getConfiguration()
+                                .getOptional(ExecutionOptions.BUFFER_TIMEOUT_ENABLED)
+                                .isEmpty())) {
+            // Enabled too: setBufferTimeout alone leaves a flink-conf "enabled: false" in force.
+            Configuration timeout = new Configuration();
+            timeout.set(ExecutionOptions.BUFFER_TIMEOUT_ENABLED, true);
+            timeout.set(ExecutionOptions.BUFFER_TIMEOUT, config.get(JobOptions.BUFFER_TIMEOUT));
+            env.configure(timeout);
         }
         if (config.get(JobOptions.OBJECT_REUSE)) {
             env.getConfig().enableObjectReuse();

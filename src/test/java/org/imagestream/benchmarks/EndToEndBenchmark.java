@@ -379,6 +379,12 @@ public final class EndToEndBenchmark {
                             job.imagesPerSecond() / ceiling,
                             job.imagesPerSecond() / peerRate));
             report.append(flood);
+            if (arguments.containsKey("--base-rate")) {
+                report.append(
+                        "Latency runs offer shares of "
+                                + arguments.get("--base-rate")
+                                + " img/s (--base-rate), not of the sustained rate above.\n\n");
+            }
             report.append(
                     "| offered rate | achieved | p50 ms | p95 ms | p99 ms | max ms | rows |\n"
                             + "|---|---|---|---|---|---|---|\n");

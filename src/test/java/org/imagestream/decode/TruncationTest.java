@@ -60,11 +60,14 @@ class TruncationTest {
             assertRefusedAsTruncated(
                     domain, cut, input, String.format("%s cut at %.0f %%", file, share * 100));
         }
-        // Cut inside the structure the truncation check reads (a JPEG's marker segments up to its
-        // first scan, a TIFF's first directory and the tables it points at; all in the first
-        // kilobyte of these files), from just after the longest signature (a BigTIFF's 16 bytes;
-        // a shorter file is not recognised at all): refused as TRUNCATED, never as malformed.
-        for (int length = 16; length < Math.min(whole.length, 1024); length += 5) {
+        // Cut inside the structure the truncation check reads (a TIFF's header, first directory
+        // and the tables it points at, a JPEG's marker segments up to its first scan; all in the
+        // first kilobyte of these files), for other formats from just after their signature (a
+        // WebP's 12 bytes; a shorter one is not recognised at all): refused as TRUNCATED, never
+        // as malformed.
+        for (int length = file.endsWith(".tif") ? 4 : 16;
+                length < Math.min(whole.length, 1024);
+                length += file.endsWith(".tif") && length < 16 ? 1 : 5) {
             assertRefusedAsTruncated(
                     domain, Arrays.copyOf(whole, length), input, file + " cut at byte " + length);
         }

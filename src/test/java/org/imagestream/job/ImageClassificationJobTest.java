@@ -45,6 +45,27 @@ class ImageClassificationJobTest {
     }
 
     @Test
+    void flinkConfDisabledBufferTimeoutWinsOverTheJobDefault() {
+        StreamExecutionEnvironment env =
+                environment(Map.of("execution.buffer-timeout.enabled", "false"));
+
+        ImageClassificationJob.configureEnvironment(env, options(Map.of()));
+
+        assertThat(env.getBufferTimeout()).isEqualTo(-1);
+    }
+
+    @Test
+    void jobOptionTurnsOnABufferTimeoutFlinkConfDisabled() {
+        StreamExecutionEnvironment env =
+                environment(Map.of("execution.buffer-timeout.enabled", "false"));
+
+        ImageClassificationJob.configureEnvironment(
+                env, options(Map.of("job.buffer-timeout", "10 ms")));
+
+        assertThat(env.getBufferTimeout()).isEqualTo(10);
+    }
+
+    @Test
     void jobOptionBufferTimeoutWinsOverFlinkConf() {
         StreamExecutionEnvironment env =
                 environment(Map.of("execution.buffer-timeout.interval", "50 ms"));
