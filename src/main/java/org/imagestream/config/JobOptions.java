@@ -440,7 +440,7 @@ public final class JobOptions {
                     .durationType()
                     .defaultValue(Duration.ofMillis(10))
                     .withDescription(
-                            "Longest a partly filled network buffer waits before it is sent to the next task (Flink's execution.buffer-timeout.interval, whose default of 100 ms is added to every image's latency across the shuffle when records do not fill buffers). Applied unless flink-conf sets execution.buffer-timeout.interval or execution.buffer-timeout.enabled and this option is not given; when given, it also turns the timeout on. 0 sends after every record.");
+                            "Longest a partly filled network buffer waits before it is sent to the next task (Flink's execution.buffer-timeout.interval, whose default of 100 ms is added to every image's latency across the shuffle when records do not fill buffers). Applied unless flink-conf sets execution.buffer-timeout.interval or execution.buffer-timeout.enabled and this option is not given; when given, it also turns the timeout on. 0 sends after every record. Near saturation a longer timeout (100 ms) gave the lower p99 in docs/benchmarks.md (likely because images then arrive in bursts and form larger model batches; not measured).");
 
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("job.parallelism")
