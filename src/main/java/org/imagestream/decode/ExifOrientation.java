@@ -32,11 +32,7 @@ final class ExifOrientation {
 
     /** As {@link #of(byte[])}, for a JPEG whose markers the caller has already walked. */
     static int of(byte[] jpeg, JpegMarkers markers) {
-        return orientation(
-                jpeg,
-                markers == null || !markers.hasFrame() || markers.exifOffset() < 0
-                        ? null
-                        : new int[] {markers.exifOffset(), markers.exifLength()});
+        return orientation(jpeg, markers == null ? null : jpegExif(markers));
     }
 
     /**
@@ -69,7 +65,7 @@ final class ExifOrientation {
             return null;
         }
         return switch (format) {
-            case JPEG -> jpegExif(bytes);
+            case JPEG -> jpegExif(JpegMarkers.scan(bytes));
             case PNG -> pngExif(bytes);
             case WEBP -> webpExif(bytes);
             default -> null;
@@ -93,8 +89,7 @@ final class ExifOrientation {
     }
 
     /** Offset and length of the APP1 Exif payload, from the markers before the frame header. */
-    private static int[] jpegExif(byte[] b) {
-        JpegMarkers markers = JpegMarkers.scan(b);
+    private static int[] jpegExif(JpegMarkers markers) {
         return !markers.hasFrame() || markers.exifOffset() < 0
                 ? null
                 : new int[] {markers.exifOffset(), markers.exifLength()};

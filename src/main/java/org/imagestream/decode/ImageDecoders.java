@@ -67,10 +67,7 @@ public final class ImageDecoders {
         }
         // A JPEG's marker segments and a TIFF's directories are read once, here: the truncation
         // check and every reader of their values below take this reading.
-        JpegMarkers markers =
-                domain != Domain.MEDICAL && Truncation.isJpeg(bytes)
-                        ? JpegMarkers.scan(bytes)
-                        : null;
+        JpegMarkers markers = domain != Domain.MEDICAL ? JpegMarkers.ofJpeg(bytes) : null;
         SceneDecoder.Source scene =
                 domain == Domain.REMOTE_SENSING ? SceneDecoder.Source.of(bytes) : null;
         if (domain != Domain.MEDICAL) {
@@ -187,8 +184,8 @@ public final class ImageDecoders {
             TfJpegDecoder jpeg,
             int minSide)
             throws IOException, DecodeException {
-        JpegMarkers markers = Truncation.isJpeg(bytes) ? JpegMarkers.scan(bytes) : null;
-        return readPhoto(bytes, markers, limits, deadline, jpeg, minSide).upright();
+        return readPhoto(bytes, JpegMarkers.ofJpeg(bytes), limits, deadline, jpeg, minSide)
+                .upright();
     }
 
     /**

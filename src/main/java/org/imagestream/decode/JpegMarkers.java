@@ -46,6 +46,13 @@ record JpegMarkers(
         return components >= 0;
     }
 
+    /** The segments of a file that starts with SOI ({@code FF D8}), or null for any other file. */
+    static JpegMarkers ofJpeg(byte[] bytes) {
+        return bytes.length >= 2 && (bytes[0] & 0xFF) == 0xFF && (bytes[1] & 0xFF) == 0xD8
+                ? scan(bytes)
+                : null;
+    }
+
     /** The segments of a file that starts with SOI ({@code FF D8}). */
     static JpegMarkers scan(byte[] jpeg) {
         boolean icc = false;

@@ -154,7 +154,7 @@ final class TiffDirectory {
                     size <= valueSize() && size >= 0
                             ? field
                             : (big ? in.getLong(field) : Integer.toUnsignedLong(in.getInt(field)));
-            if (values < 0 || size < 0 || valuesAt < 0) {
+            if (size < 0 || valuesAt < 0) {
                 continue; // malformed: ignored
             }
             if (valuesAt + size > in.capacity()) {
@@ -200,7 +200,7 @@ final class TiffDirectory {
      */
     static Chain read(ByteBuffer tiff) {
         if (!isTiff(tiff)) {
-            return null;
+            return headerCut(tiff) ? new Chain(null, "the rest of its header") : null;
         }
         try {
             return new Chain(first(tiff), null);
@@ -221,6 +221,27 @@ final class TiffDirectory {
             directory = new TiffDirectory(directory.in, directory.big, (int) next);
             chain.add(directory);
         }
+    }
+
+    /**
+     * Whether the bytes are a TIFF or BigTIFF cut inside its header (8 bytes, a BigTIFF's 16): its
+     * byte order mark, then its magic number or the end of the file.
+     */
+    private static boolean headerCut(ByteBuffer tiff) {
+        int length = tiff.capacity();
+        if (length < 2
+                || tiff.get(0) != tiff.get(1)
+                || (tiff.get(0) != 'I' && tiff.get(0) != 'M')) {
+            return false;
+        }
+        if (length < 4) {
+            return true;
+        }
+        ByteBuffer in =
+                tiff.duplicate()
+                        .order(tiff.get(0) == 'I' ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN);
+        int magic = in.getShort(2);
+        return (magic == 42 && length < 8) || (magic == 43 && length < 16);
     }
 
     /** Whether the bytes start like a classic TIFF or a BigTIFF with 8-byte offsets. */

@@ -38,11 +38,9 @@ final class Truncation {
      */
     static Optional<String> missing(byte[] bytes, JpegMarkers jpeg) {
         try {
-            if (jpeg != null) {
-                return jpeg(bytes, jpeg);
-            }
-            if (isJpeg(bytes)) {
-                return jpeg(bytes, JpegMarkers.scan(bytes));
+            JpegMarkers markers = jpeg != null ? jpeg : JpegMarkers.ofJpeg(bytes);
+            if (markers != null) {
+                return jpeg(bytes, markers);
             }
             if (starts(bytes, 0x89, 'P', 'N', 'G')) {
                 return png(bytes);
@@ -180,13 +178,6 @@ final class Truncation {
     }
 
     private static Optional<String> tiff(byte[] b) {
-        // Cut inside the header itself (8 bytes, a BigTIFF's 16): too short to be recognised.
-        boolean little = b[0] == 'I';
-        int magic =
-                little ? (b[2] & 0xFF) | (b[3] & 0xFF) << 8 : (b[2] & 0xFF) << 8 | (b[3] & 0xFF);
-        if ((magic == 42 && b.length < 8) || (magic == 43 && b.length < 16)) {
-            return Optional.of("the rest of its header");
-        }
         return tiff(TiffDirectory.read(ByteBuffer.wrap(b)));
     }
 
@@ -311,11 +302,6 @@ final class Truncation {
             }
         }
         return true;
-    }
-
-    /** Whether the file starts with a JPEG SOI marker. */
-    static boolean isJpeg(byte[] bytes) {
-        return starts(bytes, 0xFF, 0xD8);
     }
 
     private static boolean starts(byte[] b, int... prefix) {

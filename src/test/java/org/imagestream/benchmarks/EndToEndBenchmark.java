@@ -291,13 +291,11 @@ public final class EndToEndBenchmark {
             List<String> latencyRows = new ArrayList<>();
             // --job-only skips them unless --rates is given too.
             boolean measureLatency = !jobOnly || arguments.containsKey("--rates");
+            // --base-rate R: shares of R instead of this run's sustained rate, so runs that
+            // compare job options offer the same rates.
+            String baseRate = arguments.get("--base-rate");
+            double base = baseRate != null ? Double.parseDouble(baseRate) : job.imagesPerSecond();
             for (int percent : measureLatency ? ratePercents : List.<Integer>of()) {
-                // --base-rate R: shares of R instead of this run's sustained rate, so runs that
-                // compare job options offer the same rates.
-                double base =
-                        arguments.containsKey("--base-rate")
-                                ? Double.parseDouble(arguments.get("--base-rate"))
-                                : job.imagesPerSecond();
                 double rate = base * percent / 100.0;
                 latencyRows.add(
                         latency(
@@ -379,10 +377,10 @@ public final class EndToEndBenchmark {
                             job.imagesPerSecond() / ceiling,
                             job.imagesPerSecond() / peerRate));
             report.append(flood);
-            if (arguments.containsKey("--base-rate")) {
+            if (baseRate != null) {
                 report.append(
                         "Latency runs offer shares of "
-                                + arguments.get("--base-rate")
+                                + baseRate
                                 + " img/s (--base-rate), not of the sustained rate above.\n\n");
             }
             report.append(

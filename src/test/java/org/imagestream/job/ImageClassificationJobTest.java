@@ -8,6 +8,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.imagestream.config.JobConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The execution settings the job applies to its environment, and which of them flink-conf wins. */
 class ImageClassificationJobTest {
@@ -34,45 +36,31 @@ class ImageClassificationJobTest {
         assertThat(env.getBufferTimeout()).isEqualTo(10);
     }
 
-    @Test
-    void flinkConfBufferTimeoutWinsOverTheJobDefault() {
-        StreamExecutionEnvironment env =
-                environment(Map.of("execution.buffer-timeout.interval", "50 ms"));
-
-        ImageClassificationJob.configureEnvironment(env, options(Map.of()));
-
-        assertThat(env.getBufferTimeout()).isEqualTo(50);
-    }
-
-    @Test
-    void flinkConfDisabledBufferTimeoutWinsOverTheJobDefault() {
-        StreamExecutionEnvironment env =
-                environment(Map.of("execution.buffer-timeout.enabled", "false"));
-
-        ImageClassificationJob.configureEnvironment(env, options(Map.of()));
-
-        assertThat(env.getBufferTimeout()).isEqualTo(-1);
-    }
-
-    @Test
-    void jobOptionTurnsOnABufferTimeoutFlinkConfDisabled() {
-        StreamExecutionEnvironment env =
-                environment(Map.of("execution.buffer-timeout.enabled", "false"));
+    /**
+     * Which of flink-conf's buffer timeout and the job option applies.
+     *
+     * @param flinkConf one flink-conf entry, key=value
+     * @param jobOption the job.buffer-timeout option, or null when not given
+     * @param expected the timeout in force, -1 for none
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "flink-conf interval wins over the job default, execution.buffer-timeout.interval=50 ms, , 50",
+        "flink-conf disabled wins over the job default, execution.buffer-timeout.enabled=false, , -1",
+        "job option turns on a timeout flink-conf disabled, execution.buffer-timeout.enabled=false,"
+                + " 10 ms, 10",
+        "job option wins over the flink-conf interval, execution.buffer-timeout.interval=50 ms,"
+                + " 0 ms, 0"
+    })
+    void bufferTimeoutPrecedence(
+            String description, String flinkConf, String jobOption, long expected) {
+        String[] entry = flinkConf.split("=", 2);
+        StreamExecutionEnvironment env = environment(Map.of(entry[0], entry[1]));
 
         ImageClassificationJob.configureEnvironment(
-                env, options(Map.of("job.buffer-timeout", "10 ms")));
+                env,
+                options(jobOption == null ? Map.of() : Map.of("job.buffer-timeout", jobOption)));
 
-        assertThat(env.getBufferTimeout()).isEqualTo(10);
-    }
-
-    @Test
-    void jobOptionBufferTimeoutWinsOverFlinkConf() {
-        StreamExecutionEnvironment env =
-                environment(Map.of("execution.buffer-timeout.interval", "50 ms"));
-
-        ImageClassificationJob.configureEnvironment(
-                env, options(Map.of("job.buffer-timeout", "0 ms")));
-
-        assertThat(env.getBufferTimeout()).isZero();
+        assertThat(env.getBufferTimeout()).isEqualTo(expected);
     }
 }
