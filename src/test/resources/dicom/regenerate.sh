@@ -120,10 +120,38 @@ cp MR_small.dcm "$raw/two.dcm"
 "$bin/dcmodify" -nb -i "(0028,0008)=2" -mf "(7fe0,0010)=$raw/two.raw" "$raw/two.dcm"
 "$bin/dcmcjpeg" +e1 "$raw/two.dcm" MR_two_frames_jpeg_bot.dcm
 "$bin/dcmcjpeg" +e1 -ot +fs 1 "$raw/two.dcm" MR_two_frames_jpeg_fragments.dcm
+# JPEG extended: 12-bit (MR_small's 16-bit samples, 12 stored) in one frame, in two frames with an
+# offset table and in 1 KiB fragments without; 8-bit (image_dfl).
+"$bin/dcmcjpeg" +ee "$raw/two.dcm" MR_two_frames_jpeg_extended.dcm
+"$bin/dcmcjpeg" +ee -ot +fs 1 "$raw/two.dcm" MR_two_frames_jpeg_extended_fragments.dcm
+"$bin/dcmcjpeg" +ee image_dfl.dcm image_dfl_jpeg_extended.dcm
 rm -rf "$raw"
-for f in MR_small_jpeg_sv1 CT_small_jpeg_p14 MR_small_jpeg_baseline MR_two_frames_jpeg_bot; do
+for f in MR_small_jpeg_sv1 CT_small_jpeg_p14 MR_small_jpeg_baseline MR_two_frames_jpeg_bot \
+    MR_small_jpeg_extended MR_two_frames_jpeg_extended; do
   "$bin/dcmdjpeg" "$f.dcm" "$f.dcmd.dcm"
 done
+# The larger decompressed references are kept gzipped (pydicom's JPEG-lossy.dcm is NEMA's 12-bit
+# NM1_JPLY; dcmdjpeg warns about its scan header's spectral selection and decodes it).
+for f in JPEG-lossy image_dfl_jpeg_extended; do
+  "$bin/dcmdjpeg" "$f.dcm" "$tools/$f.dcmd.dcm"
+  gzip -9 -n -c "$tools/$f.dcmd.dcm" > "$f.dcmd.dcm.gz"
+done
+# Restart markers (DCMTK's encoder writes none): libjpeg-turbo's cjpeg on a 75x53 crop of
+# image_dfl's golden (restart every 2 blocks, so partial blocks at the right and bottom edges), and
+# djpeg's decoding with the same integer inverse DCT (-dct int).
+(cd "$tools" && apt-get download -qq libjpeg-turbo-progs libjpeg62-turbo >/dev/null 2>&1 \
+  && for deb in libjpeg*.deb; do dpkg-deb -x "$deb" root; done)
+python3 - image_dfl.golden.pgm "$tools/crop.pgm" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+magic, size, depth, pixels = data.split(b"\n", 3)
+width = int(size.split()[0])
+crop = b"".join(pixels[y * width + 200:y * width + 275] for y in range(180, 233))
+open(sys.argv[2], "wb").write(b"P5\n75 53\n255\n" + crop)
+PY
+"$tools/root/usr/bin/cjpeg" -grayscale -quality 80 -restart 2B -outfile jpeg_restart.jpg \
+  "$tools/crop.pgm"
+"$tools/root/usr/bin/djpeg" -dct int -pnm -outfile jpeg_restart.djpeg.pgm jpeg_restart.jpg
 for f in CT_small_rle rtdose_rle_dcmtk rtdose_rle; do
   "$bin/dcmdrle" "$f.dcm" "$f.dcmd.dcm"
 done

@@ -30,7 +30,7 @@ final class DicomFileMeta {
     static final Map<String, String> COMPRESSED =
             Map.ofEntries(
                     Map.entry("1.2.840.10008.1.2.4.50", "JPEG baseline"),
-                    Map.entry("1.2.840.10008.1.2.4.51", "JPEG extended (12-bit)"),
+                    Map.entry("1.2.840.10008.1.2.4.51", "JPEG extended"),
                     Map.entry("1.2.840.10008.1.2.4.57", "JPEG lossless"),
                     Map.entry("1.2.840.10008.1.2.4.70", "JPEG lossless SV1"),
                     Map.entry("1.2.840.10008.1.2.4.80", "JPEG-LS lossless"),

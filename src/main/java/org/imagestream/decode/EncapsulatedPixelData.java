@@ -27,14 +27,15 @@ import org.imagestream.decode.DecodeException.Reason;
  * of the medical decoder (modality LUT, VOI window, frames) reads it like any uncompressed file.
  *
  * <p>Codecs: JPEG baseline and JPEG lossless (process 14 and its selection value 1) through
- * TwelveMonkeys (baseline delegated to the JDK's libjpeg); JPEG 2000 (lossless and lossy) through
- * jai-imageio-jpeg2000 (JJ2000); RLE Lossless hand-written ({@link RleLossless}). Refused by name:
- * JPEG extended 12-bit (the JDK's JPEG decoder has no 12-bit precision) and JPEG-LS (no Java codec
- * on Maven Central). Only single-sample (grayscale) images get here: the medical decoder refuses
- * colour before decoding any pixel.
+ * TwelveMonkeys (baseline delegated to the JDK's libjpeg); JPEG extended, 8 or 12 bits,
+ * hand-written ({@link SequentialJpeg}: the JDK's JPEG decoder has no 12-bit precision); JPEG 2000
+ * (lossless and lossy) through jai-imageio-jpeg2000 (JJ2000); RLE Lossless hand-written ({@link
+ * RleLossless}). Refused by name: JPEG-LS (no Java codec on Maven Central). Only single-sample
+ * (grayscale) images get here: the medical decoder refuses colour before decoding any pixel.
  */
 final class EncapsulatedPixelData {
     static final String JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+    static final String JPEG_EXTENDED = "1.2.840.10008.1.2.4.51";
     static final String JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57";
     static final String JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
     static final String JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90";
@@ -45,6 +46,7 @@ final class EncapsulatedPixelData {
     static final Set<String> DECODED =
             Set.of(
                     JPEG_BASELINE,
+                    JPEG_EXTENDED,
                     JPEG_LOSSLESS,
                     JPEG_LOSSLESS_SV1,
                     JPEG_2000_LOSSLESS,
@@ -57,6 +59,7 @@ final class EncapsulatedPixelData {
     private static final Map<String, Integer> CODESTREAM_START =
             Map.of(
                     JPEG_BASELINE, 0xFFD8,
+                    JPEG_EXTENDED, 0xFFD8,
                     JPEG_LOSSLESS, 0xFFD8,
                     JPEG_LOSSLESS_SV1, 0xFFD8,
                     JPEG_2000_LOSSLESS, 0xFF4F,
@@ -126,6 +129,25 @@ final class EncapsulatedPixelData {
                 RleLossless.decodeFrame(
                         file, only.offset(), only.length(), pixels, bytesPerSample, out, outAt);
             } else {
+                requireEndMarker(file, fragments, syntax, what);
+                if (syntax.equals(JPEG_EXTENDED)) {
+                    byte[] codestream = contiguous(file, fragments);
+                    int from = fragments.size() == 1 ? fragments.get(0).offset() : 0;
+                    int length =
+                            fragments.size() == 1 ? fragments.get(0).length() : codestream.length;
+                    SequentialJpeg.decodeFrame(
+                            codestream,
+                            from,
+                            from + length,
+                            header.columns(),
+                            header.rows(),
+                            bytesPerSample,
+                            out,
+                            outAt,
+                            deadline,
+                            what);
+                    continue;
+                }
                 decodeImage(
                         file,
                         fragments,
@@ -255,15 +277,6 @@ final class EncapsulatedPixelData {
             DecodeDeadline deadline,
             String what)
             throws DecodeException {
-        if (!endsWithEndMarker(file, fragments)) {
-            // A cut codestream decodes "successfully" with grey fill in ImageIO's JPEG reader.
-            throw new DecodeException(
-                    Reason.TRUNCATED,
-                    what
-                            + " ("
-                            + DicomFileMeta.COMPRESSED.get(syntax)
-                            + ") is cut short: its codestream has no end marker");
-        }
         ImageReader reader = reader(syntax);
         try (ImageInputStream in = ImageIO.createImageInputStream(concatenated(file, fragments))) {
             reader.setInput(in, true, true);
@@ -333,10 +346,39 @@ final class EncapsulatedPixelData {
         }
     }
 
+    private static void requireEndMarker(
+            byte[] file, List<Fragment> fragments, String syntax, String what)
+            throws DecodeException {
+        if (!endsWithEndMarker(file, fragments)) {
+            // A cut codestream decodes "successfully" with grey fill in ImageIO's JPEG reader.
+            throw new DecodeException(
+                    Reason.TRUNCATED,
+                    what
+                            + " ("
+                            + DicomFileMeta.COMPRESSED.get(syntax)
+                            + ") is cut short: its codestream has no end marker");
+        }
+    }
+
+    /** The frame's codestream in one array: the file itself when it is one fragment. */
+    private static byte[] contiguous(byte[] file, List<Fragment> fragments) {
+        if (fragments.size() == 1) {
+            return file;
+        }
+        int length = fragments.stream().mapToInt(Fragment::length).sum();
+        byte[] codestream = new byte[length];
+        int at = 0;
+        for (Fragment fragment : fragments) {
+            System.arraycopy(file, fragment.offset(), codestream, at, fragment.length());
+            at += fragment.length();
+        }
+        return codestream;
+    }
+
     /**
      * Whether the frame's last fragment ends with the end-of-image (JPEG) or end-of-codestream
-     * (JPEG 2000) marker, both FF D9, before at most a few NUL bytes of padding (fragments have
-     * even lengths).
+     * (JPEG 2000) marker, both FF D9, before at most a few bytes of padding (fragments have even
+     * lengths): NUL, or FF, a JPEG fill byte, which pydicom's JPEG-lossy.dcm ends with.
      */
     static boolean endsWithEndMarker(byte[] file, List<Fragment> fragments) {
         if (fragments.isEmpty()) {
@@ -345,7 +387,9 @@ final class EncapsulatedPixelData {
         Fragment last = fragments.get(fragments.size() - 1);
         int end = last.offset() + last.length();
         int padding = 0;
-        while (end > last.offset() && file[end - 1] == 0 && padding < MAX_END_PADDING) {
+        while (end > last.offset()
+                && (file[end - 1] == 0 || file[end - 1] == (byte) 0xFF)
+                && padding < MAX_END_PADDING) {
             end--;
             padding++;
         }
@@ -354,7 +398,7 @@ final class EncapsulatedPixelData {
                 && (file[end - 1] & 0xFF) == 0xD9;
     }
 
-    /** NULs allowed after a codestream's end marker in its last fragment. */
+    /** Padding bytes allowed after a codestream's end marker in its last fragment. */
     private static final int MAX_END_PADDING = 16;
 
     private static InputStream concatenated(byte[] file, List<Fragment> fragments) {

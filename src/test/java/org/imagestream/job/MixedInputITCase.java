@@ -118,14 +118,15 @@ class MixedInputITCase {
                             "MR_small_jpeg_baseline", 64,
                             "CT_small_rle", 128,
                             "rtdose_rle", 10,
-                            "MR_small_jp2klossless", 64);
+                            "MR_small_jp2klossless", 64,
+                            "JPEG-lossy", 256);
             for (Map.Entry<String, Integer> file : decodable.entrySet()) {
                 String id = publishDicom(publisher, topic, file.getKey(), dicom(file.getKey()));
                 good.put(id, file.getKey());
                 compressedWidths.put(id, file.getValue());
             }
             expectedReason.put(
-                    publishDicom(publisher, topic, "extended", dicom("MR_small_jpeg_extended")),
+                    publishDicom(publisher, topic, "jpeg-ls", dicom("MR_small_jpeg_ls_lossless")),
                     "UNSUPPORTED_FORMAT");
             byte[] whole = dicom("MR_small_jpeg_sv1");
             // 200 bytes short: inside the pixel data (146 bytes of delimiter and padding follow
@@ -167,7 +168,7 @@ class MixedInputITCase {
                                             .isEqualTo(compressedWidths.get(row.imageId())));
             assertThat(rows)
                     .filteredOn(row -> compressedWidths.containsKey(row.imageId()))
-                    .hasSize(5);
+                    .hasSize(6);
         }
     }
 
