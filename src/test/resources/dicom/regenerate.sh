@@ -124,6 +124,7 @@ cp MR_small.dcm "$raw/two.dcm"
 # offset table and in 1 KiB fragments without; 8-bit (image_dfl).
 "$bin/dcmcjpeg" +ee "$raw/two.dcm" MR_two_frames_jpeg_extended.dcm
 "$bin/dcmcjpeg" +ee -ot +fs 1 "$raw/two.dcm" MR_two_frames_jpeg_extended_fragments.dcm
+"$bin/dcmcjpls" -ot +fs 1 "$raw/two.dcm" MR_two_frames_jpeg_ls_fragments.dcm
 "$bin/dcmcjpeg" +ee image_dfl.dcm image_dfl_jpeg_extended.dcm
 rm -rf "$raw"
 for f in MR_small_jpeg_sv1 CT_small_jpeg_p14 MR_small_jpeg_baseline MR_two_frames_jpeg_bot \
@@ -134,6 +135,21 @@ done
 # NM1_JPLY; dcmdjpeg warns about its scan header's spectral selection and decodes it).
 for f in JPEG-lossy image_dfl_jpeg_extended; do
   "$bin/dcmdjpeg" "$f.dcm" "$tools/$f.dcmd.dcm"
+  gzip -9 -n -c "$tools/$f.dcmd.dcm" > "$f.dcmd.dcm.gz"
+done
+# JPEG-LS (DCMTK's dcmcjpls, CharLS inside): lossless CT_small, MR_small with its own thresholds
+# and reset (an LSE segment), the 2-frame file in 1 KiB fragments; near-lossless image_dfl (NEAR 3)
+# and CT_small made unsigned (dcmcjpls refuses near-lossless for signed pixels; its samples are
+# all positive). Lossless ones are compared with their uncompressed originals, near-lossless ones
+# with dcmdjpls's output.
+"$bin/dcmcjpls" CT_small.dcm CT_small_jpeg_ls.dcm
+"$bin/dcmcjpls" +t1 5 +t2 11 +t3 33 +rs 32 MR_small.dcm MR_small_jpeg_ls_thresholds.dcm
+"$bin/dcmcjpls" +en +md 3 image_dfl.dcm image_dfl_jpeg_ls_near.dcm
+cp CT_small.dcm "$tools/ct_unsigned.dcm"
+"$bin/dcmodify" -nb -m "(0028,0103)=0" "$tools/ct_unsigned.dcm"
+"$bin/dcmcjpls" +en +md 2 "$tools/ct_unsigned.dcm" CT_small_jpeg_ls_near.dcm
+for f in image_dfl_jpeg_ls_near CT_small_jpeg_ls_near; do
+  "$bin/dcmdjpls" "$f.dcm" "$tools/$f.dcmd.dcm"
   gzip -9 -n -c "$tools/$f.dcmd.dcm" > "$f.dcmd.dcm.gz"
 done
 # Restart markers (DCMTK's encoder writes none): libjpeg-turbo's cjpeg on a 75x53 crop of

@@ -37,6 +37,15 @@ final class DicomFileMeta {
                     Map.entry("1.2.840.10008.1.2.4.81", "JPEG-LS near-lossless"),
                     Map.entry("1.2.840.10008.1.2.4.90", "JPEG 2000 lossless"),
                     Map.entry("1.2.840.10008.1.2.4.91", "JPEG 2000"),
+                    Map.entry(
+                            "1.2.840.10008.1.2.4.92", "JPEG 2000 part 2 multi-component lossless"),
+                    Map.entry("1.2.840.10008.1.2.4.93", "JPEG 2000 part 2 multi-component"),
+                    Map.entry("1.2.840.10008.1.2.4.201", "HTJ2K lossless"),
+                    Map.entry("1.2.840.10008.1.2.4.202", "HTJ2K lossless RPCL"),
+                    Map.entry("1.2.840.10008.1.2.4.203", "HTJ2K"),
+                    Map.entry("1.2.840.10008.1.2.4.110", "JPEG XL lossless"),
+                    Map.entry("1.2.840.10008.1.2.4.111", "JPEG XL JPEG recompression"),
+                    Map.entry("1.2.840.10008.1.2.4.112", "JPEG XL"),
                     Map.entry("1.2.840.10008.1.2.5", "RLE lossless"));
 
     private static final int PREAMBLE_AND_PREFIX = 132;

@@ -28,16 +28,19 @@ import org.imagestream.decode.DecodeException.Reason;
  *
  * <p>Codecs: JPEG baseline and JPEG lossless (process 14 and its selection value 1) through
  * TwelveMonkeys (baseline delegated to the JDK's libjpeg); JPEG extended, 8 or 12 bits,
- * hand-written ({@link SequentialJpeg}: the JDK's JPEG decoder has no 12-bit precision); JPEG 2000
- * (lossless and lossy) through jai-imageio-jpeg2000 (JJ2000); RLE Lossless hand-written ({@link
- * RleLossless}). Refused by name: JPEG-LS (no Java codec on Maven Central). Only single-sample
- * (grayscale) images get here: the medical decoder refuses colour before decoding any pixel.
+ * hand-written ({@link SequentialJpeg}: the JDK's JPEG decoder has no 12-bit precision); JPEG-LS
+ * lossless and near-lossless hand-written ({@link JpegLs}: no Java codec on Maven Central); JPEG
+ * 2000 (lossless and lossy) through jai-imageio-jpeg2000 (JJ2000); RLE Lossless hand-written
+ * ({@link RleLossless}). Only single-sample (grayscale) images get here: the medical decoder
+ * refuses colour before decoding any pixel.
  */
 final class EncapsulatedPixelData {
     static final String JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
     static final String JPEG_EXTENDED = "1.2.840.10008.1.2.4.51";
     static final String JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57";
     static final String JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
+    static final String JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
+    static final String JPEG_LS = "1.2.840.10008.1.2.4.81";
     static final String JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90";
     static final String JPEG_2000 = "1.2.840.10008.1.2.4.91";
     static final String RLE_LOSSLESS = "1.2.840.10008.1.2.5";
@@ -49,6 +52,8 @@ final class EncapsulatedPixelData {
                     JPEG_EXTENDED,
                     JPEG_LOSSLESS,
                     JPEG_LOSSLESS_SV1,
+                    JPEG_LS_LOSSLESS,
+                    JPEG_LS,
                     JPEG_2000_LOSSLESS,
                     JPEG_2000,
                     RLE_LOSSLESS);
@@ -62,8 +67,33 @@ final class EncapsulatedPixelData {
                     JPEG_EXTENDED, 0xFFD8,
                     JPEG_LOSSLESS, 0xFFD8,
                     JPEG_LOSSLESS_SV1, 0xFFD8,
+                    JPEG_LS_LOSSLESS, 0xFFD8,
+                    JPEG_LS, 0xFFD8,
                     JPEG_2000_LOSSLESS, 0xFF4F,
                     JPEG_2000, 0xFF4F);
+
+    /** The hand-written codecs' common entry point. */
+    @FunctionalInterface
+    private interface FrameDecoder {
+        void decodeFrame(
+                byte[] in,
+                int from,
+                int to,
+                int width,
+                int height,
+                int bytesPerSample,
+                byte[] out,
+                int outAt,
+                DecodeDeadline deadline,
+                String what)
+                throws DecodeException;
+    }
+
+    private static final Map<String, FrameDecoder> HAND_WRITTEN =
+            Map.of(
+                    JPEG_EXTENDED, SequentialJpeg::decodeFrame,
+                    JPEG_LS_LOSSLESS, JpegLs::decodeFrame,
+                    JPEG_LS, JpegLs::decodeFrame);
 
     /** One item of encapsulated pixel data: where its bytes lie in the file. */
     record Fragment(int offset, int length) {}
@@ -130,22 +160,24 @@ final class EncapsulatedPixelData {
                         file, only.offset(), only.length(), pixels, bytesPerSample, out, outAt);
             } else {
                 requireEndMarker(file, fragments, syntax, what);
-                if (syntax.equals(JPEG_EXTENDED)) {
+                if (HAND_WRITTEN.containsKey(syntax)) {
                     byte[] codestream = contiguous(file, fragments);
-                    int from = fragments.size() == 1 ? fragments.get(0).offset() : 0;
-                    int length =
-                            fragments.size() == 1 ? fragments.get(0).length() : codestream.length;
-                    SequentialJpeg.decodeFrame(
-                            codestream,
-                            from,
-                            from + length,
-                            header.columns(),
-                            header.rows(),
-                            bytesPerSample,
-                            out,
-                            outAt,
-                            deadline,
-                            what);
+                    boolean inFile = codestream == file;
+                    HAND_WRITTEN
+                            .get(syntax)
+                            .decodeFrame(
+                                    codestream,
+                                    inFile ? fragments.get(0).offset() : 0,
+                                    inFile
+                                            ? fragments.get(0).offset() + fragments.get(0).length()
+                                            : codestream.length,
+                                    header.columns(),
+                                    header.rows(),
+                                    bytesPerSample,
+                                    out,
+                                    outAt,
+                                    deadline,
+                                    what);
                     continue;
                 }
                 decodeImage(

@@ -90,61 +90,30 @@ final class SequentialJpeg {
 
     /** Reads the marker segments up to the first scan; returns where its header starts. */
     private int readTablesAndFrame(int from) throws DecodeException {
-        if (end - from < 2 || u8(from) != 0xFF || u8(from + 1) != 0xD8) {
-            throw corrupt("does not start with a JPEG start-of-image marker");
-        }
-        int at = from + 2;
-        while (true) {
-            if (at >= end || u8(at) != 0xFF) {
-                throw corrupt("has no marker where one must be (byte " + (at - from) + ")");
-            }
-            while (at < end && u8(at) == 0xFF) {
-                at++; // fill bytes
-            }
-            if (at >= end) {
-                throw corrupt("ends before its scan");
-            }
-            int marker = u8(at++);
-            if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
-                continue; // no length: TEM, RSTn, SOI
-            }
-            if (marker == 0xD9) {
-                throw corrupt("ends before its scan");
-            }
-            if (at + 2 > end) {
-                throw corrupt("ends inside a marker segment");
-            }
-            int length = u16(at);
-            if (length < 2 || at + length > end) {
-                throw corrupt("has a marker segment running past its end");
-            }
-            int body = at + 2;
-            int bodyEnd = at + length;
-            switch (marker) {
-                case 0xDB -> readQuantTables(body, bodyEnd);
-                case 0xC4 -> readHuffmanTables(body, bodyEnd);
-                case 0xC0, 0xC1 -> readFrame(body, bodyEnd);
-                case 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF ->
-                        throw new DecodeException(
-                                Reason.UNSUPPORTED_FORMAT,
-                                what
-                                        + " is a JPEG of start-of-frame type "
-                                        + Integer.toHexString(0xFF00 | marker)
-                                        + ", not the sequential Huffman DCT of JPEG extended");
-                case 0xDD -> {
-                    if (length != 4) {
-                        throw corrupt("has a restart interval segment of " + length + " bytes");
-                    }
-                    restartInterval = u16(body);
+        return JpegSegments.toFirstScan(in, from, end, this::readSegment, this::corrupt);
+    }
+
+    private void readSegment(int marker, int body, int bodyEnd) throws DecodeException {
+        switch (marker) {
+            case 0xDB -> readQuantTables(body, bodyEnd);
+            case 0xC4 -> readHuffmanTables(body, bodyEnd);
+            case 0xC0, 0xC1 -> readFrame(body, bodyEnd);
+            case 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7 ->
+                    throw new DecodeException(
+                            Reason.UNSUPPORTED_FORMAT,
+                            what
+                                    + " is a JPEG of start-of-frame type "
+                                    + Integer.toHexString(0xFF00 | marker)
+                                    + ", not the sequential Huffman DCT of JPEG extended");
+            case 0xDD -> {
+                if (bodyEnd - body != 2) {
+                    throw corrupt("has a restart interval segment of the wrong length");
                 }
-                case 0xDA -> {
-                    return at;
-                }
-                default -> {
-                    // APPn, COM and others carry nothing the samples depend on.
-                }
+                restartInterval = u16(body);
             }
-            at = bodyEnd;
+            default -> {
+                // APPn, COM and others carry nothing the samples depend on.
+            }
         }
     }
 

@@ -47,6 +47,12 @@ class CompressedDicomReferenceTest {
         "MR_two_frames_jpeg_extended_fragments, MR_two_frames_jpeg_extended.dcmd, 0",
         "JPEG-lossy, JPEG-lossy.dcmd, 0",
         "image_dfl_jpeg_extended, image_dfl_jpeg_extended.dcmd, 0",
+        "CT_small_jpeg_ls, CT_small, 0",
+        "MR_small_jpeg_ls_lossless, MR_small, 0",
+        "MR_small_jpeg_ls_thresholds, MR_small, 0",
+        "MR_two_frames_jpeg_ls_fragments, MR_two_frames_jpeg_bot.dcmd, 0",
+        "CT_small_jpeg_ls_near, CT_small_jpeg_ls_near.dcmd, 0",
+        "image_dfl_jpeg_ls_near, image_dfl_jpeg_ls_near.dcmd, 0",
     })
     void shouldStoreTheSamplesDcmtkDecompresses(String name, String reference, int tolerance)
             throws Exception {
@@ -149,7 +155,9 @@ class CompressedDicomReferenceTest {
                 "MR_small_jp2klossless",
                 "MR_small_jpeg_baseline",
                 "MR_small_jpeg_extended",
-                "MR_two_frames_jpeg_extended_fragments"
+                "MR_two_frames_jpeg_extended_fragments",
+                "CT_small_jpeg_ls",
+                "MR_two_frames_jpeg_ls_fragments"
             })
     void shouldRefuseATruncatedCompressedFileAsTruncated(String name) throws Exception {
         byte[] whole = resource(name + ".dcm");

@@ -14,6 +14,7 @@ import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
 import org.imagestream.model.ImageRecord;
 import org.imagestream.samples.SampleImages;
+import org.imagestream.testing.Bytes;
 import org.junit.jupiter.api.Test;
 
 class PrepareFunctionTest {
@@ -169,7 +170,7 @@ class PrepareFunctionTest {
         // The patient's name as DCMTK's dcmdump shows it in this pydicom test file.
         byte[] patient =
                 "CompressedSamples^CT1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        assertThat(indexOf(dicom, patient)).isNotNegative();
+        assertThat(Bytes.indexOf(dicom, patient)).isNotNegative();
         java.nio.file.Path file =
                 java.nio.file.Files.write(allowed.resolve("CompressedSamples_CT1.dcm"), dicom);
         PrepareFunction prepare =
@@ -189,7 +190,7 @@ class PrepareFunctionTest {
             DecodedImage prepared = harness.extractOutputValues().get(0);
             assertThat(prepared.record.byReference).isTrue();
             assertThat(prepared.record.bytes).isNotEmpty();
-            assertThat(indexOf(prepared.record.bytes, patient)).isNegative();
+            assertThat(Bytes.indexOf(prepared.record.bytes, patient)).isNegative();
             assertThat(prepared.record.headers)
                     .doesNotContainKey(ImageHeaders.CONTENT_LOCATION)
                     .doesNotContainKey("patient");
@@ -237,19 +238,6 @@ class PrepareFunctionTest {
         record.headers.put(ImageHeaders.CONTENT_LOCATION, location);
         record.headers.put("patient", "DOE^JOHN");
         return record;
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     /** One oversized record (dead-lettered before decoding) through a de-identifying stage. */

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Random;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.decode.DicomReferenceTest.Pgm;
+import org.imagestream.testing.Bytes;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,7 +48,7 @@ class SequentialJpegTest {
     @Test
     void shouldRefuseAMissingRestartMarker() throws Exception {
         byte[] jpeg = resource("jpeg_restart.jpg");
-        int first = indexOf(jpeg, 0xFF, 0xD0);
+        int first = Bytes.marker(jpeg, 0xD0);
         jpeg[first + 1] = (byte) 0xD1; // the first restart marker numbered 1 instead of 0
         assertReason(jpeg, 1, Reason.CORRUPT, "lacks restart marker 0");
     }
@@ -65,7 +66,7 @@ class SequentialJpegTest {
     @Test
     void shouldRefuseFrameHeadersItDoesNotDecode() throws Exception {
         byte[] jpeg = resource("jpeg_restart.jpg");
-        int sof = indexOf(jpeg, 0xFF, 0xC0);
+        int sof = Bytes.marker(jpeg, 0xC0);
 
         byte[] precision = jpeg.clone();
         precision[sof + 4] = 16;
@@ -87,7 +88,7 @@ class SequentialJpegTest {
     @Test
     void shouldRefuseAScanThatUsesAnUndefinedTable() throws Exception {
         byte[] jpeg = resource("jpeg_restart.jpg");
-        int sos = indexOf(jpeg, 0xFF, 0xDA);
+        int sos = Bytes.marker(jpeg, 0xDA);
         jpeg[sos + 6] = 0x23; // DC table 2, AC table 3: never defined
         assertReason(jpeg, 1, Reason.CORRUPT, "never defines");
     }
@@ -154,15 +155,6 @@ class SequentialJpegTest {
                 .isInstanceOfSatisfying(
                         DecodeException.class, e -> assertThat(e.reason()).isEqualTo(reason))
                 .hasMessageContaining(text);
-    }
-
-    private static int indexOf(byte[] bytes, int first, int second) {
-        for (int i = 0; i + 1 < bytes.length; i++) {
-            if ((bytes[i] & 0xFF) == first && (bytes[i + 1] & 0xFF) == second) {
-                return i;
-            }
-        }
-        throw new AssertionError("no marker " + Integer.toHexString(second));
     }
 
     private static int count(byte[] bytes, int first, int second) {

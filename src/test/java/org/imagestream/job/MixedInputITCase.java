@@ -23,6 +23,7 @@ import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.Bytes;
 import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.RecordIds;
@@ -119,15 +120,22 @@ class MixedInputITCase {
                             "CT_small_rle", 128,
                             "rtdose_rle", 10,
                             "MR_small_jp2klossless", 64,
-                            "JPEG-lossy", 256);
+                            "JPEG-lossy", 256,
+                            "MR_small_jpeg_ls_lossless", 64);
             for (Map.Entry<String, Integer> file : decodable.entrySet()) {
                 String id = publishDicom(publisher, topic, file.getKey(), dicom(file.getKey()));
                 good.put(id, file.getKey());
                 compressedWidths.put(id, file.getValue());
             }
+            // A syntax no decoder reads: the JPEG-LS file relabelled JPEG 2000 part 2 (a UID of
+            // the same length, so the meta group stays whole).
+            byte[] relabelled =
+                    Bytes.replacedAscii(
+                            dicom("MR_small_jpeg_ls_lossless"),
+                            "1.2.840.10008.1.2.4.80",
+                            "1.2.840.10008.1.2.4.92");
             expectedReason.put(
-                    publishDicom(publisher, topic, "jpeg-ls", dicom("MR_small_jpeg_ls_lossless")),
-                    "UNSUPPORTED_FORMAT");
+                    publishDicom(publisher, topic, "part2", relabelled), "UNSUPPORTED_FORMAT");
             byte[] whole = dicom("MR_small_jpeg_sv1");
             // 200 bytes short: inside the pixel data (146 bytes of delimiter and padding follow
             // it).
@@ -168,7 +176,7 @@ class MixedInputITCase {
                                             .isEqualTo(compressedWidths.get(row.imageId())));
             assertThat(rows)
                     .filteredOn(row -> compressedWidths.containsKey(row.imageId()))
-                    .hasSize(6);
+                    .hasSize(7);
         }
     }
 

@@ -80,6 +80,7 @@ public final class HostileCorpus {
                         "MR_small_jpeg_sv1.dcm",
                         "MR_two_frames_jpeg_fragments.dcm",
                         "MR_two_frames_jpeg_extended_fragments.dcm",
+                        "MR_two_frames_jpeg_ls_fragments.dcm",
                         "rtdose_rle_dcmtk.dcm",
                         "MR_small_jp2klossless.dcm")) {
             seeds.put(dicom, new Sample(dicom, Domain.MEDICAL, resource("/dicom/" + dicom)));

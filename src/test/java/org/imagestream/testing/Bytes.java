@@ -1,0 +1,47 @@
+package org.imagestream.testing;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/** Byte searches and edits the tests use to find markers and plant damage. */
+public final class Bytes {
+    private Bytes() {}
+
+    /** The first index of {@code needle} in {@code haystack}, or -1. */
+    public static int indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The first JPEG marker FF {@code code}; fails the test when there is none. */
+    public static int marker(byte[] codestream, int code) {
+        int at = indexOf(codestream, new byte[] {(byte) 0xFF, (byte) code});
+        if (at < 0) {
+            throw new AssertionError("no marker FF" + Integer.toHexString(code).toUpperCase());
+        }
+        return at;
+    }
+
+    /**
+     * A copy of {@code bytes} with its one occurrence of the ASCII text {@code from} replaced by
+     * {@code to}, of the same length (a DICOM UID swapped without changing any length field).
+     */
+    public static byte[] replacedAscii(byte[] bytes, String from, String to) {
+        byte[] old = from.getBytes(StandardCharsets.US_ASCII);
+        byte[] replacement = to.getBytes(StandardCharsets.US_ASCII);
+        if (old.length != replacement.length) {
+            throw new IllegalArgumentException(from + " and " + to + " differ in length");
+        }
+        int at = indexOf(bytes, old);
+        if (at < 0 || indexOf(Arrays.copyOfRange(bytes, at + 1, bytes.length), old) >= 0) {
+            throw new AssertionError(from + " does not occur exactly once");
+        }
+        byte[] copy = bytes.clone();
+        System.arraycopy(replacement, 0, copy, at, replacement.length);
+        return copy;
+    }
+}
