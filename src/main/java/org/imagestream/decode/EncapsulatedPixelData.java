@@ -1,10 +1,5 @@
 package org.imagestream.decode;
 
-import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -12,11 +7,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.spi.IIORegistry;
-import javax.imageio.spi.ImageReaderSpi;
-import javax.imageio.stream.ImageInputStream;
 import org.imagestream.decode.DecodeException.Reason;
 
 /**
@@ -57,8 +47,6 @@ final class EncapsulatedPixelData {
                     JPEG_2000_LOSSLESS,
                     JPEG_2000,
                     RLE_LOSSLESS);
-
-    private static final Set<String> JPEG = Set.of(JPEG_BASELINE, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1);
 
     /** The first two bytes of a frame's codestream: JPEG SOI, JPEG 2000 SOC. */
     private static final Map<String, Integer> CODESTREAM_START =
@@ -149,48 +137,16 @@ final class EncapsulatedPixelData {
             String what = "DICOM frame " + (f + 1) + " of " + frames.size();
             deadline.check(what);
             int outAt = elementStart + 12 + f * frameBytes;
-            List<Fragment> fragments = frames.get(f);
-            if (syntax.equals(RLE_LOSSLESS)) {
-                if (fragments.size() != 1) {
-                    throw new DecodeException(
-                            Reason.CORRUPT, "RLE frame " + (f + 1) + " spans several fragments");
-                }
-                Fragment only = fragments.get(0);
-                RleLossless.decodeFrame(
-                        file, only.offset(), only.length(), pixels, bytesPerSample, out, outAt);
-            } else {
-                requireEndMarker(file, fragments, syntax, what);
-                if (HAND_WRITTEN.containsKey(syntax)) {
-                    byte[] codestream = contiguous(file, fragments);
-                    boolean inFile = codestream == file;
-                    HAND_WRITTEN
-                            .get(syntax)
-                            .decodeFrame(
-                                    codestream,
-                                    inFile ? fragments.get(0).offset() : 0,
-                                    inFile
-                                            ? fragments.get(0).offset() + fragments.get(0).length()
-                                            : codestream.length,
-                                    header.columns(),
-                                    header.rows(),
-                                    bytesPerSample,
-                                    out,
-                                    outAt,
-                                    deadline,
-                                    what);
-                    continue;
-                }
-                decodeImage(
-                        file,
-                        fragments,
-                        header,
-                        syntax,
-                        bytesPerSample,
-                        out,
-                        outAt,
-                        deadline,
-                        what);
-            }
+            decodeFrame(
+                    file,
+                    frames.get(f),
+                    header,
+                    syntax,
+                    bytesPerSample,
+                    out,
+                    outAt,
+                    deadline,
+                    what);
         }
         System.arraycopy(
                 file, header.pixelDataEnd(), out, (int) (elementStart + 12 + padded), trailing);
@@ -297,8 +253,8 @@ final class EncapsulatedPixelData {
         return Collections.unmodifiableList(result);
     }
 
-    /** One JPEG or JPEG 2000 frame into native samples at {@code outAt}. */
-    private static void decodeImage(
+    /** One frame's fragments into native samples at {@code outAt}, by the syntax's codec. */
+    private static void decodeFrame(
             byte[] file,
             List<Fragment> fragments,
             DicomHeader header,
@@ -309,73 +265,42 @@ final class EncapsulatedPixelData {
             DecodeDeadline deadline,
             String what)
             throws DecodeException {
-        ImageReader reader = reader(syntax);
-        try (ImageInputStream in = ImageIO.createImageInputStream(concatenated(file, fragments))) {
-            reader.setInput(in, true, true);
-            // The codestream's own size first: a frame may not decode larger than the header says.
-            int width = reader.getWidth(0);
-            int height = reader.getHeight(0);
-            if (width != header.columns() || height != header.rows()) {
-                throw new DecodeException(
-                        Reason.CORRUPT,
-                        what
-                                + " is "
-                                + width
-                                + "x"
-                                + height
-                                + ", the header declares "
-                                + header.columns()
-                                + "x"
-                                + header.rows());
+        if (syntax.equals(RLE_LOSSLESS)) {
+            if (fragments.size() != 1) {
+                throw new DecodeException(Reason.CORRUPT, what + " (RLE) spans several fragments");
             }
-            // ... and its component count: a codestream may declare thousands of components of
-            // the header's size, each decoded into a plane of its own.
-            var raw = reader.getRawImageType(0);
-            if (raw != null && raw.getNumBands() != 1) {
-                throw new DecodeException(
-                        Reason.CORRUPT,
-                        what + " declares " + raw.getNumBands() + " components, the header one");
-            }
-            Raster raster = deadline.read(reader, what, () -> reader.readRaster(0, null));
-            if (raster.getSampleModel().getSampleSize(0) > 8 * bytesPerSample) {
-                // Written as stored bit patterns of Bits Allocated: wider samples would be cut.
-                throw new DecodeException(
-                        Reason.CORRUPT,
-                        what
-                                + " has "
-                                + raster.getSampleModel().getSampleSize(0)
-                                + "-bit samples, the header allocates "
-                                + 8 * bytesPerSample);
-            }
-            if (raster.getNumBands() != 1) {
-                throw new DecodeException(
-                        Reason.CORRUPT,
-                        what + " has " + raster.getNumBands() + " components, the header one");
-            }
-            int[] row = new int[width];
-            int at = outAt;
-            for (int y = 0; y < height; y++) {
-                raster.getSamples(raster.getMinX(), raster.getMinY() + y, width, 1, 0, row);
-                for (int value : row) {
-                    // Stored bit patterns, little endian: signed samples keep their two's
-                    // complement, as Pixel Representation 1 declares.
-                    for (int b = 0; b < bytesPerSample; b++) {
-                        out[at++] = (byte) (value >>> (8 * b));
-                    }
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            throw new DecodeException(
-                    Reason.CORRUPT,
-                    what
-                            + " ("
-                            + DicomFileMeta.COMPRESSED.get(syntax)
-                            + ") does not decode: "
-                            + e.getMessage(),
-                    e);
-        } finally {
-            reader.dispose();
+            Fragment only = fragments.get(0);
+            RleLossless.decodeFrame(
+                    file,
+                    only.offset(),
+                    only.length(),
+                    header.rows() * header.columns(),
+                    bytesPerSample,
+                    out,
+                    outAt);
+            return;
         }
+        requireEndMarker(file, fragments, syntax, what);
+        FrameDecoder handWritten = HAND_WRITTEN.get(syntax);
+        if (handWritten == null) {
+            ImageIoFrames.decode(
+                    file, fragments, header, syntax, bytesPerSample, out, outAt, deadline, what);
+            return;
+        }
+        byte[] codestream = contiguous(file, fragments);
+        boolean inFile = codestream == file;
+        Fragment first = fragments.get(0);
+        handWritten.decodeFrame(
+                codestream,
+                inFile ? first.offset() : 0,
+                inFile ? first.offset() + first.length() : codestream.length,
+                header.columns(),
+                header.rows(),
+                bytesPerSample,
+                out,
+                outAt,
+                deadline,
+                what);
     }
 
     private static void requireEndMarker(
@@ -432,46 +357,4 @@ final class EncapsulatedPixelData {
 
     /** Padding bytes allowed after a codestream's end marker in its last fragment. */
     private static final int MAX_END_PADDING = 16;
-
-    private static InputStream concatenated(byte[] file, List<Fragment> fragments) {
-        if (fragments.size() == 1) {
-            Fragment only = fragments.get(0);
-            return new ByteArrayInputStream(file, only.offset(), only.length());
-        }
-        List<InputStream> parts = new ArrayList<>();
-        fragments.forEach(
-                fragment ->
-                        parts.add(
-                                new ByteArrayInputStream(
-                                        file, fragment.offset(), fragment.length())));
-        return new SequenceInputStream(Collections.enumeration(parts));
-    }
-
-    /** A new reader for one frame (readers are stateful; the providers are shared). */
-    private static ImageReader reader(String syntax) throws DecodeException {
-        try {
-            return (JPEG.contains(syntax) ? Providers.JPEG : Providers.JPEG_2000)
-                    .createReaderInstance();
-        } catch (IOException e) {
-            throw new DecodeException(Reason.CORRUPT, "no reader for " + syntax, e);
-        }
-    }
-
-    /**
-     * Providers made directly, not looked up in ImageIO's registry (global, and filled from
-     * whichever class loader first scanned it, which differs per Flink job).
-     */
-    private static final class Providers {
-        static final ImageReaderSpi JPEG = twelveMonkeysJpeg();
-        static final ImageReaderSpi JPEG_2000 =
-                new com.github.jaiimageio.jpeg2000.impl.J2KImageReaderSpi();
-
-        private static ImageReaderSpi twelveMonkeysJpeg() {
-            var spi = new com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi();
-            // TwelveMonkeys hands baseline decoding to the JDK's reader, which it finds in the
-            // registry (the JDK's own readers are always registered there).
-            spi.onRegistration(IIORegistry.getDefaultInstance(), ImageReaderSpi.class);
-            return spi;
-        }
-    }
 }
