@@ -31,8 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Decodes per second, single thread, from encoded bytes to the model tensor (header checks,
  * decoding, orientation, scaling, resampling): a 640x480 photo as JPEG and PNG to 224x224x3, a
  * 13-band 16-bit 64x64 GeoTIFF to 64x64x13, a 512x512 13-band scene cut into 64 tiles of 64x64x13,
- * a 512x512 16-bit CT slice to 128x128x1; the JPEG through ImageIO and through TensorFlow's
- * DecodeJpeg. Run: {@code mvn -q test-compile exec:exec@jmh -Djmh.args="DecoderBenchmark"}.
+ * a 512x512 16-bit CT slice to 128x128x1, reference DICOM files (one image deflated, in JPEG
+ * extended and in JPEG-LS; a 12-bit JPEG) to 128x128x1; the JPEG through ImageIO and through
+ * TensorFlow's DecodeJpeg. Run: {@code mvn -q test-compile exec:exec@jmh
+ * -Djmh.args="DecoderBenchmark"}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -49,7 +51,11 @@ public class DecoderBenchmark {
         "png-640x480",
         "geotiff-64x64x13",
         "geotiff-512x512x13-tiled",
-        "dicom-512x512"
+        "dicom-512x512",
+        "dicom-file-image_dfl",
+        "dicom-file-image_dfl_jpeg_extended",
+        "dicom-file-image_dfl_jpeg_ls_near",
+        "dicom-file-JPEG-lossy"
     })
     String input;
 
@@ -106,7 +112,20 @@ public class DecoderBenchmark {
                 domain = Domain.MEDICAL;
                 modelInput = new ModelInput(128, 128, 1);
             }
-            default -> throw new IllegalArgumentException(input);
+            default -> {
+                if (!input.startsWith("dicom-file-")) {
+                    throw new IllegalArgumentException(input);
+                }
+                // A reference file of src/test/resources/dicom (written by DCMTK or pydicom's
+                // authors): the same 512x512 8-bit image deflated, in JPEG extended and in
+                // JPEG-LS near-lossless; NEMA's 256x1024 12-bit JPEG.
+                String name = "/dicom/" + input.substring("dicom-file-".length()) + ".dcm";
+                try (var in = DecoderBenchmark.class.getResourceAsStream(name)) {
+                    bytes = in.readAllBytes();
+                }
+                domain = Domain.MEDICAL;
+                modelInput = new ModelInput(128, 128, 1);
+            }
         }
     }
 
