@@ -152,6 +152,35 @@ for f in image_dfl_jpeg_ls_near CT_small_jpeg_ls_near; do
   "$bin/dcmdjpls" "$f.dcm" "$tools/$f.dcmd.dcm"
   gzip -9 -n -c "$tools/$f.dcmd.dcm" > "$f.dcmd.dcm.gz"
 done
+# A second JPEG-LS encoder, GDCM 3.0.21's gdcmconv (CharLS 2.4.1): MR_small's samples as 12 of
+# 16 bits unsigned (they are 127..2145), lossless and near-lossless (allowed error 2); and a 61x45
+# crop of MR_small through dcmcjpeg +ee at quality 10, whose 12-bit quantisation tables need 16
+# bits per value and whose edge blocks are partial.
+(cd "$tools" && apt-get download -qq libgdcm-tools libgdcm3.0 libcharls2 libsocket++1 libjson-c5 \
+  >/dev/null 2>&1 && for deb in libgdcm*.deb libcharls2*.deb libsocket*.deb libjson-c5*.deb; do
+    dpkg-deb -x "$deb" root; done)
+pixels="$(mktemp -d)"
+"$bin/dcmdump" +W "$pixels" MR_small.dcm >/dev/null
+python3 - "$pixels"/MR_small.dcm.0.raw "$pixels" <<'PY'
+import struct, sys
+samples = struct.unpack("<4096h", open(sys.argv[1], "rb").read())
+open(sys.argv[2] + "/mr12.raw", "wb").write(struct.pack("<4096H", *[v & 0xFFF for v in samples]))
+crop = [samples[y * 64 + x] for y in range(3, 48) for x in range(2, 63)]
+open(sys.argv[2] + "/crop.raw", "wb").write(struct.pack("<%dh" % len(crop), *crop))
+PY
+cp MR_small.dcm "$pixels/mr12.dcm"
+"$bin/dcmodify" -nb -m "(0028,0101)=12" -m "(0028,0102)=11" -m "(0028,0103)=0" \
+  -mf "(7fe0,0010)=$pixels/mr12.raw" "$pixels/mr12.dcm"
+"$tools/root/usr/bin/gdcmconv" --jpegls "$pixels/mr12.dcm" MR_small_12bit_jpeg_ls_gdcm.dcm
+"$tools/root/usr/bin/gdcmconv" --jpegls --lossy -e 2 "$pixels/mr12.dcm" \
+  MR_small_12bit_jpeg_ls_near_gdcm.dcm
+"$bin/dcmdjpls" MR_small_12bit_jpeg_ls_near_gdcm.dcm MR_small_12bit_jpeg_ls_near_gdcm.dcmd.dcm
+cp MR_small.dcm "$pixels/crop.dcm"
+"$bin/dcmodify" -nb -m "(0028,0010)=45" -m "(0028,0011)=61" -mf "(7fe0,0010)=$pixels/crop.raw" \
+  "$pixels/crop.dcm"
+"$bin/dcmcjpeg" +ee +q 10 "$pixels/crop.dcm" MR_crop_jpeg_extended_q10.dcm
+"$bin/dcmdjpeg" MR_crop_jpeg_extended_q10.dcm MR_crop_jpeg_extended_q10.dcmd.dcm
+rm -rf "$pixels"
 # Restart markers (DCMTK's encoder writes none): libjpeg-turbo's cjpeg on a 75x53 crop of
 # image_dfl's golden (restart every 2 blocks, so partial blocks at the right and bottom edges), and
 # djpeg's decoding with the same integer inverse DCT (-dct int).

@@ -80,7 +80,7 @@ final class EncapsulatedPixelData {
     private static final Map<String, FrameDecoder> HAND_WRITTEN =
             Map.of(
                     JPEG_EXTENDED, SequentialJpeg::decodeFrame,
-                    JPEG_LS_LOSSLESS, JpegLs::decodeFrame,
+                    JPEG_LS_LOSSLESS, JpegLs::decodeLosslessFrame,
                     JPEG_LS, JpegLs::decodeFrame);
 
     /** One item of encapsulated pixel data: where its bytes lie in the file. */

@@ -29,6 +29,7 @@ final class JpegLs {
     private final byte[] in;
     private final int end;
     private final String what;
+    private final boolean lossless;
     private int precision;
     private int width;
     private int height;
@@ -62,10 +63,27 @@ final class JpegLs {
     private int runIndex;
     private BitReader bits;
 
-    private JpegLs(byte[] in, int end, String what) {
+    private JpegLs(byte[] in, int end, String what, boolean lossless) {
         this.in = in;
         this.end = end;
         this.what = what;
+        this.lossless = lossless;
+    }
+
+    /** As {@link #decodeFrame}, for the lossless syntax: a scan with NEAR above 0 is refused. */
+    static void decodeLosslessFrame(
+            byte[] in,
+            int from,
+            int to,
+            int width,
+            int height,
+            int bytesPerSample,
+            byte[] out,
+            int outAt,
+            DecodeDeadline deadline,
+            String what)
+            throws DecodeException {
+        decode(in, from, to, width, height, bytesPerSample, out, outAt, deadline, what, true);
     }
 
     /**
@@ -85,7 +103,23 @@ final class JpegLs {
             DecodeDeadline deadline,
             String what)
             throws DecodeException {
-        JpegLs jpeg = new JpegLs(in, to, what);
+        decode(in, from, to, width, height, bytesPerSample, out, outAt, deadline, what, false);
+    }
+
+    private static void decode(
+            byte[] in,
+            int from,
+            int to,
+            int width,
+            int height,
+            int bytesPerSample,
+            byte[] out,
+            int outAt,
+            DecodeDeadline deadline,
+            String what,
+            boolean lossless)
+            throws DecodeException {
+        JpegLs jpeg = new JpegLs(in, to, what, lossless);
         int scanAt = JpegSegments.toFirstScan(in, from, to, jpeg::readSegment, jpeg::corrupt);
         if (jpeg.componentId < 0) {
             throw jpeg.corrupt("has a scan before its frame header");
@@ -117,11 +151,14 @@ final class JpegLs {
             case 0xF7 -> readFrame(body, bodyEnd);
             case 0xF8 -> readPreset(body, bodyEnd);
             case 0xDD -> {
-                if (bodyEnd - body != 2) {
+                // JPEG-LS lets the interval take 2, 3 or 4 bytes.
+                if (bodyEnd - body < 2 || bodyEnd - body > 4) {
                     throw corrupt("has a restart interval segment of the wrong length");
                 }
-                if (u16(body) != 0) {
-                    throw unsupported("restart intervals");
+                for (int at = body; at < bodyEnd; at++) {
+                    if (in[at] != 0) {
+                        throw unsupported("restart intervals");
+                    }
                 }
             }
             case 0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF ->
@@ -166,7 +203,10 @@ final class JpegLs {
             throw corrupt("has an empty LSE segment");
         }
         if (u8(at) != 1) {
-            throw unsupported("LSE segments of type " + u8(at) + " (mapping tables)");
+            throw unsupported(
+                    "LSE segments of type "
+                            + u8(at)
+                            + (u8(at) == 4 ? " (oversize dimensions)" : " (mapping tables)"));
         }
         if (to - at != 11) {
             throw corrupt("has a preset parameter segment of the wrong length");
@@ -187,6 +227,10 @@ final class JpegLs {
             throw unsupported("mapping tables");
         }
         near = u8(at + 5);
+        if (lossless && near != 0) {
+            throw corrupt(
+                    "is near-lossless (NEAR " + near + ") under the lossless transfer syntax");
+        }
         // at + 6: interleave mode, meaningless with one component.
         if (u8(at + 7) != 0) {
             throw unsupported("point transforms");

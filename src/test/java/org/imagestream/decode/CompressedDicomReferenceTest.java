@@ -14,6 +14,7 @@ import java.util.zip.GZIPInputStream;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.decode.DicomReferenceTest.Pgm;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.Bytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -53,6 +54,9 @@ class CompressedDicomReferenceTest {
         "MR_two_frames_jpeg_ls_fragments, MR_two_frames_jpeg_bot.dcmd, 0",
         "CT_small_jpeg_ls_near, CT_small_jpeg_ls_near.dcmd, 0",
         "image_dfl_jpeg_ls_near, image_dfl_jpeg_ls_near.dcmd, 0",
+        "MR_small_12bit_jpeg_ls_gdcm, MR_small, 0",
+        "MR_small_12bit_jpeg_ls_near_gdcm, MR_small_12bit_jpeg_ls_near_gdcm.dcmd, 0",
+        "MR_crop_jpeg_extended_q10, MR_crop_jpeg_extended_q10.dcmd, 0",
     })
     void shouldStoreTheSamplesDcmtkDecompresses(String name, String reference, int tolerance)
             throws Exception {
@@ -65,6 +69,39 @@ class CompressedDicomReferenceTest {
         if (tolerance == 0) {
             assertThat(ours).isEqualTo(dcmtk);
         }
+    }
+
+    /**
+     * JPEG-LS without its LSE segment (turned into a comment of the same length): the encoders
+     * wrote T.87's default thresholds there, so the decoder's own defaults must give the same
+     * samples (16 bits: the threshold factor 16 branch; near-lossless: NEAR in the thresholds).
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "MR_small_jpeg_ls_lossless, MR_small",
+        "MR_small_12bit_jpeg_ls_near_gdcm, MR_small_12bit_jpeg_ls_near_gdcm.dcmd",
+    })
+    void shouldComputeTheDefaultThresholdsTheEncoderWroteOut(String name, String reference)
+            throws Exception {
+        byte[] file = resource(name + ".dcm");
+        int lse = Bytes.marker(file, 0xF8);
+        file[lse + 1] = (byte) 0xFE; // COM
+        assertThat(nativeSamples(decompressed(file)))
+                .isEqualTo(nativeSamples(resourceMaybeGzipped(reference + ".dcm")));
+    }
+
+    @Test
+    void shouldRefuseANearLosslessScanUnderTheLosslessSyntax() throws Exception {
+        byte[] relabelled =
+                Bytes.replacedAscii(
+                        resource("MR_small_12bit_jpeg_ls_near_gdcm.dcm"),
+                        "1.2.840.10008.1.2.4.81",
+                        "1.2.840.10008.1.2.4.80");
+        assertThatThrownBy(() -> decompressed(relabelled))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT))
+                .hasMessageContaining("NEAR 2");
     }
 
     /**

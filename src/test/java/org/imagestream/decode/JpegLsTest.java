@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.imagestream.decode.DicomReferenceTest.resource;
 
 import java.util.Arrays;
-import java.util.Random;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.testing.Bytes;
+import org.imagestream.testing.DamagedStreams;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The hand-written JPEG-LS decoder on damaged and unusual codestreams (its samples are compared
@@ -35,7 +37,11 @@ class JpegLsTest {
         int lse = Bytes.marker(stream, 0xF8);
         byte[] mappingSegment = stream.clone();
         mappingSegment[lse + 4] = 2;
-        assertReason(mappingSegment, Reason.UNSUPPORTED_FORMAT, "LSE segments of type 2");
+        assertReason(mappingSegment, Reason.UNSUPPORTED_FORMAT, "type 2 (mapping tables)");
+
+        byte[] oversize = stream.clone();
+        oversize[lse + 4] = 4;
+        assertReason(oversize, Reason.UNSUPPORTED_FORMAT, "type 4 (oversize dimensions)");
 
         // A restart interval segment in place of the LSE segment's first 6 bytes, the rest a COM.
         byte[] restart = stream.clone();
@@ -85,38 +91,51 @@ class JpegLsTest {
     }
 
     /**
-     * 3000 copies with 1 to 8 random bytes replaced (fixed seed): each decodes or throws a
-     * DecodeException; an array index or arithmetic exception fails the test.
+     * Seeded damage to three codestreams (16-bit lossless with an LSE segment, 8-bit near-lossless
+     * with default thresholds, 12-bit-in-16 near-lossless from CharLS 2), each of which decodes
+     * whole: every copy decodes or ends in a DecodeException.
      */
+    @ParameterizedTest
+    @CsvSource({
+        "MR_small_jpeg_ls_thresholds, 64, 64, 2, 3000",
+        "image_dfl_jpeg_ls_near, 512, 512, 1, 300",
+        "MR_small_12bit_jpeg_ls_near_gdcm, 64, 64, 2, 3000",
+    })
+    void shouldEndEveryDamagedStreamInADecodeException(
+            String name, int width, int height, int bytesPerSample, int copies) throws Exception {
+        byte[] stream = Bytes.jpegCodestream(resource(name + ".dcm"));
+        byte[] out = new byte[width * height * bytesPerSample];
+        DamagedStreams.Decoder decoder =
+                damaged ->
+                        JpegLs.decodeFrame(
+                                damaged,
+                                0,
+                                damaged.length,
+                                width,
+                                height,
+                                bytesPerSample,
+                                out,
+                                0,
+                                new DecodeDeadline(60_000),
+                                name);
+        decoder.decode(stream);
+        DamagedStreams.Outcome outcome = DamagedStreams.decodeDamaged(stream, 80, copies, decoder);
+        assertThat(outcome.refused()).as("refused").isGreaterThan(copies / 20);
+    }
+
     @Test
-    void shouldEndEveryDamagedStreamInADecodeException() throws Exception {
+    void shouldRefuseARestartIntervalInAnyOfItsWidths() throws Exception {
         byte[] stream = codestream();
-        Random random = new Random(80);
-        int refused = 0;
-        for (int round = 0; round < 3000; round++) {
-            byte[] damaged = stream.clone();
-            int changes = 1 + random.nextInt(8);
-            for (int c = 0; c < changes; c++) {
-                damaged[random.nextInt(damaged.length)] = (byte) random.nextInt(256);
-            }
-            try {
-                decode(damaged, 2);
-            } catch (DecodeException e) {
-                refused++;
-            }
-        }
-        assertThat(refused).as("damaged streams refused").isGreaterThan(100);
+        int lse = Bytes.marker(stream, 0xF8);
+        // A restart interval of 3 bytes (length 5) in place of the LSE segment, the rest a COM.
+        byte[] dri = {(byte) 0xFF, (byte) 0xDD, 0, 5, 0, 0, 8, (byte) 0xFF, (byte) 0xFE, 0, 6};
+        System.arraycopy(dri, 0, stream, lse, dri.length);
+        assertReason(stream, Reason.UNSUPPORTED_FORMAT, "restart intervals");
     }
 
     /** The one fragment's codestream of MR_small_jpeg_ls_thresholds.dcm, SOI to EOI. */
     private static byte[] codestream() throws Exception {
-        byte[] file = resource("MR_small_jpeg_ls_thresholds.dcm");
-        int start = Bytes.marker(file, 0xD8);
-        int end = file.length;
-        while (!((file[end - 2] & 0xFF) == 0xFF && (file[end - 1] & 0xFF) == 0xD9)) {
-            end--;
-        }
-        return Arrays.copyOfRange(file, start, end);
+        return Bytes.jpegCodestream(resource("MR_small_jpeg_ls_thresholds.dcm"));
     }
 
     private static byte[] decode(byte[] stream, int bytesPerSample) throws DecodeException {

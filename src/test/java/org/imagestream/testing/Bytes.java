@@ -27,6 +27,23 @@ public final class Bytes {
     }
 
     /**
+     * The JPEG or JPEG-LS codestream in a single-fragment DICOM file: from its start-of-image
+     * marker to its last end-of-image marker.
+     */
+    public static byte[] jpegCodestream(byte[] file) {
+        int start = indexOf(file, new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF});
+        int end = file.length;
+        while (end > start + 2
+                && !((file[end - 2] & 0xFF) == 0xFF && (file[end - 1] & 0xFF) == 0xD9)) {
+            end--;
+        }
+        if (start < 0 || end <= start + 2) {
+            throw new AssertionError("no JPEG codestream");
+        }
+        return Arrays.copyOfRange(file, start, end);
+    }
+
+    /**
      * A copy of {@code bytes} with its one occurrence of the ASCII text {@code from} replaced by
      * {@code to}, of the same length (a DICOM UID swapped without changing any length field).
      */
