@@ -63,18 +63,7 @@ final class EncapsulatedPixelData {
     /** The hand-written codecs' common entry point. */
     @FunctionalInterface
     private interface FrameDecoder {
-        void decodeFrame(
-                byte[] in,
-                int from,
-                int to,
-                int width,
-                int height,
-                int bytesPerSample,
-                byte[] out,
-                int outAt,
-                DecodeDeadline deadline,
-                String what)
-                throws DecodeException;
+        void decodeFrame(byte[] in, int from, int to, NativeFrame frame) throws DecodeException;
     }
 
     private static final Map<String, FrameDecoder> HAND_WRITTEN =
@@ -137,16 +126,16 @@ final class EncapsulatedPixelData {
             String what = "DICOM frame " + (f + 1) + " of " + frames.size();
             deadline.check(what);
             int outAt = elementStart + 12 + f * frameBytes;
-            decodeFrame(
-                    file,
-                    frames.get(f),
-                    header,
-                    syntax,
-                    bytesPerSample,
-                    out,
-                    outAt,
-                    deadline,
-                    what);
+            NativeFrame frame =
+                    new NativeFrame(
+                            header.columns(),
+                            header.rows(),
+                            bytesPerSample,
+                            out,
+                            outAt,
+                            deadline,
+                            what);
+            decodeFrame(file, frames.get(f), syntax, frame);
         }
         System.arraycopy(
                 file, header.pixelDataEnd(), out, (int) (elementStart + 12 + padded), trailing);
@@ -255,16 +244,9 @@ final class EncapsulatedPixelData {
 
     /** One frame's fragments into native samples at {@code outAt}, by the syntax's codec. */
     private static void decodeFrame(
-            byte[] file,
-            List<Fragment> fragments,
-            DicomHeader header,
-            String syntax,
-            int bytesPerSample,
-            byte[] out,
-            int outAt,
-            DecodeDeadline deadline,
-            String what)
+            byte[] file, List<Fragment> fragments, String syntax, NativeFrame frame)
             throws DecodeException {
+        String what = frame.what();
         if (syntax.equals(RLE_LOSSLESS)) {
             if (fragments.size() != 1) {
                 throw new DecodeException(Reason.CORRUPT, what + " (RLE) spans several fragments");
@@ -274,17 +256,16 @@ final class EncapsulatedPixelData {
                     file,
                     only.offset(),
                     only.length(),
-                    header.rows() * header.columns(),
-                    bytesPerSample,
-                    out,
-                    outAt);
+                    frame.width() * frame.height(),
+                    frame.bytesPerSample(),
+                    frame.out(),
+                    frame.outAt());
             return;
         }
         requireEndMarker(file, fragments, syntax, what);
         FrameDecoder handWritten = HAND_WRITTEN.get(syntax);
         if (handWritten == null) {
-            ImageIoFrames.decode(
-                    file, fragments, header, syntax, bytesPerSample, out, outAt, deadline, what);
+            ImageIoFrames.decode(file, fragments, syntax, frame);
             return;
         }
         byte[] codestream = contiguous(file, fragments);
@@ -294,13 +275,7 @@ final class EncapsulatedPixelData {
                 codestream,
                 inFile ? first.offset() : 0,
                 inFile ? first.offset() + first.length() : codestream.length,
-                header.columns(),
-                header.rows(),
-                bytesPerSample,
-                out,
-                outAt,
-                deadline,
-                what);
+                frame);
     }
 
     private static void requireEndMarker(

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.spi.IIORegistry;
@@ -32,37 +33,19 @@ final class ImageIoFrames {
 
     private ImageIoFrames() {}
 
-    /** One JPEG or JPEG 2000 frame into native samples at {@code outAt}. */
-    static void decode(
-            byte[] file,
-            List<Fragment> fragments,
-            DicomHeader header,
-            String syntax,
-            int bytesPerSample,
-            byte[] out,
-            int outAt,
-            DecodeDeadline deadline,
-            String what)
+    /** One JPEG or JPEG 2000 frame, whose codestream is {@code fragments}, into {@code frame}. */
+    static void decode(byte[] file, List<Fragment> fragments, String syntax, NativeFrame frame)
             throws DecodeException {
+        String what = frame.what();
+        Function<String, DecodeException> corrupt =
+                problem -> new DecodeException(Reason.CORRUPT, what + " " + problem);
         ImageReader reader = reader(syntax);
         try (ImageInputStream in = ImageIO.createImageInputStream(concatenated(file, fragments))) {
             reader.setInput(in, true, true);
-            // The codestream's own size first: a frame may not decode larger than the header says.
+            // The codestream's own size first (its precision is known once it is read).
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
-            if (width != header.columns() || height != header.rows()) {
-                throw new DecodeException(
-                        Reason.CORRUPT,
-                        what
-                                + " is "
-                                + width
-                                + "x"
-                                + height
-                                + ", the header declares "
-                                + header.columns()
-                                + "x"
-                                + header.rows());
-            }
+            frame.requireFits(width, height, 1, corrupt);
             // ... and its component count: a codestream may declare thousands of components of
             // the header's size, each decoded into a plane of its own.
             var raw = reader.getRawImageType(0);
@@ -71,33 +54,17 @@ final class ImageIoFrames {
                         Reason.CORRUPT,
                         what + " declares " + raw.getNumBands() + " components, the header one");
             }
-            Raster raster = deadline.read(reader, what, () -> reader.readRaster(0, null));
-            if (raster.getSampleModel().getSampleSize(0) > 8 * bytesPerSample) {
-                // Written as stored bit patterns of Bits Allocated: wider samples would be cut.
-                throw new DecodeException(
-                        Reason.CORRUPT,
-                        what
-                                + " has "
-                                + raster.getSampleModel().getSampleSize(0)
-                                + "-bit samples, the header allocates "
-                                + 8 * bytesPerSample);
-            }
+            Raster raster = frame.deadline().read(reader, what, () -> reader.readRaster(0, null));
+            frame.requireFits(width, height, raster.getSampleModel().getSampleSize(0), corrupt);
             if (raster.getNumBands() != 1) {
                 throw new DecodeException(
                         Reason.CORRUPT,
                         what + " has " + raster.getNumBands() + " components, the header one");
             }
             int[] row = new int[width];
-            int at = outAt;
             for (int y = 0; y < height; y++) {
                 raster.getSamples(raster.getMinX(), raster.getMinY() + y, width, 1, 0, row);
-                for (int value : row) {
-                    // Stored bit patterns, little endian: signed samples keep their two's
-                    // complement, as Pixel Representation 1 declares.
-                    for (int b = 0; b < bytesPerSample; b++) {
-                        out[at++] = (byte) (value >>> (8 * b));
-                    }
-                }
+                frame.putRow(0, y, row, 0, width);
             }
         } catch (IOException | RuntimeException e) {
             throw new DecodeException(

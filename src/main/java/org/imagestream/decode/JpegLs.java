@@ -71,79 +71,29 @@ final class JpegLs {
     }
 
     /** As {@link #decodeFrame}, for the lossless syntax: a scan with NEAR above 0 is refused. */
-    static void decodeLosslessFrame(
-            byte[] in,
-            int from,
-            int to,
-            int width,
-            int height,
-            int bytesPerSample,
-            byte[] out,
-            int outAt,
-            DecodeDeadline deadline,
-            String what)
+    static void decodeLosslessFrame(byte[] in, int from, int to, NativeFrame frame)
             throws DecodeException {
-        decode(in, from, to, width, height, bytesPerSample, out, outAt, deadline, what, true);
+        decode(in, from, to, frame, true);
     }
 
     /**
-     * Decodes the codestream in {@code in[from, to)} into {@code out} at {@code outAt}: {@code
-     * width x height} samples of {@code bytesPerSample} bytes each, little endian, as stored bit
-     * patterns. The codestream must declare that size and one component.
+     * Decodes the codestream in {@code in[from, to)} into {@code frame}, which must be the size the
+     * codestream declares; one component.
      */
-    static void decodeFrame(
-            byte[] in,
-            int from,
-            int to,
-            int width,
-            int height,
-            int bytesPerSample,
-            byte[] out,
-            int outAt,
-            DecodeDeadline deadline,
-            String what)
-            throws DecodeException {
-        decode(in, from, to, width, height, bytesPerSample, out, outAt, deadline, what, false);
+    static void decodeFrame(byte[] in, int from, int to, NativeFrame frame) throws DecodeException {
+        decode(in, from, to, frame, false);
     }
 
-    private static void decode(
-            byte[] in,
-            int from,
-            int to,
-            int width,
-            int height,
-            int bytesPerSample,
-            byte[] out,
-            int outAt,
-            DecodeDeadline deadline,
-            String what,
-            boolean lossless)
+    private static void decode(byte[] in, int from, int to, NativeFrame frame, boolean lossless)
             throws DecodeException {
-        JpegLs jpeg = new JpegLs(in, to, what, lossless);
+        JpegLs jpeg = new JpegLs(in, to, frame.what(), lossless);
         int scanAt = JpegSegments.toFirstScan(in, from, to, jpeg::readSegment, jpeg::corrupt);
         if (jpeg.componentId < 0) {
             throw jpeg.corrupt("has a scan before its frame header");
         }
-        if (jpeg.width != width || jpeg.height != height) {
-            throw jpeg.corrupt(
-                    "is "
-                            + jpeg.width
-                            + "x"
-                            + jpeg.height
-                            + ", the header declares "
-                            + width
-                            + "x"
-                            + height);
-        }
-        if (jpeg.precision > 8 * bytesPerSample) {
-            throw jpeg.corrupt(
-                    "has "
-                            + jpeg.precision
-                            + "-bit samples, the header allocates "
-                            + 8 * bytesPerSample);
-        }
+        frame.requireFits(jpeg.width, jpeg.height, jpeg.precision, jpeg::corrupt);
         jpeg.readScanHeader(scanAt);
-        jpeg.decodeLines(bytesPerSample, out, outAt, deadline);
+        jpeg.decodeLines(frame);
     }
 
     private void readSegment(int marker, int body, int bodyEnd) throws DecodeException {
@@ -290,22 +240,15 @@ final class JpegLs {
      * neighbours T.87 defines outside it: index 0 is the sample above the first (Ra of the first
      * sample, and Rc of the next line's), index width + 1 repeats the last (Rd of the last).
      */
-    private void decodeLines(int bytesPerSample, byte[] out, int outAt, DecodeDeadline deadline)
-            throws DecodeException {
+    private void decodeLines(NativeFrame frame) throws DecodeException {
         int[] previous = new int[width + 2];
         int[] current = new int[width + 2];
         for (int y = 0; y < height; y++) {
-            deadline.check(what);
+            frame.deadline().check(what);
             previous[width + 1] = previous[width];
             current[0] = previous[1];
             decodeLine(previous, current);
-            int at = outAt + y * width * bytesPerSample;
-            for (int x = 1; x <= width; x++) {
-                int value = current[x];
-                for (int i = 0; i < bytesPerSample; i++) {
-                    out[at++] = (byte) (value >>> (8 * i));
-                }
-            }
+            frame.putRow(0, y, current, 1, width);
             int[] swap = previous;
             previous = current;
             current = swap;

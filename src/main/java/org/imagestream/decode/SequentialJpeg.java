@@ -49,43 +49,14 @@ final class SequentialJpeg {
     }
 
     /**
-     * Decodes the codestream in {@code in[from, to)} into {@code out} at {@code outAt}: {@code
-     * width x height} samples of {@code bytesPerSample} bytes each, little endian, as stored bit
-     * patterns. The codestream must declare that size and one component.
+     * Decodes the codestream in {@code in[from, to)} into {@code frame}, which must be the size the
+     * codestream declares; one component.
      */
-    static void decodeFrame(
-            byte[] in,
-            int from,
-            int to,
-            int width,
-            int height,
-            int bytesPerSample,
-            byte[] out,
-            int outAt,
-            DecodeDeadline deadline,
-            String what)
-            throws DecodeException {
-        SequentialJpeg jpeg = new SequentialJpeg(in, to, what);
+    static void decodeFrame(byte[] in, int from, int to, NativeFrame frame) throws DecodeException {
+        SequentialJpeg jpeg = new SequentialJpeg(in, to, frame.what());
         int scanAt = jpeg.readTablesAndFrame(from);
-        if (jpeg.width != width || jpeg.height != height) {
-            throw jpeg.corrupt(
-                    "is "
-                            + jpeg.width
-                            + "x"
-                            + jpeg.height
-                            + ", the header declares "
-                            + width
-                            + "x"
-                            + height);
-        }
-        if (jpeg.precision > 8 * bytesPerSample) {
-            throw jpeg.corrupt(
-                    "has "
-                            + jpeg.precision
-                            + "-bit samples, the header allocates "
-                            + 8 * bytesPerSample);
-        }
-        jpeg.decodeScan(scanAt, bytesPerSample, out, outAt, deadline);
+        frame.requireFits(jpeg.width, jpeg.height, jpeg.precision, jpeg::corrupt);
+        jpeg.decodeScan(scanAt, frame);
     }
 
     /** Reads the marker segments up to the first scan; returns where its header starts. */
@@ -193,9 +164,7 @@ final class SequentialJpeg {
     }
 
     /** Decodes the scan whose header segment (length first) starts at {@code at}. */
-    private void decodeScan(
-            int at, int bytesPerSample, byte[] out, int outAt, DecodeDeadline deadline)
-            throws DecodeException {
+    private void decodeScan(int at, NativeFrame frame) throws DecodeException {
         if (componentId < 0) {
             throw corrupt("has a scan before its frame header");
         }
@@ -223,7 +192,7 @@ final class SequentialJpeg {
         int blocksToRestart = restartInterval;
         int nextRestart = 0;
         for (int by = 0; by < blocksHigh; by++) {
-            deadline.check(what);
+            frame.deadline().check(what);
             for (int bx = 0; bx < blocksWide; bx++) {
                 if (restartInterval > 0) {
                     if (blocksToRestart == 0) {
@@ -237,7 +206,10 @@ final class SequentialJpeg {
                 java.util.Arrays.fill(coefficients, 0);
                 predictor = decodeBlock(bits, dc, ac, predictor, coefficients);
                 inverseDct(coefficients, quant, workspace, samples);
-                writeBlock(samples, bx * 8, by * 8, bytesPerSample, out, outAt);
+                int columns = Math.min(8, width - bx * 8);
+                for (int r = 0; r < 8 && by * 8 + r < height; r++) {
+                    frame.putRow(bx * 8, by * 8 + r, samples, 8 * r, columns);
+                }
             }
         }
     }
@@ -357,21 +329,6 @@ final class SequentialJpeg {
         out[5] = (tmp12 - tmp1 + round) >> shift;
         out[3] = (tmp13 + tmp0 + round) >> shift;
         out[4] = (tmp13 - tmp0 + round) >> shift;
-    }
-
-    private void writeBlock(
-            int[] samples, int x0, int y0, int bytesPerSample, byte[] out, int outAt) {
-        int rows = Math.min(8, height - y0);
-        int columns = Math.min(8, width - x0);
-        for (int r = 0; r < rows; r++) {
-            int at = outAt + ((y0 + r) * width + x0) * bytesPerSample;
-            for (int c = 0; c < columns; c++) {
-                int value = samples[8 * r + c];
-                for (int b = 0; b < bytesPerSample; b++) {
-                    out[at++] = (byte) (value >>> (8 * b));
-                }
-            }
-        }
     }
 
     private int u8(int at) {

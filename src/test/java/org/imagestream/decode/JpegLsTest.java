@@ -111,13 +111,14 @@ class JpegLsTest {
                                 damaged,
                                 0,
                                 damaged.length,
-                                width,
-                                height,
-                                bytesPerSample,
-                                out,
-                                0,
-                                new DecodeDeadline(60_000),
-                                name);
+                                new NativeFrame(
+                                        width,
+                                        height,
+                                        bytesPerSample,
+                                        out,
+                                        0,
+                                        new DecodeDeadline(60_000),
+                                        name));
         decoder.decode(stream);
         DamagedStreams.Outcome outcome = DamagedStreams.decodeDamaged(stream, 80, copies, decoder);
         assertThat(outcome.refused()).as("refused").isGreaterThan(copies / 20);
@@ -144,13 +145,14 @@ class JpegLsTest {
                 stream,
                 0,
                 stream.length,
-                SIDE,
-                SIDE,
-                bytesPerSample,
-                out,
-                0,
-                new DecodeDeadline(60_000),
-                "test frame");
+                new NativeFrame(
+                        SIDE,
+                        SIDE,
+                        bytesPerSample,
+                        out,
+                        0,
+                        new DecodeDeadline(60_000),
+                        "test frame"));
         return out;
     }
 

@@ -126,13 +126,14 @@ class SequentialJpegTest {
                                 damaged,
                                 0,
                                 damaged.length,
-                                width,
-                                height,
-                                bytesPerSample,
-                                out,
-                                0,
-                                new DecodeDeadline(60_000),
-                                name);
+                                new NativeFrame(
+                                        width,
+                                        height,
+                                        bytesPerSample,
+                                        out,
+                                        0,
+                                        new DecodeDeadline(60_000),
+                                        name));
         decoder.decode(stream);
         DamagedStreams.Outcome outcome = DamagedStreams.decodeDamaged(stream, 51, 3000, decoder);
         assertThat(outcome.refused()).as("refused").isGreaterThan(150);
@@ -149,13 +150,14 @@ class SequentialJpegTest {
                 jpeg,
                 0,
                 jpeg.length,
-                width,
-                height,
-                bytesPerSample,
-                out,
-                7,
-                new DecodeDeadline(60_000),
-                "test frame");
+                new NativeFrame(
+                        width,
+                        height,
+                        bytesPerSample,
+                        out,
+                        7,
+                        new DecodeDeadline(60_000),
+                        "test frame"));
         return Arrays.copyOfRange(out, 7, out.length);
     }
 
