@@ -128,23 +128,14 @@ final class JpegLs {
         if (componentId >= 0) {
             throw corrupt("has two frame headers");
         }
-        if (to - at < 6) {
-            throw corrupt("has a cut frame header");
-        }
-        precision = u8(at);
-        height = u16(at + 1);
-        width = u16(at + 3);
-        int components = u8(at + 5);
+        JpegSegments.Frame frame = JpegSegments.oneComponentFrame(in, at, to, this::corrupt);
+        precision = frame.precision();
+        height = frame.height();
+        width = frame.width();
         if (precision < 2 || precision > 16) {
             throw corrupt("declares " + precision + "-bit samples (2 to 16 in JPEG-LS)");
         }
-        if (components != 1) {
-            throw corrupt("declares " + components + " components, the header one");
-        }
-        if (to - at != 9) {
-            throw corrupt("has a frame header of the wrong length");
-        }
-        componentId = u8(at + 6);
+        componentId = frame.componentId();
     }
 
     /** LSE (T.87 C.2.4.1): only preset coding parameters; mapping tables are refused. */
@@ -384,7 +375,7 @@ final class JpegLs {
             }
         }
         if (count != remaining && J[runIndex] > 0) {
-            count += bits.value(J[runIndex]);
+            count += bits.bits(J[runIndex]);
         }
         if (count > remaining) {
             throw corrupt("has a run past the end of its line");
@@ -445,9 +436,9 @@ final class JpegLs {
             }
         }
         if (high == escape) {
-            return bits.value(qbpp) + 1;
+            return bits.bits(qbpp) + 1;
         }
-        return k == 0 ? high : (high << k) + bits.value(k);
+        return k == 0 ? high : (high << k) + bits.bits(k);
     }
 
     /** Rx from a prediction and an error (T.87 A.4.4 and A.5.1's modulo reduction undone). */
@@ -490,46 +481,24 @@ final class JpegLs {
      * The coded bits: after an FF byte, the next byte's top bit is a stuffed 0 (T.87 A.1); an FF
      * followed by a byte with its top bit set is a marker, which the data may not reach.
      */
-    private final class BitReader {
+    private final class BitReader extends CodedBits {
         private int at;
-        private int buffer;
-        private int count;
         private boolean afterFf;
 
         BitReader(int at) {
             this.at = at;
         }
 
-        int bit() throws DecodeException {
-            if (count == 0) {
-                fill();
-            }
-            count--;
-            return (buffer >>> count) & 1;
-        }
-
-        int value(int size) throws DecodeException {
-            int value = 0;
-            for (int i = 0; i < size; i++) {
-                value = (value << 1) | bit();
-            }
-            return value;
-        }
-
-        private void fill() throws DecodeException {
+        @Override
+        protected void fill() throws DecodeException {
             if (at >= end) {
                 throw corrupt("runs out of coded data");
             }
             int next = in[at++] & 0xFF;
-            if (afterFf) {
-                if (next >= 0x80) {
-                    throw corrupt("has a marker inside its coded data, before the last line");
-                }
-                count = 7;
-            } else {
-                count = 8;
+            if (afterFf && next >= 0x80) {
+                throw corrupt("has a marker inside its coded data, before the last line");
             }
-            buffer = next;
+            load(next, afterFf ? 7 : 8);
             afterFf = next == 0xFF;
         }
     }

@@ -15,7 +15,34 @@ final class JpegSegments {
         void segment(int marker, int body, int end) throws DecodeException;
     }
 
+    /** A start-of-frame segment of one component (T.81 B.2.2, T.87 C.2.2). */
+    record Frame(
+            int precision, int height, int width, int componentId, int sampling, int quantTable) {}
+
     private JpegSegments() {}
+
+    /** The frame header in {@code in[at, to)}; anything but one component is refused. */
+    static Frame oneComponentFrame(
+            byte[] in, int at, int to, Function<String, DecodeException> corrupt)
+            throws DecodeException {
+        if (to - at < 6) {
+            throw corrupt.apply("has a cut frame header");
+        }
+        int components = in[at + 5] & 0xFF;
+        if (components != 1) {
+            throw corrupt.apply("declares " + components + " components, the header one");
+        }
+        if (to - at != 9) {
+            throw corrupt.apply("has a frame header of the wrong length");
+        }
+        return new Frame(
+                in[at] & 0xFF,
+                (in[at + 1] & 0xFF) << 8 | (in[at + 2] & 0xFF),
+                (in[at + 3] & 0xFF) << 8 | (in[at + 4] & 0xFF),
+                in[at + 6] & 0xFF,
+                in[at + 7] & 0xFF,
+                in[at + 8] & 0xFF);
+    }
 
     /**
      * Hands each segment before the first start-of-scan to {@code reader}; returns the offset of

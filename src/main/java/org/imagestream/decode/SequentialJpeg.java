@@ -135,24 +135,15 @@ final class SequentialJpeg {
         if (componentId >= 0) {
             throw corrupt("has two frame headers");
         }
-        if (to - at < 6) {
-            throw corrupt("has a cut frame header");
-        }
-        precision = u8(at);
-        height = u16(at + 1);
-        width = u16(at + 3);
-        int components = u8(at + 5);
+        JpegSegments.Frame frame = JpegSegments.oneComponentFrame(in, at, to, this::corrupt);
+        precision = frame.precision();
+        height = frame.height();
+        width = frame.width();
         if (precision != 8 && precision != 12) {
             throw corrupt("declares " + precision + "-bit samples (8 or 12 for this process)");
         }
-        if (components != 1) {
-            throw corrupt("declares " + components + " components, the header one");
-        }
-        if (to - at != 9) {
-            throw corrupt("has a frame header of the wrong length");
-        }
-        int sampling = u8(at + 7);
-        quantIndex = u8(at + 8);
+        int sampling = frame.sampling();
+        quantIndex = frame.quantTable();
         if ((sampling >> 4) < 1
                 || (sampling >> 4) > 4
                 || (sampling & 15) < 1
@@ -160,7 +151,7 @@ final class SequentialJpeg {
                 || quantIndex > 3) {
             throw corrupt("has an invalid component in its frame header");
         }
-        componentId = u8(at + 6);
+        componentId = frame.componentId();
     }
 
     /** Decodes the scan whose header segment (length first) starts at {@code at}. */
@@ -385,13 +376,11 @@ final class SequentialJpeg {
     }
 
     /** The entropy-coded bits: stuffed zero bytes removed, stopping at any marker. */
-    private static final class BitReader {
+    private static final class BitReader extends CodedBits {
         private final byte[] in;
         private final int end;
         private final SequentialJpeg owner;
         private int at;
-        private int buffer;
-        private int count;
 
         BitReader(byte[] in, int at, int end, SequentialJpeg owner) {
             this.in = in;
@@ -400,27 +389,17 @@ final class SequentialJpeg {
             this.owner = owner;
         }
 
-        int bit() throws DecodeException {
-            if (count == 0) {
-                fill();
-            }
-            count--;
-            return (buffer >>> count) & 1;
-        }
-
         /** T.81 F.2.2.1 RECEIVE then EXTEND: {@code size} bits as a signed value. */
         int receiveExtend(int size) throws DecodeException {
             if (size == 0) {
                 return 0;
             }
-            int value = 0;
-            for (int i = 0; i < size; i++) {
-                value = (value << 1) | bit();
-            }
+            int value = bits(size);
             return value < 1 << (size - 1) ? value - (1 << size) + 1 : value;
         }
 
-        private void fill() throws DecodeException {
+        @Override
+        protected void fill() throws DecodeException {
             if (at >= end) {
                 throw owner.corrupt("runs out of coded data");
             }
@@ -438,13 +417,12 @@ final class SequentialJpeg {
             } else {
                 at++;
             }
-            buffer = b;
-            count = 8;
+            load(b, 8);
         }
 
         /** Drops the bits left in the byte and reads restart marker {@code number} (0-7). */
         void restart(int number) throws DecodeException {
-            count = 0;
+            dropRemainingBits();
             if (at >= end || (in[at] & 0xFF) != 0xFF) {
                 throw owner.corrupt("lacks restart marker " + number);
             }

@@ -104,21 +104,7 @@ class JpegLsTest {
     void shouldEndEveryDamagedStreamInADecodeException(
             String name, int width, int height, int bytesPerSample, int copies) throws Exception {
         byte[] stream = Bytes.jpegCodestream(resource(name + ".dcm"));
-        byte[] out = new byte[width * height * bytesPerSample];
-        DamagedStreams.Decoder decoder =
-                damaged ->
-                        JpegLs.decodeFrame(
-                                damaged,
-                                0,
-                                damaged.length,
-                                new NativeFrame(
-                                        width,
-                                        height,
-                                        bytesPerSample,
-                                        out,
-                                        0,
-                                        new DecodeDeadline(60_000),
-                                        name));
+        DamagedStreams.Decoder decoder = damaged -> decode(damaged, bytesPerSample, width, height);
         decoder.decode(stream);
         DamagedStreams.Outcome outcome = DamagedStreams.decodeDamaged(stream, 80, copies, decoder);
         assertThat(outcome.refused()).as("refused").isGreaterThan(copies / 20);
@@ -140,14 +126,19 @@ class JpegLsTest {
     }
 
     private static byte[] decode(byte[] stream, int bytesPerSample) throws DecodeException {
-        byte[] out = new byte[SIDE * SIDE * bytesPerSample];
+        return decode(stream, bytesPerSample, SIDE, SIDE);
+    }
+
+    private static byte[] decode(byte[] stream, int bytesPerSample, int width, int height)
+            throws DecodeException {
+        byte[] out = new byte[width * height * bytesPerSample];
         JpegLs.decodeFrame(
                 stream,
                 0,
                 stream.length,
                 new NativeFrame(
-                        SIDE,
-                        SIDE,
+                        width,
+                        height,
                         bytesPerSample,
                         out,
                         0,

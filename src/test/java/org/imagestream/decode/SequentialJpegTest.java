@@ -119,21 +119,7 @@ class SequentialJpegTest {
     void shouldEndEveryDamagedStreamInADecodeException(
             String name, int width, int height, int bytesPerSample) throws Exception {
         byte[] stream = Bytes.jpegCodestream(resource(name));
-        byte[] out = new byte[width * height * bytesPerSample];
-        DamagedStreams.Decoder decoder =
-                damaged ->
-                        SequentialJpeg.decodeFrame(
-                                damaged,
-                                0,
-                                damaged.length,
-                                new NativeFrame(
-                                        width,
-                                        height,
-                                        bytesPerSample,
-                                        out,
-                                        0,
-                                        new DecodeDeadline(60_000),
-                                        name));
+        DamagedStreams.Decoder decoder = damaged -> decode(damaged, bytesPerSample, width, height);
         decoder.decode(stream);
         DamagedStreams.Outcome outcome = DamagedStreams.decodeDamaged(stream, 51, 3000, decoder);
         assertThat(outcome.refused()).as("refused").isGreaterThan(150);
