@@ -197,6 +197,9 @@ PY
 "$tools/root/usr/bin/cjpeg" -grayscale -quality 80 -restart 2B -outfile jpeg_restart.jpg \
   "$tools/crop.pgm"
 "$tools/root/usr/bin/djpeg" -dct int -pnm -outfile jpeg_restart.djpeg.pgm jpeg_restart.jpg
+# The same JPEG wrapped unchanged into a DICOM file by DCMTK's img2dcm (JPEG baseline, new UIDs on
+# every run).
+"$bin/img2dcm" jpeg_restart.jpg jpeg_restart_img2dcm.dcm
 for f in CT_small_rle rtdose_rle_dcmtk rtdose_rle; do
   "$bin/dcmdrle" "$f.dcm" "$f.dcmd.dcm"
 done

@@ -79,7 +79,9 @@ final class EncapsulatedPixelData {
 
     /**
      * Bytes the rewrite holds beyond the input: the native file (header + every frame) and one
-     * decoded frame's raster twice plus one int per sample of a row-by-row copy.
+     * decoded frame's raster twice plus one int per sample of a row-by-row copy (ImageIO). The
+     * hand-written codecs hold no raster; a frame in several fragments is copied into one array, at
+     * most the fragments' bytes, which the native copy's header part does not repeat.
      */
     static long workingBytes(DicomHeader header, int inputLength) {
         long frame = (long) header.rows() * header.columns() * header.samplesPerPixel();
@@ -120,8 +122,7 @@ final class EncapsulatedPixelData {
         element.putShort((short) 0x7FE0).putShort((short) 0x0010);
         element.put((byte) 'O').put((byte) (bytesPerSample == 1 ? 'B' : 'W'));
         element.putShort((short) 0).putInt((int) padded);
-        int pixels = header.rows() * header.columns();
-        int frameBytes = pixels * bytesPerSample;
+        int frameBytes = header.rows() * header.columns() * bytesPerSample;
         for (int f = 0; f < frames.size(); f++) {
             String what = "DICOM frame " + (f + 1) + " of " + frames.size();
             deadline.check(what);
@@ -242,7 +243,7 @@ final class EncapsulatedPixelData {
         return Collections.unmodifiableList(result);
     }
 
-    /** One frame's fragments into native samples at {@code outAt}, by the syntax's codec. */
+    /** One frame's fragments decoded into {@code frame} by the syntax's codec. */
     private static void decodeFrame(
             byte[] file, List<Fragment> fragments, String syntax, NativeFrame frame)
             throws DecodeException {

@@ -24,11 +24,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Compressed DICOM against the reference decoders, on files other tools wrote ({@code
  * src/test/resources/dicom/regenerate.sh}): DCMTK's dcmcjpeg (JPEG lossless SV1 and process 14,
  * baseline, extended 8- and 12-bit, 2-frame files with an offset table and in 1 KiB fragments
- * without), dcmcrle and pydicom's RLE, 12-bit JPEG and JPEG 2000 files. The stored samples must
- * equal what DCMTK's dcmdjpeg/dcmdrle decompress them to (baseline, through the JDK's libjpeg:
- * within the IDCT's rounding; extended, hand-written with libjpeg's IDCT: equal), JPEG 2000 what
- * OpenJPEG's opj_decompress decodes; through the whole medical decoder, a lossless file renders as
- * DCMTK's dcm2pnm renders its uncompressed original.
+ * without), dcmcjpls (JPEG-LS lossless and near-lossless), dcmcrle and img2dcm, GDCM's gdcmconv
+ * (JPEG-LS through CharLS 2), and pydicom's RLE, 12-bit JPEG, JPEG-LS and JPEG 2000 files. The
+ * stored samples must equal what DCMTK's dcmdjpeg/dcmdrle/dcmdjpls decompress them to (baseline,
+ * through the JDK's libjpeg: within the IDCT's rounding; extended, hand-written with libjpeg's
+ * IDCT: equal), or a lossless file's uncompressed original, JPEG 2000 what OpenJPEG's
+ * opj_decompress decodes; through the whole medical decoder, a lossless file renders as DCMTK's
+ * dcm2pnm renders its uncompressed original.
  */
 class CompressedDicomReferenceTest {
     private static final DecodeLimits LIMITS = DecodeLimits.DEFAULT;
@@ -88,6 +90,21 @@ class CompressedDicomReferenceTest {
         file[lse + 1] = (byte) 0xFE; // COM
         assertThat(nativeSamples(decompressed(file)))
                 .isEqualTo(nativeSamples(resourceMaybeGzipped(reference + ".dcm")));
+    }
+
+    /**
+     * DCMTK's img2dcm wraps a JPEG file unchanged (JPEG baseline, here with restart markers and
+     * partial edge blocks): the stored samples are libjpeg-turbo's djpeg decoding of that file.
+     */
+    @Test
+    void shouldStoreTheSamplesDjpegDecodesFromTheJpegImg2dcmWrapped() throws Exception {
+        int[] ours = nativeSamples(decompressed(resource("jpeg_restart_img2dcm.dcm")));
+        byte[] djpeg = Pgm.read(resource("jpeg_restart.djpeg.pgm")).pixels();
+        int[] expected = new int[djpeg.length];
+        for (int i = 0; i < djpeg.length; i++) {
+            expected[i] = djpeg[i] & 0xFF;
+        }
+        assertThat(ours).isEqualTo(expected);
     }
 
     @Test
