@@ -35,15 +35,9 @@ final class JpegLs {
     private int height;
     private int componentId = -1;
 
-    /** LSE preset parameters; 0 asks for the default (T.87 C.2.4.1.1). */
-    private int presetMaxValue;
+    private JpegLsParameters.Preset preset = JpegLsParameters.Preset.NONE;
 
-    private int presetT1;
-    private int presetT2;
-    private int presetT3;
-    private int presetReset;
-
-    // Coding parameters of the scan (T.87 A.2.1).
+    // The scan's coding parameters (JpegLsParameters), in fields for the per-sample code.
     private int maxValue;
     private int near;
     private int range;
@@ -152,11 +146,9 @@ final class JpegLs {
         if (to - at != 11) {
             throw corrupt("has a preset parameter segment of the wrong length");
         }
-        presetMaxValue = u16(at + 1);
-        presetT1 = u16(at + 3);
-        presetT2 = u16(at + 5);
-        presetT3 = u16(at + 7);
-        presetReset = u16(at + 9);
+        preset =
+                new JpegLsParameters.Preset(
+                        u16(at + 1), u16(at + 3), u16(at + 5), u16(at + 7), u16(at + 9));
     }
 
     private void readScanHeader(int at) throws DecodeException {
@@ -167,7 +159,7 @@ final class JpegLs {
         if (u8(at + 4) != 0) {
             throw unsupported("mapping tables");
         }
-        near = u8(at + 5);
+        int near = u8(at + 5);
         if (lossless && near != 0) {
             throw corrupt(
                     "is near-lossless (NEAR " + near + ") under the lossless transfer syntax");
@@ -176,54 +168,20 @@ final class JpegLs {
         if (u8(at + 7) != 0) {
             throw unsupported("point transforms");
         }
-        int largest = (1 << precision) - 1;
-        maxValue = presetMaxValue == 0 ? largest : presetMaxValue;
-        if (maxValue > largest || near > Math.min(255, maxValue / 2)) {
-            throw corrupt("has MAXVAL " + maxValue + " or NEAR " + near + " out of range");
-        }
-        setThresholds();
-        range = (maxValue + 2 * near) / (2 * near + 1) + 1;
-        qbpp = ceilLog2(range);
-        int bpp = Math.max(2, ceilLog2(maxValue + 1));
-        limit = 2 * (bpp + Math.max(8, bpp));
+        JpegLsParameters parameters = JpegLsParameters.of(precision, preset, near, this::corrupt);
+        maxValue = parameters.maxValue();
+        this.near = near;
+        t1 = parameters.t1();
+        t2 = parameters.t2();
+        t3 = parameters.t3();
+        reset = parameters.reset();
+        range = parameters.range();
+        qbpp = parameters.qbpp();
+        limit = parameters.limit();
         int initialA = Math.max(2, (range + 32) / 64);
         java.util.Arrays.fill(a, initialA);
         java.util.Arrays.fill(n, 1);
         bits = new BitReader(at + length);
-    }
-
-    /** T.87 C.2.4.1.1: default thresholds for MAXVAL and NEAR, where the LSE gave none. */
-    private void setThresholds() throws DecodeException {
-        int default1;
-        int default2;
-        int default3;
-        if (maxValue >= 128) {
-            int factor = (Math.min(maxValue, 4095) + 128) / 256;
-            default1 = clampThreshold(factor * (3 - 2) + 2 + 3 * near, near + 1);
-            default2 = clampThreshold(factor * (7 - 3) + 3 + 5 * near, default1);
-            default3 = clampThreshold(factor * (21 - 4) + 4 + 7 * near, default2);
-        } else {
-            int factor = 256 / (maxValue + 1);
-            default1 = clampThreshold(Math.max(2, 3 / factor + 3 * near), near + 1);
-            default2 = clampThreshold(Math.max(3, 7 / factor + 5 * near), default1);
-            default3 = clampThreshold(Math.max(4, 21 / factor + 7 * near), default2);
-        }
-        t1 = presetT1 == 0 ? default1 : presetT1;
-        t2 = presetT2 == 0 ? default2 : presetT2;
-        t3 = presetT3 == 0 ? default3 : presetT3;
-        reset = presetReset == 0 ? 64 : presetReset;
-        if (t1 < near + 1
-                || t2 < t1
-                || t3 < t2
-                || t3 > maxValue
-                || reset < 3
-                || reset > Math.max(255, maxValue)) {
-            throw corrupt("has coding thresholds out of range");
-        }
-    }
-
-    private int clampThreshold(int value, int lowest) {
-        return value > maxValue || value < lowest ? lowest : value;
     }
 
     /**
@@ -454,10 +412,6 @@ final class JpegLs {
 
     private int clamp(int value) {
         return Math.max(0, Math.min(maxValue, value));
-    }
-
-    private static int ceilLog2(int value) {
-        return 32 - Integer.numberOfLeadingZeros(value - 1);
     }
 
     private int u8(int at) {

@@ -28,8 +28,8 @@ final class SequentialJpeg {
     private final int end;
     private final String what;
     private final int[][] quantTables = new int[4][];
-    private final HuffmanTable[] dcTables = new HuffmanTable[4];
-    private final HuffmanTable[] acTables = new HuffmanTable[4];
+    private final JpegHuffmanTable[] dcTables = new JpegHuffmanTable[4];
+    private final JpegHuffmanTable[] acTables = new JpegHuffmanTable[4];
     private int precision;
     private int width;
     private int height;
@@ -67,7 +67,7 @@ final class SequentialJpeg {
     private void readSegment(int marker, int body, int bodyEnd) throws DecodeException {
         switch (marker) {
             case 0xDB -> readQuantTables(body, bodyEnd);
-            case 0xC4 -> readHuffmanTables(body, bodyEnd);
+            case 0xC4 -> readJpegHuffmanTables(body, bodyEnd);
             case 0xC0, 0xC1 -> readFrame(body, bodyEnd);
             case 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7 ->
                     throw new DecodeException(
@@ -105,7 +105,7 @@ final class SequentialJpeg {
         }
     }
 
-    private void readHuffmanTables(int at, int to) throws DecodeException {
+    private void readJpegHuffmanTables(int at, int to) throws DecodeException {
         while (at < to) {
             if (at + 17 > to) {
                 throw corrupt("has a cut Huffman table");
@@ -122,7 +122,7 @@ final class SequentialJpeg {
                 throw corrupt("has an invalid Huffman table");
             }
             byte[] values = java.util.Arrays.copyOfRange(in, at + 17, at + 17 + total);
-            HuffmanTable table = HuffmanTable.of(counts, values);
+            JpegHuffmanTable table = JpegHuffmanTable.of(counts, values);
             if (table == null) {
                 throw corrupt("has a Huffman table with more codes than its lengths allow");
             }
@@ -165,15 +165,15 @@ final class SequentialJpeg {
         }
         int dcIndex = u8(at + 4) >> 4;
         int acIndex = u8(at + 4) & 15;
-        HuffmanTable dc = dcIndex < 4 ? dcTables[dcIndex] : null;
-        HuffmanTable ac = acIndex < 4 ? acTables[acIndex] : null;
+        JpegHuffmanTable dc = dcIndex < 4 ? dcTables[dcIndex] : null;
+        JpegHuffmanTable ac = acIndex < 4 ? acTables[acIndex] : null;
         int[] quant = quantTables[quantIndex];
         if (dc == null || ac == null || quant == null) {
             throw corrupt("has a scan using a table it never defines");
         }
         // Spectral selection and successive approximation (the next three bytes) mean nothing in
         // a sequential scan; libjpeg ignores them too (pydicom's JPEG-lossy sets them oddly).
-        BitReader bits = new BitReader(in, at + length, end, this);
+        BitReader bits = new BitReader(at + length);
         int blocksWide = (width + 7) / 8;
         int blocksHigh = (height + 7) / 8;
         int[] coefficients = new int[64];
@@ -207,16 +207,20 @@ final class SequentialJpeg {
 
     /** One block's coefficients (T.81 F.2.2.1), row-major; returns the new DC predictor. */
     private int decodeBlock(
-            BitReader bits, HuffmanTable dc, HuffmanTable ac, int predictor, int[] coefficients)
+            BitReader bits,
+            JpegHuffmanTable dc,
+            JpegHuffmanTable ac,
+            int predictor,
+            int[] coefficients)
             throws DecodeException {
-        int category = dc.decode(bits);
+        int category = decode(dc, bits);
         if (category > 15) {
             throw corrupt("has a DC difference of category " + category);
         }
         predictor += bits.receiveExtend(category);
         coefficients[0] = (short) predictor; // libjpeg keeps coefficients as 16-bit JCOEF
         for (int k = 1; k < 64; k++) {
-            int runSize = ac.decode(bits);
+            int runSize = decode(ac, bits);
             int run = runSize >> 4;
             int size = runSize & 15;
             if (size != 0) {
@@ -231,6 +235,14 @@ final class SequentialJpeg {
             }
         }
         return predictor;
+    }
+
+    private int decode(JpegHuffmanTable table, BitReader bits) throws DecodeException {
+        int value = table.decode(bits);
+        if (value < 0) {
+            throw corrupt("has a Huffman code its table does not define");
+        }
+        return value;
     }
 
     /**
@@ -334,59 +346,12 @@ final class SequentialJpeg {
         return new DecodeException(Reason.CORRUPT, what + " (JPEG extended) " + problem);
     }
 
-    /** A Huffman table as T.81 F.2.2.3 decodes with it: per code length, codes and values. */
-    private record HuffmanTable(int[] minCode, int[] maxCode, int[] firstValue, byte[] values) {
-        /** Null when the counts give more codes of a length than that length has (libjpeg too). */
-        static HuffmanTable of(int[] counts, byte[] values) {
-            int[] minCode = new int[17];
-            int[] maxCode = new int[17];
-            int[] firstValue = new int[17];
-            int code = 0;
-            int k = 0;
-            for (int length = 1; length <= 16; length++) {
-                minCode[length] = code;
-                firstValue[length] = k;
-                code += counts[length];
-                k += counts[length];
-                if (code >= 1 << length) {
-                    return null; // the all-ones code of each length stays unused
-                }
-                maxCode[length] = counts[length] > 0 ? code - 1 : -1;
-                code <<= 1;
-            }
-            return new HuffmanTable(minCode, maxCode, firstValue, values);
-        }
-
-        int decode(BitReader bits) throws DecodeException {
-            int code = bits.bit();
-            for (int length = 1; length <= 16; length++) {
-                if (code <= maxCode[length]) {
-                    int index = firstValue[length] + code - minCode[length];
-                    if (code < minCode[length] || index >= values.length) {
-                        break;
-                    }
-                    return values[index] & 0xFF;
-                }
-                if (length < 16) {
-                    code = (code << 1) | bits.bit();
-                }
-            }
-            throw bits.owner.corrupt("has a Huffman code its table does not define");
-        }
-    }
-
     /** The entropy-coded bits: stuffed zero bytes removed, stopping at any marker. */
-    private static final class BitReader extends CodedBits {
-        private final byte[] in;
-        private final int end;
-        private final SequentialJpeg owner;
+    private final class BitReader extends CodedBits {
         private int at;
 
-        BitReader(byte[] in, int at, int end, SequentialJpeg owner) {
-            this.in = in;
+        BitReader(int at) {
             this.at = at;
-            this.end = end;
-            this.owner = owner;
         }
 
         /** T.81 F.2.2.1 RECEIVE then EXTEND: {@code size} bits as a signed value. */
@@ -401,7 +366,7 @@ final class SequentialJpeg {
         @Override
         protected void fill() throws DecodeException {
             if (at >= end) {
-                throw owner.corrupt("runs out of coded data");
+                throw corrupt("runs out of coded data");
             }
             int b = in[at] & 0xFF;
             if (b == 0xFF) {
@@ -410,8 +375,7 @@ final class SequentialJpeg {
                     next++;
                 }
                 if (next >= end || in[next] != 0) {
-                    throw owner.corrupt(
-                            "has a marker inside its coded data, before the last block");
+                    throw corrupt("has a marker inside its coded data, before the last block");
                 }
                 at = next + 1;
             } else {
@@ -424,13 +388,13 @@ final class SequentialJpeg {
         void restart(int number) throws DecodeException {
             dropRemainingBits();
             if (at >= end || (in[at] & 0xFF) != 0xFF) {
-                throw owner.corrupt("lacks restart marker " + number);
+                throw corrupt("lacks restart marker " + number);
             }
             while (at < end && (in[at] & 0xFF) == 0xFF) {
                 at++;
             }
             if (at >= end || (in[at] & 0xFF) != 0xD0 + number) {
-                throw owner.corrupt("lacks restart marker " + number);
+                throw corrupt("lacks restart marker " + number);
             }
             at++;
         }

@@ -1,0 +1,50 @@
+package org.imagestream.decode;
+
+/**
+ * A JPEG Huffman table as ITU T.81 F.2.2.3 decodes with it: for each code length, the smallest and
+ * largest code and where its values start.
+ */
+record JpegHuffmanTable(int[] minCode, int[] maxCode, int[] firstValue, byte[] values) {
+    /**
+     * The table of a DHT segment's 16 code counts ({@code counts[1..16]}) and values; null when the
+     * counts give more codes of a length than that length has, all-ones code included (libjpeg
+     * refuses those tables too).
+     */
+    static JpegHuffmanTable of(int[] counts, byte[] values) {
+        int[] minCode = new int[17];
+        int[] maxCode = new int[17];
+        int[] firstValue = new int[17];
+        int code = 0;
+        int k = 0;
+        for (int length = 1; length <= 16; length++) {
+            minCode[length] = code;
+            firstValue[length] = k;
+            code += counts[length];
+            k += counts[length];
+            if (code >= 1 << length) {
+                return null;
+            }
+            maxCode[length] = counts[length] > 0 ? code - 1 : -1;
+            code <<= 1;
+        }
+        return new JpegHuffmanTable(minCode, maxCode, firstValue, values);
+    }
+
+    /** The next value in {@code bits}, or -1 when no code of at most 16 bits matches. */
+    int decode(CodedBits bits) throws DecodeException {
+        int code = bits.bit();
+        for (int length = 1; length <= 16; length++) {
+            if (code <= maxCode[length]) {
+                int index = firstValue[length] + code - minCode[length];
+                if (code < minCode[length] || index >= values.length) {
+                    return -1;
+                }
+                return values[index] & 0xFF;
+            }
+            if (length < 16) {
+                code = (code << 1) | bits.bit();
+            }
+        }
+        return -1;
+    }
+}
