@@ -386,12 +386,9 @@ final class JpegLs {
     /** A limited-length Golomb code (T.87 A.5.3). */
     private int decodeValue(int k, int codeLimit) throws DecodeException {
         int escape = codeLimit - qbpp - 1;
-        int high = 0;
-        while (bits.bit() == 0) {
-            high++;
-            if (high > escape) {
-                throw corrupt("has a code longer than its LIMIT");
-            }
+        int high = bits.zerosBeforeOne(escape);
+        if (high < 0) {
+            throw corrupt("has a code longer than its LIMIT");
         }
         if (high == escape) {
             return bits.bits(qbpp) + 1;

@@ -52,6 +52,13 @@ record NativeFrame(
     /** Stores {@code count} samples of {@code values} from {@code from} at column x of row y. */
     void putRow(int x, int y, int[] values, int from, int count) {
         int at = outAt + (y * width + x) * bytesPerSample;
+        if (bytesPerSample == 2) { // the common case, unrolled
+            for (int i = from; i < from + count; i++) {
+                out[at++] = (byte) values[i];
+                out[at++] = (byte) (values[i] >>> 8);
+            }
+            return;
+        }
         for (int i = from; i < from + count; i++) {
             int value = values[i];
             for (int b = 0; b < bytesPerSample; b++) {
