@@ -441,16 +441,21 @@ final class JpegLs {
         }
 
         @Override
-        protected void fill() throws DecodeException {
-            if (at >= end) {
-                throw corrupt("runs out of coded data");
+        protected boolean fill() {
+            if (at >= end || (afterFf && (in[at] & 0xFF) >= 0x80)) {
+                return false; // the end, or a marker
             }
             int next = in[at++] & 0xFF;
-            if (afterFf && next >= 0x80) {
-                throw corrupt("has a marker inside its coded data, before the last line");
-            }
             load(next, afterFf ? 7 : 8);
             afterFf = next == 0xFF;
+            return true;
+        }
+
+        @Override
+        protected DecodeException exhausted() {
+            return at >= end
+                    ? corrupt("runs out of coded data")
+                    : corrupt("has a marker inside its coded data, before the last line");
         }
     }
 }

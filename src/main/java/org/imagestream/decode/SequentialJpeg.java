@@ -364,9 +364,9 @@ final class SequentialJpeg {
         }
 
         @Override
-        protected void fill() throws DecodeException {
+        protected boolean fill() {
             if (at >= end) {
-                throw corrupt("runs out of coded data");
+                return false;
             }
             int b = in[at] & 0xFF;
             if (b == 0xFF) {
@@ -375,13 +375,21 @@ final class SequentialJpeg {
                     next++;
                 }
                 if (next >= end || in[next] != 0) {
-                    throw corrupt("has a marker inside its coded data, before the last block");
+                    return false; // a marker
                 }
                 at = next + 1;
             } else {
                 at++;
             }
             load(b, 8);
+            return true;
+        }
+
+        @Override
+        protected DecodeException exhausted() {
+            return at >= end
+                    ? corrupt("runs out of coded data")
+                    : corrupt("has a marker inside its coded data, before the last block");
         }
 
         /** Drops the bits left in the byte and reads restart marker {@code number} (0-7). */
