@@ -28,6 +28,11 @@ abstract class CodedBits {
         count += bits;
     }
 
+    /** Data bits taken from the bytes and not read yet. */
+    protected final int unreadBits() {
+        return count;
+    }
+
     /** Drops the data bits already taken (the padding before a restart marker). */
     protected final void dropRemainingBits() {
         count = 0;

@@ -12,10 +12,17 @@ record JpegHuffmanTable(
 
     /**
      * The table of a DHT segment's 16 code counts ({@code counts[1..16]}) and values; null when the
-     * counts give more codes of a length than that length has, all-ones code included (libjpeg
-     * refuses those tables too).
+     * values are not as many as the counts add up to, or the counts give more codes of a length
+     * than that length has, all-ones code included (libjpeg refuses those tables too).
      */
     static JpegHuffmanTable of(int[] counts, byte[] values) {
+        int total = 0;
+        for (int length = 1; length <= 16; length++) {
+            total += counts[length];
+        }
+        if (total != values.length) {
+            return null;
+        }
         int[] minCode = new int[17];
         int[] maxCode = new int[17];
         int[] firstValue = new int[17];

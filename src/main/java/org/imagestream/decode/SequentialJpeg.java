@@ -394,6 +394,11 @@ final class SequentialJpeg {
 
         /** Drops the bits left in the byte and reads restart marker {@code number} (0-7). */
         void restart(int number) throws DecodeException {
+            // At most 7 padding bits end an interval; a whole unread byte (taken by a lookahead
+            // peek) is data where the marker must be.
+            if (unreadBits() >= 8) {
+                throw corrupt("lacks restart marker " + number);
+            }
             dropRemainingBits();
             if (at >= end || (in[at] & 0xFF) != 0xFF) {
                 throw corrupt("lacks restart marker " + number);

@@ -57,6 +57,20 @@ class SequentialJpegTest {
         assertReason(jpeg, 1, Reason.CORRUPT, "lacks restart marker 0");
     }
 
+    /**
+     * One stray byte before the first restart marker: the marker is not where the interval ends
+     * (caught a lookahead that had taken the stray byte and dropped it with the padding).
+     */
+    @Test
+    void shouldRefuseAByteBetweenAnIntervalAndItsRestartMarker() throws Exception {
+        byte[] jpeg = resource("jpeg_restart.jpg");
+        int first = Bytes.marker(jpeg, 0xD0);
+        byte[] stray = new byte[jpeg.length + 1];
+        System.arraycopy(jpeg, 0, stray, 0, first);
+        System.arraycopy(jpeg, first, stray, first + 1, jpeg.length - first);
+        assertReason(stray, 1, Reason.CORRUPT, "lacks restart marker 0");
+    }
+
     @Test
     void shouldRefuseAFrameOfAnotherSizeThanTheHeaders() throws Exception {
         byte[] jpeg = resource("jpeg_restart.jpg");
