@@ -269,14 +269,13 @@ final class EncapsulatedPixelData {
             ImageIoFrames.decode(file, fragments, syntax, frame);
             return;
         }
-        byte[] codestream = contiguous(file, fragments);
-        boolean inFile = codestream == file;
-        Fragment first = fragments.get(0);
-        handWritten.decodeFrame(
-                codestream,
-                inFile ? first.offset() : 0,
-                inFile ? first.offset() + first.length() : codestream.length,
-                frame);
+        if (fragments.size() == 1) {
+            Fragment only = fragments.get(0);
+            handWritten.decodeFrame(file, only.offset(), only.offset() + only.length(), frame);
+        } else {
+            byte[] codestream = joined(file, fragments);
+            handWritten.decodeFrame(codestream, 0, codestream.length, frame);
+        }
     }
 
     private static void requireEndMarker(
@@ -293,11 +292,8 @@ final class EncapsulatedPixelData {
         }
     }
 
-    /** The frame's codestream in one array: the file itself when it is one fragment. */
-    private static byte[] contiguous(byte[] file, List<Fragment> fragments) {
-        if (fragments.size() == 1) {
-            return file;
-        }
+    /** A codestream split over several fragments, in one array. */
+    private static byte[] joined(byte[] file, List<Fragment> fragments) {
         int length = fragments.stream().mapToInt(Fragment::length).sum();
         byte[] codestream = new byte[length];
         int at = 0;
