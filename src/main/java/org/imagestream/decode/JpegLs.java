@@ -37,16 +37,8 @@ final class JpegLs {
 
     private JpegLsParameters.Preset preset = JpegLsParameters.Preset.NONE;
 
-    // The scan's coding parameters (JpegLsParameters), in fields for the per-sample code.
-    private int maxValue;
-    private int near;
-    private int range;
-    private int qbpp;
-    private int limit;
-    private int reset;
-    private int t1;
-    private int t2;
-    private int t3;
+    /** The scan's coding parameters. */
+    private JpegLsParameters coding;
 
     // Context variables: 365 regular contexts, then the two run interruption contexts.
     private final int[] a = new int[REGULAR_CONTEXTS + 2];
@@ -168,17 +160,8 @@ final class JpegLs {
         if (u8(at + 7) != 0) {
             throw unsupported("point transforms");
         }
-        JpegLsParameters parameters = JpegLsParameters.of(precision, preset, near, this::corrupt);
-        maxValue = parameters.maxValue();
-        this.near = near;
-        t1 = parameters.t1();
-        t2 = parameters.t2();
-        t3 = parameters.t3();
-        reset = parameters.reset();
-        range = parameters.range();
-        qbpp = parameters.qbpp();
-        limit = parameters.limit();
-        int initialA = Math.max(2, (range + 32) / 64);
+        coding = JpegLsParameters.of(precision, preset, near, this::corrupt);
+        int initialA = Math.max(2, (coding.range() + 32) / 64);
         java.util.Arrays.fill(a, initialA);
         java.util.Arrays.fill(n, 1);
         bits = new BitReader(at + length);
@@ -226,28 +209,28 @@ final class JpegLs {
     }
 
     private int quantize(int d) {
-        if (d <= -t3) {
+        if (d <= -coding.t3()) {
             return -4;
         }
-        if (d <= -t2) {
+        if (d <= -coding.t2()) {
             return -3;
         }
-        if (d <= -t1) {
+        if (d <= -coding.t1()) {
             return -2;
         }
-        if (d < -near) {
+        if (d < -coding.near()) {
             return -1;
         }
-        if (d <= near) {
+        if (d <= coding.near()) {
             return 0;
         }
-        if (d < t1) {
+        if (d < coding.t1()) {
             return 1;
         }
-        if (d < t2) {
+        if (d < coding.t2()) {
             return 2;
         }
-        if (d < t3) {
+        if (d < coding.t3()) {
             return 3;
         }
         return 4;
@@ -273,9 +256,9 @@ final class JpegLs {
             k++;
         }
         int corrected = clamp(prediction + sign * c[q]);
-        int mapped = decodeValue(k, limit);
+        int mapped = decodeValue(k, coding.limit());
         int error = (mapped >> 1) ^ -(mapped & 1); // even: m/2, odd: -(m+1)/2
-        if (k == 0 && near == 0 && 2 * b[q] + n[q] - 1 < 0) {
+        if (k == 0 && coding.near() == 0 && 2 * b[q] + n[q] - 1 < 0) {
             error = -error - 1; // the mapping T.87 A.5.2 uses for such contexts
         }
         updateRegular(q, error);
@@ -284,9 +267,9 @@ final class JpegLs {
 
     private void updateRegular(int q, int error) {
         int newA = a[q] + Math.abs(error);
-        int newB = b[q] + error * (2 * near + 1);
+        int newB = b[q] + error * (2 * coding.near() + 1);
         int newN = n[q];
-        if (newN == reset) {
+        if (newN == coding.reset()) {
             newA >>= 1;
             newB >>= 1;
             newN >>= 1;
@@ -347,7 +330,7 @@ final class JpegLs {
         }
         int rb = previous[stop + 1];
         current[stop + 1] =
-                Math.abs(ra - rb) <= near
+                Math.abs(ra - rb) <= coding.near()
                         ? reconstruct(ra, decodeInterruption(1))
                         : reconstruct(rb, decodeInterruption(0) * (rb - ra < 0 ? -1 : 1));
         runIndex = Math.max(0, runIndex - 1);
@@ -362,7 +345,7 @@ final class JpegLs {
         for (long test = n[context]; test < temp && k < 24; test <<= 1) {
             k++;
         }
-        int mapped = decodeValue(k, limit - J[runIndex] - 1);
+        int mapped = decodeValue(k, coding.limit() - J[runIndex] - 1);
         int t = mapped + type;
         boolean odd = (t & 1) != 0;
         int magnitude = (t + (odd ? 1 : 0)) / 2;
@@ -374,7 +357,7 @@ final class JpegLs {
             negativeInterruptions[type]++;
         }
         a[context] += (mapped + 1 - type) >> 1;
-        if (n[context] == reset) {
+        if (n[context] == coding.reset()) {
             a[context] >>= 1;
             n[context] >>= 1;
             negativeInterruptions[type] >>= 1;
@@ -385,30 +368,30 @@ final class JpegLs {
 
     /** A limited-length Golomb code (T.87 A.5.3). */
     private int decodeValue(int k, int codeLimit) throws DecodeException {
-        int escape = codeLimit - qbpp - 1;
+        int escape = codeLimit - coding.qbpp() - 1;
         int high = bits.zerosBeforeOne(escape);
         if (high < 0) {
             throw corrupt("has a code longer than its LIMIT");
         }
         if (high == escape) {
-            return bits.bits(qbpp) + 1;
+            return bits.bits(coding.qbpp()) + 1;
         }
         return k == 0 ? high : (high << k) + bits.bits(k);
     }
 
     /** Rx from a prediction and an error (T.87 A.4.4 and A.5.1's modulo reduction undone). */
     private int reconstruct(int prediction, int error) {
-        int value = prediction + error * (2 * near + 1);
-        if (value < -near) {
-            value += range * (2 * near + 1);
-        } else if (value > maxValue + near) {
-            value -= range * (2 * near + 1);
+        int value = prediction + error * (2 * coding.near() + 1);
+        if (value < -coding.near()) {
+            value += coding.range() * (2 * coding.near() + 1);
+        } else if (value > coding.maxValue() + coding.near()) {
+            value -= coding.range() * (2 * coding.near() + 1);
         }
         return clamp(value);
     }
 
     private int clamp(int value) {
-        return Math.max(0, Math.min(maxValue, value));
+        return Math.max(0, Math.min(coding.maxValue(), value));
     }
 
     private int u8(int at) {
