@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -70,6 +72,7 @@ public final class CassandraServer implements AutoCloseable {
     private final List<String> jvmOptions;
     private final String address;
     private final int nativePort;
+    private final int jmxPort;
     private volatile ServerProcess process;
 
     private CassandraServer(
@@ -77,12 +80,14 @@ public final class CassandraServer implements AutoCloseable {
             Path directory,
             List<String> jvmOptions,
             String address,
-            int nativePort) {
+            int nativePort,
+            int jmxPort) {
         this.libDirectory = libDirectory;
         this.directory = directory;
         this.jvmOptions = List.copyOf(jvmOptions);
         this.address = address;
         this.nativePort = nativePort;
+        this.jmxPort = jmxPort;
     }
 
     /**
@@ -106,7 +111,31 @@ public final class CassandraServer implements AutoCloseable {
                 directory,
                 new Node("127.0.0.1", nativePort, Ports.free(), "127.0.0.1", 1),
                 heap,
-                security);
+                security,
+                Map.of(),
+                false);
+    }
+
+    /**
+     * As {@link #start(Path, Path, int, String)}, with top-level cassandra.yaml settings replaced
+     * or added ({@code "memtable_allocation_type" -> "offheap_objects"}), and JMX on a local port
+     * ({@link #jmxPort()}), so a benchmark can compare node settings and flush the node.
+     */
+    public static CassandraServer startWithSettings(
+            Path libDirectory,
+            Path directory,
+            int nativePort,
+            String heap,
+            Map<String, String> settings)
+            throws IOException {
+        return start(
+                libDirectory,
+                directory,
+                new Node("127.0.0.1", nativePort, Ports.free(), "127.0.0.1", 1),
+                heap,
+                null,
+                settings,
+                true);
     }
 
     /**
@@ -124,21 +153,25 @@ public final class CassandraServer implements AutoCloseable {
      */
     public static CassandraServer startNode(
             Path libDirectory, Path directory, Node node, String heap) throws IOException {
-        return start(libDirectory, directory, node, heap, null);
+        return start(libDirectory, directory, node, heap, null, Map.of(), false);
     }
 
     private static CassandraServer start(
-            Path libDirectory, Path directory, Node node, String heap, ClientSecurity security)
+            Path libDirectory,
+            Path directory,
+            Node node,
+            String heap,
+            ClientSecurity security,
+            Map<String, String> settings,
+            boolean localJmx)
             throws IOException {
         Files.createDirectories(directory);
         int storagePort = node.storagePort();
         int nativePort = node.nativePort();
         Path data = directory.resolve("data").toAbsolutePath();
         Path yaml = directory.resolve("cassandra.yaml");
-        Files.writeString(
-                yaml,
-                String.join(
-                        "\n",
+        List<String> lines =
+                List.of(
                         "cluster_name: imagestream-local",
                         "num_tokens: 16",
                         "allocate_tokens_for_local_replication_factor: " + node.replicationFactor(),
@@ -197,8 +230,8 @@ public final class CassandraServer implements AutoCloseable {
                         "disk_access_mode: standard",
                         "dynamic_snitch: false",
                         "auto_snapshot: false",
-                        "snapshot_on_duplicate_row_detection: false",
-                        ""));
+                        "snapshot_on_duplicate_row_detection: false");
+        Files.writeString(yaml, String.join("\n", withSettings(lines, settings)) + "\n");
         if (security != null) {
             Files.writeString(
                     yaml,
@@ -236,6 +269,11 @@ public final class CassandraServer implements AutoCloseable {
                                 "-XX:+ExitOnOutOfMemoryError",
                                 "-XX:MaxDirectMemorySize=256m"));
         jvm.addAll(JDK17_FLAGS);
+        int jmxPort = localJmx ? Ports.free() : 0;
+        if (jmxPort > 0) {
+            // Cassandra then serves JMX on 127.0.0.1 only, without authentication.
+            jvm.add("-Dcassandra.jmx.local.port=" + jmxPort);
+        }
         jamm(libDirectory).ifPresent(agent -> jvm.add("-javaagent:" + agent));
         jvm.addAll(
                 List.of(
@@ -255,9 +293,29 @@ public final class CassandraServer implements AutoCloseable {
                         "-Djava.net.preferIPv4Stack=true",
                         "-Djava.awt.headless=true"));
         CassandraServer server =
-                new CassandraServer(libDirectory, directory, jvm, node.address(), nativePort);
+                new CassandraServer(
+                        libDirectory, directory, jvm, node.address(), nativePort, jmxPort);
         server.launch();
         return server;
+    }
+
+    /**
+     * {@code lines} with each top-level {@code key: value} in {@code settings} replaced or added.
+     */
+    static List<String> withSettings(List<String> lines, Map<String, String> settings) {
+        Map<String, String> unused = new LinkedHashMap<>(settings);
+        List<String> result = new ArrayList<>();
+        for (String line : lines) {
+            int colon = line.indexOf(':');
+            String key = colon > 0 && !line.startsWith(" ") ? line.substring(0, colon) : null;
+            if (key != null && unused.containsKey(key)) {
+                result.add(key + ": " + unused.remove(key));
+            } else {
+                result.add(line);
+            }
+        }
+        unused.forEach((key, value) -> result.add(key + ": " + value));
+        return result;
     }
 
     private void launch() throws IOException {
@@ -309,6 +367,11 @@ public final class CassandraServer implements AutoCloseable {
 
     public String contactPoint() {
         return address + ":" + nativePort;
+    }
+
+    /** The local JMX port of a node started {@link #startWithSettings with settings}, else 0. */
+    public int jmxPort() {
+        return jmxPort;
     }
 
     public long pid() {

@@ -31,7 +31,8 @@ import org.imagestream.storage.ResultStatements;
  * (and Kafka) unless {@code --contact-point host:port} is given. Run: {@code mvn -q test-compile
  * exec:exec@storage-bench -Dbench.args="--images 2000 --size 102400"}; {@code --table-options true
  * [--variants A,B]} compares table options instead (all {@link CassandraSchema.TableOptions} by
- * default).
+ * default); {@code --node-settings true [--node-variants A,B] [--warmup-images W]} compares
+ * cassandra.yaml settings on a fresh node per run ({@link NodeSettingsComparison}).
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {}
@@ -42,6 +43,20 @@ public final class StorageBenchmark {
         int inFlight = intArg(args, "--in-flight", 64);
         int rounds = intArg(args, "--rounds", 4);
         String contactPoint = stringArg(args, "--contact-point", null);
+        if (Boolean.parseBoolean(stringArg(args, "--node-settings", "false"))) {
+            String variants = stringArg(args, "--node-variants", null);
+            NodeSettingsComparison.run(
+                    images,
+                    intArg(args, "--warmup-images", 400),
+                    inFlight,
+                    rounds,
+                    variants == null
+                            ? List.of(NodeSettingsComparison.Variant.values())
+                            : Arrays.stream(variants.split(","))
+                                    .map(NodeSettingsComparison.Variant::valueOf)
+                                    .toList());
+            return;
+        }
         LocalStack stack = null;
         if (contactPoint == null) {
             stack =
@@ -107,18 +122,8 @@ public final class StorageBenchmark {
             int rounds,
             List<CassandraSchema.TableOptions> variants)
             throws Exception {
-        List<Classification> mix = new ArrayList<>();
-        long totalBytes = 0;
-        int index = 0;
-        for (EndToEndBenchmark.Item item :
-                new EndToEndBenchmark.Mix(new java.util.Random(42)).items(images)) {
-            Classification c = ImageFactory.of(index++, item.bytes());
-            c.domain = item.domain().id();
-            c.contentType = item.contentType();
-            mix.add(c);
-            totalBytes += item.bytes().length;
-        }
-        double megabytes = totalBytes / 1e6;
+        List<Classification> mix = mix(images);
+        double megabytes = mix.stream().mapToLong(c -> c.bytes.length).sum() / 1e6;
         System.out.printf(
                 "table options on the mix: %d images, %.1f MB, in-flight %d%n",
                 images, megabytes, inFlight);
@@ -155,12 +160,26 @@ public final class StorageBenchmark {
         }
     }
 
+    /** {@code images} results of the end-to-end benchmark's mix, as the job would store them. */
+    static List<Classification> mix(int images) throws IOException {
+        List<Classification> mix = new ArrayList<>();
+        int index = 0;
+        for (EndToEndBenchmark.Item item :
+                new EndToEndBenchmark.Mix(new java.util.Random(42)).items(images)) {
+            Classification c = ImageFactory.of(index++, item.bytes());
+            c.domain = item.domain().id();
+            c.contentType = item.contentType();
+            mix.add(c);
+        }
+        return mix;
+    }
+
     private static CassandraSettings settings(String contactPoint, String keyspace, int inFlight) {
         return settings(contactPoint, keyspace, inFlight, CassandraSchema.CHOSEN_OPTIONS);
     }
 
     /** A fresh keyspace with the tables created under {@code options}. */
-    private static CassandraSettings settings(
+    static CassandraSettings settings(
             String contactPoint,
             String keyspace,
             int inFlight,
@@ -187,8 +206,7 @@ public final class StorageBenchmark {
         return runRaw(settings, generated);
     }
 
-    private static double runRaw(CassandraSettings settings, List<Classification> images)
-            throws Exception {
+    static double runRaw(CassandraSettings settings, List<Classification> images) throws Exception {
         try (CqlSession session = settings.openSession()) {
             // Exactly the statements and bindings the sink writer uses.
             ResultStatements statements = new ResultStatements(session, settings.keyspace());

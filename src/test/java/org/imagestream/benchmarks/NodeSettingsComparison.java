@@ -1,0 +1,214 @@
+package org.imagestream.benchmarks;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+import org.apache.commons.io.FileUtils;
+import org.imagestream.localstack.CassandraServer;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.Ports;
+import org.imagestream.model.Classification;
+import org.imagestream.storage.CassandraSchema;
+import org.imagestream.storage.CassandraSettings;
+
+/**
+ * Cassandra's CPU per stored MB under node settings (cassandra.yaml) as well as table options: each
+ * variant of each round gets a fresh node started with its settings, is warmed up on other images
+ * of the mix, then stores the mix in a fresh keyspace; the node's CPU (/proc) is counted from the
+ * first write until the keyspace is flushed and the node has no compaction running or pending, so a
+ * variant cannot look cheaper by leaving its work in a memtable or a compaction queue. Run by
+ * {@code StorageBenchmark --node-settings true [--node-variants A,B]}.
+ */
+final class NodeSettingsComparison {
+    /** A node configuration and the table options its keyspace is created with. */
+    enum Variant {
+        /** The schema before table options were chosen, on the local node's settings. */
+        TODAYS_SCHEMA(CassandraSchema.TableOptions.CASSANDRA_DEFAULTS, Map.of()),
+        /** The chosen table options on the same node settings. */
+        CHOSEN_TABLES(CassandraSchema.CHOSEN_OPTIONS, Map.of()),
+        /**
+         * Memtable cells and their values allocated off the Java heap (the stock 5.0 yaml's
+         * suggestion): image bytes are not copied by the garbage collector while they wait for a
+         * flush.
+         */
+        OFFHEAP_MEMTABLES(
+                CassandraSchema.CHOSEN_OPTIONS,
+                Map.of("memtable_allocation_type", "offheap_objects")),
+        /** The commit log written with O_DIRECT, past the page cache (Cassandra 5.0). */
+        DIRECT_COMMITLOG(
+                CassandraSchema.CHOSEN_OPTIONS, Map.of("commitlog_disk_access_mode", "direct")),
+        /** Both of the above. */
+        OFFHEAP_MEMTABLES_DIRECT_COMMITLOG(
+                CassandraSchema.CHOSEN_OPTIONS,
+                Map.of(
+                        "memtable_allocation_type", "offheap_objects",
+                        "commitlog_disk_access_mode", "direct")),
+        /**
+         * Cassandra 5's trie-indexed sstable format (BTI), which a node writes only once it no
+         * longer promises sstables that 4.x can read.
+         */
+        BTI_SSTABLES(
+                CassandraSchema.CHOSEN_OPTIONS,
+                Map.of(
+                        "storage_compatibility_mode", "NONE",
+                        "sstable", "{selected_format: bti}")),
+        /**
+         * Cassandra 5's newer write path at once: off-heap objects in trie memtables, BTI sstables,
+         * the commit log past the page cache.
+         */
+        LATEST(
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_TRIE,
+                Map.of(
+                        "memtable_allocation_type", "offheap_objects",
+                        "commitlog_disk_access_mode", "direct",
+                        "storage_compatibility_mode", "NONE",
+                        "sstable", "{selected_format: bti}"));
+
+        final CassandraSchema.TableOptions tableOptions;
+        final Map<String, String> nodeSettings;
+
+        Variant(CassandraSchema.TableOptions tableOptions, Map<String, String> nodeSettings) {
+            this.tableOptions = tableOptions;
+            this.nodeSettings = nodeSettings;
+        }
+    }
+
+    private static final Duration SETTLE_TIMEOUT = Duration.ofMinutes(5);
+
+    private NodeSettingsComparison() {}
+
+    static void run(int images, int warmupImages, int inFlight, int rounds, List<Variant> variants)
+            throws Exception {
+        List<Classification> mix = StorageBenchmark.mix(images + warmupImages);
+        List<Classification> warmup = mix.subList(images, mix.size());
+        List<Classification> measured = mix.subList(0, images);
+        double megabytes = measured.stream().mapToLong(c -> c.bytes.length).sum() / 1e6;
+        System.out.printf(
+                Locale.ROOT,
+                "node settings on the mix: %d images, %.1f MB (warm-up %d others), in-flight %d,"
+                        + " a fresh node per run%n",
+                images,
+                megabytes,
+                warmupImages,
+                inFlight);
+        System.out.println(
+                "| round | variant | images/s | Cassandra CPU s | CPU s per stored MB | sstables |");
+        System.out.println("|---|---|---|---|---|---|");
+        Path lib =
+                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
+                        .resolve("cassandra/lib");
+        Path work = Path.of("target/bench-work/node-settings");
+        for (int round = 1; round <= rounds; round++) {
+            for (int v = 0; v < variants.size(); v++) {
+                // Each round starts with the next variant (the machine's own drift spreads).
+                Variant variant = variants.get((v + round - 1) % variants.size());
+                FileUtils.deleteDirectory(work.toFile());
+                try (CassandraServer node =
+                        CassandraServer.startWithSettings(
+                                lib, work, Ports.free(), "512m", variant.nodeSettings)) {
+                    String contactPoint = node.contactPoint();
+                    try (NodeJmx jmx = NodeJmx.connect(node.jmxPort())) {
+                        CassandraSettings warm =
+                                StorageBenchmark.settings(
+                                        contactPoint, "warmup", inFlight, variant.tableOptions);
+                        StorageBenchmark.runRaw(warm, warmup);
+                        jmx.flushAndSettle("warmup");
+                        CassandraSettings settings =
+                                StorageBenchmark.settings(
+                                        contactPoint, "measured", inFlight, variant.tableOptions);
+                        Thread.sleep(3000); // the schema change's own work settles first
+                        double cpuBefore = CpuProfile.cpuSeconds(node.pid());
+                        double rate = StorageBenchmark.runRaw(settings, measured);
+                        jmx.flushAndSettle("measured");
+                        double cpu = CpuProfile.cpuSeconds(node.pid()) - cpuBefore;
+                        System.out.printf(
+                                Locale.ROOT,
+                                "| %d | %s | %.0f | %.1f | %.4f | %s |%n",
+                                round,
+                                variant,
+                                rate,
+                                cpu,
+                                cpu / megabytes,
+                                sstableFormats(work.resolve("data/data/measured")));
+                    }
+                }
+            }
+        }
+        FileUtils.deleteDirectory(work.toFile());
+    }
+
+    /**
+     * The sstable formats on disk under {@code keyspace} ("big", "bti": the third part of a data
+     * file's name, as in {@code da-1-bti-Data.db}), so a run shows the node wrote what it was told.
+     */
+    private static String sstableFormats(Path keyspace) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(keyspace)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(name -> name.endsWith("-Data.db"))
+                    .map(name -> name.split("-")[2])
+                    .distinct()
+                    .sorted()
+                    .collect(java.util.stream.Collectors.joining(","));
+        }
+    }
+
+    /** nodetool's flush and compaction queue, over the node's local JMX port. */
+    static final class NodeJmx implements AutoCloseable {
+        private final JMXConnector connector;
+        private final MBeanServerConnection server;
+
+        private NodeJmx(JMXConnector connector) throws java.io.IOException {
+            this.connector = connector;
+            this.server = connector.getMBeanServerConnection();
+        }
+
+        static NodeJmx connect(int port) throws java.io.IOException {
+            return new NodeJmx(
+                    JMXConnectorFactory.connect(
+                            new JMXServiceURL(
+                                    "service:jmx:rmi:///jndi/rmi://127.0.0.1:"
+                                            + port
+                                            + "/jmxrmi")));
+        }
+
+        /**
+         * Flushes every table of {@code keyspace} and waits until no compaction runs or waits
+         * (twice in a row, a second apart: a finished flush may queue a compaction).
+         */
+        void flushAndSettle(String keyspace) throws Exception {
+            server.invoke(
+                    new ObjectName("org.apache.cassandra.db:type=StorageService"),
+                    "forceKeyspaceFlush",
+                    new Object[] {keyspace, new String[0]},
+                    new String[] {String.class.getName(), String[].class.getName()});
+            ObjectName manager = new ObjectName("org.apache.cassandra.db:type=CompactionManager");
+            ObjectName pending =
+                    new ObjectName(
+                            "org.apache.cassandra.metrics:type=Compaction,name=PendingTasks");
+            long deadline = System.nanoTime() + SETTLE_TIMEOUT.toNanos();
+            int idlePolls = 0;
+            while (idlePolls < 2) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(
+                            "compactions still running after " + SETTLE_TIMEOUT);
+                }
+                Thread.sleep(1000);
+                List<?> running = (List<?>) server.getAttribute(manager, "Compactions");
+                int waiting = ((Number) server.getAttribute(pending, "Value")).intValue();
+                idlePolls = running.isEmpty() && waiting == 0 ? idlePolls + 1 : 0;
+            }
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            connector.close();
+        }
+    }
+}
