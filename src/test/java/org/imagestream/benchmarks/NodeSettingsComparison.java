@@ -29,30 +29,34 @@ import org.imagestream.storage.CassandraSettings;
 final class NodeSettingsComparison {
     /** A node configuration and the table options its keyspace is created with. */
     enum Variant {
-        /** The schema before table options were chosen, on the local node's settings. */
-        TODAYS_SCHEMA(CassandraSchema.TableOptions.CASSANDRA_DEFAULTS, Map.of()),
-        /** The chosen table options on the same node settings. */
-        CHOSEN_TABLES(CassandraSchema.CHOSEN_OPTIONS, Map.of()),
         /**
-         * Memtable cells and their values allocated off the Java heap (the stock 5.0 yaml's
-         * suggestion): image bytes are not copied by the garbage collector while they wait for a
-         * flush.
+         * The schema before table options were chosen, on Cassandra 5.0's default commit log
+         * (memory-mapped segments).
+         */
+        TODAYS_SCHEMA(
+                CassandraSchema.TableOptions.CASSANDRA_DEFAULTS,
+                Map.of("commitlog_disk_access_mode", "legacy")),
+        /** The chosen table options on the same commit log. */
+        CHOSEN_TABLES(
+                CassandraSchema.CHOSEN_OPTIONS, Map.of("commitlog_disk_access_mode", "legacy")),
+        /**
+         * What the job creates and the local node runs today: the chosen table options, the node as
+         * {@link CassandraServer} configures it (the commit log in {@code auto} mode).
+         */
+        CHOSEN(CassandraSchema.CHOSEN_OPTIONS, Map.of()),
+        /** As {@link #CHOSEN}, the commit log told to use O_DIRECT rather than left to choose. */
+        DIRECT_COMMITLOG(
+                CassandraSchema.CHOSEN_OPTIONS, Map.of("commitlog_disk_access_mode", "direct")),
+        /**
+         * As {@link #CHOSEN}, memtable cells and their values allocated off the Java heap: image
+         * bytes are not copied by the garbage collector while they wait for a flush.
          */
         OFFHEAP_MEMTABLES(
                 CassandraSchema.CHOSEN_OPTIONS,
                 Map.of("memtable_allocation_type", "offheap_objects")),
-        /** The commit log written with O_DIRECT, past the page cache (Cassandra 5.0). */
-        DIRECT_COMMITLOG(
-                CassandraSchema.CHOSEN_OPTIONS, Map.of("commitlog_disk_access_mode", "direct")),
-        /** Both of the above. */
-        OFFHEAP_MEMTABLES_DIRECT_COMMITLOG(
-                CassandraSchema.CHOSEN_OPTIONS,
-                Map.of(
-                        "memtable_allocation_type", "offheap_objects",
-                        "commitlog_disk_access_mode", "direct")),
         /**
-         * Cassandra 5's trie-indexed sstable format (BTI), which a node writes only once it no
-         * longer promises sstables that 4.x can read.
+         * As {@link #CHOSEN}, in Cassandra 5's trie-indexed sstable format (BTI), which a node
+         * writes only once it no longer promises sstables that 4.x can read.
          */
         BTI_SSTABLES(
                 CassandraSchema.CHOSEN_OPTIONS,
@@ -60,14 +64,13 @@ final class NodeSettingsComparison {
                         "storage_compatibility_mode", "NONE",
                         "sstable", "{selected_format: bti}")),
         /**
-         * Cassandra 5's newer write path at once: off-heap objects in trie memtables, BTI sstables,
-         * the commit log past the page cache.
+         * As {@link #CHOSEN}, with Cassandra 5's newer write path at once: off-heap objects in trie
+         * memtables and BTI sstables.
          */
         LATEST(
                 CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_TRIE,
                 Map.of(
                         "memtable_allocation_type", "offheap_objects",
-                        "commitlog_disk_access_mode", "direct",
                         "storage_compatibility_mode", "NONE",
                         "sstable", "{selected_format: bti}"));
 
@@ -84,7 +87,13 @@ final class NodeSettingsComparison {
 
     private NodeSettingsComparison() {}
 
-    static void run(int images, int warmupImages, int inFlight, int rounds, List<Variant> variants)
+    static void run(
+            int images,
+            int warmupImages,
+            int warmupPasses,
+            int inFlight,
+            int rounds,
+            List<Variant> variants)
             throws Exception {
         List<Classification> mix = StorageBenchmark.mix(images + warmupImages);
         List<Classification> warmup = mix.subList(images, mix.size());
@@ -92,15 +101,17 @@ final class NodeSettingsComparison {
         double megabytes = measured.stream().mapToLong(c -> c.bytes.length).sum() / 1e6;
         System.out.printf(
                 Locale.ROOT,
-                "node settings on the mix: %d images, %.1f MB (warm-up %d others), in-flight %d,"
-                        + " a fresh node per run%n",
+                "node settings on the mix: %d images, %.1f MB (warm-up: %d others written %d"
+                        + " times), in-flight %d, a fresh node per run%n",
                 images,
                 megabytes,
                 warmupImages,
+                warmupPasses,
                 inFlight);
         System.out.println(
-                "| round | variant | images/s | Cassandra CPU s | CPU s per stored MB | sstables |");
-        System.out.println("|---|---|---|---|---|---|");
+                "| round | variant | images/s | Cassandra CPU s | CPU s per stored MB | of it JIT"
+                        + " compilers | sstables |");
+        System.out.println("|---|---|---|---|---|---|---|");
         Path lib =
                 Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
                         .resolve("cassandra/lib");
@@ -118,30 +129,48 @@ final class NodeSettingsComparison {
                         CassandraSettings warm =
                                 StorageBenchmark.settings(
                                         contactPoint, "warmup", inFlight, variant.tableOptions);
-                        StorageBenchmark.runRaw(warm, warmup);
+                        // The node's JIT compilers work through a fresh node's first minutes;
+                        // a long-running node has long finished, so they are warmed past first.
+                        for (int pass = 0; pass < warmupPasses; pass++) {
+                            StorageBenchmark.runRaw(warm, warmup);
+                        }
                         jmx.flushAndSettle("warmup");
                         CassandraSettings settings =
                                 StorageBenchmark.settings(
                                         contactPoint, "measured", inFlight, variant.tableOptions);
                         Thread.sleep(3000); // the schema change's own work settles first
                         double cpuBefore = CpuProfile.cpuSeconds(node.pid());
+                        Map<String, Long> threadsBefore = CpuProfile.threadTicks(node.pid());
                         double rate = StorageBenchmark.runRaw(settings, measured);
                         jmx.flushAndSettle("measured");
                         double cpu = CpuProfile.cpuSeconds(node.pid()) - cpuBefore;
+                        double compilers =
+                                compilerSeconds(CpuProfile.threadTicks(node.pid()))
+                                        - compilerSeconds(threadsBefore);
                         System.out.printf(
                                 Locale.ROOT,
-                                "| %d | %s | %.0f | %.1f | %.4f | %s |%n",
+                                "| %d | %s | %.0f | %.1f | %.4f | %.0f %% | %s |%n",
                                 round,
                                 variant,
                                 rate,
                                 cpu,
                                 cpu / megabytes,
+                                100 * compilers / cpu,
                                 sstableFormats(work.resolve("data/data/measured")));
                     }
                 }
             }
         }
         FileUtils.deleteDirectory(work.toFile());
+    }
+
+    /** CPU seconds of the JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"). */
+    private static double compilerSeconds(Map<String, Long> threadTicks) {
+        return threadTicks.entrySet().stream()
+                        .filter(e -> e.getKey().startsWith("C# CompilerThre"))
+                        .mapToLong(Map.Entry::getValue)
+                        .sum()
+                / 100.0;
     }
 
     /**

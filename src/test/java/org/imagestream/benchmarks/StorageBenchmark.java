@@ -31,8 +31,8 @@ import org.imagestream.storage.ResultStatements;
  * (and Kafka) unless {@code --contact-point host:port} is given. Run: {@code mvn -q test-compile
  * exec:exec@storage-bench -Dbench.args="--images 2000 --size 102400"}; {@code --table-options true
  * [--variants A,B]} compares table options instead (all {@link CassandraSchema.TableOptions} by
- * default); {@code --node-settings true [--node-variants A,B] [--warmup-images W]} compares
- * cassandra.yaml settings on a fresh node per run ({@link NodeSettingsComparison}).
+ * default); {@code --node-settings true [--node-variants A,B] [--warmup-images W --warmup-passes
+ * P]} compares cassandra.yaml settings on a fresh node per run ({@link NodeSettingsComparison}).
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {}
@@ -48,6 +48,7 @@ public final class StorageBenchmark {
             NodeSettingsComparison.run(
                     images,
                     intArg(args, "--warmup-images", 400),
+                    intArg(args, "--warmup-passes", 4),
                     inFlight,
                     rounds,
                     variants == null
