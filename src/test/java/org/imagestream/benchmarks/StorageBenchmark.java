@@ -48,7 +48,7 @@ public final class StorageBenchmark {
             NodeSettingsComparison.run(
                     images,
                     intArg(args, "--warmup-images", 400),
-                    intArg(args, "--warmup-passes", 4),
+                    intArg(args, "--warmup-passes", 16),
                     inFlight,
                     rounds,
                     variants == null
