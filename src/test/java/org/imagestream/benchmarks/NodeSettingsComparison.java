@@ -36,29 +36,31 @@ final class NodeSettingsComparison {
         TODAYS_SCHEMA(
                 CassandraSchema.TableOptions.CASSANDRA_DEFAULTS,
                 Map.of("commitlog_disk_access_mode", "legacy")),
-        /** The chosen table options on the same commit log. */
-        CHOSEN_TABLES(
-                CassandraSchema.CHOSEN_OPTIONS, Map.of("commitlog_disk_access_mode", "legacy")),
         /**
          * What the job creates and the local node runs today: the chosen table options, the node as
-         * {@link CassandraServer} configures it (the commit log in {@code auto} mode).
+         * {@link CassandraServer} configures it.
          */
         CHOSEN(CassandraSchema.CHOSEN_OPTIONS, Map.of()),
         /**
-         * As {@link #CHOSEN}, a write acknowledged only once its commit log segment is synced
-         * (group commit in 10 ms windows), where {@code periodic} syncs every 10 s: with O_DIRECT
-         * the segment waits in the process's memory until then, so a {@code kill -9} of a
-         * single-replica node would lose what the page cache of {@code legacy} mmap keeps.
+         * As {@link #CHOSEN}, the commit log written with O_DIRECT where the file system allows
+         * ({@code auto}; it does here), past the page cache. With periodic sync a segment then
+         * waits in the node's own memory until the next sync (every 10 s), so a {@code kill -9} of
+         * a single replica loses writes it acknowledged, which memory-mapped segments keep in the
+         * page cache.
          */
-        CHOSEN_GROUP_SYNC(
+        DIRECT_COMMITLOG(
+                CassandraSchema.CHOSEN_OPTIONS, Map.of("commitlog_disk_access_mode", "auto")),
+        /**
+         * As {@link #DIRECT_COMMITLOG}, a write acknowledged only once its segment is synced (group
+         * commit in 10 ms windows): nothing acknowledged is lost with the process or the machine.
+         */
+        DIRECT_COMMITLOG_GROUP_SYNC(
                 CassandraSchema.CHOSEN_OPTIONS,
                 Map.of(
+                        "commitlog_disk_access_mode", "auto",
                         "commitlog_sync", "group",
                         "commitlog_sync_group_window", "10ms",
                         "commitlog_sync_period", "0ms")),
-        /** As {@link #CHOSEN}, the commit log told to use O_DIRECT rather than left to choose. */
-        DIRECT_COMMITLOG(
-                CassandraSchema.CHOSEN_OPTIONS, Map.of("commitlog_disk_access_mode", "direct")),
         /**
          * As {@link #CHOSEN}, memtable cells and their values allocated off the Java heap: image
          * bytes are not copied by the garbage collector while they wait for a flush.
@@ -76,12 +78,13 @@ final class NodeSettingsComparison {
                         "storage_compatibility_mode", "NONE",
                         "sstable", "{selected_format: bti}")),
         /**
-         * As {@link #CHOSEN}, with Cassandra 5's newer write path at once: off-heap objects in trie
-         * memtables and BTI sstables.
+         * As {@link #DIRECT_COMMITLOG}, with Cassandra 5's newer write path at once: off-heap
+         * objects in trie memtables and BTI sstables.
          */
         LATEST(
                 CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_TRIE,
                 Map.of(
+                        "commitlog_disk_access_mode", "auto",
                         "memtable_allocation_type", "offheap_objects",
                         "storage_compatibility_mode", "NONE",
                         "sstable", "{selected_format: bti}"));
