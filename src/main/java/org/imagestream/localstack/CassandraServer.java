@@ -107,13 +107,7 @@ public final class CassandraServer implements AutoCloseable {
             Path libDirectory, Path directory, int nativePort, String heap, ClientSecurity security)
             throws IOException {
         return start(
-                libDirectory,
-                directory,
-                new Node("127.0.0.1", nativePort, Ports.free(), "127.0.0.1", 1),
-                heap,
-                security,
-                Map.of(),
-                false);
+                libDirectory, directory, singleNode(nativePort), heap, security, Map.of(), false);
     }
 
     /**
@@ -128,14 +122,12 @@ public final class CassandraServer implements AutoCloseable {
             String heap,
             Map<String, String> settings)
             throws IOException {
-        return start(
-                libDirectory,
-                directory,
-                new Node("127.0.0.1", nativePort, Ports.free(), "127.0.0.1", 1),
-                heap,
-                null,
-                settings,
-                true);
+        return start(libDirectory, directory, singleNode(nativePort), heap, null, settings, true);
+    }
+
+    /** A cluster of one on 127.0.0.1, its own seed, at replication factor 1. */
+    private static Node singleNode(int nativePort) {
+        return new Node("127.0.0.1", nativePort, Ports.free(), "127.0.0.1", 1);
     }
 
     /**
