@@ -180,7 +180,11 @@ final class NodeSettingsComparison {
         FileUtils.deleteDirectory(work.toFile());
     }
 
-    /** CPU seconds of the JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"). */
+    /**
+     * CPU seconds of the JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"). The JVM
+     * retires idle compiler threads, and one that exits in the window takes its ticks along, so the
+     * difference can only under-count the compilers (and over-count "the rest").
+     */
     private static double compilerSeconds(Map<String, Long> threadTicks) {
         return threadTicks.entrySet().stream()
                         .filter(e -> e.getKey().startsWith("C# CompilerThre"))
