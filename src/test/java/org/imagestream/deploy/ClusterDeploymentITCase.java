@@ -159,7 +159,7 @@ class ClusterDeploymentITCase {
                 // Sent by the producer (the copy sent after the rescale is checked above).
                 for (StoredResult row :
                         rows.stream()
-                                .filter(row -> !row.imageId().equals(copy))
+                                .filter(stored -> !stored.imageId().equals(copy))
                                 .limit(30)
                                 .toList()) {
                     byte[] sent = StoredBytes.of(row.domain(), producer.good().get(row.imageId()));
