@@ -362,7 +362,15 @@ public final class JobOptions {
                     .booleanType()
                     .defaultValue(true)
                     .withDescription(
-                            "De-identify DICOM files by an allow-list (only what the decoders and stored extras need is kept; see DicomDeidentifier) before they are decoded, hashed, stored as blobs or dead-lettered. A record is medical when its bytes are DICOM, whatever its headers say, or when its domain header names medical in any spelling. Medical source ids become keyed pseudonyms and headers other than domain, content-type and source-id are dropped. false stores them as received.");
+                            "De-identify DICOM files by an allow-list (only what the decoders and stored extras need is kept; see DicomDeidentifier) before they are decoded, hashed, stored as blobs or dead-lettered. A record is medical when its bytes are DICOM (a DICM file meta prefix in its first KiB, or a bare data set), whatever its headers say, when it comes from one of medical.topics, or when a domain header (its name in any case) names medical in any spelling. Medical source ids become keyed pseudonyms, headers other than domain and source-id are dropped, and the content type of a de-identified file is application/dicom; a medical record refused before its bytes are de-identified is dead-lettered without them. false stores them as received.");
+
+    public static final ConfigOption<List<String>> MEDICAL_TOPICS =
+            ConfigOptions.key("medical.topics")
+                    .stringType()
+                    .asList()
+                    .defaultValues(topicOf(Domain.MEDICAL))
+                    .withDescription(
+                            "Topics whose every record is protected as medical while medical.deidentify is on, whatever its headers and bytes say (fail closed): a DICOM file the job does not recognise (gzipped, wrapped, without a domain header) is still de-identified, or dead-lettered without its bytes and free headers. ';'-separated; empty: only bytes and domain headers decide.");
 
     public static final ConfigOption<Boolean> MEDICAL_ACCEPT_BURNED_IN_ANNOTATION =
             ConfigOptions.key("medical.accept-burned-in-annotation")

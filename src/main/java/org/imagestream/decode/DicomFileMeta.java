@@ -124,7 +124,9 @@ final class DicomFileMeta {
         throw new DecodeException(
                 Reason.UNSUPPORTED_FORMAT,
                 "unsupported transfer syntax "
-                        + transferSyntax
+                        // Quoted only when it is a UID: a dead letter's message carries no free
+                        // text from a medical file's header.
+                        + (transferSyntax.matches("[0-9.]{1,64}") ? transferSyntax : "(not a UID)")
                         + (COMPRESSED.containsKey(transferSyntax)
                                 ? " (" + COMPRESSED.get(transferSyntax) + ")"
                                 : "")

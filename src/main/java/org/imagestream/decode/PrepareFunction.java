@@ -5,6 +5,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -37,6 +38,15 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
     /** The dead letters' stage, before or after the shuffle: decoding is one stage to readers. */
     static final String STAGE = "decode";
 
+    /** The content type of every de-identified medical record (a DICOM Part 10 file). */
+    static final String DICOM_CONTENT_TYPE = "application/dicom";
+
+    /**
+     * How far into a record the {@code DICM} prefix of a file meta group is looked for: a Part 10
+     * file without its preamble, or inside a wrapper (a multipart body), is still DICOM.
+     */
+    private static final int DICOM_PREFIX_SEARCH = 1024;
+
     private final EnumMap<Domain, ModelInput> inputs;
     private final int maxImageBytes;
     private final DecodeLimits limits;
@@ -45,6 +55,9 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
     private byte[] uidSecret;
 
     private boolean acceptBurnedInAnnotation;
+
+    /** Topics whose every record is protected as medical, whatever its headers and bytes say. */
+    private Set<String> medicalTopics = Set.of();
 
     /** Reads images by reference, or null when they are refused. */
     private ReferenceReader references;
@@ -93,6 +106,16 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
     public PrepareFunction deidentifyDicom(byte[] uidSecret, boolean acceptBurnedInAnnotation) {
         this.uidSecret = uidSecret.clone();
         this.acceptBurnedInAnnotation = acceptBurnedInAnnotation;
+        return this;
+    }
+
+    /**
+     * Protects every record read from these topics as a medical record (fail closed): a DICOM file
+     * the sniffer misses (gzipped, wrapped, cut before its prefix) or sent without a domain header
+     * is still de-identified, or dead-lettered without its bytes and free headers.
+     */
+    public PrepareFunction medicalTopics(List<String> topics) {
+        this.medicalTopics = Set.copyOf(topics);
         return this;
     }
 
@@ -187,15 +210,18 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
                                 + record.imageId);
             }
         }
-        boolean identifiable = false;
         // Fail closed: a reference whose bytes were never read may be a DICOM file whatever its
         // headers say, so its metadata is protected as a medical record's.
         boolean deidentify =
                 deidentifier != null
-                        && (isMedical(record) || (refused != null && record.byReference));
+                        && (isMedical(record, medicalTopics)
+                                || (refused != null && record.byReference));
         if (deidentify) {
             protectMetadata(record, deidentifier);
         }
+        // Until its bytes are de-identified a medical record's dead letter carries none of them,
+        // whatever refuses it first (a header, a limit, the de-identifier itself).
+        boolean identifiable = deidentify;
         try {
             if (refused != null) {
                 throw refused;
@@ -213,12 +239,12 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
                                 + maxImageBytes);
             }
             if (deidentify && record.bytes != null && record.bytes.length > 0) {
-                try {
-                    record.bytes = deidentifier.deidentify(record.bytes);
-                } catch (DecodeException e) {
-                    identifiable = true;
-                    throw e;
-                }
+                record.bytes = deidentifier.deidentify(record.bytes);
+                identifiable = false;
+                // Only now is it known to be a DICOM file; a producer's own content type is free
+                // text (a file name in a MIME parameter) and was dropped with the other headers.
+                record.contentType = DICOM_CONTENT_TYPE;
+                record.headers.put(ImageHeaders.CONTENT_TYPE, DICOM_CONTENT_TYPE);
             }
             if (record.streamedLocation != null && deidentify) {
                 // De-identification rewrites bytes in the heap: medical records never stream.
@@ -265,6 +291,10 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
     static DecodedImage prepare(
             ImageRecord record, Map<Domain, ModelInput> inputs, String streamedSha256)
             throws DecodeException {
+        if (record.domain == null) {
+            throw new DecodeException(
+                    DecodeException.Reason.UNKNOWN_DOMAIN, "the record has no domain header");
+        }
         Domain domain;
         try {
             domain = Domain.fromId(record.domain);
@@ -289,15 +319,15 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
 
     /**
      * The dead letter of a refused record: with its bytes, so it can be replayed as is, except for
-     * a DICOM file that could not be de-identified ({@code identifiable}: it may hold patient data)
-     * and a record over a size limit (a pointer, {@code dead-letter-origin}, instead, so the
-     * dead-letter topic never needs a larger record size than the input topics).
+     * a medical record refused before its bytes were de-identified ({@code identifiable}: they may
+     * hold patient data) and a record over a size limit (a pointer, {@code dead-letter-origin},
+     * instead, so the dead-letter topic never needs a larger record size than the input topics).
      */
     static DeadLetter deadLetter(ImageRecord record, DecodeException e, boolean identifiable) {
         DeadLetter deadLetter = DeadLetter.of(record, STAGE, e.reason().name(), e.getMessage());
         if (identifiable) {
             deadLetter.bytes = new byte[0];
-            deadLetter.message += "; bytes not copied: the file could not be de-identified";
+            deadLetter.message += "; bytes not copied: a medical record not de-identified";
         } else if (e.reason() == DecodeException.Reason.TOO_LARGE) {
             deadLetter.bytes = new byte[0];
             deadLetter.message += "; original bytes not copied, see dead-letter-origin";
@@ -307,42 +337,87 @@ public class PrepareFunction extends ProcessFunction<ImageRecord, DecodedImage> 
 
     /**
      * The Kafka metadata of a medical record, before anything is stored or dead-lettered: the
-     * source id becomes a keyed pseudonym (a file name may name the patient) and only the headers
-     * the job itself defines are kept (a producer's free headers may hold anything).
+     * source id becomes a keyed pseudonym (a file name may name the patient), the domain header is
+     * kept only when it names a domain, and no other header is kept (a producer's free headers and
+     * its content type's parameters may hold anything; the content type is set again once the bytes
+     * are de-identified).
      */
     static void protectMetadata(ImageRecord record, DicomDeidentifier deidentifier) {
         if (record.sourceId != null) {
             record.sourceId = deidentifier.sourceIdPseudonym(record.sourceId);
         }
         Map<String, String> kept = new HashMap<>();
-        for (String name : List.of(ImageHeaders.DOMAIN, ImageHeaders.CONTENT_TYPE)) {
-            if (record.headers.containsKey(name)) {
-                kept.put(name, record.headers.get(name));
+        if (record.domain != null) {
+            try {
+                Domain.fromId(record.domain);
+                kept.put(ImageHeaders.DOMAIN, record.domain);
+            } catch (IllegalArgumentException e) {
+                // Not a domain: free text, not echoed into a dead letter's message either.
+                record.domain = null;
             }
         }
         if (record.sourceId != null) {
             kept.put(ImageHeaders.SOURCE_ID, record.sourceId);
         }
+        record.contentType = null;
         record.headers = kept;
     }
 
     /**
-     * Medical for privacy purposes, decided once: DICOM bytes (the {@code DICM} prefix at offset
-     * 128, or a data set without the Part 10 preamble) whatever the headers or topic say, or a
-     * domain header that names medical in any spelling {@link Domain#fromId} accepts ({@code
-     * MEDICAL}, {@code " medical"}).
+     * Medical for privacy purposes, decided once and failing closed: DICOM bytes (the {@code DICM}
+     * prefix of a file meta group at offset 128 or anywhere in the first KiB, or a data set without
+     * the Part 10 preamble) whatever the headers or topic say; a record from one of {@code
+     * medicalTopics}; or a domain header, its name in any case, that names medical in any spelling
+     * {@link Domain#fromId} accepts ({@code MEDICAL}, {@code " medical"}).
      */
-    static boolean isMedical(ImageRecord record) {
+    static boolean isMedical(ImageRecord record, Set<String> medicalTopics) {
         if (record.bytes != null
                 && (DicomDecoder.isDicomPart10(record.bytes)
+                        || hasFileMetaPrefix(record.bytes)
                         || DicomSniffer.looksLikeDataSet(record.bytes))) {
             return true;
         }
+        if (record.topic != null && medicalTopics.contains(record.topic)) {
+            return true;
+        }
+        if (namesMedical(record.domain)) {
+            return true;
+        }
+        for (Map.Entry<String, String> header : record.headers.entrySet()) {
+            if (header.getKey().trim().equalsIgnoreCase(ImageHeaders.DOMAIN)
+                    && namesMedical(header.getValue())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean namesMedical(String domain) {
         try {
-            return Domain.fromId(record.domain) == Domain.MEDICAL;
+            return Domain.fromId(domain) == Domain.MEDICAL;
         } catch (IllegalArgumentException e) {
             return false;
         }
+    }
+
+    /**
+     * {@code DICM} followed by a group 0002 tag (little endian) in the first KiB: a file meta group
+     * wherever it starts. Six bytes that compressed photo data reaches by chance about once in 2^48
+     * positions.
+     */
+    static boolean hasFileMetaPrefix(byte[] bytes) {
+        int last = Math.min(bytes.length - 6, DICOM_PREFIX_SEARCH);
+        for (int at = 0; at <= last; at++) {
+            if (bytes[at] == 'D'
+                    && bytes[at + 1] == 'I'
+                    && bytes[at + 2] == 'C'
+                    && bytes[at + 3] == 'M'
+                    && bytes[at + 4] == 0x02
+                    && bytes[at + 5] == 0x00) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

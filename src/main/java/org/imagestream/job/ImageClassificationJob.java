@@ -133,6 +133,7 @@ public final class ImageClassificationJob {
             prepare.deidentifyDicom(
                     MedicalSecret.load(config, System.getenv()),
                     config.get(JobOptions.MEDICAL_ACCEPT_BURNED_IN_ANNOTATION));
+            prepare.medicalTopics(config.get(JobOptions.MEDICAL_TOPICS));
         }
         // Chained to the source: only original bytes and their hash cross the shuffle; the
         // keyed classify operator decodes after its dedup lookup.

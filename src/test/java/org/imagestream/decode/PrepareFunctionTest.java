@@ -92,9 +92,9 @@ class PrepareFunctionTest {
         DeadLetter letter = first.get(0);
         String pseudonym = letter.headers.get(ImageHeaders.SOURCE_ID);
         assertThat(pseudonym).matches("medical-[0-9a-f]{32}");
-        assertThat(letter.headers)
-                .containsOnlyKeys(
-                        ImageHeaders.DOMAIN, ImageHeaders.CONTENT_TYPE, ImageHeaders.SOURCE_ID);
+        // Not de-identified (refused first), so not known to be DICOM: the producer's content
+        // type is dropped with the other free headers.
+        assertThat(letter.headers).containsOnlyKeys(ImageHeaders.DOMAIN, ImageHeaders.SOURCE_ID);
         assertThat(letter.headers.toString()).doesNotContain("DOE", "JOHN", "1.2.840.1");
         assertThat(again.get(0).headers.get(ImageHeaders.SOURCE_ID)).isEqualTo(pseudonym);
         assertThat(otherKey.get(0).headers.get(ImageHeaders.SOURCE_ID)).isNotEqualTo(pseudonym);
@@ -123,9 +123,119 @@ class PrepareFunctionTest {
         dicom[131] = 'M';
         for (String domain : new String[] {"social", null, "unknown"}) {
             ImageRecord record = record("t-0-1", domain, dicom);
-            assertThat(PrepareFunction.isMedical(record)).as("DICOM under %s", domain).isTrue();
+            assertThat(PrepareFunction.isMedical(record, java.util.Set.of()))
+                    .as("DICOM under %s", domain)
+                    .isTrue();
         }
-        assertThat(PrepareFunction.isMedical(record("t-0-1", "social", new byte[200]))).isFalse();
+        assertThat(
+                        PrepareFunction.isMedical(
+                                record("t-0-1", "social", new byte[200]), java.util.Set.of()))
+                .isFalse();
+    }
+
+    /**
+     * Fail closed: a DICOM file refused before it is de-identified (a stored header over the
+     * limit), a DICOM file the job cannot read as Part 10 (no preamble, gzipped), one whose domain
+     * header is spelled with a capital D or names no domain, on the medical topic or not: none of
+     * them reaches the dead-letter topic with its bytes, the producer's headers, or a header value
+     * in the message. A de-identified file's content type is application/dicom, not the producer's
+     * text.
+     */
+    @Test
+    void shouldNeverDeadLetterAMedicalRecordsOriginalBytesOrHeaders() throws Exception {
+        byte[] dicom;
+        try (var in = getClass().getResourceAsStream("/dicom/CT_small.dcm")) {
+            dicom = in.readAllBytes();
+        }
+        // The patient's name as DCMTK's dcmdump shows it in this pydicom test file.
+        byte[] patient =
+                "CompressedSamples^CT1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] withoutPreamble = java.util.Arrays.copyOfRange(dicom, 128, dicom.length);
+        java.io.ByteArrayOutputStream gzipped = new java.io.ByteArrayOutputStream();
+        try (var gzip = new java.util.zip.GZIPOutputStream(gzipped)) {
+            gzip.write(dicom);
+        }
+        Map<Domain, ModelInput> inputs =
+                Map.of(
+                        Domain.SOCIAL,
+                        new ModelInput(32, 32, 3),
+                        Domain.MEDICAL,
+                        new ModelInput(32, 32, 1));
+        PrepareFunction prepare =
+                new PrepareFunction(inputs, 1_000_000)
+                        .deidentifyDicom("secret".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        .medicalTopics(List.of("images-medical"));
+        String privateType = "application/dicom; name=\"DOE^JOHN.dcm\"";
+        try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(prepare)) {
+            // A domain header that names medical, padded past the stored-header limit.
+            harness.processElement(
+                    identified("t-0-0", "images-medical", "medical" + " ".repeat(1100), dicom), 0);
+            harness.processElement(
+                    identified("t-0-1", "images-social", "social", withoutPreamble), 0);
+            harness.processElement(
+                    identified("t-0-2", "images-medical", null, gzipped.toByteArray()), 0);
+            ImageRecord capitalD = identified("t-0-3", "uploads", null, gzipped.toByteArray());
+            capitalD.headers.put("Domain", "medical");
+            harness.processElement(capitalD, 0);
+            harness.processElement(identified("t-0-4", "uploads", "DOE^JOHN", dicom), 0);
+            ImageRecord stored = identified("t-0-5", "uploads", "medical", dicom);
+            stored.contentType = privateType;
+            stored.headers.put(ImageHeaders.CONTENT_TYPE, privateType);
+            harness.processElement(stored, 0);
+            ImageRecord photo = identified("t-0-6", "uploads", "social", gzipped.toByteArray());
+            harness.processElement(photo, 0);
+
+            List<DeadLetter> letters =
+                    deadLetters(harness.getSideOutput(PrepareFunction.DEAD_LETTERS));
+            assertThat(letters)
+                    .extracting(d -> d.imageId + "=" + d.reason)
+                    .containsExactly(
+                            "t-0-0=INVALID_HEADER",
+                            "t-0-1=UNSUPPORTED_FORMAT",
+                            "t-0-2=UNSUPPORTED_FORMAT",
+                            "t-0-3=UNSUPPORTED_FORMAT",
+                            "t-0-4=UNKNOWN_DOMAIN");
+            for (DeadLetter letter : letters) {
+                String what = letter.imageId + " " + letter.headers + " " + letter.message;
+                assertThat(what).doesNotContain("DOE", "JOHN", "patient");
+                assertThat(letter.headers.get(ImageHeaders.SOURCE_ID))
+                        .matches("medical-[0-9a-f]{32}");
+                if (letter.imageId.equals("t-0-4")) {
+                    // De-identified before its domain was found unknown: those bytes may go.
+                    assertThat(Bytes.indexOf(letter.bytes, patient)).isNegative();
+                    assertThat(letter.headers)
+                            .containsEntry(ImageHeaders.CONTENT_TYPE, "application/dicom");
+                } else {
+                    assertThat(letter.bytes).as(letter.imageId).isEmpty();
+                    assertThat(letter.headers).doesNotContainKey(ImageHeaders.CONTENT_TYPE);
+                }
+            }
+            List<DecodedImage> prepared = harness.extractOutputValues();
+            assertThat(prepared)
+                    .extracting(image -> image.record.imageId)
+                    .containsExactly("t-0-5", "t-0-6");
+            DecodedImage medical = prepared.get(0);
+            assertThat(Bytes.indexOf(medical.record.bytes, patient)).isNegative();
+            assertThat(medical.record.contentType).isEqualTo("application/dicom");
+            assertThat(medical.record.headers)
+                    .containsEntry(ImageHeaders.CONTENT_TYPE, "application/dicom")
+                    .doesNotContainKey("patient");
+            // Not on a medical topic, no DICOM prefix, a social domain: left as sent.
+            assertThat(prepared.get(1).record.bytes).isEqualTo(gzipped.toByteArray());
+            assertThat(prepared.get(1).record.headers).containsEntry("patient", "DOE^JOHN");
+        }
+    }
+
+    private static ImageRecord identified(String id, String topic, String domain, byte[] bytes) {
+        ImageRecord record = record(id, domain, bytes);
+        record.topic = topic;
+        record.sourceId = "exports/DOE^JOHN/" + id + ".dcm";
+        record.headers.put(ImageHeaders.SOURCE_ID, record.sourceId);
+        if (domain != null) {
+            record.headers.put(ImageHeaders.DOMAIN, domain);
+        }
+        record.headers.put("patient", "DOE^JOHN");
+        return record;
     }
 
     @Test
