@@ -123,10 +123,17 @@ public record DecodeLimits(
         }
     }
 
-    /** {@code width x height x bytesPerPixel}, or -1 when that overflows a long. */
+    /**
+     * {@code width x height x bytesPerPixel}, plus what resampling holds per source row and column
+     * ({@link DecodeMemory#PER_ROW_AND_COLUMN}: a 1 x 8,388,608 PNG of 16 KB is within a pixel
+     * budget, not within its row arrays), or -1 when that overflows a long.
+     */
     static long bytes(long width, long height, long bytesPerPixel) {
         try {
-            return Math.multiplyExact(Math.multiplyExact(width, height), bytesPerPixel);
+            return Math.addExact(
+                    Math.multiplyExact(Math.multiplyExact(width, height), bytesPerPixel),
+                    Math.multiplyExact(
+                            Math.addExact(width, height), DecodeMemory.PER_ROW_AND_COLUMN));
         } catch (ArithmeticException e) {
             return -1;
         }

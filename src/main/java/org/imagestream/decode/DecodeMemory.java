@@ -21,6 +21,15 @@ final class DecodeMemory {
 
     private static final long SCENE_EXTRA_FLOAT_PLANES = 2;
 
+    /**
+     * Bytes that resampling ({@link Pixels#resize}) and the row readers hold per source row and per
+     * source column, whatever the other side: the area weights (source, output and weight, 16), the
+     * lists of weights each source row feeds (an array per row, about 28), their counts (4), and
+     * one row of up to 32 float channels (128). Negligible for a photo's shape, decisive for a
+     * needle: 8 million rows by one column hold over a gigabyte of it.
+     */
+    static final long PER_ROW_AND_COLUMN = 16 + 28 + 4 + 4 * 32;
+
     private DecodeMemory() {}
 
     /**

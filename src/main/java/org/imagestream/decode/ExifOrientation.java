@@ -1,10 +1,5 @@
 package org.imagestream.decode;
 
-import com.drew.lang.ByteArrayReader;
-import com.drew.metadata.Metadata;
-import com.drew.metadata.MetadataException;
-import com.drew.metadata.exif.ExifIFD0Directory;
-import com.drew.metadata.exif.ExifReader;
 import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,13 +10,20 @@ import java.util.Arrays;
  * EXIF orientation (tag 0x0112, values 1-8): how a camera's stored pixels must be turned to be
  * upright. Applied before resizing, so the model sees photos the way people do.
  *
- * <p>Only the EXIF block itself is handed to metadata-extractor's EXIF reader: the JPEG APP1 {@code
- * Exif} segment, the PNG {@code eXIf} chunk or the WebP {@code EXIF} chunk, found by walking the
- * file's segment or chunk headers. Reading a whole file's metadata would also inflate every PNG
- * {@code zTXt}/{@code iTXt} chunk without a bound (a 1.5 MB chunk inflates to 1.5 GB).
+ * <p>The EXIF block (the JPEG APP1 {@code Exif} segment, the PNG {@code eXIf} chunk or the WebP
+ * {@code EXIF} chunk, found by walking the file's segment or chunk headers) is a small TIFF
+ * structure, and orientation lives in its first directory: that one directory's entries are read,
+ * nothing else, so no pointer is followed. metadata-extractor (used before) followed every SubIFD
+ * pointer by recursion without a depth limit: a 2.7 MB PNG whose eXIf chunk nests 150,000
+ * directories overflowed the stack, an {@code Error} that failed the task on every replay (its
+ * issue 559); and reading a whole file's metadata with it inflated every PNG {@code zTXt}/{@code
+ * iTXt} chunk without a bound.
  */
 final class ExifOrientation {
     private static final byte[] EXIF_PREFIX = {'E', 'x', 'i', 'f', 0, 0};
+    private static final int ORIENTATION_TAG = 0x0112;
+    private static final int SHORT = 3;
+    private static final int LONG = 4;
 
     private ExifOrientation() {}
 
@@ -39,23 +41,47 @@ final class ExifOrientation {
      * @param span offset and length of the EXIF payload in {@code bytes}, or null for none
      */
     private static int orientation(byte[] bytes, int[] span) {
-        try {
-            byte[] tiff = exifBlock(bytes, span);
-            if (tiff == null) {
-                return 1;
-            }
-            Metadata metadata = new Metadata();
-            new ExifReader().extract(new ByteArrayReader(tiff), metadata);
-            ExifIFD0Directory exif = metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
-            if (exif == null || !exif.containsTag(ExifIFD0Directory.TAG_ORIENTATION)) {
-                return 1;
-            }
-            int value = exif.getInt(ExifIFD0Directory.TAG_ORIENTATION);
-            return value >= 1 && value <= 8 ? value : 1;
-        } catch (MetadataException | RuntimeException e) {
-            // Broken metadata must not lose an otherwise decodable photo.
+        byte[] tiff = exifBlock(bytes, span);
+        return tiff == null ? 1 : firstDirectoryOrientation(ByteBuffer.wrap(tiff));
+    }
+
+    /**
+     * Tag 0x0112 of the first directory of a TIFF-structured EXIF block (TIFF 6.0 section 2: a
+     * byte-order mark, 42, the directory's offset; then 12-byte entries of tag, type, count and
+     * value), as a SHORT or LONG of value 1-8; 1 for anything else.
+     */
+    static int firstDirectoryOrientation(ByteBuffer tiff) {
+        if (tiff.remaining() < 8) {
             return 1;
         }
+        if (tiff.get(0) == 'I' && tiff.get(1) == 'I') {
+            tiff.order(ByteOrder.LITTLE_ENDIAN);
+        } else if (tiff.get(0) != 'M' || tiff.get(1) != 'M') {
+            return 1;
+        }
+        long directory = Integer.toUnsignedLong(tiff.getInt(4));
+        if (tiff.getShort(2) != 42 || directory + 2 > tiff.limit()) {
+            return 1;
+        }
+        int entries = Short.toUnsignedInt(tiff.getShort((int) directory));
+        for (int i = 0; i < entries; i++) {
+            long entry = directory + 2 + 12L * i;
+            if (entry + 12 > tiff.limit()) {
+                return 1;
+            }
+            int at = (int) entry;
+            if (Short.toUnsignedInt(tiff.getShort(at)) != ORIENTATION_TAG
+                    || tiff.getInt(at + 4) != 1) {
+                continue;
+            }
+            int type = Short.toUnsignedInt(tiff.getShort(at + 2));
+            long value =
+                    type == SHORT
+                            ? Short.toUnsignedInt(tiff.getShort(at + 8))
+                            : type == LONG ? Integer.toUnsignedLong(tiff.getInt(at + 8)) : 0;
+            return value >= 1 && value <= 8 ? (int) value : 1;
+        }
+        return 1;
     }
 
     /** Offset and length of the EXIF payload of a JPEG, PNG or WebP file, or null. */

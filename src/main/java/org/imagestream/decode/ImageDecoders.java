@@ -109,6 +109,13 @@ public final class ImageDecoders {
                     Reason.CORRUPT,
                     domain.id() + " image is corrupt or truncated: " + describe(e),
                     e);
+        } catch (StackOverflowError e) {
+            // A backstop: the structures known to nest (TIFF directories, EXIF) are bounded before
+            // any reader sees them; one a library recurses into without a bound must not fail
+            // the task on every replay.
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    domain.id() + " image nests its structure too deeply for its decoder");
         }
     }
 
@@ -204,6 +211,9 @@ public final class ImageDecoders {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, BMP or WebP image");
         }
+        if (format == SocialFormat.JPEG) {
+            JpegMarkers.requireFewScans(bytes);
+        }
         if (format == SocialFormat.JPEG && jpeg != null) {
             if (TfJpegDecoder.handles(markers)) {
                 limits.check(markers.width(), markers.height(), 3, "JPEG image");
@@ -244,14 +254,16 @@ public final class ImageDecoders {
             limits.check(width, height, 4, what);
             // Over the memory budget, a photo the model shrinks anyway is read subsampled (every
             // n-th pixel of every n-th row): the reader never holds the full-size raster.
-            int step =
-                    limits.subsampling(
-                            width,
-                            height,
-                            DecodeMemory.photo(DecodeMemory.readerBytesPerPixel(reader)),
-                            minSide,
-                            minSide,
-                            what);
+            long perPixel = DecodeMemory.photo(DecodeMemory.readerBytesPerPixel(reader));
+            int step;
+            if (format == SocialFormat.WEBP && SocialFormat.isLosslessWebp(bytes)) {
+                // TwelveMonkeys' lossless WebP decoder allocates the full-size raster whatever
+                // the subsampling: it must fit as it is.
+                limits.checkMemory(DecodeLimits.bytes(width, height, perPixel), what);
+                step = 1;
+            } else {
+                step = limits.subsampling(width, height, perPixel, minSide, minSide, what);
+            }
             ImageReadParam param = reader.getDefaultReadParam();
             if (step > 1) {
                 param.setSourceSubsampling(step, step, 0, 0);

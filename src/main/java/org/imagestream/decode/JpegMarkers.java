@@ -115,6 +115,30 @@ record JpegMarkers(
     }
 
     /** SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC). */
+    /**
+     * Most scans a photo may have: libjpeg-turbo's own limit when asked to limit them
+     * (TJFLAG_LIMITSCANS), after its security audit (LJT-01-003).
+     */
+    static final int MAX_SCANS = 500;
+
+    /**
+     * Refuses a JPEG with more than {@link #MAX_SCANS} start-of-scan markers: each progressive scan
+     * walks every block however little it codes, so 25,000 scans of 80 bytes each keep a decoder
+     * busy for hours inside native code (TensorFlow's) that no deadline interrupts. FF DA cannot
+     * occur inside entropy-coded data (an FF there is followed by 00 or a restart marker), so
+     * counting it counts scans.
+     */
+    static void requireFewScans(byte[] jpeg) throws DecodeException {
+        int scans = 0;
+        for (int at = 0; at + 1 < jpeg.length; at++) {
+            if (jpeg[at] == (byte) 0xFF && jpeg[at + 1] == (byte) 0xDA && ++scans > MAX_SCANS) {
+                throw new DecodeException(
+                        DecodeException.Reason.CORRUPT,
+                        "JPEG has more than " + MAX_SCANS + " scans");
+            }
+        }
+    }
+
     private static boolean isStartOfFrame(int marker) {
         return marker >= 0xC0
                 && marker <= 0xCF

@@ -201,6 +201,7 @@ final class SceneDecoder {
             throws IOException, DecodeException {
         // The reader is created directly instead of through the ImageIO registry, which is global
         // to the JVM and does not see plugins from Flink's user-code class loader.
+        TiffStructure.check(source.tiff());
         ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
         try (ImageInputStream stream = source.open()) {
             reader.setInput(stream);

@@ -51,6 +51,7 @@ final class SceneTileStream {
             DecodeDeadline deadline,
             PartSink sink)
             throws IOException, DecodeException {
+        TiffStructure.check(source.tiff());
         ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
         try (ImageInputStream stream = source.open()) {
             reader.setInput(stream);

@@ -48,6 +48,32 @@ enum SocialFormat {
         return null;
     }
 
+    /**
+     * Whether a WebP file's image is lossless ({@code VP8L}): its RIFF chunks walked from the
+     * first, a plain file's one chunk or an extended ({@code VP8X}) file's image chunk.
+     */
+    static boolean isLosslessWebp(byte[] b) {
+        long at = 12;
+        while (at + 8 <= b.length) {
+            int chunk = (int) at;
+            if (b[chunk] == 'V' && b[chunk + 1] == 'P' && b[chunk + 2] == '8') {
+                if (b[chunk + 3] == 'L') {
+                    return true;
+                }
+                if (b[chunk + 3] == ' ') {
+                    return false;
+                }
+            }
+            long length =
+                    (b[chunk + 4] & 0xFFL)
+                            | (b[chunk + 5] & 0xFFL) << 8
+                            | (b[chunk + 6] & 0xFFL) << 16
+                            | (b[chunk + 7] & 0xFFL) << 24;
+            at += 8 + length + (length & 1); // chunks are padded to an even size
+        }
+        return false;
+    }
+
     /** Formats whose files carry EXIF orientation in practice. */
     boolean hasExif() {
         return this == JPEG || this == WEBP || this == PNG;

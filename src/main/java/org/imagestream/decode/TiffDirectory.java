@@ -291,6 +291,24 @@ final class TiffDirectory {
         };
     }
 
+    /** The {@code index}-th offset of a pointer entry: LONG, IFD, LONG8 or IFD8; 0 for others. */
+    long pointer(Entry entry, long index) {
+        int at = (int) (entry.valuesAt() + index * typeSize(entry.type()));
+        return switch (entry.type()) {
+            case LONG, 13 -> Integer.toUnsignedLong(in.getInt(at));
+            case LONG8, 18 -> in.getLong(at);
+            default -> 0;
+        };
+    }
+
+    /** The directory at {@code offset} of the same file; throws when it lies outside it. */
+    TiffDirectory at(long offset) {
+        if (offset <= 0 || offset + (big ? 8 : 2) > in.capacity()) {
+            throw new PastTheEnd("the IFD at offset " + offset);
+        }
+        return new TiffDirectory(in, big, (int) offset);
+    }
+
     /** The first value of an integer tag, or {@code fallback} when absent. */
     long integer(int tag, long fallback) {
         Entry entry = entries.get(tag);

@@ -248,6 +248,53 @@ class ImageDecodersTest {
         assertReason(Domain.MEDICAL, Arrays.copyOf(dicom, 400), GRAY_32, Reason.CORRUPT);
     }
 
+    /**
+     * Pillow's progressive JPEG decodes; the same file with its last scan repeated until it has 501
+     * scans (libjpeg-turbo's TJFLAG_LIMITSCANS allows 500) is refused before any decoder runs,
+     * through TensorFlow's path and ImageIO's alike.
+     */
+    @Test
+    void shouldRefuseJpegsWithMoreScansThanLibjpegTurbosLimit() throws Exception {
+        byte[] progressive;
+        try (var in = getClass().getResourceAsStream("/images/progressive.jpg")) {
+            progressive = in.readAllBytes();
+        }
+        assertThat(ImageDecoders.decode(Domain.SOCIAL, progressive, RGB_32).pixels()).isNotEmpty();
+        int scans = 0;
+        int lastScan = -1;
+        for (int at = 0; at + 1 < progressive.length; at++) {
+            if ((progressive[at] & 0xFF) == 0xFF && (progressive[at + 1] & 0xFF) == 0xDA) {
+                scans++;
+                lastScan = at;
+            }
+        }
+        int end = progressive.length - 2; // FF D9
+        assertThat(progressive[end] & 0xFF).isEqualTo(0xFF);
+        java.io.ByteArrayOutputStream many = new java.io.ByteArrayOutputStream();
+        many.write(progressive, 0, end);
+        for (int extra = scans; extra <= 500; extra++) {
+            many.write(progressive, lastScan, end - lastScan);
+        }
+        many.write(progressive, end, 2);
+        try (TfJpegDecoder tensorflow = new TfJpegDecoder()) {
+            assertThatThrownBy(
+                            () ->
+                                    ImageDecoders.decode(
+                                            Domain.SOCIAL,
+                                            many.toByteArray(),
+                                            RGB_32,
+                                            DecodeLimits.DEFAULT,
+                                            tensorflow))
+                    .isInstanceOfSatisfying(
+                            DecodeException.class,
+                            e -> {
+                                assertThat(e.reason()).isEqualTo(Reason.CORRUPT);
+                                assertThat(e.getMessage()).contains("more than 500 scans");
+                            });
+        }
+        assertReason(Domain.SOCIAL, many.toByteArray(), RGB_32, Reason.CORRUPT);
+    }
+
     private static void assertReason(Domain domain, byte[] bytes, ModelInput input, Reason reason) {
         assertThatThrownBy(() -> ImageDecoders.decode(domain, bytes, input))
                 .isInstanceOfSatisfying(

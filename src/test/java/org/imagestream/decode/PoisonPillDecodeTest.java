@@ -123,6 +123,44 @@ class PoisonPillDecodeTest {
                 "64x64x1",
                 "OK 512x512");
 
+        // Directories nested 200,000 deep: TwelveMonkeys' TIFF reader follows SubIFDs by
+        // recursion (StackOverflowError on every replay); refused from the directories.
+        add(
+                args,
+                expected,
+                "subifd-nest.tif",
+                PoisonPills.nestedSubIfdTiff(200_000),
+                "remote-sensing",
+                "64x64x13:resize",
+                "CORRUPT");
+        // The same nesting in a PNG's EXIF block: orientation comes from the first directory.
+        add(
+                args,
+                expected,
+                "exif-nest.png",
+                PoisonPills.nestedExifPng(150_000),
+                "social",
+                "224x224x3",
+                "OK 1x1");
+        // A 16x16 scene whose TileWidth says 160,000,000: a 4 GB row buffer if trusted.
+        add(
+                args,
+                expected,
+                "tile-width.tif",
+                PoisonPills.wideTileTiff(13, 160_000_000),
+                "remote-sensing",
+                "64x64x13:resize",
+                "CORRUPT");
+        // 1 x 8,388,608 pixels (16 KB): within the pixel budget, not with its per-row arrays.
+        add(
+                args,
+                expected,
+                "needle.png",
+                PoisonPills.grayPng(1, 8_388_608),
+                "social",
+                "224x224x3",
+                "TOO_LARGE");
+
         long heap = slotHeapBytes();
         Process probe = startProbe(heap, DecodeLimits.DEFAULT.maxDecodeMemory(), args);
         String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -226,6 +226,120 @@ public final class PoisonPills {
         return file.toByteArray();
     }
 
+    /**
+     * A 1x1 8-bit grey little-endian TIFF whose first directory's SubIFDs entry (tag 330) points at
+     * a directory that points at the next, {@code depth} deep: 18 bytes per level (TIFF 6.0, TIFF
+     * Technical Note 1).
+     */
+    public static byte[] nestedSubIfdTiff(int depth) {
+        int entries = 10;
+        int first = 10;
+        int nested = first + 2 + 12 * entries + 4;
+        ByteBuffer tiff = ByteBuffer.allocate(nested + 18 * depth).order(ByteOrder.LITTLE_ENDIAN);
+        tiff.put(new byte[] {'I', 'I', 42, 0}).putInt(first).put((byte) 0x80).put((byte) 0);
+        tiff.putShort((short) entries);
+        ifdEntry(tiff, 256, 3, 1, 1); // ImageWidth
+        ifdEntry(tiff, 257, 3, 1, 1); // ImageLength
+        ifdEntry(tiff, 258, 3, 1, 8); // BitsPerSample
+        ifdEntry(tiff, 259, 3, 1, 1); // no compression
+        ifdEntry(tiff, 262, 3, 1, 1); // BlackIsZero
+        ifdEntry(tiff, 273, 4, 1, 8); // StripOffsets: the pixel at byte 8
+        ifdEntry(tiff, 277, 3, 1, 1); // SamplesPerPixel
+        ifdEntry(tiff, 278, 3, 1, 1); // RowsPerStrip
+        ifdEntry(tiff, 279, 4, 1, 1); // StripByteCounts
+        ifdEntry(tiff, 330, 4, 1, nested); // SubIFDs
+        tiff.putInt(0);
+        for (int level = 0; level < depth; level++) {
+            tiff.putShort((short) 1);
+            ifdEntry(tiff, 330, 4, 1, level + 1 < depth ? nested + 18 * (level + 1) : 0);
+            tiff.putInt(0);
+        }
+        return tiff.array();
+    }
+
+    /**
+     * A 1x1 grey PNG with an {@code eXIf} chunk (PNG 1.5 extensions) holding a big-endian TIFF
+     * structure whose directories each hold one SubIFDs pointer (tag 0x014A) to the next, {@code
+     * depth} deep: no orientation anywhere.
+     */
+    public static byte[] nestedExifPng(int depth) throws IOException {
+        ByteBuffer exif = ByteBuffer.allocate(8 + 18 * depth);
+        exif.put(new byte[] {'M', 'M', 0, 42}).putInt(8);
+        for (int level = 0; level < depth; level++) {
+            exif.putShort((short) 1);
+            ifdEntry(exif, 0x014A, 4, 1, level + 1 < depth ? 8 + 18 * (level + 1) : 0);
+            exif.putInt(0);
+        }
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
+        chunk(png, "IHDR", ihdr(1, 1, 8, 0));
+        chunk(png, "eXIf", exif.array());
+        chunk(png, "IDAT", zlib(new byte[] {0, (byte) 0x80}));
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    /**
+     * A 16x16 tiled TIFF of {@code bands} uint16 bands, uncompressed, one real tile, whose
+     * TileWidth tag says {@code tileWidth} (a reader that trusts it allocates a row that wide).
+     */
+    public static byte[] wideTileTiff(int bands, int tileWidth) {
+        int size = 16;
+        int tileBytes = size * size * bands * 2;
+        int bitsAt = 8 + tileBytes;
+        int formatAt = bitsAt + 2 * bands;
+        int extraAt = formatAt + 2 * bands;
+        int first = extraAt + 2 * (bands - 1);
+        int entries = 13;
+        ByteBuffer tiff =
+                ByteBuffer.allocate(first + 2 + 12 * entries + 4).order(ByteOrder.LITTLE_ENDIAN);
+        tiff.put(new byte[] {'I', 'I', 42, 0}).putInt(first);
+        tiff.put(new byte[tileBytes]);
+        for (int b = 0; b < bands; b++) {
+            tiff.putShort((short) 16);
+        }
+        for (int b = 0; b < bands; b++) {
+            tiff.putShort((short) 1); // unsigned integer
+        }
+        for (int b = 1; b < bands; b++) {
+            tiff.putShort((short) 0); // unspecified extra samples
+        }
+        tiff.putShort((short) entries);
+        ifdEntry(tiff, 256, 3, 1, size);
+        ifdEntry(tiff, 257, 3, 1, size);
+        ifdEntry(tiff, 258, 3, bands, bitsAt);
+        ifdEntry(tiff, 259, 3, 1, 1);
+        ifdEntry(tiff, 262, 3, 1, 1);
+        ifdEntry(tiff, 277, 3, 1, bands);
+        ifdEntry(tiff, 284, 3, 1, 1); // chunky
+        ifdEntry(tiff, 322, 4, 1, tileWidth); // TileWidth
+        ifdEntry(tiff, 323, 3, 1, size); // TileLength
+        ifdEntry(tiff, 324, 4, 1, 8); // TileOffsets
+        ifdEntry(tiff, 325, 4, 1, tileBytes); // TileByteCounts
+        ifdEntry(tiff, 338, 3, bands - 1, extraAt); // ExtraSamples
+        ifdEntry(tiff, 339, 3, bands, formatAt); // SampleFormat
+        tiff.putInt(0);
+        return tiff.array();
+    }
+
+    /** A {@code width x height} 8-bit grey PNG, all zero: a needle when one side is 1. */
+    public static byte[] grayPng(int width, int height) throws IOException {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
+        chunk(png, "IHDR", ihdr(width, height, 8, 0));
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        try (OutputStream zlib =
+                new DeflaterOutputStream(raw, new java.util.zip.Deflater(9), 1 << 16)) {
+            byte[] row = new byte[width + 1]; // filter byte, then samples
+            for (int y = 0; y < height; y++) {
+                zlib.write(row);
+            }
+        }
+        chunk(png, "IDAT", raw.toByteArray());
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
     /** Writes {@code bytes} to {@code dir/name} and returns the path. */
     public static Path write(Path dir, String name, byte[] bytes) throws IOException {
         return Files.write(dir.resolve(name), bytes);
