@@ -92,3 +92,48 @@ write("explicit.dcm", ExplicitVRLittleEndian)
 write("bigendian.dcm", ExplicitVRBigEndian)
 write("deflated.dcm", DeflatedExplicitVRLittleEndian)
 write("burned-in.dcm", ExplicitVRLittleEndian, burned_in=True)
+
+
+def hostile():
+    """Kept attributes spelled to carry text: another VR, palette data on a grey image, float pixel
+    data beside the pixels, a frame pointer to a removed attribute, an overlay in the pixel words'
+    unused high bits (bit 15, Bits Stored 12)."""
+    write("hostile.dcm", ExplicitVRLittleEndian)
+    ds = pydicom.dcmread(out + "/hostile.dcm")
+    ds.add_new(0x00280106, "LT", "PLANTSMALLEST")
+    ds.add_new(0x00280009, "AT", [0x00100010])
+    ds.add_new(0x00281101, "US", [4, 0, 16])
+    ds.add_new(0x00281201, "OW", b"PLANTPALETTE")
+    ds.add_new(0x7FE00008, "OF", b"PLANTFLOATPIXELS")
+    words = [((i * 37) % 4096) | (0x8000 if i % 3 == 0 else 0) for i in range(64)]
+    ds.PixelData = struct.pack("<64H", *words)
+    ds.save_as(out + "/hostile.dcm", write_like_original=False)
+    write("burned-in-lower.dcm", ExplicitVRLittleEndian, burned_in=True)
+    ds = pydicom.dcmread(out + "/burned-in-lower.dcm")
+    ds.BurnedInAnnotation = "yes"
+    ds.save_as(out + "/burned-in-lower.dcm", write_like_original=False)
+
+
+def duplicated(name, tag, vr, value):
+    """explicit.dcm with a second element of tag (a group 0002 one goes into the meta group, whose
+    length grows with it), inserted right after the first: byte surgery, as no writer does this."""
+    data = bytearray(open(out + "/explicit.dcm", "rb").read())
+    group, element = tag >> 16, tag & 0xFFFF
+    if len(value) % 2:
+        value += b"\0"
+    extra = struct.pack("<HH", group, element) + vr + struct.pack("<H", len(value)) + value
+    first = data.find(struct.pack("<HH", group, element) + vr, 132)
+    length = struct.unpack("<H", data[first + 6:first + 8])[0]
+    at = first + 8 + length
+    data[at:at] = extra
+    if group == 2:
+        meta_length = struct.unpack("<I", data[140:144])[0]
+        data[140:144] = struct.pack("<I", meta_length + len(extra))
+    open(out + "/" + name, "wb").write(bytes(data))
+
+
+import struct
+import pydicom
+hostile()
+duplicated("meta-twice.dcm", 0x00020002, b"UI", b"PLANTDUPLICATE")
+duplicated("rows-twice.dcm", 0x00280010, b"US", struct.pack("<H", 9))

@@ -377,7 +377,7 @@ public final class JobOptions {
                     .booleanType()
                     .defaultValue(false)
                     .withDescription(
-                            "Keep DICOM files that declare Burned In Annotation = YES (identifying text in the pixels, which de-identification cannot remove). By default they are dead-lettered as BURNED_IN_ANNOTATION without their bytes.");
+                            "Keep DICOM files that declare Burned In Annotation other than NO (YES, yes, anything else: identifying text in the pixels, which de-identification cannot remove). By default they are dead-lettered as BURNED_IN_ANNOTATION without their bytes.");
 
     public static final ConfigOption<String> MEDICAL_UID_SECRET_FILE =
             ConfigOptions.key("medical.uid-secret-file")

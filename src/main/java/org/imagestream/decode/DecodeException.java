@@ -36,8 +36,8 @@ public class DecodeException extends Exception {
          */
         INVALID_HEADER,
         /**
-         * A DICOM file declares Burned In Annotation = YES: identifying text in the pixels, which
-         * de-identification cannot remove. Dead-lettered without its bytes.
+         * A DICOM file declares Burned In Annotation other than NO: identifying text in the pixels,
+         * which de-identification cannot remove. Dead-lettered without its bytes.
          */
         BURNED_IN_ANNOTATION,
         /**

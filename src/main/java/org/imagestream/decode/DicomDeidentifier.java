@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import javax.crypto.Mac;
@@ -20,17 +22,20 @@ import org.imagestream.decode.DecodeException.Reason;
  * every other element is removed, whatever its tag, VR or transfer syntax (implicit VR included:
  * the list carries each kept attribute's VR), and so are all sequences, overlays, curves, private
  * elements and file-meta elements other than the five a Part 10 file needs. No free-text value
- * survives: kept code strings, numbers and UIDs must consist of their VR's characters (PS3.5 6.2),
- * or the element is dropped; person names, dates, descriptions and comments are on no list.
+ * survives: a kept element must have its attribute's VR and length and its VR's characters ({@link
+ * DicomAllowList}), or it is dropped; person names, dates, descriptions and comments are on no
+ * list. An attribute present twice is refused (which value would a reader take?), and the bits of
+ * native pixel data outside Bits Stored, where old overlays live, are cleared ({@link
+ * UnusedPixelBits}).
  *
  * <ul>
  *   <li>Study, Series, SOP Instance and Frame of Reference UIDs, and the file meta's Media Storage
  *       SOP Instance UID, are replaced by {@code 2.25.<decimal>} from a keyed hash (HMAC-SHA-256),
  *       so one study's files stay linkable and the same file always de-identifies to the same
  *       bytes.
- *   <li>Burned In Annotation (0028,0301) = {@code YES}: the pixels themselves show identifying
- *       text, which no header rule removes; the file is refused ({@code BURNED_IN_ANNOTATION})
- *       unless the site accepts such files.
+ *   <li>Burned In Annotation (0028,0301) other than {@code NO} ({@code YES}, {@code yes},
+ *       anything): the pixels may show identifying text, which no header rule removes; the file is
+ *       refused ({@code BURNED_IN_ANNOTATION}) unless the site accepts such files.
  *   <li>Patient Identity Removed (0012,0062) = {@code YES} and De-identification Method (0012,0063)
  *       are added; the 128-byte preamble is zeroed.
  * </ul>
@@ -41,67 +46,6 @@ public final class DicomDeidentifier {
     static final String METHOD = "imagestream: allow-list, PS3.15 E basic profile";
 
     /**
-     * The attributes kept, with the VR of each (for implicit VR files and the character check).
-     * Reasons: SOP Class (what kind of object, no identity); Modality and Body Part Examined (the
-     * stored extras); Image Pixel, Image Plane, Multi-frame, Modality LUT, VOI LUT and palette
-     * attributes (what a renderer needs to show the pixels as DCMTK does; the decoder uses the
-     * pixel layout, the rescale and the first window, and refuses palette images); RT Dose scaling
-     * and frame offsets (dose grids); Lossy Image Compression (the result should say so); Burned In
-     * Annotation (checked, and kept when the site accepts it); the pixel data.
-     */
-    private static final Map<Integer, String> KEPT =
-            Map.ofEntries(
-                    Map.entry(0x00080016, "UI"), // SOP Class UID
-                    Map.entry(0x00080060, "CS"), // Modality
-                    Map.entry(0x00180015, "CS"), // Body Part Examined
-                    Map.entry(0x00180050, "DS"), // Slice Thickness
-                    Map.entry(0x00180088, "DS"), // Spacing Between Slices
-                    Map.entry(0x00181063, "DS"), // Frame Time
-                    Map.entry(0x00200013, "IS"), // Instance Number
-                    Map.entry(0x00200032, "DS"), // Image Position (Patient)
-                    Map.entry(0x00200037, "DS"), // Image Orientation (Patient)
-                    Map.entry(0x00201041, "DS"), // Slice Location
-                    Map.entry(0x00280002, "US"), // Samples per Pixel
-                    Map.entry(0x00280004, "CS"), // Photometric Interpretation
-                    Map.entry(0x00280006, "US"), // Planar Configuration
-                    Map.entry(0x00280008, "IS"), // Number of Frames
-                    Map.entry(0x00280009, "AT"), // Frame Increment Pointer
-                    Map.entry(0x00280010, "US"), // Rows
-                    Map.entry(0x00280011, "US"), // Columns
-                    Map.entry(0x00280030, "DS"), // Pixel Spacing
-                    Map.entry(0x00280034, "IS"), // Pixel Aspect Ratio
-                    Map.entry(0x00280100, "US"), // Bits Allocated
-                    Map.entry(0x00280101, "US"), // Bits Stored
-                    Map.entry(0x00280102, "US"), // High Bit
-                    Map.entry(0x00280103, "US"), // Pixel Representation
-                    Map.entry(0x00280106, "US"), // Smallest Image Pixel Value (US or SS)
-                    Map.entry(0x00280107, "US"), // Largest Image Pixel Value (US or SS)
-                    Map.entry(0x00280301, "CS"), // Burned In Annotation
-                    Map.entry(0x00281050, "DS"), // Window Center
-                    Map.entry(0x00281051, "DS"), // Window Width
-                    Map.entry(0x00281052, "DS"), // Rescale Intercept
-                    Map.entry(0x00281053, "DS"), // Rescale Slope
-                    Map.entry(0x00281101, "US"), // Red Palette LUT Descriptor
-                    Map.entry(0x00281102, "US"), // Green Palette LUT Descriptor
-                    Map.entry(0x00281103, "US"), // Blue Palette LUT Descriptor
-                    Map.entry(0x00281201, "OW"), // Red Palette LUT Data
-                    Map.entry(0x00281202, "OW"), // Green Palette LUT Data
-                    Map.entry(0x00281203, "OW"), // Blue Palette LUT Data
-                    Map.entry(0x00282110, "CS"), // Lossy Image Compression
-                    Map.entry(0x00282112, "DS"), // Lossy Image Compression Ratio
-                    Map.entry(0x30040002, "CS"), // Dose Units
-                    Map.entry(0x30040004, "CS"), // Dose Type
-                    Map.entry(0x3004000A, "CS"), // Dose Summation Type
-                    Map.entry(0x3004000C, "DS"), // Grid Frame Offset Vector
-                    Map.entry(0x3004000E, "DS"), // Dose Grid Scaling
-                    Map.entry(0x7FE00008, "OF"), // Float Pixel Data
-                    Map.entry(0x7FE00009, "OD"), // Double Float Pixel Data
-                    Map.entry(0x7FE00010, "OW")); // Pixel Data
-
-    /** Kept as keyed-hash pseudonyms: Study, Series, SOP Instance, Frame of Reference UIDs. */
-    private static final Set<Integer> UIDS = Set.of(0x0020000D, 0x0020000E, 0x00080018, 0x00200052);
-
-    /**
      * The file meta elements a Part 10 file needs: version, media storage SOP class and (replaced)
      * instance, transfer syntax, implementation class UID. Not the implementation version name, the
      * source AE title or private information: free text.
@@ -109,17 +53,12 @@ public final class DicomDeidentifier {
     private static final Set<Integer> KEPT_META =
             Set.of(0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012);
 
-    /** The characters each kept text VR allows (PS3.5 6.2), with space and NUL padding. */
-    private static final Map<String, java.util.regex.Pattern> TEXT_VRS =
-            Map.of(
-                    "CS", java.util.regex.Pattern.compile("[A-Z0-9 _\\\\]*"),
-                    "DS", java.util.regex.Pattern.compile("[0-9+\\-Ee. \\\\]*"),
-                    "IS", java.util.regex.Pattern.compile("[0-9+\\- \\\\]*"),
-                    "UI", java.util.regex.Pattern.compile("[0-9.\\\\]*"));
-
+    private static final int FILE_META_VERSION = 0x00020001;
     private static final int MEDIA_STORAGE_SOP_INSTANCE_UID = 0x00020003;
     private static final int PATIENT_IDENTITY_REMOVED = 0x00120062;
-    private static final int BURNED_IN_ANNOTATION = 0x00280301;
+    private static final int BITS_ALLOCATED = 0x00280100;
+    private static final int BITS_STORED = 0x00280101;
+    private static final int HIGH_BIT = 0x00280102;
 
     private final byte[] key;
     private final DecodeLimits limits;
@@ -166,8 +105,16 @@ public final class DicomDeidentifier {
         boolean explicit = !syntax.equals(DicomFileMeta.IMPLICIT_LE);
 
         ByteArrayOutputStream dataset = new ByteArrayOutputStream(file.length);
+        ByteBuffer in = DicomAllowList.in(file, order);
+        boolean native_ = DicomFileMeta.NATIVE.contains(syntax);
         boolean[] markerWritten = {false};
         boolean[] burnedIn = {false};
+        boolean[] floatPixels = {false};
+        boolean[] pixels = {false};
+        Set<Integer> seen = new HashSet<>();
+        String[] photometric = {null};
+        Map<Integer, Integer> paletteEntries = new HashMap<>();
+        Map<Integer, Integer> bits = new HashMap<>();
         DicomHeader.walk(
                 file,
                 readable.datasetOffset(),
@@ -181,7 +128,21 @@ public final class DicomDeidentifier {
                     if (sequence) {
                         return; // no sequence is on the allow-list
                     }
-                    if (UIDS.contains(tag)) {
+                    if (tag == DicomAllowList.FLOAT_PIXEL_DATA
+                            || tag == DicomAllowList.DOUBLE_FLOAT_PIXEL_DATA) {
+                        floatPixels[0] = true;
+                        return;
+                    }
+                    boolean uid = DicomAllowList.UIDS.contains(tag);
+                    if ((uid || DicomAllowList.keptVr(tag) != null) && !seen.add(tag)) {
+                        // Which of two values would a reader take? Neither is trusted.
+                        throw new DecodeException(
+                                Reason.CORRUPT,
+                                String.format(
+                                        "DICOM data set holds attribute (%04X,%04X) twice",
+                                        tag >>> 16, tag & 0xFFFF));
+                    }
+                    if (uid) {
                         writeElement(
                                 dataset,
                                 order,
@@ -191,21 +152,51 @@ public final class DicomDeidentifier {
                                 pseudonym(text(file, valueAt, end)));
                         return;
                     }
-                    String keptVr = KEPT.get(tag);
-                    if (keptVr == null || !validText(keptVr, file, valueAt, end)) {
+                    if (tag == DicomAllowList.BURNED_IN_ANNOTATION
+                            && !DicomAllowList.text(in, valueAt, end).equals("NO")) {
+                        // Fail closed: "YES", "yes", or anything but NO means text may be there.
+                        burnedIn[0] = true;
+                    }
+                    if (!DicomAllowList.keeps(
+                            tag, vr, in, valueAt, end, photometric[0], paletteEntries)) {
                         return;
                     }
-                    if (tag == BURNED_IN_ANNOTATION && text(file, valueAt, end).equals("YES")) {
-                        burnedIn[0] = true;
+                    if (tag == DicomAllowList.PHOTOMETRIC_INTERPRETATION) {
+                        photometric[0] = DicomAllowList.text(in, valueAt, end);
+                    } else if (tag >= 0x00281101 && tag <= 0x00281103) {
+                        paletteEntries.put(tag, DicomAllowList.unsignedShort(in, valueAt, end));
+                    } else if (tag == BITS_ALLOCATED || tag == BITS_STORED || tag == HIGH_BIT) {
+                        bits.put(tag, DicomAllowList.unsignedShort(in, valueAt, end));
+                    }
+                    if (tag == DicomAllowList.PIXEL_DATA) {
+                        pixels[0] = true;
+                        if (native_ && end - valueAt >= 0) {
+                            dataset.write(file, start, valueAt - start);
+                            dataset.writeBytes(
+                                    UnusedPixelBits.cleared(
+                                            file,
+                                            valueAt,
+                                            end,
+                                            order,
+                                            bits.getOrDefault(BITS_ALLOCATED, -1),
+                                            bits.getOrDefault(BITS_STORED, -1),
+                                            bits.getOrDefault(HIGH_BIT, -1)));
+                            return;
+                        }
                     }
                     dataset.write(file, start, end - start);
                 });
         if (burnedIn[0] && !acceptBurnedInAnnotation) {
             throw new DecodeException(
                     Reason.BURNED_IN_ANNOTATION,
-                    "DICOM file declares Burned In Annotation = YES: its pixels show identifying"
-                            + " text that de-identification cannot remove"
+                    "DICOM file declares Burned In Annotation other than NO: its pixels may show"
+                            + " identifying text that de-identification cannot remove"
                             + " (medical.accept-burned-in-annotation)");
+        }
+        if (floatPixels[0] && !pixels[0]) {
+            throw new DecodeException(
+                    Reason.UNSUPPORTED_FORMAT,
+                    "DICOM float or double float pixel data (7FE0,0008/0009) is not decoded");
         }
         if (!markerWritten[0]) {
             writeMarker(dataset, order, explicit);
@@ -241,6 +232,7 @@ public final class DicomDeidentifier {
     private byte[] meta(byte[] file, int datasetOffset, String syntax) throws DecodeException {
         ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
         ByteArrayOutputStream elements = new ByteArrayOutputStream();
+        Set<Integer> seen = new HashSet<>();
         int at = 132;
         while (at + 8 <= datasetOffset) {
             int tag =
@@ -254,6 +246,12 @@ public final class DicomDeidentifier {
             if (length < 0 || end > datasetOffset) {
                 throw new DecodeException(Reason.CORRUPT, "DICOM file meta group is malformed");
             }
+            if (KEPT_META.contains(tag) && !seen.add(tag)) {
+                throw new DecodeException(
+                        Reason.CORRUPT,
+                        String.format(
+                                "DICOM file meta group holds (0002,%04X) twice", tag & 0xFFFF));
+            }
             if (tag == MEDIA_STORAGE_SOP_INSTANCE_UID) {
                 writeElement(
                         elements,
@@ -262,7 +260,12 @@ public final class DicomDeidentifier {
                         tag,
                         "UI",
                         pseudonym(text(file, valueAt, end)));
-            } else if (KEPT_META.contains(tag)) {
+            } else if (tag == FILE_META_VERSION) {
+                // Two bytes, 00 01 (PS3.10 7.1), whatever the file says.
+                writeElement(elements, ByteOrder.LITTLE_ENDIAN, true, tag, "OB", new byte[] {0, 1});
+            } else if (KEPT_META.contains(tag)
+                    && vr.equals("UI")
+                    && DicomAllowList.validText("UI", text(file, valueAt, end))) {
                 elements.write(file, at, end - at);
             }
             at = end;
@@ -309,12 +312,6 @@ public final class DicomDeidentifier {
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }
-    }
-
-    /** A kept text value (CS, DS, IS, UI) holds only its VR's characters; others pass. */
-    private static boolean validText(String vr, byte[] file, int from, int to) {
-        java.util.regex.Pattern allowed = TEXT_VRS.get(vr);
-        return allowed == null || allowed.matcher(text(file, from, to)).matches();
     }
 
     private static String text(byte[] file, int from, int to) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -135,6 +136,81 @@ class DicomAllowListOracleTest {
         Path out = dir.resolve("deidentified-burned-in.dcm");
         Files.write(out, accepted);
         assertThat(dcmdump(out)).contains("(0028,0301) CS [YES]").doesNotContain("PLANT");
+    }
+
+    /**
+     * Kept attributes spelled to carry text (pydicom's {@code hostile.dcm}): Smallest Image Pixel
+     * Value as LT, a palette LUT on a grey image, float pixel data beside the pixels, a frame
+     * pointer to the patient's name: none is on the test's allow-list, so dcmdump must list none of
+     * them, and no planted text may be left. The overlay pydicom put in bit 15 of every third pixel
+     * word (Bits Stored 12, High Bit 11) is cleared: the last 128 bytes of the file, the 8 x 8
+     * words of Pixel Data, read here as little-endian shorts, are all below 2^12; the decoded
+     * pixels are unchanged.
+     */
+    @Test
+    void shouldDropKeptAttributesSpelledToCarryTextAndClearUnusedPixelBits() throws Exception {
+        byte[] original = Files.readAllBytes(dir.resolve("hostile.dcm"));
+        String before = dcmdump(dir.resolve("hostile.dcm"));
+        assertThat(before).contains("(0028,0106) LT", "(0028,1201) OW", "(7fe0,0008) OF");
+        byte[] deidentified = new DicomDeidentifier(KEY).deidentify(original);
+        Path out = dir.resolve("deidentified-hostile.dcm");
+        Files.write(out, deidentified);
+        String listing = dcmdump(out);
+        Set<String> present = new TreeSet<>();
+        for (String line : listing.split("\n")) {
+            Matcher element = ELEMENT.matcher(line);
+            if (element.find()) {
+                present.add(element.group(2));
+            }
+        }
+        // The palette descriptor (three numbers) may stay; the palette's data may not, on a grey
+        // image.
+        Set<String> allowed = new TreeSet<>(ALLOWED);
+        allowed.add("0028,1101");
+        assertThat(present).isSubsetOf(allowed).contains("7fe0,0010").doesNotContain("0028,1201");
+        String bytes = new String(deidentified, StandardCharsets.ISO_8859_1);
+        assertThat(bytes).doesNotContain(PlantedDicom.TEXT_MARK);
+        assertThat(listing).doesNotContain(PlantedDicom.TEXT_MARK);
+        java.nio.ShortBuffer words =
+                java.nio.ByteBuffer.wrap(deidentified, deidentified.length - 128, 128)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .asShortBuffer();
+        int highBitsSet = 0;
+        for (int i = 0; i < 64; i++) {
+            highBitsSet += (words.get(i) & 0xF000) != 0 ? 1 : 0;
+        }
+        assertThat(highBitsSet).as("pixel words with bits above High Bit").isZero();
+        java.nio.ShortBuffer sent =
+                java.nio.ByteBuffer.wrap(original, original.length - 128, 128)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .asShortBuffer();
+        assertThat(sent.get(0) & 0x8000).as("the planted overlay bit").isNotZero();
+        ModelInput input = new ModelInput(8, 8, 1);
+        assertThat(ImageDecoders.decode(Domain.MEDICAL, deidentified, input).pixels())
+                .containsExactly(ImageDecoders.decode(Domain.MEDICAL, original, input).pixels());
+    }
+
+    /**
+     * Fail closed: Burned In Annotation spelled "yes" is not NO; an attribute or file meta element
+     * present twice (DCMTK warns and takes the first, another reader may take the second) is
+     * refused rather than guessed.
+     */
+    @Test
+    void shouldRefuseLowerCaseBurnedInAnnotationAndDuplicatedElements() throws Exception {
+        assertThat(dcmdump(dir.resolve("burned-in-lower.dcm"))).contains("(0028,0301) CS [yes]");
+        Map<String, DecodeException.Reason> expected =
+                Map.of(
+                        "burned-in-lower.dcm", DecodeException.Reason.BURNED_IN_ANNOTATION,
+                        "meta-twice.dcm", DecodeException.Reason.CORRUPT,
+                        "rows-twice.dcm", DecodeException.Reason.CORRUPT);
+        for (Map.Entry<String, DecodeException.Reason> file : expected.entrySet()) {
+            byte[] bytes = Files.readAllBytes(dir.resolve(file.getKey()));
+            assertThatThrownBy(() -> new DicomDeidentifier(KEY).deidentify(bytes))
+                    .as(file.getKey())
+                    .isInstanceOfSatisfying(
+                            DecodeException.class,
+                            e -> assertThat(e.reason()).isEqualTo(file.getValue()));
+        }
     }
 
     private static String dcmdump(Path file) throws Exception {

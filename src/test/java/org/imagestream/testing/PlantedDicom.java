@@ -23,7 +23,11 @@ public final class PlantedDicom {
     public static final String UID_MARK = "1.2.826.0.1.3680043.99.";
     public static final String BIRTH_DATE = "19600101";
 
-    /** Files {@link #write} makes, by transfer syntax; plus {@code burned-in.dcm}. */
+    /**
+     * Files {@link #write} makes, by transfer syntax; plus {@code burned-in.dcm}, and hostile
+     * spellings: {@code hostile.dcm}, {@code burned-in-lower.dcm}, {@code meta-twice.dcm}, {@code
+     * rows-twice.dcm} (see {@code plant.py}).
+     */
     public static final List<String> FILES =
             List.of("implicit.dcm", "explicit.dcm", "bigendian.dcm", "deflated.dcm");
 
