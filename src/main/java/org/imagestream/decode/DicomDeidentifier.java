@@ -170,6 +170,20 @@ public final class DicomDeidentifier {
                     }
                     if (tag == DicomAllowList.PIXEL_DATA) {
                         pixels[0] = true;
+                        if (EncapsulatedPixelData.DECODED.contains(syntax)) {
+                            byte[] element =
+                                    EncapsulatedPixelData.withoutMetadata(
+                                            file,
+                                            DicomHeader.read(
+                                                    file, readable.datasetOffset(), syntax),
+                                            syntax,
+                                            start);
+                            dataset.writeBytes(
+                                    element != null
+                                            ? element
+                                            : Arrays.copyOfRange(file, start, end));
+                            return;
+                        }
                         if (native_ && end - valueAt >= 0) {
                             dataset.write(file, start, valueAt - start);
                             dataset.writeBytes(

@@ -3,6 +3,7 @@ package org.imagestream.decode;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -329,4 +330,75 @@ final class EncapsulatedPixelData {
 
     /** Padding bytes allowed after a codestream's end marker in its last fragment. */
     private static final int MAX_END_PADDING = 16;
+
+    /**
+     * The encapsulated Pixel Data element {@code file[start, header.pixelDataEnd())} with each
+     * frame's codestream stripped of its metadata ({@link CodestreamMetadata}): one fragment per
+     * frame, and a Basic Offset Table when there is more than one; null when no frame loses
+     * anything but padding (the element is then kept byte for byte). RLE has no metadata.
+     */
+    static byte[] withoutMetadata(byte[] file, DicomHeader header, String syntax, int start)
+            throws DecodeException {
+        if (syntax.equals(RLE_LOSSLESS)) {
+            return null;
+        }
+        boolean jpeg2000 = syntax.equals(JPEG_2000) || syntax.equals(JPEG_2000_LOSSLESS);
+        boolean jpegLs = syntax.equals(JPEG_LS) || syntax.equals(JPEG_LS_LOSSLESS);
+        boolean changed = false;
+        List<byte[]> cleaned = new ArrayList<>();
+        for (List<Fragment> frame : frames(file, header, syntax)) {
+            byte[] codestream = joined(file, frame);
+            byte[] clean =
+                    jpeg2000
+                            ? CodestreamMetadata.jpeg2000(codestream, 0, codestream.length)
+                            : CodestreamMetadata.jpeg(codestream, 0, codestream.length, jpegLs);
+            changed |= !onlyPaddingRemoved(codestream, clean);
+            cleaned.add(clean);
+        }
+        if (!changed) {
+            return null;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(file.length);
+        out.write(file, start, (int) header.pixelDataOffset() - start); // the element's header
+        ByteBuffer table = ByteBuffer.allocate(cleaned.size() > 1 ? 4 * cleaned.size() : 0);
+        table.order(ByteOrder.LITTLE_ENDIAN);
+        int offset = 0;
+        for (byte[] frame : cleaned) {
+            if (table.hasRemaining()) {
+                table.putInt(offset);
+            }
+            offset += 8 + frame.length + (frame.length & 1);
+        }
+        item(out, 0xE000, table.array());
+        for (byte[] frame : cleaned) {
+            item(
+                    out,
+                    0xE000,
+                    (frame.length & 1) == 0 ? frame : Arrays.copyOf(frame, frame.length + 1));
+        }
+        item(out, 0xE0DD, new byte[0]); // sequence delimitation
+        return out.toByteArray();
+    }
+
+    private static boolean onlyPaddingRemoved(byte[] codestream, byte[] clean) {
+        if (clean.length > codestream.length
+                || codestream.length - clean.length > MAX_END_PADDING
+                || !Arrays.equals(codestream, 0, clean.length, clean, 0, clean.length)) {
+            return false;
+        }
+        for (int i = clean.length; i < codestream.length; i++) {
+            if (codestream[i] != 0 && codestream[i] != (byte) 0xFF) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** An item (FFFE,{@code element}) of encapsulated pixel data, little endian (PS3.5 A.4). */
+    private static void item(java.io.ByteArrayOutputStream out, int element, byte[] value) {
+        ByteBuffer header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        header.putShort((short) 0xFFFE).putShort((short) element).putInt(value.length);
+        out.write(header.array(), 0, 8);
+        out.write(value, 0, value.length);
+    }
 }

@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.PlantedDicom;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -78,6 +82,56 @@ class DicomDeidentifierTest {
                         new DicomDeidentifier("other".getBytes(StandardCharsets.US_ASCII))
                                 .deidentify(original))
                 .isNotEqualTo(deidentified);
+    }
+
+    /** Compressed reference files of every decoded codec but RLE, one and two frames. */
+    static Stream<String> compressedFiles() {
+        return Stream.of(
+                "MR_small_jpeg_baseline",
+                "MR_small_jpeg_extended",
+                "MR_small_jpeg_sv1",
+                "CT_small_jpeg_p14",
+                "MR_two_frames_jpeg_bot",
+                "MR_two_frames_jpeg_fragments",
+                "MR_two_frames_jpeg_extended_fragments",
+                "JPEG-lossy",
+                "CT_small_jpeg_ls",
+                "CT_small_jpeg_ls_near",
+                "MR_small_jpeg_ls_thresholds",
+                "MR_two_frames_jpeg_ls_fragments",
+                "JPEG2000",
+                "MR_small_jp2klossless");
+    }
+
+    /**
+     * Identifying text inside the codestreams (pydicom plants a comment and an EXIF segment and
+     * text after the end marker in every JPEG and JPEG-LS frame, comments in a JPEG 2000 frame's
+     * main and tile-part headers: {@code plant_codestreams.py}) is gone from the de-identified
+     * bytes, and every frame decodes to the same pixels as the reference file it was planted in;
+     * the reference file itself de-identifies to the same pixels too.
+     */
+    @ParameterizedTest
+    @MethodSource("compressedFiles")
+    void shouldRemoveTextPlantedInsideCompressedFrames(String name, @TempDir Path dir)
+            throws Exception {
+        Path reference = dir.resolve(name + ".dcm");
+        Files.write(reference, resource(name + ".dcm"));
+        PlantedDicom.plantCodestreams(dir, List.of(reference));
+        byte[] planted = Files.readAllBytes(dir.resolve(name + ".planted.dcm"));
+        assertThat(new String(planted, StandardCharsets.ISO_8859_1)).contains("PLANT");
+
+        byte[] deidentified = new DicomDeidentifier(KEY).deidentify(planted);
+        assertThat(new String(deidentified, StandardCharsets.ISO_8859_1))
+                .doesNotContain("PLANT")
+                .doesNotContain("DOE^JOHN");
+        ModelInput allFrames = new ModelInput(16, 16, 1).withFrame(DicomFrame.ALL);
+        float[] expected =
+                ImageDecoders.decode(Domain.MEDICAL, resource(name + ".dcm"), allFrames).pixels();
+        assertThat(ImageDecoders.decode(Domain.MEDICAL, deidentified, allFrames).pixels())
+                .containsExactly(expected);
+        byte[] clean = new DicomDeidentifier(KEY).deidentify(resource(name + ".dcm"));
+        assertThat(ImageDecoders.decode(Domain.MEDICAL, clean, allFrames).pixels())
+                .containsExactly(expected);
     }
 
     private static byte[] rawInflate(byte[] file, int from) throws Exception {

@@ -48,6 +48,28 @@ public final class PlantedDicom {
                 Map.of("PYTHONPATH", TOOLS.resolve("usr/lib/python3/dist-packages").toString()));
     }
 
+    /**
+     * Writes {@code <name>.planted.dcm} into {@code dir} for each compressed DICOM file: its frames
+     * with identifying text planted in their codestreams' comment and application segments and
+     * after their end markers ({@code dicom-oracle/plant_codestreams.py}, pydicom).
+     */
+    public static void plantCodestreams(Path dir, List<Path> files)
+            throws IOException, InterruptedException {
+        Path script = dir.resolve("plant_codestreams.py");
+        try (InputStream in =
+                PlantedDicom.class.getResourceAsStream("/dicom-oracle/plant_codestreams.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        List<String> command = new java.util.ArrayList<>();
+        command.add("python3");
+        command.add(script.toString());
+        command.add(dir.toString());
+        files.forEach(file -> command.add(file.toString()));
+        run(
+                command,
+                Map.of("PYTHONPATH", TOOLS.resolve("usr/lib/python3/dist-packages").toString()));
+    }
+
     /** dcmdump's listing of a file (meta header and data set, sequences indented). */
     public static String dcmdump(Path file) throws IOException, InterruptedException {
         return run(
