@@ -93,6 +93,14 @@ class MedicalPrivacyITCase {
         plantedDomains.put("bigendian.dcm", null);
         plantedDomains.put("deflated.dcm", " medical");
         plantedDomains.put("burned-in.dcm", "Medical");
+        // Kept attributes spelled to carry text, an overlay in the pixel words' high bits.
+        plantedDomains.put("hostile.dcm", "medical");
+        // Text in a compressed frame's comment, EXIF segment and after its end marker.
+        Path baseline = planted.resolve("MR_small_jpeg_baseline.dcm");
+        Files.write(baseline, resource("MR_small_jpeg_baseline.dcm"));
+        PlantedDicom.plantCodestreams(planted, List.of(baseline));
+        plantedDomains.put("MR_small_jpeg_baseline.planted.dcm", "medical");
+        identifying.add("DOE^JOHN");
         identifying.add(PlantedDicom.TEXT_MARK);
         identifying.add(PlantedDicom.UID_MARK);
         identifying.add(PlantedDicom.BIRTH_DATE);
@@ -120,11 +128,23 @@ class MedicalPrivacyITCase {
                                     streams.topic(),
                                     file.getValue(),
                                     "PLANTNAME^JOHN/" + file.getKey(),
-                                    "application/dicom",
+                                    // A MIME parameter naming the patient: free text.
+                                    "application/dicom; name=\"PLANTNAME^JOHN.dcm\"",
                                     Files.readAllBytes(planted.resolve(file.getKey())),
                                     Map.of("patient", "PLANTNAME^JOHN"))
                             .get();
                 }
+                // Refused before it is de-identified: a domain header over the stored-header
+                // limit.
+                publisher
+                        .publish(
+                                streams.topic(),
+                                "medical" + " ".repeat(1100),
+                                "PLANTNAME^JOHN/long-domain.dcm",
+                                "application/dicom",
+                                Files.readAllBytes(planted.resolve("explicit.dcm")),
+                                Map.of("patient", "PLANTNAME^JOHN"))
+                        .get();
                 // The same data set without the Part 10 preamble, meta group and DICM prefix,
                 // sent as a social photo.
                 byte[] part10 = Files.readAllBytes(planted.resolve("explicit.dcm"));
@@ -189,12 +209,13 @@ class MedicalPrivacyITCase {
         }
         assertThat(rows).as("rows in all tables").isGreaterThanOrEqualTo(FILES.size() * 4);
 
-        // Without bytes: the truncated file, the burned-in one and the data set without its
-        // preamble (none can be de-identified). With de-identified bytes: the DICOM sent as
+        // Without bytes: the truncated file, the burned-in one, the one with a domain header over
+        // the limit and the data set without its preamble (none can be de-identified). With
+        // de-identified bytes: the DICOM sent as
         // social and the one without a domain.
         List<ConsumerRecord<byte[], byte[]>> deadLetters =
                 PipelineOutcomes.readCommitted(
-                        stack.bootstrapServers(), streams.deadLetterTopic(), 5);
+                        stack.bootstrapServers(), streams.deadLetterTopic(), 6);
         List<String> outcomes = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> letter : deadLetters) {
             String reason =
@@ -207,6 +228,7 @@ class MedicalPrivacyITCase {
                 .containsExactlyInAnyOrder(
                         "CORRUPT without bytes",
                         "BURNED_IN_ANNOTATION without bytes",
+                        "INVALID_HEADER without bytes",
                         "UNSUPPORTED_FORMAT without bytes",
                         "UNSUPPORTED_FORMAT with bytes",
                         "UNKNOWN_DOMAIN with bytes");
