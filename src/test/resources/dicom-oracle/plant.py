@@ -78,7 +78,8 @@ def write(name, syntax, burned_in=False):
     ds.BitsStored = 12
     ds.HighBit = 11
     ds.PixelRepresentation = 0
-    ds.RescaleIntercept = "-1024"
+    # 17 characters, one over PS3.5's 16 for DS, as real CT files write them: must be kept.
+    ds.RescaleIntercept = "-1024.00000000000"
     ds.RescaleSlope = "1"
     ds.WindowCenter = "40"
     ds.WindowWidth = "400"
@@ -101,6 +102,7 @@ def hostile():
     write("hostile.dcm", ExplicitVRLittleEndian)
     ds = pydicom.dcmread(out + "/hostile.dcm")
     ds.add_new(0x00280106, "LT", "PLANTSMALLEST")
+    ds.Modality = "\x01" * 60 + "CT"  # control characters a trim would hide
     ds.add_new(0x00280009, "AT", [0x00100010])
     ds.add_new(0x00281101, "US", [4, 0, 16])
     ds.add_new(0x00281201, "OW", b"PLANTPALETTE")

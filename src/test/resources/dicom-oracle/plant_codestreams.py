@@ -5,8 +5,9 @@ Usage: plant_codestreams.py OUTPUT_DIR FILE... For each compressed FILE, writes
 OUTPUT_DIR/<name>.planted.dcm: every frame's codestream gets, in a JPEG or JPEG-LS frame, a comment
 (COM) and an EXIF application segment (APP1) after its start-of-image marker and text after its
 end-of-image marker; in a JPEG 2000 frame, a comment segment after SIZ in the main header and one
-in the first tile-part header (its Psot grown to match). Each planted text contains PLANT. The
-frames are encapsulated again by pydicom, with a Basic Offset Table.
+in the first tile-part header (its Psot grown to match; in a lossless JPEG 2000 file set to 0, "to
+the end of the codestream", which T.800 A.4.2 allows the last tile-part). Each planted text
+contains PLANT. The frames are encapsulated again by pydicom, with a Basic Offset Table.
 """
 import os
 import struct
@@ -28,7 +29,7 @@ def plant_jpeg(frame):
             + segment(0xE1, b"Exif\0\0PLANTEXIF") + frame[2:end] + b"PLANTTRAILER")
 
 
-def plant_j2k(frame):
+def plant_j2k(frame, open_ended=False):
     siz_length = struct.unpack(">H", frame[4:6])[0]
     after_siz = 4 + siz_length
     com = b"\xff\x64" + struct.pack(">HH", 2 + 2 + 12, 1) + b"PLANTJ2KMAIN"
@@ -36,7 +37,9 @@ def plant_j2k(frame):
     sot = frame.index(b"\xff\x90", after_siz + len(com))
     psot = struct.unpack(">I", frame[sot + 6:sot + 10])[0]
     tile_com = b"\xff\x64" + struct.pack(">HH", 2 + 2 + 12, 1) + b"PLANTJ2KTILE"
-    if psot:
+    if open_ended:
+        frame = frame[:sot + 6] + struct.pack(">I", 0) + frame[sot + 10:]
+    elif psot:
         frame = frame[:sot + 6] + struct.pack(">I", psot + len(tile_com)) + frame[sot + 10:]
     return frame[:sot + 12] + tile_com + frame[sot + 12:]
 
@@ -47,7 +50,11 @@ for path in sys.argv[2:]:
     syntax = ds.file_meta.TransferSyntaxUID
     count = int(getattr(ds, "NumberOfFrames", 1) or 1)
     frames = list(generate_pixel_data_frame(ds.PixelData, count))
-    plant = plant_j2k if syntax in J2K else plant_jpeg
-    ds.PixelData = encapsulate([plant(frame) for frame in frames], has_bot=True)
+    if syntax in J2K:
+        lossless = syntax == "1.2.840.10008.1.2.4.90"
+        planted = [plant_j2k(frame, open_ended=lossless) for frame in frames]
+    else:
+        planted = [plant_jpeg(frame) for frame in frames]
+    ds.PixelData = encapsulate(planted, has_bot=True)
     name = os.path.basename(path)[:-len(".dcm")]
     ds.save_as(os.path.join(out, name + ".planted.dcm"), write_like_original=True)

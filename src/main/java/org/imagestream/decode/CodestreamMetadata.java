@@ -46,7 +46,10 @@ final class CodestreamMetadata {
                 throw cut();
             }
             if ((in[at] & 0xFF) != 0xFF) {
-                throw corrupt("has no marker where one must be");
+                // Stray bytes before a marker, which libjpeg skips with a warning: skipped, and
+                // not copied (they are not image data either).
+                at++;
+                continue;
             }
             while (at < to && (in[at] & 0xFF) == 0xFF) {
                 at++; // fill bytes
@@ -133,8 +136,14 @@ final class CodestreamMetadata {
         if (marker >= 0xE1 && marker <= 0xEF) {
             return false; // EXIF, XMP, ICC, vendors' own
         }
+        if (marker == 0xF8) {
+            // JPEG-LS preset coding parameters (T.87 C.2.4.1.1: ID 1, five 16-bit values); the
+            // mapping tables of IDs 2 and 3 can hold 64 KiB of anything, and the decoder refuses
+            // them anyway.
+            return end - body == 11 && in[body] == 1;
+        }
         if (marker >= 0xF0 && marker <= 0xFD) {
-            return marker == 0xF7 || marker == 0xF8; // JPEG-LS frame and parameters
+            return marker == 0xF7; // the JPEG-LS frame header
         }
         return marker >= 0xC0; // frames, tables, restart interval, scans; not reserved 02-BF
     }
@@ -152,10 +161,9 @@ final class CodestreamMetadata {
         if (to - from < 2 || Short.toUnsignedInt(bytes.getShort(from)) != J2K_SOC) {
             throw corrupt("does not start with a start-of-codestream marker");
         }
-        ByteArrayOutputStream main = new ByteArrayOutputStream();
+        java.util.List<byte[]> main = new java.util.ArrayList<>();
         ByteArrayOutputStream tileParts = new ByteArrayOutputStream(to - from);
-        boolean tileLengthsChanged = false;
-        int tileLengths = -1;
+        boolean tilePartShrank = false;
         int at = from + 2;
         while (true) {
             int marker = marker(bytes, at, to);
@@ -163,15 +171,11 @@ final class CodestreamMetadata {
                 break;
             }
             int end = segmentEnd(bytes, at, to);
-            if (marker == J2K_TLM && tileLengths < 0) {
-                tileLengths = main.size();
-            }
             if (marker != J2K_COM) {
-                main.write(in, at, end - at);
+                main.add(java.util.Arrays.copyOfRange(in, at, end));
             }
             at = end;
         }
-        byte[] mainHeader = main.toByteArray();
         while (true) {
             int marker = marker(bytes, at, to);
             if (marker == J2K_EOC) {
@@ -199,9 +203,11 @@ final class CodestreamMetadata {
             }
             int removed = (inside - (at + 12)) - header.size();
             ByteBuffer sot = ByteBuffer.wrap(java.util.Arrays.copyOfRange(in, at, at + 12));
-            if (declared != 0 && removed > 0) {
-                sot.putInt(6, (int) (declared - removed));
-                tileLengthsChanged = true;
+            if (removed > 0) {
+                tilePartShrank = true;
+                if (declared != 0) {
+                    sot.putInt(6, (int) (declared - removed));
+                }
             }
             tileParts.write(sot.array(), 0, 12);
             tileParts.write(header.toByteArray(), 0, header.size());
@@ -211,17 +217,12 @@ final class CodestreamMetadata {
         ByteArrayOutputStream out = new ByteArrayOutputStream(to - from);
         out.write(0xFF);
         out.write(0x4F);
-        if (tileLengthsChanged && tileLengths >= 0) {
-            out.write(mainHeader, 0, tileLengths);
-            int after = tileLengths;
-            ByteBuffer rest = ByteBuffer.wrap(mainHeader);
-            while (after < mainHeader.length
-                    && Short.toUnsignedInt(rest.getShort(after)) == J2K_TLM) {
-                after += 2 + Short.toUnsignedInt(rest.getShort(after + 2));
+        for (byte[] segment : main) {
+            boolean tileLengths =
+                    Short.toUnsignedInt(ByteBuffer.wrap(segment).getShort(0)) == J2K_TLM;
+            if (!(tilePartShrank && tileLengths)) {
+                out.write(segment, 0, segment.length); // stale tile-part lengths are dropped
             }
-            out.write(mainHeader, after, mainHeader.length - after);
-        } else {
-            out.write(mainHeader, 0, mainHeader.length);
         }
         out.write(tileParts.toByteArray(), 0, tileParts.size());
         out.write(0xFF);
@@ -263,8 +264,10 @@ final class CodestreamMetadata {
     /** The last tile-part (Psot 0) runs to the end-of-codestream marker ending the frame. */
     private static int lastTileEnd(ByteBuffer bytes, int at, int to) throws DecodeException {
         int end = to;
-        while (end > at && bytes.get(end - 1) == 0) {
-            end--; // fragment padding
+        while (end > at + 2
+                && (bytes.get(end - 1) == 0 || bytes.get(end - 1) == (byte) 0xFF)
+                && Short.toUnsignedInt(bytes.getShort(end - 2)) != J2K_EOC) {
+            end--; // fragment padding, NUL or FF (as EncapsulatedPixelData accepts)
         }
         if (end - 2 <= at || Short.toUnsignedInt(bytes.getShort(end - 2)) != J2K_EOC) {
             throw cut();

@@ -111,29 +111,42 @@ public record DecodeLimits(
             throws DecodeException {
         long step = 1;
         while (true) {
-            long needed = bytes(ceilDiv(width, step), ceilDiv(height, step), bytesPerPixel);
+            long needed =
+                    resampledBytes(ceilDiv(width, step), ceilDiv(height, step), bytesPerPixel);
             if (needed >= 0 && needed <= maxDecodeMemory) {
                 return (int) step;
             }
             step++;
             if (ceilDiv(width, step) < Math.max(1, minWidth)
                     || ceilDiv(height, step) < Math.max(1, minHeight)) {
-                checkMemory(bytes(width, height, bytesPerPixel), what);
+                checkMemory(resampledBytes(width, height, bytesPerPixel), what);
             }
         }
     }
 
-    /**
-     * {@code width x height x bytesPerPixel}, plus what resampling holds per source row and column
-     * ({@link DecodeMemory#PER_ROW_AND_COLUMN}: a 1 x 8,388,608 PNG of 16 KB is within a pixel
-     * budget, not within its row arrays), or -1 when that overflows a long.
-     */
+    /** {@code width x height x bytesPerPixel}, or -1 when that overflows a long. */
     static long bytes(long width, long height, long bytesPerPixel) {
         try {
-            return Math.addExact(
-                    Math.multiplyExact(Math.multiplyExact(width, height), bytesPerPixel),
-                    Math.multiplyExact(
-                            Math.addExact(width, height), DecodeMemory.PER_ROW_AND_COLUMN));
+            return Math.multiplyExact(Math.multiplyExact(width, height), bytesPerPixel);
+        } catch (ArithmeticException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * {@link #bytes} for an image that is resampled as a whole, plus what resampling holds per
+     * source row and column ({@link DecodeMemory#PER_ROW_AND_COLUMN}: a 1 x 8,388,608 PNG of 16 KB
+     * is within a pixel budget, not within its row arrays), or -1 when that overflows a long.
+     */
+    static long resampledBytes(long width, long height, long bytesPerPixel) {
+        long pixels = bytes(width, height, bytesPerPixel);
+        try {
+            return pixels < 0
+                    ? -1
+                    : Math.addExact(
+                            pixels,
+                            Math.multiplyExact(
+                                    Math.addExact(width, height), DecodeMemory.PER_ROW_AND_COLUMN));
         } catch (ArithmeticException e) {
             return -1;
         }

@@ -101,9 +101,14 @@ final class DicomAllowList {
                     "IS", Pattern.compile("[0-9+\\- \\\\]*"),
                     "UI", Pattern.compile("[0-9.\\\\]*"));
 
-    /** Longest value of each text VR (PS3.5 6.2), per value of a multi-valued element. */
-    private static final Map<String, Integer> MAX_VALUE_CHARS =
-            Map.of("CS", 16, "DS", 16, "IS", 12, "UI", 64);
+    /**
+     * Longest Code String kept (PS3.5 6.2). Every kept CS attribute has one value, so a backslash
+     * (the value separator) is refused too: a hundred capitalised values cannot pass as one.
+     */
+    private static final int MAX_CODE_STRING = 16;
+
+    /** Longest UID (PS3.5 6.2), per value. */
+    private static final int MAX_UID = 64;
 
     private DicomAllowList() {}
 
@@ -147,7 +152,7 @@ final class DicomAllowList {
                 }
                 return true; // the pixel data
             default:
-                return validText(keptVr, text(file, valueAt, end));
+                return validText(keptVr, rawText(file, valueAt, end));
         }
     }
 
@@ -159,14 +164,34 @@ final class DicomAllowList {
                 || (US_OR_SS.contains(tag) && vr.equals("SS"));
     }
 
-    /** A kept text value: its VR's characters, each value no longer than the VR allows. */
-    static boolean validText(String vr, String value) {
+    /**
+     * A kept text value as stored, {@code raw}: after its padding (leading and trailing spaces,
+     * trailing NULs) only its VR's characters, so no control character or byte above 7Fh passes by
+     * being trimmed away; a code string of one value at most 16 long, a UID at most 64. Decimal and
+     * integer strings have no length bound: digits, signs, points and exponents spell no text, and
+     * real files write 17-character rescale intercepts that must not be lost.
+     */
+    static boolean validText(String vr, String raw) {
+        int from = 0;
+        int to = raw.length();
+        while (to > from && (raw.charAt(to - 1) == ' ' || raw.charAt(to - 1) == 0)) {
+            to--;
+        }
+        while (from < to && raw.charAt(from) == ' ') {
+            from++;
+        }
+        String value = raw.substring(from, to);
         if (!TEXT_VRS.get(vr).matcher(value).matches()) {
             return false;
         }
-        for (String one : value.split("\\\\", -1)) {
-            if (one.trim().length() > MAX_VALUE_CHARS.get(vr)) {
-                return false;
+        if (vr.equals("CS")) {
+            return value.length() <= MAX_CODE_STRING && value.indexOf('\\') < 0;
+        }
+        if (vr.equals("UI")) {
+            for (String one : value.split("\\\\", -1)) {
+                if (one.length() > MAX_UID) {
+                    return false;
+                }
             }
         }
         return true;
@@ -195,6 +220,13 @@ final class DicomAllowList {
     /** The first value of a US element, or -1 when it has none. */
     static int unsignedShort(ByteBuffer file, int valueAt, int end) {
         return end - valueAt >= 2 ? Short.toUnsignedInt(file.getShort(valueAt)) : -1;
+    }
+
+    /** A text value as stored, one char per byte. */
+    static String rawText(ByteBuffer file, int from, int to) {
+        byte[] bytes = new byte[to - from];
+        file.get(from, bytes);
+        return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 
     /** A text value without its NUL and space padding. */

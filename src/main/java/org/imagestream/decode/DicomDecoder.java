@@ -97,7 +97,7 @@ final class DicomDecoder {
         int height = header.rows();
         long outputPixels = input == null ? (long) width * height : input.size();
         long outputs = everyFrame ? header.frames() + 1L : 1;
-        long needed = DecodeLimits.bytes(width, height, DecodeMemory.dicom());
+        long needed = DecodeLimits.resampledBytes(width, height, DecodeMemory.dicom());
         limits.checkMemory(
                 needed < 0 ? -1 : needed + inflated + outputs * outputPixels * Float.BYTES,
                 "DICOM file");

@@ -185,6 +185,10 @@ public final class DicomDeidentifier {
                             return;
                         }
                         if (native_ && end - valueAt >= 0) {
+                            // The decoder's defaults where an attribute is absent (or was
+                            // dropped): 16 bits allocated, all stored, the high bit the top one.
+                            int allocated = bits.getOrDefault(BITS_ALLOCATED, 16);
+                            int stored = bits.getOrDefault(BITS_STORED, allocated);
                             dataset.write(file, start, valueAt - start);
                             dataset.writeBytes(
                                     UnusedPixelBits.cleared(
@@ -192,9 +196,9 @@ public final class DicomDeidentifier {
                                             valueAt,
                                             end,
                                             order,
-                                            bits.getOrDefault(BITS_ALLOCATED, -1),
-                                            bits.getOrDefault(BITS_STORED, -1),
-                                            bits.getOrDefault(HIGH_BIT, -1)));
+                                            allocated,
+                                            stored,
+                                            bits.getOrDefault(HIGH_BIT, stored - 1)));
                             return;
                         }
                     }
@@ -279,7 +283,10 @@ public final class DicomDeidentifier {
                 writeElement(elements, ByteOrder.LITTLE_ENDIAN, true, tag, "OB", new byte[] {0, 1});
             } else if (KEPT_META.contains(tag)
                     && vr.equals("UI")
-                    && DicomAllowList.validText("UI", text(file, valueAt, end))) {
+                    && DicomAllowList.validText(
+                            "UI",
+                            new String(
+                                    file, valueAt, end - valueAt, StandardCharsets.ISO_8859_1))) {
                 elements.write(file, at, end - at);
             }
             at = end;

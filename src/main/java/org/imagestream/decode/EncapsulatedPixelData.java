@@ -265,6 +265,17 @@ final class EncapsulatedPixelData {
             return;
         }
         requireEndMarker(file, fragments, syntax, what);
+        if (CODESTREAM_START.get(syntax) == 0xFFD8) {
+            // libjpeg (the JDK's, under TwelveMonkeys) walks every progressive scan natively,
+            // where no deadline reaches it.
+            int scans = 0;
+            for (Fragment fragment : fragments) {
+                scans +=
+                        JpegMarkers.scans(
+                                file, fragment.offset(), fragment.offset() + fragment.length());
+            }
+            JpegMarkers.requireFewScans(scans);
+        }
         FrameDecoder handWritten = HAND_WRITTEN.get(syntax);
         if (handWritten == null) {
             ImageIoFrames.decode(file, fragments, syntax, frame);

@@ -259,7 +259,7 @@ public final class ImageDecoders {
             if (format == SocialFormat.WEBP && SocialFormat.isLosslessWebp(bytes)) {
                 // TwelveMonkeys' lossless WebP decoder allocates the full-size raster whatever
                 // the subsampling: it must fit as it is.
-                limits.checkMemory(DecodeLimits.bytes(width, height, perPixel), what);
+                limits.checkMemory(DecodeLimits.resampledBytes(width, height, perPixel), what);
                 step = 1;
             } else {
                 step = limits.subsampling(width, height, perPixel, minSide, minSide, what);

@@ -114,7 +114,6 @@ record JpegMarkers(
                 width, height, components, icc, adobe, exifOffset, exifLength, scanDataAt, end);
     }
 
-    /** SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC). */
     /**
      * Most scans a photo may have: libjpeg-turbo's own limit when asked to limit them
      * (TJFLAG_LIMITSCANS), after its security audit (LJT-01-003).
@@ -129,16 +128,29 @@ record JpegMarkers(
      * counting it counts scans.
      */
     static void requireFewScans(byte[] jpeg) throws DecodeException {
-        int scans = 0;
-        for (int at = 0; at + 1 < jpeg.length; at++) {
-            if (jpeg[at] == (byte) 0xFF && jpeg[at + 1] == (byte) 0xDA && ++scans > MAX_SCANS) {
-                throw new DecodeException(
-                        DecodeException.Reason.CORRUPT,
-                        "JPEG has more than " + MAX_SCANS + " scans");
-            }
+        requireFewScans(scans(jpeg, 0, jpeg.length));
+    }
+
+    /** Refuses a codestream of {@code scans} scans, counted by {@link #scans}. */
+    static void requireFewScans(int scans) throws DecodeException {
+        if (scans > MAX_SCANS) {
+            throw new DecodeException(
+                    DecodeException.Reason.CORRUPT, "JPEG has more than " + MAX_SCANS + " scans");
         }
     }
 
+    /** The start-of-scan markers in {@code jpeg[from, to)}, counted up to one past the limit. */
+    static int scans(byte[] jpeg, int from, int to) {
+        int scans = 0;
+        for (int at = from; at + 1 < to && scans <= MAX_SCANS; at++) {
+            if (jpeg[at] == (byte) 0xFF && jpeg[at + 1] == (byte) 0xDA) {
+                scans++;
+            }
+        }
+        return scans;
+    }
+
+    /** SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC). */
     private static boolean isStartOfFrame(int marker) {
         return marker >= 0xC0
                 && marker <= 0xCF

@@ -49,27 +49,34 @@ enum SocialFormat {
     }
 
     /**
-     * Whether a WebP file's image is lossless ({@code VP8L}): its RIFF chunks walked from the
-     * first, a plain file's one chunk or an extended ({@code VP8X}) file's image chunk.
+     * Whether TwelveMonkeys decodes any part of a WebP file with its lossless decoder, which
+     * allocates the full-size raster whatever the subsampling: a {@code VP8L} image, an {@code
+     * ALPH} chunk compressed losslessly (compression method 1, libwebp's default for alpha), at the
+     * top level or inside an animation frame ({@code ANMF}, whose frame header is 16 bytes).
      */
     static boolean isLosslessWebp(byte[] b) {
-        long at = 12;
-        while (at + 8 <= b.length) {
+        return hasLosslessChunk(b, 12, b.length, true);
+    }
+
+    private static boolean hasLosslessChunk(byte[] b, long at, long end, boolean topLevel) {
+        while (at + 8 <= end) {
             int chunk = (int) at;
-            if (b[chunk] == 'V' && b[chunk + 1] == 'P' && b[chunk + 2] == '8') {
-                if (b[chunk + 3] == 'L') {
-                    return true;
-                }
-                if (b[chunk + 3] == ' ') {
-                    return false;
-                }
-            }
+            String fourcc = new String(b, chunk, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             long length =
                     (b[chunk + 4] & 0xFFL)
                             | (b[chunk + 5] & 0xFFL) << 8
                             | (b[chunk + 6] & 0xFFL) << 16
                             | (b[chunk + 7] & 0xFFL) << 24;
-            at += 8 + length + (length & 1); // chunks are padded to an even size
+            long data = at + 8;
+            long dataEnd = Math.min(end, data + length);
+            if (fourcc.equals("VP8L")
+                    || (fourcc.equals("ALPH") && data < dataEnd && (b[(int) data] & 0x03) == 1)
+                    || (topLevel
+                            && fourcc.equals("ANMF")
+                            && hasLosslessChunk(b, data + 16, dataEnd, false))) {
+                return true;
+            }
+            at = data + length + (length & 1); // chunks are padded to an even size
         }
         return false;
     }

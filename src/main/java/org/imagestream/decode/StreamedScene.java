@@ -95,6 +95,11 @@ final class StreamedScene {
                             Reason.CORRUPT,
                             "remote-sensing image is corrupt or truncated: " + e,
                             e);
+                } catch (StackOverflowError e) {
+                    // The backstop of ImageDecoders.decode, on the streamed path.
+                    throw new DecodeException(
+                            Reason.CORRUPT,
+                            "remote-sensing image nests its structure too deeply for its decoder");
                 }
             } finally {
                 // Unmapped now, not at some later collection: the deleted copy's disk space is

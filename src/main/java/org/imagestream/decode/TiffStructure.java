@@ -51,8 +51,8 @@ final class TiffStructure {
                 int depth = depths.pop();
                 for (int tag : POINTERS) {
                     TiffDirectory.Entry entry = at.entries.get(tag);
-                    if (entry == null) {
-                        continue;
+                    if (entry == null || at.pointer(entry, 0) == 0) {
+                        continue; // absent, or not of an offset type
                     }
                     for (long i = 0; i < entry.count(); i++) {
                         long offset = at.pointer(entry, i);

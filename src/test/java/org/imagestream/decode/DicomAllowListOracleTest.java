@@ -171,6 +171,9 @@ class DicomAllowListOracleTest {
         String bytes = new String(deidentified, StandardCharsets.ISO_8859_1);
         assertThat(bytes).doesNotContain(PlantedDicom.TEXT_MARK);
         assertThat(listing).doesNotContain(PlantedDicom.TEXT_MARK);
+        // A Modality of 60 control characters and CT: not a code string, however trimmed.
+        assertThat(new String(original, StandardCharsets.ISO_8859_1)).contains("\u0001".repeat(60));
+        assertThat(bytes).doesNotContain("\u0001".repeat(60));
         java.nio.ShortBuffer words =
                 java.nio.ByteBuffer.wrap(deidentified, deidentified.length - 128, 128)
                         .order(java.nio.ByteOrder.LITTLE_ENDIAN)
