@@ -9,13 +9,18 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.decode.DicomReferenceTest.Pgm;
 import org.imagestream.model.Domain;
 import org.imagestream.testing.Bytes;
+import org.imagestream.testing.PlantedDicom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -30,7 +35,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * through the JDK's libjpeg: within the IDCT's rounding; extended, hand-written with libjpeg's
  * IDCT: equal), or a lossless file's uncompressed original, JPEG 2000 what OpenJPEG's
  * opj_decompress decodes; through the whole medical decoder, a lossless file renders as DCMTK's
- * dcm2pnm renders its uncompressed original.
+ * dcm2pnm renders its uncompressed original. The same holds for each file with identifying text
+ * planted in its codestreams by pydicom once it is de-identified.
  */
 class CompressedDicomReferenceTest {
     private static final DecodeLimits LIMITS = DecodeLimits.DEFAULT;
@@ -60,17 +66,38 @@ class CompressedDicomReferenceTest {
         "MR_small_12bit_jpeg_ls_near_gdcm, MR_small_12bit_jpeg_ls_near_gdcm.dcmd, 0",
         "MR_crop_jpeg_extended_q10, MR_crop_jpeg_extended_q10.dcmd, 0",
     })
-    void shouldStoreTheSamplesDcmtkDecompresses(String name, String reference, int tolerance)
-            throws Exception {
-        int[] ours = nativeSamples(decompressed(resource(name + ".dcm")));
+    void shouldStoreTheSamplesDcmtkDecompresses(
+            String name, String reference, int tolerance, @TempDir Path dir) throws Exception {
         int[] dcmtk = nativeSamples(resourceMaybeGzipped(reference + ".dcm"));
-        assertThat(ours).hasSameSizeAs(dcmtk);
-        assertThat(worstDifference(ours, dcmtk))
-                .as("largest difference from DCMTK in %s", name)
-                .isLessThanOrEqualTo(tolerance);
-        if (tolerance == 0) {
-            assertThat(ours).isEqualTo(dcmtk);
+        // The file as written, and the same file with text planted in every frame's codestream
+        // (plant_codestreams.py) once de-identified: both must store what DCMTK decompresses.
+        // RLE segments have no room for metadata, so nothing is planted in them.
+        List<byte[]> files =
+                name.contains("rle")
+                        ? List.of(resource(name + ".dcm"))
+                        : List.of(resource(name + ".dcm"), plantedAndDeidentified(name, dir));
+        for (byte[] file : files) {
+            int[] ours = nativeSamples(decompressed(file));
+            assertThat(ours).hasSameSizeAs(dcmtk);
+            assertThat(worstDifference(ours, dcmtk))
+                    .as("largest difference from DCMTK in %s", name)
+                    .isLessThanOrEqualTo(tolerance);
+            if (tolerance == 0) {
+                assertThat(ours).isEqualTo(dcmtk);
+            }
         }
+    }
+
+    /** The reference file with text planted in its codestreams by pydicom, de-identified. */
+    private static byte[] plantedAndDeidentified(String name, Path dir) throws Exception {
+        Path file = dir.resolve(name + ".dcm");
+        Files.write(file, resource(name + ".dcm"));
+        PlantedDicom.plantCodestreams(dir, List.of(file));
+        byte[] deidentified =
+                new DicomDeidentifier("reference-test-key".getBytes(StandardCharsets.US_ASCII))
+                        .deidentify(Files.readAllBytes(dir.resolve(name + ".planted.dcm")));
+        assertThat(new String(deidentified, StandardCharsets.ISO_8859_1)).doesNotContain("PLANT");
+        return deidentified;
     }
 
     /**
@@ -128,8 +155,16 @@ class CompressedDicomReferenceTest {
      */
     @ParameterizedTest
     @CsvSource({"MR_small_jp2klossless, 0", "JPEG2000, 1"})
-    void shouldStoreTheSamplesOpenJpegDecodes(String name, int tolerance) throws Exception {
-        byte[] file = decompressed(resource(name + ".dcm"));
+    void shouldStoreTheSamplesOpenJpegDecodes(String name, int tolerance, @TempDir Path dir)
+            throws Exception {
+        for (byte[] original :
+                List.of(resource(name + ".dcm"), plantedAndDeidentified(name, dir))) {
+            storesTheSamplesOpenJpegDecodes(name, decompressed(original), tolerance);
+        }
+    }
+
+    private static void storesTheSamplesOpenJpegDecodes(String name, byte[] file, int tolerance)
+            throws Exception {
         DicomHeader header = header(file);
         int[] ours = nativeSamples(file);
         byte[] pgm;
