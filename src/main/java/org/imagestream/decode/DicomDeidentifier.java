@@ -106,7 +106,7 @@ public final class DicomDeidentifier {
 
         ByteArrayOutputStream dataset = new ByteArrayOutputStream(file.length);
         ByteBuffer in = DicomAllowList.in(file, order);
-        boolean native_ = DicomFileMeta.NATIVE.contains(syntax);
+        boolean nativePixels = DicomFileMeta.NATIVE.contains(syntax);
         boolean[] markerWritten = {false};
         boolean[] burnedIn = {false};
         boolean[] floatPixels = {false};
@@ -184,7 +184,7 @@ public final class DicomDeidentifier {
                                             : Arrays.copyOfRange(file, start, end));
                             return;
                         }
-                        if (native_ && end - valueAt >= 0) {
+                        if (nativePixels && end - valueAt >= 0) {
                             // The decoder's defaults where an attribute is absent (or was
                             // dropped): 16 bits allocated, all stored, the high bit the top one.
                             int allocated = bits.getOrDefault(BITS_ALLOCATED, 16);
