@@ -88,6 +88,48 @@ class CompressedDicomReferenceTest {
         }
     }
 
+    /**
+     * A JPEG baseline DICOM frame given 501 scans (an empty scan header repeated before its end
+     * marker, the fragment's item length grown to match, PS3.5 A.4) is refused before libjpeg walks
+     * them: libjpeg-turbo's scan limit applies to DICOM frames as to photos.
+     */
+    @Test
+    void shouldRefuseAJpegFrameWithMoreScansThanLibjpegTurbosLimit() throws Exception {
+        byte[] file = resource("MR_small_jpeg_baseline.dcm");
+        byte[] pixelData = {(byte) 0xE0, 0x7F, 0x10, 0x00, 'O', 'B', 0, 0, -1, -1, -1, -1};
+        int element = Bytes.indexOf(file, pixelData);
+        ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int table = element + pixelData.length;
+        int fragment = table + 8 + in.getInt(table + 4);
+        int length = in.getInt(fragment + 4);
+        int end = fragment + 8 + length;
+        int endMarker = end - 2;
+        while ((file[endMarker] & 0xFF) != 0xFF || (file[endMarker + 1] & 0xFF) != 0xD9) {
+            endMarker--; // before the item's padding
+        }
+        byte[] scan = {(byte) 0xFF, (byte) 0xDA, 0, 8, 1, 1, 0, 0, 0x3F, 0};
+        java.io.ByteArrayOutputStream many = new java.io.ByteArrayOutputStream();
+        many.write(file, 0, fragment + 4);
+        many.writeBytes(
+                ByteBuffer.allocate(4)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putInt(length + 501 * scan.length)
+                        .array());
+        many.write(file, fragment + 8, endMarker - (fragment + 8));
+        for (int i = 0; i < 501; i++) {
+            many.writeBytes(scan);
+        }
+        many.write(file, endMarker, file.length - endMarker);
+        assertThat(DicomDecoder.decodeMedicalFullSize(file).pixels()).isNotEmpty();
+        assertThatThrownBy(() -> DicomDecoder.decodeMedicalFullSize(many.toByteArray()))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> {
+                            assertThat(e.reason()).isEqualTo(Reason.CORRUPT);
+                            assertThat(e.getMessage()).contains("more than 500 scans");
+                        });
+    }
+
     /** The reference file with text planted in its codestreams by pydicom, de-identified. */
     private static byte[] plantedAndDeidentified(String name, Path dir) throws Exception {
         Path file = dir.resolve(name + ".dcm");
