@@ -265,9 +265,9 @@ final class CodestreamMetadata {
     private static int lastTileEnd(ByteBuffer bytes, int at, int to) throws DecodeException {
         int end = to;
         while (end > at + 2
-                && (bytes.get(end - 1) == 0 || bytes.get(end - 1) == (byte) 0xFF)
+                && EncapsulatedPixelData.isEndPadding(bytes.get(end - 1))
                 && Short.toUnsignedInt(bytes.getShort(end - 2)) != J2K_EOC) {
-            end--; // fragment padding, NUL or FF (as EncapsulatedPixelData accepts)
+            end--; // fragment padding
         }
         if (end - 2 <= at || Short.toUnsignedInt(bytes.getShort(end - 2)) != J2K_EOC) {
             throw cut();

@@ -1,7 +1,6 @@
 package org.imagestream.decode;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
@@ -83,8 +82,7 @@ final class DicomAllowList {
     static final Set<Integer> UIDS = Set.of(0x0020000D, 0x0020000E, 0x00080018, 0x00200052);
 
     /** The US attributes with three values (PS3.3 C.7.6.3.1.5): entries, first value, bits. */
-    private static final Set<Integer> PALETTE_DESCRIPTORS =
-            Set.of(0x00281101, 0x00281102, 0x00281103);
+    static final Set<Integer> PALETTE_DESCRIPTORS = Set.of(0x00281101, 0x00281102, 0x00281103);
 
     /** The palette data, each checked against its descriptor (same offset in the group). */
     private static final Set<Integer> PALETTE_DATA = Set.of(0x00281201, 0x00281202, 0x00281203);
@@ -152,7 +150,7 @@ final class DicomAllowList {
                 }
                 return true; // the pixel data
             default:
-                return validText(keptVr, rawText(file, valueAt, end));
+                return validText(keptVr, rawText(file.array(), valueAt, end));
         }
     }
 
@@ -223,21 +221,14 @@ final class DicomAllowList {
     }
 
     /** A text value as stored, one char per byte. */
-    static String rawText(ByteBuffer file, int from, int to) {
-        byte[] bytes = new byte[to - from];
-        file.get(from, bytes);
-        return new String(bytes, StandardCharsets.ISO_8859_1);
+    static String rawText(byte[] file, int from, int to) {
+        return new String(file, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
     /** A text value without its NUL and space padding. */
-    static String text(ByteBuffer file, int from, int to) {
-        byte[] bytes = new byte[to - from];
-        file.get(from, bytes);
-        return new String(bytes, StandardCharsets.US_ASCII).replace("\0", "").trim();
-    }
-
-    /** A buffer over {@code file} in the dataset's byte order. */
-    static ByteBuffer in(byte[] file, ByteOrder order) {
-        return ByteBuffer.wrap(file).order(order);
+    static String text(byte[] file, int from, int to) {
+        return new String(file, from, to - from, StandardCharsets.US_ASCII)
+                .replace("\0", "")
+                .trim();
     }
 }

@@ -105,7 +105,7 @@ public final class DicomDeidentifier {
         boolean explicit = !syntax.equals(DicomFileMeta.IMPLICIT_LE);
 
         ByteArrayOutputStream dataset = new ByteArrayOutputStream(file.length);
-        ByteBuffer in = DicomAllowList.in(file, order);
+        ByteBuffer in = ByteBuffer.wrap(file).order(order);
         boolean nativePixels = DicomFileMeta.NATIVE.contains(syntax);
         boolean[] markerWritten = {false};
         boolean[] burnedIn = {false};
@@ -149,11 +149,11 @@ public final class DicomDeidentifier {
                                 explicit,
                                 tag,
                                 "UI",
-                                pseudonym(text(file, valueAt, end)));
+                                pseudonym(DicomAllowList.text(file, valueAt, end)));
                         return;
                     }
                     if (tag == DicomAllowList.BURNED_IN_ANNOTATION
-                            && !DicomAllowList.text(in, valueAt, end).equals("NO")) {
+                            && !DicomAllowList.text(file, valueAt, end).equals("NO")) {
                         // Fail closed: "YES", "yes", or anything but NO means text may be there.
                         burnedIn[0] = true;
                     }
@@ -162,8 +162,8 @@ public final class DicomDeidentifier {
                         return;
                     }
                     if (tag == DicomAllowList.PHOTOMETRIC_INTERPRETATION) {
-                        photometric[0] = DicomAllowList.text(in, valueAt, end);
-                    } else if (tag >= 0x00281101 && tag <= 0x00281103) {
+                        photometric[0] = DicomAllowList.text(file, valueAt, end);
+                    } else if (DicomAllowList.PALETTE_DESCRIPTORS.contains(tag)) {
                         paletteEntries.put(tag, DicomAllowList.unsignedShort(in, valueAt, end));
                     } else if (tag == BITS_ALLOCATED || tag == BITS_STORED || tag == HIGH_BIT) {
                         bits.put(tag, DicomAllowList.unsignedShort(in, valueAt, end));
@@ -277,16 +277,13 @@ public final class DicomDeidentifier {
                         true,
                         tag,
                         "UI",
-                        pseudonym(text(file, valueAt, end)));
+                        pseudonym(DicomAllowList.text(file, valueAt, end)));
             } else if (tag == FILE_META_VERSION) {
                 // Two bytes, 00 01 (PS3.10 7.1), whatever the file says.
                 writeElement(elements, ByteOrder.LITTLE_ENDIAN, true, tag, "OB", new byte[] {0, 1});
             } else if (KEPT_META.contains(tag)
                     && vr.equals("UI")
-                    && DicomAllowList.validText(
-                            "UI",
-                            new String(
-                                    file, valueAt, end - valueAt, StandardCharsets.ISO_8859_1))) {
+                    && DicomAllowList.validText("UI", DicomAllowList.rawText(file, valueAt, end))) {
                 elements.write(file, at, end - at);
             }
             at = end;
@@ -333,12 +330,6 @@ public final class DicomDeidentifier {
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }
-    }
-
-    private static String text(byte[] file, int from, int to) {
-        return new String(file, from, to - from, StandardCharsets.US_ASCII)
-                .replace("\0", "")
-                .trim();
     }
 
     private static void writeMarker(ByteArrayOutputStream out, ByteOrder order, boolean explicit) {

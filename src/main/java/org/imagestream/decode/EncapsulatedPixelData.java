@@ -328,15 +328,21 @@ final class EncapsulatedPixelData {
         Fragment last = fragments.get(fragments.size() - 1);
         int end = last.offset() + last.length();
         int padding = 0;
-        while (end > last.offset()
-                && (file[end - 1] == 0 || file[end - 1] == (byte) 0xFF)
-                && padding < MAX_END_PADDING) {
+        while (end > last.offset() && isEndPadding(file[end - 1]) && padding < MAX_END_PADDING) {
             end--;
             padding++;
         }
         return end - last.offset() >= 2
                 && (file[end - 2] & 0xFF) == 0xFF
                 && (file[end - 1] & 0xFF) == 0xD9;
+    }
+
+    /**
+     * A byte allowed after a codestream's end marker in its last fragment (fragments have even
+     * lengths): NUL, or FF, a JPEG fill byte, which pydicom's JPEG-lossy.dcm ends with.
+     */
+    static boolean isEndPadding(byte b) {
+        return b == 0 || b == (byte) 0xFF;
     }
 
     /** Padding bytes allowed after a codestream's end marker in its last fragment. */
@@ -398,7 +404,7 @@ final class EncapsulatedPixelData {
             return false;
         }
         for (int i = clean.length; i < codestream.length; i++) {
-            if (codestream[i] != 0 && codestream[i] != (byte) 0xFF) {
+            if (!isEndPadding(codestream[i])) {
                 return false;
             }
         }

@@ -144,22 +144,22 @@ final class ExifOrientation {
 
     /** Offset and length of the EXIF chunk's data in a RIFF WebP file. */
     private static int[] webpExif(byte[] b) {
-        long at = 12;
-        while (at + 8 <= b.length) {
-            String fourcc = new String(b, (int) at, 4, StandardCharsets.ISO_8859_1);
-            long length =
-                    ByteBuffer.wrap(b, (int) at + 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt()
-                            & 0xFFFFFFFFL;
-            long dataAt = at + 8;
-            if (dataAt + length > b.length) {
-                return null;
-            }
-            if (fourcc.equals("EXIF")) {
-                return new int[] {(int) dataAt, (int) length};
-            }
-            at = dataAt + length + (length & 1); // chunks are padded to an even size
-        }
-        return null;
+        int[][] span = {null};
+        SocialFormat.anyWebpChunk(
+                b,
+                12,
+                b.length,
+                (fourcc, data, length) -> {
+                    if (data + length > b.length) {
+                        return true; // cut short: no EXIF read
+                    }
+                    if (fourcc.equals("EXIF")) {
+                        span[0] = new int[] {(int) data, (int) length};
+                        return true;
+                    }
+                    return false;
+                });
+        return span[0];
     }
 
     /**

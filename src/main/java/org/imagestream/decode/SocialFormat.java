@@ -3,6 +3,7 @@ package org.imagestream.decode;
 import com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi;
 import com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageReader;
@@ -58,25 +59,53 @@ enum SocialFormat {
         return hasLosslessChunk(b, 12, b.length, true);
     }
 
-    private static boolean hasLosslessChunk(byte[] b, long at, long end, boolean topLevel) {
+    private static boolean hasLosslessChunk(byte[] b, long from, long end, boolean topLevel) {
+        return anyWebpChunk(
+                b,
+                from,
+                end,
+                (fourcc, data, length) -> {
+                    long dataEnd = Math.min(end, data + length);
+                    return fourcc.equals("VP8L")
+                            || (fourcc.equals("ALPH")
+                                    && data < dataEnd
+                                    && (b[(int) data] & 0x03) == 1)
+                            || (topLevel
+                                    && fourcc.equals("ANMF")
+                                    && hasLosslessChunk(b, data + 16, dataEnd, false));
+                });
+    }
+
+    /** What {@link #anyWebpChunk} asks of each chunk. */
+    @FunctionalInterface
+    interface WebpChunkTest {
+        /**
+         * @param data where the chunk's data starts
+         * @param length the data length its header declares (it may run past the bytes)
+         * @return true to stop at this chunk
+         */
+        boolean test(String fourcc, long data, long length);
+    }
+
+    /**
+     * Walks the RIFF chunks of a WebP file in {@code b[from, end)} (a chunk header: FourCC, then a
+     * little-endian length; data padded to an even size) until {@code test} says stop; true when it
+     * did.
+     */
+    static boolean anyWebpChunk(byte[] b, long from, long end, WebpChunkTest test) {
+        long at = from;
         while (at + 8 <= end) {
             int chunk = (int) at;
-            String fourcc = new String(b, chunk, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            String fourcc = new String(b, chunk, 4, StandardCharsets.ISO_8859_1);
             long length =
                     (b[chunk + 4] & 0xFFL)
                             | (b[chunk + 5] & 0xFFL) << 8
                             | (b[chunk + 6] & 0xFFL) << 16
                             | (b[chunk + 7] & 0xFFL) << 24;
-            long data = at + 8;
-            long dataEnd = Math.min(end, data + length);
-            if (fourcc.equals("VP8L")
-                    || (fourcc.equals("ALPH") && data < dataEnd && (b[(int) data] & 0x03) == 1)
-                    || (topLevel
-                            && fourcc.equals("ANMF")
-                            && hasLosslessChunk(b, data + 16, dataEnd, false))) {
+            if (test.test(fourcc, at + 8, length)) {
                 return true;
             }
-            at = data + length + (length & 1); // chunks are padded to an even size
+            at += 8 + length + (length & 1);
         }
         return false;
     }

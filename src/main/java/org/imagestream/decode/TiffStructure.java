@@ -31,6 +31,9 @@ final class TiffStructure {
      */
     static final int MAX_TILE_OVER_IMAGE = 4096;
 
+    /** A directory found through pointers, and how many pointers deep it lies. */
+    private record Nested(TiffDirectory directory, int depth) {}
+
     private TiffStructure() {}
 
     /** Refuses a chain with nesting too deep or tiles far larger than their image. */
@@ -42,13 +45,12 @@ final class TiffStructure {
         int nested = 0;
         for (TiffDirectory directory : chain.directories()) {
             checkTiles(directory);
-            Deque<TiffDirectory> below = new ArrayDeque<>();
-            Deque<Integer> depths = new ArrayDeque<>();
-            below.push(directory);
-            depths.push(0);
+            Deque<Nested> below = new ArrayDeque<>();
+            below.push(new Nested(directory, 0));
             while (!below.isEmpty()) {
-                TiffDirectory at = below.pop();
-                int depth = depths.pop();
+                Nested next = below.pop();
+                TiffDirectory at = next.directory();
+                int depth = next.depth();
                 for (int tag : POINTERS) {
                     TiffDirectory.Entry entry = at.entries.get(tag);
                     if (entry == null || at.pointer(entry, 0) == 0) {
@@ -80,8 +82,7 @@ final class TiffStructure {
                             continue; // a pointer outside the file: the reader ignores it
                         }
                         checkTiles(child);
-                        below.push(child);
-                        depths.push(depth + 1);
+                        below.push(new Nested(child, depth + 1));
                     }
                 }
             }

@@ -2,6 +2,7 @@ package org.imagestream.decode;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Native DICOM pixel data with the bits outside Bits Stored cleared. Older writers put overlays
@@ -28,7 +29,7 @@ final class UnusedPixelBits {
             int bitsAllocated,
             int bitsStored,
             int highBit) {
-        byte[] value = java.util.Arrays.copyOfRange(file, from, to);
+        byte[] value = Arrays.copyOfRange(file, from, to);
         boolean consistent =
                 (bitsAllocated == 8 || bitsAllocated == 16 || bitsAllocated == 32)
                         && bitsStored >= 1
@@ -50,7 +51,7 @@ final class UnusedPixelBits {
             }
         }
         // A padding byte after the last whole sample (odd-length OB) carries no pixel.
-        java.util.Arrays.fill(value, whole, value.length, (byte) 0);
+        Arrays.fill(value, whole, value.length, (byte) 0);
         return value;
     }
 }

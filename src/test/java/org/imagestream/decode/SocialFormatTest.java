@@ -1,8 +1,8 @@
 package org.imagestream.decode;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.imagestream.testing.Bytes.concat;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -57,13 +57,5 @@ class SocialFormatTest {
         header.put(fourcc.getBytes(StandardCharsets.US_ASCII)).putInt(data.length);
         byte[] padding = new byte[data.length & 1];
         return concat(header.array(), data, padding);
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] part : parts) {
-            out.writeBytes(part);
-        }
-        return out.toByteArray();
     }
 }

@@ -3,7 +3,7 @@ package org.imagestream.testing;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-/** Byte searches and edits the tests use to find markers and plant damage. */
+/** Byte searches, edits and joins the tests use to find markers, plant damage and build files. */
 public final class Bytes {
     private Bytes() {}
 
@@ -60,5 +60,14 @@ public final class Bytes {
         byte[] copy = bytes.clone();
         System.arraycopy(replacement, 0, copy, at, replacement.length);
         return copy;
+    }
+
+    /** The parts one after another. */
+    public static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
     }
 }
