@@ -8,11 +8,14 @@
 #   - python3-pydicom and DCMTK (dcmtk, libdcmtk17): the independent oracle of the DICOM
 #     de-identification test (pydicom writes files with planted identifiers, dcmdump lists what is
 #     left).
+#   - libwebp's tools (webp: cwebp, dwebp): the reference encoder writes the lossless WebPs the
+#     bitstream walk (LosslessWebp) is checked against, and dwebp checks that a hand-built WebP is
+#     one libwebp decodes.
 # Called by the build (generate-resources); skipped when already fetched. On a machine without apt
 # it only warns: the tests that need these tools then fail and say what is missing.
 set -euo pipefail
 mkdir -p "$1"; out="$(cd "$1" && pwd)/tools"
-stamp="$out/.fetched-v3"
+stamp="$out/.fetched-v4"
 if [[ -f "$stamp" ]]; then exit 0; fi
 if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
   echo "WARNING: apt-get/dpkg-deb not found; prometheus and docker-compose not fetched" >&2
@@ -24,7 +27,9 @@ packages=$(apt-cache depends --recurse --no-recommends --no-suggests --no-confli
   | grep -E '^(python3-|docker-compose)' | grep -vE '^python3-(distutils|lib2to3)$' | sort -u)
 rm -rf "$out"; mkdir -p "$out/debs" "$out/root"
 # apt's download sandbox user cannot write into a root-owned work tree; that only costs a warning.
-(cd "$out/debs" && apt-get download -qq prometheus python3-skimage python3-pydicom dcmtk libdcmtk17 $packages 2>&1 | grep -v "^W: Download is performed unsandboxed" || true)
+(cd "$out/debs" && apt-get download -qq prometheus python3-skimage python3-pydicom dcmtk libdcmtk17 \
+  webp libwebp7 libwebpdemux2 libwebpmux3 libjpeg62-turbo libpng16-16 libtiff6 libjbig0 libdeflate0 \
+  liblerc4 $packages 2>&1 | grep -v "^W: Download is performed unsandboxed" || true)
 ls "$out/debs"/prometheus_*.deb >/dev/null
 for deb in "$out/debs"/*.deb; do dpkg-deb -x "$deb" "$out/root"; done
 rm -rf "$out/debs"

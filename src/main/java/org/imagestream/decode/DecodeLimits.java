@@ -156,7 +156,7 @@ public record DecodeLimits(
         return (value + divisor - 1) / divisor;
     }
 
-    private static String mebibytes(long bytes) {
+    static String mebibytes(long bytes) {
         return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
     }
 

@@ -258,8 +258,13 @@ public final class ImageDecoders {
             int step;
             if (format == SocialFormat.WEBP && SocialFormat.isLosslessWebp(bytes)) {
                 // TwelveMonkeys' lossless WebP decoder allocates the full-size raster whatever
-                // the subsampling: it must fit as it is.
-                limits.checkMemory(DecodeLimits.resampledBytes(width, height, perPixel), what);
+                // the subsampling, and prefix-code tables as many as the bitstream asks for:
+                // both must fit.
+                long raster = DecodeLimits.resampledBytes(width, height, perPixel);
+                limits.checkMemory(raster, what);
+                long tables =
+                        LosslessWebp.heapBytes(bytes, limits.maxDecodeMemory() - raster, what);
+                limits.checkMemory(raster + tables, what);
                 step = 1;
             } else {
                 step = limits.subsampling(width, height, perPixel, minSide, minSide, what);

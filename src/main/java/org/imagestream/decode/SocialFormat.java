@@ -4,6 +4,7 @@ import com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi;
 import com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageReader;
@@ -51,29 +52,78 @@ enum SocialFormat {
 
     /**
      * Whether TwelveMonkeys decodes any part of a WebP file with its lossless decoder, which
-     * allocates the full-size raster whatever the subsampling: a {@code VP8L} image, an {@code
-     * ALPH} chunk compressed losslessly (compression method 1, libwebp's default for alpha), at the
-     * top level or inside an animation frame ({@code ANMF}, whose frame header is 16 bytes).
+     * allocates the full-size raster whatever the subsampling.
      */
     static boolean isLosslessWebp(byte[] b) {
-        return hasLosslessChunk(b, 12, b.length, true);
+        return !losslessWebpParts(b).isEmpty();
     }
 
-    private static boolean hasLosslessChunk(byte[] b, long from, long end, boolean topLevel) {
-        return anyWebpChunk(
+    /**
+     * A losslessly coded part of a WebP file: its bitstream in {@code [from, end)}, and for a
+     * headerless one (lossless alpha) the size of the image it belongs to.
+     */
+    record LosslessPart(int from, int end, int width, int height, boolean headerless) {}
+
+    /**
+     * The parts of a WebP file TwelveMonkeys decodes with its lossless decoder: a {@code VP8L}
+     * image and an {@code ALPH} chunk compressed losslessly (compression method 1, libwebp's
+     * default for alpha; its stream has no VP8L header and the canvas's size), at the top level or
+     * inside an animation frame ({@code ANMF}: a 16-byte frame header, then the frame's chunks).
+     */
+    static List<LosslessPart> losslessWebpParts(byte[] b) {
+        List<LosslessPart> parts = new ArrayList<>();
+        int[] canvas = {0, 0};
+        anyWebpChunk(
+                b,
+                12,
+                b.length,
+                (fourcc, data, length) -> {
+                    if (fourcc.equals("VP8X") && data + 10 <= b.length) {
+                        canvas[0] = 1 + uint24(b, (int) data + 4);
+                        canvas[1] = 1 + uint24(b, (int) data + 7);
+                    }
+                    return false;
+                });
+        addLosslessParts(b, 12, b.length, canvas[0], canvas[1], true, parts);
+        return parts;
+    }
+
+    private static void addLosslessParts(
+            byte[] b,
+            long from,
+            long end,
+            int width,
+            int height,
+            boolean topLevel,
+            List<LosslessPart> parts) {
+        anyWebpChunk(
                 b,
                 from,
                 end,
                 (fourcc, data, length) -> {
-                    long dataEnd = Math.min(end, data + length);
-                    return fourcc.equals("VP8L")
-                            || (fourcc.equals("ALPH")
-                                    && data < dataEnd
-                                    && (b[(int) data] & 0x03) == 1)
-                            || (topLevel
-                                    && fourcc.equals("ANMF")
-                                    && hasLosslessChunk(b, data + 16, dataEnd, false));
+                    int dataEnd = (int) Math.min(end, data + length);
+                    if (fourcc.equals("VP8L")) {
+                        parts.add(new LosslessPart((int) data, dataEnd, 0, 0, false));
+                    } else if (fourcc.equals("ALPH")
+                            && data < dataEnd
+                            && (b[(int) data] & 0x03) == 1) {
+                        parts.add(new LosslessPart((int) data + 1, dataEnd, width, height, true));
+                    } else if (topLevel && fourcc.equals("ANMF") && data + 16 <= dataEnd) {
+                        addLosslessParts(
+                                b,
+                                data + 16,
+                                dataEnd,
+                                1 + uint24(b, (int) data + 6),
+                                1 + uint24(b, (int) data + 9),
+                                false,
+                                parts);
+                    }
+                    return false;
                 });
+    }
+
+    private static int uint24(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16;
     }
 
     /** What {@link #anyWebpChunk} asks of each chunk. */

@@ -151,6 +151,16 @@ class PoisonPillDecodeTest {
                 "remote-sensing",
                 "64x64x13:resize",
                 "CORRUPT");
+        // A 290 KB lossless WebP of 1024 x 1024 pixels declaring 65,536 prefix-code groups:
+        // about 360 MB of TwelveMonkeys' tables before the first pixel.
+        add(
+                args,
+                expected,
+                "huffman-groups.webp",
+                PoisonPills.huffmanGroupWebp(1024),
+                "social",
+                "224x224x3",
+                "TOO_LARGE");
         // 1 x 8,388,608 pixels (16 KB): within the pixel budget, not with its per-row arrays.
         add(
                 args,

@@ -340,6 +340,131 @@ public final class PoisonPills {
         return png.toByteArray();
     }
 
+    /**
+     * A lossless WebP (RFC 9649) of {@code side x side} black pixels whose entropy image gives
+     * every 4 x 4 block its own prefix-code group: {@code (side / 4)^2} groups (65,536 at 1024),
+     * each of five one-symbol codes (4 bits apiece), so the groups cost the file 2.5 bytes each and
+     * the pixels nothing. libwebp decodes it (dwebp); TwelveMonkeys builds about 5.6 KB of tables
+     * per group before it reads a pixel.
+     */
+    public static byte[] huffmanGroupWebp(int side) {
+        int blocks = (side + 3) / 4;
+        return huffmanGroupWebp(side, blocks * blocks);
+    }
+
+    /** As above with {@code groups} groups, the 4 x 4 blocks taking them in turn. */
+    public static byte[] huffmanGroupWebp(int side, int groups) {
+        LsbBits bits = new LsbBits();
+        bits.write(0x2f, 8); // VP8L signature
+        bits.write(side - 1, 14);
+        bits.write(side - 1, 14);
+        bits.write(0, 1); // no alpha
+        bits.write(0, 3); // version 0
+        bits.write(0, 1); // no transform
+        bits.write(0, 1); // no colour cache
+        bits.write(1, 1); // meta prefix codes
+        bits.write(0, 3); // prefix bits 2: one entropy pixel per 4 x 4 block
+        // The entropy image: no cache; green and red each code all 256 values in 8 bits, blue,
+        // alpha and distance one symbol (0 bits).
+        bits.write(0, 1);
+        eightBitLiterals(bits, true); // green: 280 symbols, the first 256 used
+        eightBitLiterals(bits, false); // red: 256 symbols
+        for (int code = 0; code < 3; code++) {
+            oneSymbol(bits);
+        }
+        int blocks = (side + 3) / 4;
+        for (int block = 0; block < blocks * blocks; block++) {
+            // Group index = red << 8 | green; a canonical 8-bit code of value v is v, top bit
+            // first.
+            int group = block % groups;
+            bits.writeCode(group & 0xFF, 8);
+            bits.writeCode(group >> 8, 8);
+        }
+        for (int group = 0; group < groups; group++) {
+            for (int code = 0; code < 5; code++) {
+                oneSymbol(bits); // green 0: every pixel a literal, read from zero bits
+            }
+        }
+        byte[] vp8l = bits.toByteArray();
+        ByteArrayOutputStream riff = new ByteArrayOutputStream();
+        int chunkLength = 8 + vp8l.length + (vp8l.length & 1);
+        riff.writeBytes("RIFF".getBytes(StandardCharsets.US_ASCII));
+        riff.writeBytes(le32(4 + chunkLength));
+        riff.writeBytes("WEBPVP8L".getBytes(StandardCharsets.US_ASCII));
+        riff.writeBytes(le32(vp8l.length));
+        riff.writeBytes(vp8l);
+        if ((vp8l.length & 1) == 1) {
+            riff.write(0);
+        }
+        return riff.toByteArray();
+    }
+
+    /**
+     * A normal prefix code giving symbols 0..255 length 8. Its code-length code has two symbols (0
+     * and 8, one bit each), not the one symbol 8 alone: libwebp reads a one-symbol code from zero
+     * bits, TwelveMonkeys from one, and the file must mean the same to both.
+     */
+    private static void eightBitLiterals(LsbBits bits, boolean stopAt256) {
+        bits.write(0, 1); // normal code
+        // Code-length code lengths in the order 17, 18, 0, 1, 2, 3, 4, 5, 16, 6, 7, 8.
+        bits.write(12 - 4, 4);
+        for (int i = 0; i < 12; i++) {
+            bits.write(i == 2 || i == 11 ? 1 : 0, 3);
+        }
+        if (stopAt256) {
+            bits.write(1, 1); // max_symbol follows
+            bits.write(3, 3); // in 2 + 2 * 3 = 8 bits
+            bits.write(254, 8); // 2 + 254 = 256 lengths read
+        } else {
+            bits.write(0, 1);
+        }
+        for (int symbol = 0; symbol < 256; symbol++) {
+            bits.writeCode(1, 1); // length 8: the second code of the code-length code
+        }
+    }
+
+    /** A simple prefix code of the one symbol 0: a zero-bit code. */
+    private static void oneSymbol(LsbBits bits) {
+        bits.write(1, 1); // simple
+        bits.write(0, 1); // one symbol
+        bits.write(0, 1); // in 1 bit
+        bits.write(0, 1); // symbol 0
+    }
+
+    /** Bits written least significant first, as VP8L reads them. */
+    private static final class LsbBits {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private int current;
+        private int filled;
+
+        void write(int value, int count) {
+            for (int i = 0; i < count; i++) {
+                current |= ((value >> i) & 1) << filled;
+                if (++filled == 8) {
+                    bytes.write(current);
+                    current = 0;
+                    filled = 0;
+                }
+            }
+        }
+
+        /** A prefix code's bits: its top bit first. */
+        void writeCode(int code, int length) {
+            for (int i = length - 1; i >= 0; i--) {
+                write(code >> i, 1);
+            }
+        }
+
+        byte[] toByteArray() {
+            if (filled > 0) {
+                bytes.write(current);
+                current = 0;
+                filled = 0;
+            }
+            return bytes.toByteArray();
+        }
+    }
+
     /** Writes {@code bytes} to {@code dir/name} and returns the path. */
     public static Path write(Path dir, String name, byte[] bytes) throws IOException {
         return Files.write(dir.resolve(name), bytes);

@@ -1,0 +1,236 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.twelvemonkeys.imageio.plugins.webp.LSBBitReader;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.imagestream.testing.PoisonPills;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The lossless WebP walk against libwebp: files its reference encoder (cwebp, Debian's webp
+ * package, fetched by the build) wrote with every transform, colour caches and many prefix-code
+ * groups are walked through every pixel's codes, and must end exactly at their last byte (any
+ * mistake in the walk's codes, transforms, backward references or cache shifts where it ends); the
+ * hand-built group bomb is a file dwebp decodes, which the walk refuses before TwelveMonkeys builds
+ * its tables; and the heap the walk charges is measured against what TwelveMonkeys allocates.
+ */
+class LosslessWebpTest {
+    private static final Path TOOLS =
+            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
+                    .resolve("tools/root");
+    private static final Path PHOTOS = TOOLS.resolve("usr/lib/python3/dist-packages/skimage/data");
+
+    @TempDir Path dir;
+
+    @Test
+    void shouldWalkEveryFileTheReferenceEncoderWritesToItsLastByte() throws Exception {
+        Path palette = png("palette.png", paletteImage(301, 203, 12));
+        Path translucent = png("translucent.png", translucentImage(257, 129));
+        List<Path> files = new ArrayList<>();
+        files.add(
+                cwebp(
+                        PHOTOS.resolve("astronaut.png"),
+                        "astronaut-z9.webp",
+                        "-lossless",
+                        "-z",
+                        "9"));
+        files.add(
+                cwebp(
+                        PHOTOS.resolve("astronaut.png"),
+                        "astronaut-z0.webp",
+                        "-lossless",
+                        "-z",
+                        "0"));
+        files.add(cwebp(PHOTOS.resolve("coffee.png"), "coffee-near.webp", "-near_lossless", "40"));
+        files.add(
+                cwebp(
+                        PHOTOS.resolve("chelsea.png"),
+                        "chelsea-m6.webp",
+                        "-lossless",
+                        "-m",
+                        "6",
+                        "-q",
+                        "100"));
+        files.add(cwebp(palette, "palette.webp", "-lossless", "-z", "6"));
+        files.add(cwebp(translucent, "translucent.webp", "-lossless", "-exact"));
+        // Lossy colour with losslessly compressed alpha: an ALPH chunk without a VP8L header.
+        files.add(
+                cwebp(
+                        translucent,
+                        "alpha.webp",
+                        "-q",
+                        "75",
+                        "-alpha_method",
+                        "1",
+                        "-alpha_q",
+                        "100"));
+
+        int mostGroups = 0;
+        for (Path file : files) {
+            byte[] bytes = Files.readAllBytes(file);
+            List<SocialFormat.LosslessPart> parts = SocialFormat.losslessWebpParts(bytes);
+            List<LosslessWebp.Walk> walks =
+                    LosslessWebp.walkWhole(bytes, Long.MAX_VALUE, file.getFileName().toString());
+            assertThat(walks).as(file.toString()).hasSize(1).hasSameSizeAs(parts);
+            LosslessWebp.Walk walk = walks.get(0);
+            SocialFormat.LosslessPart part = parts.get(0);
+            assertThat((walk.bitsRead() + 7) / 8)
+                    .as("%s: bytes the walk read of its %s part", file, part)
+                    .isEqualTo(part.end() - part.from());
+            assertThat(LosslessWebp.heapBytes(bytes, DecodeLimits.DEFAULT.maxDecodeMemory(), "x"))
+                    .isEqualTo(walk.heapBytes())
+                    .isLessThan(DecodeLimits.DEFAULT.maxDecodeMemory() / 4);
+            mostGroups = Math.max(mostGroups, walk.groups());
+        }
+        assertThat(parts(files.get(files.size() - 1)).get(0).headerless()).isTrue();
+        // The meta prefix codes were walked: the encoder split a photo into several groups (17
+        // when written).
+        assertThat(mostGroups).isGreaterThan(8);
+    }
+
+    @Test
+    void shouldRefuseTheGroupBombLibwebpDecodesBeforeAnyTableIsBuilt() throws Exception {
+        byte[] small = PoisonPills.huffmanGroupWebp(64);
+        byte[] bomb = PoisonPills.huffmanGroupWebp(1024);
+        for (Map.Entry<String, byte[]> file :
+                Map.of("small.webp", small, "bomb.webp", bomb).entrySet()) {
+            Path path = Files.write(dir.resolve(file.getKey()), file.getValue());
+            assertThat(
+                            run(
+                                    TOOLS.resolve("usr/bin/dwebp").toString(),
+                                    path.toString(),
+                                    "-o",
+                                    dir.resolve(file.getKey() + ".png").toString()))
+                    .as("dwebp decodes %s", file.getKey())
+                    .isZero();
+        }
+        LosslessWebp.Walk walk = LosslessWebp.walkWhole(small, Long.MAX_VALUE, "small").get(0);
+        assertThat(walk.groups()).isEqualTo(16 * 16);
+        assertThat((walk.bitsRead() + 7) / 8).isEqualTo(small.length - 20);
+
+        long started = System.nanoTime();
+        assertThatThrownBy(
+                        () ->
+                                LosslessWebp.heapBytes(
+                                        bomb, DecodeLimits.DEFAULT.maxDecodeMemory(), "bomb"))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> {
+                            assertThat(e.reason()).isEqualTo(DecodeException.Reason.TOO_LARGE);
+                            assertThat(e.getMessage()).contains("65536 prefix-code groups");
+                        });
+        System.out.printf(
+                "bomb refused after %d ms%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
+    @Test
+    void shouldChargeWhatTwelveMonkeysTablesHoldOnTheHeap() throws Exception {
+        // TwelveMonkeys' own group class, built from a bitstream of one-symbol codes (4 bits each,
+        // "1000" least significant bit first: 0x11 per byte), held, and weighed by the heap the
+        // collector finds in use (its decode leaves garbage per pixel, so a whole decode's
+        // allocation says nothing about what stays).
+        int groups = 20_000;
+        byte[] codes = new byte[groups * 5 / 2 + 1];
+        java.util.Arrays.fill(codes, (byte) 0x11);
+        Class<?> groupClass =
+                Class.forName("com.twelvemonkeys.imageio.plugins.webp.lossless.HuffmanCodeGroup");
+        var make = groupClass.getDeclaredConstructor(LSBBitReader.class, int.class);
+        make.setAccessible(true);
+        LSBBitReader reader =
+                new LSBBitReader(ImageIO.createImageInputStream(new ByteArrayInputStream(codes)));
+        Object[] held = new Object[groups];
+        long before = heapInUse();
+        for (int i = 0; i < groups; i++) {
+            held[i] = make.newInstance(reader, 0);
+        }
+        double perGroup = (heapInUse() - before) / (double) groups;
+        java.lang.ref.Reference.reachabilityFence(held);
+        System.out.printf(
+                "TwelveMonkeys holds %.0f bytes per group of one-symbol codes%n", perGroup);
+        assertThat((double) LosslessWebp.GROUP_BYTES).isBetween(0.8 * perGroup, 1.25 * perGroup);
+    }
+
+    private static long heapInUse() throws InterruptedException {
+        Runtime runtime = Runtime.getRuntime();
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+            least = Math.min(least, runtime.totalMemory() - runtime.freeMemory());
+        }
+        return least;
+    }
+
+    private static List<SocialFormat.LosslessPart> parts(Path file) throws IOException {
+        return SocialFormat.losslessWebpParts(Files.readAllBytes(file));
+    }
+
+    private Path png(String name, BufferedImage image) throws IOException {
+        Path path = dir.resolve(name);
+        ImageIO.write(image, "png", path.toFile());
+        return path;
+    }
+
+    /** Few colours: the encoder codes them through a colour-indexing transform. */
+    private static BufferedImage paletteImage(int width, int height, int colours) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int c = ((x / 7) * 31 + (y / 5) * 17 + (x * y) % 5) % colours;
+                image.setRGB(x, y, c * 0x151515 + 0x0a1f33);
+            }
+        }
+        return image;
+    }
+
+    private static BufferedImage translucentImage(int width, int height) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_ARGB);
+        java.util.Random random = new java.util.Random(7);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                int alpha = (x * 255 / width) ^ (random.nextInt(4));
+                image.setRGB(x, y, alpha << 24 | (y * 2) << 16 | (x ^ y) << 8 | random.nextInt(32));
+            }
+        }
+        return image;
+    }
+
+    private Path cwebp(Path input, String name, String... options) throws Exception {
+        Path output = dir.resolve(name);
+        List<String> command = new ArrayList<>();
+        command.add(TOOLS.resolve("usr/bin/cwebp").toString());
+        command.add("-quiet");
+        command.addAll(List.of(options));
+        command.add(input.toString());
+        command.add("-o");
+        command.add(output.toString());
+        assertThat(run(command.toArray(String[]::new))).as(String.join(" ", command)).isZero();
+        return output;
+    }
+
+    private static int run(String... command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment()
+                .put("LD_LIBRARY_PATH", TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString());
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        if (process.exitValue() != 0) {
+            System.out.println(String.join(" ", command) + ":\n" + output);
+        }
+        return process.exitValue();
+    }
+}
