@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.SequenceInputStream;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -19,6 +20,16 @@ import org.imagestream.model.Domain;
  * JPEG op; remote-sensing scenes by {@link SceneDecoder}; medical DICOM by {@link DicomDecoder}.
  */
 public final class ImageDecoders {
+    /**
+     * Zero bytes after a WebP file for TwelveMonkeys' bit reader, which refills 8 bytes ahead. At
+     * the end of the file each refill throws and catches an EOFException with its stack trace, for
+     * every pixel whose codes take no bits (an 845 KB lossless WebP of 6.8 M such pixels cost 22 s
+     * of CPU), and a lossless stream shorter than the lookahead is refused outright (a 28-byte
+     * black image libwebp decodes). The walk ({@link LosslessWebp}) has already read every pixel's
+     * codes within the file, so the padding is never decoded as pixels.
+     */
+    private static final int WEBP_LOOKAHEAD = 16;
+
     static {
         // AWT must never try to open a display inside a TaskManager.
         System.setProperty("java.awt.headless", "true");
@@ -244,7 +255,12 @@ public final class ImageDecoders {
         int width;
         int height;
         try (ImageInputStream stream =
-                ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+                ImageIO.createImageInputStream(
+                        format == SocialFormat.WEBP
+                                ? new SequenceInputStream(
+                                        new ByteArrayInputStream(bytes),
+                                        new ByteArrayInputStream(new byte[WEBP_LOOKAHEAD]))
+                                : new ByteArrayInputStream(bytes))) {
             // ignoreMetadata: the JDK's PNG reader then skips text chunks instead of inflating
             // them (a zTXt chunk of a few MB can inflate to gigabytes).
             reader.setInput(stream, true, true);

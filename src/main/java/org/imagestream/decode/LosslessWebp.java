@@ -5,16 +5,25 @@ import java.util.List;
 import org.imagestream.decode.DecodeException.Reason;
 
 /**
- * Walks a lossless WebP bitstream (VP8L, RFC 9649) as far as its prefix codes, before TwelveMonkeys
- * decodes it, for the heap that decoder takes beyond the raster. TwelveMonkeys builds a group of
- * five lookup tables (about 5.6 KB) for every value of the entropy image, and the number of groups
- * is in the bitstream alone: a 164 KB file that declares 65,536 groups of one-symbol codes makes it
- * build about 350 MB of tables before it reads one pixel, which no pixel-count or file-size limit
- * sees. The walk decodes the transforms' and the entropy image's sub-images (small: one pixel per 4
- * x 4 to 512 x 512 block) and reads each group's code lengths, charging each allocation to the
- * decode-memory budget before it is made, so a bomb is {@code TOO_LARGE} after a few milliseconds,
- * and a bitstream libwebp would refuse (a prefix code that is not complete, a backward reference
- * before the first pixel, a stream that ends early) is {@code CORRUPT}, the same on every replay.
+ * Walks a lossless WebP bitstream (VP8L, RFC 9649) before TwelveMonkeys decodes it, for two things
+ * that decoder does not check:
+ *
+ * <ul>
+ *   <li>The heap it takes beyond the raster. It builds a group of five lookup tables (about 5.5 KB)
+ *       for every value of the entropy image, and the number of groups is in the bitstream alone: a
+ *       290 KB file that declares 65,536 groups of one-symbol codes makes it build 360 MB of tables
+ *       before it reads one pixel, which no pixel-count or file-size limit sees. The walk decodes
+ *       the transforms' and the entropy image's sub-images (small: one pixel per 4 x 4 to 512 x 512
+ *       block) and reads each group's code lengths, charging each allocation to the decode-memory
+ *       budget before it is made: a bomb is {@code TOO_LARGE} after a few milliseconds.
+ *   <li>That the pixels' codes are all there. TwelveMonkeys reads past the end of the data as
+ *       zeros, so a stream cut inside its pixels decodes to an image whose rest is made up; the
+ *       walk reads every pixel's codes (without keeping the pixels: about a third of a decode's
+ *       time) and a stream that ends early is {@code TRUNCATED}.
+ * </ul>
+ *
+ * A bitstream libwebp refuses (a prefix code that is not complete, a backward reference outside the
+ * image) is {@code CORRUPT}; every verdict comes from the bytes alone, the same on every replay.
  */
 final class LosslessWebp {
     /**
@@ -65,21 +74,26 @@ final class LosslessWebp {
     }
 
     /**
-     * The most heap TwelveMonkeys' lossless decoder takes beyond the raster for any lossless part
-     * of a WebP file ({@link SocialFormat#losslessWebpParts}), 0 when it has none.
+     * Walks every lossless part of a WebP file ({@link SocialFormat#losslessWebpParts}) to its last
+     * pixel; returns the most heap TwelveMonkeys' lossless decoder takes beyond the raster for any
+     * of them, 0 when it has none.
      *
      * @throws DecodeException {@code TOO_LARGE} once a part's walk passes {@code budget}; {@code
-     *     CORRUPT} for a bitstream a conforming decoder refuses
+     *     TRUNCATED} for a stream that ends before its pixels do; {@code CORRUPT} for a bitstream a
+     *     conforming decoder refuses
      */
     static long heapBytes(byte[] file, long budget, String what) throws DecodeException {
         long most = 0;
         for (SocialFormat.LosslessPart part : SocialFormat.losslessWebpParts(file)) {
-            most = Math.max(most, walk(file, part, budget, what, false).heapBytes());
+            most = Math.max(most, walk(file, part, budget, what, true).heapBytes());
         }
         return most;
     }
 
-    /** Walks one part; with {@code wholeStream}, through every pixel's codes to its last bit. */
+    /**
+     * Walks one part as far as its prefix codes; with {@code wholeStream}, through every pixel's
+     * codes to its last bit.
+     */
     static Walk walk(
             byte[] file,
             SocialFormat.LosslessPart part,
@@ -458,7 +472,8 @@ final class LosslessWebp {
 
         int read(int count) throws DecodeException {
             if (position + count > endBit) {
-                throw corrupt(what, "it ends inside its data");
+                throw new DecodeException(
+                        Reason.TRUNCATED, what + ": its lossless bitstream ends inside its data");
             }
             int value = 0;
             for (int i = 0; i < count; i++, position++) {

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.imagestream.testing.PoisonPills;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,6 +103,47 @@ class LosslessWebpTest {
     }
 
     @Test
+    void shouldRefuseAStreamCutInsideItsPixelsThatTwelveMonkeysWouldMakeUp() throws Exception {
+        byte[] whole =
+                Files.readAllBytes(
+                        cwebp(
+                                PHOTOS.resolve("chelsea.png"),
+                                "chelsea.webp",
+                                "-lossless",
+                                "-z",
+                                "6"));
+        // The VP8L chunk cut to 60 % of its data, with the RIFF and chunk sizes made to agree, so
+        // only the bitstream itself tells that pixels are missing.
+        int data = whole.length - 20;
+        int kept = data * 6 / 10;
+        byte[] cut = java.util.Arrays.copyOf(whole, 20 + kept + (kept & 1));
+        java.nio.ByteBuffer sizes =
+                java.nio.ByteBuffer.wrap(cut).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        sizes.putInt(4, 12 + kept + (kept & 1));
+        sizes.putInt(16, kept);
+        assertThat(Truncation.missing(cut)).isEmpty();
+
+        // What the walk prevents: TwelveMonkeys alone returns a whole image from it, its last row
+        // made up (the missing codes read as zeros) instead of the photo's.
+        BufferedImage fromCut = decodeWithTwelveMonkeys(cut);
+        BufferedImage fromWhole = decodeWithTwelveMonkeys(whole);
+        int last = fromWhole.getHeight() - 1;
+        int width = fromWhole.getWidth();
+        assertThat(fromCut.getRGB(0, last, width, 1, null, 0, width))
+                .isNotEqualTo(fromWhole.getRGB(0, last, width, 1, null, 0, width));
+
+        assertThatThrownBy(
+                        () ->
+                                ImageDecoders.decode(
+                                        org.imagestream.model.Domain.SOCIAL,
+                                        cut,
+                                        new ModelInput(32, 32, 3)))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.TRUNCATED));
+    }
+
+    @Test
     void shouldRefuseTheGroupBombLibwebpDecodesBeforeAnyTableIsBuilt() throws Exception {
         byte[] small = PoisonPills.huffmanGroupWebp(64);
         byte[] bomb = PoisonPills.huffmanGroupWebp(1024);
@@ -172,6 +215,21 @@ class LosslessWebpTest {
             least = Math.min(least, runtime.totalMemory() - runtime.freeMemory());
         }
         return least;
+    }
+
+    /** TwelveMonkeys' reader alone, given the same zero padding as the decode path. */
+    private static BufferedImage decodeWithTwelveMonkeys(byte[] file) throws IOException {
+        ImageReader reader = SocialFormat.WEBP.newReader();
+        try (ImageInputStream stream =
+                ImageIO.createImageInputStream(
+                        new java.io.SequenceInputStream(
+                                new ByteArrayInputStream(file),
+                                new ByteArrayInputStream(new byte[16])))) {
+            reader.setInput(stream);
+            return reader.read(0);
+        } finally {
+            reader.dispose();
+        }
     }
 
     private static List<SocialFormat.LosslessPart> parts(Path file) throws IOException {

@@ -161,6 +161,25 @@ class PoisonPillDecodeTest {
                 "social",
                 "224x224x3",
                 "TOO_LARGE");
+        // Lossless WebPs whose pixels' codes take no bits: TwelveMonkeys' bit reader threw an
+        // EOFException per pixel at the end of the file (22 s of CPU: TOO_SLOW) and refused the
+        // 28-byte one (CORRUPT), both of which dwebp decodes.
+        add(
+                args,
+                expected,
+                "zero-bit-pixels.webp",
+                PoisonPills.huffmanGroupWebp(2600, 1),
+                "social",
+                "224x224x3",
+                "OK 2600x2600");
+        add(
+                args,
+                expected,
+                "black.webp",
+                PoisonPills.blackLosslessWebp(2600),
+                "social",
+                "224x224x3",
+                "OK 2600x2600");
         // 1 x 8,388,608 pixels (16 KB): within the pixel budget, not with its per-row arrays.
         add(
                 args,

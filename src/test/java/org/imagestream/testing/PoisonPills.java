@@ -385,7 +385,26 @@ public final class PoisonPills {
                 oneSymbol(bits); // green 0: every pixel a literal, read from zero bits
             }
         }
-        byte[] vp8l = bits.toByteArray();
+        return riffVp8l(bits.toByteArray());
+    }
+
+    /**
+     * A lossless WebP of {@code side x side} black pixels whose codes take no bits: 35 bytes for
+     * any size. A decoder's cost is all per pixel, none per byte.
+     */
+    public static byte[] blackLosslessWebp(int side) {
+        LsbBits bits = new LsbBits();
+        bits.write(0x2f, 8);
+        bits.write(side - 1, 14);
+        bits.write(side - 1, 14);
+        bits.write(0, 1 + 3 + 1 + 1 + 1); // no alpha, version 0, no transform, cache, meta codes
+        for (int code = 0; code < 5; code++) {
+            oneSymbol(bits);
+        }
+        return riffVp8l(bits.toByteArray());
+    }
+
+    private static byte[] riffVp8l(byte[] vp8l) {
         ByteArrayOutputStream riff = new ByteArrayOutputStream();
         int chunkLength = 8 + vp8l.length + (vp8l.length & 1);
         riff.writeBytes("RIFF".getBytes(StandardCharsets.US_ASCII));
