@@ -2,7 +2,9 @@
 
 Usage: plant.py OUTPUT_DIR. Every planted text contains PLANT; planted UIDs contain .99.; the
 birth date is 19600101. Writes one file per transfer syntax (implicit VR LE, explicit VR LE,
-explicit VR BE, deflated) and burned-in.dcm (Burned In Annotation = YES).
+explicit VR BE, deflated) and burned-in.dcm (Burned In Annotation = YES); ultrasound.dcm and
+secondary-capture.dcm (an ultrasound and a secondary capture without Burned In Annotation) and
+ultrasound-bia-no.dcm (an ultrasound that declares NO).
 """
 import sys
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
@@ -35,9 +37,12 @@ UIDS = {
     "DeviceUID": "1.2.826.0.1.3680043.99.1005",
 }
 
-def write(name, syntax, burned_in=False):
+CT = "1.2.840.10008.5.1.4.1.1.2"
+
+
+def write(name, syntax, burned_in=False, sop_class=CT, modality="CT", annotation=None):
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = UIDS["SOPInstanceUID"]
     meta.TransferSyntaxUID = syntax
     meta.ImplementationClassUID = "1.2.826.0.1.3680043.10.54321"
@@ -49,12 +54,12 @@ def write(name, syntax, burned_in=False):
                      preamble=b"PLANTPREAMBLE".ljust(128, b"\0"))
     ds.is_little_endian = syntax != ExplicitVRBigEndian
     ds.is_implicit_VR = syntax == ImplicitVRLittleEndian
-    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    ds.SOPClassUID = sop_class
     for keyword, value in {**TEXT, **UIDS}.items():
         setattr(ds, keyword, value)
     ds.StudyDate = "20200102"
     ds.StudyTime = "101010"
-    ds.Modality = "CT"
+    ds.Modality = modality
     ds.BodyPartExamined = "CHEST"
     other = Dataset()
     other.PatientID = "PLANTSEQPID"
@@ -85,6 +90,8 @@ def write(name, syntax, burned_in=False):
     ds.WindowWidth = "400"
     if burned_in:
         ds.BurnedInAnnotation = "YES"
+    elif annotation is not None:
+        ds.BurnedInAnnotation = annotation
     ds.PixelData = bytes((i * 37) % 256 for i in range(8 * 8 * 2))
     ds.save_as(out + "/" + name, write_like_original=False)
 
@@ -93,6 +100,12 @@ write("explicit.dcm", ExplicitVRLittleEndian)
 write("bigendian.dcm", ExplicitVRBigEndian)
 write("deflated.dcm", DeflatedExplicitVRLittleEndian)
 write("burned-in.dcm", ExplicitVRLittleEndian, burned_in=True)
+ULTRASOUND = "1.2.840.10008.5.1.4.1.1.6.1"
+write("ultrasound.dcm", ExplicitVRLittleEndian, sop_class=ULTRASOUND, modality="US")
+write("ultrasound-bia-no.dcm", ExplicitVRLittleEndian, sop_class=ULTRASOUND, modality="US",
+      annotation="NO")
+write("secondary-capture.dcm", ExplicitVRLittleEndian, sop_class="1.2.840.10008.5.1.4.1.1.7",
+      modality="OT")
 
 
 def hostile():

@@ -6,7 +6,8 @@ OUTPUT_DIR/<name>.planted.dcm: every frame's codestream gets, in a JPEG or JPEG-
 (COM) and an EXIF application segment (APP1) after its start-of-image marker and text after its
 end-of-image marker; in a JPEG 2000 frame, a comment segment after SIZ in the main header and one
 in the first tile-part header (its Psot grown to match; in a lossless JPEG 2000 file set to 0, "to
-the end of the codestream", which T.800 A.4.2 allows the last tile-part). Each planted text
+the end of the codestream", which T.800 A.4.2 allows the last tile-part); in an RLE frame, between
+its header and first segment and after each segment's data (plant_rle). Each planted text
 contains PLANT. The frames are encapsulated again by pydicom, with a Basic Offset Table.
 """
 import os
@@ -44,13 +45,30 @@ def plant_j2k(frame, open_ended=False):
     return frame[:sot + 12] + tile_com + frame[sot + 12:]
 
 
+def plant_rle(frame):
+    """Text where decoding never reads: between the header and the first segment, after each
+    segment's data and after the last one; the header's offsets moved to match (PS3.5 G.5)."""
+    count = struct.unpack("<I", frame[:4])[0]
+    offsets = list(struct.unpack("<15I", frame[4:64]))[:count] + [len(frame)]
+    segments = [frame[offsets[i]:offsets[i + 1]] for i in range(count)]
+    body = b"PLANTRLEGAP!"
+    starts = []
+    for i, data in enumerate(segments):
+        starts.append(64 + len(body))
+        body += data + b"PLANTRLE%02d" % i
+    header = struct.pack("<I", count) + struct.pack("<15I", *(starts + [0] * (15 - count)))
+    return header + body
+
+
 out = sys.argv[1]
 for path in sys.argv[2:]:
     ds = pydicom.dcmread(path)
     syntax = ds.file_meta.TransferSyntaxUID
     count = int(getattr(ds, "NumberOfFrames", 1) or 1)
     frames = list(generate_pixel_data_frame(ds.PixelData, count))
-    if syntax in J2K:
+    if syntax == "1.2.840.10008.1.2.5":
+        planted = [plant_rle(frame) for frame in frames]
+    elif syntax in J2K:
         lossless = syntax == "1.2.840.10008.1.2.4.90"
         planted = [plant_j2k(frame, open_ended=lossless) for frame in frames]
     else:

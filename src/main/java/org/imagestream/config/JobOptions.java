@@ -348,7 +348,7 @@ public final class JobOptions {
                     .memoryType()
                     .defaultValue(MemorySize.ofMebiBytes(64))
                     .withDescription(
-                            "Heap one image's decode may use, computed from its header before anything is allocated (width x height x the bytes per pixel of every working copy the decoder makes). Over it, an image the model resamples anyway is read subsampled; otherwise it is dead-lettered as TOO_LARGE. The default fits two slots of the smallest TaskManager the project starts (cluster up, 1400m: 518 MiB heap); see README, Decoder limits.");
+                            "Memory one image's decode may use, computed from its header before anything is allocated (width x height x the bytes per pixel of every working copy the decoder makes; for a progressive JPEG also the coefficients libjpeg buffers off the heap; for a lossless WebP the prefix-code tables its bitstream asks for). Over it, an image the model resamples anyway is read subsampled; otherwise it is dead-lettered as TOO_LARGE. The default fits two slots of the smallest TaskManager the project starts (cluster up, 1400m: 518 MiB heap); see README, Decoder limits.");
 
     public static final ConfigOption<Boolean> DECODE_TENSORFLOW_JPEG =
             ConfigOptions.key("decode.tensorflow-jpeg")

@@ -34,8 +34,9 @@ import org.imagestream.decode.DecodeException.Reason;
  *       so one study's files stay linkable and the same file always de-identifies to the same
  *       bytes.
  *   <li>Burned In Annotation (0028,0301) other than {@code NO} ({@code YES}, {@code yes},
- *       anything): the pixels may show identifying text, which no header rule removes; the file is
- *       refused ({@code BURNED_IN_ANNOTATION}) unless the site accepts such files.
+ *       anything), or absent from an ultrasound, secondary capture or visible-light image ({@link
+ *       BurnedInText}): the pixels may show identifying text, which no header rule removes; the
+ *       file is refused ({@code BURNED_IN_ANNOTATION}) unless the site accepts such files.
  *   <li>Patient Identity Removed (0012,0062) = {@code YES} and De-identification Method (0012,0063)
  *       are added; the 128-byte preamble is zeroed.
  * </ul>
@@ -59,6 +60,8 @@ public final class DicomDeidentifier {
     private static final int BITS_ALLOCATED = 0x00280100;
     private static final int BITS_STORED = 0x00280101;
     private static final int HIGH_BIT = 0x00280102;
+    private static final int SOP_CLASS_UID = 0x00080016;
+    private static final int MODALITY = 0x00080060;
 
     private final byte[] key;
     private final DecodeLimits limits;
@@ -95,7 +98,13 @@ public final class DicomDeidentifier {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
         }
-        DicomFileMeta.Readable readable = DicomFileMeta.open(part10, limits);
+        // A deflated file is held twice at its inflated size (the inflated file and the rewritten
+        // dataset, deflated again from its own buffer): each gets half the budget.
+        DicomFileMeta.Readable readable =
+                DicomFileMeta.open(
+                        part10,
+                        limits.withMaxDecodeMemory(
+                                Math.max(1 << 20, limits.maxDecodeMemory() / 2)));
         byte[] file = readable.bytes();
         String syntax = readable.transferSyntax();
         ByteOrder order =
@@ -104,11 +113,14 @@ public final class DicomDeidentifier {
                         : ByteOrder.LITTLE_ENDIAN;
         boolean explicit = !syntax.equals(DicomFileMeta.IMPLICIT_LE);
 
-        ByteArrayOutputStream dataset = new ByteArrayOutputStream(file.length);
+        DatasetBytes dataset = new DatasetBytes(file.length);
         ByteBuffer in = ByteBuffer.wrap(file).order(order);
         boolean nativePixels = DicomFileMeta.NATIVE.contains(syntax);
         boolean[] markerWritten = {false};
         boolean[] burnedIn = {false};
+        boolean[] annotationDeclared = {false};
+        String[] sopClass = {null};
+        String[] modality = {null};
         boolean[] floatPixels = {false};
         boolean[] pixels = {false};
         Set<Integer> seen = new HashSet<>();
@@ -152,10 +164,14 @@ public final class DicomDeidentifier {
                                 pseudonym(DicomAllowList.text(file, valueAt, end)));
                         return;
                     }
-                    if (tag == DicomAllowList.BURNED_IN_ANNOTATION
-                            && !DicomAllowList.text(file, valueAt, end).equals("NO")) {
+                    if (tag == DicomAllowList.BURNED_IN_ANNOTATION) {
+                        annotationDeclared[0] = true;
                         // Fail closed: "YES", "yes", or anything but NO means text may be there.
-                        burnedIn[0] = true;
+                        burnedIn[0] |= !DicomAllowList.text(file, valueAt, end).equals("NO");
+                    } else if (tag == SOP_CLASS_UID) {
+                        sopClass[0] = DicomAllowList.text(file, valueAt, end);
+                    } else if (tag == MODALITY) {
+                        modality[0] = DicomAllowList.text(file, valueAt, end);
                     }
                     if (!DicomAllowList.keeps(
                             tag, vr, in, valueAt, end, photometric[0], paletteEntries)) {
@@ -204,6 +220,18 @@ public final class DicomDeidentifier {
                     }
                     dataset.write(file, start, end - start);
                 });
+        String assumed =
+                annotationDeclared[0] ? null : BurnedInText.assumedIn(sopClass[0], modality[0]);
+        if (assumed != null && !acceptBurnedInAnnotation) {
+            throw new DecodeException(
+                    Reason.BURNED_IN_ANNOTATION,
+                    "DICOM file of "
+                            + assumed
+                            + " does not declare Burned In Annotation: such images commonly show"
+                            + " identifying text in their pixels (PS3.15 Annex E), which"
+                            + " de-identification cannot remove"
+                            + " (medical.accept-burned-in-annotation)");
+        }
         if (burnedIn[0] && !acceptBurnedInAnnotation) {
             throw new DecodeException(
                     Reason.BURNED_IN_ANNOTATION,
@@ -229,12 +257,12 @@ public final class DicomDeidentifier {
         return concat(meta(file, readable.datasetOffset(), readable.transferSyntax()), dataset);
     }
 
-    /** Raw deflate (no zlib wrapper, PS3.5 A.5) of a dataset. */
-    private static ByteArrayOutputStream deflate(ByteArrayOutputStream dataset) {
+    /** Raw deflate (no zlib wrapper, PS3.5 A.5) of a dataset, read from its own buffer. */
+    private static DatasetBytes deflate(DatasetBytes dataset) {
         java.util.zip.Deflater deflater = new java.util.zip.Deflater(6, true);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(dataset.size() / 2 + 64);
+        DatasetBytes out = new DatasetBytes(dataset.size() / 2 + 64);
         try {
-            deflater.setInput(dataset.toByteArray());
+            deflater.setInput(dataset.buffer(), 0, dataset.size());
             deflater.finish();
             byte[] buffer = new byte[64 * 1024];
             while (!deflater.finished()) {
@@ -244,6 +272,17 @@ public final class DicomDeidentifier {
             deflater.end();
         }
         return out;
+    }
+
+    /** A byte stream whose buffer is read in place: a dataset is never copied to be read. */
+    private static final class DatasetBytes extends ByteArrayOutputStream {
+        DatasetBytes(int size) {
+            super(size);
+        }
+
+        byte[] buffer() {
+            return buf;
+        }
     }
 
     /** The file meta group with its SOP instance UID replaced and its group length recomputed. */
@@ -375,9 +414,9 @@ public final class DicomDeidentifier {
         out.writeBytes(value);
     }
 
-    private static byte[] concat(byte[] meta, ByteArrayOutputStream dataset) {
+    private static byte[] concat(byte[] meta, DatasetBytes dataset) {
         byte[] out = Arrays.copyOf(meta, meta.length + dataset.size());
-        System.arraycopy(dataset.toByteArray(), 0, out, meta.length, dataset.size());
+        System.arraycopy(dataset.buffer(), 0, out, meta.length, dataset.size());
         return out;
     }
 }

@@ -352,19 +352,27 @@ final class EncapsulatedPixelData {
      * The encapsulated Pixel Data element {@code file[start, header.pixelDataEnd())} with each
      * frame's codestream stripped of its metadata ({@link CodestreamMetadata}): one fragment per
      * frame, and a Basic Offset Table when there is more than one; null when no frame loses
-     * anything but padding (the element is then kept byte for byte). RLE has no metadata.
+     * anything but padding (the element is then kept byte for byte). An RLE frame keeps only what
+     * decoding reads ({@link RleLossless#withoutUnusedBytes}).
      */
     static byte[] withoutMetadata(byte[] file, DicomHeader header, String syntax, int start)
             throws DecodeException {
-        if (syntax.equals(RLE_LOSSLESS)) {
-            return null;
-        }
+        boolean rle = syntax.equals(RLE_LOSSLESS);
         boolean jpeg2000 = syntax.equals(JPEG_2000) || syntax.equals(JPEG_2000_LOSSLESS);
         boolean jpegLs = syntax.equals(JPEG_LS) || syntax.equals(JPEG_LS_LOSSLESS);
         boolean changed = false;
         List<byte[]> cleaned = new ArrayList<>();
         for (List<Fragment> frame : frames(file, header, syntax)) {
             byte[] codestream = joined(file, frame);
+            if (rle) {
+                // Every segment decodes to one byte per pixel of the frame.
+                byte[] rebuilt =
+                        RleLossless.withoutUnusedBytes(
+                                codestream, 0, codestream.length, header.rows() * header.columns());
+                changed |= rebuilt != null;
+                cleaned.add(rebuilt != null ? rebuilt : codestream);
+                continue;
+            }
             byte[] clean =
                     jpeg2000
                             ? CodestreamMetadata.jpeg2000(codestream, 0, codestream.length)

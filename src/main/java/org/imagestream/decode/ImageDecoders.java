@@ -222,8 +222,15 @@ public final class ImageDecoders {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a JPEG, PNG, GIF, BMP or WebP image");
         }
+        // libjpeg (TensorFlow's, or the JDK's under ImageIO) buffers a progressive or multi-scan
+        // JPEG's coefficients whole, off the heap, whatever the scaling or subsampling: 2 bytes
+        // per sample of every component (a 64 MP progressive photo: 192-384 MB).
+        long coefficients = 0;
         if (format == SocialFormat.JPEG) {
-            JpegMarkers.requireFewScans(bytes);
+            int scans = JpegMarkers.scans(bytes, 0, bytes.length);
+            JpegMarkers.requireFewScans(scans);
+            coefficients = markers == null ? 0 : markers.nativeCoefficientBytes(scans);
+            limits.checkMemory(coefficients, "JPEG image");
         }
         if (format == SocialFormat.JPEG && jpeg != null) {
             if (TfJpegDecoder.handles(markers)) {
@@ -231,9 +238,10 @@ public final class ImageDecoders {
                 // TensorFlow decodes off the heap; the heap holds the (scaled) result and the
                 // working copies.
                 limits.checkMemory(
-                        DecodeMemory.photo(3)
-                                * TfJpegDecoder.scaledPixels(
-                                        markers.width(), markers.height(), minSide),
+                        coefficients
+                                + DecodeMemory.photo(3)
+                                        * TfJpegDecoder.scaledPixels(
+                                                markers.width(), markers.height(), minSide),
                         "JPEG image");
                 BufferedImage image = null;
                 try {

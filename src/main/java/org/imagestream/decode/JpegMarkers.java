@@ -17,6 +17,9 @@ package org.imagestream.decode;
  * @param scanDataAt where the first scan's entropy-coded data starts (just after its SOS segment),
  *     or -1 when the walk did not reach a scan
  * @param end how the walk ended
+ * @param progressive whether the frame is progressive (SOF2, SOF6, SOF10, SOF14)
+ * @param coefficientBytes the frame's DCT coefficients at 2 bytes each, per component in whole
+ *     MCUs: the buffer libjpeg allocates, in native memory, to decode a file of several scans
  */
 record JpegMarkers(
         int width,
@@ -27,7 +30,9 @@ record JpegMarkers(
         int exifOffset,
         int exifLength,
         int scanDataAt,
-        End end) {
+        End end,
+        boolean progressive,
+        long coefficientBytes) {
 
     /** How the walk from SOI ended. */
     enum End {
@@ -62,6 +67,8 @@ record JpegMarkers(
         int width = -1;
         int height = -1;
         int components = -1;
+        boolean progressive = false;
+        long coefficientBytes = 0;
         int at = 2; // after SOI
         End end = End.CUT;
         int scanDataAt = -1;
@@ -107,11 +114,70 @@ record JpegMarkers(
                 height = ((jpeg[segment + 1] & 0xFF) << 8) | (jpeg[segment + 2] & 0xFF);
                 width = ((jpeg[segment + 3] & 0xFF) << 8) | (jpeg[segment + 4] & 0xFF);
                 components = jpeg[segment + 5] & 0xFF;
+                progressive = (marker & 0x03) == 0x02;
+                coefficientBytes = coefficientBytes(jpeg, segment, length - 2, width, height);
             }
             at += 2 + length;
         }
         return new JpegMarkers(
-                width, height, components, icc, adobe, exifOffset, exifLength, scanDataAt, end);
+                width,
+                height,
+                components,
+                icc,
+                adobe,
+                exifOffset,
+                exifLength,
+                scanDataAt,
+                end,
+                progressive,
+                coefficientBytes);
+    }
+
+    /**
+     * Native memory libjpeg holds for the coefficients of a file decoded from {@code scans} scans:
+     * a progressive frame, or a sequential one whose components come in separate scans, is buffered
+     * whole before any row is output; a single-scan sequential frame is decoded an MCU row at a
+     * time.
+     */
+    long nativeCoefficientBytes(int scans) {
+        return progressive || scans > 1 ? coefficientBytes : 0;
+    }
+
+    /**
+     * Blocks of 64 two-byte coefficients per component, each component's block counts rounded up to
+     * whole MCUs (its sampling factors), as libjpeg's coefficient controller allocates them.
+     */
+    private static long coefficientBytes(
+            byte[] jpeg, int segment, int length, int width, int height) {
+        int components = jpeg[segment + 5] & 0xFF;
+        if (length < 6 + 3 * components) {
+            return 0; // malformed: the decoder refuses it before allocating
+        }
+        int maxH = 1;
+        int maxV = 1;
+        for (int c = 0; c < components; c++) {
+            int factors = jpeg[segment + 7 + 3 * c] & 0xFF;
+            maxH = Math.max(maxH, factors >> 4);
+            maxV = Math.max(maxV, factors & 0x0F);
+        }
+        long bytes = 0;
+        for (int c = 0; c < components; c++) {
+            int factors = jpeg[segment + 7 + 3 * c] & 0xFF;
+            int h = Math.max(1, factors >> 4);
+            int v = Math.max(1, factors & 0x0F);
+            long blocksWide = roundUp(ceilDiv(ceilDiv((long) width * h, maxH), 8), h);
+            long blocksHigh = roundUp(ceilDiv(ceilDiv((long) height * v, maxV), 8), v);
+            bytes += blocksWide * blocksHigh * 128;
+        }
+        return bytes;
+    }
+
+    private static long ceilDiv(long value, long divisor) {
+        return (value + divisor - 1) / divisor;
+    }
+
+    private static long roundUp(long value, long multiple) {
+        return ceilDiv(value, multiple) * multiple;
     }
 
     /**
@@ -121,17 +187,12 @@ record JpegMarkers(
     static final int MAX_SCANS = 500;
 
     /**
-     * Refuses a JPEG with more than {@link #MAX_SCANS} start-of-scan markers: each progressive scan
-     * walks every block however little it codes, so 25,000 scans of 80 bytes each keep a decoder
-     * busy for hours inside native code (TensorFlow's) that no deadline interrupts. FF DA cannot
-     * occur inside entropy-coded data (an FF there is followed by 00 or a restart marker), so
-     * counting it counts scans.
+     * Refuses a JPEG of more than {@link #MAX_SCANS} start-of-scan markers (counted by {@link
+     * #scans}): each progressive scan walks every block however little it codes, so 25,000 scans of
+     * 80 bytes each keep a decoder busy for hours inside native code (TensorFlow's) that no
+     * deadline interrupts. FF DA cannot occur inside entropy-coded data (an FF there is followed by
+     * 00 or a restart marker), so counting it counts scans.
      */
-    static void requireFewScans(byte[] jpeg) throws DecodeException {
-        requireFewScans(scans(jpeg, 0, jpeg.length));
-    }
-
-    /** Refuses a codestream of {@code scans} scans, counted by {@link #scans}. */
     static void requireFewScans(int scans) throws DecodeException {
         if (scans > MAX_SCANS) {
             throw new DecodeException(

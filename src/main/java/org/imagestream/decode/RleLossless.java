@@ -84,17 +84,34 @@ final class RleLossless {
      */
     static int unpackBits(
             byte[] in, int from, int to, byte[] out, int outAt, int stride, int count) {
+        return (int) unpack(in, from, to, out, outAt, stride, count);
+    }
+
+    /**
+     * The bytes of a PackBits segment {@code in[from, to)} that decoding {@code count} bytes reads:
+     * what follows them is never decoded.
+     */
+    static int packedLength(byte[] in, int from, int to, int count) {
+        return (int) (unpack(in, from, to, null, 0, 0, count) >>> 32) - from;
+    }
+
+    /** Decodes into {@code out} (null: counts only); returns the input end << 32 | produced. */
+    private static long unpack(
+            byte[] in, int from, int to, byte[] out, int outAt, int stride, int count) {
         int produced = 0;
         int at = from;
         int write = outAt;
         while (at < to && produced < count) {
             int n = in[at++];
             if (n >= 0) {
-                int copy = Math.min(n + 1, Math.min(to - at, count - produced));
-                for (int i = 0; i < copy; i++) {
-                    out[write] = in[at++];
+                // A literal run is read whole, even where the frame's last bytes end inside it.
+                int take = Math.min(n + 1, to - at);
+                int copy = Math.min(take, count - produced);
+                for (int i = 0; out != null && i < copy; i++) {
+                    out[write] = in[at + i];
                     write += stride;
                 }
+                at += take;
                 produced += copy;
             } else if (n != -128) {
                 if (at >= to) {
@@ -102,13 +119,59 @@ final class RleLossless {
                 }
                 byte value = in[at++];
                 int repeat = Math.min(1 - n, count - produced);
-                for (int i = 0; i < repeat; i++) {
+                for (int i = 0; out != null && i < repeat; i++) {
                     out[write] = value;
                     write += stride;
                 }
                 produced += repeat;
             }
         }
-        return produced;
+        return (long) at << 32 | produced;
+    }
+
+    /**
+     * An RLE frame {@code in[from, to)} rebuilt from what decoding reads: its header with
+     * contiguous offsets (unused ones zero), then each segment cut after the PackBits bytes that
+     * make its {@code count} bytes, so bytes between the header and the first segment, after a
+     * segment's data or after the last one (where a writer could leave text) are gone. Null when
+     * the frame is already just that; the frame unchanged when its header is unusable (the decoder
+     * refuses it).
+     */
+    static byte[] withoutUnusedBytes(byte[] in, int from, int to, int count) {
+        int length = to - from;
+        if (length < HEADER) {
+            return null;
+        }
+        ByteBuffer header = ByteBuffer.wrap(in, from, HEADER).order(ByteOrder.LITTLE_ENDIAN);
+        int segments = header.getInt(from);
+        if (segments < 1 || segments > MAX_SEGMENTS) {
+            return null;
+        }
+        int[] starts = new int[segments + 1];
+        for (int s = 0; s < segments; s++) {
+            starts[s] = header.getInt(from + 4 + 4 * s);
+            if (starts[s] < HEADER || starts[s] > length || (s > 0 && starts[s] < starts[s - 1])) {
+                return null;
+            }
+        }
+        starts[segments] = length;
+        ByteBuffer out = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        out.putInt(segments);
+        out.position(HEADER);
+        for (int s = 0; s < segments; s++) {
+            out.putInt(4 + 4 * s, out.position());
+            int used = packedLength(in, from + starts[s], from + starts[s + 1], count);
+            out.put(in, from + starts[s], used);
+        }
+        byte[] rebuilt = java.util.Arrays.copyOf(out.array(), out.position());
+        return java.util.Arrays.equals(in, from, from + rebuilt.length, rebuilt, 0, rebuilt.length)
+                        && onlyPadding(in, from + rebuilt.length, to)
+                ? null
+                : rebuilt;
+    }
+
+    /** At most one trailing byte, zero: the even-length padding of an item. */
+    private static boolean onlyPadding(byte[] in, int from, int to) {
+        return to - from == 0 || (to - from == 1 && in[from] == 0);
     }
 }

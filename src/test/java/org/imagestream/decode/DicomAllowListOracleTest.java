@@ -216,6 +216,39 @@ class DicomAllowListOracleTest {
         }
     }
 
+    /**
+     * Fail closed on a missing Burned In Annotation where PS3.15 expects text in the pixels: an
+     * ultrasound and a secondary capture that do not declare it are refused unless the site accepts
+     * such files; an ultrasound that declares NO, and a CT that declares nothing, pass.
+     */
+    @Test
+    void shouldRefuseUltrasoundAndSecondaryCaptureThatDoNotDeclareBurnedInAnnotation()
+            throws Exception {
+        for (String name : List.of("ultrasound.dcm", "secondary-capture.dcm")) {
+            String dump = dcmdump(dir.resolve(name));
+            assertThat(dump).as(name).doesNotContain("(0028,0301)");
+            byte[] bytes = Files.readAllBytes(dir.resolve(name));
+            assertThatThrownBy(() -> new DicomDeidentifier(KEY).deidentify(bytes))
+                    .as(name)
+                    .isInstanceOfSatisfying(
+                            DecodeException.class,
+                            e ->
+                                    assertThat(e.reason())
+                                            .isEqualTo(
+                                                    DecodeException.Reason.BURNED_IN_ANNOTATION));
+            assertThat(new DicomDeidentifier(KEY, DecodeLimits.DEFAULT, true).deidentify(bytes))
+                    .as("%s accepted by the site", name)
+                    .isNotEmpty();
+        }
+        assertThat(dcmdump(dir.resolve("ultrasound-bia-no.dcm"))).contains("(0028,0301) CS [NO]");
+        assertThat(dcmdump(dir.resolve("explicit.dcm"))).doesNotContain("(0028,0301)");
+        for (String name : List.of("ultrasound-bia-no.dcm", "explicit.dcm")) {
+            assertThat(new DicomDeidentifier(KEY).deidentify(Files.readAllBytes(dir.resolve(name))))
+                    .as(name)
+                    .isNotEmpty();
+        }
+    }
+
     private static String dcmdump(Path file) throws Exception {
         return PlantedDicom.dcmdump(file);
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.imagestream.model.Domain;
 import org.imagestream.testing.PlantedDicom;
+import org.imagestream.testing.PoisonPills;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,6 +23,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DicomDeidentifierTest {
     private static final byte[] KEY = "test-key".getBytes(StandardCharsets.US_ASCII);
 
+    /**
+     * A de-identifier that accepts burned-in text: secondary captures among the reference files do
+     * not declare Burned In Annotation, and this suite is about what leaves the header and the
+     * codestreams (the refusal is {@link DicomAllowListOracleTest}'s).
+     */
+    private static DicomDeidentifier deidentifier(byte[] key) {
+        return new DicomDeidentifier(key, DecodeLimits.DEFAULT, true);
+    }
+
     /** The uncompressed reference files and the header variants DCMTK renders. */
     static Stream<String> uncompressedFiles() {
         return Stream.concat(
@@ -29,11 +39,26 @@ class DicomDeidentifierTest {
                 Stream.of("MR_small_slope0", "MR_small_frames0", "image_be_ow"));
     }
 
+    @org.junit.jupiter.api.Test
+    void shouldInflateADeflatedFileToHalfTheBudgetForItsTwoCopies() throws Exception {
+        // The inflated file and the rewritten dataset are both held: each may take half of
+        // the 8 MiB budget. 1024 x 1536 16-bit pixels (3 MiB) fit, 1024 x 2560 (5 MiB) do not.
+        DecodeLimits limits = DecodeLimits.DEFAULT.withMaxDecodeMemory(8 << 20);
+        DicomDeidentifier deidentifier = new DicomDeidentifier(KEY, limits);
+        byte[] fits = PoisonPills.deflatedDicom(1024, 1536, 1024 * 1536 * 2);
+        byte[] over = PoisonPills.deflatedDicom(1024, 2560, 1024 * 2560 * 2);
+        assertThat(deidentifier.deidentify(fits)).isNotEmpty();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> deidentifier.deidentify(over))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.TOO_LARGE));
+    }
+
     @ParameterizedTest
     @MethodSource("uncompressedFiles")
     void shouldRemoveEveryIdentifyingValueAndKeepThePixels(String name) throws Exception {
         byte[] original = resource(name + ".dcm");
-        byte[] deidentified = new DicomDeidentifier(KEY).deidentify(original);
+        byte[] deidentified = deidentifier(KEY).deidentify(original);
 
         List<String> identifying = DicomIdentifiers.of(original);
         assertThat(identifying).as("%s carries identifying values to remove", name).isNotEmpty();
@@ -77,10 +102,8 @@ class DicomDeidentifierTest {
         assertThat(after.pixels()).containsExactly(before.pixels());
         assertThat(after.extras()).isEqualTo(before.extras());
 
-        assertThat(new DicomDeidentifier(KEY).deidentify(original)).isEqualTo(deidentified);
-        assertThat(
-                        new DicomDeidentifier("other".getBytes(StandardCharsets.US_ASCII))
-                                .deidentify(original))
+        assertThat(deidentifier(KEY).deidentify(original)).isEqualTo(deidentified);
+        assertThat(deidentifier("other".getBytes(StandardCharsets.US_ASCII)).deidentify(original))
                 .isNotEqualTo(deidentified);
     }
 
@@ -120,7 +143,7 @@ class DicomDeidentifierTest {
         byte[] planted = Files.readAllBytes(dir.resolve(name + ".planted.dcm"));
         assertThat(new String(planted, StandardCharsets.ISO_8859_1)).contains("PLANT");
 
-        byte[] deidentified = new DicomDeidentifier(KEY).deidentify(planted);
+        byte[] deidentified = deidentifier(KEY).deidentify(planted);
         assertThat(new String(deidentified, StandardCharsets.ISO_8859_1))
                 .doesNotContain("PLANT")
                 .doesNotContain("DOE^JOHN");
@@ -129,7 +152,7 @@ class DicomDeidentifierTest {
                 ImageDecoders.decode(Domain.MEDICAL, resource(name + ".dcm"), allFrames).pixels();
         assertThat(ImageDecoders.decode(Domain.MEDICAL, deidentified, allFrames).pixels())
                 .containsExactly(expected);
-        byte[] clean = new DicomDeidentifier(KEY).deidentify(resource(name + ".dcm"));
+        byte[] clean = deidentifier(KEY).deidentify(resource(name + ".dcm"));
         assertThat(ImageDecoders.decode(Domain.MEDICAL, clean, allFrames).pixels())
                 .containsExactly(expected);
     }

@@ -1,0 +1,163 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.imagestream.model.Domain;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The native share of a JPEG's decode budget against libjpeg's own accounting: libjpeg-turbo's
+ * {@code djpeg -maxmemory N} fails ("Backing store not supported") when the buffers it must hold
+ * exceed N kB, so the least N it decodes a file with is what it needs. Files written by its {@code
+ * cjpeg} with the sampling factors and scan scripts of real photos.
+ */
+class JpegCoefficientMemoryTest {
+    private static final Path TOOLS =
+            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
+                    .resolve("tools/root");
+
+    /** libjpeg's other large buffers (tables, a row group of output) besides the coefficients. */
+    private static final long OTHER_BUFFERS = 512 * 1024;
+
+    @TempDir Path dir;
+
+    @ParameterizedTest
+    @CsvSource({
+        "1000, 700, -progressive -sample 2x2",
+        "1001, 701, -progressive -sample 1x1",
+        "999, 333, -progressive -sample 2x1",
+        "640, 480, -progressive -grayscale",
+        "1000, 700, -sample 2x2",
+        "1000, 700, -progressive -sample 2x2 -restart 1"
+    })
+    void shouldChargeWhatLibjpegNeedsForTheCoefficients(int width, int height, String options)
+            throws Exception {
+        Path ppm = dir.resolve("noise.ppm");
+        Files.write(ppm, noisePpm(width, height));
+        List<String> command = new ArrayList<>();
+        command.add(TOOLS.resolve("usr/bin/cjpeg").toString());
+        command.addAll(List.of(options.split(" ")));
+        command.add("-outfile");
+        Path jpeg = dir.resolve("out.jpg");
+        command.add(jpeg.toString());
+        command.add(ppm.toString());
+        assertThat(run(command)).isZero();
+        byte[] bytes = Files.readAllBytes(jpeg);
+
+        long needed = 1024 * leastMaxMemoryKb(jpeg);
+        JpegMarkers markers = JpegMarkers.ofJpeg(bytes);
+        long charged = markers.nativeCoefficientBytes(JpegMarkers.scans(bytes, 0, bytes.length));
+        System.out.printf(
+                "%s %dx%d: libjpeg needs %d bytes, charged %d%n",
+                options, width, height, needed, charged);
+        if (options.contains("-progressive")) {
+            assertThat(charged).isLessThanOrEqualTo(needed).isGreaterThan(needed - OTHER_BUFFERS);
+        } else {
+            // One scan: decoded an MCU row at a time, nothing buffered whole.
+            assertThat(charged).isZero();
+            assertThat(needed).isLessThan(OTHER_BUFFERS);
+        }
+    }
+
+    @Test
+    void shouldRefuseAProgressivePhotoWhoseCoefficientsExceedTheBudgetAndDecodeItsBaselineTwin()
+            throws Exception {
+        // 6000 x 4000 in 4:2:0: 72 MB of coefficients, over the 64 MiB default; the baseline file
+        // of the same pixels needs none of it.
+        BufferedImage image = new BufferedImage(6000, 4000, BufferedImage.TYPE_3BYTE_BGR);
+        java.awt.Graphics2D graphics = image.createGraphics();
+        graphics.setPaint(
+                new java.awt.GradientPaint(
+                        0, 0, java.awt.Color.ORANGE, 6000, 4000, java.awt.Color.BLUE));
+        graphics.fillRect(0, 0, 6000, 4000);
+        graphics.dispose();
+        byte[] progressive = jpeg(image, true);
+        byte[] baseline = jpeg(image, false);
+        ModelInput input = new ModelInput(224, 224, 3);
+
+        assertThat(ImageDecoders.decode(Domain.SOCIAL, baseline, input).pixels()).isNotEmpty();
+        assertThatThrownBy(() -> ImageDecoders.decode(Domain.SOCIAL, progressive, input))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.TOO_LARGE));
+    }
+
+    private static byte[] jpeg(BufferedImage image, boolean progressive) throws Exception {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ImageWriteParam param = writer.getDefaultWriteParam();
+        if (progressive) {
+            param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+            writer.setOutput(stream);
+            writer.write(null, new IIOImage(image, null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    /** The least {@code -maxmemory} (kB) djpeg decodes the file with, by bisection. */
+    private long leastMaxMemoryKb(Path jpeg) throws Exception {
+        long fails = 0;
+        long decodes = 1 << 20;
+        while (decodes - fails > 1) {
+            long middle = (fails + decodes) / 2;
+            List<String> command =
+                    List.of(
+                            TOOLS.resolve("usr/bin/djpeg").toString(),
+                            "-maxmemory",
+                            Long.toString(middle),
+                            "-outfile",
+                            dir.resolve("out.ppm").toString(),
+                            jpeg.toString());
+            if (run(command) == 0) {
+                decodes = middle;
+            } else {
+                fails = middle;
+            }
+        }
+        return decodes;
+    }
+
+    private static byte[] noisePpm(int width, int height) {
+        byte[] header =
+                ("P6\n" + width + " " + height + "\n255\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] ppm = new byte[header.length + width * height * 3];
+        System.arraycopy(header, 0, ppm, 0, header.length);
+        Random random = new Random(width * 31L + height);
+        for (int i = header.length; i < ppm.length; i++) {
+            ppm[i] = (byte) random.nextInt(256);
+        }
+        return ppm;
+    }
+
+    private static int run(List<String> command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment()
+                .put("LD_LIBRARY_PATH", TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString());
+        Process process = builder.start();
+        process.getInputStream().readAllBytes();
+        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        return process.exitValue();
+    }
+}
