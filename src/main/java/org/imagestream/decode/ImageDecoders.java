@@ -287,7 +287,11 @@ public final class ImageDecoders {
                 long raster = DecodeLimits.resampledBytes(width, height, perPixel);
                 limits.checkMemory(raster, what);
                 long tables =
-                        LosslessWebp.heapBytes(bytes, limits.maxDecodeMemory() - raster, what);
+                        LosslessWebp.heapBytes(
+                                bytes,
+                                (long) width * height,
+                                limits.maxDecodeMemory() - raster,
+                                what);
                 limits.checkMemory(raster + tables, what);
                 step = 1;
             } else {

@@ -66,6 +66,11 @@ final class LosslessWebp {
     private long charged;
     private int groups;
 
+    /**
+     * Code lengths of the code being read (the largest alphabet: green with a 2048-entry cache).
+     */
+    private final int[] scratchLengths = new int[256 + LENGTH_PREFIXES + 2048];
+
     private LosslessWebp(Bits bits, long budget, String what, boolean wholeStream) {
         this.bits = bits;
         this.budget = budget;
@@ -78,14 +83,17 @@ final class LosslessWebp {
      * pixel; returns the most heap TwelveMonkeys' lossless decoder takes beyond the raster for any
      * of them, 0 when it has none.
      *
+     * @param imagePixels the image's width x height, already within the limits: a part may not be
+     *     larger (so the walk's time is bounded by the pixel limit)
      * @throws DecodeException {@code TOO_LARGE} once a part's walk passes {@code budget}; {@code
      *     TRUNCATED} for a stream that ends before its pixels do; {@code CORRUPT} for a bitstream a
      *     conforming decoder refuses
      */
-    static long heapBytes(byte[] file, long budget, String what) throws DecodeException {
+    static long heapBytes(byte[] file, long imagePixels, long budget, String what)
+            throws DecodeException {
         long most = 0;
         for (SocialFormat.LosslessPart part : SocialFormat.losslessWebpParts(file)) {
-            most = Math.max(most, walk(file, part, budget, what, true).heapBytes());
+            most = Math.max(most, walk(file, part, imagePixels, budget, what, true).heapBytes());
         }
         return most;
     }
@@ -97,6 +105,7 @@ final class LosslessWebp {
     static Walk walk(
             byte[] file,
             SocialFormat.LosslessPart part,
+            long imagePixels,
             long budget,
             String what,
             boolean wholeStream)
@@ -117,6 +126,9 @@ final class LosslessWebp {
         }
         if (width <= 0 || height <= 0) {
             throw corrupt(what, "a lossless part without pixels");
+        }
+        if ((long) width * height > imagePixels) {
+            throw corrupt(what, "a lossless part larger than its image");
         }
         LosslessWebp walker = new LosslessWebp(bits, budget, what, wholeStream);
         walker.image(width, height);
@@ -202,7 +214,8 @@ final class LosslessWebp {
 
     /** One prefix code (3.7.2.1.1 simple, 3.7.2.1.2 normal), its long codes charged. */
     private Code code(int alphabet) throws DecodeException {
-        int[] lengths = new int[alphabet];
+        int[] lengths = scratchLengths;
+        java.util.Arrays.fill(lengths, 0, alphabet, 0);
         if (bits.read(1) == 1) {
             int symbols = bits.read(1) + 1;
             int first = bits.read(bits.read(1) == 1 ? 8 : 1);
@@ -210,14 +223,14 @@ final class LosslessWebp {
             if (symbols == 2) {
                 lengths[symbol(bits.read(8), alphabet)] = 1;
             }
-            return Code.of(lengths, what);
+            return Code.of(lengths, alphabet, what);
         }
         int[] lengthCodeLengths = new int[CODE_LENGTH_ORDER.length];
         int count = bits.read(4) + 4;
         for (int i = 0; i < count; i++) {
             lengthCodeLengths[CODE_LENGTH_ORDER[i]] = bits.read(3);
         }
-        Code lengthCode = Code.of(lengthCodeLengths, what);
+        Code lengthCode = Code.of(lengthCodeLengths, lengthCodeLengths.length, what);
         int left = alphabet;
         if (bits.read(1) == 1) {
             left = 2 + bits.read(2 + 2 * bits.read(3));
@@ -250,8 +263,10 @@ final class LosslessWebp {
                 lengths[symbol++] = value;
             }
         }
-        Code code = Code.of(lengths, what);
-        charge(code.secondLevelBytes());
+        Code code = Code.of(lengths, alphabet, what);
+        // TwelveMonkeys' tables, or the walk's own copy of the code where that is larger (the walk
+        // holds every group's codes until the last pixel, TwelveMonkeys after it).
+        charge(code.secondLevelBytes() + Math.max(0, code.ownBytes() - TABLE_BYTES));
         return code;
     }
 
@@ -371,11 +386,11 @@ final class LosslessWebp {
     /** A canonical prefix code, decoded a bit at a time as DEFLATE's (first bit = top bit). */
     private static final class Code {
         private final int[] counts; // codes per length
-        private final int[] symbols; // by length, then symbol
+        private final short[] symbols; // by length, then symbol
         private final int single; // the symbol of a zero-bit code, or -1
         private final long secondLevelBytes;
 
-        private Code(int[] counts, int[] symbols, int single, long secondLevelBytes) {
+        private Code(int[] counts, short[] symbols, int single, long secondLevelBytes) {
             this.counts = counts;
             this.symbols = symbols;
             this.single = single;
@@ -383,11 +398,12 @@ final class LosslessWebp {
         }
 
         /** As libwebp builds it: one symbol is a zero-bit code, otherwise it must be complete. */
-        static Code of(int[] lengths, String what) throws DecodeException {
+        /** The code of {@code lengths[0, alphabet)}. */
+        static Code of(int[] lengths, int alphabet, String what) throws DecodeException {
             int[] counts = new int[MAX_CODE_LENGTH + 1];
             int used = 0;
             int last = -1;
-            for (int symbol = 0; symbol < lengths.length; symbol++) {
+            for (int symbol = 0; symbol < alphabet; symbol++) {
                 if (lengths[symbol] != 0) {
                     counts[lengths[symbol]]++;
                     used++;
@@ -398,7 +414,7 @@ final class LosslessWebp {
                 throw corrupt(what, "a prefix code without symbols");
             }
             if (used == 1) {
-                return new Code(counts, new int[] {last}, last, 0);
+                return new Code(counts, new short[] {(short) last}, last, 0);
             }
             long open = 1;
             for (int length = 1; length <= MAX_CODE_LENGTH; length++) {
@@ -414,11 +430,11 @@ final class LosslessWebp {
             for (int length = 1; length <= MAX_CODE_LENGTH; length++) {
                 offsets[length + 1] = offsets[length] + counts[length];
             }
-            int[] symbols = new int[used];
+            short[] symbols = new short[used];
             int longest = 0;
-            for (int symbol = 0; symbol < lengths.length; symbol++) {
+            for (int symbol = 0; symbol < alphabet; symbol++) {
                 if (lengths[symbol] != 0) {
-                    symbols[offsets[lengths[symbol]]++] = symbol;
+                    symbols[offsets[lengths[symbol]]++] = (short) symbol;
                     longest = Math.max(longest, lengths[symbol]);
                 }
             }
@@ -433,6 +449,11 @@ final class LosslessWebp {
 
         long secondLevelBytes() {
             return secondLevelBytes;
+        }
+
+        /** This object's heap: its header, the counts and the symbols. */
+        long ownBytes() {
+            return 40 + (16 + 4L * counts.length) + (16 + 2L * symbols.length);
         }
 
         int decode(Bits bits) throws DecodeException {
@@ -487,7 +508,7 @@ final class LosslessWebp {
     static List<Walk> walkWhole(byte[] file, long budget, String what) throws DecodeException {
         List<Walk> walks = new ArrayList<>();
         for (SocialFormat.LosslessPart part : SocialFormat.losslessWebpParts(file)) {
-            walks.add(walk(file, part, budget, what, true));
+            walks.add(walk(file, part, Long.MAX_VALUE, budget, what, true));
         }
         return walks;
     }

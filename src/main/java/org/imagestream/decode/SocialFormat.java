@@ -68,7 +68,8 @@ enum SocialFormat {
      * The parts of a WebP file TwelveMonkeys decodes with its lossless decoder: a {@code VP8L}
      * image and an {@code ALPH} chunk compressed losslessly (compression method 1, libwebp's
      * default for alpha; its stream has no VP8L header and the canvas's size), at the top level or
-     * inside an animation frame ({@code ANMF}: a 16-byte frame header, then the frame's chunks).
+     * inside the first animation frame ({@code ANMF}: a 16-byte frame header, then the frame's
+     * chunks). Later frames are not decoded: the job reads a file's first image only.
      */
     static List<LosslessPart> losslessWebpParts(byte[] b) {
         List<LosslessPart> parts = new ArrayList<>();
@@ -108,15 +109,18 @@ enum SocialFormat {
                             && data < dataEnd
                             && (b[(int) data] & 0x03) == 1) {
                         parts.add(new LosslessPart((int) data + 1, dataEnd, width, height, true));
-                    } else if (topLevel && fourcc.equals("ANMF") && data + 16 <= dataEnd) {
-                        addLosslessParts(
-                                b,
-                                data + 16,
-                                dataEnd,
-                                1 + uint24(b, (int) data + 6),
-                                1 + uint24(b, (int) data + 9),
-                                false,
-                                parts);
+                    } else if (topLevel && fourcc.equals("ANMF")) {
+                        if (data + 16 <= dataEnd) {
+                            addLosslessParts(
+                                    b,
+                                    data + 16,
+                                    dataEnd,
+                                    1 + uint24(b, (int) data + 6),
+                                    1 + uint24(b, (int) data + 9),
+                                    false,
+                                    parts);
+                        }
+                        return true; // the first frame only
                     }
                     return false;
                 });

@@ -91,7 +91,12 @@ class LosslessWebpTest {
             assertThat((walk.bitsRead() + 7) / 8)
                     .as("%s: bytes the walk read of its %s part", file, part)
                     .isEqualTo(part.end() - part.from());
-            assertThat(LosslessWebp.heapBytes(bytes, DecodeLimits.DEFAULT.maxDecodeMemory(), "x"))
+            assertThat(
+                            LosslessWebp.heapBytes(
+                                    bytes,
+                                    Long.MAX_VALUE,
+                                    DecodeLimits.DEFAULT.maxDecodeMemory(),
+                                    "x"))
                     .isEqualTo(walk.heapBytes())
                     .isLessThan(DecodeLimits.DEFAULT.maxDecodeMemory() / 4);
             mostGroups = Math.max(mostGroups, walk.groups());
@@ -143,6 +148,97 @@ class LosslessWebpTest {
                         e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.TRUNCATED));
     }
 
+    /**
+     * The walk's time is bounded by the image's pixels: a part declaring more pixels than the image
+     * is CORRUPT, and of an animation only the first frame (the one the job decodes) is walked, so
+     * a later frame of 16384 x 16384 zero-bit pixels costs nothing.
+     */
+    @Test
+    void shouldWalkOnlyTheFirstFrameAndNoPartLargerThanTheImage() throws Exception {
+        byte[] small = vp8lChunkData(PoisonPills.blackLosslessWebp(16));
+        byte[] huge = vp8lChunkData(PoisonPills.blackLosslessWebp(16384));
+        byte[] animation =
+                riff(
+                        chunk("VP8X", vp8x(16, 16)),
+                        chunk("ANIM", new byte[6]),
+                        chunk("ANMF", frame(16, 16, chunk("VP8L", small))),
+                        chunk("ANMF", frame(16384, 16384, chunk("VP8L", huge))));
+        List<SocialFormat.LosslessPart> parts = SocialFormat.losslessWebpParts(animation);
+        assertThat(parts).hasSize(1);
+        // What the first frame alone costs: the huge frame was not walked (nor refused).
+        assertThat(LosslessWebp.heapBytes(animation, 16 * 16, 64 << 20, "x"))
+                .isEqualTo(
+                        LosslessWebp.heapBytes(
+                                PoisonPills.blackLosslessWebp(16), 16 * 16, 64 << 20, "x"));
+
+        byte[] still = PoisonPills.blackLosslessWebp(64);
+        assertThatThrownBy(() -> LosslessWebp.heapBytes(still, 32 * 32, 64 << 20, "x"))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.CORRUPT));
+    }
+
+    private static byte[] vp8lChunkData(byte[] riff) {
+        int length =
+                java.nio.ByteBuffer.wrap(riff, 16, 4)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .getInt();
+        return java.util.Arrays.copyOfRange(riff, 20, 20 + length);
+    }
+
+    private static byte[] vp8x(int width, int height) {
+        java.nio.ByteBuffer data =
+                java.nio.ByteBuffer.allocate(10).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        data.put((byte) 0x02); // animation
+        data.position(4);
+        putUint24(data, width - 1);
+        putUint24(data, height - 1);
+        return data.array();
+    }
+
+    private static byte[] frame(int width, int height, byte[] chunks) {
+        java.nio.ByteBuffer data =
+                java.nio.ByteBuffer.allocate(16 + chunks.length)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        data.position(6);
+        putUint24(data, width - 1);
+        putUint24(data, height - 1);
+        data.position(16);
+        data.put(chunks);
+        return data.array();
+    }
+
+    private static void putUint24(java.nio.ByteBuffer data, int value) {
+        data.put((byte) value).put((byte) (value >> 8)).put((byte) (value >> 16));
+    }
+
+    private static byte[] chunk(String fourcc, byte[] data) {
+        java.nio.ByteBuffer chunk =
+                java.nio.ByteBuffer.allocate(8 + data.length + (data.length & 1))
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        chunk.put(fourcc.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        chunk.putInt(data.length);
+        chunk.put(data);
+        return chunk.array();
+    }
+
+    private static byte[] riff(byte[]... chunks) {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        body.writeBytes("WEBP".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (byte[] chunk : chunks) {
+            body.writeBytes(chunk);
+        }
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        file.writeBytes("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        file.writeBytes(
+                java.nio.ByteBuffer.allocate(4)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .putInt(body.size())
+                        .array());
+        file.writeBytes(body.toByteArray());
+        return file.toByteArray();
+    }
+
     @Test
     void shouldRefuseTheGroupBombLibwebpDecodesBeforeAnyTableIsBuilt() throws Exception {
         byte[] small = PoisonPills.huffmanGroupWebp(64);
@@ -167,7 +263,10 @@ class LosslessWebpTest {
         assertThatThrownBy(
                         () ->
                                 LosslessWebp.heapBytes(
-                                        bomb, DecodeLimits.DEFAULT.maxDecodeMemory(), "bomb"))
+                                        bomb,
+                                        Long.MAX_VALUE,
+                                        DecodeLimits.DEFAULT.maxDecodeMemory(),
+                                        "bomb"))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> {
