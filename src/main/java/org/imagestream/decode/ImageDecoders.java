@@ -227,9 +227,8 @@ public final class ImageDecoders {
         // per sample of every component (a 64 MP progressive photo: 192-384 MB).
         long coefficients = 0;
         if (format == SocialFormat.JPEG) {
-            int scans = JpegMarkers.scans(bytes, 0, bytes.length);
-            JpegMarkers.requireFewScans(scans);
-            coefficients = markers == null ? 0 : markers.nativeCoefficientBytes(scans);
+            JpegMarkers.requireFewScans(JpegMarkers.scans(bytes, 0, bytes.length));
+            coefficients = markers == null ? 0 : markers.nativeCoefficientBytes(bytes);
             limits.checkMemory(coefficients, "JPEG image");
         }
         if (format == SocialFormat.JPEG && jpeg != null) {
@@ -264,7 +263,7 @@ public final class ImageDecoders {
         int height;
         try (ImageInputStream stream =
                 ImageIO.createImageInputStream(
-                        format == SocialFormat.WEBP
+                        format == SocialFormat.WEBP && SocialFormat.isLosslessWebp(bytes)
                                 ? new SequenceInputStream(
                                         new ByteArrayInputStream(bytes),
                                         new ByteArrayInputStream(new byte[WEBP_LOOKAHEAD]))
@@ -295,7 +294,13 @@ public final class ImageDecoders {
                 limits.checkMemory(raster + tables, what);
                 step = 1;
             } else {
-                step = limits.subsampling(width, height, perPixel, minSide, minSide, what);
+                // A JPEG's native coefficient buffer comes out of the same budget.
+                DecodeLimits heap =
+                        coefficients == 0
+                                ? limits
+                                : limits.withMaxDecodeMemory(
+                                        Math.max(1 << 20, limits.maxDecodeMemory() - coefficients));
+                step = heap.subsampling(width, height, perPixel, minSide, minSide, what);
             }
             ImageReadParam param = reader.getDefaultReadParam();
             if (step > 1) {

@@ -134,13 +134,51 @@ record JpegMarkers(
     }
 
     /**
-     * Native memory libjpeg holds for the coefficients of a file decoded from {@code scans} scans:
-     * a progressive frame, or a sequential one whose components come in separate scans, is buffered
+     * Native memory libjpeg holds for the coefficients of this image: a progressive frame, or a
+     * sequential one whose components come in separate scans ({@link #scansOfImage}), is buffered
      * whole before any row is output; a single-scan sequential frame is decoded an MCU row at a
      * time.
      */
-    long nativeCoefficientBytes(int scans) {
-        return progressive || scans > 1 ? coefficientBytes : 0;
+    long nativeCoefficientBytes(byte[] jpeg) {
+        return progressive || scansOfImage(jpeg) > 1 ? coefficientBytes : 0;
+    }
+
+    /**
+     * The scans of the image whose first scan's data starts at {@code scanDataAt}: 1 + the
+     * start-of-scan markers up to its end-of-image marker, walking the entropy-coded data (where FF
+     * is followed by 00, a fill FF or a restart marker) and skipping the marker segments between
+     * scans. An EXIF thumbnail (before the frame header) and the images a multi-picture file
+     * appends after the end marker are other images and do not count; -1 when there is no scan.
+     */
+    int scansOfImage(byte[] jpeg) {
+        if (scanDataAt < 0) {
+            return -1;
+        }
+        int scans = 1;
+        int at = scanDataAt;
+        while (at + 1 < jpeg.length) {
+            if (jpeg[at] != (byte) 0xFF) {
+                at++;
+                continue;
+            }
+            int marker = jpeg[at + 1] & 0xFF;
+            if (marker == 0xFF) {
+                at++;
+                continue;
+            }
+            if (marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7)) {
+                at += 2;
+                continue;
+            }
+            if (marker == 0xD9 || at + 4 > jpeg.length) {
+                break;
+            }
+            if (marker == 0xDA) {
+                scans++;
+            }
+            at += 2 + (((jpeg[at + 2] & 0xFF) << 8) | (jpeg[at + 3] & 0xFF));
+        }
+        return scans;
     }
 
     /**

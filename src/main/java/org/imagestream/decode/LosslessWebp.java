@@ -221,7 +221,12 @@ final class LosslessWebp {
             int first = bits.read(bits.read(1) == 1 ? 8 : 1);
             lengths[symbol(first, alphabet)] = 1;
             if (symbols == 2) {
-                lengths[symbol(bits.read(8), alphabet)] = 1;
+                int second = symbol(bits.read(8), alphabet);
+                if (second <= first) {
+                    // libwebp gives the smaller symbol the code 0, TwelveMonkeys the first read.
+                    throw differentlyRead("a two-symbol code listed out of order");
+                }
+                lengths[second] = 1;
             }
             return Code.of(lengths, alphabet, what);
         }
@@ -230,7 +235,7 @@ final class LosslessWebp {
         for (int i = 0; i < count; i++) {
             lengthCodeLengths[CODE_LENGTH_ORDER[i]] = bits.read(3);
         }
-        Code lengthCode = Code.of(lengthCodeLengths, lengthCodeLengths.length, what);
+        Code lengthCode = normal(lengthCodeLengths, lengthCodeLengths.length);
         int left = alphabet;
         if (bits.read(1) == 1) {
             left = 2 + bits.read(2 + 2 * bits.read(3));
@@ -263,11 +268,37 @@ final class LosslessWebp {
                 lengths[symbol++] = value;
             }
         }
-        Code code = Code.of(lengths, alphabet, what);
+        Code code = normal(lengths, alphabet);
         // TwelveMonkeys' tables, or the walk's own copy of the code where that is larger (the walk
         // holds every group's codes until the last pixel, TwelveMonkeys after it).
         charge(code.secondLevelBytes() + Math.max(0, code.ownBytes() - TABLE_BYTES));
         return code;
+    }
+
+    /**
+     * A normally coded prefix code. One used symbol is a zero-bit code for libwebp, but
+     * TwelveMonkeys reads a bit for it at some bit patterns and none at others, so the two would
+     * walk different streams from there: such a file is not read.
+     */
+    private Code normal(int[] lengths, int alphabet) throws DecodeException {
+        Code code = Code.of(lengths, alphabet, what);
+        if (code.single >= 0) {
+            throw differentlyRead("a normally coded prefix code of one symbol");
+        }
+        return code;
+    }
+
+    /**
+     * A construct libwebp decodes one way and TwelveMonkeys another: the walk could not vouch for
+     * what TwelveMonkeys would build (its tables, its groups) from the rest of the stream.
+     */
+    private DecodeException differentlyRead(String construct) {
+        return new DecodeException(
+                Reason.UNSUPPORTED_FORMAT,
+                what
+                        + ": its lossless bitstream has "
+                        + construct
+                        + ", which the decoder reads differently from libwebp");
     }
 
     /**

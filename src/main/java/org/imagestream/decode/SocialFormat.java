@@ -69,15 +69,29 @@ enum SocialFormat {
      * image and an {@code ALPH} chunk compressed losslessly (compression method 1, libwebp's
      * default for alpha; its stream has no VP8L header and the canvas's size), at the top level or
      * inside the first animation frame ({@code ANMF}: a 16-byte frame header, then the frame's
-     * chunks). Later frames are not decoded: the job reads a file's first image only.
+     * chunks). Only the first image's: the chunks up to its first image data ({@code VP8L} or
+     * {@code VP8 }) or its first frame, within the RIFF's declared size; the job decodes nothing
+     * after them.
      */
     static List<LosslessPart> losslessWebpParts(byte[] b) {
         List<LosslessPart> parts = new ArrayList<>();
+        if (b.length < 12) {
+            return parts;
+        }
+        // Chunks after the RIFF's own end are not the file's.
+        long riffEnd =
+                Math.min(
+                        b.length,
+                        8
+                                + ((b[4] & 0xFFL)
+                                        | (b[5] & 0xFFL) << 8
+                                        | (b[6] & 0xFFL) << 16
+                                        | (b[7] & 0xFFL) << 24));
         int[] canvas = {0, 0};
         anyWebpChunk(
                 b,
                 12,
-                b.length,
+                riffEnd,
                 (fourcc, data, length) -> {
                     if (fourcc.equals("VP8X") && data + 10 <= b.length) {
                         canvas[0] = 1 + uint24(b, (int) data + 4);
@@ -85,7 +99,7 @@ enum SocialFormat {
                     }
                     return false;
                 });
-        addLosslessParts(b, 12, b.length, canvas[0], canvas[1], true, parts);
+        addLosslessParts(b, 12, riffEnd, canvas[0], canvas[1], true, parts);
         return parts;
     }
 
@@ -105,6 +119,9 @@ enum SocialFormat {
                     int dataEnd = (int) Math.min(end, data + length);
                     if (fourcc.equals("VP8L")) {
                         parts.add(new LosslessPart((int) data, dataEnd, 0, 0, false));
+                        return true; // the image's data: a later one is not decoded
+                    } else if (fourcc.equals("VP8 ")) {
+                        return true;
                     } else if (fourcc.equals("ALPH")
                             && data < dataEnd
                             && (b[(int) data] & 0x03) == 1) {

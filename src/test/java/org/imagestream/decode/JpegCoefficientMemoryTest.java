@@ -46,7 +46,9 @@ class JpegCoefficientMemoryTest {
         "999, 333, -progressive -sample 2x1",
         "640, 480, -progressive -grayscale",
         "1000, 700, -sample 2x2",
-        "1000, 700, -progressive -sample 2x2 -restart 1"
+        "1000, 700, -progressive -sample 2x2 -restart 1",
+        // Sequential, each component in a scan of its own: buffered whole like a progressive one.
+        "1000, 700, -sample 2x2 -scans SEPARATE"
     })
     void shouldChargeWhatLibjpegNeedsForTheCoefficients(int width, int height, String options)
             throws Exception {
@@ -54,7 +56,11 @@ class JpegCoefficientMemoryTest {
         Files.write(ppm, noisePpm(width, height));
         List<String> command = new ArrayList<>();
         command.add(TOOLS.resolve("usr/bin/cjpeg").toString());
-        command.addAll(List.of(options.split(" ")));
+        Path separate = dir.resolve("separate.txt");
+        Files.writeString(separate, "0;\n1;\n2;\n");
+        for (String option : options.split(" ")) {
+            command.add(option.equals("SEPARATE") ? separate.toString() : option);
+        }
         command.add("-outfile");
         Path jpeg = dir.resolve("out.jpg");
         command.add(jpeg.toString());
@@ -64,17 +70,67 @@ class JpegCoefficientMemoryTest {
 
         long needed = 1024 * leastMaxMemoryKb(jpeg);
         JpegMarkers markers = JpegMarkers.ofJpeg(bytes);
-        long charged = markers.nativeCoefficientBytes(JpegMarkers.scans(bytes, 0, bytes.length));
+        long charged = markers.nativeCoefficientBytes(bytes);
         System.out.printf(
                 "%s %dx%d: libjpeg needs %d bytes, charged %d%n",
                 options, width, height, needed, charged);
-        if (options.contains("-progressive")) {
+        if (options.contains("-progressive") || options.contains("-scans")) {
             assertThat(charged).isLessThanOrEqualTo(needed).isGreaterThan(needed - OTHER_BUFFERS);
         } else {
             // One scan: decoded an MCU row at a time, nothing buffered whole.
             assertThat(charged).isZero();
             assertThat(needed).isLessThan(OTHER_BUFFERS);
         }
+    }
+
+    /**
+     * A camera's baseline photo carries other images: an EXIF thumbnail in APP1 before the frame
+     * header and, in multi-picture files, images after its end marker. Their scans are not the
+     * photo's: it is decoded row by row and charged nothing, as djpeg's needs show.
+     */
+    @Test
+    void shouldNotCountTheScansOfAThumbnailOrOfAnAppendedImage() throws Exception {
+        Path ppm = dir.resolve("noise.ppm");
+        Files.write(ppm, noisePpm(800, 600));
+        Path main = dir.resolve("main.jpg");
+        Path thumbnail = dir.resolve("thumbnail.jpg");
+        String cjpeg = TOOLS.resolve("usr/bin/cjpeg").toString();
+        assertThat(run(List.of(cjpeg, "-outfile", main.toString(), ppm.toString()))).isZero();
+        Path smallPpm = dir.resolve("small.ppm");
+        Files.write(smallPpm, noisePpm(80, 60));
+        assertThat(
+                        run(
+                                List.of(
+                                        cjpeg,
+                                        "-progressive",
+                                        "-outfile",
+                                        thumbnail.toString(),
+                                        smallPpm.toString())))
+                .isZero();
+        byte[] photo = Files.readAllBytes(main);
+        byte[] small = Files.readAllBytes(thumbnail);
+        ByteArrayOutputStream camera = new ByteArrayOutputStream();
+        camera.write(photo, 0, 2); // SOI
+        byte[] exif = new byte[6 + small.length];
+        System.arraycopy("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), 0, exif, 0, 6);
+        System.arraycopy(small, 0, exif, 6, small.length);
+        camera.write(0xFF);
+        camera.write(0xE1);
+        camera.write((exif.length + 2) >> 8);
+        camera.write((exif.length + 2) & 0xFF);
+        camera.writeBytes(exif);
+        camera.write(photo, 2, photo.length - 2);
+        camera.writeBytes(small); // a second picture after the end marker
+        byte[] bytes = camera.toByteArray();
+        Path file = Files.write(dir.resolve("camera.jpg"), bytes);
+
+        JpegMarkers markers = JpegMarkers.ofJpeg(bytes);
+        assertThat(JpegMarkers.scans(bytes, 0, bytes.length))
+                .as("FF DA in the file")
+                .isGreaterThan(2);
+        assertThat(markers.scansOfImage(bytes)).isEqualTo(1);
+        assertThat(markers.nativeCoefficientBytes(bytes)).isZero();
+        assertThat(1024 * leastMaxMemoryKb(file)).isLessThan(OTHER_BUFFERS);
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import org.imagestream.testing.Bytes;
 import org.imagestream.testing.PoisonPills;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -171,6 +172,13 @@ class LosslessWebpTest {
                         LosslessWebp.heapBytes(
                                 PoisonPills.blackLosslessWebp(16), 16 * 16, 64 << 20, "x"));
 
+        // Image data chunks after the first, and chunks after the RIFF's declared end, are not
+        // decoded: not walked either.
+        byte[] repeated = riff(chunk("VP8L", small), chunk("VP8L", huge), chunk("VP8L", huge));
+        byte[] trailing = Bytes.concat(riff(chunk("VP8L", small)), chunk("VP8L", huge));
+        assertThat(SocialFormat.losslessWebpParts(repeated)).hasSize(1);
+        assertThat(SocialFormat.losslessWebpParts(trailing)).hasSize(1);
+
         byte[] still = PoisonPills.blackLosslessWebp(64);
         assertThatThrownBy(() -> LosslessWebp.heapBytes(still, 32 * 32, 64 << 20, "x"))
                 .isInstanceOfSatisfying(
@@ -237,6 +245,129 @@ class LosslessWebpTest {
                         .array());
         file.writeBytes(body.toByteArray());
         return file.toByteArray();
+    }
+
+    /**
+     * A green code given by a one-symbol code-length code (every length 8, read from zero bits):
+     * libwebp (dwebp) decodes the file, TwelveMonkeys reads a bit per length and loses its place in
+     * the stream, so the walk could not vouch for what TwelveMonkeys would build; the file is
+     * refused, as is a two-symbol simple code listed out of order (libwebp and TwelveMonkeys give
+     * code 0 to different symbols).
+     */
+    @Test
+    void shouldRefuseCodesTwelveMonkeysReadsDifferentlyFromLibwebp() throws Exception {
+        Bits green = new Bits();
+        green.write(0, 1); // normal code
+        green.write(
+                12 - 4, 4); // code-length code lengths for 17, 18, 0, 1, 2, 3, 4, 5, 16, 6, 7, 8
+        for (int i = 0; i < 12; i++) {
+            green.write(i == 11 ? 1 : 0, 3);
+        }
+        green.write(1, 1); // max_symbol follows
+        green.write(3, 3); // in 8 bits
+        green.write(254, 8); // 256 lengths
+        byte[] oneSymbolLengths = still(16, green, true);
+        Path file = Files.write(dir.resolve("one-symbol-lengths.webp"), oneSymbolLengths);
+        Path png = dir.resolve("one-symbol-lengths.png");
+        assertThat(
+                        run(
+                                TOOLS.resolve("usr/bin/dwebp").toString(),
+                                file.toString(),
+                                "-o",
+                                png.toString()))
+                .isZero();
+        BufferedImage libwebp = ImageIO.read(png.toFile());
+        boolean twelveMonkeysAgrees;
+        try {
+            BufferedImage twelveMonkeys = decodeWithTwelveMonkeys(oneSymbolLengths);
+            twelveMonkeysAgrees =
+                    java.util.Arrays.equals(
+                            libwebp.getRGB(0, 0, 16, 16, null, 0, 16),
+                            twelveMonkeys.getRGB(0, 0, 16, 16, null, 0, 16));
+        } catch (IOException e) {
+            twelveMonkeysAgrees = false;
+        }
+        assertThat(twelveMonkeysAgrees).as("TwelveMonkeys decodes it as libwebp does").isFalse();
+
+        Bits outOfOrder = new Bits();
+        outOfOrder.write(1, 1); // simple
+        outOfOrder.write(1, 1); // two symbols
+        outOfOrder.write(1, 1); // the first in 8 bits
+        outOfOrder.write(200, 8);
+        outOfOrder.write(100, 8);
+        byte[] swapped = still(16, outOfOrder, false);
+        for (byte[] bytes : List.of(oneSymbolLengths, swapped)) {
+            assertThatThrownBy(() -> LosslessWebp.heapBytes(bytes, 256, 64 << 20, "x"))
+                    .isInstanceOfSatisfying(
+                            DecodeException.class,
+                            e ->
+                                    assertThat(e.reason())
+                                            .isEqualTo(DecodeException.Reason.UNSUPPORTED_FORMAT));
+        }
+    }
+
+    /**
+     * A {@code side x side} VP8L of one group: the given green code; with {@code eightBit} a red
+     * code of every value in 8 bits (its code-length code of two symbols, as libwebp and
+     * TwelveMonkeys read alike) and each pixel's green and red (ramps) coded in 8 bits; one-symbol
+     * codes otherwise.
+     */
+    private static byte[] still(int side, Bits greenCode, boolean eightBit) {
+        Bits bits = new Bits();
+        bits.write(0x2f, 8);
+        bits.write(side - 1, 14);
+        bits.write(side - 1, 14);
+        bits.write(0, 1 + 3 + 1 + 1 + 1); // no alpha, version 0, no transform, cache, meta
+        bits.append(greenCode);
+        if (eightBit) {
+            bits.write(0, 1); // normal code
+            bits.write(12 - 4, 4);
+            for (int i = 0; i < 12; i++) {
+                bits.write(i == 2 || i == 11 ? 1 : 0, 3); // symbols 0 and 8, one bit each
+            }
+            bits.write(0, 1); // all 256 lengths
+            for (int symbol = 0; symbol < 256; symbol++) {
+                bits.write(1, 1); // length 8: the code-length code's second code
+            }
+        } else {
+            bits.write(0b0001, 4); // simple, one symbol, 1 bit, symbol 0
+        }
+        for (int code = 0; code < 3; code++) {
+            bits.write(0b0001, 4);
+        }
+        if (eightBit) {
+            for (int pixel = 0; pixel < side * side; pixel++) {
+                // A canonical 8-bit code is its value, top bit first.
+                for (int value : new int[] {(pixel * 37) & 0xFF, (pixel * 11) & 0xFF}) {
+                    for (int bit = 7; bit >= 0; bit--) {
+                        bits.write(value >> bit, 1);
+                    }
+                }
+            }
+        }
+        return riff(chunk("VP8L", bits.toByteArray()));
+    }
+
+    /** Bits least significant first, as VP8L is written. */
+    private static final class Bits {
+        private final java.util.BitSet set = new java.util.BitSet();
+        private int length;
+
+        void write(int value, int count) {
+            for (int i = 0; i < count; i++) {
+                set.set(length++, ((value >> i) & 1) == 1);
+            }
+        }
+
+        void append(Bits other) {
+            for (int i = 0; i < other.length; i++) {
+                set.set(length++, other.set.get(i));
+            }
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(set.toByteArray(), (length + 7) / 8);
+        }
     }
 
     @Test
