@@ -4,7 +4,8 @@ Usage: plant.py OUTPUT_DIR. Every planted text contains PLANT; planted UIDs cont
 birth date is 19600101. Writes one file per transfer syntax (implicit VR LE, explicit VR LE,
 explicit VR BE, deflated) and burned-in.dcm (Burned In Annotation = YES); ultrasound.dcm and
 secondary-capture.dcm (an ultrasound and a secondary capture without Burned In Annotation) and
-ultrasound-bia-no.dcm (an ultrasound that declares NO).
+ultrasound-bia-no.dcm (an ultrasound that declares NO); ultrasound-lower.dcm, multi-modality.dcm and
+sc-meta-only.dcm (the same hidden by spelling).
 """
 import sys
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
@@ -104,8 +105,13 @@ ULTRASOUND = "1.2.840.10008.5.1.4.1.1.6.1"
 write("ultrasound.dcm", ExplicitVRLittleEndian, sop_class=ULTRASOUND, modality="US")
 write("ultrasound-bia-no.dcm", ExplicitVRLittleEndian, sop_class=ULTRASOUND, modality="US",
       annotation="NO")
-write("secondary-capture.dcm", ExplicitVRLittleEndian, sop_class="1.2.840.10008.5.1.4.1.1.7",
-      modality="OT")
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+write("secondary-capture.dcm", ExplicitVRLittleEndian, sop_class=SECONDARY_CAPTURE, modality="OT")
+# Spellings that must not hide an ultrasound or a secondary capture: a lower-case modality, an
+# ultrasound among several modality values, a secondary capture named only in the file meta.
+write("ultrasound-lower.dcm", ExplicitVRLittleEndian, modality="us")
+write("multi-modality.dcm", ExplicitVRLittleEndian, modality=["OT", "US"])
+write("sc-meta-only.dcm", ExplicitVRLittleEndian, sop_class=SECONDARY_CAPTURE, modality="OT")
 
 
 def hostile():
@@ -150,5 +156,8 @@ def duplicated(name, tag, vr, value):
 import struct
 import pydicom
 hostile()
+meta_only = pydicom.dcmread(out + "/sc-meta-only.dcm")
+del meta_only.SOPClassUID
+meta_only.save_as(out + "/sc-meta-only.dcm", write_like_original=False)
 duplicated("meta-twice.dcm", 0x00020002, b"UI", b"PLANTDUPLICATE")
 duplicated("rows-twice.dcm", 0x00280010, b"US", struct.pack("<H", 9))

@@ -45,18 +45,43 @@ def plant_j2k(frame, open_ended=False):
     return frame[:sot + 12] + tile_com + frame[sot + 12:]
 
 
-def plant_rle(frame):
-    """Text where decoding never reads: between the header and the first segment, after each
-    segment's data and after the last one; the header's offsets moved to match (PS3.5 G.5)."""
-    count = struct.unpack("<I", frame[:4])[0]
-    offsets = list(struct.unpack("<15I", frame[4:64]))[:count] + [len(frame)]
-    segments = [frame[offsets[i]:offsets[i + 1]] for i in range(count)]
+def grow_last_literal(segment, count, text):
+    """The segment with its last PackBits run, if a literal with room, declaring len(text) more
+    bytes and carrying text there: bytes a decoder that stops at count never reads."""
+    at, produced, last = 0, 0, None
+    while at < len(segment) and produced < count:
+        n = segment[at] - 256 if segment[at] > 127 else segment[at]
+        if n >= 0:
+            last = at
+            produced += n + 1
+            at += n + 2
+        elif n != -128:
+            last = None
+            produced += 1 - n
+            at += 2
+        else:
+            at += 1
+    if last is None or segment[last] + len(text) > 127:
+        return segment
+    end = last + segment[last] + 2
+    return (segment[:last] + bytes([segment[last] + len(text)]) + segment[last + 1:end] + text
+            + segment[end:])
+
+
+def plant_rle(frame, count):
+    """Text where decoding never reads: between the header and the first segment, in a segment's
+    last literal run past the samples it needs, after each segment's data and after the last one;
+    the header's offsets moved to match (PS3.5 G.5)."""
+    segments_count = struct.unpack("<I", frame[:4])[0]
+    offsets = list(struct.unpack("<15I", frame[4:64]))[:segments_count] + [len(frame)]
+    segments = [frame[offsets[i]:offsets[i + 1]] for i in range(segments_count)]
     body = b"PLANTRLEGAP!"
     starts = []
     for i, data in enumerate(segments):
         starts.append(64 + len(body))
-        body += data + b"PLANTRLE%02d" % i
-    header = struct.pack("<I", count) + struct.pack("<15I", *(starts + [0] * (15 - count)))
+        body += grow_last_literal(data, count, b"PLANTRUN") + b"PLANTRLE%02d" % i
+    header = struct.pack("<I", segments_count) + struct.pack(
+        "<15I", *(starts + [0] * (15 - segments_count)))
     return header + body
 
 
@@ -67,7 +92,7 @@ for path in sys.argv[2:]:
     count = int(getattr(ds, "NumberOfFrames", 1) or 1)
     frames = list(generate_pixel_data_frame(ds.PixelData, count))
     if syntax == "1.2.840.10008.1.2.5":
-        planted = [plant_rle(frame) for frame in frames]
+        planted = [plant_rle(frame, ds.Rows * ds.Columns) for frame in frames]
     elif syntax in J2K:
         lossless = syntax == "1.2.840.10008.1.2.4.90"
         planted = [plant_j2k(frame, open_ended=lossless) for frame in frames]

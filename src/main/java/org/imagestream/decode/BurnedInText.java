@@ -27,11 +27,13 @@ final class BurnedInText {
                     "1.2.840.10008.5.1.4.1.1.77.1.2", // VL Microscopic Image Storage
                     "1.2.840.10008.5.1.4.1.1.77.1.3", // VL Slide-Coordinates Microscopic
                     "1.2.840.10008.5.1.4.1.1.77.1.4", // VL Photographic Image Storage
-                    "1.2.840.10008.5.1.4.1.1.77.1.5.1" // Ophthalmic Photography 8 Bit
+                    "1.2.840.10008.5.1.4.1.1.77.1.5.1", // Ophthalmic Photography 8 Bit
+                    "1.2.840.10008.5.1.4.1.1.77.1.5.2", // Ophthalmic Photography 16 Bit
+                    "1.2.840.10008.5.1.4.1.1.77.1.7" // Dermoscopic Photography
                     );
 
     /** Modalities (PS3.3 C.7.3.1.1.1) of the same kinds, whatever SOP class carries them. */
-    static final Set<String> MODALITIES = Set.of("US", "IVUS", "XC", "ES", "GM", "SM", "OP");
+    static final Set<String> MODALITIES = Set.of("US", "IVUS", "XC", "ES", "GM", "SM", "OP", "DMS");
 
     private BurnedInText() {}
 
@@ -43,8 +45,14 @@ final class BurnedInText {
         if (sopClass != null && SOP_CLASSES.contains(sopClass)) {
             return "SOP class " + sopClass;
         }
-        if (modality != null && MODALITIES.contains(modality)) {
-            return "modality " + modality;
+        if (modality != null) {
+            // Any of its values, in any case: "us", "OT\\US" are ultrasound too.
+            for (String value : modality.split("\\\\")) {
+                String term = value.strip().toUpperCase(java.util.Locale.ROOT);
+                if (MODALITIES.contains(term)) {
+                    return "modality " + term;
+                }
+            }
         }
         return null;
     }

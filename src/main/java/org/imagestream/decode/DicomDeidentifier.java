@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -55,6 +56,7 @@ public final class DicomDeidentifier {
             Set.of(0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012);
 
     private static final int FILE_META_VERSION = 0x00020001;
+    private static final int MEDIA_STORAGE_SOP_CLASS_UID = 0x00020002;
     private static final int MEDIA_STORAGE_SOP_INSTANCE_UID = 0x00020003;
     private static final int PATIENT_IDENTITY_REMOVED = 0x00120062;
     private static final int BITS_ALLOCATED = 0x00280100;
@@ -98,13 +100,25 @@ public final class DicomDeidentifier {
             throw new DecodeException(
                     Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
         }
-        // A deflated file is held twice at its inflated size (the inflated file and the rewritten
-        // dataset, deflated again from its own buffer): each gets half the budget.
-        DicomFileMeta.Readable readable =
-                DicomFileMeta.open(
-                        part10,
-                        limits.withMaxDecodeMemory(
-                                Math.max(1 << 20, limits.maxDecodeMemory() / 2)));
+        // A deflated file's inflated size is held up to four times at once (the inflated file,
+        // the rewritten data set, its cleared pixel words or its deflated output, the record
+        // returned): each gets a quarter of the budget.
+        DicomFileMeta.Readable readable;
+        try {
+            readable =
+                    DicomFileMeta.open(
+                            part10,
+                            limits.withMaxDecodeMemory(
+                                    Math.max(1 << 20, limits.maxDecodeMemory() / 4)));
+        } catch (DecodeException e) {
+            if (e.reason() != Reason.TOO_LARGE) {
+                throw e;
+            }
+            throw new DecodeException(
+                    Reason.TOO_LARGE,
+                    e.getMessage()
+                            + ": de-identification inflates a deflated file to a quarter of it");
+        }
         byte[] file = readable.bytes();
         String syntax = readable.transferSyntax();
         ByteOrder order =
@@ -113,7 +127,9 @@ public final class DicomDeidentifier {
                         : ByteOrder.LITTLE_ENDIAN;
         boolean explicit = !syntax.equals(DicomFileMeta.IMPLICIT_LE);
 
-        DatasetBytes dataset = new DatasetBytes(file.length);
+        // Room for what the rewrite adds (the marker, pseudonyms longer than the UIDs they
+        // replace: a few, each attribute at most once), so the buffer never doubles.
+        DatasetBytes dataset = new DatasetBytes(file.length + 4096);
         ByteBuffer in = ByteBuffer.wrap(file).order(order);
         boolean nativePixels = DicomFileMeta.NATIVE.contains(syntax);
         boolean[] markerWritten = {false};
@@ -138,6 +154,16 @@ public final class DicomDeidentifier {
                         markerWritten[0] = true;
                     }
                     if (sequence) {
+                        if (tag == SOP_CLASS_UID
+                                || tag == MODALITY
+                                || tag == DicomAllowList.BURNED_IN_ANNOTATION) {
+                            // What decides whether pixels may show text, unreadable: refused.
+                            throw new DecodeException(
+                                    Reason.CORRUPT,
+                                    String.format(
+                                            "DICOM attribute (%04X,%04X) is written as a sequence",
+                                            tag >>> 16, tag & 0xFFFF));
+                        }
                         return; // no sequence is on the allow-list
                     }
                     if (tag == DicomAllowList.FLOAT_PIXEL_DATA
@@ -220,8 +246,19 @@ public final class DicomDeidentifier {
                     }
                     dataset.write(file, start, end - start);
                 });
+        // The meta group's Media Storage SOP Class counts too: a data set may omit its own.
+        String[] mediaClass = {null};
+        byte[] meta =
+                meta(
+                        readable.bytes() != part10 ? part10 : file,
+                        readable.datasetOffset(),
+                        readable.transferSyntax(),
+                        mediaClass);
         String assumed =
-                annotationDeclared[0] ? null : BurnedInText.assumedIn(sopClass[0], modality[0]);
+                annotationDeclared[0]
+                        ? null
+                        : Optional.ofNullable(BurnedInText.assumedIn(sopClass[0], modality[0]))
+                                .orElse(BurnedInText.assumedIn(mediaClass[0], null));
         if (assumed != null && !acceptBurnedInAnnotation) {
             throw new DecodeException(
                     Reason.BURNED_IN_ANNOTATION,
@@ -250,11 +287,9 @@ public final class DicomDeidentifier {
         if (readable.bytes() != part10) {
             // Deflated: stored deflated again (the meta group of the original names the deflated
             // syntax), so a record does not grow to its inflated size on its way to storage.
-            return concat(
-                    meta(part10, readable.datasetOffset(), readable.transferSyntax()),
-                    deflate(dataset));
+            return concat(meta, deflate(dataset));
         }
-        return concat(meta(file, readable.datasetOffset(), readable.transferSyntax()), dataset);
+        return concat(meta, dataset);
     }
 
     /** Raw deflate (no zlib wrapper, PS3.5 A.5) of a dataset, read from its own buffer. */
@@ -285,8 +320,12 @@ public final class DicomDeidentifier {
         }
     }
 
-    /** The file meta group with its SOP instance UID replaced and its group length recomputed. */
-    private byte[] meta(byte[] file, int datasetOffset, String syntax) throws DecodeException {
+    /**
+     * The file meta group with its SOP instance UID replaced and its group length recomputed;
+     * {@code mediaClass[0]} gets its Media Storage SOP Class UID.
+     */
+    private byte[] meta(byte[] file, int datasetOffset, String syntax, String[] mediaClass)
+            throws DecodeException {
         ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
         ByteArrayOutputStream elements = new ByteArrayOutputStream();
         Set<Integer> seen = new HashSet<>();
@@ -308,6 +347,9 @@ public final class DicomDeidentifier {
                         Reason.CORRUPT,
                         String.format(
                                 "DICOM file meta group holds (0002,%04X) twice", tag & 0xFFFF));
+            }
+            if (tag == MEDIA_STORAGE_SOP_CLASS_UID) {
+                mediaClass[0] = DicomAllowList.text(file, valueAt, end);
             }
             if (tag == MEDIA_STORAGE_SOP_INSTANCE_UID) {
                 writeElement(

@@ -80,13 +80,15 @@ final class EncapsulatedPixelData {
 
     /**
      * Bytes the rewrite holds beyond the input: the native file (header + every frame) and one
-     * decoded frame's raster twice plus one int per sample of a row-by-row copy (ImageIO). The
-     * hand-written codecs hold no raster; a frame in several fragments is copied into one array, at
-     * most the fragments' bytes, which the native copy's header part does not repeat.
+     * decoded frame's raster twice plus one int per sample of a row-by-row copy (ImageIO), plus 2
+     * bytes per sample for the coefficients libjpeg buffers off the heap when a JPEG frame comes in
+     * several scans (progressive). The hand-written codecs hold no raster; a frame in several
+     * fragments is copied into one array, at most the fragments' bytes, which the native copy's
+     * header part does not repeat.
      */
     static long workingBytes(DicomHeader header, int inputLength) {
         long frame = (long) header.rows() * header.columns() * header.samplesPerPixel();
-        return inputLength + header.expectedPixelBytes() + frame * (2L * 4 + 4);
+        return inputLength + header.expectedPixelBytes() + frame * (2L * 4 + 4 + 2);
     }
 
     /**
@@ -352,8 +354,8 @@ final class EncapsulatedPixelData {
      * The encapsulated Pixel Data element {@code file[start, header.pixelDataEnd())} with each
      * frame's codestream stripped of its metadata ({@link CodestreamMetadata}): one fragment per
      * frame, and a Basic Offset Table when there is more than one; null when no frame loses
-     * anything but padding (the element is then kept byte for byte). An RLE frame keeps only what
-     * decoding reads ({@link RleLossless#withoutUnusedBytes}).
+     * anything but padding (the element is then kept byte for byte). An RLE frame is rebuilt from
+     * its samples ({@link RleLossless#withoutUnusedBytes}).
      */
     static byte[] withoutMetadata(byte[] file, DicomHeader header, String syntax, int start)
             throws DecodeException {
@@ -368,7 +370,11 @@ final class EncapsulatedPixelData {
                 // Every segment decodes to one byte per pixel of the frame.
                 byte[] rebuilt =
                         RleLossless.withoutUnusedBytes(
-                                codestream, 0, codestream.length, header.rows() * header.columns());
+                                codestream,
+                                0,
+                                codestream.length,
+                                header.samplesPerPixel() * ((header.bitsAllocated() + 7) / 8),
+                                header.rows() * header.columns());
                 changed |= rebuilt != null;
                 cleaned.add(rebuilt != null ? rebuilt : codestream);
                 continue;

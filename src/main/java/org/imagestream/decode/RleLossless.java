@@ -84,34 +84,17 @@ final class RleLossless {
      */
     static int unpackBits(
             byte[] in, int from, int to, byte[] out, int outAt, int stride, int count) {
-        return (int) unpack(in, from, to, out, outAt, stride, count);
-    }
-
-    /**
-     * The bytes of a PackBits segment {@code in[from, to)} that decoding {@code count} bytes reads:
-     * what follows them is never decoded.
-     */
-    static int packedLength(byte[] in, int from, int to, int count) {
-        return (int) (unpack(in, from, to, null, 0, 0, count) >>> 32) - from;
-    }
-
-    /** Decodes into {@code out} (null: counts only); returns the input end << 32 | produced. */
-    private static long unpack(
-            byte[] in, int from, int to, byte[] out, int outAt, int stride, int count) {
         int produced = 0;
         int at = from;
         int write = outAt;
         while (at < to && produced < count) {
             int n = in[at++];
             if (n >= 0) {
-                // A literal run is read whole, even where the frame's last bytes end inside it.
-                int take = Math.min(n + 1, to - at);
-                int copy = Math.min(take, count - produced);
-                for (int i = 0; out != null && i < copy; i++) {
-                    out[write] = in[at + i];
+                int copy = Math.min(n + 1, Math.min(to - at, count - produced));
+                for (int i = 0; i < copy; i++) {
+                    out[write] = in[at++];
                     write += stride;
                 }
-                at += take;
                 produced += copy;
             } else if (n != -128) {
                 if (at >= to) {
@@ -119,59 +102,112 @@ final class RleLossless {
                 }
                 byte value = in[at++];
                 int repeat = Math.min(1 - n, count - produced);
-                for (int i = 0; out != null && i < repeat; i++) {
+                for (int i = 0; i < repeat; i++) {
                     out[write] = value;
                     write += stride;
                 }
                 produced += repeat;
             }
         }
-        return (long) at << 32 | produced;
+        return produced;
     }
 
     /**
-     * An RLE frame {@code in[from, to)} rebuilt from what decoding reads: its header with
-     * contiguous offsets (unused ones zero), then each segment cut after the PackBits bytes that
-     * make its {@code count} bytes, so bytes between the header and the first segment, after a
-     * segment's data or after the last one (where a writer could leave text) are gone. Null when
-     * the frame is already just that; the frame unchanged when its header is unusable (the decoder
-     * refuses it).
+     * An RLE frame {@code in[from, to)} rebuilt from its decoded bytes: each of its {@code
+     * segments} segments decoded to {@code count} bytes and PackBits-encoded again, the header
+     * giving their offsets, unused offsets zero, each segment padded to an even length with a zero.
+     * Nothing but the samples survives: not bytes between the header and the first segment, after a
+     * segment's data or after the last one, nor the unread tail of a run that declares more bytes
+     * than its segment needs (where a writer could leave text). Null when the frame is already
+     * exactly that.
+     *
+     * @throws DecodeException {@code CORRUPT} for a header the decoder would refuse (another
+     *     segment count, offsets out of order or outside the frame), {@code TRUNCATED} for a
+     *     segment that decodes to fewer bytes: refused here, so such a frame never leaves
+     *     de-identification with its bytes as they were
      */
-    static byte[] withoutUnusedBytes(byte[] in, int from, int to, int count) {
+    static byte[] withoutUnusedBytes(byte[] in, int from, int to, int segments, int count)
+            throws DecodeException {
         int length = to - from;
         if (length < HEADER) {
-            return null;
+            throw new DecodeException(Reason.CORRUPT, "RLE frame is shorter than its header");
         }
         ByteBuffer header = ByteBuffer.wrap(in, from, HEADER).order(ByteOrder.LITTLE_ENDIAN);
-        int segments = header.getInt(from);
-        if (segments < 1 || segments > MAX_SEGMENTS) {
-            return null;
+        if (header.getInt(from) != segments || segments > MAX_SEGMENTS) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    "RLE frame has "
+                            + Integer.toUnsignedString(header.getInt(from))
+                            + " segments; "
+                            + segments
+                            + " expected for its samples and bits allocated");
         }
         int[] starts = new int[segments + 1];
         for (int s = 0; s < segments; s++) {
             starts[s] = header.getInt(from + 4 + 4 * s);
             if (starts[s] < HEADER || starts[s] > length || (s > 0 && starts[s] < starts[s - 1])) {
-                return null;
+                throw new DecodeException(
+                        Reason.CORRUPT, "RLE segment " + s + " has an invalid offset");
             }
         }
         starts[segments] = length;
-        ByteBuffer out = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
-        out.putInt(segments);
-        out.position(HEADER);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(length);
+        out.writeBytes(new byte[HEADER]);
+        ByteBuffer offsets = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+        offsets.putInt(segments);
+        byte[] plane = new byte[count];
         for (int s = 0; s < segments; s++) {
-            out.putInt(4 + 4 * s, out.position());
-            int used = packedLength(in, from + starts[s], from + starts[s + 1], count);
-            out.put(in, from + starts[s], used);
+            int produced =
+                    unpackBits(in, from + starts[s], from + starts[s + 1], plane, 0, 1, count);
+            if (produced < count) {
+                throw new DecodeException(
+                        Reason.TRUNCATED,
+                        "RLE segment " + s + " decodes to " + produced + " of " + count + " bytes");
+            }
+            offsets.putInt(4 + 4 * s, out.size());
+            packBits(plane, out);
+            if ((out.size() & 1) == 1) {
+                out.write(0);
+            }
         }
-        byte[] rebuilt = java.util.Arrays.copyOf(out.array(), out.position());
-        return java.util.Arrays.equals(in, from, from + rebuilt.length, rebuilt, 0, rebuilt.length)
-                        && onlyPadding(in, from + rebuilt.length, to)
-                ? null
-                : rebuilt;
+        byte[] rebuilt = out.toByteArray();
+        System.arraycopy(offsets.array(), 0, rebuilt, 0, HEADER);
+        int padding = length - rebuilt.length;
+        boolean same =
+                (padding == 0 || (padding == 1 && in[to - 1] == 0))
+                        && java.util.Arrays.equals(
+                                in, from, from + rebuilt.length, rebuilt, 0, rebuilt.length);
+        return same ? null : rebuilt;
     }
 
-    /** At most one trailing byte, zero: the even-length padding of an item. */
-    private static boolean onlyPadding(byte[] in, int from, int to) {
-        return to - from == 0 || (to - from == 1 && in[from] == 0);
+    /**
+     * PackBits (PS3.5 G.3.1): a run of 3 to 128 equal bytes as -(n - 1) and the byte, anything else
+     * as literals of up to 128 bytes, n - 1 and the bytes.
+     */
+    static void packBits(byte[] data, java.io.ByteArrayOutputStream out) {
+        int at = 0;
+        while (at < data.length) {
+            int run = 1;
+            while (at + run < data.length && run < 128 && data[at + run] == data[at]) {
+                run++;
+            }
+            if (run >= 3) {
+                out.write(1 - run);
+                out.write(data[at]);
+                at += run;
+                continue;
+            }
+            int end = at;
+            while (end < data.length
+                    && end - at < 128
+                    && !(end + 2 < data.length
+                            && data[end] == data[end + 1]
+                            && data[end] == data[end + 2])) {
+                end++;
+            }
+            out.write(end - at - 1);
+            out.write(data, at, end - at);
+            at = end;
+        }
     }
 }

@@ -72,7 +72,16 @@ class CompressedDicomReferenceTest {
         // The file as written, and the same file with text planted in every frame's codestream
         // (plant_codestreams.py; in RLE frames, where decoding never reads) once de-identified:
         // both must store what DCMTK decompresses.
-        List<byte[]> files = List.of(resource(name + ".dcm"), plantedAndDeidentified(name, dir));
+        byte[] deidentified = plantedAndDeidentified(name, dir);
+        List<byte[]> files = List.of(resource(name + ".dcm"), deidentified);
+        if (name.contains("rle")) {
+            // The rebuilt RLE frames, as DCMTK decompresses them.
+            Path rebuilt = Files.write(dir.resolve(name + ".rebuilt.dcm"), deidentified);
+            PlantedDicom.dcmdrle(rebuilt, dir.resolve(name + ".rebuilt.dcmd.dcm"));
+            assertThat(nativeSamples(Files.readAllBytes(dir.resolve(name + ".rebuilt.dcmd.dcm"))))
+                    .as("DCMTK's samples of the rebuilt %s", name)
+                    .isEqualTo(dcmtk);
+        }
         for (byte[] file : files) {
             int[] ours = nativeSamples(decompressed(file));
             assertThat(ours).hasSameSizeAs(dcmtk);
@@ -125,6 +134,30 @@ class CompressedDicomReferenceTest {
                             assertThat(e.reason()).isEqualTo(Reason.CORRUPT);
                             assertThat(e.getMessage()).contains("more than 500 scans");
                         });
+    }
+
+    /**
+     * An RLE frame whose header names another segment count than its bits allocated need (the
+     * decoder refuses it after de-identification) is refused by de-identification itself, so its
+     * bytes never leave it as they were.
+     */
+    @Test
+    void shouldRefuseAnRleFrameWithAnotherSegmentCountBeforeItLeavesDeidentification()
+            throws Exception {
+        byte[] file = resource("CT_small_rle.dcm");
+        byte[] pixelData = {(byte) 0xE0, 0x7F, 0x10, 0x00, 'O', 'B', 0, 0, -1, -1, -1, -1};
+        int element = Bytes.indexOf(file, pixelData);
+        ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int table = element + pixelData.length;
+        int frame = table + 8 + in.getInt(table + 4) + 8;
+        assertThat(in.getInt(frame)).as("segments of a 16-bit frame").isEqualTo(2);
+        byte[] three = file.clone();
+        ByteBuffer.wrap(three).order(ByteOrder.LITTLE_ENDIAN).putInt(frame, 3);
+        assertThatThrownBy(
+                        () -> new DicomDeidentifier(new byte[] {1}, LIMITS, true).deidentify(three))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT));
     }
 
     /** The reference file with text planted in its codestreams by pydicom, de-identified. */

@@ -219,12 +219,19 @@ class DicomAllowListOracleTest {
     /**
      * Fail closed on a missing Burned In Annotation where PS3.15 expects text in the pixels: an
      * ultrasound and a secondary capture that do not declare it are refused unless the site accepts
-     * such files; an ultrasound that declares NO, and a CT that declares nothing, pass.
+     * such files, however spelled (a lower-case or multi-valued modality, the SOP class only in the
+     * file meta); an ultrasound that declares NO, and a CT that declares nothing, pass.
      */
     @Test
     void shouldRefuseUltrasoundAndSecondaryCaptureThatDoNotDeclareBurnedInAnnotation()
             throws Exception {
-        for (String name : List.of("ultrasound.dcm", "secondary-capture.dcm")) {
+        for (String name :
+                List.of(
+                        "ultrasound.dcm",
+                        "secondary-capture.dcm",
+                        "ultrasound-lower.dcm",
+                        "multi-modality.dcm",
+                        "sc-meta-only.dcm")) {
             String dump = dcmdump(dir.resolve(name));
             assertThat(dump).as(name).doesNotContain("(0028,0301)");
             byte[] bytes = Files.readAllBytes(dir.resolve(name));
@@ -240,6 +247,11 @@ class DicomAllowListOracleTest {
                     .as("%s accepted by the site", name)
                     .isNotEmpty();
         }
+        assertThat(dcmdump(dir.resolve("ultrasound-lower.dcm"))).contains("CS [us]");
+        assertThat(dcmdump(dir.resolve("multi-modality.dcm"))).contains("CS [OT\\US]");
+        assertThat(dcmdump(dir.resolve("sc-meta-only.dcm")))
+                .contains("(0002,0002) UI =SecondaryCaptureImageStorage")
+                .doesNotContain("(0008,0016)");
         assertThat(dcmdump(dir.resolve("ultrasound-bia-no.dcm"))).contains("(0028,0301) CS [NO]");
         assertThat(dcmdump(dir.resolve("explicit.dcm"))).doesNotContain("(0028,0301)");
         for (String name : List.of("ultrasound-bia-no.dcm", "explicit.dcm")) {

@@ -81,6 +81,17 @@ public final class PlantedDicom {
                         TOOLS.resolve("usr/share/libdcmtk17/dicom.dic").toString()));
     }
 
+    /** DCMTK's dcmdrle: the RLE file {@code in} decompressed into {@code out}. */
+    public static void dcmdrle(Path in, Path out) throws IOException, InterruptedException {
+        run(
+                List.of(TOOLS.resolve("usr/bin/dcmdrle").toString(), in.toString(), out.toString()),
+                Map.of(
+                        "LD_LIBRARY_PATH",
+                        TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString(),
+                        "DCMDICTPATH",
+                        TOOLS.resolve("usr/share/libdcmtk17/dicom.dic").toString()));
+    }
+
     private static String run(List<String> command, Map<String, String> environment)
             throws IOException, InterruptedException {
         assertThat(TOOLS.resolve("usr/bin/dcmdump"))
