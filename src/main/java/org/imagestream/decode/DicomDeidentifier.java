@@ -248,12 +248,8 @@ public final class DicomDeidentifier {
                 });
         // The meta group's Media Storage SOP Class counts too: a data set may omit its own.
         String[] mediaClass = {null};
-        byte[] meta =
-                meta(
-                        readable.bytes() != part10 ? part10 : file,
-                        readable.datasetOffset(),
-                        readable.transferSyntax(),
-                        mediaClass);
+        // (The meta group is never deflated: the original's is the one to read.)
+        byte[] meta = meta(part10, readable.datasetOffset(), readable.transferSyntax(), mediaClass);
         String assumed =
                 annotationDeclared[0]
                         ? null

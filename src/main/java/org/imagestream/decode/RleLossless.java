@@ -26,31 +26,8 @@ final class RleLossless {
     static void decodeFrame(
             byte[] in, int from, int length, int pixels, int bytesPerSample, byte[] out, int outAt)
             throws DecodeException {
-        if (length < HEADER) {
-            throw new DecodeException(Reason.CORRUPT, "RLE frame is shorter than its header");
-        }
-        ByteBuffer header = ByteBuffer.wrap(in, from, HEADER).order(ByteOrder.LITTLE_ENDIAN);
-        int segments = header.getInt(from);
-        if (segments != bytesPerSample || segments > MAX_SEGMENTS) {
-            throw new DecodeException(
-                    Reason.CORRUPT,
-                    "RLE frame has "
-                            + Integer.toUnsignedString(segments)
-                            + " segments; "
-                            + bytesPerSample
-                            + " expected for its bits allocated");
-        }
-        int[] offsets = new int[segments + 1];
-        for (int s = 0; s < segments; s++) {
-            offsets[s] = header.getInt(from + 4 + 4 * s);
-            if (offsets[s] < HEADER
-                    || offsets[s] > length
-                    || (s > 0 && offsets[s] < offsets[s - 1])) {
-                throw new DecodeException(
-                        Reason.CORRUPT, "RLE segment " + s + " has an invalid offset");
-            }
-        }
-        offsets[segments] = length;
+        int[] offsets = segmentStarts(in, from, length, bytesPerSample, "bits allocated");
+        int segments = offsets.length - 1;
         for (int s = 0; s < segments; s++) {
             // Segment 0 holds the most significant bytes: little endian puts them last.
             int plane = bytesPerSample - 1 - s;
@@ -113,6 +90,40 @@ final class RleLossless {
     }
 
     /**
+     * The segments' offsets from the header of the frame {@code in[from, from + length)}, then the
+     * frame's length: {@code expected} segments (what its {@code what} need), each starting after
+     * the header, within the frame and not before the previous one.
+     */
+    private static int[] segmentStarts(byte[] in, int from, int length, int expected, String what)
+            throws DecodeException {
+        if (length < HEADER) {
+            throw new DecodeException(Reason.CORRUPT, "RLE frame is shorter than its header");
+        }
+        ByteBuffer header = ByteBuffer.wrap(in, from, HEADER).order(ByteOrder.LITTLE_ENDIAN);
+        int segments = header.getInt(from);
+        if (segments != expected || segments > MAX_SEGMENTS) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    "RLE frame has "
+                            + Integer.toUnsignedString(segments)
+                            + " segments; "
+                            + expected
+                            + " expected for its "
+                            + what);
+        }
+        int[] starts = new int[segments + 1];
+        for (int s = 0; s < segments; s++) {
+            starts[s] = header.getInt(from + 4 + 4 * s);
+            if (starts[s] < HEADER || starts[s] > length || (s > 0 && starts[s] < starts[s - 1])) {
+                throw new DecodeException(
+                        Reason.CORRUPT, "RLE segment " + s + " has an invalid offset");
+            }
+        }
+        starts[segments] = length;
+        return starts;
+    }
+
+    /**
      * An RLE frame {@code in[from, to)} rebuilt from its decoded bytes: each of its {@code
      * segments} segments decoded to {@code count} bytes and PackBits-encoded again, the header
      * giving their offsets, unused offsets zero, each segment padded to an even length with a zero.
@@ -129,28 +140,7 @@ final class RleLossless {
     static byte[] withoutUnusedBytes(byte[] in, int from, int to, int segments, int count)
             throws DecodeException {
         int length = to - from;
-        if (length < HEADER) {
-            throw new DecodeException(Reason.CORRUPT, "RLE frame is shorter than its header");
-        }
-        ByteBuffer header = ByteBuffer.wrap(in, from, HEADER).order(ByteOrder.LITTLE_ENDIAN);
-        if (header.getInt(from) != segments || segments > MAX_SEGMENTS) {
-            throw new DecodeException(
-                    Reason.CORRUPT,
-                    "RLE frame has "
-                            + Integer.toUnsignedString(header.getInt(from))
-                            + " segments; "
-                            + segments
-                            + " expected for its samples and bits allocated");
-        }
-        int[] starts = new int[segments + 1];
-        for (int s = 0; s < segments; s++) {
-            starts[s] = header.getInt(from + 4 + 4 * s);
-            if (starts[s] < HEADER || starts[s] > length || (s > 0 && starts[s] < starts[s - 1])) {
-                throw new DecodeException(
-                        Reason.CORRUPT, "RLE segment " + s + " has an invalid offset");
-            }
-        }
-        starts[segments] = length;
+        int[] starts = segmentStarts(in, from, length, segments, "samples and bits allocated");
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(length);
         out.writeBytes(new byte[HEADER]);
         ByteBuffer offsets = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
