@@ -246,6 +246,48 @@ final class EncapsulatedPixelData {
         return Collections.unmodifiableList(result);
     }
 
+    /**
+     * Most tiles a JPEG 2000 frame may have. JJ2000 spends about 0.1-0.3 ms of CPU per tile
+     * whatever its size, inside a decode no deadline can stop: a 2 MB frame of 2048 x 2048 in
+     * 51,984 tiles of 9 x 9 took 16 s, one of 1024 x 1024 in 16,384 tiles 2 s. Modalities write one
+     * tile, or a few hundred for the largest images.
+     */
+    static final int MAX_JPEG_2000_TILES = 4096;
+
+    /**
+     * Refuses a JPEG 2000 codestream {@code b[from, to)} whose SIZ segment (T.800 A.5.1, right
+     * after SOC) divides the image into more than {@link #MAX_JPEG_2000_TILES} tiles.
+     */
+    static void requireFewTiles(byte[] b, int from, int to, String what) throws DecodeException {
+        if (to - from < 40 || (b[from + 2] & 0xFF) != 0xFF || (b[from + 3] & 0xFF) != 0x51) {
+            return; // no SIZ where T.800 puts it: the decoder refuses the codestream
+        }
+        ByteBuffer siz = ByteBuffer.wrap(b, from, 40).order(ByteOrder.BIG_ENDIAN);
+        long width = Integer.toUnsignedLong(siz.getInt(from + 8));
+        long height = Integer.toUnsignedLong(siz.getInt(from + 12));
+        long tileWidth = Integer.toUnsignedLong(siz.getInt(from + 24));
+        long tileHeight = Integer.toUnsignedLong(siz.getInt(from + 28));
+        long tileX = Integer.toUnsignedLong(siz.getInt(from + 32));
+        long tileY = Integer.toUnsignedLong(siz.getInt(from + 36));
+        if (tileWidth == 0 || tileHeight == 0 || tileX >= width || tileY >= height) {
+            throw new DecodeException(
+                    Reason.CORRUPT, what + " (JPEG 2000) declares tiles that cover no image");
+        }
+        long tiles =
+                ((width - tileX + tileWidth - 1) / tileWidth)
+                        * ((height - tileY + tileHeight - 1) / tileHeight);
+        if (tiles > MAX_JPEG_2000_TILES) {
+            throw new DecodeException(
+                    Reason.CORRUPT,
+                    what
+                            + " (JPEG 2000) is divided into "
+                            + tiles
+                            + " tiles, more than "
+                            + MAX_JPEG_2000_TILES
+                            + ": each costs the decoder time whatever its size");
+        }
+    }
+
     /** One frame's fragments decoded into {@code frame} by the syntax's codec. */
     private static void decodeFrame(
             byte[] file, List<Fragment> fragments, String syntax, NativeFrame frame)
@@ -267,6 +309,10 @@ final class EncapsulatedPixelData {
             return;
         }
         requireEndMarker(file, fragments, syntax, what);
+        if (CODESTREAM_START.get(syntax) == 0xFF4F) {
+            Fragment first = fragments.get(0);
+            requireFewTiles(file, first.offset(), first.offset() + first.length(), what);
+        }
         if (CODESTREAM_START.get(syntax) == 0xFFD8) {
             // libjpeg (the JDK's, under TwelveMonkeys) walks every progressive scan natively,
             // where no deadline reaches it.

@@ -81,6 +81,27 @@ public final class PlantedDicom {
                         TOOLS.resolve("usr/share/libdcmtk17/dicom.dic").toString()));
     }
 
+    /**
+     * A DICOM file (8-bit MONOCHROME2 MR, JPEG 2000 lossless syntax) holding {@code codestream} as
+     * its one frame, written by pydicom ({@code dicom-oracle/wrap_j2k.py}).
+     */
+    public static void wrapJpeg2000(Path codestream, int rows, int columns, Path out)
+            throws IOException, InterruptedException {
+        Path script = out.resolveSibling("wrap_j2k.py");
+        try (InputStream in = PlantedDicom.class.getResourceAsStream("/dicom-oracle/wrap_j2k.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        run(
+                List.of(
+                        "python3",
+                        script.toString(),
+                        codestream.toString(),
+                        Integer.toString(rows),
+                        Integer.toString(columns),
+                        out.toString()),
+                Map.of("PYTHONPATH", TOOLS.resolve("usr/lib/python3/dist-packages").toString()));
+    }
+
     /** DCMTK's dcmdrle: the RLE file {@code in} decompressed into {@code out}. */
     public static void dcmdrle(Path in, Path out) throws IOException, InterruptedException {
         run(

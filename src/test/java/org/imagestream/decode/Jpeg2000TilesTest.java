@@ -1,0 +1,88 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.imagestream.model.Domain;
+import org.imagestream.testing.PlantedDicom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The JPEG 2000 tile limit through the medical decode path: OpenJPEG's opj_compress writes a 1024 x
+ * 1024 frame in tiles of 8 x 8 and of 256 x 256, opj_dump counts them (the oracle), pydicom wraps
+ * each in a DICOM file. The frame of 16,384 tiles (2 s of JJ2000's CPU, inside a decode no deadline
+ * stops) is refused; the one of 16 decodes.
+ */
+class Jpeg2000TilesTest {
+    private static final Path TOOLS =
+            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
+                    .resolve("tools/root");
+
+    @TempDir Path dir;
+
+    @Test
+    void shouldRefuseAFrameOfThousandsOfTinyTilesAndDecodeAFewLargeOnes() throws Exception {
+        Path pgm = dir.resolve("ramp.pgm");
+        byte[] header = "P5\n1024 1024\n255\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] image = new byte[header.length + 1024 * 1024];
+        System.arraycopy(header, 0, image, 0, header.length);
+        for (int i = 0; i < 1024 * 1024; i++) {
+            image[header.length + i] = (byte) ((i % 1024) * 7 + (i / 1024) * 3);
+        }
+        Files.write(pgm, image);
+
+        byte[] tiny = wrapped(pgm, 8, 128 * 128);
+        byte[] large = wrapped(pgm, 256, 4 * 4);
+        ModelInput input = new ModelInput(64, 64, 1);
+        assertThat(ImageDecoders.decode(Domain.MEDICAL, large, input).pixels()).isNotEmpty();
+        assertThatThrownBy(() -> ImageDecoders.decode(Domain.MEDICAL, tiny, input))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> {
+                            assertThat(e.reason()).isEqualTo(DecodeException.Reason.CORRUPT);
+                            assertThat(e.getMessage()).contains("16384 tiles");
+                        });
+    }
+
+    /** The image in tiles of {@code side}, checked by opj_dump to be {@code tiles}, in a DICOM. */
+    private byte[] wrapped(Path pgm, int side, int tiles) throws Exception {
+        Path j2k = dir.resolve("tiles-" + side + ".j2k");
+        run(
+                TOOLS.resolve("usr/bin/opj_compress").toString(),
+                "-i",
+                pgm.toString(),
+                "-o",
+                j2k.toString(),
+                "-t",
+                side + "," + side,
+                "-n",
+                "1");
+        String dump = run(TOOLS.resolve("usr/bin/opj_dump").toString(), "-i", j2k.toString());
+        Matcher grid = Pattern.compile("tw=(\\d+), th=(\\d+)").matcher(dump);
+        assertThat(grid.find()).as(dump).isTrue();
+        assertThat(Integer.parseInt(grid.group(1)) * Integer.parseInt(grid.group(2)))
+                .isEqualTo(tiles);
+        Path dicom = dir.resolve("tiles-" + side + ".dcm");
+        PlantedDicom.wrapJpeg2000(j2k, 1024, 1024, dicom);
+        return Files.readAllBytes(dicom);
+    }
+
+    private static String run(String... command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(List.of(command)).redirectErrorStream(true);
+        builder.environment()
+                .put("LD_LIBRARY_PATH", TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString());
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
+        return output;
+    }
+}
