@@ -117,7 +117,8 @@ public final class DicomDeidentifier {
             throw new DecodeException(
                     Reason.TOO_LARGE,
                     e.getMessage()
-                            + ": de-identification inflates a deflated file to a quarter of it");
+                            + ": de-identification inflates a deflated file to a quarter of it",
+                    e);
         }
         byte[] file = readable.bytes();
         String syntax = readable.transferSyntax();
@@ -219,7 +220,8 @@ public final class DicomDeidentifier {
                                             DicomHeader.read(
                                                     file, readable.datasetOffset(), syntax),
                                             syntax,
-                                            start);
+                                            start,
+                                            limits);
                             dataset.writeBytes(
                                     element != null
                                             ? element

@@ -255,37 +255,65 @@ final class EncapsulatedPixelData {
     static final int MAX_JPEG_2000_TILES = 4096;
 
     /**
-     * Refuses a JPEG 2000 codestream {@code b[from, to)} whose SIZ segment (T.800 A.5.1, right
-     * after SOC) divides the image into more than {@link #MAX_JPEG_2000_TILES} tiles.
+     * Refuses a JPEG 2000 frame, given by its first bytes {@code head}, whose SIZ segment (T.800
+     * A.5.1, right after SOC; after a JP2 wrapper's header boxes when there is one) divides the
+     * image into more than {@link #MAX_JPEG_2000_TILES} tiles, or that has no SIZ there.
      */
-    static void requireFewTiles(byte[] b, int from, int to, String what) throws DecodeException {
-        if (to - from < 40 || (b[from + 2] & 0xFF) != 0xFF || (b[from + 3] & 0xFF) != 0x51) {
-            return; // no SIZ where T.800 puts it: the decoder refuses the codestream
+    static void requireFewTiles(byte[] head, String what) throws DecodeException {
+        int soc = -1;
+        for (int at = 0; at + 3 < head.length; at++) {
+            if (head[at] == (byte) 0xFF
+                    && head[at + 1] == (byte) 0x4F
+                    && head[at + 2] == (byte) 0xFF
+                    && head[at + 3] == (byte) 0x51) {
+                soc = at;
+                break;
+            }
         }
-        ByteBuffer siz = ByteBuffer.wrap(b, from, 40).order(ByteOrder.BIG_ENDIAN);
-        long width = Integer.toUnsignedLong(siz.getInt(from + 8));
-        long height = Integer.toUnsignedLong(siz.getInt(from + 12));
-        long tileWidth = Integer.toUnsignedLong(siz.getInt(from + 24));
-        long tileHeight = Integer.toUnsignedLong(siz.getInt(from + 28));
-        long tileX = Integer.toUnsignedLong(siz.getInt(from + 32));
-        long tileY = Integer.toUnsignedLong(siz.getInt(from + 36));
+        if (soc < 0 || soc + 40 > head.length) {
+            throw new DecodeException(
+                    Reason.CORRUPT, what + " (JPEG 2000) has no image and tile size segment (SIZ)");
+        }
+        ByteBuffer siz = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN);
+        long width = Integer.toUnsignedLong(siz.getInt(soc + 8));
+        long height = Integer.toUnsignedLong(siz.getInt(soc + 12));
+        long tileWidth = Integer.toUnsignedLong(siz.getInt(soc + 24));
+        long tileHeight = Integer.toUnsignedLong(siz.getInt(soc + 28));
+        long tileX = Integer.toUnsignedLong(siz.getInt(soc + 32));
+        long tileY = Integer.toUnsignedLong(siz.getInt(soc + 36));
         if (tileWidth == 0 || tileHeight == 0 || tileX >= width || tileY >= height) {
             throw new DecodeException(
                     Reason.CORRUPT, what + " (JPEG 2000) declares tiles that cover no image");
         }
-        long tiles =
-                ((width - tileX + tileWidth - 1) / tileWidth)
-                        * ((height - tileY + tileHeight - 1) / tileHeight);
-        if (tiles > MAX_JPEG_2000_TILES) {
+        long across = (width - tileX + tileWidth - 1) / tileWidth;
+        long down = (height - tileY + tileHeight - 1) / tileHeight;
+        if (across > MAX_JPEG_2000_TILES
+                || down > MAX_JPEG_2000_TILES
+                || across * down > MAX_JPEG_2000_TILES) {
             throw new DecodeException(
                     Reason.CORRUPT,
                     what
                             + " (JPEG 2000) is divided into "
-                            + tiles
+                            + across
+                            + " x "
+                            + down
                             + " tiles, more than "
                             + MAX_JPEG_2000_TILES
                             + ": each costs the decoder time whatever its size");
         }
+    }
+
+    /** The first {@code limit} bytes of a frame's codestream, across its fragments. */
+    private static byte[] head(byte[] file, List<Fragment> fragments, int limit) {
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        for (Fragment fragment : fragments) {
+            int take = Math.min(fragment.length(), limit - head.size());
+            head.write(file, fragment.offset(), take);
+            if (head.size() >= limit) {
+                break;
+            }
+        }
+        return head.toByteArray();
     }
 
     /** One frame's fragments decoded into {@code frame} by the syntax's codec. */
@@ -310,8 +338,7 @@ final class EncapsulatedPixelData {
         }
         requireEndMarker(file, fragments, syntax, what);
         if (CODESTREAM_START.get(syntax) == 0xFF4F) {
-            Fragment first = fragments.get(0);
-            requireFewTiles(file, first.offset(), first.offset() + first.length(), what);
+            requireFewTiles(head(file, fragments, 64 * 1024), what);
         }
         if (CODESTREAM_START.get(syntax) == 0xFFD8) {
             // libjpeg (the JDK's, under TwelveMonkeys) walks every progressive scan natively,
@@ -401,11 +428,18 @@ final class EncapsulatedPixelData {
      * frame's codestream stripped of its metadata ({@link CodestreamMetadata}): one fragment per
      * frame, and a Basic Offset Table when there is more than one; null when no frame loses
      * anything but padding (the element is then kept byte for byte). An RLE frame is rebuilt from
-     * its samples ({@link RleLossless#withoutUnusedBytes}).
+     * its samples ({@link RleLossless#withoutUnusedBytes}) within {@code limits}: its geometry is
+     * the file's claim, and PackBits expands 2 bytes into 128.
      */
-    static byte[] withoutMetadata(byte[] file, DicomHeader header, String syntax, int start)
+    static byte[] withoutMetadata(
+            byte[] file, DicomHeader header, String syntax, int start, DecodeLimits limits)
             throws DecodeException {
         boolean rle = syntax.equals(RLE_LOSSLESS);
+        if (rle) {
+            // Rebuilt from a frame's decoded bytes: one byte plane at a time, and its encoding.
+            limits.check(header.columns(), header.rows(), 1, "DICOM RLE frame");
+            limits.checkMemory(2L * header.columns() * header.rows(), "DICOM RLE frame");
+        }
         boolean jpeg2000 = syntax.equals(JPEG_2000) || syntax.equals(JPEG_2000_LOSSLESS);
         boolean jpegLs = syntax.equals(JPEG_LS) || syntax.equals(JPEG_LS_LOSSLESS);
         boolean changed = false;

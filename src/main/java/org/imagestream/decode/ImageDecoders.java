@@ -226,6 +226,7 @@ public final class ImageDecoders {
         // JPEG's coefficients whole, off the heap, whatever the scaling or subsampling: 2 bytes
         // per sample of every component (a 64 MP progressive photo: 192-384 MB).
         long coefficients = 0;
+        boolean losslessWebp = format == SocialFormat.WEBP && SocialFormat.isLosslessWebp(bytes);
         if (format == SocialFormat.JPEG) {
             JpegMarkers.requireFewScans(JpegMarkers.scans(bytes, 0, bytes.length));
             coefficients = markers == null ? 0 : markers.nativeCoefficientBytes(bytes);
@@ -263,7 +264,7 @@ public final class ImageDecoders {
         int height;
         try (ImageInputStream stream =
                 ImageIO.createImageInputStream(
-                        format == SocialFormat.WEBP && SocialFormat.isLosslessWebp(bytes)
+                        losslessWebp
                                 ? new SequenceInputStream(
                                         new ByteArrayInputStream(bytes),
                                         new ByteArrayInputStream(new byte[WEBP_LOOKAHEAD]))
@@ -279,7 +280,7 @@ public final class ImageDecoders {
             // n-th pixel of every n-th row): the reader never holds the full-size raster.
             long perPixel = DecodeMemory.photo(DecodeMemory.readerBytesPerPixel(reader));
             int step;
-            if (format == SocialFormat.WEBP && SocialFormat.isLosslessWebp(bytes)) {
+            if (losslessWebp) {
                 // TwelveMonkeys' lossless WebP decoder allocates the full-size raster whatever
                 // the subsampling, and prefix-code tables as many as the bitstream asks for:
                 // both must fit.

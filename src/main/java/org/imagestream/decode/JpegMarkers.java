@@ -20,6 +20,7 @@ package org.imagestream.decode;
  * @param progressive whether the frame is progressive (SOF2, SOF6, SOF10, SOF14)
  * @param coefficientBytes the frame's DCT coefficients at 2 bytes each, per component in whole
  *     MCUs: the buffer libjpeg allocates, in native memory, to decode a file of several scans
+ * @param firstScanComponents the components of the first scan (its SOS segment's Ns), or -1
  */
 record JpegMarkers(
         int width,
@@ -32,7 +33,8 @@ record JpegMarkers(
         int scanDataAt,
         End end,
         boolean progressive,
-        long coefficientBytes) {
+        long coefficientBytes,
+        int firstScanComponents) {
 
     /** How the walk from SOI ended. */
     enum End {
@@ -69,6 +71,7 @@ record JpegMarkers(
         int components = -1;
         boolean progressive = false;
         long coefficientBytes = 0;
+        int firstScanComponents = -1;
         int at = 2; // after SOI
         End end = End.CUT;
         int scanDataAt = -1;
@@ -98,6 +101,7 @@ record JpegMarkers(
             boolean beforeFrame = components < 0;
             if (marker == 0xDA) {
                 scanDataAt = at + 2 + length;
+                firstScanComponents = length > 2 ? jpeg[segment] & 0xFF : -1;
                 end = End.SCAN;
                 break;
             } else if (beforeFrame && marker == 0xE2 && startsWith(jpeg, segment, "ICC_PROFILE")) {
@@ -130,17 +134,23 @@ record JpegMarkers(
                 scanDataAt,
                 end,
                 progressive,
-                coefficientBytes);
+                coefficientBytes,
+                firstScanComponents);
     }
 
     /**
      * Native memory libjpeg holds for the coefficients of this image: a progressive frame, or a
-     * sequential one whose components come in separate scans ({@link #scansOfImage}), is buffered
-     * whole before any row is output; a single-scan sequential frame is decoded an MCU row at a
-     * time.
+     * sequential one whose first scan does not hold every component (libjpeg then expects more
+     * scans, jdinput.c) or that has several scans ({@link #scansOfImage}), is buffered whole before
+     * any row is output; a sequential frame of one scan of every component is decoded an MCU row at
+     * a time.
      */
     long nativeCoefficientBytes(byte[] jpeg) {
-        return progressive || scansOfImage(jpeg) > 1 ? coefficientBytes : 0;
+        boolean buffered =
+                progressive
+                        || (firstScanComponents >= 0 && firstScanComponents < components)
+                        || scansOfImage(jpeg) > 1;
+        return buffered ? coefficientBytes : 0;
     }
 
     /**

@@ -53,8 +53,10 @@ enum SocialFormat {
     /**
      * Whether TwelveMonkeys decodes any part of a WebP file with its lossless decoder, which
      * allocates the full-size raster whatever the subsampling.
+     *
+     * @throws DecodeException as {@link #losslessWebpParts}
      */
-    static boolean isLosslessWebp(byte[] b) {
+    static boolean isLosslessWebp(byte[] b) throws DecodeException {
         return !losslessWebpParts(b).isEmpty();
     }
 
@@ -65,15 +67,18 @@ enum SocialFormat {
     record LosslessPart(int from, int end, int width, int height, boolean headerless) {}
 
     /**
-     * The parts of a WebP file TwelveMonkeys decodes with its lossless decoder: a {@code VP8L}
-     * image and an {@code ALPH} chunk compressed losslessly (compression method 1, libwebp's
-     * default for alpha; its stream has no VP8L header and the canvas's size), at the top level or
-     * inside the first animation frame ({@code ANMF}: a 16-byte frame header, then the frame's
-     * chunks). Only the first image's: the chunks up to its first image data ({@code VP8L} or
-     * {@code VP8 }) or its first frame, within the RIFF's declared size; the job decodes nothing
-     * after them.
+     * The parts of a WebP file TwelveMonkeys may decode with its lossless decoder: {@code VP8L}
+     * images and {@code ALPH} chunks compressed losslessly (compression method 1, libwebp's default
+     * for alpha; its stream has no VP8L header and the canvas's size), at the top level and inside
+     * the first animation frame ({@code ANMF}: a 16-byte frame header, then the frame's chunks),
+     * within the RIFF's declared size. Later frames are not decoded (the job reads a file's first
+     * image). Every such part is walked, so their number is bounded: a file whose top level or
+     * first frame holds more than one image chunk ({@code VP8 }/{@code VP8L}) or more than one
+     * alpha chunk is refused, as no encoder writes one.
+     *
+     * @throws DecodeException {@code CORRUPT} for a second image or alpha chunk in one place
      */
-    static List<LosslessPart> losslessWebpParts(byte[] b) {
+    static List<LosslessPart> losslessWebpParts(byte[] b) throws DecodeException {
         List<LosslessPart> parts = new ArrayList<>();
         if (b.length < 12) {
             return parts;
@@ -88,6 +93,7 @@ enum SocialFormat {
                                         | (b[6] & 0xFFL) << 16
                                         | (b[7] & 0xFFL) << 24));
         int[] canvas = {0, 0};
+        long[] firstFrame = {-1, -1};
         anyWebpChunk(
                 b,
                 12,
@@ -96,51 +102,56 @@ enum SocialFormat {
                     if (fourcc.equals("VP8X") && data + 10 <= b.length) {
                         canvas[0] = 1 + uint24(b, (int) data + 4);
                         canvas[1] = 1 + uint24(b, (int) data + 7);
+                    } else if (fourcc.equals("ANMF") && firstFrame[0] < 0) {
+                        firstFrame[0] = data;
+                        firstFrame[1] = Math.min(riffEnd, data + length);
                     }
                     return false;
                 });
-        addLosslessParts(b, 12, riffEnd, canvas[0], canvas[1], true, parts);
+        addLosslessParts(b, 12, riffEnd, canvas[0], canvas[1], parts);
+        if (firstFrame[0] >= 0 && firstFrame[0] + 16 <= firstFrame[1]) {
+            int at = (int) firstFrame[0];
+            addLosslessParts(
+                    b, at + 16, firstFrame[1], 1 + uint24(b, at + 6), 1 + uint24(b, at + 9), parts);
+        }
         return parts;
     }
 
+    /** The lossless parts among the chunks of {@code b[from, end)}, one level deep. */
     private static void addLosslessParts(
-            byte[] b,
-            long from,
-            long end,
-            int width,
-            int height,
-            boolean topLevel,
-            List<LosslessPart> parts) {
+            byte[] b, long from, long end, int width, int height, List<LosslessPart> parts)
+            throws DecodeException {
+        int[] images = {0};
+        int[] alphas = {0};
         anyWebpChunk(
                 b,
                 from,
                 end,
                 (fourcc, data, length) -> {
                     int dataEnd = (int) Math.min(end, data + length);
-                    if (fourcc.equals("VP8L")) {
-                        parts.add(new LosslessPart((int) data, dataEnd, 0, 0, false));
-                        return true; // the image's data: a later one is not decoded
-                    } else if (fourcc.equals("VP8 ")) {
-                        return true;
-                    } else if (fourcc.equals("ALPH")
-                            && data < dataEnd
-                            && (b[(int) data] & 0x03) == 1) {
-                        parts.add(new LosslessPart((int) data + 1, dataEnd, width, height, true));
-                    } else if (topLevel && fourcc.equals("ANMF")) {
-                        if (data + 16 <= dataEnd) {
-                            addLosslessParts(
-                                    b,
-                                    data + 16,
-                                    dataEnd,
-                                    1 + uint24(b, (int) data + 6),
-                                    1 + uint24(b, (int) data + 9),
-                                    false,
-                                    parts);
+                    if (fourcc.equals("VP8L") || fourcc.equals("VP8 ")) {
+                        images[0]++;
+                        if (fourcc.equals("VP8L")) {
+                            parts.add(new LosslessPart((int) data, dataEnd, 0, 0, false));
                         }
-                        return true; // the first frame only
+                    } else if (fourcc.equals("ALPH")) {
+                        alphas[0]++;
+                        if (data < dataEnd && (b[(int) data] & 0x03) == 1) {
+                            parts.add(
+                                    new LosslessPart((int) data + 1, dataEnd, width, height, true));
+                        }
                     }
                     return false;
                 });
+        if (images[0] > 1 || alphas[0] > 1) {
+            throw new DecodeException(
+                    DecodeException.Reason.CORRUPT,
+                    "WebP image holds "
+                            + images[0]
+                            + " image and "
+                            + alphas[0]
+                            + " alpha chunks in one place, where an image has one of each");
+        }
     }
 
     private static int uint24(byte[] b, int at) {

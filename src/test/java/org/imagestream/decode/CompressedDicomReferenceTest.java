@@ -152,12 +152,34 @@ class CompressedDicomReferenceTest {
         int frame = table + 8 + in.getInt(table + 4) + 8;
         assertThat(in.getInt(frame)).as("segments of a 16-bit frame").isEqualTo(2);
         byte[] three = file.clone();
-        ByteBuffer.wrap(three).order(ByteOrder.LITTLE_ENDIAN).putInt(frame, 3);
+        // Three segments, the third with a valid offset (the second's), so only the count is off.
+        ByteBuffer.wrap(three)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(frame, 3)
+                .putInt(frame + 12, in.getInt(frame + 8));
         assertThatThrownBy(
                         () -> new DicomDeidentifier(new byte[] {1}, LIMITS, true).deidentify(three))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.CORRUPT));
+    }
+
+    /**
+     * An RLE file whose header claims 40000 x 40000 pixels (its frames are 128 x 128): rebuilding
+     * its frames would allocate 1.6 GB per byte plane, so de-identification refuses it by its
+     * geometry before allocating anything.
+     */
+    @Test
+    void shouldRefuseToRebuildAnRleFrameLargerThanTheLimits() throws Exception {
+        byte[] file = resource("CT_small_rle.dcm");
+        byte[] huge = file.clone();
+        for (byte[] tag : List.of(new byte[] {0x28, 0, 0x10, 0}, new byte[] {0x28, 0, 0x11, 0})) {
+            int at = Bytes.indexOf(huge, Bytes.concat(tag, new byte[] {'U', 'S', 2, 0}));
+            ByteBuffer.wrap(huge).order(ByteOrder.LITTLE_ENDIAN).putShort(at + 8, (short) 40000);
+        }
+        assertThatThrownBy(
+                        () -> new DicomDeidentifier(new byte[] {1}, LIMITS, true).deidentify(huge))
+                .isInstanceOf(DecodeException.class);
     }
 
     /** The reference file with text planted in its codestreams by pydicom, de-identified. */

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.Bytes;
 import org.imagestream.testing.PlantedDicom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,13 +44,39 @@ class Jpeg2000TilesTest {
         byte[] large = wrapped(pgm, 256, 4 * 4);
         ModelInput input = new ModelInput(64, 64, 1);
         assertThat(ImageDecoders.decode(Domain.MEDICAL, large, input).pixels()).isNotEmpty();
-        assertThatThrownBy(() -> ImageDecoders.decode(Domain.MEDICAL, tiny, input))
-                .isInstanceOfSatisfying(
-                        DecodeException.class,
-                        e -> {
-                            assertThat(e.reason()).isEqualTo(DecodeException.Reason.CORRUPT);
-                            assertThat(e.getMessage()).contains("16384 tiles");
-                        });
+        // Also when the frame's first fragment holds nothing but its start-of-codestream marker.
+        for (byte[] file : List.of(tiny, splitAfterSoc(tiny))) {
+            assertThatThrownBy(() -> ImageDecoders.decode(Domain.MEDICAL, file, input))
+                    .isInstanceOfSatisfying(
+                            DecodeException.class,
+                            e -> {
+                                assertThat(e.reason()).isEqualTo(DecodeException.Reason.CORRUPT);
+                                assertThat(e.getMessage()).contains("128 x 128 tiles");
+                            });
+        }
+    }
+
+    /**
+     * The file with its one fragment (PS3.5 A.4 item after the Basic Offset Table) cut in two: the
+     * 2-byte SOC marker, then the rest of the codestream.
+     */
+    private static byte[] splitAfterSoc(byte[] file) {
+        byte[] pixelData = {(byte) 0xE0, 0x7F, 0x10, 0x00, 'O', 'B', 0, 0, -1, -1, -1, -1};
+        int element = Bytes.indexOf(file, pixelData);
+        java.nio.ByteBuffer in =
+                java.nio.ByteBuffer.wrap(file).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int table = element + pixelData.length;
+        int fragment = table + 8 + in.getInt(table + 4);
+        int length = in.getInt(fragment + 4);
+        java.nio.ByteBuffer items =
+                java.nio.ByteBuffer.allocate(8 + 2 + 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        items.putShort((short) 0xFFFE).putShort((short) 0xE000).putInt(2);
+        items.put(file, fragment + 8, 2);
+        items.putShort((short) 0xFFFE).putShort((short) 0xE000).putInt(length - 2);
+        return Bytes.concat(
+                java.util.Arrays.copyOfRange(file, 0, fragment),
+                items.array(),
+                java.util.Arrays.copyOfRange(file, fragment + 10, file.length));
     }
 
     /** The image in tiles of {@code side}, checked by opj_dump to be {@code tiles}, in a DICOM. */

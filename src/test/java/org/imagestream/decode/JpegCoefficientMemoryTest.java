@@ -84,6 +84,47 @@ class JpegCoefficientMemoryTest {
     }
 
     /**
+     * A sequential frame whose only scan holds one of its three components: one scan, but libjpeg
+     * expects the others and buffers every coefficient, as djpeg's needs show.
+     */
+    @Test
+    void shouldChargeASequentialFrameWhoseFirstScanLacksComponents() throws Exception {
+        Path ppm = dir.resolve("noise.ppm");
+        Files.write(ppm, noisePpm(1000, 700));
+        Path separate = dir.resolve("separate.txt");
+        Files.writeString(separate, "0;\n1;\n2;\n");
+        Path whole = dir.resolve("separate.jpg");
+        assertThat(
+                        run(
+                                List.of(
+                                        TOOLS.resolve("usr/bin/cjpeg").toString(),
+                                        "-sample",
+                                        "2x2",
+                                        "-scans",
+                                        separate.toString(),
+                                        "-outfile",
+                                        whole.toString(),
+                                        ppm.toString())))
+                .isZero();
+        byte[] bytes = Files.readAllBytes(whole);
+        int first = org.imagestream.testing.Bytes.indexOf(bytes, new byte[] {-1, (byte) 0xDA});
+        int second = first + 2;
+        while (bytes[second] != -1 || bytes[second + 1] != (byte) 0xDA) {
+            second++;
+        }
+        byte[] cut =
+                org.imagestream.testing.Bytes.concat(
+                        java.util.Arrays.copyOf(bytes, second), new byte[] {-1, (byte) 0xD9});
+        Path file = Files.write(dir.resolve("one-scan.jpg"), cut);
+
+        JpegMarkers markers = JpegMarkers.ofJpeg(cut);
+        assertThat(markers.scansOfImage(cut)).isEqualTo(1);
+        long needed = 1024 * leastMaxMemoryKb(file);
+        long charged = markers.nativeCoefficientBytes(cut);
+        assertThat(charged).isLessThanOrEqualTo(needed).isGreaterThan(needed - OTHER_BUFFERS);
+    }
+
+    /**
      * A camera's baseline photo carries other images: an EXIF thumbnail in APP1 before the frame
      * header and, in multi-picture files, images after its end marker. Their scans are not the
      * photo's: it is decoded row by row and charged nothing, as djpeg's needs show.

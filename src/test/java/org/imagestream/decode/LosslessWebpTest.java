@@ -172,12 +172,43 @@ class LosslessWebpTest {
                         LosslessWebp.heapBytes(
                                 PoisonPills.blackLosslessWebp(16), 16 * 16, 64 << 20, "x"));
 
-        // Image data chunks after the first, and chunks after the RIFF's declared end, are not
-        // decoded: not walked either.
-        byte[] repeated = riff(chunk("VP8L", small), chunk("VP8L", huge), chunk("VP8L", huge));
+        // Chunks after the RIFF's declared end are not the file's: not walked. A second image
+        // or alpha chunk in one place (which TwelveMonkeys may read in an extended file) is
+        // refused, so the walk never has more than one of each per place to walk.
         byte[] trailing = Bytes.concat(riff(chunk("VP8L", small)), chunk("VP8L", huge));
-        assertThat(SocialFormat.losslessWebpParts(repeated)).hasSize(1);
         assertThat(SocialFormat.losslessWebpParts(trailing)).hasSize(1);
+        List<byte[]> twice =
+                List.of(
+                        riff(chunk("VP8L", small), chunk("VP8L", huge), chunk("VP8L", huge)),
+                        // a lossless image after a lossy one in an extended file
+                        riff(
+                                chunk("VP8X", vp8x(16, 16)),
+                                chunk("VP8 ", new byte[10]),
+                                chunk("VP8L", huge)),
+                        // two images in the first frame
+                        riff(
+                                chunk("VP8X", vp8x(16, 16)),
+                                chunk(
+                                        "ANMF",
+                                        frame(
+                                                16,
+                                                16,
+                                                Bytes.concat(
+                                                        chunk("VP8L", small),
+                                                        chunk("VP8L", huge))))));
+        for (byte[] file : twice) {
+            assertThatThrownBy(() -> SocialFormat.losslessWebpParts(file))
+                    .isInstanceOfSatisfying(
+                            DecodeException.class,
+                            e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.CORRUPT));
+        }
+        // An image chunk at the top level of an animation does not hide its first frame's.
+        byte[] decoy =
+                riff(
+                        chunk("VP8X", vp8x(16, 16)),
+                        chunk("VP8L", small),
+                        chunk("ANMF", frame(16, 16, chunk("VP8L", small))));
+        assertThat(SocialFormat.losslessWebpParts(decoy)).hasSize(2);
 
         byte[] still = PoisonPills.blackLosslessWebp(64);
         assertThatThrownBy(() -> LosslessWebp.heapBytes(still, 32 * 32, 64 << 20, "x"))
@@ -462,7 +493,7 @@ class LosslessWebpTest {
         }
     }
 
-    private static List<SocialFormat.LosslessPart> parts(Path file) throws IOException {
+    private static List<SocialFormat.LosslessPart> parts(Path file) throws Exception {
         return SocialFormat.losslessWebpParts(Files.readAllBytes(file));
     }
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class SocialFormatTest {
     @Test
-    void shouldFindEveryLosslessPartOfAWebp() {
+    void shouldFindEveryLosslessPartOfAWebp() throws Exception {
         byte[] vp8 = chunk("VP8 ", new byte[10]);
         byte[] vp8l = chunk("VP8L", new byte[5]);
         byte[] vp8x = chunk("VP8X", new byte[10]);
