@@ -62,7 +62,6 @@ final class LosslessWebp {
     private final Bits bits;
     private final long budget;
     private final String what;
-    private final boolean wholeStream;
     private long charged;
     private int groups;
 
@@ -71,11 +70,10 @@ final class LosslessWebp {
      */
     private final int[] scratchLengths = new int[256 + LENGTH_PREFIXES + 2048];
 
-    private LosslessWebp(Bits bits, long budget, String what, boolean wholeStream) {
+    private LosslessWebp(Bits bits, long budget, String what) {
         this.bits = bits;
         this.budget = budget;
         this.what = what;
-        this.wholeStream = wholeStream;
     }
 
     /**
@@ -93,22 +91,14 @@ final class LosslessWebp {
             throws DecodeException {
         long most = 0;
         for (SocialFormat.LosslessPart part : SocialFormat.losslessWebpParts(file)) {
-            most = Math.max(most, walk(file, part, imagePixels, budget, what, true).heapBytes());
+            most = Math.max(most, walk(file, part, imagePixels, budget, what).heapBytes());
         }
         return most;
     }
 
-    /**
-     * Walks one part as far as its prefix codes; with {@code wholeStream}, through every pixel's
-     * codes to its last bit.
-     */
+    /** Walks one part through every pixel's codes to its last bit. */
     static Walk walk(
-            byte[] file,
-            SocialFormat.LosslessPart part,
-            long imagePixels,
-            long budget,
-            String what,
-            boolean wholeStream)
+            byte[] file, SocialFormat.LosslessPart part, long imagePixels, long budget, String what)
             throws DecodeException {
         Bits bits = new Bits(file, part.from(), part.end(), what);
         int width = part.width();
@@ -130,7 +120,7 @@ final class LosslessWebp {
         if ((long) width * height > imagePixels) {
             throw corrupt(what, "a lossless part larger than its image");
         }
-        LosslessWebp walker = new LosslessWebp(bits, budget, what, wholeStream);
+        LosslessWebp walker = new LosslessWebp(bits, budget, what);
         walker.image(width, height);
         return new Walk(walker.charged, walker.groups, bits.position - 8L * part.from());
     }
@@ -176,14 +166,11 @@ final class LosslessWebp {
             groups = most + 1;
         }
         charge(groups * GROUP_BYTES);
-        Code[][] codes = new Code[wholeStream ? groups : 1][];
+        Code[][] codes = new Code[groups][];
         for (int g = 0; g < groups; g++) {
-            Code[] group = group(cacheBits);
-            codes[wholeStream ? g : 0] = group;
+            codes[g] = group(cacheBits);
         }
-        if (wholeStream) {
-            pixels(xsize, height, cacheBits, codes, entropy, prefixBits, false);
-        }
+        pixels(xsize, height, cacheBits, codes, entropy, prefixBits, false);
     }
 
     /** An entropy-coded sub-image (5.2.2): colour cache, one group, pixels. */
@@ -270,7 +257,7 @@ final class LosslessWebp {
         }
         Code code = normal(lengths, alphabet);
         // TwelveMonkeys' tables, or the walk's own copy of the code where that is larger (the walk
-        // holds every group's codes until the last pixel, TwelveMonkeys after it).
+        // holds every group's codes until the last pixel, before TwelveMonkeys builds its own).
         charge(code.secondLevelBytes() + Math.max(0, code.ownBytes() - TABLE_BYTES));
         return code;
     }
@@ -539,7 +526,7 @@ final class LosslessWebp {
     static List<Walk> walkWhole(byte[] file, long budget, String what) throws DecodeException {
         List<Walk> walks = new ArrayList<>();
         for (SocialFormat.LosslessPart part : SocialFormat.losslessWebpParts(file)) {
-            walks.add(walk(file, part, Long.MAX_VALUE, budget, what, true));
+            walks.add(walk(file, part, Long.MAX_VALUE, budget, what));
         }
         return walks;
     }
