@@ -255,32 +255,32 @@ final class EncapsulatedPixelData {
     static final int MAX_JPEG_2000_TILES = 4096;
 
     /**
-     * Refuses a JPEG 2000 frame, given by its first bytes {@code head}, whose SIZ segment (T.800
-     * A.5.1, right after SOC; after a JP2 wrapper's header boxes when there is one) divides the
-     * image into more than {@link #MAX_JPEG_2000_TILES} tiles, or that has no SIZ there.
+     * Refuses a JPEG 2000 frame, given by its first bytes {@code head}, that does not start with
+     * SOC and SIZ (T.800 A.5.1), or whose SIZ divides the image into more than {@link
+     * #MAX_JPEG_2000_TILES} tiles.
      */
     static void requireFewTiles(byte[] head, String what) throws DecodeException {
-        int soc = -1;
-        for (int at = 0; at + 3 < head.length; at++) {
-            if (head[at] == (byte) 0xFF
-                    && head[at + 1] == (byte) 0x4F
-                    && head[at + 2] == (byte) 0xFF
-                    && head[at + 3] == (byte) 0x51) {
-                soc = at;
-                break;
-            }
-        }
-        if (soc < 0 || soc + 40 > head.length) {
+        // A raw codestream, SOC then SIZ: PS3.5 excludes the JP2 file format's boxes (JJ2000 would
+        // read past any box holding a decoy SIZ to the first codestream box), so a wrapper is
+        // refused here; de-identification strips it before this.
+        if (head.length < 40
+                || head[0] != (byte) 0xFF
+                || head[1] != (byte) 0x4F
+                || head[2] != (byte) 0xFF
+                || head[3] != (byte) 0x51) {
             throw new DecodeException(
-                    Reason.CORRUPT, what + " (JPEG 2000) has no image and tile size segment (SIZ)");
+                    Reason.CORRUPT,
+                    what
+                            + " (JPEG 2000) does not start with its start-of-codestream and size"
+                            + " segments (a JP2 file wrapper is not allowed in DICOM)");
         }
         ByteBuffer siz = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN);
-        long width = Integer.toUnsignedLong(siz.getInt(soc + 8));
-        long height = Integer.toUnsignedLong(siz.getInt(soc + 12));
-        long tileWidth = Integer.toUnsignedLong(siz.getInt(soc + 24));
-        long tileHeight = Integer.toUnsignedLong(siz.getInt(soc + 28));
-        long tileX = Integer.toUnsignedLong(siz.getInt(soc + 32));
-        long tileY = Integer.toUnsignedLong(siz.getInt(soc + 36));
+        long width = Integer.toUnsignedLong(siz.getInt(8));
+        long height = Integer.toUnsignedLong(siz.getInt(12));
+        long tileWidth = Integer.toUnsignedLong(siz.getInt(24));
+        long tileHeight = Integer.toUnsignedLong(siz.getInt(28));
+        long tileX = Integer.toUnsignedLong(siz.getInt(32));
+        long tileY = Integer.toUnsignedLong(siz.getInt(36));
         if (tileWidth == 0 || tileHeight == 0 || tileX >= width || tileY >= height) {
             throw new DecodeException(
                     Reason.CORRUPT, what + " (JPEG 2000) declares tiles that cover no image");
@@ -435,10 +435,11 @@ final class EncapsulatedPixelData {
             byte[] file, DicomHeader header, String syntax, int start, DecodeLimits limits)
             throws DecodeException {
         boolean rle = syntax.equals(RLE_LOSSLESS);
+        long plane = (long) header.columns() * header.rows();
         if (rle) {
             // Rebuilt from a frame's decoded bytes: one byte plane at a time, and its encoding.
             limits.check(header.columns(), header.rows(), 1, "DICOM RLE frame");
-            limits.checkMemory(2L * header.columns() * header.rows(), "DICOM RLE frame");
+            limits.checkMemory(plane > Integer.MAX_VALUE - 8 ? -1 : 2 * plane, "DICOM RLE frame");
         }
         boolean jpeg2000 = syntax.equals(JPEG_2000) || syntax.equals(JPEG_2000_LOSSLESS);
         boolean jpegLs = syntax.equals(JPEG_LS) || syntax.equals(JPEG_LS_LOSSLESS);
@@ -454,7 +455,7 @@ final class EncapsulatedPixelData {
                                 0,
                                 codestream.length,
                                 header.samplesPerPixel() * ((header.bitsAllocated() + 7) / 8),
-                                header.rows() * header.columns());
+                                (int) plane);
                 changed |= rebuilt != null;
                 cleaned.add(rebuilt != null ? rebuilt : codestream);
                 continue;

@@ -70,11 +70,11 @@ enum SocialFormat {
      * The parts of a WebP file TwelveMonkeys may decode with its lossless decoder: {@code VP8L}
      * images and {@code ALPH} chunks compressed losslessly (compression method 1, libwebp's default
      * for alpha; its stream has no VP8L header and the canvas's size), at the top level and inside
-     * the first animation frame ({@code ANMF}: a 16-byte frame header, then the frame's chunks),
-     * within the RIFF's declared size. Later frames are not decoded (the job reads a file's first
-     * image). Every such part is walked, so their number is bounded: a file whose top level or
-     * first frame holds more than one image chunk ({@code VP8 }/{@code VP8L}) or more than one
-     * alpha chunk is refused, as no encoder writes one.
+     * the first animation frame ({@code ANMF}: a 16-byte frame header, then the frame's chunks), up
+     * to the end of the file (whatever the RIFF's declared size). Later frames are not decoded (the
+     * job reads a file's first image). Every such part is walked, so their number is bounded: a
+     * file whose top level or first frame holds more than one image chunk ({@code VP8 }/{@code
+     * VP8L}) or more than one alpha chunk is refused, as no encoder writes one.
      *
      * @throws DecodeException {@code CORRUPT} for a second image or alpha chunk in one place
      */
@@ -83,32 +83,26 @@ enum SocialFormat {
         if (b.length < 12) {
             return parts;
         }
-        // Chunks after the RIFF's own end are not the file's.
-        long riffEnd =
-                Math.min(
-                        b.length,
-                        8
-                                + ((b[4] & 0xFFL)
-                                        | (b[5] & 0xFFL) << 8
-                                        | (b[6] & 0xFFL) << 16
-                                        | (b[7] & 0xFFL) << 24));
+        // To the end of the file, not the RIFF's declared size: TwelveMonkeys reads the first
+        // chunk whatever that size says, and a chunk that starts before it to the chunk's end.
+        long end = b.length;
         int[] canvas = {0, 0};
         long[] firstFrame = {-1, -1};
         anyWebpChunk(
                 b,
                 12,
-                riffEnd,
+                end,
                 (fourcc, data, length) -> {
                     if (fourcc.equals("VP8X") && data + 10 <= b.length) {
                         canvas[0] = 1 + uint24(b, (int) data + 4);
                         canvas[1] = 1 + uint24(b, (int) data + 7);
                     } else if (fourcc.equals("ANMF") && firstFrame[0] < 0) {
                         firstFrame[0] = data;
-                        firstFrame[1] = Math.min(riffEnd, data + length);
+                        firstFrame[1] = Math.min(end, data + length);
                     }
                     return false;
                 });
-        addLosslessParts(b, 12, riffEnd, canvas[0], canvas[1], parts);
+        addLosslessParts(b, 12, end, canvas[0], canvas[1], parts);
         if (firstFrame[0] >= 0 && firstFrame[0] + 16 <= firstFrame[1]) {
             int at = (int) firstFrame[0];
             addLosslessParts(

@@ -179,7 +179,12 @@ class CompressedDicomReferenceTest {
         }
         assertThatThrownBy(
                         () -> new DicomDeidentifier(new byte[] {1}, LIMITS, true).deidentify(huge))
-                .isInstanceOf(DecodeException.class);
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> {
+                            assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE);
+                            assertThat(e.getMessage()).contains("DICOM RLE frame");
+                        });
     }
 
     /** The reference file with text planted in its codestreams by pydicom, de-identified. */

@@ -40,10 +40,17 @@ class Jpeg2000TilesTest {
         }
         Files.write(pgm, image);
 
-        byte[] tiny = wrapped(pgm, 8, 128 * 128);
-        byte[] large = wrapped(pgm, 256, 4 * 4);
+        byte[] tiny = wrapped(pgm, 8, 128 * 128, ".j2k");
+        byte[] large = wrapped(pgm, 256, 4 * 4, ".j2k");
+        // A JP2 file (boxes, then the codestream), which PS3.5 excludes: JJ2000 would skip any box,
+        // one holding a decoy size segment too, so the frame must start with its codestream.
+        byte[] boxed = wrapped(pgm, 256, 4 * 4, ".jp2");
         ModelInput input = new ModelInput(64, 64, 1);
         assertThat(ImageDecoders.decode(Domain.MEDICAL, large, input).pixels()).isNotEmpty();
+        assertThatThrownBy(() -> ImageDecoders.decode(Domain.MEDICAL, boxed, input))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.getMessage()).contains("JP2 file wrapper"));
         // Also when the frame's first fragment holds nothing but its start-of-codestream marker.
         for (byte[] file : List.of(tiny, splitAfterSoc(tiny))) {
             assertThatThrownBy(() -> ImageDecoders.decode(Domain.MEDICAL, file, input))
@@ -79,9 +86,12 @@ class Jpeg2000TilesTest {
                 java.util.Arrays.copyOfRange(file, fragment + 10, file.length));
     }
 
-    /** The image in tiles of {@code side}, checked by opj_dump to be {@code tiles}, in a DICOM. */
-    private byte[] wrapped(Path pgm, int side, int tiles) throws Exception {
-        Path j2k = dir.resolve("tiles-" + side + ".j2k");
+    /**
+     * The image in tiles of {@code side}, checked by opj_dump to be {@code tiles}, in a DICOM: as a
+     * codestream ({@code .j2k}) or a JP2 file ({@code .jp2}).
+     */
+    private byte[] wrapped(Path pgm, int side, int tiles, String format) throws Exception {
+        Path j2k = dir.resolve("tiles-" + side + format);
         run(
                 TOOLS.resolve("usr/bin/opj_compress").toString(),
                 "-i",
@@ -97,7 +107,7 @@ class Jpeg2000TilesTest {
         assertThat(grid.find()).as(dump).isTrue();
         assertThat(Integer.parseInt(grid.group(1)) * Integer.parseInt(grid.group(2)))
                 .isEqualTo(tiles);
-        Path dicom = dir.resolve("tiles-" + side + ".dcm");
+        Path dicom = dir.resolve("tiles-" + side + format + ".dcm");
         PlantedDicom.wrapJpeg2000(j2k, 1024, 1024, dicom);
         return Files.readAllBytes(dicom);
     }

@@ -172,14 +172,22 @@ class LosslessWebpTest {
                         LosslessWebp.heapBytes(
                                 PoisonPills.blackLosslessWebp(16), 16 * 16, 64 << 20, "x"));
 
-        // Chunks after the RIFF's declared end are not the file's: not walked. A second image
-        // or alpha chunk in one place (which TwelveMonkeys may read in an extended file) is
-        // refused, so the walk never has more than one of each per place to walk.
-        byte[] trailing = Bytes.concat(riff(chunk("VP8L", small)), chunk("VP8L", huge));
-        assertThat(SocialFormat.losslessWebpParts(trailing)).hasSize(1);
+        // The RIFF's declared size does not hide a chunk from the walk: TwelveMonkeys reads the
+        // first chunk whatever it says (here 4: nothing but "WEBP").
+        byte[] shrunk = PoisonPills.huffmanGroupWebp(1024);
+        java.nio.ByteBuffer.wrap(shrunk).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(4, 4);
+        assertThat(SocialFormat.losslessWebpParts(shrunk)).hasSize(1);
+        assertThatThrownBy(() -> LosslessWebp.heapBytes(shrunk, 1024 * 1024, 64 << 20, "x"))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.TOO_LARGE));
+        // A second image or alpha chunk in one place (which TwelveMonkeys may read in an extended
+        // file), also after the RIFF's declared end, is refused, so the walk never has more than
+        // one of each per place to walk.
         List<byte[]> twice =
                 List.of(
                         riff(chunk("VP8L", small), chunk("VP8L", huge), chunk("VP8L", huge)),
+                        Bytes.concat(riff(chunk("VP8L", small)), chunk("VP8L", huge)),
                         // a lossless image after a lossy one in an extended file
                         riff(
                                 chunk("VP8X", vp8x(16, 16)),

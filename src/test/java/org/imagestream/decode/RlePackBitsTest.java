@@ -10,10 +10,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The PackBits encoder of the RLE rebuild at the edges of its runs (PS3.5 G.3.1: a run of 2 to 128
- * equal bytes is 2 bytes, a literal of 1 to 128 bytes is 1 + its bytes). The expected lengths are
- * that definition's arithmetic; every output decodes back to its input (DCMTK decoding whole
- * rebuilt files is CompressedDicomReferenceTest's).
+ * The PackBits encoder of the RLE rebuild at the edges of its runs (PS3.5 G.3.1: a run of up to 128
+ * equal bytes is 2 bytes, a literal of 1 to 128 bytes is 1 + its bytes; this encoder codes runs of
+ * 3 or more, two equal bytes inside a literal). The expected lengths are that definition's
+ * arithmetic; every output decodes back to its input (DCMTK decoding whole rebuilt files is
+ * CompressedDicomReferenceTest's).
  */
 class RlePackBitsTest {
     @ParameterizedTest
@@ -32,7 +33,7 @@ class RlePackBitsTest {
         byte[] data = new byte[equal + distinct];
         Arrays.fill(data, 0, equal, (byte) 7);
         for (int i = 0; i < distinct; i++) {
-            data[equal + i] = (byte) (i * 2 + 11); // no two neighbours equal, none equal to 7
+            data[equal + i] = (byte) (i * 2 + 11); // no two neighbours equal
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         RleLossless.packBits(data, out);
