@@ -40,10 +40,15 @@ final class BurnedInText {
     /**
      * What kind of image this is, when it is one to assume text in without a Burned In Annotation
      * attribute; null otherwise.
+     *
+     * @param sopClasses the data set's SOP Class UID and the file meta's Media Storage SOP Class
+     *     UID (either may be null: a data set may omit its own)
      */
-    static String assumedIn(String sopClass, String modality) {
-        if (sopClass != null && SOP_CLASSES.contains(sopClass)) {
-            return "SOP class " + sopClass;
+    static String assumedIn(String modality, String... sopClasses) {
+        for (String sopClass : sopClasses) {
+            if (sopClass != null && SOP_CLASSES.contains(sopClass)) {
+                return "SOP class " + sopClass;
+            }
         }
         if (modality != null) {
             // Any of its values, in any case: "us", "OT\\US" are ultrasound too.

@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -255,8 +254,7 @@ public final class DicomDeidentifier {
         String assumed =
                 annotationDeclared[0]
                         ? null
-                        : Optional.ofNullable(BurnedInText.assumedIn(sopClass[0], modality[0]))
-                                .orElse(BurnedInText.assumedIn(mediaClass[0], null));
+                        : BurnedInText.assumedIn(modality[0], sopClass[0], mediaClass[0]);
         if (assumed != null && !acceptBurnedInAnnotation) {
             throw new DecodeException(
                     Reason.BURNED_IN_ANNOTATION,

@@ -259,11 +259,14 @@ final class EncapsulatedPixelData {
      * SOC and SIZ (T.800 A.5.1), or whose SIZ divides the image into more than {@link
      * #MAX_JPEG_2000_TILES} tiles.
      */
+    /** SOC (2 bytes) and SIZ up to its tile offsets: what the tile limit reads. */
+    private static final int SIZ_END = 40;
+
     static void requireFewTiles(byte[] head, String what) throws DecodeException {
         // A raw codestream, SOC then SIZ: PS3.5 excludes the JP2 file format's boxes (JJ2000 would
         // read past any box holding a decoy SIZ to the first codestream box), so a wrapper is
         // refused here; de-identification strips it before this.
-        if (head.length < 40
+        if (head.length < SIZ_END
                 || head[0] != (byte) 0xFF
                 || head[1] != (byte) 0x4F
                 || head[2] != (byte) 0xFF
@@ -338,7 +341,7 @@ final class EncapsulatedPixelData {
         }
         requireEndMarker(file, fragments, syntax, what);
         if (CODESTREAM_START.get(syntax) == 0xFF4F) {
-            requireFewTiles(head(file, fragments, 64 * 1024), what);
+            requireFewTiles(head(file, fragments, SIZ_END), what);
         }
         if (CODESTREAM_START.get(syntax) == 0xFFD8) {
             // libjpeg (the JDK's, under TwelveMonkeys) walks every progressive scan natively,

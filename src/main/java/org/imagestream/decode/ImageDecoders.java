@@ -5,6 +5,7 @@ import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.SequenceInputStream;
+import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -226,10 +227,13 @@ public final class ImageDecoders {
         // JPEG's coefficients whole, off the heap, whatever the scaling or subsampling: 2 bytes
         // per sample of every component (a 64 MP progressive photo: 192-384 MB).
         long coefficients = 0;
-        boolean losslessWebp = format == SocialFormat.WEBP && SocialFormat.isLosslessWebp(bytes);
+        List<SocialFormat.LosslessPart> losslessParts =
+                format == SocialFormat.WEBP ? SocialFormat.losslessWebpParts(bytes) : List.of();
+        boolean losslessWebp = !losslessParts.isEmpty();
         if (format == SocialFormat.JPEG) {
-            JpegMarkers.requireFewScans(JpegMarkers.scans(bytes, 0, bytes.length));
-            coefficients = markers == null ? 0 : markers.nativeCoefficientBytes(bytes);
+            int scans = JpegMarkers.scans(bytes, 0, bytes.length);
+            JpegMarkers.requireFewScans(scans);
+            coefficients = markers == null ? 0 : markers.nativeCoefficientBytes(bytes, scans);
             limits.checkMemory(coefficients, "JPEG image");
         }
         if (format == SocialFormat.JPEG && jpeg != null) {
@@ -289,6 +293,7 @@ public final class ImageDecoders {
                 long tables =
                         LosslessWebp.heapBytes(
                                 bytes,
+                                losslessParts,
                                 (long) width * height,
                                 limits.maxDecodeMemory() - raster,
                                 what);

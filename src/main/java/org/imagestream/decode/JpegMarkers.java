@@ -144,12 +144,15 @@ record JpegMarkers(
      * scans, jdinput.c) or that has several scans ({@link #scansOfImage}), is buffered whole before
      * any row is output; a sequential frame of one scan of every component is decoded an MCU row at
      * a time.
+     *
+     * @param scansInFile the file's start-of-scan markers ({@link #scans}): the image's scans are
+     *     walked for only when the file has more than one (a thumbnail's may be among them)
      */
-    long nativeCoefficientBytes(byte[] jpeg) {
+    long nativeCoefficientBytes(byte[] jpeg, int scansInFile) {
         boolean buffered =
                 progressive
                         || (firstScanComponents >= 0 && firstScanComponents < components)
-                        || scansOfImage(jpeg) > 1;
+                        || (scansInFile > 1 && scansOfImage(jpeg) > 1);
         return buffered ? coefficientBytes : 0;
     }
 

@@ -77,9 +77,9 @@ final class LosslessWebp {
     }
 
     /**
-     * Walks every lossless part of a WebP file ({@link SocialFormat#losslessWebpParts}) to its last
-     * pixel; returns the most heap TwelveMonkeys' lossless decoder takes beyond the raster for any
-     * of them, 0 when it has none.
+     * Walks the lossless parts of a WebP file ({@link SocialFormat#losslessWebpParts}) to their
+     * last pixel; returns the most heap TwelveMonkeys' lossless decoder takes beyond the raster for
+     * any of them, 0 when it has none.
      *
      * @param imagePixels the image's width x height, already within the limits: a part may not be
      *     larger (so the walk's time is bounded by the pixel limit)
@@ -87,10 +87,15 @@ final class LosslessWebp {
      *     TRUNCATED} for a stream that ends before its pixels do; {@code CORRUPT} for a bitstream a
      *     conforming decoder refuses
      */
-    static long heapBytes(byte[] file, long imagePixels, long budget, String what)
+    static long heapBytes(
+            byte[] file,
+            List<SocialFormat.LosslessPart> parts,
+            long imagePixels,
+            long budget,
+            String what)
             throws DecodeException {
         long most = 0;
-        for (SocialFormat.LosslessPart part : SocialFormat.losslessWebpParts(file)) {
+        for (SocialFormat.LosslessPart part : parts) {
             most = Math.max(most, walk(file, part, imagePixels, budget, what).heapBytes());
         }
         return most;

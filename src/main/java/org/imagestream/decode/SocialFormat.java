@@ -51,30 +51,21 @@ enum SocialFormat {
     }
 
     /**
-     * Whether TwelveMonkeys decodes any part of a WebP file with its lossless decoder, which
-     * allocates the full-size raster whatever the subsampling.
-     *
-     * @throws DecodeException as {@link #losslessWebpParts}
-     */
-    static boolean isLosslessWebp(byte[] b) throws DecodeException {
-        return !losslessWebpParts(b).isEmpty();
-    }
-
-    /**
      * A losslessly coded part of a WebP file: its bitstream in {@code [from, end)}, and for a
      * headerless one (lossless alpha) the size of the image it belongs to.
      */
     record LosslessPart(int from, int end, int width, int height, boolean headerless) {}
 
     /**
-     * The parts of a WebP file TwelveMonkeys may decode with its lossless decoder: {@code VP8L}
-     * images and {@code ALPH} chunks compressed losslessly (compression method 1, libwebp's default
-     * for alpha; its stream has no VP8L header and the canvas's size), at the top level and inside
-     * the first animation frame ({@code ANMF}: a 16-byte frame header, then the frame's chunks), up
-     * to the end of the file (whatever the RIFF's declared size). Later frames are not decoded (the
-     * job reads a file's first image). Every such part is walked, so their number is bounded: a
-     * file whose top level or first frame holds more than one image chunk ({@code VP8 }/{@code
-     * VP8L}) or more than one alpha chunk is refused, as no encoder writes one.
+     * The parts of a WebP file TwelveMonkeys may decode with its lossless decoder (which allocates
+     * the full-size raster whatever the subsampling): {@code VP8L} images and {@code ALPH} chunks
+     * compressed losslessly (compression method 1, libwebp's default for alpha; its stream has no
+     * VP8L header and the canvas's size), at the top level and inside the first animation frame
+     * ({@code ANMF}: a 16-byte frame header, then the frame's chunks), up to the end of the file
+     * (whatever the RIFF's declared size). Later frames are not decoded (the job reads a file's
+     * first image). Every such part is walked, so their number is bounded: a file whose top level
+     * or first frame holds more than one image chunk ({@code VP8 }/{@code VP8L}) or more than one
+     * alpha chunk is refused, as no encoder writes one.
      *
      * @throws DecodeException {@code CORRUPT} for a second image or alpha chunk in one place
      */
