@@ -7,12 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.imagestream.model.Domain;
 import org.imagestream.testing.Bytes;
 import org.imagestream.testing.PlantedDicom;
+import org.imagestream.testing.ReferenceTools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,10 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  * stops) is refused; the one of 16 decodes.
  */
 class Jpeg2000TilesTest {
-    private static final Path TOOLS =
-            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
-                    .resolve("tools/root");
-
     @TempDir Path dir;
 
     @Test
@@ -93,7 +89,7 @@ class Jpeg2000TilesTest {
     private byte[] wrapped(Path pgm, int side, int tiles, String format) throws Exception {
         Path j2k = dir.resolve("tiles-" + side + format);
         run(
-                TOOLS.resolve("usr/bin/opj_compress").toString(),
+                ReferenceTools.bin("opj_compress"),
                 "-i",
                 pgm.toString(),
                 "-o",
@@ -102,7 +98,7 @@ class Jpeg2000TilesTest {
                 side + "," + side,
                 "-n",
                 "1");
-        String dump = run(TOOLS.resolve("usr/bin/opj_dump").toString(), "-i", j2k.toString());
+        String dump = run(ReferenceTools.bin("opj_dump"), "-i", j2k.toString());
         Matcher grid = Pattern.compile("tw=(\\d+), th=(\\d+)").matcher(dump);
         assertThat(grid.find()).as(dump).isTrue();
         assertThat(Integer.parseInt(grid.group(1)) * Integer.parseInt(grid.group(2)))
@@ -113,13 +109,8 @@ class Jpeg2000TilesTest {
     }
 
     private static String run(String... command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(List.of(command)).redirectErrorStream(true);
-        builder.environment()
-                .put("LD_LIBRARY_PATH", TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString());
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
-        return output;
+        ReferenceTools.Run run = ReferenceTools.run(List.of(command));
+        assertThat(run.exitCode()).as(String.join(" ", command) + "\n" + run.output()).isZero();
+        return run.output();
     }
 }

@@ -11,13 +11,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.ReferenceTools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,10 +30,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * cjpeg} with the sampling factors and scan scripts of real photos.
  */
 class JpegCoefficientMemoryTest {
-    private static final Path TOOLS =
-            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
-                    .resolve("tools/root");
-
     /** libjpeg's other large buffers (tables, a row group of output) besides the coefficients. */
     private static final long OTHER_BUFFERS = 512 * 1024;
 
@@ -55,7 +51,7 @@ class JpegCoefficientMemoryTest {
         Path ppm = dir.resolve("noise.ppm");
         Files.write(ppm, noisePpm(width, height));
         List<String> command = new ArrayList<>();
-        command.add(TOOLS.resolve("usr/bin/cjpeg").toString());
+        command.add(ReferenceTools.bin("cjpeg"));
         Path separate = dir.resolve("separate.txt");
         Files.writeString(separate, "0;\n1;\n2;\n");
         for (String option : options.split(" ")) {
@@ -70,7 +66,8 @@ class JpegCoefficientMemoryTest {
 
         long needed = 1024 * leastMaxMemoryKb(jpeg);
         JpegMarkers markers = JpegMarkers.ofJpeg(bytes);
-        long charged = markers.nativeCoefficientBytes(bytes);
+        long charged =
+                markers.nativeCoefficientBytes(bytes, JpegMarkers.scans(bytes, 0, bytes.length));
         System.out.printf(
                 "%s %dx%d: libjpeg needs %d bytes, charged %d%n",
                 options, width, height, needed, charged);
@@ -97,7 +94,7 @@ class JpegCoefficientMemoryTest {
         assertThat(
                         run(
                                 List.of(
-                                        TOOLS.resolve("usr/bin/cjpeg").toString(),
+                                        ReferenceTools.bin("cjpeg"),
                                         "-sample",
                                         "2x2",
                                         "-scans",
@@ -120,7 +117,7 @@ class JpegCoefficientMemoryTest {
         JpegMarkers markers = JpegMarkers.ofJpeg(cut);
         assertThat(markers.scansOfImage(cut)).isEqualTo(1);
         long needed = 1024 * leastMaxMemoryKb(file);
-        long charged = markers.nativeCoefficientBytes(cut);
+        long charged = markers.nativeCoefficientBytes(cut, JpegMarkers.scans(cut, 0, cut.length));
         assertThat(charged).isLessThanOrEqualTo(needed).isGreaterThan(needed - OTHER_BUFFERS);
     }
 
@@ -135,7 +132,7 @@ class JpegCoefficientMemoryTest {
         Files.write(ppm, noisePpm(800, 600));
         Path main = dir.resolve("main.jpg");
         Path thumbnail = dir.resolve("thumbnail.jpg");
-        String cjpeg = TOOLS.resolve("usr/bin/cjpeg").toString();
+        String cjpeg = ReferenceTools.bin("cjpeg");
         assertThat(run(List.of(cjpeg, "-outfile", main.toString(), ppm.toString()))).isZero();
         Path smallPpm = dir.resolve("small.ppm");
         Files.write(smallPpm, noisePpm(80, 60));
@@ -170,7 +167,8 @@ class JpegCoefficientMemoryTest {
                 .as("FF DA in the file")
                 .isGreaterThan(2);
         assertThat(markers.scansOfImage(bytes)).isEqualTo(1);
-        assertThat(markers.nativeCoefficientBytes(bytes)).isZero();
+        assertThat(markers.nativeCoefficientBytes(bytes, JpegMarkers.scans(bytes, 0, bytes.length)))
+                .isZero();
         assertThat(1024 * leastMaxMemoryKb(file)).isLessThan(OTHER_BUFFERS);
     }
 
@@ -221,7 +219,7 @@ class JpegCoefficientMemoryTest {
             long middle = (fails + decodes) / 2;
             List<String> command =
                     List.of(
-                            TOOLS.resolve("usr/bin/djpeg").toString(),
+                            ReferenceTools.bin("djpeg"),
                             "-maxmemory",
                             Long.toString(middle),
                             "-outfile",
@@ -249,12 +247,6 @@ class JpegCoefficientMemoryTest {
     }
 
     private static int run(List<String> command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment()
-                .put("LD_LIBRARY_PATH", TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString());
-        Process process = builder.start();
-        process.getInputStream().readAllBytes();
-        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        return process.exitValue();
+        return ReferenceTools.run(command).exitCode();
     }
 }

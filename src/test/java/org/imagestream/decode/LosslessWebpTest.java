@@ -2,6 +2,8 @@ package org.imagestream.decode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.imagestream.testing.WebpFiles.chunk;
+import static org.imagestream.testing.WebpFiles.riff;
 
 import com.twelvemonkeys.imageio.plugins.webp.LSBBitReader;
 import java.awt.image.BufferedImage;
@@ -18,6 +20,8 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.imagestream.testing.Bytes;
 import org.imagestream.testing.PoisonPills;
+import org.imagestream.testing.ReferenceTools;
+import org.imagestream.testing.WebpFiles.LsbBits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,10 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * its tables; and the heap the walk charges is measured against what TwelveMonkeys allocates.
  */
 class LosslessWebpTest {
-    private static final Path TOOLS =
-            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
-                    .resolve("tools/root");
-    private static final Path PHOTOS = TOOLS.resolve("usr/lib/python3/dist-packages/skimage/data");
+    private static final Path PHOTOS =
+            ReferenceTools.ROOT.resolve("usr/lib/python3/dist-packages/skimage/data");
 
     @TempDir Path dir;
 
@@ -93,7 +95,7 @@ class LosslessWebpTest {
                     .as("%s: bytes the walk read of its %s part", file, part)
                     .isEqualTo(part.end() - part.from());
             assertThat(
-                            LosslessWebp.heapBytes(
+                            heapBytes(
                                     bytes,
                                     Long.MAX_VALUE,
                                     DecodeLimits.DEFAULT.maxDecodeMemory(),
@@ -167,17 +169,15 @@ class LosslessWebpTest {
         List<SocialFormat.LosslessPart> parts = SocialFormat.losslessWebpParts(animation);
         assertThat(parts).hasSize(1);
         // What the first frame alone costs: the huge frame was not walked (nor refused).
-        assertThat(LosslessWebp.heapBytes(animation, 16 * 16, 64 << 20, "x"))
-                .isEqualTo(
-                        LosslessWebp.heapBytes(
-                                PoisonPills.blackLosslessWebp(16), 16 * 16, 64 << 20, "x"));
+        assertThat(heapBytes(animation, 16 * 16, 64 << 20, "x"))
+                .isEqualTo(heapBytes(PoisonPills.blackLosslessWebp(16), 16 * 16, 64 << 20, "x"));
 
         // The RIFF's declared size does not hide a chunk from the walk: TwelveMonkeys reads the
         // first chunk whatever it says (here 4: nothing but "WEBP").
         byte[] shrunk = PoisonPills.huffmanGroupWebp(1024);
         java.nio.ByteBuffer.wrap(shrunk).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(4, 4);
         assertThat(SocialFormat.losslessWebpParts(shrunk)).hasSize(1);
-        assertThatThrownBy(() -> LosslessWebp.heapBytes(shrunk, 1024 * 1024, 64 << 20, "x"))
+        assertThatThrownBy(() -> heapBytes(shrunk, 1024 * 1024, 64 << 20, "x"))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.TOO_LARGE));
@@ -219,7 +219,7 @@ class LosslessWebpTest {
         assertThat(SocialFormat.losslessWebpParts(decoy)).hasSize(2);
 
         byte[] still = PoisonPills.blackLosslessWebp(64);
-        assertThatThrownBy(() -> LosslessWebp.heapBytes(still, 32 * 32, 64 << 20, "x"))
+        assertThatThrownBy(() -> heapBytes(still, 32 * 32, 64 << 20, "x"))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(DecodeException.Reason.CORRUPT));
@@ -259,33 +259,6 @@ class LosslessWebpTest {
         data.put((byte) value).put((byte) (value >> 8)).put((byte) (value >> 16));
     }
 
-    private static byte[] chunk(String fourcc, byte[] data) {
-        java.nio.ByteBuffer chunk =
-                java.nio.ByteBuffer.allocate(8 + data.length + (data.length & 1))
-                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        chunk.put(fourcc.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        chunk.putInt(data.length);
-        chunk.put(data);
-        return chunk.array();
-    }
-
-    private static byte[] riff(byte[]... chunks) {
-        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-        body.writeBytes("WEBP".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        for (byte[] chunk : chunks) {
-            body.writeBytes(chunk);
-        }
-        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
-        file.writeBytes("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        file.writeBytes(
-                java.nio.ByteBuffer.allocate(4)
-                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                        .putInt(body.size())
-                        .array());
-        file.writeBytes(body.toByteArray());
-        return file.toByteArray();
-    }
-
     /**
      * A green code given by a one-symbol code-length code (every length 8, read from zero bits):
      * libwebp (dwebp) decodes the file, TwelveMonkeys reads a bit per length and loses its place in
@@ -295,7 +268,7 @@ class LosslessWebpTest {
      */
     @Test
     void shouldRefuseCodesTwelveMonkeysReadsDifferentlyFromLibwebp() throws Exception {
-        Bits green = new Bits();
+        LsbBits green = new LsbBits();
         green.write(0, 1); // normal code
         green.write(
                 12 - 4, 4); // code-length code lengths for 17, 18, 0, 1, 2, 3, 4, 5, 16, 6, 7, 8
@@ -309,11 +282,13 @@ class LosslessWebpTest {
         Path file = Files.write(dir.resolve("one-symbol-lengths.webp"), oneSymbolLengths);
         Path png = dir.resolve("one-symbol-lengths.png");
         assertThat(
-                        run(
-                                TOOLS.resolve("usr/bin/dwebp").toString(),
-                                file.toString(),
-                                "-o",
-                                png.toString()))
+                        ReferenceTools.run(
+                                        List.of(
+                                                ReferenceTools.bin("dwebp"),
+                                                file.toString(),
+                                                "-o",
+                                                png.toString()))
+                                .exitCode())
                 .isZero();
         BufferedImage libwebp = ImageIO.read(png.toFile());
         boolean twelveMonkeysAgrees;
@@ -328,7 +303,7 @@ class LosslessWebpTest {
         }
         assertThat(twelveMonkeysAgrees).as("TwelveMonkeys decodes it as libwebp does").isFalse();
 
-        Bits outOfOrder = new Bits();
+        LsbBits outOfOrder = new LsbBits();
         outOfOrder.write(1, 1); // simple
         outOfOrder.write(1, 1); // two symbols
         outOfOrder.write(1, 1); // the first in 8 bits
@@ -336,7 +311,7 @@ class LosslessWebpTest {
         outOfOrder.write(100, 8);
         byte[] swapped = still(16, outOfOrder, false);
         for (byte[] bytes : List.of(oneSymbolLengths, swapped)) {
-            assertThatThrownBy(() -> LosslessWebp.heapBytes(bytes, 256, 64 << 20, "x"))
+            assertThatThrownBy(() -> heapBytes(bytes, 256, 64 << 20, "x"))
                     .isInstanceOfSatisfying(
                             DecodeException.class,
                             e ->
@@ -351,8 +326,8 @@ class LosslessWebpTest {
      * TwelveMonkeys read alike) and each pixel's green and red (ramps) coded in 8 bits; one-symbol
      * codes otherwise.
      */
-    private static byte[] still(int side, Bits greenCode, boolean eightBit) {
-        Bits bits = new Bits();
+    private static byte[] still(int side, LsbBits greenCode, boolean eightBit) {
+        LsbBits bits = new LsbBits();
         bits.write(0x2f, 8);
         bits.write(side - 1, 14);
         bits.write(side - 1, 14);
@@ -387,28 +362,6 @@ class LosslessWebpTest {
         return riff(chunk("VP8L", bits.toByteArray()));
     }
 
-    /** Bits least significant first, as VP8L is written. */
-    private static final class Bits {
-        private final java.util.BitSet set = new java.util.BitSet();
-        private int length;
-
-        void write(int value, int count) {
-            for (int i = 0; i < count; i++) {
-                set.set(length++, ((value >> i) & 1) == 1);
-            }
-        }
-
-        void append(Bits other) {
-            for (int i = 0; i < other.length; i++) {
-                set.set(length++, other.set.get(i));
-            }
-        }
-
-        byte[] toByteArray() {
-            return java.util.Arrays.copyOf(set.toByteArray(), (length + 7) / 8);
-        }
-    }
-
     @Test
     void shouldRefuseTheGroupBombLibwebpDecodesBeforeAnyTableIsBuilt() throws Exception {
         byte[] small = PoisonPills.huffmanGroupWebp(64);
@@ -417,11 +370,13 @@ class LosslessWebpTest {
                 Map.of("small.webp", small, "bomb.webp", bomb).entrySet()) {
             Path path = Files.write(dir.resolve(file.getKey()), file.getValue());
             assertThat(
-                            run(
-                                    TOOLS.resolve("usr/bin/dwebp").toString(),
-                                    path.toString(),
-                                    "-o",
-                                    dir.resolve(file.getKey() + ".png").toString()))
+                            ReferenceTools.run(
+                                            List.of(
+                                                    ReferenceTools.bin("dwebp"),
+                                                    path.toString(),
+                                                    "-o",
+                                                    dir.resolve(file.getKey() + ".png").toString()))
+                                    .exitCode())
                     .as("dwebp decodes %s", file.getKey())
                     .isZero();
         }
@@ -432,7 +387,7 @@ class LosslessWebpTest {
         long started = System.nanoTime();
         assertThatThrownBy(
                         () ->
-                                LosslessWebp.heapBytes(
+                                heapBytes(
                                         bomb,
                                         Long.MAX_VALUE,
                                         DecodeLimits.DEFAULT.maxDecodeMemory(),
@@ -501,6 +456,13 @@ class LosslessWebpTest {
         }
     }
 
+    /** The decode path's walk of a file's lossless parts. */
+    private static long heapBytes(byte[] file, long imagePixels, long budget, String what)
+            throws DecodeException {
+        return LosslessWebp.heapBytes(
+                file, SocialFormat.losslessWebpParts(file), imagePixels, budget, what);
+    }
+
     private static List<SocialFormat.LosslessPart> parts(Path file) throws Exception {
         return SocialFormat.losslessWebpParts(Files.readAllBytes(file));
     }
@@ -538,26 +500,14 @@ class LosslessWebpTest {
     private Path cwebp(Path input, String name, String... options) throws Exception {
         Path output = dir.resolve(name);
         List<String> command = new ArrayList<>();
-        command.add(TOOLS.resolve("usr/bin/cwebp").toString());
+        command.add(ReferenceTools.bin("cwebp"));
         command.add("-quiet");
         command.addAll(List.of(options));
         command.add(input.toString());
         command.add("-o");
         command.add(output.toString());
-        assertThat(run(command.toArray(String[]::new))).as(String.join(" ", command)).isZero();
+        ReferenceTools.Run run = ReferenceTools.run(command);
+        assertThat(run.exitCode()).as(String.join(" ", command) + "\n" + run.output()).isZero();
         return output;
-    }
-
-    private static int run(String... command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment()
-                .put("LD_LIBRARY_PATH", TOOLS.resolve("usr/lib/x86_64-linux-gnu").toString());
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        if (process.exitValue() != 0) {
-            System.out.println(String.join(" ", command) + ":\n" + output);
-        }
-        return process.exitValue();
     }
 }

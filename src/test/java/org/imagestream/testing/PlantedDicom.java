@@ -31,9 +31,7 @@ public final class PlantedDicom {
     public static final List<String> FILES =
             List.of("implicit.dcm", "explicit.dcm", "bigendian.dcm", "deflated.dcm");
 
-    private static final Path TOOLS =
-            Path.of(System.getProperty("imagestream.localstack.dir", "target/localstack"))
-                    .resolve("tools/root");
+    private static final Path TOOLS = ReferenceTools.ROOT;
 
     private PlantedDicom() {}
 

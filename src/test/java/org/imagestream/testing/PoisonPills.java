@@ -354,7 +354,7 @@ public final class PoisonPills {
 
     /** As above with {@code groups} groups, the 4 x 4 blocks taking them in turn. */
     public static byte[] huffmanGroupWebp(int side, int groups) {
-        LsbBits bits = new LsbBits();
+        WebpFiles.LsbBits bits = new WebpFiles.LsbBits();
         bits.write(0x2f, 8); // VP8L signature
         bits.write(side - 1, 14);
         bits.write(side - 1, 14);
@@ -393,7 +393,7 @@ public final class PoisonPills {
      * any size. A decoder's cost is all per pixel, none per byte.
      */
     public static byte[] blackLosslessWebp(int side) {
-        LsbBits bits = new LsbBits();
+        WebpFiles.LsbBits bits = new WebpFiles.LsbBits();
         bits.write(0x2f, 8);
         bits.write(side - 1, 14);
         bits.write(side - 1, 14);
@@ -405,17 +405,7 @@ public final class PoisonPills {
     }
 
     private static byte[] riffVp8l(byte[] vp8l) {
-        ByteArrayOutputStream riff = new ByteArrayOutputStream();
-        int chunkLength = 8 + vp8l.length + (vp8l.length & 1);
-        riff.writeBytes("RIFF".getBytes(StandardCharsets.US_ASCII));
-        riff.writeBytes(le32(4 + chunkLength));
-        riff.writeBytes("WEBPVP8L".getBytes(StandardCharsets.US_ASCII));
-        riff.writeBytes(le32(vp8l.length));
-        riff.writeBytes(vp8l);
-        if ((vp8l.length & 1) == 1) {
-            riff.write(0);
-        }
-        return riff.toByteArray();
+        return WebpFiles.riff(WebpFiles.chunk("VP8L", vp8l));
     }
 
     /**
@@ -423,7 +413,7 @@ public final class PoisonPills {
      * and 8, one bit each), not the one symbol 8 alone: libwebp reads a one-symbol code from zero
      * bits, TwelveMonkeys from one, and the file must mean the same to both.
      */
-    private static void eightBitLiterals(LsbBits bits, boolean stopAt256) {
+    private static void eightBitLiterals(WebpFiles.LsbBits bits, boolean stopAt256) {
         bits.write(0, 1); // normal code
         // Code-length code lengths in the order 17, 18, 0, 1, 2, 3, 4, 5, 16, 6, 7, 8.
         bits.write(12 - 4, 4);
@@ -443,45 +433,11 @@ public final class PoisonPills {
     }
 
     /** A simple prefix code of the one symbol 0: a zero-bit code. */
-    private static void oneSymbol(LsbBits bits) {
+    private static void oneSymbol(WebpFiles.LsbBits bits) {
         bits.write(1, 1); // simple
         bits.write(0, 1); // one symbol
         bits.write(0, 1); // in 1 bit
         bits.write(0, 1); // symbol 0
-    }
-
-    /** Bits written least significant first, as VP8L reads them. */
-    private static final class LsbBits {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private int current;
-        private int filled;
-
-        void write(int value, int count) {
-            for (int i = 0; i < count; i++) {
-                current |= ((value >> i) & 1) << filled;
-                if (++filled == 8) {
-                    bytes.write(current);
-                    current = 0;
-                    filled = 0;
-                }
-            }
-        }
-
-        /** A prefix code's bits: its top bit first. */
-        void writeCode(int code, int length) {
-            for (int i = length - 1; i >= 0; i--) {
-                write(code >> i, 1);
-            }
-        }
-
-        byte[] toByteArray() {
-            if (filled > 0) {
-                bytes.write(current);
-                current = 0;
-                filled = 0;
-            }
-            return bytes.toByteArray();
-        }
     }
 
     /** Writes {@code bytes} to {@code dir/name} and returns the path. */
