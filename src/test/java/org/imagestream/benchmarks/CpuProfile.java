@@ -164,6 +164,45 @@ final class CpuProfile {
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
+    /**
+     * CPU clock ticks of each JIT compiler thread ("C1 CompilerThre", "C2 CompilerThre") of a JVM,
+     * by thread id, for {@link #compilerSeconds}.
+     */
+    static Map<Long, Long> compilerTicks(long pid) throws IOException {
+        Map<Long, Long> ticks = new HashMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (NoSuchFileException exited) {
+                    continue;
+                }
+                String threadName = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                if (threadName.matches("C[12] CompilerThre.*")) {
+                    ticks.put(Long.parseLong(task.getFileName().toString()), cpuTicks(stat));
+                }
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        return ticks;
+    }
+
+    /**
+     * CPU seconds the JIT compilers spent between two {@link #compilerTicks} snapshots: each
+     * compiler thread alive at the end, from its ticks at the start (0 when it started since). The
+     * JVM retires idle compiler threads, and one that exits in between takes its ticks along, so
+     * this can only under-count the compilers.
+     */
+    static double compilerSeconds(Map<Long, Long> before, Map<Long, Long> after) {
+        long ticks = 0;
+        for (Map.Entry<Long, Long> thread : after.entrySet()) {
+            ticks += thread.getValue() - before.getOrDefault(thread.getKey(), 0L);
+        }
+        return ticks / 100.0;
+    }
+
     /** User plus system CPU seconds a process has used so far, from /proc (100 ticks a second). */
     static double cpuSeconds(long pid) throws IOException {
         return cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat"))) / 100.0;

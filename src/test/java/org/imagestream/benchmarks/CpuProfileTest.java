@@ -51,6 +51,17 @@ class CpuProfileTest {
             // Clock ticks are 10 ms here (USER_HZ 100).
             assertThat(ticks.get("cpuprofile-spin") * 10).isCloseTo(jvmMillis, within(60L));
             assertThat(ticks.keySet()).anyMatch(group -> group.startsWith("C# Compiler"));
+            // The compilers counted per thread add up to their groups' ticks.
+            long pid = ProcessHandle.current().pid();
+            Map<Long, Long> compilers = CpuProfile.compilerTicks(pid);
+            long grouped =
+                    CpuProfile.threadTicks(pid).entrySet().stream()
+                            .filter(group -> group.getKey().startsWith("C# CompilerThre"))
+                            .mapToLong(Map.Entry::getValue)
+                            .sum();
+            assertThat(CpuProfile.compilerSeconds(Map.of(), compilers) * 100)
+                    .isCloseTo(grouped, within(5.0));
+            assertThat(CpuProfile.compilerSeconds(compilers, compilers)).isZero();
             assertThat(spin).isNotNegative();
         } finally {
             thread.setName(name);

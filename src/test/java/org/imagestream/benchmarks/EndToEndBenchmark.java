@@ -229,7 +229,7 @@ public final class EndToEndBenchmark {
         // (a) and (b): no servers needed.
         Map<Integer, Double> raw = rawCeiling(social, items);
         double ceiling = raw.values().stream().mapToDouble(d -> d).max().orElseThrow();
-        double[] floorCpuMillis = new double[1];
+        double[] floorCpuMillis = new double[2]; // all, of which JIT compilers
         double floor = computeFloor(specs, items, floorCpuMillis);
 
         // --bootstrap-servers and --cassandra: run against Kafka and Cassandra elsewhere (e.g. on
@@ -417,16 +417,38 @@ public final class EndToEndBenchmark {
                 report.append(
                         String.format(
                                 Locale.ROOT,
-                                "- sum-of-parts bound: %d cores / (floor %.1f + Cassandra %.1f +"
-                                        + " Kafka %.1f ms/image = %.1f) = %.0f img/s; job / bound"
-                                        + " = %.2f%n",
+                                "- sum-of-parts bound: %d cores / (floor %.1f (of which JIT"
+                                        + " compilers %.1f) + Cassandra %.1f + Kafka %.1f ms/image"
+                                        + " = %.1f) = %.0f img/s; job / bound = %.2f%n",
                                 CORES,
                                 floorCpuMillis[0],
+                                floorCpuMillis[1],
                                 cassandra,
                                 kafka,
                                 parts,
                                 bound,
                                 job.imagesPerSecond() / bound));
+                double jobMillis =
+                        processes.allMillisPerImage(
+                                profiled.before(), profiled.after(), profiled.rows(), false);
+                double peerMillis =
+                        processes.allMillisPerImage(peer.before(), peer.after(), peerImages, false);
+                double jobSteady =
+                        processes.allMillisPerImage(
+                                profiled.before(), profiled.after(), profiled.rows(), true);
+                double peerSteady =
+                        processes.allMillisPerImage(peer.before(), peer.after(), peerImages, true);
+                report.append(
+                        String.format(
+                                Locale.ROOT,
+                                "- job / peer CPU per image, all processes: %.1f / %.1f = %.2f;"
+                                        + " without their JIT compilers: %.1f / %.1f = %.2f%n",
+                                jobMillis,
+                                peerMillis,
+                                jobMillis / peerMillis,
+                                jobSteady,
+                                peerSteady,
+                                jobSteady / peerSteady));
             }
             report.append('\n');
             report.append("CPU profiles while the job stored rows 10-90 %.\n\n");
@@ -589,6 +611,7 @@ public final class EndToEndBenchmark {
             List<Future<DecodedPixels>> next = submit(pool, jpegs, specs, items, 0, chunk);
             long started = 0;
             double cpuStart = 0;
+            Map<Long, Long> compilersAtStart = Map.of();
             int counted = 0;
             for (int from = 0; from < items.size(); from += chunk) {
                 List<Future<DecodedPixels>> current = next;
@@ -603,6 +626,7 @@ public final class EndToEndBenchmark {
                 if (from == 0) {
                     started = System.nanoTime(); // the first chunk warms up
                     cpuStart = CpuProfile.cpuSeconds(ProcessHandle.current().pid());
+                    compilersAtStart = CpuProfile.compilerTicks(ProcessHandle.current().pid());
                 } else {
                     counted += to - from;
                 }
@@ -612,9 +636,16 @@ public final class EndToEndBenchmark {
                     (CpuProfile.cpuSeconds(ProcessHandle.current().pid()) - cpuStart)
                             * 1000
                             / counted;
+            cpuMillisPerImage[1] =
+                    CpuProfile.compilerSeconds(
+                                    compilersAtStart,
+                                    CpuProfile.compilerTicks(ProcessHandle.current().pid()))
+                            * 1000
+                            / counted;
             System.out.printf(
-                    "compute floor (b): %.1f img/s, %.1f ms CPU/image%n",
-                    floor, cpuMillisPerImage[0]);
+                    "compute floor (b): %.1f img/s, %.1f ms CPU/image, of which JIT compilers"
+                            + " %.1f%n",
+                    floor, cpuMillisPerImage[0], cpuMillisPerImage[1]);
             return floor;
         } finally {
             pool.shutdownNow();
@@ -1291,7 +1322,11 @@ public final class EndToEndBenchmark {
     static final class Processes {
         private final Map<String, Long> pids = new LinkedHashMap<>();
 
-        record Snapshot(Map<String, double[]> values) {}
+        /**
+         * Per process: CPU seconds and RSS MB ({@code values}), and its JIT compiler threads' ticks
+         * ({@code compilers}).
+         */
+        record Snapshot(Map<String, double[]> values, Map<String, Map<Long, Long>> compilers) {}
 
         Processes(Services stack) {
             pids.put("benchmark JVM (Flink job, producer)", ProcessHandle.current().pid());
@@ -1303,7 +1338,9 @@ public final class EndToEndBenchmark {
 
         Snapshot snapshot() throws IOException {
             Map<String, double[]> values = new LinkedHashMap<>();
+            Map<String, Map<Long, Long>> compilers = new LinkedHashMap<>();
             for (Map.Entry<String, Long> pid : pids.entrySet()) {
+                compilers.put(pid.getKey(), CpuProfile.compilerTicks(pid.getValue()));
                 double cpu = CpuProfile.cpuSeconds(pid.getValue());
                 long rssKb =
                         Files.readAllLines(Path.of("/proc/" + pid.getValue() + "/status")).stream()
@@ -1313,7 +1350,13 @@ public final class EndToEndBenchmark {
                                 .orElse(0L);
                 values.put(pid.getKey(), new double[] {cpu, rssKb / 1024.0});
             }
-            return new Snapshot(values);
+            return new Snapshot(values, compilers);
+        }
+
+        /** CPU seconds of one process's JIT compiler threads between two snapshots. */
+        static double compilerSeconds(Snapshot before, Snapshot after, String name) {
+            return CpuProfile.compilerSeconds(
+                    before.compilers().get(name), after.compilers().get(name));
         }
 
         /** CPU milliseconds per image of one process between two snapshots. */
@@ -1323,24 +1366,51 @@ public final class EndToEndBenchmark {
             return from == null || to == null ? Double.NaN : (to[0] - from[0]) * 1000 / images;
         }
 
+        /** CPU milliseconds per image of all processes, with or without their JIT compilers. */
+        double allMillisPerImage(
+                Snapshot before, Snapshot after, long images, boolean withoutCompilers) {
+            double seconds = 0;
+            for (String name : before.values().keySet()) {
+                seconds += after.values().get(name)[0] - before.values().get(name)[0];
+                if (withoutCompilers) {
+                    seconds -= compilerSeconds(before, after, name);
+                }
+            }
+            return seconds * 1000 / images;
+        }
+
         /** CPU per image and RSS of each process, and the rate all that CPU allows. */
         String table(Snapshot before, Snapshot after, long images, String arm, double rate) {
             StringBuilder table = new StringBuilder();
             double totalMillis = 0;
+            double compilerMillis = 0;
             for (String name : before.values().keySet()) {
                 double seconds = after.values().get(name)[0] - before.values().get(name)[0];
                 double millis = seconds * 1000 / images;
+                double compilers = compilerSeconds(before, after, name) * 1000 / images;
                 totalMillis += millis;
+                compilerMillis += compilers;
                 table.append(
                         String.format(
                                 Locale.ROOT,
-                                "- %s, %s: %.1f CPU s (%.1f ms/image), RSS %.0f MB%n",
+                                "- %s, %s: %.1f CPU s (%.1f ms/image, of which JIT compilers"
+                                        + " %.1f), RSS %.0f MB%n",
                                 arm,
                                 name,
                                 seconds,
                                 millis,
+                                compilers,
                                 after.values().get(name)[1]));
             }
+            // The arms run one after another in one JVM, beside servers started for them: an
+            // arm measured later finds code the earlier ones compiled (the peer runs last), so
+            // CPU per image without the compilers is the like-for-like, steady-state figure.
+            table.append(
+                    String.format(
+                            Locale.ROOT,
+                            "- %s, all processes without their JIT compilers: %.1f ms/image%n",
+                            arm,
+                            totalMillis - compilerMillis));
             double bound = CORES * 1000 / totalMillis;
             table.append(
                     String.format(

@@ -155,13 +155,13 @@ final class NodeSettingsComparison {
                                         contactPoint, "measured", inFlight, variant.tableOptions);
                         Thread.sleep(3000); // the schema change's own work settles first
                         double cpuBefore = CpuProfile.cpuSeconds(node.pid());
-                        Map<String, Long> threadsBefore = CpuProfile.threadTicks(node.pid());
+                        Map<Long, Long> compilersBefore = CpuProfile.compilerTicks(node.pid());
                         double rate = StorageBenchmark.runRaw(settings, measured);
                         jmx.flushAndSettle("measured");
                         double cpu = CpuProfile.cpuSeconds(node.pid()) - cpuBefore;
                         double compilers =
-                                compilerSeconds(CpuProfile.threadTicks(node.pid()))
-                                        - compilerSeconds(threadsBefore);
+                                CpuProfile.compilerSeconds(
+                                        compilersBefore, CpuProfile.compilerTicks(node.pid()));
                         System.out.printf(
                                 Locale.ROOT,
                                 "| %d | %s | %.0f | %.1f | %.4f | %.0f %% | %.4f | %s |%n",
@@ -178,19 +178,6 @@ final class NodeSettingsComparison {
             }
         }
         FileUtils.deleteDirectory(work.toFile());
-    }
-
-    /**
-     * CPU seconds of the JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"). The JVM
-     * retires idle compiler threads, and one that exits in the window takes its ticks along, so the
-     * difference can only under-count the compilers (and over-count "the rest").
-     */
-    private static double compilerSeconds(Map<String, Long> threadTicks) {
-        return threadTicks.entrySet().stream()
-                        .filter(e -> e.getKey().startsWith("C# CompilerThre"))
-                        .mapToLong(Map.Entry::getValue)
-                        .sum()
-                / 100.0;
     }
 
     /**
