@@ -102,9 +102,7 @@ final class CpuProfile {
      * name-flame.html}) to {@code dir} and returns the summary for the report.
      */
     String stop(Path dir, String name) throws IOException {
-        Map<String, Long> threads = threadTicks(pid);
-        threadTicksAtStart.forEach((thread, ticks) -> threads.merge(thread, -ticks, Long::sum));
-        String threadTable = table("thread (CPU time, /proc)", threads, 12);
+        String threadTable = threadTable(threadTicksAtStart, threadTicks(pid));
         if (other == null) {
             Path jfr = dir.resolve(name + ".jfr");
             recording.stop();
@@ -246,6 +244,13 @@ final class CpuProfile {
             }
         }
         return table("top frame, Java threads only (JFR samples)", counts, limit);
+    }
+
+    /** Shares of the CPU each thread group used between two {@link #threadTicks} snapshots. */
+    static String threadTable(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> threads = new HashMap<>(after);
+        before.forEach((thread, ticks) -> threads.merge(thread, -ticks, Long::sum));
+        return table("thread (CPU time, /proc)", threads, 12);
     }
 
     private static String table(String what, Map<String, Long> counts, int limit) {

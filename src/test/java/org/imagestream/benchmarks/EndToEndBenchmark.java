@@ -98,6 +98,10 @@ import org.imagestream.training.ModelStore;
  */
 public final class EndToEndBenchmark {
     private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    /** How long an arm waits for the machine to be quiet before it is measured. */
+    private static final Duration QUIET_TIMEOUT = Duration.ofMinutes(2);
+
     private static final int FLOOD_MAX_BYTES = 4 * 1024 * 1024;
 
     /** File-name prefix of the flood's hostile records. */
@@ -253,6 +257,7 @@ public final class EndToEndBenchmark {
                         : new Services(externalKafka, externalCassandra, null);
         try {
             Processes processes = new Processes(stack);
+            String peerThreads = "";
             // The job at full speed on a pre-loaded topic: first the warm-up records (other
             // images of the mix), then the measured ones. Warm-up runs inside the measured job:
             // a separate warm-up job left the JIT compilers busy on a third of the CPU during the
@@ -266,6 +271,7 @@ public final class EndToEndBenchmark {
                 produceAll(stack, topic, mix.items(Math.min(500, warmupImages - produced)));
             }
             Map<String, Integer> sizes = produceAll(stack, topic, items);
+            processes.awaitQuiet(QUIET_TIMEOUT);
             System.out.println(
                     "Job run on " + warmupImages + " warm-up and " + images + " measured images");
             long started = System.nanoTime();
@@ -319,6 +325,8 @@ public final class EndToEndBenchmark {
                 produceAll(stack, peerTopic, mix.items(peerWarmup));
                 Map<String, Integer> peerSizes =
                         produceAll(stack, peerTopic, items.subList(0, peerImages));
+                // Cassandra compacts what the job and the latency runs wrote for a while.
+                processes.awaitQuiet(QUIET_TIMEOUT);
                 peer =
                         runPeer(
                                 stack,
@@ -403,6 +411,7 @@ public final class EndToEndBenchmark {
             if (peer != null) {
                 report.append(
                         processes.table(peer.before(), peer.after(), peerImages, "peer", peerRate));
+                peerThreads = Processes.threadTables(peer.before(), peer.after());
                 // Sum of parts: what the machine allows if each part costs what it costs alone:
                 // decode + inference as in the floor, storing and consuming as in the peer
                 // (Cassandra's and Kafka's CPU for the same statements and records; the driver's
@@ -453,6 +462,10 @@ public final class EndToEndBenchmark {
             report.append('\n');
             report.append("CPU profiles while the job stored rows 10-90 %.\n\n");
             report.append(profiled.summary());
+            if (!peerThreads.isEmpty()) {
+                report.append("\nCPU per thread while the peer stored its measured records.\n\n");
+                report.append(peerThreads);
+            }
         } finally {
             if (local != null) {
                 local.close();
@@ -1326,7 +1339,10 @@ public final class EndToEndBenchmark {
          * Per process: CPU seconds and RSS MB ({@code values}), and its JIT compiler threads' ticks
          * ({@code compilers}).
          */
-        record Snapshot(Map<String, double[]> values, Map<String, Map<Long, Long>> compilers) {}
+        record Snapshot(
+                Map<String, double[]> values,
+                Map<String, Map<Long, Long>> compilers,
+                Map<String, Map<String, Long>> threads) {}
 
         Processes(Services stack) {
             pids.put("benchmark JVM (Flink job, producer)", ProcessHandle.current().pid());
@@ -1339,8 +1355,10 @@ public final class EndToEndBenchmark {
         Snapshot snapshot() throws IOException {
             Map<String, double[]> values = new LinkedHashMap<>();
             Map<String, Map<Long, Long>> compilers = new LinkedHashMap<>();
+            Map<String, Map<String, Long>> threads = new LinkedHashMap<>();
             for (Map.Entry<String, Long> pid : pids.entrySet()) {
                 compilers.put(pid.getKey(), CpuProfile.compilerTicks(pid.getValue()));
+                threads.put(pid.getKey(), CpuProfile.threadTicks(pid.getValue()));
                 double cpu = CpuProfile.cpuSeconds(pid.getValue());
                 long rssKb =
                         Files.readAllLines(Path.of("/proc/" + pid.getValue() + "/status")).stream()
@@ -1350,7 +1368,50 @@ public final class EndToEndBenchmark {
                                 .orElse(0L);
                 values.put(pid.getKey(), new double[] {cpu, rssKb / 1024.0});
             }
-            return new Snapshot(values, compilers);
+            return new Snapshot(values, compilers, threads);
+        }
+
+        /** Each process's CPU per thread group between two snapshots, as tables. */
+        static String threadTables(Snapshot before, Snapshot after) {
+            StringBuilder tables = new StringBuilder();
+            before.threads()
+                    .forEach(
+                            (name, ticks) ->
+                                    tables.append(name)
+                                            .append(":\n\n")
+                                            .append(
+                                                    CpuProfile.threadTable(
+                                                            ticks, after.threads().get(name))));
+            return tables.toString();
+        }
+
+        /**
+         * Waits until all the processes together use less than a tenth of a core for two seconds in
+         * a row (or {@code timeout} passed): the compactions, memtable flushes and garbage
+         * collection an earlier arm left behind are not counted in the next one's CPU.
+         */
+        void awaitQuiet(Duration timeout) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            double last = allCpuSeconds();
+            int quietSeconds = 0;
+            while (quietSeconds < 2) {
+                if (System.nanoTime() > deadline) {
+                    System.out.println("not quiet after " + timeout + ": measuring anyway");
+                    return;
+                }
+                Thread.sleep(1000);
+                double now = allCpuSeconds();
+                quietSeconds = now - last < 0.1 ? quietSeconds + 1 : 0;
+                last = now;
+            }
+        }
+
+        private double allCpuSeconds() throws IOException {
+            double seconds = 0;
+            for (long pid : pids.values()) {
+                seconds += CpuProfile.cpuSeconds(pid);
+            }
+            return seconds;
         }
 
         /** CPU seconds of one process's JIT compiler threads between two snapshots. */
