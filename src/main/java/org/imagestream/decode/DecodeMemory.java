@@ -30,6 +30,15 @@ final class DecodeMemory {
      */
     static final long PER_ROW_AND_COLUMN = 16 + 28 + 4 + 4 * 32;
 
+    /**
+     * TwelveMonkeys' heap per macroblock of a lossy WebP frame while it decodes: the macroblock,
+     * its 25 sub-blocks and their coefficient, prediction and residue arrays, all built for the
+     * whole frame ({@link SocialFormat#lossyWebpMacroblocks}). Measured at 5,300-5,550 bytes on
+     * cwebp-written photos ({@code LossyWebpMemoryTest}), 3,800 right after construction. The
+     * default budget (64 MiB) admits a 1920 x 1080 frame (8,540 macroblocks), not 2048 x 1536.
+     */
+    static final long VP8_MACROBLOCK = 6_144;
+
     private DecodeMemory() {}
 
     /**

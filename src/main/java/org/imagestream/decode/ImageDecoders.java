@@ -283,29 +283,38 @@ public final class ImageDecoders {
             // Over the memory budget, a photo the model shrinks anyway is read subsampled (every
             // n-th pixel of every n-th row): the reader never holds the full-size raster.
             long perPixel = DecodeMemory.photo(DecodeMemory.readerBytesPerPixel(reader));
+            // TwelveMonkeys builds a lossy WebP frame's macroblocks whole, whatever the
+            // subsampling (a 60 MP frame header in a 2 KB file asked for 1.2 GB of them).
+            long macroblocks =
+                    format == SocialFormat.WEBP
+                            ? SocialFormat.lossyWebpMacroblocks(bytes) * DecodeMemory.VP8_MACROBLOCK
+                            : 0;
+            limits.checkMemory(macroblocks, what);
             int step;
             if (losslessWebp) {
                 // TwelveMonkeys' lossless WebP decoder allocates the full-size raster whatever
                 // the subsampling, and prefix-code tables as many as the bitstream asks for:
                 // both must fit.
                 long raster = DecodeLimits.resampledBytes(width, height, perPixel);
-                limits.checkMemory(raster, what);
+                limits.checkMemory(raster < 0 ? -1 : raster + macroblocks, what);
                 long tables =
                         LosslessWebp.heapBytes(
                                 bytes,
                                 losslessParts,
                                 (long) width * height,
-                                limits.maxDecodeMemory() - raster,
+                                limits.maxDecodeMemory() - raster - macroblocks,
                                 what);
-                limits.checkMemory(raster + tables, what);
+                limits.checkMemory(raster + macroblocks + tables, what);
                 step = 1;
             } else {
-                // A JPEG's native coefficient buffer comes out of the same budget.
+                // A JPEG's native coefficient buffer and a WebP's macroblocks come out of the
+                // same budget.
+                long taken = coefficients + macroblocks;
                 DecodeLimits heap =
-                        coefficients == 0
+                        taken == 0
                                 ? limits
                                 : limits.withMaxDecodeMemory(
-                                        Math.max(1 << 20, limits.maxDecodeMemory() - coefficients));
+                                        Math.max(1 << 20, limits.maxDecodeMemory() - taken));
                 step = heap.subsampling(width, height, perPixel, minSide, minSide, what);
             }
             ImageReadParam param = reader.getDefaultReadParam();

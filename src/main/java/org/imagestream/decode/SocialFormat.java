@@ -139,6 +139,55 @@ enum SocialFormat {
         }
     }
 
+    /**
+     * Macroblocks TwelveMonkeys' lossy WebP decoder builds for the largest lossy ({@code VP8 })
+     * frame of a file: every 16 x 16 macroblock of the frame and a border of one around it, each
+     * with its 25 sub-blocks, before it reads any (whatever the subsampling), from the frame
+     * header's own size, which need not match the canvas ({@code VP8X}) and is read wherever the
+     * chunk's declared length ends. Frames at the top level and in every animation frame ({@code
+     * ANMF}) count; 0 when the file has no lossy frame whose size it holds.
+     */
+    static long lossyWebpMacroblocks(byte[] b) {
+        long[] most = {0};
+        anyWebpChunk(
+                b,
+                12,
+                b.length,
+                (fourcc, data, length) -> {
+                    if (fourcc.equals("VP8 ")) {
+                        most[0] = Math.max(most[0], vp8Macroblocks(b, data));
+                    } else if (fourcc.equals("ANMF") && data + 16 <= b.length) {
+                        anyWebpChunk(
+                                b,
+                                data + 16,
+                                Math.min(b.length, data + length),
+                                (frameChunk, frameData, frameLength) -> {
+                                    if (frameChunk.equals("VP8 ")) {
+                                        most[0] = Math.max(most[0], vp8Macroblocks(b, frameData));
+                                    }
+                                    return false;
+                                });
+                    }
+                    return false;
+                });
+        return most[0];
+    }
+
+    /**
+     * A VP8 key frame's macroblocks with the border of one TwelveMonkeys adds: after the 3-byte
+     * frame tag and the 3-byte start code (which TwelveMonkeys does not check), 14-bit width and
+     * height, little endian (RFC 6386 9.1).
+     */
+    private static long vp8Macroblocks(byte[] b, long data) {
+        if (data + 10 > b.length) {
+            return 0;
+        }
+        int at = (int) data;
+        int width = ((b[at + 6] & 0xFF) | (b[at + 7] & 0xFF) << 8) & 0x3FFF;
+        int height = ((b[at + 8] & 0xFF) | (b[at + 9] & 0xFF) << 8) & 0x3FFF;
+        return ((width + 15L) / 16 + 2) * ((height + 15L) / 16 + 2);
+    }
+
     private static int uint24(byte[] b, int at) {
         return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16;
     }

@@ -89,8 +89,10 @@ import org.imagestream.training.ModelStore;
  * The mix: 50 % social JPEGs of 800..1800 px (50-300 KB), 25 % 13-band 16-bit 64x64 GeoTIFFs, 25 %
  * 512x512 16-bit CT DICOM slices, every record distinct (a unique marker per record), so the dedup
  * cache never helps. CPU per image of this JVM, Kafka and Cassandra is taken over each arm's
- * measured phase, with the rate all that CPU allows on this machine's cores; the job's sustained
- * phase is CPU-profiled ({@link CpuProfile}).
+ * measured phase, after the machine has been quiet for two seconds, with the rate all that CPU
+ * allows on this machine's cores, and again without the JIT compilers' threads (the arms run one
+ * after another in this JVM, so a later arm finds code an earlier one compiled); the job's
+ * sustained phase is CPU-profiled ({@link CpuProfile}), the peer's per thread.
  *
  * <p>Run: {@code mvn -q test-compile exec:exec@e2e-bench -Dbench.args="--model seed"} ({@code seed}
  * = the 32x32 seed CNN, {@code inception} = {@link InceptionSizedModel}, or a model directory or

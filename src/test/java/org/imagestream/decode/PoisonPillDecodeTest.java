@@ -180,6 +180,17 @@ class PoisonPillDecodeTest {
                 "social",
                 "224x224x3",
                 "OK 2600x2600");
+        // A 382-byte lossy WebP whose frame header declares 8000 x 7000 pixels (within the pixel
+        // limit): TwelveMonkeys builds its 220,880 macroblocks, 1.2 GB, before reading one, and
+        // subsampling does not shrink them (found by FuzzCampaign).
+        add(
+                args,
+                expected,
+                "vp8-macroblocks.webp",
+                PoisonPills.lossyWebpFrameSize(8000, 7000),
+                "social",
+                "224x224x3",
+                "TOO_LARGE");
         // 1 x 8,388,608 pixels (16 KB): within the pixel budget, not with its per-row arrays.
         add(
                 args,
@@ -228,6 +239,20 @@ class PoisonPillDecodeTest {
                                 .toString(),
                         "social",
                         "224x224x3");
+        assertDiesOfOutOfMemory(args);
+        // And the lossy WebP's macroblocks, whatever the subsampling.
+        assertDiesOfOutOfMemory(
+                List.of(
+                        PoisonPills.write(
+                                        dir,
+                                        "vp8-macroblocks.webp",
+                                        PoisonPills.lossyWebpFrameSize(8000, 7000))
+                                .toString(),
+                        "social",
+                        "224x224x3"));
+    }
+
+    private static void assertDiesOfOutOfMemory(List<String> args) throws Exception {
         Process probe = startProbe(slotHeapBytes(), 4096 * MIB, args);
         String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(probe.waitFor(5, TimeUnit.MINUTES)).isTrue();

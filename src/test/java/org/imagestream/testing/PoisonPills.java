@@ -404,6 +404,24 @@ public final class PoisonPills {
         return riffVp8l(bits.toByteArray());
     }
 
+    /**
+     * The reference lossy WebP ({@code images/lossy.webp}, 64 x 32, cwebp) with its VP8 key frame
+     * header (RFC 6386 9.1: after the 3-byte frame tag and the start code) rewritten to declare
+     * {@code width x height}: 382 bytes whose frame TwelveMonkeys' decoder builds as {@code (width
+     * / 16 + 2) x (height / 16 + 2)} macroblocks of about 5 KB each before reading one.
+     */
+    public static byte[] lossyWebpFrameSize(int width, int height) {
+        byte[] webp = HostileCorpus.resource("lossy.webp");
+        int frame = 12 + 8; // the RIFF header, then the VP8 chunk's header
+        if (!new String(webp, 12, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("VP8 ")
+                || (webp[frame + 3] & 0xFF) != 0x9D) {
+            throw new IllegalStateException("images/lossy.webp is not a simple lossy file");
+        }
+        System.arraycopy(le16(width), 0, webp, frame + 6, 2);
+        System.arraycopy(le16(height), 0, webp, frame + 8, 2);
+        return webp;
+    }
+
     private static byte[] riffVp8l(byte[] vp8l) {
         return WebpFiles.riff(WebpFiles.chunk("VP8L", vp8l));
     }
