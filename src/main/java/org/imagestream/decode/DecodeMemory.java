@@ -35,7 +35,8 @@ final class DecodeMemory {
      * its 25 sub-blocks and their coefficient, prediction and residue arrays, all built for the
      * whole frame ({@link SocialFormat#lossyWebpMacroblocks}). Measured at 5,300-5,550 bytes on
      * cwebp-written photos ({@code LossyWebpMemoryTest}), 3,800 right after construction. The
-     * default budget (64 MiB) admits a 1920 x 1080 frame (8,540 macroblocks), not 2048 x 1536.
+     * default budget (64 MiB) admits a 1920 x 1080 frame (8,540 macroblocks), not 2048 x 1536. With
+     * compressed object pointers (heaps under 32 GB, as every TaskManager here has).
      */
     static final long VP8_MACROBLOCK = 6_144;
 

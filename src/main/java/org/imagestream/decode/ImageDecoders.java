@@ -284,7 +284,7 @@ public final class ImageDecoders {
             // n-th pixel of every n-th row): the reader never holds the full-size raster.
             long perPixel = DecodeMemory.photo(DecodeMemory.readerBytesPerPixel(reader));
             // TwelveMonkeys builds a lossy WebP frame's macroblocks whole, whatever the
-            // subsampling (a 60 MP frame header in a 2 KB file asked for 1.2 GB of them).
+            // subsampling (a 2 KB file whose frame header declared 63 MP asked for 1.4 GB).
             long macroblocks =
                     format == SocialFormat.WEBP
                             ? SocialFormat.lossyWebpMacroblocks(bytes) * DecodeMemory.VP8_MACROBLOCK

@@ -113,7 +113,8 @@ enum SocialFormat {
                 from,
                 end,
                 (fourcc, data, length) -> {
-                    int dataEnd = (int) Math.min(end, data + length);
+                    // A chunk is read to its own length, whatever its frame's says.
+                    int dataEnd = (int) Math.min(b.length, data + length);
                     if (fourcc.equals("VP8L") || fourcc.equals("VP8 ")) {
                         images[0]++;
                         if (fourcc.equals("VP8L")) {
@@ -145,9 +146,13 @@ enum SocialFormat {
      * with its 25 sub-blocks, before it reads any (whatever the subsampling), from the frame
      * header's own size, which need not match the canvas ({@code VP8X}) and is read wherever the
      * chunk's declared length ends. Frames at the top level and in every animation frame ({@code
-     * ANMF}) count; 0 when the file has no lossy frame whose size it holds.
+     * ANMF}) count; 0 when the file has no lossy frame.
+     *
+     * @throws DecodeException {@code TRUNCATED} for a frame header cut by the end of the file
+     *     (TwelveMonkeys would read its size from the zero bytes a lossless part is given after it)
      */
-    static long lossyWebpMacroblocks(byte[] b) {
+    static long lossyWebpMacroblocks(byte[] b) throws DecodeException {
+        long[] cut = {-1};
         long[] most = {0};
         anyWebpChunk(
                 b,
@@ -155,7 +160,7 @@ enum SocialFormat {
                 b.length,
                 (fourcc, data, length) -> {
                     if (fourcc.equals("VP8 ")) {
-                        most[0] = Math.max(most[0], vp8Macroblocks(b, data));
+                        most[0] = Math.max(most[0], vp8Macroblocks(b, data, cut));
                     } else if (fourcc.equals("ANMF") && data + 16 <= b.length) {
                         anyWebpChunk(
                                 b,
@@ -163,23 +168,32 @@ enum SocialFormat {
                                 Math.min(b.length, data + length),
                                 (frameChunk, frameData, frameLength) -> {
                                     if (frameChunk.equals("VP8 ")) {
-                                        most[0] = Math.max(most[0], vp8Macroblocks(b, frameData));
+                                        most[0] =
+                                                Math.max(
+                                                        most[0], vp8Macroblocks(b, frameData, cut));
                                     }
                                     return false;
                                 });
                     }
                     return false;
                 });
+        if (cut[0] >= 0) {
+            throw new DecodeException(
+                    DecodeException.Reason.TRUNCATED,
+                    "WebP file ends inside the header of its lossy frame at byte " + cut[0]);
+        }
         return most[0];
     }
 
     /**
      * A VP8 key frame's macroblocks with the border of one TwelveMonkeys adds: after the 3-byte
      * frame tag and the 3-byte start code (which TwelveMonkeys does not check), 14-bit width and
-     * height, little endian (RFC 6386 9.1).
+     * height, little endian (RFC 6386 9.1). A header the file does not hold whole sets {@code
+     * cut[0]} to where it starts.
      */
-    private static long vp8Macroblocks(byte[] b, long data) {
+    private static long vp8Macroblocks(byte[] b, long data, long[] cut) {
         if (data + 10 > b.length) {
+            cut[0] = data;
             return 0;
         }
         int at = (int) data;
@@ -204,13 +218,15 @@ enum SocialFormat {
     }
 
     /**
-     * Walks the RIFF chunks of a WebP file in {@code b[from, end)} (a chunk header: FourCC, then a
-     * little-endian length; data padded to an even size) until {@code test} says stop; true when it
-     * did.
+     * Walks the RIFF chunks of a WebP file that start in {@code b[from, end)} (a chunk header:
+     * FourCC, then a little-endian length; data padded to an even size) until {@code test} says
+     * stop; true when it did. As TwelveMonkeys reads an animation frame's chunks: every chunk that
+     * starts before the frame's end, whose header the file holds, even when the header or its data
+     * run past that end.
      */
     static boolean anyWebpChunk(byte[] b, long from, long end, WebpChunkTest test) {
         long at = from;
-        while (at + 8 <= end) {
+        while (at < end && at + 8 <= b.length) {
             int chunk = (int) at;
             String fourcc = new String(b, chunk, 4, StandardCharsets.ISO_8859_1);
             long length =

@@ -260,6 +260,7 @@ public final class EndToEndBenchmark {
         try {
             Processes processes = new Processes(stack);
             String peerThreads = "";
+            String notQuiet = "";
             // The job at full speed on a pre-loaded topic: first the warm-up records (other
             // images of the mix), then the measured ones. Warm-up runs inside the measured job:
             // a separate warm-up job left the JIT compilers busy on a third of the CPU during the
@@ -273,7 +274,7 @@ public final class EndToEndBenchmark {
                 produceAll(stack, topic, mix.items(Math.min(500, warmupImages - produced)));
             }
             Map<String, Integer> sizes = produceAll(stack, topic, items);
-            processes.awaitQuiet(QUIET_TIMEOUT);
+            notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "job");
             System.out.println(
                     "Job run on " + warmupImages + " warm-up and " + images + " measured images");
             long started = System.nanoTime();
@@ -328,7 +329,7 @@ public final class EndToEndBenchmark {
                 Map<String, Integer> peerSizes =
                         produceAll(stack, peerTopic, items.subList(0, peerImages));
                 // Cassandra compacts what the job and the latency runs wrote for a while.
-                processes.awaitQuiet(QUIET_TIMEOUT);
+                notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "peer");
                 peer =
                         runPeer(
                                 stack,
@@ -403,6 +404,7 @@ public final class EndToEndBenchmark {
                             + " records), CPU per image and RSS at the end; the machine bound is"
                             + " cores / all CPU per image, the rate this machine could reach if"
                             + " nothing waited:\n\n");
+            report.append(notQuiet);
             report.append(
                     processes.table(
                             profiled.before(),
@@ -439,6 +441,29 @@ public final class EndToEndBenchmark {
                                 parts,
                                 bound,
                                 job.imagesPerSecond() / bound));
+                // The floor runs first, in a cold JVM, and the peer's Cassandra and Kafka are
+                // warm: the bound again with every part's compilers left out.
+                double steadyParts =
+                        floorCpuMillis[0]
+                                - floorCpuMillis[1]
+                                + cassandra
+                                - Processes.compilerSeconds(
+                                                peer.before(), peer.after(), "Cassandra")
+                                        * 1000
+                                        / peerImages
+                                + kafka
+                                - Processes.compilerSeconds(peer.before(), peer.after(), "Kafka")
+                                        * 1000
+                                        / peerImages;
+                report.append(
+                        String.format(
+                                Locale.ROOT,
+                                "- the same without the parts' JIT compilers: %d cores / %.1f"
+                                        + " ms/image = %.0f img/s; job / that = %.2f%n",
+                                CORES,
+                                steadyParts,
+                                CORES * 1000 / steadyParts,
+                                job.imagesPerSecond() / (CORES * 1000 / steadyParts)));
                 double jobMillis =
                         processes.allMillisPerImage(
                                 profiled.before(), profiled.after(), profiled.rows(), false);
@@ -1390,22 +1415,32 @@ public final class EndToEndBenchmark {
         /**
          * Waits until all the processes together use less than a tenth of a core for two seconds in
          * a row (or {@code timeout} passed): the compactions, memtable flushes and garbage
-         * collection an earlier arm left behind are not counted in the next one's CPU.
+         * collection an earlier arm left behind are not counted in the next one's CPU. Only the
+         * processes started here are watched (not an external Kafka or Cassandra).
+         *
+         * @return a line for the report when the machine did not get quiet, else ""
          */
-        void awaitQuiet(Duration timeout) throws IOException, InterruptedException {
+        String awaitQuiet(Duration timeout, String arm) throws IOException, InterruptedException {
             long deadline = System.nanoTime() + timeout.toNanos();
             double last = allCpuSeconds();
             int quietSeconds = 0;
             while (quietSeconds < 2) {
                 if (System.nanoTime() > deadline) {
-                    System.out.println("not quiet after " + timeout + ": measuring anyway");
-                    return;
+                    String note =
+                            "- "
+                                    + arm
+                                    + ": the machine was not quiet after "
+                                    + timeout
+                                    + "; measured anyway\n";
+                    System.out.print(note);
+                    return note;
                 }
                 Thread.sleep(1000);
                 double now = allCpuSeconds();
                 quietSeconds = now - last < 0.1 ? quietSeconds + 1 : 0;
                 last = now;
             }
+            return "";
         }
 
         private double allCpuSeconds() throws IOException {

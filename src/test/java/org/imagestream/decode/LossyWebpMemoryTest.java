@@ -63,7 +63,7 @@ class LossyWebpMemoryTest {
     @Test
     void shouldChargeWhatTwelveMonkeysHoldsPerMacroblockWhileItDecodes() throws Exception {
         byte[] webp = Files.readAllBytes(cwebp(png("photo.png", 1024, 768, false), "photo.webp"));
-        long macroblocks = SocialFormat.lossyWebpMacroblocks(webp);
+        long macroblocks = (64 + 2) * (48 + 2); // 1024 / 16 and 768 / 16, and the border
         ImageReader reader = SocialFormat.WEBP.newReader();
         long[] held = {-1};
         long before;
@@ -122,6 +122,95 @@ class LossyWebpMemoryTest {
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE));
+    }
+
+    @Test
+    void shouldCountAFrameChunkThatRunsPastItsAnimationFrame() throws Exception {
+        // TwelveMonkeys reads every chunk that starts before the frame's end, to the chunk's own
+        // length: an ANMF of declared length 17 (its 16-byte header and one byte) still has its
+        // VP8 chunk, declaring 16000 x 16000, decoded.
+        byte[] vp8 = PoisonPills.lossyWebpFrameSize(16000, 16000);
+        byte[] vp8Chunk = java.util.Arrays.copyOfRange(vp8, 12, vp8.length);
+        byte[] vp8x = new byte[10];
+        vp8x[0] = 0x02; // animation
+        vp8x[4] = 63;
+        vp8x[7] = 31;
+        byte[] anmfHeader = {'A', 'N', 'M', 'F', 17, 0, 0, 0};
+        byte[] frameHeader = new byte[16];
+        frameHeader[6] = 63; // frame width - 1
+        frameHeader[9] = 31; // frame height - 1
+        byte[] file =
+                WebpFiles.riff(
+                        WebpFiles.chunk("VP8X", vp8x),
+                        WebpFiles.chunk("ANIM", new byte[6]),
+                        org.imagestream.testing.Bytes.concat(anmfHeader, frameHeader, vp8Chunk));
+        assertThat(SocialFormat.lossyWebpMacroblocks(file)).isEqualTo((1000L + 2) * (1000 + 2));
+        assertThatThrownBy(
+                        () ->
+                                ImageDecoders.decode(
+                                        Domain.SOCIAL,
+                                        file,
+                                        new ModelInput(224, 224, 3),
+                                        DecodeLimits.DEFAULT,
+                                        null))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        // Its top-level chunks do not add up either (the walk after the short ANMF
+                        // lands inside the VP8 chunk), so the truncation check may say so first.
+                        e -> assertThat(e.reason()).isIn(Reason.TOO_LARGE, Reason.TRUNCATED));
+    }
+
+    @Test
+    void shouldRefuseALossyFrameHeaderCutByTheEndOfTheFile() throws Exception {
+        // Alpha compressed losslessly makes TwelveMonkeys read the file followed by zero bytes; a
+        // VP8 chunk of 9 bytes at the end would take its height's high byte from them.
+        byte[] vp8x = new byte[10];
+        vp8x[0] = 0x10; // alpha
+        byte[] frame = {0x10, 0x02, 0x00, (byte) 0x9D, 0x01, 0x2A, (byte) 0xFF, 0x3F, (byte) 0xFF};
+        byte[] file =
+                WebpFiles.riff(
+                        WebpFiles.chunk("VP8X", vp8x),
+                        WebpFiles.chunk("ALPH", new byte[] {1, 0x2F, 0, 0, 0, 0}),
+                        java.util.Arrays.copyOf(WebpFiles.chunk("VP8 ", frame), 8 + frame.length));
+        assertThatThrownBy(() -> SocialFormat.lossyWebpMacroblocks(file))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+        assertThatThrownBy(
+                        () ->
+                                ImageDecoders.decode(
+                                        Domain.SOCIAL,
+                                        file,
+                                        new ModelInput(224, 224, 3),
+                                        DecodeLimits.DEFAULT,
+                                        null))
+                .isInstanceOf(DecodeException.class);
+    }
+
+    @Test
+    void shouldDecodeTheAnimationAndTheFileWithAlphaLibwebpWrote() throws Exception {
+        Path alpha = cwebp(png("alpha.png", 330, 170, true), "alpha.webp");
+        Path animation = dir.resolve("animation.webp");
+        ReferenceTools.Run run =
+                ReferenceTools.run(
+                        List.of(
+                                ReferenceTools.bin("img2webp"),
+                                "-lossy",
+                                png("first.png", 400, 300, false).toString(),
+                                png("second.png", 400, 300, false).toString(),
+                                "-o",
+                                animation.toString()));
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        for (Path file : List.of(alpha, animation)) {
+            DecodedPixels pixels =
+                    ImageDecoders.decode(
+                            Domain.SOCIAL,
+                            Files.readAllBytes(file),
+                            new ModelInput(224, 224, 3),
+                            DecodeLimits.DEFAULT,
+                            null);
+            assertThat(pixels.originalWidth()).as(file.toString()).isIn(330, 400);
+        }
     }
 
     @Test

@@ -407,8 +407,9 @@ public final class PoisonPills {
     /**
      * The reference lossy WebP ({@code images/lossy.webp}, 64 x 32, cwebp) with its VP8 key frame
      * header (RFC 6386 9.1: after the 3-byte frame tag and the start code) rewritten to declare
-     * {@code width x height}: 382 bytes whose frame TwelveMonkeys' decoder builds as {@code (width
-     * / 16 + 2) x (height / 16 + 2)} macroblocks of about 5 KB each before reading one.
+     * {@code width x height}: 382 bytes whose frame TwelveMonkeys' decoder builds as {@code
+     * (ceil(width / 16) + 2) x (ceil(height / 16) + 2)} macroblocks of about 5.5 KB each before
+     * reading one.
      */
     public static byte[] lossyWebpFrameSize(int width, int height) {
         byte[] webp = HostileCorpus.resource("lossy.webp");
