@@ -230,6 +230,13 @@ public final class ImageDecoders {
         List<SocialFormat.LosslessPart> losslessParts =
                 format == SocialFormat.WEBP ? SocialFormat.losslessWebpParts(bytes) : List.of();
         boolean losslessWebp = !losslessParts.isEmpty();
+        // TwelveMonkeys builds a lossy WebP frame's macroblocks whole, whatever the subsampling
+        // (a 2 KB file whose frame header declared 63 MP asked for 1.4 GB): counted from the
+        // headers before any reader sees the file.
+        long macroblocks =
+                format == SocialFormat.WEBP
+                        ? SocialFormat.lossyWebpMacroblocks(bytes) * DecodeMemory.VP8_MACROBLOCK
+                        : 0;
         if (format == SocialFormat.JPEG) {
             int scans = JpegMarkers.scans(bytes, 0, bytes.length);
             JpegMarkers.requireFewScans(scans);
@@ -283,12 +290,6 @@ public final class ImageDecoders {
             // Over the memory budget, a photo the model shrinks anyway is read subsampled (every
             // n-th pixel of every n-th row): the reader never holds the full-size raster.
             long perPixel = DecodeMemory.photo(DecodeMemory.readerBytesPerPixel(reader));
-            // TwelveMonkeys builds a lossy WebP frame's macroblocks whole, whatever the
-            // subsampling (a 2 KB file whose frame header declared 63 MP asked for 1.4 GB).
-            long macroblocks =
-                    format == SocialFormat.WEBP
-                            ? SocialFormat.lossyWebpMacroblocks(bytes) * DecodeMemory.VP8_MACROBLOCK
-                            : 0;
             limits.checkMemory(macroblocks, what);
             int step;
             if (losslessWebp) {

@@ -114,6 +114,20 @@ final class LosslessWebp {
             }
             width = bits.read(14) + 1;
             height = bits.read(14) + 1;
+            if (part.width() > 0 && (width != part.width() || height != part.height())) {
+                // TwelveMonkeys decodes it at the canvas's or the frame's size, and libwebp
+                // refuses the mismatch: the walk would read other codes than the decoder.
+                throw corrupt(
+                        what,
+                        "a lossless image of "
+                                + width
+                                + "x"
+                                + height
+                                + " in a canvas or frame of "
+                                + part.width()
+                                + "x"
+                                + part.height());
+            }
             bits.read(1); // alpha is used
             if (bits.read(3) != 0) {
                 throw corrupt(what, "VP8L version is not 0");

@@ -51,8 +51,10 @@ enum SocialFormat {
     }
 
     /**
-     * A losslessly coded part of a WebP file: its bitstream in {@code [from, end)}, and for a
-     * headerless one (lossless alpha) the size of the image it belongs to.
+     * A losslessly coded part of a WebP file: its bitstream in {@code [from, end)}, and the size of
+     * the canvas or animation frame it belongs to (0 x 0 for the image of a simple file, whose
+     * header alone gives it): TwelveMonkeys decodes a headerless part (lossless alpha), and a VP8L
+     * image of an extended file, at that size.
      */
     record LosslessPart(int from, int end, int width, int height, boolean headerless) {}
 
@@ -74,6 +76,15 @@ enum SocialFormat {
         if (b.length < 12) {
             return parts;
         }
+        // Within the RIFF's size: TwelveMonkeys reads no chunk header after it (bytes after a
+        // file's last chunk are not refused).
+        long riffEnd =
+                8
+                        + ((b[4] & 0xFFL)
+                                | (b[5] & 0xFFL) << 8
+                                | (b[6] & 0xFFL) << 16
+                                | (b[7] & 0xFFL) << 24);
+        requireWholeChunkHeaders(b, 12, Math.min(b.length, riffEnd));
         // To the end of the file, not the RIFF's declared size: TwelveMonkeys reads the first
         // chunk whatever that size says, and a chunk that starts before it to the chunk's end.
         long end = b.length;
@@ -96,6 +107,7 @@ enum SocialFormat {
         addLosslessParts(b, 12, end, canvas[0], canvas[1], parts);
         if (firstFrame[0] >= 0 && firstFrame[0] + 16 <= firstFrame[1]) {
             int at = (int) firstFrame[0];
+            requireWholeChunkHeaders(b, at + 16, firstFrame[1]);
             addLosslessParts(
                     b, at + 16, firstFrame[1], 1 + uint24(b, at + 6), 1 + uint24(b, at + 9), parts);
         }
@@ -118,7 +130,7 @@ enum SocialFormat {
                     if (fourcc.equals("VP8L") || fourcc.equals("VP8 ")) {
                         images[0]++;
                         if (fourcc.equals("VP8L")) {
-                            parts.add(new LosslessPart((int) data, dataEnd, 0, 0, false));
+                            parts.add(new LosslessPart((int) data, dataEnd, width, height, false));
                         }
                     } else if (fourcc.equals("ALPH")) {
                         alphas[0]++;
@@ -206,6 +218,20 @@ enum SocialFormat {
         return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16;
     }
 
+    /**
+     * Refuses a chunk whose 8-byte header the file cuts: TwelveMonkeys reads it, from the zero
+     * bytes a lossless part is given after the file, as a chunk the walks here never see.
+     */
+    private static void requireWholeChunkHeaders(byte[] b, long from, long end)
+            throws DecodeException {
+        long at = walkWebpChunks(b, from, end, (fourcc, data, length) -> false);
+        if (at < end && at < b.length) {
+            throw new DecodeException(
+                    DecodeException.Reason.TRUNCATED,
+                    "WebP file ends inside the header of a chunk at byte " + at);
+        }
+    }
+
     /** What {@link #anyWebpChunk} asks of each chunk. */
     @FunctionalInterface
     interface WebpChunkTest {
@@ -225,6 +251,11 @@ enum SocialFormat {
      * run past that end.
      */
     static boolean anyWebpChunk(byte[] b, long from, long end, WebpChunkTest test) {
+        return walkWebpChunks(b, from, end, test) < 0;
+    }
+
+    /** As {@link #anyWebpChunk}: -1 when {@code test} stopped, else where the next chunk starts. */
+    private static long walkWebpChunks(byte[] b, long from, long end, WebpChunkTest test) {
         long at = from;
         while (at < end && at + 8 <= b.length) {
             int chunk = (int) at;
@@ -235,11 +266,11 @@ enum SocialFormat {
                             | (b[chunk + 6] & 0xFFL) << 16
                             | (b[chunk + 7] & 0xFFL) << 24;
             if (test.test(fourcc, at + 8, length)) {
-                return true;
+                return -1;
             }
             at += 8 + length + (length & 1);
         }
-        return false;
+        return at;
     }
 
     /** Formats whose files carry EXIF orientation in practice. */

@@ -136,6 +136,34 @@ final class CpuProfile {
     /** CPU clock ticks per thread group of a process ({@code /proc/PID/task/TID/stat}). */
     static Map<String, Long> threadTicks(long pid) throws IOException {
         Map<String, Long> ticks = new HashMap<>();
+        eachThread(pid, (tid, name, cpu) -> ticks.merge(threadGroup(name), cpu, Long::sum));
+        return ticks;
+    }
+
+    /**
+     * CPU clock ticks of each JIT compiler thread ("C1 CompilerThre", "C2 CompilerThre") of a JVM,
+     * by thread id, for {@link #compilerSeconds}.
+     */
+    static Map<Long, Long> compilerTicks(long pid) throws IOException {
+        Map<Long, Long> ticks = new HashMap<>();
+        eachThread(
+                pid,
+                (tid, name, cpu) -> {
+                    if (name.matches("C[12] CompilerThre.*")) {
+                        ticks.put(tid, cpu);
+                    }
+                });
+        return ticks;
+    }
+
+    /** What {@link #eachThread} gives per thread: its id, name and CPU clock ticks. */
+    @FunctionalInterface
+    private interface ThreadTicks {
+        void accept(long tid, String name, long ticks);
+    }
+
+    /** Every live thread of a process, from {@code /proc/PID/task/TID/stat}. */
+    private static void eachThread(long pid, ThreadTicks consumer) throws IOException {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 String stat;
@@ -144,13 +172,14 @@ final class CpuProfile {
                 } catch (NoSuchFileException exited) {
                     continue;
                 }
-                String threadName = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                ticks.merge(threadGroup(threadName), cpuTicks(stat), Long::sum);
+                consumer.accept(
+                        Long.parseLong(task.getFileName().toString()),
+                        stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+                        cpuTicks(stat));
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-        return ticks;
     }
 
     /**
@@ -160,31 +189,6 @@ final class CpuProfile {
     static long cpuTicks(String stat) {
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-    }
-
-    /**
-     * CPU clock ticks of each JIT compiler thread ("C1 CompilerThre", "C2 CompilerThre") of a JVM,
-     * by thread id, for {@link #compilerSeconds}.
-     */
-    static Map<Long, Long> compilerTicks(long pid) throws IOException {
-        Map<Long, Long> ticks = new HashMap<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                String stat;
-                try {
-                    stat = Files.readString(task.resolve("stat"));
-                } catch (NoSuchFileException exited) {
-                    continue;
-                }
-                String threadName = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                if (threadName.matches("C[12] CompilerThre.*")) {
-                    ticks.put(Long.parseLong(task.getFileName().toString()), cpuTicks(stat));
-                }
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-        return ticks;
     }
 
     /**

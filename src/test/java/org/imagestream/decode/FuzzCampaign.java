@@ -31,9 +31,9 @@ import org.imagestream.testing.HostileCorpus;
  * prints, per seed, the inputs that used the most CPU and allocated the most, for reading.
  *
  * <p>Not a test (it has no fixed end): {@code mvn -q test-compile exec:exec@fuzz -Dfuzz.args="OUT
- * ITERATIONS_PER_SEED [FIRST_ITERATION]"} (a 256 MiB heap, about one slot's, that ends on {@code OutOfMemoryError});
- * after such an end, {@code OUT/current.txt} names the input and the iteration to go on after. A
- * finding becomes a regression test.
+ * ITERATIONS_PER_SEED [FIRST_ITERATION]"} (a 256 MiB heap, about one slot's, that ends on {@code
+ * OutOfMemoryError}); after such an end, {@code OUT/current.txt} names the input and the iteration
+ * to go on after. A finding becomes a regression test.
  */
 public final class FuzzCampaign {
     private static final int[] BOUNDARIES = {

@@ -267,6 +267,44 @@ class LosslessWebpTest {
      * code 0 to different symbols).
      */
     @Test
+    void shouldRefuseALosslessImageWhoseSizeIsNotItsCanvasAsLibwebpDoes() throws Exception {
+        // TwelveMonkeys decodes an extended file's VP8L image at the canvas's size, whatever its
+        // own header says: the walk would read other codes than the decoder. libwebp (dwebp)
+        // refuses such a file, and decodes it when the canvas matches.
+        Path simple =
+                cwebp(png("canvas.png", paletteImage(64, 32, 12)), "canvas.webp", "-lossless");
+        byte[] bytes = Files.readAllBytes(simple);
+        byte[] vp8l = java.util.Arrays.copyOfRange(bytes, 12, bytes.length);
+        for (int canvas : new int[] {64, 128}) {
+            byte[] vp8x = new byte[10];
+            vp8x[4] = (byte) (canvas - 1);
+            vp8x[7] = 31;
+            byte[] extended = riff(chunk("VP8X", vp8x), vp8l);
+            Path file = Files.write(dir.resolve("canvas-" + canvas + ".webp"), extended);
+            int dwebp =
+                    ReferenceTools.run(
+                                    List.of(
+                                            ReferenceTools.bin("dwebp"),
+                                            file.toString(),
+                                            "-o",
+                                            dir.resolve("canvas-" + canvas + ".png").toString()))
+                            .exitCode();
+            if (canvas == 64) {
+                assertThat(dwebp).as("dwebp decodes the matching canvas").isZero();
+                assertThat(LosslessWebp.walkWhole(extended, Long.MAX_VALUE, "match")).hasSize(1);
+            } else {
+                assertThat(dwebp).as("dwebp refuses a canvas of another size").isNotZero();
+                assertThatThrownBy(() -> LosslessWebp.walkWhole(extended, Long.MAX_VALUE, "other"))
+                        .isInstanceOfSatisfying(
+                                DecodeException.class,
+                                e ->
+                                        assertThat(e.reason())
+                                                .isEqualTo(DecodeException.Reason.CORRUPT));
+            }
+        }
+    }
+
+    @Test
     void shouldRefuseCodesTwelveMonkeysReadsDifferentlyFromLibwebp() throws Exception {
         LsbBits green = new LsbBits();
         green.write(0, 1); // normal code

@@ -42,17 +42,7 @@ class LossyWebpMemoryTest {
         byte[] extended = Files.readAllBytes(alpha);
         assertThat(new String(extended, 12, 4, "ISO-8859-1")).isEqualTo("VP8X");
         assertThat(SocialFormat.lossyWebpMacroblocks(extended)).isEqualTo((3 + 2) * (2 + 2));
-        Path animation = dir.resolve("animation.webp");
-        ReferenceTools.Run run =
-                ReferenceTools.run(
-                        List.of(
-                                ReferenceTools.bin("img2webp"),
-                                "-lossy",
-                                png("first.png", 40, 30, false).toString(),
-                                png("second.png", 40, 30, false).toString(),
-                                "-o",
-                                animation.toString()));
-        assertThat(run.exitCode()).as(run.output()).isZero();
+        Path animation = img2webp("animation.webp", 40, 30);
         assertThat(SocialFormat.lossyWebpMacroblocks(Files.readAllBytes(animation)))
                 .isEqualTo((3 + 2) * (2 + 2));
         assertThat(SocialFormat.lossyWebpMacroblocks(PoisonPills.blackLosslessWebp(64)))
@@ -127,15 +117,25 @@ class LossyWebpMemoryTest {
     @Test
     void shouldCountAFrameChunkThatRunsPastItsAnimationFrame() throws Exception {
         // TwelveMonkeys reads every chunk that starts before the frame's end, to the chunk's own
-        // length: an ANMF of declared length 17 (its 16-byte header and one byte) still has its
-        // VP8 chunk, declaring 16000 x 16000, decoded.
-        byte[] vp8 = PoisonPills.lossyWebpFrameSize(16000, 16000);
-        byte[] vp8Chunk = java.util.Arrays.copyOfRange(vp8, 12, vp8.length);
+        // length: an ANMF of declared length 21 (its 16-byte header and 5 bytes) still has its
+        // VP8 chunk, declaring 16000 x 16000, decoded. The top-level walk goes on at the ANMF's
+        // declared end (byte 22 of its data), inside the VP8 chunk: the frame tag's last byte
+        // and the start code, which no decoder checks, are written so that the chunk it finds
+        // there runs exactly to the end of the file, so every size in the file adds up.
+        byte[] frameData = new byte[110];
+        frameData[0] = 0x00; // key frame
+        int rest = frameData.length - 6; // what follows the top-level walk's chunk header
+        frameData[2] = (byte) rest;
+        frameData[3] = (byte) (rest >> 8);
+        frameData[6] = (byte) (16000 & 0xFF); // width, 14 bits
+        frameData[7] = (byte) (16000 >> 8);
+        frameData[8] = (byte) (16000 & 0xFF); // height
+        frameData[9] = (byte) (16000 >> 8);
         byte[] vp8x = new byte[10];
         vp8x[0] = 0x02; // animation
         vp8x[4] = 63;
         vp8x[7] = 31;
-        byte[] anmfHeader = {'A', 'N', 'M', 'F', 17, 0, 0, 0};
+        byte[] anmfHeader = {'A', 'N', 'M', 'F', 21, 0, 0, 0};
         byte[] frameHeader = new byte[16];
         frameHeader[6] = 63; // frame width - 1
         frameHeader[9] = 31; // frame height - 1
@@ -143,7 +143,8 @@ class LossyWebpMemoryTest {
                 WebpFiles.riff(
                         WebpFiles.chunk("VP8X", vp8x),
                         WebpFiles.chunk("ANIM", new byte[6]),
-                        org.imagestream.testing.Bytes.concat(anmfHeader, frameHeader, vp8Chunk));
+                        org.imagestream.testing.Bytes.concat(
+                                anmfHeader, frameHeader, WebpFiles.chunk("VP8 ", frameData)));
         assertThat(SocialFormat.lossyWebpMacroblocks(file)).isEqualTo((1000L + 2) * (1000 + 2));
         assertThatThrownBy(
                         () ->
@@ -155,9 +156,30 @@ class LossyWebpMemoryTest {
                                         null))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
-                        // Its top-level chunks do not add up either (the walk after the short ANMF
-                        // lands inside the VP8 chunk), so the truncation check may say so first.
-                        e -> assertThat(e.reason()).isIn(Reason.TOO_LARGE, Reason.TRUNCATED));
+                        e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE));
+    }
+
+    @Test
+    void shouldRefuseAChunkHeaderCutByTheEndOfTheFileWithinTheRiffSize() throws Exception {
+        byte[] photo = Files.readAllBytes(cwebp(png("cut.png", 64, 48, false), "cut.webp"));
+        // Five bytes of a next chunk's header, counted in the RIFF's size: cut.
+        byte[] cut = java.util.Arrays.copyOf(photo, photo.length + 5);
+        System.arraycopy("VP8L".getBytes("ISO-8859-1"), 0, cut, photo.length, 4);
+        int riffSize = cut.length - 8;
+        cut[4] = (byte) riffSize;
+        cut[5] = (byte) (riffSize >> 8);
+        assertThatThrownBy(() -> decode(cut))
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+        // The same bytes after the RIFF's size, which no reader looks at: decoded.
+        byte[] trailing = java.util.Arrays.copyOf(photo, photo.length + 5);
+        assertThat(decode(trailing).originalWidth()).isEqualTo(64);
+    }
+
+    private static DecodedPixels decode(byte[] webp) throws Exception {
+        return ImageDecoders.decode(
+                Domain.SOCIAL, webp, new ModelInput(224, 224, 3), DecodeLimits.DEFAULT, null);
     }
 
     @Test
@@ -184,33 +206,17 @@ class LossyWebpMemoryTest {
                                         new ModelInput(224, 224, 3),
                                         DecodeLimits.DEFAULT,
                                         null))
-                .isInstanceOf(DecodeException.class);
+                .isInstanceOfSatisfying(
+                        DecodeException.class,
+                        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
     }
 
     @Test
     void shouldDecodeTheAnimationAndTheFileWithAlphaLibwebpWrote() throws Exception {
         Path alpha = cwebp(png("alpha.png", 330, 170, true), "alpha.webp");
-        Path animation = dir.resolve("animation.webp");
-        ReferenceTools.Run run =
-                ReferenceTools.run(
-                        List.of(
-                                ReferenceTools.bin("img2webp"),
-                                "-lossy",
-                                png("first.png", 400, 300, false).toString(),
-                                png("second.png", 400, 300, false).toString(),
-                                "-o",
-                                animation.toString()));
-        assertThat(run.exitCode()).as(run.output()).isZero();
-        for (Path file : List.of(alpha, animation)) {
-            DecodedPixels pixels =
-                    ImageDecoders.decode(
-                            Domain.SOCIAL,
-                            Files.readAllBytes(file),
-                            new ModelInput(224, 224, 3),
-                            DecodeLimits.DEFAULT,
-                            null);
-            assertThat(pixels.originalWidth()).as(file.toString()).isIn(330, 400);
-        }
+        Path animation = img2webp("animation.webp", 400, 300);
+        assertThat(decode(Files.readAllBytes(alpha)).originalWidth()).isEqualTo(330);
+        assertThat(decode(Files.readAllBytes(animation)).originalWidth()).isEqualTo(400);
     }
 
     @Test
@@ -245,6 +251,22 @@ class LossyWebpMemoryTest {
         Path file = dir.resolve(name);
         ImageIO.write(image, "png", file.toFile());
         return file;
+    }
+
+    /** A lossy animation of two {@code width x height} frames, written by libwebp's img2webp. */
+    private Path img2webp(String name, int width, int height) throws Exception {
+        Path animation = dir.resolve(name);
+        ReferenceTools.Run run =
+                ReferenceTools.run(
+                        List.of(
+                                ReferenceTools.bin("img2webp"),
+                                "-lossy",
+                                png(name + "-1.png", width, height, false).toString(),
+                                png(name + "-2.png", width, height, false).toString(),
+                                "-o",
+                                animation.toString()));
+        assertThat(run.exitCode()).as(run.output()).isZero();
+        return animation;
     }
 
     private Path cwebp(Path input, String name) throws Exception {
