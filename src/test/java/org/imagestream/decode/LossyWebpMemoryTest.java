@@ -80,16 +80,8 @@ class LossyWebpMemoryTest {
 
     @Test
     void shouldRefuseAFrameWhoseMacroblocksDoNotFitTheBudgetBeforeBuildingThem() throws Exception {
-        ModelInput input = new ModelInput(224, 224, 3);
-        // 8000 x 7000: within the 64 MP pixel limit, 1.2 GB of macroblocks.
-        assertThatThrownBy(
-                        () ->
-                                ImageDecoders.decode(
-                                        Domain.SOCIAL,
-                                        PoisonPills.lossyWebpFrameSize(8000, 7000),
-                                        input,
-                                        DecodeLimits.DEFAULT,
-                                        null))
+        // 8000 x 7000: within the 64 MP pixel limit, 1.36 GB of macroblocks charged.
+        assertThatThrownBy(() -> decode(PoisonPills.lossyWebpFrameSize(8000, 7000)))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> {
@@ -105,10 +97,7 @@ class LossyWebpMemoryTest {
         byte[] frame = java.util.Arrays.copyOfRange(small, 12, small.length);
         byte[] extended = WebpFiles.riff(WebpFiles.chunk("VP8X", vp8x), frame);
         assertThat(SocialFormat.lossyWebpMacroblocks(extended)).isEqualTo((1000L + 2) * (1000 + 2));
-        assertThatThrownBy(
-                        () ->
-                                ImageDecoders.decode(
-                                        Domain.SOCIAL, extended, input, DecodeLimits.DEFAULT, null))
+        assertThatThrownBy(() -> decode(extended))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE));
@@ -146,14 +135,7 @@ class LossyWebpMemoryTest {
                         org.imagestream.testing.Bytes.concat(
                                 anmfHeader, frameHeader, WebpFiles.chunk("VP8 ", frameData)));
         assertThat(SocialFormat.lossyWebpMacroblocks(file)).isEqualTo((1000L + 2) * (1000 + 2));
-        assertThatThrownBy(
-                        () ->
-                                ImageDecoders.decode(
-                                        Domain.SOCIAL,
-                                        file,
-                                        new ModelInput(224, 224, 3),
-                                        DecodeLimits.DEFAULT,
-                                        null))
+        assertThatThrownBy(() -> decode(file))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE));
@@ -198,14 +180,7 @@ class LossyWebpMemoryTest {
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
-        assertThatThrownBy(
-                        () ->
-                                ImageDecoders.decode(
-                                        Domain.SOCIAL,
-                                        file,
-                                        new ModelInput(224, 224, 3),
-                                        DecodeLimits.DEFAULT,
-                                        null))
+        assertThatThrownBy(() -> decode(file))
                 .isInstanceOfSatisfying(
                         DecodeException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
@@ -222,13 +197,7 @@ class LossyWebpMemoryTest {
     @Test
     void shouldStillDecodeAFullHdPhotoWithinTheDefaultBudget() throws Exception {
         byte[] webp = Files.readAllBytes(cwebp(png("hd.png", 1920, 1080, false), "hd.webp"));
-        DecodedPixels pixels =
-                ImageDecoders.decode(
-                        Domain.SOCIAL,
-                        webp,
-                        new ModelInput(224, 224, 3),
-                        DecodeLimits.DEFAULT,
-                        null);
+        DecodedPixels pixels = decode(webp);
         assertThat(pixels.originalWidth()).isEqualTo(1920);
         assertThat(pixels.originalHeight()).isEqualTo(1080);
     }
