@@ -54,24 +54,13 @@ class LossyWebpMemoryTest {
     void shouldChargeWhatTwelveMonkeysHoldsPerMacroblockWhileItDecodes() throws Exception {
         byte[] webp = Files.readAllBytes(cwebp(png("photo.png", 1024, 768, false), "photo.webp"));
         long macroblocks = (64 + 2) * (48 + 2); // 1024 / 16 and 768 / 16, and the border
-        ImageReader reader = SocialFormat.WEBP.newReader();
-        long[] held = {-1};
-        long before;
-        try (ImageInputStream stream =
-                ImageIO.createImageInputStream(new ByteArrayInputStream(webp))) {
-            reader.setInput(stream);
-            reader.addIIOReadProgressListener(new ProgressAt(90, () -> held[0] = heapInUse()));
-            var param = reader.getDefaultReadParam();
-            // Subsampled 8 x: the raster is small, the macroblocks are not.
-            param.setSourceSubsampling(8, 8, 0, 0);
-            before = heapInUse();
-            BufferedImage image = reader.read(0, param);
-            assertThat(image.getWidth()).isEqualTo(128);
-        } finally {
-            reader.dispose();
+        // The most of three decodes: garbage or soft references an earlier test left can be
+        // counted in the heap before a decode and collected during it, which only lowers one
+        // reading.
+        double perMacroblock = 0;
+        for (int decode = 0; decode < 3; decode++) {
+            perMacroblock = Math.max(perMacroblock, heapPerMacroblock(webp, macroblocks));
         }
-        assertThat(held[0]).as("heap measured during the decode").isPositive();
-        double perMacroblock = (held[0] - before) / (double) macroblocks;
         System.out.printf(
                 "TwelveMonkeys holds %.0f bytes per macroblock while it decodes%n", perMacroblock);
         assertThat((double) DecodeMemory.VP8_MACROBLOCK)
@@ -246,6 +235,28 @@ class LossyWebpMemoryTest {
         ReferenceTools.Run run = ReferenceTools.run(command);
         assertThat(run.exitCode()).as(String.join(" ", command) + "\n" + run.output()).isZero();
         return output;
+    }
+
+    /** Heap in use 90 % into a decode subsampled 8 x, over what was in use before, per block. */
+    private static double heapPerMacroblock(byte[] webp, long macroblocks) throws Exception {
+        ImageReader reader = SocialFormat.WEBP.newReader();
+        long[] held = {-1};
+        long before;
+        try (ImageInputStream stream =
+                ImageIO.createImageInputStream(new ByteArrayInputStream(webp))) {
+            reader.setInput(stream);
+            reader.addIIOReadProgressListener(new ProgressAt(90, () -> held[0] = heapInUse()));
+            var param = reader.getDefaultReadParam();
+            // Subsampled 8 x: the raster is small, the macroblocks are not.
+            param.setSourceSubsampling(8, 8, 0, 0);
+            before = heapInUse();
+            BufferedImage image = reader.read(0, param);
+            assertThat(image.getWidth()).isEqualTo(128);
+        } finally {
+            reader.dispose();
+        }
+        assertThat(held[0]).as("heap measured during the decode").isPositive();
+        return (held[0] - before) / (double) macroblocks;
     }
 
     private static long heapInUse() {
