@@ -254,14 +254,14 @@ final class EncapsulatedPixelData {
      */
     static final int MAX_JPEG_2000_TILES = 4096;
 
+    /** SOC (2 bytes) and SIZ up to its tile offsets: what the tile limit reads. */
+    private static final int SIZ_END = 40;
+
     /**
      * Refuses a JPEG 2000 frame, given by its first bytes {@code head}, that does not start with
      * SOC and SIZ (T.800 A.5.1), or whose SIZ divides the image into more than {@link
      * #MAX_JPEG_2000_TILES} tiles.
      */
-    /** SOC (2 bytes) and SIZ up to its tile offsets: what the tile limit reads. */
-    private static final int SIZ_END = 40;
-
     static void requireFewTiles(byte[] head, String what) throws DecodeException {
         // A raw codestream, SOC then SIZ: PS3.5 excludes the JP2 file format's boxes (JJ2000 would
         // read past any box holding a decoy SIZ to the first codestream box), so a wrapper is

@@ -69,22 +69,21 @@ enum SocialFormat {
      * or first frame holds more than one image chunk ({@code VP8 }/{@code VP8L}) or more than one
      * alpha chunk is refused, as no encoder writes one.
      *
-     * @throws DecodeException {@code CORRUPT} for a second image or alpha chunk in one place
+     * @throws DecodeException {@code CORRUPT} for a second image or alpha chunk in one place;
+     *     {@code TRUNCATED} for a chunk header the end of the file cuts, within the RIFF's size or
+     *     the first frame's
      */
     static List<LosslessPart> losslessWebpParts(byte[] b) throws DecodeException {
         List<LosslessPart> parts = new ArrayList<>();
         if (b.length < 12) {
             return parts;
         }
-        // Within the RIFF's size: TwelveMonkeys reads no chunk header after it (bytes after a
-        // file's last chunk are not refused).
         long riffEnd =
                 8
                         + ((b[4] & 0xFFL)
                                 | (b[5] & 0xFFL) << 8
                                 | (b[6] & 0xFFL) << 16
                                 | (b[7] & 0xFFL) << 24);
-        requireWholeChunkHeaders(b, 12, Math.min(b.length, riffEnd));
         // To the end of the file, not the RIFF's declared size: TwelveMonkeys reads the first
         // chunk whatever that size says, and a chunk that starts before it to the chunk's end.
         long end = b.length;
@@ -104,43 +103,71 @@ enum SocialFormat {
                     }
                     return false;
                 });
-        addLosslessParts(b, 12, end, canvas[0], canvas[1], parts);
+        // A cut chunk header counts within the RIFF's size: TwelveMonkeys reads no chunk header
+        // after it (bytes after a file's last chunk are not refused).
+        addLosslessParts(b, 12, end, Math.min(end, riffEnd), canvas[0], canvas[1], parts);
         if (firstFrame[0] >= 0 && firstFrame[0] + 16 <= firstFrame[1]) {
             int at = (int) firstFrame[0];
-            requireWholeChunkHeaders(b, at + 16, firstFrame[1]);
             addLosslessParts(
-                    b, at + 16, firstFrame[1], 1 + uint24(b, at + 6), 1 + uint24(b, at + 9), parts);
+                    b,
+                    at + 16,
+                    firstFrame[1],
+                    firstFrame[1],
+                    1 + uint24(b, at + 6),
+                    1 + uint24(b, at + 9),
+                    parts);
         }
         return parts;
     }
 
-    /** The lossless parts among the chunks of {@code b[from, end)}, one level deep. */
+    /**
+     * The lossless parts among the chunks of {@code b[from, end)}, one level deep.
+     *
+     * @param cutBefore a chunk header the end of the file cuts before this is {@code TRUNCATED}:
+     *     TwelveMonkeys reads it, from the zero bytes a lossless part is given after the file, as a
+     *     chunk the walks here never see
+     */
     private static void addLosslessParts(
-            byte[] b, long from, long end, int width, int height, List<LosslessPart> parts)
+            byte[] b,
+            long from,
+            long end,
+            long cutBefore,
+            int width,
+            int height,
+            List<LosslessPart> parts)
             throws DecodeException {
         int[] images = {0};
         int[] alphas = {0};
-        anyWebpChunk(
-                b,
-                from,
-                end,
-                (fourcc, data, length) -> {
-                    // A chunk is read to its own length, whatever its frame's says.
-                    int dataEnd = (int) Math.min(b.length, data + length);
-                    if (fourcc.equals("VP8L") || fourcc.equals("VP8 ")) {
-                        images[0]++;
-                        if (fourcc.equals("VP8L")) {
-                            parts.add(new LosslessPart((int) data, dataEnd, width, height, false));
-                        }
-                    } else if (fourcc.equals("ALPH")) {
-                        alphas[0]++;
-                        if (data < dataEnd && (b[(int) data] & 0x03) == 1) {
-                            parts.add(
-                                    new LosslessPart((int) data + 1, dataEnd, width, height, true));
-                        }
-                    }
-                    return false;
-                });
+        long next =
+                walkWebpChunks(
+                        b,
+                        from,
+                        end,
+                        (fourcc, data, length) -> {
+                            // A chunk is read to its own length, whatever its frame's says.
+                            int dataEnd = (int) Math.min(b.length, data + length);
+                            if (fourcc.equals("VP8L") || fourcc.equals("VP8 ")) {
+                                images[0]++;
+                                if (fourcc.equals("VP8L")) {
+                                    parts.add(
+                                            new LosslessPart(
+                                                    (int) data, dataEnd, width, height, false));
+                                }
+                            } else if (fourcc.equals("ALPH")) {
+                                alphas[0]++;
+                                if (data < dataEnd && (b[(int) data] & 0x03) == 1) {
+                                    parts.add(
+                                            new LosslessPart(
+                                                    (int) data + 1, dataEnd, width, height, true));
+                                }
+                            }
+                            return false;
+                        });
+        if (next < cutBefore) {
+            throw new DecodeException(
+                    DecodeException.Reason.TRUNCATED,
+                    "WebP file ends inside the header of a chunk at byte " + next);
+        }
         if (images[0] > 1 || alphas[0] > 1) {
             throw new DecodeException(
                     DecodeException.Reason.CORRUPT,
@@ -216,20 +243,6 @@ enum SocialFormat {
 
     private static int uint24(byte[] b, int at) {
         return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16;
-    }
-
-    /**
-     * Refuses a chunk whose 8-byte header the file cuts: TwelveMonkeys reads it, from the zero
-     * bytes a lossless part is given after the file, as a chunk the walks here never see.
-     */
-    private static void requireWholeChunkHeaders(byte[] b, long from, long end)
-            throws DecodeException {
-        long at = walkWebpChunks(b, from, end, (fourcc, data, length) -> false);
-        if (at < end && at < b.length) {
-            throw new DecodeException(
-                    DecodeException.Reason.TRUNCATED,
-                    "WebP file ends inside the header of a chunk at byte " + at);
-        }
     }
 
     /** What {@link #anyWebpChunk} asks of each chunk. */

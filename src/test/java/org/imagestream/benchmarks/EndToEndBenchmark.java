@@ -447,14 +447,11 @@ public final class EndToEndBenchmark {
                         floorCpuMillis[0]
                                 - floorCpuMillis[1]
                                 + cassandra
-                                - Processes.compilerSeconds(
-                                                peer.before(), peer.after(), "Cassandra")
-                                        * 1000
-                                        / peerImages
+                                - Processes.compilerMillisPerImage(
+                                        peer.before(), peer.after(), peerImages, "Cassandra")
                                 + kafka
-                                - Processes.compilerSeconds(peer.before(), peer.after(), "Kafka")
-                                        * 1000
-                                        / peerImages;
+                                - Processes.compilerMillisPerImage(
+                                        peer.before(), peer.after(), peerImages, "Kafka");
                 report.append(
                         String.format(
                                 Locale.ROOT,
@@ -1464,30 +1461,30 @@ public final class EndToEndBenchmark {
             return from == null || to == null ? Double.NaN : (to[0] - from[0]) * 1000 / images;
         }
 
+        /** CPU milliseconds per image of one process's JIT compiler threads. */
+        static double compilerMillisPerImage(
+                Snapshot before, Snapshot after, long images, String name) {
+            return compilerSeconds(before, after, name) * 1000 / images;
+        }
+
         /** CPU milliseconds per image of all processes, with or without their JIT compilers. */
         double allMillisPerImage(
                 Snapshot before, Snapshot after, long images, boolean withoutCompilers) {
-            double seconds = 0;
+            double millis = 0;
             for (String name : before.values().keySet()) {
-                seconds += after.values().get(name)[0] - before.values().get(name)[0];
+                millis += millisPerImage(before, after, images, name);
                 if (withoutCompilers) {
-                    seconds -= compilerSeconds(before, after, name);
+                    millis -= compilerMillisPerImage(before, after, images, name);
                 }
             }
-            return seconds * 1000 / images;
+            return millis;
         }
 
         /** CPU per image and RSS of each process, and the rate all that CPU allows. */
         String table(Snapshot before, Snapshot after, long images, String arm, double rate) {
             StringBuilder table = new StringBuilder();
-            double totalMillis = 0;
-            double compilerMillis = 0;
             for (String name : before.values().keySet()) {
                 double seconds = after.values().get(name)[0] - before.values().get(name)[0];
-                double millis = seconds * 1000 / images;
-                double compilers = compilerSeconds(before, after, name) * 1000 / images;
-                totalMillis += millis;
-                compilerMillis += compilers;
                 table.append(
                         String.format(
                                 Locale.ROOT,
@@ -1496,8 +1493,8 @@ public final class EndToEndBenchmark {
                                 arm,
                                 name,
                                 seconds,
-                                millis,
-                                compilers,
+                                millisPerImage(before, after, images, name),
+                                compilerMillisPerImage(before, after, images, name),
                                 after.values().get(name)[1]));
             }
             // The arms run one after another in one JVM, beside servers started for them: an
@@ -1508,7 +1505,8 @@ public final class EndToEndBenchmark {
                             Locale.ROOT,
                             "- %s, all processes without their JIT compilers: %.1f ms/image%n",
                             arm,
-                            totalMillis - compilerMillis));
+                            allMillisPerImage(before, after, images, true)));
+            double totalMillis = allMillisPerImage(before, after, images, false);
             double bound = CORES * 1000 / totalMillis;
             table.append(
                     String.format(
