@@ -78,9 +78,10 @@ import org.imagestream.training.ModelStore;
  *       decoding on every core while the previous chunk is classified;
  *   <li>the job: real Kafka to Cassandra (local processes started here), the topic pre-loaded with
  *       warm-up images and then the measured ones, one job run; sustained images/s and MB/s between
- *       10 % and 90 % of the measured images' rows; then produce to row latency (Kafka record
- *       timestamp to the row's Cassandra write time) at 25/50/90 % of that rate, HdrHistogram,
- *       after paced warm-up records;
+ *       10 % and 90 % of the measured images' rows; then the rate it sustains while a paced
+ *       producer on the same cores feeds it (offered 15 % over the pre-loaded rate), and produce to
+ *       row latency (Kafka record timestamp to the row's Cassandra write time) at 25/50/90 % of
+ *       that rate, HdrHistogram, after paced warm-up records;
  *   <li>the per-record peer: one plain Kafka consumer thread, one {@code Session.run} per image,
  *       one synchronous Cassandra insert per blob chunk, blob, result and listing row, after its
  *       own warm-up records.
@@ -303,10 +304,35 @@ public final class EndToEndBenchmark {
             // --base-rate R: shares of R instead of this run's sustained rate, so runs that
             // compare job options offer the same rates.
             String baseRate = arguments.get("--base-rate");
-            double base = baseRate != null ? Double.parseDouble(baseRate) : job.imagesPerSecond();
+            List<String> latencyResources = new ArrayList<>();
+            String live = "";
+            double base = job.imagesPerSecond();
+            if (baseRate != null) {
+                base = Double.parseDouble(baseRate);
+            } else if (measureLatency) {
+                // The latency runs' producer and the broker's produce path share the cores with
+                // the job, which the pre-loaded topic above did not: their shares are of the rate
+                // the job sustains with a producer running, offered 15 % over the pre-loaded one.
+                notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "live rate");
+                double[] liveRate = new double[1];
+                live =
+                        liveRate(
+                                stack,
+                                specs,
+                                mix,
+                                job.imagesPerSecond() * 1.15,
+                                latencyWarmupSeconds,
+                                rateSeconds,
+                                suffix + "live",
+                                processes,
+                                liveRate);
+                base = liveRate[0];
+            }
             for (int percent : measureLatency ? ratePercents : List.<Integer>of()) {
                 double rate = base * percent / 100.0;
-                latencyRows.add(
+                // Not on the compactions and flushes of what the job arm just wrote.
+                notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "latency " + percent + " %");
+                LatencyRun run =
                         latency(
                                 stack,
                                 specs,
@@ -315,7 +341,10 @@ public final class EndToEndBenchmark {
                                 rate,
                                 latencyWarmupSeconds,
                                 rateSeconds,
-                                suffix + percent));
+                                suffix + percent,
+                                processes);
+                latencyRows.add(run.row());
+                latencyResources.add(run.resources());
             }
 
             // The per-record peer on the first peerImages of the same records, after its own
@@ -394,6 +423,7 @@ public final class EndToEndBenchmark {
                                 + baseRate
                                 + " img/s (--base-rate), not of the sustained rate above.\n\n");
             }
+            report.append(live.isEmpty() ? "" : live + "\n");
             report.append(
                     "| offered rate | achieved | p50 ms | p95 ms | p99 ms | max ms | rows |\n"
                             + "|---|---|---|---|---|---|---|\n");
@@ -412,6 +442,7 @@ public final class EndToEndBenchmark {
                             profiled.rows(),
                             "job",
                             job.imagesPerSecond()));
+            latencyResources.forEach(report::append);
             if (peer != null) {
                 report.append(
                         processes.table(peer.before(), peer.after(), peerImages, "peer", peerRate));
@@ -1100,24 +1131,47 @@ public final class EndToEndBenchmark {
         return new Throughput((to - from) / seconds, bytes / seconds / 1e6, wallSeconds);
     }
 
-    /** One latency run: a paced producer at {@code rate} for {@code seconds}, then the rows. */
-    private static String latency(
+    /**
+     * A latency run's report row, and its processes' CPU from the first measured record's produce
+     * to the last row (the producer included: it shares the cores with the job).
+     */
+    record LatencyRun(String row, String resources) {}
+
+    /**
+     * A job fed by a paced producer: its rows (write time micros, Kafka timestamp millis) in
+     * produce order, the wall-clock span of the measured records' production, and CPU snapshots
+     * from the first measured record's produce to the last row seen.
+     */
+    record PacedRun(
+            List<long[]> times,
+            int warmup,
+            int total,
+            long rows,
+            double producedRate,
+            long measuredFromMillis,
+            long producedUntilMillis,
+            Processes.Snapshot before,
+            Processes.Snapshot after,
+            double measuredSeconds) {}
+
+    /** Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured. */
+    private static PacedRun pacedRun(
             Services stack,
             Map<Domain, ModelSpec> specs,
             Mix mix,
-            int percent,
+            String name,
             double rate,
             int warmupSeconds,
             int seconds,
-            String suffix)
+            String suffix,
+            Processes processes)
             throws Exception {
-        String topic = "e2e-latency-" + suffix;
-        String keyspace = "e2e_latency_" + suffix;
+        String topic = "e2e-paced-" + suffix;
+        String keyspace = "e2e_paced_" + suffix;
         stack.createTopics(CORES, topic, topic + "-dead");
         JobClient client =
                 jobEnvironment(stack, specs, topic, keyspace, false)
-                        .executeAsync("e2e-bench-latency-" + percent);
-        // Paced warm-up records first, then the measured ones at the same rate.
+                        .executeAsync("e2e-bench-" + name);
         int warmup = (int) Math.round(rate * warmupSeconds);
         int total = warmup + (int) Math.round(rate * seconds);
         try (ImagePublisher publisher =
@@ -1125,15 +1179,23 @@ public final class EndToEndBenchmark {
                 CqlSession session = settings(stack, keyspace).openSession()) {
             // Let the job start and the schema appear before the clock starts.
             Thread.sleep(8_000);
-            List<Item> items = mix.items(total);
             long started = System.nanoTime();
+            Processes.Snapshot before = null;
+            long measuredFrom = 0;
+            long measuredFromMillis = 0;
             for (int i = 0; i < total; i++) {
+                if (i == warmup) {
+                    before = processes.snapshot();
+                    measuredFrom = System.nanoTime();
+                    measuredFromMillis = System.currentTimeMillis();
+                }
                 long due = started + (long) (i * 1e9 / rate);
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
-                Item item = items.get(i);
+                // One at a time: a run's records (13,000 at 230 img/s) did not fit the heap.
+                Item item = mix.next();
                 publisher.publish(
                         topic,
                         item.domain().id(),
@@ -1142,6 +1204,7 @@ public final class EndToEndBenchmark {
                         item.bytes());
             }
             publisher.flush();
+            long producedUntilMillis = System.currentTimeMillis();
             double producedSeconds = (System.nanoTime() - started) / 1e9;
             long deadline = System.currentTimeMillis() + 180_000;
             long rows = 0;
@@ -1150,33 +1213,175 @@ public final class EndToEndBenchmark {
                 if (rows >= total) {
                     break;
                 }
-                Thread.sleep(1_000);
+                Thread.sleep(250);
             }
+            Processes.Snapshot after = processes.snapshot();
+            double measuredSeconds = (System.nanoTime() - measuredFrom) / 1e9;
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));
-            Histogram histogram = new Histogram(3_600_000L, 3);
-            // In produce order: the rows of the records after the warm-up ones.
-            for (int i = Math.min(warmup, times.size()); i < times.size(); i++) {
-                long millis = times.get(i)[0] / 1000 - times.get(i)[1];
-                histogram.recordValue(Math.max(0, millis));
-            }
-            String line =
-                    String.format(
-                            Locale.ROOT,
-                            "| %d %% (%.1f img/s) | %.1f img/s | %d | %d | %d | %d | %d of %d |%n",
-                            percent,
-                            rate,
-                            total / producedSeconds,
-                            histogram.getValueAtPercentile(50),
-                            histogram.getValueAtPercentile(95),
-                            histogram.getValueAtPercentile(99),
-                            histogram.getMaxValue(),
-                            rows,
-                            total);
-            System.out.print("latency " + line);
-            return line;
+            return new PacedRun(
+                    times,
+                    warmup,
+                    total,
+                    rows,
+                    total / producedSeconds,
+                    measuredFromMillis,
+                    producedUntilMillis,
+                    before,
+                    after,
+                    measuredSeconds);
         }
+    }
+
+    /**
+     * The rate the job sustains while a producer on the same cores feeds it, which is what the
+     * latency runs offer shares of: the producer offers {@code rate} (above the pre-loaded rate),
+     * and the rows written while the measured records were being produced are counted. The job
+     * keeps a backlog throughout, or the figure is only the producer's pace (said in the report).
+     */
+    private static String liveRate(
+            Services stack,
+            Map<Domain, ModelSpec> specs,
+            Mix mix,
+            double rate,
+            int warmupSeconds,
+            int seconds,
+            String suffix,
+            Processes processes,
+            double[] liveRate)
+            throws Exception {
+        PacedRun run =
+                pacedRun(
+                        stack,
+                        specs,
+                        mix,
+                        "live-rate",
+                        rate,
+                        warmupSeconds,
+                        seconds,
+                        suffix,
+                        processes);
+        long written = 0;
+        for (long[] row : run.times()) {
+            long writtenMillis = row[0] / 1000;
+            if (writtenMillis >= run.measuredFromMillis()
+                    && writtenMillis < run.producedUntilMillis()) {
+                written++;
+            }
+        }
+        double windowSeconds = (run.producedUntilMillis() - run.measuredFromMillis()) / 1000.0;
+        liveRate[0] = written / windowSeconds;
+        // Records produced but not yet stored when production ended: the backlog.
+        long backlog =
+                run.times().stream()
+                        .filter(row -> row[0] / 1000 >= run.producedUntilMillis())
+                        .count();
+        String line =
+                String.format(
+                        Locale.ROOT,
+                        "Sustained while producing (the latency runs' reference): %.1f img/s, rows"
+                                + " stored while a producer on the same cores offered %.1f img/s"
+                                + " (achieved %.1f) for %.0f s after %d s of warm-up; %d records"
+                                + " were still waiting when it stopped%s%n",
+                        liveRate[0],
+                        rate,
+                        run.producedRate(),
+                        windowSeconds,
+                        warmupSeconds,
+                        backlog,
+                        backlog < run.producedRate()
+                                ? " (less than a second's worth: the job kept up, so this is a"
+                                        + " lower bound)"
+                                : "");
+        System.out.print(line);
+        // The CPU window runs to the last row, so it holds every row stored after the first
+        // measured record was produced (the warm-up's backlog included).
+        long stored =
+                run.times().stream()
+                        .filter(row -> row[0] / 1000 >= run.measuredFromMillis())
+                        .count();
+        return line + processes.table(run.before(), run.after(), stored, "live rate", liveRate[0]);
+    }
+
+    /** One latency run: a paced producer at {@code rate} for {@code seconds}, then the rows. */
+    private static LatencyRun latency(
+            Services stack,
+            Map<Domain, ModelSpec> specs,
+            Mix mix,
+            int percent,
+            double rate,
+            int warmupSeconds,
+            int seconds,
+            String suffix,
+            Processes processes)
+            throws Exception {
+        PacedRun run =
+                pacedRun(
+                        stack,
+                        specs,
+                        mix,
+                        "latency-" + percent,
+                        rate,
+                        warmupSeconds,
+                        seconds,
+                        suffix,
+                        processes);
+        List<long[]> times = run.times();
+        Histogram histogram = new Histogram(3_600_000L, 3);
+        // In produce order: the rows of the records after the warm-up ones. The slowest row per
+        // second of produce time shows whether the tail comes in periodic stalls.
+        int first = Math.min(run.warmup(), times.size());
+        long[] slowestPerSecond = new long[seconds + 2];
+        for (int i = first; i < times.size(); i++) {
+            long millis = Math.max(0, times.get(i)[0] / 1000 - times.get(i)[1]);
+            histogram.recordValue(millis);
+            int second = (int) ((times.get(i)[1] - times.get(first)[1]) / 1000);
+            int bucket = Math.min(slowestPerSecond.length - 1, second);
+            slowestPerSecond[bucket] = Math.max(slowestPerSecond[bucket], millis);
+        }
+        System.out.println(
+                "latency "
+                        + percent
+                        + " %: slowest row per second of produce time (ms): "
+                        + Arrays.toString(slowestPerSecond));
+        String line =
+                String.format(
+                        Locale.ROOT,
+                        "| %d %% (%.1f img/s) | %.1f img/s | %d | %d | %d | %d | %d of %d |%n",
+                        percent,
+                        rate,
+                        run.producedRate(),
+                        histogram.getValueAtPercentile(50),
+                        histogram.getValueAtPercentile(95),
+                        histogram.getValueAtPercentile(99),
+                        histogram.getMaxValue(),
+                        run.rows(),
+                        run.total());
+        System.out.print("latency " + line);
+        int measured = run.total() - run.warmup();
+        double busy =
+                processes.allMillisPerImage(run.before(), run.after(), measured, false)
+                        * measured
+                        / 1000;
+        String resources =
+                processes.table(
+                                run.before(),
+                                run.after(),
+                                measured,
+                                "latency " + percent + " %",
+                                rate)
+                        + String.format(
+                                Locale.ROOT,
+                                "- latency %d %%: all processes busy %.0f %% of %d cores over"
+                                        + " %.1f s (first measured record produced to last row"
+                                        + " seen)%n",
+                                percent,
+                                busy * 100 / CORES / run.measuredSeconds(),
+                                CORES,
+                                run.measuredSeconds());
+        System.out.print(resources + Processes.threadTables(run.before(), run.after()));
+        return new LatencyRun(line, resources);
     }
 
     // ---------------------------------------------------------------- the peer
