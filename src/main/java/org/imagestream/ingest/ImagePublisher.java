@@ -28,6 +28,12 @@ public final class ImagePublisher implements AutoCloseable {
      */
     public static final int MAX_RECORD_BYTES = DEFAULT_MAX_IMAGE_BYTES + 64 * 1024;
 
+    /**
+     * Producer batch size: several typical images (a 224x224 JPEG is tens of KB, a CT slice 512
+     * KB).
+     */
+    static final int BATCH_BYTES = 1024 * 1024;
+
     private final KafkaProducer<byte[], byte[]> producer;
     private final Properties clientProperties = new Properties();
 
@@ -38,6 +44,10 @@ public final class ImagePublisher implements AutoCloseable {
         properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         properties.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_RECORD_BYTES));
         properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // Batches that hold several images: at the default 16 KiB every image is a batch of its
+        // own, and with one request in flight (below) a request then carries one image per
+        // partition, so the broker's per-request work is paid per image.
+        properties.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(BATCH_BYTES));
         // One request in flight per broker: with several, a first batch that fails retriably
         // (e.g. NOT_LEADER_OR_FOLLOWER right after a topic is created or a leader moves) while a
         // later one succeeds is retried into OUT_OF_ORDER_SEQUENCE_NUMBER until the delivery

@@ -7,10 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -114,6 +117,61 @@ class ProduceCommandITCase {
                         folder.resolve(sample.fileName()).toString());
         assertThat(output.exitCode()).isEqualTo(1);
         assertThat(output.text()).contains("failed 1").contains("failed 1: ");
+    }
+
+    /**
+     * Images of tens of KB share producer batches: Kafka's own log dump (DumpLogSegments, run with
+     * the broker's jars) counts the records of every batch the broker stored. With Kafka's default
+     * 16 KiB batches each of these images was a batch of its own.
+     */
+    @Test
+    void shouldSendSeveralImagesPerBatch(LocalStack stack, @TempDir Path folder) throws Exception {
+        String topic = "produce-batches-" + UUID.randomUUID();
+        stack.createTopics(1, topic);
+        int images = 24;
+        Random random = new Random(7);
+        for (int i = 0; i < images; i++) {
+            SampleImages.Sample sample = SampleImages.generate(Domain.SOCIAL, i, random);
+            // Bytes after a JPEG's end marker: a 64 KB file, far over the default batch size.
+            byte[] padded = Arrays.copyOf(sample.bytes(), 64 * 1024);
+            Files.write(folder.resolve(i + "-" + sample.fileName()), padded);
+        }
+        CliRun output =
+                CliRun.of(
+                        "produce",
+                        "--bootstrap-servers",
+                        stack.bootstrapServers(),
+                        "--topic",
+                        topic,
+                        "--no-progress",
+                        folder.toString());
+        assertThat(output.text()).contains("sent " + images + ", skipped 0, failed 0");
+
+        Path segment =
+                stack.workDirectory()
+                        .resolve("kafka/data/" + topic + "-0/00000000000000000000.log");
+        Path libs =
+                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
+                        .resolve("kafka/lib");
+        Process dump =
+                new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-cp",
+                                libs.toAbsolutePath() + "/*",
+                                "kafka.tools.DumpLogSegments",
+                                "--files",
+                                segment.toString())
+                        .redirectErrorStream(true)
+                        .start();
+        String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(dump.waitFor()).as(text).isZero();
+        List<Integer> counts = new ArrayList<>();
+        Matcher batch = Pattern.compile(" count: (\\d+) ").matcher(text);
+        while (batch.find()) {
+            counts.add(Integer.parseInt(batch.group(1)));
+        }
+        assertThat(counts.stream().mapToInt(Integer::intValue).sum()).as(text).isEqualTo(images);
+        assertThat(counts.size()).as(text).isLessThan(images);
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> consume(
