@@ -120,6 +120,12 @@ public final class EndToEndBenchmark {
     /** Options given with --job-options, applied to every job run on top of the defaults. */
     private static final Map<String, String> JOB_OPTIONS = new LinkedHashMap<>();
 
+    /**
+     * The live-rate run offers this share of the pre-loaded rate: enough over the job's rate for a
+     * backlog to form, so the rows stored per second are the job's rate, not the producer's.
+     */
+    private static final double LIVE_RATE_OFFERED = 1.15;
+
     private EndToEndBenchmark() {}
 
     /** Kafka and Cassandra the benchmark runs against: its own local servers, or given ones. */
@@ -314,19 +320,18 @@ public final class EndToEndBenchmark {
                 // the job, which the pre-loaded topic above did not: their shares are of the rate
                 // the job sustains with a producer running, offered 15 % over the pre-loaded one.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "live rate");
-                double[] liveRate = new double[1];
-                live =
+                LiveRate liveRate =
                         liveRate(
                                 stack,
                                 specs,
                                 mix,
-                                job.imagesPerSecond() * 1.15,
+                                job.imagesPerSecond() * LIVE_RATE_OFFERED,
                                 latencyWarmupSeconds,
                                 rateSeconds,
                                 suffix + "live",
-                                processes,
-                                liveRate);
-                base = liveRate[0];
+                                processes);
+                live = liveRate.report();
+                base = liveRate.imagesPerSecond();
             }
             for (int percent : measureLatency ? ratePercents : List.<Integer>of()) {
                 double rate = base * percent / 100.0;
@@ -1234,13 +1239,16 @@ public final class EndToEndBenchmark {
         }
     }
 
+    /** The rate the job sustained while a producer fed it, and its lines for the report. */
+    record LiveRate(double imagesPerSecond, String report) {}
+
     /**
      * The rate the job sustains while a producer on the same cores feeds it, which is what the
      * latency runs offer shares of: the producer offers {@code rate} (above the pre-loaded rate),
      * and the rows written while the measured records were being produced are counted. The job
      * keeps a backlog throughout, or the figure is only the producer's pace (said in the report).
      */
-    private static String liveRate(
+    private static LiveRate liveRate(
             Services stack,
             Map<Domain, ModelSpec> specs,
             Mix mix,
@@ -1248,8 +1256,7 @@ public final class EndToEndBenchmark {
             int warmupSeconds,
             int seconds,
             String suffix,
-            Processes processes,
-            double[] liveRate)
+            Processes processes)
             throws Exception {
         PacedRun run =
                 pacedRun(
@@ -1271,7 +1278,7 @@ public final class EndToEndBenchmark {
             }
         }
         double windowSeconds = (run.producedUntilMillis() - run.measuredFromMillis()) / 1000.0;
-        liveRate[0] = written / windowSeconds;
+        double sustained = written / windowSeconds;
         // Records produced but not yet stored when production ended: the backlog.
         long backlog =
                 run.times().stream()
@@ -1284,7 +1291,7 @@ public final class EndToEndBenchmark {
                                 + " stored while a producer on the same cores offered %.1f img/s"
                                 + " (achieved %.1f) for %.0f s after %d s of warm-up; %d records"
                                 + " were still waiting when it stopped%s%n",
-                        liveRate[0],
+                        sustained,
                         rate,
                         run.producedRate(),
                         windowSeconds,
@@ -1301,7 +1308,9 @@ public final class EndToEndBenchmark {
                 run.times().stream()
                         .filter(row -> row[0] / 1000 >= run.measuredFromMillis())
                         .count();
-        return line + processes.table(run.before(), run.after(), stored, "live rate", liveRate[0]);
+        return new LiveRate(
+                sustained,
+                line + processes.table(run.before(), run.after(), stored, "live rate", sustained));
     }
 
     /** One latency run: a paced producer at {@code rate} for {@code seconds}, then the rows. */

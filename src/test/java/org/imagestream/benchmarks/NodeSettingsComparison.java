@@ -62,6 +62,29 @@ final class NodeSettingsComparison {
                         "commitlog_sync_group_window", "10ms",
                         "commitlog_sync_period", "0ms")),
         /**
+         * As {@link #CHOSEN}, blob chunks compacted by UCS with fan-out 8 (a chunk rewritten about
+         * half as often as by size-tiered compaction's merges of four): under the end-to-end
+         * benchmark's load the local node compacted blob chunks almost without pause.
+         */
+        UCS_T8_BLOB_CHUNKS(CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T8, Map.of()),
+        /**
+         * As {@link #CHOSEN}, with Cassandra's own memtable space for this heap (a quarter of it:
+         * 128 MiB of 512 MiB) instead of the local node's 48 MiB: with a third of 48 MiB the node
+         * flushed a 3-7 MiB sstable of blob chunks every 0.3-0.4 s under the end-to-end mix, and
+         * compacted them again and again.
+         */
+        HEAP_QUARTER_MEMTABLES(
+                CassandraSchema.CHOSEN_OPTIONS, Map.of("memtable_heap_space", "128MiB")),
+        /**
+         * As {@link #CHOSEN}, memtable cells and values off the Java heap in a 256 MiB pool: room
+         * for larger flushes without taking heap from the node.
+         */
+        OFFHEAP_256_MEMTABLES(
+                CassandraSchema.CHOSEN_OPTIONS,
+                Map.of(
+                        "memtable_allocation_type", "offheap_objects",
+                        "memtable_offheap_space", "256MiB")),
+        /**
          * As {@link #CHOSEN}, memtable cells and their values allocated off the Java heap: image
          * bytes are not copied by the garbage collector while they wait for a flush.
          */

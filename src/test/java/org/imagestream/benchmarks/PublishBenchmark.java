@@ -1,0 +1,114 @@
+package org.imagestream.benchmarks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.localstack.KafkaServer;
+import org.imagestream.localstack.LocalStack;
+import org.imagestream.localstack.Ports;
+
+/**
+ * Bulk publishing through {@link ImagePublisher} (what the {@code produce} command does with a
+ * folder) with its own producer batches against Kafka's default 16 KiB batches, alternated per
+ * round on one local broker: images/s and the broker's and this JVM's CPU per image ({@code
+ * /proc}). Each arm publishes to a fresh topic. Run: {@code mvn -q test-compile
+ * exec:exec@publish-bench -Dbench.args="--images 2000 --rounds 4"}.
+ */
+public final class PublishBenchmark {
+    /** Kafka's default {@code batch.size}. */
+    private static final String KAFKA_DEFAULT_BATCH = "16384";
+
+    private PublishBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> arguments = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            arguments.put(args[i], args[i + 1]);
+        }
+        int images = Integer.parseInt(arguments.getOrDefault("--images", "2000"));
+        int rounds = Integer.parseInt(arguments.getOrDefault("--rounds", "4"));
+        int partitions = Integer.parseInt(arguments.getOrDefault("--partitions", "2"));
+        // Incompressible bytes of photo-like sizes (the producer does not compress; Kafka does
+        // not look inside a record).
+        Random random = new Random(1);
+        List<byte[]> payloads = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            byte[] bytes = new byte[100_000 + random.nextInt(200_000)];
+            random.nextBytes(bytes);
+            payloads.add(bytes);
+        }
+        Path libs =
+                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
+                        .resolve("kafka/lib");
+        Path work = Files.createDirectories(Path.of("target/bench-work/publish"));
+        long self = ProcessHandle.current().pid();
+        StringBuilder table =
+                new StringBuilder(
+                        "| round | producer batches | images/s | broker CPU ms/image | publishing"
+                                + " JVM CPU ms/image |\n|---|---|---|---|---|\n");
+        try (KafkaServer kafka =
+                KafkaServer.start(libs, work.resolve("kafka"), Ports.free(), "512m")) {
+            for (int round = 1; round <= rounds; round++) {
+                // Alternated, so neither arm always runs on the warmer broker.
+                List<String> order =
+                        round % 2 == 1
+                                ? List.of(KAFKA_DEFAULT_BATCH, "publisher")
+                                : List.of("publisher", KAFKA_DEFAULT_BATCH);
+                for (String arm : order) {
+                    String topic = "publish-" + round + "-" + arm;
+                    LocalStack.createTopics(kafka.bootstrapServers(), partitions, topic);
+                    Properties properties = new Properties();
+                    properties.put(
+                            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+                    if (arm.equals(KAFKA_DEFAULT_BATCH)) {
+                        properties.put(ProducerConfig.BATCH_SIZE_CONFIG, KAFKA_DEFAULT_BATCH);
+                    }
+                    double brokerBefore = CpuProfile.cpuSeconds(kafka.pid());
+                    double selfBefore = CpuProfile.cpuSeconds(self);
+                    long started = System.nanoTime();
+                    try (ImagePublisher publisher = new ImagePublisher(properties)) {
+                        for (int i = 0; i < images; i++) {
+                            publisher.publish(
+                                    topic,
+                                    "social",
+                                    "image-" + i + ".jpg",
+                                    "image/jpeg",
+                                    payloads.get(i % payloads.size()));
+                        }
+                        publisher.flush();
+                    }
+                    double seconds = (System.nanoTime() - started) / 1e9;
+                    String row =
+                            String.format(
+                                    Locale.ROOT,
+                                    "| %d | %s | %.0f | %.2f | %.2f |%n",
+                                    round,
+                                    arm.equals(KAFKA_DEFAULT_BATCH)
+                                            ? "Kafka's default (16 KiB)"
+                                            : "ImagePublisher's own",
+                                    images / seconds,
+                                    (CpuProfile.cpuSeconds(kafka.pid()) - brokerBefore)
+                                            * 1000
+                                            / images,
+                                    (CpuProfile.cpuSeconds(self) - selfBefore) * 1000 / images);
+                    System.out.print(row);
+                    table.append(row);
+                }
+            }
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "%nbulk publish of %d images of 100-300 KB, %d partitions, one broker:%n%n%s",
+                images,
+                partitions,
+                table);
+    }
+}
