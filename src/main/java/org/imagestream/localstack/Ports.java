@@ -19,7 +19,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * local port in the meantime).
  */
 public final class Ports {
-    /** Lowest port handed out: above the well-known and most registered service ports. */
+    /**
+     * Lowest port handed out: above the ports the usual services listen on (Kafka 9092, Cassandra
+     * 7000/9042, Flink 8081, Prometheus 9090); every port is checked bindable anyway.
+     */
     static final int LOWEST = 20_000;
 
     private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");

@@ -320,15 +320,21 @@ public final class EndToEndBenchmark {
                 // the job, which the pre-loaded topic above did not: their shares are of the rate
                 // the job sustains with a producer running, offered 15 % over the pre-loaded one.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "live rate");
+                double offered = job.imagesPerSecond() * LIVE_RATE_OFFERED;
                 LiveRate liveRate =
                         liveRate(
-                                stack,
-                                specs,
-                                mix,
-                                job.imagesPerSecond() * LIVE_RATE_OFFERED,
+                                pacedRun(
+                                        stack,
+                                        specs,
+                                        mix,
+                                        "live-rate",
+                                        offered,
+                                        latencyWarmupSeconds,
+                                        rateSeconds,
+                                        suffix + "live",
+                                        processes),
+                                offered,
                                 latencyWarmupSeconds,
-                                rateSeconds,
-                                suffix + "live",
                                 processes);
                 live = liveRate.report();
                 base = liveRate.imagesPerSecond();
@@ -339,14 +345,19 @@ public final class EndToEndBenchmark {
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "latency " + percent + " %");
                 LatencyRun run =
                         latency(
-                                stack,
-                                specs,
-                                mix,
+                                pacedRun(
+                                        stack,
+                                        specs,
+                                        mix,
+                                        "latency-" + percent,
+                                        rate,
+                                        latencyWarmupSeconds,
+                                        rateSeconds,
+                                        suffix + percent,
+                                        processes),
                                 percent,
                                 rate,
-                                latencyWarmupSeconds,
                                 rateSeconds,
-                                suffix + percent,
                                 processes);
                 latencyRows.add(run.row());
                 latencyResources.add(run.resources());
@@ -1249,26 +1260,7 @@ public final class EndToEndBenchmark {
      * keeps a backlog throughout, or the figure is only the producer's pace (said in the report).
      */
     private static LiveRate liveRate(
-            Services stack,
-            Map<Domain, ModelSpec> specs,
-            Mix mix,
-            double rate,
-            int warmupSeconds,
-            int seconds,
-            String suffix,
-            Processes processes)
-            throws Exception {
-        PacedRun run =
-                pacedRun(
-                        stack,
-                        specs,
-                        mix,
-                        "live-rate",
-                        rate,
-                        warmupSeconds,
-                        seconds,
-                        suffix,
-                        processes);
+            PacedRun run, double rate, int warmupSeconds, Processes processes) {
         long written = 0;
         for (long[] row : run.times()) {
             long writtenMillis = row[0] / 1000;
@@ -1313,29 +1305,9 @@ public final class EndToEndBenchmark {
                 line + processes.table(run.before(), run.after(), stored, "live rate", sustained));
     }
 
-    /** One latency run: a paced producer at {@code rate} for {@code seconds}, then the rows. */
+    /** A latency run's figures from its paced run: the histogram, per-second maxima and CPU. */
     private static LatencyRun latency(
-            Services stack,
-            Map<Domain, ModelSpec> specs,
-            Mix mix,
-            int percent,
-            double rate,
-            int warmupSeconds,
-            int seconds,
-            String suffix,
-            Processes processes)
-            throws Exception {
-        PacedRun run =
-                pacedRun(
-                        stack,
-                        specs,
-                        mix,
-                        "latency-" + percent,
-                        rate,
-                        warmupSeconds,
-                        seconds,
-                        suffix,
-                        processes);
+            PacedRun run, int percent, double rate, int seconds, Processes processes) {
         List<long[]> times = run.times();
         Histogram histogram = new Histogram(3_600_000L, 3);
         // In produce order: the rows of the records after the warm-up ones. The slowest row per

@@ -50,15 +50,11 @@ class ProduceCommandITCase {
         Files.write(folder.resolve("huge.png"), new byte[300_000]);
 
         CliRun output =
-                CliRun.of(
-                        "produce",
-                        "--bootstrap-servers",
-                        stack.bootstrapServers(),
-                        "--topic",
+                produce(
+                        stack,
                         topic,
                         "--max-bytes",
                         "200000",
-                        "--no-progress",
                         "--header",
                         "campaign=it",
                         folder.toString());
@@ -85,15 +81,7 @@ class ProduceCommandITCase {
                     .isBefore(java.time.Instant.now());
         }
 
-        CliRun glob =
-                CliRun.of(
-                        "produce",
-                        "--bootstrap-servers",
-                        stack.bootstrapServers(),
-                        "--topic",
-                        topic,
-                        "--no-progress",
-                        folder + "/**/*.dcm");
+        CliRun glob = produce(stack, topic, folder + "/**/*.dcm");
         assertThat(glob.text()).contains("sent 1, skipped 0, failed 0 of 1 file(s)");
     }
 
@@ -136,15 +124,7 @@ class ProduceCommandITCase {
             byte[] padded = Arrays.copyOf(sample.bytes(), 64 * 1024);
             Files.write(folder.resolve(i + "-" + sample.fileName()), padded);
         }
-        CliRun output =
-                CliRun.of(
-                        "produce",
-                        "--bootstrap-servers",
-                        stack.bootstrapServers(),
-                        "--topic",
-                        topic,
-                        "--no-progress",
-                        folder.toString());
+        CliRun output = produce(stack, topic, folder.toString());
         assertThat(output.text()).contains("sent " + images + ", skipped 0, failed 0");
 
         Path segment =
@@ -172,6 +152,21 @@ class ProduceCommandITCase {
         }
         assertThat(counts.stream().mapToInt(Integer::intValue).sum()).as(text).isEqualTo(images);
         assertThat(counts.size()).as(text).isLessThan(images);
+    }
+
+    /** The {@code produce} command to the stack's broker, without progress output. */
+    private static CliRun produce(LocalStack stack, String topic, String... more) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "produce",
+                                "--bootstrap-servers",
+                                stack.bootstrapServers(),
+                                "--topic",
+                                topic,
+                                "--no-progress"));
+        args.addAll(List.of(more));
+        return CliRun.of(args.toArray(String[]::new));
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> consume(
