@@ -23,7 +23,7 @@ public final class Ports {
      * Lowest port handed out: above the ports the usual services listen on (Kafka 9092, Cassandra
      * 7000/9042, Flink 8081, Prometheus 9090); every port is checked bindable anyway.
      */
-    static final int LOWEST = 20_000;
+    private static final int LOWEST = 20_000;
 
     private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
 
@@ -42,7 +42,8 @@ public final class Ports {
                 }
             }
         }
-        // A kernel whose ephemeral range leaves no room below it: any free port.
+        // A kernel whose ephemeral range leaves no room below it, or no bindable port found
+        // there: any free port.
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
@@ -50,7 +51,7 @@ public final class Ports {
         }
     }
 
-    static int firstEphemeralPort() {
+    private static int firstEphemeralPort() {
         // Read as a stream: Files.readString trusts the size procfs reports and returned one
         // character of this file.
         try (BufferedReader reader = Files.newBufferedReader(EPHEMERAL_RANGE)) {

@@ -1197,12 +1197,10 @@ public final class EndToEndBenchmark {
             Thread.sleep(8_000);
             long started = System.nanoTime();
             Processes.Snapshot before = null;
-            long measuredFrom = 0;
             long measuredFromMillis = 0;
             for (int i = 0; i < total; i++) {
                 if (i == warmup) {
                     before = processes.snapshot();
-                    measuredFrom = System.nanoTime();
                     measuredFromMillis = System.currentTimeMillis();
                 }
                 long due = started + (long) (i * 1e9 / rate);
@@ -1232,7 +1230,7 @@ public final class EndToEndBenchmark {
                 Thread.sleep(250);
             }
             Processes.Snapshot after = processes.snapshot();
-            double measuredSeconds = (System.nanoTime() - measuredFrom) / 1e9;
+            double measuredSeconds = (System.currentTimeMillis() - measuredFromMillis) / 1000.0;
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));

@@ -3,12 +3,11 @@ package org.imagestream.benchmarks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import org.apache.flink.util.FileUtils;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.KafkaServer;
@@ -29,13 +28,9 @@ public final class PublishBenchmark {
     private PublishBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> arguments = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            arguments.put(args[i], args[i + 1]);
-        }
-        int images = Integer.parseInt(arguments.getOrDefault("--images", "2000"));
-        int rounds = Integer.parseInt(arguments.getOrDefault("--rounds", "4"));
-        int partitions = Integer.parseInt(arguments.getOrDefault("--partitions", "2"));
+        int images = StorageBenchmark.intArg(args, "--images", 2000);
+        int rounds = StorageBenchmark.intArg(args, "--rounds", 4);
+        int partitions = StorageBenchmark.intArg(args, "--partitions", 2);
         // Incompressible bytes of photo-like sizes (the producer does not compress; Kafka does
         // not look inside a record).
         Random random = new Random(1);
@@ -49,6 +44,8 @@ public final class PublishBenchmark {
                 Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
                         .resolve("kafka/lib");
         Path work = Files.createDirectories(Path.of("target/bench-work/publish"));
+        // As LocalStack does: an earlier run's log carries another cluster id.
+        FileUtils.deleteDirectory(work.resolve("kafka").resolve("data").toFile());
         long self = ProcessHandle.current().pid();
         StringBuilder table =
                 new StringBuilder(

@@ -367,7 +367,7 @@ public final class StorageBenchmark {
         }
     }
 
-    private static int intArg(String[] args, String name, int fallback) {
+    static int intArg(String[] args, String name, int fallback) {
         String value = stringArg(args, name, null);
         return value == null ? fallback : Integer.parseInt(value);
     }

@@ -19,6 +19,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.ingest.ImageHeaders;
+import org.imagestream.localstack.Commands;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.model.Domain;
@@ -133,18 +134,20 @@ class ProduceCommandITCase {
         Path libs =
                 Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
                         .resolve("kafka/lib");
-        Process dump =
-                new ProcessBuilder(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-cp",
-                                libs.toAbsolutePath() + "/*",
-                                "kafka.tools.DumpLogSegments",
-                                "--files",
-                                segment.toString())
-                        .redirectErrorStream(true)
-                        .start();
-        String text = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(dump.waitFor()).as(text).isZero();
+        Path dump = folder.resolve("dump-log-segments.txt");
+        // Fails with the tool's output if it exits non-zero or runs past the timeout.
+        Commands.run(
+                List.of(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        libs.toAbsolutePath() + "/*",
+                        "kafka.tools.DumpLogSegments",
+                        "--files",
+                        segment.toString()),
+                dump,
+                Duration.ofMinutes(2),
+                "Kafka log dump");
+        String text = Files.readString(dump);
         List<Integer> counts = new ArrayList<>();
         Matcher batch = Pattern.compile(" count: (\\d+) ").matcher(text);
         while (batch.find()) {
