@@ -264,6 +264,11 @@ public final class CassandraServer implements AutoCloseable {
                                 "-Xmx" + heap,
                                 "-Xss512k",
                                 "-XX:+UseSerialGC",
+                                // Every pause with its length, beside cassandra.log (whose
+                                // GCInspector reports only pauses over 200 ms).
+                                "-Xlog:gc:file="
+                                        + directory.resolve("gc.log").toAbsolutePath()
+                                        + ":time,uptime",
                                 "-XX:+ExitOnOutOfMemoryError",
                                 "-XX:MaxDirectMemorySize=256m"));
         jvm.addAll(JDK17_FLAGS);

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -136,6 +137,7 @@ public final class LocalStack implements AutoCloseable {
         private int cassandraPort;
         private String kafkaHeap = "256m";
         private String cassandraHeap = "512m";
+        private Map<String, String> cassandraSettings = Map.of();
         private Path libRoot;
 
         public Builder workDirectory(Path workDirectory) {
@@ -160,6 +162,16 @@ public final class LocalStack implements AutoCloseable {
 
         public Builder cassandraHeap(String heap) {
             this.cassandraHeap = heap;
+            return this;
+        }
+
+        /**
+         * Top-level cassandra.yaml settings replaced or added on the local node ({@code
+         * "memtable_heap_space" -> "128MiB"}), so a benchmark can measure the whole pipeline under
+         * other node settings; JMX then listens on a local port.
+         */
+        public Builder cassandraSettings(Map<String, String> settings) {
+            this.cassandraSettings = Map.copyOf(settings);
             return this;
         }
 
@@ -189,11 +201,20 @@ public final class LocalStack implements AutoCloseable {
                     java.util.concurrent.CompletableFuture.supplyAsync(
                             () -> {
                                 try {
-                                    return CassandraServer.start(
-                                            libs.resolve("cassandra/lib"),
-                                            workDirectory.resolve("cassandra"),
-                                            cPort,
-                                            cassandraHeap);
+                                    Path cassandraLib = libs.resolve("cassandra/lib");
+                                    Path cassandraWork = workDirectory.resolve("cassandra");
+                                    return cassandraSettings.isEmpty()
+                                            ? CassandraServer.start(
+                                                    cassandraLib,
+                                                    cassandraWork,
+                                                    cPort,
+                                                    cassandraHeap)
+                                            : CassandraServer.startWithSettings(
+                                                    cassandraLib,
+                                                    cassandraWork,
+                                                    cPort,
+                                                    cassandraHeap,
+                                                    cassandraSettings);
                                 } catch (IOException e) {
                                     throw new java.io.UncheckedIOException(e);
                                 }

@@ -155,12 +155,10 @@ public final class EndToEndBenchmark {
                         .toList();
         Path out = Path.of(arguments.getOrDefault("--out", "target/e2e-bench"));
         // Extra job options, e.g. "inference.max-batch-delay=50ms;job.parallelism.classify=1".
-        for (String option : arguments.getOrDefault("--job-options", "").split(";")) {
-            if (!option.isBlank()) {
-                String[] pair = option.split("=", 2);
-                JOB_OPTIONS.put(pair[0].trim(), pair[1].trim());
-            }
-        }
+        JOB_OPTIONS.putAll(keyValues(arguments.getOrDefault("--job-options", "")));
+        // cassandra.yaml settings of the local node, e.g. "memtable_heap_space=128MiB".
+        Map<String, String> cassandraSettings =
+                keyValues(arguments.getOrDefault("--cassandra-settings", ""));
         // --profile false: no profiles of the job run (they cost a few per cent of throughput).
         boolean profile = Boolean.parseBoolean(arguments.getOrDefault("--profile", "true"));
         boolean jobOnly = Boolean.parseBoolean(arguments.getOrDefault("--job-only", "false"));
@@ -212,6 +210,10 @@ public final class EndToEndBenchmark {
                         ? "Job options: defaults\n\n"
                         : "Job options: " + JOB_OPTIONS + "\n\n");
         report.append(
+                cassandraSettings.isEmpty()
+                        ? ""
+                        : "Local Cassandra node settings: " + cassandraSettings + "\n\n");
+        report.append(
                 "Warm-up (not measured): the job's topic starts with "
                         + warmupImages
                         + " other images of the mix, the peer's with "
@@ -257,6 +259,7 @@ public final class EndToEndBenchmark {
                 externalKafka == null
                         ? LocalStack.builder()
                                 .workDirectory(Path.of("target/bench-work/e2e"))
+                                .cassandraSettings(cassandraSettings)
                                 .start()
                         : null;
         Services stack =
@@ -645,6 +648,18 @@ public final class EndToEndBenchmark {
     }
 
     // ---------------------------------------------------------------- (a) and (b)
+
+    /** "a=1;b=2" as an ordered map; blank parts are skipped. */
+    private static Map<String, String> keyValues(String list) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String option : list.split(";")) {
+            if (!option.isBlank()) {
+                String[] pair = option.split("=", 2);
+                values.put(pair[0].trim(), pair[1].trim());
+            }
+        }
+        return values;
+    }
 
     private static Map<Integer, Double> rawCeiling(ModelSpec social, List<Item> items)
             throws Exception {

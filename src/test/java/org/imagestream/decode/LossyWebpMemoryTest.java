@@ -14,6 +14,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadProgressListener;
 import javax.imageio.stream.ImageInputStream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.model.Domain;
 import org.imagestream.testing.PoisonPills;
@@ -86,10 +87,7 @@ class LossyWebpMemoryTest {
         byte[] frame = java.util.Arrays.copyOfRange(small, 12, small.length);
         byte[] extended = WebpFiles.riff(WebpFiles.chunk("VP8X", vp8x), frame);
         assertThat(SocialFormat.lossyWebpMacroblocks(extended)).isEqualTo((1000L + 2) * (1000 + 2));
-        assertThatThrownBy(() -> decode(extended))
-                .isInstanceOfSatisfying(
-                        DecodeException.class,
-                        e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE));
+        assertRefused(() -> decode(extended), Reason.TOO_LARGE);
     }
 
     @Test
@@ -124,10 +122,7 @@ class LossyWebpMemoryTest {
                         org.imagestream.testing.Bytes.concat(
                                 anmfHeader, frameHeader, WebpFiles.chunk("VP8 ", frameData)));
         assertThat(SocialFormat.lossyWebpMacroblocks(file)).isEqualTo((1000L + 2) * (1000 + 2));
-        assertThatThrownBy(() -> decode(file))
-                .isInstanceOfSatisfying(
-                        DecodeException.class,
-                        e -> assertThat(e.reason()).isEqualTo(Reason.TOO_LARGE));
+        assertRefused(() -> decode(file), Reason.TOO_LARGE);
     }
 
     @Test
@@ -139,13 +134,16 @@ class LossyWebpMemoryTest {
         int riffSize = cut.length - 8;
         cut[4] = (byte) riffSize;
         cut[5] = (byte) (riffSize >> 8);
-        assertThatThrownBy(() -> decode(cut))
-                .isInstanceOfSatisfying(
-                        DecodeException.class,
-                        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+        assertRefused(() -> decode(cut), Reason.TRUNCATED);
         // The same bytes after the RIFF's size, which no reader looks at: decoded.
         byte[] trailing = java.util.Arrays.copyOf(photo, photo.length + 5);
         assertThat(decode(trailing).originalWidth()).isEqualTo(64);
+    }
+
+    private static void assertRefused(ThrowingCallable decoding, Reason reason) {
+        assertThatThrownBy(decoding)
+                .isInstanceOfSatisfying(
+                        DecodeException.class, e -> assertThat(e.reason()).isEqualTo(reason));
     }
 
     private static DecodedPixels decode(byte[] webp) throws Exception {
@@ -165,14 +163,8 @@ class LossyWebpMemoryTest {
                         WebpFiles.chunk("VP8X", vp8x),
                         WebpFiles.chunk("ALPH", new byte[] {1, 0x2F, 0, 0, 0, 0}),
                         java.util.Arrays.copyOf(WebpFiles.chunk("VP8 ", frame), 8 + frame.length));
-        assertThatThrownBy(() -> SocialFormat.lossyWebpMacroblocks(file))
-                .isInstanceOfSatisfying(
-                        DecodeException.class,
-                        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
-        assertThatThrownBy(() -> decode(file))
-                .isInstanceOfSatisfying(
-                        DecodeException.class,
-                        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+        assertRefused(() -> SocialFormat.lossyWebpMacroblocks(file), Reason.TRUNCATED);
+        assertRefused(() -> decode(file), Reason.TRUNCATED);
     }
 
     @Test
