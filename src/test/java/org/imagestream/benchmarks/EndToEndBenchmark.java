@@ -647,19 +647,22 @@ public final class EndToEndBenchmark {
         }
     }
 
-    // ---------------------------------------------------------------- (a) and (b)
-
     /** "a=1;b=2" as an ordered map; blank parts are skipped. */
     private static Map<String, String> keyValues(String list) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String option : list.split(";")) {
             if (!option.isBlank()) {
                 String[] pair = option.split("=", 2);
+                if (pair.length != 2) {
+                    throw new IllegalArgumentException("expected key=value, got: " + option);
+                }
                 values.put(pair[0].trim(), pair[1].trim());
             }
         }
         return values;
     }
+
+    // ---------------------------------------------------------------- (a) and (b)
 
     private static Map<Integer, Double> rawCeiling(ModelSpec social, List<Item> items)
             throws Exception {
@@ -1354,10 +1357,7 @@ public final class EndToEndBenchmark {
                         run.total());
         System.out.print("latency " + line);
         int measured = run.total() - run.warmup();
-        double busy =
-                processes.allMillisPerImage(run.before(), run.after(), measured, false)
-                        * measured
-                        / 1000;
+        double busy = Processes.cpuSecondsBetween(run.before(), run.after());
         String resources =
                 processes.table(
                                 run.before(),
@@ -1664,6 +1664,15 @@ public final class EndToEndBenchmark {
         static double compilerMillisPerImage(
                 Snapshot before, Snapshot after, long images, String name) {
             return compilerSeconds(before, after, name) * 1000 / images;
+        }
+
+        /** CPU seconds of all processes between two snapshots. */
+        static double cpuSecondsBetween(Snapshot before, Snapshot after) {
+            double seconds = 0;
+            for (String name : before.values().keySet()) {
+                seconds += after.values().get(name)[0] - before.values().get(name)[0];
+            }
+            return seconds;
         }
 
         /** CPU milliseconds per image of all processes, with or without their JIT compilers. */
