@@ -142,7 +142,7 @@ final class ClusterCommand {
                 return 2;
             }
             Path work = workDirectory.toAbsolutePath();
-            Path libs = Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"));
+            Path libs = LocalStack.libRoot();
             Map<Domain, ModelSpec> models =
                     ModelStore.ensureSeedModels(modelsDirectory.toAbsolutePath());
             CountDownLatch stopped = new CountDownLatch(1);

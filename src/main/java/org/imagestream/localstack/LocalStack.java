@@ -33,6 +33,14 @@ public final class LocalStack implements AutoCloseable {
 
     public static final String LIB_PROPERTY = "imagestream.localstack.dir";
 
+    /**
+     * Where the servers' class paths were resolved: {@value #LIB_PROPERTY} if set, else {@code
+     * target/localstack}; each server's jars are in {@code <server>/lib} below it.
+     */
+    public static Path libRoot() {
+        return Path.of(System.getProperty(LIB_PROPERTY, "target/localstack"));
+    }
+
     private final Path workDirectory;
     private final KafkaServer kafka;
     private final CassandraServer cassandra;
@@ -185,10 +193,7 @@ public final class LocalStack implements AutoCloseable {
             if (workDirectory == null) {
                 throw new IllegalStateException("LocalStack needs a work directory");
             }
-            Path libs =
-                    libRoot != null
-                            ? libRoot
-                            : Path.of(System.getProperty(LIB_PROPERTY, "target/localstack"));
+            Path libs = libRoot != null ? libRoot : LocalStack.libRoot();
             Files.createDirectories(workDirectory);
             // A local stack always starts empty: old data would carry another Kafka cluster id
             // and old keyspaces.

@@ -150,9 +150,7 @@ final class NodeSettingsComparison {
                 "| round | variant | images/s | Cassandra CPU s | CPU s per stored MB | of it JIT"
                         + " compilers | the rest per stored MB | sstables |");
         System.out.println("|---|---|---|---|---|---|---|---|");
-        Path lib =
-                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
-                        .resolve("cassandra/lib");
+        Path lib = LocalStack.libRoot().resolve("cassandra/lib");
         Path work = Path.of("target/bench-work/node-settings");
         for (int round = 1; round <= rounds; round++) {
             for (int v = 0; v < variants.size(); v++) {

@@ -40,9 +40,7 @@ public final class PublishBenchmark {
             random.nextBytes(bytes);
             payloads.add(bytes);
         }
-        Path libs =
-                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
-                        .resolve("kafka/lib");
+        Path libs = LocalStack.libRoot().resolve("kafka/lib");
         Path work = Files.createDirectories(Path.of("target/bench-work/publish"));
         // As LocalStack does: an earlier run's log carries another cluster id.
         FileUtils.deleteDirectory(work.resolve("kafka").resolve("data").toFile());

@@ -131,9 +131,7 @@ class ProduceCommandITCase {
         Path segment =
                 stack.workDirectory()
                         .resolve("kafka/data/" + topic + "-0/00000000000000000000.log");
-        Path libs =
-                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
-                        .resolve("kafka/lib");
+        Path libs = LocalStack.libRoot().resolve("kafka/lib");
         Path dump = folder.resolve("dump-log-segments.txt");
         // Fails with the tool's output if it exits non-zero or runs past the timeout.
         Commands.run(

@@ -41,9 +41,7 @@ class AlertRulesTest {
 
     private static String promtool(String... args) throws Exception {
         Path promtool =
-                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
-                        .resolve("tools/root/usr/bin/promtool")
-                        .toAbsolutePath();
+                LocalStack.libRoot().resolve("tools/root/usr/bin/promtool").toAbsolutePath();
         assertThat(promtool).as("Debian's promtool, fetched by localstack/tools.sh").exists();
         // promtool check config resolves the absolute rule path: give it the file where the
         // compose file mounts it, by checking a copy whose rule path points at the real file.

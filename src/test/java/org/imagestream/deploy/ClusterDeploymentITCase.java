@@ -274,7 +274,7 @@ class ClusterDeploymentITCase {
     }
 
     static Path localStackDirectory() {
-        return Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"));
+        return LocalStack.libRoot();
     }
 
     /**

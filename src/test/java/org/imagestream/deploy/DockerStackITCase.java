@@ -229,10 +229,7 @@ class DockerStackITCase {
         assertThat(dockerfile)
                 .contains("tensorflow-core-native-" + tfVersion.group(1) + "-linux-x86_64.jar");
         // Every jar of the tested cluster's TensorFlow class path is in the image at that version.
-        Path lib =
-                Path.of(
-                        System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"),
-                        "flink/lib");
+        Path lib = LocalStack.libRoot().resolve("flink/lib");
         try (var jars = Files.list(lib)) {
             for (Path jar :
                     jars.filter(
@@ -279,10 +276,7 @@ class DockerStackITCase {
 
     /** Debian's docker-compose 1.29 as fetched by localstack/tools.sh, else one on PATH. */
     private static CommandResult dockerComposeConfig(Path envFile) throws Exception {
-        Path tools =
-                Path.of(
-                        System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"),
-                        "tools/root");
+        Path tools = LocalStack.libRoot().resolve("tools/root");
         List<String> command = new ArrayList<>();
         ProcessBuilder builder = new ProcessBuilder(command);
         Path fetched = tools.resolve("usr/bin/docker-compose");

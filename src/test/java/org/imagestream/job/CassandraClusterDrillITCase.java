@@ -52,9 +52,7 @@ class CassandraClusterDrillITCase {
                                 "cassandra-cluster")
                         .toAbsolutePath();
         FileUtils.deleteDirectory(work.toFile());
-        Path lib =
-                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
-                        .resolve("cassandra/lib");
+        Path lib = LocalStack.libRoot().resolve("cassandra/lib");
         int nativePort = Ports.free();
         int storagePort = Ports.free();
         List<CassandraServer> nodes = new ArrayList<>();

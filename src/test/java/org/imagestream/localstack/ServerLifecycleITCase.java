@@ -14,11 +14,7 @@ import org.junit.jupiter.api.Test;
 class ServerLifecycleITCase {
     @Test
     void shouldStopTheBrokerWhenItsParentJvmIsKilled() throws Exception {
-        Path lib =
-                Path.of(
-                        System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"),
-                        "kafka",
-                        "lib");
+        Path lib = LocalStack.libRoot().resolve("kafka/lib");
         Path work =
                 Path.of(
                         System.getProperty("imagestream.work.dir", "target/it-work"),

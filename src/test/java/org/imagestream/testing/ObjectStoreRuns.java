@@ -21,7 +21,7 @@ public final class ObjectStoreRuns {
 
     /** S3Proxy started under {@code directory} from the build-resolved class path. */
     public static S3ProxyServer startS3(Path directory, String bucket) throws Exception {
-        Path lib = Path.of(System.getProperty(LocalStack.LIB_PROPERTY), "s3proxy", "lib");
+        Path lib = LocalStack.libRoot().resolve("s3proxy/lib");
         return S3ProxyServer.start(lib, directory, bucket);
     }
 

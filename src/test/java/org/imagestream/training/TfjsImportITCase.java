@@ -78,7 +78,7 @@ class TfjsImportITCase {
         assertThat(loaded.labels()).isEqualTo(LABELS);
 
         Path photos =
-                Path.of(System.getProperty(LocalStack.LIB_PROPERTY, "target/localstack"))
+                LocalStack.libRoot()
                         .resolve("tools/root/usr/lib/python3/dist-packages/skimage/data");
         List<float[]> inputs = new ArrayList<>();
         ModelInput input = new ModelInput(SIZE, SIZE, 3);
