@@ -1653,11 +1653,16 @@ public final class EndToEndBenchmark {
                     before.compilers().get(name), after.compilers().get(name));
         }
 
-        /** CPU milliseconds per image of one process between two snapshots. */
-        double millisPerImage(Snapshot before, Snapshot after, long images, String name) {
+        /** CPU seconds of one process between two snapshots (NaN if one lacks it). */
+        static double cpuSeconds(Snapshot before, Snapshot after, String name) {
             double[] from = before.values().get(name);
             double[] to = after.values().get(name);
-            return from == null || to == null ? Double.NaN : (to[0] - from[0]) * 1000 / images;
+            return from == null || to == null ? Double.NaN : to[0] - from[0];
+        }
+
+        /** CPU milliseconds per image of one process between two snapshots. */
+        double millisPerImage(Snapshot before, Snapshot after, long images, String name) {
+            return cpuSeconds(before, after, name) * 1000 / images;
         }
 
         /** CPU milliseconds per image of one process's JIT compiler threads. */
@@ -1670,7 +1675,7 @@ public final class EndToEndBenchmark {
         static double cpuSecondsBetween(Snapshot before, Snapshot after) {
             double seconds = 0;
             for (String name : before.values().keySet()) {
-                seconds += after.values().get(name)[0] - before.values().get(name)[0];
+                seconds += cpuSeconds(before, after, name);
             }
             return seconds;
         }
@@ -1692,7 +1697,6 @@ public final class EndToEndBenchmark {
         String table(Snapshot before, Snapshot after, long images, String arm, double rate) {
             StringBuilder table = new StringBuilder();
             for (String name : before.values().keySet()) {
-                double seconds = after.values().get(name)[0] - before.values().get(name)[0];
                 table.append(
                         String.format(
                                 Locale.ROOT,
@@ -1700,7 +1704,7 @@ public final class EndToEndBenchmark {
                                         + " %.1f), RSS %.0f MB%n",
                                 arm,
                                 name,
-                                seconds,
+                                cpuSeconds(before, after, name),
                                 millisPerImage(before, after, images, name),
                                 compilerMillisPerImage(before, after, images, name),
                                 after.values().get(name)[1]));
