@@ -14,6 +14,11 @@ import java.util.concurrent.TimeUnit;
 public final class Commands {
     private Commands() {}
 
+    /** The {@code java} launcher of the running JDK, for child JVMs of the same version. */
+    public static String javaLauncher() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
     /**
      * Runs {@code command} to completion with its output in {@code log}; fails with that output
      * when it exits non-zero or is still running after {@code timeout}.

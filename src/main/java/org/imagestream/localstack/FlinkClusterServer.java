@@ -324,7 +324,7 @@ public final class FlinkClusterServer implements AutoCloseable {
                 Path lib, Path configDirectory, String command, List<String> dynamic, Path work)
                 throws IOException {
             List<String> invocation = new ArrayList<>();
-            invocation.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            invocation.add(Commands.javaLauncher());
             invocation.addAll(
                     List.of(
                             "-cp",

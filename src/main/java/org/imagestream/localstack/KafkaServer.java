@@ -207,7 +207,7 @@ public final class KafkaServer implements AutoCloseable {
             Path lib, Path directory, Path properties, List<String> jvm, SaslScramTls security)
             throws IOException {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(Commands.javaLauncher());
         command.addAll(jvm);
         command.addAll(
                 List.of(

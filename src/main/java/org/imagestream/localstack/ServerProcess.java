@@ -76,7 +76,7 @@ final class ServerProcess implements AutoCloseable {
                             "--bounding-set=-ipc_lock",
                             "--inh-caps=-ipc_lock"));
         }
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(Commands.javaLauncher());
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(libDirectory.toAbsolutePath() + "/*:" + watchdogDirectory.toAbsolutePath());

@@ -136,7 +136,7 @@ class ProduceCommandITCase {
         // Fails with the tool's output if it exits non-zero or runs past the timeout.
         Commands.run(
                 List.of(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        Commands.javaLauncher(),
                         "-cp",
                         libs.toAbsolutePath() + "/*",
                         "kafka.tools.DumpLogSegments",

@@ -16,6 +16,7 @@ import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
+import org.imagestream.localstack.Commands;
 import org.imagestream.testing.PoisonPills;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -264,7 +265,7 @@ class PoisonPillDecodeTest {
     private static Process startProbe(long heap, long decodeBudget, List<String> args)
             throws IOException {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(Commands.javaLauncher());
         command.add("-Xmx" + heap / MIB + "m");
         command.add("-XX:+ExitOnOutOfMemoryError");
         command.add("-Dprobe.max-decode-memory=" + decodeBudget);

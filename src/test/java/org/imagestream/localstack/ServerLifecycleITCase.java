@@ -21,7 +21,7 @@ class ServerLifecycleITCase {
                         "lifecycle-" + System.nanoTime());
         Process parent =
                 new ProcessBuilder(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                Commands.javaLauncher(),
                                 "-cp",
                                 System.getProperty("java.class.path"),
                                 KafkaOnlyLauncher.class.getName(),
