@@ -141,7 +141,8 @@ public final class CassandraSchema {
         /**
          * Blob chunks uncompressed and compacted by UCS with a higher fan-out (T8: eight sstables
          * of a size merged at once, where size-tiered merges four), so a blob is rewritten fewer
-         * times before it settles.
+         * times before it settles. Chosen in session 20, together with the local node's off-heap
+         * memtables (docs/benchmarks.md).
          */
         BLOB_CHUNKS_UNCOMPRESSED_UCS_T8(
                 UNCOMPRESSED
@@ -176,7 +177,7 @@ public final class CassandraSchema {
     }
 
     /** The options every table is created with (see {@link TableOptions}). */
-    public static final TableOptions CHOSEN_OPTIONS = TableOptions.BLOB_CHUNKS_UNCOMPRESSED;
+    public static final TableOptions CHOSEN_OPTIONS = TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T8;
 
     /** A table the writer needs. */
     private record Table(

@@ -27,101 +27,163 @@ import org.imagestream.storage.CassandraSettings;
  * {@code StorageBenchmark --node-settings true [--node-variants A,B]}.
  */
 final class NodeSettingsComparison {
-    /** A node configuration and the table options its keyspace is created with. */
+    /**
+     * A node configuration and the table options its keyspace is created with. Variants named after
+     * an earlier choice spell out the node settings that choice ran with ({@link #onHeap}), so they
+     * keep measuring what docs/benchmarks.md says they measured after the local node changed.
+     */
     enum Variant {
         /**
          * The schema before table options were chosen, on Cassandra 5.0's default commit log
-         * (memory-mapped segments).
+         * (memory-mapped segments) and memtables (on the heap).
          */
         TODAYS_SCHEMA(
                 CassandraSchema.TableOptions.CASSANDRA_DEFAULTS,
-                Map.of("commitlog_disk_access_mode", "legacy")),
+                onHeap(Map.of("commitlog_disk_access_mode", "legacy"))),
         /**
          * What the job creates and the local node runs today: the chosen table options, the node as
          * {@link CassandraServer} configures it.
          */
         CHOSEN(CassandraSchema.CHOSEN_OPTIONS, Map.of()),
         /**
-         * As {@link #CHOSEN}, the commit log written with O_DIRECT where the file system allows
-         * ({@code auto}; it does here), past the page cache. With periodic sync a segment then
-         * waits in the node's own memory until the next sync (every 10 s), so a {@code kill -9} of
-         * a single replica loses writes it acknowledged, which memory-mapped segments keep in the
-         * page cache.
+         * What shipped from session 8 to 19: blob chunks uncompressed, size-tiered compaction,
+         * memtables on the heap (48 MiB).
+         */
+        UNCOMPRESSED_ON_HEAP(BLOB_CHUNKS_UNCOMPRESSED, onHeap(Map.of())),
+        /**
+         * As {@link #UNCOMPRESSED_ON_HEAP}, the commit log written with O_DIRECT where the file
+         * system allows ({@code auto}; it does here), past the page cache. With periodic sync a
+         * segment then waits in the node's own memory until the next sync (every 10 s), so a {@code
+         * kill -9} of a single replica loses writes it acknowledged, which memory-mapped segments
+         * keep in the page cache.
          */
         DIRECT_COMMITLOG(
-                CassandraSchema.CHOSEN_OPTIONS, Map.of("commitlog_disk_access_mode", "auto")),
+                BLOB_CHUNKS_UNCOMPRESSED, onHeap(Map.of("commitlog_disk_access_mode", "auto"))),
         /**
          * As {@link #DIRECT_COMMITLOG}, a write acknowledged only once its segment is synced (group
          * commit in 10 ms windows): nothing acknowledged is lost with the process or the machine.
          */
         DIRECT_COMMITLOG_GROUP_SYNC(
-                CassandraSchema.CHOSEN_OPTIONS,
-                Map.of(
-                        "commitlog_disk_access_mode", "auto",
-                        "commitlog_sync", "group",
-                        "commitlog_sync_group_window", "10ms",
-                        "commitlog_sync_period", "0ms")),
+                BLOB_CHUNKS_UNCOMPRESSED,
+                onHeap(
+                        Map.of(
+                                "commitlog_disk_access_mode", "auto",
+                                "commitlog_sync", "group",
+                                "commitlog_sync_group_window", "10ms",
+                                "commitlog_sync_period", "0ms"))),
         /**
-         * As {@link #CHOSEN}, blob chunks compacted by UCS with fan-out 8 (a chunk rewritten about
-         * half as often as by size-tiered compaction's merges of four): under the end-to-end
-         * benchmark's load the local node compacted blob chunks almost without pause.
+         * As {@link #UNCOMPRESSED_ON_HEAP}, blob chunks compacted by UCS with fan-out 8 (a chunk
+         * rewritten about half as often as by size-tiered compaction's merges of four): under the
+         * end-to-end benchmark's load the local node compacted blob chunks almost without pause.
          */
-        UCS_T8_BLOB_CHUNKS(CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T8, Map.of()),
+        UCS_T8_BLOB_CHUNKS(
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T8, onHeap(Map.of())),
         /**
-         * As {@link #CHOSEN}, with Cassandra's own memtable space for this heap (a quarter of it:
-         * 128 MiB of 512 MiB) instead of the local node's 48 MiB: with a third of 48 MiB the node
+         * As {@link #UNCOMPRESSED_ON_HEAP}, with Cassandra's own memtable space for this heap (a
+         * quarter of it: 128 MiB of 512 MiB) instead of 48 MiB: with a third of 48 MiB the node
          * flushed a 3-7 MiB sstable of blob chunks every 0.3-0.4 s under the end-to-end mix, and
          * compacted them again and again.
          */
         HEAP_QUARTER_MEMTABLES(
-                CassandraSchema.CHOSEN_OPTIONS, Map.of("memtable_heap_space", "128MiB")),
+                BLOB_CHUNKS_UNCOMPRESSED, onHeap(Map.of("memtable_heap_space", "128MiB"))),
         /**
-         * As {@link #CHOSEN}, memtable cells and values off the Java heap in a 256 MiB pool: room
-         * for larger flushes without taking heap from the node.
+         * As {@link #UNCOMPRESSED_ON_HEAP}, blob chunks of 64 KiB: each fits one frame of native
+         * protocol v5 (128 KiB), where a 256 KiB chunk is reassembled from several, and Cassandra's
+         * memtable slabs (which take values up to 128 KiB) hold it instead of a heap buffer of its
+         * own.
+         */
+        CHUNKS_64KIB(BLOB_CHUNKS_UNCOMPRESSED, onHeap(Map.of()), 64 * 1024),
+        /**
+         * As {@link #UNCOMPRESSED_ON_HEAP}, blob chunks of 1 MiB (the job's upper bound): fewer
+         * requests and rows per stored MB. The local node refuses mutations over 768 KiB, so this
+         * node takes 2 MiB.
+         */
+        CHUNKS_1MIB(
+                BLOB_CHUNKS_UNCOMPRESSED, onHeap(Map.of("max_mutation_size", "2MiB")), 1024 * 1024),
+        /**
+         * As {@link #UNCOMPRESSED_ON_HEAP}, memtable cells and values off the Java heap in a 256
+         * MiB pool: room for larger flushes without taking heap from the node.
          */
         OFFHEAP_256_MEMTABLES(
-                CassandraSchema.CHOSEN_OPTIONS,
+                BLOB_CHUNKS_UNCOMPRESSED,
                 Map.of(
                         "memtable_allocation_type", "offheap_objects",
                         "memtable_offheap_space", "256MiB")),
         /**
-         * As {@link #CHOSEN}, memtable cells and their values allocated off the Java heap: image
-         * bytes are not copied by the garbage collector while they wait for a flush.
+         * The two that each cost a little less in session 18, at once: blob chunks compacted by UCS
+         * with fan-out 8, memtables off the heap in a 256 MiB pool. What ships since session 20.
+         */
+        OFFHEAP_256_UCS_T8(
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T8,
+                Map.of(
+                        "memtable_allocation_type", "offheap_objects",
+                        "memtable_offheap_space", "256MiB")),
+        /**
+         * As {@link #UNCOMPRESSED_ON_HEAP}, memtable cells and their values allocated off the Java
+         * heap (48 MiB): image bytes are not copied by the garbage collector while they wait for a
+         * flush.
          */
         OFFHEAP_MEMTABLES(
-                CassandraSchema.CHOSEN_OPTIONS,
-                Map.of("memtable_allocation_type", "offheap_objects")),
+                BLOB_CHUNKS_UNCOMPRESSED,
+                Map.of(
+                        "memtable_allocation_type", "offheap_objects",
+                        "memtable_offheap_space", "48MiB")),
         /**
-         * As {@link #CHOSEN}, in Cassandra 5's trie-indexed sstable format (BTI), which a node
-         * writes only once it no longer promises sstables that 4.x can read.
+         * As {@link #UNCOMPRESSED_ON_HEAP}, in Cassandra 5's trie-indexed sstable format (BTI),
+         * which a node writes only once it no longer promises sstables that 4.x can read.
          */
         BTI_SSTABLES(
-                CassandraSchema.CHOSEN_OPTIONS,
-                Map.of(
-                        "storage_compatibility_mode", "NONE",
-                        "sstable", "{selected_format: bti}")),
+                BLOB_CHUNKS_UNCOMPRESSED,
+                onHeap(
+                        Map.of(
+                                "storage_compatibility_mode", "NONE",
+                                "sstable", "{selected_format: bti}"))),
         /**
          * As {@link #DIRECT_COMMITLOG}, with Cassandra 5's newer write path at once: off-heap
-         * objects in trie memtables and BTI sstables.
+         * objects (48 MiB) in trie memtables and BTI sstables.
          */
         LATEST(
                 CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_TRIE,
                 Map.of(
                         "commitlog_disk_access_mode", "auto",
                         "memtable_allocation_type", "offheap_objects",
+                        "memtable_offheap_space", "48MiB",
                         "storage_compatibility_mode", "NONE",
                         "sstable", "{selected_format: bti}"));
 
         final CassandraSchema.TableOptions tableOptions;
         final Map<String, String> nodeSettings;
+        final int chunkSize;
 
         Variant(CassandraSchema.TableOptions tableOptions, Map<String, String> nodeSettings) {
+            this(tableOptions, nodeSettings, CassandraSettings.DEFAULT_CHUNK_SIZE);
+        }
+
+        Variant(
+                CassandraSchema.TableOptions tableOptions,
+                Map<String, String> nodeSettings,
+                int chunkSize) {
             this.tableOptions = tableOptions;
             this.nodeSettings = nodeSettings;
+            this.chunkSize = chunkSize;
         }
     }
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofMinutes(5);
+
+    private static final CassandraSchema.TableOptions BLOB_CHUNKS_UNCOMPRESSED =
+            CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED;
+
+    /**
+     * {@code settings} on the memtables the local node ran until session 19 (Cassandra's default
+     * allocation, on the heap, 48 MiB), whatever {@link CassandraServer} configures today.
+     */
+    private static Map<String, String> onHeap(Map<String, String> settings) {
+        Map<String, String> withHeap = new java.util.LinkedHashMap<>(settings);
+        withHeap.put("memtable_allocation_type", "heap_buffers");
+        withHeap.putIfAbsent("memtable_heap_space", "48MiB");
+        return Map.copyOf(withHeap);
+    }
 
     private NodeSettingsComparison() {}
 
@@ -129,8 +191,10 @@ final class NodeSettingsComparison {
             int images,
             int warmupImages,
             int warmupPasses,
+            boolean rehearsal,
             int inFlight,
             int rounds,
+            Path profileDir,
             List<Variant> variants)
             throws Exception {
         List<Classification> mix = StorageBenchmark.mix(images + warmupImages);
@@ -140,11 +204,12 @@ final class NodeSettingsComparison {
         System.out.printf(
                 Locale.ROOT,
                 "node settings on the mix: %d images, %.1f MB (warm-up: %d others written %d"
-                        + " times), in-flight %d, a fresh node per run%n",
+                        + " times%s), in-flight %d, a fresh node per run%n",
                 images,
                 megabytes,
                 warmupImages,
                 warmupPasses,
+                rehearsal ? ", then the measured images once into a rehearsal keyspace" : "",
                 inFlight);
         System.out.println(
                 "| round | variant | images/s | Cassandra CPU s | CPU s per stored MB | of it JIT"
@@ -164,17 +229,47 @@ final class NodeSettingsComparison {
                     try (NodeJmx jmx = NodeJmx.connect(node.jmxPort())) {
                         CassandraSettings warm =
                                 StorageBenchmark.settings(
-                                        contactPoint, "warmup", inFlight, variant.tableOptions);
+                                        contactPoint,
+                                        "warmup",
+                                        inFlight,
+                                        variant.tableOptions,
+                                        variant.chunkSize);
                         // The node's JIT compilers work through a fresh node's first minutes;
                         // a long-running node has long finished, so they are warmed past first.
                         for (int pass = 0; pass < warmupPasses; pass++) {
                             StorageBenchmark.runRaw(warm, warmup);
                         }
                         jmx.flushAndSettle("warmup");
+                        if (rehearsal) {
+                            // The warm-up rewrites the same keys of one table; the measured
+                            // window writes new keys into new tables and compacts sstables of
+                            // its own sizes. Doing exactly that once before leaves the window
+                            // with less of the compilers' first-time work.
+                            StorageBenchmark.runRaw(
+                                    StorageBenchmark.settings(
+                                            contactPoint,
+                                            "rehearsal",
+                                            inFlight,
+                                            variant.tableOptions,
+                                            variant.chunkSize),
+                                    measured);
+                            jmx.flushAndSettle("rehearsal");
+                        }
                         CassandraSettings settings =
                                 StorageBenchmark.settings(
-                                        contactPoint, "measured", inFlight, variant.tableOptions);
+                                        contactPoint,
+                                        "measured",
+                                        inFlight,
+                                        variant.tableOptions,
+                                        variant.chunkSize);
+                        // Attached (and its first start paid) before the window, as in the
+                        // end-to-end harness: the agent's arrival costs the node JIT work.
+                        CpuProfile profile =
+                                profileDir == null ? null : CpuProfile.ofProcess(node.pid());
                         Thread.sleep(3000); // the schema change's own work settles first
+                        if (profile != null) {
+                            profile.start();
+                        }
                         double cpuBefore = CpuProfile.cpuSeconds(node.pid());
                         Map<Long, Long> compilersBefore = CpuProfile.compilerTicks(node.pid());
                         double rate = StorageBenchmark.runRaw(settings, measured);
@@ -183,6 +278,12 @@ final class NodeSettingsComparison {
                         double compilers =
                                 CpuProfile.compilerSeconds(
                                         compilersBefore, CpuProfile.compilerTicks(node.pid()));
+                        String profileSummary = "";
+                        if (profile != null) {
+                            java.nio.file.Files.createDirectories(profileDir);
+                            profileSummary =
+                                    profile.stop(profileDir, "round" + round + "-" + variant);
+                        }
                         System.out.printf(
                                 Locale.ROOT,
                                 "| %d | %s | %.0f | %.1f | %.4f | %.0f %% | %.4f | %s |%n",
@@ -194,6 +295,7 @@ final class NodeSettingsComparison {
                                 100 * compilers / cpu,
                                 (cpu - compilers) / megabytes,
                                 sstableFormats(work.resolve("data/data/measured")));
+                        System.out.print(profileSummary);
                     }
                 }
             }

@@ -31,8 +31,10 @@ import org.imagestream.storage.ResultStatements;
  * (and Kafka) unless {@code --contact-point host:port} is given. Run: {@code mvn -q test-compile
  * exec:exec@storage-bench -Dbench.args="--images 2000 --size 102400"}; {@code --table-options true
  * [--variants A,B]} compares table options instead (all {@link CassandraSchema.TableOptions} by
- * default); {@code --node-settings true [--node-variants A,B] [--warmup-images W --warmup-passes
- * P]} compares cassandra.yaml settings on a fresh node per run ({@link NodeSettingsComparison}).
+ * default); {@code --node-settings true [--node-variants A,B] [--warmup-images W --warmup-passes P]
+ * [--rehearsal false] [--node-profile DIR]} compares cassandra.yaml settings on a fresh node per
+ * run ({@link NodeSettingsComparison}; with {@code --node-profile}, each node's measured window is
+ * sampled by async-profiler into DIR).
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {}
@@ -45,12 +47,15 @@ public final class StorageBenchmark {
         String contactPoint = stringArg(args, "--contact-point", null);
         if (Boolean.parseBoolean(stringArg(args, "--node-settings", "false"))) {
             String variants = stringArg(args, "--node-variants", null);
+            String profileDir = stringArg(args, "--node-profile", null);
             NodeSettingsComparison.run(
                     images,
                     intArg(args, "--warmup-images", 400),
                     intArg(args, "--warmup-passes", 16),
+                    Boolean.parseBoolean(stringArg(args, "--rehearsal", "true")),
                     inFlight,
                     rounds,
+                    profileDir == null ? null : Path.of(profileDir),
                     variants == null
                             ? List.of(NodeSettingsComparison.Variant.values())
                             : Arrays.stream(variants.split(","))
@@ -185,11 +190,23 @@ public final class StorageBenchmark {
             String keyspace,
             int inFlight,
             CassandraSchema.TableOptions options) {
+        return settings(
+                contactPoint, keyspace, inFlight, options, CassandraSettings.DEFAULT_CHUNK_SIZE);
+    }
+
+    /** As above, blobs cut into chunks of {@code chunkSize} bytes. */
+    static CassandraSettings settings(
+            String contactPoint,
+            String keyspace,
+            int inFlight,
+            CassandraSchema.TableOptions options,
+            int chunkSize) {
         CassandraSettings settings =
                 CassandraSettings.builder()
                         .contactPoints(List.of(contactPoint))
                         .keyspace(keyspace)
                         .maxInFlightRequests(inFlight)
+                        .chunkSize(chunkSize)
                         .build();
         try (CqlSession session = settings.openSession()) {
             CassandraSchema.create(session, settings, settings.domains(), options);

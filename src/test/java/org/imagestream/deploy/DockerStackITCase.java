@@ -18,6 +18,7 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
 import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
+import org.imagestream.localstack.CassandraServer;
 import org.imagestream.localstack.LocalStack;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,6 +84,20 @@ class DockerStackITCase {
             assertThat(secrets.group(2).trim()).as(secrets.group()).startsWith("${");
         }
         assertThat(found).isPositive();
+    }
+
+    /**
+     * The compose stack's Cassandra takes the local node's measured memtable settings, spelt as the
+     * same system properties; the tests' node shows Cassandra applies them
+     * (CassandraBlobStoreITCase reads them back from system_views.settings).
+     */
+    @Test
+    void shouldRunCassandraWithTheLocalNodesMemtableSettings() {
+        String options = String.valueOf(environment("cassandra").get("JVM_EXTRA_OPTS"));
+        assertThat(List.of(options.trim().split("\\s+")))
+                .containsExactlyElementsOf(
+                        CassandraServer.settingsAsSystemProperties(
+                                CassandraServer.MEMTABLE_SETTINGS));
     }
 
     /** Whoever reaches the REST API runs code next to the medical data. */

@@ -121,17 +121,14 @@ class CassandraBlobStoreITCase {
     }
 
     /**
-     * A deduplicated copy's row is written with the full row TTL up to the dedup window after the
-     * blob: the blob's TTL must be the row TTL plus that window (1 day + 1 h here), never less than
-     * any row that points at it.
-     */
-    /**
-     * The measured table options (docs/benchmarks.md): blob chunks, mostly already-compressed image
-     * bytes, are stored without compression; the row tables keep Cassandra's LZ4. Read back from
-     * the node's own schema tables.
+     * The measured table and node options (docs/benchmarks.md): blob chunks, mostly
+     * already-compressed image bytes, are stored without compression and compacted by UCS with
+     * fan-out 8; the row tables keep Cassandra's LZ4 and size-tiered compaction; the local node
+     * keeps memtables off the heap in 256 MiB. Read back from the node's own schema and settings
+     * tables.
      */
     @Test
-    void shouldStoreBlobChunksUncompressedAndRowsWithLz4(LocalStack stack) {
+    void shouldCreateTablesAndRunTheNodeWithTheMeasuredOptions(LocalStack stack) {
         String keyspace = "opts_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
         CassandraSettings settings = settings(stack, keyspace);
         try (CqlSession session = settings.openSession()) {
@@ -145,13 +142,44 @@ class CassandraBlobStoreITCase {
                                             table)
                                     .one()
                                     .getMap("compression", String.class, String.class);
+            java.util.function.Function<String, Map<String, String>> compaction =
+                    table ->
+                            session.execute(
+                                            "SELECT compaction FROM system_schema.tables WHERE"
+                                                    + " keyspace_name = ? AND table_name = ?",
+                                            keyspace,
+                                            table)
+                                    .one()
+                                    .getMap("compaction", String.class, String.class);
             assertThat(compression.apply("blob_chunks")).containsEntry("enabled", "false");
+            assertThat(compaction.apply("blob_chunks"))
+                    .containsEntry("scaling_parameters", "T8")
+                    .extractingByKey("class")
+                    .asString()
+                    .endsWith("UnifiedCompactionStrategy");
             for (String table : List.of("results", "results_by_label", "blobs", "result_parts")) {
                 assertThat(compression.apply(table).get("class")).as(table).contains("LZ4");
+                assertThat(compaction.apply(table).get("class"))
+                        .as(table)
+                        .endsWith("SizeTieredCompactionStrategy");
             }
+            java.util.function.Function<String, String> nodeSetting =
+                    name ->
+                            session.execute(
+                                            "SELECT value FROM system_views.settings WHERE name = ?",
+                                            name)
+                                    .one()
+                                    .getString("value");
+            assertThat(nodeSetting.apply("memtable_allocation_type")).isEqualTo("offheap_objects");
+            assertThat(nodeSetting.apply("memtable_offheap_space")).isEqualTo("256MiB");
         }
     }
 
+    /**
+     * A deduplicated copy's row is written with the full row TTL up to the dedup window after the
+     * blob: the blob's TTL must be the row TTL plus that window (1 day + 1 h here), never less than
+     * any row that points at it.
+     */
     @Test
     void shouldKeepBlobsAtLeastAsLongAsEveryRowThatPointsAtThem(LocalStack stack) throws Exception {
         String keyspace = "ttl_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
