@@ -192,6 +192,7 @@ final class NodeSettingsComparison {
             int warmupImages,
             int warmupPasses,
             boolean rehearsal,
+            int windows,
             int inFlight,
             int rounds,
             Path profileDir,
@@ -211,6 +212,12 @@ final class NodeSettingsComparison {
                 warmupPasses,
                 rehearsal ? ", then the measured images once into a rehearsal keyspace" : "",
                 inFlight);
+        if (windows > 1) {
+            System.out.printf(
+                    "each node stores the measured images %d times in a row, each time into a"
+                            + " fresh keyspace: round.window below%n",
+                    windows);
+        }
         System.out.println(
                 "| round | variant | images/s | Cassandra CPU s | CPU s per stored MB | of it JIT"
                         + " compilers | the rest per stored MB | sstables |");
@@ -243,8 +250,9 @@ final class NodeSettingsComparison {
                         if (rehearsal) {
                             // The warm-up rewrites the same keys of one table; the measured
                             // window writes new keys into new tables and compacts sstables of
-                            // its own sizes. Doing exactly that once before leaves the window
-                            // with less of the compilers' first-time work.
+                            // its own sizes. Doing exactly that once before is meant to leave
+                            // the window less of the compilers' first-time work (it did not
+                            // lower their share measurably, docs/benchmarks.md, session 20).
                             StorageBenchmark.runRaw(
                                     StorageBenchmark.settings(
                                             contactPoint,
@@ -255,52 +263,82 @@ final class NodeSettingsComparison {
                                     measured);
                             jmx.flushAndSettle("rehearsal");
                         }
-                        CassandraSettings settings =
-                                StorageBenchmark.settings(
-                                        contactPoint,
-                                        "measured",
-                                        inFlight,
-                                        variant.tableOptions,
-                                        variant.chunkSize);
-                        // Attached (and its first start paid) before the window, as in the
-                        // end-to-end harness: the agent's arrival costs the node JIT work.
-                        CpuProfile profile =
-                                profileDir == null ? null : CpuProfile.ofProcess(node.pid());
-                        Thread.sleep(3000); // the schema change's own work settles first
-                        if (profile != null) {
-                            profile.start();
+                        for (int window = 1; window <= windows; window++) {
+                            System.out.print(
+                                    measureWindow(
+                                            node,
+                                            jmx,
+                                            variant,
+                                            windows == 1 ? "measured" : "measured" + window,
+                                            windows == 1 ? "" + round : round + "." + window,
+                                            measured,
+                                            megabytes,
+                                            inFlight,
+                                            work,
+                                            profileDir));
                         }
-                        double cpuBefore = CpuProfile.cpuSeconds(node.pid());
-                        Map<Long, Long> compilersBefore = CpuProfile.compilerTicks(node.pid());
-                        double rate = StorageBenchmark.runRaw(settings, measured);
-                        jmx.flushAndSettle("measured");
-                        double cpu = CpuProfile.cpuSeconds(node.pid()) - cpuBefore;
-                        double compilers =
-                                CpuProfile.compilerSeconds(
-                                        compilersBefore, CpuProfile.compilerTicks(node.pid()));
-                        String profileSummary = "";
-                        if (profile != null) {
-                            java.nio.file.Files.createDirectories(profileDir);
-                            profileSummary =
-                                    profile.stop(profileDir, "round" + round + "-" + variant);
-                        }
-                        System.out.printf(
-                                Locale.ROOT,
-                                "| %d | %s | %.0f | %.1f | %.4f | %.0f %% | %.4f | %s |%n",
-                                round,
-                                variant,
-                                rate,
-                                cpu,
-                                cpu / megabytes,
-                                100 * compilers / cpu,
-                                (cpu - compilers) / megabytes,
-                                sstableFormats(work.resolve("data/data/measured")));
-                        System.out.print(profileSummary);
                     }
                 }
             }
         }
         FileUtils.deleteDirectory(work.toFile());
+    }
+
+    /**
+     * Stores {@code measured} ({@code megabytes}) into a fresh {@code keyspace} of the node in
+     * {@code work} and returns the table row (and the profile, if asked for): the node's CPU from
+     * the first write until the keyspace is flushed and compacted, with the JIT compilers' share.
+     */
+    private static String measureWindow(
+            CassandraServer node,
+            NodeJmx jmx,
+            Variant variant,
+            String keyspace,
+            String label,
+            List<Classification> measured,
+            double megabytes,
+            int inFlight,
+            Path work,
+            Path profileDir)
+            throws Exception {
+        CassandraSettings settings =
+                StorageBenchmark.settings(
+                        node.contactPoint(),
+                        keyspace,
+                        inFlight,
+                        variant.tableOptions,
+                        variant.chunkSize);
+        // Attached (and its first start paid) before the window, as in the end-to-end harness:
+        // the agent's arrival costs the node JIT work.
+        CpuProfile profile = profileDir == null ? null : CpuProfile.ofProcess(node.pid());
+        Thread.sleep(3000); // the schema change's own work settles first
+        if (profile != null) {
+            profile.start();
+        }
+        double cpuBefore = CpuProfile.cpuSeconds(node.pid());
+        Map<Long, Long> compilersBefore = CpuProfile.compilerTicks(node.pid());
+        double rate = StorageBenchmark.runRaw(settings, measured);
+        jmx.flushAndSettle(keyspace);
+        double cpu = CpuProfile.cpuSeconds(node.pid()) - cpuBefore;
+        double compilers =
+                CpuProfile.compilerSeconds(compilersBefore, CpuProfile.compilerTicks(node.pid()));
+        String profileSummary = "";
+        if (profile != null) {
+            java.nio.file.Files.createDirectories(profileDir);
+            profileSummary = profile.stop(profileDir, "round" + label + "-" + variant);
+        }
+        return String.format(
+                        Locale.ROOT,
+                        "| %s | %s | %.0f | %.1f | %.4f | %.0f %% | %.4f | %s |%n",
+                        label,
+                        variant,
+                        rate,
+                        cpu,
+                        cpu / megabytes,
+                        100 * compilers / cpu,
+                        (cpu - compilers) / megabytes,
+                        sstableFormats(work.resolve("data/data").resolve(keyspace)))
+                + profileSummary;
     }
 
     /**

@@ -32,9 +32,9 @@ import org.imagestream.storage.ResultStatements;
  * exec:exec@storage-bench -Dbench.args="--images 2000 --size 102400"}; {@code --table-options true
  * [--variants A,B]} compares table options instead (all {@link CassandraSchema.TableOptions} by
  * default); {@code --node-settings true [--node-variants A,B] [--warmup-images W --warmup-passes P]
- * [--rehearsal false] [--node-profile DIR]} compares cassandra.yaml settings on a fresh node per
- * run ({@link NodeSettingsComparison}; with {@code --node-profile}, each node's measured window is
- * sampled by async-profiler into DIR).
+ * [--rehearsal false] [--windows K] [--node-profile DIR]} compares cassandra.yaml settings on a
+ * fresh node per run ({@link NodeSettingsComparison}; with {@code --node-profile}, each node's
+ * measured window is sampled by async-profiler into DIR).
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {}
@@ -53,6 +53,7 @@ public final class StorageBenchmark {
                     intArg(args, "--warmup-images", 400),
                     intArg(args, "--warmup-passes", 16),
                     Boolean.parseBoolean(stringArg(args, "--rehearsal", "true")),
+                    intArg(args, "--windows", 1),
                     inFlight,
                     rounds,
                     profileDir == null ? null : Path.of(profileDir),
