@@ -321,9 +321,6 @@ public final class CassandraServer implements AutoCloseable {
     }
 
     /**
-     * {@code lines} with each top-level {@code key: value} in {@code settings} replaced or added.
-     */
-    /**
      * {@code settings} as the JVM options that set them over cassandra.yaml: Cassandra 5.0 reads
      * {@code -Dcassandra.settings.<name>=<value>} only when {@code
      * cassandra.config.allow_system_properties} is true. Sorted by name; none for no settings.
@@ -343,6 +340,9 @@ public final class CassandraServer implements AutoCloseable {
         return options;
     }
 
+    /**
+     * {@code lines} with each top-level {@code key: value} in {@code settings} replaced or added.
+     */
     static List<String> withSettings(List<String> lines, Map<String, String> settings) {
         Map<String, String> unused = new LinkedHashMap<>(settings);
         List<String> result = new ArrayList<>();
