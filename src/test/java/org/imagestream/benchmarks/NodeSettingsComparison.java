@@ -167,6 +167,12 @@ final class NodeSettingsComparison {
             this.nodeSettings = nodeSettings;
             this.chunkSize = chunkSize;
         }
+
+        /** A fresh {@code keyspace} on the node, its tables and chunks as this variant has them. */
+        CassandraSettings keyspace(String contactPoint, String keyspace, int inFlight) {
+            return StorageBenchmark.settings(
+                    contactPoint, keyspace, inFlight, tableOptions, chunkSize);
+        }
     }
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofMinutes(5);
@@ -234,13 +240,7 @@ final class NodeSettingsComparison {
                                 lib, work, Ports.free(), "512m", variant.nodeSettings)) {
                     String contactPoint = node.contactPoint();
                     try (NodeJmx jmx = NodeJmx.connect(node.jmxPort())) {
-                        CassandraSettings warm =
-                                StorageBenchmark.settings(
-                                        contactPoint,
-                                        "warmup",
-                                        inFlight,
-                                        variant.tableOptions,
-                                        variant.chunkSize);
+                        CassandraSettings warm = variant.keyspace(contactPoint, "warmup", inFlight);
                         // The node's JIT compilers work through a fresh node's first minutes;
                         // a long-running node has long finished, so they are warmed past first.
                         for (int pass = 0; pass < warmupPasses; pass++) {
@@ -254,12 +254,7 @@ final class NodeSettingsComparison {
                             // the window less of the compilers' first-time work (it did not
                             // lower their share measurably, docs/benchmarks.md, session 20).
                             StorageBenchmark.runRaw(
-                                    StorageBenchmark.settings(
-                                            contactPoint,
-                                            "rehearsal",
-                                            inFlight,
-                                            variant.tableOptions,
-                                            variant.chunkSize),
+                                    variant.keyspace(contactPoint, "rehearsal", inFlight),
                                     measured);
                             jmx.flushAndSettle("rehearsal");
                         }
@@ -301,13 +296,7 @@ final class NodeSettingsComparison {
             Path work,
             Path profileDir)
             throws Exception {
-        CassandraSettings settings =
-                StorageBenchmark.settings(
-                        node.contactPoint(),
-                        keyspace,
-                        inFlight,
-                        variant.tableOptions,
-                        variant.chunkSize);
+        CassandraSettings settings = variant.keyspace(node.contactPoint(), keyspace, inFlight);
         // Attached (and its first start paid) before the window, as in the end-to-end harness:
         // the agent's arrival costs the node JIT work.
         CpuProfile profile = profileDir == null ? null : CpuProfile.ofProcess(node.pid());
