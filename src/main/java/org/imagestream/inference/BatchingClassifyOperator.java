@@ -42,10 +42,11 @@ import org.slf4j.LoggerFactory;
  * #prepareSnapshotPreBarrier} (before the barrier goes downstream) and at end of input, so the
  * buffer is never state and a restore never loses or repeats an image.
  *
- * <p>Dedup: keyed {@code MapState<sha256, prediction>} with a TTL. Because the stream is keyed by
- * shard and the shard is chosen by content hash, every copy of an image reaches the same key; a
- * copy within the TTL reuses the prediction (row marked {@code deduplicated}, neither decoded nor
- * classified). A copy that arrives while its original is still in the pending batch waits for it.
+ * <p>Dedup ({@link DedupCache}): keyed state, one prediction per content hash, with a TTL. Because
+ * the stream is keyed by shard and the shard is chosen by content hash, every copy of an image
+ * reaches the same key; a copy within the TTL reuses the prediction (row marked {@code
+ * deduplicated}, neither decoded nor classified). A copy that arrives while its original is still
+ * in the pending batch waits for it.
  *
  * <p>Models are loaded once per subtask in {@link #open()} and closed in {@link #close()}. Roll-out
  * ({@link ModelRollout}): for a domain configured with a model root ({@link ModelDirectory}), a
@@ -226,7 +227,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         !modelPollInterval.isZero(),
                         metrics.counter("modelSwaps"),
                         metrics.counter("modelLoadFailures"));
-        recentPredictions = DedupCache.open(getRuntimeContext(), dedupTtl);
+        recentPredictions = DedupCache.open(getKeyedStateBackend(), dedupTtl);
         batches = new MicroBatches(maxBatchSize, maxBatchDelay.toMillis(), maxBatchWait.toMillis());
         Counter modelErrors;
         if (decoder != null) {

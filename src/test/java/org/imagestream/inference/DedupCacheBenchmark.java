@@ -1,0 +1,146 @@
+package org.imagestream.inference;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
+import org.imagestream.model.DecodedImage;
+import org.imagestream.model.Domain;
+import org.imagestream.training.ModelStoreAccess;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What the dedup cache costs per image (one lookup and one write, as for every classified image) as
+ * the cache fills, in Flink's heap keyed state with the TTL the job uses: {@link DedupCache} (one
+ * entry per content hash) beside the layout it replaced (one {@code MapState} per shard key,
+ * written out here). 64 shard keys, as the job's default; the cache holds {@code entries} hashes
+ * and every image rewrites one of them, so its size stays put. Run: {@code mvn -q test-compile
+ * exec:exec@jmh -Djmh.args="DedupCache"}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class DedupCacheBenchmark {
+    private static final int SHARDS = 64;
+    private static final Duration TTL = Duration.ofHours(1);
+
+    @Param({"1000", "10000", "100000"})
+    int entries;
+
+    @Param({"entry-per-hash", "map-per-shard"})
+    String layout;
+
+    private KeyedOneInputStreamOperatorTestHarness<String, String, Object> harness;
+    private KeyedStateBackend<Object> backend;
+    private DedupCache cache;
+    private MapState<String, CachedPrediction> shardMap;
+    private ModelSpec spec;
+    private Prediction prediction;
+    private DecodedImage[] images;
+    private String[] shards;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
+        Random random = new Random(1);
+        List<Float> scores = new java.util.ArrayList<>();
+        for (int i = 0; i < spec.labels().size(); i++) {
+            scores.add(random.nextFloat());
+        }
+        prediction = new Prediction(spec.labels(), scores);
+        harness =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(new Nothing()), key -> key, Types.STRING);
+        harness.open();
+        backend = ((AbstractStreamOperator<?>) harness.getOperator()).getKeyedStateBackend();
+        if (layout.equals("entry-per-hash")) {
+            cache = DedupCache.open(backend, TTL);
+        } else {
+            MapStateDescriptor<String, CachedPrediction> descriptor =
+                    new MapStateDescriptor<>(
+                            "recent-predictions", String.class, CachedPrediction.class);
+            descriptor.enableTimeToLive(
+                    StateTtlConfig.newBuilder(TTL)
+                            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                            .build());
+            shardMap =
+                    backend.getPartitionedState(
+                            VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, descriptor);
+        }
+        images = new DecodedImage[entries];
+        shards = new String[entries];
+        for (int i = 0; i < entries; i++) {
+            DecodedImage image = new DecodedImage();
+            image.contentSha256 =
+                    String.format(
+                            "%016x%016x%016x%016x",
+                            random.nextLong(),
+                            random.nextLong(),
+                            random.nextLong(),
+                            random.nextLong());
+            image.originalWidth = 1200;
+            image.originalHeight = 800;
+            images[i] = image;
+            shards[i] = "shard-" + random.nextInt(SHARDS);
+            classified();
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        harness.close();
+    }
+
+    /** One classified image: its lookup (a miss would be classified) and its write. */
+    @Benchmark
+    public Object classified() throws Exception {
+        int i = next;
+        next = (next + 1) % entries;
+        DecodedImage image = images[i];
+        backend.setCurrentKey(shards[i]);
+        Object found;
+        if (cache != null) {
+            found = cache.lookup(image, spec);
+            cache.remember(image, spec, prediction, List.of());
+        } else {
+            found = shardMap.get(image.contentSha256);
+            shardMap.put(
+                    image.contentSha256, CachedPrediction.of(spec, prediction, List.of(), image));
+        }
+        return found;
+    }
+
+    private static final class Nothing extends KeyedProcessFunction<String, String, Object> {
+        @Override
+        public void processElement(String value, Context context, Collector<Object> out) {}
+    }
+}

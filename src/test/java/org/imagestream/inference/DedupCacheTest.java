@@ -1,0 +1,192 @@
+package org.imagestream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
+import org.imagestream.decode.ImageDecoder;
+import org.imagestream.decode.ModelInput;
+import org.imagestream.model.Classification;
+import org.imagestream.model.DecodedImage;
+import org.imagestream.model.Domain;
+import org.imagestream.model.ImageRecord;
+import org.imagestream.routing.ShardKeySelector;
+import org.imagestream.samples.SampleImages;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dedup cache inside the classify operator (Flink's keyed test harness, real seed model): its
+ * entries expire and leave the state, and a savepoint of the old layout (a map per shard) still
+ * answers copies after a restore.
+ */
+class DedupCacheTest {
+    private static final Duration TTL = Duration.ofMinutes(5);
+
+    private static ModelSpec social;
+    private static Map<Domain, ModelInput> inputs;
+
+    @BeforeAll
+    static void loadModel() throws Exception {
+        social = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
+        inputs =
+                Map.of(
+                        Domain.SOCIAL,
+                        new ModelInput(social.height(), social.width(), social.channels()));
+    }
+
+    @Test
+    void shouldClassifyACopyAgainOnceTheTtlHasPassedAndDropExpiredEntriesFromTheState()
+            throws Exception {
+        Random random = new Random(3);
+        List<byte[]> photos = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            photos.add(SampleImages.generate(Domain.SOCIAL, i, random).bytes());
+        }
+        try (var harness = harness(classifier())) {
+            harness.open();
+            harness.setStateTtlProcessingTime(0);
+            for (int i = 0; i < 6; i++) {
+                harness.processElement(image(photos.get(i), "first-" + i, "shard-" + (i % 3)), 0L);
+            }
+            harness.prepareSnapshotPreBarrier(1L);
+            int rememberedAtFirst = harness.numKeyedStateEntries();
+
+            harness.setStateTtlProcessingTime(TTL.toMillis() / 2);
+            harness.processElement(image(photos.get(0), "copy-in-ttl", "shard-0"), 0L);
+
+            harness.setStateTtlProcessingTime(TTL.toMillis() + 1);
+            harness.processElement(image(photos.get(1), "copy-after-ttl", "shard-1"), 0L);
+            // Images never seen before; their state accesses visit (and drop) expired entries.
+            for (int round = 0; round < 4; round++) {
+                harness.processElement(
+                        image(photos.get(6 + round % 2), "new-" + round, "shard-2"), 0L);
+                harness.prepareSnapshotPreBarrier(2L + round);
+            }
+            List<Classification> results = harness.extractOutputValues();
+
+            assertThat(rememberedAtFirst).isEqualTo(6);
+            assertThat(find(results, "copy-in-ttl").deduplicated).isTrue();
+            assertThat(find(results, "copy-after-ttl").deduplicated).isFalse();
+            // Left: the re-classified copy and the two new images (their re-posts were hits).
+            assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
+            assertThat(find(results, "new-2").deduplicated).isTrue();
+        }
+    }
+
+    /**
+     * A savepoint of a release that kept one {@code MapState} per shard, written here by a stand-in
+     * of that release's operator with a prediction no model made, answers a copy after a restore:
+     * the copy carries that prediction and is marked deduplicated.
+     */
+    @Test
+    void shouldAnswerACopyFromACacheRestoredFromTheMapPerShardLayout() throws Exception {
+        byte[] photo = SampleImages.generate(Domain.SOCIAL, 4, new Random(5)).bytes();
+        DecodedImage original = image(photo, "original", "shard-7");
+        CachedPrediction planted = new CachedPrediction();
+        planted.modelName = social.name();
+        planted.modelVersion = social.version();
+        planted.labels = new ArrayList<>(social.labels());
+        planted.scores = new ArrayList<>();
+        for (int i = 0; i < social.labels().size(); i++) {
+            planted.scores.add(i == 0 ? 0.125f : 0.875f / (social.labels().size() - 1));
+        }
+        OperatorSubtaskState oldSavepoint;
+        try (var oldRelease = harness(new KeyedProcessOperator<>(new MapPerShardCache(planted)))) {
+            oldRelease.open();
+            oldRelease.processElement(original, 0L);
+            oldRelease.processElement(image(photo, "original-again", "shard-7"), 0L);
+            oldSavepoint = oldRelease.snapshot(1L, 1L);
+        }
+
+        List<Classification> results;
+        int entriesAfterRestore;
+        try (var restored = harness(classifier())) {
+            restored.initializeState(oldSavepoint);
+            restored.open();
+            entriesAfterRestore = restored.numKeyedStateEntries();
+            restored.processElement(image(photo, "copy", "shard-7"), 0L);
+            restored.prepareSnapshotPreBarrier(2L);
+            results = restored.extractOutputValues();
+        }
+
+        assertThat(results).hasSize(1);
+        assertThat(results.get(0).deduplicated).isTrue();
+        assertThat(results.get(0).scores).isEqualTo(planted.scores);
+        // The shard's map is emptied (and left as no entry); the hash has its own entry.
+        assertThat(entriesAfterRestore).isEqualTo(1);
+    }
+
+    /** What releases before the entry-per-hash layout kept: one TTL map per shard key. */
+    private static final class MapPerShardCache
+            extends KeyedProcessFunction<String, DecodedImage, Classification> {
+        private final CachedPrediction planted;
+        private transient MapState<String, CachedPrediction> recent;
+
+        MapPerShardCache(CachedPrediction planted) {
+            this.planted = planted;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            MapStateDescriptor<String, CachedPrediction> descriptor =
+                    new MapStateDescriptor<>(
+                            "recent-predictions", String.class, CachedPrediction.class);
+            descriptor.enableTimeToLive(
+                    StateTtlConfig.newBuilder(TTL)
+                            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                            .build());
+            recent = getRuntimeContext().getMapState(descriptor);
+        }
+
+        @Override
+        public void processElement(
+                DecodedImage image, Context context, Collector<Classification> out)
+                throws Exception {
+            recent.put(image.contentSha256, planted);
+        }
+    }
+
+    private static BatchingClassifyOperator classifier() {
+        return new BatchingClassifyOperator(
+                Map.of(Domain.SOCIAL, social), TTL, 8, Duration.ofHours(1));
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, DecodedImage, Classification>
+            harness(OneInputStreamOperator<DecodedImage, Classification> operator)
+                    throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                operator, new ShardKeySelector(), Types.STRING);
+    }
+
+    private static Classification find(List<Classification> results, String imageId) {
+        return results.stream().filter(r -> r.imageId.equals(imageId)).findFirst().orElseThrow();
+    }
+
+    private static DecodedImage image(byte[] bytes, String imageId, String shard) throws Exception {
+        ImageRecord record = new ImageRecord();
+        record.imageId = imageId;
+        record.domain = "social";
+        record.bytes = bytes;
+        DecodedImage image = ImageDecoder.decode(record, inputs);
+        image.shard = shard;
+        image.routingKey = shard;
+        return image;
+    }
+}
