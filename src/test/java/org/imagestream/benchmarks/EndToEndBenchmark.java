@@ -82,6 +82,8 @@ import org.imagestream.training.ModelStore;
  *       producer on the same cores feeds it (offered 15 % over the pre-loaded rate), and produce to
  *       row latency (Kafka record timestamp to the row's Cassandra write time) at 25/50/90 % of
  *       that rate, HdrHistogram, after paced warm-up records;
+ *   <li>the job again on the same measured images (its own topic and keyspace, a quarter of the
+ *       warm-up records), now that this JVM and the Cassandra node are warm, as the peer's are;
  *   <li>the per-record peer: one plain Kafka consumer thread, one {@code Session.run} per image,
  *       one synchronous Cassandra insert per blob chunk, blob, result and listing row, after its
  *       own warm-up records.
@@ -169,6 +171,8 @@ public final class EndToEndBenchmark {
                         arguments.getOrDefault("--warmup-images", Integer.toString(WARMUP_IMAGES)));
         int latencyWarmupSeconds =
                 Integer.parseInt(arguments.getOrDefault("--latency-warmup-seconds", "30"));
+        // --second-job false: no second pre-loaded job run (see below).
+        boolean secondJob = Boolean.parseBoolean(arguments.getOrDefault("--second-job", "true"));
         // --flood-share 0.3: one more job run where 30 % of the records are hostile.
         double floodShare = Double.parseDouble(arguments.getOrDefault("--flood-share", "0"));
         int floodRounds = Integer.parseInt(arguments.getOrDefault("--flood-rounds", "2"));
@@ -366,6 +370,41 @@ public final class EndToEndBenchmark {
                 latencyResources.add(run.resources());
             }
 
+            // The job arm again, now that this JVM and the node have run the job and the
+            // latency runs (as a TaskManager and a node that have run for a while have): the
+            // first arm's window still holds JIT compilation of both, which the peer, measured
+            // last, no longer pays. Same measured images, a topic and keyspace of its own (so no
+            // dedup hit), a quarter as many warm-up records to fill the pipeline.
+            ProfiledRun again = null;
+            Throughput jobAgain = null;
+            if (secondJob) {
+                String againTopic = "e2e-again-" + suffix;
+                stack.createTopics(CORES, againTopic, againTopic + "-dead");
+                int againWarmup = warmupImages / 4;
+                produceAll(stack, againTopic, mix.items(againWarmup));
+                Map<String, Integer> againSizes = produceAll(stack, againTopic, items);
+                notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "job, second run");
+                System.out.println("Second job run on " + againWarmup + " warm-up images");
+                long againStarted = System.nanoTime();
+                again =
+                        runProfiledJob(
+                                stack,
+                                specs,
+                                againTopic,
+                                "e2e_again_" + suffix,
+                                againWarmup,
+                                images,
+                                false,
+                                processes,
+                                null);
+                jobAgain =
+                        throughput(
+                                stack,
+                                "e2e_again_" + suffix,
+                                againSizes,
+                                (System.nanoTime() - againStarted) / 1e9);
+            }
+
             // The per-record peer on the first peerImages of the same records, after its own
             // warm-up records, in a topic of its own.
             int peerWarmup = Math.min(peerImages, warmupImages / 4);
@@ -418,6 +457,17 @@ public final class EndToEndBenchmark {
                             job.imagesPerSecond(),
                             job.megabytesPerSecond(),
                             job.wallSeconds()));
+            if (jobAgain != null) {
+                report.append(
+                        String.format(
+                                Locale.ROOT,
+                                "| job, second run (JVM and node warm) | %.1f | %.1f | the same"
+                                        + " images after %d warm-up ones; %.1f s in all |%n",
+                                jobAgain.imagesPerSecond(),
+                                jobAgain.megabytesPerSecond(),
+                                warmupImages / 4,
+                                jobAgain.wallSeconds()));
+            }
             report.append(
                     String.format(
                             Locale.ROOT,
@@ -462,6 +512,15 @@ public final class EndToEndBenchmark {
                             "job",
                             job.imagesPerSecond()));
             latencyResources.forEach(report::append);
+            if (again != null) {
+                report.append(
+                        processes.table(
+                                again.before(),
+                                again.after(),
+                                again.rows(),
+                                "job, second run",
+                                jobAgain.imagesPerSecond()));
+            }
             if (peer != null) {
                 report.append(
                         processes.table(peer.before(), peer.after(), peerImages, "peer", peerRate));
@@ -532,6 +591,29 @@ public final class EndToEndBenchmark {
                                 jobSteady,
                                 peerSteady,
                                 jobSteady / peerSteady));
+                if (again != null) {
+                    double againMillis =
+                            processes.allMillisPerImage(
+                                    again.before(), again.after(), again.rows(), false);
+                    double againSteady =
+                            processes.allMillisPerImage(
+                                    again.before(), again.after(), again.rows(), true);
+                    report.append(
+                            String.format(
+                                    Locale.ROOT,
+                                    "- second job run: job / bound = %.2f (without the parts'"
+                                            + " JIT compilers %.2f); job / peer CPU per image, all"
+                                            + " processes: %.1f / %.1f = %.2f; without their JIT"
+                                            + " compilers: %.1f / %.1f = %.2f%n",
+                                    jobAgain.imagesPerSecond() / bound,
+                                    jobAgain.imagesPerSecond() / (CORES * 1000 / steadyParts),
+                                    againMillis,
+                                    peerMillis,
+                                    againMillis / peerMillis,
+                                    againSteady,
+                                    peerSteady,
+                                    againSteady / peerSteady));
+                }
             }
             report.append('\n');
             report.append("CPU profiles while the job stored rows 10-90 %.\n\n");
