@@ -50,7 +50,7 @@ final class CpuProfile {
     private final Path library;
     private Recording recording;
     private Instant windowStart;
-    private Map<String, Long> threadTicksAtStart;
+    private Map<Long, ThreadSample> threadsAtStart;
 
     private CpuProfile(long pid, VirtualMachine other, Path library) {
         this.pid = pid;
@@ -90,7 +90,7 @@ final class CpuProfile {
     }
 
     void start() throws IOException {
-        threadTicksAtStart = threadTicks(pid);
+        threadsAtStart = threadSamples(pid);
         windowStart = Instant.now();
         if (other != null) {
             agent("start,threads," + ASYNC_PROFILER_OPTIONS);
@@ -102,7 +102,7 @@ final class CpuProfile {
      * name-flame.html}) to {@code dir} and returns the summary for the report.
      */
     String stop(Path dir, String name) throws IOException {
-        String threadTable = threadTable(threadTicksAtStart, threadTicks(pid));
+        String threadTable = threadTable(threadsAtStart, threadSamples(pid));
         if (other == null) {
             Path jfr = dir.resolve(name + ".jfr");
             recording.stop();
@@ -133,11 +133,19 @@ final class CpuProfile {
         }
     }
 
-    /** CPU clock ticks per thread group of a process ({@code /proc/PID/task/TID/stat}). */
-    static Map<String, Long> threadTicks(long pid) throws IOException {
-        Map<String, Long> ticks = new HashMap<>();
-        eachThread(pid, (tid, name, cpu) -> ticks.merge(threadGroup(name), cpu, Long::sum));
-        return ticks;
+    /** One thread's group ({@link #threadGroup}) and CPU clock ticks so far. */
+    record ThreadSample(String group, long ticks) {}
+
+    /**
+     * Every live thread of a process by thread id ({@code /proc/PID/task/TID/stat}), for {@link
+     * #threadTable}.
+     */
+    static Map<Long, ThreadSample> threadSamples(long pid) throws IOException {
+        Map<Long, ThreadSample> samples = new HashMap<>();
+        eachThread(
+                pid,
+                (tid, name, cpu) -> samples.put(tid, new ThreadSample(threadGroup(name), cpu)));
+        return samples;
     }
 
     /**
@@ -250,11 +258,24 @@ final class CpuProfile {
         return table("top frame, Java threads only (JFR samples)", counts, limit);
     }
 
-    /** Shares of the CPU each thread group used between two {@link #threadTicks} snapshots. */
-    static String threadTable(Map<String, Long> before, Map<String, Long> after) {
-        Map<String, Long> threads = new HashMap<>(after);
-        before.forEach((thread, ticks) -> threads.merge(thread, -ticks, Long::sum));
-        return table("thread (CPU time, /proc)", threads, 12);
+    /**
+     * Shares of the CPU each thread group used between two {@link #threadSamples} snapshots: each
+     * thread alive at the end, from its ticks at the start (0 when it started since), under its
+     * name at the end. Per thread, not per group: Cassandra's shared-pool workers rename themselves
+     * after the stage they serve, and a group's difference would move a worker's whole past from
+     * one stage to another. A thread that ends in between takes its ticks along (under-counted).
+     */
+    static String threadTable(Map<Long, ThreadSample> before, Map<Long, ThreadSample> after) {
+        Map<String, Long> groups = new HashMap<>();
+        after.forEach(
+                (tid, thread) -> {
+                    ThreadSample start = before.get(tid);
+                    groups.merge(
+                            thread.group(),
+                            thread.ticks() - (start == null ? 0 : start.ticks()),
+                            Long::sum);
+                });
+        return table("thread (CPU time, /proc)", groups, 12);
     }
 
     private static String table(String what, Map<String, Long> counts, int limit) {

@@ -33,10 +33,34 @@ class CpuProfileTest {
                         "| `memcpy` | 16.7 % |", "| (all, 60) | 100 % |");
     }
 
+    @Test
+    void countsEachThreadFromItsOwnStartUnderItsNameAtTheEnd() {
+        // Thread 1 served mutations and now serves requests (Cassandra's shared-pool workers
+        // rename themselves): 5 ticks in the window, not its past 500. Thread 3 started in the
+        // window; thread 2 ended in it (its ticks are gone).
+        String table =
+                CpuProfile.threadTable(
+                        Map.of(
+                                1L, new CpuProfile.ThreadSample("MutationStage-#", 500),
+                                2L, new CpuProfile.ThreadSample("MutationStage-#", 70)),
+                        Map.of(
+                                1L, new CpuProfile.ThreadSample("Native-Transport-Requests-#", 505),
+                                3L, new CpuProfile.ThreadSample("MemtableFlushWriter:#", 15)));
+        assertThat(table.lines().toList())
+                .containsSubsequence(
+                        "| `MemtableFlushWriter:#` | 75.0 % |",
+                        "| `Native-Transport-Requests-#` | 25.0 % |", "| (all, 20) | 100 % |");
+    }
+
     private static long compilerGroupTicks(long pid) throws Exception {
-        return CpuProfile.threadTicks(pid).entrySet().stream()
-                .filter(group -> group.getKey().startsWith("C# CompilerThre"))
-                .mapToLong(Map.Entry::getValue)
+        return groupTicks(pid, "C# CompilerThre");
+    }
+
+    /** The ticks of one thread group's live threads. */
+    private static long groupTicks(long pid, String group) throws Exception {
+        return CpuProfile.threadSamples(pid).values().stream()
+                .filter(thread -> thread.group().startsWith(group))
+                .mapToLong(CpuProfile.ThreadSample::ticks)
                 .sum();
     }
 
@@ -50,8 +74,8 @@ class CpuProfileTest {
             // Over the spin only: the thread's totals since it started (the whole test run, when
             // this runs last) drift apart by more than the ticks' rounding.
             long jvmBefore = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
-            long ticksBefore =
-                    CpuProfile.threadTicks(ProcessHandle.current().pid()).get("cpuprofile-spin");
+            long pid = ProcessHandle.current().pid();
+            long ticksBefore = groupTicks(pid, "cpuprofile-spin");
             long end = System.nanoTime() + 500_000_000L;
             long spin = 0;
             while (System.nanoTime() < end) {
@@ -60,13 +84,12 @@ class CpuProfileTest {
             long jvmMillis =
                     (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - jvmBefore)
                             / 1_000_000;
-            Map<String, Long> ticks = CpuProfile.threadTicks(ProcessHandle.current().pid());
             // Clock ticks are 10 ms here (USER_HZ 100).
-            assertThat((ticks.get("cpuprofile-spin") - ticksBefore) * 10)
+            assertThat((groupTicks(pid, "cpuprofile-spin") - ticksBefore) * 10)
                     .isCloseTo(jvmMillis, within(60L));
-            assertThat(ticks.keySet()).anyMatch(group -> group.startsWith("C# Compiler"));
+            assertThat(CpuProfile.threadSamples(pid).values())
+                    .anyMatch(sample -> sample.group().startsWith("C# Compiler"));
             // The compilers counted per thread add up to their groups' ticks.
-            long pid = ProcessHandle.current().pid();
             long groupedBefore = compilerGroupTicks(pid);
             Map<Long, Long> compilers = CpuProfile.compilerTicks(pid);
             long groupedAfter = compilerGroupTicks(pid);

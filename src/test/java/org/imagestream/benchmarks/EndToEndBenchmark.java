@@ -1647,7 +1647,7 @@ public final class EndToEndBenchmark {
         record Snapshot(
                 Map<String, double[]> values,
                 Map<String, Map<Long, Long>> compilers,
-                Map<String, Map<String, Long>> threads) {}
+                Map<String, Map<Long, CpuProfile.ThreadSample>> threads) {}
 
         Processes(Services stack) {
             pids.put("benchmark JVM (Flink job, producer)", ProcessHandle.current().pid());
@@ -1660,10 +1660,10 @@ public final class EndToEndBenchmark {
         Snapshot snapshot() throws IOException {
             Map<String, double[]> values = new LinkedHashMap<>();
             Map<String, Map<Long, Long>> compilers = new LinkedHashMap<>();
-            Map<String, Map<String, Long>> threads = new LinkedHashMap<>();
+            Map<String, Map<Long, CpuProfile.ThreadSample>> threads = new LinkedHashMap<>();
             for (Map.Entry<String, Long> pid : pids.entrySet()) {
                 compilers.put(pid.getKey(), CpuProfile.compilerTicks(pid.getValue()));
-                threads.put(pid.getKey(), CpuProfile.threadTicks(pid.getValue()));
+                threads.put(pid.getKey(), CpuProfile.threadSamples(pid.getValue()));
                 double cpu = CpuProfile.cpuSeconds(pid.getValue());
                 long rssKb =
                         Files.readAllLines(Path.of("/proc/" + pid.getValue() + "/status")).stream()
