@@ -377,10 +377,10 @@ public final class EndToEndBenchmark {
             // dedup hit), a quarter as many warm-up records to fill the pipeline.
             ProfiledRun again = null;
             Throughput jobAgain = null;
+            int againWarmup = warmupImages / 4;
             if (secondJob) {
                 String againTopic = "e2e-again-" + suffix;
                 stack.createTopics(CORES, againTopic, againTopic + "-dead");
-                int againWarmup = warmupImages / 4;
                 produceAll(stack, againTopic, mix.items(againWarmup));
                 Map<String, Integer> againSizes = produceAll(stack, againTopic, items);
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "job, second run");
@@ -465,7 +465,7 @@ public final class EndToEndBenchmark {
                                         + " images after %d warm-up ones; %.1f s in all |%n",
                                 jobAgain.imagesPerSecond(),
                                 jobAgain.megabytesPerSecond(),
-                                warmupImages / 4,
+                                againWarmup,
                                 jobAgain.wallSeconds()));
             }
             report.append(
