@@ -6,7 +6,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -36,8 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What the dedup cache costs per image (one lookup and one write, as for every classified image) as
  * the cache fills, in Flink's heap keyed state with the TTL the job uses: {@link DedupCache} (one
- * entry per content hash) beside the layout it replaced (one {@code MapState} per shard key,
- * written out here). 64 shard keys, as the job's default; the cache holds {@code entries} hashes
+ * entry per content hash) beside the layout it replaced (one {@code MapState} per shard key, {@link
+ * MapPerShardLayout}). 64 shard keys, as the job's default; the cache holds {@code entries} hashes
  * and every image rewrites one of them, so its size stays put. Run: {@code mvn -q test-compile
  * exec:exec@jmh -Djmh.args="DedupCache"}.
  */
@@ -85,13 +84,7 @@ public class DedupCacheBenchmark {
             cache = DedupCache.open(backend, TTL);
         } else {
             MapStateDescriptor<String, CachedPrediction> descriptor =
-                    new MapStateDescriptor<>(
-                            "recent-predictions", String.class, CachedPrediction.class);
-            descriptor.enableTimeToLive(
-                    StateTtlConfig.newBuilder(TTL)
-                            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                            .build());
+                    MapPerShardLayout.descriptor(TTL);
             shardMap =
                     backend.getPartitionedState(
                             VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, descriptor);

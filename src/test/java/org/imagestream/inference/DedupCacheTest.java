@@ -9,8 +9,6 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -144,15 +142,7 @@ class DedupCacheTest {
 
         @Override
         public void open(OpenContext context) {
-            MapStateDescriptor<String, CachedPrediction> descriptor =
-                    new MapStateDescriptor<>(
-                            "recent-predictions", String.class, CachedPrediction.class);
-            descriptor.enableTimeToLive(
-                    StateTtlConfig.newBuilder(TTL)
-                            .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                            .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                            .build());
-            recent = getRuntimeContext().getMapState(descriptor);
+            recent = getRuntimeContext().getMapState(MapPerShardLayout.descriptor(TTL));
         }
 
         @Override
