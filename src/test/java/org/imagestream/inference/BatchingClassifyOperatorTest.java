@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.imagestream.decode.DecodeLimits;
 import org.imagestream.decode.ImageDecoder;
@@ -599,7 +600,8 @@ class BatchingClassifyOperatorTest {
         return image;
     }
 
-    private static Classification find(List<Classification> results, String imageId) {
+    /** The result of one image (also for {@link DedupCacheTest}). */
+    static Classification find(List<Classification> results, String imageId) {
         return results.stream().filter(r -> r.imageId.equals(imageId)).findFirst().orElseThrow();
     }
 
@@ -633,8 +635,9 @@ class BatchingClassifyOperatorTest {
         return GeoTiffWriter.write(scene, 128, 64, bands, 500_000, 5_800_000, 10, 32633);
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, DecodedImage, Classification>
-            harness(BatchingClassifyOperator operator) throws Exception {
+    /** Flink's keyed harness around a classify stage, keyed by shard as in the job. */
+    static KeyedOneInputStreamOperatorTestHarness<String, DecodedImage, Classification> harness(
+            OneInputStreamOperator<DecodedImage, Classification> operator) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(
                 operator, new ShardKeySelector(), Types.STRING);
     }

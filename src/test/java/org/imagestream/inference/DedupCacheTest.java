@@ -1,6 +1,8 @@
 package org.imagestream.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.imagestream.inference.BatchingClassifyOperatorTest.find;
+import static org.imagestream.inference.BatchingClassifyOperatorTest.harness;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,12 +11,9 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.util.Collector;
 import org.imagestream.decode.ImageDecoder;
 import org.imagestream.decode.ModelInput;
@@ -22,7 +21,6 @@ import org.imagestream.model.Classification;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
 import org.imagestream.model.ImageRecord;
-import org.imagestream.routing.ShardKeySelector;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.BeforeAll;
@@ -156,17 +154,6 @@ class DedupCacheTest {
     private static BatchingClassifyOperator classifier() {
         return new BatchingClassifyOperator(
                 Map.of(Domain.SOCIAL, social), TTL, 8, Duration.ofHours(1));
-    }
-
-    private static KeyedOneInputStreamOperatorTestHarness<String, DecodedImage, Classification>
-            harness(OneInputStreamOperator<DecodedImage, Classification> operator)
-                    throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(
-                operator, new ShardKeySelector(), Types.STRING);
-    }
-
-    private static Classification find(List<Classification> results, String imageId) {
-        return results.stream().filter(r -> r.imageId.equals(imageId)).findFirst().orElseThrow();
     }
 
     private static DecodedImage image(byte[] bytes, String imageId, String shard) throws Exception {
