@@ -55,19 +55,15 @@ public final class SavedModelClassifier implements AutoCloseable {
     }
 
     /**
-     * Like {@link #open(ModelSpec)}, with {@code threads} threads in each of the session's intra-op
-     * and inter-op pools; 0 keeps TensorFlow's default (one per core in each pool, for every
-     * session: with a model per domain and one subtask per core, many more threads than cores).
+     * Like {@link #open(ModelSpec)}, with {@code threads} threads in intra-op and inter-op pools of
+     * this session's own ({@link #sessionConfig}); 0 keeps TensorFlow's default: pools of one
+     * thread per core, shared by every session of the process.
      */
     public static SavedModelClassifier open(ModelSpec spec, int threads) {
         SavedModelBundle.Loader loader =
                 SavedModelBundle.loader(spec.directory()).withTags(SavedModelBundle.DEFAULT_TAG);
         if (threads > 0) {
-            loader.withConfigProto(
-                    ConfigProto.newBuilder()
-                            .setIntraOpParallelismThreads(threads)
-                            .setInterOpParallelismThreads(threads)
-                            .build());
+            loader.withConfigProto(sessionConfig(threads));
         }
         SavedModelBundle bundle = loader.load();
         try {
@@ -99,6 +95,22 @@ public final class SavedModelClassifier implements AutoCloseable {
             bundle.close();
             throw e;
         }
+    }
+
+    /**
+     * Pools of {@code threads} threads that belong to the session. Without {@code
+     * use_per_session_threads}, TensorFlow keeps one intra-op and one inter-op pool per process,
+     * sized by the first session it creates, so a thread count set here would be the whole
+     * process's: with one thread, the model calls of every classify subtask in a TaskManager ran
+     * one after another on that thread (measured: two sessions on two caller threads classified 49
+     * MobileNetV2 images/s, one 46-62; with pools of their own 100, docs/benchmarks.md).
+     */
+    static ConfigProto sessionConfig(int threads) {
+        return ConfigProto.newBuilder()
+                .setIntraOpParallelismThreads(threads)
+                .setInterOpParallelismThreads(threads)
+                .setUsePerSessionThreads(true)
+                .build();
     }
 
     public ModelSpec spec() {

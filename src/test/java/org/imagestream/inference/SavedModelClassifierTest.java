@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.imagestream.decode.DecodeException;
 import org.imagestream.decode.ImageDecoders;
+import org.imagestream.localstack.Commands;
 import org.imagestream.model.Domain;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.training.ModelStoreAccess;
@@ -80,6 +83,47 @@ class SavedModelClassifierTest {
                 }
             }
         }
+    }
+
+    /**
+     * Two classify subtasks of one TaskManager each open their model with the slot's share of the
+     * cores (one thread here); their model calls must run side by side on threads of each session's
+     * own, not one after another on a pool the process shares. In a JVM of its own ({@link
+     * SessionThreadsProbe}), because the first session of a process sizes the shared pool. The
+     * figure judged is which threads did the work (the kernel's per-thread CPU time), not how fast:
+     * with a shared pool of one thread that thread does all of it however idle the cores.
+     */
+    @Test
+    void shouldRunTheModelCallsOfTwoSessionsOnThreadsOfTheirOwn() throws Exception {
+        ModelStoreAccess.seedModels(); // trained here, not inside the probe's JVM
+        Process probe =
+                new ProcessBuilder(
+                                Commands.javaLauncher(),
+                                "-Xmx256m",
+                                "-cp",
+                                System.getProperty(
+                                        "surefire.test.class.path",
+                                        System.getProperty("java.class.path")),
+                                SessionThreadsProbe.class.getName(),
+                                "1",
+                                "200")
+                        .redirectErrorStream(true)
+                        .start();
+        String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(probe.waitFor(5, TimeUnit.MINUTES)).as(output).isTrue();
+        assertThat(probe.exitValue()).as(output).isZero();
+        List<Long> cpuNanos = new ArrayList<>();
+        for (String line : output.split("\n")) {
+            if (line.startsWith("thread ")) {
+                cpuNanos.add(Long.parseLong(line.split(" ")[2]));
+            }
+        }
+        long total = cpuNanos.stream().mapToLong(Long::longValue).sum();
+        long busiest = cpuNanos.stream().mapToLong(Long::longValue).max().orElse(0);
+        assertThat(total).as("CPU of the new threads, ns\n%s", output).isGreaterThan(500_000_000L);
+        assertThat(busiest)
+                .as("the busiest new thread's CPU, ns, of %d in all\n%s", total, output)
+                .isLessThan(total * 7 / 10);
     }
 
     @Test

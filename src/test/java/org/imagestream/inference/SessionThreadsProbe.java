@@ -1,0 +1,91 @@
+package org.imagestream.inference;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import org.imagestream.model.Domain;
+import org.imagestream.training.ModelStoreAccess;
+
+/**
+ * Runs in a JVM of its own (TensorFlow's process-wide pools are created by the first session of a
+ * process, so a JVM that has run other tests could hide them): opens the social seed model twice as
+ * {@link SavedModelClassifier#open(ModelSpec, int)} with {@code threads} threads, classifies on two
+ * caller threads at once, as two classify subtasks of one TaskManager do, and prints the CPU time
+ * of every thread that did not exist before the sessions were opened, one line {@code thread <tid>
+ * <nanoseconds>} each, from the kernel's per-thread accounting.
+ */
+public final class SessionThreadsProbe {
+    private SessionThreadsProbe() {}
+
+    public static void main(String[] args) throws Exception {
+        int threads = Integer.parseInt(args[0]);
+        int runs = Integer.parseInt(args[1]);
+        ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
+        Map<String, Long> before = cpuNanosByThread();
+        try (SavedModelClassifier first = SavedModelClassifier.open(spec, threads);
+                SavedModelClassifier second = SavedModelClassifier.open(spec, threads)) {
+            List<float[]> batch = new ArrayList<>();
+            Random random = new Random(3);
+            for (int i = 0; i < 64; i++) {
+                float[] image = new float[spec.height() * spec.width() * spec.channels()];
+                for (int p = 0; p < image.length; p++) {
+                    image[p] = random.nextFloat();
+                }
+                batch.add(image);
+            }
+            CyclicBarrier start = new CyclicBarrier(2);
+            List<Thread> callers = new ArrayList<>();
+            for (SavedModelClassifier classifier : List.of(first, second)) {
+                Thread caller =
+                        new Thread(
+                                () -> {
+                                    try {
+                                        start.await();
+                                        for (int i = 0; i < runs; i++) {
+                                            classifier.classify(batch);
+                                        }
+                                    } catch (Exception e) {
+                                        throw new IllegalStateException(e);
+                                    }
+                                });
+                caller.start();
+                callers.add(caller);
+            }
+            for (Thread caller : callers) {
+                caller.join();
+            }
+            Map<String, Long> after = cpuNanosByThread();
+            after.forEach(
+                    (tid, nanos) -> {
+                        if (!before.containsKey(tid)) {
+                            System.out.println("thread " + tid + " " + nanos);
+                        }
+                    });
+        }
+    }
+
+    /** On-CPU time per thread of this process ({@code /proc/self/task/<tid>/schedstat}). */
+    private static Map<String, Long> cpuNanosByThread() throws IOException {
+        Map<String, Long> nanos = new HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                try {
+                    String schedstat = Files.readString(task.resolve("schedstat")).trim();
+                    nanos.put(
+                            task.getFileName().toString(), Long.parseLong(schedstat.split(" ")[0]));
+                } catch (NoSuchFileException e) {
+                    // The thread ended while the directory was listed.
+                }
+            }
+        }
+        return nanos;
+    }
+}
