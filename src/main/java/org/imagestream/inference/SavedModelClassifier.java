@@ -60,10 +60,18 @@ public final class SavedModelClassifier implements AutoCloseable {
      * thread per core, shared by every session of the process.
      */
     public static SavedModelClassifier open(ModelSpec spec, int threads) {
+        return open(spec, threads > 0 ? sessionConfig(threads) : null);
+    }
+
+    /**
+     * Like {@link #open(ModelSpec)}, with the session configured by {@code config} (null:
+     * TensorFlow's defaults).
+     */
+    public static SavedModelClassifier open(ModelSpec spec, ConfigProto config) {
         SavedModelBundle.Loader loader =
                 SavedModelBundle.loader(spec.directory()).withTags(SavedModelBundle.DEFAULT_TAG);
-        if (threads > 0) {
-            loader.withConfigProto(sessionConfig(threads));
+        if (config != null) {
+            loader.withConfigProto(config);
         }
         SavedModelBundle bundle = loader.load();
         try {
@@ -105,7 +113,7 @@ public final class SavedModelClassifier implements AutoCloseable {
      * one after another on that thread (measured: two sessions on two caller threads classified 49
      * MobileNetV2 images/s, one 46-62; with pools of their own 100, docs/benchmarks.md).
      */
-    static ConfigProto sessionConfig(int threads) {
+    public static ConfigProto sessionConfig(int threads) {
         return ConfigProto.newBuilder()
                 .setIntraOpParallelismThreads(threads)
                 .setInterOpParallelismThreads(threads)

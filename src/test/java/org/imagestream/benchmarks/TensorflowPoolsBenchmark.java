@@ -1,0 +1,189 @@
+package org.imagestream.benchmarks;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.imagestream.inference.ModelDirectory;
+import org.imagestream.inference.ModelSpec;
+import org.imagestream.inference.SavedModelClassifier;
+import org.imagestream.localstack.Commands;
+import org.imagestream.model.Domain;
+import org.imagestream.training.ModelStore;
+import org.tensorflow.proto.ConfigProto;
+
+/**
+ * What two classify subtasks of one TaskManager get from TensorFlow: two sessions of one model,
+ * classified on two caller threads at once, against one caller alone, for three session
+ * configurations. TensorFlow's process-wide pools are sized by the first session of a process, so
+ * each configuration runs in a JVM of its own (started here), the configurations interleaved over
+ * rounds:
+ *
+ * <ul>
+ *   <li>{@code process-1}: one thread per pool, pools shared by the process (how the job configured
+ *       its sessions until session 22);
+ *   <li>{@code session-1}: one thread per pool, pools of each session's own ({@link
+ *       SavedModelClassifier#sessionConfig}, the job's default now on 2 cores and 2 slots);
+ *   <li>{@code process-default}: TensorFlow's defaults (pools of a thread per core, shared).
+ * </ul>
+ *
+ * <p>Run: {@code mvn -q test-compile exec:exec@pools-bench} (the social seed model), or with {@code
+ * -Dbench.args="--model DIR --batch 8 --seconds 5 --rounds 2"}.
+ */
+public final class TensorflowPoolsBenchmark {
+    private static final List<String> CONFIGURATIONS =
+            List.of("process-1", "session-1", "process-default");
+
+    private TensorflowPoolsBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        String model = null;
+        String configuration = null;
+        int batch = 8;
+        double seconds = 5;
+        int rounds = 2;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--model" -> model = args[i + 1];
+                case "--configuration" -> configuration = args[i + 1];
+                case "--batch" -> batch = Integer.parseInt(args[i + 1]);
+                case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);
+                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        if (model == null) {
+            model =
+                    ModelStore.ensureSeedModels(Path.of("target/models").toAbsolutePath())
+                            .get(Domain.SOCIAL)
+                            .directory();
+        }
+        if (configuration != null) {
+            measure(model, configuration, batch, seconds);
+            return;
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "cores=%d java=%s model=%s batch=%d seconds=%.0f%n",
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                model,
+                batch,
+                seconds);
+        for (int round = 1; round <= rounds; round++) {
+            for (String each : CONFIGURATIONS) {
+                System.out.print("round " + round + " " + runChild(model, each, batch, seconds));
+            }
+        }
+    }
+
+    private static String runChild(String model, String configuration, int batch, double seconds)
+            throws Exception {
+        Process child =
+                new ProcessBuilder(
+                                Commands.javaLauncher(),
+                                "-Xmx512m",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                TensorflowPoolsBenchmark.class.getName(),
+                                "--model",
+                                model,
+                                "--configuration",
+                                configuration,
+                                "--batch",
+                                Integer.toString(batch),
+                                "--seconds",
+                                Double.toString(seconds))
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!child.waitFor(10, TimeUnit.MINUTES) || child.exitValue() != 0) {
+            throw new IllegalStateException(configuration + " failed:\n" + output);
+        }
+        StringBuilder result = new StringBuilder();
+        for (String line : output.split("\n")) {
+            if (line.startsWith(configuration)) {
+                result.append(line).append('\n');
+            }
+        }
+        return result.toString();
+    }
+
+    /** In the child JVM: one configuration, one caller then two. */
+    private static void measure(String model, String configuration, int batch, double seconds)
+            throws Exception {
+        ModelSpec spec = ModelSpec.load(ModelDirectory.current(Path.of(model)));
+        ConfigProto config =
+                switch (configuration) {
+                    case "process-1" ->
+                            ConfigProto.newBuilder()
+                                    .setIntraOpParallelismThreads(1)
+                                    .setInterOpParallelismThreads(1)
+                                    .build();
+                    case "session-1" -> SavedModelClassifier.sessionConfig(1);
+                    case "process-default" -> null;
+                    default -> throw new IllegalArgumentException(configuration);
+                };
+        List<float[]> input = new ArrayList<>();
+        Random random = new Random(7);
+        for (int i = 0; i < batch; i++) {
+            float[] image = new float[spec.height() * spec.width() * spec.channels()];
+            for (int p = 0; p < image.length; p++) {
+                image[p] = random.nextFloat();
+            }
+            input.add(image);
+        }
+        try (SavedModelClassifier first = SavedModelClassifier.open(spec, config);
+                SavedModelClassifier second = SavedModelClassifier.open(spec, config)) {
+            imagesPerSecond(List.of(first, second), input, Math.min(3, seconds)); // warm-up
+            double one = imagesPerSecond(List.of(first), input, seconds);
+            double two = imagesPerSecond(List.of(first, second), input, seconds);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: one caller %.1f img/s, two callers on two sessions %.1f img/s (%.2fx)%n",
+                    configuration,
+                    one,
+                    two,
+                    two / one);
+        }
+    }
+
+    /** Images per second of all callers together, each classifying its own session's batches. */
+    private static double imagesPerSecond(
+            List<SavedModelClassifier> sessions, List<float[]> input, double seconds)
+            throws Exception {
+        CyclicBarrier start = new CyclicBarrier(sessions.size() + 1);
+        AtomicLong images = new AtomicLong();
+        long[] window = new long[2];
+        List<Thread> callers = new ArrayList<>();
+        for (SavedModelClassifier session : sessions) {
+            Thread caller =
+                    new Thread(
+                            () -> {
+                                try {
+                                    start.await();
+                                    while (System.nanoTime() < window[1]) {
+                                        session.classify(input);
+                                        images.addAndGet(input.size());
+                                    }
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
+                                }
+                            });
+            caller.start();
+            callers.add(caller);
+        }
+        window[0] = System.nanoTime();
+        window[1] = window[0] + (long) (seconds * 1e9);
+        start.await();
+        for (Thread caller : callers) {
+            caller.join();
+        }
+        return images.get() / ((System.nanoTime() - window[0]) / 1e9);
+    }
+}
