@@ -2,12 +2,7 @@ package org.imagestream.benchmarks;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,47 +15,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import javax.imageio.ImageIO;
-import org.HdrHistogram.Histogram;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.config.JobConfig;
-import org.imagestream.decode.DecodeLimits;
-import org.imagestream.decode.DecodedPixels;
-import org.imagestream.decode.ImageDecoders;
-import org.imagestream.decode.TfJpegDecoder;
 import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
-import org.imagestream.inference.Prediction;
-import org.imagestream.inference.SavedModelClassifier;
-import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.job.ImageClassificationJob;
 import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.LocalStack;
-import org.imagestream.model.Classification;
 import org.imagestream.model.Domain;
-import org.imagestream.samples.DicomWriter;
-import org.imagestream.samples.SampleImages;
-import org.imagestream.samples.SyntheticScenes;
-import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
-import org.imagestream.storage.ResultStatements;
 import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
@@ -102,7 +72,7 @@ import org.imagestream.training.ModelStore;
  * root with a {@code model.json}, e.g. the imported nsfwjs MobileNetV2).
  */
 public final class EndToEndBenchmark {
-    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    static final int CORES = Runtime.getRuntime().availableProcessors();
 
     /** How long an arm waits for the machine to be quiet before it is measured. */
     private static final Duration QUIET_TIMEOUT = Duration.ofMinutes(2);
@@ -246,10 +216,10 @@ public final class EndToEndBenchmark {
                         mix.dicomSize / 1024));
 
         // (a) and (b): no servers needed.
-        Map<Integer, Double> raw = rawCeiling(social, items);
+        Map<Integer, Double> raw = ComputeArms.rawCeiling(social, items);
         double ceiling = raw.values().stream().mapToDouble(d -> d).max().orElseThrow();
         double[] floorCpuMillis = new double[2]; // all, of which JIT compilers
-        double floor = computeFloor(specs, items, floorCpuMillis);
+        double floor = ComputeArms.computeFloor(specs, items, floorCpuMillis);
 
         // --bootstrap-servers and --cassandra: run against Kafka and Cassandra elsewhere (e.g. on
         // their own hosts) instead of starting local ones; their CPU is then not measured here.
@@ -328,9 +298,9 @@ public final class EndToEndBenchmark {
                 // the job sustains with a producer running, offered 15 % over the pre-loaded one.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "live rate");
                 double offered = job.imagesPerSecond() * LIVE_RATE_OFFERED;
-                LiveRate liveRate =
-                        liveRate(
-                                pacedRun(
+                LatencyRuns.LiveRate liveRate =
+                        LatencyRuns.liveRate(
+                                LatencyRuns.pacedRun(
                                         stack,
                                         specs,
                                         mix,
@@ -350,9 +320,9 @@ public final class EndToEndBenchmark {
                 double rate = base * percent / 100.0;
                 // Not on the compactions and flushes of what the job arm just wrote.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "latency " + percent + " %");
-                LatencyRun run =
-                        latency(
-                                pacedRun(
+                LatencyRuns.LatencyRun run =
+                        LatencyRuns.latency(
+                                LatencyRuns.pacedRun(
                                         stack,
                                         specs,
                                         mix,
@@ -409,7 +379,7 @@ public final class EndToEndBenchmark {
             // warm-up records, in a topic of its own.
             int peerWarmup = Math.min(peerImages, warmupImages / 4);
             String peerTopic = "e2e-peer-" + suffix;
-            PeerRun peer = null;
+            PerRecordPeer.Run peer = null;
             if (!jobOnly) {
                 stack.createTopics(CORES, peerTopic);
                 produceAll(stack, peerTopic, mix.items(peerWarmup));
@@ -418,7 +388,7 @@ public final class EndToEndBenchmark {
                 // Cassandra compacts what the job and the latency runs wrote for a while.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "peer");
                 peer =
-                        runPeer(
+                        PerRecordPeer.run(
                                 stack,
                                 specs,
                                 peerTopic,
@@ -636,100 +606,6 @@ public final class EndToEndBenchmark {
         System.exit(0); // Flink's and Kafka's non-daemon threads
     }
 
-    // ---------------------------------------------------------------- the mix
-
-    /** Distinct records from a few base files of each kind, each with a unique marker. */
-    static final class Mix {
-        private final List<byte[]> jpegs = new ArrayList<>();
-        private final List<byte[]> geotiffs = new ArrayList<>();
-        private final List<byte[]> dicoms = new ArrayList<>();
-        private int serial;
-        int smallestJpeg = Integer.MAX_VALUE;
-        int largestJpeg;
-        int geotiffSize;
-        int dicomSize;
-
-        Mix(Random random) throws IOException {
-            for (int i = 0; i < 12; i++) {
-                int width = 800 + random.nextInt(1001);
-                int height = width * 3 / 4;
-                int amplitude = 2 + random.nextInt(6); // sensor noise: sets the file size
-                BufferedImage photo =
-                        SyntheticScenes.noisyPhoto(i % 4, width, height, amplitude, random);
-                ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
-                ImageIO.write(photo, "jpeg", jpeg);
-                jpegs.add(jpeg.toByteArray());
-                smallestJpeg = Math.min(smallestJpeg, jpeg.size());
-                largestJpeg = Math.max(largestJpeg, jpeg.size());
-                geotiffs.add(SampleImages.generate(Domain.REMOTE_SENSING, i, random).bytes());
-                short[] slice = SyntheticScenes.medicalSlice(i % 4, 512, random);
-                dicoms.add(DicomWriter.writeCt(slice, 512, 512, 40, 400, -1024, 1));
-            }
-            geotiffSize = geotiffs.get(0).length;
-            dicomSize = dicoms.get(0).length;
-        }
-
-        List<Item> items(int count) {
-            List<Item> items = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                items.add(next());
-            }
-            return items;
-        }
-
-        /** 2 social : 1 remote sensing : 1 medical. */
-        Item next() {
-            int n = serial++;
-            byte[] marker = ("imagestream-bench " + n).getBytes(StandardCharsets.US_ASCII);
-            return switch (n % 4) {
-                case 0, 1 ->
-                        new Item(
-                                Domain.SOCIAL,
-                                "photo-" + n + ".jpg",
-                                "image/jpeg",
-                                withJpegComment(jpegs.get(n % jpegs.size()), marker));
-                case 2 ->
-                        new Item(
-                                Domain.REMOTE_SENSING,
-                                "tile-" + n + ".tif",
-                                "image/tiff",
-                                concat(geotiffs.get(n % geotiffs.size()), marker));
-                default ->
-                        new Item(
-                                Domain.MEDICAL,
-                                "slice-" + n + ".dcm",
-                                "application/dicom",
-                                withDicomPadding(dicoms.get(n % dicoms.size()), marker));
-            };
-        }
-
-        /** A COM segment right after SOI: changes the bytes, not the pixels. */
-        private static byte[] withJpegComment(byte[] jpeg, byte[] text) {
-            ByteBuffer out = ByteBuffer.allocate(jpeg.length + 4 + text.length);
-            out.put(jpeg, 0, 2).put((byte) 0xFF).put((byte) 0xFE);
-            out.putShort((short) (text.length + 2)).put(text).put(jpeg, 2, jpeg.length - 2);
-            return out.array();
-        }
-
-        /** Data Set Trailing Padding (FFFC,FFFC) OB after the pixels (explicit VR LE). */
-        private static byte[] withDicomPadding(byte[] dicom, byte[] text) {
-            int length = text.length + (text.length & 1);
-            ByteBuffer out =
-                    ByteBuffer.allocate(dicom.length + 12 + length).order(ByteOrder.LITTLE_ENDIAN);
-            out.put(dicom).putShort((short) 0xFFFC).putShort((short) 0xFFFC);
-            out.put((byte) 'O').put((byte) 'B').putShort((short) 0).putInt(length).put(text);
-            return out.array();
-        }
-
-        /** Bytes after a TIFF's last referenced byte are ignored by readers. */
-        private static byte[] concat(byte[] a, byte[] b) {
-            byte[] out = Arrays.copyOf(a, a.length + b.length);
-            System.arraycopy(b, 0, out, a.length, b.length);
-            return out;
-        }
-    }
-
-    /** "a=1;b=2" as an ordered map; blank parts are skipped. */
     private static Map<String, String> keyValues(String list) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String option : list.split(";")) {
@@ -742,120 +618,6 @@ public final class EndToEndBenchmark {
             }
         }
         return values;
-    }
-
-    // ---------------------------------------------------------------- (a) and (b)
-
-    private static Map<Integer, Double> rawCeiling(ModelSpec social, List<Item> items)
-            throws Exception {
-        List<float[]> tensors = new ArrayList<>();
-        try (TfJpegDecoder jpeg = new TfJpegDecoder()) {
-            for (Item item : items) {
-                if (item.domain() == Domain.SOCIAL && tensors.size() < 256) {
-                    tensors.add(decode(item, social, jpeg).pixels());
-                }
-            }
-        }
-        Map<Integer, Double> perBatch = new LinkedHashMap<>();
-        try (SavedModelClassifier classifier = SavedModelClassifier.open(social)) {
-            for (int batch : new int[] {1, 32, 128}) {
-                List<float[]> input = new ArrayList<>();
-                for (int i = 0; i < batch; i++) {
-                    input.add(tensors.get(i % tensors.size()));
-                }
-                classifier.classify(input); // warm-up
-                long started = System.nanoTime();
-                long done = 0;
-                while (System.nanoTime() - started < 8_000_000_000L) {
-                    classifier.classify(input);
-                    done += batch;
-                }
-                perBatch.put(batch, done / ((System.nanoTime() - started) / 1e9));
-                System.out.printf("ceiling (a) batch %d: %.1f img/s%n", batch, perBatch.get(batch));
-            }
-        }
-        return perBatch;
-    }
-
-    /**
-     * Decodes chunk k+1 on {@link #CORES} threads while chunk k is classified (per domain, one
-     * batch), over the whole mix after one warm-up chunk.
-     */
-    private static double computeFloor(
-            Map<Domain, ModelSpec> specs, List<Item> items, double[] cpuMillisPerImage)
-            throws Exception {
-        int chunk = 128;
-        ExecutorService pool = Executors.newFixedThreadPool(CORES);
-        ThreadLocal<TfJpegDecoder> jpegs = ThreadLocal.withInitial(TfJpegDecoder::new);
-        Map<Domain, SavedModelClassifier> classifiers = new EnumMap<>(Domain.class);
-        try {
-            for (Map.Entry<Domain, ModelSpec> spec : specs.entrySet()) {
-                classifiers.put(spec.getKey(), SavedModelClassifier.open(spec.getValue()));
-            }
-            List<Future<DecodedPixels>> next = submit(pool, jpegs, specs, items, 0, chunk);
-            long started = 0;
-            double cpuStart = 0;
-            Map<Long, Long> compilersAtStart = Map.of();
-            int counted = 0;
-            for (int from = 0; from < items.size(); from += chunk) {
-                List<Future<DecodedPixels>> current = next;
-                int to = Math.min(items.size(), from + chunk);
-                next = submit(pool, jpegs, specs, items, to, to + chunk);
-                Map<Domain, List<float[]>> batches = new EnumMap<>(Domain.class);
-                for (int i = from; i < to; i++) {
-                    batches.computeIfAbsent(items.get(i).domain(), d -> new ArrayList<>())
-                            .add(current.get(i - from).get().pixels());
-                }
-                batches.forEach((domain, batch) -> classifiers.get(domain).classify(batch));
-                if (from == 0) {
-                    started = System.nanoTime(); // the first chunk warms up
-                    cpuStart = CpuProfile.cpuSeconds(ProcessHandle.current().pid());
-                    compilersAtStart = CpuProfile.compilerTicks(ProcessHandle.current().pid());
-                } else {
-                    counted += to - from;
-                }
-            }
-            double floor = counted / ((System.nanoTime() - started) / 1e9);
-            cpuMillisPerImage[0] =
-                    (CpuProfile.cpuSeconds(ProcessHandle.current().pid()) - cpuStart)
-                            * 1000
-                            / counted;
-            cpuMillisPerImage[1] =
-                    CpuProfile.compilerSeconds(
-                                    compilersAtStart,
-                                    CpuProfile.compilerTicks(ProcessHandle.current().pid()))
-                            * 1000
-                            / counted;
-            System.out.printf(
-                    "compute floor (b): %.1f img/s, %.1f ms CPU/image, of which JIT compilers"
-                            + " %.1f%n",
-                    floor, cpuMillisPerImage[0], cpuMillisPerImage[1]);
-            return floor;
-        } finally {
-            pool.shutdownNow();
-            classifiers.values().forEach(SavedModelClassifier::close);
-        }
-    }
-
-    private static List<Future<DecodedPixels>> submit(
-            ExecutorService pool,
-            ThreadLocal<TfJpegDecoder> jpegs,
-            Map<Domain, ModelSpec> specs,
-            List<Item> items,
-            int from,
-            int to) {
-        List<Future<DecodedPixels>> futures = new ArrayList<>();
-        for (int i = from; i < Math.min(to, items.size()); i++) {
-            Item item = items.get(i);
-            futures.add(pool.submit(() -> decode(item, specs.get(item.domain()), jpegs.get())));
-        }
-        return futures;
-    }
-
-    private static DecodedPixels decode(Item item, ModelSpec spec, TfJpegDecoder jpeg)
-            throws Exception {
-        return ImageDecoders.decode(
-                item.domain(), item.bytes(), spec.modelInput(), DecodeLimits.DEFAULT, jpeg);
     }
 
     // ---------------------------------------------------------------- the job
@@ -1064,7 +826,7 @@ public final class EndToEndBenchmark {
     }
 
     /** The local environment with the job built in, bounded or not, on the given topic. */
-    private static StreamExecutionEnvironment jobEnvironment(
+    static StreamExecutionEnvironment jobEnvironment(
             Services stack,
             Map<Domain, ModelSpec> specs,
             String topic,
@@ -1095,7 +857,7 @@ public final class EndToEndBenchmark {
     }
 
     /** Rows of a keyspace: (write time micros, received at millis, image id). */
-    private static List<long[]> rowTimes(CqlSession session, String keyspace, List<String> ids) {
+    static List<long[]> rowTimes(CqlSession session, String keyspace, List<String> ids) {
         List<long[]> times = new ArrayList<>();
         for (Row row :
                 session.execute(
@@ -1188,7 +950,7 @@ public final class EndToEndBenchmark {
     }
 
     /** Result rows so far; 0 until the job has created the table. */
-    private static long resultRows(CqlSession session, String keyspace) {
+    static long resultRows(CqlSession session, String keyspace) {
         try {
             return session.execute("SELECT count(*) FROM " + keyspace + ".results")
                     .one()
@@ -1227,7 +989,7 @@ public final class EndToEndBenchmark {
     }
 
     /** Images and bytes written between the 10th and 90th percentile of the write times. */
-    private static Throughput window(
+    static Throughput window(
             List<long[]> times, List<String> ids, Map<String, Integer> sizes, double wallSeconds) {
         Integer[] order = new Integer[times.size()];
         for (int i = 0; i < order.length; i++) {
@@ -1247,366 +1009,9 @@ public final class EndToEndBenchmark {
         return new Throughput((to - from) / seconds, bytes / seconds / 1e6, wallSeconds);
     }
 
-    /**
-     * A latency run's report row, and its processes' CPU from the first measured record's produce
-     * to the last row (the producer included: it shares the cores with the job).
-     */
-    record LatencyRun(String row, String resources) {}
-
-    /**
-     * A job fed by a paced producer: its rows (write time micros, Kafka timestamp millis) in
-     * produce order, the wall-clock span of the measured records' production, and CPU snapshots
-     * from the first measured record's produce to the last row seen.
-     */
-    record PacedRun(
-            List<long[]> times,
-            int warmup,
-            int total,
-            long rows,
-            double producedRate,
-            long measuredFromMillis,
-            long producedUntilMillis,
-            Processes.Snapshot before,
-            Processes.Snapshot after,
-            double measuredSeconds) {}
-
-    /** Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured. */
-    private static PacedRun pacedRun(
-            Services stack,
-            Map<Domain, ModelSpec> specs,
-            Mix mix,
-            String name,
-            double rate,
-            int warmupSeconds,
-            int seconds,
-            String suffix,
-            Processes processes)
-            throws Exception {
-        String topic = "e2e-paced-" + suffix;
-        String keyspace = "e2e_paced_" + suffix;
-        stack.createTopics(CORES, topic, topic + "-dead");
-        JobClient client =
-                jobEnvironment(stack, specs, topic, keyspace, false)
-                        .executeAsync("e2e-bench-" + name);
-        int warmup = (int) Math.round(rate * warmupSeconds);
-        int total = warmup + (int) Math.round(rate * seconds);
-        try (ImagePublisher publisher =
-                        ImagePublisher.forBootstrapServers(stack.bootstrapServers());
-                CqlSession session = settings(stack, keyspace).openSession()) {
-            // Let the job start and the schema appear before the clock starts.
-            Thread.sleep(8_000);
-            long started = System.nanoTime();
-            Processes.Snapshot before = null;
-            long measuredFromMillis = 0;
-            for (int i = 0; i < total; i++) {
-                if (i == warmup) {
-                    before = processes.snapshot();
-                    measuredFromMillis = System.currentTimeMillis();
-                }
-                long due = started + (long) (i * 1e9 / rate);
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    TimeUnit.NANOSECONDS.sleep(wait);
-                }
-                // One at a time: a run's records (13,000 at 230 img/s) did not fit the heap.
-                Item item = mix.next();
-                publisher.publish(
-                        topic,
-                        item.domain().id(),
-                        item.fileName(),
-                        item.contentType(),
-                        item.bytes());
-            }
-            publisher.flush();
-            long producedUntilMillis = System.currentTimeMillis();
-            double producedSeconds = (System.nanoTime() - started) / 1e9;
-            long deadline = System.currentTimeMillis() + 180_000;
-            long rows = 0;
-            while (System.currentTimeMillis() < deadline) {
-                rows = resultRows(session, keyspace);
-                if (rows >= total) {
-                    break;
-                }
-                Thread.sleep(250);
-            }
-            Processes.Snapshot after = processes.snapshot();
-            double measuredSeconds = (System.currentTimeMillis() - measuredFromMillis) / 1000.0;
-            client.cancel().get(60, TimeUnit.SECONDS);
-            List<long[]> times = rowTimes(session, keyspace, new ArrayList<>());
-            times.sort((a, b) -> Long.compare(a[1], b[1]));
-            return new PacedRun(
-                    times,
-                    warmup,
-                    total,
-                    rows,
-                    total / producedSeconds,
-                    measuredFromMillis,
-                    producedUntilMillis,
-                    before,
-                    after,
-                    measuredSeconds);
-        }
-    }
-
-    /** The rate the job sustained while a producer fed it, and its lines for the report. */
-    record LiveRate(double imagesPerSecond, String report) {}
-
-    /**
-     * The rate the job sustains while a producer on the same cores feeds it, which is what the
-     * latency runs offer shares of: the producer offers {@code rate} (above the pre-loaded rate),
-     * and the rows written while the measured records were being produced are counted. The job
-     * keeps a backlog throughout, or the figure is only the producer's pace (said in the report).
-     */
-    private static LiveRate liveRate(
-            PacedRun run, double rate, int warmupSeconds, Processes processes) {
-        long written = 0;
-        for (long[] row : run.times()) {
-            long writtenMillis = row[0] / 1000;
-            if (writtenMillis >= run.measuredFromMillis()
-                    && writtenMillis < run.producedUntilMillis()) {
-                written++;
-            }
-        }
-        double windowSeconds = (run.producedUntilMillis() - run.measuredFromMillis()) / 1000.0;
-        double sustained = written / windowSeconds;
-        // Records produced but not yet stored when production ended: the backlog.
-        long backlog =
-                run.times().stream()
-                        .filter(row -> row[0] / 1000 >= run.producedUntilMillis())
-                        .count();
-        String line =
-                String.format(
-                        Locale.ROOT,
-                        "Sustained while producing (the latency runs' reference): %.1f img/s, rows"
-                                + " stored while a producer on the same cores offered %.1f img/s"
-                                + " (achieved %.1f) for %.0f s after %d s of warm-up; %d records"
-                                + " were still waiting when it stopped%s%n",
-                        sustained,
-                        rate,
-                        run.producedRate(),
-                        windowSeconds,
-                        warmupSeconds,
-                        backlog,
-                        backlog < run.producedRate()
-                                ? " (less than a second's worth: the job kept up, so this is a"
-                                        + " lower bound)"
-                                : "");
-        System.out.print(line);
-        // The CPU window runs to the last row, so it holds every row stored after the first
-        // measured record was produced (the warm-up's backlog included).
-        long stored =
-                run.times().stream()
-                        .filter(row -> row[0] / 1000 >= run.measuredFromMillis())
-                        .count();
-        return new LiveRate(
-                sustained,
-                line + processes.table(run.before(), run.after(), stored, "live rate", sustained));
-    }
-
-    /** A latency run's figures from its paced run: the histogram, per-second maxima and CPU. */
-    private static LatencyRun latency(
-            PacedRun run, int percent, double rate, int seconds, Processes processes) {
-        List<long[]> times = run.times();
-        Histogram histogram = new Histogram(3_600_000L, 3);
-        // In produce order: the rows of the records after the warm-up ones. The slowest row per
-        // second of produce time shows whether the tail comes in periodic stalls.
-        int first = Math.min(run.warmup(), times.size());
-        long[] slowestPerSecond = new long[seconds + 2];
-        for (int i = first; i < times.size(); i++) {
-            long millis = Math.max(0, times.get(i)[0] / 1000 - times.get(i)[1]);
-            histogram.recordValue(millis);
-            int second = (int) ((times.get(i)[1] - times.get(first)[1]) / 1000);
-            int bucket = Math.min(slowestPerSecond.length - 1, second);
-            slowestPerSecond[bucket] = Math.max(slowestPerSecond[bucket], millis);
-        }
-        System.out.println(
-                "latency "
-                        + percent
-                        + " %: slowest row per second of produce time (ms): "
-                        + Arrays.toString(slowestPerSecond));
-        String line =
-                String.format(
-                        Locale.ROOT,
-                        "| %d %% (%.1f img/s) | %.1f img/s | %d | %d | %d | %d | %d of %d |%n",
-                        percent,
-                        rate,
-                        run.producedRate(),
-                        histogram.getValueAtPercentile(50),
-                        histogram.getValueAtPercentile(95),
-                        histogram.getValueAtPercentile(99),
-                        histogram.getMaxValue(),
-                        run.rows(),
-                        run.total());
-        System.out.print("latency " + line);
-        int measured = run.total() - run.warmup();
-        double busy = Processes.cpuSecondsBetween(run.before(), run.after());
-        String resources =
-                processes.table(
-                                run.before(),
-                                run.after(),
-                                measured,
-                                "latency " + percent + " %",
-                                rate)
-                        + String.format(
-                                Locale.ROOT,
-                                "- latency %d %%: all processes busy %.0f %% of %d cores over"
-                                        + " %.1f s (first measured record produced to last row"
-                                        + " seen)%n",
-                                percent,
-                                busy * 100 / CORES / run.measuredSeconds(),
-                                CORES,
-                                run.measuredSeconds());
-        System.out.print(resources + Processes.threadTables(run.before(), run.after()));
-        return new LatencyRun(line, resources);
-    }
-
-    // ---------------------------------------------------------------- the peer
-
-    /** The peer's measured records: throughput, CPU snapshots at their ends. */
-    record PeerRun(Throughput throughput, Processes.Snapshot before, Processes.Snapshot after) {}
-
-    /**
-     * The common per-record pattern: poll, decode, {@code Session.run} on one image, then write
-     * synchronously (every blob chunk, the blob row, the result row, the listing row); over {@code
-     * warmup} records of the topic, then the measured ones (whose ids {@code sizes} holds).
-     */
-    private static PeerRun runPeer(
-            Services stack,
-            Map<Domain, ModelSpec> specs,
-            String topic,
-            String keyspace,
-            int warmup,
-            Map<String, Integer> sizes,
-            Processes processes)
-            throws Exception {
-        int count = warmup + sizes.size();
-        Processes.Snapshot before = null;
-        CassandraSettings settings = settings(stack, keyspace);
-        Properties properties = new Properties();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
-        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "peer-" + keyspace);
-        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        properties.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
-        properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50);
-        Map<Domain, SavedModelClassifier> classifiers = new EnumMap<>(Domain.class);
-        long started = System.nanoTime();
-        int done = 0;
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                        new KafkaConsumer<>(
-                                properties,
-                                new ByteArrayDeserializer(),
-                                new ByteArrayDeserializer());
-                CqlSession session = settings.openSession();
-                TfJpegDecoder jpeg = new TfJpegDecoder()) {
-            CassandraSchema.create(session, settings);
-            ResultStatements statements = new ResultStatements(session, settings.keyspace());
-            for (Map.Entry<Domain, ModelSpec> spec : specs.entrySet()) {
-                classifiers.put(spec.getKey(), SavedModelClassifier.open(spec.getValue()));
-            }
-            consumer.subscribe(List.of(topic));
-            Map<String, String> measuredIds = new HashMap<>();
-            sizes.keySet()
-                    .forEach(
-                            id ->
-                                    measuredIds.put(
-                                            id.contains("@")
-                                                    ? id.substring(0, id.indexOf('@'))
-                                                    : id,
-                                            id));
-            List<long[]> times = new ArrayList<>();
-            List<String> ids = new ArrayList<>();
-            started = System.nanoTime();
-            while (done < count) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
-                    if (done >= count) {
-                        break;
-                    }
-                    if (done == warmup) {
-                        before = processes.snapshot();
-                        started = System.nanoTime();
-                    }
-                    Domain domain = Domain.fromId(header(record, ImageHeaders.DOMAIN));
-                    ModelSpec spec = specs.get(domain);
-                    DecodedPixels pixels =
-                            ImageDecoders.decode(
-                                    domain,
-                                    record.value(),
-                                    spec.modelInput(),
-                                    DecodeLimits.DEFAULT,
-                                    jpeg);
-                    Prediction prediction =
-                            classifiers.get(domain).classify(List.of(pixels.pixels())).get(0);
-                    Classification result = new Classification();
-                    // The peer's own id (its rows are compared by count, not id).
-                    result.imageId =
-                            record.topic() + "-" + record.partition() + "-" + record.offset();
-                    result.domain = domain.id();
-                    result.sourceId = header(record, ImageHeaders.SOURCE_ID);
-                    result.contentType = header(record, ImageHeaders.CONTENT_TYPE);
-                    result.contentSha256 =
-                            org.apache.commons.codec.digest.DigestUtils.sha256Hex(record.value());
-                    result.modelName = spec.name();
-                    result.modelVersion = spec.version();
-                    result.labels = new ArrayList<>(prediction.labels());
-                    result.scores = new ArrayList<>(prediction.scores());
-                    result.width = pixels.originalWidth();
-                    result.height = pixels.originalHeight();
-                    result.receivedAtMillis = record.timestamp();
-                    result.classifiedAtMillis = System.currentTimeMillis();
-                    result.extras = new HashMap<>(pixels.extras());
-                    byte[] bytes = record.value();
-                    int chunks =
-                            Math.max(
-                                    1,
-                                    (bytes.length + settings.chunkSize() - 1)
-                                            / settings.chunkSize());
-                    for (int i = 0; i < chunks; i++) {
-                        int from = i * settings.chunkSize();
-                        int to = Math.min(bytes.length, from + settings.chunkSize());
-                        session.execute(
-                                statements.chunk(
-                                        result.contentSha256,
-                                        i,
-                                        ByteBuffer.wrap(Arrays.copyOfRange(bytes, from, to)),
-                                        0));
-                    }
-                    session.execute(
-                            statements.blob(
-                                    result.contentSha256,
-                                    bytes.length,
-                                    settings.chunkSize(),
-                                    chunks,
-                                    result.contentType,
-                                    null,
-                                    0));
-                    session.execute(statements.result(result, 0));
-                    session.execute(statements.byLabel(result, 0));
-                    // The measured images' ids carry the topic id ("@..."), the peer's do not.
-                    String measured = measuredIds.get(result.imageId);
-                    if (measured != null) {
-                        times.add(new long[] {System.nanoTime() / 1000, record.timestamp()});
-                        ids.add(measured);
-                    }
-                    done++;
-                }
-            }
-            double wall = (System.nanoTime() - started) / 1e9;
-            Throughput throughput = window(times, ids, sizes, wall);
-            System.out.printf("peer: %.1f img/s%n", throughput.imagesPerSecond());
-            return new PeerRun(throughput, before, processes.snapshot());
-        } finally {
-            classifiers.values().forEach(SavedModelClassifier::close);
-        }
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
-    }
-
     // ---------------------------------------------------------------- machine, processes
 
-    private static CassandraSettings settings(Services stack, String keyspace) {
+    static CassandraSettings settings(Services stack, String keyspace) {
         return CassandraSettings.builder()
                 .contactPoints(List.of(stack.cassandraContactPoint()))
                 .keyspace(keyspace)
@@ -1634,186 +1039,5 @@ public final class EndToEndBenchmark {
                 memory / 1024.0 / 1024,
                 System.getProperty("java.version"),
                 System.getProperty("os.name") + " " + System.getProperty("os.version"));
-    }
-
-    /** CPU time and RSS of this JVM, Kafka and Cassandra, from /proc. */
-    static final class Processes {
-        private final Map<String, Long> pids = new LinkedHashMap<>();
-
-        /**
-         * Per process: CPU seconds and RSS MB ({@code values}), and its JIT compiler threads' ticks
-         * ({@code compilers}).
-         */
-        record Snapshot(
-                Map<String, double[]> values,
-                Map<String, Map<Long, Long>> compilers,
-                Map<String, Map<Long, CpuProfile.ThreadSample>> threads) {}
-
-        Processes(Services stack) {
-            pids.put("benchmark JVM (Flink job, producer)", ProcessHandle.current().pid());
-            if (stack.local() != null) {
-                pids.put("Kafka", stack.local().kafka().pid());
-                pids.put("Cassandra", stack.local().cassandra().pid());
-            }
-        }
-
-        Snapshot snapshot() throws IOException {
-            Map<String, double[]> values = new LinkedHashMap<>();
-            Map<String, Map<Long, Long>> compilers = new LinkedHashMap<>();
-            Map<String, Map<Long, CpuProfile.ThreadSample>> threads = new LinkedHashMap<>();
-            for (Map.Entry<String, Long> pid : pids.entrySet()) {
-                compilers.put(pid.getKey(), CpuProfile.compilerTicks(pid.getValue()));
-                threads.put(pid.getKey(), CpuProfile.threadSamples(pid.getValue()));
-                double cpu = CpuProfile.cpuSeconds(pid.getValue());
-                long rssKb =
-                        Files.readAllLines(Path.of("/proc/" + pid.getValue() + "/status")).stream()
-                                .filter(line -> line.startsWith("VmRSS"))
-                                .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
-                                .findFirst()
-                                .orElse(0L);
-                values.put(pid.getKey(), new double[] {cpu, rssKb / 1024.0});
-            }
-            return new Snapshot(values, compilers, threads);
-        }
-
-        /** Each process's CPU per thread group between two snapshots, as tables. */
-        static String threadTables(Snapshot before, Snapshot after) {
-            StringBuilder tables = new StringBuilder();
-            before.threads()
-                    .forEach(
-                            (name, ticks) ->
-                                    tables.append(name)
-                                            .append(":\n\n")
-                                            .append(
-                                                    CpuProfile.threadTable(
-                                                            ticks, after.threads().get(name))));
-            return tables.toString();
-        }
-
-        /**
-         * Waits until all the processes together use less than a tenth of a core for two seconds in
-         * a row (or {@code timeout} passed): the compactions, memtable flushes and garbage
-         * collection an earlier arm left behind are not counted in the next one's CPU. Only the
-         * processes started here are watched (not an external Kafka or Cassandra).
-         *
-         * @return a line for the report when the machine did not get quiet, else ""
-         */
-        String awaitQuiet(Duration timeout, String arm) throws IOException, InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            double last = allCpuSeconds();
-            int quietSeconds = 0;
-            while (quietSeconds < 2) {
-                if (System.nanoTime() > deadline) {
-                    String note =
-                            "- "
-                                    + arm
-                                    + ": the machine was not quiet after "
-                                    + timeout
-                                    + "; measured anyway\n";
-                    System.out.print(note);
-                    return note;
-                }
-                Thread.sleep(1000);
-                double now = allCpuSeconds();
-                quietSeconds = now - last < 0.1 ? quietSeconds + 1 : 0;
-                last = now;
-            }
-            return "";
-        }
-
-        private double allCpuSeconds() throws IOException {
-            double seconds = 0;
-            for (long pid : pids.values()) {
-                seconds += CpuProfile.cpuSeconds(pid);
-            }
-            return seconds;
-        }
-
-        /** CPU seconds of one process's JIT compiler threads between two snapshots. */
-        static double compilerSeconds(Snapshot before, Snapshot after, String name) {
-            return CpuProfile.compilerSeconds(
-                    before.compilers().get(name), after.compilers().get(name));
-        }
-
-        /** CPU seconds of one process between two snapshots (NaN if one lacks it). */
-        static double cpuSeconds(Snapshot before, Snapshot after, String name) {
-            double[] from = before.values().get(name);
-            double[] to = after.values().get(name);
-            return from == null || to == null ? Double.NaN : to[0] - from[0];
-        }
-
-        /** CPU milliseconds per image of one process between two snapshots. */
-        double millisPerImage(Snapshot before, Snapshot after, long images, String name) {
-            return cpuSeconds(before, after, name) * 1000 / images;
-        }
-
-        /** CPU milliseconds per image of one process's JIT compiler threads. */
-        static double compilerMillisPerImage(
-                Snapshot before, Snapshot after, long images, String name) {
-            return compilerSeconds(before, after, name) * 1000 / images;
-        }
-
-        /** CPU seconds of all processes between two snapshots. */
-        static double cpuSecondsBetween(Snapshot before, Snapshot after) {
-            double seconds = 0;
-            for (String name : before.values().keySet()) {
-                seconds += cpuSeconds(before, after, name);
-            }
-            return seconds;
-        }
-
-        /** CPU milliseconds per image of all processes, with or without their JIT compilers. */
-        double allMillisPerImage(
-                Snapshot before, Snapshot after, long images, boolean withoutCompilers) {
-            double millis = 0;
-            for (String name : before.values().keySet()) {
-                millis += millisPerImage(before, after, images, name);
-                if (withoutCompilers) {
-                    millis -= compilerMillisPerImage(before, after, images, name);
-                }
-            }
-            return millis;
-        }
-
-        /** CPU per image and RSS of each process, and the rate all that CPU allows. */
-        String table(Snapshot before, Snapshot after, long images, String arm, double rate) {
-            StringBuilder table = new StringBuilder();
-            for (String name : before.values().keySet()) {
-                table.append(
-                        String.format(
-                                Locale.ROOT,
-                                "- %s, %s: %.1f CPU s (%.1f ms/image, of which JIT compilers"
-                                        + " %.1f), RSS %.0f MB%n",
-                                arm,
-                                name,
-                                cpuSeconds(before, after, name),
-                                millisPerImage(before, after, images, name),
-                                compilerMillisPerImage(before, after, images, name),
-                                after.values().get(name)[1]));
-            }
-            // The arms run one after another in one JVM, beside servers started for them: an
-            // arm measured later finds code the earlier ones compiled (the peer runs last), so
-            // CPU per image without the compilers is the like-for-like, steady-state figure.
-            table.append(
-                    String.format(
-                            Locale.ROOT,
-                            "- %s, all processes without their JIT compilers: %.1f ms/image%n",
-                            arm,
-                            allMillisPerImage(before, after, images, true)));
-            double totalMillis = allMillisPerImage(before, after, images, false);
-            double bound = CORES * 1000 / totalMillis;
-            table.append(
-                    String.format(
-                            Locale.ROOT,
-                            "- %s, all processes above: %.1f ms/image; machine bound %d cores / that ="
-                                    + " %.0f img/s, achieved %.1f = %.0f %% of it%n",
-                            arm,
-                            totalMillis,
-                            CORES,
-                            bound,
-                            rate,
-                            100 * rate / bound));
-            return table.toString();
-        }
     }
 }

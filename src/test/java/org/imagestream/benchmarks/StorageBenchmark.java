@@ -171,8 +171,7 @@ public final class StorageBenchmark {
     static List<Classification> mix(int images) throws IOException {
         List<Classification> mix = new ArrayList<>();
         int index = 0;
-        for (EndToEndBenchmark.Item item :
-                new EndToEndBenchmark.Mix(new java.util.Random(42)).items(images)) {
+        for (EndToEndBenchmark.Item item : new Mix(new java.util.Random(42)).items(images)) {
             Classification c = ImageFactory.of(index++, item.bytes());
             c.domain = item.domain().id();
             c.contentType = item.contentType();

@@ -1,0 +1,236 @@
+package org.imagestream.benchmarks;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.flink.core.execution.JobClient;
+import org.imagestream.benchmarks.EndToEndBenchmark.Item;
+import org.imagestream.benchmarks.EndToEndBenchmark.Services;
+import org.imagestream.inference.ModelSpec;
+import org.imagestream.ingest.ImagePublisher;
+import org.imagestream.model.Domain;
+
+/**
+ * The end-to-end benchmark's latency runs ({@link EndToEndBenchmark}): the job fed by a paced
+ * producer, the rate it sustains while fed, and produce-to-row latency at shares of that rate.
+ */
+final class LatencyRuns {
+    private LatencyRuns() {}
+
+    /**
+     * A latency run's report row, and its processes' CPU from the first measured record's produce
+     * to the last row (the producer included: it shares the cores with the job).
+     */
+    record LatencyRun(String row, String resources) {}
+
+    /**
+     * A job fed by a paced producer: its rows (write time micros, Kafka timestamp millis) in
+     * produce order, the wall-clock span of the measured records' production, and CPU snapshots
+     * from the first measured record's produce to the last row seen.
+     */
+    record PacedRun(
+            List<long[]> times,
+            int warmup,
+            int total,
+            long rows,
+            double producedRate,
+            long measuredFromMillis,
+            long producedUntilMillis,
+            Processes.Snapshot before,
+            Processes.Snapshot after,
+            double measuredSeconds) {}
+
+    /** Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured. */
+    static PacedRun pacedRun(
+            Services stack,
+            Map<Domain, ModelSpec> specs,
+            Mix mix,
+            String name,
+            double rate,
+            int warmupSeconds,
+            int seconds,
+            String suffix,
+            Processes processes)
+            throws Exception {
+        String topic = "e2e-paced-" + suffix;
+        String keyspace = "e2e_paced_" + suffix;
+        stack.createTopics(EndToEndBenchmark.CORES, topic, topic + "-dead");
+        JobClient client =
+                EndToEndBenchmark.jobEnvironment(stack, specs, topic, keyspace, false)
+                        .executeAsync("e2e-bench-" + name);
+        int warmup = (int) Math.round(rate * warmupSeconds);
+        int total = warmup + (int) Math.round(rate * seconds);
+        try (ImagePublisher publisher =
+                        ImagePublisher.forBootstrapServers(stack.bootstrapServers());
+                CqlSession session = EndToEndBenchmark.settings(stack, keyspace).openSession()) {
+            // Let the job start and the schema appear before the clock starts.
+            Thread.sleep(8_000);
+            long started = System.nanoTime();
+            Processes.Snapshot before = null;
+            long measuredFromMillis = 0;
+            for (int i = 0; i < total; i++) {
+                if (i == warmup) {
+                    before = processes.snapshot();
+                    measuredFromMillis = System.currentTimeMillis();
+                }
+                long due = started + (long) (i * 1e9 / rate);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                // One at a time: a run's records (13,000 at 230 img/s) did not fit the heap.
+                Item item = mix.next();
+                publisher.publish(
+                        topic,
+                        item.domain().id(),
+                        item.fileName(),
+                        item.contentType(),
+                        item.bytes());
+            }
+            publisher.flush();
+            long producedUntilMillis = System.currentTimeMillis();
+            double producedSeconds = (System.nanoTime() - started) / 1e9;
+            long deadline = System.currentTimeMillis() + 180_000;
+            long rows = 0;
+            while (System.currentTimeMillis() < deadline) {
+                rows = EndToEndBenchmark.resultRows(session, keyspace);
+                if (rows >= total) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            Processes.Snapshot after = processes.snapshot();
+            double measuredSeconds = (System.currentTimeMillis() - measuredFromMillis) / 1000.0;
+            client.cancel().get(60, TimeUnit.SECONDS);
+            List<long[]> times = EndToEndBenchmark.rowTimes(session, keyspace, new ArrayList<>());
+            times.sort((a, b) -> Long.compare(a[1], b[1]));
+            return new PacedRun(
+                    times,
+                    warmup,
+                    total,
+                    rows,
+                    total / producedSeconds,
+                    measuredFromMillis,
+                    producedUntilMillis,
+                    before,
+                    after,
+                    measuredSeconds);
+        }
+    }
+
+    /** The rate the job sustained while a producer fed it, and its lines for the report. */
+    record LiveRate(double imagesPerSecond, String report) {}
+
+    /**
+     * The rate the job sustains while a producer on the same cores feeds it, which is what the
+     * latency runs offer shares of: the producer offers {@code rate} (above the pre-loaded rate),
+     * and the rows written while the measured records were being produced are counted. The job
+     * keeps a backlog throughout, or the figure is only the producer's pace (said in the report).
+     */
+    static LiveRate liveRate(PacedRun run, double rate, int warmupSeconds, Processes processes) {
+        long written = 0;
+        for (long[] row : run.times()) {
+            long writtenMillis = row[0] / 1000;
+            if (writtenMillis >= run.measuredFromMillis()
+                    && writtenMillis < run.producedUntilMillis()) {
+                written++;
+            }
+        }
+        double windowSeconds = (run.producedUntilMillis() - run.measuredFromMillis()) / 1000.0;
+        double sustained = written / windowSeconds;
+        // Records produced but not yet stored when production ended: the backlog.
+        long backlog =
+                run.times().stream()
+                        .filter(row -> row[0] / 1000 >= run.producedUntilMillis())
+                        .count();
+        String line =
+                String.format(
+                        Locale.ROOT,
+                        "Sustained while producing (the latency runs' reference): %.1f img/s, rows"
+                                + " stored while a producer on the same cores offered %.1f img/s"
+                                + " (achieved %.1f) for %.0f s after %d s of warm-up; %d records"
+                                + " were still waiting when it stopped%s%n",
+                        sustained,
+                        rate,
+                        run.producedRate(),
+                        windowSeconds,
+                        warmupSeconds,
+                        backlog,
+                        backlog < run.producedRate()
+                                ? " (less than a second's worth: the job kept up, so this is a"
+                                        + " lower bound)"
+                                : "");
+        System.out.print(line);
+        // The CPU window runs to the last row, so it holds every row stored after the first
+        // measured record was produced (the warm-up's backlog included).
+        long stored =
+                run.times().stream()
+                        .filter(row -> row[0] / 1000 >= run.measuredFromMillis())
+                        .count();
+        return new LiveRate(
+                sustained,
+                line + processes.table(run.before(), run.after(), stored, "live rate", sustained));
+    }
+
+    /** A latency run's figures from its paced run: the histogram, per-second maxima and CPU. */
+    static LatencyRun latency(
+            PacedRun run, int percent, double rate, int seconds, Processes processes) {
+        List<long[]> times = run.times();
+        Histogram histogram = new Histogram(3_600_000L, 3);
+        // In produce order: the rows of the records after the warm-up ones. The slowest row per
+        // second of produce time shows whether the tail comes in periodic stalls.
+        int first = Math.min(run.warmup(), times.size());
+        long[] slowestPerSecond = new long[seconds + 2];
+        for (int i = first; i < times.size(); i++) {
+            long millis = Math.max(0, times.get(i)[0] / 1000 - times.get(i)[1]);
+            histogram.recordValue(millis);
+            int second = (int) ((times.get(i)[1] - times.get(first)[1]) / 1000);
+            int bucket = Math.min(slowestPerSecond.length - 1, second);
+            slowestPerSecond[bucket] = Math.max(slowestPerSecond[bucket], millis);
+        }
+        System.out.println(
+                "latency "
+                        + percent
+                        + " %: slowest row per second of produce time (ms): "
+                        + Arrays.toString(slowestPerSecond));
+        String line =
+                String.format(
+                        Locale.ROOT,
+                        "| %d %% (%.1f img/s) | %.1f img/s | %d | %d | %d | %d | %d of %d |%n",
+                        percent,
+                        rate,
+                        run.producedRate(),
+                        histogram.getValueAtPercentile(50),
+                        histogram.getValueAtPercentile(95),
+                        histogram.getValueAtPercentile(99),
+                        histogram.getMaxValue(),
+                        run.rows(),
+                        run.total());
+        System.out.print("latency " + line);
+        int measured = run.total() - run.warmup();
+        double busy = Processes.cpuSecondsBetween(run.before(), run.after());
+        String resources =
+                processes.table(
+                                run.before(),
+                                run.after(),
+                                measured,
+                                "latency " + percent + " %",
+                                rate)
+                        + String.format(
+                                Locale.ROOT,
+                                "- latency %d %%: all processes busy %.0f %% of %d cores over"
+                                        + " %.1f s (first measured record produced to last row"
+                                        + " seen)%n",
+                                percent,
+                                busy * 100 / EndToEndBenchmark.CORES / run.measuredSeconds(),
+                                EndToEndBenchmark.CORES,
+                                run.measuredSeconds());
+        System.out.print(resources + Processes.threadTables(run.before(), run.after()));
+        return new LatencyRun(line, resources);
+    }
+}
