@@ -56,8 +56,8 @@ public final class SavedModelClassifier implements AutoCloseable {
 
     /**
      * Like {@link #open(ModelSpec)}, with {@code threads} threads in intra-op and inter-op pools of
-     * this session's own ({@link #sessionConfig}); 0 keeps TensorFlow's default: pools of one
-     * thread per core, shared by every session of the process.
+     * this session's own ({@link #sessionConfig}); 0 keeps TensorFlow's default: an intra-op and
+     * an inter-op pool of a thread per core each, shared by every session of the process.
      */
     public static SavedModelClassifier open(ModelSpec spec, int threads) {
         return open(spec, threads > 0 ? sessionConfig(threads) : null);
@@ -110,8 +110,9 @@ public final class SavedModelClassifier implements AutoCloseable {
      * use_per_session_threads}, TensorFlow keeps one intra-op and one inter-op pool per process,
      * sized by the first session it creates, so a thread count set here would be the whole
      * process's: with one thread, the model calls of every classify subtask in a TaskManager ran
-     * one after another on that thread (measured: two sessions on two caller threads classified 49
-     * MobileNetV2 images/s, one 46-62; with pools of their own 100, docs/benchmarks.md).
+     * one after another on that thread (two sessions on two caller threads: 52 MobileNetV2
+     * images/s, with pools of their own 111-115; {@code TensorflowPoolsBenchmark},
+     * docs/benchmarks.md).
      */
     public static ConfigProto sessionConfig(int threads) {
         return ConfigProto.newBuilder()
