@@ -56,8 +56,8 @@ public final class SavedModelClassifier implements AutoCloseable {
 
     /**
      * Like {@link #open(ModelSpec)}, with {@code threads} threads in intra-op and inter-op pools of
-     * this session's own ({@link #sessionConfig}); 0 keeps TensorFlow's default: an intra-op and
-     * an inter-op pool of a thread per core each, shared by every session of the process.
+     * this session's own ({@link #sessionConfig}); 0 keeps TensorFlow's default: an intra-op and an
+     * inter-op pool of a thread per core each, shared by every session of the process.
      */
     public static SavedModelClassifier open(ModelSpec spec, int threads) {
         return open(spec, threads > 0 ? sessionConfig(threads) : null);
