@@ -100,6 +100,10 @@ class SavedModelClassifierTest {
                 new ProcessBuilder(
                                 Commands.javaLauncher(),
                                 "-Xmx256m",
+                                // The probe reads the models this JVM trained, wherever they are.
+                                "-Dimagestream.models.dir="
+                                        + System.getProperty(
+                                                "imagestream.models.dir", "target/models"),
                                 "-cp",
                                 System.getProperty(
                                         "surefire.test.class.path",
