@@ -606,6 +606,7 @@ public final class EndToEndBenchmark {
         System.exit(0); // Flink's and Kafka's non-daemon threads
     }
 
+    /** "a=1;b=2" as an ordered map; blank parts are skipped. */
     private static Map<String, String> keyValues(String list) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String option : list.split(";")) {
@@ -1009,7 +1010,7 @@ public final class EndToEndBenchmark {
         return new Throughput((to - from) / seconds, bytes / seconds / 1e6, wallSeconds);
     }
 
-    // ---------------------------------------------------------------- machine, processes
+    // ---------------------------------------------------------------- machine
 
     static CassandraSettings settings(Services stack, String keyspace) {
         return CassandraSettings.builder()

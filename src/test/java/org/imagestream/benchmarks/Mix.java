@@ -107,5 +107,3 @@ final class Mix {
         return out;
     }
 }
-
-/** "a=1;b=2" as an ordered map; blank parts are skipped. */
