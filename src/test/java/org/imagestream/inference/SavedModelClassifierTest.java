@@ -113,8 +113,13 @@ class SavedModelClassifierTest {
                                 "200")
                         .redirectErrorStream(true)
                         .start();
-        String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(probe.waitFor(5, TimeUnit.MINUTES)).as(output).isTrue();
+        String output;
+        try {
+            output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(probe.waitFor(5, TimeUnit.MINUTES)).as(output).isTrue();
+        } finally {
+            probe.destroyForcibly(); // a no-op once it exited; never left running
+        }
         assertThat(probe.exitValue()).as(output).isZero();
         List<Long> cpuNanos = new ArrayList<>();
         for (String line : output.split("\n")) {
