@@ -43,7 +43,8 @@ final class LatencyRuns {
             long producedUntilMillis,
             Processes.Snapshot before,
             Processes.Snapshot after,
-            double measuredSeconds) {}
+            double measuredSeconds,
+            WriteStages stages) {}
 
     /** Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured. */
     static PacedRun pacedRun(
@@ -109,6 +110,7 @@ final class LatencyRuns {
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = EndToEndBenchmark.rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));
+            WriteStages stages = WriteStages.read(session, keyspace, measuredFromMillis);
             return new PacedRun(
                     times,
                     warmup,
@@ -119,7 +121,8 @@ final class LatencyRuns {
                     producedUntilMillis,
                     before,
                     after,
-                    measuredSeconds);
+                    measuredSeconds,
+                    stages);
         }
     }
 
@@ -212,6 +215,7 @@ final class LatencyRuns {
                         run.rows(),
                         run.total());
         System.out.print("latency " + line);
+        String stages = "- latency " + percent + " %: " + run.stages().summary() + "\n";
         int measured = run.total() - run.warmup();
         double busy = Processes.cpuSecondsBetween(run.before(), run.after());
         String resources =
@@ -229,7 +233,8 @@ final class LatencyRuns {
                                 percent,
                                 busy * 100 / EndToEndBenchmark.CORES / run.measuredSeconds(),
                                 EndToEndBenchmark.CORES,
-                                run.measuredSeconds());
+                                run.measuredSeconds())
+                        + stages;
         System.out.print(resources + Processes.threadTables(run.before(), run.after()));
         return new LatencyRun(line, resources);
     }
