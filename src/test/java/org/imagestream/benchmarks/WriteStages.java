@@ -12,15 +12,15 @@ import org.HdrHistogram.Histogram;
  * time is the driver's client-side timestamp, taken when the job's sink sent it. Per image: the
  * Kafka timestamp (produce), the first blob chunk sent (the sink began: ingest, shuffle, decode,
  * batching and the model call are behind it), the blob's metadata row sent (its chunks were
- * stored), the listing row and the result row sent (the image's last write). Copies answered by
- * dedup write no chunks and are left out of the split.
+ * stored), and the result row sent (the image's last write). The whole produce-to-row time is the
+ * latency run's own histogram; images with no chunks of their own (copies answered by dedup,
+ * offloaded blobs) are left out of the split.
  */
 final class WriteStages {
     private final Histogram toSink = new Histogram(3_600_000L, 3);
     private final Histogram chunksStored = new Histogram(3_600_000L, 3);
     private final Histogram rowsAfterBlob = new Histogram(3_600_000L, 3);
-    private final Histogram total = new Histogram(3_600_000L, 3);
-    private int deduplicated;
+    private int withoutChunks;
 
     private WriteStages() {}
 
@@ -51,12 +51,11 @@ final class WriteStages {
                 continue;
             }
             long resultMillis = row.getLong("written") / 1000;
-            stages.total.recordValue(Math.max(0, resultMillis - produced));
             Long chunk = firstChunkMicros.get(row.getString("content_sha256"));
             Long blob = blobMicros.get(row.getString("content_sha256"));
             if (chunk == null || blob == null || chunk / 1000 < produced) {
                 // A copy whose blob its original stored (or an offloaded blob: no chunks).
-                stages.deduplicated++;
+                stages.withoutChunks++;
                 continue;
             }
             stages.toSink.recordValue(Math.max(0, chunk / 1000 - produced));
@@ -70,15 +69,14 @@ final class WriteStages {
     String summary() {
         return String.format(
                 Locale.ROOT,
-                "where the time went (ms, p50 / p99 / max; %d images, %d deduplicated copies left"
-                        + " out): produce to the sink's first chunk %s; chunks stored %s; blob"
-                        + " stored to result row sent %s; whole %s",
+                "where the time went (ms, p50 / p99 / max; %d images, %d without chunks of their"
+                        + " own left out): produce to the sink's first chunk %s; chunks stored %s;"
+                        + " blob stored to result row sent %s",
                 toSink.getTotalCount(),
-                deduplicated,
+                withoutChunks,
                 triple(toSink),
                 triple(chunksStored),
-                triple(rowsAfterBlob),
-                triple(total));
+                triple(rowsAfterBlob));
     }
 
     private static String triple(Histogram histogram) {
