@@ -6,21 +6,28 @@ import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 
 /**
- * Where a latency run's produce-to-row time went, read from Cassandra alone: each statement's write
- * time is the driver's client-side timestamp, taken when the job's sink sent it. Per image: the
- * Kafka timestamp (produce), the first blob chunk sent (the sink began: ingest, shuffle, decode,
- * batching and the model call are behind it), the blob's metadata row sent (its chunks were
- * stored), and the result row sent (the image's last write). The whole produce-to-row time is the
- * latency run's own histogram; images with no chunks of their own (copies answered by dedup,
- * offloaded blobs) are left out of the split.
+ * Where a latency run's produce-to-row time went, read from Cassandra alone. Per image: the Kafka
+ * timestamp (produce); the result's {@code classified_at}, the job's wall clock when the model's
+ * answer became a result (ingest, shuffle, dedup, decode, batching and the model call are before
+ * it); and the write time of each statement, the driver's client-side timestamp taken when the
+ * job's sink sent it: the first blob chunk (the sink began), the blob's metadata row (its chunks
+ * were stored) and the result row (the image's last write). One machine, one clock. Images with no
+ * chunks of their own (copies answered by dedup, offloaded blobs) are left out of the sink's split
+ * but kept in the per-domain and classify figures.
  */
 final class WriteStages {
+    private final Histogram toClassified = new Histogram(3_600_000L, 3);
+    private final Histogram classifiedToRow = new Histogram(3_600_000L, 3);
     private final Histogram toSink = new Histogram(3_600_000L, 3);
     private final Histogram chunksStored = new Histogram(3_600_000L, 3);
     private final Histogram rowsAfterBlob = new Histogram(3_600_000L, 3);
+    private final Map<String, Histogram> rowByDomain = new TreeMap<>();
+    private final Map<String, Histogram> classifiedByDomain = new TreeMap<>();
+    private int withChunks;
     private int withoutChunks;
 
     private WriteStages() {}
@@ -48,7 +55,8 @@ final class WriteStages {
         WriteStages stages = new WriteStages();
         for (Row row :
                 session.execute(
-                        "SELECT content_sha256, received_at, writetime(top_label) AS written FROM "
+                        "SELECT domain, content_sha256, received_at, classified_at,"
+                                + " writetime(top_label) AS written FROM "
                                 + keyspace
                                 + ".results")) {
             long produced = row.getInstant("received_at").toEpochMilli();
@@ -56,6 +64,16 @@ final class WriteStages {
                 continue;
             }
             long resultMillis = row.getLong("written") / 1000;
+            long classified = row.getInstant("classified_at").toEpochMilli();
+            String domain = row.getString("domain");
+            stages.toClassified.recordValue(Math.max(0, classified - produced));
+            stages.classifiedToRow.recordValue(Math.max(0, resultMillis - classified));
+            stages.rowByDomain
+                    .computeIfAbsent(domain, d -> new Histogram(3_600_000L, 3))
+                    .recordValue(Math.max(0, resultMillis - produced));
+            stages.classifiedByDomain
+                    .computeIfAbsent(domain, d -> new Histogram(3_600_000L, 3))
+                    .recordValue(Math.max(0, classified - produced));
             Long chunk = firstChunkMicros.get(row.getString("content_sha256"));
             Long blob = blobMicros.get(row.getString("content_sha256"));
             if (chunk == null || blob == null || chunk / 1000 < produced) {
@@ -63,6 +81,7 @@ final class WriteStages {
                 stages.withoutChunks++;
                 continue;
             }
+            stages.withChunks++;
             stages.toSink.recordValue(Math.max(0, chunk / 1000 - produced));
             stages.chunksStored.recordValue(Math.max(0, (blob - chunk) / 1000));
             stages.rowsAfterBlob.recordValue(Math.max(0, resultMillis - blob / 1000));
@@ -70,18 +89,35 @@ final class WriteStages {
         return stages;
     }
 
-    /** A report line: p50 / p99 / max of each segment. */
+    /** Report lines: p50 / p99 / max of each segment, then per domain. */
     String summary() {
+        StringBuilder byDomain = new StringBuilder();
+        for (Map.Entry<String, Histogram> entry : rowByDomain.entrySet()) {
+            byDomain.append(
+                    String.format(
+                            Locale.ROOT,
+                            "; %s (%d): produce to row %s, produce to classified %s",
+                            entry.getKey(),
+                            entry.getValue().getTotalCount(),
+                            triple(entry.getValue()),
+                            triple(classifiedByDomain.get(entry.getKey()))));
+        }
         return String.format(
                 Locale.ROOT,
-                "where the time went (ms, p50 / p99 / max; %d images, %d without chunks of their"
-                        + " own left out): produce to the sink's first chunk %s; chunks stored %s;"
-                        + " blob stored to result row sent %s",
-                toSink.getTotalCount(),
+                "where the time went (ms, p50 / p99 / max; %d images): produce to classified"
+                        + " (ingest, shuffle, dedup, decode, batching, model) %s; classified to"
+                        + " row sent %s; the sink, for the %d images with chunks of their own (%d"
+                        + " copies or offloaded left out): produce to the first chunk %s, chunks"
+                        + " stored %s, blob stored to result row sent %s; by domain%s",
+                toClassified.getTotalCount(),
+                triple(toClassified),
+                triple(classifiedToRow),
+                withChunks,
                 withoutChunks,
                 triple(toSink),
                 triple(chunksStored),
-                triple(rowsAfterBlob));
+                triple(rowsAfterBlob),
+                byDomain);
     }
 
     private static String triple(Histogram histogram) {
