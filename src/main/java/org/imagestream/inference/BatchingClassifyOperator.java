@@ -6,7 +6,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.configuration.TaskManagerOptions;
@@ -353,12 +352,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         }
     }
 
-    /**
-     * Classifies everything pending, the cheapest expected model call first; called by the timer,
-     * before barriers and at the end.
-     */
+    /** Classifies everything pending; called by the timer, before barriers and at the end. */
     private void flushAll() throws Exception {
-        for (Domain domain : batches.cheapestFirst()) {
+        for (Domain domain : Domain.values()) {
             flush(domain);
         }
     }
@@ -380,13 +376,11 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         }
         List<ModelCalls.Outcome> outcomes =
                 ModelCalls.classifyBatch(classifier, inputs, parts, domain.id() + " images");
-        long callNanos = System.nanoTime() - now;
         int classified = 0;
         for (ModelCalls.Outcome outcome : outcomes) {
             classified += outcome.predictions() == null ? 0 : outcome.predictions().size();
         }
-        metrics.modelCall(classified, TimeUnit.NANOSECONDS.toMillis(callNanos));
-        batches.recordCall(domain, IntStream.of(parts).sum(), callNanos);
+        metrics.modelCall(classified, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
         Object currentKey = getCurrentKey();
         ModelSpec spec = classifier.spec();
         try {

@@ -1,7 +1,6 @@
 package org.imagestream.inference;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import org.imagestream.model.DecodedImage;
@@ -14,11 +13,8 @@ import org.imagestream.model.Domain;
  * pauses for {@code delay} after the last image was taken in, or when the oldest image has waited
  * {@code maxWait}, whichever comes first; a lone image waits {@code delay}. (Counting the delay
  * from the oldest image's arrival instead would flush batches of one exactly when input is queued,
- * since decoding an image can take longer than the delay.) When several domains' batches are
- * flushed together, the cheapest expected model call runs first ({@link #cheapestFirst()}): one
- * task thread runs them in turn, so a batch of small images no longer waits for a 224x224 model's
- * call that happened to come first in the domain order. Plain Java: the operator owns the timer,
- * passes processing time in and reports each model call's duration.
+ * since decoding an image can take longer than the delay.) Plain Java: the operator owns the timer
+ * and passes processing time in.
  */
 final class MicroBatches {
     /** One buffered image: the record, its key, and copies that arrived while it waited. */
@@ -40,12 +36,6 @@ final class MicroBatches {
     private final long maxWaitMillis;
     private final EnumMap<Domain, List<Pending>> pending = new EnumMap<>(Domain.class);
     private int pendingCount;
-
-    /**
-     * Per domain, a moving average of the model-call time per model input (ns), from this subtask's
-     * own calls; a domain not yet called has none and counts as free.
-     */
-    private final EnumMap<Domain, Double> nanosPerInput = new EnumMap<>(Domain.class);
 
     /** When the last image was taken into a batch (processing time, after its decode). */
     private long lastInputMillis;
@@ -111,35 +101,6 @@ final class MicroBatches {
         }
         pendingCount -= batch.size();
         return batch;
-    }
-
-    /** Learns what a domain's model call costs: {@code nanos} for {@code inputs} model inputs. */
-    void recordCall(Domain domain, int inputs, long nanos) {
-        if (inputs <= 0 || nanos < 0) {
-            return;
-        }
-        double observed = (double) nanos / inputs;
-        // A short memory: follows a model roll-out or a change in load within a few calls.
-        nanosPerInput.merge(
-                domain, observed, (average, latest) -> average + 0.25 * (latest - average));
-    }
-
-    /**
-     * The domains with images waiting, the cheapest expected model call first (pending model inputs
-     * x the domain's average time per input); ties keep the domain order.
-     */
-    List<Domain> cheapestFirst() {
-        List<Domain> domains = new ArrayList<>(pending.keySet());
-        domains.sort(Comparator.comparingDouble(this::expectedNanos));
-        return domains;
-    }
-
-    private double expectedNanos(Domain domain) {
-        int inputs = 0;
-        for (Pending item : pending.get(domain)) {
-            inputs += item.image.parts;
-        }
-        return inputs * nanosPerInput.getOrDefault(domain, 0.0);
     }
 
     int pendingCount() {
