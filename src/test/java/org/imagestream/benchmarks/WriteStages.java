@@ -20,14 +20,13 @@ import org.HdrHistogram.Histogram;
  * but kept in the per-domain and classify figures.
  */
 final class WriteStages {
-    private final Histogram toClassified = new Histogram(3_600_000L, 3);
-    private final Histogram classifiedToRow = new Histogram(3_600_000L, 3);
-    private final Histogram toSink = new Histogram(3_600_000L, 3);
-    private final Histogram chunksStored = new Histogram(3_600_000L, 3);
-    private final Histogram rowsAfterBlob = new Histogram(3_600_000L, 3);
+    private final Histogram toClassified = histogram();
+    private final Histogram classifiedToRow = histogram();
+    private final Histogram toSink = histogram();
+    private final Histogram chunksStored = histogram();
+    private final Histogram rowsAfterBlob = histogram();
     private final Map<String, Histogram> rowByDomain = new TreeMap<>();
     private final Map<String, Histogram> classifiedByDomain = new TreeMap<>();
-    private int withChunks;
     private int withoutChunks;
 
     private WriteStages() {}
@@ -69,10 +68,10 @@ final class WriteStages {
             stages.toClassified.recordValue(Math.max(0, classified - produced));
             stages.classifiedToRow.recordValue(Math.max(0, resultMillis - classified));
             stages.rowByDomain
-                    .computeIfAbsent(domain, d -> new Histogram(3_600_000L, 3))
+                    .computeIfAbsent(domain, d -> histogram())
                     .recordValue(Math.max(0, resultMillis - produced));
             stages.classifiedByDomain
-                    .computeIfAbsent(domain, d -> new Histogram(3_600_000L, 3))
+                    .computeIfAbsent(domain, d -> histogram())
                     .recordValue(Math.max(0, classified - produced));
             Long chunk = firstChunkMicros.get(row.getString("content_sha256"));
             Long blob = blobMicros.get(row.getString("content_sha256"));
@@ -81,7 +80,6 @@ final class WriteStages {
                 stages.withoutChunks++;
                 continue;
             }
-            stages.withChunks++;
             stages.toSink.recordValue(Math.max(0, chunk / 1000 - produced));
             stages.chunksStored.recordValue(Math.max(0, (blob - chunk) / 1000));
             stages.rowsAfterBlob.recordValue(Math.max(0, resultMillis - blob / 1000));
@@ -112,12 +110,17 @@ final class WriteStages {
                 toClassified.getTotalCount(),
                 triple(toClassified),
                 triple(classifiedToRow),
-                withChunks,
+                toSink.getTotalCount(),
                 withoutChunks,
                 triple(toSink),
                 triple(chunksStored),
                 triple(rowsAfterBlob),
                 byDomain);
+    }
+
+    /** Milliseconds up to an hour, 3 significant digits. */
+    private static Histogram histogram() {
+        return new Histogram(3_600_000L, 3);
     }
 
     private static String triple(Histogram histogram) {
