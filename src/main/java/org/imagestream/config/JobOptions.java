@@ -280,13 +280,6 @@ public final class JobOptions {
                     .withDescription(
                             "Threads in the intra-op and inter-op pools each TensorFlow session gets of its own. -1 (default): the slot's share of the TaskManager's cores, max(1, cores / taskmanager.numberOfTaskSlots), so the classify subtasks of all slots run their models side by side without oversubscribing the machine (docs/benchmarks.md); 0 keeps TensorFlow's default (an intra-op and an inter-op pool of a thread per core each, shared by every session in the TaskManager); n > 0: n threads.");
 
-    public static final ConfigOption<Boolean> INFERENCE_MODEL_THREAD_PER_DOMAIN =
-            ConfigOptions.key("inference.model-thread-per-domain")
-                    .booleanType()
-                    .defaultValue(true)
-                    .withDescription(
-                            "Each classify subtask runs each domain's model calls on a thread of their own (one call per domain at a time), so decoding goes on meanwhile and a domain's images never wait for another domain's model call; false runs every call on the task thread.");
-
     public static final ConfigOption<Duration> INFERENCE_MAX_BATCH_DELAY =
             ConfigOptions.key("inference.max-batch-delay")
                     .durationType()

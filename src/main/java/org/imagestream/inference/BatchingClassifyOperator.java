@@ -1,12 +1,11 @@
 package org.imagestream.inference;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.RejectedExecutionException;
-import org.apache.flink.api.common.operators.MailboxExecutor;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.configuration.TaskManagerOptions;
@@ -33,34 +32,28 @@ import org.slf4j.LoggerFactory;
  * ({@link MicroBatches}: full at {@code maxBatchSize}, or flushed on a pause in input or when the
  * oldest has waited {@code maxBatchWait}) and each domain's model runs once per batch; batching is
  * the main throughput lever of TF on CPU (FACTS: ~2k img/s at batch 1, 12-17k at batch 32-128 for
- * the small CNN). Each domain's calls run one at a time on a thread of their own ({@link
- * DomainModelCalls}), so the task thread keeps decoding and one domain's images never wait for
- * another domain's model; a finished call comes back through the mailbox and its results are
- * emitted on the task thread. A full batch whose domain is still busy waits for that call (the
- * back-pressure). A tiled scene is classified group by group while its tiles are read ({@link
+ * the small CNN). A tiled scene is classified group by group while its tiles are read ({@link
  * PartsAsRead}), never buffered: its model calls run inside {@code processElement}, so the batch
  * timer and a barrier wait for the whole scene, and each group gets the attempts of one image
  * alone. A failing model is retried and then asked image by image ({@link ModelCalls}); only an
  * image that fails alone is dead-lettered as {@code MODEL_ERROR}.
  *
- * <p>Nothing is held across a checkpoint: pending images are classified, and calls in flight
- * finished, and all of them emitted in {@link #prepareSnapshotPreBarrier} (before the barrier goes
- * downstream) and at end of input, so the buffer is never state and a restore never loses or
- * repeats an image.
+ * <p>Nothing is held across a checkpoint: pending images are classified and emitted in {@link
+ * #prepareSnapshotPreBarrier} (before the barrier goes downstream) and at end of input, so the
+ * buffer is never state and a restore never loses or repeats an image.
  *
  * <p>Dedup ({@link DedupCache}): keyed state, one prediction per content hash, with a TTL. Because
  * the stream is keyed by shard and the shard is chosen by content hash, every copy of an image
  * reaches the same key; a copy within the TTL reuses the prediction (row marked {@code
  * deduplicated}, neither decoded nor classified). A copy that arrives while its original is still
- * in the pending batch or its model call waits for it.
+ * in the pending batch waits for it.
  *
  * <p>Models are loaded once per subtask in {@link #open()} and closed in {@link #close()}. Roll-out
  * ({@link ModelRollout}): for a domain configured with a model root ({@link ModelDirectory}), a
  * processing-time timer lists the root every {@code modelPollInterval}; a newer version is loaded
- * and warmed on a background thread, then swapped in on the task thread after the old model's call
- * in flight and pending batch are finished, so every batch runs on exactly one model and every
- * result names it. The versions serving at a checkpoint are operator state ({@link
- * ServingVersions}).
+ * and warmed on a background thread, then swapped in on the task thread after the old model's
+ * pending batch is flushed, so every batch runs on exactly one model and every result names it. The
+ * versions serving at a checkpoint are operator state ({@link ServingVersions}).
  */
 public class BatchingClassifyOperator extends AbstractStreamOperator<Classification>
         implements OneInputStreamOperator<DecodedImage, Classification>, BoundedOneInput {
@@ -104,12 +97,8 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     private ImageDecoder decoder;
 
-    /** Whether each domain's model calls run on a thread of their own (else on the task thread). */
-    private boolean modelThreadPerDomain = true;
-
     private transient DedupCache recentPredictions;
-    private transient DomainBatchScheduler scheduler;
-    private transient ClassifyOutput results;
+    private transient MicroBatches batches;
     private transient boolean timerRegistered;
     private Duration maxBatchWait = Duration.ofMillis(100);
     private transient ClassifyMetrics metrics;
@@ -176,15 +165,6 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         return this;
     }
 
-    /**
-     * Whether each domain's model calls run on a thread of their own ({@link DomainModelCalls}),
-     * the default, or inline on the task thread.
-     */
-    public BatchingClassifyOperator withModelThreadPerDomain(boolean modelThreadPerDomain) {
-        this.modelThreadPerDomain = modelThreadPerDomain;
-        return this;
-    }
-
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
@@ -248,6 +228,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         metrics.counter("modelSwaps"),
                         metrics.counter("modelLoadFailures"));
         recentPredictions = DedupCache.open(getKeyedStateBackend(), dedupTtl);
+        batches = new MicroBatches(maxBatchSize, maxBatchDelay.toMillis(), maxBatchWait.toMillis());
         Counter modelErrors;
         if (decoder != null) {
             // Streamed scenes are copied to the TaskManager's io.tmp.dirs while decoded.
@@ -264,34 +245,6 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             modelErrors = metrics.addGroup("reason", "MODEL_ERROR").counter("imagesDeadLettered");
         }
         this.metrics = new ClassifyMetrics(metrics, modelErrors);
-        results =
-                new ClassifyOutput(
-                        output, DEAD_LETTERS, recentPredictions, this.metrics, restoredAtMillis);
-        // A finished call is taken on the task thread: its mail runs between records.
-        MailboxExecutor mailbox =
-                getContainingTask()
-                        .getMailboxExecutorFactory()
-                        .createExecutor(getOperatorConfig().getChainIndex());
-        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        scheduler =
-                new DomainBatchScheduler(
-                        new MicroBatches(
-                                maxBatchSize, maxBatchDelay.toMillis(), maxBatchWait.toMillis()),
-                        modelThreadPerDomain ? specs.keySet() : Set.of(),
-                        domain -> "classify-" + domain.id() + "-" + subtask,
-                        domain -> {
-                            try {
-                                mailbox.execute(
-                                        () -> scheduler.onCallDone(domain),
-                                        "take the %s model call",
-                                        domain.id());
-                            } catch (RejectedExecutionException closing) {
-                                // The task is ending: its end of input or failure handles calls.
-                            }
-                        },
-                        models::classifier,
-                        this.metrics,
-                        call -> results.taken(call, this));
         if (models.watching()) {
             scheduleModelPoll();
         }
@@ -312,7 +265,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     /** Runs on the task thread: finishes or starts a roll-out ({@link ModelRollout#poll}). */
     void pollModels() throws Exception {
-        models.poll(scheduler::finish);
+        models.poll(this::flush);
     }
 
     /** Test hook: waits for a background model load to finish (the next poll applies it). */
@@ -336,10 +289,18 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         if (recentPredictions != null) {
             CachedPrediction cached = recentPredictions.lookup(image, classifier.spec());
             if (cached != null) {
-                results.reused(image, classifier.spec(), cached);
+                if (image.pixels == null) {
+                    cached.describe(image);
+                }
+                emit(
+                        image,
+                        classifier.spec(),
+                        cached.toPrediction(),
+                        cached.toPartPredictions(),
+                        true);
                 return;
             }
-            if (scheduler.joinOriginal(domain, image)) {
+            if (batches.joinWaitingOriginal(domain, image)) {
                 return;
             }
         }
@@ -350,7 +311,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             try {
                 decoder.decodeInto(image, parts);
             } catch (DecodeException e) {
-                results.deadLetter(decoder.reject(image, e));
+                output.collect(DEAD_LETTERS, new StreamRecord<>(decoder.reject(image, e)));
                 return;
             }
             if (image.pixels == null) {
@@ -360,16 +321,18 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                             ModelCalls.IMAGE_ATTEMPTS,
                             domain.id(),
                             parts.failure().toString());
-                    results.modelError(image, parts.failure());
+                    deadLetter(image, parts.failure());
                 } else {
-                    results.complete(image, List.of(), classifier.spec(), parts.predictions());
+                    complete(image, List.of(), classifier.spec(), parts.predictions());
                 }
                 return;
             }
         }
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        if (scheduler.add(domain, image, getCurrentKey(), arrivedMillis, now) && !timerRegistered) {
-            armBatchTimer(scheduler.firstCheck(now));
+        if (batches.add(domain, image, getCurrentKey(), arrivedMillis, now)) {
+            flush(domain);
+        } else if (!timerRegistered) {
+            armBatchTimer(batches.firstCheck(now));
         }
     }
 
@@ -378,27 +341,144 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         getProcessingTimeService().registerTimer(due, this::onBatchTimer);
     }
 
-    /** Starts the batches, or looks again later while they may still grow. */
+    /** Flushes, or looks again later while the batches may still grow ({@link MicroBatches}). */
     private void onBatchTimer(long timestamp) throws Exception {
         timerRegistered = false;
-        long next = scheduler.nextCheck(getProcessingTimeService().getCurrentProcessingTime());
+        long next = batches.nextCheck(getProcessingTimeService().getCurrentProcessingTime());
         if (next > 0) {
             armBatchTimer(next);
         } else if (next == 0) {
-            scheduler.startAll();
+            flushAll();
         }
+    }
+
+    /** Classifies everything pending; called by the timer, before barriers and at the end. */
+    private void flushAll() throws Exception {
+        for (Domain domain : Domain.values()) {
+            flush(domain);
+        }
+    }
+
+    private void flush(Domain domain) throws Exception {
+        List<MicroBatches.Pending> batch = batches.take(domain);
+        if (batch.isEmpty()) {
+            return;
+        }
+        SavedModelClassifier classifier = models.classifier(domain);
+        long now = System.nanoTime();
+        List<float[]> inputs = new ArrayList<>(batch.size());
+        int[] parts = new int[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            MicroBatches.Pending item = batch.get(i);
+            inputs.add(item.image.pixels);
+            parts[i] = item.image.parts;
+            metrics.queueWait(TimeUnit.NANOSECONDS.toMillis(now - item.enqueuedNanos));
+        }
+        List<ModelCalls.Outcome> outcomes =
+                ModelCalls.classifyBatch(classifier, inputs, parts, domain.id() + " images");
+        int classified = 0;
+        for (ModelCalls.Outcome outcome : outcomes) {
+            classified += outcome.predictions() == null ? 0 : outcome.predictions().size();
+        }
+        metrics.modelCall(classified, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
+        Object currentKey = getCurrentKey();
+        ModelSpec spec = classifier.spec();
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                MicroBatches.Pending item = batch.get(i);
+                ModelCalls.Outcome outcome = outcomes.get(i);
+                if (outcome.error() != null) {
+                    deadLetter(item.image, outcome.error());
+                    item.copies.forEach(copy -> deadLetter(copy, outcome.error()));
+                    continue;
+                }
+                // State belongs to the image's own key, not to the record being processed.
+                setCurrentKey(item.key);
+                complete(item.image, item.copies, spec, outcome.predictions());
+            }
+        } finally {
+            if (currentKey != null) {
+                setCurrentKey(currentKey);
+            }
+        }
+    }
+
+    /**
+     * Emits a classified image's result and its waiting copies', and remembers the prediction under
+     * the current key (the image's).
+     *
+     * @param predictions one per model input: one, or one per part
+     */
+    private void complete(
+            DecodedImage image,
+            List<DecodedImage> copies,
+            ModelSpec spec,
+            List<Prediction> predictions) {
+        List<Prediction> parts = List.of();
+        Prediction prediction;
+        if (image.parts > 1) {
+            parts = predictions;
+            prediction = Prediction.shareOfTopLabels(parts, spec.labels());
+        } else {
+            prediction = predictions.get(0);
+        }
+        if (recentPredictions != null) {
+            recentPredictions.remember(image, spec, prediction, parts);
+        }
+        emit(image, spec, prediction, parts, false);
+        for (DecodedImage copy : copies) {
+            if (copy.pixels == null) {
+                describeAs(copy, image);
+            }
+            emit(copy, spec, prediction, parts, true);
+        }
+    }
+
+    /** What decoding told about an image, copied to an undecoded copy of the same bytes. */
+    private static void describeAs(DecodedImage copy, DecodedImage original) {
+        copy.originalWidth = original.originalWidth;
+        copy.originalHeight = original.originalHeight;
+        copy.parts = original.parts;
+        copy.extras = original.extras;
+        copy.partExtras = original.partExtras;
+    }
+
+    private void emit(
+            DecodedImage image,
+            ModelSpec spec,
+            Prediction prediction,
+            List<Prediction> parts,
+            boolean reused) {
+        Classification result = ResultRows.of(image, spec, prediction, parts);
+        result.deduplicated = reused;
+        result.mayBeReplay =
+                restoredAtMillis > 0 && image.record.kafkaTimestamp <= restoredAtMillis;
+        output.collect(new StreamRecord<>(result));
+        metrics.resultEmitted(result.domain, result.topLabel(), reused);
+    }
+
+    private void deadLetter(DecodedImage image, RuntimeException error) {
+        metrics.modelError();
+        output.collect(
+                DEAD_LETTERS,
+                new StreamRecord<>(
+                        DeadLetter.of(
+                                image.record,
+                                "classify",
+                                "MODEL_ERROR",
+                                String.valueOf(error.getMessage()))));
     }
 
     /** Pending images are emitted before the barrier: a checkpoint never contains a buffer. */
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
-        scheduler.finishAll();
+        flushAll();
     }
 
     @Override
     public void endInput() throws Exception {
-        scheduler.finishAll();
+        flushAll();
     }
 
     @Override
@@ -409,17 +489,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             if (decoder != null) {
                 decoder.close();
             }
-            boolean modelsIdle = true;
-            if (scheduler != null) {
-                try {
-                    scheduler.close();
-                } catch (IllegalStateException e) {
-                    // Closing a session under a running call would crash the TaskManager.
-                    LOG.error("Leaving the models open: {}", e.getMessage());
-                    modelsIdle = false;
-                }
-            }
-            if (models != null && modelsIdle) {
+            if (models != null) {
                 models.close();
             }
         }
@@ -427,11 +497,6 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     /** Test hook: images waiting for their batch. */
     int pendingCount() {
-        return scheduler.pendingCount();
-    }
-
-    /** Test hook: model calls started and not yet taken. */
-    int callsInFlight() {
-        return scheduler.callsInFlight();
+        return batches.pendingCount();
     }
 }

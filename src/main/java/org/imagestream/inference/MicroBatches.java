@@ -60,23 +60,15 @@ final class MicroBatches {
      */
     boolean joinWaitingOriginal(Domain domain, DecodedImage copy) {
         List<Pending> queue = pending.get(domain);
-        return queue != null && joinOriginal(queue, copy);
-    }
-
-    /** A copy joins the image of {@code batch} with its content hash, if there is one. */
-    static boolean joinOriginal(List<Pending> batch, DecodedImage copy) {
-        for (Pending waiting : batch) {
-            if (waiting.image.contentSha256.equals(copy.contentSha256)) {
-                waiting.copies.add(copy);
-                return true;
+        if (queue != null) {
+            for (Pending waiting : queue) {
+                if (waiting.image.contentSha256.equals(copy.contentSha256)) {
+                    waiting.copies.add(copy);
+                    return true;
+                }
             }
         }
         return false;
-    }
-
-    /** Whether images of the domain wait for their batch. */
-    boolean hasPending(Domain domain) {
-        return pending.containsKey(domain);
     }
 
     /**

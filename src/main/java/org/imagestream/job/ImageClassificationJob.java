@@ -161,10 +161,6 @@ public final class ImageClassificationJob {
                                                 config.get(JobOptions.INFERENCE_TENSORFLOW_THREADS))
                                         .withMaxBatchWait(
                                                 config.get(JobOptions.INFERENCE_MAX_BATCH_WAIT))
-                                        .withModelThreadPerDomain(
-                                                config.get(
-                                                        JobOptions
-                                                                .INFERENCE_MODEL_THREAD_PER_DOMAIN))
                                         .withDecoder(
                                                 new ImageDecoder(
                                                         inputs,

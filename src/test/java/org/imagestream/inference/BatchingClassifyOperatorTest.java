@@ -8,14 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
-import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
-import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
-import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.imagestream.decode.DecodeLimits;
 import org.imagestream.decode.ImageDecoder;
@@ -101,134 +96,18 @@ class BatchingClassifyOperatorTest {
             assertThat(harness.extractOutputValues()).isEmpty();
             assertThat(operator.pendingCount()).isEqualTo(3);
             harness.processElement(images.get(3), 0L); // batch of 4 is full
-            takeFinishedCalls(harness, operator);
             assertThat(harness.extractOutputValues()).hasSize(4);
 
             harness.processElement(images.get(4), 0L);
             harness.prepareSnapshotPreBarrier(1L); // a checkpoint never holds a buffer
             assertThat(harness.extractOutputValues()).hasSize(5);
             assertThat(operator.pendingCount()).isZero();
-            assertThat(operator.callsInFlight()).isZero();
 
             harness.processElement(images.get(5), 0L);
             harness.setProcessingTime(49);
-            assertThat(operator.callsInFlight()).isZero();
+            assertThat(harness.extractOutputValues()).hasSize(5);
             harness.setProcessingTime(60); // max batch delay passed
-            takeFinishedCalls(harness, operator);
             assertThat(harness.extractOutputValues()).hasSize(6);
-        }
-    }
-
-    /**
-     * Each domain's model runs off the task thread: a full batch returns at once with its call in
-     * flight and its results come back through the mailbox; another domain's batch starts beside it
-     * without waiting; the same domain's next full batch waits for the call before it (the
-     * back-pressure); a barrier finishes every call and pending image, and the mail of a call it
-     * took emits nothing twice.
-     */
-    @Test
-    void shouldRunEachDomainsModelOffTheTaskThreadAndFinishEveryCallBeforeTheBarrier()
-            throws Exception {
-        ModelSpec medical = ModelStoreAccess.seedModels().get(Domain.MEDICAL);
-        Map<Domain, ModelInput> medicalInput = Map.of(Domain.MEDICAL, medical.modelInput());
-        Random random = new Random(9);
-        List<DecodedImage> scans = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            byte[] dicom = SampleImages.generate(Domain.MEDICAL, i, random).bytes();
-            scans.add(decoded(dicom, "medical", 20 + i, "shard-00" + i, medicalInput));
-        }
-        BatchingClassifyOperator operator =
-                new BatchingClassifyOperator(
-                        Map.of(Domain.SOCIAL, social, Domain.MEDICAL, medical),
-                        Duration.ZERO,
-                        2,
-                        Duration.ofHours(1));
-        try (var harness = harness(operator)) {
-            harness.open();
-            harness.processElement(images.get(0), 0L);
-            harness.processElement(images.get(1), 0L); // full: the social call starts
-            assertThat(harness.extractOutputValues()).isEmpty();
-            assertThat(operator.callsInFlight()).isEqualTo(1);
-
-            harness.processElement(scans.get(0), 0L);
-            harness.processElement(scans.get(1), 0L); // full: starts beside the social call
-            assertThat(operator.callsInFlight()).isEqualTo(2);
-            assertThat(harness.extractOutputValues()).as("no call taken yet").isEmpty();
-
-            harness.processElement(images.get(2), 0L);
-            harness.processElement(images.get(3), 0L); // full again: waits for the first
-            assertThat(harness.extractOutputValues())
-                    .extracting(result -> result.imageId)
-                    .containsExactlyInAnyOrder("t-0-0", "t-0-1");
-            assertThat(operator.callsInFlight()).isEqualTo(2);
-
-            harness.processElement(images.get(4), 0L); // pending
-            harness.prepareSnapshotPreBarrier(1L);
-            assertThat(operator.callsInFlight()).isZero();
-            assertThat(operator.pendingCount()).isZero();
-            // Four calls (social 0-1, medical, social 2-3, social 4): their four mails find
-            // nothing left to take.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (harness.getTaskMailbox().size() < 4 && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertThat(harness.getTaskMailbox().size()).isEqualTo(4);
-            takeMail(harness);
-            assertThat(harness.extractOutputValues())
-                    .extracting(result -> result.imageId)
-                    .containsExactlyInAnyOrder(
-                            "t-0-0", "t-0-1", "t-0-2", "t-0-3", "t-0-4", "t-0-20", "t-0-21");
-        }
-    }
-
-    /**
-     * A batch due while its domain's call is in flight starts when that call is taken; a copy that
-     * arrives during a call joins it and is answered with its original's prediction. Without a
-     * thread per domain the model runs inline and a full batch's results are out at once.
-     */
-    @Test
-    void shouldStartADueBatchWhenItsDomainsCallEndsAndJoinCopiesToTheCallInFlight()
-            throws Exception {
-        BatchingClassifyOperator operator =
-                new BatchingClassifyOperator(
-                        Map.of(Domain.SOCIAL, social),
-                        Duration.ofMinutes(5),
-                        2,
-                        Duration.ofMillis(10));
-        try (var harness = harness(operator)) {
-            harness.open();
-            harness.setProcessingTime(0);
-            harness.processElement(images.get(0), 0L);
-            harness.processElement(images.get(1), 0L); // full: in flight
-            harness.processElement(copyOf(images.get(0), 12), 0L); // joins the call
-            harness.processElement(images.get(2), 0L);
-            harness.setProcessingTime(20); // due, but the social model is busy
-            assertThat(operator.callsInFlight()).isEqualTo(1);
-            assertThat(operator.pendingCount()).isEqualTo(1);
-            takeFinishedCalls(harness, operator); // takes the first call, starts and takes the next
-            assertThat(operator.pendingCount()).isZero();
-            List<Classification> results = harness.extractOutputValues();
-            assertThat(results)
-                    .extracting(result -> result.imageId)
-                    .containsExactlyInAnyOrder("t-0-0", "t-0-1", "t-0-12", "t-0-2");
-            assertThat(find(results, "t-0-12").deduplicated).isTrue();
-            assertThat(find(results, "t-0-12").scores).isEqualTo(find(results, "t-0-0").scores);
-            assertThat(find(results, "t-0-0").deduplicated).isFalse();
-        }
-
-        BatchingClassifyOperator inline =
-                new BatchingClassifyOperator(
-                                Map.of(Domain.SOCIAL, social),
-                                Duration.ZERO,
-                                2,
-                                Duration.ofHours(1))
-                        .withModelThreadPerDomain(false);
-        try (var harness = harness(inline)) {
-            harness.open();
-            harness.processElement(images.get(0), 0L);
-            harness.processElement(images.get(1), 0L);
-            assertThat(harness.extractOutputValues()).hasSize(2);
-            assertThat(inline.callsInFlight()).isZero();
         }
     }
 
@@ -258,7 +137,6 @@ class BatchingClassifyOperatorTest {
             assertThat(harness.extractOutputValues()).isEmpty();
             assertThat(operator.pendingCount()).isEqualTo(6);
             harness.setProcessingTime(now += 10); // the pause: one batch of six
-            takeFinishedCalls(harness, operator);
             assertThat(harness.extractOutputValues()).hasSize(6);
 
             // Arrivals that never pause are flushed when the oldest has waited 100 ms.
@@ -269,7 +147,6 @@ class BatchingClassifyOperatorTest {
                 sent++;
                 harness.setProcessingTime(now += 5);
             }
-            takeFinishedCalls(harness, operator);
             assertThat(harness.extractOutputValues()).hasSize(6 + sent);
             assertThat(operator.pendingCount()).isZero();
         }
@@ -290,7 +167,6 @@ class BatchingClassifyOperatorTest {
             for (DecodedImage image : batch) {
                 harness.processElement(image, 0L);
             }
-            takeFinishedCalls(harness, operator);
             assertThat(harness.extractOutputValues())
                     .extracting(result -> result.imageId)
                     .containsExactlyInAnyOrder("t-0-0", "t-0-2", "t-0-3");
@@ -327,7 +203,6 @@ class BatchingClassifyOperatorTest {
             harness.open();
             harness.processElement(images.get(2), 0L);
             harness.processElement(images.get(3), 0L); // batch of 2 runs, predictions cached
-            takeFinishedCalls(harness, operator);
             harness.processElement(copyOf(images.get(2), 11), 0L); // a later re-post
             later = new ArrayList<>(harness.extractOutputValues());
         }
@@ -372,7 +247,6 @@ class BatchingClassifyOperatorTest {
         try (var harness = harness(operator)) {
             harness.open();
             harness.processElement(tiled, 0L); // 8 inputs: a full batch by itself
-            takeFinishedCalls(harness, operator);
             harness.processElement(decoded(tiff, "remote-sensing", 31, "shard-000", inputs), 0L);
             results = new ArrayList<>(harness.extractOutputValues());
         }
@@ -759,33 +633,6 @@ class BatchingClassifyOperatorTest {
             System.arraycopy(right, y * 64 * bands, scene, (y * 128 + 64) * bands, 64 * bands);
         }
         return GeoTiffWriter.write(scene, 128, 64, bands, 500_000, 5_800_000, 10, 32633);
-    }
-
-    /**
-     * Runs the task's mail until every model call was taken, as the task's mailbox loop does
-     * between records (the harness has no loop of its own).
-     */
-    static void takeFinishedCalls(
-            AbstractStreamOperatorTestHarness<?> harness, BatchingClassifyOperator operator)
-            throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (operator.callsInFlight() > 0) {
-            Optional<Mail> mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
-            if (mail.isPresent()) {
-                mail.get().run();
-            } else {
-                assertThat(System.nanoTime()).as("model call finished").isLessThan(deadline);
-                Thread.sleep(1);
-            }
-        }
-    }
-
-    /** Runs every mail waiting in the task's mailbox. */
-    private static void takeMail(AbstractStreamOperatorTestHarness<?> harness) throws Exception {
-        Optional<Mail> mail;
-        while ((mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)).isPresent()) {
-            mail.get().run();
-        }
     }
 
     /** Flink's keyed harness around a classify stage, keyed by shard as in the job. */
