@@ -3,6 +3,7 @@ package org.imagestream.inference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tensorflow.Result;
@@ -27,6 +28,11 @@ import org.tensorflow.types.TFloat32;
  */
 public final class SavedModelClassifier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SavedModelClassifier.class);
+
+    /** TensorFlow's switch for its oneDNN kernels, read from the process environment. */
+    private static final String ONEDNN_SWITCH = "TF_ENABLE_ONEDNN_OPTS";
+
+    private static final AtomicBoolean ENVIRONMENT_CHECKED = new AtomicBoolean();
 
     private final ModelSpec spec;
     private final SavedModelBundle bundle;
@@ -68,6 +74,12 @@ public final class SavedModelClassifier implements AutoCloseable {
      * TensorFlow's defaults).
      */
     public static SavedModelClassifier open(ModelSpec spec, ConfigProto config) {
+        if (ENVIRONMENT_CHECKED.compareAndSet(false, true)) {
+            String slower = slowEnvironment(System.getenv());
+            if (slower != null) {
+                LOG.warn(slower);
+            }
+        }
         SavedModelBundle.Loader loader =
                 SavedModelBundle.loader(spec.directory()).withTags(SavedModelBundle.DEFAULT_TAG);
         if (config != null) {
@@ -103,6 +115,30 @@ public final class SavedModelClassifier implements AutoCloseable {
             bundle.close();
             throw e;
         }
+    }
+
+    /**
+     * Why this process environment makes TensorFlow slower, or null. oneDNN's kernels are on by
+     * default in TF Java 1.1.0 on x86; an image that sets {@code TF_ENABLE_ONEDNN_OPTS=0} (often to
+     * silence TensorFlow's start-up notice about them) turns them off, and MobileNetV2 then
+     * classified 5.7x fewer images per second in batches of 32 ({@code TensorflowPoolsBenchmark},
+     * docs/benchmarks.md). Logged once per process, at the first model load.
+     */
+    static String slowEnvironment(Map<String, String> environment) {
+        String value = environment.get(ONEDNN_SWITCH);
+        if (value == null) {
+            return null;
+        }
+        String flag = value.trim();
+        if (flag.equals("0") || flag.equalsIgnoreCase("false")) {
+            return ONEDNN_SWITCH
+                    + "="
+                    + value
+                    + " turns TensorFlow's oneDNN kernels off: batches of a 224x224 model run"
+                    + " several times slower (docs/benchmarks.md); unset it for the"
+                    + " TaskManagers";
+        }
+        return null;
     }
 
     /**

@@ -29,6 +29,9 @@ import org.tensorflow.proto.ConfigProto;
  *       its sessions until session 22);
  *   <li>{@code session-1}: one thread per pool, pools of each session's own ({@link
  *       SavedModelClassifier#sessionConfig}, the job's default now on 2 cores and 2 slots);
+ *   <li>{@code session-1-onednn-off}: the same in a JVM started with {@code
+ *       TF_ENABLE_ONEDNN_OPTS=0} (oneDNN's kernels are on by default in TF Java 1.1.0 on x86; some
+ *       images set the variable to 0 to silence TensorFlow's start-up notice about it);
  *   <li>{@code process-default}: TensorFlow's defaults (pools of a thread per core, shared).
  * </ul>
  *
@@ -37,7 +40,10 @@ import org.tensorflow.proto.ConfigProto;
  */
 public final class TensorflowPoolsBenchmark {
     private static final List<String> CONFIGURATIONS =
-            List.of("process-1", "session-1", "process-default");
+            List.of("process-1", "session-1", "session-1-onednn-off", "process-default");
+
+    /** TensorFlow's switch for its oneDNN kernels, read from the process environment. */
+    private static final String ONEDNN_SWITCH = "TF_ENABLE_ONEDNN_OPTS";
 
     private TensorflowPoolsBenchmark() {}
 
@@ -84,7 +90,7 @@ public final class TensorflowPoolsBenchmark {
 
     private static String runChild(String model, String configuration, int batch, double seconds)
             throws Exception {
-        Process child =
+        ProcessBuilder builder =
                 new ProcessBuilder(
                                 Commands.javaLauncher(),
                                 "-Xmx512m",
@@ -99,8 +105,14 @@ public final class TensorflowPoolsBenchmark {
                                 Integer.toString(batch),
                                 "--seconds",
                                 Double.toString(seconds))
-                        .redirectError(ProcessBuilder.Redirect.DISCARD)
-                        .start();
+                        .redirectError(ProcessBuilder.Redirect.DISCARD);
+        // Every child but the "-onednn-off" one runs with TensorFlow's default, whatever this
+        // JVM's environment says.
+        builder.environment().remove(ONEDNN_SWITCH);
+        if (configuration.endsWith("-onednn-off")) {
+            builder.environment().put(ONEDNN_SWITCH, "0");
+        }
+        Process child = builder.start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!child.waitFor(10, TimeUnit.MINUTES) || child.exitValue() != 0) {
             throw new IllegalStateException(configuration + " failed:\n" + output);
@@ -125,7 +137,8 @@ public final class TensorflowPoolsBenchmark {
                                     .setIntraOpParallelismThreads(1)
                                     .setInterOpParallelismThreads(1)
                                     .build();
-                    case "session-1" -> SavedModelClassifier.sessionConfig(1);
+                    case "session-1", "session-1-onednn-off" ->
+                            SavedModelClassifier.sessionConfig(1);
                     case "process-default" -> null;
                     default -> throw new IllegalArgumentException(configuration);
                 };

@@ -20,6 +20,19 @@ import org.junit.jupiter.api.Test;
 
 /** Runs the real seed SavedModels (trained once per build into target/models). */
 class SavedModelClassifierTest {
+    /** An environment that turns TensorFlow's oneDNN kernels off is named at the first load. */
+    @Test
+    void shouldNameAnEnvironmentThatTurnsOneDnnOff() {
+        assertThat(SavedModelClassifier.slowEnvironment(Map.of("TF_ENABLE_ONEDNN_OPTS", "0")))
+                .contains("TF_ENABLE_ONEDNN_OPTS=0")
+                .contains("unset it");
+        assertThat(SavedModelClassifier.slowEnvironment(Map.of("TF_ENABLE_ONEDNN_OPTS", "False")))
+                .isNotNull();
+        assertThat(SavedModelClassifier.slowEnvironment(Map.of("TF_ENABLE_ONEDNN_OPTS", "1")))
+                .isNull();
+        assertThat(SavedModelClassifier.slowEnvironment(Map.of("PATH", "/usr/bin"))).isNull();
+    }
+
     @Test
     void shouldClassifyFreshSamplesOfEveryDomainFarAboveChance() throws Exception {
         Map<Domain, ModelSpec> specs = ModelStoreAccess.seedModels();
