@@ -273,6 +273,13 @@ public final class JobOptions {
                     .withDescription(
                             "Images per model call at most (per domain, per subtask). 128 reaches the seed models' batched TF ceiling on 2 cores (docs/benchmarks.md); under light load batches stay smaller because inference.max-batch-delay flushes them.");
 
+    public static final ConfigOption<MemorySize> INFERENCE_MAX_BATCH_BYTES =
+            ConfigOptions.key("inference.max-batch-bytes")
+                    .memoryType()
+                    .defaultValue(MemorySize.ofMebiBytes(8))
+                    .withDescription(
+                            "Heap the model inputs of one domain's batch may take per classify subtask (4 bytes a value: a 224x224x3 input is 588 KiB, so 8 MiB holds 13 of them, where inference.max-batch-size would let 128 take 77 MB; MobileNetV2 ran as fast in batches of 13 as of 32, docs/benchmarks.md); a batch is full at inference.max-batch-size inputs or at this, whichever comes first, and always takes at least one image. A tiled scene's groups of tiles stay within it too.");
+
     public static final ConfigOption<Integer> INFERENCE_TENSORFLOW_THREADS =
             ConfigOptions.key("inference.tensorflow-threads")
                     .intType()

@@ -101,7 +101,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     private transient MicroBatches batches;
     private transient boolean timerRegistered;
     private Duration maxBatchWait = Duration.ofMillis(100);
+    private long maxBatchBytes = Long.MAX_VALUE;
     private transient ClassifyMetrics metrics;
+    private transient ClassifyOutput results;
 
     /**
      * @param dedupTtl how long predictions are remembered per content hash; zero disables dedup
@@ -150,6 +152,29 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         }
         this.maxBatchWait = maxBatchWait;
         return this;
+    }
+
+    /**
+     * Heap the model inputs of one domain's batch may take (4 bytes a value); a batch is full at
+     * {@code maxBatchSize} inputs or at this, whichever comes first, and a tiled scene's groups
+     * stay within it too. Unbounded unless set.
+     */
+    public BatchingClassifyOperator withMaxBatchBytes(long maxBatchBytes) {
+        if (maxBatchBytes < 1) {
+            throw new IllegalArgumentException(
+                    "max batch bytes must be >= 1, got " + maxBatchBytes);
+        }
+        this.maxBatchBytes = maxBatchBytes;
+        return this;
+    }
+
+    /**
+     * Model inputs a group of a tiled scene's tiles takes: {@code maxBatchSize}, fewer when that
+     * many would take more than {@code maxBatchBytes}; at least one.
+     */
+    static int inputsWithin(int maxBatchSize, long maxBatchBytes, int valuesPerInput) {
+        long fit = maxBatchBytes / ((long) valuesPerInput * Float.BYTES);
+        return (int) Math.max(1, Math.min(maxBatchSize, fit));
     }
 
     /**
@@ -228,7 +253,12 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         metrics.counter("modelSwaps"),
                         metrics.counter("modelLoadFailures"));
         recentPredictions = DedupCache.open(getKeyedStateBackend(), dedupTtl);
-        batches = new MicroBatches(maxBatchSize, maxBatchDelay.toMillis(), maxBatchWait.toMillis());
+        batches =
+                new MicroBatches(
+                        maxBatchSize,
+                        maxBatchBytes,
+                        maxBatchDelay.toMillis(),
+                        maxBatchWait.toMillis());
         Counter modelErrors;
         if (decoder != null) {
             // Streamed scenes are copied to the TaskManager's io.tmp.dirs while decoded.
@@ -245,6 +275,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             modelErrors = metrics.addGroup("reason", "MODEL_ERROR").counter("imagesDeadLettered");
         }
         this.metrics = new ClassifyMetrics(metrics, modelErrors);
+        results =
+                new ClassifyOutput(
+                        output, DEAD_LETTERS, recentPredictions, this.metrics, restoredAtMillis);
         if (models.watching()) {
             scheduleModelPoll();
         }
@@ -289,15 +322,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         if (recentPredictions != null) {
             CachedPrediction cached = recentPredictions.lookup(image, classifier.spec());
             if (cached != null) {
-                if (image.pixels == null) {
-                    cached.describe(image);
-                }
-                emit(
-                        image,
-                        classifier.spec(),
-                        cached.toPrediction(),
-                        cached.toPartPredictions(),
-                        true);
+                results.reused(image, classifier.spec(), cached);
                 return;
             }
             if (batches.joinWaitingOriginal(domain, image)) {
@@ -307,11 +332,19 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         if (image.pixels == null) {
             // A tiled scene is classified group by group as its tiles are read (never held
             // whole); any other image is decoded into its pixels and waits for its batch.
-            PartsAsRead parts = new PartsAsRead(classifier, maxBatchSize, metrics);
+            ModelSpec spec = classifier.spec();
+            PartsAsRead parts =
+                    new PartsAsRead(
+                            classifier,
+                            inputsWithin(
+                                    maxBatchSize,
+                                    maxBatchBytes,
+                                    spec.height() * spec.width() * spec.channels()),
+                            metrics);
             try {
                 decoder.decodeInto(image, parts);
             } catch (DecodeException e) {
-                output.collect(DEAD_LETTERS, new StreamRecord<>(decoder.reject(image, e)));
+                results.deadLetter(decoder.reject(image, e));
                 return;
             }
             if (image.pixels == null) {
@@ -321,9 +354,9 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                             ModelCalls.IMAGE_ATTEMPTS,
                             domain.id(),
                             parts.failure().toString());
-                    deadLetter(image, parts.failure());
+                    results.modelError(image, parts.failure());
                 } else {
-                    complete(image, List.of(), classifier.spec(), parts.predictions());
+                    results.complete(image, List.of(), spec, parts.predictions());
                 }
                 return;
             }
@@ -388,85 +421,18 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                 MicroBatches.Pending item = batch.get(i);
                 ModelCalls.Outcome outcome = outcomes.get(i);
                 if (outcome.error() != null) {
-                    deadLetter(item.image, outcome.error());
-                    item.copies.forEach(copy -> deadLetter(copy, outcome.error()));
+                    results.modelError(item.image, item.copies, outcome.error());
                     continue;
                 }
                 // State belongs to the image's own key, not to the record being processed.
                 setCurrentKey(item.key);
-                complete(item.image, item.copies, spec, outcome.predictions());
+                results.complete(item.image, item.copies, spec, outcome.predictions());
             }
         } finally {
             if (currentKey != null) {
                 setCurrentKey(currentKey);
             }
         }
-    }
-
-    /**
-     * Emits a classified image's result and its waiting copies', and remembers the prediction under
-     * the current key (the image's).
-     *
-     * @param predictions one per model input: one, or one per part
-     */
-    private void complete(
-            DecodedImage image,
-            List<DecodedImage> copies,
-            ModelSpec spec,
-            List<Prediction> predictions) {
-        List<Prediction> parts = List.of();
-        Prediction prediction;
-        if (image.parts > 1) {
-            parts = predictions;
-            prediction = Prediction.shareOfTopLabels(parts, spec.labels());
-        } else {
-            prediction = predictions.get(0);
-        }
-        if (recentPredictions != null) {
-            recentPredictions.remember(image, spec, prediction, parts);
-        }
-        emit(image, spec, prediction, parts, false);
-        for (DecodedImage copy : copies) {
-            if (copy.pixels == null) {
-                describeAs(copy, image);
-            }
-            emit(copy, spec, prediction, parts, true);
-        }
-    }
-
-    /** What decoding told about an image, copied to an undecoded copy of the same bytes. */
-    private static void describeAs(DecodedImage copy, DecodedImage original) {
-        copy.originalWidth = original.originalWidth;
-        copy.originalHeight = original.originalHeight;
-        copy.parts = original.parts;
-        copy.extras = original.extras;
-        copy.partExtras = original.partExtras;
-    }
-
-    private void emit(
-            DecodedImage image,
-            ModelSpec spec,
-            Prediction prediction,
-            List<Prediction> parts,
-            boolean reused) {
-        Classification result = ResultRows.of(image, spec, prediction, parts);
-        result.deduplicated = reused;
-        result.mayBeReplay =
-                restoredAtMillis > 0 && image.record.kafkaTimestamp <= restoredAtMillis;
-        output.collect(new StreamRecord<>(result));
-        metrics.resultEmitted(result.domain, result.topLabel(), reused);
-    }
-
-    private void deadLetter(DecodedImage image, RuntimeException error) {
-        metrics.modelError();
-        output.collect(
-                DEAD_LETTERS,
-                new StreamRecord<>(
-                        DeadLetter.of(
-                                image.record,
-                                "classify",
-                                "MODEL_ERROR",
-                                String.valueOf(error.getMessage()))));
     }
 
     /** Pending images are emitted before the barrier: a checkpoint never contains a buffer. */

@@ -9,12 +9,14 @@ import org.imagestream.model.Domain;
 /**
  * The classify stage's micro-batches: images waiting per domain for one model call, and when to
  * make it. A domain's batch is full at {@code maxBatchSize} model inputs (an image classified in
- * parts counts each part). Otherwise batches grow with the backlog: they are flushed once the input
- * pauses for {@code delay} after the last image was taken in, or when the oldest image has waited
- * {@code maxWait}, whichever comes first; a lone image waits {@code delay}. (Counting the delay
- * from the oldest image's arrival instead would flush batches of one exactly when input is queued,
- * since decoding an image can take longer than the delay.) Plain Java: the operator owns the timer
- * and passes processing time in.
+ * parts counts each part) or when its inputs take {@code maxBatchBytes} of heap (4 bytes a value:
+ * 128 inputs of a 224x224x3 model would hold 77 MB), whichever comes first; it always takes the
+ * image that fills it, so an image larger than the budget is a batch of its own. Otherwise batches
+ * grow with the backlog: they are flushed once the input pauses for {@code delay} after the last
+ * image was taken in, or when the oldest image has waited {@code maxWait}, whichever comes first; a
+ * lone image waits {@code delay}. (Counting the delay from the oldest image's arrival instead would
+ * flush batches of one exactly when input is queued, since decoding an image can take longer than
+ * the delay.) Plain Java: the operator owns the timer and passes processing time in.
  */
 final class MicroBatches {
     /** One buffered image: the record, its key, and copies that arrived while it waited. */
@@ -32,6 +34,7 @@ final class MicroBatches {
     }
 
     private final int maxBatchSize;
+    private final long maxBatchBytes;
     private final long delayMillis;
     private final long maxWaitMillis;
     private final EnumMap<Domain, List<Pending>> pending = new EnumMap<>(Domain.class);
@@ -44,12 +47,14 @@ final class MicroBatches {
     private long oldestPendingMillis;
 
     /**
+     * @param maxBatchBytes heap the model inputs of one domain's batch may take
      * @param delayMillis the pause in input that flushes (at least 1 ms)
      * @param maxWaitMillis the longest the oldest image waits while input keeps arriving (at least
      *     the delay)
      */
-    MicroBatches(int maxBatchSize, long delayMillis, long maxWaitMillis) {
+    MicroBatches(int maxBatchSize, long maxBatchBytes, long delayMillis, long maxWaitMillis) {
         this.maxBatchSize = maxBatchSize;
+        this.maxBatchBytes = maxBatchBytes;
         this.delayMillis = Math.max(1, delayMillis);
         this.maxWaitMillis = Math.max(this.delayMillis, maxWaitMillis);
     }
@@ -87,10 +92,12 @@ final class MicroBatches {
         pendingCount++;
         lastInputMillis = nowMillis;
         int inputs = 0;
+        long bytes = 0;
         for (Pending item : queue) {
             inputs += item.image.parts;
+            bytes += (long) item.image.pixels.length * Float.BYTES;
         }
-        return inputs >= maxBatchSize;
+        return inputs >= maxBatchSize || bytes >= maxBatchBytes;
     }
 
     /** A domain's batch, removed; empty when none waits. */

@@ -161,6 +161,9 @@ public final class ImageClassificationJob {
                                                 config.get(JobOptions.INFERENCE_TENSORFLOW_THREADS))
                                         .withMaxBatchWait(
                                                 config.get(JobOptions.INFERENCE_MAX_BATCH_WAIT))
+                                        .withMaxBatchBytes(
+                                                config.get(JobOptions.INFERENCE_MAX_BATCH_BYTES)
+                                                        .getBytes())
                                         .withDecoder(
                                                 new ImageDecoder(
                                                         inputs,

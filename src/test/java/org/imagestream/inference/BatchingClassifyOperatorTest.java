@@ -112,6 +112,38 @@ class BatchingClassifyOperatorTest {
     }
 
     /**
+     * A batch is also full when its inputs reach the byte budget: the seed model's 32x32x3 input is
+     * 3,072 floats, 12,288 bytes, so a 30,000-byte budget is reached by the third image (36,864
+     * bytes), long before the 100-image batch size. A 224x224x3 input (602,112 bytes) fits 27 times
+     * in 16 MiB, which is what a tiled scene's groups are cut to.
+     */
+    @Test
+    void shouldRunTheModelWhenTheBatchReachesItsByteBudget() throws Exception {
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                                Map.of(Domain.SOCIAL, social),
+                                Duration.ZERO,
+                                100,
+                                Duration.ofHours(1))
+                        .withMaxBatchBytes(30_000);
+        try (var harness = harness(operator)) {
+            harness.open();
+            harness.processElement(images.get(0), 0L);
+            harness.processElement(images.get(1), 0L);
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(operator.pendingCount()).isEqualTo(2);
+            harness.processElement(images.get(2), 0L);
+            assertThat(harness.extractOutputValues()).hasSize(3);
+            assertThat(operator.pendingCount()).isZero();
+        }
+        assertThat(BatchingClassifyOperator.inputsWithin(128, 16L << 20, 224 * 224 * 3))
+                .isEqualTo(27);
+        assertThat(BatchingClassifyOperator.inputsWithin(128, 16L << 20, 32 * 32 * 3))
+                .isEqualTo(128);
+        assertThat(BatchingClassifyOperator.inputsWithin(128, 1_000, 224 * 224 * 3)).isEqualTo(1);
+    }
+
+    /**
      * Under backlog (an image taken in within the delay of the timer) the batch keeps growing, up
      * to the wait bound; a pause in the input as long as the delay flushes it.
      */
