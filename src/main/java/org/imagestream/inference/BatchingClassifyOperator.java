@@ -29,14 +29,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The classify stage: one keyed operator that looks up dedup first, then decodes, batches and
  * classifies. Images from all shards of this subtask are collected per domain into micro-batches
- * ({@link MicroBatches}: full at {@code maxBatchSize}, or flushed on a pause in input or when the
- * oldest has waited {@code maxBatchWait}) and each domain's model runs once per batch; batching is
- * the main throughput lever of TF on CPU (FACTS: ~2k img/s at batch 1, 12-17k at batch 32-128 for
- * the small CNN). A tiled scene is classified group by group while its tiles are read ({@link
- * PartsAsRead}), never buffered: its model calls run inside {@code processElement}, so the batch
- * timer and a barrier wait for the whole scene, and each group gets the attempts of one image
- * alone. A failing model is retried and then asked image by image ({@link ModelCalls}); only an
- * image that fails alone is dead-lettered as {@code MODEL_ERROR}.
+ * ({@link MicroBatches}: full at {@code maxBatchSize} inputs or {@code maxBatchBytes} of them, or
+ * flushed on a pause in input or when the oldest has waited {@code maxBatchWait}) and each domain's
+ * model runs once per batch; batching is the main throughput lever of TF on CPU (FACTS: ~2k img/s
+ * at batch 1, 12-17k at batch 32-128 for the small CNN). A tiled scene is classified group by group
+ * while its tiles are read ({@link PartsAsRead}), never buffered: its model calls run inside {@code
+ * processElement}, so the batch timer and a barrier wait for the whole scene, and each group gets
+ * the attempts of one image alone. A failing model is retried and then asked image by image ({@link
+ * ModelCalls}); only an image that fails alone is dead-lettered as {@code MODEL_ERROR}.
  *
  * <p>Nothing is held across a checkpoint: pending images are classified and emitted in {@link
  * #prepareSnapshotPreBarrier} (before the barrier goes downstream) and at end of input, so the
