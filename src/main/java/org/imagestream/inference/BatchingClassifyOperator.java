@@ -336,10 +336,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             PartsAsRead parts =
                     new PartsAsRead(
                             classifier,
-                            inputsWithin(
-                                    maxBatchSize,
-                                    maxBatchBytes,
-                                    spec.height() * spec.width() * spec.channels()),
+                            inputsWithin(maxBatchSize, maxBatchBytes, spec.modelInput().size()),
                             metrics);
             try {
                 decoder.decodeInto(image, parts);

@@ -30,7 +30,7 @@ public final class SavedModelClassifier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SavedModelClassifier.class);
 
     /** TensorFlow's switch for its oneDNN kernels, read from the process environment. */
-    private static final String ONEDNN_SWITCH = "TF_ENABLE_ONEDNN_OPTS";
+    public static final String ONEDNN_SWITCH = "TF_ENABLE_ONEDNN_OPTS";
 
     private static final AtomicBoolean ENVIRONMENT_CHECKED = new AtomicBoolean();
 

@@ -42,9 +42,6 @@ public final class TensorflowPoolsBenchmark {
     private static final List<String> CONFIGURATIONS =
             List.of("process-1", "session-1", "session-1-onednn-off", "process-default");
 
-    /** TensorFlow's switch for its oneDNN kernels, read from the process environment. */
-    private static final String ONEDNN_SWITCH = "TF_ENABLE_ONEDNN_OPTS";
-
     private TensorflowPoolsBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -108,9 +105,9 @@ public final class TensorflowPoolsBenchmark {
                         .redirectError(ProcessBuilder.Redirect.DISCARD);
         // Every child but the "-onednn-off" one runs with TensorFlow's default, whatever this
         // JVM's environment says.
-        builder.environment().remove(ONEDNN_SWITCH);
+        builder.environment().remove(SavedModelClassifier.ONEDNN_SWITCH);
         if (configuration.endsWith("-onednn-off")) {
-            builder.environment().put(ONEDNN_SWITCH, "0");
+            builder.environment().put(SavedModelClassifier.ONEDNN_SWITCH, "0");
         }
         Process child = builder.start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
