@@ -264,10 +264,23 @@ public final class CassandraSchema {
             CassandraSettings settings,
             Collection<Domain> domains,
             TableOptions options) {
-        for (String statement : statements(settings, domains, options)) {
-            session.execute(
-                    SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(30)));
+        // The driver refreshes its schema metadata after every DDL statement, and holds each
+        // refresh for its debouncer window (1 s) first: 6 statements a keyspace cost 6-7 s of
+        // every job start and schema command. With metadata off while they run, each statement
+        // returns once applied; agreement is still awaited after each one (the next statement
+        // may reach another coordinator), and one forced refresh below reads the result.
+        boolean metadataWasEnabled = session.isSchemaMetadataEnabled();
+        session.setSchemaMetadataEnabled(false);
+        try {
+            for (String statement : statements(settings, domains, options)) {
+                session.execute(
+                        SimpleStatement.newInstance(statement).setTimeout(Duration.ofSeconds(30)));
+                session.checkSchemaAgreement();
+            }
+        } finally {
+            session.setSchemaMetadataEnabled(metadataWasEnabled);
         }
+        session.refreshSchema();
         for (String ks : settings.keyspaces(domains)) {
             // Tables created before a column existed get it added (idempotent upgrade).
             for (String[] added : ADDED_COLUMNS) {

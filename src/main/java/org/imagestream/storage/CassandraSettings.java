@@ -198,7 +198,12 @@ public final class CassandraSettings implements Serializable {
                         // Schema changes from several subtasks at start must settle before use.
                         .withDuration(
                                 DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT,
-                                Duration.ofSeconds(30));
+                                Duration.ofSeconds(30))
+                        // Closing a session waits out Netty's quiet period (2 s by default) on
+                        // each of its two event loop groups after the connections are closed:
+                        // seconds added to every CLI command and job stop for no work.
+                        .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
+                        .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0);
         if (username != null) {
             overrides
                     .withString(DefaultDriverOption.AUTH_PROVIDER_CLASS, "PlainTextAuthProvider")
