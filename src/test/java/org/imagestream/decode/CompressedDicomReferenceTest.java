@@ -12,13 +12,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import org.imagestream.decode.DecodeException.Reason;
 import org.imagestream.decode.DicomReferenceTest.Pgm;
 import org.imagestream.model.Domain;
 import org.imagestream.testing.Bytes;
 import org.imagestream.testing.PlantedDicom;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,6 +43,46 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class CompressedDicomReferenceTest {
     private static final DecodeLimits LIMITS = DecodeLimits.DEFAULT;
+
+    /** The files the tests below plant text in, planted by one pydicom process for the class. */
+    private static final List<String> PLANTED_FILES =
+            List.of(
+                    "MR_small_jpeg_sv1",
+                    "CT_small_jpeg_p14",
+                    "CT_small_rle",
+                    "rtdose_rle_dcmtk",
+                    "rtdose_rle",
+                    "MR_two_frames_jpeg_bot",
+                    "MR_two_frames_jpeg_fragments",
+                    "MR_small_jpeg_baseline",
+                    "MR_small_jpeg_extended",
+                    "MR_two_frames_jpeg_extended",
+                    "MR_two_frames_jpeg_extended_fragments",
+                    "JPEG-lossy",
+                    "image_dfl_jpeg_extended",
+                    "CT_small_jpeg_ls",
+                    "MR_small_jpeg_ls_lossless",
+                    "MR_small_jpeg_ls_thresholds",
+                    "MR_two_frames_jpeg_ls_fragments",
+                    "CT_small_jpeg_ls_near",
+                    "image_dfl_jpeg_ls_near",
+                    "MR_small_12bit_jpeg_ls_gdcm",
+                    "MR_small_12bit_jpeg_ls_near_gdcm",
+                    "MR_crop_jpeg_extended_q10",
+                    "MR_small_jp2klossless",
+                    "JPEG2000");
+
+    /** {@link #PLANTED_FILES} with text planted in their codestreams, by name. */
+    private static Map<String, byte[]> plantedFiles;
+
+    @BeforeAll
+    static void plantCodestreams(@TempDir Path dir) throws Exception {
+        Map<String, byte[]> originals = new HashMap<>();
+        for (String name : PLANTED_FILES) {
+            originals.put(name, resource(name + ".dcm"));
+        }
+        plantedFiles = PlantedDicom.plantedCodestreams(dir, originals);
+    }
 
     @ParameterizedTest
     @CsvSource({
@@ -72,7 +115,7 @@ class CompressedDicomReferenceTest {
         // The file as written, and the same file with text planted in every frame's codestream
         // (plant_codestreams.py; in RLE frames, where decoding never reads) once de-identified:
         // both must store what DCMTK decompresses.
-        byte[] deidentified = plantedAndDeidentified(name, dir);
+        byte[] deidentified = plantedAndDeidentified(name);
         List<byte[]> files = List.of(resource(name + ".dcm"), deidentified);
         if (name.contains("rle")) {
             // The rebuilt RLE frames, as DCMTK decompresses them.
@@ -188,10 +231,8 @@ class CompressedDicomReferenceTest {
     }
 
     /** The reference file with text planted in its codestreams by pydicom, de-identified. */
-    private static byte[] plantedAndDeidentified(String name, Path dir) throws Exception {
-        Path file = dir.resolve(name + ".dcm");
-        Files.write(file, resource(name + ".dcm"));
-        PlantedDicom.plantCodestreams(dir, List.of(file));
+    private static byte[] plantedAndDeidentified(String name) throws Exception {
+        assertThat(plantedFiles).as("%s is in PLANTED_FILES", name).containsKey(name);
         // Burned-in text is accepted: some of these are secondary captures that do not declare
         // it, and this test is about the codestreams.
         byte[] deidentified =
@@ -199,7 +240,7 @@ class CompressedDicomReferenceTest {
                                 "reference-test-key".getBytes(StandardCharsets.US_ASCII),
                                 DecodeLimits.DEFAULT,
                                 true)
-                        .deidentify(Files.readAllBytes(dir.resolve(name + ".planted.dcm")));
+                        .deidentify(plantedFiles.get(name));
         assertThat(new String(deidentified, StandardCharsets.ISO_8859_1)).doesNotContain("PLANT");
         return deidentified;
     }
@@ -259,10 +300,8 @@ class CompressedDicomReferenceTest {
      */
     @ParameterizedTest
     @CsvSource({"MR_small_jp2klossless, 0", "JPEG2000, 1"})
-    void shouldStoreTheSamplesOpenJpegDecodes(String name, int tolerance, @TempDir Path dir)
-            throws Exception {
-        for (byte[] original :
-                List.of(resource(name + ".dcm"), plantedAndDeidentified(name, dir))) {
+    void shouldStoreTheSamplesOpenJpegDecodes(String name, int tolerance) throws Exception {
+        for (byte[] original : List.of(resource(name + ".dcm"), plantedAndDeidentified(name))) {
             storesTheSamplesOpenJpegDecodes(name, decompressed(original), tolerance);
         }
     }

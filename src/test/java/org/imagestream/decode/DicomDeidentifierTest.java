@@ -4,13 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.imagestream.model.Domain;
 import org.imagestream.testing.PlantedDicom;
 import org.imagestream.testing.PoisonPills;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -108,6 +110,18 @@ class DicomDeidentifierTest {
                 .isNotEqualTo(deidentified);
     }
 
+    /** {@link #compressedFiles()} with text planted in their codestreams, by name. */
+    private static Map<String, byte[]> plantedCompressedFiles;
+
+    @BeforeAll
+    static void plantCompressedFiles(@TempDir Path dir) throws Exception {
+        Map<String, byte[]> originals = new HashMap<>();
+        for (String name : compressedFiles().toList()) {
+            originals.put(name, resource(name + ".dcm"));
+        }
+        plantedCompressedFiles = PlantedDicom.plantedCodestreams(dir, originals);
+    }
+
     /** Compressed reference files of every decoded codec but RLE, one and two frames. */
     static Stream<String> compressedFiles() {
         return Stream.of(
@@ -136,12 +150,8 @@ class DicomDeidentifierTest {
      */
     @ParameterizedTest
     @MethodSource("compressedFiles")
-    void shouldRemoveTextPlantedInsideCompressedFrames(String name, @TempDir Path dir)
-            throws Exception {
-        Path reference = dir.resolve(name + ".dcm");
-        Files.write(reference, resource(name + ".dcm"));
-        PlantedDicom.plantCodestreams(dir, List.of(reference));
-        byte[] planted = Files.readAllBytes(dir.resolve(name + ".planted.dcm"));
+    void shouldRemoveTextPlantedInsideCompressedFrames(String name) throws Exception {
+        byte[] planted = plantedCompressedFiles.get(name);
         assertThat(new String(planted, StandardCharsets.ISO_8859_1)).contains("PLANT");
 
         byte[] deidentified = deidentifier(KEY).deidentify(planted);

@@ -94,8 +94,15 @@ class DeadLetterLossITCase {
                         .get(60, TimeUnit.SECONDS);
         first.cancel().get(60, TimeUnit.SECONDS);
 
-        // Longer than the transaction timeout plus the broker's abort sweep (every 10 s).
-        Thread.sleep(25_000);
+        // Until the broker has aborted the savepoint's transaction (its 10 s timeout plus the
+        // abort sweep, every 10 s): then its abort marker lets the last stable offset, where
+        // read_committed readers end, reach the end of the topic.
+        deadline = System.currentTimeMillis() + 60_000;
+        while (!endOffsets(stack, streams.deadLetterTopic(), "read_committed")
+                .equals(endOffsets(stack, streams.deadLetterTopic(), "read_uncommitted"))) {
+            assertThat(System.currentTimeMillis()).isLessThan(deadline);
+            Thread.sleep(500);
+        }
 
         Configuration restore = new Configuration();
         restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
@@ -131,6 +138,22 @@ class DeadLetterLossITCase {
     }
 
     /** Every record of the topic up to its end at this isolation level. */
+    /** Where a consumer at this isolation level ends, by partition. */
+    private static Map<TopicPartition, Long> endOffsets(
+            LocalStack stack, String topic, String isolation) {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            return consumer.endOffsets(
+                    consumer.partitionsFor(topic).stream()
+                            .map(info -> new TopicPartition(topic, info.partition()))
+                            .toList());
+        }
+    }
+
     private static List<ConsumerRecord<byte[], byte[]>> read(
             LocalStack stack, String topic, String isolation) {
         Properties properties = new Properties();

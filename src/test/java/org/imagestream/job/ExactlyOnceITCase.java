@@ -6,7 +6,9 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -65,8 +67,9 @@ class ExactlyOnceITCase {
         try {
             PipelineOutcomes.waitForResults(settings, 200, 120_000);
             // Failure 1: the sink's tasks fail while Cassandra is down.
+            int attempts = latestAttempt(cluster, job.getJobID());
             stack.cassandra().stop();
-            Thread.sleep(10_000);
+            awaitRestartAfter(cluster, job.getJobID(), attempts);
             stack.cassandra().restart();
             PipelineOutcomes.waitForResults(settings, 800, 180_000);
             // Failure 2: the TaskManager dies and a new one takes over.
@@ -100,5 +103,27 @@ class ExactlyOnceITCase {
             assertThat(queryRows).isEqualTo(good.size());
         }
         assertThat(reasons.keySet()).containsExactlyInAnyOrderElementsOf(bad);
+    }
+
+    /** The highest execution attempt number of the job's tasks (0 until one restarts). */
+    private static int latestAttempt(MiniCluster cluster, JobID job) throws Exception {
+        int latest = 0;
+        for (AccessExecutionVertex vertex :
+                cluster.getExecutionGraph(job).get().getAllExecutionVertices()) {
+            latest = Math.max(latest, vertex.getCurrentExecutionAttempt().getAttemptNumber());
+        }
+        return latest;
+    }
+
+    /** Until a task has been restarted since {@code attempt}: the failure meant has happened. */
+    private static void awaitRestartAfter(MiniCluster cluster, JobID job, int attempt)
+            throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (latestAttempt(cluster, job) <= attempt) {
+            assertThat(System.currentTimeMillis())
+                    .as("a task restarted while Cassandra was down")
+                    .isLessThan(deadline);
+            Thread.sleep(200);
+        }
     }
 }
