@@ -36,7 +36,8 @@ import org.tensorflow.proto.ConfigProto;
  * </ul>
  *
  * <p>Run: {@code mvn -q test-compile exec:exec@pools-bench} (the social seed model), or with {@code
- * -Dbench.args="--model DIR --batch 8 --seconds 5 --rounds 2"}.
+ * -Dbench.args="--model DIR --batch 8 --seconds 5 --rounds 2"}. With {@code --paced-hz H} it
+ * measures single-image calls paced at H a second instead ({@link #paced}).
  */
 public final class TensorflowPoolsBenchmark {
     private static final List<String> CONFIGURATIONS =
@@ -50,6 +51,7 @@ public final class TensorflowPoolsBenchmark {
         int batch = 8;
         double seconds = 5;
         int rounds = 2;
+        double pacedHz = 0;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--model" -> model = args[i + 1];
@@ -57,6 +59,7 @@ public final class TensorflowPoolsBenchmark {
                 case "--batch" -> batch = Integer.parseInt(args[i + 1]);
                 case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--paced-hz" -> pacedHz = Double.parseDouble(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -68,6 +71,10 @@ public final class TensorflowPoolsBenchmark {
         }
         if (configuration != null) {
             measure(model, configuration, batch, seconds);
+            return;
+        }
+        if (pacedHz > 0) {
+            paced(model, pacedHz, seconds, rounds);
             return;
         }
         System.out.printf(
@@ -195,5 +202,82 @@ public final class TensorflowPoolsBenchmark {
             caller.join();
         }
         return images.get() / ((System.nanoTime() - window[0]) / 1e9);
+    }
+
+    /**
+     * {@code --paced-hz H}: what a single-image call costs in CPU when calls come one at a time (as
+     * in the end-to-end latency runs) instead of back to back, with TensorFlow's pool threads
+     * spinning while they wait for work (its default) and without ({@code
+     * disable_thread_spinning}): two sessions of {@link SavedModelClassifier#sessionConfig}, batch
+     * 1, in this JVM, arms interleaved over rounds. Process CPU per image (this JVM's other threads
+     * are idle), and the median call time.
+     */
+    private static void paced(String model, double hz, double seconds, int rounds)
+            throws Exception {
+        ModelSpec spec = ModelSpec.load(ModelDirectory.current(Path.of(model)));
+        float[] image = new float[spec.height() * spec.width() * spec.channels()];
+        Random random = new Random(7);
+        for (int p = 0; p < image.length; p++) {
+            image[p] = random.nextFloat();
+        }
+        List<float[]> input = List.of(image);
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        System.out.printf(
+                Locale.ROOT,
+                "cores=%d java=%s model=%s paced at %.0f Hz, %.0f s per arm%n",
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                model,
+                hz,
+                seconds);
+        ConfigProto spinning = SavedModelClassifier.sessionConfig(1);
+        ConfigProto blocking =
+                spinning.toBuilder()
+                        .setExperimental(
+                                ConfigProto.Experimental.newBuilder()
+                                        .setDisableThreadSpinning(true))
+                        .build();
+        try (SavedModelClassifier spins = SavedModelClassifier.open(spec, spinning);
+                SavedModelClassifier blocks = SavedModelClassifier.open(spec, blocking)) {
+            imagesPerSecond(List.of(spins), input, 3); // warm-up
+            imagesPerSecond(List.of(blocks), input, 3);
+            for (int round = 1; round <= rounds; round++) {
+                for (SavedModelClassifier session : List.of(spins, blocks)) {
+                    String pools = session == spins ? "spinning" : "no spinning";
+                    for (String arm : List.of("back-to-back", "paced")) {
+                        List<Long> callNanos = new ArrayList<>();
+                        long cpuBefore = os.getProcessCpuTime();
+                        long start = System.nanoTime();
+                        long end = start + (long) (seconds * 1e9);
+                        for (int call = 0; System.nanoTime() < end; call++) {
+                            if (!arm.equals("back-to-back")) {
+                                long due = start + (long) (call * 1e9 / hz);
+                                long wait = due - System.nanoTime();
+                                if (wait > 0) {
+                                    TimeUnit.NANOSECONDS.sleep(wait);
+                                }
+                            }
+                            long called = System.nanoTime();
+                            session.classify(input);
+                            callNanos.add(System.nanoTime() - called);
+                        }
+                        double cpuMillis = (os.getProcessCpuTime() - cpuBefore) / 1e6;
+                        java.util.Collections.sort(callNanos);
+                        System.out.printf(
+                                Locale.ROOT,
+                                "round %d %s, %s: %d calls, %.1f ms CPU per image, median call"
+                                        + " %.1f ms%n",
+                                round,
+                                pools,
+                                arm,
+                                callNanos.size(),
+                                cpuMillis / callNanos.size(),
+                                callNanos.get(callNanos.size() / 2) / 1e6);
+                    }
+                }
+            }
+        }
     }
 }
