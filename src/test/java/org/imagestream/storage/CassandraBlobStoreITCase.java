@@ -77,6 +77,9 @@ class CassandraBlobStoreITCase {
         CassandraSettings settings = settings(stack, keyspace);
         try (CqlSession session = settings.openSession()) {
             CassandraSchema.create(session, settings);
+            // create() turns schema metadata off while its statements run: the session keeps
+            // token-aware routing only if it is back on afterwards.
+            assertThat(session.isSchemaMetadataEnabled()).isTrue();
         }
 
         writeBatch(settings);
