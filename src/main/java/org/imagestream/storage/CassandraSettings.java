@@ -4,7 +4,8 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.CqlSessionBuilder;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
-import com.datastax.oss.driver.api.core.config.ProgrammaticDriverConfigLoaderBuilder;
+import com.datastax.oss.driver.api.core.config.OptionsMap;
+import com.datastax.oss.driver.api.core.config.TypedDriverOption;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -187,50 +188,49 @@ public final class CassandraSettings implements Serializable {
         return builder.build();
     }
 
+    /**
+     * The driver's settings in three layers: the values set here, over the driver config file
+     * ({@link Builder#driverConfigFile}) if one is given, over the driver's defaults (with the
+     * close-time defaults below when there is no file). The first layer holds only the values set
+     * here: a programmatic loader carries every default of the driver's reference.conf, so composed
+     * over the file it left none of the file's settings in effect.
+     */
     DriverConfigLoader configLoader() {
-        ProgrammaticDriverConfigLoaderBuilder overrides =
-                DriverConfigLoader.programmaticBuilder()
-                        .withString(
-                                DefaultDriverOption.LOAD_BALANCING_LOCAL_DATACENTER,
-                                localDatacenter)
-                        .withString(DefaultDriverOption.REQUEST_CONSISTENCY, consistency)
-                        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, requestTimeout)
-                        // Schema changes from several subtasks at start must settle before use.
-                        .withDuration(
-                                DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT,
-                                Duration.ofSeconds(30))
-                        // Closing a session waits out Netty's quiet period (2 s by default) on
-                        // each of its two event loop groups after the connections are closed:
-                        // seconds added to every CLI command and job stop for no work.
-                        .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
-                        .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0);
+        OptionsMap options = new OptionsMap();
+        options.put(TypedDriverOption.LOAD_BALANCING_LOCAL_DATACENTER, localDatacenter);
+        options.put(TypedDriverOption.REQUEST_CONSISTENCY, consistency);
+        options.put(TypedDriverOption.REQUEST_TIMEOUT, requestTimeout);
+        // Schema changes from several subtasks at start must settle before use.
+        options.put(TypedDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(30));
         if (username != null) {
-            overrides
-                    .withString(DefaultDriverOption.AUTH_PROVIDER_CLASS, "PlainTextAuthProvider")
-                    .withString(DefaultDriverOption.AUTH_PROVIDER_USER_NAME, username)
-                    .withString(
-                            DefaultDriverOption.AUTH_PROVIDER_PASSWORD,
-                            readSecret(passwordFile, "cassandra.password-file"));
+            options.put(TypedDriverOption.AUTH_PROVIDER_CLASS, "PlainTextAuthProvider");
+            options.put(TypedDriverOption.AUTH_PROVIDER_USER_NAME, username);
+            options.put(
+                    TypedDriverOption.AUTH_PROVIDER_PASSWORD,
+                    readSecret(passwordFile, "cassandra.password-file"));
         }
         if (truststoreFile != null) {
-            overrides
-                    .withString(
-                            DefaultDriverOption.SSL_ENGINE_FACTORY_CLASS, "DefaultSslEngineFactory")
-                    .withString(DefaultDriverOption.SSL_TRUSTSTORE_PATH, truststoreFile);
+            options.put(TypedDriverOption.SSL_ENGINE_FACTORY_CLASS, "DefaultSslEngineFactory");
+            options.put(TypedDriverOption.SSL_TRUSTSTORE_PATH, truststoreFile);
             if (truststorePasswordFile != null) {
-                overrides.withString(
-                        DefaultDriverOption.SSL_TRUSTSTORE_PASSWORD,
+                options.put(
+                        TypedDriverOption.SSL_TRUSTSTORE_PASSWORD,
                         readSecret(
                                 truststorePasswordFile, "cassandra.ssl.truststore-password-file"));
             }
         }
-        DriverConfigLoader loader = overrides.build();
-        if (driverConfigFile != null) {
-            loader =
-                    DriverConfigLoader.compose(
-                            loader, DriverConfigLoader.fromPath(Path.of(driverConfigFile)));
-        }
-        return loader;
+        DriverConfigLoader below =
+                driverConfigFile != null
+                        ? DriverConfigLoader.fromPath(Path.of(driverConfigFile))
+                        : DriverConfigLoader.programmaticBuilder()
+                                // Closing a session waits out Netty's quiet period (2 s by
+                                // default) on each of its two event loop groups after the
+                                // connections are closed: seconds added to every CLI command
+                                // and job stop for no work. (A driver config file decides it.)
+                                .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
+                                .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0)
+                                .build();
+        return DriverConfigLoader.compose(DriverConfigLoader.fromMap(options), below);
     }
 
     private static String readSecret(String file, String option) {

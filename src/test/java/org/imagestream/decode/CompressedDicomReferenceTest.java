@@ -233,6 +233,8 @@ class CompressedDicomReferenceTest {
     /** The reference file with text planted in its codestreams by pydicom, de-identified. */
     private static byte[] plantedAndDeidentified(String name) throws Exception {
         assertThat(plantedFiles).as("%s is in PLANTED_FILES", name).containsKey(name);
+        assertThat(new String(plantedFiles.get(name), StandardCharsets.ISO_8859_1))
+                .contains("PLANT");
         // Burned-in text is accepted: some of these are secondary captures that do not declare
         // it, and this test is about the codestreams.
         byte[] deidentified =

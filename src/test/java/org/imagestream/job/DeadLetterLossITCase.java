@@ -137,7 +137,6 @@ class DeadLetterLossITCase {
         assertThat(malformed).hasSize(3);
     }
 
-    /** Every record of the topic up to its end at this isolation level. */
     /** Where a consumer at this isolation level ends, by partition. */
     private static Map<TopicPartition, Long> endOffsets(
             LocalStack stack, String topic, String isolation) {
@@ -154,6 +153,7 @@ class DeadLetterLossITCase {
         }
     }
 
+    /** Every record of the topic up to its end at this isolation level. */
     private static List<ConsumerRecord<byte[], byte[]>> read(
             LocalStack stack, String topic, String isolation) {
         Properties properties = new Properties();

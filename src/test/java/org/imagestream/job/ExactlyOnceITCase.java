@@ -30,8 +30,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Exactly-once effect end to end: 2,000 images (5% malformed) stream while the job is failed twice
- * — its Cassandra sink fails (node stopped for 10 s) and its TaskManager is killed and replaced.
- * Afterwards result rows + committed dead letters equal the input: 0 lost, 0 duplicates.
+ * — its Cassandra sink fails (node stopped until a task has failed over) and its TaskManager is
+ * killed and replaced. Afterwards result rows + committed dead letters equal the input: 0 lost, 0
+ * duplicates.
  */
 @ExtendWith(LocalStackExtension.class)
 class ExactlyOnceITCase {

@@ -1,0 +1,64 @@
+package org.imagestream.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverExecutionProfile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The driver settings' layers: the {@code cassandra.*} options over a driver {@code
+ * application.conf} ({@code cassandra.driver-config-file}) over the job's own driver defaults over
+ * the driver's reference.conf. Expected values are the literals written here, not the code's.
+ */
+class CassandraSettingsTest {
+
+    private static DriverExecutionProfile profile(CassandraSettings settings) {
+        return settings.configLoader().getInitialConfig().getDefaultProfile();
+    }
+
+    @Test
+    void shouldApplyEverySettingOfTheDriverConfigFileTheOptionsDoNotSet(@TempDir Path dir)
+            throws Exception {
+        Path file =
+                Files.writeString(
+                        dir.resolve("application.conf"),
+                        "datastax-java-driver {\n"
+                                + "  basic.request.consistency = ONE\n"
+                                + "  advanced.connection.pool.local.size = 3\n"
+                                + "  advanced.heartbeat.interval = 7 seconds\n"
+                                + "  advanced.netty.io-group.shutdown.quiet-period = 1\n"
+                                + "}\n");
+        CassandraSettings settings =
+                CassandraSettings.builder()
+                        .consistency("LOCAL_QUORUM")
+                        .driverConfigFile(file.toString())
+                        .build();
+
+        DriverExecutionProfile profile = profile(settings);
+        // Settings only the file sets: the file's values, not the driver's defaults (1, 30 s).
+        assertThat(profile.getInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE)).isEqualTo(3);
+        assertThat(profile.getDuration(DefaultDriverOption.HEARTBEAT_INTERVAL).getSeconds())
+                .isEqualTo(7);
+        // With a file, the file decides what the options do not set: its value, and the
+        // driver's default (2 s) where it sets none.
+        assertThat(profile.getInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD)).isEqualTo(1);
+        assertThat(profile.getInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD))
+                .isEqualTo(2);
+        // An option given to the job: the option, whatever the file says.
+        assertThat(profile.getString(DefaultDriverOption.REQUEST_CONSISTENCY))
+                .isEqualTo("LOCAL_QUORUM");
+    }
+
+    @Test
+    void shouldCloseSessionsWithoutNettysQuietPeriodWithoutADriverConfigFile() {
+        DriverExecutionProfile profile = profile(CassandraSettings.builder().build());
+        assertThat(profile.getInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD)).isZero();
+        assertThat(profile.getInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD)).isZero();
+        // Everything else stays the driver's default.
+        assertThat(profile.getInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE)).isEqualTo(1);
+    }
+}
