@@ -226,9 +226,18 @@ public final class CassandraSettings implements Serializable {
                                 // Closing a session waits out Netty's quiet period (2 s by
                                 // default) on each of its two event loop groups after the
                                 // connections are closed: seconds added to every CLI command
-                                // and job stop for no work. (A driver config file decides it.)
-                                .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
-                                .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0)
+                                // and job stop for no work. 200 ms, not 0: with 0, a listener
+                                // notified just after the close was logged as an ERROR (the
+                                // event loop had terminated). A driver config file decides it.
+                                .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 200)
+                                .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_TIMEOUT, 15_000)
+                                .withString(
+                                        DefaultDriverOption.NETTY_IO_SHUTDOWN_UNIT, "MILLISECONDS")
+                                .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 200)
+                                .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_TIMEOUT, 15_000)
+                                .withString(
+                                        DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_UNIT,
+                                        "MILLISECONDS")
                                 .build();
         return DriverConfigLoader.compose(DriverConfigLoader.fromMap(options), below);
     }

@@ -6,6 +6,7 @@ import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverExecutionProfile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,10 +55,26 @@ class CassandraSettingsTest {
     }
 
     @Test
-    void shouldCloseSessionsWithoutNettysQuietPeriodWithoutADriverConfigFile() {
+    void shouldShortenNettysQuietPeriodWithoutADriverConfigFile() {
         DriverExecutionProfile profile = profile(CassandraSettings.builder().build());
-        assertThat(profile.getInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD)).isZero();
-        assertThat(profile.getInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD)).isZero();
+        // 200 ms instead of the driver's 2 s, the 15 s timeout unchanged.
+        for (DefaultDriverOption[] group :
+                new DefaultDriverOption[][] {
+                    {
+                        DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD,
+                        DefaultDriverOption.NETTY_IO_SHUTDOWN_TIMEOUT,
+                        DefaultDriverOption.NETTY_IO_SHUTDOWN_UNIT
+                    },
+                    {
+                        DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD,
+                        DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_TIMEOUT,
+                        DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_UNIT
+                    }
+                }) {
+            TimeUnit unit = TimeUnit.valueOf(profile.getString(group[2]));
+            assertThat(unit.toMillis(profile.getInt(group[0]))).isEqualTo(200);
+            assertThat(unit.toMillis(profile.getInt(group[1]))).isEqualTo(15_000);
+        }
         // Everything else stays the driver's default.
         assertThat(profile.getInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE)).isEqualTo(1);
     }
