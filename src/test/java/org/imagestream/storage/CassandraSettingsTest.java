@@ -6,7 +6,10 @@ import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverExecutionProfile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.imagestream.config.CassandraConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,10 +36,15 @@ class CassandraSettingsTest {
                                 + "  advanced.heartbeat.interval = 7 seconds\n"
                                 + "  advanced.netty.io-group.shutdown.quiet-period = 1\n"
                                 + "}\n");
+        // Through the job's option keys, as the job and the CLI's --driver-config pass them.
         CassandraSettings settings =
-                CassandraSettings.builder()
-                        .consistency("LOCAL_QUORUM")
-                        .driverConfigFile(file.toString())
+                CassandraConfig.builder(
+                                Configuration.fromMap(
+                                        Map.of(
+                                                "cassandra.consistency",
+                                                "LOCAL_QUORUM",
+                                                "cassandra.driver-config-file",
+                                                file.toString())))
                         .build();
 
         DriverExecutionProfile profile = profile(settings);
