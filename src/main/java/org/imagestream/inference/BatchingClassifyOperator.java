@@ -169,15 +169,6 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     }
 
     /**
-     * Model inputs a group of a tiled scene's tiles takes: {@code maxBatchSize}, fewer when that
-     * many would take more than {@code maxBatchBytes}; at least one.
-     */
-    static int inputsWithin(int maxBatchSize, long maxBatchBytes, int valuesPerInput) {
-        long fit = maxBatchBytes / ((long) valuesPerInput * Float.BYTES);
-        return (int) Math.max(1, Math.min(maxBatchSize, fit));
-    }
-
-    /**
      * Threads in each TensorFlow session's intra-op and inter-op pools ({@link
      * SavedModelClassifier#open(ModelSpec, int)}): -1 the slot's share of the TaskManager's cores
      * (see {@link #slotShareOfCores}), 0 (the default here) TensorFlow's own, n > 0 that many.
@@ -335,9 +326,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
             ModelSpec spec = classifier.spec();
             PartsAsRead parts =
                     new PartsAsRead(
-                            classifier,
-                            inputsWithin(maxBatchSize, maxBatchBytes, spec.modelInput().size()),
-                            metrics);
+                            classifier, batches.inputsPerGroup(spec.modelInput().size()), metrics);
             try {
                 decoder.decodeInto(image, parts);
             } catch (DecodeException e) {

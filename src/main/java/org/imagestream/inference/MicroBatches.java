@@ -95,9 +95,23 @@ final class MicroBatches {
         long bytes = 0;
         for (Pending item : queue) {
             inputs += item.image.parts;
-            bytes += (long) item.image.pixels.length * Float.BYTES;
+            bytes += bytesOf(item.image.pixels.length);
         }
         return inputs >= maxBatchSize || bytes >= maxBatchBytes;
+    }
+
+    /**
+     * Model inputs one model call of a tiled scene's tiles takes: {@code maxBatchSize}, fewer when
+     * that many would take more than {@code maxBatchBytes}; at least one.
+     */
+    int inputsPerGroup(int valuesPerInput) {
+        long fit = maxBatchBytes / bytesOf(valuesPerInput);
+        return (int) Math.max(1, Math.min(maxBatchSize, fit));
+    }
+
+    /** Heap a model input of this many values takes (a float each). */
+    private static long bytesOf(int values) {
+        return (long) values * Float.BYTES;
     }
 
     /** A domain's batch, removed; empty when none waits. */

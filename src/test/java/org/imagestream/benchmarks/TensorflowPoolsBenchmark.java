@@ -146,15 +146,7 @@ public final class TensorflowPoolsBenchmark {
                     case "process-default" -> null;
                     default -> throw new IllegalArgumentException(configuration);
                 };
-        List<float[]> input = new ArrayList<>();
-        Random random = new Random(7);
-        for (int i = 0; i < batch; i++) {
-            float[] image = new float[spec.height() * spec.width() * spec.channels()];
-            for (int p = 0; p < image.length; p++) {
-                image[p] = random.nextFloat();
-            }
-            input.add(image);
-        }
+        List<float[]> input = randomInputs(spec, batch);
         try (SavedModelClassifier first = SavedModelClassifier.open(spec, config);
                 SavedModelClassifier second = SavedModelClassifier.open(spec, config)) {
             imagesPerSecond(List.of(first, second), input, Math.min(3, seconds)); // warm-up
@@ -168,6 +160,20 @@ public final class TensorflowPoolsBenchmark {
                     two,
                     two / one);
         }
+    }
+
+    /** {@code count} model inputs of random values (the same ones on every run). */
+    private static List<float[]> randomInputs(ModelSpec spec, int count) {
+        List<float[]> inputs = new ArrayList<>();
+        Random random = new Random(7);
+        for (int i = 0; i < count; i++) {
+            float[] image = new float[spec.height() * spec.width() * spec.channels()];
+            for (int p = 0; p < image.length; p++) {
+                image[p] = random.nextFloat();
+            }
+            inputs.add(image);
+        }
+        return inputs;
     }
 
     /** Images per second of all callers together, each classifying its own session's batches. */
@@ -215,12 +221,7 @@ public final class TensorflowPoolsBenchmark {
     private static void paced(String model, double hz, double seconds, int rounds)
             throws Exception {
         ModelSpec spec = ModelSpec.load(ModelDirectory.current(Path.of(model)));
-        float[] image = new float[spec.height() * spec.width() * spec.channels()];
-        Random random = new Random(7);
-        for (int p = 0; p < image.length; p++) {
-            image[p] = random.nextFloat();
-        }
-        List<float[]> input = List.of(image);
+        List<float[]> input = randomInputs(spec, 1);
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean)
                         java.lang.management.ManagementFactory.getOperatingSystemMXBean();

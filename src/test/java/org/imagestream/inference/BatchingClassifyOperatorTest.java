@@ -136,11 +136,11 @@ class BatchingClassifyOperatorTest {
             assertThat(harness.extractOutputValues()).hasSize(3);
             assertThat(operator.pendingCount()).isZero();
         }
-        assertThat(BatchingClassifyOperator.inputsWithin(128, 16L << 20, 224 * 224 * 3))
+        assertThat(new MicroBatches(128, 16L << 20, 5, 100).inputsPerGroup(224 * 224 * 3))
                 .isEqualTo(27);
-        assertThat(BatchingClassifyOperator.inputsWithin(128, 16L << 20, 32 * 32 * 3))
+        assertThat(new MicroBatches(128, 16L << 20, 5, 100).inputsPerGroup(32 * 32 * 3))
                 .isEqualTo(128);
-        assertThat(BatchingClassifyOperator.inputsWithin(128, 1_000, 224 * 224 * 3)).isEqualTo(1);
+        assertThat(new MicroBatches(128, 1_000, 5, 100).inputsPerGroup(224 * 224 * 3)).isEqualTo(1);
     }
 
     /**

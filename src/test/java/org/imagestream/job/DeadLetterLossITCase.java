@@ -137,37 +137,37 @@ class DeadLetterLossITCase {
         assertThat(malformed).hasSize(3);
     }
 
-    /** Where a consumer at this isolation level ends, by partition. */
-    private static Map<TopicPartition, Long> endOffsets(
-            LocalStack stack, String topic, String isolation) {
+    /** A consumer without a group, reading at this isolation level. */
+    private static KafkaConsumer<byte[], byte[]> consumer(LocalStack stack, String isolation) {
         Properties properties = new Properties();
         properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(
-                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            return consumer.endOffsets(
-                    consumer.partitionsFor(topic).stream()
-                            .map(info -> new TopicPartition(topic, info.partition()))
-                            .toList());
+        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return new KafkaConsumer<>(
+                properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static List<TopicPartition> partitions(
+            KafkaConsumer<byte[], byte[]> consumer, String topic) {
+        return consumer.partitionsFor(topic).stream()
+                .map(info -> new TopicPartition(topic, info.partition()))
+                .toList();
+    }
+
+    /** Where a consumer at this isolation level ends, by partition. */
+    private static Map<TopicPartition, Long> endOffsets(
+            LocalStack stack, String topic, String isolation) {
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(stack, isolation)) {
+            return consumer.endOffsets(partitions(consumer, topic));
         }
     }
 
     /** Every record of the topic up to its end at this isolation level. */
     private static List<ConsumerRecord<byte[], byte[]>> read(
             LocalStack stack, String topic, String isolation) {
-        Properties properties = new Properties();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
-        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
-        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(
-                        properties, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions =
-                    consumer.partitionsFor(topic).stream()
-                            .map(info -> new TopicPartition(topic, info.partition()))
-                            .toList();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(stack, isolation)) {
+            List<TopicPartition> partitions = partitions(consumer, topic);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
