@@ -201,7 +201,8 @@ public final class InferenceBenchmark {
         }
     }
 
-    private static List<float[]> tensors(ModelSpec spec, int count) {
+    /** {@code count} model inputs of random values (the same ones on every run). */
+    static List<float[]> tensors(ModelSpec spec, int count) {
         Random random = new Random(42);
         List<float[]> images = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

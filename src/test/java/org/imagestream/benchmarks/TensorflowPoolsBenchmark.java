@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -146,7 +145,7 @@ public final class TensorflowPoolsBenchmark {
                     case "process-default" -> null;
                     default -> throw new IllegalArgumentException(configuration);
                 };
-        List<float[]> input = randomInputs(spec, batch);
+        List<float[]> input = InferenceBenchmark.tensors(spec, batch);
         try (SavedModelClassifier first = SavedModelClassifier.open(spec, config);
                 SavedModelClassifier second = SavedModelClassifier.open(spec, config)) {
             imagesPerSecond(List.of(first, second), input, Math.min(3, seconds)); // warm-up
@@ -160,20 +159,6 @@ public final class TensorflowPoolsBenchmark {
                     two,
                     two / one);
         }
-    }
-
-    /** {@code count} model inputs of random values (the same ones on every run). */
-    private static List<float[]> randomInputs(ModelSpec spec, int count) {
-        List<float[]> inputs = new ArrayList<>();
-        Random random = new Random(7);
-        for (int i = 0; i < count; i++) {
-            float[] image = new float[spec.height() * spec.width() * spec.channels()];
-            for (int p = 0; p < image.length; p++) {
-                image[p] = random.nextFloat();
-            }
-            inputs.add(image);
-        }
-        return inputs;
     }
 
     /** Images per second of all callers together, each classifying its own session's batches. */
@@ -221,7 +206,7 @@ public final class TensorflowPoolsBenchmark {
     private static void paced(String model, double hz, double seconds, int rounds)
             throws Exception {
         ModelSpec spec = ModelSpec.load(ModelDirectory.current(Path.of(model)));
-        List<float[]> input = randomInputs(spec, 1);
+        List<float[]> input = InferenceBenchmark.tensors(spec, 1);
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean)
                         java.lang.management.ManagementFactory.getOperatingSystemMXBean();
