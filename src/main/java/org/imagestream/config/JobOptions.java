@@ -292,7 +292,7 @@ public final class JobOptions {
                     .durationType()
                     .defaultValue(Duration.ofMillis(5))
                     .withDescription(
-                            "The batch is flushed when no image has arrived for this long (a pause in the input); see inference.max-batch-wait for the bound under backlog.");
+                            "The batch is flushed when no image has arrived for this long (a pause in the input); an image that arrives after the classify subtask has been idle this long, with no batch waiting, is classified at once instead of waiting (no backlog stands behind it). See inference.max-batch-wait for the bound under backlog.");
 
     public static final ConfigOption<Duration> INFERENCE_MAX_BATCH_WAIT =
             ConfigOptions.key("inference.max-batch-wait")

@@ -30,10 +30,11 @@ import org.slf4j.LoggerFactory;
  * The classify stage: one keyed operator that looks up dedup first, then decodes, batches and
  * classifies. Images from all shards of this subtask are collected per domain into micro-batches
  * ({@link MicroBatches}: full at {@code maxBatchSize} inputs or {@code maxBatchBytes} of them, or
- * flushed on a pause in input or when the oldest has waited {@code maxBatchWait}) and each domain's
- * model runs once per batch; batching is the main throughput lever of TF on CPU (FACTS: ~2k img/s
- * at batch 1, 12-17k at batch 32-128 for the small CNN). A tiled scene is classified group by group
- * while its tiles are read ({@link PartsAsRead}), never buffered: its model calls run inside {@code
+ * flushed on a pause in input or when the oldest has waited {@code maxBatchWait}; an image that
+ * finds the operator idle and nothing waiting is classified at once) and each domain's model runs
+ * once per batch; batching is the main throughput lever of TF on CPU (FACTS: ~2k img/s at batch 1,
+ * 12-17k at batch 32-128 for the small CNN). A tiled scene is classified group by group while its
+ * tiles are read ({@link PartsAsRead}), never buffered: its model calls run inside {@code
  * processElement}, so the batch timer and a barrier wait for the whole scene, and each group gets
  * the attempts of one image alone. A failing model is retried and then asked image by image ({@link
  * ModelCalls}); only an image that fails alone is dead-lettered as {@code MODEL_ERROR}.
@@ -250,6 +251,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         maxBatchBytes,
                         maxBatchDelay.toMillis(),
                         maxBatchWait.toMillis());
+        batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
         Counter modelErrors;
         if (decoder != null) {
             // Streamed scenes are copied to the TaskManager's io.tmp.dirs while decoded.
@@ -304,8 +306,15 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
 
     @Override
     public void processElement(StreamRecord<DecodedImage> element) throws Exception {
+        try {
+            classifyOrBatch(element.getValue());
+        } finally {
+            batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
+        }
+    }
+
+    private void classifyOrBatch(DecodedImage image) throws Exception {
         long arrivedMillis = getProcessingTimeService().getCurrentProcessingTime();
-        DecodedImage image = element.getValue();
         Domain domain = Domain.fromId(image.record.domain);
         SavedModelClassifier classifier = models.classifier(domain);
         // Dedup first: a copy of a known image is answered from the cache, never decoded (the
@@ -376,6 +385,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         for (Domain domain : Domain.values()) {
             flush(domain);
         }
+        batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
     }
 
     private void flush(Domain domain) throws Exception {

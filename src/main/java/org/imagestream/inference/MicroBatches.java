@@ -14,9 +14,13 @@ import org.imagestream.model.Domain;
  * image that fills it, so an image larger than the budget is a batch of its own. Otherwise batches
  * grow with the backlog: they are flushed once the input pauses for {@code delay} after the last
  * image was taken in, or when the oldest image has waited {@code maxWait}, whichever comes first; a
- * lone image waits {@code delay}. (Counting the delay from the oldest image's arrival instead would
- * flush batches of one exactly when input is queued, since decoding an image can take longer than
- * the delay.) Plain Java: the operator owns the timer and passes processing time in.
+ * lone image that arrived while the operator was busy waits {@code delay}. (Counting the delay from
+ * the oldest image's arrival instead would flush batches of one exactly when input is queued, since
+ * decoding an image can take longer than the delay.) An image that arrives after the operator has
+ * been idle for at least {@code delay}, with nothing waiting, is classified at once: no backlog
+ * stands behind it, so waiting would only add the delay to its latency, while under backlog images
+ * arrive back to back and batch as before (those that queue up during a model call form the next
+ * batch). Plain Java: the operator owns the timer and passes processing time in.
  */
 final class MicroBatches {
     /** One buffered image: the record, its key, and copies that arrived while it waited. */
@@ -46,6 +50,9 @@ final class MicroBatches {
     /** When the oldest pending image arrived (processing time). */
     private long oldestPendingMillis;
 
+    /** When the operator last finished work (an image or a flush): idle since then. */
+    private long idleSinceMillis;
+
     /**
      * @param maxBatchBytes heap the model inputs of one domain's batch may take
      * @param delayMillis the pause in input that flushes (at least 1 ms)
@@ -57,6 +64,11 @@ final class MicroBatches {
         this.maxBatchBytes = maxBatchBytes;
         this.delayMillis = Math.max(1, delayMillis);
         this.maxWaitMillis = Math.max(this.delayMillis, maxWaitMillis);
+    }
+
+    /** The operator finished its work at {@code nowMillis} (opened, took an image in, flushed). */
+    void idleFrom(long nowMillis) {
+        idleSinceMillis = nowMillis;
     }
 
     /**
@@ -81,9 +93,11 @@ final class MicroBatches {
      *
      * @param arrivedMillis when it arrived (before its decode)
      * @param nowMillis now (after its decode)
-     * @return true when the batch is full and should be classified now
+     * @return true when the batch should be classified now: it is full, or this image came to an
+     *     operator idle for at least the delay and nothing else waits
      */
     boolean add(Domain domain, DecodedImage image, Object key, long arrivedMillis, long nowMillis) {
+        boolean afterIdle = pendingCount == 0 && arrivedMillis - idleSinceMillis >= delayMillis;
         if (pendingCount == 0) {
             oldestPendingMillis = arrivedMillis;
         }
@@ -97,7 +111,7 @@ final class MicroBatches {
             inputs += item.image.parts;
             bytes += bytesOf(item.image.pixels.length);
         }
-        return inputs >= maxBatchSize || bytes >= maxBatchBytes;
+        return afterIdle || inputs >= maxBatchSize || bytes >= maxBatchBytes;
     }
 
     /**

@@ -43,7 +43,11 @@ public final class ImagePublisher implements AutoCloseable {
         properties.put(ProducerConfig.ACKS_CONFIG, "all");
         properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         properties.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_RECORD_BYTES));
-        properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // Send at once: an image published alone (a scanner, a camera) would otherwise wait 5 ms
+        // (Kafka 4's default) for followers, on top of its produce-to-row latency. Under bulk
+        // publishing batches still form: with one request in flight (below) the images queued
+        // behind it go together in the next request.
+        properties.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         // Batches that hold several images: at the default 16 KiB every image is a batch of its
         // own, and with one request in flight (below) a request then carries one image per
         // partition, so the broker's per-request work is paid per image.

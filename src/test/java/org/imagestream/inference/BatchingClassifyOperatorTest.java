@@ -184,6 +184,46 @@ class BatchingClassifyOperatorTest {
         }
     }
 
+    /**
+     * An image that comes after the operator was idle for the delay, with nothing waiting, is
+     * classified at once; images that follow it back to back (a backlog) still batch, and so does
+     * one that comes sooner than the delay after the last work.
+     */
+    @Test
+    void shouldClassifyAnImageThatFindsTheOperatorIdleAtOnceAndBatchTheBacklogBehindIt()
+            throws Exception {
+        BatchingClassifyOperator operator =
+                new BatchingClassifyOperator(
+                        Map.of(Domain.SOCIAL, social), Duration.ZERO, 32, Duration.ofMillis(10));
+        try (var harness = harness(operator)) {
+            harness.setProcessingTime(0);
+            harness.open();
+            long now = 10; // idle since open for the delay
+            harness.setProcessingTime(now);
+            harness.processElement(images.get(0), 0L);
+            assertThat(harness.extractOutputValues()).hasSize(1);
+            assertThat(operator.pendingCount()).isZero();
+
+            harness.processElement(images.get(1), 0L); // right behind it: waits for followers
+            harness.processElement(images.get(2), 0L);
+            assertThat(harness.extractOutputValues()).hasSize(1);
+            assertThat(operator.pendingCount()).isEqualTo(2);
+            harness.setProcessingTime(now += 10); // the pause flushes the two
+            assertThat(harness.extractOutputValues()).hasSize(3);
+
+            harness.setProcessingTime(now += 9); // idle for less than the delay: waits
+            harness.processElement(images.get(3), 0L);
+            assertThat(operator.pendingCount()).isEqualTo(1);
+            harness.setProcessingTime(now += 10);
+            assertThat(harness.extractOutputValues()).hasSize(4);
+
+            harness.setProcessingTime(now += 25); // idle again: at once
+            harness.processElement(images.get(4), 0L);
+            assertThat(harness.extractOutputValues()).hasSize(5);
+            assertThat(operator.pendingCount()).isZero();
+        }
+    }
+
     @Test
     void shouldDeadLetterOnlyTheImageTheModelCannotTakeAndClassifyTheRestOfItsBatch()
             throws Exception {
