@@ -453,9 +453,9 @@ public final class JobOptions {
     public static final ConfigOption<Duration> BUFFER_TIMEOUT =
             ConfigOptions.key("job.buffer-timeout")
                     .durationType()
-                    .defaultValue(Duration.ofMillis(10))
+                    .defaultValue(Duration.ZERO)
                     .withDescription(
-                            "Longest a partly filled network buffer waits before it is sent to the next task (Flink's execution.buffer-timeout.interval, whose default of 100 ms is added to every image's latency across the shuffle when records do not fill buffers). Applied unless flink-conf sets execution.buffer-timeout.interval or execution.buffer-timeout.enabled and this option is not given; when given, it also turns the timeout on. 0 sends after every record. Near saturation a longer timeout (100 ms) gave the lower p99 in docs/benchmarks.md (likely because images then arrive in bursts and form larger model batches; not measured).");
+                            "Longest a partly filled network buffer waits before it is sent to the next task (Flink's execution.buffer-timeout.interval). 0 (default): a record's last buffer is sent as soon as the record is written, so no image waits at the shuffle and no flusher thread runs; the job's records are images of tens to hundreds of KB that fill whole buffers anyway, so sending each one's last buffer at once costs little (docs/benchmarks.md, session 28: against 10 ms, p50 7-21 ms lower at 10 and 50 % of the sustained rate, p99 within the same spread at 90 %). Flink's own default of 100 ms adds up to 100 ms to every image's latency across the shuffle. Applied unless flink-conf sets execution.buffer-timeout.interval or execution.buffer-timeout.enabled and this option is not given; when given, it also turns the timeout on.");
 
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("job.parallelism")

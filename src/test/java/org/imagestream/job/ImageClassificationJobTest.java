@@ -26,14 +26,15 @@ class ImageClassificationJobTest {
         return JobConfig.fromMap(values);
     }
 
+    /** 0: every record's last buffer is sent at once (Flink flushes after each record). */
     @Test
-    void bufferTimeoutDefaultsToTenMillisecondsNotFlinksHundred() {
+    void bufferTimeoutDefaultsToZeroNotFlinksHundred() {
         StreamExecutionEnvironment env = environment(Map.of());
         assertThat(env.getBufferTimeout()).isEqualTo(100);
 
         ImageClassificationJob.configureEnvironment(env, options(Map.of()));
 
-        assertThat(env.getBufferTimeout()).isEqualTo(10);
+        assertThat(env.getBufferTimeout()).isZero();
     }
 
     /**
