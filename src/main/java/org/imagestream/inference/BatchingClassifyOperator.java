@@ -109,7 +109,8 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     /**
      * @param dedupTtl how long predictions are remembered per content hash; zero disables dedup
      * @param maxBatchSize images per model call at most
-     * @param maxBatchDelay longest an image waits for its batch to fill
+     * @param maxBatchDelay the pause in input that flushes a batch (and the idle time after which a
+     *     lone image is classified at once)
      */
     public BatchingClassifyOperator(
             Map<Domain, ModelSpec> specs,
@@ -385,14 +386,25 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         for (Domain domain : Domain.values()) {
             flush(domain);
         }
-        batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
     }
 
+    /**
+     * Classifies a domain's pending batch; a model call counts as work, so the subtask is idle from
+     * its end (whether the timer, a barrier, a roll-out or an image asked for it).
+     */
     private void flush(Domain domain) throws Exception {
         List<MicroBatches.Pending> batch = batches.take(domain);
         if (batch.isEmpty()) {
             return;
         }
+        try {
+            classify(domain, batch);
+        } finally {
+            batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
+        }
+    }
+
+    private void classify(Domain domain, List<MicroBatches.Pending> batch) throws Exception {
         SavedModelClassifier classifier = models.classifier(domain);
         long now = System.nanoTime();
         List<float[]> inputs = new ArrayList<>(batch.size());

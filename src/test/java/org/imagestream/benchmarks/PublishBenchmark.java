@@ -3,8 +3,10 @@ package org.imagestream.benchmarks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import org.apache.flink.util.FileUtils;
@@ -16,20 +18,34 @@ import org.imagestream.localstack.Ports;
 
 /**
  * Bulk publishing through {@link ImagePublisher} (what the {@code produce} command does with a
- * folder) with its own producer batches against Kafka's default 16 KiB batches, alternated per
- * round on one local broker: images/s and the broker's and this JVM's CPU per image ({@code
- * /proc}). Each arm publishes to a fresh topic. Run: {@code mvn -q test-compile
- * exec:exec@publish-bench -Dbench.args="--images 2000 --rounds 4"}.
+ * folder) as it is, with the 5 ms {@code linger.ms} it had before session 28, and with Kafka's
+ * default 16 KiB batches (and the publisher's linger), in an order rotated per round on one local
+ * broker: images/s and the broker's and this JVM's CPU per image ({@code /proc}). Each arm
+ * publishes to a fresh topic. Run: {@code mvn -q test-compile exec:exec@publish-bench
+ * -Dbench.args="--images 2000 --rounds 3"} (rounds in multiples of three, so each arm runs first as
+ * often as the others).
  */
 public final class PublishBenchmark {
-    /** Kafka's default {@code batch.size}. */
-    private static final String KAFKA_DEFAULT_BATCH = "16384";
+    /** A way to publish: producer settings over ImagePublisher's own. */
+    private record Arm(String label, String topicSuffix, Map<String, String> overrides) {}
+
+    private static final List<Arm> ARMS =
+            List.of(
+                    new Arm("ImagePublisher's own", "publisher", Map.of()),
+                    new Arm(
+                            "ImagePublisher's, linger.ms 5 (before session 28)",
+                            "linger5",
+                            Map.of(ProducerConfig.LINGER_MS_CONFIG, "5")),
+                    new Arm(
+                            "Kafka's default batches (16 KiB), linger.ms 0",
+                            "batch16k",
+                            Map.of(ProducerConfig.BATCH_SIZE_CONFIG, "16384")));
 
     private PublishBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int images = StorageBenchmark.intArg(args, "--images", 2000);
-        int rounds = StorageBenchmark.intArg(args, "--rounds", 4);
+        int rounds = StorageBenchmark.intArg(args, "--rounds", 3);
         int partitions = StorageBenchmark.intArg(args, "--partitions", 2);
         // Incompressible bytes of photo-like sizes (the producer does not compress; Kafka does
         // not look inside a record).
@@ -52,20 +68,16 @@ public final class PublishBenchmark {
         try (KafkaServer kafka =
                 KafkaServer.start(libs, work.resolve("kafka"), Ports.free(), "512m")) {
             for (int round = 1; round <= rounds; round++) {
-                // Alternated, so neither arm always runs on the warmer broker.
-                List<String> order =
-                        round % 2 == 1
-                                ? List.of(KAFKA_DEFAULT_BATCH, "publisher")
-                                : List.of("publisher", KAFKA_DEFAULT_BATCH);
-                for (String arm : order) {
-                    String topic = "publish-" + round + "-" + arm;
+                // Rotated, so no arm always runs on the warmer broker.
+                List<Arm> order = new ArrayList<>(ARMS);
+                Collections.rotate(order, round - 1);
+                for (Arm arm : order) {
+                    String topic = "publish-" + round + "-" + arm.topicSuffix();
                     LocalStack.createTopics(kafka.bootstrapServers(), partitions, topic);
                     Properties properties = new Properties();
                     properties.put(
                             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-                    if (arm.equals(KAFKA_DEFAULT_BATCH)) {
-                        properties.put(ProducerConfig.BATCH_SIZE_CONFIG, KAFKA_DEFAULT_BATCH);
-                    }
+                    properties.putAll(arm.overrides());
                     double brokerBefore = CpuProfile.cpuSeconds(kafka.pid());
                     double selfBefore = CpuProfile.cpuSeconds(self);
                     long started = System.nanoTime();
@@ -86,9 +98,7 @@ public final class PublishBenchmark {
                                     Locale.ROOT,
                                     "| %d | %s | %.0f | %.2f | %.2f |%n",
                                     round,
-                                    arm.equals(KAFKA_DEFAULT_BATCH)
-                                            ? "Kafka's default (16 KiB)"
-                                            : "ImagePublisher's own",
+                                    arm.label(),
                                     images / seconds,
                                     (CpuProfile.cpuSeconds(kafka.pid()) - brokerBefore)
                                             * 1000

@@ -111,7 +111,9 @@ class ProduceCommandITCase {
     /**
      * Images of tens of KB share producer batches: Kafka's own log dump (DumpLogSegments, run with
      * the broker's jars) counts the records of every batch the broker stored. With Kafka's default
-     * 16 KiB batches each of these images was a batch of its own.
+     * 16 KiB batches each of these images was a batch of its own. The publisher does not linger:
+     * batches form because it keeps one request in flight, so the images read while a request is
+     * out go together in the next one.
      */
     @Test
     void shouldSendSeveralImagesPerBatch(LocalStack stack, @TempDir Path folder) throws Exception {

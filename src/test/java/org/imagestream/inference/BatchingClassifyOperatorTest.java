@@ -88,8 +88,8 @@ class BatchingClassifyOperatorTest {
                 new BatchingClassifyOperator(
                         Map.of(Domain.SOCIAL, social), Duration.ZERO, 4, Duration.ofMillis(50));
         try (var harness = harness(operator)) {
+            harness.setProcessingTime(0); // before open: the subtask is not idle at 0
             harness.open();
-            harness.setProcessingTime(0);
             for (int i = 0; i < 3; i++) {
                 harness.processElement(images.get(i), 0L);
             }
@@ -158,9 +158,9 @@ class BatchingClassifyOperatorTest {
                                 Duration.ofMillis(10))
                         .withMaxBatchWait(Duration.ofMillis(100));
         try (var harness = harness(operator)) {
-            harness.open();
             long now = 0;
-            harness.setProcessingTime(now);
+            harness.setProcessingTime(now); // before open: the subtask is not idle at 0
+            harness.open();
             // One image every 8 ms (as if each took 8 ms to decode): never a 10 ms pause.
             for (int i = 0; i < 6; i++) {
                 harness.processElement(images.get(i), 0L);
@@ -221,6 +221,12 @@ class BatchingClassifyOperatorTest {
             harness.processElement(images.get(4), 0L);
             assertThat(harness.extractOutputValues()).hasSize(5);
             assertThat(operator.pendingCount()).isZero();
+
+            // A barrier with nothing to classify is no work: the subtask stays idle.
+            harness.setProcessingTime(now += 25);
+            harness.prepareSnapshotPreBarrier(1L);
+            harness.processElement(images.get(5), 0L);
+            assertThat(harness.extractOutputValues()).hasSize(6);
         }
     }
 
@@ -432,9 +438,9 @@ class BatchingClassifyOperatorTest {
                         Map.of(Domain.SOCIAL, root.toString()),
                         poll);
         try (var harness = harness(operator)) {
-            harness.open();
             long now = 0;
-            harness.setProcessingTime(now);
+            harness.setProcessingTime(now); // before open: the subtask is not idle at 0
+            harness.open();
             harness.processElement(images.get(0), 0L); // pending: waits for a second image
 
             ModelVersions.copy(Path.of(social.directory()), root.resolve("2"), "2", false);
