@@ -252,7 +252,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
                         maxBatchBytes,
                         maxBatchDelay.toMillis(),
                         maxBatchWait.toMillis());
-        batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
+        idleFromNow();
         Counter modelErrors;
         if (decoder != null) {
             // Streamed scenes are copied to the TaskManager's io.tmp.dirs while decoded.
@@ -310,7 +310,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         try {
             classifyOrBatch(element.getValue());
         } finally {
-            batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
+            idleFromNow();
         }
     }
 
@@ -388,6 +388,11 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         }
     }
 
+    /** The subtask's work ends now: an image that comes after the batch delay finds it idle. */
+    private void idleFromNow() {
+        batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
+    }
+
     /**
      * Classifies a domain's pending batch; a model call counts as work, so the subtask is idle from
      * its end (whether the timer, a barrier, a roll-out or an image asked for it).
@@ -400,7 +405,7 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
         try {
             classify(domain, batch);
         } finally {
-            batches.idleFrom(getProcessingTimeService().getCurrentProcessingTime());
+            idleFromNow();
         }
     }
 
