@@ -163,7 +163,11 @@ public final class Pixels {
         AxisWeights vertical = new AxisWeights(height, outHeight);
         int[][] users = vertical.usersBySource(height);
         int outRowLength = outWidth * channels;
-        double[] sums = new double[outRowLength * outHeight];
+        // One array per output row, not one for the whole image: 224x224x3 sums in one double[]
+        // are 1.2 MB, which G1 allocates as a humongous object straight into the old generation
+        // (over half a region: 1 MB regions under a 2 GB heap), and every such allocation may
+        // start a concurrent marking cycle. Rows of a few KB are ordinary short-lived garbage.
+        double[][] sums = new double[outHeight][outRowLength];
         double[] shrunk = new double[outRowLength];
         for (int y = 0; y < height; y++) {
             if (users[y].length == 0) {
@@ -183,21 +187,22 @@ public final class Pixels {
             }
             for (int k : users[y]) {
                 double weight = vertical.weight[k];
-                int outRow = vertical.output[k] * outRowLength;
+                double[] outRow = sums[vertical.output[k]];
                 for (int i = 0; i < outRowLength; i++) {
-                    sums[outRow + i] += shrunk[i] * weight;
+                    outRow[i] += shrunk[i] * weight;
                 }
             }
         }
         // Normalise by each box's total weight.
-        float[] out = new float[sums.length];
+        float[] out = new float[outRowLength * outHeight];
         for (int oy = 0; oy < outHeight; oy++) {
+            double[] rowSums = sums[oy];
             int outRow = oy * outRowLength;
             for (int ox = 0; ox < outWidth; ox++) {
                 double total = horizontal.total[ox] * vertical.total[oy];
                 for (int c = 0; c < channels; c++) {
-                    int i = outRow + ox * channels + c;
-                    out[i] = (float) (sums[i] / total);
+                    int i = ox * channels + c;
+                    out[outRow + i] = (float) (rowSums[i] / total);
                 }
             }
         }

@@ -13,6 +13,7 @@ import org.tensorflow.Signature;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.ndarray.buffer.FloatDataBuffer;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
@@ -290,18 +291,14 @@ public final class SavedModelClassifier implements AutoCloseable {
             }
             n += image.length / imageSize;
         }
-        float[] batch = new float[n * imageSize];
-        int offset = 0;
-        for (float[] image : images) {
-            System.arraycopy(image, 0, batch, offset, image.length);
-            offset += image.length;
-        }
         int classes = spec.labels().size();
         float[] scores = new float[n * classes];
+        // Each image goes straight into the tensor's native memory: a batch array on the heap
+        // first (several MB) was a humongous G1 allocation per model call, and a second copy.
         try (TFloat32 input =
                         TFloat32.tensorOf(
                                 Shape.of(n, spec.height(), spec.width(), spec.channels()),
-                                DataBuffers.of(batch, true, false));
+                                tensor -> copyInto(tensor, images));
                 Result result = function.call(Map.of(inputName, input))) {
             Tensor output =
                     result.get(outputName)
@@ -332,6 +329,17 @@ public final class SavedModelClassifier implements AutoCloseable {
             predictions.add(topK(scores, i * classes, classes));
         }
         return predictions;
+    }
+
+    /** Copies the images (each one or more model inputs back to back) into a batch tensor. */
+    private void copyInto(TFloat32 tensor, List<float[]> images) {
+        long input = 0;
+        for (float[] image : images) {
+            FloatDataBuffer values = DataBuffers.of(image, true, false);
+            for (int offset = 0; offset < image.length; offset += imageSize) {
+                tensor.get(input++).copyFrom(values.offset(offset));
+            }
+        }
     }
 
     private Prediction topK(float[] scores, int offset, int classes) {

@@ -81,6 +81,45 @@ class SavedModelClassifierTest {
     }
 
     @Test
+    void shouldScoreEachPartOfAMultiPartImageAsIfSentAlone() throws Exception {
+        // A tiled scene arrives as one array of several model inputs back to back, beside
+        // single-input images: each input must land in its own row of the batch tensor.
+        ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
+        try (SavedModelClassifier classifier = SavedModelClassifier.open(spec)) {
+            List<float[]> images = samples(Domain.SOCIAL, spec, 5, 7);
+            float[] twoParts = new float[images.get(1).length + images.get(2).length];
+            System.arraycopy(images.get(1), 0, twoParts, 0, images.get(1).length);
+            System.arraycopy(
+                    images.get(2), 0, twoParts, images.get(1).length, images.get(2).length);
+            float[] threeParts = new float[3 * images.get(3).length];
+            for (int part = 0; part < 3; part++) {
+                float[] source = images.get(part == 1 ? 4 : 3);
+                System.arraycopy(source, 0, threeParts, part * source.length, source.length);
+            }
+            List<Prediction> mixed =
+                    classifier.classify(List.of(images.get(0), twoParts, threeParts));
+            List<float[]> expectedInputs =
+                    List.of(
+                            images.get(0),
+                            images.get(1),
+                            images.get(2),
+                            images.get(3),
+                            images.get(4),
+                            images.get(3));
+            assertThat(mixed).hasSize(expectedInputs.size());
+            for (int i = 0; i < expectedInputs.size(); i++) {
+                Prediction alone = classifier.classify(List.of(expectedInputs.get(i))).get(0);
+                assertThat(mixed.get(i).labels()).as("input %d", i).isEqualTo(alone.labels());
+                for (int k = 0; k < alone.scores().size(); k++) {
+                    assertThat(mixed.get(i).scores().get(k))
+                            .as("input %d score %d", i, k)
+                            .isCloseTo(alone.scores().get(k), within(1e-5f));
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldScoreTheSameWithOneThreadPerTensorflowPool() throws Exception {
         ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.REMOTE_SENSING);
         List<float[]> images = samples(Domain.REMOTE_SENSING, spec, 6, 11);
