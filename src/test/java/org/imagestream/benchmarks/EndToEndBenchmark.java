@@ -3,6 +3,7 @@ package org.imagestream.benchmarks;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
@@ -179,6 +182,7 @@ public final class EndToEndBenchmark {
                         social.channels(),
                         Instant.now()));
         report.append(machine());
+        report.append(jobJvm());
         report.append(
                 JOB_OPTIONS.isEmpty()
                         ? "Job options: defaults\n\n"
@@ -1017,6 +1021,34 @@ public final class EndToEndBenchmark {
                 .contactPoints(List.of(stack.cassandraContactPoint()))
                 .keyspace(keyspace)
                 .build();
+    }
+
+    /**
+     * The job runs in this JVM, so it must collect garbage as a TaskManager does: every option of
+     * flink-conf/'s {@code env.java.opts.taskmanager} is required on this JVM's command line (the
+     * pom's e2e-bench execution gives them), or the run stops here.
+     */
+    private static String jobJvm() {
+        List<String> taskManager =
+                List.of(
+                        GlobalConfiguration.loadConfiguration("flink-conf")
+                                .get(CoreOptions.FLINK_TM_JVM_OPTIONS)
+                                .trim()
+                                .split("\\s+"));
+        List<String> running = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        List<String> missing =
+                taskManager.stream().filter(option -> !running.contains(option)).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException(
+                    "this JVM lacks the TaskManager options of flink-conf/ "
+                            + missing
+                            + "; add them to the e2e-bench execution in pom.xml");
+        }
+        return String.format(
+                Locale.ROOT,
+                "Job JVM: %d MiB heap, flink-conf/'s TaskManager options %s%n",
+                Runtime.getRuntime().maxMemory() / 1024 / 1024,
+                String.join(" ", taskManager));
     }
 
     private static String machine() throws IOException {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.TaskManagerOptions;
@@ -267,7 +268,9 @@ class PoisonPillDecodeTest {
         List<String> command = new ArrayList<>();
         command.add(Commands.javaLauncher());
         command.add("-Xmx" + heap / MIB + "m");
-        command.add("-XX:+ExitOnOutOfMemoryError");
+        // The TaskManager's own JVM options from flink-conf/ (exit on OutOfMemoryError, the
+        // collector's region size), not a copy of them.
+        command.addAll(taskManagerJvmOptions());
         command.add("-Dprobe.max-decode-memory=" + decodeBudget);
         command.add("-cp");
         command.add(
@@ -289,6 +292,16 @@ class PoisonPillDecodeTest {
                 MemorySize.parse(CLUSTER_UP_TASK_MANAGER_MEMORY));
         TaskExecutorProcessSpec spec = TaskExecutorProcessUtils.processSpecFromConfig(conf);
         return spec.getJvmHeapMemorySize().getBytes() / conf.get(TaskManagerOptions.NUM_TASK_SLOTS);
+    }
+
+    /** {@code env.java.opts.taskmanager} of {@code flink-conf/config.yaml}, one flag each. */
+    static List<String> taskManagerJvmOptions() {
+        Configuration conf = GlobalConfiguration.loadConfiguration("flink-conf");
+        List<String> options = List.of(conf.get(CoreOptions.FLINK_TM_JVM_OPTIONS).split("\\s+"));
+        assertThat(options)
+                .as("flink-conf/ TaskManager JVM options")
+                .contains("-XX:+ExitOnOutOfMemoryError");
+        return options;
     }
 
     private void add(
