@@ -142,8 +142,10 @@ public final class EndToEndBenchmark {
         int warmupImages =
                 Integer.parseInt(
                         arguments.getOrDefault("--warmup-images", Integer.toString(WARMUP_IMAGES)));
+        // Each latency run starts a new job: after 30 s at the seed model's rates its first
+        // measured seconds still had the slowest rows of the run (docs/benchmarks.md, session 29).
         int latencyWarmupSeconds =
-                Integer.parseInt(arguments.getOrDefault("--latency-warmup-seconds", "30"));
+                Integer.parseInt(arguments.getOrDefault("--latency-warmup-seconds", "60"));
         // --second-job false: no second pre-loaded job run (see below).
         boolean secondJob = Boolean.parseBoolean(arguments.getOrDefault("--second-job", "true"));
         // --flood-share 0.3: one more job run where 30 % of the records are hostile.
