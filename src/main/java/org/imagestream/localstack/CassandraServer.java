@@ -280,9 +280,7 @@ public final class CassandraServer implements AutoCloseable {
                                 "-XX:+UseSerialGC",
                                 // Every pause with its length, beside cassandra.log (whose
                                 // GCInspector reports only pauses over 200 ms).
-                                "-Xlog:gc:file="
-                                        + directory.resolve("gc.log").toAbsolutePath()
-                                        + ":time,uptime",
+                                ServerProcess.gcLogFlag(directory),
                                 "-XX:+ExitOnOutOfMemoryError",
                                 "-XX:MaxDirectMemorySize=256m"));
         jvm.addAll(JDK17_FLAGS);

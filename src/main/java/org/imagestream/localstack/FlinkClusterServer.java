@@ -277,11 +277,9 @@ public final class FlinkClusterServer implements AutoCloseable {
         List<String> jvm = new ArrayList<>(resources.jvmOptions);
         jvm.addAll(splitOptions(configuration.get(CoreOptions.FLINK_JVM_OPTIONS)));
         jvm.addAll(
-                splitOptions(
-                        configuration.get(
-                                name.equals("jobmanager")
-                                        ? CoreOptions.FLINK_JM_JVM_OPTIONS
-                                        : CoreOptions.FLINK_TM_JVM_OPTIONS)));
+                name.equals("jobmanager")
+                        ? splitOptions(configuration.get(CoreOptions.FLINK_JM_JVM_OPTIONS))
+                        : taskManagerJvmOptions(configuration));
         Path logFile = workDirectory.resolve(name + ".log").toAbsolutePath();
         jvm.add("-Dlog.file=" + logFile);
         jvm.add(
@@ -299,6 +297,15 @@ public final class FlinkClusterServer implements AutoCloseable {
     /** Keeps TensorFlow's native INFO lines out of the TaskManager logs. */
     private static Map<String, String> processEnvironment() {
         return Map.of("TF_CPP_MIN_LOG_LEVEL", "2");
+    }
+
+    /**
+     * A TaskManager's own JVM options ({@code env.java.opts.taskmanager}), one flag each: what the
+     * TaskManagers started here get, and what a JVM standing in for one (a decode probe, the
+     * end-to-end benchmark) must run with too.
+     */
+    public static List<String> taskManagerJvmOptions(Configuration configuration) {
+        return splitOptions(configuration.get(CoreOptions.FLINK_TM_JVM_OPTIONS));
     }
 
     private static List<String> splitOptions(String options) {

@@ -153,9 +153,7 @@ public final class KafkaServer implements AutoCloseable {
                                 "-Xmx" + heap,
                                 "-XX:+UseSerialGC",
                                 // Every pause with its length, as the Cassandra node logs them.
-                                "-Xlog:gc:file="
-                                        + directory.resolve("gc.log").toAbsolutePath()
-                                        + ":time,uptime",
+                                ServerProcess.gcLogFlag(directory),
                                 "-XX:+ExitOnOutOfMemoryError",
                                 "-Dlog4j2.configurationFile=" + log4j.toAbsolutePath(),
                                 "-Djava.awt.headless=true"));

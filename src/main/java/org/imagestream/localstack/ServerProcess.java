@@ -197,6 +197,13 @@ final class ServerProcess implements AutoCloseable {
         return "root".equals(System.getProperty("user.name"));
     }
 
+    /**
+     * A JVM flag that logs every GC pause with its length to {@code gc.log} in {@code directory}.
+     */
+    static String gcLogFlag(Path directory) {
+        return "-Xlog:gc:file=" + directory.resolve("gc.log").toAbsolutePath() + ":time,uptime";
+    }
+
     static void sleep(long millis) {
         try {
             Thread.sleep(millis);

@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -31,6 +30,7 @@ import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.job.ImageClassificationJob;
 import org.imagestream.job.LocalJobOptions;
+import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
 import org.imagestream.storage.CassandraSettings;
@@ -1032,11 +1032,8 @@ public final class EndToEndBenchmark {
      */
     private static String jobJvm() {
         List<String> taskManager =
-                List.of(
-                        GlobalConfiguration.loadConfiguration("flink-conf")
-                                .get(CoreOptions.FLINK_TM_JVM_OPTIONS)
-                                .trim()
-                                .split("\\s+"));
+                FlinkClusterServer.taskManagerJvmOptions(
+                        GlobalConfiguration.loadConfiguration("flink-conf"));
         List<String> running = ManagementFactory.getRuntimeMXBean().getInputArguments();
         List<String> missing =
                 taskManager.stream().filter(option -> !running.contains(option)).toList();

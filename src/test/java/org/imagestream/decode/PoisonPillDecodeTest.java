@@ -11,13 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.imagestream.localstack.Commands;
+import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.testing.PoisonPills;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -297,7 +297,7 @@ class PoisonPillDecodeTest {
     /** {@code env.java.opts.taskmanager} of {@code flink-conf/config.yaml}, one flag each. */
     static List<String> taskManagerJvmOptions() {
         Configuration conf = GlobalConfiguration.loadConfiguration("flink-conf");
-        List<String> options = List.of(conf.get(CoreOptions.FLINK_TM_JVM_OPTIONS).split("\\s+"));
+        List<String> options = FlinkClusterServer.taskManagerJvmOptions(conf);
         assertThat(options)
                 .as("flink-conf/ TaskManager JVM options")
                 .contains("-XX:+ExitOnOutOfMemoryError");
