@@ -33,7 +33,15 @@ public final class SavedModelClassifier implements AutoCloseable {
     /** TensorFlow's switch for its oneDNN kernels, read from the process environment. */
     public static final String ONEDNN_SWITCH = "TF_ENABLE_ONEDNN_OPTS";
 
+    /**
+     * The environment variable that gives each session an intra-op pool of its own (TensorFlow
+     * reads it once per process, when the first session is opened; see {@link #sessionConfig}).
+     */
+    public static final String OWN_INTRA_OP_POOLS = "TF_OVERRIDE_GLOBAL_THREADPOOL";
+
     private static final AtomicBoolean ENVIRONMENT_CHECKED = new AtomicBoolean();
+
+    private static final AtomicBoolean POOLS_CHECKED = new AtomicBoolean();
 
     private final ModelSpec spec;
     private final SavedModelBundle bundle;
@@ -80,6 +88,18 @@ public final class SavedModelClassifier implements AutoCloseable {
             if (slower != null) {
                 LOG.warn(slower);
             }
+        }
+        if (config != null
+                && config.getUsePerSessionThreads()
+                && POOLS_CHECKED.compareAndSet(false, true)
+                && !ownIntraOpPools(System.getenv())) {
+            LOG.warn(
+                    "{} is not set: every TensorFlow session of this process computes on one"
+                            + " intra-op pool, sized by the first session opened, whatever"
+                            + " inference.tensorflow-threads asks for; set it to 1 in the"
+                            + " TaskManagers' environment (flink-conf/:"
+                            + " containerized.taskmanager.env)",
+                    OWN_INTRA_OP_POOLS);
         }
         SavedModelBundle.Loader loader =
                 SavedModelBundle.loader(spec.directory()).withTags(SavedModelBundle.DEFAULT_TAG);
@@ -143,13 +163,30 @@ public final class SavedModelClassifier implements AutoCloseable {
     }
 
     /**
-     * Pools of {@code threads} threads that belong to the session. Without {@code
-     * use_per_session_threads}, TensorFlow keeps one intra-op and one inter-op pool per process,
-     * sized by the first session it creates, so a thread count set here would be the whole
-     * process's: with one thread, the model calls of every classify subtask in a TaskManager ran
-     * one after another on that thread (two sessions on two caller threads: 52 MobileNetV2
-     * images/s, with pools of their own 111-115; {@code TensorflowPoolsBenchmark},
-     * docs/benchmarks.md).
+     * Whether TensorFlow gives each session an intra-op pool of its own in a process with this
+     * environment: {@link #OWN_INTRA_OP_POOLS} read as TensorFlow's {@code ReadBoolFromEnvVar} does
+     * (1 or true, any case).
+     */
+    static boolean ownIntraOpPools(Map<String, String> environment) {
+        String value = environment.get(OWN_INTRA_OP_POOLS);
+        if (value == null) {
+            return false;
+        }
+        String flag = value.trim();
+        return flag.equals("1") || flag.equalsIgnoreCase("true");
+    }
+
+    /**
+     * Pools of {@code threads} threads for the session. TensorFlow keeps one inter-op pool (which
+     * runs the graph's ops) and one intra-op pool (the threads inside one op) per process, both
+     * sized by the first session it opens, so a thread count set here would be the whole process's.
+     * {@code use_per_session_threads} gives the session an inter-op pool of its own: without it the
+     * model calls of every classify subtask in a TaskManager ran one after another on one thread
+     * (two sessions on two caller threads: 52 MobileNetV2 images/s, with pools of their own
+     * 111-115). The intra-op pool is the session's own only in a process started with {@link
+     * #OWN_INTRA_OP_POOLS} set (flink-conf/ sets it for TaskManagers); otherwise the first
+     * session's size serves all, and after a session with TensorFlow's defaults a single-image call
+     * cost about 1.5x the CPU ({@code TensorflowPoolsBenchmark}, docs/benchmarks.md).
      */
     public static ConfigProto sessionConfig(int threads) {
         return ConfigProto.newBuilder()

@@ -16,8 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ConfigurationUtils;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.ResourceManagerOptions;
 import org.apache.flink.util.FileUtils;
 
 /**
@@ -290,13 +292,25 @@ public final class FlinkClusterServer implements AutoCloseable {
         // TaskManagers also need the memory settings BashJavaUtils derived (as taskmanager.sh
         // does).
         args.addAll(resources.dynamicProperties);
+        Map<String, String> environment = new LinkedHashMap<>();
+        // Keeps TensorFlow's native INFO lines out of the logs.
+        environment.put("TF_CPP_MIN_LOG_LEVEL", "2");
+        if (!name.equals("jobmanager")) {
+            environment.putAll(taskManagerEnvironment(configuration));
+        }
         return ServerProcess.start(
-                name, libDirectory, workDirectory, jvm, mainClass, args, processEnvironment());
+                name, libDirectory, workDirectory, jvm, mainClass, args, environment);
     }
 
-    /** Keeps TensorFlow's native INFO lines out of the TaskManager logs. */
-    private static Map<String, String> processEnvironment() {
-        return Map.of("TF_CPP_MIN_LOG_LEVEL", "2");
+    /**
+     * A TaskManager's environment variables from flink-conf ({@code
+     * containerized.taskmanager.env.NAME: value}, the key Flink's YARN and Kubernetes deployments
+     * read; Flink's standalone scripts do not, the TaskManagers started here do): what a JVM
+     * standing in for a TaskManager (the end-to-end benchmark) must run with too.
+     */
+    public static Map<String, String> taskManagerEnvironment(Configuration configuration) {
+        return ConfigurationUtils.getPrefixedKeyValuePairs(
+                ResourceManagerOptions.CONTAINERIZED_TASK_MANAGER_ENV_PREFIX, configuration);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import org.apache.flink.api.common.JobExecutionResult;
@@ -1031,9 +1032,8 @@ public final class EndToEndBenchmark {
      * pom's e2e-bench execution gives them), or the run stops here.
      */
     private static String jobJvm() {
-        List<String> taskManager =
-                FlinkClusterServer.taskManagerJvmOptions(
-                        GlobalConfiguration.loadConfiguration("flink-conf"));
+        Configuration flinkConf = GlobalConfiguration.loadConfiguration("flink-conf");
+        List<String> taskManager = FlinkClusterServer.taskManagerJvmOptions(flinkConf);
         List<String> running = ManagementFactory.getRuntimeMXBean().getInputArguments();
         List<String> missing =
                 taskManager.stream().filter(option -> !running.contains(option)).toList();
@@ -1043,11 +1043,24 @@ public final class EndToEndBenchmark {
                             + missing
                             + "; add them to the e2e-bench execution in pom.xml");
         }
+        // The compute arms and the peer open TensorFlow sessions in this JVM before the job: only
+        // the TaskManager's environment gives the job's sessions the intra-op pools a TaskManager
+        // gives them (SavedModelClassifier#sessionConfig).
+        Map<String, String> environment = FlinkClusterServer.taskManagerEnvironment(flinkConf);
+        Map<String, String> missingEnvironment = new TreeMap<>(environment);
+        missingEnvironment.entrySet().removeIf(e -> e.getValue().equals(System.getenv(e.getKey())));
+        if (!missingEnvironment.isEmpty()) {
+            throw new IllegalStateException(
+                    "this JVM lacks the TaskManager environment of flink-conf/ "
+                            + missingEnvironment
+                            + "; add it to the e2e-bench execution in pom.xml");
+        }
         return String.format(
                 Locale.ROOT,
-                "Job JVM: %d MiB heap, flink-conf/'s TaskManager options %s%n",
+                "Job JVM: %d MiB heap, flink-conf/'s TaskManager options %s and environment %s%n",
                 Runtime.getRuntime().maxMemory() / 1024 / 1024,
-                String.join(" ", taskManager));
+                String.join(" ", taskManager),
+                new TreeMap<>(environment));
     }
 
     private static String machine() throws IOException {

@@ -18,17 +18,29 @@ import org.tensorflow.proto.ConfigProto;
 
 /**
  * What two classify subtasks of one TaskManager get from TensorFlow: two sessions of one model,
- * classified on two caller threads at once, against one caller alone, for three session
+ * classified on two caller threads at once, against one caller alone, and the CPU per image of
+ * two callers back to back and of single images 20 a second on each, for several session
  * configurations. TensorFlow's process-wide pools are sized by the first session of a process, so
- * each configuration runs in a JVM of its own (started here), the configurations interleaved over
- * rounds:
+ * each configuration runs in a JVM of its own (started here, without {@code
+ * TF_OVERRIDE_GLOBAL_THREADPOOL} unless named), the configurations interleaved over rounds:
  *
  * <ul>
  *   <li>{@code process-1}: one thread per pool, pools shared by the process (how the job configured
  *       its sessions until session 22);
- *   <li>{@code session-1}: one thread per pool, pools of each session's own ({@link
- *       SavedModelClassifier#sessionConfig}, the job's default now on 2 cores and 2 slots);
- *   <li>{@code session-1-onednn-off}: the same in a JVM started with {@code
+ *   <li>{@code session-1}: one thread per pool, inter-op pools of each session's own ({@link
+ *       SavedModelClassifier#sessionConfig}, the job's default on 2 cores and 2 slots); the
+ *       intra-op pool is the process's, of one thread, as in a TaskManager whose sessions all ask
+ *       for one;
+ *   <li>{@code caller-1}: a session's graph run in the thread that calls it (inter-op threads
+ *       negative, which TensorFlow honours only with the process's pools), one intra-op thread;
+ *   <li>{@code session-1-after-default}: {@code session-1} in a JVM that opened a session with
+ *       TensorFlow's defaults first (as the end-to-end benchmark's compute arms did before its job
+ *       until session 30): the later sessions share that session's intra-op pool of a thread per
+ *       core;
+ *   <li>{@code session-1-after-default-own-pools}: the same with {@code
+ *       TF_OVERRIDE_GLOBAL_THREADPOOL=1}, which flink-conf/ gives TaskManagers: each session its own
+ *       intra-op pool;
+ *   <li>{@code session-1-onednn-off}: the same as {@code session-1} in a JVM started with {@code
  *       TF_ENABLE_ONEDNN_OPTS=0} (oneDNN's kernels are on by default in TF Java 1.1.0 on x86; some
  *       images set the variable to 0 to silence TensorFlow's start-up notice about it);
  *   <li>{@code process-default}: TensorFlow's defaults (pools of a thread per core, shared).
@@ -40,7 +52,14 @@ import org.tensorflow.proto.ConfigProto;
  */
 public final class TensorflowPoolsBenchmark {
     private static final List<String> CONFIGURATIONS =
-            List.of("process-1", "session-1", "session-1-onednn-off", "process-default");
+            List.of(
+                    "process-1",
+                    "session-1",
+                    "caller-1",
+                    "session-1-after-default",
+                    "session-1-after-default-own-pools",
+                    "session-1-onednn-off",
+                    "process-default");
 
     private TensorflowPoolsBenchmark() {}
 
@@ -115,6 +134,10 @@ public final class TensorflowPoolsBenchmark {
         if (configuration.endsWith("-onednn-off")) {
             builder.environment().put(SavedModelClassifier.ONEDNN_SWITCH, "0");
         }
+        builder.environment().remove("TF_OVERRIDE_GLOBAL_THREADPOOL");
+        if (configuration.endsWith("-own-pools")) {
+            builder.environment().put("TF_OVERRIDE_GLOBAL_THREADPOOL", "1");
+        }
         Process child = builder.start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!child.waitFor(10, TimeUnit.MINUTES) || child.exitValue() != 0) {
@@ -140,24 +163,102 @@ public final class TensorflowPoolsBenchmark {
                                     .setIntraOpParallelismThreads(1)
                                     .setInterOpParallelismThreads(1)
                                     .build();
-                    case "session-1", "session-1-onednn-off" ->
+                    case "session-1",
+                                    "session-1-onednn-off",
+                                    "session-1-after-default",
+                                    "session-1-after-default-own-pools" ->
                             SavedModelClassifier.sessionConfig(1);
+                    case "caller-1" ->
+                            ConfigProto.newBuilder()
+                                    .setIntraOpParallelismThreads(1)
+                                    .setInterOpParallelismThreads(-1)
+                                    .build();
                     case "process-default" -> null;
                     default -> throw new IllegalArgumentException(configuration);
                 };
+        if (configuration.contains("-after-default")) {
+            // A session with TensorFlow's defaults first, as the end-to-end benchmark's compute
+            // arms open before its job: the process's intra-op pool is sized by the first session.
+            SavedModelClassifier.open(spec, (ConfigProto) null).close();
+        }
         List<float[]> input = InferenceBenchmark.tensors(spec, batch);
+        List<float[]> single = input.subList(0, 1);
         try (SavedModelClassifier first = SavedModelClassifier.open(spec, config);
                 SavedModelClassifier second = SavedModelClassifier.open(spec, config)) {
             imagesPerSecond(List.of(first, second), input, Math.min(3, seconds)); // warm-up
             double one = imagesPerSecond(List.of(first), input, seconds);
+            long cpuBefore = processCpuNanos();
+            long imagesBefore = IMAGES.get();
             double two = imagesPerSecond(List.of(first, second), input, seconds);
+            double twoCpuMillis =
+                    (processCpuNanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
+            // Single images 20 a second on two callers, as the latency runs send them.
+            cpuBefore = processCpuNanos();
+            imagesBefore = IMAGES.get();
+            pacedCalls(List.of(first, second), single, 20, seconds);
+            double pacedCpuMillis =
+                    (processCpuNanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
             System.out.printf(
                     Locale.ROOT,
-                    "%s: one caller %.1f img/s, two callers on two sessions %.1f img/s (%.2fx)%n",
+                    "%s: one caller %.1f img/s, two callers on two sessions %.1f img/s (%.2fx),"
+                            + " %.1f ms CPU per image; batch 1 at 20 Hz per caller: %.1f ms CPU"
+                            + " per image; %d threads in the JVM%n",
                     configuration,
                     one,
                     two,
-                    two / one);
+                    two / one,
+                    twoCpuMillis,
+                    pacedCpuMillis,
+                    threadCount());
+        }
+    }
+
+    /** Images classified by {@link #imagesPerSecond} and {@link #pacedCalls} in this JVM. */
+    private static final AtomicLong IMAGES = new AtomicLong();
+
+    private static long threadCount() throws java.io.IOException {
+        try (var threads = java.nio.file.Files.list(Path.of("/proc/self/task"))) {
+            return threads.count();
+        }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** Each session's caller classifies {@code input} {@code hz} times a second. */
+    private static void pacedCalls(
+            List<SavedModelClassifier> sessions, List<float[]> input, double hz, double seconds)
+            throws Exception {
+        List<Thread> callers = new ArrayList<>();
+        long start = System.nanoTime();
+        for (SavedModelClassifier session : sessions) {
+            Thread caller =
+                    new Thread(
+                            () -> {
+                                try {
+                                    for (int call = 0; call < hz * seconds; call++) {
+                                        long wait =
+                                                start
+                                                        + (long) (call * 1e9 / hz)
+                                                        - System.nanoTime();
+                                        if (wait > 0) {
+                                            TimeUnit.NANOSECONDS.sleep(wait);
+                                        }
+                                        session.classify(input);
+                                        IMAGES.addAndGet(input.size());
+                                    }
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
+                                }
+                            });
+            caller.start();
+            callers.add(caller);
+        }
+        for (Thread caller : callers) {
+            caller.join();
         }
     }
 
@@ -178,6 +279,7 @@ public final class TensorflowPoolsBenchmark {
                                     while (System.nanoTime() < window[1]) {
                                         session.classify(input);
                                         images.addAndGet(input.size());
+                                        IMAGES.addAndGet(input.size());
                                     }
                                 } catch (Exception e) {
                                     throw new IllegalStateException(e);

@@ -19,6 +19,7 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMap
 import org.imagestream.config.JobConfig;
 import org.imagestream.config.JobOptions;
 import org.imagestream.localstack.CassandraServer;
+import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,25 @@ class DockerStackITCase {
                 .containsExactlyElementsOf(
                         CassandraServer.settingsAsSystemProperties(
                                 CassandraServer.MEMTABLE_SETTINGS));
+    }
+
+    /**
+     * Flink's official image does not turn {@code containerized.taskmanager.env} into a
+     * TaskManager's environment, so the taskmanager service lists flink-conf/'s entries itself
+     * (TensorFlow's pools per session, SavedModelClassifier#sessionConfig).
+     */
+    @Test
+    void shouldGiveTheTaskManagersTheEnvironmentFlinkConfDeclares() {
+        Map<String, String> declared =
+                FlinkClusterServer.taskManagerEnvironment(
+                        GlobalConfiguration.loadConfiguration(FLINK_CONF.toString()));
+        assertThat(declared).containsKey("TF_OVERRIDE_GLOBAL_THREADPOOL");
+        Map<String, Object> taskManager = environment("taskmanager");
+        declared.forEach(
+                (name, value) ->
+                        assertThat(String.valueOf(taskManager.get(name)))
+                                .as("taskmanager environment %s", name)
+                                .isEqualTo(value));
     }
 
     /** Whoever reaches the REST API runs code next to the medical data. */

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.apache.commons.codec.digest.DigestUtils;
+import org.imagestream.inference.SavedModelClassifier;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
@@ -191,6 +192,10 @@ class PoisonPillITCase {
         assertThat(taskManagerLog)
                 .doesNotContain("Terminating due to java.lang.OutOfMemoryError")
                 .doesNotContain("java.lang.OutOfMemoryError:");
+        // flink-conf/'s TaskManager environment reached the TaskManager that loaded the models.
+        assertThat(taskManagerLog)
+                .contains("Loaded model")
+                .doesNotContain(SavedModelClassifier.OWN_INTRA_OP_POOLS + " is not set");
         String jobManagerLog = Files.readString(cluster.logFiles().get(0));
         assertThat(jobManagerLog).doesNotContain("switched from state RUNNING to RESTARTING");
         rest.cancel(job);

@@ -20,7 +20,11 @@ import org.imagestream.training.ModelStoreAccess;
  * {@link SavedModelClassifier#open(ModelSpec, int)} with {@code threads} threads, classifies on two
  * caller threads at once, as two classify subtasks of one TaskManager do, and prints the CPU time
  * of every thread that did not exist before the sessions were opened, one line {@code thread <tid>
- * <nanoseconds>} each, from the kernel's per-thread accounting.
+ * <nanoseconds>} each, from the kernel's per-thread accounting. With a third argument {@code
+ * after-defaults} it first opens, uses and closes a session with TensorFlow's defaults, as a JVM
+ * that loaded a model some other way before the job's does: that session sizes the process's
+ * intra-op pool (a thread per core), which the later sessions share unless the process was started
+ * with {@link SavedModelClassifier#OWN_INTRA_OP_POOLS}.
  */
 public final class SessionThreadsProbe {
     private SessionThreadsProbe() {}
@@ -28,8 +32,15 @@ public final class SessionThreadsProbe {
     public static void main(String[] args) throws Exception {
         int threads = Integer.parseInt(args[0]);
         int runs = Integer.parseInt(args[1]);
+        boolean afterDefaults = args.length > 2 && args[2].equals("after-defaults");
         ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
         Map<String, Long> before = cpuNanosByThread();
+        if (afterDefaults) {
+            try (SavedModelClassifier defaults = SavedModelClassifier.open(spec)) {
+                defaults.classify(
+                        List.of(new float[spec.height() * spec.width() * spec.channels()]));
+            }
+        }
         try (SavedModelClassifier first = SavedModelClassifier.open(spec, threads);
                 SavedModelClassifier second = SavedModelClassifier.open(spec, threads)) {
             List<float[]> batch = new ArrayList<>();
@@ -69,6 +80,10 @@ public final class SessionThreadsProbe {
                             System.out.println("thread " + tid + " " + nanos);
                         }
                     });
+            System.out.println(
+                    SavedModelClassifier.OWN_INTRA_OP_POOLS
+                            + "="
+                            + System.getenv(SavedModelClassifier.OWN_INTRA_OP_POOLS));
         }
     }
 
