@@ -18,8 +18,8 @@ import org.tensorflow.proto.ConfigProto;
 
 /**
  * What two classify subtasks of one TaskManager get from TensorFlow: two sessions of one model,
- * classified on two caller threads at once, against one caller alone, and the CPU per image of
- * two callers back to back and of single images 20 a second on each, for several session
+ * classified on two caller threads at once, against one caller alone, and the CPU per image of two
+ * callers back to back and of single images 20 a second on each, for several session
  * configurations. TensorFlow's process-wide pools are sized by the first session of a process, so
  * each configuration runs in a JVM of its own (started here, without {@code
  * TF_OVERRIDE_GLOBAL_THREADPOOL} unless named), the configurations interleaved over rounds:
@@ -38,8 +38,8 @@ import org.tensorflow.proto.ConfigProto;
  *       until session 30): the later sessions share that session's intra-op pool of a thread per
  *       core;
  *   <li>{@code session-1-after-default-own-pools}: the same with {@code
- *       TF_OVERRIDE_GLOBAL_THREADPOOL=1}, which flink-conf/ gives TaskManagers: each session its own
- *       intra-op pool;
+ *       TF_OVERRIDE_GLOBAL_THREADPOOL=1}, which flink-conf/ gives TaskManagers: each session its
+ *       own intra-op pool;
  *   <li>{@code session-1-onednn-off}: the same as {@code session-1} in a JVM started with {@code
  *       TF_ENABLE_ONEDNN_OPTS=0} (oneDNN's kernels are on by default in TF Java 1.1.0 on x86; some
  *       images set the variable to 0 to silence TensorFlow's start-up notice about it);
