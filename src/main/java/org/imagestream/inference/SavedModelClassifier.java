@@ -172,8 +172,8 @@ public final class SavedModelClassifier implements AutoCloseable {
         if (value == null) {
             return false;
         }
-        String flag = value.trim();
-        return flag.equals("1") || flag.equalsIgnoreCase("true");
+        // No trim: TensorFlow's parse does not trim either (" 1" leaves its pools shared).
+        return value.equals("1") || value.equalsIgnoreCase("true");
     }
 
     /**
@@ -185,8 +185,9 @@ public final class SavedModelClassifier implements AutoCloseable {
      * (two sessions on two caller threads: 52 MobileNetV2 images/s, with pools of their own
      * 111-115). The intra-op pool is the session's own only in a process started with {@link
      * #OWN_INTRA_OP_POOLS} set (flink-conf/ sets it for TaskManagers); otherwise the first
-     * session's size serves all, and after a session with TensorFlow's defaults a single-image call
-     * cost about 1.5x the CPU ({@code TensorflowPoolsBenchmark}, docs/benchmarks.md).
+     * session's size serves all: after a session with TensorFlow's defaults, later sessions compute
+     * on its pool of a thread per core ({@code TensorflowPoolsBenchmark}, docs/benchmarks.md,
+     * session 30).
      */
     public static ConfigProto sessionConfig(int threads) {
         return ConfigProto.newBuilder()

@@ -185,7 +185,10 @@ public final class EndToEndBenchmark {
                         social.channels(),
                         Instant.now()));
         report.append(machine());
-        report.append(jobJvm());
+        report.append(
+                jobJvm(
+                        Boolean.parseBoolean(
+                                arguments.getOrDefault("--taskmanager-environment", "true"))));
         report.append(
                 JOB_OPTIONS.isEmpty()
                         ? "Job options: defaults\n\n"
@@ -1031,7 +1034,12 @@ public final class EndToEndBenchmark {
      * flink-conf/'s {@code env.java.opts.taskmanager} is required on this JVM's command line (the
      * pom's e2e-bench execution gives them), or the run stops here.
      */
-    private static String jobJvm() {
+    /**
+     * The job JVM's heap, options and environment for the report; stops the run when they are not a
+     * TaskManager's, unless {@code taskManagerEnvironment} is false (a run that compares the
+     * environment: then the report names what the JVM had instead).
+     */
+    private static String jobJvm(boolean taskManagerEnvironment) {
         Configuration flinkConf = GlobalConfiguration.loadConfiguration("flink-conf");
         List<String> taskManager = FlinkClusterServer.taskManagerJvmOptions(flinkConf);
         List<String> running = ManagementFactory.getRuntimeMXBean().getInputArguments();
@@ -1049,11 +1057,27 @@ public final class EndToEndBenchmark {
         Map<String, String> environment = FlinkClusterServer.taskManagerEnvironment(flinkConf);
         Map<String, String> missingEnvironment = new TreeMap<>(environment);
         missingEnvironment.entrySet().removeIf(e -> e.getValue().equals(System.getenv(e.getKey())));
+        Map<String, String> actual = new TreeMap<>();
+        environment.keySet().forEach(name -> actual.put(name, System.getenv(name)));
+        if (!missingEnvironment.isEmpty() && !taskManagerEnvironment) {
+            return String.format(
+                    Locale.ROOT,
+                    "Job JVM: %d MiB heap, flink-conf/'s TaskManager options %s; NOT the"
+                            + " TaskManager's environment %s but %s (--taskmanager-environment"
+                            + " false)%n",
+                    Runtime.getRuntime().maxMemory() / 1024 / 1024,
+                    String.join(" ", taskManager),
+                    new TreeMap<>(environment),
+                    actual);
+        }
         if (!missingEnvironment.isEmpty()) {
             throw new IllegalStateException(
                     "this JVM lacks the TaskManager environment of flink-conf/ "
                             + missingEnvironment
-                            + "; add it to the e2e-bench execution in pom.xml");
+                            + " (it has "
+                            + actual
+                            + "); add it to the e2e-bench execution in pom.xml, or pass"
+                            + " --taskmanager-environment false to measure without it");
         }
         return String.format(
                 Locale.ROOT,

@@ -1,6 +1,7 @@
 package org.imagestream.benchmarks;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,9 @@ public final class TensorflowPoolsBenchmark {
                     "session-1-after-default-own-pools",
                     "session-1-onednn-off",
                     "process-default");
+
+    /** Images classified by {@link #imagesPerSecond} and {@link #pacedCalls} in this JVM. */
+    private static final AtomicLong IMAGES = new AtomicLong();
 
     private TensorflowPoolsBenchmark() {}
 
@@ -134,9 +138,9 @@ public final class TensorflowPoolsBenchmark {
         if (configuration.endsWith("-onednn-off")) {
             builder.environment().put(SavedModelClassifier.ONEDNN_SWITCH, "0");
         }
-        builder.environment().remove("TF_OVERRIDE_GLOBAL_THREADPOOL");
+        builder.environment().remove(SavedModelClassifier.OWN_INTRA_OP_POOLS);
         if (configuration.endsWith("-own-pools")) {
-            builder.environment().put("TF_OVERRIDE_GLOBAL_THREADPOOL", "1");
+            builder.environment().put(SavedModelClassifier.OWN_INTRA_OP_POOLS, "1");
         }
         Process child = builder.start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -213,11 +217,8 @@ public final class TensorflowPoolsBenchmark {
         }
     }
 
-    /** Images classified by {@link #imagesPerSecond} and {@link #pacedCalls} in this JVM. */
-    private static final AtomicLong IMAGES = new AtomicLong();
-
     private static long threadCount() throws java.io.IOException {
-        try (var threads = java.nio.file.Files.list(Path.of("/proc/self/task"))) {
+        try (var threads = Files.list(Path.of("/proc/self/task"))) {
             return threads.count();
         }
     }
@@ -231,56 +232,64 @@ public final class TensorflowPoolsBenchmark {
     /** Each session's caller classifies {@code input} {@code hz} times a second. */
     private static void pacedCalls(
             List<SavedModelClassifier> sessions, List<float[]> input, double hz, double seconds)
-            throws Exception {
-        List<Thread> callers = new ArrayList<>();
+            throws InterruptedException {
         long start = System.nanoTime();
-        for (SavedModelClassifier session : sessions) {
-            Thread caller =
-                    new Thread(
-                            () -> {
-                                try {
-                                    for (int call = 0; call < hz * seconds; call++) {
-                                        long wait =
-                                                start
-                                                        + (long) (call * 1e9 / hz)
-                                                        - System.nanoTime();
-                                        if (wait > 0) {
-                                            TimeUnit.NANOSECONDS.sleep(wait);
-                                        }
-                                        session.classify(input);
-                                        IMAGES.addAndGet(input.size());
-                                    }
-                                } catch (Exception e) {
-                                    throw new IllegalStateException(e);
-                                }
-                            });
-            caller.start();
-            callers.add(caller);
-        }
-        for (Thread caller : callers) {
-            caller.join();
-        }
+        onCallerPerSession(
+                sessions,
+                session -> {
+                    for (int call = 0; call < hz * seconds; call++) {
+                        long wait = start + (long) (call * 1e9 / hz) - System.nanoTime();
+                        if (wait > 0) {
+                            TimeUnit.NANOSECONDS.sleep(wait);
+                        }
+                        session.classify(input);
+                        IMAGES.addAndGet(input.size());
+                    }
+                });
     }
 
     /** Images per second of all callers together, each classifying its own session's batches. */
     private static double imagesPerSecond(
             List<SavedModelClassifier> sessions, List<float[]> input, double seconds)
-            throws Exception {
-        CyclicBarrier start = new CyclicBarrier(sessions.size() + 1);
+            throws InterruptedException {
         AtomicLong images = new AtomicLong();
         long[] window = new long[2];
+        // The window opens when every caller is ready.
+        CyclicBarrier start =
+                new CyclicBarrier(
+                        sessions.size(),
+                        () -> {
+                            window[0] = System.nanoTime();
+                            window[1] = window[0] + (long) (seconds * 1e9);
+                        });
+        onCallerPerSession(
+                sessions,
+                session -> {
+                    start.await();
+                    while (System.nanoTime() < window[1]) {
+                        session.classify(input);
+                        images.addAndGet(input.size());
+                        IMAGES.addAndGet(input.size());
+                    }
+                });
+        return images.get() / ((System.nanoTime() - window[0]) / 1e9);
+    }
+
+    /** What one caller thread does with its session. */
+    private interface CallerLoop {
+        void run(SavedModelClassifier session) throws Exception;
+    }
+
+    /** Runs {@code loop} on a thread of its own for each session, and waits for all of them. */
+    private static void onCallerPerSession(List<SavedModelClassifier> sessions, CallerLoop loop)
+            throws InterruptedException {
         List<Thread> callers = new ArrayList<>();
         for (SavedModelClassifier session : sessions) {
             Thread caller =
                     new Thread(
                             () -> {
                                 try {
-                                    start.await();
-                                    while (System.nanoTime() < window[1]) {
-                                        session.classify(input);
-                                        images.addAndGet(input.size());
-                                        IMAGES.addAndGet(input.size());
-                                    }
+                                    loop.run(session);
                                 } catch (Exception e) {
                                     throw new IllegalStateException(e);
                                 }
@@ -288,13 +297,9 @@ public final class TensorflowPoolsBenchmark {
             caller.start();
             callers.add(caller);
         }
-        window[0] = System.nanoTime();
-        window[1] = window[0] + (long) (seconds * 1e9);
-        start.await();
         for (Thread caller : callers) {
             caller.join();
         }
-        return images.get() / ((System.nanoTime() - window[0]) / 1e9);
     }
 
     /**

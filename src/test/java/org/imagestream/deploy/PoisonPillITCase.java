@@ -192,7 +192,13 @@ class PoisonPillITCase {
         assertThat(taskManagerLog)
                 .doesNotContain("Terminating due to java.lang.OutOfMemoryError")
                 .doesNotContain("java.lang.OutOfMemoryError:");
-        // flink-conf/'s TaskManager environment reached the TaskManager that loaded the models.
+        // flink-conf/'s TaskManager environment reached the TaskManager that loaded the models;
+        // only flink-conf/ can have given it, as this JVM has none to pass on.
+        assertThat(System.getenv(SavedModelClassifier.OWN_INTRA_OP_POOLS))
+                .as(
+                        "unset %s in the shell that runs the tests",
+                        SavedModelClassifier.OWN_INTRA_OP_POOLS)
+                .isNull();
         assertThat(taskManagerLog)
                 .contains("Loaded model")
                 .doesNotContain(SavedModelClassifier.OWN_INTRA_OP_POOLS + " is not set");

@@ -17,9 +17,9 @@ import org.w3c.dom.NodeList;
 /**
  * flink-conf/ declares the TaskManagers' environment ({@code containerized.taskmanager.env}); the
  * JVMs that run the job in place of a TaskManager must have it too: the README's demo (the Maven
- * execution and {@code bin/imagestream demo}) and the end-to-end benchmark (which also checks it at
- * start). The docker stack's taskmanager service is checked by DockerStackITCase, the local
- * cluster's TaskManagers by PoisonPillITCase.
+ * executions {@code demo} and {@code cli} and {@code bin/imagestream demo}) and the end-to-end
+ * benchmark (which also checks it at start). The docker stack's taskmanager service is checked by
+ * DockerStackITCase, the local cluster's TaskManagers by PoisonPillITCase.
  */
 class TaskManagerEnvironmentTest {
     private static final Map<String, String> DECLARED =
@@ -37,7 +37,7 @@ class TaskManagerEnvironmentTest {
                 DocumentBuilderFactory.newInstance()
                         .newDocumentBuilder()
                         .parse(Path.of("pom.xml").toFile());
-        for (String id : new String[] {"demo", "e2e-bench"}) {
+        for (String id : new String[] {"demo", "cli", "e2e-bench"}) {
             Element execution = execution(pom, id);
             Element variables =
                     (Element) execution.getElementsByTagName("environmentVariables").item(0);
@@ -46,7 +46,7 @@ class TaskManagerEnvironmentTest {
                     (name, value) -> {
                         NodeList found = variables.getElementsByTagName(name);
                         assertThat(found.getLength()).as("%s in %s", name, id).isEqualTo(1);
-                        assertThat(found.item(0).getTextContent().trim())
+                        assertThat(resolved(pom, found.item(0).getTextContent().trim()))
                                 .as("%s in %s", name, id)
                                 .isEqualTo(value);
                     });
@@ -68,6 +68,18 @@ class TaskManagerEnvironmentTest {
                                                 + ":-"
                                                 + Pattern.quote(value)
                                                 + "\\}\"$"));
+    }
+
+    /** A value, or the pom property it names as {@code ${name}}. */
+    private static String resolved(Document pom, String value) {
+        if (!value.startsWith("${")) {
+            return value;
+        }
+        String property = value.substring(2, value.length() - 1);
+        Element properties = (Element) pom.getElementsByTagName("properties").item(0);
+        NodeList found = properties.getElementsByTagName(property);
+        assertThat(found.getLength()).as("pom property %s", property).isEqualTo(1);
+        return found.item(0).getTextContent().trim();
     }
 
     private static Element execution(Document pom, String id) {
