@@ -1033,8 +1033,8 @@ public final class EndToEndBenchmark {
      * The job runs in this JVM, so it must run as a TaskManager does: every option of flink-conf/'s
      * {@code env.java.opts.taskmanager} is required on this JVM's command line, and every variable
      * of its {@code containerized.taskmanager.env} in its environment (the pom's e2e-bench
-     * execution gives both), or the run stops here. With {@code taskManagerEnvironment} false a
-     * run may go without the variables (to compare), and the report line names what it had.
+     * execution gives both), or the run stops here. With {@code taskManagerEnvironment} false a run
+     * may go without the variables (to compare), and the report line names what it had.
      */
     private static String jobJvm(boolean taskManagerEnvironment) {
         Configuration flinkConf = GlobalConfiguration.loadConfiguration("flink-conf");
