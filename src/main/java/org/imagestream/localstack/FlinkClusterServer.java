@@ -276,12 +276,13 @@ public final class FlinkClusterServer implements AutoCloseable {
                         libDirectory, configDirectory, resourceCommand, dynamic, workDirectory);
         Configuration configuration =
                 GlobalConfiguration.loadConfiguration(configDirectory.toString());
+        boolean taskManager = !name.equals("jobmanager");
         List<String> jvm = new ArrayList<>(resources.jvmOptions);
         jvm.addAll(splitOptions(configuration.get(CoreOptions.FLINK_JVM_OPTIONS)));
         jvm.addAll(
-                name.equals("jobmanager")
-                        ? splitOptions(configuration.get(CoreOptions.FLINK_JM_JVM_OPTIONS))
-                        : taskManagerJvmOptions(configuration));
+                taskManager
+                        ? taskManagerJvmOptions(configuration)
+                        : splitOptions(configuration.get(CoreOptions.FLINK_JM_JVM_OPTIONS)));
         Path logFile = workDirectory.resolve(name + ".log").toAbsolutePath();
         jvm.add("-Dlog.file=" + logFile);
         jvm.add(
@@ -295,7 +296,7 @@ public final class FlinkClusterServer implements AutoCloseable {
         Map<String, String> environment = new LinkedHashMap<>();
         // Keeps TensorFlow's native INFO lines out of the logs.
         environment.put("TF_CPP_MIN_LOG_LEVEL", "2");
-        if (!name.equals("jobmanager")) {
+        if (taskManager) {
             environment.putAll(taskManagerEnvironment(configuration));
         }
         return ServerProcess.start(

@@ -1051,26 +1051,15 @@ public final class EndToEndBenchmark {
         // The compute arms and the peer open TensorFlow sessions in this JVM before the job: only
         // the TaskManager's environment gives the job's sessions the intra-op pools a TaskManager
         // gives them (SavedModelClassifier#sessionConfig).
-        Map<String, String> environment = FlinkClusterServer.taskManagerEnvironment(flinkConf);
-        Map<String, String> missingEnvironment = new TreeMap<>(environment);
-        missingEnvironment.entrySet().removeIf(e -> e.getValue().equals(System.getenv(e.getKey())));
+        Map<String, String> environment =
+                new TreeMap<>(FlinkClusterServer.taskManagerEnvironment(flinkConf));
         Map<String, String> actual = new TreeMap<>();
         environment.keySet().forEach(name -> actual.put(name, System.getenv(name)));
-        if (!missingEnvironment.isEmpty() && !taskManagerEnvironment) {
-            return String.format(
-                    Locale.ROOT,
-                    "Job JVM: %d MiB heap, flink-conf/'s TaskManager options %s; NOT the"
-                            + " TaskManager's environment %s but %s (--taskmanager-environment"
-                            + " false)%n",
-                    Runtime.getRuntime().maxMemory() / 1024 / 1024,
-                    String.join(" ", taskManager),
-                    new TreeMap<>(environment),
-                    actual);
-        }
-        if (!missingEnvironment.isEmpty()) {
+        boolean asTaskManager = actual.equals(environment);
+        if (!asTaskManager && taskManagerEnvironment) {
             throw new IllegalStateException(
                     "this JVM lacks the TaskManager environment of flink-conf/ "
-                            + missingEnvironment
+                            + environment
                             + " (it has "
                             + actual
                             + "); add it to the e2e-bench execution in pom.xml, or pass"
@@ -1078,10 +1067,16 @@ public final class EndToEndBenchmark {
         }
         return String.format(
                 Locale.ROOT,
-                "Job JVM: %d MiB heap, flink-conf/'s TaskManager options %s and environment %s%n",
+                asTaskManager
+                        ? "Job JVM: %d MiB heap, flink-conf/'s TaskManager options %s and"
+                                + " environment %s%n"
+                        : "Job JVM: %d MiB heap, flink-conf/'s TaskManager options %s; NOT the"
+                                + " TaskManager's environment %s but %s (--taskmanager-environment"
+                                + " false)%n",
                 Runtime.getRuntime().maxMemory() / 1024 / 1024,
                 String.join(" ", taskManager),
-                new TreeMap<>(environment));
+                environment,
+                actual);
     }
 
     private static String machine() throws IOException {

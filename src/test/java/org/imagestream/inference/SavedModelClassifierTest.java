@@ -182,9 +182,9 @@ class SavedModelClassifierTest {
      * session with TensorFlow's defaults (a thread per core) was opened first; without it, the
      * later sessions compute on that first session's pool. Judged, as above, by which threads did
      * the work: with pools of one thread each session's ops run on one thread, so two threads do it
-     * all (the rest did 0.7 % in runs here); on the shared pool its threads take a share (8.1-9.4 %
-     * in the same runs, more than three times the first arm's; the second arm shows the first can
-     * fail). Each arm also checks the probe saw the environment it was given.
+     * all (the rest did 0.7 % in runs here, under the 3 % allowed); on the shared pool its threads
+     * take a share (8.1-9.4 % in the same runs, over the 3 % required; the second arm shows the
+     * first can fail). Each probe also shows it saw the environment it was given.
      */
     @Test
     void shouldComputeOnPoolsOfTheSessionsOwnSizeInAProcessWithTheSwitchOn() throws Exception {
@@ -245,14 +245,12 @@ class SavedModelClassifierTest {
             probe.destroyForcibly(); // a no-op once it exited; never left running
         }
         assertThat(probe.exitValue()).as(output).isZero();
-        if (arguments.length > 2) {
-            assertThat(output)
-                    .as("the probe's environment")
-                    .contains(
-                            SavedModelClassifier.OWN_INTRA_OP_POOLS
-                                    + "="
-                                    + environment.get(SavedModelClassifier.OWN_INTRA_OP_POOLS));
-        }
+        assertThat(output)
+                .as("the probe's environment")
+                .contains(
+                        SavedModelClassifier.OWN_INTRA_OP_POOLS
+                                + "="
+                                + environment.get(SavedModelClassifier.OWN_INTRA_OP_POOLS));
         List<Long> cpuNanos = new ArrayList<>();
         for (String line : output.split("\n")) {
             if (line.startsWith("thread ")) {
