@@ -274,8 +274,7 @@ public final class FlinkClusterServer implements AutoCloseable {
         ResourceParameters resources =
                 ResourceParameters.compute(
                         libDirectory, configDirectory, resourceCommand, dynamic, workDirectory);
-        Configuration configuration =
-                GlobalConfiguration.loadConfiguration(configDirectory.toString());
+        Configuration configuration = effectiveConfiguration(configDirectory, properties);
         boolean taskManager = !name.equals("jobmanager");
         List<String> jvm = new ArrayList<>(resources.jvmOptions);
         jvm.addAll(splitOptions(configuration.get(CoreOptions.FLINK_JVM_OPTIONS)));
@@ -301,6 +300,19 @@ public final class FlinkClusterServer implements AutoCloseable {
         }
         return ServerProcess.start(
                 name, libDirectory, workDirectory, jvm, mainClass, args, environment);
+    }
+
+    /**
+     * flink-conf/ with the process's dynamic properties over it: what the process runs with, so its
+     * JVM options and environment come from the same settings as its Flink options (an override of
+     * {@code containerized.taskmanager.env.NAME} reaches the TaskManager).
+     */
+    static Configuration effectiveConfiguration(
+            Path configDirectory, Map<String, String> properties) {
+        Configuration configuration =
+                GlobalConfiguration.loadConfiguration(configDirectory.toString());
+        configuration.addAll(Configuration.fromMap(properties));
+        return configuration;
     }
 
     /**
