@@ -71,8 +71,9 @@ public final class SavedModelClassifier implements AutoCloseable {
 
     /**
      * Like {@link #open(ModelSpec)}, with {@code threads} threads in intra-op and inter-op pools of
-     * this session's own ({@link #sessionConfig}); 0 keeps TensorFlow's default: an intra-op and an
-     * inter-op pool of a thread per core each, shared by every session of the process.
+     * this session's own ({@link #sessionConfig}); 0 keeps TensorFlow's default: pools of a thread
+     * per core, the inter-op pool shared by every session of the process, the intra-op pool too
+     * unless the process has {@link #OWN_INTRA_OP_POOLS}, which gives each session one of its own.
      */
     public static SavedModelClassifier open(ModelSpec spec, int threads) {
         return open(spec, threads > 0 ? sessionConfig(threads) : null);
