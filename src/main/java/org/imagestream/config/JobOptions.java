@@ -285,7 +285,7 @@ public final class JobOptions {
                     .intType()
                     .defaultValue(-1)
                     .withDescription(
-                            "Threads in the intra-op and inter-op pools each TensorFlow session gets of its own. -1 (default): the slot's share of the TaskManager's cores, max(1, cores / taskmanager.numberOfTaskSlots), so the classify subtasks of all slots run their models side by side without oversubscribing the machine (docs/benchmarks.md); 0 keeps TensorFlow's default: pools of a thread per core, the inter-op pool shared by every session in the TaskManager, the intra-op pool too unless the TaskManager's environment has TF_OVERRIDE_GLOBAL_THREADPOOL=1 (flink-conf/ sets it), where each session gets one of its own; n > 0: n threads.");
+                            "Threads in the intra-op and inter-op pools each TensorFlow session gets of its own. -1 (default): the slot's share of the TaskManager's cores, max(1, cores / taskmanager.numberOfTaskSlots), so the classify subtasks of all slots run their models side by side without oversubscribing the machine (docs/benchmarks.md); 0 keeps TensorFlow's default: pools of a thread per core, the inter-op pool shared by every session in the TaskManager, the intra-op pool too unless the TaskManager's environment has TF_OVERRIDE_GLOBAL_THREADPOOL=1 (flink-conf/ declares it), where each session gets one of its own; n > 0: n threads.");
 
     public static final ConfigOption<Duration> INFERENCE_MAX_BATCH_DELAY =
             ConfigOptions.key("inference.max-batch-delay")

@@ -73,7 +73,8 @@ public final class SavedModelClassifier implements AutoCloseable {
      * Like {@link #open(ModelSpec)}, with {@code threads} threads in intra-op and inter-op pools of
      * this session's own ({@link #sessionConfig}); 0 keeps TensorFlow's default: pools of a thread
      * per core, the inter-op pool shared by every session of the process, the intra-op pool too
-     * unless the process has {@link #OWN_INTRA_OP_POOLS}, which gives each session one of its own.
+     * unless the process has {@link #OWN_INTRA_OP_POOLS} set to 1 (or true), which gives each
+     * session one of its own.
      */
     public static SavedModelClassifier open(ModelSpec spec, int threads) {
         return open(spec, threads > 0 ? sessionConfig(threads) : null);
@@ -95,7 +96,7 @@ public final class SavedModelClassifier implements AutoCloseable {
                 && POOLS_CHECKED.compareAndSet(false, true)
                 && !ownIntraOpPools(System.getenv())) {
             LOG.warn(
-                    "{} is not set: every TensorFlow session of this process computes on one"
+                    "{} is not 1 or true: every TensorFlow session of this process computes on one"
                             + " intra-op pool, sized by the first session opened, whatever"
                             + " inference.tensorflow-threads asks for; set it to 1 in the"
                             + " TaskManagers' environment (flink-conf/:"

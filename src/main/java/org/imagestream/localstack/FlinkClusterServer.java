@@ -274,14 +274,9 @@ public final class FlinkClusterServer implements AutoCloseable {
         ResourceParameters resources =
                 ResourceParameters.compute(
                         libDirectory, configDirectory, resourceCommand, dynamic, workDirectory);
-        Configuration configuration = effectiveConfiguration(configDirectory, properties);
-        boolean taskManager = !name.equals("jobmanager");
+        ProcessSettings settings = processSettings(name, configDirectory, properties);
         List<String> jvm = new ArrayList<>(resources.jvmOptions);
-        jvm.addAll(splitOptions(configuration.get(CoreOptions.FLINK_JVM_OPTIONS)));
-        jvm.addAll(
-                taskManager
-                        ? taskManagerJvmOptions(configuration)
-                        : splitOptions(configuration.get(CoreOptions.FLINK_JM_JVM_OPTIONS)));
+        jvm.addAll(settings.jvmOptions());
         Path logFile = workDirectory.resolve(name + ".log").toAbsolutePath();
         jvm.add("-Dlog.file=" + logFile);
         jvm.add(
@@ -292,31 +287,43 @@ public final class FlinkClusterServer implements AutoCloseable {
         // TaskManagers also need the memory settings BashJavaUtils derived (as taskmanager.sh
         // does).
         args.addAll(resources.dynamicProperties);
+        return ServerProcess.start(
+                name, libDirectory, workDirectory, jvm, mainClass, args, settings.environment());
+    }
+
+    /** The JVM options (beyond the memory flags) and environment variables of one process. */
+    record ProcessSettings(List<String> jvmOptions, Map<String, String> environment) {}
+
+    /**
+     * What the process {@code name} ({@code jobmanager} or a TaskManager) runs with: its JVM
+     * options and environment from flink-conf/ with its dynamic properties over it, so they come
+     * from the same settings as its Flink options (an override of {@code
+     * containerized.taskmanager.env.NAME} reaches the TaskManagers, and only them). Flink's own
+     * standalone scripts read the JVM options from the file alone; no caller here overrides them.
+     */
+    static ProcessSettings processSettings(
+            String name, Path configDirectory, Map<String, String> properties) {
+        Configuration configuration =
+                GlobalConfiguration.loadConfiguration(
+                        configDirectory.toString(), Configuration.fromMap(properties));
+        boolean taskManager = !name.equals("jobmanager");
+        List<String> jvm =
+                new ArrayList<>(splitOptions(configuration.get(CoreOptions.FLINK_JVM_OPTIONS)));
+        jvm.addAll(
+                taskManager
+                        ? taskManagerJvmOptions(configuration)
+                        : splitOptions(configuration.get(CoreOptions.FLINK_JM_JVM_OPTIONS)));
         Map<String, String> environment = new LinkedHashMap<>();
         // Keeps TensorFlow's native INFO lines out of the logs.
         environment.put("TF_CPP_MIN_LOG_LEVEL", "2");
         if (taskManager) {
             environment.putAll(taskManagerEnvironment(configuration));
         }
-        return ServerProcess.start(
-                name, libDirectory, workDirectory, jvm, mainClass, args, environment);
+        return new ProcessSettings(List.copyOf(jvm), environment);
     }
 
     /**
-     * flink-conf/ with the process's dynamic properties over it: what the process runs with, so its
-     * JVM options and environment come from the same settings as its Flink options (an override of
-     * {@code containerized.taskmanager.env.NAME} reaches the TaskManager).
-     */
-    static Configuration effectiveConfiguration(
-            Path configDirectory, Map<String, String> properties) {
-        Configuration configuration =
-                GlobalConfiguration.loadConfiguration(configDirectory.toString());
-        configuration.addAll(Configuration.fromMap(properties));
-        return configuration;
-    }
-
-    /**
-     * A TaskManager's environment variables from flink-conf ({@code
+     * A TaskManager's environment variables from a Flink configuration ({@code
      * containerized.taskmanager.env.NAME: value}, the key Flink's YARN and Kubernetes deployments
      * read; Flink's standalone scripts do not, the TaskManagers started here do): what a JVM
      * standing in for a TaskManager (the end-to-end benchmark) must run with too.
