@@ -39,6 +39,18 @@ public final class SavedModelClassifier implements AutoCloseable {
      */
     public static final String OWN_INTRA_OP_POOLS = "TF_OVERRIDE_GLOBAL_THREADPOOL";
 
+    /**
+     * Logged once, at the first per-session model load of a process without {@link
+     * #OWN_INTRA_OP_POOLS}; one declaration, so a test that looks for it in a TaskManager's log
+     * looks for what is logged.
+     */
+    public static final String SHARED_INTRA_OP_POOL_WARNING =
+            OWN_INTRA_OP_POOLS
+                    + " is not 1 or true: every TensorFlow session of this process computes on one"
+                    + " intra-op pool, sized by the first session opened, whatever"
+                    + " inference.tensorflow-threads asks for; set it to 1 in the TaskManagers'"
+                    + " environment (flink-conf/: containerized.taskmanager.env)";
+
     private static final AtomicBoolean ENVIRONMENT_CHECKED = new AtomicBoolean();
 
     private static final AtomicBoolean POOLS_CHECKED = new AtomicBoolean();
@@ -95,13 +107,7 @@ public final class SavedModelClassifier implements AutoCloseable {
                 && config.getUsePerSessionThreads()
                 && POOLS_CHECKED.compareAndSet(false, true)
                 && !ownIntraOpPools(System.getenv())) {
-            LOG.warn(
-                    "{} is not 1 or true: every TensorFlow session of this process computes on one"
-                            + " intra-op pool, sized by the first session opened, whatever"
-                            + " inference.tensorflow-threads asks for; set it to 1 in the"
-                            + " TaskManagers' environment (flink-conf/:"
-                            + " containerized.taskmanager.env)",
-                    OWN_INTRA_OP_POOLS);
+            LOG.warn(SHARED_INTRA_OP_POOL_WARNING);
         }
         SavedModelBundle.Loader loader =
                 SavedModelBundle.loader(spec.directory()).withTags(SavedModelBundle.DEFAULT_TAG);

@@ -201,7 +201,7 @@ class PoisonPillITCase {
                 .isNull();
         assertThat(taskManagerLog)
                 .contains("Loaded model")
-                .doesNotContain(SavedModelClassifier.OWN_INTRA_OP_POOLS + " is not 1 or true");
+                .doesNotContain(SavedModelClassifier.SHARED_INTRA_OP_POOL_WARNING);
         String jobManagerLog = Files.readString(cluster.logFiles().get(0));
         assertThat(jobManagerLog).doesNotContain("switched from state RUNNING to RESTARTING");
         rest.cancel(job);
