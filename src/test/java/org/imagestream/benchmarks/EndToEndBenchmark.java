@@ -278,9 +278,8 @@ public final class EndToEndBenchmark {
                             specs,
                             topic,
                             "e2e_job_" + suffix,
-                            warmupImages,
-                            images,
                             profile,
+                            new ArrayList<>(sizes.keySet()),
                             processes,
                             out.resolve(social.name() + "-job"));
             double seconds = (System.nanoTime() - started) / 1e9;
@@ -372,9 +371,8 @@ public final class EndToEndBenchmark {
                                 specs,
                                 againTopic,
                                 "e2e_again_" + suffix,
-                                againWarmup,
-                                images,
                                 false,
+                                new ArrayList<>(againSizes.keySet()),
                                 processes,
                                 null);
                 jobAgain =
@@ -644,7 +642,8 @@ public final class EndToEndBenchmark {
     private static Map<String, Integer> produceAll(
             Services stack, String topic, List<Item> items, Map<String, Item> byId)
             throws Exception {
-        Map<String, Integer> sizes = new HashMap<>();
+        // In the order produced: the window's markers are picked by position.
+        Map<String, Integer> sizes = new LinkedHashMap<>();
         try (ImagePublisher publisher =
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
             List<Future<RecordMetadata>> sent = new ArrayList<>();
@@ -889,19 +888,19 @@ public final class EndToEndBenchmark {
             String summary, Processes.Snapshot before, Processes.Snapshot after, long rows) {}
 
     /**
-     * Runs the bounded job like {@link #runBoundedJob} over {@code warmup} then {@code images}
-     * records, and while the rows of the measured images from 10 % to 90 % arrive (the sustained
-     * phase, without warm-up and drain) takes CPU snapshots of every process and, with {@code
-     * profile}, CPU-profiles this JVM and Cassandra ({@link CpuProfile}).
+     * Runs the bounded job like {@link #runBoundedJob} over its topic (warm-up records, then the
+     * measured ones, {@code measuredIds} in the order produced), and while the rows of the measured
+     * images from 10 % to 90 % arrive (the sustained phase, without warm-up and drain) takes CPU
+     * snapshots of every process and, with {@code profile}, CPU-profiles this JVM and Cassandra
+     * ({@link CpuProfile}). The window's rows are those written between the two snapshots.
      */
     private static ProfiledRun runProfiledJob(
             Services stack,
             Map<Domain, ModelSpec> specs,
             String topic,
             String keyspace,
-            int warmup,
-            int images,
             boolean profile,
+            List<String> measuredIds,
             Processes processes,
             Path profileFiles)
             throws Exception {
@@ -918,24 +917,30 @@ public final class EndToEndBenchmark {
                 env.executeAsync("e2e-bench-job").getJobExecutionResult();
         Processes.Snapshot before = null;
         Processes.Snapshot after = null;
-        long rowsAtStart = 0;
-        long rowsAtEnd = 0;
         String summary = "(no profile)\n";
+        // The window opens when the measured image a tenth of the way in has its row and closes
+        // at the one nine tenths in (any of four neighbours, so one slow image does not hold it).
+        int images = measuredIds.size();
+        List<String> startMarkers = markers(measuredIds, images / 10);
+        List<String> endMarkers = markers(measuredIds, images * 9 / 10);
+        long fromMicros = 0;
+        long toMicros = 0;
+        List<long[]> times;
         try (CqlSession session = settings(stack, keyspace).openSession()) {
+            RowProgress progress = new RowProgress(session, keyspace);
             while (!result.isDone()) {
-                long rows = resultRows(session, keyspace);
-                if (before == null && rows >= warmup + images / 10) {
+                if (before == null && progress.storedOf(startMarkers) > 0) {
                     before = processes.snapshot();
-                    rowsAtStart = rows;
+                    fromMicros = RowProgress.nowMicros();
                     if (profile) {
                         job.start();
                         if (cassandra != null) {
                             cassandra.start();
                         }
                     }
-                } else if (before != null && after == null && rows >= warmup + images * 9L / 10) {
+                } else if (before != null && after == null && progress.storedOf(endMarkers) > 0) {
                     after = processes.snapshot();
-                    rowsAtEnd = rows;
+                    toMicros = RowProgress.nowMicros();
                     if (profile) {
                         String name = profileFiles.getFileName().toString();
                         summary = "This JVM:\n\n" + job.stop(profileFiles.getParent(), name);
@@ -947,20 +952,32 @@ public final class EndToEndBenchmark {
                         }
                     }
                 }
-                // count(*) reads every row: once a second keeps it a small part of
-                // Cassandra's load.
-                Thread.sleep(1_000);
+                // A point read of four partitions: cheap enough to ask often.
+                Thread.sleep(100);
             }
+            result.get();
+            times = rowTimes(session, keyspace, new ArrayList<>());
         }
-        result.get();
         if (after == null) {
             throw new IllegalStateException(
                     "The job ended before its measured window; use more --images");
         }
-        return new ProfiledRun(summary, before, after, rowsAtEnd - rowsAtStart);
+        return new ProfiledRun(
+                summary,
+                before,
+                after,
+                RowProgress.rowsWrittenBetween(times, fromMicros, toMicros));
     }
 
-    /** Result rows so far; 0 until the job has created the table. */
+    /** Four consecutive image ids from {@code position} (fewer at the end of the list). */
+    static List<String> markers(List<String> ids, int position) {
+        return ids.subList(position, Math.min(ids.size(), position + 4));
+    }
+
+    /**
+     * Result rows so far (reads every row: for the end of a run, not for polling); 0 until the job
+     * has created the table.
+     */
     static long resultRows(CqlSession session, String keyspace) {
         try {
             return session.execute("SELECT count(*) FROM " + keyspace + ".results")
