@@ -962,11 +962,14 @@ public final class EndToEndBenchmark {
             throw new IllegalStateException(
                     "The job ended before its measured window; use more --images");
         }
-        return new ProfiledRun(
-                summary,
-                before,
-                after,
-                RowProgress.rowsWrittenBetween(times, fromMicros, toMicros));
+        long rows = RowProgress.rowsWrittenBetween(times, fromMicros, toMicros);
+        // The markers a tenth and nine tenths in enclose about 80 % of the measured rows; far
+        // fewer means the window closed on an end marker stored out of order, not a measurement.
+        if (rows < images / 2) {
+            throw new IllegalStateException(
+                    "The measured window held only " + rows + " rows of " + images + " images");
+        }
+        return new ProfiledRun(summary, before, after, rows);
     }
 
     /** Four consecutive image ids from {@code position} (fewer at the end of the list). */

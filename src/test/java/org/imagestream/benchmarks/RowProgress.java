@@ -1,7 +1,10 @@
 package org.imagestream.benchmarks;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverTimeoutException;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.servererrors.InvalidQueryException;
+import com.datastax.oss.driver.api.core.servererrors.ReadTimeoutException;
 import java.util.List;
 
 /**
@@ -26,18 +29,26 @@ final class RowProgress {
         this.keyspace = keyspace;
     }
 
-    /** How many of {@code ids} have a result row; 0 until the job has created the table. */
+    /**
+     * How many of {@code ids} have a result row; 0 until the job has created the table, and 0 when
+     * one read times out on a node busy with the job. Any other error is the harness's and is
+     * thrown.
+     */
     int storedOf(List<String> ids) {
-        try {
-            if (stored == null) {
+        if (stored == null) {
+            try {
                 stored =
                         session.prepare(
                                 "SELECT image_id FROM "
                                         + keyspace
                                         + ".results WHERE image_id IN ?");
+            } catch (InvalidQueryException tableNotThereYet) {
+                return 0;
             }
+        }
+        try {
             return session.execute(stored.bind(ids)).all().size();
-        } catch (RuntimeException tableNotThereYet) {
+        } catch (DriverTimeoutException | ReadTimeoutException busy) {
             return 0;
         }
     }
