@@ -216,6 +216,25 @@ final class LatencyRuns {
                 line + processes.table(run.before(), run.after(), stored, "live rate", sustained));
     }
 
+    /**
+     * How many of the records before {@code first} (in produce order; rows as {@link
+     * PacedRun#times}: write time micros, Kafka timestamp millis) were written after record {@code
+     * first} was produced: the job's queue when measuring began.
+     */
+    static long waitingWhenMeasuringBegan(List<long[]> times, int first) {
+        if (first >= times.size()) {
+            return 0;
+        }
+        long producedMillis = times.get(first)[1];
+        long waiting = 0;
+        for (int i = 0; i < first; i++) {
+            if (times.get(i)[0] / 1000 > producedMillis) {
+                waiting++;
+            }
+        }
+        return waiting;
+    }
+
     /** A latency run's figures from its paced run: the histogram, per-second maxima and CPU. */
     static LatencyRun latency(
             PacedRun run, int percent, double rate, int seconds, Processes processes) {
@@ -252,6 +271,16 @@ final class LatencyRuns {
                         run.total());
         System.out.print("latency " + line);
         String stages = "- latency " + percent + " %: " + run.stages().summary() + "\n";
+        // A queue left by the warm-up (a fresh job's start) weighs on the first measured rows.
+        long waiting = waitingWhenMeasuringBegan(times, first);
+        String backlog =
+                String.format(
+                        Locale.ROOT,
+                        "- latency %d %%: %d warm-up records had no row yet when the first measured"
+                                + " one was produced (%.1f s at the offered rate)%n",
+                        percent,
+                        waiting,
+                        waiting / rate);
         int measured = run.total() - run.warmup();
         double busy = Processes.cpuSecondsBetween(run.before(), run.after());
         String resources =
@@ -270,6 +299,7 @@ final class LatencyRuns {
                                 busy * 100 / EndToEndBenchmark.CORES / run.measuredSeconds(),
                                 EndToEndBenchmark.CORES,
                                 run.measuredSeconds())
+                        + backlog
                         + stages;
         System.out.print(resources + Processes.threadTables(run.before(), run.after()));
         return new LatencyRun(line, resources);
