@@ -112,7 +112,12 @@ public final class EndToEndBenchmark {
     }
 
     /** One record of the mix. */
-    record Item(Domain domain, String fileName, String contentType, byte[] bytes) {}
+    record Item(Domain domain, String fileName, String contentType, byte[] bytes) {
+        /** Sends this image to {@code topic} as the producer CLI would. */
+        Future<RecordMetadata> publish(ImagePublisher publisher, String topic) {
+            return publisher.publish(topic, domain.id(), fileName, contentType, bytes);
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         Map<String, String> arguments = new HashMap<>();
@@ -648,13 +653,7 @@ public final class EndToEndBenchmark {
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
             List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (Item item : items) {
-                sent.add(
-                        publisher.publish(
-                                topic,
-                                item.domain().id(),
-                                item.fileName(),
-                                item.contentType(),
-                                item.bytes()));
+                sent.add(item.publish(publisher, topic));
             }
             for (int i = 0; i < sent.size(); i++) {
                 String id = RecordIds.of(publisher.clientProperties(), sent.get(i).get());
