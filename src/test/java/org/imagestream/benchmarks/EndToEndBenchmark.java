@@ -284,11 +284,11 @@ public final class EndToEndBenchmark {
                             topic,
                             "e2e_job_" + suffix,
                             profile,
-                            new ArrayList<>(sizes.keySet()),
+                            sizes,
+                            started,
                             processes,
                             out.resolve(social.name() + "-job"));
-            double seconds = (System.nanoTime() - started) / 1e9;
-            Throughput job = throughput(stack, "e2e_job_" + suffix, sizes, seconds);
+            Throughput job = profiled.throughput();
             String flood =
                     floodShare > 0
                             ? flood(stack, specs, items, floodShare, floodRounds, suffix)
@@ -377,15 +377,11 @@ public final class EndToEndBenchmark {
                                 againTopic,
                                 "e2e_again_" + suffix,
                                 false,
-                                new ArrayList<>(againSizes.keySet()),
+                                againSizes,
+                                againStarted,
                                 processes,
                                 null);
-                jobAgain =
-                        throughput(
-                                stack,
-                                "e2e_again_" + suffix,
-                                againSizes,
-                                (System.nanoTime() - againStarted) / 1e9);
+                jobAgain = again.throughput();
             }
 
             // The per-record peer on the first peerImages of the same records, after its own
@@ -882,16 +878,25 @@ public final class EndToEndBenchmark {
         return times;
     }
 
-    /** The job's sustained phase: CPU snapshots at its ends, the rows between, the profiles. */
+    /**
+     * The job's sustained phase: CPU snapshots at its ends, the rows between, the profiles; and the
+     * measured images' throughput over the whole run.
+     */
     record ProfiledRun(
-            String summary, Processes.Snapshot before, Processes.Snapshot after, long rows) {}
+            String summary,
+            Processes.Snapshot before,
+            Processes.Snapshot after,
+            long rows,
+            Throughput throughput) {}
 
     /**
      * Runs the bounded job like {@link #runBoundedJob} over its topic (warm-up records, then the
-     * measured ones, {@code measuredIds} in the order produced), and while the rows of the measured
-     * images from 10 % to 90 % arrive (the sustained phase, without warm-up and drain) takes CPU
-     * snapshots of every process and, with {@code profile}, CPU-profiles this JVM and Cassandra
-     * ({@link CpuProfile}). The window's rows are those written between the two snapshots.
+     * measured ones, {@code sizes} by image id in the order produced), and while the rows of the
+     * measured images from 10 % to 90 % arrive (the sustained phase, without warm-up and drain)
+     * takes CPU snapshots of every process and, with {@code profile}, CPU-profiles this JVM and
+     * Cassandra ({@link CpuProfile}). The window's rows are those written between the two
+     * snapshots; the rows, read once after the job, also give its throughput ({@code startedNanos}
+     * to the job's end is its time in all).
      */
     private static ProfiledRun runProfiledJob(
             Services stack,
@@ -899,7 +904,8 @@ public final class EndToEndBenchmark {
             String topic,
             String keyspace,
             boolean profile,
-            List<String> measuredIds,
+            Map<String, Integer> sizes,
+            long startedNanos,
             Processes processes,
             Path profileFiles)
             throws Exception {
@@ -919,12 +925,15 @@ public final class EndToEndBenchmark {
         String summary = "(no profile)\n";
         // The window opens when the measured image a tenth of the way in has its row and closes
         // at the one nine tenths in (any of four neighbours, so one slow image does not hold it).
+        List<String> measuredIds = new ArrayList<>(sizes.keySet());
         int images = measuredIds.size();
         List<String> startMarkers = markers(measuredIds, images / 10);
         List<String> endMarkers = markers(measuredIds, images * 9 / 10);
         long fromMicros = 0;
         long toMicros = 0;
         List<long[]> times;
+        List<String> ids = new ArrayList<>();
+        double seconds;
         try (CqlSession session = settings(stack, keyspace).openSession()) {
             RowProgress progress = new RowProgress(session, keyspace);
             while (!result.isDone()) {
@@ -955,7 +964,8 @@ public final class EndToEndBenchmark {
                 Thread.sleep(100);
             }
             result.get();
-            times = rowTimes(session, keyspace, new ArrayList<>());
+            seconds = (System.nanoTime() - startedNanos) / 1e9;
+            times = rowTimes(session, keyspace, ids);
         }
         if (after == null) {
             throw new IllegalStateException(
@@ -968,7 +978,8 @@ public final class EndToEndBenchmark {
             throw new IllegalStateException(
                     "The measured window held only " + rows + " rows of " + images + " images");
         }
-        return new ProfiledRun(summary, before, after, rows);
+        return new ProfiledRun(
+                summary, before, after, rows, throughput(times, ids, sizes, seconds));
     }
 
     /** Four consecutive image ids from {@code position} (fewer at the end of the list). */
@@ -976,34 +987,22 @@ public final class EndToEndBenchmark {
         return ids.subList(position, Math.min(ids.size(), position + 4));
     }
 
-    /**
-     * Result rows so far (reads every row: for the end of a run, not for polling); 0 until the job
-     * has created the table.
-     */
-    static long resultRows(CqlSession session, String keyspace) {
-        try {
-            return session.execute("SELECT count(*) FROM " + keyspace + ".results")
-                    .one()
-                    .getLong(0);
-        } catch (RuntimeException notYet) {
-            return 0;
-        }
-    }
-
+    /** The measured images' throughput from all rows of a job's keyspace, as rowTimes read them. */
     private static Throughput throughput(
-            Services stack, String keyspace, Map<String, Integer> sizes, double wallSeconds) {
-        try (CqlSession session = settings(stack, keyspace).openSession()) {
-            List<String> ids = new ArrayList<>();
-            List<long[]> times = rowTimes(session, keyspace, ids);
-            // Only the measured images, not the warm-up records before them.
-            for (int i = ids.size() - 1; i >= 0; i--) {
-                if (!sizes.containsKey(ids.get(i))) {
-                    ids.remove(i);
-                    times.remove(i);
-                }
+            List<long[]> allTimes,
+            List<String> allIds,
+            Map<String, Integer> sizes,
+            double wallSeconds) {
+        // Only the measured images, not the warm-up records before them.
+        List<long[]> times = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < allIds.size(); i++) {
+            if (sizes.containsKey(allIds.get(i))) {
+                times.add(allTimes.get(i));
+                ids.add(allIds.get(i));
             }
-            return window(times, ids, sizes, wallSeconds);
         }
+        return window(times, ids, sizes, wallSeconds);
     }
 
     /** Images per second within each tenth of the rows (in write order): the warm-up curve. */

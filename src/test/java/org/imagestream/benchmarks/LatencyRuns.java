@@ -129,12 +129,12 @@ final class LatencyRuns {
             // The window ends here, its CPU and its wall time together, before the count.
             Processes.Snapshot after = processes.snapshot();
             long measuredUntilMillis = System.currentTimeMillis();
-            long rows = EndToEndBenchmark.resultRows(session, keyspace);
+            long rows = progress.all();
             while (rows < total && System.currentTimeMillis() < deadline) {
                 Thread.sleep(1_000);
                 after = processes.snapshot();
                 measuredUntilMillis = System.currentTimeMillis();
-                rows = EndToEndBenchmark.resultRows(session, keyspace);
+                rows = progress.all();
             }
             double measuredSeconds = (measuredUntilMillis - measuredFromMillis) / 1000.0;
             client.cancel().get(60, TimeUnit.SECONDS);
@@ -166,21 +166,17 @@ final class LatencyRuns {
      * keeps a backlog throughout, or the figure is only the producer's pace (said in the report).
      */
     static LiveRate liveRate(PacedRun run, double rate, int warmupSeconds, Processes processes) {
-        long written = 0;
-        for (long[] row : run.times()) {
-            long writtenMillis = row[0] / 1000;
-            if (writtenMillis >= run.measuredFromMillis()
-                    && writtenMillis < run.producedUntilMillis()) {
-                written++;
-            }
-        }
+        long written =
+                RowProgress.rowsWrittenBetween(
+                        run.times(),
+                        run.measuredFromMillis() * 1000,
+                        run.producedUntilMillis() * 1000);
         double windowSeconds = (run.producedUntilMillis() - run.measuredFromMillis()) / 1000.0;
         double sustained = written / windowSeconds;
         // Records produced but not yet stored when production ended: the backlog.
         long backlog =
-                run.times().stream()
-                        .filter(row -> row[0] / 1000 >= run.producedUntilMillis())
-                        .count();
+                RowProgress.rowsWrittenBetween(
+                        run.times(), run.producedUntilMillis() * 1000, Long.MAX_VALUE);
         String line =
                 String.format(
                         Locale.ROOT,
@@ -202,9 +198,8 @@ final class LatencyRuns {
         // The CPU window runs to the last row, so it holds every row stored after the first
         // measured record was produced (the warm-up's backlog included).
         long stored =
-                run.times().stream()
-                        .filter(row -> row[0] / 1000 >= run.measuredFromMillis())
-                        .count();
+                RowProgress.rowsWrittenBetween(
+                        run.times(), run.measuredFromMillis() * 1000, Long.MAX_VALUE);
         return new LiveRate(
                 sustained,
                 line + processes.table(run.before(), run.after(), stored, "live rate", sustained));
@@ -219,14 +214,11 @@ final class LatencyRuns {
         if (first >= times.size()) {
             return 0;
         }
-        long producedMillis = times.get(first)[1];
-        long waiting = 0;
-        for (int i = 0; i < first; i++) {
-            if (times.get(i)[0] / 1000 > producedMillis) {
-                waiting++;
-            }
-        }
-        return waiting;
+        // Written in a later millisecond than the produce time, as write times are compared in
+        // whole milliseconds with Kafka's.
+        long afterProducedMicros = (times.get(first)[1] + 1) * 1000;
+        return RowProgress.rowsWrittenBetween(
+                times.subList(0, first), afterProducedMicros, Long.MAX_VALUE);
     }
 
     /** A latency run's figures from its paced run: the histogram, per-second maxima and CPU. */

@@ -54,6 +54,20 @@ final class RowProgress {
     }
 
     /**
+     * All result rows so far, 0 until the job has created the table. Reads every row: for the end
+     * of a run, not for polling.
+     */
+    long all() {
+        try {
+            return session.execute("SELECT count(*) FROM " + keyspace + ".results")
+                    .one()
+                    .getLong(0);
+        } catch (RuntimeException notYet) {
+            return 0;
+        }
+    }
+
+    /**
      * Rows whose write time (microseconds since the epoch, as {@code writetime()} gives it) lies in
      * {@code [fromMicros, toMicros)}; {@code times} as {@link EndToEndBenchmark#rowTimes} returns
      * them, the write time first.
