@@ -23,9 +23,11 @@ import java.util.concurrent.Future;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
+import org.imagestream.config.JobOptions;
 import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.ImagePublisher;
@@ -34,6 +36,8 @@ import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
+import org.imagestream.routing.ConsistentHashRing;
+import org.imagestream.routing.ShardKeys;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
@@ -97,6 +101,12 @@ public final class EndToEndBenchmark {
     private static final Map<String, String> JOB_OPTIONS = new LinkedHashMap<>();
 
     /**
+     * Task slots of the local cluster (--slots; one per core by default): more lets a job option
+     * such as job.parallelism.classify run more subtasks than cores.
+     */
+    private static int slots = CORES;
+
+    /**
      * The live-rate run offers this share of the pre-loaded rate: enough over the job's rate for a
      * backlog to form, so the rows stored per second are the job's rate, not the producer's.
      */
@@ -137,6 +147,7 @@ public final class EndToEndBenchmark {
         Path out = Path.of(arguments.getOrDefault("--out", "target/e2e-bench"));
         // Extra job options, e.g. "inference.max-batch-delay=50ms;job.parallelism.classify=1".
         JOB_OPTIONS.putAll(keyValues(arguments.getOrDefault("--job-options", "")));
+        slots = Integer.parseInt(arguments.getOrDefault("--slots", Integer.toString(CORES)));
         // cassandra.yaml settings of the local node, e.g. "memtable_heap_space=128MiB".
         Map<String, String> cassandraSettings =
                 keyValues(arguments.getOrDefault("--cassandra-settings", ""));
@@ -198,6 +209,7 @@ public final class EndToEndBenchmark {
                 JOB_OPTIONS.isEmpty()
                         ? "Job options: defaults\n\n"
                         : "Job options: " + JOB_OPTIONS + "\n\n");
+        report.append("Task slots of the local cluster: " + slots + "\n\n");
         report.append(
                 cassandraSettings.isEmpty()
                         ? ""
@@ -847,9 +859,44 @@ public final class EndToEndBenchmark {
         return env;
     }
 
+    /**
+     * Which classify subtask serves each shard of a job built by {@link #jobEnvironment} on {@code
+     * env}: the job's ring, shard keys and classify parallelism, as the job builds them, for the
+     * latency runs' per-subtask split (a diagnostic, not a test oracle).
+     */
+    static Map<String, Integer> classifySubtaskOfShard(
+            StreamExecutionEnvironment env,
+            Services stack,
+            Map<Domain, ModelSpec> specs,
+            String topic,
+            String keyspace) {
+        JobConfig config = JobConfig.fromMap(jobOptions(stack, specs, topic, keyspace));
+        int parallelism =
+                config.get(JobOptions.CLASSIFY_PARALLELISM) > 0
+                        ? config.get(JobOptions.CLASSIFY_PARALLELISM)
+                        : Math.max(1, env.getParallelism());
+        return subtaskOfShard(
+                config.shards(), config.virtualNodes(), env.getMaxParallelism(), parallelism);
+    }
+
+    /** Per shard of a ring of {@code shards}, the subtask its routing key reaches. */
+    static Map<String, Integer> subtaskOfShard(
+            int shards, int virtualNodes, int maxParallelism, int parallelism) {
+        ConsistentHashRing ring = ConsistentHashRing.ofShards(shards, virtualNodes);
+        Map<String, Integer> subtasks = new HashMap<>();
+        ShardKeys.assign(ring.nodes(), maxParallelism)
+                .forEach(
+                        (shard, key) ->
+                                subtasks.put(
+                                        shard,
+                                        KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                                                key, maxParallelism, parallelism)));
+        return subtasks;
+    }
+
     private static StreamExecutionEnvironment environment() {
         Configuration configuration = new Configuration();
-        configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(CORES));
+        configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(slots));
         // A measured run must not hide failures behind restarts (the flood arm needs zero).
         configuration.setString("restart-strategy.type", "none");
         return StreamExecutionEnvironment.createLocalEnvironment(CORES, configuration);

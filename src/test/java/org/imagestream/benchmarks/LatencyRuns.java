@@ -11,6 +11,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.benchmarks.EndToEndBenchmark.Item;
 import org.imagestream.benchmarks.EndToEndBenchmark.Services;
@@ -68,9 +69,11 @@ final class LatencyRuns {
         String topic = "e2e-paced-" + suffix;
         String keyspace = "e2e_paced_" + suffix;
         stack.createTopics(EndToEndBenchmark.CORES, topic, topic + "-dead");
-        JobClient client =
-                EndToEndBenchmark.jobEnvironment(stack, specs, topic, keyspace, false)
-                        .executeAsync("e2e-bench-" + name);
+        StreamExecutionEnvironment env =
+                EndToEndBenchmark.jobEnvironment(stack, specs, topic, keyspace, false);
+        Map<String, Integer> subtaskOfShard =
+                EndToEndBenchmark.classifySubtaskOfShard(env, stack, specs, topic, keyspace);
+        JobClient client = env.executeAsync("e2e-bench-" + name);
         int warmup = (int) Math.round(rate * warmupSeconds);
         int total = warmup + (int) Math.round(rate * seconds);
         try (ImagePublisher publisher =
@@ -140,7 +143,9 @@ final class LatencyRuns {
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = EndToEndBenchmark.rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));
-            WriteStages stages = WriteStages.read(session, keyspace, measuredFromMillis);
+            WriteStages stages =
+                    WriteStages.read(
+                            session, keyspace, measuredFromMillis, seconds, subtaskOfShard);
             return new PacedRun(
                     times,
                     warmup,
@@ -257,6 +262,7 @@ final class LatencyRuns {
                         run.total());
         System.out.print("latency " + line);
         String stages = "- latency " + percent + " %: " + run.stages().summary() + "\n";
+        System.out.print(run.stages().bySubtask());
         // A queue left by the warm-up (a fresh job's start) weighs on the first measured rows.
         long waiting = waitingWhenMeasuringBegan(times, first);
         String backlog =

@@ -3,6 +3,7 @@ package org.imagestream.benchmarks;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -27,12 +28,26 @@ final class WriteStages {
     private final Histogram rowsAfterBlob = histogram();
     private final Map<String, Histogram> rowByDomain = new TreeMap<>();
     private final Map<String, Histogram> classifiedByDomain = new TreeMap<>();
+    private final Map<Integer, Histogram> classifiedBySubtask = new TreeMap<>();
+
+    /** Per classify subtask, the slowest produce to classified per second of produce time. */
+    private final Map<Integer, long[]> slowestBySubtask = new TreeMap<>();
+
     private int withoutChunks;
 
     private WriteStages() {}
 
-    /** The split of every image of {@code keyspace} produced at or after {@code fromMillis}. */
-    static WriteStages read(CqlSession session, String keyspace, long fromMillis) {
+    /**
+     * The split of every image of {@code keyspace} produced at or after {@code fromMillis}, and per
+     * classify subtask ({@code subtaskOfShard}: which subtask serves each shard named in the
+     * results' {@code shard} column), over {@code seconds} of produce time.
+     */
+    static WriteStages read(
+            CqlSession session,
+            String keyspace,
+            long fromMillis,
+            int seconds,
+            Map<String, Integer> subtaskOfShard) {
         Map<String, Long> firstChunkMicros = new HashMap<>();
         // writetime(data) makes the node read each chunk's bytes: small pages, or a page of
         // 5,000 chunks of up to 256 KB fills the benchmark node's 512 MB heap (it did).
@@ -54,7 +69,7 @@ final class WriteStages {
         WriteStages stages = new WriteStages();
         for (Row row :
                 session.execute(
-                        "SELECT domain, content_sha256, received_at, classified_at,"
+                        "SELECT domain, shard, content_sha256, received_at, classified_at,"
                                 + " writetime(top_label) AS written FROM "
                                 + keyspace
                                 + ".results")) {
@@ -73,6 +88,14 @@ final class WriteStages {
             stages.classifiedByDomain
                     .computeIfAbsent(domain, d -> histogram())
                     .recordValue(Math.max(0, classified - produced));
+            int subtask = subtaskOfShard.getOrDefault(row.getString("shard"), -1);
+            stages.classifiedBySubtask
+                    .computeIfAbsent(subtask, t -> histogram())
+                    .recordValue(Math.max(0, classified - produced));
+            long[] slowest =
+                    stages.slowestBySubtask.computeIfAbsent(subtask, t -> new long[seconds + 2]);
+            int second = (int) Math.min(slowest.length - 1, (produced - fromMillis) / 1000);
+            slowest[second] = Math.max(slowest[second], classified - produced);
             Long chunk = firstChunkMicros.get(row.getString("content_sha256"));
             Long blob = blobMicros.get(row.getString("content_sha256"));
             if (chunk == null || blob == null || chunk / 1000 < produced) {
@@ -116,6 +139,27 @@ final class WriteStages {
                 triple(chunksStored),
                 triple(rowsAfterBlob),
                 byDomain);
+    }
+
+    /**
+     * Report lines per classify subtask: images, produce to classified (p50 / p99 / max), and the
+     * slowest of it per second of produce time. Records reach a subtask by their shard, so one
+     * subtask can be behind while the other idles; these lines show whether the tail is that.
+     */
+    String bySubtask() {
+        StringBuilder lines = new StringBuilder();
+        for (Map.Entry<Integer, Histogram> entry : classifiedBySubtask.entrySet()) {
+            lines.append(
+                    String.format(
+                            Locale.ROOT,
+                            "classify subtask %d: %d images, produce to classified %s; slowest per"
+                                    + " second of produce time (ms): %s%n",
+                            entry.getKey(),
+                            entry.getValue().getTotalCount(),
+                            triple(entry.getValue()),
+                            Arrays.toString(slowestBySubtask.get(entry.getKey()))));
+        }
+        return lines.toString();
     }
 
     /** Milliseconds up to an hour, 3 significant digits. */
