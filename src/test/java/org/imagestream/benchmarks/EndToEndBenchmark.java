@@ -272,6 +272,8 @@ public final class EndToEndBenchmark {
             Processes processes = new Processes(stack);
             String peerThreads = "";
             String notQuiet = "";
+            // How fast the machine was just before each arm (MachineSpeed): it swings by a third.
+            String speeds = "";
             // The job at full speed on a pre-loaded topic: first the warm-up records (other
             // images of the mix), then the measured ones. Warm-up runs inside the measured job:
             // a separate warm-up job left the JIT compilers busy on a third of the CPU during the
@@ -286,6 +288,7 @@ public final class EndToEndBenchmark {
             }
             Map<String, Integer> sizes = produceAll(stack, topic, items);
             notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "job");
+            speeds += MachineSpeed.probe("job", CORES);
             System.out.println(
                     "Job run on " + warmupImages + " warm-up and " + images + " measured images");
             long started = System.nanoTime();
@@ -323,6 +326,7 @@ public final class EndToEndBenchmark {
                 // the job, which the pre-loaded topic above did not: their shares are of the rate
                 // the job sustains with a producer running, offered 15 % over the pre-loaded one.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "live rate");
+                speeds += MachineSpeed.probe("live rate", CORES);
                 double offered = job.imagesPerSecond() * LIVE_RATE_OFFERED;
                 LatencyRuns.LiveRate liveRate =
                         LatencyRuns.liveRate(
@@ -346,6 +350,7 @@ public final class EndToEndBenchmark {
                 double rate = base * percent / 100.0;
                 // Not on the compactions and flushes of what the job arm just wrote.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "latency " + percent + " %");
+                speeds += MachineSpeed.probe("latency " + percent + " %", CORES);
                 LatencyRuns.LatencyRun run =
                         LatencyRuns.latency(
                                 LatencyRuns.pacedRun(
@@ -380,6 +385,7 @@ public final class EndToEndBenchmark {
                 produceAll(stack, againTopic, mix.items(againWarmup));
                 Map<String, Integer> againSizes = produceAll(stack, againTopic, items);
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "job, second run");
+                speeds += MachineSpeed.probe("job, second run", CORES);
                 System.out.println("Second job run on " + againWarmup + " warm-up images");
                 long againStarted = System.nanoTime();
                 again =
@@ -408,6 +414,7 @@ public final class EndToEndBenchmark {
                         produceAll(stack, peerTopic, items.subList(0, peerImages));
                 // Cassandra compacts what the job and the latency runs wrote for a while.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "peer");
+                speeds += MachineSpeed.probe("peer", CORES);
                 peer =
                         PerRecordPeer.run(
                                 stack,
@@ -495,6 +502,7 @@ public final class EndToEndBenchmark {
                             + " cores / all CPU per image, the rate this machine could reach if"
                             + " nothing waited:\n\n");
             report.append(notQuiet);
+            report.append(speeds);
             report.append(
                     processes.table(
                             profiled.before(),
