@@ -84,11 +84,8 @@ public final class ImageClassificationJob {
             }
         }
         configureEnvironment(env, config);
-        // Shard keys are chosen for the classify operator's parallelism (see ShardKeys).
-        int classifyParallelism =
-                config.get(JobOptions.CLASSIFY_PARALLELISM) > 0
-                        ? config.get(JobOptions.CLASSIFY_PARALLELISM)
-                        : Math.max(1, env.getParallelism());
+        ClassifyRouting routing = classifyRouting(env, config);
+        int classifyParallelism = routing.parallelism();
         DeadLetterTransactions.check(
                 config.get(JobOptions.DEAD_LETTER_TRANSACTION_TIMEOUT),
                 Duration.ofMillis(env.getCheckpointConfig().getCheckpointInterval()),
@@ -99,10 +96,8 @@ public final class ImageClassificationJob {
 
         Map<Domain, ModelInput> inputs = new EnumMap<>(Domain.class);
         specs.forEach((domain, spec) -> inputs.put(domain, spec.modelInput()));
-        ConsistentHashRing ring =
-                ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
-        // The key groups actually in effect (flink-conf's pipeline.max-parallelism or the option).
-        Map<String, String> shardKeys = ShardKeys.assign(ring.nodes(), env.getMaxParallelism());
+        ConsistentHashRing ring = routing.ring();
+        Map<String, String> shardKeys = routing.shardKeys();
         AssignShardFunction.RoutingKey routingKey =
                 config.routeBySourceId()
                         ? AssignShardFunction.RoutingKey.SOURCE_ID
@@ -209,6 +204,30 @@ public final class ImageClassificationJob {
      * pipeline.max-parallelism, execution.buffer-timeout.* and execution.checkpointing.interval
      * apply, and the job's defaults only fill gaps.
      */
+    /**
+     * How records reach the classify subtasks: the consistent-hash ring, each shard's Flink key
+     * (see {@link ShardKeys}), and the classify parallelism the key groups are spread over.
+     */
+    public record ClassifyRouting(
+            ConsistentHashRing ring, Map<String, String> shardKeys, int parallelism) {}
+
+    /**
+     * The routing the job builds on {@code env} once {@link #configureEnvironment} has run (as
+     * {@link #build} does), public so a benchmark can tell which subtask served a stored result.
+     */
+    public static ClassifyRouting classifyRouting(
+            StreamExecutionEnvironment env, JobConfig config) {
+        int parallelism =
+                config.get(JobOptions.CLASSIFY_PARALLELISM) > 0
+                        ? config.get(JobOptions.CLASSIFY_PARALLELISM)
+                        : Math.max(1, env.getParallelism());
+        ConsistentHashRing ring =
+                ConsistentHashRing.ofShards(config.shards(), config.virtualNodes());
+        // The key groups actually in effect (flink-conf's pipeline.max-parallelism or the option).
+        return new ClassifyRouting(
+                ring, ShardKeys.assign(ring.nodes(), env.getMaxParallelism()), parallelism);
+    }
+
     static void configureEnvironment(StreamExecutionEnvironment env, JobConfig config) {
         if (config.parallelism() > 0) {
             env.setParallelism(config.parallelism());

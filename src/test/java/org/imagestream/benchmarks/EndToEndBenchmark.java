@@ -23,11 +23,9 @@ import java.util.concurrent.Future;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
-import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
-import org.imagestream.config.JobOptions;
 import org.imagestream.inference.ModelDirectory;
 import org.imagestream.inference.ModelSpec;
 import org.imagestream.ingest.ImagePublisher;
@@ -36,8 +34,6 @@ import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
-import org.imagestream.routing.ConsistentHashRing;
-import org.imagestream.routing.ShardKeys;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
@@ -272,7 +268,7 @@ public final class EndToEndBenchmark {
             Processes processes = new Processes(stack);
             String peerThreads = "";
             String notQuiet = "";
-            // How fast the machine was just before each arm (MachineSpeed): it swings by a third.
+            // How fast the machine computed before each arm (MachineSpeed): rates swung by a third.
             String speeds = "";
             // The job at full speed on a pre-loaded topic: first the warm-up records (other
             // images of the mix), then the measured ones. Warm-up runs inside the measured job:
@@ -867,39 +863,10 @@ public final class EndToEndBenchmark {
         return env;
     }
 
-    /**
-     * Which classify subtask serves each shard of a job built by {@link #jobEnvironment} on {@code
-     * env}: the job's ring, shard keys and classify parallelism, as the job builds them, for the
-     * latency runs' per-subtask split (a diagnostic, not a test oracle).
-     */
-    static Map<String, Integer> classifySubtaskOfShard(
-            StreamExecutionEnvironment env,
-            Services stack,
-            Map<Domain, ModelSpec> specs,
-            String topic,
-            String keyspace) {
-        JobConfig config = JobConfig.fromMap(jobOptions(stack, specs, topic, keyspace));
-        int parallelism =
-                config.get(JobOptions.CLASSIFY_PARALLELISM) > 0
-                        ? config.get(JobOptions.CLASSIFY_PARALLELISM)
-                        : Math.max(1, env.getParallelism());
-        return subtaskOfShard(
-                config.shards(), config.virtualNodes(), env.getMaxParallelism(), parallelism);
-    }
-
-    /** Per shard of a ring of {@code shards}, the subtask its routing key reaches. */
-    static Map<String, Integer> subtaskOfShard(
-            int shards, int virtualNodes, int maxParallelism, int parallelism) {
-        ConsistentHashRing ring = ConsistentHashRing.ofShards(shards, virtualNodes);
-        Map<String, Integer> subtasks = new HashMap<>();
-        ShardKeys.assign(ring.nodes(), maxParallelism)
-                .forEach(
-                        (shard, key) ->
-                                subtasks.put(
-                                        shard,
-                                        KeyGroupRangeAssignment.assignKeyToParallelOperator(
-                                                key, maxParallelism, parallelism)));
-        return subtasks;
+    /** The configuration of the job {@link #jobEnvironment} builds (unbounded). */
+    static JobConfig jobConfig(
+            Services stack, Map<Domain, ModelSpec> specs, String topic, String keyspace) {
+        return JobConfig.fromMap(jobOptions(stack, specs, topic, keyspace));
     }
 
     private static StreamExecutionEnvironment environment() {

@@ -3,7 +3,6 @@ package org.imagestream.benchmarks;
 import com.datastax.oss.driver.api.core.CqlSession;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -72,7 +71,8 @@ final class LatencyRuns {
         StreamExecutionEnvironment env =
                 EndToEndBenchmark.jobEnvironment(stack, specs, topic, keyspace, false);
         Map<String, Integer> subtaskOfShard =
-                EndToEndBenchmark.classifySubtaskOfShard(env, stack, specs, topic, keyspace);
+                ClassifySubtasks.ofJob(
+                        env, EndToEndBenchmark.jobConfig(stack, specs, topic, keyspace));
         JobClient client = env.executeAsync("e2e-bench-" + name);
         int warmup = (int) Math.round(rate * warmupSeconds);
         int total = warmup + (int) Math.round(rate * seconds);
@@ -234,19 +234,17 @@ final class LatencyRuns {
         // In produce order: the rows of the records after the warm-up ones. The slowest row per
         // second of produce time shows whether the tail comes in periodic stalls.
         int first = Math.min(run.warmup(), times.size());
-        long[] slowestPerSecond = new long[seconds + 2];
+        SlowestPerSecond slowestPerSecond = new SlowestPerSecond(seconds);
         for (int i = first; i < times.size(); i++) {
             long millis = Math.max(0, times.get(i)[0] / 1000 - times.get(i)[1]);
             histogram.recordValue(millis);
-            int second = (int) ((times.get(i)[1] - times.get(first)[1]) / 1000);
-            int bucket = Math.min(slowestPerSecond.length - 1, second);
-            slowestPerSecond[bucket] = Math.max(slowestPerSecond[bucket], millis);
+            slowestPerSecond.record(times.get(i)[1] - times.get(first)[1], millis);
         }
         System.out.println(
                 "latency "
                         + percent
                         + " %: slowest row per second of produce time (ms): "
-                        + Arrays.toString(slowestPerSecond));
+                        + slowestPerSecond);
         String line =
                 String.format(
                         Locale.ROOT,

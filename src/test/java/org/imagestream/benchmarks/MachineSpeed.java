@@ -6,21 +6,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * How fast this machine computes at the moment an arm starts: SHA-256 over one buffer, on every
- * core at once, for a fixed time. The benchmark's machine is a shared 2-core VM whose speed moved
- * by a third between runs of one command in one session (docs/benchmarks.md, session 33), which no
- * process of the benchmark accounts for; this probe, taken on a quiet machine just before an arm,
- * lets a report say how fast the machine was when its figures were taken. A compute-bound loop,
- * like decode and inference: it sees a slower clock or a neighbour on the same core, not memory or
- * disk contention.
+ * How fast this machine computes when an arm starts: SHA-256 over one buffer, on every core at
+ * once, for a fixed time. The benchmark's machine is a shared 2-core VM on which one command's
+ * pre-loaded rate moved by a third between runs of one session (docs/benchmarks.md, session 33),
+ * and no process of the benchmark showed why; this probe, taken on the quiet machine before an
+ * arm's job starts, lets a report say how fast the machine computed then. A compute-bound loop (on
+ * this CPU SHA-256 runs on instructions of its own, not the vector units inference uses): it sees a
+ * slower clock or a neighbour on the same core, not memory or disk contention.
  */
 final class MachineSpeed {
     private static final int BUFFER_BYTES = 64 * 1024;
+
+    /** How long a probe hashes, after a quarter of that to compile the loop. */
+    private static final long PROBE_MILLIS = 1000;
 
     private MachineSpeed() {}
 
@@ -39,10 +43,13 @@ final class MachineSpeed {
 
     private static double[] hashFor(ExecutorService pool, int threads, long millis)
             throws Exception {
+        // All threads start together, so each one's time is the others' too.
+        CountDownLatch start = new CountDownLatch(1);
         List<Future<Double>> results = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
-            results.add(pool.submit(hashing(millis)));
+            results.add(pool.submit(hashing(start, millis)));
         }
+        start.countDown();
         double[] perThread = new double[threads];
         for (int i = 0; i < threads; i++) {
             perThread[i] = results.get(i).get();
@@ -50,10 +57,12 @@ final class MachineSpeed {
         return perThread;
     }
 
-    private static Callable<Double> hashing(long millis) throws NoSuchAlgorithmException {
+    private static Callable<Double> hashing(CountDownLatch start, long millis)
+            throws NoSuchAlgorithmException {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         byte[] buffer = new byte[BUFFER_BYTES];
         return () -> {
+            start.await();
             long started = System.nanoTime();
             long until = started + millis * 1_000_000;
             long bytes = 0;
@@ -69,7 +78,7 @@ final class MachineSpeed {
     }
 
     /** The report line: each thread's MB/s and their sum. */
-    static String line(String arm, double[] perThread) {
+    static String reportLine(String arm, double[] perThread) {
         StringBuilder each = new StringBuilder();
         double sum = 0;
         for (double rate : perThread) {
@@ -79,16 +88,16 @@ final class MachineSpeed {
         }
         return String.format(
                 Locale.ROOT,
-                "- %s: machine speed just before it, SHA-256 on %d threads at once: %s = %.0f MB/s\n",
+                "- %s: machine speed before it started, SHA-256 on %d threads at once: %s = %.0f MB/s\n",
                 arm,
                 perThread.length,
                 each,
                 sum);
     }
 
-    /** Measures for one second and returns the report line (also printed). */
+    /** Measures and returns the report line (also printed). */
     static String probe(String arm, int threads) throws Exception {
-        String line = line(arm, sha256PerThread(threads, 1000));
+        String line = reportLine(arm, sha256PerThread(threads, PROBE_MILLIS));
         System.out.print(line);
         return line;
     }

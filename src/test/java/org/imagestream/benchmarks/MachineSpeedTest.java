@@ -7,11 +7,11 @@ import org.junit.jupiter.api.Test;
 class MachineSpeedTest {
     @Test
     void shouldReportEachThreadAndTheSum() {
-        String line = MachineSpeed.line("latency 90 %", new double[] {812.4, 790.6});
+        String line = MachineSpeed.reportLine("latency 90 %", new double[] {812.4, 790.6});
 
         assertThat(line)
                 .isEqualTo(
-                        "- latency 90 %: machine speed just before it, SHA-256 on 2 threads at"
+                        "- latency 90 %: machine speed before it started, SHA-256 on 2 threads at"
                                 + " once: 812 + 791 = 1603 MB/s\n");
     }
 

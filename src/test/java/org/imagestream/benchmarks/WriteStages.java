@@ -3,7 +3,6 @@ package org.imagestream.benchmarks;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -31,7 +30,7 @@ final class WriteStages {
     private final Map<Integer, Histogram> classifiedBySubtask = new TreeMap<>();
 
     /** Per classify subtask, the slowest produce to classified per second of produce time. */
-    private final Map<Integer, long[]> slowestBySubtask = new TreeMap<>();
+    private final Map<Integer, SlowestPerSecond> slowestBySubtask = new TreeMap<>();
 
     private int withoutChunks;
 
@@ -92,10 +91,9 @@ final class WriteStages {
             stages.classifiedBySubtask
                     .computeIfAbsent(subtask, t -> histogram())
                     .recordValue(Math.max(0, classified - produced));
-            long[] slowest =
-                    stages.slowestBySubtask.computeIfAbsent(subtask, t -> new long[seconds + 2]);
-            int second = (int) Math.min(slowest.length - 1, (produced - fromMillis) / 1000);
-            slowest[second] = Math.max(slowest[second], classified - produced);
+            stages.slowestBySubtask
+                    .computeIfAbsent(subtask, t -> new SlowestPerSecond(seconds))
+                    .record(produced - fromMillis, classified - produced);
             Long chunk = firstChunkMicros.get(row.getString("content_sha256"));
             Long blob = blobMicros.get(row.getString("content_sha256"));
             if (chunk == null || blob == null || chunk / 1000 < produced) {
@@ -157,7 +155,7 @@ final class WriteStages {
                             entry.getKey(),
                             entry.getValue().getTotalCount(),
                             triple(entry.getValue()),
-                            Arrays.toString(slowestBySubtask.get(entry.getKey()))));
+                            slowestBySubtask.get(entry.getKey())));
         }
         return lines.toString();
     }
