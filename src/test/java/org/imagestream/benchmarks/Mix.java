@@ -17,7 +17,10 @@ import org.imagestream.samples.DicomWriter;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.samples.SyntheticScenes;
 
-/** Distinct records from a few base files of each kind, each with a unique marker. */
+/**
+ * Distinct records from a few base files of each kind, each with a unique marker that survives what
+ * the job does before it hashes a record (de-identification, for DICOM).
+ */
 final class Mix {
     private final List<byte[]> jpegs = new ArrayList<>();
     private final List<byte[]> geotiffs = new ArrayList<>();
@@ -78,7 +81,9 @@ final class Mix {
                             Domain.MEDICAL,
                             "slice-" + n + ".dcm",
                             "application/dicom",
-                            withDicomPadding(dicoms.get(n % dicoms.size()), marker));
+                            withDicomPadding(
+                                    withSerialInLastPixels(dicoms.get(n % dicoms.size()), n),
+                                    marker));
         };
     }
 
@@ -88,6 +93,21 @@ final class Mix {
         out.put(jpeg, 0, 2).put((byte) 0xFF).put((byte) 0xFE);
         out.putShort((short) (text.length + 2)).put(text).put(jpeg, 2, jpeg.length - 2);
         return out.array();
+    }
+
+    /**
+     * The record's serial in the last two pixels (12 bits each, inside Bits Stored), which end the
+     * base file. The job de-identifies a DICOM file before it hashes it, and de-identification
+     * drops the trailing padding below, so without this every slice of one base file was the same
+     * image to the job: its dedup cache answered a quarter of the mix without decoding or
+     * classifying (sessions 5-33, see docs/benchmarks.md), while the peer and the floor did both.
+     */
+    private static byte[] withSerialInLastPixels(byte[] dicom, int serial) {
+        byte[] out = dicom.clone();
+        ByteBuffer pixels = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        pixels.putShort(out.length - 4, (short) (serial & 0xFFF));
+        pixels.putShort(out.length - 2, (short) ((serial >>> 12) & 0xFFF));
+        return out;
     }
 
     /** Data Set Trailing Padding (FFFC,FFFC) OB after the pixels (explicit VR LE). */
