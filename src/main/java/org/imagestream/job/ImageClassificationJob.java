@@ -199,12 +199,6 @@ public final class ImageClassificationJob {
     }
 
     /**
-     * The execution settings the job chooses: parallelism, key groups, buffer timeout, object reuse
-     * and checkpointing. flink-conf wins unless the job option is set: the cluster's
-     * pipeline.max-parallelism, execution.buffer-timeout.* and execution.checkpointing.interval
-     * apply, and the job's defaults only fill gaps.
-     */
-    /**
      * How records reach the classify subtasks: the consistent-hash ring, each shard's Flink key
      * (see {@link ShardKeys}), and the classify parallelism the key groups are spread over.
      */
@@ -228,6 +222,12 @@ public final class ImageClassificationJob {
                 ring, ShardKeys.assign(ring.nodes(), env.getMaxParallelism()), parallelism);
     }
 
+    /**
+     * The execution settings the job chooses: parallelism, key groups, buffer timeout, object reuse
+     * and checkpointing. flink-conf wins unless the job option is set: the cluster's
+     * pipeline.max-parallelism, execution.buffer-timeout.* and execution.checkpointing.interval
+     * apply, and the job's defaults only fill gaps.
+     */
     static void configureEnvironment(StreamExecutionEnvironment env, JobConfig config) {
         if (config.parallelism() > 0) {
             env.setParallelism(config.parallelism());

@@ -79,21 +79,22 @@ final class WriteStages {
             long resultMillis = row.getLong("written") / 1000;
             long classified = row.getInstant("classified_at").toEpochMilli();
             String domain = row.getString("domain");
-            stages.toClassified.recordValue(Math.max(0, classified - produced));
+            long toClassified = Math.max(0, classified - produced);
+            stages.toClassified.recordValue(toClassified);
             stages.classifiedToRow.recordValue(Math.max(0, resultMillis - classified));
             stages.rowByDomain
                     .computeIfAbsent(domain, d -> histogram())
                     .recordValue(Math.max(0, resultMillis - produced));
             stages.classifiedByDomain
                     .computeIfAbsent(domain, d -> histogram())
-                    .recordValue(Math.max(0, classified - produced));
+                    .recordValue(toClassified);
             int subtask = subtaskOfShard.getOrDefault(row.getString("shard"), -1);
             stages.classifiedBySubtask
                     .computeIfAbsent(subtask, t -> histogram())
-                    .recordValue(Math.max(0, classified - produced));
+                    .recordValue(toClassified);
             stages.slowestBySubtask
                     .computeIfAbsent(subtask, t -> new SlowestPerSecond(seconds))
-                    .record(produced - fromMillis, classified - produced);
+                    .record(produced - fromMillis, toClassified);
             Long chunk = firstChunkMicros.get(row.getString("content_sha256"));
             Long blob = blobMicros.get(row.getString("content_sha256"));
             if (chunk == null || blob == null || chunk / 1000 < produced) {
