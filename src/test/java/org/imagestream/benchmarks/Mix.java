@@ -100,7 +100,8 @@ final class Mix {
      * base file. The job de-identifies a DICOM file before it hashes it, and de-identification
      * drops the trailing padding below, so without this every slice of one base file was the same
      * image to the job: its dedup cache answered a quarter of the mix without decoding or
-     * classifying (sessions 5-33, see docs/benchmarks.md), while the peer and the floor did both.
+     * classifying (from the allow-list de-identifier until session 33, docs/benchmarks.md), while
+     * the peer and the floor did both.
      */
     private static byte[] withSerialInLastPixels(byte[] dicom, int serial) {
         byte[] out = dicom.clone();
