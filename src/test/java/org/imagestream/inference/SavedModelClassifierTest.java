@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -167,7 +166,8 @@ class SavedModelClassifierTest {
      */
     @Test
     void shouldRunTheModelCallsOfTwoSessionsOnThreadsOfTheirOwn() throws Exception {
-        List<Long> cpuNanos = probeThreads(Map.of(), "1", "200");
+        List<Long> cpuNanos =
+                probeThreads(Map.of(), "1", "200").stream().map(ThreadCpu::nanos).toList();
         long total = cpuNanos.stream().mapToLong(Long::longValue).sum();
         long busiest = cpuNanos.stream().mapToLong(Long::longValue).max().orElse(0);
         assertThat(total).as("CPU of the new threads, ns %s", cpuNanos).isGreaterThan(500_000_000L);
@@ -181,42 +181,52 @@ class SavedModelClassifierTest {
      * it for TaskManagers) a session computes on an intra-op pool of its own size, even after a
      * session with TensorFlow's defaults (a thread per core) was opened first; without it, the
      * later sessions compute on that first session's pool. Judged, as above, by which threads did
-     * the work: with pools of one thread each session's ops run on one thread, so two threads do it
-     * all (the rest did 0.7 % in runs here, under the 3 % allowed); on the shared pool its threads
-     * take a share (8.1-9.4 % in the same runs, over the 3 % required; the second arm shows the
-     * first can fail). Each probe also shows it saw the environment it was given.
+     * the work: those the two sessions brought (their own pools) or those the first session left
+     * behind (its pool). In runs here the sessions' own threads did 98-99.9 % of the CPU time with
+     * the switch on and 8-9 % without it, so half is the line. (An earlier form of this test judged
+     * how much the threads beyond the two busiest did, under 3 % with the switch on; one CI run
+     * gave 4.8 %, as scheduling moved work between a session's threads and the shared inter-op
+     * pool. Which pool did the work does not depend on that.)
      */
     @Test
     void shouldComputeOnPoolsOfTheSessionsOwnSizeInAProcessWithTheSwitchOn() throws Exception {
         assumeThat(Runtime.getRuntime().availableProcessors()).isGreaterThan(1);
-        List<Long> own =
+        List<ThreadCpu> own =
                 probeThreads(
                         Map.of(SavedModelClassifier.OWN_INTRA_OP_POOLS, "1"),
                         "1",
                         "200",
                         "after-defaults");
-        List<Long> shared = probeThreads(Map.of(), "1", "200", "after-defaults");
-        assertThat(shareBeyondTheTwoBusiest(own)).as("own pools %s", own).isLessThan(0.03);
-        assertThat(shareBeyondTheTwoBusiest(shared))
+        List<ThreadCpu> shared = probeThreads(Map.of(), "1", "200", "after-defaults");
+        assertThat(shareOnThreadsMadeWithTheSessions(own))
+                .as("own pools %s", own)
+                .isGreaterThan(0.5);
+        assertThat(shareOnThreadsMadeWithTheSessions(shared))
                 .as("shared pool %s", shared)
-                .isGreaterThan(0.03);
+                .isLessThan(0.5);
     }
 
-    /** The share of the CPU time done by threads other than the two busiest. */
-    private static double shareBeyondTheTwoBusiest(List<Long> cpuNanos) {
-        List<Long> sorted = cpuNanos.stream().sorted(Comparator.reverseOrder()).toList();
-        long total = sorted.stream().mapToLong(Long::longValue).sum();
-        long rest = sorted.stream().skip(2).mapToLong(Long::longValue).sum();
-        return (double) rest / total;
+    /** The CPU time of one thread the probe reported, and whether it came with the two sessions. */
+    private record ThreadCpu(long nanos, boolean madeWithTheSessions) {}
+
+    /** The share of the CPU time done by threads that came with the two sessions. */
+    private static double shareOnThreadsMadeWithTheSessions(List<ThreadCpu> threads) {
+        long total = threads.stream().mapToLong(ThreadCpu::nanos).sum();
+        long theirs =
+                threads.stream()
+                        .filter(ThreadCpu::madeWithTheSessions)
+                        .mapToLong(ThreadCpu::nanos)
+                        .sum();
+        return (double) theirs / total;
     }
 
     /**
      * Runs {@link SessionThreadsProbe} with {@code arguments} in a JVM of its own, without {@link
      * SavedModelClassifier#OWN_INTRA_OP_POOLS} unless {@code environment} sets it, and returns the
-     * CPU time of each thread it reported.
+     * CPU time and origin of each thread it reported.
      */
-    private static List<Long> probeThreads(Map<String, String> environment, String... arguments)
-            throws Exception {
+    private static List<ThreadCpu> probeThreads(
+            Map<String, String> environment, String... arguments) throws Exception {
         ModelStoreAccess.seedModels(); // trained here, not inside the probe's JVM
         List<String> command =
                 new ArrayList<>(
@@ -259,14 +269,23 @@ class SavedModelClassifierTest {
         } else {
             assertThat(output).contains(SavedModelClassifier.SHARED_INTRA_OP_POOL_WARNING);
         }
-        List<Long> cpuNanos = new ArrayList<>();
+        List<ThreadCpu> threads = new ArrayList<>();
         for (String line : output.split("\n")) {
             if (line.startsWith("thread ")) {
-                cpuNanos.add(Long.parseLong(line.split(" ")[2]));
+                String[] fields = line.trim().split(" ");
+                assertThat(fields[3])
+                        .as(line)
+                        .isIn(
+                                SessionThreadsProbe.MADE_WITH_THE_SESSIONS,
+                                SessionThreadsProbe.MADE_BY_THE_DEFAULTS_SESSION);
+                threads.add(
+                        new ThreadCpu(
+                                Long.parseLong(fields[2]),
+                                fields[3].equals(SessionThreadsProbe.MADE_WITH_THE_SESSIONS)));
             }
         }
-        System.out.println(String.join(" ", arguments) + " " + environment + ": " + cpuNanos);
-        return cpuNanos;
+        System.out.println(String.join(" ", arguments) + " " + environment + ": " + threads);
+        return threads;
     }
 
     @Test

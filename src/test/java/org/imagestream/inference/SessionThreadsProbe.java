@@ -19,14 +19,22 @@ import org.imagestream.training.ModelStoreAccess;
  * process, so a JVM that has run other tests could hide them): opens the social seed model twice as
  * {@link SavedModelClassifier#open(ModelSpec, int)} with {@code threads} threads, classifies on two
  * caller threads at once, as two classify subtasks of one TaskManager do, and prints the CPU time
- * of every thread that did not exist before the sessions were opened, one line {@code thread <tid>
- * <nanoseconds>} each, from the kernel's per-thread accounting. With a third argument {@code
- * after-defaults} it first opens, uses and closes a session with TensorFlow's defaults, as a JVM
- * that loaded a model some other way before the job's does: that session sizes the process's
+ * of every thread that did not exist when the probe started, one line {@code thread <tid>
+ * <nanoseconds> <origin>} each, from the kernel's per-thread accounting. With a third argument
+ * {@code after-defaults} it first opens, uses and closes a session with TensorFlow's defaults, as a
+ * JVM that loaded a model some other way before the job's does: that session sizes the process's
  * intra-op pool (a thread per core), which the later sessions share unless the process was started
- * with {@link SavedModelClassifier#OWN_INTRA_OP_POOLS}.
+ * with {@link SavedModelClassifier#OWN_INTRA_OP_POOLS}. The origin says which threads that session
+ * left behind ({@value #MADE_BY_THE_DEFAULTS_SESSION}) and which came with the two sessions
+ * ({@value #MADE_WITH_THE_SESSIONS}).
  */
 public final class SessionThreadsProbe {
+    /** The origin of a thread that existed once the session with TensorFlow's defaults closed. */
+    static final String MADE_BY_THE_DEFAULTS_SESSION = "defaults-session";
+
+    /** The origin of a thread made after that: with the two sessions, or while they ran. */
+    static final String MADE_WITH_THE_SESSIONS = "sessions";
+
     private SessionThreadsProbe() {}
 
     public static void main(String[] args) throws Exception {
@@ -41,6 +49,7 @@ public final class SessionThreadsProbe {
                         List.of(new float[spec.height() * spec.width() * spec.channels()]));
             }
         }
+        Map<String, Long> beforeTheSessions = cpuNanosByThread();
         try (SavedModelClassifier first = SavedModelClassifier.open(spec, threads);
                 SavedModelClassifier second = SavedModelClassifier.open(spec, threads)) {
             List<float[]> batch = new ArrayList<>();
@@ -77,7 +86,11 @@ public final class SessionThreadsProbe {
             after.forEach(
                     (tid, nanos) -> {
                         if (!before.containsKey(tid)) {
-                            System.out.println("thread " + tid + " " + nanos);
+                            String origin =
+                                    beforeTheSessions.containsKey(tid)
+                                            ? MADE_BY_THE_DEFAULTS_SESSION
+                                            : MADE_WITH_THE_SESSIONS;
+                            System.out.println("thread " + tid + " " + nanos + " " + origin);
                         }
                     });
             System.out.println(
