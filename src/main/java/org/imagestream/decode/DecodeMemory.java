@@ -64,12 +64,11 @@ final class DecodeMemory {
     }
 
     /**
-     * DICOM per pixel of one frame: its modality values as doubles and its windowed floats. The
-     * frames themselves are read in place from the file's bytes.
+     * DICOM beyond the output and the resampler's rows: the rendering table of a sample of up to 16
+     * stored bits ({@code NativeDicomFrames#windowedRows}). The frames themselves are read in place
+     * from the file's bytes, one row at a time.
      */
-    static long dicom() {
-        return Double.BYTES + Float.BYTES;
-    }
+    static final long DICOM_WINDOW_TABLE = Float.BYTES * (1L << 16);
 
     /**
      * Bytes per pixel of the image a reader returns for image 0, from its raw type (data elements

@@ -74,12 +74,11 @@ final class DicomDecoder {
         NativeDicomFrames.requireSupportedBits(header.bitsAllocated());
         if (header.encapsulated()) {
             // Compressed: every frame decoded into a native copy of the file, then read as any
-            // uncompressed one. The copy, one frame's decoding and one frame's windowing live
+            // uncompressed one. The copy, one frame's decoding and the window's table live
             // together.
             limits.checkMemory(
                     saturatedSum(
-                            DecodeLimits.bytes(
-                                    header.columns(), header.rows(), DecodeMemory.dicom()),
+                            DecodeMemory.DICOM_WINDOW_TABLE,
                             EncapsulatedPixelData.workingBytes(header, bytes.length)),
                     "compressed DICOM file");
             readable = EncapsulatedPixelData.toNative(readable, header, deadline);
@@ -89,15 +88,18 @@ final class DicomDecoder {
         if (everyFrame) {
             limits.checkParts(header.frames(), "DICOM file with frame: all");
         }
-        // One frame's modality values and windowed samples at a time, and the model-sized
-        // output (of every frame with frame: all); the frames are read in place from the file,
-        // or from its inflated copy, which stays alive meanwhile.
+        // The resampler's rows, the window's table and the model-sized output (of every frame
+        // with frame: all); the frames are read in place, a row at a time, from the file or from
+        // its inflated copy, which stays alive meanwhile.
         long inflated = readable.bytes() == bytes ? 0 : readable.bytes().length;
         int width = header.columns();
         int height = header.rows();
         long outputPixels = input == null ? (long) width * height : input.size();
         long outputs = everyFrame ? header.frames() + 1L : 1;
-        long needed = DecodeLimits.resampledBytes(width, height, DecodeMemory.dicom());
+        long needed =
+                saturatedSum(
+                        DecodeLimits.resampledBytes(width, height, 0),
+                        DecodeMemory.DICOM_WINDOW_TABLE);
         limits.checkMemory(
                 needed < 0 ? -1 : needed + inflated + outputs * outputPixels * Float.BYTES,
                 "DICOM file");
@@ -145,7 +147,7 @@ final class DicomDecoder {
 
     /**
      * One frame through the modality LUT, the file's VOI window ({@link #voiWindow}), MONOCHROME1
-     * inversion, and resampling to the model input.
+     * inversion, and resampling to the model input, read row by row from the file's bytes.
      */
     private static float[] window(
             NativeDicomFrames frames,
@@ -155,15 +157,12 @@ final class DicomDecoder {
             double[] voi,
             DicomRendering rendering,
             ModelInput input) {
-        double[] modality = new double[width * height];
-        frames.modalityValues(frame, modality);
         float[] windowed =
-                Pixels.window(
-                        modality,
+                Pixels.resize(
+                        frames.windowedRows(frame, width, new VoiWindow(voi[0], voi[1])),
                         width,
                         height,
-                        voi[0],
-                        voi[1],
+                        1,
                         input == null ? width : input.width(),
                         input == null ? height : input.height());
         if (rendering.monochrome1()) {

@@ -83,12 +83,33 @@ final class NativeDicomFrames {
         return frames;
     }
 
-    /** Frame {@code frame} (from 0) as modality values, row by row, into {@code out}. */
-    void modalityValues(int frame, double[] out) {
+    /**
+     * Frame {@code frame} (from 0) through the modality LUT and {@code window}, one row of {@code
+     * width} samples per call: no array of the whole frame. A sample of at most 16 stored bits is
+     * rendered through a table of every value it can hold, computed once here by the same
+     * arithmetic, when the frames have at least as many samples as the table has entries.
+     */
+    Pixels.RowSource windowedRows(int frame, int width, VoiWindow window) {
         int base = frame * frameSamples;
-        for (int i = 0; i < frameSamples; i++) {
-            out[i] = slope * sample(base + i) + intercept;
+        int bitsStored = Long.bitCount(mask);
+        if (bitsStored <= 16 && (1L << bitsStored) <= (long) frameSamples * frames) {
+            float[] table = new float[1 << bitsStored];
+            for (int stored = 0; stored < table.length; stored++) {
+                table[stored] = window.apply(slope * signed(stored) + intercept);
+            }
+            return (y, row) -> {
+                int at = base + y * width;
+                for (int x = 0; x < width; x++) {
+                    row[x] = table[(int) stored(at + x)];
+                }
+            };
         }
+        return (y, row) -> {
+            int at = base + y * width;
+            for (int x = 0; x < width; x++) {
+                row[x] = window.apply(slope * sample(at + x) + intercept);
+            }
+        };
     }
 
     /** The smallest and largest modality value over every frame: {@code [min, max]}. */
@@ -113,13 +134,22 @@ final class NativeDicomFrames {
 
     /** Sample {@code index} (frames one after the other) as the integer it stores. */
     private long sample(int index) {
+        return signed(stored(index));
+    }
+
+    /** The Bits Stored of sample {@code index}, as an unsigned field. */
+    private long stored(int index) {
         long raw =
                 switch (bytesPerSample) {
                     case 1 -> Byte.toUnsignedLong(pixels.get(index ^ swapPairs));
                     case 2 -> Short.toUnsignedLong(pixels.getShort(index * 2));
                     default -> Integer.toUnsignedLong(pixels.getInt(index * 4));
                 };
-        long value = (raw >>> shift) & mask;
-        return (value & signBit) != 0 ? value - (signBit << 1) : value;
+        return (raw >>> shift) & mask;
+    }
+
+    /** A Bits Stored field as the integer it means (Pixel Representation: two's complement). */
+    private long signed(long stored) {
+        return (stored & signBit) != 0 ? stored - (signBit << 1) : stored;
     }
 }

@@ -93,8 +93,9 @@ public final class Pixels {
     }
 
     /**
-     * VOI windowing (DICOM PS3.3 C.11.2.1.2.1, linear): maps modality values (e.g. HU) in {@code
-     * [center - width/2, center + width/2]} to [0,1], clamping outside, then area-resamples.
+     * VOI windowing (DICOM PS3.3 C.11.2.1.2.1, linear; {@link VoiWindow}) of modality values (e.g.
+     * HU), then area resampling: what the DICOM decoder renders from a file, for callers that hold
+     * the values (the seed models' training data).
      */
     public static float[] window(
             double[] values,
@@ -104,14 +105,18 @@ public final class Pixels {
             double windowWidth,
             int outWidth,
             int outHeight) {
-        float[] out = new float[values.length];
-        double lower = center - 0.5 - (windowWidth - 1) / 2;
-        double span = Math.max(1e-6, windowWidth - 1);
-        for (int i = 0; i < values.length; i++) {
-            double v = (values[i] - lower) / span;
-            out[i] = (float) Math.max(0, Math.min(1, v));
-        }
-        return resize(out, width, height, 1, outWidth, outHeight);
+        VoiWindow window = new VoiWindow(center, windowWidth);
+        return resize(
+                (y, row) -> {
+                    for (int x = 0; x < width; x++) {
+                        row[x] = window.apply(values[y * width + x]);
+                    }
+                },
+                width,
+                height,
+                1,
+                outWidth,
+                outHeight);
     }
 
     /** Fills {@code row} with the samples of source row {@code y} (HWC, one row). */
@@ -174,17 +179,7 @@ public final class Pixels {
                 continue; // no output row covers it
             }
             source.read(y, row);
-            java.util.Arrays.fill(shrunk, 0);
-            for (int ox = 0; ox < outWidth; ox++) {
-                int out = ox * channels;
-                for (int k = horizontal.start[ox]; k < horizontal.start[ox + 1]; k++) {
-                    double weight = horizontal.weight[k];
-                    int in = horizontal.source[k] * channels;
-                    for (int c = 0; c < channels; c++) {
-                        shrunk[out + c] += row[in + c] * weight;
-                    }
-                }
-            }
+            shrinkRow(row, channels, horizontal, shrunk);
             for (int k : users[y]) {
                 double weight = vertical.weight[k];
                 double[] outRow = sums[vertical.output[k]];
@@ -210,6 +205,54 @@ public final class Pixels {
     }
 
     /** For each output position of one axis: the source positions it covers and their weights. */
+
+    /**
+     * One source row shrunk horizontally into {@code shrunk}: each output sample the weighted sum
+     * of the source samples its box covers, in source order. The sums run in local variables: a sum
+     * kept in the array would make every addition wait for the store of the one before.
+     */
+    private static void shrinkRow(
+            float[] row, int channels, AxisWeights horizontal, double[] shrunk) {
+        int outWidth = horizontal.start.length - 1;
+        if (channels == 1) {
+            for (int ox = 0; ox < outWidth; ox++) {
+                double sum = 0;
+                for (int k = horizontal.start[ox]; k < horizontal.start[ox + 1]; k++) {
+                    sum += row[horizontal.source[k]] * horizontal.weight[k];
+                }
+                shrunk[ox] = sum;
+            }
+        } else if (channels == 3) {
+            for (int ox = 0; ox < outWidth; ox++) {
+                double r = 0;
+                double g = 0;
+                double b = 0;
+                for (int k = horizontal.start[ox]; k < horizontal.start[ox + 1]; k++) {
+                    double weight = horizontal.weight[k];
+                    int in = horizontal.source[k] * 3;
+                    r += row[in] * weight;
+                    g += row[in + 1] * weight;
+                    b += row[in + 2] * weight;
+                }
+                shrunk[ox * 3] = r;
+                shrunk[ox * 3 + 1] = g;
+                shrunk[ox * 3 + 2] = b;
+            }
+        } else {
+            java.util.Arrays.fill(shrunk, 0);
+            for (int ox = 0; ox < outWidth; ox++) {
+                int out = ox * channels;
+                for (int k = horizontal.start[ox]; k < horizontal.start[ox + 1]; k++) {
+                    double weight = horizontal.weight[k];
+                    int in = horizontal.source[k] * channels;
+                    for (int c = 0; c < channels; c++) {
+                        shrunk[out + c] += row[in + c] * weight;
+                    }
+                }
+            }
+        }
+    }
+
     private static final class AxisWeights {
         final int[] start;
         final int[] source;

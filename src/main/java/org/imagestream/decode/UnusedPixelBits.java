@@ -1,6 +1,7 @@
 package org.imagestream.decode;
 
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
@@ -12,6 +13,12 @@ import java.util.Arrays;
  * them changes no rendered value.
  */
 final class UnusedPixelBits {
+    /**
+     * Eight bytes of a byte array as one long (the byte order only has to be the same both ways).
+     */
+    private static final VarHandle LONGS =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     private UnusedPixelBits() {}
 
     /**
@@ -40,15 +47,24 @@ final class UnusedPixelBits {
             return value;
         }
         long mask = ((1L << bitsStored) - 1) << (highBit - bitsStored + 1);
-        ByteBuffer samples = ByteBuffer.wrap(value).order(order);
         int bytes = bitsAllocated / 8;
+        // The mask of each byte of eight, in the data set's byte order: a sample of 1, 2 or 4
+        // bytes divides eight, so the same eight-byte pattern repeats over the whole value,
+        // which is then masked eight bytes at a time.
+        byte[] pattern = new byte[Long.BYTES];
+        for (int at = 0; at < pattern.length; at++) {
+            int inSample = at % bytes;
+            int shift = 8 * (order == ByteOrder.LITTLE_ENDIAN ? inSample : bytes - 1 - inSample);
+            pattern[at] = (byte) (mask >>> shift);
+        }
+        long wide = (long) LONGS.get(pattern, 0);
         int whole = value.length - value.length % bytes;
-        for (int at = 0; at < whole; at += bytes) {
-            switch (bytes) {
-                case 1 -> value[at] = (byte) (value[at] & mask);
-                case 2 -> samples.putShort(at, (short) (samples.getShort(at) & mask));
-                default -> samples.putInt(at, (int) (samples.getInt(at) & mask));
-            }
+        int at = 0;
+        for (; at <= whole - Long.BYTES; at += Long.BYTES) {
+            LONGS.set(value, at, (long) LONGS.get(value, at) & wide);
+        }
+        for (; at < whole; at++) {
+            value[at] &= pattern[at % Long.BYTES];
         }
         // A padding byte after the last whole sample (odd-length OB) carries no pixel.
         Arrays.fill(value, whole, value.length, (byte) 0);

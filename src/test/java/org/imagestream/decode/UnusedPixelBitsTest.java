@@ -1,0 +1,69 @@
+package org.imagestream.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class UnusedPixelBitsTest {
+    /**
+     * Every layout with unused bits, both byte orders, lengths that are and are not whole samples
+     * or whole eight-byte words, and an offset into the file: each sample must equal its raw value
+     * masked sample by sample (computed here, one sample at a time), padding bytes zero.
+     */
+    @Test
+    void shouldKeepOnlyTheStoredBitsOfEverySample() {
+        Random random = new Random(11);
+        for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
+            for (int allocated : new int[] {8, 16, 32}) {
+                for (int stored = 1; stored < allocated; stored += allocated / 8) {
+                    for (int highBit = stored - 1; highBit < allocated; highBit += 3) {
+                        for (int length : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 40, 1001}) {
+                            byte[] file = new byte[length + 5];
+                            random.nextBytes(file);
+                            byte[] cleared =
+                                    UnusedPixelBits.cleared(
+                                            file, 3, 3 + length, order, allocated, stored, highBit);
+                            String layout =
+                                    order + " " + allocated + "/" + stored + "/" + highBit + " x"
+                                            + length;
+                            assertThat(cleared).as(layout).hasSize(length);
+                            long mask = ((1L << stored) - 1) << (highBit - stored + 1);
+                            int bytes = allocated / 8;
+                            ByteBuffer raw = ByteBuffer.wrap(file, 3, length).slice().order(order);
+                            ByteBuffer out = ByteBuffer.wrap(cleared).order(order);
+                            int whole = length / bytes * bytes;
+                            for (int at = 0; at < whole; at += bytes) {
+                                long expected = read(raw, at, bytes) & mask;
+                                assertThat(read(out, at, bytes))
+                                        .as("%s sample at %d", layout, at)
+                                        .isEqualTo(expected);
+                            }
+                            for (int at = whole; at < length; at++) {
+                                assertThat(cleared[at]).as("%s padding", layout).isZero();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldCopyALayoutWithoutUnusedBitsAsItIs() {
+        byte[] file = new byte[64];
+        new Random(5).nextBytes(file);
+        byte[] copy = UnusedPixelBits.cleared(file, 0, 64, ByteOrder.LITTLE_ENDIAN, 16, 16, 15);
+        assertThat(copy).isEqualTo(file).isNotSameAs(file);
+    }
+
+    private static long read(ByteBuffer buffer, int at, int bytes) {
+        return switch (bytes) {
+            case 1 -> Byte.toUnsignedLong(buffer.get(at));
+            case 2 -> Short.toUnsignedLong(buffer.getShort(at));
+            default -> Integer.toUnsignedLong(buffer.getInt(at));
+        };
+    }
+}
