@@ -110,7 +110,7 @@ final class SceneDecoder {
         requireBands(input, bands);
         int width = raster.getWidth();
         int height = raster.getHeight();
-        float[] samples = modelSamples(raster, input);
+        float[] samples = RasterSamples.of(raster, input);
         // Percentile stretch on the full-resolution scene (one stretch for all its tiles).
         input.stretchValues(samples);
         long[] size = new long[2];
@@ -137,43 +137,6 @@ final class SceneDecoder {
         }
         deadline.check("GeoTIFF");
         return SceneTiles.cut(samples, width, height, input, extras, georeference);
-    }
-
-    /**
-     * A raster's samples as the model's channels, row-major HWC, divided by the sample scale: every
-     * band in file order, or the selected source bands in the spec's order. Floats hold every TIFF
-     * sample format exactly (8/16-bit unsigned, 16-bit signed sign-extended by the raster, 32-bit
-     * float).
-     */
-    static float[] modelSamples(Raster raster, ModelInput input) {
-        int width = raster.getWidth();
-        int height = raster.getHeight();
-        int[] selected = input.bands();
-        float[] samples;
-        if (selected == null) {
-            samples =
-                    raster.getPixels(
-                            raster.getMinX(), raster.getMinY(), width, height, (float[]) null);
-        } else {
-            samples = new float[width * height * selected.length];
-            float[] band = new float[width * height];
-            for (int channel = 0; channel < selected.length; channel++) {
-                raster.getSamples(
-                        raster.getMinX(),
-                        raster.getMinY(),
-                        width,
-                        height,
-                        selected[channel] - 1,
-                        band);
-                for (int i = 0; i < band.length; i++) {
-                    samples[i * selected.length + channel] = band[i];
-                }
-            }
-        }
-        for (int i = 0; i < samples.length; i++) {
-            samples[i] /= input.sampleScale();
-        }
-        return samples;
     }
 
     /** All samples of a TIFF's first image, every band (TwelveMonkeys reader). */

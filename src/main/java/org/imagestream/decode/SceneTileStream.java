@@ -207,7 +207,7 @@ final class SceneTileStream {
                 || strip.getNumBands() != bands) {
             throw new DecodeException(Reason.CORRUPT, "rows of the TIFF decoded to another size");
         }
-        return SceneDecoder.modelSamples(strip, input);
+        return RasterSamples.of(strip, input);
     }
 
     /** How often a band-by-band read may decode one strip or tile before a scene is refused. */
