@@ -86,13 +86,13 @@ final class NativeDicomFrames {
     /**
      * Frame {@code frame} (from 0) through the modality LUT and {@code window}, one row of {@code
      * width} samples per call: no array of the whole frame. A sample of at most 16 stored bits is
-     * rendered through a table of every value it can hold, computed once here by the same
-     * arithmetic, when the frames have at least as many samples as the table has entries.
+     * rendered through a table of every value it can hold, computed here by the same arithmetic,
+     * when the frame has at least as many samples as the table has entries.
      */
     Pixels.RowSource windowedRows(int frame, int width, VoiWindow window) {
         int base = frame * frameSamples;
         int bitsStored = Long.bitCount(mask);
-        if (bitsStored <= 16 && (1L << bitsStored) <= (long) frameSamples * frames) {
+        if (bitsStored <= 16 && (1L << bitsStored) <= frameSamples) {
             float[] table = new float[1 << bitsStored];
             for (int stored = 0; stored < table.length; stored++) {
                 table[stored] = window.apply(slope * signed(stored) + intercept);
