@@ -7,10 +7,11 @@ import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
 
 /**
- * Heap bytes per source pixel that each decode path really uses at its peak, counted from the
- * copies the code makes, so {@link DecodeLimits#checkMemory} and {@link DecodeLimits#subsampling}
- * can bound an image's decode from its header before anything is allocated. Each constant names the
- * arrays it stands for; change it with the code it describes.
+ * Heap bytes per source pixel (and the few fixed sizes, such as DICOM's window table) that each
+ * decode path really uses at its peak, counted from the copies the code makes, so {@link
+ * DecodeLimits#checkMemory} and {@link DecodeLimits#subsampling} can bound an image's decode from
+ * its header before anything is allocated. Each constant names the arrays it stands for; change it
+ * with the code it describes.
  */
 final class DecodeMemory {
     /**

@@ -74,12 +74,9 @@ final class DicomDecoder {
         NativeDicomFrames.requireSupportedBits(header.bitsAllocated());
         if (header.encapsulated()) {
             // Compressed: every frame decoded into a native copy of the file, then read as any
-            // uncompressed one. The copy, one frame's decoding and the window's table live
-            // together.
+            // uncompressed one (budgeted below, with the copy).
             limits.checkMemory(
-                    saturatedSum(
-                            DecodeMemory.DICOM_WINDOW_TABLE,
-                            EncapsulatedPixelData.workingBytes(header, bytes.length)),
+                    EncapsulatedPixelData.workingBytes(header, bytes.length),
                     "compressed DICOM file");
             readable = EncapsulatedPixelData.toNative(readable, header, deadline);
             header = header.asNative();
@@ -88,9 +85,9 @@ final class DicomDecoder {
         if (everyFrame) {
             limits.checkParts(header.frames(), "DICOM file with frame: all");
         }
-        // The resampler's rows, the window's table and the model-sized output (of every frame
-        // with frame: all); the frames are read in place, a row at a time, from the file or from
-        // its inflated copy, which stays alive meanwhile.
+        // The resampler's rows and its sums (a double per output sample), the window's table and
+        // the model-sized output (of every frame with frame: all); the frames are read in place, a
+        // row at a time, from the file or from its inflated copy, which stays alive meanwhile.
         long inflated = readable.bytes() == bytes ? 0 : readable.bytes().length;
         int width = header.columns();
         int height = header.rows();
@@ -99,7 +96,7 @@ final class DicomDecoder {
         long needed =
                 saturatedSum(
                         DecodeLimits.resampledBytes(width, height, 0),
-                        DecodeMemory.DICOM_WINDOW_TABLE);
+                        DecodeMemory.DICOM_WINDOW_TABLE + outputPixels * Double.BYTES);
         limits.checkMemory(
                 needed < 0 ? -1 : needed + inflated + outputs * outputPixels * Float.BYTES,
                 "DICOM file");

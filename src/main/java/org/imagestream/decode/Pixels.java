@@ -204,8 +204,6 @@ public final class Pixels {
         return out;
     }
 
-    /** For each output position of one axis: the source positions it covers and their weights. */
-
     /**
      * One source row shrunk horizontally into {@code shrunk}: each output sample the weighted sum
      * of the source samples its box covers, in source order. The sums run in local variables: a sum
@@ -253,6 +251,7 @@ public final class Pixels {
         }
     }
 
+    /** For each output position of one axis: the source positions it covers and their weights. */
     private static final class AxisWeights {
         final int[] start;
         final int[] source;

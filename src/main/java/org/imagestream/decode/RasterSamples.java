@@ -7,9 +7,11 @@ import java.awt.image.DataBufferUShort;
 import java.awt.image.Raster;
 
 /**
- * A raster's samples as a model's channels, row-major HWC, divided by the sample scale: every band
- * in file order, or the selected source bands in the spec's order. Floats hold every TIFF sample
- * format exactly (8/16-bit unsigned, 16-bit signed sign-extended by the raster, 32-bit float).
+ * The remote-sensing decoders' step from a TIFF raster (the whole scene in {@link SceneDecoder}, a
+ * strip in {@link SceneTileStream}) to floats: the raster's samples as a model's channels,
+ * row-major HWC, divided by the sample scale: every band in file order, or the selected source
+ * bands in the spec's order. Floats hold every TIFF sample format exactly (8/16-bit unsigned,
+ * 16-bit signed sign-extended by the raster, 32-bit float).
  */
 final class RasterSamples {
     private RasterSamples() {}
@@ -21,7 +23,7 @@ final class RasterSamples {
     }
 
     /** The source band (from 0) of each channel. */
-    private static int[] sourceBands(Raster raster, ModelInput input) {
+    static int[] sourceBands(Raster raster, ModelInput input) {
         int[] selected = input.bands();
         int[] bands = new int[selected == null ? raster.getNumBands() : selected.length];
         for (int channel = 0; channel < bands.length; channel++) {
@@ -39,7 +41,7 @@ final class RasterSamples {
      * scanlineStride + (x - translateX) x pixelStride + bandOffset[b]} of its bank, after the
      * bank's offset.
      */
-    private static float[] direct(Raster raster, int[] bands, float scale) {
+    static float[] direct(Raster raster, int[] bands, float scale) {
         if (!(raster.getSampleModel() instanceof ComponentSampleModel model)) {
             return null;
         }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.awt.Point;
 import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferShort;
+import java.awt.image.DataBufferUShort;
+import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.util.Random;
@@ -71,6 +74,69 @@ class RasterSamplesTest {
             assertThat(RasterSamples.of(read, input))
                     .as("round %d", round)
                     .isEqualTo(throughAccessors(read, selected, scale));
+            assertThat(RasterSamples.direct(read, RasterSamples.sourceBands(read, input), scale))
+                    .as("round %d read directly", round)
+                    .isNotNull();
+        }
+    }
+
+    /**
+     * Layouts a reader may hand over beyond the stock constructors: bands stored in another order
+     * (band offsets 2, 1, 0), a pixel stride with a gap, a data buffer that starts at an offset
+     * into its array, a child raster of selected bands; and a signed 16-bit raster, which the
+     * direct read leaves to the accessors (sign extension).
+     */
+    @Test
+    void shouldReadUnusualLayoutsAsTheAccessorsDo() {
+        Random random = new Random(8);
+        int width = 9;
+        int height = 7;
+        int pixelStride = 4; // three bands and a gap
+        int scanlineStride = width * pixelStride + 5;
+        int offset = 11;
+        short[] data = new short[offset + scanlineStride * height];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (short) random.nextInt(65536);
+        }
+        WritableRaster reordered =
+                Raster.createWritableRaster(
+                        new PixelInterleavedSampleModel(
+                                DataBuffer.TYPE_USHORT,
+                                width,
+                                height,
+                                pixelStride,
+                                scanlineStride,
+                                new int[] {2, 1, 0}),
+                        new DataBufferUShort(data, data.length - offset, offset),
+                        new Point(3, 4));
+        Raster twoBands = reordered.createChild(4, 5, 6, 5, 0, 0, new int[] {2, 0});
+        WritableRaster signed =
+                Raster.createWritableRaster(
+                        new PixelInterleavedSampleModel(
+                                DataBuffer.TYPE_SHORT,
+                                width,
+                                height,
+                                3,
+                                width * 3,
+                                new int[] {0, 1, 2}),
+                        new DataBufferShort(data, width * height * 3),
+                        null);
+        for (Raster raster : new Raster[] {reordered, twoBands, signed}) {
+            for (int[] selected : new int[][] {null, {2, 2}}) {
+                int channels = selected == null ? raster.getNumBands() : selected.length;
+                ModelInput input = new ModelInput(4, 4, channels, selected, 10000f, null, null);
+                assertThat(RasterSamples.of(raster, input))
+                        .as(
+                                "%s, bands %s",
+                                raster.getSampleModel(), java.util.Arrays.toString(selected))
+                        .isEqualTo(throughAccessors(raster, selected, 10000f));
+                float[] direct =
+                        RasterSamples.direct(
+                                raster, RasterSamples.sourceBands(raster, input), 10000f);
+                assertThat(direct)
+                        .as("read directly")
+                        .matches(d -> (d != null) == (raster != signed));
+            }
         }
     }
 

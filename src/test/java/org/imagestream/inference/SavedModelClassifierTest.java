@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -183,10 +184,11 @@ class SavedModelClassifierTest {
      * later sessions compute on that first session's pool. Judged, as above, by which threads did
      * the work: those the two sessions brought (their own pools) or those the first session left
      * behind (its pool). In runs here the sessions' own threads did 98-99.9 % of the CPU time with
-     * the switch on and 8-9 % without it, so half is the line. (An earlier form of this test judged
-     * how much the threads beyond the two busiest did, under 3 % with the switch on; one CI run
-     * gave 4.8 %, as scheduling moved work between a session's threads and the shared inter-op
-     * pool. Which pool did the work does not depend on that.)
+     * the switch on and 8-9 % without it, so half is the line. Their size (one thread each, the
+     * slot's share here) shows in how the work spreads: two threads do nearly all of it (99 % in
+     * runs here, 95 % in one CI run, where scheduling moved 4.8 % to the shared inter-op pool),
+     * where pools of a thread per core would split it about evenly over four; 85 % is the line.
+     * (That share alone, at 97 %, was this test's criterion until the CI run above.)
      */
     @Test
     void shouldComputeOnPoolsOfTheSessionsOwnSizeInAProcessWithTheSwitchOn() throws Exception {
@@ -201,6 +203,7 @@ class SavedModelClassifierTest {
         assertThat(shareOnThreadsMadeWithTheSessions(own))
                 .as("own pools %s", own)
                 .isGreaterThan(0.5);
+        assertThat(shareOfTheTwoBusiest(own)).as("own pools %s", own).isGreaterThan(0.85);
         assertThat(shareOnThreadsMadeWithTheSessions(shared))
                 .as("shared pool %s", shared)
                 .isLessThan(0.5);
@@ -208,6 +211,14 @@ class SavedModelClassifierTest {
 
     /** The CPU time of one thread the probe reported, and whether it came with the two sessions. */
     private record ThreadCpu(long nanos, boolean madeWithTheSessions) {}
+
+    /** The share of the CPU time done by the two busiest threads. */
+    private static double shareOfTheTwoBusiest(List<ThreadCpu> threads) {
+        List<Long> sorted =
+                threads.stream().map(ThreadCpu::nanos).sorted(Comparator.reverseOrder()).toList();
+        long total = sorted.stream().mapToLong(Long::longValue).sum();
+        return (double) sorted.stream().limit(2).mapToLong(Long::longValue).sum() / total;
+    }
 
     /** The share of the CPU time done by threads that came with the two sessions. */
     private static double shareOnThreadsMadeWithTheSessions(List<ThreadCpu> threads) {
