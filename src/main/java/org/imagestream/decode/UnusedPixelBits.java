@@ -36,7 +36,6 @@ final class UnusedPixelBits {
             int bitsAllocated,
             int bitsStored,
             int highBit) {
-        byte[] value = Arrays.copyOfRange(file, from, to);
         boolean consistent =
                 (bitsAllocated == 8 || bitsAllocated == 16 || bitsAllocated == 32)
                         && bitsStored >= 1
@@ -44,13 +43,13 @@ final class UnusedPixelBits {
                         && highBit < bitsAllocated
                         && highBit + 1 >= bitsStored;
         if (!consistent) {
-            return value;
+            return Arrays.copyOfRange(file, from, to);
         }
         long mask = ((1L << bitsStored) - 1) << (highBit - bitsStored + 1);
         int bytes = bitsAllocated / 8;
         // The mask of each byte of eight, in the data set's byte order: a sample of 1, 2 or 4
         // bytes divides eight, so the same eight-byte pattern repeats over the whole value,
-        // which is then masked eight bytes at a time.
+        // which is then copied and masked in one pass, eight bytes at a time.
         byte[] pattern = new byte[Long.BYTES];
         for (int at = 0; at < pattern.length; at++) {
             int inSample = at % bytes;
@@ -58,16 +57,16 @@ final class UnusedPixelBits {
             pattern[at] = (byte) (mask >>> shift);
         }
         long wide = (long) LONGS.get(pattern, 0);
+        // A padding byte after the last whole sample (odd-length OB) carries no pixel: it stays 0.
+        byte[] value = new byte[to - from];
         int whole = value.length - value.length % bytes;
         int at = 0;
         for (; at <= whole - Long.BYTES; at += Long.BYTES) {
-            LONGS.set(value, at, (long) LONGS.get(value, at) & wide);
+            LONGS.set(value, at, (long) LONGS.get(file, from + at) & wide);
         }
         for (; at < whole; at++) {
-            value[at] &= pattern[at % Long.BYTES];
+            value[at] = (byte) (file[from + at] & pattern[at % Long.BYTES]);
         }
-        // A padding byte after the last whole sample (odd-length OB) carries no pixel.
-        Arrays.fill(value, whole, value.length, (byte) 0);
         return value;
     }
 }
