@@ -65,6 +65,7 @@ public final class DicomDeidentifier {
     private static final int MODALITY = 0x00080060;
 
     private final byte[] key;
+
     private final DecodeLimits limits;
     private final boolean acceptBurnedInAnnotation;
 
@@ -100,8 +101,8 @@ public final class DicomDeidentifier {
                     Reason.UNSUPPORTED_FORMAT, "not a DICOM Part 10 file (no DICM prefix)");
         }
         // A deflated file's inflated size is held up to four times at once (the inflated file,
-        // the rewritten data set, its cleared pixel words or its deflated output, the record
-        // returned): each gets a quarter of the budget.
+        // the rewritten data set, its deflated output, the record returned): each gets a quarter
+        // of the budget.
         DicomFileMeta.Readable readable;
         try {
             readable =
@@ -127,9 +128,15 @@ public final class DicomDeidentifier {
                         : ByteOrder.LITTLE_ENDIAN;
         boolean explicit = !syntax.equals(DicomFileMeta.IMPLICIT_LE);
 
+        // The meta group first (it is never deflated: the original's is the one to read), so an
+        // uncompressed file is assembled in one buffer. Its Media Storage SOP Class counts too: a
+        // data set may omit its own.
+        String[] mediaClass = {null};
+        byte[] meta = meta(part10, readable.datasetOffset(), readable.transferSyntax(), mediaClass);
         // Room for what the rewrite adds (the marker, pseudonyms longer than the UIDs they
         // replace: a few, each attribute at most once), so the buffer never doubles.
-        DatasetBytes dataset = new DatasetBytes(file.length + 4096);
+        DatasetBytes dataset = new DatasetBytes(meta.length + file.length + 4096);
+        dataset.writeBytes(meta);
         ByteBuffer in = ByteBuffer.wrap(file).order(order);
         boolean nativePixels = DicomFileMeta.NATIVE.contains(syntax);
         boolean[] markerWritten = {false};
@@ -233,24 +240,23 @@ public final class DicomDeidentifier {
                             int allocated = bits.getOrDefault(BITS_ALLOCATED, 16);
                             int stored = bits.getOrDefault(BITS_STORED, allocated);
                             dataset.write(file, start, valueAt - start);
-                            dataset.writeBytes(
-                                    UnusedPixelBits.cleared(
-                                            file,
-                                            valueAt,
-                                            end,
-                                            order,
-                                            allocated,
-                                            stored,
-                                            bits.getOrDefault(HIGH_BIT, stored - 1)));
+                            // Claimed before the buffer is read: claiming may grow it.
+                            int at = dataset.claim(end - valueAt);
+                            UnusedPixelBits.copyCleared(
+                                    file,
+                                    valueAt,
+                                    end,
+                                    dataset.buffer(),
+                                    at,
+                                    order,
+                                    allocated,
+                                    stored,
+                                    bits.getOrDefault(HIGH_BIT, stored - 1));
                             return;
                         }
                     }
                     dataset.write(file, start, end - start);
                 });
-        // The meta group's Media Storage SOP Class counts too: a data set may omit its own.
-        String[] mediaClass = {null};
-        // (The meta group is never deflated: the original's is the one to read.)
-        byte[] meta = meta(part10, readable.datasetOffset(), readable.transferSyntax(), mediaClass);
         String assumed =
                 annotationDeclared[0]
                         ? null
@@ -283,17 +289,22 @@ public final class DicomDeidentifier {
         if (readable.bytes() != part10) {
             // Deflated: stored deflated again (the meta group of the original names the deflated
             // syntax), so a record does not grow to its inflated size on its way to storage.
-            return concat(meta, deflate(dataset));
+            return deflated(meta, dataset);
         }
-        return concat(meta, dataset);
+        return dataset.toByteArray();
     }
 
-    /** Raw deflate (no zlib wrapper, PS3.5 A.5) of a dataset, read from its own buffer. */
-    private static DatasetBytes deflate(DatasetBytes dataset) {
+    /**
+     * The meta group, then a raw deflate (no zlib wrapper, PS3.5 A.5) of the data set after it,
+     * read from the dataset's own buffer.
+     */
+    private static byte[] deflated(byte[] meta, DatasetBytes metaAndDataset) {
         java.util.zip.Deflater deflater = new java.util.zip.Deflater(6, true);
-        DatasetBytes out = new DatasetBytes(dataset.size() / 2 + 64);
+        int datasetSize = metaAndDataset.size() - meta.length;
+        DatasetBytes out = new DatasetBytes(meta.length + datasetSize / 2 + 64);
+        out.writeBytes(meta);
         try {
-            deflater.setInput(dataset.buffer(), 0, dataset.size());
+            deflater.setInput(metaAndDataset.buffer(), meta.length, datasetSize);
             deflater.finish();
             byte[] buffer = new byte[64 * 1024];
             while (!deflater.finished()) {
@@ -302,7 +313,7 @@ public final class DicomDeidentifier {
         } finally {
             deflater.end();
         }
-        return out;
+        return out.toByteArray();
     }
 
     /** A byte stream whose buffer is read in place: a dataset is never copied to be read. */
@@ -313,6 +324,21 @@ public final class DicomDeidentifier {
 
         byte[] buffer() {
             return buf;
+        }
+
+        /**
+         * Makes the next {@code length} bytes part of the stream, to be written by the caller
+         * straight into {@link #buffer()} (read it after this call: the buffer may have grown).
+         *
+         * @return where in the buffer they begin
+         */
+        int claim(int length) {
+            if (length > buf.length - count) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + length));
+            }
+            int at = count;
+            count += length;
+            return at;
         }
     }
 
@@ -450,11 +476,5 @@ public final class DicomDeidentifier {
         }
         out.write(header.array(), 0, header.position());
         out.writeBytes(value);
-    }
-
-    private static byte[] concat(byte[] meta, DatasetBytes dataset) {
-        byte[] out = Arrays.copyOf(meta, meta.length + dataset.size());
-        System.arraycopy(dataset.buffer(), 0, out, meta.length, dataset.size());
-        return out;
     }
 }

@@ -22,20 +22,25 @@ final class UnusedPixelBits {
     private UnusedPixelBits() {}
 
     /**
-     * The value {@code file[from, to)} of a native Pixel Data element with every sample's bits
-     * outside {@code [highBit - bitsStored + 1, highBit]} cleared; the bytes as they are when the
-     * layout is not one that has unused bits (or not a consistent one: the decoder refuses it).
+     * Copies the value {@code file[from, to)} of a native Pixel Data element to {@code out[outAt,
+     * outAt + to - from)} with every sample's bits outside {@code [highBit - bitsStored + 1,
+     * highBit]} cleared; copies the bytes as they are when the layout is not one that has unused
+     * bits (or not a consistent one: the decoder refuses it). Written straight into the caller's
+     * output, so a slice's pixel data is read once and written once.
      *
      * @param order the data set's byte order
      */
-    static byte[] cleared(
+    static void copyCleared(
             byte[] file,
             int from,
             int to,
+            byte[] out,
+            int outAt,
             ByteOrder order,
             int bitsAllocated,
             int bitsStored,
             int highBit) {
+        int length = to - from;
         boolean consistent =
                 (bitsAllocated == 8 || bitsAllocated == 16 || bitsAllocated == 32)
                         && bitsStored >= 1
@@ -43,7 +48,8 @@ final class UnusedPixelBits {
                         && highBit < bitsAllocated
                         && highBit + 1 >= bitsStored;
         if (!consistent) {
-            return Arrays.copyOfRange(file, from, to);
+            System.arraycopy(file, from, out, outAt, length);
+            return;
         }
         long mask = ((1L << bitsStored) - 1) << (highBit - bitsStored + 1);
         int bytes = bitsAllocated / 8;
@@ -57,16 +63,15 @@ final class UnusedPixelBits {
             pattern[at] = (byte) (mask >>> shift);
         }
         long wide = (long) LONGS.get(pattern, 0);
-        // A padding byte after the last whole sample (odd-length OB) carries no pixel: it stays 0.
-        byte[] value = new byte[to - from];
-        int whole = value.length - value.length % bytes;
+        int whole = length - length % bytes;
         int at = 0;
         for (; at <= whole - Long.BYTES; at += Long.BYTES) {
-            LONGS.set(value, at, (long) LONGS.get(file, from + at) & wide);
+            LONGS.set(out, outAt + at, (long) LONGS.get(file, from + at) & wide);
         }
         for (; at < whole; at++) {
-            value[at] = (byte) (file[from + at] & pattern[at % Long.BYTES]);
+            out[outAt + at] = (byte) (file[from + at] & pattern[at % Long.BYTES]);
         }
-        return value;
+        // A padding byte after the last whole sample (odd-length OB) carries no pixel: zero.
+        Arrays.fill(out, outAt + whole, outAt + length, (byte) 0);
     }
 }

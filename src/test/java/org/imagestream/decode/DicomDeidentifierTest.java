@@ -43,9 +43,9 @@ class DicomDeidentifierTest {
 
     @org.junit.jupiter.api.Test
     void shouldInflateADeflatedFileToAQuarterOfTheBudgetForItsCopies() throws Exception {
-        // The inflated file, the rewritten data set, its cleared pixel words or deflated output
-        // and the returned record may be held at once: each may take a quarter of the 16 MiB
-        // budget. 1024 x 1536 16-bit pixels (3 MiB) fit, 1024 x 2560 (5 MiB) do not.
+        // The inflated file, the rewritten data set, its deflated output and the returned record
+        // may be held at once: each may take a quarter of the 16 MiB budget. 1024 x 1536 16-bit
+        // pixels (3 MiB) fit, 1024 x 2560 (5 MiB) do not.
         DecodeLimits limits = DecodeLimits.DEFAULT.withMaxDecodeMemory(16 << 20);
         DicomDeidentifier deidentifier = new DicomDeidentifier(KEY, limits);
         byte[] fits = PoisonPills.deflatedDicom(1024, 1536, 1024 * 1536 * 2);
