@@ -66,6 +66,13 @@ public final class DicomDeidentifier {
 
     private final byte[] key;
 
+    /**
+     * HMAC-SHA-256 keyed once; every hash is computed on a clone of it (a JCE lookup and key set-up
+     * per UID cost more than the hash), which also keeps the de-identifier safe to share between
+     * threads: this instance is only ever read. Null when the provider cannot clone.
+     */
+    private final Mac keyedHmac;
+
     private final DecodeLimits limits;
     private final boolean acceptBurnedInAnnotation;
 
@@ -90,6 +97,13 @@ public final class DicomDeidentifier {
      */
     public DicomDeidentifier(byte[] uidKey, DecodeLimits limits, boolean acceptBurnedInAnnotation) {
         this.key = uidKey.length == 0 ? new byte[] {0} : uidKey.clone();
+        Mac keyed = newHmac();
+        try {
+            keyed.clone();
+        } catch (CloneNotSupportedException e) {
+            keyed = null;
+        }
+        this.keyedHmac = keyed;
         this.limits = limits;
         this.acceptBurnedInAnnotation = acceptBurnedInAnnotation;
     }
@@ -426,10 +440,20 @@ public final class DicomDeidentifier {
     }
 
     private byte[] hmac(String text) {
+        Mac mac;
+        try {
+            mac = keyedHmac != null ? (Mac) keyedHmac.clone() : newHmac();
+        } catch (CloneNotSupportedException e) {
+            mac = newHmac(); // checked in the constructor: not reached
+        }
+        return mac.doFinal(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private Mac newHmac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(text.getBytes(StandardCharsets.UTF_8));
+            return mac;
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }

@@ -122,6 +122,48 @@ class DicomAllowListOracleTest {
                 .containsExactly(ImageDecoders.decode(Domain.MEDICAL, original, input).pixels());
     }
 
+    /**
+     * Every replaced UID, in the file meta and the data set, is the pseudonym the README's formula
+     * gives (computed by Python's {@code hmac}, read back by pydicom), in every transfer syntax;
+     * and one de-identifier shared by four threads writes the same bytes as alone.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"implicit.dcm", "explicit.dcm", "bigendian.dcm", "deflated.dcm"})
+    void shouldReplaceEveryUidWithItsKeyedPseudonym(String file) throws Exception {
+        byte[] original = Files.readAllBytes(dir.resolve(file));
+        DicomDeidentifier deidentifier = new DicomDeidentifier(KEY);
+        byte[] deidentified = deidentifier.deidentify(original);
+        Path out = dir.resolve("pseudonymised-" + file);
+        Files.write(out, deidentified);
+
+        List<String> lines =
+                PlantedDicom.pseudonyms(
+                        new String(KEY, StandardCharsets.US_ASCII), dir.resolve(file), out);
+        assertThat(lines).as("UIDs pydicom read from %s", file).hasSize(5);
+        for (String line : lines) {
+            String[] keywordExpectedActual = line.split(" ");
+            assertThat(keywordExpectedActual).as(line).hasSize(3);
+            assertThat(keywordExpectedActual[1]).startsWith("2.25.");
+            assertThat(keywordExpectedActual[2])
+                    .as("%s in %s", keywordExpectedActual[0], file)
+                    .isEqualTo(keywordExpectedActual[1]);
+        }
+
+        java.util.concurrent.ExecutorService threads =
+                java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<byte[]>> copies = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                copies.add(threads.submit(() -> deidentifier.deidentify(original)));
+            }
+            for (java.util.concurrent.Future<byte[]> copy : copies) {
+                assertThat(copy.get()).isEqualTo(deidentified);
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
     @Test
     void shouldRefuseBurnedInAnnotationUnlessTheSiteAcceptsIt() throws Exception {
         byte[] burnedIn = Files.readAllBytes(dir.resolve("burned-in.dcm"));

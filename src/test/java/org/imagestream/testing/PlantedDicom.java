@@ -119,6 +119,32 @@ public final class PlantedDicom {
                 Map.of("PYTHONPATH", TOOLS.resolve("usr/lib/python3/dist-packages").toString()));
     }
 
+    /**
+     * pydicom's reading of the UIDs de-identification replaces, beside the pseudonyms Python's
+     * {@code hmac} gives for the original's values ({@code dicom-oracle/pseudonyms.py}): one line
+     * per UID, {@code keyword expected actual}.
+     */
+    public static List<String> pseudonyms(String key, Path original, Path deidentified)
+            throws IOException, InterruptedException {
+        Path script = deidentified.resolveSibling("pseudonyms.py");
+        try (InputStream in =
+                PlantedDicom.class.getResourceAsStream("/dicom-oracle/pseudonyms.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        String output =
+                run(
+                        List.of(
+                                "python3",
+                                script.toString(),
+                                key,
+                                original.toString(),
+                                deidentified.toString()),
+                        Map.of(
+                                "PYTHONPATH",
+                                TOOLS.resolve("usr/lib/python3/dist-packages").toString()));
+        return output.lines().filter(line -> !line.isBlank()).toList();
+    }
+
     /** DCMTK's dcmdrle: the RLE file {@code in} decompressed into {@code out}. */
     public static void dcmdrle(Path in, Path out) throws IOException, InterruptedException {
         run(
