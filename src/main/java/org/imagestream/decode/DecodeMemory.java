@@ -54,7 +54,9 @@ final class DecodeMemory {
 
     /**
      * A scene: the reader's raster (every band) twice, since TwelveMonkeys' {@code readRaster}
-     * returns a copy of the image it decoded; band-by-band TIFFs add one float plane; plus the
+     * returns a copy of the image it decoded (still made for the photometric interpretations it
+     * normalises, see {@link TiffRasters}; counted for all, so the subsampling a budget chooses
+     * does not depend on the interpretation); band-by-band TIFFs add one float plane; plus the
      * float channels and planes.
      */
     static long scene(long bands, long bytesPerSample, long channels, boolean planar) {

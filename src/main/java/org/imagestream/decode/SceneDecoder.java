@@ -236,7 +236,12 @@ final class SceneDecoder {
                 }
             }
             int index = image;
-            Raster raster = deadline.read(reader, "TIFF", () -> reader.readRaster(index, param));
+            TiffDirectory directory = TiffRasters.directory(source.tiff(), index);
+            Raster raster =
+                    deadline.read(
+                            reader,
+                            "TIFF",
+                            () -> TiffRasters.read(reader, index, param, directory));
             if (planarBands > 1 && raster.getNumBands() == 1) {
                 return readPlanarBands(
                         source.bytes(), source.first(), raster, planarBands, param, deadline);
@@ -273,6 +278,7 @@ final class SceneDecoder {
                 throw new DecodeException(
                         Reason.CORRUPT, "band-interleaved TIFF has malformed strip or tile tags");
             }
+            TiffDirectory viewDirectory = TiffDirectory.first(view);
             ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
             try (ImageInputStream stream =
                     ImageIO.createImageInputStream(new ByteArrayInputStream(view))) {
@@ -281,7 +287,7 @@ final class SceneDecoder {
                         deadline.read(
                                 reader,
                                 "TIFF band " + (band + 1),
-                                () -> reader.readRaster(0, param));
+                                () -> TiffRasters.read(reader, 0, param, viewDirectory));
                 if (plane.getWidth() != width || plane.getHeight() != height) {
                     throw new DecodeException(
                             Reason.CORRUPT, "band " + (band + 1) + " of the TIFF has another size");

@@ -117,6 +117,7 @@ final class SceneTileStream {
                             ? null
                             : percentiles(
                                     reader,
+                                    source.first(),
                                     width,
                                     height,
                                     bands,
@@ -149,7 +150,17 @@ final class SceneTileStream {
             for (int top = 0; top < height; top += rowsPerRead) {
                 int rows = Math.min(rowsPerRead, height - top);
                 float[] samples = null; // the last band's, free while the next is read
-                samples = readRows(reader, param, top, width, rows, bands, input, deadline);
+                samples =
+                        readRows(
+                                reader,
+                                source.first(),
+                                param,
+                                top,
+                                width,
+                                rows,
+                                bands,
+                                input,
+                                deadline);
                 if (stretch != null) {
                     input.stretchValues(samples, stretch[0], stretch[1]);
                 }
@@ -192,6 +203,7 @@ final class SceneTileStream {
      */
     private static float[] readRows(
             ImageReader reader,
+            TiffDirectory directory,
             ImageReadParam param,
             int top,
             int width,
@@ -201,7 +213,9 @@ final class SceneTileStream {
             DecodeDeadline deadline)
             throws IOException, DecodeException {
         param.setSourceRegion(new Rectangle(0, top, width, rows));
-        Raster strip = deadline.read(reader, "TIFF rows", () -> reader.readRaster(0, param));
+        Raster strip =
+                deadline.read(
+                        reader, "TIFF rows", () -> TiffRasters.read(reader, 0, param, directory));
         if (strip.getWidth() != width
                 || strip.getHeight() != rows
                 || strip.getNumBands() != bands) {
@@ -294,6 +308,7 @@ final class SceneTileStream {
      */
     private static float[][] percentiles(
             ImageReader reader,
+            TiffDirectory directory,
             int width,
             int height,
             int bands,
@@ -314,6 +329,7 @@ final class SceneTileStream {
                 samples =
                         readRows(
                                 reader,
+                                directory,
                                 param,
                                 y,
                                 width,

@@ -1,0 +1,59 @@
+package org.imagestream.decode;
+
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.util.Set;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+
+/**
+ * A TIFF image's raw samples from TwelveMonkeys' reader without the copy its {@code readRaster}
+ * makes. In TwelveMonkeys 3.12, {@code readRaster} decodes into an image without colour
+ * normalisation and returns {@code BufferedImage.getData()}, a second raster filled row by row
+ * through {@code getDataElements}/{@code setDataElements}; {@code read} decodes the same way, with
+ * normalisation, into the same kind of image. Normalisation changes samples only for the
+ * photometric interpretations below, so for every other one the image's own raster holds exactly
+ * the samples {@code readRaster} would copy; for these (or an image that does not say) the copy is
+ * still made.
+ */
+final class TiffRasters {
+    static final int PHOTOMETRIC_INTERPRETATION = 262;
+
+    /**
+     * WhiteIsZero, YCbCr, CIELab, ICCLab, ITULab: what TwelveMonkeys' {@code normalizeColor}
+     * rewrites (inverted, or converted to RGB).
+     */
+    private static final Set<Long> NORMALIZED = Set.of(0L, 6L, 8L, 9L, 10L);
+
+    private TiffRasters() {}
+
+    /**
+     * The samples {@code reader.readRaster(imageIndex, param)} returns, in a raster of the same
+     * sample model.
+     *
+     * @param directory the image's TIFF directory (its photometric interpretation decides), or null
+     *     when unknown: then {@code readRaster}
+     */
+    static Raster read(
+            ImageReader reader, int imageIndex, ImageReadParam param, TiffDirectory directory)
+            throws IOException {
+        long photometric =
+                directory == null ? -1 : directory.integer(PHOTOMETRIC_INTERPRETATION, -1);
+        if (photometric < 0 || NORMALIZED.contains(photometric)) {
+            return reader.readRaster(imageIndex, param);
+        }
+        return reader.read(imageIndex, param).getRaster();
+    }
+
+    /** The directory of image {@code imageIndex} of a file's chain, or null when not known. */
+    static TiffDirectory directory(TiffDirectory.Chain tiff, int imageIndex) {
+        if (tiff == null) {
+            return null;
+        }
+        if (imageIndex == 0) {
+            return tiff.first();
+        }
+        var chain = tiff.directories();
+        return imageIndex < chain.size() ? chain.get(imageIndex) : null;
+    }
+}
