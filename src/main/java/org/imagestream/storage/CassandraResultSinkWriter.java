@@ -15,7 +15,6 @@ import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -134,6 +133,12 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         metrics.gauge("cassandraInFlightRequests", () -> inFlightRequests);
     }
 
+    /**
+     * Starts storing one image. Its chunks are handed to the driver as views of {@code
+     * result.bytes}, which the driver encodes on its own threads later: the caller must not change
+     * those bytes afterwards. The job never does: records are new objects after every shuffle, and
+     * no operator changes a record it has emitted (what makes {@code job.object-reuse} safe).
+     */
     @Override
     public void write(Classification result, Context context)
             throws IOException, InterruptedException {
@@ -188,8 +193,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         for (int i = 0; i < chunks; i++) {
             int from = i * settings.chunkSize();
             int to = Math.min(result.bytes.length, from + settings.chunkSize());
-            // Copy: the driver serializes later, and the caller may reuse the array.
-            ByteBuffer data = ByteBuffer.wrap(Arrays.copyOfRange(result.bytes, from, to));
+            // A view, not a copy: the driver encodes it later (and again on a retry), so the
+            // image's bytes must not change until it is stored (see write).
+            ByteBuffer data = ByteBuffer.wrap(result.bytes, from, to - from).slice();
             // One mail per image (below), not per chunk: fewer hand-offs to the task thread.
             chunkWrites.add(
                     executeWithRetry(statements.chunk(result.contentSha256, i, data, blobTtl), 0)
