@@ -1,15 +1,21 @@
 package org.imagestream.inference;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -78,6 +84,9 @@ public class DedupCacheBenchmark {
         harness =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(new Nothing()), key -> key, Types.STRING);
+        // Checkpoints to files, as the job's: the default in-memory storage refuses over 5 MB.
+        checkpoints = Files.createTempDirectory("dedup-checkpoints");
+        harness.setCheckpointStorage(new FileSystemCheckpointStorage(checkpoints.toUri()));
         harness.open();
         backend = ((AbstractStreamOperator<?>) harness.getOperator()).getKeyedStateBackend();
         if (layout.equals("entry-per-hash")) {
@@ -110,7 +119,15 @@ public class DedupCacheBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
+        if (checkpointBytes > 0) {
+            System.out.printf(
+                    "%n%s, %d hashes: checkpoint of %d bytes, %.0f bytes per hash%n",
+                    layout, entries, checkpointBytes, (double) checkpointBytes / entries);
+        }
         harness.close();
+        try (Stream<Path> files = Files.walk(checkpoints)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
     }
 
     /** One classified image: its lookup (a miss would be classified) and its write. */
@@ -131,6 +148,22 @@ public class DedupCacheBenchmark {
         }
         return found;
     }
+
+    /**
+     * One checkpoint of the operator: the heap backend writes every entry of the cache each time,
+     * so this grows with the cache, not with what changed since the last checkpoint.
+     */
+    @Benchmark
+    public Object snapshot() throws Exception {
+        checkpoint++;
+        OperatorSubtaskState state = harness.snapshot(checkpoint, checkpoint);
+        checkpointBytes = state.getStateSize();
+        return state;
+    }
+
+    private long checkpoint;
+    private long checkpointBytes;
+    private Path checkpoints;
 
     private static final class Nothing extends KeyedProcessFunction<String, String, Object> {
         @Override
