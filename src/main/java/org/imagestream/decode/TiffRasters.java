@@ -1,20 +1,23 @@
 package org.imagestream.decode;
 
+import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.io.IOException;
 import java.util.Set;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 
 /**
  * A TIFF image's raw samples from TwelveMonkeys' reader without the copy its {@code readRaster}
  * makes. In TwelveMonkeys 3.12, {@code readRaster} decodes into an image without colour
  * normalisation and returns {@code BufferedImage.getData()}, a second raster filled row by row
  * through {@code getDataElements}/{@code setDataElements}; {@code read} decodes the same way, with
- * normalisation, into the same kind of image. Normalisation changes samples only for the
- * photometric interpretations below, so for every other one the image's own raster holds exactly
- * the samples {@code readRaster} would copy; for these (or an image that does not say) the copy is
- * still made.
+ * normalisation, into the same kind of image. Normalisation changes integer samples only for the
+ * photometric interpretations below, and clamps every float or double sample to [0, 1]; so for
+ * integer samples under any other interpretation the image's own raster holds exactly the samples
+ * {@code readRaster} would copy. For those interpretations, float or double samples, or an image
+ * that does not say, the copy is still made.
  */
 final class TiffRasters {
     static final int PHOTOMETRIC_INTERPRETATION = 262;
@@ -39,10 +42,25 @@ final class TiffRasters {
             throws IOException {
         long photometric =
                 directory == null ? -1 : directory.integer(PHOTOMETRIC_INTERPRETATION, -1);
-        if (photometric < 0 || NORMALIZED.contains(photometric)) {
+        if (photometric < 0
+                || NORMALIZED.contains(photometric)
+                || !integerSamples(reader, imageIndex)) {
             return reader.readRaster(imageIndex, param);
         }
         return reader.read(imageIndex, param).getRaster();
+    }
+
+    /** Whether the reader decodes the image's samples as integers (which normalisation leaves). */
+    private static boolean integerSamples(ImageReader reader, int imageIndex) throws IOException {
+        ImageTypeSpecifier raw = reader.getRawImageType(imageIndex);
+        if (raw == null) {
+            return false;
+        }
+        int type = raw.getSampleModel().getDataType();
+        return type == DataBuffer.TYPE_BYTE
+                || type == DataBuffer.TYPE_USHORT
+                || type == DataBuffer.TYPE_SHORT
+                || type == DataBuffer.TYPE_INT;
     }
 
     /** The directory of image {@code imageIndex} of a file's chain, or null when not known. */

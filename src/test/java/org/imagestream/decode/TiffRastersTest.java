@@ -93,6 +93,20 @@ class TiffRastersTest {
         }
     }
 
+    /**
+     * 32-bit float samples outside [0, 1] (which TwelveMonkeys' {@code read} clamps, whatever the
+     * photometric interpretation), BlackIsZero: each must read as written.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 0})
+    void shouldKeepFloatSamplesOutsideZeroToOne(int photometric) throws Exception {
+        float[] written = {-2.5f, 0f, 0.25f, 1f, 1.5f, 1000f, -0.001f, 3.75f};
+        byte[] tiff = floatTiff(4, 2, photometric, written);
+        Raster raster = read(tiff, 0, 1, TiffDirectory.read(ByteBuffer.wrap(tiff)).first());
+        float[] read = raster.getSamples(0, 0, 4, 2, 0, (float[]) null);
+        assertThat(read).as("photometric %d", photometric).containsExactly(written);
+    }
+
     private static Raster read(byte[] tiff, int image, int step, TiffDirectory directory)
             throws IOException {
         ImageReader reader = new TIFFImageReaderSpi().createReaderInstance();
@@ -155,9 +169,35 @@ class TiffRastersTest {
         return out.array();
     }
 
+    /** As {@link #singleBandTiff}, of 32-bit IEEE floats (SampleFormat 3). */
+    private static byte[] floatTiff(int width, int height, int photometric, float[] samples) {
+        int entries = 10;
+        int ifdAt = 8;
+        int dataAt = ifdAt + 2 + entries * 12 + 4;
+        int dataBytes = samples.length * 4;
+        ByteBuffer out = ByteBuffer.allocate(dataAt + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        out.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifdAt);
+        out.putShort((short) entries);
+        entry(out, 256, width);
+        entry(out, 257, height);
+        entry(out, 258, 32);
+        entry(out, 259, 1);
+        entry(out, 262, photometric);
+        entry(out, 273, dataAt);
+        entry(out, 277, 1);
+        entry(out, 278, height);
+        entry(out, 279, dataBytes);
+        entry(out, 339, 3); // SampleFormat: IEEE floating point
+        out.putInt(0);
+        for (float sample : samples) {
+            out.putFloat(sample);
+        }
+        return out.array();
+    }
+
     /** One directory entry of one LONG value (SHORT for the tags that must be SHORT). */
     private static void entry(ByteBuffer out, int tag, int value) {
-        boolean isShort = tag == 258 || tag == 259 || tag == 262 || tag == 277;
+        boolean isShort = tag == 258 || tag == 259 || tag == 262 || tag == 277 || tag == 339;
         out.putShort((short) tag).putShort((short) (isShort ? 3 : 4)).putInt(1);
         if (isShort) {
             out.putShort((short) value).putShort((short) 0);
