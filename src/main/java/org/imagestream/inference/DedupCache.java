@@ -64,7 +64,8 @@ final class DedupCache {
         return cache;
     }
 
-    private static StateTtlConfig ttlConfig(Duration ttl) {
+    /** The cache's TTL settings (package-private: its benchmark expires entries through them). */
+    static StateTtlConfig ttlConfig(Duration ttl) {
         return StateTtlConfig.newBuilder(ttl)
                 .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                 .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
