@@ -140,11 +140,35 @@ class TiffRastersTest {
      */
     private static byte[] singleBandTiff(
             int width, int height, int bits, int photometric, int[] samples) {
-        int entries = photometric < 0 ? 8 : 9;
+        ByteBuffer data = ByteBuffer.allocate(samples.length * bits / 8);
+        data.order(ByteOrder.LITTLE_ENDIAN);
+        for (int sample : samples) {
+            if (bits == 8) {
+                data.put((byte) sample);
+            } else {
+                data.putShort((short) sample);
+            }
+        }
+        return singleBandTiff(width, height, bits, photometric, false, data.array());
+    }
+
+    /** As above, of 32-bit IEEE floats (SampleFormat 3). */
+    private static byte[] floatTiff(int width, int height, int photometric, float[] samples) {
+        ByteBuffer data = ByteBuffer.allocate(samples.length * Float.BYTES);
+        data.order(ByteOrder.LITTLE_ENDIAN);
+        for (float sample : samples) {
+            data.putFloat(sample);
+        }
+        return singleBandTiff(width, height, 32, photometric, true, data.array());
+    }
+
+    /** The file around {@code data}, the samples as little-endian bytes. */
+    private static byte[] singleBandTiff(
+            int width, int height, int bits, int photometric, boolean floats, byte[] data) {
+        int entries = 8 + (photometric < 0 ? 0 : 1) + (floats ? 1 : 0);
         int ifdAt = 8;
         int dataAt = ifdAt + 2 + entries * 12 + 4;
-        int dataBytes = samples.length * bits / 8;
-        ByteBuffer out = ByteBuffer.allocate(dataAt + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(dataAt + data.length).order(ByteOrder.LITTLE_ENDIAN);
         out.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifdAt);
         out.putShort((short) entries);
         entry(out, 256, width); // ImageWidth
@@ -157,41 +181,12 @@ class TiffRastersTest {
         entry(out, 273, dataAt); // StripOffsets
         entry(out, 277, 1); // SamplesPerPixel
         entry(out, 278, height); // RowsPerStrip
-        entry(out, 279, dataBytes); // StripByteCounts
+        entry(out, 279, data.length); // StripByteCounts
+        if (floats) {
+            entry(out, 339, 3); // SampleFormat: IEEE floating point
+        }
         out.putInt(0); // no next directory
-        for (int sample : samples) {
-            if (bits == 8) {
-                out.put((byte) sample);
-            } else {
-                out.putShort((short) sample);
-            }
-        }
-        return out.array();
-    }
-
-    /** As {@link #singleBandTiff}, of 32-bit IEEE floats (SampleFormat 3). */
-    private static byte[] floatTiff(int width, int height, int photometric, float[] samples) {
-        int entries = 10;
-        int ifdAt = 8;
-        int dataAt = ifdAt + 2 + entries * 12 + 4;
-        int dataBytes = samples.length * 4;
-        ByteBuffer out = ByteBuffer.allocate(dataAt + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
-        out.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifdAt);
-        out.putShort((short) entries);
-        entry(out, 256, width);
-        entry(out, 257, height);
-        entry(out, 258, 32);
-        entry(out, 259, 1);
-        entry(out, 262, photometric);
-        entry(out, 273, dataAt);
-        entry(out, 277, 1);
-        entry(out, 278, height);
-        entry(out, 279, dataBytes);
-        entry(out, 339, 3); // SampleFormat: IEEE floating point
-        out.putInt(0);
-        for (float sample : samples) {
-            out.putFloat(sample);
-        }
+        out.put(data);
         return out.array();
     }
 
