@@ -14,14 +14,16 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.state.rocksdb.RocksDBOptions;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -51,7 +53,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * per content hash) beside the layout it replaced (one {@code MapState} per shard key, {@link
  * MapPerShardLayout}); and what its checkpoints cost ({@link #snapshot}, {@link
  * #checkpointInterval}), in the heap backend the job ships with and in RocksDB with incremental
- * checkpoints (the memory a slot of flink-conf/'s TaskManager would give it, bloom filters). 64
+ * checkpoints (flink-conf/'s options and the managed memory a slot of its TaskManager gets). 64
  * shard keys, as the job's default; the cache holds {@code entries} hashes and every image rewrites
  * one of them, so its size stays put. Run: {@code mvn -q test-compile exec:exec@jmh
  * -Djmh.args="DedupCache"}, or one case, e.g. {@code -Djmh.args="DedupCacheBenchmark.snapshot -p
@@ -110,15 +112,18 @@ public class DedupCacheBenchmark {
         checkpoints = Files.createTempDirectory("dedup-checkpoints");
         harness.setCheckpointStorage(new FileSystemCheckpointStorage(checkpoints.toUri()));
         if (backendType.equals("rocksdb")) {
-            // flink-conf/'s RocksDB options: the memory a slot of its TaskManager gets (managed
-            // fraction 0.05 of 1,408 MiB of Flink memory, two slots; the harness has no managed
-            // memory), bloom filters, 16 MiB write buffers.
-            Configuration options = new Configuration();
-            options.set(RocksDBOptions.FIX_PER_SLOT_MEMORY_SIZE, MemorySize.ofMebiBytes(35));
-            options.set(RocksDBConfigurableOptions.USE_BLOOM_FILTER, true);
-            options.set(RocksDBConfigurableOptions.WRITE_BUFFER_SIZE, MemorySize.ofMebiBytes(16));
+            // flink-conf/'s RocksDB and checkpointing options as they are shipped, and the managed
+            // memory a slot of its TaskManager gets (the harness has none of its own).
+            Configuration options = GlobalConfiguration.loadConfiguration("flink-conf");
+            long managed =
+                    TaskExecutorProcessUtils.processSpecFromConfig(options)
+                            .getManagedMemorySize()
+                            .getBytes();
+            options.set(
+                    RocksDBOptions.FIX_PER_SLOT_MEMORY_SIZE,
+                    new MemorySize(managed / options.get(TaskManagerOptions.NUM_TASK_SLOTS)));
             EmbeddedRocksDBStateBackend rocksDb =
-                    new EmbeddedRocksDBStateBackend(true)
+                    new EmbeddedRocksDBStateBackend()
                             .configure(options, getClass().getClassLoader());
             rocksDb.setDbStoragePath(checkpoints.resolve("db").toString());
             harness.setStateBackend(rocksDb);
