@@ -67,8 +67,24 @@ public final class FlinkRestClient {
      */
     public String runJar(String jarId, List<String> programArgs, String savepointPath)
             throws IOException {
+        return runJar(jarId, programArgs, savepointPath, Map.of());
+    }
+
+    /**
+     * As above, with {@code flinkConfiguration}: Flink options for this job only, on top of the
+     * cluster's configuration (e.g. {@code state.backend.type}).
+     */
+    public String runJar(
+            String jarId,
+            List<String> programArgs,
+            String savepointPath,
+            Map<String, String> flinkConfiguration)
+            throws IOException {
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("programArgsList", programArgs);
+        if (!flinkConfiguration.isEmpty()) {
+            request.put("flinkConfiguration", flinkConfiguration);
+        }
         if (savepointPath != null) {
             request.put("savepointPath", savepointPath);
             request.put("allowNonRestoredState", false);

@@ -9,8 +9,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.commons.codec.digest.DigestUtils;
-import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
@@ -68,12 +69,17 @@ class ClusterDeploymentITCase {
     }
 
     /**
-     * Stop with savepoint at parallelism 2, resume from it at parallelism 3 (a topic of 4
-     * partitions, so the resumed readers own uneven shares; keyed state and the shard keys are
-     * redistributed): every image ends as exactly one row or dead letter.
+     * The state backend switch and both rescales an operator makes. A job on the heap state backend
+     * (what {@code flink-conf/} shipped before RocksDB) at parallelism 2 is stopped with a
+     * savepoint mid-stream and resumed from it at parallelism 3 on {@code flink-conf/}'s RocksDB (a
+     * topic of 4 partitions, so the readers own uneven shares; keyed state moves with its key
+     * groups), then stopped again and resumed at parallelism 2. Every image ends as exactly one row
+     * or dead letter, and after each resume a copy of every image classified so far is a dedup hit:
+     * no cache entry is lost by the backend switch, by 2 -> 3 or by 3 -> 2.
      */
     @Test
-    void shouldRescaleFromSavepointWithExactCounts(LocalStack stack) throws Exception {
+    void shouldKeepEveryDedupEntryFromHeapToRocksDbAndThroughRescalesBothWays(LocalStack stack)
+            throws Exception {
         Run run = Run.create(stack, "cluster", 4);
         String topic = run.topic();
         String deadLetterTopic = run.deadLetterTopic();
@@ -81,73 +87,81 @@ class ClusterDeploymentITCase {
         List<String> args = run.args();
         CassandraSettings settings = run.settings();
 
-        // ~20 s of images of all three domains, 1 in 10 malformed, spanning the stop and resume.
-        String savepoint;
-        String resumedJob = null;
+        String heapJob = null;
+        String scaledUp = null;
+        String scaledDown = null;
+        List<String> savepoints = new ArrayList<>();
+        Map<String, String> originalOfCopy = new java.util.LinkedHashMap<>();
+        // ~20 s of images of all three domains, 1 in 10 malformed, spanning the first stop.
         try (PacedProducer producer =
                 PacedProducer.start(stack.bootstrapServers(), topic, 600, 30, 10, 41)) {
-            String firstJob = rest.runJar(jarId, args, null);
-            rest.awaitRunning(firstJob, Duration.ofSeconds(120));
+            heapJob = rest.runJar(jarId, args, null, Map.of("state.backend.type", "hashmap"));
+            rest.awaitRunning(heapJob, Duration.ofSeconds(120));
+            assertThat(stateBackend(heapJob)).isEqualTo("HashMapStateBackend");
             PipelineOutcomes.waitForResults(settings, 100, 180_000);
-            savepoint =
-                    rest.stopWithSavepoint(
-                            firstJob, null, Duration.ofSeconds(120)); // default savepoint dir
-            assertThat(rest.jobState(firstJob)).isEqualTo("FINISHED");
-            assertThat(savepoint).isNotBlank();
+            savepoints.add(stopWithSavepoint(heapJob));
+            List<StoredResult> classifiedOnHeap = rows(settings, keyspace);
 
-            // A photo classified before the stop, to be sent again after the rescale.
-            StoredResult classifiedBefore;
-            try (CqlSession session = settings.openSession()) {
-                classifiedBefore =
-                        new ResultReader(session, keyspace)
-                                .all().stream()
-                                        .filter(row -> row.domain().equals("social"))
-                                        .findFirst()
-                                        .orElseThrow();
-            }
-
-            resumedJob = rest.runJar(jarId, withOption(args, "job.parallelism", "3"), savepoint);
-            rest.awaitRunning(resumedJob, Duration.ofSeconds(180));
-            for (var vertex : rest.get("/jobs/" + resumedJob).path("vertices")) {
-                assertThat(vertex.path("parallelism").asInt())
-                        .as(vertex.path("name").asText())
-                        .isEqualTo(3);
-            }
-            // The dedup entry survived the rescale: shard keys do not depend on the parallelism,
-            // so its key group, and the state in it, moved to whichever subtask owns it now.
-            String copy;
-            try (ImagePublisher publisher =
-                    ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
-                copy =
-                        PublishedImages.publish(
-                                publisher,
-                                topic,
-                                Domain.SOCIAL,
-                                "copy-after-rescale",
-                                producer.good().get(classifiedBefore.imageId()));
-            }
+            scaledUp =
+                    rest.runJar(jarId, withOption(args, "job.parallelism", "3"), savepoints.get(0));
+            awaitRunningAt(scaledUp, 3);
+            assertThat(stateBackend(scaledUp)).isEqualTo("EmbeddedRocksDBStateBackend");
+            originalOfCopy.putAll(
+                    publishCopies(stack, topic, classifiedOnHeap, producer.good(), "heap-to-3-"));
             producer.await(120_000);
             int good = producer.good().size();
             int malformed = producer.malformed().size();
             assertThat(good + malformed).isEqualTo(600);
-            PipelineOutcomes.waitForResults(settings, good + 1, 240_000);
+            PipelineOutcomes.waitForResults(settings, good + originalOfCopy.size(), 240_000);
+            List<StoredResult> classifiedBeforeScaleDown =
+                    rows(settings, keyspace).stream()
+                            .filter(row -> !originalOfCopy.containsKey(row.imageId()))
+                            .toList();
+            // Entries RocksDB wrote itself, not only ones restored from the heap savepoint.
+            Set<String> onHeap = ids(classifiedOnHeap);
+            assertThat(classifiedBeforeScaleDown)
+                    .as("images first classified by the RocksDB job at parallelism 3")
+                    .anyMatch(row -> !onHeap.contains(row.imageId()) && !row.deduplicated());
+            savepoints.add(stopWithSavepoint(scaledUp));
+
+            scaledDown =
+                    rest.runJar(jarId, withOption(args, "job.parallelism", "2"), savepoints.get(1));
+            awaitRunningAt(scaledDown, 2);
+            assertThat(stateBackend(scaledDown)).isEqualTo("EmbeddedRocksDBStateBackend");
+            originalOfCopy.putAll(
+                    publishCopies(
+                            stack, topic, classifiedBeforeScaleDown, producer.good(), "3-to-2-"));
+            PipelineOutcomes.waitForResults(settings, good + originalOfCopy.size(), 240_000);
             Map<String, String> reasons =
                     PipelineOutcomes.deadLetterReasons(
                             stack.bootstrapServers(), deadLetterTopic, malformed);
             assertThat(reasons.keySet()).containsExactlyInAnyOrderElementsOf(producer.malformed());
 
+            // The TaskManagers built a RocksDB backend per classify subtask of the resumed jobs.
+            assertThat(rocksDbClassifyBackendsLogged(heapJob)).isZero();
+            assertThat(rocksDbClassifyBackendsLogged(scaledUp)).isEqualTo(3);
+            assertThat(rocksDbClassifyBackendsLogged(scaledDown)).isEqualTo(2);
+
             try (CqlSession session = settings.openSession()) {
                 ResultReader reader = new ResultReader(session, keyspace);
                 List<StoredResult> rows = reader.all();
-                java.util.Set<String> expected = new java.util.HashSet<>(producer.good().keySet());
-                expected.add(copy);
+                Set<String> expected = new java.util.HashSet<>(producer.good().keySet());
+                expected.addAll(originalOfCopy.keySet());
                 assertThat(rows)
                         .extracting(StoredResult::imageId)
                         .doesNotHaveDuplicates()
                         .containsExactlyInAnyOrderElementsOf(expected);
-                StoredResult copied = reader.find(copy).orElseThrow();
-                assertThat(copied.deduplicated()).as("a dedup hit after the rescale").isTrue();
-                assertThat(copied.contentSha256()).isEqualTo(classifiedBefore.contentSha256());
+                Map<String, StoredResult> byId = new java.util.HashMap<>();
+                rows.forEach(row -> byId.put(row.imageId(), row));
+                assertThat(originalOfCopy).hasSizeGreaterThan(classifiedOnHeap.size());
+                originalOfCopy.forEach(
+                        (copy, original) -> {
+                            assertThat(byId.get(copy).deduplicated())
+                                    .as("copy %s of %s is a dedup hit", copy, original)
+                                    .isTrue();
+                            assertThat(byId.get(copy).contentSha256())
+                                    .isEqualTo(byId.get(original).contentSha256());
+                        });
                 assertThat(rows)
                         .extracting(StoredResult::domain)
                         .contains("social", "remote-sensing", "medical");
@@ -155,11 +169,11 @@ class ClusterDeploymentITCase {
                         session.execute("SELECT count(*) FROM " + keyspace + ".results_by_label")
                                 .one()
                                 .getLong(0);
-                assertThat(queryRows).isEqualTo(good + 1);
-                // Sent by the producer (the copy sent after the rescale is checked above).
+                assertThat(queryRows).isEqualTo(rows.size());
+                // Sent by the producer, stored byte-exact.
                 for (StoredResult row :
                         rows.stream()
-                                .filter(stored -> !stored.imageId().equals(copy))
+                                .filter(stored -> !originalOfCopy.containsKey(stored.imageId()))
                                 .limit(30)
                                 .toList()) {
                     byte[] sent = StoredBytes.of(row.domain(), producer.good().get(row.imageId()));
@@ -170,11 +184,93 @@ class ClusterDeploymentITCase {
         } catch (AssertionError | Exception e) {
             throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(60), e);
         } finally {
-            if (resumedJob != null) {
-                rest.cancel(resumedJob); // its slots are the next test's
+            // Whichever job still runs holds the slots the next test needs.
+            for (String job : java.util.Arrays.asList(heapJob, scaledUp, scaledDown)) {
+                if (job != null && rest.jobState(job).equals("RUNNING")) {
+                    rest.cancel(job);
+                }
             }
         }
-        assertThat(Files.exists(Path.of(java.net.URI.create(savepoint)))).isTrue();
+        for (String savepoint : savepoints) {
+            assertThat(Files.exists(Path.of(java.net.URI.create(savepoint)))).isTrue();
+        }
+    }
+
+    /** Stops {@code job} with a savepoint in the default directory; returns its path. */
+    private static String stopWithSavepoint(String job) throws Exception {
+        String savepoint = rest.stopWithSavepoint(job, null, Duration.ofSeconds(120));
+        assertThat(rest.jobState(job)).isEqualTo("FINISHED");
+        assertThat(savepoint).isNotBlank();
+        return savepoint;
+    }
+
+    /** Waits until {@code job} runs with every vertex at {@code parallelism}. */
+    private static void awaitRunningAt(String job, int parallelism) throws Exception {
+        rest.awaitRunning(job, Duration.ofSeconds(180));
+        for (var vertex : rest.get("/jobs/" + job).path("vertices")) {
+            assertThat(vertex.path("parallelism").asInt())
+                    .as(vertex.path("name").asText())
+                    .isEqualTo(parallelism);
+        }
+    }
+
+    /** The state backend the JobManager reports for {@code job}. */
+    private static String stateBackend(String job) throws Exception {
+        return rest.get("/jobs/" + job + "/checkpoints/config").path("state_backend").asText();
+    }
+
+    /**
+     * How many classify subtasks of {@code job} the TaskManagers logged building a RocksDB keyed
+     * backend for (RocksDB names each instance's directory after the job and operator).
+     */
+    private static long rocksDbClassifyBackendsLogged(String job) throws Exception {
+        long count = 0;
+        for (Path log : cluster.logFiles()) {
+            try (var lines = Files.lines(log)) {
+                count +=
+                        lines.filter(line -> line.contains("RocksDB keyed state-backend at"))
+                                .filter(
+                                        line ->
+                                                line.contains(
+                                                        "job_" + job + "_op_BatchingClassify"))
+                                .count();
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Publishes a copy of each of {@code rows}' images (the bytes the producer sent, under the
+     * row's domain); returns each copy's image id with its original's.
+     */
+    private static Map<String, String> publishCopies(
+            LocalStack stack,
+            String topic,
+            List<StoredResult> rows,
+            Map<String, byte[]> sent,
+            String prefix)
+            throws Exception {
+        Map<String, StoredResult> copies =
+                PublishedImages.publishAll(
+                        stack.bootstrapServers(),
+                        topic,
+                        rows,
+                        row -> Domain.fromId(row.domain()),
+                        row -> prefix + row.sourceId(),
+                        row -> sent.get(row.imageId()));
+        Map<String, String> originalOfCopy = new java.util.LinkedHashMap<>();
+        copies.forEach((copy, row) -> originalOfCopy.put(copy, row.imageId()));
+        return originalOfCopy;
+    }
+
+    private static List<StoredResult> rows(CassandraSettings settings, String keyspace) {
+        try (CqlSession session = settings.openSession()) {
+            return new ResultReader(session, keyspace).all();
+        }
+    }
+
+    private static Set<String> ids(List<StoredResult> rows) {
+        return rows.stream().map(StoredResult::imageId).collect(Collectors.toSet());
     }
 
     /**
