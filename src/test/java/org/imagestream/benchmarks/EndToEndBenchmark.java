@@ -21,8 +21,11 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
@@ -39,6 +42,7 @@ import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.RecordIds;
+import org.imagestream.testing.ShippedStateBackend;
 import org.imagestream.training.ModelStore;
 
 /**
@@ -103,6 +107,15 @@ public final class EndToEndBenchmark {
     private static int slots = CORES;
 
     /**
+     * The local cluster's state backend (--state-backend): {@code flink-conf} (the default) keeps
+     * the dedup cache as the standalone cluster and the docker stack do (flink-conf/'s
+     * state.backend.* and incremental checkpoints, with the managed memory a slot of its
+     * TaskManager gets); {@code heap} is Flink's default, which the demo and the tests'
+     * MiniClusters use.
+     */
+    private static String stateBackend = "flink-conf";
+
+    /**
      * The live-rate run offers this share of the pre-loaded rate: enough over the job's rate for a
      * backlog to form, so the rows stored per second are the job's rate, not the producer's.
      */
@@ -144,6 +157,10 @@ public final class EndToEndBenchmark {
         // Extra job options, e.g. "inference.max-batch-delay=50ms;job.parallelism.classify=1".
         JOB_OPTIONS.putAll(keyValues(arguments.getOrDefault("--job-options", "")));
         slots = Integer.parseInt(arguments.getOrDefault("--slots", Integer.toString(CORES)));
+        stateBackend = arguments.getOrDefault("--state-backend", "flink-conf");
+        if (!stateBackend.equals("flink-conf") && !stateBackend.equals("heap")) {
+            throw new IllegalArgumentException("--state-backend: flink-conf or heap");
+        }
         // cassandra.yaml settings of the local node, e.g. "memtable_heap_space=128MiB".
         Map<String, String> cassandraSettings =
                 keyValues(arguments.getOrDefault("--cassandra-settings", ""));
@@ -206,6 +223,15 @@ public final class EndToEndBenchmark {
                         ? "Job options: defaults\n\n"
                         : "Job options: " + JOB_OPTIONS + "\n\n");
         report.append("Task slots of the local cluster: " + slots + "\n\n");
+        report.append(
+                stateBackend.equals("heap")
+                        ? "State backend: Flink's heap backend\n\n"
+                        : "State backend: flink-conf/'s "
+                                + ShippedStateBackend.options(ShippedStateBackend.flinkConf())
+                                + ", managed memory "
+                                + ShippedStateBackend.managedMemoryPerSlot(
+                                        ShippedStateBackend.flinkConf())
+                                + " per slot\n\n");
         report.append(
                 cassandraSettings.isEmpty()
                         ? ""
@@ -872,6 +898,20 @@ public final class EndToEndBenchmark {
     private static StreamExecutionEnvironment environment() {
         Configuration configuration = new Configuration();
         configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(slots));
+        // Checkpoints to files, as the cluster's (execution.checkpointing.dir), whatever the
+        // backend.
+        configuration.set(
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                Path.of("target/e2e-bench/checkpoints").toAbsolutePath().toUri().toString());
+        if (stateBackend.equals("flink-conf")) {
+            Configuration flinkConf = ShippedStateBackend.flinkConf();
+            configuration.addAll(ShippedStateBackend.options(flinkConf));
+            configuration.set(
+                    TaskManagerOptions.MANAGED_MEMORY_SIZE,
+                    new MemorySize(
+                            ShippedStateBackend.managedMemoryPerSlot(flinkConf).getBytes()
+                                    * slots));
+        }
         // A measured run must not hide failures behind restarts (the flood arm needs zero).
         configuration.setString("restart-strategy.type", "none");
         return StreamExecutionEnvironment.createLocalEnvironment(CORES, configuration);

@@ -14,11 +14,7 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.GlobalConfiguration;
-import org.apache.flink.configuration.MemorySize;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
@@ -32,6 +28,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.util.Collector;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.ShippedStateBackend;
 import org.imagestream.training.ModelStoreAccess;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -52,12 +49,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * the cache fills, in Flink's keyed state with the TTL the job uses: {@link DedupCache} (one entry
  * per content hash) beside the layout it replaced (one {@code MapState} per shard key, {@link
  * MapPerShardLayout}); and what its checkpoints cost ({@link #snapshot}, {@link
- * #checkpointInterval}), in the heap backend the job ships with and in RocksDB with incremental
- * checkpoints (flink-conf/'s options and the managed memory a slot of its TaskManager gets). 64
- * shard keys, as the job's default; the cache holds {@code entries} hashes and every image rewrites
- * one of them, so its size stays put. Run: {@code mvn -q test-compile exec:exec@jmh
- * -Djmh.args="DedupCache"}, or one case, e.g. {@code -Djmh.args="DedupCacheBenchmark.snapshot -p
- * layout=entry-per-hash -p backendType=heap"}.
+ * #checkpointInterval}), in Flink's heap backend (the embedded runs') and in RocksDB with
+ * incremental checkpoints as flink-conf/ ships it (its options and the managed memory a slot of its
+ * TaskManager gets). 64 shard keys, as the job's default; the cache holds {@code entries} hashes
+ * and every image rewrites one of them, so its size stays put. Run: {@code mvn -q test-compile
+ * exec:exec@jmh -Djmh.args="DedupCache"}, or one case, e.g. {@code
+ * -Djmh.args="DedupCacheBenchmark.snapshot -p layout=entry-per-hash -p backendType=heap"}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -76,8 +73,8 @@ public class DedupCacheBenchmark {
     String layout;
 
     /**
-     * The state backend: {@code heap} (what flink-conf/ ships: full checkpoints) or {@code rocksdb}
-     * (incremental checkpoints: each uploads the files written since the last one).
+     * The state backend: {@code heap} (Flink's default, full checkpoints) or {@code rocksdb}
+     * (flink-conf/'s: incremental checkpoints, each uploading the files written since the last).
      */
     @Param({"heap", "rocksdb"})
     String backendType;
@@ -114,14 +111,11 @@ public class DedupCacheBenchmark {
         if (backendType.equals("rocksdb")) {
             // flink-conf/'s RocksDB and checkpointing options as they are shipped, and the managed
             // memory a slot of its TaskManager gets (the harness has none of its own).
-            Configuration options = GlobalConfiguration.loadConfiguration("flink-conf");
-            long managed =
-                    TaskExecutorProcessUtils.processSpecFromConfig(options)
-                            .getManagedMemorySize()
-                            .getBytes();
+            Configuration flinkConf = ShippedStateBackend.flinkConf();
+            Configuration options = ShippedStateBackend.options(flinkConf);
             options.set(
                     RocksDBOptions.FIX_PER_SLOT_MEMORY_SIZE,
-                    new MemorySize(managed / options.get(TaskManagerOptions.NUM_TASK_SLOTS)));
+                    ShippedStateBackend.managedMemoryPerSlot(flinkConf));
             EmbeddedRocksDBStateBackend rocksDb =
                     new EmbeddedRocksDBStateBackend()
                             .configure(options, getClass().getClassLoader());
