@@ -20,11 +20,11 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import org.apache.commons.io.FileUtils;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
-import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -115,6 +115,15 @@ public final class EndToEndBenchmark {
      */
     private static String stateBackend = "flink-conf";
 
+    /** Where the local cluster's checkpoints go: files, as the cluster's; emptied at start. */
+    private static Path checkpointDirectory;
+
+    /**
+     * The job's checkpoint interval here (flink-conf/ has 10 s): dead letters are committed, and
+     * the batches of the Cassandra sink flushed, at each one.
+     */
+    private static final String CHECKPOINT_INTERVAL = "5s";
+
     /**
      * The live-rate run offers this share of the pre-loaded rate: enough over the job's rate for a
      * backlog to form, so the rows stored per second are the job's rate, not the producer's.
@@ -159,7 +168,8 @@ public final class EndToEndBenchmark {
         slots = Integer.parseInt(arguments.getOrDefault("--slots", Integer.toString(CORES)));
         stateBackend = arguments.getOrDefault("--state-backend", "flink-conf");
         if (!stateBackend.equals("flink-conf") && !stateBackend.equals("heap")) {
-            throw new IllegalArgumentException("--state-backend: flink-conf or heap");
+            throw new IllegalArgumentException(
+                    "--state-backend: flink-conf or heap, not " + stateBackend);
         }
         // cassandra.yaml settings of the local node, e.g. "memtable_heap_space=128MiB".
         Map<String, String> cassandraSettings =
@@ -186,6 +196,8 @@ public final class EndToEndBenchmark {
             JOB_OPTIONS.putIfAbsent("limits.max-image-bytes", Integer.toString(FLOOD_MAX_BYTES));
         }
         Files.createDirectories(out);
+        checkpointDirectory = out.resolve("checkpoints").toAbsolutePath();
+        FileUtils.deleteDirectory(checkpointDirectory.toFile());
 
         Map<Domain, ModelSpec> specs =
                 new EnumMap<>(
@@ -224,14 +236,21 @@ public final class EndToEndBenchmark {
                         : "Job options: " + JOB_OPTIONS + "\n\n");
         report.append("Task slots of the local cluster: " + slots + "\n\n");
         report.append(
-                stateBackend.equals("heap")
-                        ? "State backend: Flink's heap backend\n\n"
-                        : "State backend: flink-conf/'s "
-                                + ShippedStateBackend.options(ShippedStateBackend.flinkConf())
-                                + ", managed memory "
-                                + ShippedStateBackend.managedMemoryPerSlot(
-                                        ShippedStateBackend.flinkConf())
-                                + " per slot\n\n");
+                (stateBackend.equals("heap")
+                                ? "State backend: Flink's heap backend"
+                                : "State backend: flink-conf/'s "
+                                        + ShippedStateBackend.options(
+                                                ShippedStateBackend.flinkConf())
+                                        + ", managed memory "
+                                        + ShippedStateBackend.managedMemoryPerSlot(
+                                                        ShippedStateBackend.flinkConf())
+                                                .toHumanReadableString()
+                                        + " per slot")
+                        + "; checkpoints every "
+                        + CHECKPOINT_INTERVAL
+                        + " to files under "
+                        + checkpointDirectory
+                        + "\n\n");
         report.append(
                 cassandraSettings.isEmpty()
                         ? ""
@@ -867,7 +886,7 @@ public final class EndToEndBenchmark {
                         topic + "-dead",
                         keyspace,
                         specs);
-        options.put("job.checkpoint-interval", "5s");
+        options.put("job.checkpoint-interval", CHECKPOINT_INTERVAL);
         options.putAll(JOB_OPTIONS);
         return options;
     }
@@ -898,19 +917,14 @@ public final class EndToEndBenchmark {
     private static StreamExecutionEnvironment environment() {
         Configuration configuration = new Configuration();
         configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(slots));
-        // Checkpoints to files, as the cluster's (execution.checkpointing.dir), whatever the
-        // backend.
         configuration.set(
-                CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                Path.of("target/e2e-bench/checkpoints").toAbsolutePath().toUri().toString());
+                CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDirectory.toUri().toString());
         if (stateBackend.equals("flink-conf")) {
             Configuration flinkConf = ShippedStateBackend.flinkConf();
             configuration.addAll(ShippedStateBackend.options(flinkConf));
             configuration.set(
                     TaskManagerOptions.MANAGED_MEMORY_SIZE,
-                    new MemorySize(
-                            ShippedStateBackend.managedMemoryPerSlot(flinkConf).getBytes()
-                                    * slots));
+                    ShippedStateBackend.managedMemoryPerSlot(flinkConf).multiply(slots));
         }
         // A measured run must not hide failures behind restarts (the flood arm needs zero).
         configuration.setString("restart-strategy.type", "none");

@@ -3,21 +3,31 @@ package org.imagestream.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.commons.codec.digest.DigestUtils;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.LocalStackExtension;
 import org.imagestream.localstack.PrometheusServer;
 import org.imagestream.model.Domain;
+import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
@@ -91,47 +101,59 @@ class ClusterDeploymentITCase {
         String scaledUp = null;
         String scaledDown = null;
         List<String> savepoints = new ArrayList<>();
-        Map<String, String> originalOfCopy = new java.util.LinkedHashMap<>();
+        Map<String, String> originalOfCopy = new LinkedHashMap<>();
+        // Every original image sent, by image id: the producer's and the ones sent to the RocksDB
+        // job before its first classification.
+        Map<String, byte[]> sent = new ConcurrentHashMap<>();
         // ~20 s of images of all three domains, 1 in 10 malformed, spanning the first stop.
         try (PacedProducer producer =
                 PacedProducer.start(stack.bootstrapServers(), topic, 600, 30, 10, 41)) {
-            heapJob = rest.runJar(jarId, args, null, Map.of("state.backend.type", "hashmap"));
+            heapJob =
+                    rest.runJar(
+                            jarId,
+                            args,
+                            null,
+                            Map.of(StateBackendOptions.STATE_BACKEND.key(), "hashmap"));
             rest.awaitRunning(heapJob, Duration.ofSeconds(120));
             assertThat(stateBackend(heapJob)).isEqualTo("HashMapStateBackend");
             PipelineOutcomes.waitForResults(settings, 100, 180_000);
             savepoints.add(stopWithSavepoint(heapJob));
             List<StoredResult> classifiedOnHeap = rows(settings, keyspace);
+            sent.putAll(producer.good());
 
             scaledUp =
                     rest.runJar(jarId, withOption(args, "job.parallelism", "3"), savepoints.get(0));
             awaitRunningAt(scaledUp, 3);
+            assertRestoredFrom(scaledUp, savepoints.get(0));
             assertThat(stateBackend(scaledUp)).isEqualTo("EmbeddedRocksDBStateBackend");
             originalOfCopy.putAll(
-                    publishCopies(stack, topic, classifiedOnHeap, producer.good(), "heap-to-3-"));
+                    publishCopies(stack, topic, classifiedOnHeap, sent, "heap-to-3-"));
+            // Images whose cache entries the RocksDB job writes itself (not restored from the
+            // heap savepoint), whatever share of the producer's stream the heap job took.
+            Map<String, byte[]> newOnRocksDb = publishNewImages(stack, topic);
+            sent.putAll(newOnRocksDb);
             producer.await(120_000);
-            int good = producer.good().size();
             int malformed = producer.malformed().size();
-            assertThat(good + malformed).isEqualTo(600);
-            PipelineOutcomes.waitForResults(settings, good + originalOfCopy.size(), 240_000);
+            assertThat(producer.good().size() + malformed).isEqualTo(600);
+            sent.putAll(producer.good());
+            PipelineOutcomes.waitForResults(settings, sent.size() + originalOfCopy.size(), 240_000);
             List<StoredResult> classifiedBeforeScaleDown =
                     rows(settings, keyspace).stream()
                             .filter(row -> !originalOfCopy.containsKey(row.imageId()))
                             .toList();
-            // Entries RocksDB wrote itself, not only ones restored from the heap savepoint.
-            Set<String> onHeap = ids(classifiedOnHeap);
-            assertThat(classifiedBeforeScaleDown)
-                    .as("images first classified by the RocksDB job at parallelism 3")
-                    .anyMatch(row -> !onHeap.contains(row.imageId()) && !row.deduplicated());
+            assertThat(ids(classifiedBeforeScaleDown))
+                    .containsExactlyInAnyOrderElementsOf(sent.keySet());
             savepoints.add(stopWithSavepoint(scaledUp));
 
             scaledDown =
                     rest.runJar(jarId, withOption(args, "job.parallelism", "2"), savepoints.get(1));
             awaitRunningAt(scaledDown, 2);
+            assertRestoredFrom(scaledDown, savepoints.get(1));
             assertThat(stateBackend(scaledDown)).isEqualTo("EmbeddedRocksDBStateBackend");
             originalOfCopy.putAll(
-                    publishCopies(
-                            stack, topic, classifiedBeforeScaleDown, producer.good(), "3-to-2-"));
-            PipelineOutcomes.waitForResults(settings, good + originalOfCopy.size(), 240_000);
+                    publishCopies(stack, topic, classifiedBeforeScaleDown, sent, "3-to-2-"));
+            assertThat(originalOfCopy).hasSize(classifiedOnHeap.size() + sent.size());
+            PipelineOutcomes.waitForResults(settings, sent.size() + originalOfCopy.size(), 240_000);
             Map<String, String> reasons =
                     PipelineOutcomes.deadLetterReasons(
                             stack.bootstrapServers(), deadLetterTopic, malformed);
@@ -145,15 +167,19 @@ class ClusterDeploymentITCase {
             try (CqlSession session = settings.openSession()) {
                 ResultReader reader = new ResultReader(session, keyspace);
                 List<StoredResult> rows = reader.all();
-                Set<String> expected = new java.util.HashSet<>(producer.good().keySet());
+                Set<String> expected = new HashSet<>(sent.keySet());
                 expected.addAll(originalOfCopy.keySet());
                 assertThat(rows)
                         .extracting(StoredResult::imageId)
                         .doesNotHaveDuplicates()
                         .containsExactlyInAnyOrderElementsOf(expected);
-                Map<String, StoredResult> byId = new java.util.HashMap<>();
+                Map<String, StoredResult> byId = new HashMap<>();
                 rows.forEach(row -> byId.put(row.imageId(), row));
-                assertThat(originalOfCopy).hasSizeGreaterThan(classifiedOnHeap.size());
+                // Every original was classified (no two are alike), so a hit below can only come
+                // from a cache entry restored or written before its copy was sent.
+                for (String original : sent.keySet()) {
+                    assertThat(byId.get(original).deduplicated()).as(original).isFalse();
+                }
                 originalOfCopy.forEach(
                         (copy, original) -> {
                             assertThat(byId.get(copy).deduplicated())
@@ -173,33 +199,80 @@ class ClusterDeploymentITCase {
                 // Sent by the producer, stored byte-exact.
                 for (StoredResult row :
                         rows.stream()
-                                .filter(stored -> !originalOfCopy.containsKey(stored.imageId()))
+                                .filter(stored -> producer.good().containsKey(stored.imageId()))
                                 .limit(30)
                                 .toList()) {
-                    byte[] sent = StoredBytes.of(row.domain(), producer.good().get(row.imageId()));
-                    assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(sent));
-                    assertThat(reader.readBlob(row.contentSha256())).isEqualTo(sent);
+                    byte[] stored = StoredBytes.of(row.domain(), sent.get(row.imageId()));
+                    assertThat(row.contentSha256()).isEqualTo(DigestUtils.sha256Hex(stored));
+                    assertThat(reader.readBlob(row.contentSha256())).isEqualTo(stored);
                 }
             }
         } catch (AssertionError | Exception e) {
             throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(60), e);
         } finally {
-            // Whichever job still runs holds the slots the next test needs.
-            for (String job : java.util.Arrays.asList(heapJob, scaledUp, scaledDown)) {
-                if (job != null && rest.jobState(job).equals("RUNNING")) {
-                    rest.cancel(job);
-                }
-            }
+            cancelUnlessEnded(heapJob, scaledUp, scaledDown);
         }
         for (String savepoint : savepoints) {
-            assertThat(Files.exists(Path.of(java.net.URI.create(savepoint)))).isTrue();
+            assertThat(Files.exists(Path.of(URI.create(savepoint)))).isTrue();
         }
+    }
+
+    /**
+     * Cancels each job that has not ended (one that fails to restore keeps restarting and holds the
+     * slots the next test needs) and waits for it; a failure here never hides the test's own.
+     */
+    private static void cancelUnlessEnded(String... jobs) {
+        for (String job : jobs) {
+            if (job == null) {
+                continue;
+            }
+            try {
+                if (!Set.of("FINISHED", "CANCELED", "FAILED").contains(rest.jobState(job))) {
+                    rest.cancel(job);
+                    rest.awaitState(job, "CANCELED", Duration.ofSeconds(60));
+                }
+            } catch (IOException | RuntimeException e) {
+                System.err.println("Could not cancel job " + job + ": " + e);
+            }
+        }
+    }
+
+    /** {@code job} was restored from {@code savepoint}, as Flink's checkpoint statistics say. */
+    private static void assertRestoredFrom(String job, String savepoint) throws Exception {
+        var restored = rest.get("/jobs/" + job + "/checkpoints").path("latest").path("restored");
+        assertThat(restored.path("is_savepoint").asBoolean()).as(restored.toString()).isTrue();
+        assertThat(Path.of(URI.create(restored.path("external_path").asText())))
+                .isEqualTo(Path.of(URI.create(savepoint)));
+    }
+
+    /**
+     * Publishes six images of each domain that no producer sent (another generator seed); returns
+     * their bytes by image id.
+     */
+    private static Map<String, byte[]> publishNewImages(LocalStack stack, String topic)
+            throws Exception {
+        Random random = new Random(4_242);
+        List<SampleImages.Sample> samples = new ArrayList<>();
+        for (Domain domain : Domain.values()) {
+            for (int i = 0; i < 6; i++) {
+                samples.add(SampleImages.generate(domain, i, random));
+            }
+        }
+        Map<String, byte[]> byId = new LinkedHashMap<>();
+        PublishedImages.publishAll(
+                        stack.bootstrapServers(),
+                        topic,
+                        samples,
+                        SampleImages.Sample::domain,
+                        sample -> "new-on-rocksdb-" + sample.fileName(),
+                        SampleImages.Sample::bytes)
+                .forEach((id, sample) -> byId.put(id, sample.bytes()));
+        return byId;
     }
 
     /** Stops {@code job} with a savepoint in the default directory; returns its path. */
     private static String stopWithSavepoint(String job) throws Exception {
         String savepoint = rest.stopWithSavepoint(job, null, Duration.ofSeconds(120));
-        assertThat(rest.jobState(job)).isEqualTo("FINISHED");
         assertThat(savepoint).isNotBlank();
         return savepoint;
     }
@@ -257,8 +330,8 @@ class ClusterDeploymentITCase {
                         rows,
                         row -> Domain.fromId(row.domain()),
                         row -> prefix + row.sourceId(),
-                        row -> sent.get(row.imageId()));
-        Map<String, String> originalOfCopy = new java.util.LinkedHashMap<>();
+                        row -> Objects.requireNonNull(sent.get(row.imageId()), row.imageId()));
+        Map<String, String> originalOfCopy = new LinkedHashMap<>();
         copies.forEach((copy, row) -> originalOfCopy.put(copy, row.imageId()));
         return originalOfCopy;
     }
@@ -391,7 +464,7 @@ class ClusterDeploymentITCase {
             String name, int taskManagers, Map<String, String> overrides) throws Exception {
         // The reference config sizes a 2 GiB TaskManager; this machine also runs Kafka,
         // Cassandra and the test JVM, so the test cluster is smaller (cluster up's size).
-        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        Map<String, String> properties = new LinkedHashMap<>();
         properties.put("taskmanager.memory.process.size", "1400m");
         properties.put("jobmanager.memory.process.size", "800m");
         properties.putAll(overrides);

@@ -1,6 +1,5 @@
 package org.imagestream.testing;
 
-import java.nio.file.Path;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.MemorySize;
@@ -18,7 +17,7 @@ public final class ShippedStateBackend {
     /** {@code flink-conf/} as shipped (the directory the tests and benchmarks run from). */
     public static Configuration flinkConf() {
         return GlobalConfiguration.loadConfiguration(
-                Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")).toString());
+                System.getProperty("imagestream.flink.conf", "flink-conf"));
     }
 
     /**
