@@ -97,9 +97,6 @@ class ClusterDeploymentITCase {
         List<String> args = run.args();
         CassandraSettings settings = run.settings();
 
-        String heapJob = null;
-        String scaledUp = null;
-        String scaledDown = null;
         List<String> savepoints = new ArrayList<>();
         Map<String, String> originalOfCopy = new LinkedHashMap<>();
         // Every original image sent, by image id: the producer's and the ones sent to the RocksDB
@@ -108,7 +105,7 @@ class ClusterDeploymentITCase {
         // ~20 s of images of all three domains, 1 in 10 malformed, spanning the first stop.
         try (PacedProducer producer =
                 PacedProducer.start(stack.bootstrapServers(), topic, 600, 30, 10, 41)) {
-            heapJob =
+            String heapJob =
                     rest.runJar(
                             jarId,
                             args,
@@ -121,11 +118,7 @@ class ClusterDeploymentITCase {
             List<StoredResult> classifiedOnHeap = rows(settings, keyspace);
             sent.putAll(producer.good());
 
-            scaledUp =
-                    rest.runJar(jarId, withOption(args, "job.parallelism", "3"), savepoints.get(0));
-            awaitRunningAt(scaledUp, 3);
-            assertRestoredFrom(scaledUp, savepoints.get(0));
-            assertThat(stateBackend(scaledUp)).isEqualTo("EmbeddedRocksDBStateBackend");
+            String scaledUp = resumeOnRocksDb(args, 3, savepoints.get(0));
             originalOfCopy.putAll(
                     publishCopies(stack, topic, classifiedOnHeap, sent, "heap-to-3-"));
             // Images whose cache entries the RocksDB job writes itself (not restored from the
@@ -145,11 +138,7 @@ class ClusterDeploymentITCase {
                     .containsExactlyInAnyOrderElementsOf(sent.keySet());
             savepoints.add(stopWithSavepoint(scaledUp));
 
-            scaledDown =
-                    rest.runJar(jarId, withOption(args, "job.parallelism", "2"), savepoints.get(1));
-            awaitRunningAt(scaledDown, 2);
-            assertRestoredFrom(scaledDown, savepoints.get(1));
-            assertThat(stateBackend(scaledDown)).isEqualTo("EmbeddedRocksDBStateBackend");
+            String scaledDown = resumeOnRocksDb(args, 2, savepoints.get(1));
             originalOfCopy.putAll(
                     publishCopies(stack, topic, classifiedBeforeScaleDown, sent, "3-to-2-"));
             assertThat(originalOfCopy).hasSize(classifiedOnHeap.size() + sent.size());
@@ -210,7 +199,7 @@ class ClusterDeploymentITCase {
         } catch (AssertionError | Exception e) {
             throw new AssertionError(e.getMessage() + "\n" + cluster.logTail(60), e);
         } finally {
-            cancelUnlessEnded(heapJob, scaledUp, scaledDown);
+            cancelJobsNotEnded();
         }
         for (String savepoint : savepoints) {
             assertThat(Files.exists(Path.of(URI.create(savepoint)))).isTrue();
@@ -218,31 +207,49 @@ class ClusterDeploymentITCase {
     }
 
     /**
-     * Cancels each job that has not ended (one that fails to restore keeps restarting and holds the
-     * slots the next test needs) and waits for it; a failure here never hides the test's own.
+     * Cancels every job on the cluster that has not ended (one that fails to restore keeps
+     * restarting and holds the slots the next test needs) and waits for it; a failure here never
+     * hides the test's own.
      */
-    private static void cancelUnlessEnded(String... jobs) {
-        for (String job : jobs) {
-            if (job == null) {
-                continue;
-            }
-            try {
-                if (!Set.of("FINISHED", "CANCELED", "FAILED").contains(rest.jobState(job))) {
-                    rest.cancel(job);
-                    rest.awaitState(job, "CANCELED", Duration.ofSeconds(60));
+    private static void cancelJobsNotEnded() {
+        try {
+            for (var job : rest.get("/jobs").path("jobs")) {
+                String id = job.path("id").asText();
+                if (!Set.of("FINISHED", "CANCELED", "FAILED").contains(rest.jobState(id))) {
+                    rest.cancel(id);
+                    rest.awaitState(id, "CANCELED", Duration.ofSeconds(60));
                 }
-            } catch (IOException | RuntimeException e) {
-                System.err.println("Could not cancel job " + job + ": " + e);
             }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("Could not cancel the cluster's jobs: " + e);
         }
     }
 
-    /** {@code job} was restored from {@code savepoint}, as Flink's checkpoint statistics say. */
-    private static void assertRestoredFrom(String job, String savepoint) throws Exception {
+    /**
+     * Starts the job from {@code savepoint} at {@code parallelism} on the cluster's backend
+     * (flink-conf/'s RocksDB) and waits until it runs; checks every vertex's parallelism, that
+     * Flink's checkpoint statistics name the savepoint as restored, and the backend. Returns the
+     * job id.
+     */
+    private static String resumeOnRocksDb(List<String> args, int parallelism, String savepoint)
+            throws Exception {
+        String job =
+                rest.runJar(
+                        jarId,
+                        withOption(args, "job.parallelism", Integer.toString(parallelism)),
+                        savepoint);
+        rest.awaitRunning(job, Duration.ofSeconds(180));
+        for (var vertex : rest.get("/jobs/" + job).path("vertices")) {
+            assertThat(vertex.path("parallelism").asInt())
+                    .as(vertex.path("name").asText())
+                    .isEqualTo(parallelism);
+        }
         var restored = rest.get("/jobs/" + job + "/checkpoints").path("latest").path("restored");
         assertThat(restored.path("is_savepoint").asBoolean()).as(restored.toString()).isTrue();
         assertThat(Path.of(URI.create(restored.path("external_path").asText())))
                 .isEqualTo(Path.of(URI.create(savepoint)));
+        assertThat(stateBackend(job)).isEqualTo("EmbeddedRocksDBStateBackend");
+        return job;
     }
 
     /**
@@ -275,16 +282,6 @@ class ClusterDeploymentITCase {
         String savepoint = rest.stopWithSavepoint(job, null, Duration.ofSeconds(120));
         assertThat(savepoint).isNotBlank();
         return savepoint;
-    }
-
-    /** Waits until {@code job} runs with every vertex at {@code parallelism}. */
-    private static void awaitRunningAt(String job, int parallelism) throws Exception {
-        rest.awaitRunning(job, Duration.ofSeconds(180));
-        for (var vertex : rest.get("/jobs/" + job).path("vertices")) {
-            assertThat(vertex.path("parallelism").asInt())
-                    .as(vertex.path("name").asText())
-                    .isEqualTo(parallelism);
-        }
     }
 
     /** The state backend the JobManager reports for {@code job}. */
