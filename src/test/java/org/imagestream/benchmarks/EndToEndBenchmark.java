@@ -24,7 +24,6 @@ import org.apache.commons.io.FileUtils;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -42,7 +41,7 @@ import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.RecordIds;
-import org.imagestream.testing.ShippedStateBackend;
+import org.imagestream.testing.ShippedFlinkConf;
 import org.imagestream.training.ModelStore;
 
 /**
@@ -239,11 +238,11 @@ public final class EndToEndBenchmark {
                 (stateBackend.equals("heap")
                                 ? "State backend: Flink's heap backend"
                                 : "State backend: flink-conf/'s "
-                                        + ShippedStateBackend.options(
-                                                ShippedStateBackend.flinkConf())
+                                        + ShippedFlinkConf.stateBackendOptions(
+                                                ShippedFlinkConf.load())
                                         + ", managed memory "
-                                        + ShippedStateBackend.managedMemoryPerSlot(
-                                                        ShippedStateBackend.flinkConf())
+                                        + ShippedFlinkConf.managedMemoryPerSlot(
+                                                        ShippedFlinkConf.load())
                                                 .toHumanReadableString()
                                         + " per slot")
                         + "; checkpoints every "
@@ -920,11 +919,11 @@ public final class EndToEndBenchmark {
         configuration.set(
                 CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDirectory.toUri().toString());
         if (stateBackend.equals("flink-conf")) {
-            Configuration flinkConf = ShippedStateBackend.flinkConf();
-            configuration.addAll(ShippedStateBackend.options(flinkConf));
+            Configuration flinkConf = ShippedFlinkConf.load();
+            configuration.addAll(ShippedFlinkConf.stateBackendOptions(flinkConf));
             configuration.set(
                     TaskManagerOptions.MANAGED_MEMORY_SIZE,
-                    ShippedStateBackend.managedMemoryPerSlot(flinkConf).multiply(slots));
+                    ShippedFlinkConf.managedMemoryPerSlot(flinkConf).multiply(slots));
         }
         // A measured run must not hide failures behind restarts (the flood arm needs zero).
         configuration.setString("restart-strategy.type", "none");
@@ -1131,7 +1130,7 @@ public final class EndToEndBenchmark {
      * may go without the variables (to compare), and the report line names what it had.
      */
     private static String jobJvm(boolean taskManagerEnvironment) {
-        Configuration flinkConf = GlobalConfiguration.loadConfiguration("flink-conf");
+        Configuration flinkConf = ShippedFlinkConf.load();
         List<String> taskManager = FlinkClusterServer.taskManagerJvmOptions(flinkConf);
         List<String> running = ManagementFactory.getRuntimeMXBean().getInputArguments();
         List<String> missing =

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
@@ -19,6 +18,7 @@ import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.imagestream.localstack.Commands;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.testing.PoisonPills;
+import org.imagestream.testing.ShippedFlinkConf;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -286,7 +286,7 @@ class PoisonPillDecodeTest {
      * memory model applied to {@code flink-conf/config.yaml}.
      */
     static long slotHeapBytes() {
-        Configuration conf = GlobalConfiguration.loadConfiguration("flink-conf");
+        Configuration conf = ShippedFlinkConf.load();
         conf.set(
                 TaskManagerOptions.TOTAL_PROCESS_MEMORY,
                 MemorySize.parse(CLUSTER_UP_TASK_MANAGER_MEMORY));
@@ -296,7 +296,7 @@ class PoisonPillDecodeTest {
 
     /** {@code env.java.opts.taskmanager} of {@code flink-conf/config.yaml}, one flag each. */
     static List<String> taskManagerJvmOptions() {
-        Configuration conf = GlobalConfiguration.loadConfiguration("flink-conf");
+        Configuration conf = ShippedFlinkConf.load();
         List<String> options = FlinkClusterServer.taskManagerJvmOptions(conf);
         assertThat(options)
                 .as("flink-conf/ TaskManager JVM options")

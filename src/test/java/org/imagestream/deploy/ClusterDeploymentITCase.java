@@ -34,6 +34,7 @@ import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PacedProducer;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PublishedImages;
+import org.imagestream.testing.ShippedFlinkConf;
 import org.imagestream.testing.StoredBytes;
 import org.imagestream.testing.TestStreams;
 import org.imagestream.training.ModelStoreAccess;
@@ -467,7 +468,7 @@ class ClusterDeploymentITCase {
         properties.putAll(overrides);
         return FlinkClusterServer.start(
                 localStackDirectory().resolve("flink/lib"),
-                Path.of(System.getProperty("imagestream.flink.conf", "flink-conf")),
+                ShippedFlinkConf.directory(),
                 Path.of(System.getProperty("imagestream.work.dir", "target/it-work"), name),
                 taskManagers,
                 properties);

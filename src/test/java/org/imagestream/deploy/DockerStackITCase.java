@@ -21,6 +21,7 @@ import org.imagestream.config.JobOptions;
 import org.imagestream.localstack.CassandraServer;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
+import org.imagestream.testing.ShippedFlinkConf;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
@@ -35,8 +36,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 class DockerStackITCase {
     private static final Path DOCKER =
             Path.of(System.getProperty("imagestream.docker.dir", "docker"));
-    private static final Path FLINK_CONF =
-            Path.of(System.getProperty("imagestream.flink.conf", "flink-conf"));
+    private static final Path FLINK_CONF = ShippedFlinkConf.directory();
 
     private static Map<String, Object> compose;
 

@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Pattern;
 import javax.xml.parsers.DocumentBuilderFactory;
-import org.apache.flink.configuration.GlobalConfiguration;
 import org.imagestream.localstack.FlinkClusterServer;
+import org.imagestream.testing.ShippedFlinkConf;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -23,8 +23,7 @@ import org.w3c.dom.NodeList;
  */
 class TaskManagerEnvironmentTest {
     private static final Map<String, String> DECLARED =
-            FlinkClusterServer.taskManagerEnvironment(
-                    GlobalConfiguration.loadConfiguration("flink-conf"));
+            FlinkClusterServer.taskManagerEnvironment(ShippedFlinkConf.load());
 
     @Test
     void shouldDeclareOwnTensorFlowPoolsForEveryTaskManager() {

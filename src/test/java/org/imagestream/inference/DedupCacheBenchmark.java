@@ -28,7 +28,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.util.Collector;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
-import org.imagestream.testing.ShippedStateBackend;
+import org.imagestream.testing.ShippedFlinkConf;
 import org.imagestream.training.ModelStoreAccess;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -111,11 +111,11 @@ public class DedupCacheBenchmark {
         if (backendType.equals("rocksdb")) {
             // flink-conf/'s RocksDB and checkpointing options as they are shipped, and the managed
             // memory a slot of its TaskManager gets (the harness has none of its own).
-            Configuration flinkConf = ShippedStateBackend.flinkConf();
-            Configuration options = ShippedStateBackend.options(flinkConf);
+            Configuration flinkConf = ShippedFlinkConf.load();
+            Configuration options = ShippedFlinkConf.stateBackendOptions(flinkConf);
             options.set(
                     RocksDBOptions.FIX_PER_SLOT_MEMORY_SIZE,
-                    ShippedStateBackend.managedMemoryPerSlot(flinkConf));
+                    ShippedFlinkConf.managedMemoryPerSlot(flinkConf));
             EmbeddedRocksDBStateBackend rocksDb =
                     new EmbeddedRocksDBStateBackend()
                             .configure(options, getClass().getClassLoader());

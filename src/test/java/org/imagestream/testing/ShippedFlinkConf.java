@@ -1,5 +1,6 @@
 package org.imagestream.testing;
 
+import java.nio.file.Path;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.MemorySize;
@@ -7,24 +8,30 @@ import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 
 /**
- * The state backend {@code flink-conf/} ships, for code that runs Flink state outside a standalone
- * TaskManager (a MiniCluster, an operator test harness) and must run it as that TaskManager would:
- * the same options, and the managed memory (RocksDB's budget) one slot of it gets.
+ * The project's {@code flink-conf/} as shipped, for tests and benchmarks: where it is (the build's
+ * {@code imagestream.flink.conf}, else {@code flink-conf} under the working directory), and what
+ * code that runs Flink state outside a standalone TaskManager (a MiniCluster, an operator test
+ * harness) needs to run it as that TaskManager would: the state backend's options and the managed
+ * memory (RocksDB's budget) one slot gets.
  */
-public final class ShippedStateBackend {
-    private ShippedStateBackend() {}
+public final class ShippedFlinkConf {
+    private ShippedFlinkConf() {}
 
-    /** {@code flink-conf/} as shipped (the directory the tests and benchmarks run from). */
-    public static Configuration flinkConf() {
-        return GlobalConfiguration.loadConfiguration(
-                System.getProperty("imagestream.flink.conf", "flink-conf"));
+    /** The directory of {@code flink-conf/}. */
+    public static Path directory() {
+        return Path.of(System.getProperty("imagestream.flink.conf", "flink-conf"));
+    }
+
+    /** {@code flink-conf/config.yaml}, loaded as Flink loads it. */
+    public static Configuration load() {
+        return GlobalConfiguration.loadConfiguration(directory().toString());
     }
 
     /**
      * The state backend's options of {@code flinkConf}: every {@code state.backend.*} key and
      * whether checkpoints are incremental.
      */
-    public static Configuration options(Configuration flinkConf) {
+    public static Configuration stateBackendOptions(Configuration flinkConf) {
         Configuration options = new Configuration();
         flinkConf
                 .toMap()
