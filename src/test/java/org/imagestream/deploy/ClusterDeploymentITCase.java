@@ -100,8 +100,8 @@ class ClusterDeploymentITCase {
 
         List<String> savepoints = new ArrayList<>();
         Map<String, String> originalOfCopy = new LinkedHashMap<>();
-        // Every original image sent, by image id: the producer's and the ones sent to the RocksDB
-        // job before its first classification.
+        // Every original image sent, by image id: the producer's, and those sent only to the
+        // RocksDB job at parallelism 3.
         Map<String, byte[]> sent = new ConcurrentHashMap<>();
         // ~20 s of images of all three domains, 1 in 10 malformed, spanning the first stop.
         try (PacedProducer producer =
