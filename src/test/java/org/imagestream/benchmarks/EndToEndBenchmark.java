@@ -114,6 +114,12 @@ public final class EndToEndBenchmark {
      */
     private static String stateBackend = "flink-conf";
 
+    /**
+     * What every job run's local cluster gets for {@link #stateBackend}, set once from flink-conf/
+     * (and printed in the report as it is): none for {@code heap}.
+     */
+    private static Configuration stateBackendOptions = new Configuration();
+
     /** Where the local cluster's checkpoints go: files, as the cluster's; emptied at start. */
     private static Path checkpointDirectory;
 
@@ -169,6 +175,13 @@ public final class EndToEndBenchmark {
         if (!stateBackend.equals("flink-conf") && !stateBackend.equals("heap")) {
             throw new IllegalArgumentException(
                     "--state-backend: flink-conf or heap, not " + stateBackend);
+        }
+        if (stateBackend.equals("flink-conf")) {
+            Configuration flinkConf = ShippedFlinkConf.load();
+            stateBackendOptions = ShippedFlinkConf.stateBackendOptions(flinkConf);
+            stateBackendOptions.set(
+                    TaskManagerOptions.MANAGED_MEMORY_SIZE,
+                    ShippedFlinkConf.managedMemoryPerSlot(flinkConf).multiply(slots));
         }
         // cassandra.yaml settings of the local node, e.g. "memtable_heap_space=128MiB".
         Map<String, String> cassandraSettings =
@@ -238,13 +251,10 @@ public final class EndToEndBenchmark {
                 (stateBackend.equals("heap")
                                 ? "State backend: Flink's heap backend"
                                 : "State backend: flink-conf/'s "
-                                        + ShippedFlinkConf.stateBackendOptions(
-                                                ShippedFlinkConf.load())
-                                        + ", managed memory "
-                                        + ShippedFlinkConf.managedMemoryPerSlot(
-                                                        ShippedFlinkConf.load())
-                                                .toHumanReadableString()
-                                        + " per slot")
+                                        + stateBackendOptions
+                                        + " (managed memory for "
+                                        + slots
+                                        + " slots)")
                         + "; checkpoints every "
                         + CHECKPOINT_INTERVAL
                         + " to files under "
@@ -918,13 +928,7 @@ public final class EndToEndBenchmark {
         configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(slots));
         configuration.set(
                 CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDirectory.toUri().toString());
-        if (stateBackend.equals("flink-conf")) {
-            Configuration flinkConf = ShippedFlinkConf.load();
-            configuration.addAll(ShippedFlinkConf.stateBackendOptions(flinkConf));
-            configuration.set(
-                    TaskManagerOptions.MANAGED_MEMORY_SIZE,
-                    ShippedFlinkConf.managedMemoryPerSlot(flinkConf).multiply(slots));
-        }
+        configuration.addAll(stateBackendOptions);
         // A measured run must not hide failures behind restarts (the flood arm needs zero).
         configuration.setString("restart-strategy.type", "none");
         return StreamExecutionEnvironment.createLocalEnvironment(CORES, configuration);

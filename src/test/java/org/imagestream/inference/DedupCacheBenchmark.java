@@ -90,6 +90,11 @@ public class DedupCacheBenchmark {
     private int next;
     private Random random;
 
+    /** Intervals run in the current iteration, and the process's CPU time when it began. */
+    private long intervals;
+
+    private long cpuNanosAtStart;
+
     /** The cache's state, to remove the entry a new image takes the place of. */
     private ValueStateDescriptor<CachedPrediction> expiring;
 
@@ -265,9 +270,6 @@ public class DedupCacheBenchmark {
                         java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
-
-    private long intervals;
-    private long cpuNanosAtStart;
 
     static final int IMAGES_PER_INTERVAL = 2400;
 
