@@ -236,12 +236,14 @@ final class SceneDecoder {
                 }
             }
             int index = image;
-            TiffDirectory directory = TiffRasters.directory(source.tiff(), index);
+            boolean readKeepsSamples =
+                    TiffRasters.readKeepsSamples(
+                            TiffRasters.directory(source.tiff(), index), rawType);
             Raster raster =
                     deadline.read(
                             reader,
                             "TIFF",
-                            () -> TiffRasters.read(reader, index, param, directory));
+                            () -> TiffRasters.read(reader, index, param, readKeepsSamples));
             if (planarBands > 1 && raster.getNumBands() == 1) {
                 return readPlanarBands(
                         source.bytes(), source.first(), raster, planarBands, param, deadline);
@@ -283,11 +285,13 @@ final class SceneDecoder {
             try (ImageInputStream stream =
                     ImageIO.createImageInputStream(new ByteArrayInputStream(view))) {
                 reader.setInput(stream);
+                boolean readKeepsSamples =
+                        TiffRasters.readKeepsSamples(viewDirectory, reader.getRawImageType(0));
                 Raster plane =
                         deadline.read(
                                 reader,
                                 "TIFF band " + (band + 1),
-                                () -> TiffRasters.read(reader, 0, param, viewDirectory));
+                                () -> TiffRasters.read(reader, 0, param, readKeepsSamples));
                 if (plane.getWidth() != width || plane.getHeight() != height) {
                     throw new DecodeException(
                             Reason.CORRUPT, "band " + (band + 1) + " of the TIFF has another size");

@@ -65,6 +65,7 @@ final class SceneTileStream {
             int bands = rawType.getNumBands();
             limits.check(width, height, bands, "TIFF");
             SceneDecoder.requireBands(input, bands);
+            boolean readKeepsSamples = TiffRasters.readKeepsSamples(source.first(), rawType);
             int[] xs = SceneTiles.origins(width, input.width());
             int[] ys = SceneTiles.origins(height, input.height());
             limits.checkParts((long) xs.length * ys.length, "GeoTIFF scene");
@@ -117,7 +118,7 @@ final class SceneTileStream {
                             ? null
                             : percentiles(
                                     reader,
-                                    source.first(),
+                                    readKeepsSamples,
                                     width,
                                     height,
                                     bands,
@@ -153,7 +154,7 @@ final class SceneTileStream {
                 samples =
                         readRows(
                                 reader,
-                                source.first(),
+                                readKeepsSamples,
                                 param,
                                 top,
                                 width,
@@ -203,7 +204,7 @@ final class SceneTileStream {
      */
     private static float[] readRows(
             ImageReader reader,
-            TiffDirectory directory,
+            boolean readKeepsSamples,
             ImageReadParam param,
             int top,
             int width,
@@ -215,7 +216,9 @@ final class SceneTileStream {
         param.setSourceRegion(new Rectangle(0, top, width, rows));
         Raster strip =
                 deadline.read(
-                        reader, "TIFF rows", () -> TiffRasters.read(reader, 0, param, directory));
+                        reader,
+                        "TIFF rows",
+                        () -> TiffRasters.read(reader, 0, param, readKeepsSamples));
         if (strip.getWidth() != width
                 || strip.getHeight() != rows
                 || strip.getNumBands() != bands) {
@@ -308,7 +311,7 @@ final class SceneTileStream {
      */
     private static float[][] percentiles(
             ImageReader reader,
-            TiffDirectory directory,
+            boolean readKeepsSamples,
             int width,
             int height,
             int bands,
@@ -329,7 +332,7 @@ final class SceneTileStream {
                 samples =
                         readRows(
                                 reader,
-                                directory,
+                                readKeepsSamples,
                                 param,
                                 y,
                                 width,

@@ -31,36 +31,39 @@ final class TiffRasters {
     private TiffRasters() {}
 
     /**
-     * The samples {@code reader.readRaster(imageIndex, param)} returns, in a raster of the same
-     * sample model.
+     * Whether {@code read} leaves an image's samples as {@code readRaster} returns them, so the
+     * decoded image's own raster can stand in for {@code readRaster}'s copy: integer samples under
+     * a photometric interpretation that normalisation does not rewrite. Decided once per image, not
+     * per read of its rows.
      *
      * @param directory the image's TIFF directory (its photometric interpretation decides), or null
-     *     when unknown: then {@code readRaster}
+     *     when unknown
+     * @param rawType the reader's raw image type of the image, or null when it has none
      */
-    static Raster read(
-            ImageReader reader, int imageIndex, ImageReadParam param, TiffDirectory directory)
-            throws IOException {
+    static boolean readKeepsSamples(TiffDirectory directory, ImageTypeSpecifier rawType) {
         long photometric =
                 directory == null ? -1 : directory.integer(PHOTOMETRIC_INTERPRETATION, -1);
-        if (photometric < 0
-                || NORMALIZED.contains(photometric)
-                || !integerSamples(reader, imageIndex)) {
-            return reader.readRaster(imageIndex, param);
-        }
-        return reader.read(imageIndex, param).getRaster();
-    }
-
-    /** Whether the reader decodes the image's samples as integers (which normalisation leaves). */
-    private static boolean integerSamples(ImageReader reader, int imageIndex) throws IOException {
-        ImageTypeSpecifier raw = reader.getRawImageType(imageIndex);
-        if (raw == null) {
+        if (photometric < 0 || NORMALIZED.contains(photometric) || rawType == null) {
             return false;
         }
-        int type = raw.getSampleModel().getDataType();
+        int type = rawType.getSampleModel().getDataType();
         return type == DataBuffer.TYPE_BYTE
                 || type == DataBuffer.TYPE_USHORT
                 || type == DataBuffer.TYPE_SHORT
                 || type == DataBuffer.TYPE_INT;
+    }
+
+    /**
+     * The samples {@code reader.readRaster(imageIndex, param)} returns, in a raster of the same
+     * sample model: the decoded image's own raster when {@code readKeepsSamples} (from {@link
+     * #readKeepsSamples}), else {@code readRaster}'s.
+     */
+    static Raster read(
+            ImageReader reader, int imageIndex, ImageReadParam param, boolean readKeepsSamples)
+            throws IOException {
+        return readKeepsSamples
+                ? reader.read(imageIndex, param).getRaster()
+                : reader.readRaster(imageIndex, param);
     }
 
     /** The directory of image {@code imageIndex} of a file's chain, or null when not known. */

@@ -119,7 +119,11 @@ class TiffRastersTest {
             }
             return directory == null
                     ? reader.readRaster(image, param)
-                    : TiffRasters.read(reader, image, param, directory);
+                    : TiffRasters.read(
+                            reader,
+                            image,
+                            param,
+                            TiffRasters.readKeepsSamples(directory, reader.getRawImageType(image)));
         } finally {
             reader.dispose();
         }
