@@ -13,14 +13,11 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
-import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.state.rocksdb.RocksDBOptions;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -114,18 +111,7 @@ public class DedupCacheBenchmark {
         checkpoints = Files.createTempDirectory("dedup-checkpoints");
         harness.setCheckpointStorage(new FileSystemCheckpointStorage(checkpoints.toUri()));
         if (backendType.equals("rocksdb")) {
-            // flink-conf/'s RocksDB and checkpointing options as they are shipped, and the managed
-            // memory a slot of its TaskManager gets (the harness has none of its own).
-            Configuration flinkConf = ShippedFlinkConf.load();
-            Configuration options = ShippedFlinkConf.stateBackendOptions(flinkConf);
-            options.set(
-                    RocksDBOptions.FIX_PER_SLOT_MEMORY_SIZE,
-                    ShippedFlinkConf.managedMemoryPerSlot(flinkConf));
-            EmbeddedRocksDBStateBackend rocksDb =
-                    new EmbeddedRocksDBStateBackend()
-                            .configure(options, getClass().getClassLoader());
-            rocksDb.setDbStoragePath(checkpoints.resolve("db").toString());
-            harness.setStateBackend(rocksDb);
+            harness.setStateBackend(ShippedFlinkConf.rocksDbOfOneSlot(checkpoints.resolve("db")));
         }
         harness.open();
         backend = ((AbstractStreamOperator<?>) harness.getOperator()).getKeyedStateBackend();

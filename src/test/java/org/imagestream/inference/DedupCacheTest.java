@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.imagestream.inference.BatchingClassifyOperatorTest.find;
 import static org.imagestream.inference.BatchingClassifyOperatorTest.harness;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,8 +12,11 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.state.rocksdb.RocksDBKeyedStateBackend;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.util.Collector;
 import org.imagestream.decode.ImageDecoder;
@@ -22,14 +26,16 @@ import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
 import org.imagestream.model.ImageRecord;
 import org.imagestream.samples.SampleImages;
+import org.imagestream.testing.ShippedFlinkConf;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The dedup cache inside the classify operator (Flink's keyed test harness, real seed model): its
- * entries expire and leave the state, and a savepoint of the old layout (a map per shard) still
- * answers copies after a restore.
+ * entries expire and leave the state (the heap backend's and RocksDB's), and a savepoint of the old
+ * layout (a map per shard) still answers copies after a restore.
  */
 class DedupCacheTest {
     private static final Duration TTL = Duration.ofMinutes(5);
@@ -82,6 +88,61 @@ class DedupCacheTest {
             // Left: the re-classified copy and the two new images (their re-posts were hits).
             assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
             assertThat(find(results, "new-2").deduplicated).isTrue();
+        }
+    }
+
+    /**
+     * In RocksDB (flink-conf/'s backend) expired entries leave the store when RocksDB compacts the
+     * files that hold them (Flink's TTL compaction filter), not when the cache is read: without
+     * that, a cache of an hour's images would keep every hash it ever saw on the TaskManager's
+     * disk.
+     */
+    @Test
+    void shouldDropExpiredEntriesFromRocksDbWhenItCompacts(@TempDir Path rocksDbFiles)
+            throws Exception {
+        Random random = new Random(7);
+        List<byte[]> photos = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            photos.add(SampleImages.generate(Domain.SOCIAL, i, random).bytes());
+        }
+        try (var harness = harness(classifier())) {
+            harness.setStateBackend(ShippedFlinkConf.rocksDbOfOneSlot(rocksDbFiles));
+            harness.open();
+            RocksDBKeyedStateBackend<?> rocksDb =
+                    (RocksDBKeyedStateBackend<?>)
+                            ((AbstractStreamOperator<?>) harness.getOperator())
+                                    .getKeyedStateBackend();
+            ValueStateDescriptor<CachedPrediction> cacheState =
+                    new ValueStateDescriptor<>(DedupCache.STATE_NAME, CachedPrediction.class);
+            harness.setStateTtlProcessingTime(0);
+            for (int i = 0; i < 3; i++) {
+                harness.processElement(image(photos.get(i), "early-" + i, "shard-" + i), 0L);
+            }
+            harness.prepareSnapshotPreBarrier(1L);
+            harness.setStateTtlProcessingTime(TTL.toMillis() / 2);
+            for (int i = 3; i < 6; i++) {
+                harness.processElement(image(photos.get(i), "late-" + i, "shard-" + i), 0L);
+            }
+            harness.prepareSnapshotPreBarrier(2L);
+            rocksDb.compactState(cacheState);
+            int storedBeforeExpiry = rocksDb.numKeyValueStateEntries();
+
+            // The early entries are past their TTL now, the late ones are not; nothing reads them.
+            harness.setStateTtlProcessingTime(TTL.toMillis() + 1);
+            int storedAfterExpiryUncompacted = rocksDb.numKeyValueStateEntries();
+            rocksDb.compactState(cacheState);
+            int storedAfterCompaction = rocksDb.numKeyValueStateEntries();
+
+            harness.processElement(image(photos.get(0), "copy-of-early", "shard-0"), 0L);
+            harness.processElement(image(photos.get(3), "copy-of-late", "shard-3"), 0L);
+            harness.prepareSnapshotPreBarrier(3L);
+            List<Classification> results = harness.extractOutputValues();
+
+            assertThat(storedBeforeExpiry).isEqualTo(6);
+            assertThat(storedAfterExpiryUncompacted).isEqualTo(6);
+            assertThat(storedAfterCompaction).isEqualTo(3);
+            assertThat(find(results, "copy-of-early").deduplicated).isFalse();
+            assertThat(find(results, "copy-of-late").deduplicated).isTrue();
         }
     }
 

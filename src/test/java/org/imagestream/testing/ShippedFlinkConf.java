@@ -6,6 +6,8 @@ import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.state.rocksdb.RocksDBOptions;
 
 /**
  * The project's {@code flink-conf/} as shipped, for tests and benchmarks: where it is (the build's
@@ -55,5 +57,22 @@ public final class ShippedFlinkConf {
                         .getManagedMemorySize()
                         .getBytes();
         return new MemorySize(managed / flinkConf.get(TaskManagerOptions.NUM_TASK_SLOTS));
+    }
+
+    /**
+     * The RocksDB backend one slot of a TaskManager started with {@code flink-conf/} runs, for an
+     * operator test harness (which has no managed memory of its own): the shipped state-backend
+     * options and that slot's managed memory as RocksDB's fixed budget, its files under {@code
+     * dbPath}.
+     */
+    public static EmbeddedRocksDBStateBackend rocksDbOfOneSlot(Path dbPath) {
+        Configuration flinkConf = load();
+        Configuration options = stateBackendOptions(flinkConf);
+        options.set(RocksDBOptions.FIX_PER_SLOT_MEMORY_SIZE, managedMemoryPerSlot(flinkConf));
+        EmbeddedRocksDBStateBackend rocksDb =
+                new EmbeddedRocksDBStateBackend()
+                        .configure(options, ShippedFlinkConf.class.getClassLoader());
+        rocksDb.setDbStoragePath(dbPath.toString());
+        return rocksDb;
     }
 }
