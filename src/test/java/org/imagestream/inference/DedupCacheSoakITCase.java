@@ -1,0 +1,230 @@
+package org.imagestream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
+import org.apache.flink.state.rocksdb.RocksDBKeyedStateBackend;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
+import org.imagestream.config.JobOptions;
+import org.imagestream.model.DecodedImage;
+import org.imagestream.model.Domain;
+import org.imagestream.testing.ShippedFlinkConf;
+import org.imagestream.training.ModelStoreAccess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Soak (Maven profile {@code soak}, not the default run): the dedup cache as a TaskManager slot
+ * keeps it with {@code flink-conf/} (RocksDB, incremental checkpoints, the slot's managed memory)
+ * and the job's default TTL, through {@link #HOURS} hours of a job classifying {@link
+ * #IMAGES_PER_SECOND} new images a second, on a simulated clock: each image is looked up (a miss)
+ * and remembered, and every 10 s of that clock a checkpoint is taken and confirmed, as the job's
+ * are. Nothing removes entries but their TTL, which in RocksDB takes effect when RocksDB compacts
+ * the files holding them; an hour's images (864,000 at the defaults) should therefore be all the
+ * store holds once the first hour has passed, give or take what compaction has not reached yet.
+ *
+ * <p>Prints, per 10 simulated minutes, the entries RocksDB holds, the size of its files, the
+ * process's CPU per checkpoint interval and what the checkpoints wrote (docs/benchmarks.md, "Dedup
+ * cache"). Asserts that the store stops growing after the first hour and that, once compacted at
+ * the end, it holds exactly the images of the last hour, which are hits while older ones are not.
+ */
+class DedupCacheSoakITCase {
+    private static final int HOURS = Integer.getInteger("imagestream.soak.dedup-hours", 3);
+    private static final int IMAGES_PER_SECOND = 240;
+    private static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+    private static final Duration TTL = JobOptions.DEDUP_TTL.defaultValue();
+    private static final int SHARDS = 64;
+    private static final int INTERVALS_PER_REPORT = 60;
+    private static final int SAMPLE_EVERY = 997;
+
+    private static final int IMAGES_PER_INTERVAL =
+            (int) (IMAGES_PER_SECOND * CHECKPOINT_INTERVAL.toSeconds());
+    private static final int INTERVALS_PER_HOUR =
+            (int) (Duration.ofHours(1).toMillis() / CHECKPOINT_INTERVAL.toMillis());
+
+    /**
+     * One remembered image: its hash and shard, and the interval (clock tick) it was written in.
+     */
+    private record Sample(String hash, String shard, int interval) {}
+
+    /** What the store held at one report. */
+    private record Report(int interval, long entries, long sstBytes) {}
+
+    @Test
+    void shouldHoldOnlyTheLastTtlOfImagesInRocksDbHourAfterHour(@TempDir Path files)
+            throws Exception {
+        ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
+        Prediction prediction = prediction(spec);
+        Random random = new Random(11);
+        List<Sample> samples = new ArrayList<>();
+        List<Report> reports = new ArrayList<>();
+        int intervals = HOURS * INTERVALS_PER_HOUR;
+        Path db = files.resolve("db");
+
+        try (var harness =
+                new KeyedOneInputStreamOperatorTestHarness<String, String, Object>(
+                        new KeyedProcessOperator<>(new Nothing()), key -> key, Types.STRING)) {
+            harness.setCheckpointStorage(
+                    new FileSystemCheckpointStorage(files.resolve("checkpoints").toUri()));
+            harness.setStateBackend(ShippedFlinkConf.rocksDbOfOneSlot(db));
+            harness.open();
+            var backend =
+                    ((AbstractStreamOperator<?>) harness.getOperator()).getKeyedStateBackend();
+            // Every entry in the store, expired or not (the harness counts heap state only).
+            var rocksDb = (RocksDBKeyedStateBackend<?>) backend;
+            DedupCache cache = DedupCache.open(backend, TTL);
+            DecodedImage image = new DecodedImage();
+            image.originalWidth = 1200;
+            image.originalHeight = 800;
+
+            System.out.printf(
+                    "%n| simulated time | entries in RocksDB | SST MB | process CPU ms per"
+                            + " interval | checkpoint KB written, mean (max) |%n|---|---|---|---|---|%n");
+            long cpuAtReport = processCpuNanos();
+            long checkpointBytes = 0;
+            long maxCheckpointBytes = 0;
+            long imageCount = 0;
+            for (int interval = 0; interval < intervals; interval++) {
+                harness.setStateTtlProcessingTime(interval * CHECKPOINT_INTERVAL.toMillis());
+                for (int i = 0; i < IMAGES_PER_INTERVAL; i++) {
+                    image.contentSha256 = randomHash(random);
+                    String shard = "shard-" + random.nextInt(SHARDS);
+                    backend.setCurrentKey(shard);
+                    assertThat(cache.lookup(image, spec)).as("a new hash").isNull();
+                    cache.remember(image, spec, prediction, List.of());
+                    if (imageCount++ % SAMPLE_EVERY == 0) {
+                        samples.add(new Sample(image.contentSha256, shard, interval));
+                    }
+                }
+                long checkpoint = interval + 1;
+                long written = harness.snapshot(checkpoint, checkpoint).getCheckpointedSize();
+                harness.notifyOfCompletedCheckpoint(checkpoint);
+                checkpointBytes += written;
+                maxCheckpointBytes = Math.max(maxCheckpointBytes, written);
+                if ((interval + 1) % INTERVALS_PER_REPORT == 0) {
+                    long cpu = processCpuNanos();
+                    Report report =
+                            new Report(
+                                    interval + 1, rocksDb.numKeyValueStateEntries(), sstBytes(db));
+                    reports.add(report);
+                    System.out.printf(
+                            "| %d min | %,d | %.1f | %.1f | %,d (%,d) |%n",
+                            (interval + 1) * CHECKPOINT_INTERVAL.toSeconds() / 60,
+                            report.entries,
+                            report.sstBytes / 1048576.0,
+                            (cpu - cpuAtReport) / 1e6 / INTERVALS_PER_REPORT,
+                            checkpointBytes / INTERVALS_PER_REPORT / 1024,
+                            maxCheckpointBytes / 1024);
+                    cpuAtReport = processCpuNanos();
+                    checkpointBytes = 0;
+                    maxCheckpointBytes = 0;
+                }
+            }
+
+            // Half an interval after the last one, so no image's expiry falls on the clock itself.
+            long now =
+                    (intervals - 1) * CHECKPOINT_INTERVAL.toMillis()
+                            + CHECKPOINT_INTERVAL.toMillis() / 2;
+            harness.setStateTtlProcessingTime(now);
+            rocksDb.compactState(
+                    new ValueStateDescriptor<>(DedupCache.STATE_NAME, CachedPrediction.class));
+            long compacted = rocksDb.numKeyValueStateEntries();
+            System.out.printf(
+                    "compacted at the end: %,d entries, %.1f SST MB%n",
+                    compacted, sstBytes(db) / 1048576.0);
+
+            int live = 0;
+            List<Sample> liveMissed = new ArrayList<>();
+            List<Sample> expiredFound = new ArrayList<>();
+            for (Sample sample : samples) {
+                boolean writtenWithinTtl =
+                        sample.interval * CHECKPOINT_INTERVAL.toMillis() + TTL.toMillis() > now;
+                image.contentSha256 = sample.hash;
+                backend.setCurrentKey(sample.shard);
+                boolean found = cache.lookup(image, spec) != null;
+                if (writtenWithinTtl) {
+                    live++;
+                    if (!found) {
+                        liveMissed.add(sample);
+                    }
+                } else if (found) {
+                    expiredFound.add(sample);
+                }
+            }
+
+            long imagesPerTtl = IMAGES_PER_SECOND * TTL.toSeconds();
+            assertThat(compacted).as("entries after the final compaction").isEqualTo(imagesPerTtl);
+            assertThat(live).as("samples of the last TTL").isGreaterThan(100);
+            assertThat(samples.size() - live).as("older samples").isGreaterThan(100);
+            assertThat(liveMissed).as("images of the last TTL that missed").isEmpty();
+            assertThat(expiredFound).as("images older than the TTL that were found").isEmpty();
+            // Once the first TTL has passed the store stops growing: the most it held in the last
+            // hour is not more than it held in the second (without expiry it would be 1.5 times).
+            assertThat(HOURS).isGreaterThanOrEqualTo(3);
+            long secondHour = maxEntries(reports, 2);
+            long lastHour = maxEntries(reports, HOURS);
+            assertThat(lastHour)
+                    .as("most entries in the last hour")
+                    .isLessThan(secondHour * 11 / 10);
+        }
+    }
+
+    /** The most entries any report of simulated hour {@code hour} (1-based) saw. */
+    private static long maxEntries(List<Report> reports, int hour) {
+        return reports.stream()
+                .filter(report -> (report.interval - 1) / INTERVALS_PER_HOUR == hour - 1)
+                .mapToLong(Report::entries)
+                .max()
+                .orElseThrow();
+    }
+
+    /** What RocksDB's table files under {@code db} take on disk. */
+    private static long sstBytes(Path db) throws IOException {
+        try (Stream<Path> paths = Files.walk(db)) {
+            return paths.filter(path -> path.toString().endsWith(".sst"))
+                    .mapToLong(path -> path.toFile().length())
+                    .sum();
+        }
+    }
+
+    private static Prediction prediction(ModelSpec spec) {
+        Random random = new Random(1);
+        List<Float> scores = new ArrayList<>();
+        for (int i = 0; i < spec.labels().size(); i++) {
+            scores.add(random.nextFloat());
+        }
+        return new Prediction(spec.labels(), scores);
+    }
+
+    private static String randomHash(Random random) {
+        return String.format(
+                "%016x%016x%016x%016x",
+                random.nextLong(), random.nextLong(), random.nextLong(), random.nextLong());
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    private static final class Nothing extends KeyedProcessFunction<String, String, Object> {
+        @Override
+        public void processElement(String value, Context context, Collector<Object> out) {}
+    }
+}
