@@ -14,6 +14,7 @@ import org.imagestream.inference.ModelSpec;
 import org.imagestream.inference.SavedModelClassifier;
 import org.imagestream.localstack.Commands;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.ProcessCpu;
 import org.imagestream.training.ModelStore;
 import org.tensorflow.proto.ConfigProto;
 
@@ -191,17 +192,17 @@ public final class TensorflowPoolsBenchmark {
                 SavedModelClassifier second = SavedModelClassifier.open(spec, config)) {
             imagesPerSecond(List.of(first, second), input, Math.min(3, seconds)); // warm-up
             double one = imagesPerSecond(List.of(first), input, seconds);
-            long cpuBefore = processCpuNanos();
+            long cpuBefore = ProcessCpu.nanos();
             long imagesBefore = IMAGES.get();
             double two = imagesPerSecond(List.of(first, second), input, seconds);
             double twoCpuMillis =
-                    (processCpuNanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
+                    (ProcessCpu.nanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
             // Single images 20 a second on two callers, as the latency runs send them.
-            cpuBefore = processCpuNanos();
+            cpuBefore = ProcessCpu.nanos();
             imagesBefore = IMAGES.get();
             pacedCalls(List.of(first, second), single, 20, seconds);
             double pacedCpuMillis =
-                    (processCpuNanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
+                    (ProcessCpu.nanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
             System.out.printf(
                     Locale.ROOT,
                     "%s: one caller %.1f img/s, two callers on two sessions %.1f img/s (%.2fx),"
@@ -221,12 +222,6 @@ public final class TensorflowPoolsBenchmark {
         try (var threads = Files.list(Path.of("/proc/self/task"))) {
             return threads.count();
         }
-    }
-
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean)
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
     }
 
     /** Each session's caller classifies {@code input} {@code hz} times a second. */
@@ -314,9 +309,6 @@ public final class TensorflowPoolsBenchmark {
             throws Exception {
         ModelSpec spec = ModelSpec.load(ModelDirectory.current(Path.of(model)));
         List<float[]> input = InferenceBenchmark.tensors(spec, 1);
-        com.sun.management.OperatingSystemMXBean os =
-                (com.sun.management.OperatingSystemMXBean)
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         System.out.printf(
                 Locale.ROOT,
                 "cores=%d java=%s model=%s paced at %.0f Hz, %.0f s per arm%n",
@@ -341,7 +333,7 @@ public final class TensorflowPoolsBenchmark {
                     String pools = session == spins ? "spinning" : "no spinning";
                     for (String arm : List.of("back-to-back", "paced")) {
                         List<Long> callNanos = new ArrayList<>();
-                        long cpuBefore = os.getProcessCpuTime();
+                        long cpuBefore = ProcessCpu.nanos();
                         long start = System.nanoTime();
                         long end = start + (long) (seconds * 1e9);
                         for (int call = 0; System.nanoTime() < end; call++) {
@@ -356,7 +348,7 @@ public final class TensorflowPoolsBenchmark {
                             session.classify(input);
                             callNanos.add(System.nanoTime() - called);
                         }
-                        double cpuMillis = (os.getProcessCpuTime() - cpuBefore) / 1e6;
+                        double cpuMillis = (ProcessCpu.nanos() - cpuBefore) / 1e6;
                         java.util.Collections.sort(callNanos);
                         System.out.printf(
                                 Locale.ROOT,

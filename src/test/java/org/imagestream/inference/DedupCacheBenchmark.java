@@ -25,6 +25,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.util.Collector;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.ProcessCpu;
 import org.imagestream.testing.ShippedFlinkConf;
 import org.imagestream.training.ModelStoreAccess;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -239,7 +240,7 @@ public class DedupCacheBenchmark {
     @Setup(Level.Iteration)
     public void startCpuClock() {
         intervals = 0;
-        cpuNanosAtStart = processCpuNanos();
+        cpuNanosAtStart = ProcessCpu.nanos();
     }
 
     @TearDown(Level.Iteration)
@@ -247,14 +248,8 @@ public class DedupCacheBenchmark {
         if (intervals > 0) {
             System.out.printf(
                     "%n%s, %d hashes: process CPU %.1f ms per interval%n",
-                    backendType, entries, (processCpuNanos() - cpuNanosAtStart) / 1e6 / intervals);
+                    backendType, entries, (ProcessCpu.nanos() - cpuNanosAtStart) / 1e6 / intervals);
         }
-    }
-
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean)
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
     }
 
     static final int IMAGES_PER_INTERVAL = 2400;

@@ -3,7 +3,6 @@ package org.imagestream.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +22,7 @@ import org.apache.flink.util.Collector;
 import org.imagestream.config.JobOptions;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
+import org.imagestream.testing.ProcessCpu;
 import org.imagestream.testing.ShippedFlinkConf;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
@@ -93,7 +93,7 @@ class DedupCacheSoakITCase {
             System.out.printf(
                     "%n| simulated time | entries in RocksDB | SST MB | process CPU ms per"
                             + " interval | checkpoint KB written, mean (max) |%n|---|---|---|---|---|%n");
-            long cpuAtReport = processCpuNanos();
+            long cpuAtReport = ProcessCpu.nanos();
             long checkpointBytes = 0;
             long maxCheckpointBytes = 0;
             long imageCount = 0;
@@ -115,7 +115,7 @@ class DedupCacheSoakITCase {
                 checkpointBytes += written;
                 maxCheckpointBytes = Math.max(maxCheckpointBytes, written);
                 if ((interval + 1) % INTERVALS_PER_REPORT == 0) {
-                    long cpu = processCpuNanos();
+                    long cpu = ProcessCpu.nanos();
                     long entries = rocksDb.numKeyValueStateEntries();
                     mostEntries = Math.max(mostEntries, entries);
                     System.out.printf(
@@ -126,7 +126,7 @@ class DedupCacheSoakITCase {
                             (cpu - cpuAtReport) / 1e6 / INTERVALS_PER_REPORT,
                             checkpointBytes / INTERVALS_PER_REPORT / 1024,
                             maxCheckpointBytes / 1024);
-                    cpuAtReport = processCpuNanos();
+                    cpuAtReport = ProcessCpu.nanos();
                     checkpointBytes = 0;
                     maxCheckpointBytes = 0;
                 }
@@ -200,12 +200,6 @@ class DedupCacheSoakITCase {
         return String.format(
                 "%016x%016x%016x%016x",
                 random.nextLong(), random.nextLong(), random.nextLong(), random.nextLong());
-    }
-
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean)
-                        ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
     }
 
     private static final class Nothing extends KeyedProcessFunction<String, String, Object> {
