@@ -285,13 +285,17 @@ final class SceneDecoder {
             try (ImageInputStream stream =
                     ImageIO.createImageInputStream(new ByteArrayInputStream(view))) {
                 reader.setInput(stream);
-                boolean readKeepsSamples =
-                        TiffRasters.readKeepsSamples(viewDirectory, reader.getRawImageType(0));
                 Raster plane =
                         deadline.read(
                                 reader,
                                 "TIFF band " + (band + 1),
-                                () -> TiffRasters.read(reader, 0, param, readKeepsSamples));
+                                () ->
+                                        TiffRasters.read(
+                                                reader,
+                                                0,
+                                                param,
+                                                TiffRasters.readKeepsSamples(
+                                                        viewDirectory, reader.getRawImageType(0))));
                 if (plane.getWidth() != width || plane.getHeight() != height) {
                     throw new DecodeException(
                             Reason.CORRUPT, "band " + (band + 1) + " of the TIFF has another size");

@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
 import org.apache.flink.state.rocksdb.RocksDBKeyedStateBackend;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -31,32 +32,34 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Soak (Maven profile {@code soak}, not the default run): the dedup cache as a TaskManager slot
  * keeps it with {@code flink-conf/} (RocksDB, incremental checkpoints, the slot's managed memory)
- * and the job's default TTL, through {@link #HOURS} hours of a job classifying {@link
- * #IMAGES_PER_SECOND} new images a second, on a simulated clock: each image is looked up (a miss)
- * and remembered, and every 10 s of that clock a checkpoint is taken and confirmed, as the job's
- * are. Nothing removes entries but their TTL, which in RocksDB takes effect when RocksDB compacts
- * the files holding them; an hour's images (864,000 at the defaults) should therefore be what the
- * store holds once the first hour has passed, plus what compaction has not reached yet.
+ * and the job's default TTL, through {@link #RUN} of a job classifying {@link #IMAGES_PER_SECOND}
+ * new images a second, on a simulated clock: each image is looked up (a miss) and remembered, and
+ * at each of flink-conf/'s checkpoint intervals of that clock a checkpoint is taken and confirmed,
+ * as the job's are. Nothing removes entries but their TTL, which in RocksDB takes effect when
+ * RocksDB compacts the files holding them; one TTL's images (864,000 at the defaults) should
+ * therefore be what the store holds once the first TTL has passed, plus what compaction has not
+ * reached yet.
  *
  * <p>Prints, per 10 simulated minutes, the entries RocksDB holds, the size of its files, the
  * process's CPU per checkpoint interval and what the checkpoints wrote (docs/benchmarks.md, "Dedup
- * cache"). Asserts that the store never holds two TTLs' worth of images (it would by the end of the
- * second hour if nothing expired) and that, once compacted at the end, it holds exactly the images
- * of the last TTL, which are hits while older ones are not.
+ * cache"). Asserts that the store never holds 1.25 times one TTL's images (it would hold twice as
+ * many by the end of the second TTL if nothing expired) and that, once compacted at the end, it
+ * holds exactly the images of the last TTL, which are hits while older ones are not. The
+ * checkpoints stay in the temporary directory until the end: about 9 GB.
  */
 class DedupCacheSoakITCase {
-    private static final int HOURS = Integer.getInteger("imagestream.soak.dedup-hours", 3);
+    private static final Duration RUN = Duration.ofHours(3);
     private static final int IMAGES_PER_SECOND = 240;
-    private static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
     private static final Duration TTL = JobOptions.DEDUP_TTL.defaultValue();
-    private static final int SHARDS = 64;
-    private static final int INTERVALS_PER_REPORT = 60;
+    private static final int SHARDS = JobOptions.ROUTING_SHARDS.defaultValue();
+    private static final Duration CHECKPOINT_INTERVAL =
+            ShippedFlinkConf.load().get(CheckpointingOptions.CHECKPOINTING_INTERVAL);
+    private static final int INTERVALS_PER_REPORT =
+            (int) (Duration.ofMinutes(10).toMillis() / CHECKPOINT_INTERVAL.toMillis());
     private static final int SAMPLE_EVERY = 997;
 
     private static final int IMAGES_PER_INTERVAL =
-            (int) (IMAGES_PER_SECOND * CHECKPOINT_INTERVAL.toSeconds());
-    private static final int INTERVALS_PER_HOUR =
-            (int) (Duration.ofHours(1).toMillis() / CHECKPOINT_INTERVAL.toMillis());
+            (int) (IMAGES_PER_SECOND * CHECKPOINT_INTERVAL.toMillis() / 1000);
 
     /**
      * One remembered image: its hash and shard, and the interval (clock tick) it was written in.
@@ -71,8 +74,13 @@ class DedupCacheSoakITCase {
         Random random = new Random(11);
         List<Sample> samples = new ArrayList<>();
         long mostEntries = 0;
-        int intervals = HOURS * INTERVALS_PER_HOUR;
+        long foundNew = 0;
+        long allCheckpointBytes = 0;
+        int intervals = (int) (RUN.toMillis() / CHECKPOINT_INTERVAL.toMillis());
         Path db = files.resolve("db");
+        // Without expiry the store would hold two TTLs' worth from 2 x TTL on: the run must last
+        // longer for the bound below to mean anything.
+        assertThat(RUN).as("the simulated run").isGreaterThan(TTL.multipliedBy(2));
 
         try (var harness =
                 new KeyedOneInputStreamOperatorTestHarness<String, String, Object>(
@@ -91,8 +99,8 @@ class DedupCacheSoakITCase {
             image.originalHeight = 800;
 
             System.out.printf(
-                    "%n| simulated time | entries in RocksDB | SST MB | process CPU ms per"
-                            + " interval | checkpoint KB written, mean (max) |%n|---|---|---|---|---|%n");
+                    "%n| simulated time | entries in RocksDB | SST MiB | process CPU ms per"
+                            + " interval | checkpoint KiB written, mean (max) |%n|---|---|---|---|---|%n");
             long cpuAtReport = ProcessCpu.nanos();
             long checkpointBytes = 0;
             long maxCheckpointBytes = 0;
@@ -103,7 +111,9 @@ class DedupCacheSoakITCase {
                     image.contentSha256 = randomHash(random);
                     String shard = "shard-" + random.nextInt(SHARDS);
                     backend.setCurrentKey(shard);
-                    assertThat(cache.lookup(image, spec)).as("a new hash").isNull();
+                    if (cache.lookup(image, spec) != null) {
+                        foundNew++;
+                    }
                     cache.remember(image, spec, prediction, List.of());
                     if (imageCount++ % SAMPLE_EVERY == 0) {
                         samples.add(new Sample(image.contentSha256, shard, interval));
@@ -113,6 +123,7 @@ class DedupCacheSoakITCase {
                 long written = harness.snapshot(checkpoint, checkpoint).getCheckpointedSize();
                 harness.notifyOfCompletedCheckpoint(checkpoint);
                 checkpointBytes += written;
+                allCheckpointBytes += written;
                 maxCheckpointBytes = Math.max(maxCheckpointBytes, written);
                 if ((interval + 1) % INTERVALS_PER_REPORT == 0) {
                     long cpu = ProcessCpu.nanos();
@@ -141,8 +152,9 @@ class DedupCacheSoakITCase {
                     new ValueStateDescriptor<>(DedupCache.STATE_NAME, CachedPrediction.class));
             long compacted = rocksDb.numKeyValueStateEntries();
             System.out.printf(
-                    "compacted at the end: %,d entries, %.1f SST MB%n",
-                    compacted, sstBytes(db) / 1048576.0);
+                    "compacted at the end: %,d entries, %.1f SST MiB; the checkpoints wrote %.1f GB"
+                            + " in all%n",
+                    compacted, sstBytes(db) / 1048576.0, allCheckpointBytes / 1e9);
 
             int live = 0;
             List<Sample> liveMissed = new ArrayList<>();
@@ -169,12 +181,14 @@ class DedupCacheSoakITCase {
             assertThat(samples.size() - live).as("older samples").isGreaterThan(100);
             assertThat(liveMissed).as("images of the last TTL that missed").isEmpty();
             assertThat(expiredFound).as("images older than the TTL that were found").isEmpty();
-            // Once the first TTL has passed, expired entries leave as fast as new ones come: the
-            // store never holds two TTLs' worth (without expiry it would from 2 h on).
-            assertThat(HOURS).isGreaterThanOrEqualTo(3);
+            assertThat(foundNew).as("new hashes found in the cache").isZero();
+            // Once the first TTL has passed, expired entries must leave about as fast as new ones
+            // come: without expiry the store would hold two TTLs' worth by 2 x TTL; with the level
+            // sizes flink-conf/ ships it held at most 1.04 times one TTL's, with 32 MB levels up
+            // to 1.74 times (docs/benchmarks.md, "Dedup cache").
             assertThat(mostEntries)
                     .as("most entries the store held at any report")
-                    .isLessThan(2 * imagesPerTtl);
+                    .isLessThan(imagesPerTtl * 5 / 4);
         }
     }
 
