@@ -3,17 +3,22 @@ package org.imagestream.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.state.rocksdb.RocksDBKeyedStateBackend;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -28,6 +33,7 @@ import org.imagestream.testing.ShippedFlinkConf;
 import org.imagestream.training.ModelStoreAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.InfoLogLevel;
 
 /**
  * Soak (Maven profile {@code soak}, not the default run): the dedup cache as a TaskManager slot
@@ -41,11 +47,12 @@ import org.junit.jupiter.api.io.TempDir;
  * reached yet.
  *
  * <p>Prints, per 10 simulated minutes, the entries RocksDB holds, the size of its files, the
- * process's CPU per checkpoint interval and what the checkpoints wrote (docs/benchmarks.md, "Dedup
- * cache"). Asserts that the store never holds 1.25 times one TTL's images (it would hold twice as
- * many by the end of the second TTL if nothing expired) and that, once compacted at the end, it
- * holds exactly the images of the last TTL, which are hits while older ones are not. The
- * checkpoints stay in the temporary directory until the end: about 9 GB.
+ * process's CPU per checkpoint interval, the CPU and bytes of RocksDB's compactions in it (from the
+ * events of RocksDB's information log, which the test turns on) and what the checkpoints wrote
+ * (docs/benchmarks.md, "Dedup cache"). Asserts that the store never holds 1.25 times one TTL's
+ * images (it would hold twice as many by the end of the second TTL if nothing expired) and that,
+ * once compacted at the end, it holds exactly the images of the last TTL, which are hits while
+ * older ones are not. The checkpoints stay in the temporary directory until the end: about 9 GB.
  */
 class DedupCacheSoakITCase {
     private static final Duration RUN = Duration.ofHours(3);
@@ -87,7 +94,11 @@ class DedupCacheSoakITCase {
                         new KeyedProcessOperator<>(new Nothing()), key -> key, Types.STRING)) {
             harness.setCheckpointStorage(
                     new FileSystemCheckpointStorage(files.resolve("checkpoints").toUri()));
-            harness.setStateBackend(ShippedFlinkConf.rocksDbOfOneSlot(db));
+            // RocksDB's information log on (flink-conf/ leaves Flink's default, next to nothing)
+            // for its compaction events; it stays in the database's directory.
+            Configuration infoLog = new Configuration();
+            infoLog.set(RocksDBConfigurableOptions.LOG_LEVEL, InfoLogLevel.INFO_LEVEL);
+            harness.setStateBackend(ShippedFlinkConf.rocksDbOfOneSlot(db, infoLog));
             harness.open();
             var backend =
                     ((AbstractStreamOperator<?>) harness.getOperator()).getKeyedStateBackend();
@@ -100,8 +111,10 @@ class DedupCacheSoakITCase {
 
             System.out.printf(
                     "%n| simulated time | entries in RocksDB | SST MiB | process CPU ms per"
-                            + " interval | checkpoint KiB written, mean (max) |%n|---|---|---|---|---|%n");
+                            + " interval | of which compactions | compactions wrote KiB per interval"
+                            + " | checkpoint KiB written, mean (max) |%n|---|---|---|---|---|---|---|%n");
             long cpuAtReport = ProcessCpu.nanos();
+            long[] compactionsAtReport = Compactions.sinceStart(db);
             long checkpointBytes = 0;
             long maxCheckpointBytes = 0;
             long imageCount = 0;
@@ -127,17 +140,21 @@ class DedupCacheSoakITCase {
                 maxCheckpointBytes = Math.max(maxCheckpointBytes, written);
                 if ((interval + 1) % INTERVALS_PER_REPORT == 0) {
                     long cpu = ProcessCpu.nanos();
+                    long[] compactions = Compactions.sinceStart(db);
                     long entries = rocksDb.numKeyValueStateEntries();
                     mostEntries = Math.max(mostEntries, entries);
                     System.out.printf(
-                            "| %d min | %,d | %.1f | %.1f | %,d (%,d) |%n",
+                            "| %d min | %,d | %.1f | %.1f | %.1f | %,d | %,d (%,d) |%n",
                             (interval + 1) * CHECKPOINT_INTERVAL.toSeconds() / 60,
                             entries,
                             sstBytes(db) / 1048576.0,
                             (cpu - cpuAtReport) / 1e6 / INTERVALS_PER_REPORT,
+                            (compactions[0] - compactionsAtReport[0]) / 1e3 / INTERVALS_PER_REPORT,
+                            (compactions[1] - compactionsAtReport[1]) / 1024 / INTERVALS_PER_REPORT,
                             checkpointBytes / INTERVALS_PER_REPORT / 1024,
                             maxCheckpointBytes / 1024);
                     cpuAtReport = ProcessCpu.nanos();
+                    compactionsAtReport = compactions;
                     checkpointBytes = 0;
                     maxCheckpointBytes = 0;
                 }
@@ -189,6 +206,39 @@ class DedupCacheSoakITCase {
             assertThat(mostEntries)
                     .as("most entries the store held at any report")
                     .isLessThan(imagesPerTtl * 5 / 4);
+        }
+    }
+
+    /**
+     * RocksDB's compactions so far, from the compaction events of its information log under the
+     * database directory: CPU microseconds, bytes written.
+     */
+    private static final class Compactions {
+        private static final Pattern FINISHED =
+                Pattern.compile(
+                        "\"event\": \"compaction_finished\".*\"compaction_time_cpu_micros\":"
+                                + " (\\d+).*\"total_output_size\": (\\d+)");
+
+        static long[] sinceStart(Path db) throws IOException {
+            long[] sums = new long[2];
+            List<Path> logs;
+            try (Stream<Path> paths = Files.walk(db)) {
+                logs =
+                        paths.filter(path -> path.getFileName().toString().startsWith("LOG"))
+                                .toList();
+            }
+            for (Path log : logs) {
+                try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+                    lines.map(FINISHED::matcher)
+                            .filter(Matcher::find)
+                            .forEach(
+                                    found -> {
+                                        sums[0] += Long.parseLong(found.group(1));
+                                        sums[1] += Long.parseLong(found.group(2));
+                                    });
+                }
+            }
+            return sums;
         }
     }
 

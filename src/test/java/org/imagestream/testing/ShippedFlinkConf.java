@@ -66,8 +66,14 @@ public final class ShippedFlinkConf {
      * dbPath}.
      */
     public static EmbeddedRocksDBStateBackend rocksDbOfOneSlot(Path dbPath) {
+        return rocksDbOfOneSlot(dbPath, new Configuration());
+    }
+
+    /** {@link #rocksDbOfOneSlot(Path)} with {@code extra} options over the shipped ones. */
+    public static EmbeddedRocksDBStateBackend rocksDbOfOneSlot(Path dbPath, Configuration extra) {
         Configuration flinkConf = load();
         Configuration options = stateBackendOptions(flinkConf);
+        options.addAll(extra);
         options.set(RocksDBOptions.FIX_PER_SLOT_MEMORY_SIZE, managedMemoryPerSlot(flinkConf));
         EmbeddedRocksDBStateBackend rocksDb =
                 new EmbeddedRocksDBStateBackend()
