@@ -11,18 +11,13 @@ import java.util.stream.Stream;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
-import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.util.Collector;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
 import org.imagestream.testing.ProcessCpu;
@@ -100,17 +95,9 @@ public class DedupCacheBenchmark {
     public void setUp() throws Exception {
         spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
         random = new Random(1);
-        List<Float> scores = new java.util.ArrayList<>();
-        for (int i = 0; i < spec.labels().size(); i++) {
-            scores.add(random.nextFloat());
-        }
-        prediction = new Prediction(spec.labels(), scores);
-        harness =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(new Nothing()), key -> key, Types.STRING);
-        // Checkpoints to files, as the job's: the default in-memory storage refuses over 5 MB.
+        prediction = CacheWorkload.prediction(spec, random);
         checkpoints = Files.createTempDirectory("dedup-checkpoints");
-        harness.setCheckpointStorage(new FileSystemCheckpointStorage(checkpoints.toUri()));
+        harness = CacheWorkload.harness(checkpoints);
         if (backendType.equals("rocksdb")) {
             harness.setStateBackend(ShippedFlinkConf.rocksDbOfOneSlot(checkpoints.resolve("db")));
         }
@@ -131,7 +118,7 @@ public class DedupCacheBenchmark {
         expiring.enableTimeToLive(DedupCache.ttlConfig(TTL));
         for (int i = 0; i < entries; i++) {
             DecodedImage image = new DecodedImage();
-            image.contentSha256 = randomHash(random);
+            image.contentSha256 = CacheWorkload.randomHash(random);
             image.originalWidth = 1200;
             image.originalHeight = 800;
             images[i] = image;
@@ -168,19 +155,13 @@ public class DedupCacheBenchmark {
         backend.setCurrentKey(shards[i]);
         backend.getPartitionedState(image.contentSha256, StringSerializer.INSTANCE, expiring)
                 .clear();
-        image.contentSha256 = randomHash(random);
+        image.contentSha256 = CacheWorkload.randomHash(random);
         shards[i] = "shard-" + random.nextInt(SHARDS);
         backend.setCurrentKey(shards[i]);
         if (cache.lookup(image, spec) != null) {
             throw new IllegalStateException("a new hash was found cached");
         }
         cache.remember(image, spec, prediction, List.of());
-    }
-
-    private static String randomHash(Random random) {
-        return String.format(
-                "%016x%016x%016x%016x",
-                random.nextLong(), random.nextLong(), random.nextLong(), random.nextLong());
     }
 
     /** One classified image: its lookup (a miss would be classified) and its write. */
@@ -257,9 +238,4 @@ public class DedupCacheBenchmark {
     private long checkpoint;
     private long checkpointBytes;
     private Path checkpoints;
-
-    private static final class Nothing extends KeyedProcessFunction<String, String, Object> {
-        @Override
-        public void processElement(String value, Context context, Collector<Object> out) {}
-    }
 }

@@ -15,17 +15,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.state.rocksdb.RocksDBKeyedStateBackend;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.util.Collector;
 import org.imagestream.config.JobOptions;
 import org.imagestream.model.DecodedImage;
 import org.imagestream.model.Domain;
@@ -78,7 +72,7 @@ class DedupCacheSoakITCase {
     void shouldHoldOnlyTheLastTtlOfImagesInRocksDbHourAfterHour(@TempDir Path files)
             throws Exception {
         ModelSpec spec = ModelStoreAccess.seedModels().get(Domain.SOCIAL);
-        Prediction prediction = prediction(spec);
+        Prediction prediction = CacheWorkload.prediction(spec, new Random(1));
         Random random = new Random(11);
         List<Sample> samples = new ArrayList<>();
         long mostEntries = 0;
@@ -90,11 +84,7 @@ class DedupCacheSoakITCase {
         // longer for the bound below to mean anything.
         assertThat(RUN).as("the simulated run").isGreaterThan(TTL.multipliedBy(2));
 
-        try (var harness =
-                new KeyedOneInputStreamOperatorTestHarness<String, String, Object>(
-                        new KeyedProcessOperator<>(new Nothing()), key -> key, Types.STRING)) {
-            harness.setCheckpointStorage(
-                    new FileSystemCheckpointStorage(files.resolve("checkpoints").toUri()));
+        try (var harness = CacheWorkload.harness(files.resolve("checkpoints"))) {
             // RocksDB's information log on (flink-conf/ leaves Flink's default, next to nothing)
             // for its compaction events (a little logging CPU the shipped config does not have).
             Configuration infoLog = new Configuration();
@@ -127,7 +117,7 @@ class DedupCacheSoakITCase {
             for (int interval = 0; interval < intervals; interval++) {
                 harness.setStateTtlProcessingTime(interval * CHECKPOINT_INTERVAL.toMillis());
                 for (int i = 0; i < IMAGES_PER_INTERVAL; i++) {
-                    image.contentSha256 = randomHash(random);
+                    image.contentSha256 = CacheWorkload.randomHash(random);
                     String shard = "shard-" + random.nextInt(SHARDS);
                     backend.setCurrentKey(shard);
                     if (cache.lookup(image, spec) != null) {
@@ -267,25 +257,5 @@ class DedupCacheSoakITCase {
                     .mapToLong(path -> path.toFile().length())
                     .sum();
         }
-    }
-
-    private static Prediction prediction(ModelSpec spec) {
-        Random random = new Random(1);
-        List<Float> scores = new ArrayList<>();
-        for (int i = 0; i < spec.labels().size(); i++) {
-            scores.add(random.nextFloat());
-        }
-        return new Prediction(spec.labels(), scores);
-    }
-
-    private static String randomHash(Random random) {
-        return String.format(
-                "%016x%016x%016x%016x",
-                random.nextLong(), random.nextLong(), random.nextLong(), random.nextLong());
-    }
-
-    private static final class Nothing extends KeyedProcessFunction<String, String, Object> {
-        @Override
-        public void processElement(String value, Context context, Collector<Object> out) {}
     }
 }

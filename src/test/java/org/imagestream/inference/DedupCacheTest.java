@@ -55,11 +55,7 @@ class DedupCacheTest {
     @Test
     void shouldClassifyACopyAgainOnceTheTtlHasPassedAndDropExpiredEntriesFromTheState()
             throws Exception {
-        Random random = new Random(3);
-        List<byte[]> photos = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            photos.add(SampleImages.generate(Domain.SOCIAL, i, random).bytes());
-        }
+        List<byte[]> photos = photos(8, new Random(3));
         try (var harness = harness(classifier())) {
             harness.open();
             harness.setStateTtlProcessingTime(0);
@@ -100,11 +96,7 @@ class DedupCacheTest {
     @Test
     void shouldDropExpiredEntriesFromRocksDbWhenItCompacts(@TempDir Path rocksDbFiles)
             throws Exception {
-        Random random = new Random(7);
-        List<byte[]> photos = new ArrayList<>();
-        for (int i = 0; i < 6; i++) {
-            photos.add(SampleImages.generate(Domain.SOCIAL, i, random).bytes());
-        }
+        List<byte[]> photos = photos(6, new Random(7));
         try (var harness = harness(classifier())) {
             harness.setStateBackend(ShippedFlinkConf.rocksDbOfOneSlot(rocksDbFiles));
             harness.open();
@@ -210,6 +202,15 @@ class DedupCacheTest {
                 throws Exception {
             recent.put(image.contentSha256, planted);
         }
+    }
+
+    /** {@code count} distinct social photos from the sample generator. */
+    private static List<byte[]> photos(int count, Random random) {
+        List<byte[]> photos = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            photos.add(SampleImages.generate(Domain.SOCIAL, i, random).bytes());
+        }
+        return photos;
     }
 
     private static BatchingClassifyOperator classifier() {
