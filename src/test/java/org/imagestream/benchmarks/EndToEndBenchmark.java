@@ -640,6 +640,21 @@ public final class EndToEndBenchmark {
                                 jobSteady,
                                 peerSteady,
                                 jobSteady / peerSteady));
+                // A job that ran exactly at the bound would spend the parts' CPU per image: its
+                // job / peer figure says how far the CPU goal can be reached by removing the
+                // job's overhead alone (the rest is the peer's unbatched inference and writes).
+                report.append(
+                        String.format(
+                                Locale.ROOT,
+                                "- a job at the bound against the peer (sum of parts / peer CPU"
+                                        + " per image): %.1f / %.1f = %.2f; without their JIT"
+                                        + " compilers: %.1f / %.1f = %.2f%n",
+                                parts,
+                                peerMillis,
+                                parts / peerMillis,
+                                steadyParts,
+                                peerSteady,
+                                steadyParts / peerSteady));
                 if (again != null) {
                     double againMillis =
                             processes.allMillisPerImage(
