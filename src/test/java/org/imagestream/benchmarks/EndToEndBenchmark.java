@@ -938,6 +938,11 @@ public final class EndToEndBenchmark {
         return JobConfig.fromMap(jobOptions(stack, specs, topic, keyspace));
     }
 
+    /** Where the local cluster's checkpoints go (a directory per job id). */
+    static Path checkpointDirectory() {
+        return checkpointDirectory;
+    }
+
     private static StreamExecutionEnvironment environment() {
         Configuration configuration = new Configuration();
         configuration.setString("taskmanager.numberOfTaskSlots", Integer.toString(slots));

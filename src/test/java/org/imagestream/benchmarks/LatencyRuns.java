@@ -51,7 +51,8 @@ final class LatencyRuns {
             Processes.Snapshot before,
             Processes.Snapshot after,
             double measuredSeconds,
-            WriteStages stages) {}
+            WriteStages stages,
+            CheckpointWatch checkpoints) {}
 
     /** Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured. */
     static PacedRun pacedRun(
@@ -74,6 +75,10 @@ final class LatencyRuns {
                 ClassifySubtasks.ofJob(
                         env, EndToEndBenchmark.jobConfig(stack, specs, topic, keyspace));
         JobClient client = env.executeAsync("e2e-bench-" + name);
+        CheckpointWatch checkpoints =
+                CheckpointWatch.start(
+                        EndToEndBenchmark.checkpointDirectory()
+                                .resolve(client.getJobID().toString()));
         int warmup = (int) Math.round(rate * warmupSeconds);
         int total = warmup + (int) Math.round(rate * seconds);
         try (ImagePublisher publisher =
@@ -140,6 +145,7 @@ final class LatencyRuns {
                 rows = progress.all();
             }
             double measuredSeconds = (measuredUntilMillis - measuredFromMillis) / 1000.0;
+            checkpoints.close();
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = EndToEndBenchmark.rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));
@@ -157,7 +163,8 @@ final class LatencyRuns {
                     before,
                     after,
                     measuredSeconds,
-                    stages);
+                    stages,
+                    checkpoints);
         }
     }
 
@@ -245,6 +252,15 @@ final class LatencyRuns {
                         + percent
                         + " %: slowest row per second of produce time (ms): "
                         + slowestPerSecond);
+        if (first < times.size()) {
+            // On the same clock: a stall at every checkpoint shows as slow seconds beside them.
+            long from = times.get(first)[1];
+            System.out.println(
+                    "latency "
+                            + percent
+                            + " %: checkpoints begun-completed, s of produce time: "
+                            + run.checkpoints().between(from, from + (seconds + 1) * 1000L));
+        }
         String line =
                 String.format(
                         Locale.ROOT,
