@@ -52,7 +52,8 @@ final class LatencyRuns {
             Processes.Snapshot after,
             double measuredSeconds,
             WriteStages stages,
-            CheckpointWatch checkpoints) {}
+            CheckpointWatch checkpoints,
+            CpuTimeline cpu) {}
 
     /** Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured. */
     static PacedRun pacedRun(
@@ -79,6 +80,7 @@ final class LatencyRuns {
                 CheckpointWatch.start(
                         EndToEndBenchmark.checkpointDirectory()
                                 .resolve(client.getJobID().toString()));
+        CpuTimeline cpu = CpuTimeline.start(processes.pids());
         int warmup = (int) Math.round(rate * warmupSeconds);
         int total = warmup + (int) Math.round(rate * seconds);
         try (ImagePublisher publisher =
@@ -146,6 +148,7 @@ final class LatencyRuns {
             }
             double measuredSeconds = (measuredUntilMillis - measuredFromMillis) / 1000.0;
             checkpoints.close();
+            cpu.close();
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = EndToEndBenchmark.rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));
@@ -164,7 +167,8 @@ final class LatencyRuns {
                     after,
                     measuredSeconds,
                     stages,
-                    checkpoints);
+                    checkpoints,
+                    cpu);
         }
     }
 
@@ -258,8 +262,15 @@ final class LatencyRuns {
             System.out.println(
                     "latency "
                             + percent
-                            + " %: checkpoints begun-completed, s of produce time: "
+                            + " %: second 0 of produce time is "
+                            + java.time.Instant.ofEpochMilli(from)
+                            + "; checkpoints begun-completed, s of produce time: "
                             + run.checkpoints().between(from, from + (seconds + 1) * 1000L));
+            System.out.print(
+                    "latency "
+                            + percent
+                            + " %: CPU per second of produce time, % of a core:\n"
+                            + run.cpu().perSecond(from, seconds));
         }
         String line =
                 String.format(

@@ -30,6 +30,11 @@ final class Processes {
         }
     }
 
+    /** The processes measured, by name, in report order. */
+    Map<String, Long> pids() {
+        return java.util.Collections.unmodifiableMap(pids);
+    }
+
     Snapshot snapshot() throws IOException {
         Map<String, double[]> values = new LinkedHashMap<>();
         Map<String, Map<Long, Long>> compilers = new LinkedHashMap<>();

@@ -1,0 +1,118 @@
+package org.imagestream.benchmarks;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Each process's CPU per second of a latency run, from {@code /proc} read every 250 ms by a thread
+ * of its own, so that a second whose rows were slow can be set beside what the processes were doing
+ * then (a compaction in Cassandra takes a core for seconds; a stall of the job alone leaves the
+ * cores idle).
+ */
+final class CpuTimeline implements AutoCloseable {
+    private static final long POLL_MILLIS = 250;
+
+    private final Map<String, Long> pids;
+
+    /** Per sample: wall-clock millis, then each process's CPU seconds so far, in pids' order. */
+    private final List<double[]> samples = new ArrayList<>();
+
+    private final Thread thread;
+    private volatile boolean stopped;
+
+    /** Not yet sampling; {@link #start} starts the thread. */
+    CpuTimeline(Map<String, Long> pids) {
+        this.pids = new LinkedHashMap<>(pids);
+        this.thread = new Thread(this::run, "cpu-timeline");
+        this.thread.setDaemon(true);
+    }
+
+    static CpuTimeline start(Map<String, Long> pids) {
+        CpuTimeline timeline = new CpuTimeline(pids);
+        timeline.thread.start();
+        return timeline;
+    }
+
+    private void run() {
+        while (!stopped) {
+            double[] cpu = new double[pids.size()];
+            int i = 0;
+            try {
+                for (long pid : pids.values()) {
+                    cpu[i++] = CpuProfile.cpuSeconds(pid);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            record(System.currentTimeMillis(), cpu);
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One sample: each process's CPU seconds so far at {@code millis}, in the pids' order. */
+    synchronized void record(long millis, double[] cpuSeconds) {
+        double[] sample = new double[cpuSeconds.length + 1];
+        sample[0] = millis;
+        System.arraycopy(cpuSeconds, 0, sample, 1, cpuSeconds.length);
+        samples.add(sample);
+    }
+
+    /**
+     * Per process, its CPU in each whole second from {@code fromMillis} on, in per cent of one
+     * core, {@code seconds} of them: the CPU between the samples nearest each second's two ends
+     * over the time between them, e.g. {@code "Kafka [12, 15, 80]"} one line per process. A second
+     * without a sample at either end shows -1.
+     */
+    synchronized String perSecond(long fromMillis, int seconds) {
+        StringBuilder lines = new StringBuilder();
+        int column = 1;
+        for (String name : pids.keySet()) {
+            List<Long> percents = new ArrayList<>();
+            for (int second = 0; second < seconds; second++) {
+                double[] start = nearest(fromMillis + second * 1000L);
+                double[] end = nearest(fromMillis + (second + 1) * 1000L);
+                if (start == null || end == null || end[0] <= start[0]) {
+                    percents.add(-1L);
+                } else {
+                    percents.add(
+                            Math.round(
+                                    (end[column] - start[column])
+                                            * 1000
+                                            * 100
+                                            / (end[0] - start[0])));
+                }
+            }
+            lines.append(name).append(' ').append(percents).append('\n');
+            column++;
+        }
+        return lines.toString();
+    }
+
+    /** The sample closest in time to {@code millis}, if within a poll interval of it. */
+    private double[] nearest(long millis) {
+        double[] best = null;
+        for (double[] sample : samples) {
+            if (Math.abs(sample[0] - millis) <= POLL_MILLIS
+                    && (best == null
+                            || Math.abs(sample[0] - millis) < Math.abs(best[0] - millis))) {
+                best = sample;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stopped = true;
+        thread.interrupt();
+        thread.join();
+    }
+}
