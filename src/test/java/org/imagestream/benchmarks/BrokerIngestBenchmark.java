@@ -8,14 +8,18 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.util.FileUtils;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.benchmarks.EndToEndBenchmark.Item;
 import org.imagestream.ingest.ImagePublisher;
@@ -24,23 +28,31 @@ import org.imagestream.localstack.LocalStack;
 import org.imagestream.localstack.Ports;
 
 /**
- * What one local broker spends per image of the end-to-end mix in the four ways the end-to-end
- * harness feeds it: only read (a topic written before, as in its pre-loaded arms' windows), written
- * in bulk, written by a paced producer, and written by a paced producer while a consumer tails the
- * topic (its latency runs), and the last with fetches that wait for more bytes. Broker CPU per
- * image and per MB, split into user and kernel time ({@code /proc}), arms rotated per round on one
- * broker. With {@code --profile true} the last round's tailed arm is sampled by async-profiler.
- * Run: {@code mvn -q test-compile exec:exec@broker-bench -Dbench.args="--rate 170 --seconds 20
- * --rounds 2"}.
+ * What one local broker spends per image of the end-to-end mix in the ways the end-to-end harness
+ * feeds it: only read (a topic written before, as in its pre-loaded arms' windows), written in
+ * bulk, written by a paced producer, and written by a paced producer while readers tail the topic
+ * (its latency runs), and the last with fetches that wait for more bytes. Broker CPU per image and
+ * per MB, split into user and kernel time and with its JIT compilers' share ({@code /proc}), arms
+ * rotated per round on one broker; each arm's topic is deleted after it. With {@code --profile
+ * true} the last round's tailed arm is sampled by async-profiler. Run: {@code mvn -q test-compile
+ * exec:exec@broker-bench -Dbench.args="--rate 170 --seconds 20 --rounds 5"}.
  */
 public final class BrokerIngestBenchmark {
+    private static final int PARTITIONS = 2;
+
+    /** Fetches that wait for a few images' bytes, as session 36's F runs gave the job. */
+    private static final Map<String, String> FETCHING_MORE =
+            Map.of(
+                    ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "262144",
+                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "20");
+
     private enum Arm {
         READ("read only (written before)"),
         BULK("bulk write"),
         PACED("paced write"),
-        TAILED("paced write, consumer tailing"),
+        TAILED("paced write, readers tailing"),
         TAILED_FETCHING_MORE(
-                "paced write, consumer tailing with fetch.min.bytes 256 KiB, fetch.max.wait.ms 20");
+                "paced write, readers tailing with fetch.min.bytes 256 KiB, fetch.max.wait.ms 20");
 
         final String label;
 
@@ -49,36 +61,14 @@ public final class BrokerIngestBenchmark {
         }
     }
 
-    /** User and kernel CPU seconds of a process so far (/proc stat fields 14 and 15). */
-    private record Cpu(double user, double kernel) {
-        static Cpu of(long pid) throws IOException {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return new Cpu(Long.parseLong(fields[11]) / 100.0, Long.parseLong(fields[12]) / 100.0);
-        }
-
-        Cpu minus(Cpu earlier) {
-            return new Cpu(user - earlier.user, kernel - earlier.kernel);
-        }
-    }
-
-    /** Fetches that wait for a few images' bytes, as session 36's F runs gave the job. */
-    private static final Properties FETCHING_MORE = new Properties();
-
-    static {
-        FETCHING_MORE.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "262144");
-        FETCHING_MORE.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "20");
-    }
-
     private BrokerIngestBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        double rate = StorageBenchmark.intArg(args, "--rate", 170);
+        double rate = Double.parseDouble(StorageBenchmark.stringArg(args, "--rate", "170"));
         int seconds = StorageBenchmark.intArg(args, "--seconds", 20);
         int rounds = StorageBenchmark.intArg(args, "--rounds", 2);
         boolean profile =
-                List.of(args).contains("--profile")
-                        && args[List.of(args).indexOf("--profile") + 1].equals("true");
+                Boolean.parseBoolean(StorageBenchmark.stringArg(args, "--profile", "false"));
         int images = (int) (rate * seconds);
         // The end-to-end mix, cycled: the broker does not look inside a record.
         List<Item> items = new Mix(new Random(42)).items(400);
@@ -89,73 +79,46 @@ public final class BrokerIngestBenchmark {
         StringBuilder table =
                 new StringBuilder(
                         "| round | broker fed by | images/s | broker CPU ms/image: user + kernel"
-                                + " = all | ms/MB |\n|---|---|---|---|---|\n");
+                                + " = all (of which JIT) | ms/MB |\n|---|---|---|---|---|\n");
         String profileSummary = "";
         // LocalStack's broker heap, as in the end-to-end harness.
         try (KafkaServer kafka =
-                KafkaServer.start(libs, work.resolve("kafka"), Ports.free(), "256m")) {
+                        KafkaServer.start(libs, work.resolve("kafka"), Ports.free(), "256m");
+                Admin admin =
+                        Admin.create(
+                                Map.of(
+                                        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                        kafka.bootstrapServers()))) {
             for (int round = 1; round <= rounds; round++) {
                 List<Arm> order = new ArrayList<>(List.of(Arm.values()));
                 Collections.rotate(order, round - 1);
                 for (Arm arm : order) {
                     String topic = "ingest-" + round + "-" + arm.name().toLowerCase(Locale.ROOT);
-                    LocalStack.createTopics(kafka.bootstrapServers(), 2, topic);
+                    LocalStack.createTopics(kafka.bootstrapServers(), PARTITIONS, topic);
                     if (arm == Arm.READ) {
                         publish(kafka, topic, items, images, 0);
                         Thread.sleep(3_000);
                     }
-                    CpuProfile profiler = null;
-                    if (profile && arm == Arm.TAILED && round == rounds) {
-                        profiler = CpuProfile.ofProcess(kafka.pid());
-                        Thread.sleep(2_000);
-                        profiler.start();
-                    }
-                    Consumer consumer =
-                            switch (arm) {
-                                case READ, TAILED ->
-                                        new Consumer(
-                                                kafka.bootstrapServers(), topic, new Properties());
-                                case TAILED_FETCHING_MORE ->
-                                        new Consumer(
-                                                kafka.bootstrapServers(), topic, FETCHING_MORE);
-                                default -> null;
-                            };
-                    Cpu before = Cpu.of(kafka.pid());
-                    long started = System.nanoTime();
-                    long bytes;
-                    if (arm == Arm.READ) {
-                        bytes = consumer.start().awaitBytes(images);
-                    } else {
-                        if (consumer != null) {
-                            consumer.start();
+                    CpuProfile profiler =
+                            profile && arm == Arm.TAILED && round == rounds
+                                    ? CpuProfile.ofProcess(kafka.pid())
+                                    : null;
+                    String row;
+                    try {
+                        if (profiler != null) {
+                            Thread.sleep(2_000);
+                            profiler.start();
                         }
-                        bytes = publish(kafka, topic, items, images, arm == Arm.BULK ? 0 : rate);
-                        if (consumer != null) {
-                            consumer.awaitBytes(images);
+                        row = measure(kafka, arm, topic, items, images, rate, round);
+                    } finally {
+                        if (profiler != null) {
+                            profileSummary = profiler.stop(work, "broker-tailed");
                         }
                     }
-                    double elapsed = (System.nanoTime() - started) / 1e9;
-                    Cpu used = Cpu.of(kafka.pid()).minus(before);
-                    if (consumer != null) {
-                        consumer.close();
-                    }
-                    if (profiler != null) {
-                        profileSummary = profiler.stop(work, "broker-tailed");
-                    }
-                    double all = used.user() + used.kernel();
-                    String row =
-                            String.format(
-                                    Locale.ROOT,
-                                    "| %d | %s | %.1f | %.2f + %.2f = %.2f | %.2f |%n",
-                                    round,
-                                    arm.label,
-                                    images / elapsed,
-                                    used.user() * 1000 / images,
-                                    used.kernel() * 1000 / images,
-                                    all * 1000 / images,
-                                    all * 1000 / (bytes / 1e6));
                     System.out.print(row);
                     table.append(row);
+                    // Each arm writes about 650 MB: keep the disk to one arm's worth.
+                    admin.deleteTopics(List.of(topic)).all().get();
                 }
             }
         }
@@ -163,12 +126,63 @@ public final class BrokerIngestBenchmark {
         System.out.printf(
                 Locale.ROOT,
                 "%n%d images of the end-to-end mix per arm (%.0f KB each on average), paced arms"
-                        + " at %.0f images/s, 2 partitions, one local broker (heap 256 MiB):%n%n%s%n%s",
+                        + " at %.0f images/s, %d partitions, one local broker (heap 256"
+                        + " MiB):%n%n%s%n%s",
                 images,
                 mixBytes / 1e3 / items.size(),
                 rate,
+                PARTITIONS,
                 table,
                 profileSummary);
+    }
+
+    /** One arm: the broker's CPU from the first record written or read to the last one read. */
+    private static String measure(
+            KafkaServer kafka,
+            Arm arm,
+            String topic,
+            List<Item> items,
+            int images,
+            double rate,
+            int round)
+            throws Exception {
+        Map<String, String> fetch = arm == Arm.TAILED_FETCHING_MORE ? FETCHING_MORE : Map.of();
+        boolean read = arm == Arm.READ || arm == Arm.TAILED || arm == Arm.TAILED_FETCHING_MORE;
+        long pid = kafka.pid();
+        long[] ticksBefore = ticks(pid);
+        Map<Long, Long> compilersBefore = CpuProfile.compilerTicks(pid);
+        long started = System.nanoTime();
+        long bytes;
+        try (Readers readers = read ? new Readers(kafka.bootstrapServers(), topic, fetch) : null) {
+            if (arm == Arm.READ) {
+                bytes = readers.awaitBytes(images);
+            } else {
+                bytes = publish(kafka, topic, items, images, arm == Arm.BULK ? 0 : rate);
+                if (readers != null) {
+                    readers.awaitBytes(images);
+                }
+            }
+        }
+        double elapsed = (System.nanoTime() - started) / 1e9;
+        long[] ticksAfter = ticks(pid);
+        double jit = CpuProfile.compilerSeconds(compilersBefore, CpuProfile.compilerTicks(pid));
+        double user = (ticksAfter[0] - ticksBefore[0]) / 100.0;
+        double kernel = (ticksAfter[1] - ticksBefore[1]) / 100.0;
+        return String.format(
+                Locale.ROOT,
+                "| %d | %s | %.1f | %.2f + %.2f = %.2f (%.2f) | %.2f |%n",
+                round,
+                arm.label,
+                images / elapsed,
+                user * 1000 / images,
+                kernel * 1000 / images,
+                (user + kernel) * 1000 / images,
+                jit * 1000 / images,
+                (user + kernel) * 1000 / (bytes / 1e6));
+    }
+
+    private static long[] ticks(long pid) throws IOException {
+        return CpuProfile.userAndKernelTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
     }
 
     /** Publishes {@code count} images, as fast as it can ({@code rate} 0) or paced; bytes sent. */
@@ -196,21 +210,21 @@ public final class BrokerIngestBenchmark {
     }
 
     /**
-     * A consumer thread reading the topic from its start with the client's defaults (as the job's
-     * source does, fetches of at least one byte) and the job's largest fetch per partition, unless
-     * {@code overrides} say otherwise.
+     * One reader thread per partition, each with the partition assigned and no offset commits, as
+     * the job's Kafka source reads (fetches of at least one byte, the job's largest fetch per
+     * partition) unless {@code overrides} say otherwise; from the topic's start.
      */
-    private static final class Consumer implements AutoCloseable {
-        private final Thread thread;
-        private final AtomicBoolean stop = new AtomicBoolean();
+    private static final class Readers implements AutoCloseable {
+        private final List<Thread> threads = new ArrayList<>();
         private final AtomicLong records = new AtomicLong();
         private final AtomicLong valueBytes = new AtomicLong();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private volatile boolean stopped;
 
-        Consumer(String bootstrapServers, String topic, Properties overrides) {
+        Readers(String bootstrapServers, String topic, Map<String, String> overrides) {
             Properties properties = new Properties();
             properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-            properties.put(ConsumerConfig.GROUP_ID_CONFIG, "broker-bench-" + topic);
-            properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             properties.put(
                     ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
                     Integer.toString(ImagePublisher.MAX_RECORD_BYTES));
@@ -221,33 +235,40 @@ public final class BrokerIngestBenchmark {
                     ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                     ByteArrayDeserializer.class.getName());
             properties.putAll(overrides);
-            thread =
-                    new Thread(
-                            () -> {
-                                try (KafkaConsumer<byte[], byte[]> consumer =
-                                        new KafkaConsumer<>(properties)) {
-                                    consumer.subscribe(List.of(topic));
-                                    while (!stop.get()) {
-                                        for (var record : consumer.poll(Duration.ofMillis(100))) {
-                                            valueBytes.addAndGet(record.value().length);
-                                            records.incrementAndGet();
-                                        }
-                                    }
-                                }
-                            },
-                            "broker-bench-consumer");
+            for (int partition = 0; partition < PARTITIONS; partition++) {
+                TopicPartition assigned = new TopicPartition(topic, partition);
+                Thread thread = new Thread(() -> read(properties, assigned), "reader-" + partition);
+                thread.setDaemon(true);
+                threads.add(thread);
+                thread.start();
+            }
         }
 
-        Consumer start() {
-            thread.start();
-            return this;
+        private void read(Properties properties, TopicPartition partition) {
+            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties)) {
+                consumer.assign(List.of(partition));
+                consumer.seekToBeginning(List.of(partition));
+                while (!stopped) {
+                    for (var record : consumer.poll(Duration.ofMillis(100))) {
+                        valueBytes.addAndGet(record.value().length);
+                        records.incrementAndGet();
+                    }
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            }
         }
 
         /** Waits (at most a minute) until {@code count} records have arrived; their bytes. */
         long awaitBytes(int count) throws InterruptedException {
             long deadline = System.currentTimeMillis() + 60_000;
-            while (records.get() < count && System.currentTimeMillis() < deadline) {
+            while (records.get() < count
+                    && failure.get() == null
+                    && System.currentTimeMillis() < deadline) {
                 Thread.sleep(5);
+            }
+            if (failure.get() != null) {
+                throw new IllegalStateException("a reader failed", failure.get());
             }
             if (records.get() < count) {
                 throw new IllegalStateException(
@@ -258,8 +279,10 @@ public final class BrokerIngestBenchmark {
 
         @Override
         public void close() throws InterruptedException {
-            stop.set(true);
-            thread.join();
+            stopped = true;
+            for (Thread thread : threads) {
+                thread.join();
+            }
         }
     }
 }

@@ -1,33 +1,40 @@
 package org.imagestream.benchmarks;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * When a job's checkpoints began and completed, seen from outside the job: Flink's checkpoint
  * storage creates {@code chk-N} under the job's directory when checkpoint N is triggered and writes
  * {@code chk-N/_metadata} when it completes, so a thread that lists the directory every 50 ms sees
- * both to within that (a listing costs tens of microseconds of this JVM's CPU). Lets a latency
- * run's slowest rows per second be set beside the job's checkpoints.
+ * both to within that (about 0.5 % of a core in session 38's runs). A {@code chk-N} that disappears
+ * before its {@code _metadata} was seen was aborted. Lets a latency run's slowest rows per second
+ * be set beside the job's checkpoints.
  */
 final class CheckpointWatch implements AutoCloseable {
     private static final long POLL_MILLIS = 50;
 
-    /** Checkpoint id -> {first seen millis, _metadata first seen millis or 0}. */
+    /**
+     * Checkpoint id -> {first seen millis, _metadata first seen millis or 0, millis it was seen
+     * gone without _metadata (aborted) or 0}.
+     */
     private final Map<Long, long[]> seen = new TreeMap<>();
 
     private final Path jobDirectory;
     private final Thread thread;
     private volatile boolean stopped;
+    private volatile RuntimeException failure;
 
     /** Not yet polling; {@link #start} starts the thread. */
     CheckpointWatch(Path jobDirectory) {
@@ -45,7 +52,12 @@ final class CheckpointWatch implements AutoCloseable {
 
     private void run() {
         while (!stopped) {
-            poll(System.currentTimeMillis());
+            try {
+                poll(System.currentTimeMillis());
+            } catch (RuntimeException e) {
+                failure = e; // shown with the results
+                return;
+            }
             try {
                 Thread.sleep(POLL_MILLIS);
             } catch (InterruptedException e) {
@@ -54,8 +66,9 @@ final class CheckpointWatch implements AutoCloseable {
         }
     }
 
-    /** One listing: new checkpoints and newly completed ones, stamped {@code nowMillis}. */
+    /** One listing: new, completed and aborted checkpoints, stamped {@code nowMillis}. */
     synchronized void poll(long nowMillis) {
+        Set<Long> present = new HashSet<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(jobDirectory, "chk-*")) {
             for (Path entry : entries) {
                 long id;
@@ -64,37 +77,61 @@ final class CheckpointWatch implements AutoCloseable {
                 } catch (NumberFormatException e) {
                     continue;
                 }
-                long[] times = seen.computeIfAbsent(id, any -> new long[] {nowMillis, 0});
+                present.add(id);
+                long[] times = seen.computeIfAbsent(id, any -> new long[] {nowMillis, 0, 0});
                 if (times[1] == 0 && Files.exists(entry.resolve("_metadata"))) {
                     times[1] = nowMillis;
                 }
             }
         } catch (NoSuchFileException e) {
             // Not created yet: the job has not taken its first checkpoint.
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | DirectoryIteratorException e) {
+            throw new IllegalStateException("cannot list " + jobDirectory, e);
         }
+        // Gone without metadata: aborted (a completed one that retention removed keeps its stamp).
+        seen.forEach(
+                (id, times) -> {
+                    if (!present.contains(id) && times[1] == 0 && times[2] == 0) {
+                        times[2] = nowMillis;
+                    }
+                });
     }
 
     /**
-     * The checkpoints seen between {@code fromMillis} and {@code untilMillis}, as seconds after
-     * {@code fromMillis}: "12.3-12.5" (began, completed), "12.3-" if not seen completing, e.g.
-     * {@code [2.1-2.3, 7.1-7.6]}. Checkpoints Flink removed before the first listing are missed.
+     * The checkpoints that began or ended between {@code fromMillis} and {@code untilMillis}, as
+     * seconds after {@code fromMillis}: "12.3-12.5" (began, completed), "12.3-aborted 13.0",
+     * "12.3-" if still running when last listed, e.g. {@code [-0.4-0.1, 4.6-4.8]}; and the watch's
+     * failure, if it stopped on one.
      */
     synchronized String between(long fromMillis, long untilMillis) {
         List<String> spans = new ArrayList<>();
         for (long[] times : seen.values()) {
-            if (times[0] < fromMillis || times[0] > untilMillis) {
+            long ended = Math.max(times[1], times[2]);
+            boolean inside =
+                    (times[0] >= fromMillis && times[0] <= untilMillis)
+                            || (ended >= fromMillis && ended <= untilMillis);
+            if (!inside) {
                 continue;
             }
-            String began = String.format(Locale.ROOT, "%.1f", (times[0] - fromMillis) / 1000.0);
-            String completed =
-                    times[1] == 0
-                            ? ""
-                            : String.format(Locale.ROOT, "%.1f", (times[1] - fromMillis) / 1000.0);
-            spans.add(began + "-" + completed);
+            String span = seconds(times[0], fromMillis) + "-";
+            if (times[1] != 0) {
+                span += seconds(times[1], fromMillis);
+            } else if (times[2] != 0) {
+                span += "aborted " + seconds(times[2], fromMillis);
+            }
+            spans.add(span);
         }
-        return spans.toString();
+        RuntimeException failed = failure;
+        return spans + (failed == null ? "" : " (the watch stopped: " + failed + ")");
+    }
+
+    private static String seconds(long millis, long fromMillis) {
+        return String.format(Locale.ROOT, "%.1f", (millis - fromMillis) / 1000.0);
+    }
+
+    /** Whether the watch's thread is still running (for tests). */
+    boolean isRunning() {
+        return thread.isAlive();
     }
 
     @Override

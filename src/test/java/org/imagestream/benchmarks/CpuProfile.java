@@ -195,8 +195,14 @@ final class CpuProfile {
      * ..."; the name may hold spaces and parentheses): fields 14 and 15.
      */
     static long cpuTicks(String stat) {
+        long[] ticks = userAndKernelTicks(stat);
+        return ticks[0] + ticks[1];
+    }
+
+    /** User and kernel CPU clock ticks, apart, in a {@code /proc} {@code stat} line. */
+    static long[] userAndKernelTicks(String stat) {
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        return new long[] {Long.parseLong(fields[11]), Long.parseLong(fields[12])};
     }
 
     /**

@@ -1,7 +1,6 @@
 package org.imagestream.benchmarks;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +22,7 @@ final class CpuTimeline implements AutoCloseable {
 
     private final Thread thread;
     private volatile boolean stopped;
+    private volatile Exception failure;
 
     /** Not yet sampling; {@link #start} starts the thread. */
     CpuTimeline(Map<String, Long> pids) {
@@ -46,7 +46,8 @@ final class CpuTimeline implements AutoCloseable {
                     cpu[i++] = CpuProfile.cpuSeconds(pid);
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                failure = e; // a process gone: the seconds after show -1
+                return;
             }
             record(System.currentTimeMillis(), cpu);
             try {
@@ -93,6 +94,10 @@ final class CpuTimeline implements AutoCloseable {
             lines.append(name).append(' ').append(percents).append('\n');
             column++;
         }
+        Exception failed = failure;
+        if (failed != null) {
+            lines.append("(sampling stopped: ").append(failed).append(")\n");
+        }
         return lines.toString();
     }
 
@@ -107,6 +112,11 @@ final class CpuTimeline implements AutoCloseable {
             }
         }
         return best;
+    }
+
+    /** Whether the sampling thread is still running (for tests). */
+    boolean isRunning() {
+        return thread.isAlive();
     }
 
     @Override

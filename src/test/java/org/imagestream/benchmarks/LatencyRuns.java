@@ -76,14 +76,14 @@ final class LatencyRuns {
                 ClassifySubtasks.ofJob(
                         env, EndToEndBenchmark.jobConfig(stack, specs, topic, keyspace));
         JobClient client = env.executeAsync("e2e-bench-" + name);
-        CheckpointWatch checkpoints =
-                CheckpointWatch.start(
-                        EndToEndBenchmark.checkpointDirectory()
-                                .resolve(client.getJobID().toString()));
-        CpuTimeline cpu = CpuTimeline.start(processes.pids());
         int warmup = (int) Math.round(rate * warmupSeconds);
         int total = warmup + (int) Math.round(rate * seconds);
-        try (ImagePublisher publisher =
+        try (CheckpointWatch checkpoints =
+                        CheckpointWatch.start(
+                                EndToEndBenchmark.checkpointDirectory()
+                                        .resolve(client.getJobID().toString()));
+                CpuTimeline cpu = CpuTimeline.start(processes.pids());
+                ImagePublisher publisher =
                         ImagePublisher.forBootstrapServers(stack.bootstrapServers());
                 CqlSession session = EndToEndBenchmark.settings(stack, keyspace).openSession()) {
             // Let the job start and the schema appear before the clock starts; the topic's id

@@ -389,7 +389,7 @@ public final class StorageBenchmark {
         return value == null ? fallback : Integer.parseInt(value);
     }
 
-    private static String stringArg(String[] args, String name, String fallback) {
+    static String stringArg(String[] args, String name, String fallback) {
         for (int i = 0; i + 1 < args.length; i++) {
             if (args[i].equals(name)) {
                 return args[i + 1];
