@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * before its {@code _metadata} was seen was aborted. Lets a latency run's slowest rows per second
  * be set beside the job's checkpoints.
  */
-final class CheckpointWatch implements AutoCloseable {
+final class CheckpointWatch extends PollingThread {
     private static final long POLL_MILLIS = 50;
 
     /**
@@ -32,38 +32,23 @@ final class CheckpointWatch implements AutoCloseable {
     private final Map<Long, long[]> seen = new TreeMap<>();
 
     private final Path jobDirectory;
-    private final Thread thread;
-    private volatile boolean stopped;
-    private volatile RuntimeException failure;
 
     /** Not yet polling; {@link #start} starts the thread. */
     CheckpointWatch(Path jobDirectory) {
+        super("checkpoint-watch", POLL_MILLIS);
         this.jobDirectory = jobDirectory;
-        this.thread = new Thread(this::run, "checkpoint-watch");
-        this.thread.setDaemon(true);
     }
 
     /** Starts watching {@code jobDirectory} (which need not exist yet). */
     static CheckpointWatch start(Path jobDirectory) {
         CheckpointWatch watch = new CheckpointWatch(jobDirectory);
-        watch.thread.start();
+        watch.startPolling();
         return watch;
     }
 
-    private void run() {
-        while (!stopped) {
-            try {
-                poll(System.currentTimeMillis());
-            } catch (RuntimeException e) {
-                failure = e; // shown with the results
-                return;
-            }
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+    @Override
+    void pollOnce(long nowMillis) {
+        poll(nowMillis);
     }
 
     /** One listing: new, completed and aborted checkpoints, stamped {@code nowMillis}. */
@@ -121,23 +106,10 @@ final class CheckpointWatch implements AutoCloseable {
             }
             spans.add(span);
         }
-        RuntimeException failed = failure;
-        return spans + (failed == null ? "" : " (the watch stopped: " + failed + ")");
+        return spans + failureNote();
     }
 
     private static String seconds(long millis, long fromMillis) {
         return String.format(Locale.ROOT, "%.1f", (millis - fromMillis) / 1000.0);
-    }
-
-    /** Whether the watch's thread is still running (for tests). */
-    boolean isRunning() {
-        return thread.isAlive();
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-        stopped = true;
-        thread.interrupt();
-        thread.join();
     }
 }

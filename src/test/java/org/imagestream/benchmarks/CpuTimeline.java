@@ -12,7 +12,7 @@ import java.util.Map;
  * then (a compaction in Cassandra takes a core for seconds; a stall of the job alone leaves the
  * cores idle).
  */
-final class CpuTimeline implements AutoCloseable {
+final class CpuTimeline extends PollingThread {
     private static final long POLL_MILLIS = 250;
 
     private final Map<String, Long> pids;
@@ -20,42 +20,27 @@ final class CpuTimeline implements AutoCloseable {
     /** Per sample: wall-clock millis, then each process's CPU seconds so far, in pids' order. */
     private final List<double[]> samples = new ArrayList<>();
 
-    private final Thread thread;
-    private volatile boolean stopped;
-    private volatile Exception failure;
-
     /** Not yet sampling; {@link #start} starts the thread. */
     CpuTimeline(Map<String, Long> pids) {
+        super("cpu-timeline", POLL_MILLIS);
         this.pids = new LinkedHashMap<>(pids);
-        this.thread = new Thread(this::run, "cpu-timeline");
-        this.thread.setDaemon(true);
     }
 
     static CpuTimeline start(Map<String, Long> pids) {
         CpuTimeline timeline = new CpuTimeline(pids);
-        timeline.thread.start();
+        timeline.startPolling();
         return timeline;
     }
 
-    private void run() {
-        while (!stopped) {
-            double[] cpu = new double[pids.size()];
-            int i = 0;
-            try {
-                for (long pid : pids.values()) {
-                    cpu[i++] = CpuProfile.cpuSeconds(pid);
-                }
-            } catch (IOException e) {
-                failure = e; // a process gone: the seconds after show -1
-                return;
-            }
-            record(System.currentTimeMillis(), cpu);
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
+    /** A process gone stops the sampling: the seconds after show -1. */
+    @Override
+    void pollOnce(long nowMillis) throws IOException {
+        double[] cpu = new double[pids.size()];
+        int i = 0;
+        for (long pid : pids.values()) {
+            cpu[i++] = CpuProfile.cpuSeconds(pid);
         }
+        record(nowMillis, cpu);
     }
 
     /** One sample: each process's CPU seconds so far at {@code millis}, in the pids' order. */
@@ -94,9 +79,9 @@ final class CpuTimeline implements AutoCloseable {
             lines.append(name).append(' ').append(percents).append('\n');
             column++;
         }
-        Exception failed = failure;
-        if (failed != null) {
-            lines.append("(sampling stopped: ").append(failed).append(")\n");
+        String failed = failureNote();
+        if (!failed.isEmpty()) {
+            lines.append(failed.strip()).append('\n');
         }
         return lines.toString();
     }
@@ -112,17 +97,5 @@ final class CpuTimeline implements AutoCloseable {
             }
         }
         return best;
-    }
-
-    /** Whether the sampling thread is still running (for tests). */
-    boolean isRunning() {
-        return thread.isAlive();
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-        stopped = true;
-        thread.interrupt();
-        thread.join();
     }
 }

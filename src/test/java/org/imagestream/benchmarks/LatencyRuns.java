@@ -1,6 +1,7 @@
 package org.imagestream.benchmarks;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -263,7 +264,7 @@ final class LatencyRuns {
                     "latency "
                             + percent
                             + " %: second 0 of produce time is "
-                            + java.time.Instant.ofEpochMilli(from)
+                            + Instant.ofEpochMilli(from)
                             + "; checkpoints begun-completed, s of produce time: "
                             + run.checkpoints().between(from, from + (seconds + 1) * 1000L));
             System.out.print(

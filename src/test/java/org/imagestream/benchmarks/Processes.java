@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -32,7 +33,7 @@ final class Processes {
 
     /** The processes measured, by name, in report order. */
     Map<String, Long> pids() {
-        return java.util.Collections.unmodifiableMap(pids);
+        return Collections.unmodifiableMap(pids);
     }
 
     Snapshot snapshot() throws IOException {
