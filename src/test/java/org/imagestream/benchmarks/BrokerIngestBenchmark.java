@@ -1,6 +1,5 @@
 package org.imagestream.benchmarks;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -155,7 +154,7 @@ public final class BrokerIngestBenchmark {
         Map<String, String> fetch = arm == Arm.TAILED_FETCHING_MORE ? FETCHING_MORE : Map.of();
         boolean read = arm == Arm.READ || arm == Arm.TAILED || arm == Arm.TAILED_FETCHING_MORE;
         long pid = kafka.pid();
-        long[] ticksBefore = ticks(pid);
+        long[] ticksBefore = CpuProfile.userAndKernelTicks(pid);
         Map<Long, Long> compilersBefore = CpuProfile.compilerTicks(pid);
         long started = System.nanoTime();
         long bytes;
@@ -170,7 +169,7 @@ public final class BrokerIngestBenchmark {
             }
         }
         double elapsed = (System.nanoTime() - started) / 1e9;
-        long[] ticksAfter = ticks(pid);
+        long[] ticksAfter = CpuProfile.userAndKernelTicks(pid);
         double jit = CpuProfile.compilerSeconds(compilersBefore, CpuProfile.compilerTicks(pid));
         double user = (ticksAfter[0] - ticksBefore[0]) / 100.0;
         double kernel = (ticksAfter[1] - ticksBefore[1]) / 100.0;
@@ -185,10 +184,6 @@ public final class BrokerIngestBenchmark {
                 (user + kernel) * 1000 / images,
                 jit * 1000 / images,
                 (user + kernel) * 1000 / (bytes / 1e6));
-    }
-
-    private static long[] ticks(long pid) throws IOException {
-        return CpuProfile.userAndKernelTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
     }
 
     /** Publishes {@code count} images, as fast as it can ({@code rate} 0) or paced; bytes sent. */

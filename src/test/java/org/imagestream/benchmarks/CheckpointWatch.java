@@ -46,13 +46,9 @@ final class CheckpointWatch extends PollingThread {
         return watch;
     }
 
-    @Override
-    void pollOnce(long nowMillis) {
-        poll(nowMillis);
-    }
-
     /** One listing: new, completed and aborted checkpoints, stamped {@code nowMillis}. */
-    synchronized void poll(long nowMillis) {
+    @Override
+    synchronized void pollOnce(long nowMillis) {
         Set<Long> present = new HashSet<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(jobDirectory, "chk-*")) {
             for (Path entry : entries) {

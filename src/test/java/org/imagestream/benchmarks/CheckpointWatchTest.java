@@ -15,21 +15,21 @@ class CheckpointWatchTest {
         Path job = root.resolve("job-id");
         CheckpointWatch watch = new CheckpointWatch(job);
 
-        watch.poll(900); // the job has no checkpoint directory yet
+        watch.pollOnce(900); // the job has no checkpoint directory yet
         Files.createDirectories(job.resolve("chk-1"));
         Files.createDirectories(job.resolve("shared"));
-        watch.poll(1_000);
+        watch.pollOnce(1_000);
         Files.createFile(job.resolve("chk-1").resolve("_metadata"));
         Files.createDirectories(job.resolve("chk-2"));
-        watch.poll(1_200);
-        watch.poll(1_300); // nothing new: every stamp stays
+        watch.pollOnce(1_200);
+        watch.pollOnce(1_300); // nothing new: every stamp stays
         FileUtils.deleteDirectory(job.resolve("chk-2").toFile()); // gone without metadata
-        watch.poll(1_600);
+        watch.pollOnce(1_600);
         FileUtils.deleteDirectory(job.resolve("chk-1").toFile()); // retention of a completed one
         Files.createDirectories(job.resolve("chk-3"));
-        watch.poll(2_000);
+        watch.pollOnce(2_000);
         Files.createDirectories(job.resolve("chk-12"));
-        watch.poll(9_000);
+        watch.pollOnce(9_000);
 
         assertThat(watch.between(500, 5_000)).isEqualTo("[0.5-0.7, 0.7-aborted 1.1, 1.5-]");
         // Begun before the window, completed inside it: shown, at a negative start.

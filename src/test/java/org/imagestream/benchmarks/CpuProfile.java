@@ -221,7 +221,13 @@ final class CpuProfile {
 
     /** User plus system CPU seconds a process has used so far, from /proc (100 ticks a second). */
     static double cpuSeconds(long pid) throws IOException {
-        return cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat"))) / 100.0;
+        long[] ticks = userAndKernelTicks(pid);
+        return (ticks[0] + ticks[1]) / 100.0;
+    }
+
+    /** User and kernel CPU clock ticks, apart, that a process has used so far ({@code /proc}). */
+    static long[] userAndKernelTicks(long pid) throws IOException {
+        return userAndKernelTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
     }
 
     /** Digits folded, so that pools and Flink's subtasks add up: "C2 CompilerThre" -> "C# ...". */

@@ -148,8 +148,6 @@ final class LatencyRuns {
                 rows = progress.all();
             }
             double measuredSeconds = (measuredUntilMillis - measuredFromMillis) / 1000.0;
-            checkpoints.close();
-            cpu.close();
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = EndToEndBenchmark.rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));
