@@ -144,11 +144,16 @@ public final class CassandraSchema {
          * times before it settles. Chosen in session 20, together with the local node's off-heap
          * memtables (docs/benchmarks.md).
          */
-        BLOB_CHUNKS_UNCOMPRESSED_UCS_T8(
-                UNCOMPRESSED
-                        + " AND compaction = {'class': 'UnifiedCompactionStrategy',"
-                        + " 'scaling_parameters': 'T8'}",
-                ""),
+        BLOB_CHUNKS_UNCOMPRESSED_UCS_T8(uncompressedUcs("T8"), ""),
+        /**
+         * As {@link #BLOB_CHUNKS_UNCOMPRESSED_UCS_T8} with fan-out 16: a write-once chunk goes
+         * through fewer merges as the table grows (one per level; log base 16 of the table's size
+         * in flushes, against log base 8), at the price of up to twice as many sstables of a size
+         * for a read to consult.
+         */
+        BLOB_CHUNKS_UNCOMPRESSED_UCS_T16(uncompressedUcs("T16"), ""),
+        /** As {@link #BLOB_CHUNKS_UNCOMPRESSED_UCS_T16} with fan-out 32. */
+        BLOB_CHUNKS_UNCOMPRESSED_UCS_T32(uncompressedUcs("T32"), ""),
         /**
          * Blob chunks uncompressed, every table in Cassandra 5's trie memtable (the {@code trie}
          * configuration of the stock cassandra.yaml).
@@ -157,6 +162,20 @@ public final class CassandraSchema {
 
         private final String blobChunks;
         private final String everyTable;
+
+        /**
+         * Blob chunks uncompressed and compacted by UCS with these scaling parameters. A method of
+         * the enum, not of the outer class: calling the outer class's from a constant's arguments
+         * would initialise it mid-way through this enum, and {@link #CHOSEN_OPTIONS} would read
+         * null.
+         */
+        private static String uncompressedUcs(String scalingParameters) {
+            return UNCOMPRESSED
+                    + " AND compaction = {'class': 'UnifiedCompactionStrategy',"
+                    + " 'scaling_parameters': '"
+                    + scalingParameters
+                    + "'}";
+        }
 
         TableOptions(String blobChunks, String everyTable) {
             this.blobChunks = blobChunks;

@@ -2,6 +2,7 @@ package org.imagestream.benchmarks;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -10,6 +11,7 @@ import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
+import org.apache.commons.codec.digest.DigestUtils;
 import org.apache.commons.io.FileUtils;
 import org.imagestream.localstack.CassandraServer;
 import org.imagestream.localstack.LocalStack;
@@ -119,6 +121,24 @@ final class NodeSettingsComparison {
                         "memtable_allocation_type", "offheap_objects",
                         "memtable_offheap_space", "256MiB")),
         /**
+         * As {@link #CHOSEN}, blob chunks compacted by UCS with fan-out 16: under the end-to-end
+         * latency runs' load the node's one compactor merged eight 65 MiB flushes of blob chunks
+         * for 10-14 s every 24 s (docs/benchmarks.md, session 38).
+         */
+        OFFHEAP_256_UCS_T16(
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T16, Map.of()),
+        /** As {@link #OFFHEAP_256_UCS_T16} with fan-out 32. */
+        OFFHEAP_256_UCS_T32(
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T32, Map.of()),
+        /**
+         * As {@link #CHOSEN}, one flush writer instead of Cassandra's two for one data directory: a
+         * memtable is then flushed at half of the 256 MiB pool instead of a third (Cassandra's
+         * cleanup threshold is 1 / (1 + flush writers)), so blob chunks reach disk in sstables
+         * twice as large and fewer of them are merged again.
+         */
+        OFFHEAP_256_UCS_T8_ONE_FLUSH_WRITER(
+                CassandraSchema.CHOSEN_OPTIONS, Map.of("memtable_flush_writers", "1")),
+        /**
          * As {@link #UNCOMPRESSED_ON_HEAP}, memtable cells and their values allocated off the Java
          * heap (48 MiB): image bytes are not copied by the garbage collector while they wait for a
          * flush.
@@ -199,6 +219,8 @@ final class NodeSettingsComparison {
             int warmupPasses,
             boolean rehearsal,
             int windows,
+            boolean accumulate,
+            List<StorageBenchmark.Pace> paces,
             int inFlight,
             int rounds,
             Path profileDir,
@@ -218,16 +240,25 @@ final class NodeSettingsComparison {
                 warmupPasses,
                 rehearsal ? ", then the measured images once into a rehearsal keyspace" : "",
                 inFlight);
+        if (paces.size() > 1 || !paces.get(0).equals(StorageBenchmark.Pace.FLAT_OUT)) {
+            System.out.println("windows in turn: " + paces);
+        }
         if (windows > 1) {
             System.out.printf(
-                    "each node stores the measured images %d times in a row, each time into a"
-                            + " fresh keyspace: round.window below%n",
+                    accumulate
+                            ? "each node stores the measured images %d times in a row into one"
+                                    + " keyspace, each time under new keys, so its tables grow"
+                                    + " and compact as a long-running node's: round.window"
+                                    + " below%n"
+                            : "each node stores the measured images %d times in a row, each time"
+                                    + " into a fresh keyspace: round.window below%n",
                     windows);
         }
         System.out.println(
                 "| round | variant | images/s | Cassandra CPU s | CPU s per stored MB | of it JIT"
-                        + " compilers | the rest per stored MB | sstables |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+                        + " compilers | the rest per stored MB | MB compacted per stored MB |"
+                        + " sstables |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         Path lib = LocalStack.libRoot().resolve("cassandra/lib");
         Path work = Path.of("target/bench-work/node-settings");
         for (int round = 1; round <= rounds; round++) {
@@ -264,9 +295,12 @@ final class NodeSettingsComparison {
                                             node,
                                             jmx,
                                             variant,
-                                            windows == 1 ? "measured" : "measured" + window,
+                                            windows == 1 || accumulate
+                                                    ? "measured"
+                                                    : "measured" + window,
                                             windows == 1 ? "" + round : round + "." + window,
-                                            measured,
+                                            accumulate ? underNewKeys(measured, window) : measured,
+                                            paces.get((window - 1) % paces.size()),
                                             megabytes,
                                             inFlight,
                                             work,
@@ -277,6 +311,30 @@ final class NodeSettingsComparison {
             }
         }
         FileUtils.deleteDirectory(work.toFile());
+    }
+
+    /**
+     * The images as window {@code window} of an accumulating node stores them: the same bytes under
+     * content keys and ids of their own (window 1: the images themselves), so every window adds new
+     * partitions of the same sizes to the same tables.
+     */
+    static List<Classification> underNewKeys(List<Classification> images, int window) {
+        if (window == 1) {
+            return images;
+        }
+        List<Classification> renamed = new ArrayList<>(images.size());
+        for (Classification image : images) {
+            Classification copy = StorageBenchmark.ImageFactory.of(0, image.bytes);
+            copy.imageId = image.imageId + "-window" + window;
+            copy.sourceId = image.sourceId + "-window" + window;
+            copy.contentSha256 = DigestUtils.sha256Hex(window + ":" + image.contentSha256);
+            copy.domain = image.domain;
+            copy.contentType = image.contentType;
+            copy.receivedAtMillis = image.receivedAtMillis;
+            copy.classifiedAtMillis = image.classifiedAtMillis;
+            renamed.add(copy);
+        }
+        return renamed;
     }
 
     /**
@@ -291,6 +349,7 @@ final class NodeSettingsComparison {
             String keyspace,
             String label,
             List<Classification> measured,
+            StorageBenchmark.Pace pace,
             double megabytes,
             int inFlight,
             Path work,
@@ -306,9 +365,11 @@ final class NodeSettingsComparison {
         }
         double cpuBefore = CpuProfile.cpuSeconds(node.pid());
         Map<Long, Long> compilersBefore = CpuProfile.compilerTicks(node.pid());
-        double rate = StorageBenchmark.runRaw(settings, measured);
+        long compactedBefore = jmx.bytesCompacted();
+        double rate = StorageBenchmark.runRaw(settings, measured, pace);
         jmx.flushAndSettle(keyspace);
         double cpu = CpuProfile.cpuSeconds(node.pid()) - cpuBefore;
+        double compacted = (jmx.bytesCompacted() - compactedBefore) / 1e6;
         double compilers =
                 CpuProfile.compilerSeconds(compilersBefore, CpuProfile.compilerTicks(node.pid()));
         String profileSummary = "";
@@ -318,31 +379,47 @@ final class NodeSettingsComparison {
         }
         return String.format(
                         Locale.ROOT,
-                        "| %s | %s | %.0f | %.1f | %.4f | %.0f %% | %.4f | %s |%n",
+                        "| %s | %s%s | %.0f | %.1f | %.4f | %.0f %% | %.4f | %.2f | %s |%n",
                         label,
                         variant,
+                        pace.equals(StorageBenchmark.Pace.FLAT_OUT) ? "" : ", " + pace,
                         rate,
                         cpu,
                         cpu / megabytes,
                         100 * compilers / cpu,
                         (cpu - compilers) / megabytes,
-                        sstableFormats(work.resolve("data/data").resolve(keyspace)))
+                        compacted / megabytes,
+                        sstables(work.resolve("data/data").resolve(keyspace)))
                 + profileSummary;
     }
 
     /**
      * The sstable formats on disk under {@code keyspace} ("big", "bti": the third part of a data
-     * file's name, as in {@code da-1-bti-Data.db}), so a run shows the node wrote what it was told.
+     * file's name, as in {@code da-1-bti-Data.db}), so a run shows the node wrote what it was told,
+     * and how many sstables blob chunks are in once it settled.
      */
-    private static String sstableFormats(Path keyspace) throws java.io.IOException {
+    private static String sstables(Path keyspace) throws java.io.IOException {
+        List<Path> dataFiles;
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(keyspace)) {
-            return files.map(p -> p.getFileName().toString())
-                    .filter(name -> name.endsWith("-Data.db"))
-                    .map(name -> name.split("-")[2])
-                    .distinct()
-                    .sorted()
-                    .collect(java.util.stream.Collectors.joining(","));
+            dataFiles = files.filter(p -> p.getFileName().toString().endsWith("-Data.db")).toList();
         }
+        String formats =
+                dataFiles.stream()
+                        .map(p -> p.getFileName().toString().split("-")[2])
+                        .distinct()
+                        .sorted()
+                        .collect(java.util.stream.Collectors.joining(","));
+        // A table's directory is named after the table and its id: blob_chunks-<id>.
+        long blobChunks =
+                dataFiles.stream()
+                        .filter(
+                                p ->
+                                        p.getParent()
+                                                .getFileName()
+                                                .toString()
+                                                .startsWith("blob_chunks-"))
+                        .count();
+        return formats + ", " + blobChunks + " of blob_chunks";
     }
 
     /** nodetool's flush and compaction queue, over the node's local JMX port. */
@@ -390,6 +467,17 @@ final class NodeSettingsComparison {
                 int waiting = ((Number) server.getAttribute(pending, "Value")).intValue();
                 idlePolls = running.isEmpty() && waiting == 0 ? idlePolls + 1 : 0;
             }
+        }
+
+        /** Bytes the node's compactions have written since it started (nodetool's metric). */
+        long bytesCompacted() throws Exception {
+            return ((Number)
+                            server.getAttribute(
+                                    new ObjectName(
+                                            "org.apache.cassandra.metrics:type=Compaction,"
+                                                    + "name=BytesCompacted"),
+                                    "Count"))
+                    .longValue();
         }
 
         @Override

@@ -32,9 +32,12 @@ import org.imagestream.storage.ResultStatements;
  * exec:exec@storage-bench -Dbench.args="--images 2000 --size 102400"}; {@code --table-options true
  * [--variants A,B]} compares table options instead (all {@link CassandraSchema.TableOptions} by
  * default); {@code --node-settings true [--node-variants A,B] [--warmup-images W --warmup-passes P]
- * [--rehearsal false] [--windows K] [--node-profile DIR]} compares cassandra.yaml settings on a
- * fresh node per run ({@link NodeSettingsComparison}; with {@code --node-profile}, each node's
- * measured window is sampled by async-profiler into DIR).
+ * [--rehearsal false] [--windows K [--accumulate true]] [--paces 0,R,RxK] [--node-profile DIR]}
+ * compares cassandra.yaml settings on a fresh node per run ({@link NodeSettingsComparison}; with
+ * {@code --accumulate true} the K windows write into one growing keyspace; with {@code --paces} the
+ * windows take turns at these paces ({@link Pace}: R images/s, in bursts of K, 0 as fast as the
+ * in-flight limit allows); with {@code --node-profile}, each node's measured window is sampled by
+ * async-profiler into DIR).
  */
 public final class StorageBenchmark {
     private StorageBenchmark() {}
@@ -54,6 +57,10 @@ public final class StorageBenchmark {
                     intArg(args, "--warmup-passes", 16),
                     Boolean.parseBoolean(stringArg(args, "--rehearsal", "true")),
                     intArg(args, "--windows", 1),
+                    Boolean.parseBoolean(stringArg(args, "--accumulate", "false")),
+                    Arrays.stream(stringArg(args, "--paces", "0").split(","))
+                            .map(Pace::parse)
+                            .toList(),
                     inFlight,
                     rounds,
                     profileDir == null ? null : Path.of(profileDir),
@@ -225,13 +232,70 @@ public final class StorageBenchmark {
     }
 
     static double runRaw(CassandraSettings settings, List<Classification> images) throws Exception {
+        return runRaw(settings, images, Pace.FLAT_OUT);
+    }
+
+    /**
+     * When a raw writer starts each image: {@code imagesPerSecond} on average (0: each as soon as
+     * the in-flight limit allows), in bursts of {@code burst} images started together, as a job fed
+     * by a live producer writes them (one at a time, or a classified batch at once). Written {@code
+     * R} or {@code RxK} ({@code 113.5x6}: bursts of six, 113.5 images/s).
+     */
+    record Pace(double imagesPerSecond, int burst) {
+        static final Pace FLAT_OUT = new Pace(0, 1);
+
+        Pace {
+            if (imagesPerSecond < 0 || burst < 1) {
+                throw new IllegalArgumentException(
+                        "pace: images/s >= 0 and bursts of >= 1, not "
+                                + imagesPerSecond
+                                + "x"
+                                + burst);
+            }
+        }
+
+        static Pace parse(String spec) {
+            String[] parts = spec.trim().split("x", 2);
+            return new Pace(
+                    Double.parseDouble(parts[0]),
+                    parts.length == 1 ? 1 : Integer.parseInt(parts[1]));
+        }
+
+        /** Nanoseconds after the start at which image {@code index} (from 0) may start. */
+        long dueNanos(long index) {
+            if (imagesPerSecond == 0) {
+                return 0;
+            }
+            return (long) ((index / burst) * burst * 1e9 / imagesPerSecond);
+        }
+
+        @Override
+        public String toString() {
+            if (imagesPerSecond == 0) {
+                return "as fast as the in-flight limit allows";
+            }
+            return String.format(Locale.ROOT, "paced at %.1f img/s", imagesPerSecond)
+                    + (burst == 1 ? "" : " in bursts of " + burst);
+        }
+    }
+
+    /** As above, each image started no sooner than {@code pace} allows. */
+    static double runRaw(CassandraSettings settings, List<Classification> images, Pace pace)
+            throws Exception {
         try (CqlSession session = settings.openSession()) {
             // Exactly the statements and bindings the sink writer uses.
             ResultStatements statements = new ResultStatements(session, settings.keyspace());
             Semaphore permits = new Semaphore(settings.maxInFlightRequests());
             List<CompletableFuture<?>> pending = new ArrayList<>();
             long started = System.nanoTime();
+            long index = 0;
             for (Classification c : images) {
+                long due = started + pace.dueNanos(index++);
+                for (long wait = due - System.nanoTime();
+                        wait > 0;
+                        wait = due - System.nanoTime()) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
                 int chunks = (c.bytes.length + settings.chunkSize() - 1) / settings.chunkSize();
                 List<CompletableFuture<?>> chunkWrites = new ArrayList<>();
                 for (int k = 0; k < chunks; k++) {
