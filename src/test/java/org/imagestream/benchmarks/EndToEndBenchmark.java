@@ -36,7 +36,6 @@ import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
-import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
@@ -121,12 +120,6 @@ public final class EndToEndBenchmark {
      */
     private static Configuration stateBackendOptions = new Configuration();
 
-    /**
-     * Table options the job runs' keyspaces are created with (--table-options, a {@link
-     * CassandraSchema.TableOptions} name): the job's own choice unless a run compares another.
-     */
-    private static CassandraSchema.TableOptions tableOptions = CassandraSchema.CHOSEN_OPTIONS;
-
     /** Where the local cluster's checkpoints go: files, as the cluster's; emptied at start. */
     private static Path checkpointDirectory;
 
@@ -190,12 +183,6 @@ public final class EndToEndBenchmark {
                     TaskManagerOptions.MANAGED_MEMORY_SIZE,
                     ShippedFlinkConf.managedMemoryPerSlot(flinkConf).multiply(slots));
         }
-        // Table options the job's keyspaces are created with (CassandraSchema.TableOptions), to
-        // compare them end to end; the job's own choice by default.
-        tableOptions =
-                CassandraSchema.TableOptions.valueOf(
-                        arguments.getOrDefault(
-                                "--table-options", CassandraSchema.CHOSEN_OPTIONS.name()));
         // cassandra.yaml settings of the local node, e.g. "memtable_heap_space=128MiB".
         Map<String, String> cassandraSettings =
                 keyValues(arguments.getOrDefault("--cassandra-settings", ""));
@@ -260,13 +247,6 @@ public final class EndToEndBenchmark {
                         ? "Job options: defaults\n\n"
                         : "Job options: " + JOB_OPTIONS + "\n\n");
         report.append("Task slots of the local cluster: " + slots + "\n\n");
-        report.append(
-                "Table options: "
-                        + tableOptions
-                        + (tableOptions == CassandraSchema.CHOSEN_OPTIONS
-                                ? " (the job's)"
-                                : " (the job's: " + CassandraSchema.CHOSEN_OPTIONS + ")")
-                        + "\n\n");
         report.append(
                 (stateBackend.equals("heap")
                                 ? "State backend: Flink's heap backend"
@@ -340,6 +320,10 @@ public final class EndToEndBenchmark {
                         : new Services(externalKafka, externalCassandra, null);
         try {
             Processes processes = new Processes(stack);
+            // --services-nice N: the local Kafka and Cassandra at niceness N, the job at 0.
+            report.append(
+                    processes.renice(
+                            Integer.parseInt(arguments.getOrDefault("--services-nice", "0"))));
             String peerThreads = "";
             String notQuiet = "";
             // How fast the machine computed before each arm (MachineSpeed): rates swung by a third.
@@ -948,15 +932,6 @@ public final class EndToEndBenchmark {
         Map<String, String> options = jobOptions(stack, specs, topic, keyspace);
         if (bounded) {
             options.put("kafka.bounded", "true");
-        }
-        if (tableOptions != CassandraSchema.CHOSEN_OPTIONS) {
-            // The job creates its tables only if missing, so tables created here first keep
-            // these options through the run.
-            CassandraSettings cassandra =
-                    ImageClassificationJob.cassandraSettings(JobConfig.fromMap(options));
-            try (CqlSession session = cassandra.openSession()) {
-                CassandraSchema.create(session, cassandra, cassandra.domains(), tableOptions);
-            }
         }
         StreamExecutionEnvironment env = environment();
         ImageClassificationJob.build(env, JobConfig.fromMap(options));
