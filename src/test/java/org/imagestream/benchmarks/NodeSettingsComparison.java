@@ -23,10 +23,11 @@ import org.imagestream.storage.CassandraSettings;
 /**
  * Cassandra's CPU per stored MB under node settings (cassandra.yaml) as well as table options: each
  * variant of each round gets a fresh node started with its settings, is warmed up on other images
- * of the mix, then stores the mix in a fresh keyspace; the node's CPU (/proc) is counted from the
- * first write until the keyspace is flushed and the node has no compaction running or pending, so a
- * variant cannot look cheaper by leaving its work in a memtable or a compaction queue. Run by
- * {@code StorageBenchmark --node-settings true [--node-variants A,B]}.
+ * of the mix, then stores the mix in a fresh keyspace (or, accumulating, window after window into
+ * one keyspace under new keys); the node's CPU (/proc) is counted from the first write until the
+ * keyspace is flushed and the node has no compaction running or pending, so a variant cannot look
+ * cheaper by leaving its work in a memtable or a compaction queue. Run by {@code StorageBenchmark
+ * --node-settings true [--node-variants A,B]}.
  */
 final class NodeSettingsComparison {
     /**
@@ -106,38 +107,34 @@ final class NodeSettingsComparison {
          * As {@link #UNCOMPRESSED_ON_HEAP}, memtable cells and values off the Java heap in a 256
          * MiB pool: room for larger flushes without taking heap from the node.
          */
-        OFFHEAP_256_MEMTABLES(
-                BLOB_CHUNKS_UNCOMPRESSED,
-                Map.of(
-                        "memtable_allocation_type", "offheap_objects",
-                        "memtable_offheap_space", "256MiB")),
+        OFFHEAP_256_MEMTABLES(BLOB_CHUNKS_UNCOMPRESSED, offHeap256(Map.of())),
         /**
          * The two that each cost a little less in session 18, at once: blob chunks compacted by UCS
          * with fan-out 8, memtables off the heap in a 256 MiB pool. What ships since session 20.
          */
         OFFHEAP_256_UCS_T8(
-                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T8,
-                Map.of(
-                        "memtable_allocation_type", "offheap_objects",
-                        "memtable_offheap_space", "256MiB")),
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T8, offHeap256(Map.of())),
         /**
-         * As {@link #CHOSEN}, blob chunks compacted by UCS with fan-out 16: under the end-to-end
-         * latency runs' load the node's one compactor merged eight 65 MiB flushes of blob chunks
-         * for 10-14 s every 24 s (docs/benchmarks.md, session 38).
+         * As {@link #OFFHEAP_256_UCS_T8} (what ships), blob chunks compacted by UCS with fan-out
+         * 16: a chunk goes through fewer merges as the table grows, and a read may consult up to
+         * twice as many sstables of a size.
          */
         OFFHEAP_256_UCS_T16(
-                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T16, Map.of()),
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T16,
+                offHeap256(Map.of())),
         /** As {@link #OFFHEAP_256_UCS_T16} with fan-out 32. */
         OFFHEAP_256_UCS_T32(
-                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T32, Map.of()),
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T32,
+                offHeap256(Map.of())),
         /**
-         * As {@link #CHOSEN}, one flush writer instead of Cassandra's two for one data directory: a
-         * memtable is then flushed at half of the 256 MiB pool instead of a third (Cassandra's
-         * cleanup threshold is 1 / (1 + flush writers)), so blob chunks reach disk in sstables
-         * twice as large and fewer of them are merged again.
+         * As {@link #OFFHEAP_256_UCS_T8}, one flush writer instead of Cassandra's two for one data
+         * directory: a memtable is then flushed at half of the 256 MiB pool instead of a third
+         * (Cassandra's cleanup threshold is 1 / (1 + flush writers)), so blob chunks reach disk in
+         * sstables twice as large and fewer of them are merged again.
          */
         OFFHEAP_256_UCS_T8_ONE_FLUSH_WRITER(
-                CassandraSchema.CHOSEN_OPTIONS, Map.of("memtable_flush_writers", "1")),
+                CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED_UCS_T8,
+                offHeap256(Map.of("memtable_flush_writers", "1"))),
         /**
          * As {@link #UNCOMPRESSED_ON_HEAP}, memtable cells and their values allocated off the Java
          * heap (48 MiB): image bytes are not copied by the garbage collector while they wait for a
@@ -200,6 +197,14 @@ final class NodeSettingsComparison {
     private static final CassandraSchema.TableOptions BLOB_CHUNKS_UNCOMPRESSED =
             CassandraSchema.TableOptions.BLOB_CHUNKS_UNCOMPRESSED;
 
+    /** {@code settings} on off-heap memtables in a 256 MiB pool, as the local node runs today. */
+    private static Map<String, String> offHeap256(Map<String, String> settings) {
+        Map<String, String> offHeap = new java.util.LinkedHashMap<>(settings);
+        offHeap.put("memtable_allocation_type", "offheap_objects");
+        offHeap.put("memtable_offheap_space", "256MiB");
+        return Map.copyOf(offHeap);
+    }
+
     /**
      * {@code settings} on the memtables the local node ran until session 19 (Cassandra's default
      * allocation, on the heap, 48 MiB), whatever {@link CassandraServer} configures today.
@@ -240,6 +245,14 @@ final class NodeSettingsComparison {
                 warmupPasses,
                 rehearsal ? ", then the measured images once into a rehearsal keyspace" : "",
                 inFlight);
+        if (windows % paces.size() != 0) {
+            throw new IllegalArgumentException(
+                    "--windows "
+                            + windows
+                            + " is not a multiple of the "
+                            + paces.size()
+                            + " paces: every pace needs as many windows");
+        }
         if (paces.size() > 1 || !paces.get(0).equals(StorageBenchmark.Pace.FLAT_OUT)) {
             System.out.println("windows in turn: " + paces);
         }
@@ -256,7 +269,7 @@ final class NodeSettingsComparison {
         }
         System.out.println(
                 "| round | variant | images/s | Cassandra CPU s | CPU s per stored MB | of it JIT"
-                        + " compilers | the rest per stored MB | MB compacted per stored MB |"
+                        + " compilers | the rest per stored MB | MB read by compactions per stored MB |"
                         + " sstables |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
         Path lib = LocalStack.libRoot().resolve("cassandra/lib");
@@ -338,9 +351,10 @@ final class NodeSettingsComparison {
     }
 
     /**
-     * Stores {@code measured} ({@code megabytes}) into a fresh {@code keyspace} of the node in
-     * {@code work} and returns the table row (and the profile, if asked for): the node's CPU from
-     * the first write until the keyspace is flushed and compacted, with the JIT compilers' share.
+     * Stores {@code measured} ({@code megabytes}) into {@code keyspace} of the node in {@code work}
+     * (fresh, or the accumulating one), no sooner than {@code pace} allows, and returns the table
+     * row (and the profile, if asked for): the node's CPU from the first write until the keyspace
+     * is flushed and compacted, with the JIT compilers' share.
      */
     private static String measureWindow(
             CassandraServer node,
@@ -469,7 +483,11 @@ final class NodeSettingsComparison {
             }
         }
 
-        /** Bytes the node's compactions have written since it started (nodetool's metric). */
+        /**
+         * Bytes the node's finished compactions have read since it started, whole node (the
+         * uncompressed size of each finished operation's input: Cassandra's {@code BytesCompacted},
+         * which nodetool reports).
+         */
         long bytesCompacted() throws Exception {
             return ((Number)
                             server.getAttribute(

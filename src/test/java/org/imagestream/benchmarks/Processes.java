@@ -42,15 +42,22 @@ final class Processes {
     /**
      * Gives every thread of the local Kafka and Cassandra this niceness ({@link
      * #reniceEveryThread}), so the job's threads win the shared cores when both want them. Returns
-     * the report line; nothing for 0.
+     * the report line; nothing for 0. Niceness ranks threads within one scheduling group: with the
+     * kernel's autogroups (on here) the services share one with this JVM because it starts them.
      */
     String renice(int niceness) throws IOException, InterruptedException {
         if (niceness == 0) {
             return "";
         }
+        long self = ProcessHandle.current().pid();
+        if (pids.size() < 2) {
+            throw new IllegalArgumentException(
+                    "--services-nice renices the local Kafka and Cassandra; with"
+                            + " --bootstrap-servers and --cassandra there are none");
+        }
         StringBuilder line = new StringBuilder("Local services' niceness: ");
         for (Map.Entry<String, Long> pid : pids.entrySet()) {
-            if (pid.getValue() != ProcessHandle.current().pid()) {
+            if (pid.getValue() != self) {
                 int threads = reniceEveryThread(pid.getValue(), niceness);
                 line.append(
                         String.format(
@@ -61,25 +68,62 @@ final class Processes {
                                 threads));
             }
         }
-        return line.append("the benchmark JVM 0\n\n").toString();
+        return line.append("the benchmark JVM ")
+                .append(threadNiceness(self).values().stream().distinct().toList())
+                .append("\n\n")
+                .toString();
     }
 
     /**
-     * Sets the niceness of every thread of process {@code pid} (renice per thread: Linux keeps a
-     * niceness per thread, and a thread started later inherits its starter's) and returns how many
-     * threads it set.
+     * Sets the niceness of every thread of process {@code pid} (Linux keeps a niceness per thread,
+     * and a thread started later inherits its starter's) and returns how many threads it has once
+     * every one reads back at that niceness. A thread that ends while renice runs makes renice fail
+     * for it; one that starts meanwhile may have inherited the old niceness: both are settled by
+     * reading the threads back and renicing the rest again.
      */
     static int reniceEveryThread(long pid, int niceness) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("renice", "-n", "" + niceness, "-p"));
+        for (int attempt = 1; ; attempt++) {
+            Map<String, Integer> threads = threadNiceness(pid);
+            List<String> others = new ArrayList<>();
+            threads.forEach(
+                    (tid, current) -> {
+                        if (current != niceness) {
+                            others.add(tid);
+                        }
+                    });
+            if (others.isEmpty()) {
+                return threads.size();
+            }
+            if (attempt > 5) {
+                throw new IOException(
+                        others.size() + " threads of process " + pid + " stay at another niceness");
+            }
+            // The bare priority is absolute (-n is relative where POSIXLY_CORRECT is set).
+            List<String> command = new ArrayList<>(List.of("renice", "" + niceness, "-p"));
+            command.addAll(others);
+            Process renice = new ProcessBuilder(command).redirectErrorStream(true).start();
+            renice.getInputStream().readAllBytes();
+            renice.waitFor(); // its exit status is not the verdict: the read-back is
+        }
+    }
+
+    /** Each live thread's niceness (field 19 of /proc/PID/task/TID/stat), by thread id. */
+    private static Map<String, Integer> threadNiceness(long pid) throws IOException {
+        Map<String, Integer> niceness = new LinkedHashMap<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            tasks.forEach(task -> command.add(task.getFileName().toString()));
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (java.nio.file.NoSuchFileException ended) {
+                    continue;
+                }
+                // The fields after the command name, which ends at the last ')'.
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                niceness.put(task.getFileName().toString(), Integer.parseInt(fields[16]));
+            }
         }
-        Process renice = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(renice.getInputStream().readAllBytes());
-        if (renice.waitFor() != 0) {
-            throw new IOException("renice of process " + pid + " failed: " + output);
-        }
-        return command.size() - 4;
+        return niceness;
     }
 
     Snapshot snapshot() throws IOException {

@@ -245,7 +245,7 @@ public final class StorageBenchmark {
         static final Pace FLAT_OUT = new Pace(0, 1);
 
         Pace {
-            if (imagesPerSecond < 0 || burst < 1) {
+            if (imagesPerSecond < 0 || burst < 1 || (imagesPerSecond == 0 && burst != 1)) {
                 throw new IllegalArgumentException(
                         "pace: images/s >= 0 and bursts of >= 1, not "
                                 + imagesPerSecond

@@ -31,8 +31,10 @@ class StorageBenchmarkPaceTest {
     }
 
     @Test
-    void shouldRefuseANegativeRateOrAnEmptyBurst() {
+    void shouldRefuseANegativeRateAnEmptyBurstOrBurstsWhenFlatOut() {
         assertThatThrownBy(() -> Pace.parse("-1")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Pace.parse("100x0")).isInstanceOf(IllegalArgumentException.class);
+        // Flat out has no bursts.
+        assertThatThrownBy(() -> Pace.parse("0x4")).isInstanceOf(IllegalArgumentException.class);
     }
 }
