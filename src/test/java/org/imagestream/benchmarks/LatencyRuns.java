@@ -54,7 +54,8 @@ final class LatencyRuns {
             double measuredSeconds,
             WriteStages stages,
             CheckpointWatch checkpoints,
-            CpuTimeline cpu) {}
+            CpuTimeline cpu,
+            ScheduleLag producerLag) {}
 
     /** Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured. */
     static PacedRun pacedRun(
@@ -96,6 +97,7 @@ final class LatencyRuns {
             long measuredFromMillis = 0;
             // The last records' sends: their rows tell when the job has caught up.
             ArrayDeque<Future<RecordMetadata>> lastSent = new ArrayDeque<>();
+            ScheduleLag producerLag = new ScheduleLag();
             for (int i = 0; i < total; i++) {
                 if (i == warmup) {
                     before = processes.snapshot();
@@ -105,6 +107,9 @@ final class LatencyRuns {
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
                     TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                if (i >= warmup) {
+                    producerLag.record(due, System.nanoTime());
                 }
                 // One at a time: a run's records (13,000 at 230 img/s) did not fit the heap.
                 Item item = mix.next();
@@ -167,7 +172,8 @@ final class LatencyRuns {
                     measuredSeconds,
                     stages,
                     checkpoints,
-                    cpu);
+                    cpu,
+                    producerLag);
         }
     }
 
@@ -316,6 +322,11 @@ final class LatencyRuns {
                                 EndToEndBenchmark.CORES,
                                 run.measuredSeconds())
                         + backlog
+                        + "- latency "
+                        + percent
+                        + " %: "
+                        + run.producerLag().describe()
+                        + "\n"
                         + stages;
         System.out.print(resources + Processes.threadTables(run.before(), run.after()));
         return new LatencyRun(line, resources);
