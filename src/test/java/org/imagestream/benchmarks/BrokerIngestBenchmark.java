@@ -10,7 +10,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.util.FileUtils;
@@ -191,16 +190,12 @@ public final class BrokerIngestBenchmark {
             KafkaServer kafka, String topic, List<Item> items, int count, double rate)
             throws Exception {
         long bytes = 0;
+        Pace pace = Pace.steady(rate);
         long started = System.nanoTime();
         try (ImagePublisher publisher =
                 ImagePublisher.forBootstrapServers(kafka.bootstrapServers())) {
             for (int i = 0; i < count; i++) {
-                if (rate > 0) {
-                    long wait = started + (long) (i * 1e9 / rate) - System.nanoTime();
-                    if (wait > 0) {
-                        TimeUnit.NANOSECONDS.sleep(wait);
-                    }
-                }
+                pace.awaitTurn(started, i);
                 Item item = items.get(i % items.size());
                 bytes += item.bytes().length;
                 item.publish(publisher, topic);

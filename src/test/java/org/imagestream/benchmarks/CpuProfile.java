@@ -14,6 +14,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -144,7 +145,8 @@ final class CpuProfile {
         Map<Long, ThreadSample> samples = new HashMap<>();
         eachThread(
                 pid,
-                (tid, name, cpu) -> samples.put(tid, new ThreadSample(threadGroup(name), cpu)));
+                (tid, name, stat) ->
+                        samples.put(tid, new ThreadSample(threadGroup(name), cpuTicks(stat))));
         return samples;
     }
 
@@ -156,22 +158,31 @@ final class CpuProfile {
         Map<Long, Long> ticks = new HashMap<>();
         eachThread(
                 pid,
-                (tid, name, cpu) -> {
+                (tid, name, stat) -> {
                     if (name.matches("C[12] CompilerThre.*")) {
-                        ticks.put(tid, cpu);
+                        ticks.put(tid, cpuTicks(stat));
                     }
                 });
         return ticks;
     }
 
-    /** What {@link #eachThread} gives per thread: its id, name and CPU clock ticks. */
+    /** Each live thread's niceness (field 19 of {@code /proc/PID/task/TID/stat}), by thread id. */
+    static Map<Long, Integer> threadNiceness(long pid) throws IOException {
+        Map<Long, Integer> niceness = new LinkedHashMap<>();
+        eachThread(
+                pid,
+                (tid, name, stat) -> niceness.put(tid, Integer.parseInt(statFields(stat)[16])));
+        return niceness;
+    }
+
+    /** What {@link #eachThread} gives per thread: its id, name and {@code stat} line. */
     @FunctionalInterface
-    private interface ThreadTicks {
-        void accept(long tid, String name, long ticks);
+    private interface ThreadStat {
+        void accept(long tid, String name, String stat);
     }
 
     /** Every live thread of a process, from {@code /proc/PID/task/TID/stat}. */
-    private static void eachThread(long pid, ThreadTicks consumer) throws IOException {
+    private static void eachThread(long pid, ThreadStat consumer) throws IOException {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 String stat;
@@ -183,7 +194,7 @@ final class CpuProfile {
                 consumer.accept(
                         Long.parseLong(task.getFileName().toString()),
                         stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
-                        cpuTicks(stat));
+                        stat);
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();
@@ -201,8 +212,16 @@ final class CpuProfile {
 
     /** User and kernel CPU clock ticks, apart, in a {@code /proc} {@code stat} line. */
     static long[] userAndKernelTicks(String stat) {
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] fields = statFields(stat);
         return new long[] {Long.parseLong(fields[11]), Long.parseLong(fields[12])};
+    }
+
+    /**
+     * The fields of a {@code /proc} {@code stat} line after the command name, which may hold spaces
+     * and parentheses: element 0 is field 3 (the state).
+     */
+    private static String[] statFields(String stat) {
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     }
 
     /**

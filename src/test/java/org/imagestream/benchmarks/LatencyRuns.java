@@ -98,16 +98,13 @@ final class LatencyRuns {
             // The last records' sends: their rows tell when the job has caught up.
             ArrayDeque<Future<RecordMetadata>> lastSent = new ArrayDeque<>();
             ScheduleLag producerLag = new ScheduleLag();
+            Pace pace = Pace.steady(rate);
             for (int i = 0; i < total; i++) {
                 if (i == warmup) {
                     before = processes.snapshot();
                     measuredFromMillis = System.currentTimeMillis();
                 }
-                long due = started + (long) (i * 1e9 / rate);
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    TimeUnit.NANOSECONDS.sleep(wait);
-                }
+                long due = pace.awaitTurn(started, i);
                 if (i >= warmup) {
                     producerLag.record(due, System.nanoTime());
                 }

@@ -225,7 +225,7 @@ final class NodeSettingsComparison {
             boolean rehearsal,
             int windows,
             boolean accumulate,
-            List<StorageBenchmark.Pace> paces,
+            List<Pace> paces,
             int inFlight,
             int rounds,
             Path profileDir,
@@ -253,7 +253,7 @@ final class NodeSettingsComparison {
                             + paces.size()
                             + " paces: every pace needs as many windows");
         }
-        if (paces.size() > 1 || !paces.get(0).equals(StorageBenchmark.Pace.FLAT_OUT)) {
+        if (paces.size() > 1 || !paces.get(0).equals(Pace.FLAT_OUT)) {
             System.out.println("windows in turn: " + paces);
         }
         if (windows > 1) {
@@ -363,7 +363,7 @@ final class NodeSettingsComparison {
             String keyspace,
             String label,
             List<Classification> measured,
-            StorageBenchmark.Pace pace,
+            Pace pace,
             double megabytes,
             int inFlight,
             Path work,
@@ -396,7 +396,7 @@ final class NodeSettingsComparison {
                         "| %s | %s%s | %.0f | %.1f | %.4f | %.0f %% | %.4f | %.2f | %s |%n",
                         label,
                         variant,
-                        pace.equals(StorageBenchmark.Pace.FLAT_OUT) ? "" : ", " + pace,
+                        pace.equals(Pace.FLAT_OUT) ? "" : ", " + pace,
                         rate,
                         cpu,
                         cpu / megabytes,

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.imagestream.benchmarks.EndToEndBenchmark.Services;
 
 /** CPU time and RSS of this JVM, Kafka and Cassandra, from /proc. */
@@ -69,7 +68,7 @@ final class Processes {
             }
         }
         return line.append("the benchmark JVM ")
-                .append(threadNiceness(self).values().stream().distinct().toList())
+                .append(CpuProfile.threadNiceness(self).values().stream().distinct().toList())
                 .append("\n\n")
                 .toString();
     }
@@ -83,12 +82,12 @@ final class Processes {
      */
     static int reniceEveryThread(long pid, int niceness) throws IOException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
-            Map<String, Integer> threads = threadNiceness(pid);
+            Map<Long, Integer> threads = CpuProfile.threadNiceness(pid);
             List<String> others = new ArrayList<>();
             threads.forEach(
                     (tid, current) -> {
                         if (current != niceness) {
-                            others.add(tid);
+                            others.add(Long.toString(tid));
                         }
                     });
             if (others.isEmpty()) {
@@ -105,25 +104,6 @@ final class Processes {
             renice.getInputStream().readAllBytes();
             renice.waitFor(); // its exit status is not the verdict: the read-back is
         }
-    }
-
-    /** Each live thread's niceness (field 19 of /proc/PID/task/TID/stat), by thread id. */
-    private static Map<String, Integer> threadNiceness(long pid) throws IOException {
-        Map<String, Integer> niceness = new LinkedHashMap<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                String stat;
-                try {
-                    stat = Files.readString(task.resolve("stat"));
-                } catch (java.nio.file.NoSuchFileException ended) {
-                    continue;
-                }
-                // The fields after the command name, which ends at the last ')'.
-                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                niceness.put(task.getFileName().toString(), Integer.parseInt(fields[16]));
-            }
-        }
-        return niceness;
     }
 
     Snapshot snapshot() throws IOException {

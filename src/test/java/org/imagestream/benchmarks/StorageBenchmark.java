@@ -235,50 +235,6 @@ public final class StorageBenchmark {
         return runRaw(settings, images, Pace.FLAT_OUT);
     }
 
-    /**
-     * When a raw writer starts each image: {@code imagesPerSecond} on average (0: each as soon as
-     * the in-flight limit allows), in bursts of {@code burst} images started together, as a job fed
-     * by a live producer writes them (one at a time, or a classified batch at once). Written {@code
-     * R} or {@code RxK} ({@code 113.5x6}: bursts of six, 113.5 images/s).
-     */
-    record Pace(double imagesPerSecond, int burst) {
-        static final Pace FLAT_OUT = new Pace(0, 1);
-
-        Pace {
-            if (imagesPerSecond < 0 || burst < 1 || (imagesPerSecond == 0 && burst != 1)) {
-                throw new IllegalArgumentException(
-                        "pace: images/s >= 0 and bursts of >= 1, not "
-                                + imagesPerSecond
-                                + "x"
-                                + burst);
-            }
-        }
-
-        static Pace parse(String spec) {
-            String[] parts = spec.trim().split("x", 2);
-            return new Pace(
-                    Double.parseDouble(parts[0]),
-                    parts.length == 1 ? 1 : Integer.parseInt(parts[1]));
-        }
-
-        /** Nanoseconds after the start at which image {@code index} (from 0) may start. */
-        long dueNanos(long index) {
-            if (imagesPerSecond == 0) {
-                return 0;
-            }
-            return (long) ((index / burst) * burst * 1e9 / imagesPerSecond);
-        }
-
-        @Override
-        public String toString() {
-            if (imagesPerSecond == 0) {
-                return "as fast as the in-flight limit allows";
-            }
-            return String.format(Locale.ROOT, "paced at %.1f img/s", imagesPerSecond)
-                    + (burst == 1 ? "" : " in bursts of " + burst);
-        }
-    }
-
     /** As above, each image started no sooner than {@code pace} allows. */
     static double runRaw(CassandraSettings settings, List<Classification> images, Pace pace)
             throws Exception {
@@ -290,12 +246,7 @@ public final class StorageBenchmark {
             long started = System.nanoTime();
             long index = 0;
             for (Classification c : images) {
-                long due = started + pace.dueNanos(index++);
-                for (long wait = due - System.nanoTime();
-                        wait > 0;
-                        wait = due - System.nanoTime()) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
-                }
+                pace.awaitTurn(started, index++);
                 int chunks = (c.bytes.length + settings.chunkSize() - 1) / settings.chunkSize();
                 List<CompletableFuture<?>> chunkWrites = new ArrayList<>();
                 for (int k = 0; k < chunks; k++) {

@@ -3,10 +3,9 @@ package org.imagestream.benchmarks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import org.imagestream.benchmarks.StorageBenchmark.Pace;
 import org.junit.jupiter.api.Test;
 
-class StorageBenchmarkPaceTest {
+class PaceTest {
     @Test
     void shouldStartOneImageEveryIntervalOrABurstEveryBurstOfIntervals() {
         // 100 images/s: one every 10 ms.
