@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * Each process's CPU per second of a latency run, from {@code /proc} read every 250 ms by a thread
  * of its own, so that a second whose rows were slow can be set beside what the processes were doing
- * then (a compaction in Cassandra takes a core for seconds; a stall of the job alone leaves the
- * cores idle).
+ * then (Cassandra flushing, compacting or spinning between requests; a stall of the job alone
+ * leaves the cores idle).
  */
 final class CpuTimeline extends PollingThread {
     private static final long POLL_MILLIS = 250;
