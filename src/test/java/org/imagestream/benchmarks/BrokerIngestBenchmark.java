@@ -2,23 +2,16 @@ package org.imagestream.benchmarks;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.util.FileUtils;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.imagestream.benchmarks.EndToEndBenchmark.Item;
 import org.imagestream.ingest.ImagePublisher;
 import org.imagestream.localstack.KafkaServer;
@@ -30,10 +23,12 @@ import org.imagestream.localstack.Ports;
  * feeds it: only read (a topic written before, as in its pre-loaded arms' windows), written in
  * bulk, written by a paced producer, and written by a paced producer while readers tail the topic
  * (its latency runs), and the last with fetches that wait for more bytes. Broker CPU per image and
- * per MB, split into user and kernel time and with its JIT compilers' share ({@code /proc}), arms
- * rotated per round on one broker; topics are deleted between rounds, outside every arm. With
- * {@code --profile true} the last round's tailed arm is sampled by async-profiler. Run: {@code mvn
- * -q test-compile exec:exec@broker-bench -Dbench.args="--rate 170 --seconds 15 --rounds 3"}.
+ * per MB, split into user and kernel time and with its JIT compilers' share ({@code /proc}), and in
+ * the tailed arms how long each record took from its send to a reader's poll ({@link TopicReaders}:
+ * the Kafka hop alone, with nothing else on the cores), arms rotated per round on one broker;
+ * topics are deleted between rounds, outside every arm. With {@code --profile true} the last
+ * round's tailed arm is sampled by async-profiler. Run: {@code mvn -q test-compile
+ * exec:exec@broker-bench -Dbench.args="--rate 170 --seconds 15 --rounds 3"}.
  */
 public final class BrokerIngestBenchmark {
     private static final int PARTITIONS = 2;
@@ -80,7 +75,8 @@ public final class BrokerIngestBenchmark {
         StringBuilder table =
                 new StringBuilder(
                         "| round | broker fed by | images/s | broker CPU ms/image: user + kernel"
-                                + " = all (of which JIT) | ms/MB |\n|---|---|---|---|---|\n");
+                                + " = all (of which JIT) | ms/MB | send to a tailing reader's"
+                                + " poll |\n|---|---|---|---|---|---|\n");
         String profileSummary = "";
         // LocalStack's broker heap, as in the end-to-end harness.
         try (KafkaServer kafka =
@@ -156,8 +152,11 @@ public final class BrokerIngestBenchmark {
         long[] ticksBefore = CpuProfile.userAndKernelTicks(pid);
         Map<Long, Long> compilersBefore = CpuProfile.compilerTicks(pid);
         long started = System.nanoTime();
+        long startedMillis = System.currentTimeMillis();
         long bytes;
-        try (Readers readers = read ? new Readers(kafka.bootstrapServers(), topic, fetch) : null) {
+        TopicReaders readers =
+                read ? new TopicReaders(kafka.bootstrapServers(), topic, PARTITIONS, fetch) : null;
+        try (readers) {
             if (arm == Arm.READ) {
                 bytes = readers.awaitBytes(images);
             } else {
@@ -172,9 +171,16 @@ public final class BrokerIngestBenchmark {
         double jit = CpuProfile.compilerSeconds(compilersBefore, CpuProfile.compilerTicks(pid));
         double user = (ticksAfter[0] - ticksBefore[0]) / 100.0;
         double kernel = (ticksAfter[1] - ticksBefore[1]) / 100.0;
+        // How long the tailing readers saw each record after its send (a written-before topic's
+        // records were sent before the arm).
+        String hops =
+                arm == Arm.TAILED || arm == Arm.TAILED_FETCHING_MORE
+                        ? TopicReaders.describe(
+                                readers.hops(), startedMillis, (int) Math.ceil(images / rate))
+                        : "";
         return String.format(
                 Locale.ROOT,
-                "| %d | %s | %.1f | %.2f + %.2f = %.2f (%.2f) | %.2f |%n",
+                "| %d | %s | %.1f | %.2f + %.2f = %.2f (%.2f) | %.2f | %s |%n",
                 round,
                 arm.label,
                 images / elapsed,
@@ -182,7 +188,8 @@ public final class BrokerIngestBenchmark {
                 kernel * 1000 / images,
                 (user + kernel) * 1000 / images,
                 jit * 1000 / images,
-                (user + kernel) * 1000 / (bytes / 1e6));
+                (user + kernel) * 1000 / (bytes / 1e6),
+                hops);
     }
 
     /** Publishes {@code count} images, as fast as it can ({@code rate} 0) or paced; bytes sent. */
@@ -203,82 +210,5 @@ public final class BrokerIngestBenchmark {
             publisher.flush();
         }
         return bytes;
-    }
-
-    /**
-     * One reader thread per partition, each with the partition assigned and no offset commits, as
-     * the job's Kafka source reads (fetches of at least one byte, the job's largest fetch per
-     * partition) unless {@code overrides} say otherwise; from the topic's start.
-     */
-    private static final class Readers implements AutoCloseable {
-        private final List<Thread> threads = new ArrayList<>();
-        private final AtomicLong records = new AtomicLong();
-        private final AtomicLong valueBytes = new AtomicLong();
-        private final AtomicReference<Throwable> failure = new AtomicReference<>();
-        private volatile boolean stopped;
-
-        Readers(String bootstrapServers, String topic, Map<String, String> overrides) {
-            Properties properties = new Properties();
-            properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-            properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            properties.put(
-                    ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-                    Integer.toString(ImagePublisher.MAX_RECORD_BYTES));
-            properties.put(
-                    ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
-                    ByteArrayDeserializer.class.getName());
-            properties.put(
-                    ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                    ByteArrayDeserializer.class.getName());
-            properties.putAll(overrides);
-            for (int partition = 0; partition < PARTITIONS; partition++) {
-                TopicPartition assigned = new TopicPartition(topic, partition);
-                Thread thread = new Thread(() -> read(properties, assigned), "reader-" + partition);
-                thread.setDaemon(true);
-                threads.add(thread);
-                thread.start();
-            }
-        }
-
-        private void read(Properties properties, TopicPartition partition) {
-            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties)) {
-                consumer.assign(List.of(partition));
-                consumer.seekToBeginning(List.of(partition));
-                while (!stopped) {
-                    for (var record : consumer.poll(Duration.ofMillis(100))) {
-                        valueBytes.addAndGet(record.value().length);
-                        records.incrementAndGet();
-                    }
-                }
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        }
-
-        /** Waits (at most a minute) until {@code count} records have arrived; their bytes. */
-        long awaitBytes(int count) throws InterruptedException {
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (records.get() < count
-                    && failure.get() == null
-                    && System.currentTimeMillis() < deadline) {
-                Thread.sleep(5);
-            }
-            if (failure.get() != null) {
-                throw new IllegalStateException("a reader failed", failure.get());
-            }
-            if (records.get() < count) {
-                throw new IllegalStateException(
-                        "only " + records.get() + " of " + count + " records arrived in a minute");
-            }
-            return valueBytes.get();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stopped = true;
-            for (Thread thread : threads) {
-                thread.join();
-            }
-        }
     }
 }

@@ -198,6 +198,9 @@ public final class EndToEndBenchmark {
         // measured seconds still had the slowest rows of the run (docs/benchmarks.md, session 29).
         int latencyWarmupSeconds =
                 Integer.parseInt(arguments.getOrDefault("--latency-warmup-seconds", "60"));
+        // --kafka-probe true: the latency runs also time the Kafka hop alone (TopicReaders), with
+        // readers that add their fetches to the broker's and the job JVM's CPU: off by default.
+        boolean kafkaProbe = Boolean.parseBoolean(arguments.getOrDefault("--kafka-probe", "false"));
         // --second-job false: no second pre-loaded job run (see below).
         boolean secondJob = Boolean.parseBoolean(arguments.getOrDefault("--second-job", "true"));
         // --flood-share 0.3: one more job run where 30 % of the records are hostile.
@@ -274,6 +277,12 @@ public final class EndToEndBenchmark {
                         + " s before their measured "
                         + rateSeconds
                         + " s.\n\n");
+        report.append(
+                kafkaProbe
+                        ? "Kafka probe: in each latency run a reader per partition in the job's JVM"
+                                + " tails the topic as the job's source does and times each record"
+                                + " from its send; their fetches and CPU are in the run's window.\n\n"
+                        : "");
 
         System.out.println("Generating " + images + " images ...");
         Random random = new Random(42);
@@ -393,7 +402,8 @@ public final class EndToEndBenchmark {
                                         latencyWarmupSeconds,
                                         rateSeconds,
                                         suffix + "live",
-                                        processes),
+                                        processes,
+                                        false),
                                 offered,
                                 latencyWarmupSeconds,
                                 processes);
@@ -416,7 +426,8 @@ public final class EndToEndBenchmark {
                                         latencyWarmupSeconds,
                                         rateSeconds,
                                         suffix + percent,
-                                        processes),
+                                        processes,
+                                        kafkaProbe),
                                 percent,
                                 rate,
                                 rateSeconds,

@@ -39,7 +39,8 @@ final class LatencyRuns {
     /**
      * A job fed by a paced producer: its rows (write time micros, Kafka timestamp millis) in
      * produce order, the wall-clock span of the measured records' production, and CPU snapshots
-     * from the first measured record's produce to the last row seen.
+     * from the first measured record's produce to the last row seen; with a Kafka probe, each
+     * record's hop to a plain consumer ({@link TopicReaders#hops}), otherwise none.
      */
     record PacedRun(
             List<long[]> times,
@@ -55,9 +56,14 @@ final class LatencyRuns {
             WriteStages stages,
             CheckpointWatch checkpoints,
             CpuTimeline cpu,
-            ScheduleLag producerLag) {}
+            ScheduleLag producerLag,
+            List<long[]> kafkaHops) {}
 
-    /** Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured. */
+    /**
+     * Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured.
+     * With {@code kafkaProbe}, readers in this JVM also tail the topic as the job's source does,
+     * and note when each record reached them: the Kafka hop alone, under the same load.
+     */
     static PacedRun pacedRun(
             Services stack,
             Map<Domain, ModelSpec> specs,
@@ -67,7 +73,8 @@ final class LatencyRuns {
             int warmupSeconds,
             int seconds,
             String suffix,
-            Processes processes)
+            Processes processes,
+            boolean kafkaProbe)
             throws Exception {
         String topic = "e2e-paced-" + suffix;
         String keyspace = "e2e_paced_" + suffix;
@@ -80,7 +87,13 @@ final class LatencyRuns {
         JobClient client = env.executeAsync("e2e-bench-" + name);
         int warmup = (int) Math.round(rate * warmupSeconds);
         int total = warmup + (int) Math.round(rate * seconds);
-        try (CheckpointWatch checkpoints =
+        TopicReaders probe =
+                kafkaProbe
+                        ? new TopicReaders(
+                                stack.bootstrapServers(), topic, EndToEndBenchmark.CORES, Map.of())
+                        : null;
+        try (probe;
+                CheckpointWatch checkpoints =
                         CheckpointWatch.start(
                                 EndToEndBenchmark.checkpointDirectory()
                                         .resolve(client.getJobID().toString()));
@@ -150,6 +163,11 @@ final class LatencyRuns {
                 rows = progress.all();
             }
             double measuredSeconds = (measuredUntilMillis - measuredFromMillis) / 1000.0;
+            List<long[]> kafkaHops = List.of();
+            if (probe != null) {
+                probe.close();
+                kafkaHops = probe.hops();
+            }
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = EndToEndBenchmark.rowTimes(session, keyspace, new ArrayList<>());
             times.sort((a, b) -> Long.compare(a[1], b[1]));
@@ -170,7 +188,8 @@ final class LatencyRuns {
                     stages,
                     checkpoints,
                     cpu,
-                    producerLag);
+                    producerLag,
+                    kafkaHops);
         }
     }
 
@@ -289,6 +308,16 @@ final class LatencyRuns {
                         run.total());
         System.out.print("latency " + line);
         String stages = "- latency " + percent + " %: " + run.stages().summary() + "\n";
+        if (!run.kafkaHops().isEmpty() && first < times.size()) {
+            // The Kafka hop alone beside the whole path, per second on the same clock.
+            stages +=
+                    "- latency "
+                            + percent
+                            + " %: the Kafka hop alone (--kafka-probe: produce to a plain consumer"
+                            + " in the job's JVM tailing the topic): "
+                            + TopicReaders.describe(run.kafkaHops(), times.get(first)[1], seconds)
+                            + "\n";
+        }
         System.out.print(run.stages().bySubtask());
         // A queue left by the warm-up (a fresh job's start) weighs on the first measured rows.
         long waiting = waitingWhenMeasuringBegan(times, first);
