@@ -3,6 +3,7 @@ package org.imagestream.ingest;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -83,6 +84,21 @@ public final class ImagePublisher implements AutoCloseable {
             String contentType,
             byte[] bytes,
             java.util.Map<String, String> extraHeaders) {
+        return publish(topic, domain, sourceId, contentType, bytes, extraHeaders, null);
+    }
+
+    /**
+     * Sends one image with extra headers; {@code acknowledged} (may be null) runs on the producer's
+     * I/O thread once the broker has acknowledged it or the send has failed, so it must be quick.
+     */
+    public Future<RecordMetadata> publish(
+            String topic,
+            String domain,
+            String sourceId,
+            String contentType,
+            byte[] bytes,
+            java.util.Map<String, String> extraHeaders,
+            Callback acknowledged) {
         RecordHeaders headers = new RecordHeaders();
         extraHeaders.forEach(
                 (key, value) -> headers.add(key, value.getBytes(StandardCharsets.UTF_8)));
@@ -96,7 +112,8 @@ public final class ImagePublisher implements AutoCloseable {
             headers.add(ImageHeaders.CONTENT_TYPE, contentType.getBytes(StandardCharsets.UTF_8));
         }
         byte[] key = sourceId == null ? null : sourceId.getBytes(StandardCharsets.UTF_8);
-        return producer.send(new ProducerRecord<>(topic, null, null, key, bytes, headers));
+        return producer.send(
+                new ProducerRecord<>(topic, null, null, key, bytes, headers), acknowledged);
     }
 
     /** The connection properties this publisher was made with (bootstrap servers, TLS, SASL). */

@@ -175,8 +175,7 @@ public final class BrokerIngestBenchmark {
         // records were sent before the arm).
         String hops =
                 arm == Arm.TAILED || arm == Arm.TAILED_FETCHING_MORE
-                        ? TopicReaders.describe(
-                                readers.hops(), startedMillis, (int) Math.ceil(images / rate))
+                        ? readers.hops().describe(startedMillis, (int) Math.ceil(images / rate))
                         : "";
         return String.format(
                 Locale.ROOT,

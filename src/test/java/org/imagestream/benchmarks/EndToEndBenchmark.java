@@ -26,6 +26,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
 import org.imagestream.inference.ModelDirectory;
@@ -149,6 +150,13 @@ public final class EndToEndBenchmark {
         /** Sends this image to {@code topic} as the producer CLI would. */
         Future<RecordMetadata> publish(ImagePublisher publisher, String topic) {
             return publisher.publish(topic, domain.id(), fileName, contentType, bytes);
+        }
+
+        /** Publishes it; {@code acknowledged} runs on the producer's I/O thread (see there). */
+        Future<RecordMetadata> publish(
+                ImagePublisher publisher, String topic, Callback acknowledged) {
+            return publisher.publish(
+                    topic, domain.id(), fileName, contentType, bytes, Map.of(), acknowledged);
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.benchmarks.EndToEndBenchmark.Item;
 import org.imagestream.benchmarks.EndToEndBenchmark.Services;
@@ -39,8 +40,9 @@ final class LatencyRuns {
     /**
      * A job fed by a paced producer: its rows (write time micros, Kafka timestamp millis) in
      * produce order, the wall-clock span of the measured records' production, and CPU snapshots
-     * from the first measured record's produce to the last row seen; with a Kafka probe, each
-     * record's hop to a plain consumer ({@link TopicReaders#hops}), otherwise none.
+     * from the first measured record's produce to the last row seen; each record's produce to the
+     * broker's acknowledgement and, with a Kafka probe, to a plain consumer's poll ({@link
+     * TopicReaders}; null without).
      */
     record PacedRun(
             List<long[]> times,
@@ -57,7 +59,8 @@ final class LatencyRuns {
             CheckpointWatch checkpoints,
             CpuTimeline cpu,
             ScheduleLag producerLag,
-            List<long[]> kafkaHops) {}
+            Hops acknowledged,
+            Hops kafkaHops) {}
 
     /**
      * Runs the job on a topic a producer fills at {@code rate}: warm-up records, then measured.
@@ -111,6 +114,16 @@ final class LatencyRuns {
             // The last records' sends: their rows tell when the job has caught up.
             ArrayDeque<Future<RecordMetadata>> lastSent = new ArrayDeque<>();
             ScheduleLag producerLag = new ScheduleLag();
+            // When the broker acknowledged each record (the producer's I/O thread notes it).
+            Hops acknowledged = new Hops();
+            Callback noteAck =
+                    (metadata, error) -> {
+                        if (error == null) {
+                            acknowledged.record(
+                                    metadata.timestamp(),
+                                    System.currentTimeMillis() - metadata.timestamp());
+                        }
+                    };
             Pace pace = Pace.steady(rate);
             for (int i = 0; i < total; i++) {
                 if (i == warmup) {
@@ -123,7 +136,7 @@ final class LatencyRuns {
                 }
                 // One at a time: a run's records (13,000 at 230 img/s) did not fit the heap.
                 Item item = mix.next();
-                lastSent.add(item.publish(publisher, topic));
+                lastSent.add(item.publish(publisher, topic, noteAck));
                 if (lastSent.size() > LAST_RECORDS) {
                     lastSent.remove();
                 }
@@ -163,7 +176,7 @@ final class LatencyRuns {
                 rows = progress.all();
             }
             double measuredSeconds = (measuredUntilMillis - measuredFromMillis) / 1000.0;
-            List<long[]> kafkaHops = List.of();
+            Hops kafkaHops = null;
             if (probe != null) {
                 probe.close();
                 kafkaHops = probe.hops();
@@ -189,6 +202,7 @@ final class LatencyRuns {
                     checkpoints,
                     cpu,
                     producerLag,
+                    acknowledged,
                     kafkaHops);
         }
     }
@@ -308,15 +322,24 @@ final class LatencyRuns {
                         run.total());
         System.out.print("latency " + line);
         String stages = "- latency " + percent + " %: " + run.stages().summary() + "\n";
-        if (!run.kafkaHops().isEmpty() && first < times.size()) {
-            // The Kafka hop alone beside the whole path, per second on the same clock.
+        if (first < times.size()) {
+            // The Kafka part alone beside the whole path, per second on the same clock.
+            long from = times.get(first)[1];
             stages +=
                     "- latency "
                             + percent
-                            + " %: the Kafka hop alone (--kafka-probe: produce to a plain consumer"
-                            + " in the job's JVM tailing the topic): "
-                            + TopicReaders.describe(run.kafkaHops(), times.get(first)[1], seconds)
+                            + " %: produce to the broker's acknowledgement: "
+                            + run.acknowledged().describe(from, seconds)
                             + "\n";
+            if (run.kafkaHops() != null) {
+                stages +=
+                        "- latency "
+                                + percent
+                                + " %: produce to a plain consumer in the job's JVM tailing the"
+                                + " topic (--kafka-probe): "
+                                + run.kafkaHops().describe(from, seconds)
+                                + "\n";
+            }
         }
         System.out.print(run.stages().bySubtask());
         // A queue left by the warm-up (a fresh job's start) weighs on the first measured rows.

@@ -2,14 +2,11 @@ package org.imagestream.benchmarks;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -21,14 +18,12 @@ import org.imagestream.ingest.ImagePublisher;
  * its partition assigned and no offset commits, fetches of at least one byte and the job's largest
  * fetch per partition unless {@code overrides} say otherwise, from the topic's start. Each record's
  * hop is noted: when the poll that returned it came back here, less its produce timestamp (set by a
- * producer on this machine, so one clock). That is what the producer's send, the broker and a
- * consumer add to an image's latency before any of the job's work: the part of produce-to-row a job
- * cannot make shorter.
+ * producer on this machine, so one clock): what the producer's send, the broker and a plain
+ * consumer add to an image's latency before any of the job's work.
  */
 final class TopicReaders implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
-    // One list per reader thread, read only after close() has joined them.
-    private final List<List<long[]>> hopsPerReader = new ArrayList<>();
+    private final Hops hops = new Hops();
     private final AtomicLong records = new AtomicLong();
     private final AtomicLong valueBytes = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -52,17 +47,15 @@ final class TopicReaders implements AutoCloseable {
         properties.putAll(overrides);
         for (int partition = 0; partition < partitions; partition++) {
             TopicPartition assigned = new TopicPartition(topic, partition);
-            List<long[]> hops = new ArrayList<>();
-            hopsPerReader.add(hops);
             Thread thread =
-                    new Thread(() -> read(properties, assigned, hops), "topic-reader-" + partition);
+                    new Thread(() -> read(properties, assigned), "topic-reader-" + partition);
             thread.setDaemon(true);
             threads.add(thread);
             thread.start();
         }
     }
 
-    private void read(Properties properties, TopicPartition partition, List<long[]> hops) {
+    private void read(Properties properties, TopicPartition partition) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties)) {
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));
@@ -70,7 +63,7 @@ final class TopicReaders implements AutoCloseable {
                 var polled = consumer.poll(Duration.ofMillis(100));
                 long arrivedMillis = System.currentTimeMillis();
                 for (var record : polled) {
-                    hops.add(new long[] {record.timestamp(), arrivedMillis - record.timestamp()});
+                    hops.record(record.timestamp(), arrivedMillis - record.timestamp());
                     valueBytes.addAndGet(record.value().length);
                     records.incrementAndGet();
                 }
@@ -98,47 +91,16 @@ final class TopicReaders implements AutoCloseable {
         return valueBytes.get();
     }
 
-    /**
-     * Every record's {produce timestamp millis, hop millis}, in produce order; after {@link
-     * #close}, which joins the readers.
-     */
-    List<long[]> hops() {
+    /** Every record's hop, once {@link #close} has stopped the readers. */
+    Hops hops() {
         if (!closed) {
             throw new IllegalStateException("the readers are still reading");
         }
-        List<long[]> all = new ArrayList<>();
-        hopsPerReader.forEach(all::addAll);
-        all.sort(Comparator.comparingLong(hop -> hop[0]));
-        return all;
-    }
-
-    /**
-     * The hops of the records produced from {@code fromMillis} on: count, p50 / p99 / max and the
-     * slowest per second of produce time over {@code seconds} (later ones in a last bucket), e.g.
-     * {@code "3405 records, p50 / p99 / max 2 / 31 / 88 ms; slowest per second (ms): [12, ...]"}.
-     */
-    static String describe(List<long[]> hops, long fromMillis, int seconds) {
-        Histogram histogram = new Histogram(3_600_000L, 3);
-        SlowestPerSecond slowest = new SlowestPerSecond(seconds);
-        for (long[] hop : hops) {
-            if (hop[0] >= fromMillis) {
-                long millis = Math.max(0, hop[1]);
-                histogram.recordValue(millis);
-                slowest.record(hop[0] - fromMillis, millis);
-            }
+        if (failure.get() != null) {
+            // Partial hops would pass for a quiet broker.
+            throw new IllegalStateException("a reader failed", failure.get());
         }
-        if (histogram.getTotalCount() == 0) {
-            return "no records produced from then on were read";
-        }
-        return String.format(
-                Locale.ROOT,
-                "%d records, p50 / p99 / max %d / %d / %d ms; slowest per second of produce time"
-                        + " (ms): %s",
-                histogram.getTotalCount(),
-                histogram.getValueAtPercentile(50),
-                histogram.getValueAtPercentile(99),
-                histogram.getMaxValue(),
-                slowest);
+        return hops;
     }
 
     @Override
