@@ -335,6 +335,9 @@ public final class EndToEndBenchmark {
                         ? new Services(
                                 local.bootstrapServers(), local.cassandraContactPoint(), local)
                         : new Services(externalKafka, externalCassandra, null);
+        // Pauses of the whole machine, which every wall-clock figure below would hold.
+        ClockSteps clock = ClockSteps.start();
+        long benchmarkStartedMillis = System.currentTimeMillis();
         try {
             Processes processes = new Processes(stack);
             // --services-nice N: the local Kafka and Cassandra at niceness N, the job at 0.
@@ -439,7 +442,8 @@ public final class EndToEndBenchmark {
                                 percent,
                                 rate,
                                 rateSeconds,
-                                processes);
+                                processes,
+                                clock);
                 latencyRows.add(run.row());
                 latencyResources.add(run.resources());
             }
@@ -577,6 +581,10 @@ public final class EndToEndBenchmark {
             report.append(notQuiet);
             report.append(speeds);
             report.append(
+                    "- the whole benchmark: "
+                            + clock.describe(benchmarkStartedMillis, System.currentTimeMillis())
+                            + "\n");
+            report.append(
                     processes.table(
                             profiled.before(),
                             profiled.after(),
@@ -712,6 +720,7 @@ public final class EndToEndBenchmark {
                 report.append(peerThreads);
             }
         } finally {
+            clock.close();
             if (local != null) {
                 local.close();
             }

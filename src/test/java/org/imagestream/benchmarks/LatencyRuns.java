@@ -274,17 +274,28 @@ final class LatencyRuns {
 
     /** A latency run's figures from its paced run: the histogram, per-second maxima and CPU. */
     static LatencyRun latency(
-            PacedRun run, int percent, double rate, int seconds, Processes processes) {
+            PacedRun run,
+            int percent,
+            double rate,
+            int seconds,
+            Processes processes,
+            ClockSteps clock) {
         List<long[]> times = run.times();
         Histogram histogram = new Histogram(3_600_000L, 3);
         // In produce order: the rows of the records after the warm-up ones. The slowest row per
         // second of produce time shows whether the tail comes in periodic stalls.
         int first = Math.min(run.warmup(), times.size());
         SlowestPerSecond slowestPerSecond = new SlowestPerSecond(seconds);
+        // The same rows without those produced before a step of the wall clock and stored after.
+        Histogram unstepped = new Histogram(3_600_000L, 3);
         for (int i = first; i < times.size(); i++) {
-            long millis = Math.max(0, times.get(i)[0] / 1000 - times.get(i)[1]);
+            long writtenMillis = times.get(i)[0] / 1000;
+            long millis = Math.max(0, writtenMillis - times.get(i)[1]);
             histogram.recordValue(millis);
             slowestPerSecond.record(times.get(i)[1] - times.get(first)[1], millis);
+            if (!clock.steppedBetween(times.get(i)[1], writtenMillis)) {
+                unstepped.recordValue(millis);
+            }
         }
         System.out.println(
                 "latency "
@@ -322,6 +333,28 @@ final class LatencyRuns {
                         run.total());
         System.out.print("latency " + line);
         String stages = "- latency " + percent + " %: " + run.stages().summary() + "\n";
+        long windowEnd = run.measuredFromMillis() + Math.round(run.measuredSeconds() * 1000);
+        stages +=
+                "- latency "
+                        + percent
+                        + " %: "
+                        + clock.describe(run.measuredFromMillis(), windowEnd)
+                        + "\n";
+        if (unstepped.getTotalCount() < histogram.getTotalCount()) {
+            stages +=
+                    String.format(
+                            Locale.ROOT,
+                            "- latency %d %%: produce to row of the %d of %d records produced and"
+                                    + " stored between the clock's steps: p50 / p95 / p99 / max %d"
+                                    + " / %d / %d / %d ms%n",
+                            percent,
+                            unstepped.getTotalCount(),
+                            histogram.getTotalCount(),
+                            unstepped.getValueAtPercentile(50),
+                            unstepped.getValueAtPercentile(95),
+                            unstepped.getValueAtPercentile(99),
+                            unstepped.getMaxValue());
+        }
         if (first < times.size()) {
             // The Kafka part alone beside the whole path, per second on the same clock.
             long from = times.get(first)[1];
