@@ -52,6 +52,81 @@ class CpuProfileTest {
                         "| `Native-Transport-Requests-#` | 25.0 % |", "| (all, 20) | 100 % |");
     }
 
+    @Test
+    void sumsEachThreadsWaitForACpuSinceItsOwnStart() {
+        // Thread 1 waited 0.5 s before the window and 1.5 s more in it; thread 3 started in the
+        // window and waited 0.25 s; thread 2 ended in it (its wait is gone). 1.75 s in 10 s.
+        String line =
+                CpuProfile.waitLine(
+                        Map.of(
+                                1L, new CpuProfile.ThreadSample("ReadStage-#", 10, 500_000_000L),
+                                2L, new CpuProfile.ThreadSample("ReadStage-#", 10, 900_000_000L)),
+                        Map.of(
+                                1L,
+                                new CpuProfile.ThreadSample("ReadStage-#", 20, 2_000_000_000L),
+                                3L,
+                                new CpuProfile.ThreadSample(
+                                        "MemtableFlushWriter:#", 1, 250_000_000L)),
+                        10.0);
+        assertThat(line)
+                .isEqualTo(
+                        "waited 1.75 s for a CPU while runnable (175 ms per second):"
+                                + " `ReadStage-#` 1.50 s, `MemtableFlushWriter:#` 0.25 s");
+    }
+
+    @Test
+    void readsTheWaitOfMoreSpinningThreadsThanCoresFromProc() throws Exception {
+        // One more thread than there are cores spins for 400 ms: the cores can give them at most
+        // cores x 400 ms, so together they wait at least about 400 ms for a CPU.
+        int threads = Runtime.getRuntime().availableProcessors() + 1;
+        long pid = ProcessHandle.current().pid();
+        java.util.concurrent.CountDownLatch ready =
+                new java.util.concurrent.CountDownLatch(threads);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ConcurrentHashMap<Long, long[]> waits =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        List<Thread> spinners = new java.util.ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            Thread spinner =
+                    new Thread(
+                            () -> {
+                                try {
+                                    long tid = tidOfCurrentThread();
+                                    ready.countDown();
+                                    go.await();
+                                    long before = CpuProfile.waitNanos(pid, tid);
+                                    long until = System.nanoTime() + 400_000_000L;
+                                    while (System.nanoTime() < until) {
+                                        Thread.onSpinWait();
+                                    }
+                                    waits.put(
+                                            tid,
+                                            new long[] {before, CpuProfile.waitNanos(pid, tid)});
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
+                                }
+                            });
+            spinners.add(spinner);
+            spinner.start();
+        }
+        ready.await();
+        go.countDown();
+        for (Thread spinner : spinners) {
+            spinner.join();
+        }
+        long waited = waits.values().stream().mapToLong(w -> w[1] - w[0]).sum();
+        assertThat(waits).hasSize(threads);
+        assertThat(waited).isGreaterThan(200_000_000L);
+    }
+
+    /** This thread's kernel id, from /proc/thread-self (a link to /proc/PID/task/TID). */
+    private static long tidOfCurrentThread() throws Exception {
+        return Long.parseLong(
+                java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self"))
+                        .getFileName()
+                        .toString());
+    }
+
     private static long compilerGroupTicks(long pid) throws Exception {
         return groupTicks(pid, "C# CompilerThre");
     }

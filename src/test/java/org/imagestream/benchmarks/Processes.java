@@ -23,7 +23,8 @@ final class Processes {
     record Snapshot(
             Map<String, double[]> values,
             Map<String, Map<Long, Long>> compilers,
-            Map<String, Map<Long, CpuProfile.ThreadSample>> threads) {}
+            Map<String, Map<Long, CpuProfile.ThreadSample>> threads,
+            long takenNanos) {}
 
     Processes(Services stack) {
         pids.put("benchmark JVM (Flink job, producer)", ProcessHandle.current().pid());
@@ -122,20 +123,32 @@ final class Processes {
                             .orElse(0L);
             values.put(pid.getKey(), new double[] {cpu, rssKb / 1024.0});
         }
-        return new Snapshot(values, compilers, threads);
+        return new Snapshot(values, compilers, threads, System.nanoTime());
     }
 
-    /** Each process's CPU per thread group between two snapshots, as tables. */
+    /**
+     * Each process's CPU per thread group between two snapshots, as tables, each followed by how
+     * long its threads waited for a CPU ({@link CpuProfile#waitLine}).
+     */
     static String threadTables(Snapshot before, Snapshot after) {
         StringBuilder tables = new StringBuilder();
+        double seconds = (after.takenNanos() - before.takenNanos()) / 1e9;
         before.threads()
                 .forEach(
-                        (name, ticks) ->
+                        (name, threads) ->
                                 tables.append(name)
                                         .append(":\n\n")
                                         .append(
                                                 CpuProfile.threadTable(
-                                                        ticks, after.threads().get(name))));
+                                                        threads, after.threads().get(name)))
+                                        .append(name)
+                                        .append(" ")
+                                        .append(
+                                                CpuProfile.waitLine(
+                                                        threads,
+                                                        after.threads().get(name),
+                                                        seconds))
+                                        .append("\n\n"));
         return tables.toString();
     }
 
