@@ -40,7 +40,14 @@ final class ClockSteps extends PollingThread {
 
     @Override
     void pollOnce(long nowMillis) {
-        observe(nowMillis, System.nanoTime());
+        // The wall clock read between two monotonic readings close together: a thread that lost
+        // its CPU between the reads would see a step that never was (and its reverse next time).
+        long before = System.nanoTime();
+        long wall = System.currentTimeMillis();
+        long after = System.nanoTime();
+        if (after - before < 2_000_000L) {
+            observe(wall, before + (after - before) / 2);
+        }
     }
 
     /** One look at both clocks. */

@@ -135,13 +135,13 @@ final class CpuProfile {
     }
 
     /**
-     * One thread's group ({@link #threadGroup}), CPU clock ticks so far, and nanoseconds it has
-     * spent runnable but waiting for a CPU (the scheduler's run-queue delay, {@code
-     * /proc/PID/task/TID/schedstat}'s second field).
+     * One thread's group ({@link #threadGroup}), CPU clock ticks so far, nanoseconds it has spent
+     * runnable but waiting for a CPU (the scheduler's run-queue delay) and how many times it was
+     * given one ({@code /proc/PID/task/TID/schedstat}'s second and third fields).
      */
-    record ThreadSample(String group, long ticks, long waitNanos) {
+    record ThreadSample(String group, long ticks, long waitNanos, long runs) {
         ThreadSample(String group, long ticks) {
-            this(group, ticks, 0);
+            this(group, ticks, 0, 0);
         }
     }
 
@@ -155,55 +155,69 @@ final class CpuProfile {
                 pid,
                 (tid, name, stat) ->
                         samples.put(
-                                tid,
-                                new ThreadSample(
-                                        threadGroup(name), cpuTicks(stat), waitNanos(pid, tid))));
+                                tid, threadSample(pid, tid, threadGroup(name), cpuTicks(stat))));
         return samples;
     }
 
-    /** A thread's run-queue delay so far in nanoseconds; 0 once it has exited. */
-    static long waitNanos(long pid, long tid) throws IOException {
+    private static ThreadSample threadSample(long pid, long tid, String group, long ticks)
+            throws IOException {
+        long[] waits = schedstat(pid, tid);
+        return new ThreadSample(group, ticks, waits[0], waits[1]);
+    }
+
+    /**
+     * A thread's run-queue delay so far in nanoseconds and the times it has been given a CPU, from
+     * {@code schedstat}; zeros once it has exited.
+     */
+    static long[] schedstat(long pid, long tid) throws IOException {
         try {
             String[] fields =
                     Files.readString(Path.of("/proc/" + pid + "/task/" + tid + "/schedstat"))
                             .trim()
                             .split(" ");
-            return Long.parseLong(fields[1]);
+            return new long[] {Long.parseLong(fields[1]), Long.parseLong(fields[2])};
         } catch (NoSuchFileException exited) {
-            return 0;
+            return new long[2];
         }
     }
 
     /**
      * How long a process's threads waited for a CPU while runnable between two samples, in all and
-     * per second of {@code seconds}, with the thread groups that waited most, e.g. {@code "waited
-     * 3.2 s for a CPU while runnable (107 ms per second): `ReadStage-#` 1.1 s, ..."}: the delay a
-     * thread woken by a request or a record sees before it runs.
+     * per second of {@code seconds}, with the thread groups that waited most and their mean wait
+     * each time they were given a CPU, e.g. {@code "waited 3.2 s for a CPU while runnable (107 ms
+     * per second): `ReadStage-#` 1.10 s (0.41 ms a run), ..."}: the delay a thread woken by a
+     * request or a record sees before it runs.
      */
     static String waitLine(
             Map<Long, ThreadSample> before, Map<Long, ThreadSample> after, double seconds) {
-        Map<String, Long> groups = new HashMap<>();
+        // Per group: {wait nanos, runs} in the window.
+        Map<String, long[]> groups = new HashMap<>();
         after.forEach(
                 (tid, thread) -> {
                     ThreadSample start = before.get(tid);
-                    groups.merge(
-                            thread.group(),
-                            thread.waitNanos() - (start == null ? 0 : start.waitNanos()),
-                            Long::sum);
+                    long[] group = groups.computeIfAbsent(thread.group(), g -> new long[2]);
+                    group[0] += thread.waitNanos() - (start == null ? 0 : start.waitNanos());
+                    group[1] += thread.runs() - (start == null ? 0 : start.runs());
                 });
-        long total = groups.values().stream().mapToLong(v -> v).sum();
+        long total = groups.values().stream().mapToLong(group -> group[0]).sum();
         String most =
                 groups.entrySet().stream()
-                        .filter(e -> e.getValue() > 0)
-                        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                        .filter(e -> e.getValue()[0] > 0)
+                        .sorted(
+                                Map.Entry.<String, long[]>comparingByValue(
+                                                java.util.Comparator.comparingLong(g -> g[0]))
+                                        .reversed())
                         .limit(4)
                         .map(
                                 e ->
                                         String.format(
                                                 Locale.ROOT,
-                                                "`%s` %.2f s",
+                                                "`%s` %.2f s (%.2f ms a run)",
                                                 e.getKey().replace('|', '/'),
-                                                e.getValue() / 1e9))
+                                                e.getValue()[0] / 1e9,
+                                                e.getValue()[0]
+                                                        / 1e6
+                                                        / Math.max(1, e.getValue()[1])))
                         .collect(Collectors.joining(", "));
         return String.format(
                 Locale.ROOT,

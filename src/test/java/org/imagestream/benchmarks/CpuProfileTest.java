@@ -54,24 +54,29 @@ class CpuProfileTest {
 
     @Test
     void sumsEachThreadsWaitForACpuSinceItsOwnStart() {
-        // Thread 1 waited 0.5 s before the window and 1.5 s more in it; thread 3 started in the
-        // window and waited 0.25 s; thread 2 ended in it (its wait is gone). 1.75 s in 10 s.
+        // Thread 1 waited 0.5 s before the window and 1.5 s more in it, over 3,000 runs; thread 3
+        // started in the window and waited 0.25 s over 100 runs; thread 2 ended in it (its wait
+        // is gone). 1.75 s in 10 s.
         String line =
                 CpuProfile.waitLine(
                         Map.of(
-                                1L, new CpuProfile.ThreadSample("ReadStage-#", 10, 500_000_000L),
-                                2L, new CpuProfile.ThreadSample("ReadStage-#", 10, 900_000_000L)),
+                                1L,
+                                new CpuProfile.ThreadSample("ReadStage-#", 10, 500_000_000L, 1_000),
+                                2L,
+                                new CpuProfile.ThreadSample("ReadStage-#", 10, 900_000_000L, 50)),
                         Map.of(
                                 1L,
-                                new CpuProfile.ThreadSample("ReadStage-#", 20, 2_000_000_000L),
+                                new CpuProfile.ThreadSample(
+                                        "ReadStage-#", 20, 2_000_000_000L, 4_000),
                                 3L,
                                 new CpuProfile.ThreadSample(
-                                        "MemtableFlushWriter:#", 1, 250_000_000L)),
+                                        "MemtableFlushWriter:#", 1, 250_000_000L, 100)),
                         10.0);
         assertThat(line)
                 .isEqualTo(
                         "waited 1.75 s for a CPU while runnable (175 ms per second):"
-                                + " `ReadStage-#` 1.50 s, `MemtableFlushWriter:#` 0.25 s");
+                                + " `ReadStage-#` 1.50 s (0.50 ms a run),"
+                                + " `MemtableFlushWriter:#` 0.25 s (2.50 ms a run)");
     }
 
     @Test
@@ -94,14 +99,14 @@ class CpuProfileTest {
                                     long tid = tidOfCurrentThread();
                                     ready.countDown();
                                     go.await();
-                                    long before = CpuProfile.waitNanos(pid, tid);
+                                    long before = CpuProfile.schedstat(pid, tid)[0];
                                     long until = System.nanoTime() + 400_000_000L;
                                     while (System.nanoTime() < until) {
                                         Thread.onSpinWait();
                                     }
                                     waits.put(
                                             tid,
-                                            new long[] {before, CpuProfile.waitNanos(pid, tid)});
+                                            new long[] {before, CpuProfile.schedstat(pid, tid)[0]});
                                 } catch (Exception e) {
                                     throw new IllegalStateException(e);
                                 }

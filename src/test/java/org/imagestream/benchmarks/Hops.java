@@ -2,8 +2,10 @@ package org.imagestream.benchmarks;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -22,6 +24,19 @@ final class Hops {
 
     synchronized boolean isEmpty() {
         return hops.isEmpty();
+    }
+
+    /**
+     * The smallest hop of the records produced in each millisecond, by that millisecond: records
+     * are told apart here only by their produce time, so where several share one, the quickest
+     * stands for all.
+     */
+    synchronized Map<Long, Long> smallestByProduceMillis() {
+        Map<Long, Long> smallest = new HashMap<>();
+        for (long[] hop : hops) {
+            smallest.merge(hop[0], hop[1], Math::min);
+        }
+        return smallest;
     }
 
     /**

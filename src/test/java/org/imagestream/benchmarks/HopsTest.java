@@ -27,6 +27,17 @@ class HopsTest {
     }
 
     @Test
+    void shouldKeepTheQuickestHopOfEachProduceMillisecond() {
+        Hops hops = new Hops();
+        hops.record(100, 7);
+        hops.record(100, 3);
+        hops.record(101, 9);
+
+        assertThat(hops.smallestByProduceMillis())
+                .containsExactlyInAnyOrderEntriesOf(java.util.Map.of(100L, 3L, 101L, 9L));
+    }
+
+    @Test
     void shouldSayWhenNoMeasuredRecordGotThere() {
         Hops hops = new Hops();
         hops.record(10, 3);

@@ -272,6 +272,34 @@ final class LatencyRuns {
                 times.subList(0, first), afterProducedMicros, Long.MAX_VALUE);
     }
 
+    /**
+     * Each measured row's latency ({@code times} as {@link PacedRun#times}, measured from {@code
+     * first}) less its record's hop to the probe's consumer (matched by produce millisecond, the
+     * quickest hop where several records share one, so the rest is if anything overstated): the
+     * part of produce to row that comes after Kafka has delivered the record.
+     */
+    static String afterTheKafkaHop(List<long[]> times, int first, Hops kafkaHops, int percent) {
+        Map<Long, Long> hops = kafkaHops.smallestByProduceMillis();
+        Histogram rest = new Histogram(3_600_000L, 3);
+        for (int i = first; i < times.size(); i++) {
+            Long hop = hops.get(times.get(i)[1]);
+            if (hop != null) {
+                long rowMillis = times.get(i)[0] / 1000 - times.get(i)[1];
+                rest.recordValue(Math.max(0, rowMillis - hop));
+            }
+        }
+        return String.format(
+                Locale.ROOT,
+                "- latency %d %%: the rest, record by record (produce to row less the hop to that"
+                        + " consumer; %d of %d rows matched): p50 / p99 / max %d / %d / %d ms%n",
+                percent,
+                rest.getTotalCount(),
+                times.size() - first,
+                rest.getValueAtPercentile(50),
+                rest.getValueAtPercentile(99),
+                rest.getMaxValue());
+    }
+
     /** A latency run's figures from its paced run: the histogram, per-second maxima and CPU. */
     static LatencyRun latency(
             PacedRun run,
@@ -371,7 +399,8 @@ final class LatencyRuns {
                                 + " %: produce to a plain consumer in the job's JVM tailing the"
                                 + " topic (--kafka-probe): "
                                 + run.kafkaHops().describe(from, seconds)
-                                + "\n";
+                                + "\n"
+                                + afterTheKafkaHop(times, first, run.kafkaHops(), percent);
             }
         }
         System.out.print(run.stages().bySubtask());

@@ -24,4 +24,28 @@ class LatencyRunsTest {
         assertThat(LatencyRuns.waitingWhenMeasuringBegan(rows, 1)).isZero();
         assertThat(LatencyRuns.waitingWhenMeasuringBegan(rows, 5)).isZero();
     }
+
+    @Test
+    void subtractsEachRecordsQuickestHopOfItsProduceMillisecond() {
+        // {write time in microseconds, produce time in milliseconds}: a warm-up row, then rows of
+        // 100, 50 and 200 ms, and one whose record the consumer never saw.
+        List<long[]> rows =
+                List.of(
+                        new long[] {900_000, 500},
+                        new long[] {1_100_000, 1_000},
+                        new long[] {1_050_000, 1_000},
+                        new long[] {1_210_000, 1_010},
+                        new long[] {1_300_000, 1_020});
+        Hops hops = new Hops();
+        hops.record(1_000, 40);
+        hops.record(1_000, 30);
+        hops.record(1_010, 150);
+
+        // Less 30, 30 and 150 ms: 70, 20 and 50 ms.
+        assertThat(LatencyRuns.afterTheKafkaHop(rows, 1, hops, 50))
+                .isEqualTo(
+                        "- latency 50 %: the rest, record by record (produce to row less the hop"
+                                + " to that consumer; 3 of 4 rows matched): p50 / p99 / max 50 /"
+                                + " 70 / 70 ms\n");
+    }
 }
