@@ -1,5 +1,6 @@
 package org.imagestream.benchmarks;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -74,8 +75,8 @@ final class ClockSteps extends PollingThread {
 
     /**
      * The steps seen in ({@code fromMillis}, {@code untilMillis}], e.g. {@code "2 steps of the wall
-     * clock: +2810 ms at second 7.9, +39340 ms at second 71.2"} (seconds after {@code fromMillis}),
-     * or that there were none.
+     * clock ...: +2810 ms at second 7.9 (2026-12-05T01:15:43.400Z), ..."} (seconds after {@code
+     * fromMillis}, then when it was seen), or that there were none.
      */
     synchronized String describe(long fromMillis, long untilMillis) {
         StringJoiner seen = new StringJoiner(", ");
@@ -86,9 +87,10 @@ final class ClockSteps extends PollingThread {
                 seen.add(
                         String.format(
                                 Locale.ROOT,
-                                "%+d ms at second %.1f",
+                                "%+d ms at second %.1f (%s)",
                                 step[1],
-                                (step[0] - fromMillis) / 1000.0));
+                                (step[0] - fromMillis) / 1000.0,
+                                Instant.ofEpochMilli(step[0])));
             }
         }
         if (count == 0) {

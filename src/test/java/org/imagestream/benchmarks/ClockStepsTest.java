@@ -23,14 +23,15 @@ class ClockStepsTest {
         assertThat(steps.describe(WALL, WALL + 10_000))
                 .isEqualTo(
                         "2 steps of the wall clock against the monotonic one (a paused virtual"
-                                + " machine): +2810 ms at second 2.9, -30 ms at second 4.0");
+                                + " machine): +2810 ms at second 2.9 (2023-11-14T22:13:22.855Z), -30"
+                                + " ms at second 4.0 (2023-11-14T22:13:24Z)");
         assertThat(steps.steppedBetween(WALL, WALL + 2_854)).isFalse();
         assertThat(steps.steppedBetween(WALL, WALL + 2_855)).isTrue();
         assertThat(steps.steppedBetween(WALL + 2_855, WALL + 3_999)).isFalse();
         assertThat(steps.describe(WALL + 3_000, WALL + 5_000))
                 .isEqualTo(
                         "1 step of the wall clock against the monotonic one (a paused virtual"
-                                + " machine): -30 ms at second 1.0");
+                                + " machine): -30 ms at second 1.0 (2023-11-14T22:13:24Z)");
     }
 
     @Test

@@ -339,7 +339,7 @@ public final class EndToEndBenchmark {
         ClockSteps clock = ClockSteps.start();
         long benchmarkStartedMillis = System.currentTimeMillis();
         try {
-            Processes processes = new Processes(stack);
+            Processes processes = new Processes(stack, clock);
             // --services-nice N: the local Kafka and Cassandra at niceness N, the job at 0.
             report.append(
                     processes.renice(

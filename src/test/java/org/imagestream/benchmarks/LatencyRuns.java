@@ -361,13 +361,7 @@ final class LatencyRuns {
                         run.total());
         System.out.print("latency " + line);
         String stages = "- latency " + percent + " %: " + run.stages().summary() + "\n";
-        long windowEnd = run.measuredFromMillis() + Math.round(run.measuredSeconds() * 1000);
-        stages +=
-                "- latency "
-                        + percent
-                        + " %: "
-                        + clock.describe(run.measuredFromMillis(), windowEnd)
-                        + "\n";
+        // The steps themselves are in the run's resource lines (Processes.table).
         if (unstepped.getTotalCount() < histogram.getTotalCount()) {
             stages +=
                     String.format(

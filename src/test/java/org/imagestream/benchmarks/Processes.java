@@ -15,6 +15,7 @@ import org.imagestream.benchmarks.EndToEndBenchmark.Services;
 /** CPU time and RSS of this JVM, Kafka and Cassandra, from /proc. */
 final class Processes {
     private final Map<String, Long> pids = new LinkedHashMap<>();
+    private final ClockSteps clock;
 
     /**
      * Per process: CPU seconds and RSS MB ({@code values}), and its JIT compiler threads' ticks
@@ -24,9 +25,12 @@ final class Processes {
             Map<String, double[]> values,
             Map<String, Map<Long, Long>> compilers,
             Map<String, Map<Long, CpuProfile.ThreadSample>> threads,
-            long takenNanos) {}
+            long takenNanos,
+            long takenMillis) {}
 
-    Processes(Services stack) {
+    /** The processes of {@code stack}; each arm's lines say what {@code clock} saw in it. */
+    Processes(Services stack, ClockSteps clock) {
+        this.clock = clock;
         pids.put("benchmark JVM (Flink job, producer)", ProcessHandle.current().pid());
         if (stack.local() != null) {
             pids.put("Kafka", stack.local().kafka().pid());
@@ -123,7 +127,8 @@ final class Processes {
                             .orElse(0L);
             values.put(pid.getKey(), new double[] {cpu, rssKb / 1024.0});
         }
-        return new Snapshot(values, compilers, threads, System.nanoTime());
+        return new Snapshot(
+                values, compilers, threads, System.nanoTime(), System.currentTimeMillis());
     }
 
     /**
@@ -275,6 +280,13 @@ final class Processes {
                         bound,
                         rate,
                         100 * rate / bound));
+        // A paused machine is in every wall-clock figure of the arm (its rate, its latencies).
+        table.append(
+                "- "
+                        + arm
+                        + ": "
+                        + clock.describe(before.takenMillis(), after.takenMillis())
+                        + "\n");
         return table.toString();
     }
 }
