@@ -88,8 +88,9 @@ public final class ImagePublisher implements AutoCloseable {
     }
 
     /**
-     * Sends one image with extra headers; {@code acknowledged} (may be null) runs on the producer's
-     * I/O thread once the broker has acknowledged it or the send has failed, so it must be quick.
+     * Sends one image with extra headers; {@code acknowledged} (may be null) runs once the broker
+     * has acknowledged it or the send has failed: on the producer's I/O thread, so it must be quick
+     * (on the calling thread when the send fails at once).
      */
     public Future<RecordMetadata> publish(
             String topic,

@@ -7,26 +7,30 @@ import java.util.Locale;
 import java.util.StringJoiner;
 
 /**
- * Steps of the wall clock against the monotonic one, watched from this JVM every 10 ms. On this
- * benchmark's virtual machines a pause of the whole machine (the hypervisor stopping its vCPUs)
- * stops the monotonic clock with it, and the wall clock is set forward afterwards: in session 40's
- * logs both local servers' GC logs, whose lines carry both clocks, drifted apart by 2.8, 5.3 and
- * 39.3 s within a few minutes, and a latency run's rows from those seconds took as long. Every
- * produce-to-row latency (Kafka's timestamp to Cassandra's write time) and every rate over
- * wall-clock time then holds the pause, which is the machine's, not the job's: the report says when
- * that happened. A step is a change of (wall - monotonic) of more than {@link #THRESHOLD_MILLIS}
- * between two looks; slewing by NTP is far slower, and a pause of this JVM alone (a safepoint)
- * moves both clocks alike.
+ * Steps of the wall clock against the monotonic one, watched from this JVM every 10 ms. In session
+ * 40 the GC logs of both local servers, whose lines carry both clocks, drifted apart by 5.3, 2.8
+ * and 39.3 s within three minutes, and a latency run's rows from those seconds took as long: most
+ * likely pauses of the whole virtual machine (the monotonic clock stops with it and the wall clock
+ * is set forward afterwards), though a wall clock set right after running slow looks the same from
+ * inside. Either way every produce-to-row latency (Kafka's timestamp to Cassandra's write time) and
+ * every rate over wall-clock time then holds the step, which is the machine's, not the job's: the
+ * report says when that happened. A step is a change of (wall - monotonic) of more than {@link
+ * #THRESHOLD_MILLIS} between two looks; slewing is far slower, and a pause of this JVM alone (a
+ * safepoint) moves both clocks alike.
  */
 final class ClockSteps extends PollingThread {
     static final long THRESHOLD_MILLIS = 20;
     private static final long POLL_MILLIS = 10;
 
-    /** {wall-clock millis when seen, step millis (positive: the wall clock moved ahead)}. */
+    /**
+     * {wall-clock millis of the look before it, wall-clock millis when seen, step millis (positive:
+     * the wall clock moved ahead)}: it happened somewhere between the two looks.
+     */
     private final List<long[]> steps = new ArrayList<>();
 
     private boolean observed;
     private long lastOffsetMillis;
+    private long lastWallMillis;
 
     /** Not yet watching; {@link #start} starts the thread. */
     ClockSteps() {
@@ -41,32 +45,40 @@ final class ClockSteps extends PollingThread {
 
     @Override
     void pollOnce(long nowMillis) {
-        // The wall clock read between two monotonic readings close together: a thread that lost
-        // its CPU between the reads would see a step that never was (and its reverse next time).
-        long before = System.nanoTime();
-        long wall = System.currentTimeMillis();
-        long after = System.nanoTime();
-        if (after - before < 2_000_000L) {
-            observe(wall, before + (after - before) / 2);
-        }
-    }
-
-    /** One look at both clocks. */
-    synchronized void observe(long wallMillis, long monotonicNanos) {
-        long offset = wallMillis - monotonicNanos / 1_000_000;
-        if (observed && Math.abs(offset - lastOffsetMillis) > THRESHOLD_MILLIS) {
-            steps.add(new long[] {wallMillis, offset - lastOffsetMillis});
-        }
-        observed = true;
-        lastOffsetMillis = offset;
+        look(System.nanoTime(), System.currentTimeMillis(), System.nanoTime());
     }
 
     /**
-     * Whether the wall clock stepped after {@code fromMillis} and at or before {@code untilMillis}.
+     * A look: the wall clock read between two monotonic readings. Kept only when those are less
+     * than 2 ms apart: a thread that lost its CPU between the reads would see a step that never was
+     * (and its reverse at the next look).
+     */
+    void look(long monotonicBeforeNanos, long wallMillis, long monotonicAfterNanos) {
+        if (monotonicAfterNanos - monotonicBeforeNanos < 2_000_000L) {
+            observe(
+                    wallMillis,
+                    monotonicBeforeNanos + (monotonicAfterNanos - monotonicBeforeNanos) / 2);
+        }
+    }
+
+    /** One look at both clocks, read together. */
+    synchronized void observe(long wallMillis, long monotonicNanos) {
+        long offset = wallMillis - monotonicNanos / 1_000_000;
+        if (observed && Math.abs(offset - lastOffsetMillis) > THRESHOLD_MILLIS) {
+            steps.add(new long[] {lastWallMillis, wallMillis, offset - lastOffsetMillis});
+        }
+        observed = true;
+        lastOffsetMillis = offset;
+        lastWallMillis = wallMillis;
+    }
+
+    /**
+     * Whether a step may lie between {@code fromMillis} and {@code untilMillis} (wall clock, e.g. a
+     * record's produce and write times): whether the two looks around any step overlap them.
      */
     synchronized boolean steppedBetween(long fromMillis, long untilMillis) {
         for (long[] step : steps) {
-            if (step[0] > fromMillis && step[0] <= untilMillis) {
+            if (fromMillis < step[1] && untilMillis > step[0]) {
                 return true;
             }
         }
@@ -82,15 +94,15 @@ final class ClockSteps extends PollingThread {
         StringJoiner seen = new StringJoiner(", ");
         int count = 0;
         for (long[] step : steps) {
-            if (step[0] > fromMillis && step[0] <= untilMillis) {
+            if (step[1] > fromMillis && step[1] <= untilMillis) {
                 count++;
                 seen.add(
                         String.format(
                                 Locale.ROOT,
                                 "%+d ms at second %.1f (%s)",
-                                step[1],
-                                (step[0] - fromMillis) / 1000.0,
-                                Instant.ofEpochMilli(step[0])));
+                                step[2],
+                                (step[1] - fromMillis) / 1000.0,
+                                Instant.ofEpochMilli(step[1])));
             }
         }
         if (count == 0) {
@@ -101,7 +113,8 @@ final class ClockSteps extends PollingThread {
         }
         return count
                 + (count == 1 ? " step" : " steps")
-                + " of the wall clock against the monotonic one (a paused virtual machine): "
+                + " of the wall clock against the monotonic one (forward: most likely a paused"
+                + " virtual machine): "
                 + seen
                 + failureNote();
     }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -186,7 +187,9 @@ final class CpuProfile {
      * per second of {@code seconds}, with the thread groups that waited most and their mean wait
      * each time they were given a CPU, e.g. {@code "waited 3.2 s for a CPU while runnable (107 ms
      * per second): `ReadStage-#` 1.10 s (0.41 ms a run), ..."}: the delay a thread woken by a
-     * request or a record sees before it runs.
+     * request or a record sees before it runs. As in {@link #threadTable}, a thread counts under
+     * its name at the end (Cassandra's shared-pool workers rename themselves per task) and from its
+     * own start, and the wait of threads that ended in the window is lost with them.
      */
     static String waitLine(
             Map<Long, ThreadSample> before, Map<Long, ThreadSample> after, double seconds) {
@@ -196,8 +199,13 @@ final class CpuProfile {
                 (tid, thread) -> {
                     ThreadSample start = before.get(tid);
                     long[] group = groups.computeIfAbsent(thread.group(), g -> new long[2]);
-                    group[0] += thread.waitNanos() - (start == null ? 0 : start.waitNanos());
-                    group[1] += thread.runs() - (start == null ? 0 : start.runs());
+                    // Not below 0: a thread that ended between its stat and schedstat reads
+                    // reads as zeros.
+                    group[0] +=
+                            Math.max(
+                                    0,
+                                    thread.waitNanos() - (start == null ? 0 : start.waitNanos()));
+                    group[1] += Math.max(0, thread.runs() - (start == null ? 0 : start.runs()));
                 });
         long total = groups.values().stream().mapToLong(group -> group[0]).sum();
         String most =
@@ -205,7 +213,7 @@ final class CpuProfile {
                         .filter(e -> e.getValue()[0] > 0)
                         .sorted(
                                 Map.Entry.<String, long[]>comparingByValue(
-                                                java.util.Comparator.comparingLong(g -> g[0]))
+                                                Comparator.comparingLong(g -> g[0]))
                                         .reversed())
                         .limit(4)
                         .map(

@@ -4,8 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 class CpuProfileTest {
@@ -81,16 +87,17 @@ class CpuProfileTest {
 
     @Test
     void readsTheWaitOfMoreSpinningThreadsThanCoresFromProc() throws Exception {
-        // One more thread than there are cores spins for 400 ms: the cores can give them at most
-        // cores x 400 ms, so together they wait at least about 400 ms for a CPU.
+        // One more thread than there are cores spins for 400 ms. A spinning thread is either on
+        // a CPU or waiting for one, so its wait is the time that passed less its CPU time, which
+        // the JVM measures on its own (ThreadMXBean); together they wait at least about 400 ms.
         int threads = Runtime.getRuntime().availableProcessors() + 1;
         long pid = ProcessHandle.current().pid();
-        java.util.concurrent.CountDownLatch ready =
-                new java.util.concurrent.CountDownLatch(threads);
-        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.ConcurrentHashMap<Long, long[]> waits =
-                new java.util.concurrent.ConcurrentHashMap<>();
-        List<Thread> spinners = new java.util.ArrayList<>();
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        CountDownLatch ready = new CountDownLatch(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        // Per thread: {wait read from /proc, time passed less the JVM's CPU time for it}.
+        Map<Long, long[]> waits = new ConcurrentHashMap<>();
+        List<Thread> spinners = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
             Thread spinner =
                     new Thread(
@@ -99,14 +106,16 @@ class CpuProfileTest {
                                     long tid = tidOfCurrentThread();
                                     ready.countDown();
                                     go.await();
-                                    long before = CpuProfile.schedstat(pid, tid)[0];
-                                    long until = System.nanoTime() + 400_000_000L;
-                                    while (System.nanoTime() < until) {
+                                    long waitBefore = CpuProfile.schedstat(pid, tid)[0];
+                                    long cpuBefore = cpu.getCurrentThreadCpuTime();
+                                    long started = System.nanoTime();
+                                    while (System.nanoTime() - started < 400_000_000L) {
                                         Thread.onSpinWait();
                                     }
-                                    waits.put(
-                                            tid,
-                                            new long[] {before, CpuProfile.schedstat(pid, tid)[0]});
+                                    long waited = CpuProfile.schedstat(pid, tid)[0] - waitBefore;
+                                    long passed = System.nanoTime() - started;
+                                    long ran = cpu.getCurrentThreadCpuTime() - cpuBefore;
+                                    waits.put(tid, new long[] {waited, passed - ran});
                                 } catch (Exception e) {
                                     throw new IllegalStateException(e);
                                 }
@@ -119,17 +128,20 @@ class CpuProfileTest {
         for (Thread spinner : spinners) {
             spinner.join();
         }
-        long waited = waits.values().stream().mapToLong(w -> w[1] - w[0]).sum();
         assertThat(waits).hasSize(threads);
-        assertThat(waited).isGreaterThan(200_000_000L);
+        for (long[] wait : waits.values()) {
+            // Within 60 ms: the reads are not atomic, and time the hypervisor takes or a
+            // safepoint holds the thread counts in neither. Reading the run time (schedstat's
+            // first field) instead would be off by the thread's CPU time.
+            assertThat((double) wait[0]).isCloseTo(wait[1], within(60_000_000.0));
+        }
+        assertThat(waits.values().stream().mapToLong(w -> w[0]).sum()).isGreaterThan(200_000_000L);
     }
 
     /** This thread's kernel id, from /proc/thread-self (a link to /proc/PID/task/TID). */
     private static long tidOfCurrentThread() throws Exception {
         return Long.parseLong(
-                java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/thread-self"))
-                        .getFileName()
-                        .toString());
+                Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
     }
 
     private static long compilerGroupTicks(long pid) throws Exception {

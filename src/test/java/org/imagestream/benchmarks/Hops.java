@@ -1,10 +1,8 @@
 package org.imagestream.benchmarks;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
 
@@ -17,9 +15,15 @@ import org.HdrHistogram.Histogram;
 final class Hops {
     // {produce timestamp millis, milliseconds from it to the point}
     private final List<long[]> hops = new ArrayList<>();
+    private long failed;
 
     synchronized void record(long producedMillis, long latencyMillis) {
         hops.add(new long[] {producedMillis, latencyMillis});
+    }
+
+    /** A record that will never get there (its send failed); the description counts them. */
+    synchronized void recordFailure() {
+        failed++;
     }
 
     synchronized boolean isEmpty() {
@@ -54,22 +58,18 @@ final class Hops {
         if (measured.isEmpty()) {
             return "no records produced from then on got there";
         }
-        measured.sort(Comparator.comparingLong(hop -> hop[0]));
-        Histogram histogram = new Histogram(3_600_000L, 3);
+        Histogram histogram = LatencyHistograms.create();
         SlowestPerSecond slowest = new SlowestPerSecond(seconds);
         for (long[] hop : measured) {
             long millis = Math.max(0, hop[1]);
             histogram.recordValue(millis);
             slowest.record(hop[0] - fromMillis, millis);
         }
-        return String.format(
-                Locale.ROOT,
-                "%d records, p50 / p99 / max %d / %d / %d ms; slowest per second of produce time"
-                        + " (ms): %s",
-                histogram.getTotalCount(),
-                histogram.getValueAtPercentile(50),
-                histogram.getValueAtPercentile(99),
-                histogram.getMaxValue(),
-                slowest);
+        return histogram.getTotalCount()
+                + " records, p50 / p99 / max "
+                + LatencyHistograms.p50p99max(histogram)
+                + " ms; slowest per second of produce time (ms): "
+                + slowest
+                + (failed == 0 ? "" : "; " + failed + " records (all of the run) never got there");
     }
 }

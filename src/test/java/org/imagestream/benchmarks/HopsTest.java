@@ -2,6 +2,7 @@ package org.imagestream.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class HopsTest {
@@ -34,7 +35,7 @@ class HopsTest {
         hops.record(101, 9);
 
         assertThat(hops.smallestByProduceMillis())
-                .containsExactlyInAnyOrderEntriesOf(java.util.Map.of(100L, 3L, 101L, 9L));
+                .containsExactlyInAnyOrderEntriesOf(Map.of(100L, 3L, 101L, 9L));
     }
 
     @Test

@@ -115,6 +115,7 @@ final class LatencyRuns {
             ArrayDeque<Future<RecordMetadata>> lastSent = new ArrayDeque<>();
             ScheduleLag producerLag = new ScheduleLag();
             // When the broker acknowledged each record (the producer's I/O thread notes it).
+            // The topic's timestamps are the producer's (CreateTime, the broker's default).
             Hops acknowledged = new Hops();
             Callback noteAck =
                     (metadata, error) -> {
@@ -122,6 +123,8 @@ final class LatencyRuns {
                             acknowledged.record(
                                     metadata.timestamp(),
                                     System.currentTimeMillis() - metadata.timestamp());
+                        } else {
+                            acknowledged.recordFailure();
                         }
                     };
             Pace pace = Pace.steady(rate);
@@ -179,7 +182,12 @@ final class LatencyRuns {
             Hops kafkaHops = null;
             if (probe != null) {
                 probe.close();
-                kafkaHops = probe.hops();
+                try {
+                    kafkaHops = probe.hops();
+                } catch (IllegalStateException failed) {
+                    // An optional probe: the run's own figures stand without it.
+                    System.out.println("WARNING: " + name + ": the Kafka probe failed: " + failed);
+                }
             }
             client.cancel().get(60, TimeUnit.SECONDS);
             List<long[]> times = EndToEndBenchmark.rowTimes(session, keyspace, new ArrayList<>());
@@ -274,30 +282,36 @@ final class LatencyRuns {
 
     /**
      * Each measured row's latency ({@code times} as {@link PacedRun#times}, measured from {@code
-     * first}) less its record's hop to the probe's consumer (matched by produce millisecond, the
-     * quickest hop where several records share one, so the rest is if anything overstated): the
-     * part of produce to row that comes after Kafka has delivered the record.
+     * first}) less its record's hop to the probe's consumer: roughly what comes after Kafka has
+     * delivered the record. Roughly, because the probe is another consumer than the job's source
+     * (which may see a record earlier or later); records are matched by produce millisecond, the
+     * quickest hop standing for all that share one (which can only overstate the rest). A row
+     * stored before the probe saw its record counts as 0 and is counted apart.
      */
     static String afterTheKafkaHop(List<long[]> times, int first, Hops kafkaHops, int percent) {
         Map<Long, Long> hops = kafkaHops.smallestByProduceMillis();
-        Histogram rest = new Histogram(3_600_000L, 3);
+        Histogram rest = LatencyHistograms.create();
+        int beforeTheProbe = 0;
         for (int i = first; i < times.size(); i++) {
             Long hop = hops.get(times.get(i)[1]);
             if (hop != null) {
                 long rowMillis = times.get(i)[0] / 1000 - times.get(i)[1];
+                if (rowMillis < hop) {
+                    beforeTheProbe++;
+                }
                 rest.recordValue(Math.max(0, rowMillis - hop));
             }
         }
         return String.format(
                 Locale.ROOT,
                 "- latency %d %%: the rest, record by record (produce to row less the hop to that"
-                        + " consumer; %d of %d rows matched): p50 / p99 / max %d / %d / %d ms%n",
+                        + " consumer; %d of %d rows matched, %d of them stored before it saw the"
+                        + " record): p50 / p99 / max %s ms%n",
                 percent,
                 rest.getTotalCount(),
                 times.size() - first,
-                rest.getValueAtPercentile(50),
-                rest.getValueAtPercentile(99),
-                rest.getMaxValue());
+                beforeTheProbe,
+                LatencyHistograms.p50p99max(rest));
     }
 
     /** A latency run's figures from its paced run: the histogram, per-second maxima and CPU. */
@@ -309,13 +323,13 @@ final class LatencyRuns {
             Processes processes,
             ClockSteps clock) {
         List<long[]> times = run.times();
-        Histogram histogram = new Histogram(3_600_000L, 3);
+        Histogram histogram = LatencyHistograms.create();
         // In produce order: the rows of the records after the warm-up ones. The slowest row per
         // second of produce time shows whether the tail comes in periodic stalls.
         int first = Math.min(run.warmup(), times.size());
         SlowestPerSecond slowestPerSecond = new SlowestPerSecond(seconds);
         // The same rows without those produced before a step of the wall clock and stored after.
-        Histogram unstepped = new Histogram(3_600_000L, 3);
+        Histogram unstepped = LatencyHistograms.create();
         for (int i = first; i < times.size(); i++) {
             long writtenMillis = times.get(i)[0] / 1000;
             long millis = Math.max(0, writtenMillis - times.get(i)[1]);

@@ -12,14 +12,20 @@ import java.util.Locale;
 import java.util.Map;
 import org.imagestream.benchmarks.EndToEndBenchmark.Services;
 
-/** CPU time and RSS of this JVM, Kafka and Cassandra, from /proc. */
+/**
+ * CPU time, RSS and per-thread CPU and run-queue wait of this JVM (the job, the producer and the
+ * harness's own watchers), Kafka and Cassandra, from /proc; each arm's lines also say whether the
+ * wall clock stepped in its window ({@link ClockSteps}), since its rate and latencies are
+ * wall-clock figures.
+ */
 final class Processes {
     private final Map<String, Long> pids = new LinkedHashMap<>();
     private final ClockSteps clock;
 
     /**
-     * Per process: CPU seconds and RSS MB ({@code values}), and its JIT compiler threads' ticks
-     * ({@code compilers}).
+     * Per process: CPU seconds and RSS MB ({@code values}), its JIT compiler threads' ticks ({@code
+     * compilers}) and every thread's sample ({@code threads}); when it was taken, on the monotonic
+     * and the wall clock.
      */
     record Snapshot(
             Map<String, double[]> values,

@@ -20,11 +20,11 @@ import org.HdrHistogram.Histogram;
  * but kept in the per-domain and classify figures.
  */
 final class WriteStages {
-    private final Histogram toClassified = histogram();
-    private final Histogram classifiedToRow = histogram();
-    private final Histogram toSink = histogram();
-    private final Histogram chunksStored = histogram();
-    private final Histogram rowsAfterBlob = histogram();
+    private final Histogram toClassified = LatencyHistograms.create();
+    private final Histogram classifiedToRow = LatencyHistograms.create();
+    private final Histogram toSink = LatencyHistograms.create();
+    private final Histogram chunksStored = LatencyHistograms.create();
+    private final Histogram rowsAfterBlob = LatencyHistograms.create();
     private final Map<String, Histogram> rowByDomain = new TreeMap<>();
     private final Map<String, Histogram> classifiedByDomain = new TreeMap<>();
     private final Map<Integer, Histogram> classifiedBySubtask = new TreeMap<>();
@@ -83,14 +83,14 @@ final class WriteStages {
             stages.toClassified.recordValue(toClassified);
             stages.classifiedToRow.recordValue(Math.max(0, resultMillis - classified));
             stages.rowByDomain
-                    .computeIfAbsent(domain, d -> histogram())
+                    .computeIfAbsent(domain, d -> LatencyHistograms.create())
                     .recordValue(Math.max(0, resultMillis - produced));
             stages.classifiedByDomain
-                    .computeIfAbsent(domain, d -> histogram())
+                    .computeIfAbsent(domain, d -> LatencyHistograms.create())
                     .recordValue(toClassified);
             int subtask = subtaskOfShard.getOrDefault(row.getString("shard"), -1);
             stages.classifiedBySubtask
-                    .computeIfAbsent(subtask, t -> histogram())
+                    .computeIfAbsent(subtask, t -> LatencyHistograms.create())
                     .recordValue(toClassified);
             stages.slowestBySubtask
                     .computeIfAbsent(subtask, t -> new SlowestPerSecond(seconds))
@@ -119,8 +119,8 @@ final class WriteStages {
                             "; %s (%d): produce to row %s, produce to classified %s",
                             entry.getKey(),
                             entry.getValue().getTotalCount(),
-                            triple(entry.getValue()),
-                            triple(classifiedByDomain.get(entry.getKey()))));
+                            LatencyHistograms.p50p99max(entry.getValue()),
+                            LatencyHistograms.p50p99max(classifiedByDomain.get(entry.getKey()))));
         }
         return String.format(
                 Locale.ROOT,
@@ -130,13 +130,13 @@ final class WriteStages {
                         + " copies or offloaded left out): produce to the first chunk %s, chunks"
                         + " stored %s, blob stored to result row sent %s; by domain%s",
                 toClassified.getTotalCount(),
-                triple(toClassified),
-                triple(classifiedToRow),
+                LatencyHistograms.p50p99max(toClassified),
+                LatencyHistograms.p50p99max(classifiedToRow),
                 toSink.getTotalCount(),
                 withoutChunks,
-                triple(toSink),
-                triple(chunksStored),
-                triple(rowsAfterBlob),
+                LatencyHistograms.p50p99max(toSink),
+                LatencyHistograms.p50p99max(chunksStored),
+                LatencyHistograms.p50p99max(rowsAfterBlob),
                 byDomain);
     }
 
@@ -155,24 +155,11 @@ final class WriteStages {
                                     + " second of produce time (ms): %s%n",
                             entry.getKey(),
                             entry.getValue().getTotalCount(),
-                            triple(entry.getValue()),
+                            LatencyHistograms.p50p99max(entry.getValue()),
                             slowestBySubtask.get(entry.getKey())));
         }
         return lines.toString();
     }
 
     /** Milliseconds up to an hour, 3 significant digits. */
-    private static Histogram histogram() {
-        return new Histogram(3_600_000L, 3);
-    }
-
-    private static String triple(Histogram histogram) {
-        return histogram.getTotalCount() == 0
-                ? "-"
-                : histogram.getValueAtPercentile(50)
-                        + " / "
-                        + histogram.getValueAtPercentile(99)
-                        + " / "
-                        + histogram.getMaxValue();
-    }
 }
