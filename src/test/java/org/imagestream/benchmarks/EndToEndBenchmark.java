@@ -82,6 +82,9 @@ import org.imagestream.training.ModelStore;
 public final class EndToEndBenchmark {
     static final int CORES = Runtime.getRuntime().availableProcessors();
 
+    /** Where the local Kafka and Cassandra keep their data and logs. */
+    private static final Path LOCAL_STACK_DIRECTORY = Path.of("target/bench-work/e2e");
+
     /** How long an arm waits for the machine to be quiet before it is measured. */
     private static final Duration QUIET_TIMEOUT = Duration.ofMinutes(2);
 
@@ -330,7 +333,7 @@ public final class EndToEndBenchmark {
         LocalStack local =
                 externalKafka == null
                         ? LocalStack.builder()
-                                .workDirectory(Path.of("target/bench-work/e2e"))
+                                .workDirectory(LOCAL_STACK_DIRECTORY)
                                 .cassandraSettings(cassandraSettings)
                                 .start()
                         : null;
@@ -724,6 +727,7 @@ public final class EndToEndBenchmark {
             clock.close();
             if (local != null) {
                 local.close();
+                keepServerGcLogs(out);
             }
         }
         System.out.println(report);
@@ -733,6 +737,28 @@ public final class EndToEndBenchmark {
                 java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.APPEND);
         System.exit(0); // Flink's and Kafka's non-daemon threads
+    }
+
+    /**
+     * Copies the local broker's and node's GC logs (their lines carry the wall clock and the JVM's
+     * uptime, so they show steps of the clock too) beside the report: the servers' directories are
+     * reused by the next run, and their logs rotate away within a few runs.
+     */
+    private static void keepServerGcLogs(Path out) throws IOException {
+        for (String server : List.of("kafka", "cassandra")) {
+            Path directory = LOCAL_STACK_DIRECTORY.resolve(server);
+            if (!Files.isDirectory(directory)) {
+                continue;
+            }
+            try (var logs = Files.newDirectoryStream(directory, "gc.log*")) {
+                for (Path log : logs) {
+                    Files.copy(
+                            log,
+                            out.resolve(server + "-" + log.getFileName()),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
     }
 
     /** "a=1;b=2" as an ordered map; blank parts are skipped. */
