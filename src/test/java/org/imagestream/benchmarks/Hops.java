@@ -26,10 +26,6 @@ final class Hops {
         failed++;
     }
 
-    synchronized boolean isEmpty() {
-        return hops.isEmpty();
-    }
-
     /**
      * The smallest hop of the records produced in each millisecond, by that millisecond: records
      * are told apart here only by their produce time, so where several share one, the quickest

@@ -40,9 +40,9 @@ final class LatencyRuns {
     /**
      * A job fed by a paced producer: its rows (write time micros, Kafka timestamp millis) in
      * produce order, the wall-clock span of the measured records' production, and CPU snapshots
-     * from the first measured record's produce to the last row seen; each record's produce to the
-     * broker's acknowledgement and, with a Kafka probe, to a plain consumer's poll ({@link
-     * TopicReaders}; null without).
+     * from the first measured record's produce to the last row seen; each record's produce to its
+     * acknowledgement and, with a Kafka probe, to a plain consumer's poll ({@link TopicReaders};
+     * null without).
      */
     record PacedRun(
             List<long[]> times,
@@ -114,7 +114,7 @@ final class LatencyRuns {
             // The last records' sends: their rows tell when the job has caught up.
             ArrayDeque<Future<RecordMetadata>> lastSent = new ArrayDeque<>();
             ScheduleLag producerLag = new ScheduleLag();
-            // When the broker acknowledged each record (the producer's I/O thread notes it).
+            // When each record's acknowledgement came back (the producer's I/O thread notes it).
             // The topic's timestamps are the producer's (CreateTime, the broker's default).
             Hops acknowledged = new Hops();
             Callback noteAck =
@@ -397,7 +397,8 @@ final class LatencyRuns {
             stages +=
                     "- latency "
                             + percent
-                            + " %: produce to the broker's acknowledgement: "
+                            + " %: produce to the producer's acknowledgement callback (its queue"
+                            + " behind the request in flight, the broker, its I/O thread): "
                             + run.acknowledged().describe(from, seconds)
                             + "\n";
             if (run.kafkaHops() != null) {
