@@ -323,6 +323,35 @@ final class CpuProfile {
         return ticks / 100.0;
     }
 
+    /**
+     * The machine's CPU time so far and the part of it the hypervisor gave to other machines
+     * (steal), in clock ticks over all CPUs, from {@code /proc/stat}'s first line.
+     */
+    static long[] machineTicks() throws IOException {
+        try (var lines = Files.lines(Path.of("/proc/stat"))) {
+            return machineTicks(lines.findFirst().orElseThrow());
+        }
+    }
+
+    /**
+     * {all, steal} ticks of a {@code /proc/stat} "cpu" line: user, nice, system, idle, iowait, irq,
+     * softirq and steal add up to all (guest time is inside user already).
+     */
+    static long[] machineTicks(String cpuLine) {
+        String[] fields = cpuLine.trim().split("\\s+");
+        long all = 0;
+        for (int i = 1; i <= 8; i++) {
+            all += Long.parseLong(fields[i]);
+        }
+        return new long[] {all, Long.parseLong(fields[8])};
+    }
+
+    /** Steal in per cent of all the machine's CPU time between two {@link #machineTicks}. */
+    static double stealPercent(long[] before, long[] after) {
+        long all = after[0] - before[0];
+        return all <= 0 ? 0 : 100.0 * (after[1] - before[1]) / all;
+    }
+
     /** User plus system CPU seconds a process has used so far, from /proc (100 ticks a second). */
     static double cpuSeconds(long pid) throws IOException {
         long[] ticks = userAndKernelTicks(pid);

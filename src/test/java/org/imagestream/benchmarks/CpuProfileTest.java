@@ -59,6 +59,17 @@ class CpuProfileTest {
     }
 
     @Test
+    void takesStealAsAShareOfAllTheMachinesTicks() {
+        // user 100, nice 1, system 50, idle 800, iowait 9, irq 0, softirq 10, steal 30 (1,000 in
+        // all; guest 5 is inside user), then 500 more of which 20 stolen.
+        long[] before = CpuProfile.machineTicks("cpu  100 1 50 800 9 0 10 30 5 0");
+        long[] after = CpuProfile.machineTicks("cpu  300 1 100 1030 9 0 10 50 7 0");
+
+        assertThat(before).containsExactly(1_000, 30);
+        assertThat(CpuProfile.stealPercent(before, after)).isCloseTo(4.0, within(1e-9));
+    }
+
+    @Test
     void sumsEachThreadsWaitForACpuSinceItsOwnStart() {
         // Thread 1 waited 0.5 s before the window and 1.5 s more in it, over 3,000 runs; thread 3
         // started in the window and waited 0.25 s over 100 runs; thread 2 ended in it (its wait

@@ -25,14 +25,15 @@ final class Processes {
     /**
      * Per process: CPU seconds and RSS MB ({@code values}), its JIT compiler threads' ticks ({@code
      * compilers}) and every thread's sample ({@code threads}); when it was taken, on the monotonic
-     * and the wall clock.
+     * and the wall clock, and the machine's CPU ticks so far ({@link CpuProfile#machineTicks}).
      */
     record Snapshot(
             Map<String, double[]> values,
             Map<String, Map<Long, Long>> compilers,
             Map<String, Map<Long, CpuProfile.ThreadSample>> threads,
             long takenNanos,
-            long takenMillis) {}
+            long takenMillis,
+            long[] machineTicks) {}
 
     /** The processes of {@code stack}; each arm's lines say what {@code clock} saw in it. */
     Processes(Services stack, ClockSteps clock) {
@@ -134,7 +135,12 @@ final class Processes {
             values.put(pid.getKey(), new double[] {cpu, rssKb / 1024.0});
         }
         return new Snapshot(
-                values, compilers, threads, System.nanoTime(), System.currentTimeMillis());
+                values,
+                compilers,
+                threads,
+                System.nanoTime(),
+                System.currentTimeMillis(),
+                CpuProfile.machineTicks());
     }
 
     /**
@@ -286,13 +292,15 @@ final class Processes {
                         bound,
                         rate,
                         100 * rate / bound));
-        // A paused machine is in every wall-clock figure of the arm (its rate, its latencies).
+        // A paused machine is in every wall-clock figure of the arm (its rate, its latencies), and
+        // CPU time the hypervisor gave to other machines was not this one's to use.
         table.append(
-                "- "
-                        + arm
-                        + ": "
-                        + clock.describe(before.takenMillis(), after.takenMillis())
-                        + "\n");
+                String.format(
+                        Locale.ROOT,
+                        "- %s: %s; the hypervisor took %.1f %% of the CPUs' time (steal)%n",
+                        arm,
+                        clock.describe(before.takenMillis(), after.takenMillis()),
+                        CpuProfile.stealPercent(before.machineTicks(), after.machineTicks())));
         return table.toString();
     }
 }
