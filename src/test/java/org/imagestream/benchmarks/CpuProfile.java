@@ -154,21 +154,22 @@ final class CpuProfile {
         Map<Long, ThreadSample> samples = new HashMap<>();
         eachThread(
                 pid,
-                (tid, name, stat) ->
+                (tid, name, stat) -> {
+                    long[] waits = schedstat(pid, tid);
+                    // A thread that ended between its two reads is left out, as if ended before.
+                    if (waits != null) {
                         samples.put(
-                                tid, threadSample(pid, tid, threadGroup(name), cpuTicks(stat))));
+                                tid,
+                                new ThreadSample(
+                                        threadGroup(name), cpuTicks(stat), waits[0], waits[1]));
+                    }
+                });
         return samples;
-    }
-
-    private static ThreadSample threadSample(long pid, long tid, String group, long ticks)
-            throws IOException {
-        long[] waits = schedstat(pid, tid);
-        return new ThreadSample(group, ticks, waits[0], waits[1]);
     }
 
     /**
      * A thread's run-queue delay so far in nanoseconds and the times it has been given a CPU, from
-     * {@code schedstat}; zeros once it has exited.
+     * {@code schedstat}; null once it has exited.
      */
     static long[] schedstat(long pid, long tid) throws IOException {
         try {
@@ -178,8 +179,30 @@ final class CpuProfile {
                             .split(" ");
             return new long[] {Long.parseLong(fields[1]), Long.parseLong(fields[2])};
         } catch (NoSuchFileException exited) {
-            return new long[2];
+            return null;
         }
+    }
+
+    /**
+     * Per thread group, what its threads used between two {@link #threadSamples} snapshots: {CPU
+     * ticks, run-queue wait nanos, runs}. Each thread alive at the end counts from its values at
+     * the start (0 when it started since), under its name at the end. Per thread, not per group:
+     * Cassandra's shared-pool workers rename themselves after the stage they serve, and a group's
+     * difference would move a worker's whole past from one stage to another. A thread that ends in
+     * between takes its share along (under-counted).
+     */
+    private static Map<String, long[]> usedByGroup(
+            Map<Long, ThreadSample> before, Map<Long, ThreadSample> after) {
+        Map<String, long[]> groups = new HashMap<>();
+        after.forEach(
+                (tid, thread) -> {
+                    ThreadSample start = before.getOrDefault(tid, new ThreadSample("", 0, 0, 0));
+                    long[] group = groups.computeIfAbsent(thread.group(), g -> new long[3]);
+                    group[0] += thread.ticks() - start.ticks();
+                    group[1] += thread.waitNanos() - start.waitNanos();
+                    group[2] += thread.runs() - start.runs();
+                });
+        return groups;
     }
 
     /**
@@ -187,33 +210,18 @@ final class CpuProfile {
      * per second of {@code seconds}, with the thread groups that waited most and their mean wait
      * each time they were given a CPU, e.g. {@code "waited 3.2 s for a CPU while runnable (107 ms
      * per second): `ReadStage-#` 1.10 s (0.41 ms a run), ..."}: the delay a thread woken by a
-     * request or a record sees before it runs. As in {@link #threadTable}, a thread counts under
-     * its name at the end (Cassandra's shared-pool workers rename themselves per task) and from its
-     * own start, and the wait of threads that ended in the window is lost with them.
+     * request or a record sees before it runs. Threads count as in {@link #usedByGroup}.
      */
     static String waitLine(
             Map<Long, ThreadSample> before, Map<Long, ThreadSample> after, double seconds) {
-        // Per group: {wait nanos, runs} in the window.
-        Map<String, long[]> groups = new HashMap<>();
-        after.forEach(
-                (tid, thread) -> {
-                    ThreadSample start = before.get(tid);
-                    long[] group = groups.computeIfAbsent(thread.group(), g -> new long[2]);
-                    // Not below 0: a thread that ended between its stat and schedstat reads
-                    // reads as zeros.
-                    group[0] +=
-                            Math.max(
-                                    0,
-                                    thread.waitNanos() - (start == null ? 0 : start.waitNanos()));
-                    group[1] += Math.max(0, thread.runs() - (start == null ? 0 : start.runs()));
-                });
-        long total = groups.values().stream().mapToLong(group -> group[0]).sum();
+        Map<String, long[]> groups = usedByGroup(before, after);
+        long total = groups.values().stream().mapToLong(group -> group[1]).sum();
         String most =
                 groups.entrySet().stream()
-                        .filter(e -> e.getValue()[0] > 0)
+                        .filter(e -> e.getValue()[1] > 0)
                         .sorted(
                                 Map.Entry.<String, long[]>comparingByValue(
-                                                Comparator.comparingLong(g -> g[0]))
+                                                Comparator.comparingLong(g -> g[1]))
                                         .reversed())
                         .limit(4)
                         .map(
@@ -222,10 +230,10 @@ final class CpuProfile {
                                                 Locale.ROOT,
                                                 "`%s` %.2f s (%.2f ms a run)",
                                                 e.getKey().replace('|', '/'),
-                                                e.getValue()[0] / 1e9,
-                                                e.getValue()[0]
+                                                e.getValue()[1] / 1e9,
+                                                e.getValue()[1]
                                                         / 1e6
-                                                        / Math.max(1, e.getValue()[1])))
+                                                        / Math.max(1, e.getValue()[2])))
                         .collect(Collectors.joining(", "));
         return String.format(
                 Locale.ROOT,
@@ -404,23 +412,13 @@ final class CpuProfile {
     }
 
     /**
-     * Shares of the CPU each thread group used between two {@link #threadSamples} snapshots: each
-     * thread alive at the end, from its ticks at the start (0 when it started since), under its
-     * name at the end. Per thread, not per group: Cassandra's shared-pool workers rename themselves
-     * after the stage they serve, and a group's difference would move a worker's whole past from
-     * one stage to another. A thread that ends in between takes its ticks along (under-counted).
+     * Shares of the CPU each thread group used between two {@link #threadSamples} snapshots,
+     * threads counted as in {@link #usedByGroup}.
      */
     static String threadTable(Map<Long, ThreadSample> before, Map<Long, ThreadSample> after) {
-        Map<String, Long> groups = new HashMap<>();
-        after.forEach(
-                (tid, thread) -> {
-                    ThreadSample start = before.get(tid);
-                    groups.merge(
-                            thread.group(),
-                            thread.ticks() - (start == null ? 0 : start.ticks()),
-                            Long::sum);
-                });
-        return table("thread (CPU time, /proc)", groups, 12);
+        Map<String, Long> ticks = new HashMap<>();
+        usedByGroup(before, after).forEach((group, used) -> ticks.put(group, used[0]));
+        return table("thread (CPU time, /proc)", ticks, 12);
     }
 
     private static String table(String what, Map<String, Long> counts, int limit) {
