@@ -103,11 +103,23 @@ final class TopicReaders implements AutoCloseable {
         return hops;
     }
 
+    /**
+     * Stops the readers; each ends within a poll (100 ms) and its consumer's close, which Kafka
+     * bounds at 30 s. A reader still alive after a minute is interrupted and counted as failed, so
+     * {@link #hops} refuses its partial hops instead of the run hanging on it.
+     */
     @Override
     public void close() throws InterruptedException {
         stopped = true;
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
         for (Thread thread : threads) {
-            thread.join();
+            thread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            if (thread.isAlive()) {
+                thread.interrupt();
+                failure.compareAndSet(
+                        null,
+                        new IllegalStateException(thread.getName() + " did not stop in a minute"));
+            }
         }
         closed = true;
     }
