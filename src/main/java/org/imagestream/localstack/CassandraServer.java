@@ -408,7 +408,10 @@ public final class CassandraServer implements AutoCloseable {
         return address + ":" + nativePort;
     }
 
-    /** The local JMX port of a node started {@link #startWithSettings with settings}, else 0. */
+    /**
+     * The local JMX port of a node started {@link #startWithSettings with settings} (or by a {@link
+     * LocalStack} asked for JMX), else 0.
+     */
     public int jmxPort() {
         return jmxPort;
     }

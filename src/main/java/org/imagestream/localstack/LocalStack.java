@@ -146,6 +146,7 @@ public final class LocalStack implements AutoCloseable {
         private String kafkaHeap = "256m";
         private String cassandraHeap = "512m";
         private Map<String, String> cassandraSettings = Map.of();
+        private boolean cassandraJmx;
         private Path libRoot;
 
         public Builder workDirectory(Path workDirectory) {
@@ -183,6 +184,15 @@ public final class LocalStack implements AutoCloseable {
             return this;
         }
 
+        /**
+         * JMX on a local port of the node ({@link CassandraServer#jmxPort()}), without changing its
+         * settings, so a benchmark can flush it and wait for its compactions.
+         */
+        public Builder cassandraJmx(boolean cassandraJmx) {
+            this.cassandraJmx = cassandraJmx;
+            return this;
+        }
+
         public Builder libRoot(Path libRoot) {
             this.libRoot = libRoot;
             return this;
@@ -208,7 +218,7 @@ public final class LocalStack implements AutoCloseable {
                                 try {
                                     Path cassandraLib = libs.resolve("cassandra/lib");
                                     Path cassandraWork = workDirectory.resolve("cassandra");
-                                    return cassandraSettings.isEmpty()
+                                    return cassandraSettings.isEmpty() && !cassandraJmx
                                             ? CassandraServer.start(
                                                     cassandraLib,
                                                     cassandraWork,

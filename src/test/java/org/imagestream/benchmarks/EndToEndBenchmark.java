@@ -37,6 +37,7 @@ import org.imagestream.job.LocalJobOptions;
 import org.imagestream.localstack.FlinkClusterServer;
 import org.imagestream.localstack.LocalStack;
 import org.imagestream.model.Domain;
+import org.imagestream.storage.CassandraSchema;
 import org.imagestream.storage.CassandraSettings;
 import org.imagestream.testing.HeapWatch;
 import org.imagestream.testing.HostileCorpus;
@@ -335,6 +336,7 @@ public final class EndToEndBenchmark {
                         ? LocalStack.builder()
                                 .workDirectory(LOCAL_STACK_DIRECTORY)
                                 .cassandraSettings(cassandraSettings)
+                                .cassandraJmx(true)
                                 .start()
                         : null;
         Services stack =
@@ -342,8 +344,10 @@ public final class EndToEndBenchmark {
                         ? new Services(
                                 local.bootstrapServers(), local.cassandraContactPoint(), local)
                         : new Services(externalKafka, externalCassandra, null);
+        SettledStorage settled = null;
         try {
             Processes processes = new Processes(stack, clock);
+            settled = SettledStorage.connect(stack, processes);
             // --services-nice N: the local Kafka and Cassandra at niceness N, the job at 0.
             report.append(
                     processes.renice(
@@ -380,6 +384,7 @@ public final class EndToEndBenchmark {
                             sizes,
                             started,
                             processes,
+                            settled,
                             out.resolve(social.name() + "-job"));
             Throughput job = profiled.throughput();
             String flood =
@@ -479,6 +484,7 @@ public final class EndToEndBenchmark {
                                 againSizes,
                                 againStarted,
                                 processes,
+                                settled,
                                 null);
                 jobAgain = again.throughput();
             }
@@ -488,23 +494,32 @@ public final class EndToEndBenchmark {
             int peerWarmup = Math.min(peerImages, warmupImages / 4);
             String peerTopic = "e2e-peer-" + suffix;
             PerRecordPeer.Run peer = null;
+            SettledStorage.Settled peerSettled = null;
             if (!jobOnly) {
                 stack.createTopics(CORES, peerTopic);
                 produceAll(stack, peerTopic, mix.items(peerWarmup));
                 Map<String, Integer> peerSizes =
                         produceAll(stack, peerTopic, items.subList(0, peerImages));
+                String peerKeyspace = "e2e_peer_" + suffix;
+                // Its schema before the arm starts, as the job's is (the peer's own create is
+                // then a no-op): making a keyspace costs the node more than storing many images.
+                try (CqlSession session = settings(stack, peerKeyspace).openSession()) {
+                    CassandraSchema.create(session, settings(stack, peerKeyspace));
+                }
                 // Cassandra compacts what the job and the latency runs wrote for a while.
                 notQuiet += processes.awaitQuiet(QUIET_TIMEOUT, "peer");
                 speeds += MachineSpeed.probe("peer", CORES);
+                Processes.Snapshot peerStart = settled != null ? settled.start() : null;
                 peer =
                         PerRecordPeer.run(
                                 stack,
                                 specs,
                                 peerTopic,
-                                "e2e_peer_" + suffix,
+                                peerKeyspace,
                                 peerWarmup,
                                 peerSizes,
                                 processes);
+                peerSettled = settled != null ? settled.settle(peerStart, peerKeyspace) : null;
             }
             // --job-only: no peer run (reported as NaN).
             double peerRate = peer == null ? Double.NaN : peer.throughput().imagesPerSecond();
@@ -715,6 +730,19 @@ public final class EndToEndBenchmark {
                                     peerSteady,
                                     againSteady / peerSteady));
                 }
+                if (peerSettled != null) {
+                    report.append(
+                            SettledStorage.lines(
+                                    processes,
+                                    profiled,
+                                    again,
+                                    peer,
+                                    peerSettled,
+                                    peerImages,
+                                    peerWarmup + peerImages,
+                                    floorCpuMillis[0],
+                                    CORES));
+                }
             }
             report.append('\n');
             report.append("CPU profiles while the job stored rows 10-90 %.\n\n");
@@ -725,6 +753,9 @@ public final class EndToEndBenchmark {
             }
         } finally {
             clock.close();
+            if (settled != null) {
+                settled.close();
+            }
             if (local != null) {
                 local.close();
                 keepServerGcLogs(out);
@@ -1039,15 +1070,18 @@ public final class EndToEndBenchmark {
     }
 
     /**
-     * The job's sustained phase: CPU snapshots at its ends, the rows between, the profiles; and the
-     * measured images' throughput over the whole run.
+     * The job's sustained phase: CPU snapshots at its ends, the rows between, the profiles; the
+     * measured images' throughput over the whole run; and, with a local node, its CPU over the
+     * whole run settled ({@link SettledStorage}) for all {@code storedRows}, warm-up ones included.
      */
     record ProfiledRun(
             String summary,
             Processes.Snapshot before,
             Processes.Snapshot after,
             long rows,
-            Throughput throughput) {}
+            Throughput throughput,
+            SettledStorage.Settled storage,
+            long storedRows) {}
 
     /**
      * Runs the bounded job like {@link #runBoundedJob} over its topic (warm-up records, then the
@@ -1067,9 +1101,12 @@ public final class EndToEndBenchmark {
             Map<String, Integer> sizes,
             long startedNanos,
             Processes processes,
+            SettledStorage settled,
             Path profileFiles)
             throws Exception {
         StreamExecutionEnvironment env = jobEnvironment(stack, specs, topic, keyspace, true);
+        // The arm's settled span starts once building the job has made its schema.
+        Processes.Snapshot armStart = settled != null ? settled.start() : null;
         // Profilers set up before the job starts, so their own start-up costs fall in the warm-up.
         CpuProfile job = profile ? CpuProfile.ofThisJvm() : null;
         CpuProfile cassandra =
@@ -1094,6 +1131,7 @@ public final class EndToEndBenchmark {
         List<long[]> times;
         List<String> ids = new ArrayList<>();
         double seconds;
+        SettledStorage.Settled storage;
         try (CqlSession session = settings(stack, keyspace).openSession()) {
             RowProgress progress = new RowProgress(session, keyspace);
             while (!result.isDone()) {
@@ -1125,6 +1163,8 @@ public final class EndToEndBenchmark {
             }
             result.get();
             seconds = (System.nanoTime() - startedNanos) / 1e9;
+            // Before the rows are read back, so the harness's own read is not charged to it.
+            storage = settled != null ? settled.settle(armStart, keyspace) : null;
             times = rowTimes(session, keyspace, ids);
         }
         if (after == null) {
@@ -1139,7 +1179,13 @@ public final class EndToEndBenchmark {
                     "The measured window held only " + rows + " rows of " + images + " images");
         }
         return new ProfiledRun(
-                summary, before, after, rows, throughput(times, ids, sizes, seconds));
+                summary,
+                before,
+                after,
+                rows,
+                throughput(times, ids, sizes, seconds),
+                storage,
+                times.size());
     }
 
     /** Four consecutive image ids from {@code position} (fewer at the end of the list). */
