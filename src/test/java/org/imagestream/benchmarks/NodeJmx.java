@@ -18,7 +18,12 @@ final class NodeJmx implements AutoCloseable {
 
     private NodeJmx(JMXConnector connector) throws IOException {
         this.connector = connector;
-        this.server = connector.getMBeanServerConnection();
+        try {
+            this.server = connector.getMBeanServerConnection();
+        } catch (IOException e) {
+            connector.close();
+            throw e;
+        }
     }
 
     static NodeJmx connect(int port) throws IOException {

@@ -37,7 +37,14 @@ final class PerRecordPeer {
     private PerRecordPeer() {}
 
     /** The peer's measured records: throughput, CPU snapshots at their ends. */
-    record Run(Throughput throughput, Processes.Snapshot before, Processes.Snapshot after) {}
+    /**
+     * The measured records' throughput and CPU snapshots, and every row stored, warm-up ones too.
+     */
+    record Run(
+            Throughput throughput,
+            Processes.Snapshot before,
+            Processes.Snapshot after,
+            long storedRows) {}
 
     /**
      * The common per-record pattern: poll, decode, {@code Session.run} on one image, then write
@@ -167,7 +174,7 @@ final class PerRecordPeer {
             double wall = (System.nanoTime() - started) / 1e9;
             Throughput throughput = EndToEndBenchmark.window(times, ids, sizes, wall);
             System.out.printf("peer: %.1f img/s%n", throughput.imagesPerSecond());
-            return new Run(throughput, before, processes.snapshot());
+            return new Run(throughput, before, processes.snapshot(), done);
         } finally {
             classifiers.values().forEach(SavedModelClassifier::close);
         }

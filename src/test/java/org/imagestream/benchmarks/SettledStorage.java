@@ -7,17 +7,18 @@ import java.util.Locale;
 import org.imagestream.benchmarks.EndToEndBenchmark.Services;
 
 /**
- * The local node's CPU for a whole arm with its writes settled: from the arm's start (its schema
- * made) until its keyspace is flushed and the node runs and queues no compaction ({@link
- * NodeJmx#flushAndSettle}), over every row the arm stored, warm-up ones included.
+ * The local node's CPU for a whole arm with its writes settled: from the arm's start until its
+ * keyspace is flushed and the node runs and queues no compaction ({@link NodeJmx#flushAndSettle}),
+ * over every row the arm stored, warm-up ones included.
  *
  * <p>A window's Cassandra CPU per image holds the flushes and compactions that happen to fall in
- * it: those of earlier writes, not those its own writes leave for later. A short window (the peer's
- * few seconds, the second job run's) leaves most of its own behind and so looks cheaper than a long
- * one that pays for its warm-up's. Settling each arm's keyspace charges every arm the whole of what
- * its writes cost the node, on the same terms. What else the node does in the span (another
- * keyspace's compaction, the node's idle housekeeping while a job starts) stays in it; each arm
- * starts on a quiet machine ({@link Processes#awaitQuiet}).
+ * it: those of earlier writes, not those its own writes leave for later, so a short window can look
+ * cheaper or dearer than what its writes cost. Settling each arm's keyspace charges every arm the
+ * whole of what its writes cost the node, on the same terms. Each arm's schema is made before it
+ * waits for a quiet machine ({@link Processes#awaitQuiet}), so its span starts quiet. What else the
+ * node does in the span stays in it: another keyspace's compaction, the harness's point reads of a
+ * job's progress, its idling while a job starts and between the settle's polls (at least 2 s), and
+ * with {@code --profile true} async-profiler on the node in the first arm.
  */
 final class SettledStorage implements AutoCloseable {
     private static final String NODE = "Cassandra";
@@ -105,28 +106,25 @@ final class SettledStorage implements AutoCloseable {
             PerRecordPeer.Run peer,
             SettledStorage.Settled peerSettled,
             long peerImages,
-            long peerRows,
             double floorMillis,
             int cores) {
         StringBuilder lines = new StringBuilder();
-        double peerWindow =
-                processes.millisPerImage(peer.before(), peer.after(), peerImages, "Cassandra");
+        long peerRows = peer.storedRows();
+        double peerWindow = processes.millisPerImage(peer.before(), peer.after(), peerImages, NODE);
+        double peerKafka =
+                processes.millisPerImage(peer.before(), peer.after(), peerImages, "Kafka");
+        double peerSettledMillis = peerSettled.millisPerImage(peerRows);
         double peerAll =
                 processes.allMillisPerImage(peer.before(), peer.after(), peerImages, false)
                         - peerWindow
-                        + peerSettled.millisPerImage(peerRows);
-        double parts =
-                floorMillis
-                        + peerSettled.millisPerImage(peerRows)
-                        + processes.millisPerImage(
-                                peer.before(), peer.after(), peerImages, "Kafka");
+                        + peerSettledMillis;
+        double parts = floorMillis + peerSettledMillis + peerKafka;
         double bound = cores * 1000 / parts;
         List<String> ratios = new ArrayList<>();
         for (EndToEndBenchmark.ProfiledRun arm :
                 again == null ? List.of(job) : List.of(job, again)) {
             String name = arm == job ? "job" : "job, second run";
-            double window =
-                    processes.millisPerImage(arm.before(), arm.after(), arm.rows(), "Cassandra");
+            double window = processes.millisPerImage(arm.before(), arm.after(), arm.rows(), NODE);
             lines.append(arm.storage().describe(name, arm.storedRows(), window));
             double all =
                     processes.allMillisPerImage(arm.before(), arm.after(), arm.rows(), false)
@@ -151,8 +149,8 @@ final class SettledStorage implements AutoCloseable {
                                 + " Cassandra %.1f + Kafka %.1f ms/image = %.1f) = %.0f img/s; %s%n",
                         cores,
                         floorMillis,
-                        peerSettled.millisPerImage(peerRows),
-                        parts - floorMillis - peerSettled.millisPerImage(peerRows),
+                        peerSettledMillis,
+                        peerKafka,
                         parts,
                         bound,
                         String.join("; ", ratios)));

@@ -69,7 +69,7 @@ final class TopicReaders implements AutoCloseable {
                 }
             }
         } catch (Throwable e) {
-            failure.set(e);
+            failure.compareAndSet(null, e);
         }
     }
 
