@@ -183,6 +183,9 @@ final class CpuProfile {
         }
     }
 
+    /** Where a thread that started between two samples counts from. */
+    private static final ThreadSample STARTED_SINCE = new ThreadSample("", 0, 0, 0);
+
     /**
      * Per thread group, what its threads used between two {@link #threadSamples} snapshots: {CPU
      * ticks, run-queue wait nanos, runs}. Each thread alive at the end counts from its values at
@@ -196,7 +199,7 @@ final class CpuProfile {
         Map<String, long[]> groups = new HashMap<>();
         after.forEach(
                 (tid, thread) -> {
-                    ThreadSample start = before.getOrDefault(tid, new ThreadSample("", 0, 0, 0));
+                    ThreadSample start = before.getOrDefault(tid, STARTED_SINCE);
                     long[] group = groups.computeIfAbsent(thread.group(), g -> new long[3]);
                     group[0] += thread.ticks() - start.ticks();
                     group[1] += thread.waitNanos() - start.waitNanos();

@@ -36,7 +36,6 @@ import org.imagestream.storage.ResultStatements;
 final class PerRecordPeer {
     private PerRecordPeer() {}
 
-    /** The peer's measured records: throughput, CPU snapshots at their ends. */
     /**
      * The measured records' throughput and CPU snapshots, and every row stored, warm-up ones too.
      */

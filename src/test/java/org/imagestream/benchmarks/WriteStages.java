@@ -160,6 +160,4 @@ final class WriteStages {
         }
         return lines.toString();
     }
-
-    /** Milliseconds up to an hour, 3 significant digits. */
 }
