@@ -42,6 +42,8 @@ import org.tensorflow.proto.ConfigProto;
  *   <li>{@code session-1-after-default-own-pools}: the same with {@code
  *       TF_OVERRIDE_GLOBAL_THREADPOOL=1}, which flink-conf/ gives TaskManagers: each session its
  *       own intra-op pool;
+ *   <li>{@code session-1-own-pools}: {@code session-1} with {@code TF_OVERRIDE_GLOBAL_THREADPOOL=1}
+ *       and no other session first: a TaskManager as flink-conf/ starts it;
  *   <li>{@code session-1-onednn-off}: the same as {@code session-1} in a JVM started with {@code
  *       TF_ENABLE_ONEDNN_OPTS=0} (oneDNN's kernels are on by default in TF Java 1.1.0 on x86; some
  *       images set the variable to 0 to silence TensorFlow's start-up notice about it);
@@ -49,8 +51,11 @@ import org.tensorflow.proto.ConfigProto;
  * </ul>
  *
  * <p>Run: {@code mvn -q test-compile exec:exec@pools-bench} (the social seed model), or with {@code
- * -Dbench.args="--model DIR --batch 8 --seconds 5 --rounds 2"}. With {@code --paced-hz H} it
- * measures single-image calls paced at H a second instead ({@link #paced}).
+ * -Dbench.args="--model DIR --batch 8 --seconds 5 --rounds 2"}; {@code --model inception} is {@link
+ * InceptionSizedModel}. {@code --batches 1,13,32} measures each batch size in every round (each
+ * configuration in a child JVM per batch size, batch sizes and configurations interleaved), {@code
+ * --configurations a,b} only those. With {@code --paced-hz H} it measures single-image calls paced
+ * at H a second instead ({@link #paced}).
  */
 public final class TensorflowPoolsBenchmark {
     private static final List<String> CONFIGURATIONS =
@@ -60,6 +65,7 @@ public final class TensorflowPoolsBenchmark {
                     "caller-1",
                     "session-1-after-default",
                     "session-1-after-default-own-pools",
+                    "session-1-own-pools",
                     "session-1-onednn-off",
                     "process-default");
 
@@ -71,7 +77,8 @@ public final class TensorflowPoolsBenchmark {
     public static void main(String[] args) throws Exception {
         String model = null;
         String configuration = null;
-        int batch = 8;
+        List<String> configurations = CONFIGURATIONS;
+        List<Integer> batches = List.of(8);
         double seconds = 5;
         int rounds = 2;
         double pacedHz = 0;
@@ -79,7 +86,12 @@ public final class TensorflowPoolsBenchmark {
             switch (args[i]) {
                 case "--model" -> model = args[i + 1];
                 case "--configuration" -> configuration = args[i + 1];
-                case "--batch" -> batch = Integer.parseInt(args[i + 1]);
+                case "--configurations" -> configurations = List.of(args[i + 1].split(","));
+                case "--batch", "--batches" ->
+                        batches =
+                                java.util.Arrays.stream(args[i + 1].split(","))
+                                        .map(Integer::valueOf)
+                                        .toList();
                 case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
                 case "--paced-hz" -> pacedHz = Double.parseDouble(args[i + 1]);
@@ -91,9 +103,14 @@ public final class TensorflowPoolsBenchmark {
                     ModelStore.ensureSeedModels(Path.of("target/models").toAbsolutePath())
                             .get(Domain.SOCIAL)
                             .directory();
+        } else if (model.equals("inception")) {
+            // Where the end-to-end benchmark builds it, so both measure the same model.
+            Path inception = Path.of("target/models/inception-sized/1").toAbsolutePath();
+            InceptionSizedModel.ensure(inception);
+            model = inception.getParent().toString();
         }
         if (configuration != null) {
-            measure(model, configuration, batch, seconds);
+            measure(model, configuration, batches.get(0), seconds);
             return;
         }
         if (pacedHz > 0) {
@@ -102,15 +119,19 @@ public final class TensorflowPoolsBenchmark {
         }
         System.out.printf(
                 Locale.ROOT,
-                "cores=%d java=%s model=%s batch=%d seconds=%.0f%n",
+                "cores=%d java=%s model=%s batches=%s seconds=%.0f%n",
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"),
                 model,
-                batch,
+                batches,
                 seconds);
         for (int round = 1; round <= rounds; round++) {
-            for (String each : CONFIGURATIONS) {
-                System.out.print("round " + round + " " + runChild(model, each, batch, seconds));
+            for (int batch : batches) {
+                for (String each : configurations) {
+                    String label = batches.size() > 1 ? " batch " + batch + " " : " ";
+                    System.out.print(
+                            "round " + round + label + runChild(model, each, batch, seconds));
+                }
             }
         }
     }
@@ -157,7 +178,10 @@ public final class TensorflowPoolsBenchmark {
         return result.toString();
     }
 
-    /** In the child JVM: one configuration, one caller then two. */
+    /**
+     * In the child JVM: one configuration, one caller then two; process CPU per image of each (the
+     * JVM's other threads are idle).
+     */
     private static void measure(String model, String configuration, int batch, double seconds)
             throws Exception {
         ModelSpec spec = ModelSpec.load(ModelDirectory.current(Path.of(model)));
@@ -171,7 +195,8 @@ public final class TensorflowPoolsBenchmark {
                     case "session-1",
                                     "session-1-onednn-off",
                                     "session-1-after-default",
-                                    "session-1-after-default-own-pools" ->
+                                    "session-1-after-default-own-pools",
+                                    "session-1-own-pools" ->
                             SavedModelClassifier.sessionConfig(1);
                     case "caller-1" ->
                             ConfigProto.newBuilder()
@@ -191,9 +216,14 @@ public final class TensorflowPoolsBenchmark {
         try (SavedModelClassifier first = SavedModelClassifier.open(spec, config);
                 SavedModelClassifier second = SavedModelClassifier.open(spec, config)) {
             imagesPerSecond(List.of(first, second), input, Math.min(3, seconds)); // warm-up
-            double one = imagesPerSecond(List.of(first), input, seconds);
             long cpuBefore = ProcessCpu.nanos();
             long imagesBefore = IMAGES.get();
+            double one = imagesPerSecond(List.of(first), input, seconds);
+            // One caller, as the per-record peer calls its session.
+            double oneCpuMillis =
+                    (ProcessCpu.nanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
+            cpuBefore = ProcessCpu.nanos();
+            imagesBefore = IMAGES.get();
             double two = imagesPerSecond(List.of(first, second), input, seconds);
             double twoCpuMillis =
                     (ProcessCpu.nanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
@@ -205,11 +235,12 @@ public final class TensorflowPoolsBenchmark {
                     (ProcessCpu.nanos() - cpuBefore) / 1e6 / (IMAGES.get() - imagesBefore);
             System.out.printf(
                     Locale.ROOT,
-                    "%s: one caller %.1f img/s, two callers on two sessions %.1f img/s (%.2fx),"
-                            + " %.1f ms CPU per image; batch 1 at 20 Hz per caller: %.1f ms CPU"
-                            + " per image; %d threads in the JVM%n",
+                    "%s: one caller %.1f img/s (%.1f ms CPU per image), two callers on two sessions"
+                            + " %.1f img/s (%.2fx), %.1f ms CPU per image; batch 1 at 20 Hz per"
+                            + " caller: %.1f ms CPU per image; %d threads in the JVM%n",
                     configuration,
                     one,
+                    oneCpuMillis,
                     two,
                     two / one,
                     twoCpuMillis,
