@@ -15,7 +15,9 @@ import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -35,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * Writes classifications with bounded, asynchronous requests. Per image: every blob chunk, then
  * (once all chunks are stored) the blob metadata row, then its part rows (tiles, frames), then the
  * result row and its query-table row, so a metadata row always means a complete blob and a result
- * row always points at one and at all of its parts.
+ * row always points at one and at all of its parts. A deduplicated copy's rows wait for its first
+ * copy's blob when this writer stored it (and are refused with it), and store it again otherwise.
  *
  * <p>Threading: all mutable fields are touched only on the task's mailbox thread; driver callbacks
  * hand their outcome back through the {@link MailboxExecutor} and never block. {@code write} yields
@@ -60,8 +63,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final CqlSession session;
 
     /** The prepared statements of each keyspace written to (one, or one per domain). */
-    private final java.util.Map<String, ResultStatements> statementsByKeyspace =
-            new java.util.HashMap<>();
+    private final Map<String, ResultStatements> statementsByKeyspace = new java.util.HashMap<>();
 
     private final Counter resultsWritten;
     private final Counter bytesWritten;
@@ -89,6 +91,22 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
 
     /** Where large blobs go instead of chunks, or null to chunk every blob. */
     private final BlobOffload offload;
+
+    /** How many blobs {@link #blobsStored} remembers: about 1 MiB of hashes and futures. */
+    static final int REMEMBERED_BLOBS = 4096;
+
+    /**
+     * The blobs this writer stored or is storing, by content address, most recently used last: each
+     * one's outcome, which a later copy of the same image waits for and shares (a copy of an image
+     * Cassandra refused is refused too, and never gets a row without a blob). Mailbox thread only.
+     */
+    private final Map<String, CompletableFuture<Void>> blobsStored =
+            new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Void>> e) {
+                    return size() > REMEMBERED_BLOBS;
+                }
+            };
 
     private final Counter blobsOffloaded;
 
@@ -143,9 +161,15 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     public void write(Classification result, Context context)
             throws IOException, InterruptedException {
         checkAsyncError();
-        // A deduplicated image's blob was stored for its first copy (same content address) by
-        // this same subtask, earlier in this or a completed checkpoint: only its rows are written.
-        boolean storeBlob = !result.deduplicated;
+        // A deduplicated image's first copy (same content address) went to the same classify
+        // subtask, and so to this writer, chained to it with the same parallelism. If
+        // this writer stored or is storing its blob, the copy's rows wait for that and share its
+        // outcome. Otherwise (stored before a restart, forgotten, or refused then) the copy stores
+        // the blob again: an idempotent rewrite, refused exactly when the first copy's was, so a
+        // row never points at a blob Cassandra did not take.
+        CompletableFuture<Void> firstCopysBlob =
+                result.deduplicated ? blobsStored.get(result.contentSha256) : null;
+        boolean storeBlob = firstCopysBlob == null;
         // A large blob goes to the object store first (blocking, idempotent): its metadata row,
         // written below once the object is complete, holds the location instead of chunks.
         String location = null;
@@ -220,11 +244,16 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         long bytes = storeBlob && location == null ? result.bytes.length : 0;
         String imageId = result.imageId;
         long receivedAt = result.receivedAtMillis;
-        CompletableFuture<?> blobStored =
-                storeBlob
-                        ? CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
-                                .thenCompose(ignored -> executeWithRetry(blob, 0))
-                        : CompletableFuture.completedFuture(null);
+        CompletableFuture<Void> blobStored;
+        if (storeBlob) {
+            blobStored =
+                    CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
+                            .thenCompose(ignored -> executeWithRetry(blob, 0))
+                            .thenApply(ignored -> null);
+            blobsStored.put(result.contentSha256, blobStored);
+        } else {
+            blobStored = firstCopysBlob;
+        }
         blobStored
                 .thenCompose(
                         ignored ->

@@ -97,7 +97,8 @@ public class CassandraResultWriterOperator extends AbstractStreamOperator<DeadLe
 
     /**
      * The dead letter of a refused image: its stored (for medical, de-identified) bytes and the
-     * headers the job keeps; the origin from its image id ({@code <topic>-<partition>-<offset>}).
+     * headers the job keeps; the origin from its image id ({@code
+     * <topic>-<partition>-<offset>@<topic id>}, ingest.ImageIds).
      */
     static DeadLetter deadLetter(Classification result, Throwable cause) {
         DeadLetter letter = new DeadLetter();
@@ -110,14 +111,21 @@ public class CassandraResultWriterOperator extends AbstractStreamOperator<DeadLe
                         + cause.getMessage();
         letter.imageId = result.imageId;
         String id = result.imageId == null ? "" : result.imageId;
-        int offsetAt = id.lastIndexOf('-');
-        int partitionAt = offsetAt > 0 ? id.lastIndexOf('-', offsetAt - 1) : -1;
+        // The topic id after the last '@' (base64, which may hold '-'); topic names cannot hold
+        // '@', so the position is what comes before it.
+        int topicIdAt = id.lastIndexOf('@');
+        String position = topicIdAt >= 0 ? id.substring(0, topicIdAt) : id;
+        int offsetAt = position.lastIndexOf('-');
+        int partitionAt = offsetAt > 0 ? position.lastIndexOf('-', offsetAt - 1) : -1;
         try {
-            letter.topic = id.substring(0, partitionAt);
-            letter.partition = Integer.parseInt(id.substring(partitionAt + 1, offsetAt));
-            letter.offset = Long.parseLong(id.substring(offsetAt + 1));
+            letter.topic = position.substring(0, partitionAt);
+            letter.partition = Integer.parseInt(position.substring(partitionAt + 1, offsetAt));
+            letter.offset = Long.parseLong(position.substring(offsetAt + 1));
         } catch (RuntimeException e) {
-            letter.topic = id; // not an id this job made: keep it whole
+            // Not an id this job made: keep it whole, with no position.
+            letter.topic = id;
+            letter.partition = 0;
+            letter.offset = 0;
         }
         // The wire's header names (ingest.ImageHeaders; stages meet only in the job).
         Map<String, String> headers = new HashMap<>();

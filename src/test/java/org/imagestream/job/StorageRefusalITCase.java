@@ -6,6 +6,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -16,6 +17,7 @@ import javax.imageio.ImageIO;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.imagestream.config.JobConfig;
 import org.imagestream.ingest.ImageHeaders;
 import org.imagestream.ingest.ImagePublisher;
@@ -27,6 +29,7 @@ import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PublishedImages;
+import org.imagestream.testing.RecordIds;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
 import org.junit.jupiter.api.Test;
@@ -40,7 +43,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * chunks ({@code cassandra.blob-chunk-size}), so the first chunk of an image over 768 KiB is
  * refused ("CQL Message of size ... exceeds allowed maximum") while small images pass. With no
  * restart strategy the job must finish; large images end as {@code STORAGE_REFUSED} dead letters
- * carrying their bytes, with no result or listing row; small ones as rows.
+ * carrying their bytes and their Kafka position, with no result or listing row, and so does a
+ * second copy of one of them (a dedup hit); small ones as rows.
  */
 @ExtendWith(LocalStackExtension.class)
 class StorageRefusalITCase {
@@ -55,6 +59,8 @@ class StorageRefusalITCase {
         Random random = new Random(17);
         Set<String> small = new HashSet<>();
         Map<String, byte[]> large = new HashMap<>();
+        // Each large record's position as the broker acknowledged it: its letter's origin.
+        Map<String, String> origins = new HashMap<>();
         try (ImagePublisher publisher =
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
             for (int i = 0; i < 6; i++) {
@@ -68,13 +74,22 @@ class StorageRefusalITCase {
                                 "small",
                                 sample.bytes()));
             }
+            List<byte[]> photos = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 byte[] photo = noisyPng(random);
                 assertThat(photo.length).isGreaterThan(800 * 1024);
-                large.put(
-                        PublishedImages.publish(
-                                publisher, streams.topic(), Domain.SOCIAL, "large", photo),
-                        photo);
+                photos.add(photo);
+            }
+            // A second copy of the first: a dedup hit, whose first copy's blob was refused.
+            photos.add(photos.get(0));
+            for (byte[] photo : photos) {
+                RecordMetadata sent =
+                        publisher
+                                .publish(streams.topic(), Domain.SOCIAL.id(), "large", null, photo)
+                                .get();
+                String id = RecordIds.of(publisher.clientProperties(), sent);
+                large.put(id, photo);
+                origins.put(id, sent.topic() + "/" + sent.partition() + "/" + sent.offset());
             }
         }
 
@@ -99,6 +114,8 @@ class StorageRefusalITCase {
                     .contains("InvalidQueryException")
                     .contains("exceeds");
             assertThat(letter.value()).isEqualTo(image.getValue());
+            assertThat(header(letter, ImageHeaders.DEAD_LETTER_ORIGIN))
+                    .isEqualTo(origins.get(image.getKey()));
         }
         try (CqlSession session = streams.settings().openSession()) {
             List<StoredResult> rows = new ResultReader(session, streams.keyspace()).all();
