@@ -278,7 +278,7 @@ public final class JobOptions {
                     .memoryType()
                     .defaultValue(MemorySize.ofMebiBytes(8))
                     .withDescription(
-                            "Heap the model inputs of one domain's batch may take per classify subtask (4 bytes a value: a 224x224x3 input is 588 KiB, so 8 MiB holds 13 of them, where inference.max-batch-size would let 128 take 77 MB; MobileNetV2 ran as fast in batches of 13 as of 32, docs/benchmarks.md); a batch is full at inference.max-batch-size inputs or at this, whichever comes first, and always takes at least one image. A tiled scene's groups of tiles stay within it too.");
+                            "Heap the model inputs of one domain's batch take per classify subtask when it is full (4 bytes a value); a batch is full at inference.max-batch-size inputs or once its inputs take this much, whichever comes first, and takes the image that crosses it: at 8 MiB, 14 inputs of a 224x224x3 model (588 KiB each, 8.04 MiB), where inference.max-batch-size would let 128 take 77 MB (MobileNetV2 ran as fast in batches of 13 as of 32, docs/benchmarks.md). A batch always takes at least one image; a tiled scene's groups of tiles stay within it.");
 
     public static final ConfigOption<Integer> INFERENCE_TENSORFLOW_THREADS =
             ConfigOptions.key("inference.tensorflow-threads")

@@ -157,9 +157,10 @@ public class BatchingClassifyOperator extends AbstractStreamOperator<Classificat
     }
 
     /**
-     * Heap the model inputs of one domain's batch may take (4 bytes a value); a batch is full at
-     * {@code maxBatchSize} inputs or at this, whichever comes first, and a tiled scene's groups
-     * stay within it too. Unbounded unless set.
+     * Heap the model inputs of one domain's batch take when it is full (4 bytes a value); a batch
+     * is full at {@code maxBatchSize} inputs or once its inputs take this much, whichever comes
+     * first (it takes the image that crosses it), and a tiled scene's groups stay within it.
+     * Unbounded unless set.
      */
     public BatchingClassifyOperator withMaxBatchBytes(long maxBatchBytes) {
         if (maxBatchBytes < 1) {

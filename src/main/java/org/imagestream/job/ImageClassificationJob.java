@@ -324,7 +324,11 @@ public final class ImageClassificationJob {
                         .setProperty(
                                 "max.partition.fetch.bytes",
                                 Integer.toString(ImagePublisher.MAX_RECORD_BYTES))
-                        .setProperties(config.kafkaProperties());
+                        .setProperties(config.kafkaProperties())
+                        // Records of open or aborted transactions are not input (a dead-letter
+                        // replay cut short aborts its records): read only committed ones, whatever
+                        // the kafka.* options say.
+                        .setProperty("isolation.level", "read_committed");
         if (config.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
         }
