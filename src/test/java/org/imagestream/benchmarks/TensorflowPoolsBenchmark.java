@@ -20,10 +20,10 @@ import org.tensorflow.proto.ConfigProto;
 
 /**
  * What two classify subtasks of one TaskManager get from TensorFlow: two sessions of one model,
- * classified on two caller threads at once, against one caller alone, and the CPU per image of two
- * callers back to back and of single images 20 a second on each, for several session
- * configurations. TensorFlow's process-wide pools are sized by the first session of a process, so
- * each configuration runs in a JVM of its own (started here, without {@code
+ * classified on two caller threads at once, against one caller alone, and the CPU per image of one
+ * caller and of two callers back to back and of single images 20 a second on each, for several
+ * session configurations. TensorFlow's process-wide pools are sized by the first session of a
+ * process, so each configuration runs in a JVM of its own (started here, without {@code
  * TF_OVERRIDE_GLOBAL_THREADPOOL} unless named), the configurations interleaved over rounds:
  *
  * <ul>
@@ -47,15 +47,18 @@ import org.tensorflow.proto.ConfigProto;
  *   <li>{@code session-1-onednn-off}: the same as {@code session-1} in a JVM started with {@code
  *       TF_ENABLE_ONEDNN_OPTS=0} (oneDNN's kernels are on by default in TF Java 1.1.0 on x86; some
  *       images set the variable to 0 to silence TensorFlow's start-up notice about it);
- *   <li>{@code process-default}: TensorFlow's defaults (pools of a thread per core, shared).
+ *   <li>{@code process-default}: TensorFlow's defaults (pools of a thread per core, shared);
+ *   <li>{@code process-default-own-pools}: the same with {@code TF_OVERRIDE_GLOBAL_THREADPOOL=1}:
+ *       the end-to-end benchmark's per-record peer, whose sessions have TensorFlow's defaults in a
+ *       JVM with the TaskManager's environment.
  * </ul>
  *
  * <p>Run: {@code mvn -q test-compile exec:exec@pools-bench} (the social seed model), or with {@code
  * -Dbench.args="--model DIR --batch 8 --seconds 5 --rounds 2"}; {@code --model inception} is {@link
  * InceptionSizedModel}. {@code --batches 1,13,32} measures each batch size in every round (each
  * configuration in a child JVM per batch size, batch sizes and configurations interleaved), {@code
- * --configurations a,b} only those. With {@code --paced-hz H} it measures single-image calls paced
- * at H a second instead ({@link #paced}).
+ * --configurations a,b} only those (the default runs all of them, one batch size of 8). With {@code
+ * --paced-hz H} it measures single-image calls paced at H a second instead ({@link #paced}).
  */
 public final class TensorflowPoolsBenchmark {
     private static final List<String> CONFIGURATIONS =
@@ -67,7 +70,8 @@ public final class TensorflowPoolsBenchmark {
                     "session-1-after-default-own-pools",
                     "session-1-own-pools",
                     "session-1-onednn-off",
-                    "process-default");
+                    "process-default",
+                    "process-default-own-pools");
 
     /** Images classified by {@link #imagesPerSecond} and {@link #pacedCalls} in this JVM. */
     private static final AtomicLong IMAGES = new AtomicLong();
@@ -110,8 +114,17 @@ public final class TensorflowPoolsBenchmark {
             model = inception.getParent().toString();
         }
         if (configuration != null) {
+            // A child: one configuration, one batch size.
+            if (batches.size() != 1) {
+                throw new IllegalArgumentException("--configuration takes one batch size");
+            }
             measure(model, configuration, batches.get(0), seconds);
             return;
+        }
+        if (!CONFIGURATIONS.containsAll(configurations)) {
+            // Before any child runs, not minutes in.
+            throw new IllegalArgumentException(
+                    "unknown configuration in " + configurations + "; known: " + CONFIGURATIONS);
         }
         if (pacedHz > 0) {
             paced(model, pacedHz, seconds, rounds);
@@ -179,8 +192,9 @@ public final class TensorflowPoolsBenchmark {
     }
 
     /**
-     * In the child JVM: one configuration, one caller then two; process CPU per image of each (the
-     * JVM's other threads are idle).
+     * In the child JVM: one configuration, one caller then two, after a warm-up of each; process
+     * CPU per image of each (the JVM's other threads do no work of the benchmark's, but its
+     * compilers and collector may still run).
      */
     private static void measure(String model, String configuration, int batch, double seconds)
             throws Exception {
@@ -203,7 +217,7 @@ public final class TensorflowPoolsBenchmark {
                                     .setIntraOpParallelismThreads(1)
                                     .setInterOpParallelismThreads(-1)
                                     .build();
-                    case "process-default" -> null;
+                    case "process-default", "process-default-own-pools" -> null;
                     default -> throw new IllegalArgumentException(configuration);
                 };
         if (configuration.contains("-after-default")) {
@@ -216,6 +230,8 @@ public final class TensorflowPoolsBenchmark {
         try (SavedModelClassifier first = SavedModelClassifier.open(spec, config);
                 SavedModelClassifier second = SavedModelClassifier.open(spec, config)) {
             imagesPerSecond(List.of(first, second), input, Math.min(3, seconds)); // warm-up
+            // The one caller's too, so its CPU window holds no start-up work.
+            imagesPerSecond(List.of(first), input, Math.min(3, seconds));
             long cpuBefore = ProcessCpu.nanos();
             long imagesBefore = IMAGES.get();
             double one = imagesPerSecond(List.of(first), input, seconds);
