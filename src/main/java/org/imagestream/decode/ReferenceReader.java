@@ -28,11 +28,12 @@ import org.imagestream.model.ImageRecord;
  *
  * <p>A producer chooses the URI, so it is treated as hostile: only URIs under a configured prefix
  * are read (a {@code file://} reference could otherwise name the job's own secrets), with no dot
- * segments (plain or percent-encoded) that could climb out of it, and only up to a size limit,
- * checked before reading. A reference that cannot be read for good (refused, missing, a directory,
- * access denied, too large) is a dead letter; any other I/O failure is thrown, so the job restarts
- * and the replay tries again (an object store that is down must not turn records into dead
- * letters). References must name immutable objects: a replay reads the object again.
+ * segments (plain or percent-encoded) that could climb out of it, at most {@link
+ * ImageHeaders#MAX_VALUE_CHARS} characters long, and only up to a size limit, checked before
+ * reading. A reference that cannot be read for good (refused, missing, a directory, access denied,
+ * too large) is a dead letter; any other I/O failure is thrown, so the job restarts and the replay
+ * tries again (an object store that is down must not turn records into dead letters). References
+ * must name immutable objects: a replay reads the object again.
  *
  * <p>Messages never contain the URI: a medical file's name may name the patient. Where the record
  * keeps its headers (not medical), the dead letter carries the URI in its headers.
@@ -193,6 +194,16 @@ final class ReferenceReader implements Serializable {
             throw new DecodeException(
                     Reason.REFERENCE_REFUSED,
                     "images by reference are off (ingest.reference-prefixes is empty)");
+        }
+        if (location.length() > ImageHeaders.MAX_VALUE_CHARS) {
+            // Object stores refuse longer keys (S3: 1,024 bytes) with an error that is neither
+            // "not found" nor "denied", which would fail the task on every replay.
+            throw new DecodeException(
+                    Reason.REFERENCE_REFUSED,
+                    "content-location has "
+                            + location.length()
+                            + " characters, the limit is "
+                            + ImageHeaders.MAX_VALUE_CHARS);
         }
         URI uri;
         try {

@@ -92,13 +92,16 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     /** Where large blobs go instead of chunks, or null to chunk every blob. */
     private final BlobOffload offload;
 
-    /** How many blobs {@link #blobsStored} remembers: about 1 MiB of hashes and futures. */
+    /** How many blobs {@link #blobsStored} remembers: about 1 MiB of keys and futures. */
     static final int REMEMBERED_BLOBS = 4096;
 
     /**
-     * The blobs this writer stored or is storing, by content address, most recently used last: each
-     * one's outcome, which a later copy of the same image waits for and shares (a copy of an image
-     * Cassandra refused is refused too, and never gets a row without a blob). Mailbox thread only.
+     * The blobs this writer stored or is storing, by keyspace and content address, most recently
+     * used last: each one's outcome, which a later copy of the same image waits for and shares (a
+     * copy of an image Cassandra refuses while its first copy's write is out is refused with it,
+     * and never gets a row without a blob). A refused blob is forgotten once its refusal is back:
+     * its exception holds the request and so the image's bytes, and a later copy stores the blob
+     * again and is refused on its own. Mailbox thread only.
      */
     private final Map<String, CompletableFuture<Void>> blobsStored =
             new LinkedHashMap<>(16, 0.75f, true) {
@@ -164,11 +167,13 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         // A deduplicated image's first copy (same content address) went to the same classify
         // subtask, and so to this writer, chained to it with the same parallelism. If
         // this writer stored or is storing its blob, the copy's rows wait for that and share its
-        // outcome. Otherwise (stored before a restart, forgotten, or refused then) the copy stores
+        // outcome. Otherwise (stored before a restart, forgotten, or refused) the copy stores
         // the blob again: an idempotent rewrite, refused exactly when the first copy's was, so a
         // row never points at a blob Cassandra did not take.
+        // Per keyspace: with a keyspace per domain a copy in another domain stores its own.
+        String blobKey = settings.keyspaceOf(result.domain) + "/" + result.contentSha256;
         CompletableFuture<Void> firstCopysBlob =
-                result.deduplicated ? blobsStored.get(result.contentSha256) : null;
+                result.deduplicated ? blobsStored.get(blobKey) : null;
         boolean storeBlob = firstCopysBlob == null;
         // A large blob goes to the object store first (blocking, idempotent): its metadata row,
         // written below once the object is complete, holds the location instead of chunks.
@@ -250,7 +255,15 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                     CompletableFuture.allOf(chunkWrites.toArray(new CompletableFuture[0]))
                             .thenCompose(ignored -> executeWithRetry(blob, 0))
                             .thenApply(ignored -> null);
-            blobsStored.put(result.contentSha256, blobStored);
+            blobsStored.put(blobKey, blobStored);
+            CompletableFuture<Void> stored = blobStored;
+            blobStored.whenComplete(
+                    (ignored, error) -> {
+                        if (error != null) {
+                            mailbox.execute(
+                                    () -> blobsStored.remove(blobKey, stored), "forget a blob");
+                        }
+                    });
         } else {
             blobStored = firstCopysBlob;
         }

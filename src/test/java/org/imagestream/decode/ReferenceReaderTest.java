@@ -63,6 +63,46 @@ class ReferenceReaderTest {
         }
     }
 
+    /**
+     * A content-location over 1,024 characters is refused before any file system sees it (an object
+     * store would answer a longer key with an error that is neither "missing" nor "denied", and
+     * fail the task on every replay); one of exactly 1,024 is read. Both objects exist.
+     */
+    @Test
+    void refusesALocationOverTheHeaderLimitAndReadsOneAtIt() throws Exception {
+        Path allowed = Files.createDirectories(root.resolve("images"));
+        ReferenceReader reader = readerOf(allowed, 1 << 20);
+        String atLimit = existingObjectWithUriOfLength(allowed, 1024);
+        String overLimit = existingObjectWithUriOfLength(allowed, 1025);
+        assertThat(atLimit).hasSize(1024);
+        assertThat(overLimit).hasSize(1025);
+        assertThat(reader.read(atLimit)).containsExactly(7);
+        assertThatThrownBy(() -> reader.read(overLimit))
+                .isInstanceOf(DecodeException.class)
+                .satisfies(
+                        e -> {
+                            assertThat(((DecodeException) e).reason())
+                                    .isEqualTo(Reason.REFERENCE_REFUSED);
+                            assertThat(e.getMessage()).doesNotContain("dddd");
+                        });
+    }
+
+    /** A one-byte file under {@code allowed} whose file:// URI has exactly {@code length} chars. */
+    private static String existingObjectWithUriOfLength(Path allowed, int length)
+            throws IOException {
+        String base = allowed.toUri().toString(); // ends with '/'
+        Path directory = allowed;
+        int remaining = length - base.length();
+        // Directories of 200 letters (each adds 201 characters with its '/') until a file name
+        // of 1-255 letters makes up the rest.
+        while (remaining > 255) {
+            directory = Files.createDirectories(directory.resolve("d".repeat(200)));
+            remaining -= 201;
+        }
+        Path file = Files.write(directory.resolve("f".repeat(remaining)), new byte[] {7});
+        return file.toUri().toString();
+    }
+
     @Test
     void aMissingObjectOrADirectoryIsUnreadableAndTheMessageDoesNotNameIt() throws Exception {
         Path allowed = Files.createDirectories(root.resolve("images"));

@@ -23,6 +23,7 @@ import org.imagestream.model.Domain;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.TestFlink;
 import org.imagestream.testing.TestStreams;
@@ -32,8 +33,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Records of an aborted Kafka transaction on an input topic (a dead-letter replay cut short) are
- * not input: a bounded job over a topic holding an aborted photo and a committed one stores a row
- * for the committed one only. With Kafka's default {@code read_uncommitted} it stored both.
+ * not input: a bounded job over a topic holding an aborted photo, a committed one and committed
+ * noise stores a row for the committed photo and a dead letter for the noise, nothing for the
+ * aborted photo. With Kafka's default {@code read_uncommitted} it stored both photos.
  */
 @ExtendWith(LocalStackExtension.class)
 class AbortedInputITCase {
@@ -64,11 +66,18 @@ class AbortedInputITCase {
             producer.abortTransaction();
         }
         String committedId;
+        String noiseId;
         try (ImagePublisher publisher =
                 ImagePublisher.forBootstrapServers(stack.bootstrapServers())) {
             committedId =
                     PublishedImages.publish(
                             publisher, streams.topic(), Domain.SOCIAL, "committed", committed);
+            // A committed record that is a dead letter: the topic's only one.
+            byte[] noise = new byte[500];
+            random.nextBytes(noise);
+            noiseId =
+                    PublishedImages.publish(
+                            publisher, streams.topic(), Domain.SOCIAL, "noise", noise);
         }
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -76,6 +85,10 @@ class AbortedInputITCase {
         ImageClassificationJob.build(env, JobConfig.fromMap(options));
         env.execute("aborted-input-it");
 
+        assertThat(
+                        PipelineOutcomes.deadLetterReasons(
+                                stack.bootstrapServers(), streams.deadLetterTopic(), 1))
+                .isEqualTo(Map.of(noiseId, "UNSUPPORTED_FORMAT"));
         try (CqlSession session = streams.settings().openSession()) {
             List<StoredResult> rows = new ResultReader(session, streams.keyspace()).all();
             assertThat(rows).extracting(StoredResult::imageId).containsExactly(committedId);

@@ -27,6 +27,7 @@ import org.imagestream.model.Domain;
 import org.imagestream.samples.SampleImages;
 import org.imagestream.storage.ResultReader;
 import org.imagestream.storage.StoredResult;
+import org.imagestream.testing.CapturingMetricReporter;
 import org.imagestream.testing.PipelineOutcomes;
 import org.imagestream.testing.PublishedImages;
 import org.imagestream.testing.RecordIds;
@@ -48,7 +49,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @ExtendWith(LocalStackExtension.class)
 class StorageRefusalITCase {
-    @RegisterExtension static final MiniClusterExtension FLINK = TestFlink.withoutRestarts(2);
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = TestFlink.withoutRestartsCapturingMetrics(2);
 
     @Test
     void shouldDeadLetterImagesCassandraRefusesAndStoreTheRest(LocalStack stack) throws Exception {
@@ -93,6 +95,7 @@ class StorageRefusalITCase {
             }
         }
 
+        CapturingMetricReporter.clear();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         ImageClassificationJob.build(env, JobConfig.fromMap(options));
@@ -117,6 +120,9 @@ class StorageRefusalITCase {
             assertThat(header(letter, ImageHeaders.DEAD_LETTER_ORIGIN))
                     .isEqualTo(origins.get(image.getKey()));
         }
+        // The copy was a dedup hit (its first copy's prediction reused), not classified afresh.
+        assertThat(CapturingMetricReporter.counterSum("imagesDeduplicated", ".social."))
+                .isEqualTo(1);
         try (CqlSession session = streams.settings().openSession()) {
             List<StoredResult> rows = new ResultReader(session, streams.keyspace()).all();
             assertThat(rows)
