@@ -68,6 +68,8 @@ final class PerRecordPeer {
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         properties.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
         properties.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50);
+        // As the job's source reads (committed records only), like for like.
+        properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Map<Domain, SavedModelClassifier> classifiers = new EnumMap<>(Domain.class);
         long started = System.nanoTime();
         int done = 0;
