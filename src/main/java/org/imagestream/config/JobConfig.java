@@ -130,6 +130,15 @@ public final class JobConfig implements Serializable {
 
     private void validate() {
         validateTtls(Instant.now());
+        String isolation = kafkaProperties.getProperty("isolation.level");
+        if (isolation != null && !isolation.equals("read_committed")) {
+            // Records of aborted transactions (a dead-letter replay cut short) would be
+            // classified: the job reads committed records only.
+            throw new IllegalArgumentException(
+                    JobOptions.KAFKA_PROPERTIES_PREFIX
+                            + "isolation.level must be read_committed (the job's own), not "
+                            + isolation);
+        }
         if (shards() < 1 || virtualNodes() < 1) {
             throw new IllegalArgumentException(
                     "routing.shards and routing.virtual-nodes must be >= 1");

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -29,7 +30,7 @@ import org.imagestream.model.ImageRecord;
  * <p>A producer chooses the URI, so it is treated as hostile: only URIs under a configured prefix
  * are read (a {@code file://} reference could otherwise name the job's own secrets), with no dot
  * segments (plain or percent-encoded) that could climb out of it, at most {@link
- * ImageHeaders#MAX_VALUE_CHARS} characters long, and only up to a size limit, checked before
+ * ImageHeaders#MAX_VALUE_CHARS} bytes of UTF-8 long, and only up to a size limit, checked before
  * reading. A reference that cannot be read for good (refused, missing, a directory, access denied,
  * too large) is a dead letter; any other I/O failure is thrown, so the job restarts and the replay
  * tries again (an object store that is down must not turn records into dead letters). References
@@ -195,14 +196,16 @@ final class ReferenceReader implements Serializable {
                     Reason.REFERENCE_REFUSED,
                     "images by reference are off (ingest.reference-prefixes is empty)");
         }
-        if (location.length() > ImageHeaders.MAX_VALUE_CHARS) {
-            // Object stores refuse longer keys (S3: 1,024 bytes) with an error that is neither
-            // "not found" nor "denied", which would fail the task on every replay.
+        int locationBytes = location.getBytes(StandardCharsets.UTF_8).length;
+        if (locationBytes > ImageHeaders.MAX_VALUE_CHARS) {
+            // Object stores refuse longer keys (S3: 1,024 bytes of UTF-8) with an error that is
+            // neither "not found" nor "denied", which would fail the task on every replay. The
+            // whole URI is at least as long as its key, also when characters are raw, not encoded.
             throw new DecodeException(
                     Reason.REFERENCE_REFUSED,
                     "content-location has "
-                            + location.length()
-                            + " characters, the limit is "
+                            + locationBytes
+                            + " bytes of UTF-8, the limit is "
                             + ImageHeaders.MAX_VALUE_CHARS);
         }
         URI uri;

@@ -11,7 +11,8 @@ public final class ImageHeaders {
     /**
      * Longest value the job accepts for a header it stores ({@link #SOURCE_ID}, {@link
      * #CONTENT_TYPE}, {@link #DOMAIN}); longer is dead-lettered as {@code INVALID_HEADER}. Also the
-     * longest {@link #CONTENT_LOCATION} it reads (longer: {@code REFERENCE_REFUSED}).
+     * most bytes of UTF-8 a {@link #CONTENT_LOCATION} it reads may have (more: {@code
+     * REFERENCE_REFUSED}).
      */
     public static final int MAX_VALUE_CHARS = 1024;
 

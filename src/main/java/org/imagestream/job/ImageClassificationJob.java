@@ -19,6 +19,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.imagestream.config.CassandraConfig;
@@ -326,9 +327,9 @@ public final class ImageClassificationJob {
                                 Integer.toString(ImagePublisher.MAX_RECORD_BYTES))
                         .setProperties(config.kafkaProperties())
                         // Records of open or aborted transactions are not input (a dead-letter
-                        // replay cut short aborts its records): read only committed ones, whatever
-                        // the kafka.* options say.
-                        .setProperty("isolation.level", "read_committed");
+                        // replay cut short aborts its records): read only committed ones
+                        // (JobConfig refuses any other level).
+                        .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         if (config.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
         }

@@ -15,6 +15,7 @@ import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +64,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final CqlSession session;
 
     /** The prepared statements of each keyspace written to (one, or one per domain). */
-    private final Map<String, ResultStatements> statementsByKeyspace = new java.util.HashMap<>();
+    private final Map<String, ResultStatements> statementsByKeyspace = new HashMap<>();
 
     private final Counter resultsWritten;
     private final Counter bytesWritten;
@@ -95,6 +96,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     /** How many blobs {@link #blobsStored} remembers: about 1 MiB of keys and futures. */
     static final int REMEMBERED_BLOBS = 4096;
 
+    /** The outcome of a blob found complete in Cassandra. */
+    private static final CompletableFuture<Void> STORED = CompletableFuture.completedFuture(null);
+
     /**
      * The blobs this writer stored or is storing, by keyspace and content address, most recently
      * used last: each one's outcome, which a later copy of the same image waits for and shares (a
@@ -106,7 +110,8 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     private final Map<String, CompletableFuture<Void>> blobsStored =
             new LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Void>> e) {
+                protected boolean removeEldestEntry(
+                        Map.Entry<String, CompletableFuture<Void>> eldest) {
                     return size() > REMEMBERED_BLOBS;
                 }
             };
@@ -164,16 +169,28 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
     public void write(Classification result, Context context)
             throws IOException, InterruptedException {
         checkAsyncError();
+        String keyspace = settings.keyspaceOf(result.domain);
+        ResultStatements statements = statementsByKeyspace.get(keyspace);
+        if (statements == null) {
+            // The job stores only the domains it has models for; anything else is a wiring bug.
+            throw new IllegalStateException(
+                    "no Cassandra keyspace configured for domain " + result.domain);
+        }
         // A deduplicated image's first copy (same content address) went to the same classify
-        // subtask, and so to this writer, chained to it with the same parallelism. If
-        // this writer stored or is storing its blob, the copy's rows wait for that and share its
-        // outcome. Otherwise (stored before a restart, forgotten, or refused) the copy stores
-        // the blob again: an idempotent rewrite, refused exactly when the first copy's was, so a
-        // row never points at a blob Cassandra did not take.
+        // subtask, and so to this writer, chained to it with the same parallelism. If this writer
+        // stored or is storing its blob, the copy's rows wait for that and share its outcome.
+        // Otherwise (stored before a restart, or forgotten) one read of its metadata row, written
+        // after all chunks, tells whether the blob is complete; only if not (refused, expired,
+        // erased) does the copy store it again, refused exactly when the first copy's was. So a
+        // row never points at a blob Cassandra did not take, and a copy never rewrites one it has.
         // Per keyspace: with a keyspace per domain a copy in another domain stores its own.
-        String blobKey = settings.keyspaceOf(result.domain) + "/" + result.contentSha256;
+        String blobKey = keyspace + "/" + result.contentSha256;
         CompletableFuture<Void> firstCopysBlob =
                 result.deduplicated ? blobsStored.get(blobKey) : null;
+        if (result.deduplicated && firstCopysBlob == null && isStored(statements, result)) {
+            firstCopysBlob = STORED;
+            blobsStored.put(blobKey, STORED);
+        }
         boolean storeBlob = firstCopysBlob == null;
         // A large blob goes to the object store first (blocking, idempotent): its metadata row,
         // written below once the object is complete, holds the location instead of chunks.
@@ -206,13 +223,6 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                 && inFlightRequests > 0) {
             mailbox.yield();
             checkAsyncError();
-        }
-        String keyspace = settings.keyspaceOf(result.domain);
-        ResultStatements statements = statementsByKeyspace.get(keyspace);
-        if (statements == null) {
-            // The job stores only the domains it has models for; anything else is a wiring bug.
-            throw new IllegalStateException(
-                    "no Cassandra keyspace configured for domain " + result.domain);
         }
         long started = System.nanoTime();
         int ttl = settings.ttlSeconds(result.domain);
@@ -329,6 +339,25 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                                             }
                                         },
                                         "image stored"));
+    }
+
+    /**
+     * Whether a copy's blob is complete in Cassandra: its metadata row is there (one read by key,
+     * on the task thread, retried as writes are). Only for copies this writer knows nothing of.
+     */
+    private boolean isStored(ResultStatements statements, Classification copy)
+            throws IOException, InterruptedException {
+        try {
+            return executeWithRetry(statements.storedBlob(copy.contentSha256), 0)
+                            .toCompletableFuture()
+                            .get()
+                            .one()
+                    != null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(
+                    "Failed to look up the blob of image " + copy.imageId + " in Cassandra",
+                    unwrap(e.getCause()));
+        }
     }
 
     /**

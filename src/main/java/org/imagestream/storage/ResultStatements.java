@@ -25,6 +25,7 @@ public final class ResultStatements {
     private final PreparedStatement insertPart;
     private final PreparedStatement selectListingKey;
     private final PreparedStatement deleteListing;
+    private final PreparedStatement selectBlob;
 
     public ResultStatements(CqlSession session, String keyspace) {
         this.insertChunk =
@@ -67,6 +68,8 @@ public final class ResultStatements {
                         "SELECT top_label, received_at FROM "
                                 + keyspace
                                 + ".results WHERE image_id = ?");
+        this.selectBlob =
+                session.prepare("SELECT sha256 FROM " + keyspace + ".blobs WHERE sha256 = ?");
         this.deleteListing =
                 session.prepare(
                         "DELETE FROM "
@@ -78,6 +81,11 @@ public final class ResultStatements {
     /** The stored top label and Kafka timestamp of an image: the key of its listing row. */
     public BoundStatement storedListingKey(String imageId) {
         return selectListingKey.bind(imageId);
+    }
+
+    /** A blob's metadata row, there once all its chunks (or its offloaded object) are stored. */
+    public BoundStatement storedBlob(String sha256) {
+        return selectBlob.bind(sha256);
     }
 
     /** Removes an image's listing row under a label it no longer has. */

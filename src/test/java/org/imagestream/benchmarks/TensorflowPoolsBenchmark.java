@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CyclicBarrier;
@@ -93,7 +94,7 @@ public final class TensorflowPoolsBenchmark {
                 case "--configurations" -> configurations = List.of(args[i + 1].split(","));
                 case "--batch", "--batches" ->
                         batches =
-                                java.util.Arrays.stream(args[i + 1].split(","))
+                                Arrays.stream(args[i + 1].split(","))
                                         .map(Integer::valueOf)
                                         .toList();
                 case "--seconds" -> seconds = Double.parseDouble(args[i + 1]);

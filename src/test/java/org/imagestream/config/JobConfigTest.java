@@ -33,6 +33,30 @@ class JobConfigTest {
                 .hasMessageContaining("Unknown option 'kafka.topic'");
     }
 
+    /** The job reads committed records only: an aborted replay's records are not input. */
+    @Test
+    void shouldRefuseAnyIsolationLevelButReadCommitted() {
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromMap(
+                                        Map.of(
+                                                "model.social.dir",
+                                                "/m",
+                                                "kafka.properties.isolation.level",
+                                                "read_uncommitted")))
+                .hasMessageContaining("isolation.level must be read_committed");
+        assertThat(
+                        JobConfig.fromMap(
+                                        Map.of(
+                                                "model.social.dir",
+                                                "/m",
+                                                "kafka.properties.isolation.level",
+                                                "read_committed"))
+                                .kafkaProperties()
+                                .getProperty("isolation.level"))
+                .isEqualTo("read_committed");
+    }
+
     @Test
     void shouldRefuseTtlsCassandraWouldRefuseOnEveryWrite() {
         // 15-year medical retention expires after 2038-01-19, which Cassandra 5.0 refuses under

@@ -64,7 +64,7 @@ class ReferenceReaderTest {
     }
 
     /**
-     * A content-location over 1,024 characters is refused before any file system sees it (an object
+     * A content-location over 1,024 bytes is refused before any file system sees it (an object
      * store would answer a longer key with an error that is neither "missing" nor "denied", and
      * fail the task on every replay); one of exactly 1,024 is read. Both objects exist.
      */
@@ -77,14 +77,22 @@ class ReferenceReaderTest {
         assertThat(atLimit).hasSize(1024);
         assertThat(overLimit).hasSize(1025);
         assertThat(reader.read(atLimit)).containsExactly(7);
-        assertThatThrownBy(() -> reader.read(overLimit))
-                .isInstanceOf(DecodeException.class)
-                .satisfies(
-                        e -> {
-                            assertThat(((DecodeException) e).reason())
-                                    .isEqualTo(Reason.REFERENCE_REFUSED);
-                            assertThat(e.getMessage()).doesNotContain("dddd");
-                        });
+        // Raw (not percent-encoded) two-byte characters: under 1,024 characters, over 1,024 bytes.
+        String base = allowed.toUri().toString();
+        String multibyte = base + "\u00e9".repeat((1024 - base.length()) / 2 + 1);
+        assertThat(multibyte.length()).isLessThanOrEqualTo(1024);
+        assertThat(multibyte.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .isGreaterThan(1024);
+        for (String location : List.of(overLimit, multibyte)) {
+            assertThatThrownBy(() -> reader.read(location))
+                    .isInstanceOf(DecodeException.class)
+                    .satisfies(
+                            e -> {
+                                assertThat(((DecodeException) e).reason())
+                                        .isEqualTo(Reason.REFERENCE_REFUSED);
+                                assertThat(e.getMessage()).doesNotContain("dddd");
+                            });
+        }
     }
 
     /** A one-byte file under {@code allowed} whose file:// URI has exactly {@code length} chars. */

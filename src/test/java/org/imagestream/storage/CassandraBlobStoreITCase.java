@@ -124,6 +124,81 @@ class CassandraBlobStoreITCase {
     }
 
     /**
+     * A copy (a dedup hit) that reaches a writer which did not store its blob (after a restart, or
+     * long after its first copy) rewrites nothing that is complete, and stores a blob that is gone:
+     * the chunks' and metadata rows' write times of stored blobs are unchanged, and a blob deleted
+     * between the runs is back byte for byte.
+     */
+    @Test
+    void shouldStoreACopysBlobOnlyWhenItIsNotComplete(LocalStack stack) throws Exception {
+        String keyspace = "copy_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        CassandraSettings settings = settings(stack, keyspace);
+        try (CqlSession session = settings.openSession()) {
+            CassandraSchema.create(session, settings);
+        }
+        writeBatch(settings);
+        String kept = DigestUtils.sha256Hex(bytes(0));
+        String gone = DigestUtils.sha256Hex(bytes(2));
+        long[] keptWritten;
+        try (CqlSession session = settings.openSession()) {
+            keptWritten = writeTimes(session, keyspace, kept);
+            session.execute("DELETE FROM " + keyspace + ".blobs WHERE sha256 = '" + gone + "'");
+            session.execute(
+                    "DELETE FROM "
+                            + keyspace
+                            + ".blob_chunks WHERE sha256 = '"
+                            + gone
+                            + "' AND chunk_index = 0");
+        }
+
+        // A new job, so new writers: copies of images 0 and 2 under ids of their own.
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        env.fromSequence(0, 2)
+                .filter(index -> index != 1)
+                .map(new ToClassification())
+                .map(
+                        copy -> {
+                            copy.deduplicated = true;
+                            copy.imageId = copy.imageId + "-copy";
+                            return copy;
+                        })
+                .returns(Classification.class)
+                .sinkTo(new CassandraResultSink(settings));
+        env.execute("blob-copy-it");
+
+        try (CqlSession session = settings.openSession()) {
+            assertThat(writeTimes(session, keyspace, kept)).containsExactly(keptWritten);
+            ResultReader reader = new ResultReader(session, keyspace);
+            assertThat(reader.find("blob-it-0-copy").orElseThrow().contentSha256()).isEqualTo(kept);
+            assertThat(reader.find("blob-it-2-copy").orElseThrow().contentSha256()).isEqualTo(gone);
+            assertThat(reader.readBlob(gone)).isEqualTo(bytes(2));
+        }
+    }
+
+    /** Write times (microseconds) of a blob's metadata row and of its first chunk. */
+    private static long[] writeTimes(CqlSession session, String keyspace, String sha) {
+        return new long[] {
+            session.execute(
+                            "SELECT writetime(size) FROM "
+                                    + keyspace
+                                    + ".blobs WHERE sha256 = '"
+                                    + sha
+                                    + "'")
+                    .one()
+                    .getLong(0),
+            session.execute(
+                            "SELECT writetime(data) FROM "
+                                    + keyspace
+                                    + ".blob_chunks WHERE sha256 = '"
+                                    + sha
+                                    + "' AND chunk_index = 0")
+                    .one()
+                    .getLong(0)
+        };
+    }
+
+    /**
      * The measured table and node options (docs/benchmarks.md): blob chunks, mostly
      * already-compressed image bytes, are stored without compression and compacted by UCS with
      * fan-out 8; the row tables keep Cassandra's LZ4 and size-tiered compaction; the local node
@@ -202,7 +277,7 @@ class CassandraBlobStoreITCase {
                 .map(new ToClassification())
                 .map(
                         first -> {
-                            first.deduplicated = true; // a later copy: row only, no blob write
+                            first.deduplicated = true; // a later copy: its blob is stored once
                             first.imageId = "blob-it-copy";
                             return first;
                         })
