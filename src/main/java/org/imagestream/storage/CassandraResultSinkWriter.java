@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.SinkWriter;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * (once all chunks are stored) the blob metadata row, then its part rows (tiles, frames), then the
  * result row and its query-table row, so a metadata row always means a complete blob and a result
  * row always points at one and at all of its parts. A deduplicated copy's rows wait for its first
- * copy's blob when this writer stored it (and are refused with it), and store it again otherwise.
+ * copy's blob when this writer stored it (and are refused with it); otherwise the copy reads the
+ * blob's metadata row and stores the blob only when that row is not there.
  *
  * <p>Threading: all mutable fields are touched only on the task's mailbox thread; driver callbacks
  * hand their outcome back through the {@link MailboxExecutor} and never block. {@code write} yields
@@ -353,7 +355,7 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
                             .get()
                             .one()
                     != null;
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IOException(
                     "Failed to look up the blob of image " + copy.imageId + " in Cassandra",
                     unwrap(e.getCause()));
