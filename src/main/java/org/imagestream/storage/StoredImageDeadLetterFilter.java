@@ -11,18 +11,20 @@ import org.imagestream.model.DeadLetter;
 
 /**
  * The last step before the dead-letter topic: drops a dead letter whose verdict can differ between
- * runs ({@code TOO_SLOW}, {@code MODEL_ERROR}) when its image already has a result row. Cassandra
- * rows are written as soon as an image is classified, dead letters only when a checkpoint commits
- * their transaction; so after a failure between the two, a replay under catch-up load (a cold JIT
- * spends more CPU per image) could dead-letter an image whose row the first run wrote, and one
- * input would end as both. Letters for other reasons are decided by the bytes alone and pass
- * unchecked, without a read.
+ * runs ({@code TOO_SLOW}, {@code MODEL_ERROR}, {@code REFERENCE_UNREADABLE}) when its image already
+ * has a result row. Cassandra rows are written as soon as an image is classified, dead letters only
+ * when a checkpoint commits their transaction; so after a failure between the two, a replay under
+ * catch-up load (a cold JIT spends more CPU per image), or one that finds a referenced object
+ * deleted or changed since the first run read it, could dead-letter an image whose row the first
+ * run wrote, and one input would end as both. Letters for other reasons are decided by the bytes
+ * alone and pass unchecked, without a read.
  */
 public class StoredImageDeadLetterFilter extends ProcessFunction<DeadLetter, DeadLetter> {
     private static final long serialVersionUID = 1L;
 
     /** Reasons that a replay may not reach again. */
-    public static final Set<String> RUN_DEPENDENT_REASONS = Set.of("TOO_SLOW", "MODEL_ERROR");
+    public static final Set<String> RUN_DEPENDENT_REASONS =
+            Set.of("TOO_SLOW", "MODEL_ERROR", "REFERENCE_UNREADABLE");
 
     private final CassandraSettings settings;
 
