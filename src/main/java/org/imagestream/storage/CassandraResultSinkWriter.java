@@ -182,9 +182,9 @@ class CassandraResultSinkWriter implements SinkWriter<Classification> {
         // subtask, and so to this writer, chained to it with the same parallelism. If this writer
         // stored or is storing its blob, the copy's rows wait for that and share its outcome.
         // Otherwise (stored before a restart, or forgotten) one read of its metadata row, written
-        // after all chunks, tells whether the blob is complete; only if not (refused, expired,
+        // after all chunks, tells whether the blob was stored; only if not (refused, expired,
         // erased) does the copy store it again, refused exactly when the first copy's was. So a
-        // row never points at a blob Cassandra did not take, and a copy never rewrites one it has.
+        // row never points at a blob Cassandra refused, and a copy never rewrites one it has.
         // Per keyspace: with a keyspace per domain a copy in another domain stores its own.
         String blobKey = keyspace + "/" + result.contentSha256;
         CompletableFuture<Void> firstCopysBlob =

@@ -15,9 +15,9 @@ import org.imagestream.model.DeadLetter;
  * has a result row. Cassandra rows are written as soon as an image is classified, dead letters only
  * when a checkpoint commits their transaction; so after a failure between the two, a replay under
  * catch-up load (a cold JIT spends more CPU per image), or one that finds a referenced object
- * deleted or changed since the first run read it, could dead-letter an image whose row the first
- * run wrote, and one input would end as both. Letters for other reasons are decided by the bytes
- * alone and pass unchecked, without a read.
+ * deleted since the first run read it, could dead-letter an image whose row the first run wrote,
+ * and one input would end as both. Letters for other reasons are decided by the bytes alone and
+ * pass unchecked, without a read.
  */
 public class StoredImageDeadLetterFilter extends ProcessFunction<DeadLetter, DeadLetter> {
     private static final long serialVersionUID = 1L;
