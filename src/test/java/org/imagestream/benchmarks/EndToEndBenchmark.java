@@ -241,7 +241,7 @@ public final class EndToEndBenchmark {
                     specs.put(
                             Domain.SOCIAL,
                             InceptionSizedModel.ensure(
-                                    Path.of("target/models/inception-sized/1").toAbsolutePath()));
+                                    InceptionSizedModel.DIRECTORY.toAbsolutePath()));
             default ->
                     specs.put(
                             Domain.SOCIAL, ModelSpec.load(ModelDirectory.current(Path.of(model))));

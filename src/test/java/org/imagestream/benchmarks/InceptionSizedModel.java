@@ -29,6 +29,9 @@ public final class InceptionSizedModel {
     private static final int SIZE = 224;
     private static final int CLASSES = 1000;
 
+    /** Where the benchmarks build it once and reuse it: a model version directory. */
+    static final Path DIRECTORY = Path.of("target/models/inception-sized/1");
+
     private InceptionSizedModel() {}
 
     /** Builds the model into {@code directory} unless it is there already. */

@@ -109,8 +109,8 @@ public final class TensorflowPoolsBenchmark {
                             .get(Domain.SOCIAL)
                             .directory();
         } else if (model.equals("inception")) {
-            // Where the end-to-end benchmark builds it, so both measure the same model.
-            Path inception = Path.of("target/models/inception-sized/1").toAbsolutePath();
+            // The end-to-end benchmark's, so both measure the same model.
+            Path inception = InceptionSizedModel.DIRECTORY.toAbsolutePath();
             InceptionSizedModel.ensure(inception);
             model = inception.getParent().toString();
         }
